@@ -1,0 +1,1049 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.core.config;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Every setting of a node, read once at start-up from the environment and a {@code .env} file (the environment
+ * wins), validated, then immutable. Each setting is a name, a default and a parser in one place, as in Aeron's
+ * {@code Configuration}: the {@code *_ENV} and {@code *_DEFAULT} constants, and one line of {@link #Configuration}.
+ * <p>
+ * A value that does not parse throws {@link ConfigurationException} with the message {@code NAME=value: why}, so
+ * that a node never starts half-configured. Values are trimmed. An empty value is refused, except for
+ * {@code REDIS_URL} (no Redis), {@code API_KEYS} and {@code PIN_CPUS} (none).
+ */
+public final class Configuration
+{
+    /** UDP relay socket, {@code ip:port} or {@code [v6]:port}. */
+    public static final String BIND_ADDR_ENV = "BIND_ADDR";
+    public static final String BIND_ADDR_DEFAULT = "0.0.0.0:4000";
+
+    /** HTTP control API. */
+    public static final String CONTROL_API_ADDR_ENV = "CONTROL_API_ADDR";
+    public static final String CONTROL_API_ADDR_DEFAULT = "0.0.0.0:4300";
+
+    /** Prometheus exposition, path {@code /metrics}. */
+    public static final String METRICS_ADDR_ENV = "METRICS_ADDR";
+    public static final String METRICS_ADDR_DEFAULT = "0.0.0.0:9100";
+
+    /** {@code redis://} or {@code rediss://} URL; empty for no Redis. */
+    public static final String REDIS_URL_ENV = "REDIS_URL";
+    public static final String REDIS_URL_DEFAULT = "redis://127.0.0.1:6379";
+
+    public static final String REDIS_POOL_SIZE_ENV = "REDIS_POOL_SIZE";
+    public static final int REDIS_POOL_SIZE_DEFAULT = 4;
+    public static final int REDIS_POOL_SIZE_MAX = 64;
+
+    public static final String AUTH_ENABLED_ENV = "AUTH_ENABLED";
+    public static final boolean AUTH_ENABLED_DEFAULT = true;
+
+    /** Comma-separated keys, each {@value #API_KEY_MIN_LENGTH}-{@value #API_KEY_MAX_LENGTH} printable ASCII. */
+    public static final String API_KEYS_ENV = "API_KEYS";
+    public static final int API_KEY_MIN_LENGTH = 16;
+    public static final int API_KEY_MAX_LENGTH = 256;
+
+    public static final String MAX_STREAMS_PER_NODE_ENV = "MAX_STREAMS_PER_NODE";
+    public static final int MAX_STREAMS_PER_NODE_DEFAULT = 1000;
+    public static final int MAX_STREAMS_PER_NODE_MAX = 1_000_000;
+
+    public static final String MAX_TARGETS_PER_ROUTE_ENV = "MAX_TARGETS_PER_ROUTE";
+    public static final int MAX_TARGETS_PER_ROUTE_DEFAULT = 16;
+    public static final int MAX_TARGETS_PER_ROUTE_MAX = 256;
+
+    /** Largest datagram accepted, SoundRelay header included; 65507 is the IPv4 UDP payload limit. */
+    public static final String MAX_DATAGRAM_BYTES_ENV = "MAX_DATAGRAM_BYTES";
+    public static final int MAX_DATAGRAM_BYTES_DEFAULT = 1500;
+    public static final int MAX_DATAGRAM_BYTES_MIN = 64;
+    public static final int MAX_DATAGRAM_BYTES_MAX = 65507;
+
+    public static final String ROUTE_TTL_SECONDS_ENV = "ROUTE_TTL_SECONDS";
+    public static final int ROUTE_TTL_SECONDS_DEFAULT = 300;
+    public static final int ROUTE_TTL_SECONDS_MAX = 86_400;
+
+    /** Jitter buffer of a route that does not ask for one. */
+    public static final String JITTER_BUFFER_MS_ENV = "JITTER_BUFFER_MS";
+    public static final int JITTER_BUFFER_MS_DEFAULT = 0;
+    public static final int JITTER_BUFFER_MS_MAX = 1000;
+
+    /** 1-64 characters of {@code [A-Za-z0-9_.-]}. */
+    public static final String NODE_ID_ENV = "NODE_ID";
+    public static final String NODE_ID_DEFAULT = "relay-node-1";
+    public static final int NODE_ID_MAX_LENGTH = 64;
+
+    public static final String ENABLE_MIXER_ENV = "ENABLE_MIXER";
+    public static final boolean ENABLE_MIXER_DEFAULT = false;
+
+    public static final String LOG_LEVEL_ENV = "LOG_LEVEL";
+    public static final LogLevel LOG_LEVEL_DEFAULT = LogLevel.INFO;
+
+    public static final String TRANSPORT_ENV = "TRANSPORT";
+    public static final Transport TRANSPORT_DEFAULT = Transport.AUTO;
+
+    /** Slots in each hot-path ring: a power of two. */
+    public static final String RING_SIZE_ENV = "RING_SIZE";
+    public static final int RING_SIZE_DEFAULT = 16_384;
+    public static final int RING_SIZE_MIN = 64;
+    public static final int RING_SIZE_MAX = 1_048_576;
+
+    public static final String WAIT_STRATEGY_ENV = "WAIT_STRATEGY";
+    public static final WaitStrategy WAIT_STRATEGY_DEFAULT = WaitStrategy.BACKOFF;
+
+    /** Comma-separated CPU ids for the hot-path threads; empty for no pinning. */
+    public static final String PIN_CPUS_ENV = "PIN_CPUS";
+    public static final int PIN_CPU_MAX = 65_535;
+
+    public static final String MIGRATION_GRACE_SECONDS_ENV = "MIGRATION_GRACE_SECONDS";
+    public static final int MIGRATION_GRACE_SECONDS_DEFAULT = 30;
+    public static final int MIGRATION_GRACE_SECONDS_MAX = 3600;
+
+    public static final String AUTO_FAILOVER_ENV = "AUTO_FAILOVER";
+    public static final boolean AUTO_FAILOVER_DEFAULT = false;
+
+    /** Every variable a node reads, in the order of the contract. */
+    public static final List<String> NAMES = List.of(
+        BIND_ADDR_ENV, CONTROL_API_ADDR_ENV, METRICS_ADDR_ENV, REDIS_URL_ENV, REDIS_POOL_SIZE_ENV, AUTH_ENABLED_ENV,
+        API_KEYS_ENV, MAX_STREAMS_PER_NODE_ENV, MAX_TARGETS_PER_ROUTE_ENV, MAX_DATAGRAM_BYTES_ENV,
+        ROUTE_TTL_SECONDS_ENV, JITTER_BUFFER_MS_ENV, NODE_ID_ENV, ENABLE_MIXER_ENV, LOG_LEVEL_ENV, TRANSPORT_ENV,
+        RING_SIZE_ENV, WAIT_STRATEGY_ENV, PIN_CPUS_ENV, MIGRATION_GRACE_SECONDS_ENV, AUTO_FAILOVER_ENV);
+
+    /** Name of the file read from the working directory by {@link #fromEnvironment()}. */
+    public static final String DOT_ENV_FILE = ".env";
+
+    private static final int MAX_SHOWN_VALUE_LENGTH = 128;
+    private static final String REDACTED = "<redacted>";
+
+    /** Log level of the node. */
+    public enum LogLevel
+    {
+        TRACE("trace"), DEBUG("debug"), INFO("info"), WARN("warn"), ERROR("error");
+
+        private final String configName;
+
+        LogLevel(final String configName)
+        {
+            this.configName = configName;
+        }
+
+        /**
+         * @return the value as written in the environment.
+         */
+        public String configName()
+        {
+            return configName;
+        }
+    }
+
+    /** How the relay socket is driven. */
+    public enum Transport
+    {
+        /** io_uring when available, else epoll, else NIO. */
+        AUTO("auto"), IO_URING("io_uring"), EPOLL("epoll"), NIO("nio");
+
+        private final String configName;
+
+        Transport(final String configName)
+        {
+            this.configName = configName;
+        }
+
+        /**
+         * @return the value as written in the environment and in {@code /health}.
+         */
+        public String configName()
+        {
+            return configName;
+        }
+    }
+
+    /** What a hot-path thread does when it has no work. */
+    public enum WaitStrategy
+    {
+        BUSY_SPIN("busy-spin"), YIELDING("yielding"), BACKOFF("backoff"), SLEEPING("sleeping");
+
+        private final String configName;
+
+        WaitStrategy(final String configName)
+        {
+            this.configName = configName;
+        }
+
+        /**
+         * @return the value as written in the environment.
+         */
+        public String configName()
+        {
+            return configName;
+        }
+    }
+
+    private final InetSocketAddress bindAddr;
+    private final InetSocketAddress controlApiAddr;
+    private final InetSocketAddress metricsAddr;
+    private final String redisUrl;
+    private final int redisPoolSize;
+    private final boolean authEnabled;
+    private final List<String> apiKeys;
+    private final int maxStreamsPerNode;
+    private final int maxTargetsPerRoute;
+    private final int maxDatagramBytes;
+    private final int routeTtlSeconds;
+    private final int jitterBufferMs;
+    private final String nodeId;
+    private final boolean enableMixer;
+    private final LogLevel logLevel;
+    private final Transport transport;
+    private final int ringSize;
+    private final WaitStrategy waitStrategy;
+    private final List<Integer> pinCpus;
+    private final int migrationGraceSeconds;
+    private final boolean autoFailover;
+
+    private Configuration(final Settings s)
+    {
+        bindAddr = s.socketAddress(BIND_ADDR_ENV, BIND_ADDR_DEFAULT);
+        controlApiAddr = s.socketAddress(CONTROL_API_ADDR_ENV, CONTROL_API_ADDR_DEFAULT);
+        metricsAddr = s.socketAddress(METRICS_ADDR_ENV, METRICS_ADDR_DEFAULT);
+        redisUrl = s.redisUrl(REDIS_URL_ENV, REDIS_URL_DEFAULT);
+        redisPoolSize = s.intInRange(REDIS_POOL_SIZE_ENV, REDIS_POOL_SIZE_DEFAULT, 1, REDIS_POOL_SIZE_MAX);
+        authEnabled = s.bool(AUTH_ENABLED_ENV, AUTH_ENABLED_DEFAULT);
+        apiKeys = s.apiKeys(API_KEYS_ENV);
+        maxStreamsPerNode = s.intInRange(
+            MAX_STREAMS_PER_NODE_ENV, MAX_STREAMS_PER_NODE_DEFAULT, 1, MAX_STREAMS_PER_NODE_MAX);
+        maxTargetsPerRoute = s.intInRange(
+            MAX_TARGETS_PER_ROUTE_ENV, MAX_TARGETS_PER_ROUTE_DEFAULT, 1, MAX_TARGETS_PER_ROUTE_MAX);
+        maxDatagramBytes = s.intInRange(
+            MAX_DATAGRAM_BYTES_ENV, MAX_DATAGRAM_BYTES_DEFAULT, MAX_DATAGRAM_BYTES_MIN, MAX_DATAGRAM_BYTES_MAX);
+        routeTtlSeconds = s.intInRange(ROUTE_TTL_SECONDS_ENV, ROUTE_TTL_SECONDS_DEFAULT, 1, ROUTE_TTL_SECONDS_MAX);
+        jitterBufferMs = s.intInRange(JITTER_BUFFER_MS_ENV, JITTER_BUFFER_MS_DEFAULT, 0, JITTER_BUFFER_MS_MAX);
+        nodeId = s.nodeId(NODE_ID_ENV, NODE_ID_DEFAULT);
+        enableMixer = s.bool(ENABLE_MIXER_ENV, ENABLE_MIXER_DEFAULT);
+        logLevel = s.choice(LOG_LEVEL_ENV, LOG_LEVEL_DEFAULT, LogLevel.values(), LogLevel::configName);
+        transport = s.choice(TRANSPORT_ENV, TRANSPORT_DEFAULT, Transport.values(), Transport::configName);
+        ringSize = s.powerOfTwo(RING_SIZE_ENV, RING_SIZE_DEFAULT, RING_SIZE_MIN, RING_SIZE_MAX);
+        waitStrategy = s.choice(
+            WAIT_STRATEGY_ENV, WAIT_STRATEGY_DEFAULT, WaitStrategy.values(), WaitStrategy::configName);
+        pinCpus = s.cpuList(PIN_CPUS_ENV);
+        migrationGraceSeconds = s.intInRange(
+            MIGRATION_GRACE_SECONDS_ENV, MIGRATION_GRACE_SECONDS_DEFAULT, 0, MIGRATION_GRACE_SECONDS_MAX);
+        autoFailover = s.bool(AUTO_FAILOVER_ENV, AUTO_FAILOVER_DEFAULT);
+    }
+
+    /**
+     * Read the node's settings from {@link System#getenv()} and {@code .env} in the working directory.
+     *
+     * @return the validated configuration.
+     * @throws ConfigurationException naming the first variable that does not parse.
+     */
+    public static Configuration fromEnvironment()
+    {
+        return load(System.getenv(), Path.of(DOT_ENV_FILE));
+    }
+
+    /**
+     * @return every setting at its default.
+     */
+    public static Configuration defaults()
+    {
+        return load(Map.of(), null);
+    }
+
+    /**
+     * Read settings from a map of variables and, when it exists, a {@code .env} file: {@code KEY=VALUE} lines,
+     * {@code #} comments, blank lines, an optional {@code export } prefix, values optionally in single or double
+     * quotes. A variable in {@code env} wins over the same one in the file; variables not named in
+     * {@link #NAMES} are ignored.
+     *
+     * @param env        variables, e.g. {@link System#getenv()}; null for none.
+     * @param dotEnvFile the {@code .env} file, or null to read none; a file that does not exist is skipped.
+     * @return the validated configuration.
+     * @throws ConfigurationException naming the first variable that does not parse, or the bad {@code .env} line.
+     */
+    public static Configuration load(final Map<String, String> env, final Path dotEnvFile)
+    {
+        final Map<String, String> merged = new HashMap<>();
+        if (dotEnvFile != null && Files.exists(dotEnvFile))
+        {
+            merged.putAll(readDotEnv(dotEnvFile));
+        }
+        if (env != null)
+        {
+            merged.putAll(env);
+        }
+        return new Configuration(new Settings(merged));
+    }
+
+    /**
+     * Parse a {@code .env} file.
+     *
+     * @param file to read.
+     * @return its variables in file order; for a variable set twice, the last value.
+     * @throws ConfigurationException naming the line that is not {@code KEY=VALUE}, or when the file cannot be
+     *                                read. The message never quotes a line, which may hold a secret.
+     */
+    public static Map<String, String> readDotEnv(final Path file)
+    {
+        final List<String> lines;
+        try
+        {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        }
+        catch (final IOException ex)
+        {
+            throw new ConfigurationException(file + ": cannot read: " + ex, ex);
+        }
+        final Map<String, String> values = new LinkedHashMap<>();
+        for (int i = 0; i < lines.size(); i++)
+        {
+            String line = lines.get(i);
+            if (i == 0 && line.startsWith("\uFEFF"))
+            {
+                line = line.substring(1);
+            }
+            line = line.strip();
+            if (line.isEmpty() || line.charAt(0) == '#')
+            {
+                continue;
+            }
+            if (line.startsWith("export ") || line.startsWith("export\t"))
+            {
+                line = line.substring(7).stripLeading();
+            }
+            final String where = file + " line " + (i + 1) + ": ";
+            final int equals = line.indexOf('=');
+            if (equals < 0)
+            {
+                throw new ConfigurationException(where + "expected KEY=VALUE");
+            }
+            final String key = line.substring(0, equals).strip();
+            if (!isVariableName(key))
+            {
+                throw new ConfigurationException(
+                    where + "the name before '=' is not a variable name [A-Za-z_][A-Za-z0-9_]*");
+            }
+            values.put(key, dotEnvValue(line.substring(equals + 1).strip(), where));
+        }
+        return values;
+    }
+
+    private static String dotEnvValue(final String raw, final String where)
+    {
+        if (raw.isEmpty())
+        {
+            return raw;
+        }
+        final char quote = raw.charAt(0);
+        if (quote != '"' && quote != '\'')
+        {
+            // An unquoted value ends at a comment: a '#' after whitespace.
+            for (int i = 1; i < raw.length(); i++)
+            {
+                if (raw.charAt(i) == '#' && Character.isWhitespace(raw.charAt(i - 1)))
+                {
+                    return raw.substring(0, i).stripTrailing();
+                }
+            }
+            return raw;
+        }
+
+        final StringBuilder value = new StringBuilder(raw.length());
+        int i = 1;
+        while (true)
+        {
+            if (i >= raw.length())
+            {
+                throw new ConfigurationException(where + "the value has no closing " + quote);
+            }
+            final char c = raw.charAt(i++);
+            if (c == quote)
+            {
+                break;
+            }
+            if (c == '\\' && quote == '"' && i < raw.length())
+            {
+                final char escaped = raw.charAt(i++);
+                switch (escaped)
+                {
+                    case 'n':
+                        value.append('\n');
+                        break;
+                    case 't':
+                        value.append('\t');
+                        break;
+                    case '"':
+                    case '\\':
+                        value.append(escaped);
+                        break;
+                    default:
+                        value.append('\\').append(escaped);
+                }
+            }
+            else
+            {
+                value.append(c);
+            }
+        }
+        final String rest = raw.substring(i).strip();
+        if (!rest.isEmpty() && rest.charAt(0) != '#')
+        {
+            throw new ConfigurationException(where + "text after the closing " + quote);
+        }
+        return value.toString();
+    }
+
+    private static boolean isVariableName(final String key)
+    {
+        if (key.isEmpty())
+        {
+            return false;
+        }
+        for (int i = 0; i < key.length(); i++)
+        {
+            final char c = key.charAt(i);
+            final boolean letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+            if (!letter && (i == 0 || c < '0' || c > '9'))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * @return UDP relay socket address, {@code BIND_ADDR}.
+     */
+    public InetSocketAddress bindAddr()
+    {
+        return bindAddr;
+    }
+
+    /**
+     * @return HTTP control API address, {@code CONTROL_API_ADDR}.
+     */
+    public InetSocketAddress controlApiAddr()
+    {
+        return controlApiAddr;
+    }
+
+    /**
+     * @return Prometheus exposition address, {@code METRICS_ADDR}.
+     */
+    public InetSocketAddress metricsAddr()
+    {
+        return metricsAddr;
+    }
+
+    /**
+     * @return the Redis URL, credentials included: never log it. Empty when Redis is off.
+     */
+    public String redisUrl()
+    {
+        return redisUrl;
+    }
+
+    /**
+     * @return false when {@code REDIS_URL} is empty: the node runs from memory alone.
+     */
+    public boolean redisEnabled()
+    {
+        return !redisUrl.isEmpty();
+    }
+
+    public int redisPoolSize()
+    {
+        return redisPoolSize;
+    }
+
+    public boolean authEnabled()
+    {
+        return authEnabled;
+    }
+
+    /**
+     * @return the API keys, distinct, in the order given; empty when none are configured. Never log them.
+     */
+    public List<String> apiKeys()
+    {
+        return apiKeys;
+    }
+
+    public int maxStreamsPerNode()
+    {
+        return maxStreamsPerNode;
+    }
+
+    public int maxTargetsPerRoute()
+    {
+        return maxTargetsPerRoute;
+    }
+
+    public int maxDatagramBytes()
+    {
+        return maxDatagramBytes;
+    }
+
+    public int routeTtlSeconds()
+    {
+        return routeTtlSeconds;
+    }
+
+    /**
+     * @return jitter buffer of a route that does not ask for one, in milliseconds.
+     */
+    public int jitterBufferMs()
+    {
+        return jitterBufferMs;
+    }
+
+    public String nodeId()
+    {
+        return nodeId;
+    }
+
+    public boolean enableMixer()
+    {
+        return enableMixer;
+    }
+
+    public LogLevel logLevel()
+    {
+        return logLevel;
+    }
+
+    public Transport transport()
+    {
+        return transport;
+    }
+
+    public int ringSize()
+    {
+        return ringSize;
+    }
+
+    public WaitStrategy waitStrategy()
+    {
+        return waitStrategy;
+    }
+
+    /**
+     * @return CPU ids to pin the hot-path threads to, in the order given; empty for no pinning.
+     */
+    public List<Integer> pinCpus()
+    {
+        return pinCpus;
+    }
+
+    public int migrationGraceSeconds()
+    {
+        return migrationGraceSeconds;
+    }
+
+    public boolean autoFailover()
+    {
+        return autoFailover;
+    }
+
+    /**
+     * @return every setting, safe to log: API keys as a count only, Redis credentials redacted.
+     */
+    public String toString()
+    {
+        return "Configuration{" +
+            "bindAddr=" + show(bindAddr) +
+            ", controlApiAddr=" + show(controlApiAddr) +
+            ", metricsAddr=" + show(metricsAddr) +
+            ", redisUrl=" + (redisEnabled() ? redactRedisUrl(redisUrl) : "<disabled>") +
+            ", redisPoolSize=" + redisPoolSize +
+            ", authEnabled=" + authEnabled +
+            ", apiKeys=<" + apiKeys.size() + " redacted>" +
+            ", maxStreamsPerNode=" + maxStreamsPerNode +
+            ", maxTargetsPerRoute=" + maxTargetsPerRoute +
+            ", maxDatagramBytes=" + maxDatagramBytes +
+            ", routeTtlSeconds=" + routeTtlSeconds +
+            ", jitterBufferMs=" + jitterBufferMs +
+            ", nodeId=" + nodeId +
+            ", enableMixer=" + enableMixer +
+            ", logLevel=" + logLevel.configName() +
+            ", transport=" + transport.configName() +
+            ", ringSize=" + ringSize +
+            ", waitStrategy=" + waitStrategy.configName() +
+            ", pinCpus=" + pinCpus +
+            ", migrationGraceSeconds=" + migrationGraceSeconds +
+            ", autoFailover=" + autoFailover +
+            '}';
+    }
+
+    private static String show(final InetSocketAddress address)
+    {
+        final InetAddress ip = address.getAddress();
+        final String host = ip.getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+
+    /**
+     * Hide the user-info of a Redis URL, which holds its password.
+     */
+    private static String redactRedisUrl(final String url)
+    {
+        final int schemeEnd = url.indexOf("://");
+        if (schemeEnd < 0)
+        {
+            return url;
+        }
+        final int authorityStart = schemeEnd + 3;
+        int authorityEnd = url.length();
+        for (int i = authorityStart; i < url.length(); i++)
+        {
+            final char c = url.charAt(i);
+            if (c == '/' || c == '?' || c == '#')
+            {
+                authorityEnd = i;
+                break;
+            }
+        }
+        final int at = url.lastIndexOf('@', authorityEnd - 1);
+        if (at < authorityStart)
+        {
+            return url;
+        }
+        return url.substring(0, authorityStart) + REDACTED + url.substring(at);
+    }
+
+    /**
+     * The merged variables and one parser per kind of setting; every failure is {@code NAME=value: why}.
+     */
+    private static final class Settings
+    {
+        private final Map<String, String> values;
+
+        Settings(final Map<String, String> values)
+        {
+            this.values = values;
+        }
+
+        /**
+         * @return the trimmed value, or null when the variable is not set.
+         */
+        private String value(final String name)
+        {
+            final String value = values.get(name);
+            return value == null ? null : value.strip();
+        }
+
+        private String required(final String name, final String expected)
+        {
+            final String value = value(name);
+            if (value != null && value.isEmpty())
+            {
+                throw fail(name, value, "empty; expected " + expected);
+            }
+            return value;
+        }
+
+        InetSocketAddress socketAddress(final String name, final String defaultValue)
+        {
+            final String set = required(name, "ip:port or [v6]:port");
+            final String value = set == null ? defaultValue : set;
+            final String host;
+            final String portText;
+            if (value.startsWith("["))
+            {
+                final int close = value.indexOf(']');
+                if (close < 0 || close + 1 >= value.length() || value.charAt(close + 1) != ':')
+                {
+                    throw fail(name, value, "expected [v6]:port");
+                }
+                host = value.substring(1, close);
+                portText = value.substring(close + 2);
+                if (host.indexOf(':') < 0)
+                {
+                    throw fail(name, value, "expected an IPv6 address between the brackets");
+                }
+            }
+            else
+            {
+                final int colon = value.lastIndexOf(':');
+                if (colon < 0 || value.indexOf(':') != colon)
+                {
+                    throw fail(name, value, "expected ip:port or [v6]:port");
+                }
+                host = value.substring(0, colon);
+                portText = value.substring(colon + 1);
+            }
+            final long port = parseLong(portText);
+            if (port < 0 || port > 65535)
+            {
+                throw fail(name, value, "the port must be 0-65535");
+            }
+            final InetAddress address;
+            if (host.indexOf(':') >= 0)
+            {
+                try
+                {
+                    address = InetAddress.getByName(host); // contains ':', so an IPv6 literal: never a DNS query
+                }
+                catch (final UnknownHostException ex)
+                {
+                    throw fail(name, value, "'" + host + "' is not an IPv6 address");
+                }
+            }
+            else
+            {
+                final byte[] ipv4 = parseDottedQuad(host);
+                if (ipv4 == null)
+                {
+                    throw fail(name, value, "the host must be an IP address such as 0.0.0.0 or [::], not a name");
+                }
+                try
+                {
+                    address = InetAddress.getByAddress(ipv4);
+                }
+                catch (final UnknownHostException ex)
+                {
+                    throw new IllegalStateException(ex); // four bytes are always a valid address
+                }
+            }
+            return new InetSocketAddress(address, (int)port);
+        }
+
+        String redisUrl(final String name, final String defaultValue)
+        {
+            final String value = value(name);
+            if (value == null)
+            {
+                return defaultValue;
+            }
+            if (value.isEmpty())
+            {
+                return value;
+            }
+            final String rest;
+            if (value.startsWith("redis://"))
+            {
+                rest = value.substring("redis://".length());
+            }
+            else if (value.startsWith("rediss://"))
+            {
+                rest = value.substring("rediss://".length());
+            }
+            else
+            {
+                throw fail(name, redactRedisUrl(value), "expected redis://host:port or rediss://host:port, or empty");
+            }
+            String authority = rest;
+            for (int i = 0; i < rest.length(); i++)
+            {
+                final char c = rest.charAt(i);
+                if (c == '/' || c == '?' || c == '#')
+                {
+                    authority = rest.substring(0, i);
+                    break;
+                }
+            }
+            final String hostPort = authority.substring(authority.lastIndexOf('@') + 1);
+            final int portColon = hostPort.startsWith("[") ?
+                hostPort.indexOf(':', Math.max(hostPort.indexOf(']'), 0)) : hostPort.lastIndexOf(':');
+            final String host = portColon < 0 ? hostPort : hostPort.substring(0, portColon);
+            if (host.isEmpty() || host.equals("[]"))
+            {
+                throw fail(name, redactRedisUrl(value), "no host");
+            }
+            if (portColon >= 0)
+            {
+                final long port = parseLong(hostPort.substring(portColon + 1));
+                if (port < 1 || port > 65535)
+                {
+                    throw fail(name, redactRedisUrl(value), "the port must be 1-65535");
+                }
+            }
+            return value;
+        }
+
+        boolean bool(final String name, final boolean defaultValue)
+        {
+            final String value = value(name);
+            if (value == null)
+            {
+                return defaultValue;
+            }
+            if (value.equals("true"))
+            {
+                return true;
+            }
+            if (value.equals("false"))
+            {
+                return false;
+            }
+            throw fail(name, value, "expected true or false");
+        }
+
+        int intInRange(final String name, final int defaultValue, final int min, final int max)
+        {
+            final String value = required(name, "an integer " + min + "-" + max);
+            if (value == null)
+            {
+                return defaultValue;
+            }
+            final long parsed = parseSignedLong(value);
+            if (parsed == Long.MIN_VALUE)
+            {
+                throw fail(name, value, "not an integer; expected " + min + "-" + max);
+            }
+            if (parsed < min || parsed > max)
+            {
+                throw fail(name, value, "outside " + min + "-" + max);
+            }
+            return (int)parsed;
+        }
+
+        int powerOfTwo(final String name, final int defaultValue, final int min, final int max)
+        {
+            final int value = intInRange(name, defaultValue, min, max);
+            if (Integer.bitCount(value) != 1)
+            {
+                throw fail(name, value(name), "not a power of two (" + min + ", " + (min * 2) + ", ... " + max + ")");
+            }
+            return value;
+        }
+
+        <E> E choice(final String name, final E defaultValue, final E[] choices, final Function<E, String> nameOf)
+        {
+            final StringBuilder expected = new StringBuilder();
+            for (final E choice : choices)
+            {
+                expected.append(expected.length() == 0 ? "" : "|").append(nameOf.apply(choice));
+            }
+            final String value = required(name, expected.toString());
+            if (value == null)
+            {
+                return defaultValue;
+            }
+            for (final E choice : choices)
+            {
+                if (nameOf.apply(choice).equals(value))
+                {
+                    return choice;
+                }
+            }
+            throw fail(name, value, "expected " + expected);
+        }
+
+        String nodeId(final String name, final String defaultValue)
+        {
+            final String value = required(name, "1-" + NODE_ID_MAX_LENGTH + " characters of A-Z a-z 0-9 _ . -");
+            if (value == null)
+            {
+                return defaultValue;
+            }
+            if (value.length() > NODE_ID_MAX_LENGTH)
+            {
+                throw fail(name, value, "longer than " + NODE_ID_MAX_LENGTH + " characters");
+            }
+            for (int i = 0; i < value.length(); i++)
+            {
+                final char c = value.charAt(i);
+                if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-'))
+                {
+                    throw fail(name, value, "only A-Z a-z 0-9 _ . - are allowed");
+                }
+            }
+            return value;
+        }
+
+        List<String> apiKeys(final String name)
+        {
+            final String value = value(name);
+            if (value == null || value.isEmpty())
+            {
+                return List.of();
+            }
+            final Set<String> keys = new LinkedHashSet<>();
+            final String[] entries = value.split(",", -1);
+            for (int i = 0; i < entries.length; i++)
+            {
+                final String key = entries[i].strip();
+                if (key.isEmpty())
+                {
+                    continue;
+                }
+                final String entry = "entry " + (i + 1) + ": ";
+                if (key.length() < API_KEY_MIN_LENGTH || key.length() > API_KEY_MAX_LENGTH)
+                {
+                    throw failRedacted(name, entry + key.length() + " characters long; a key needs " +
+                        API_KEY_MIN_LENGTH + "-" + API_KEY_MAX_LENGTH);
+                }
+                for (int j = 0; j < key.length(); j++)
+                {
+                    final char c = key.charAt(j);
+                    if (c <= ' ' || c >= 0x7F)
+                    {
+                        throw failRedacted(name, entry + "only printable ASCII without spaces or commas is allowed");
+                    }
+                }
+                keys.add(key);
+            }
+            return List.copyOf(keys);
+        }
+
+        List<Integer> cpuList(final String name)
+        {
+            final String value = value(name);
+            if (value == null || value.isEmpty())
+            {
+                return List.of();
+            }
+            final List<Integer> cpus = new ArrayList<>();
+            for (final String entry : value.split(",", -1))
+            {
+                final String text = entry.strip();
+                if (text.isEmpty())
+                {
+                    continue;
+                }
+                final long cpu = parseLong(text);
+                if (cpu < 0 || cpu > PIN_CPU_MAX)
+                {
+                    throw fail(name, value, "'" + text + "' is not a CPU id 0-" + PIN_CPU_MAX);
+                }
+                if (cpus.contains((int)cpu))
+                {
+                    throw fail(name, value, "CPU " + cpu + " is listed twice");
+                }
+                cpus.add((int)cpu);
+            }
+            return Collections.unmodifiableList(cpus);
+        }
+
+        private static ConfigurationException fail(final String name, final String value, final String why)
+        {
+            return new ConfigurationException(name + "=" + printable(value) + ": " + why);
+        }
+
+        private static ConfigurationException failRedacted(final String name, final String why)
+        {
+            return new ConfigurationException(name + "=" + REDACTED + ": " + why);
+        }
+
+        /**
+         * A value as it can be shown in one log line: control characters escaped, long values cut.
+         */
+        private static String printable(final String value)
+        {
+            final StringBuilder sb = new StringBuilder(Math.min(value.length(), MAX_SHOWN_VALUE_LENGTH) + 8);
+            for (int i = 0; i < value.length(); i++)
+            {
+                if (sb.length() >= MAX_SHOWN_VALUE_LENGTH)
+                {
+                    return sb.append("...").toString();
+                }
+                final char c = value.charAt(i);
+                if (c < 0x20 || c == 0x7F)
+                {
+                    sb.append(String.format("\\x%02x", (int)c));
+                }
+                else
+                {
+                    sb.append(c);
+                }
+            }
+            return sb.toString();
+        }
+
+        /**
+         * @return the value of 1-10 ASCII digits, or -1 when the text is anything else.
+         */
+        private static long parseLong(final String text)
+        {
+            if (text.isEmpty() || text.length() > 10)
+            {
+                return -1;
+            }
+            long value = 0;
+            for (int i = 0; i < text.length(); i++)
+            {
+                final char c = text.charAt(i);
+                if (c < '0' || c > '9')
+                {
+                    return -1;
+                }
+                value = value * 10 + (c - '0');
+            }
+            return value;
+        }
+
+        /**
+         * @return the value of an optional '-' and ASCII digits, clamped to +/-10^12 so a range check still
+         * fails for a huge number, or {@link Long#MIN_VALUE} when the text is not an integer.
+         */
+        private static long parseSignedLong(final String text)
+        {
+            final boolean negative = text.startsWith("-");
+            final String digits = negative ? text.substring(1) : text;
+            if (digits.isEmpty())
+            {
+                return Long.MIN_VALUE;
+            }
+            long value = 0;
+            for (int i = 0; i < digits.length(); i++)
+            {
+                final char c = digits.charAt(i);
+                if (c < '0' || c > '9')
+                {
+                    return Long.MIN_VALUE;
+                }
+                value = Math.min(value * 10 + (c - '0'), 1_000_000_000_000L);
+            }
+            return negative ? -value : value;
+        }
+
+        private static byte[] parseDottedQuad(final String host)
+        {
+            final String[] parts = host.split("\\.", -1);
+            if (parts.length != 4)
+            {
+                return null;
+            }
+            final byte[] address = new byte[4];
+            for (int i = 0; i < 4; i++)
+            {
+                final String part = parts[i];
+                final long octet = parseLong(part);
+                if (octet < 0 || octet > 255 || part.length() > 3 || (part.length() > 1 && part.charAt(0) == '0'))
+                {
+                    return null;
+                }
+                address[i] = (byte)octet;
+            }
+            return address;
+        }
+    }
+}

@@ -1,0 +1,200 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.core.protocol;
+
+import io.soundrelay.core.status.ErrorReason;
+import org.agrona.DirectBuffer;
+
+import java.nio.ByteOrder;
+
+/**
+ * Tells the three kinds of datagram apart and finds the stream id, in place and without allocating.
+ * One instance per owning thread: {@link #decode(DirectBuffer, int, int)} overwrites its fields.
+ * <pre>
+ *  first byte 0x53 then 0x52   SoundRelay frame  stream id from the header
+ *  top two bits 10, length>=12 RTP               SSRC, bytes 8-11 (u32)
+ *     second byte 200-204      RTCP              sender SSRC, bytes 4-7 (u32)
+ *  anything else               malformed
+ * </pre>
+ */
+public final class DatagramDecoder
+{
+    public static final int KIND_INVALID = 0;
+    public static final int KIND_FRAME = 1;
+    public static final int KIND_RTP = 2;
+    public static final int KIND_RTCP = 3;
+
+    public static final int RTP_MIN_LENGTH = 12;
+    public static final int RTP_SSRC_OFFSET = 8;
+    public static final int RTCP_SSRC_OFFSET = 4;
+    public static final int RTCP_MIN_LENGTH = 8;
+
+    private static final ByteOrder ORDER = ByteOrder.BIG_ENDIAN;
+
+    private final int maxDatagramBytes;
+    private final FrameFlyweight frame = new FrameFlyweight();
+
+    private int kind;
+    private ErrorReason error;
+    private long streamId;
+    private int payloadOffset;
+    private int payloadLength;
+    private int frameFlags;
+
+    /**
+     * @param maxDatagramBytes longest datagram accepted; longer ones are {@link ErrorReason#OVERSIZE}.
+     */
+    public DatagramDecoder(final int maxDatagramBytes)
+    {
+        this.maxDatagramBytes = maxDatagramBytes;
+    }
+
+    /**
+     * Decode the datagram at {@code offset}.
+     *
+     * @param buffer holding the datagram.
+     * @param offset of its first byte.
+     * @param length of the datagram as received (may exceed what was stored if it was truncated).
+     * @return true when it can be routed; otherwise {@link #error()} says why.
+     */
+    public boolean decode(final DirectBuffer buffer, final int offset, final int length)
+    {
+        kind = KIND_INVALID;
+        streamId = 0;
+        payloadOffset = 0;
+        payloadLength = 0;
+        frameFlags = 0;
+        if (length > maxDatagramBytes)
+        {
+            error = ErrorReason.OVERSIZE;
+            return false;
+        }
+        error = ErrorReason.MALFORMED;
+        if (length < 2)
+        {
+            return false;
+        }
+
+        final int b0 = buffer.getByte(offset) & 0xFF;
+        if (b0 == (FrameFlyweight.MAGIC_0 & 0xFF))
+        {
+            if ((buffer.getByte(offset + 1) & 0xFF) != (FrameFlyweight.MAGIC_1 & 0xFF) ||
+                length < FrameFlyweight.HEADER_LENGTH)
+            {
+                return false;
+            }
+            frame.wrap(buffer, offset);
+            if (frame.version() != FrameFlyweight.VERSION)
+            {
+                return false;
+            }
+            final long id = frame.streamId();
+            if (id == 0)
+            {
+                return false;
+            }
+            kind = KIND_FRAME;
+            streamId = id;
+            frameFlags = frame.flags();
+            payloadOffset = offset + FrameFlyweight.HEADER_LENGTH;
+            payloadLength = length - FrameFlyweight.HEADER_LENGTH;
+        }
+        else if ((b0 & 0xC0) == 0x80)
+        {
+            final int b1 = buffer.getByte(offset + 1) & 0xFF;
+            if (b1 >= 200 && b1 <= 204)
+            {
+                if (length < RTCP_MIN_LENGTH)
+                {
+                    return false;
+                }
+                kind = KIND_RTCP;
+                streamId = buffer.getInt(offset + RTCP_SSRC_OFFSET, ORDER) & 0xFFFF_FFFFL;
+            }
+            else
+            {
+                if (length < RTP_MIN_LENGTH)
+                {
+                    return false;
+                }
+                kind = KIND_RTP;
+                streamId = buffer.getInt(offset + RTP_SSRC_OFFSET, ORDER) & 0xFFFF_FFFFL;
+            }
+            if (streamId == 0)
+            {
+                return false;
+            }
+            payloadOffset = offset;
+            payloadLength = length;
+        }
+        else
+        {
+            return false;
+        }
+        error = null;
+        return true;
+    }
+
+    /**
+     * @return one of the {@code KIND_*} constants for the last decode.
+     */
+    public int kind()
+    {
+        return kind;
+    }
+
+    /**
+     * @return why the last datagram cannot be routed, or null when it can.
+     */
+    public ErrorReason error()
+    {
+        return error;
+    }
+
+    public long streamId()
+    {
+        return streamId;
+    }
+
+    /**
+     * @return where the bytes after the SoundRelay header start (for RTP: the datagram itself).
+     */
+    public int payloadOffset()
+    {
+        return payloadOffset;
+    }
+
+    public int payloadLength()
+    {
+        return payloadLength;
+    }
+
+    /**
+     * @return the frame's flags byte, 0 for RTP.
+     */
+    public int frameFlags()
+    {
+        return frameFlags;
+    }
+
+    /**
+     * @return true when the last datagram is a SoundRelay frame with an empty payload.
+     */
+    public boolean isKeepAlive()
+    {
+        return kind == KIND_FRAME && payloadLength == 0;
+    }
+}

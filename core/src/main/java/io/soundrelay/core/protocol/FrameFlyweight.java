@@ -1,0 +1,140 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.core.protocol;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+import java.nio.ByteOrder;
+
+/**
+ * Flyweight over a SoundRelay frame, version 1, read and written in place.
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |   magic 'S'   |   magic 'R'   |    version    |H|  res  | kind|
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |                        stream_id (u64)                        |
+ *  |                                                               |
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |                        sequence (u32)                         |
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |                  timestamp (u32, 48 kHz clock)                |
+ *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *  |                        payload ...                            |
+ * </pre>
+ * All fields big-endian. {@code H} is the HOP flag (bit 7); kind is bits 0-1 of the flags byte.
+ */
+public final class FrameFlyweight
+{
+    public static final byte MAGIC_0 = 0x53;
+    public static final byte MAGIC_1 = 0x52;
+    public static final int VERSION = 1;
+
+    public static final int MAGIC_OFFSET = 0;
+    public static final int VERSION_OFFSET = 2;
+    public static final int FLAGS_OFFSET = 3;
+    public static final int STREAM_ID_OFFSET = 4;
+    public static final int SEQUENCE_OFFSET = 12;
+    public static final int TIMESTAMP_OFFSET = 16;
+    public static final int HEADER_LENGTH = TIMESTAMP_OFFSET + 4;
+
+    public static final int KIND_MASK = 0x03;
+    public static final int KIND_OPAQUE = 0;
+    public static final int KIND_PCM = 1;
+    public static final int KIND_OPUS = 2;
+    public static final int HOP_FLAG = 0x80;
+
+    private static final ByteOrder ORDER = ByteOrder.BIG_ENDIAN;
+
+    private DirectBuffer buffer;
+    private int offset;
+
+    /**
+     * @param buffer containing a frame.
+     * @param offset at which the frame starts.
+     * @return this for a fluent API.
+     */
+    public FrameFlyweight wrap(final DirectBuffer buffer, final int offset)
+    {
+        this.buffer = buffer;
+        this.offset = offset;
+        return this;
+    }
+
+    public int version()
+    {
+        return buffer.getByte(offset + VERSION_OFFSET) & 0xFF;
+    }
+
+    public int flags()
+    {
+        return buffer.getByte(offset + FLAGS_OFFSET) & 0xFF;
+    }
+
+    public int kind()
+    {
+        return flags() & KIND_MASK;
+    }
+
+    public boolean isHop()
+    {
+        return (flags() & HOP_FLAG) != 0;
+    }
+
+    public long streamId()
+    {
+        return buffer.getLong(offset + STREAM_ID_OFFSET, ORDER);
+    }
+
+    public long sequence()
+    {
+        return buffer.getInt(offset + SEQUENCE_OFFSET, ORDER) & 0xFFFF_FFFFL;
+    }
+
+    public long timestamp()
+    {
+        return buffer.getInt(offset + TIMESTAMP_OFFSET, ORDER) & 0xFFFF_FFFFL;
+    }
+
+    /**
+     * Write a whole header: for tools, tests and (later) the mixer's output frames.
+     *
+     * @param buffer    to write into.
+     * @param offset    at which the frame starts.
+     * @param flags     flags byte.
+     * @param streamId  unsigned stream id.
+     * @param sequence  unsigned 32-bit sequence.
+     * @param timestamp unsigned 32-bit timestamp.
+     */
+    public static void writeHeader(
+        final MutableDirectBuffer buffer,
+        final int offset,
+        final int flags,
+        final long streamId,
+        final long sequence,
+        final long timestamp)
+    {
+        buffer.putByte(offset + MAGIC_OFFSET, MAGIC_0);
+        buffer.putByte(offset + MAGIC_OFFSET + 1, MAGIC_1);
+        buffer.putByte(offset + VERSION_OFFSET, (byte)VERSION);
+        buffer.putByte(offset + FLAGS_OFFSET, (byte)flags);
+        buffer.putLong(offset + STREAM_ID_OFFSET, streamId, ORDER);
+        buffer.putInt(offset + SEQUENCE_OFFSET, (int)sequence, ORDER);
+        buffer.putInt(offset + TIMESTAMP_OFFSET, (int)timestamp, ORDER);
+    }
+}

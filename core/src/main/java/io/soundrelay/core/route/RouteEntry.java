@@ -1,0 +1,136 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.core.route;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A live route: its current {@link RouteSpec} and its counters. The router thread is the only writer of every
+ * field (release stores, no locks); the control API reads them from any thread. Replacing the spec is one
+ * reference write, so a datagram is routed either by the old spec or by the new one, never by a mix.
+ */
+public final class RouteEntry
+{
+    private static final VarHandle PACKETS_IN;
+    private static final VarHandle PACKETS_OUT;
+    private static final VarHandle LAST_SEEN_NS;
+
+    static
+    {
+        try
+        {
+            final MethodHandles.Lookup lookup = MethodHandles.lookup();
+            PACKETS_IN = lookup.findVarHandle(RouteEntry.class, "packetsIn", long.class);
+            PACKETS_OUT = lookup.findVarHandle(RouteEntry.class, "packetsOut", long.class);
+            LAST_SEEN_NS = lookup.findVarHandle(RouteEntry.class, "lastSeenNs", long.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    /** Value of {@link #lastSeenNs()} before the first datagram. */
+    public static final long NEVER = Long.MIN_VALUE;
+
+    private final long streamId;
+    private final long createdAtEpochMs;
+    private volatile RouteSpec spec;
+
+    @SuppressWarnings("unused") private long packetsIn;
+    @SuppressWarnings("unused") private long packetsOut;
+    @SuppressWarnings("unused") private long lastSeenNs = NEVER;
+
+    /**
+     * @param spec             the route as validated.
+     * @param createdAtEpochMs wall-clock creation time.
+     */
+    public RouteEntry(final RouteSpec spec, final long createdAtEpochMs)
+    {
+        this.streamId = spec.streamId();
+        this.spec = spec;
+        this.createdAtEpochMs = createdAtEpochMs;
+    }
+
+    public long streamId()
+    {
+        return streamId;
+    }
+
+    public RouteSpec spec()
+    {
+        return spec;
+    }
+
+    /**
+     * Swap the spec in one write. Router thread only.
+     *
+     * @param newSpec for the same stream id.
+     */
+    public void replaceSpec(final RouteSpec newSpec)
+    {
+        if (newSpec.streamId() != streamId)
+        {
+            throw new IllegalArgumentException("stream id differs");
+        }
+        spec = newSpec;
+    }
+
+    public long createdAtEpochMs()
+    {
+        return createdAtEpochMs;
+    }
+
+    /**
+     * Count a datagram in and stamp the time. Router thread only.
+     *
+     * @param nowNs monotonic time of receipt.
+     */
+    public void onDatagramIn(final long nowNs)
+    {
+        PACKETS_IN.setRelease(this, (long)PACKETS_IN.get(this) + 1);
+        LAST_SEEN_NS.setRelease(this, nowNs);
+    }
+
+    /**
+     * Count datagrams out. Router thread only.
+     *
+     * @param delta how many.
+     */
+    public void onDatagramsOut(final int delta)
+    {
+        PACKETS_OUT.setRelease(this, (long)PACKETS_OUT.get(this) + delta);
+    }
+
+    public long packetsIn()
+    {
+        return (long)PACKETS_IN.getAcquire(this);
+    }
+
+    public long packetsOut()
+    {
+        return (long)PACKETS_OUT.getAcquire(this);
+    }
+
+    /**
+     * @return monotonic time of the last datagram, or {@link #NEVER}.
+     */
+    public long lastSeenNs()
+    {
+        return (long)LAST_SEEN_NS.getAcquire(this);
+    }
+}

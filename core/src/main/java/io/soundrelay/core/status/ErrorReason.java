@@ -1,0 +1,57 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.core.status;
+
+/**
+ * Why a datagram was dropped: the {@code reason} label of {@code relay_packet_errors_total}. A closed set, so the
+ * metric's cardinality is bounded.
+ */
+public enum ErrorReason
+{
+    MALFORMED("malformed"),
+    OVERSIZE("oversize"),
+    UNKNOWN_STREAM("unknown_stream"),
+    SOURCE_MISMATCH("source_mismatch"),
+    DUPLICATE("duplicate"),
+    LATE("late"),
+    RING_FULL("ring_full"),
+    SEND_FAILED("send_failed");
+
+    private static final ErrorReason[] VALUES = values();
+
+    private final String label;
+
+    ErrorReason(final String label)
+    {
+        this.label = label;
+    }
+
+    /**
+     * @return the metric label value.
+     */
+    public String label()
+    {
+        return label;
+    }
+
+    /**
+     * @return every reason, shared array: never mutate.
+     */
+    public static ErrorReason[] all()
+    {
+        return VALUES;
+    }
+}

@@ -1,0 +1,96 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.core.status;
+
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * The data plane's counters. Each counter has exactly one writing thread (the receiver owns {@code received} and
+ * {@code ring_full}, the router owns the rest), which increments it with a release store: no lock, no CAS, no
+ * allocation. Any thread may read them at scrape time. Counters sit 64 bytes apart so two writers never share a
+ * cache line.
+ */
+public final class RelayCounters
+{
+    private static final int PAD = 8; // longs per cache line
+    private static final int RECEIVED = 0;
+    private static final int SENT = 1;
+    private static final int FIRST_ERROR = 2;
+    private static final int COUNT = FIRST_ERROR + ErrorReason.all().length;
+
+    private final AtomicLongArray values = new AtomicLongArray((COUNT + 2) * PAD);
+
+    private static int index(final int counter)
+    {
+        return (counter + 1) * PAD;
+    }
+
+    private void increment(final int counter, final long delta)
+    {
+        final int i = index(counter);
+        values.lazySet(i, values.get(i) + delta);
+    }
+
+    /**
+     * Count datagrams in. Receiver thread only.
+     *
+     * @param delta how many.
+     */
+    public void addReceived(final long delta)
+    {
+        increment(RECEIVED, delta);
+    }
+
+    /**
+     * Count datagrams out. Router (sender) thread only.
+     *
+     * @param delta how many.
+     */
+    public void addSent(final long delta)
+    {
+        increment(SENT, delta);
+    }
+
+    /**
+     * Count a drop. Only the thread that owns the reason ({@link ErrorReason#RING_FULL}: receiver; others: router).
+     *
+     * @param reason why.
+     * @param delta  how many.
+     */
+    public void addError(final ErrorReason reason, final long delta)
+    {
+        increment(FIRST_ERROR + reason.ordinal(), delta);
+    }
+
+    public long received()
+    {
+        return values.get(index(RECEIVED));
+    }
+
+    public long sent()
+    {
+        return values.get(index(SENT));
+    }
+
+    /**
+     * @param reason which drop counter.
+     * @return its value.
+     */
+    public long errors(final ErrorReason reason)
+    {
+        return values.get(index(FIRST_ERROR + reason.ordinal()));
+    }
+}

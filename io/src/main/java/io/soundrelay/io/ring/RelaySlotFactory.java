@@ -1,0 +1,71 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.io.ring;
+
+import com.lmax.disruptor.EventFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Carves one direct allocation into equal, cache-line aligned slots, one per ring entry, so the whole ring is a
+ * single region of off-heap memory allocated once at start-up.
+ */
+public final class RelaySlotFactory implements EventFactory<RelaySlot>
+{
+    private static final int ALIGNMENT = 64;
+
+    private final ByteBuffer memory;
+    private final int slotBytes;
+    private final int slots;
+    private int next;
+
+    /**
+     * @param slots            entries in the ring.
+     * @param maxDatagramBytes largest datagram accepted; a slot holds one more byte so oversize can be detected.
+     */
+    public RelaySlotFactory(final int slots, final int maxDatagramBytes)
+    {
+        this.slots = slots;
+        this.slotBytes = slotBytesFor(maxDatagramBytes);
+        this.memory = ByteBuffer.allocateDirect(Math.multiplyExact(slots, slotBytes) + ALIGNMENT);
+    }
+
+    /**
+     * @param maxDatagramBytes largest datagram accepted.
+     * @return bytes per slot: room for one byte over the limit, rounded up to a cache line.
+     */
+    public static int slotBytesFor(final int maxDatagramBytes)
+    {
+        return (maxDatagramBytes + 1 + ALIGNMENT - 1) & -ALIGNMENT;
+    }
+
+    public RelaySlot newInstance()
+    {
+        if (next >= slots)
+        {
+            throw new IllegalStateException("more slots asked for than were sized");
+        }
+        final int start = next++ * slotBytes;
+        final ByteBuffer region = memory.slice(start, slotBytes).order(ByteOrder.BIG_ENDIAN);
+        return new RelaySlot(region);
+    }
+
+    public int slotBytes()
+    {
+        return slotBytes;
+    }
+}

@@ -1,0 +1,295 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.io.router;
+
+import com.lmax.disruptor.EventPoller;
+import com.lmax.disruptor.RingBuffer;
+import io.soundrelay.core.protocol.DatagramDecoder;
+import io.soundrelay.core.route.Deliver;
+import io.soundrelay.core.route.RouteEntry;
+import io.soundrelay.core.route.RouteRegistry;
+import io.soundrelay.core.route.RouteSpec;
+import io.soundrelay.core.status.DurationHistogram;
+import io.soundrelay.core.status.ErrorReason;
+import io.soundrelay.core.status.RelayCounters;
+import io.soundrelay.io.ring.RelaySlot;
+import io.soundrelay.io.send.DatagramSender;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+
+import java.util.function.Consumer;
+
+/**
+ * The router: owns the route table and routes every datagram of the ring. Each duty cycle it applies waiting
+ * route commands, then takes what the receiver has published, and for each datagram: decode in place, look the
+ * stream up, check the sender, queue one send per target; the sender flushes at the end of each batch.
+ * <p>
+ * Single writer: the route map, the per-route counters and the drop counters (all but ring_full) are written only
+ * here. Nothing in {@link #onEvent(RelaySlot, long, boolean)} locks or allocates.
+ */
+public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
+{
+    private static final int COMMAND_LIMIT = 64;
+
+    private final Long2ObjectHashMap<RouteEntry> routes = new Long2ObjectHashMap<>();
+    private final RouteRegistry registry;
+    private final ManyToOneConcurrentArrayQueue<RouteCommand> commands;
+    private final EventPoller<RelaySlot> poller;
+    private final DatagramDecoder decoder;
+    private final DatagramSender sender;
+    private final RelayCounters counters;
+    private final DurationHistogram processingTime;
+    private final int maxRoutes;
+    private final long[] pendingReceiveNs;
+    private final Consumer<RouteCommand> commandHandler = this::apply;
+
+    private int pendingCount;
+    private int processedThisCycle;
+    private volatile boolean draining;
+    private volatile boolean drained;
+
+    /**
+     * @param ring             the receive ring; this agent becomes its only consumer.
+     * @param proxy            where route commands come from.
+     * @param registry         the control plane's view of routes, updated when commands are applied.
+     * @param sender           sends from the relay socket.
+     * @param counters         data-plane counters.
+     * @param processingTime   receipt-to-last-send histogram.
+     * @param maxDatagramBytes longest datagram accepted.
+     * @param maxRoutes        MAX_STREAMS_PER_NODE.
+     */
+    public RouterAgent(
+        final RingBuffer<RelaySlot> ring,
+        final RouterProxy proxy,
+        final RouteRegistry registry,
+        final DatagramSender sender,
+        final RelayCounters counters,
+        final DurationHistogram processingTime,
+        final int maxDatagramBytes,
+        final int maxRoutes)
+    {
+        this.poller = ring.newPoller();
+        ring.addGatingSequences(poller.getSequence());
+        this.commands = proxy.queue();
+        this.registry = registry;
+        this.sender = sender;
+        this.counters = counters;
+        this.processingTime = processingTime;
+        this.decoder = new DatagramDecoder(maxDatagramBytes);
+        this.maxRoutes = maxRoutes;
+        this.pendingReceiveNs = new long[Math.max(1, Math.min(sender.remaining(), 4096))];
+    }
+
+    public String roleName()
+    {
+        return "soundrelay-router";
+    }
+
+    public int doWork() throws Exception
+    {
+        int work = commands.drain(commandHandler, COMMAND_LIMIT);
+        processedThisCycle = 0;
+        final EventPoller.PollState state = poller.poll(this);
+        flush();
+        work += processedThisCycle;
+        if (draining && state == EventPoller.PollState.IDLE && commands.isEmpty())
+        {
+            drained = true;
+        }
+        return work;
+    }
+
+    public boolean onEvent(final RelaySlot slot, final long sequence, final boolean endOfBatch)
+    {
+        route(slot);
+        slot.sender = null;
+        processedThisCycle++;
+        if (endOfBatch)
+        {
+            flush();
+        }
+        return true;
+    }
+
+    /**
+     * Route one datagram: the whole hot path, public so a benchmark can drive it without a ring.
+     *
+     * @param slot holding the datagram.
+     */
+    public void route(final RelaySlot slot)
+    {
+        final int length = slot.length;
+        if (!decoder.decode(slot.buffer(), 0, length))
+        {
+            counters.addError(decoder.error(), 1);
+            return;
+        }
+
+        final RouteEntry entry = routes.get(decoder.streamId());
+        if (entry == null)
+        {
+            counters.addError(ErrorReason.UNKNOWN_STREAM, 1);
+            return;
+        }
+
+        final RouteSpec spec = entry.spec(); // read once: a PUT swaps the whole spec, never half of it
+        if (!spec.source().matches(slot.sender))
+        {
+            counters.addError(ErrorReason.SOURCE_MISMATCH, 1);
+            return;
+        }
+
+        entry.onDatagramIn(slot.receiveNs);
+        if (decoder.isKeepAlive())
+        {
+            return;
+        }
+
+        final int offset;
+        final int sendLength;
+        if (decoder.kind() == DatagramDecoder.KIND_FRAME && spec.deliver() == Deliver.PAYLOAD)
+        {
+            offset = decoder.payloadOffset();
+            sendLength = decoder.payloadLength();
+        }
+        else
+        {
+            offset = 0;
+            sendLength = length;
+        }
+
+        final int targets = spec.targetCount();
+        if (sender.remaining() < targets || pendingCount == pendingReceiveNs.length)
+        {
+            flush();
+        }
+        for (int i = 0; i < targets; i++)
+        {
+            sender.queue(slot, offset, sendLength, spec.target(i));
+        }
+        entry.onDatagramsOut(targets);
+        pendingReceiveNs[pendingCount++] = slot.receiveNs;
+    }
+
+    /**
+     * Send what is queued and record each datagram's receipt-to-send time.
+     */
+    public void flush()
+    {
+        if (pendingCount == 0)
+        {
+            return;
+        }
+        sender.flush();
+        final long nowNs = System.nanoTime();
+        for (int i = 0; i < pendingCount; i++)
+        {
+            processingTime.record(nowNs - pendingReceiveNs[i]);
+        }
+        pendingCount = 0;
+    }
+
+    /**
+     * Stop taking new work once the ring is empty. Any thread.
+     */
+    public void startDraining()
+    {
+        draining = true;
+    }
+
+    /**
+     * @return true once draining was asked for and the ring and command queue were seen empty.
+     */
+    public boolean isDrained()
+    {
+        return drained;
+    }
+
+    /**
+     * Apply one command. Router thread only; public so a test or benchmark can step the router by hand.
+     *
+     * @param command to apply.
+     */
+    public void apply(final RouteCommand command)
+    {
+        final RouteCommand.Result result;
+        switch (command.type)
+        {
+            case CREATE:
+                if (routes.containsKey(command.streamId))
+                {
+                    result = new RouteCommand.Result(RouteCommand.Outcome.EXISTS, routes.get(command.streamId));
+                }
+                else if (routes.size() >= maxRoutes)
+                {
+                    result = new RouteCommand.Result(RouteCommand.Outcome.NODE_FULL, null);
+                }
+                else
+                {
+                    final RouteEntry entry = new RouteEntry(command.spec, command.nowEpochMs);
+                    routes.put(command.streamId, entry);
+                    registry.publish(entry);
+                    result = new RouteCommand.Result(RouteCommand.Outcome.OK, entry);
+                }
+                break;
+
+            case REPLACE:
+            {
+                final RouteEntry entry = routes.get(command.streamId);
+                if (entry == null)
+                {
+                    result = new RouteCommand.Result(RouteCommand.Outcome.NOT_FOUND, null);
+                }
+                else
+                {
+                    entry.replaceSpec(command.spec);
+                    result = new RouteCommand.Result(RouteCommand.Outcome.OK, entry);
+                }
+                break;
+            }
+
+            case DELETE:
+            {
+                final RouteEntry entry = routes.remove(command.streamId);
+                if (entry != null)
+                {
+                    registry.withdraw(command.streamId);
+                }
+                result = new RouteCommand.Result(
+                    entry == null ? RouteCommand.Outcome.NOT_FOUND : RouteCommand.Outcome.OK, entry);
+                break;
+            }
+
+            default:
+                throw new IllegalStateException("unknown command " + command.type);
+        }
+        command.result.complete(result);
+    }
+
+    /**
+     * @return routes in the router's table. Router thread only (or a stopped router).
+     */
+    public int routeCount()
+    {
+        return routes.size();
+    }
+
+    public void onClose()
+    {
+        flush();
+    }
+}

@@ -1,0 +1,101 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.io.router;
+
+import io.soundrelay.core.route.RouteSpec;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * How other threads ask the router to change routes: commands go through a bounded many-to-one queue that the
+ * router drains each duty cycle. A full queue refuses the command at once (counted) rather than waiting.
+ */
+public final class RouterProxy
+{
+    /** Thrown into a command's future when the queue is full. */
+    public static final class BusyException extends RuntimeException
+    {
+        private static final long serialVersionUID = 1L;
+
+        BusyException()
+        {
+            super("router command queue is full", null, false, false);
+        }
+    }
+
+    private final ManyToOneConcurrentArrayQueue<RouteCommand> queue;
+    private final AtomicLong rejected = new AtomicLong();
+
+    /**
+     * @param capacity commands that may wait at once.
+     */
+    public RouterProxy(final int capacity)
+    {
+        this.queue = new ManyToOneConcurrentArrayQueue<>(capacity);
+    }
+
+    ManyToOneConcurrentArrayQueue<RouteCommand> queue()
+    {
+        return queue;
+    }
+
+    /**
+     * @param spec new route.
+     * @return completes with OK, EXISTS or NODE_FULL.
+     */
+    public CompletableFuture<RouteCommand.Result> create(final RouteSpec spec)
+    {
+        return offer(new RouteCommand(RouteCommand.Type.CREATE, spec.streamId(), spec, System.currentTimeMillis()));
+    }
+
+    /**
+     * @param spec replacement, same stream id.
+     * @return completes with OK or NOT_FOUND.
+     */
+    public CompletableFuture<RouteCommand.Result> replace(final RouteSpec spec)
+    {
+        return offer(new RouteCommand(RouteCommand.Type.REPLACE, spec.streamId(), spec, System.currentTimeMillis()));
+    }
+
+    /**
+     * @param streamId to remove.
+     * @return completes with OK or NOT_FOUND.
+     */
+    public CompletableFuture<RouteCommand.Result> delete(final long streamId)
+    {
+        return offer(new RouteCommand(RouteCommand.Type.DELETE, streamId, null, System.currentTimeMillis()));
+    }
+
+    /**
+     * @return commands refused because the queue was full.
+     */
+    public long rejected()
+    {
+        return rejected.get();
+    }
+
+    private CompletableFuture<RouteCommand.Result> offer(final RouteCommand command)
+    {
+        if (!queue.offer(command))
+        {
+            rejected.incrementAndGet();
+            command.result.completeExceptionally(new BusyException());
+        }
+        return command.result;
+    }
+}

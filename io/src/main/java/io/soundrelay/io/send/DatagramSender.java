@@ -1,0 +1,57 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.io.send;
+
+import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.io.ring.RelaySlot;
+
+/**
+ * Sends datagrams from the relay socket, owned by the router thread. Sends are queued during a batch and leave in
+ * as few system calls as the transport allows on {@link #flush()}; the bytes are read in place from the ring slot,
+ * which stays untouched until the flush returns. Implementations count {@code relay_packets_sent_total} and
+ * {@code send_failed} themselves (they run on the counters' owning thread).
+ */
+public interface DatagramSender extends AutoCloseable
+{
+    /**
+     * @return how many more datagrams can be queued before a {@link #flush()} is needed.
+     */
+    int remaining();
+
+    /**
+     * Queue one datagram. The caller checks {@link #remaining()} first.
+     *
+     * @param slot   holding the bytes.
+     * @param offset of the first byte to send within the slot.
+     * @param length bytes to send.
+     * @param target where to.
+     */
+    void queue(RelaySlot slot, int offset, int length, Endpoint target);
+
+    /**
+     * Send everything queued.
+     */
+    void flush();
+
+    /**
+     * @return a short name for logs and benchmarks.
+     */
+    String name();
+
+    default void close()
+    {
+    }
+}

@@ -1,0 +1,248 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.io.send;
+
+import io.netty.channel.epoll.Epoll;
+import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.core.status.ErrorReason;
+import io.soundrelay.core.status.RelayCounters;
+import io.soundrelay.io.ring.RelaySlot;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.invoke.VarHandle;
+import java.lang.reflect.Array;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Sends a whole batch with one {@code sendmmsg(2)} on the relay socket's file descriptor, through Netty's own
+ * native epoll binding. Netty's public send calls copy each recipient address into a new array per datagram; this
+ * sender fills Netty's JNI message structs in place instead (their layout is what {@code sendmmsg0} reads), with
+ * one iovec per message pointing straight into the ring slot: no copy and no allocation per datagram.
+ * <p>
+ * It depends on Netty internals, so {@link #isAvailable()} checks them once and the node falls back to
+ * {@link SocketSender} when they are not as expected.
+ */
+public final class NativeBatchSender implements DatagramSender
+{
+    /** Largest batch one {@code sendmmsg} takes (UIO_MAXIOV). */
+    public static final int MAX_BATCH = 1024;
+
+    private static final String PACKET_ARRAY = "io.netty.channel.epoll.NativeDatagramPacketArray";
+    private static final int IOVEC_BYTES = 16;
+
+    private static final MethodHandle SENDMMSG;
+    private static final VarHandle MEMORY_ADDRESS;
+    private static final VarHandle COUNT;
+    private static final VarHandle RECIPIENT_ADDR_LEN;
+    private static final VarHandle RECIPIENT_SCOPE_ID;
+    private static final VarHandle RECIPIENT_PORT;
+    private static final VarHandle SEGMENT_SIZE;
+    private static final Field RECIPIENT_ADDR;
+    private static final Constructor<?> PACKET_ARRAY_CONSTRUCTOR;
+    private static final Field PACKETS;
+    private static final Throwable UNAVAILABILITY_CAUSE;
+
+    static
+    {
+        MethodHandle sendmmsg = null;
+        VarHandle memoryAddress = null;
+        VarHandle count = null;
+        VarHandle addrLen = null;
+        VarHandle scopeId = null;
+        VarHandle port = null;
+        VarHandle segmentSize = null;
+        Field recipientAddr = null;
+        Constructor<?> arrayConstructor = null;
+        Field packets = null;
+        Throwable cause = null;
+        try
+        {
+            Epoll.ensureAvailability();
+            final Class<?> nativeClass = Class.forName("io.netty.channel.epoll.Native");
+            final Class<?> arrayClass = Class.forName(PACKET_ARRAY);
+            final Class<?> packetClass = Class.forName(PACKET_ARRAY + "$NativeDatagramPacket");
+            final Class<?> packetArrayType = Array.newInstance(packetClass, 0).getClass();
+
+            final MethodHandles.Lookup nativeLookup = MethodHandles.privateLookupIn(nativeClass, MethodHandles.lookup());
+            sendmmsg = nativeLookup.findStatic(nativeClass, "sendmmsg0", MethodType.methodType(
+                int.class, int.class, boolean.class, packetArrayType, int.class, int.class))
+                .asType(MethodType.methodType(int.class, int.class, boolean.class, Object[].class, int.class, int.class));
+
+            final MethodHandles.Lookup packetLookup = MethodHandles.privateLookupIn(packetClass, MethodHandles.lookup());
+            memoryAddress = packetLookup.findVarHandle(packetClass, "memoryAddress", long.class);
+            count = packetLookup.findVarHandle(packetClass, "count", int.class);
+            addrLen = packetLookup.findVarHandle(packetClass, "recipientAddrLen", int.class);
+            scopeId = packetLookup.findVarHandle(packetClass, "recipientScopeId", int.class);
+            port = packetLookup.findVarHandle(packetClass, "recipientPort", int.class);
+            segmentSize = packetLookup.findVarHandle(packetClass, "segmentSize", int.class);
+            recipientAddr = packetClass.getDeclaredField("recipientAddr");
+            recipientAddr.setAccessible(true);
+            arrayConstructor = arrayClass.getDeclaredConstructor();
+            arrayConstructor.setAccessible(true);
+            packets = arrayClass.getDeclaredField("packets");
+            packets.setAccessible(true);
+        }
+        catch (final Throwable t)
+        {
+            cause = t;
+        }
+        SENDMMSG = sendmmsg;
+        MEMORY_ADDRESS = memoryAddress;
+        COUNT = count;
+        RECIPIENT_ADDR_LEN = addrLen;
+        RECIPIENT_SCOPE_ID = scopeId;
+        RECIPIENT_PORT = port;
+        SEGMENT_SIZE = segmentSize;
+        RECIPIENT_ADDR = recipientAddr;
+        PACKET_ARRAY_CONSTRUCTOR = arrayConstructor;
+        PACKETS = packets;
+        UNAVAILABILITY_CAUSE = cause;
+    }
+
+    private final int fd;
+    private final boolean ipv6Socket;
+    private final RelayCounters counters;
+    private final Object[] packets;
+    private final byte[][] recipientAddrs;
+    private final UnsafeBuffer iovecs;
+    private final long iovecAddress;
+    private final int capacity;
+    private int count;
+
+    /**
+     * @param fd         the relay socket's file descriptor (shared with the receive loop).
+     * @param ipv6Socket whether the socket is AF_INET6.
+     * @param batchSize  most datagrams per system call, at most {@link #MAX_BATCH}.
+     * @param counters   to count sends and failures.
+     */
+    public NativeBatchSender(final int fd, final boolean ipv6Socket, final int batchSize, final RelayCounters counters)
+    {
+        if (UNAVAILABILITY_CAUSE != null)
+        {
+            throw new IllegalStateException("native sendmmsg unavailable", UNAVAILABILITY_CAUSE);
+        }
+        this.fd = fd;
+        this.ipv6Socket = ipv6Socket;
+        this.counters = counters;
+        this.capacity = Math.min(MAX_BATCH, batchSize);
+        try
+        {
+            final Object array = PACKET_ARRAY_CONSTRUCTOR.newInstance();
+            this.packets = (Object[])PACKETS.get(array);
+            this.recipientAddrs = new byte[packets.length][];
+            for (int i = 0; i < packets.length; i++)
+            {
+                recipientAddrs[i] = (byte[])RECIPIENT_ADDR.get(packets[i]);
+            }
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new IllegalStateException("cannot build sendmmsg messages", ex);
+        }
+        final ByteBuffer memory = ByteBuffer.allocateDirect(capacity * IOVEC_BYTES).order(ByteOrder.nativeOrder());
+        this.iovecs = new UnsafeBuffer(memory);
+        this.iovecAddress = BufferUtil.address(memory);
+    }
+
+    /**
+     * @return true when Netty's native sendmmsg binding is usable here.
+     */
+    public static boolean isAvailable()
+    {
+        return UNAVAILABILITY_CAUSE == null;
+    }
+
+    /**
+     * @return why {@link #isAvailable()} is false, or null.
+     */
+    public static Throwable unavailabilityCause()
+    {
+        return UNAVAILABILITY_CAUSE;
+    }
+
+    public int remaining()
+    {
+        return capacity - count;
+    }
+
+    public void queue(final RelaySlot slot, final int offset, final int length, final Endpoint target)
+    {
+        if (!ipv6Socket && !target.isIpv4())
+        {
+            counters.addError(ErrorReason.SEND_FAILED, 1);
+            return;
+        }
+        final int i = count++;
+        final int iovOffset = i * IOVEC_BYTES;
+        iovecs.putLong(iovOffset, slot.address() + offset, ByteOrder.nativeOrder());
+        iovecs.putLong(iovOffset + 8, length, ByteOrder.nativeOrder());
+
+        final Object packet = packets[i];
+        MEMORY_ADDRESS.set(packet, iovecAddress + iovOffset);
+        COUNT.set(packet, 1);
+        SEGMENT_SIZE.set(packet, 0);
+        System.arraycopy(target.ipv6MappedAddress(), 0, recipientAddrs[i], 0, 16);
+        RECIPIENT_ADDR_LEN.set(packet, 16);
+        RECIPIENT_SCOPE_ID.set(packet, target.scopeId());
+        RECIPIENT_PORT.set(packet, target.port());
+    }
+
+    public void flush()
+    {
+        int offset = 0;
+        final int total = count;
+        while (offset < total)
+        {
+            try
+            {
+                final int sent = (int)SENDMMSG.invokeExact(fd, ipv6Socket, packets, offset, total - offset);
+                if (sent <= 0)
+                {
+                    // EAGAIN on a full socket buffer: what is left of the batch is dropped and counted.
+                    counters.addError(ErrorReason.SEND_FAILED, total - offset);
+                    break;
+                }
+                counters.addSent(sent);
+                offset += sent;
+            }
+            catch (final IOException ex)
+            {
+                // The kernel reports the first message's error; skip it and send the rest.
+                counters.addError(ErrorReason.SEND_FAILED, 1);
+                offset++;
+            }
+            catch (final Throwable t)
+            {
+                counters.addError(ErrorReason.SEND_FAILED, total - offset);
+                break;
+            }
+        }
+        count = 0;
+    }
+
+    public String name()
+    {
+        return "sendmmsg";
+    }
+}

@@ -1,0 +1,144 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.io;
+
+import io.soundrelay.core.protocol.FrameFlyweight;
+import io.soundrelay.core.route.Deliver;
+import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.core.route.RouteSpec;
+import io.soundrelay.core.status.ErrorReason;
+import io.soundrelay.io.router.RouteCommand;
+import io.soundrelay.io.transport.Transport;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The data plane on real loopback sockets, once per transport, driven through the router proxy (the HTTP API
+ * is tested end to end in the control module).
+ */
+class DataPlaneTest
+{
+    @ParameterizedTest
+    @ValueSource(strings = { "io_uring", "epoll", "nio" })
+    void relaysFramesToEveryTargetAndDropsStrangers(final String transportName) throws Exception
+    {
+        final Transport transport = Arrays.stream(Transport.values())
+            .filter(t -> t.wireName().equals(transportName)).findFirst().orElseThrow();
+        assumeTrue(transport.isAvailable(), transportName + " not available here");
+
+        try (DataPlane plane = DataPlane.start(new DataPlane.Context()
+            .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(transportName).ringSize(1024));
+            DatagramChannel source = open();
+            DatagramChannel stranger = open();
+            DatagramChannel t1 = open();
+            DatagramChannel t2 = open())
+        {
+            assertEquals(transport, plane.transport());
+            final RouteSpec spec = new RouteSpec(42, Endpoint.of(local(source)),
+                List.of(Endpoint.of(local(t1)), Endpoint.of(local(t2))), null, Deliver.PAYLOAD, 0, false);
+            assertEquals(RouteCommand.Outcome.OK, plane.proxy().create(spec).get(5, TimeUnit.SECONDS).outcome());
+
+            final byte[] payload = "hello relay".getBytes();
+            source.send(frame(42, 1, payload), plane.localAddress());
+            assertArrayEquals(payload, receive(t1));
+            assertArrayEquals(payload, receive(t2));
+
+            stranger.send(frame(42, 2, payload), plane.localAddress());
+            source.send(frame(43, 3, payload), plane.localAddress());
+            waitFor(() -> plane.counters().errors(ErrorReason.SOURCE_MISMATCH) == 1 &&
+                plane.counters().errors(ErrorReason.UNKNOWN_STREAM) == 1);
+            assertEquals(2, plane.counters().sent());
+            assertEquals(3, plane.counters().received());
+            assertNull(receiveOrNull(t1));
+        }
+    }
+
+    private static ByteBuffer frame(final long streamId, final long seq, final byte[] payload)
+    {
+        final ByteBuffer bb = ByteBuffer.allocate(FrameFlyweight.HEADER_LENGTH + payload.length);
+        FrameFlyweight.writeHeader(new UnsafeBuffer(bb), 0, 0, streamId, seq, seq * 960);
+        bb.position(FrameFlyweight.HEADER_LENGTH);
+        bb.put(payload).flip();
+        return bb;
+    }
+
+    static DatagramChannel open() throws Exception
+    {
+        final DatagramChannel ch = DatagramChannel.open();
+        ch.bind(new InetSocketAddress("127.0.0.1", 0));
+        ch.socket().setSoTimeout(5000);
+        return ch;
+    }
+
+    static InetSocketAddress local(final DatagramChannel ch) throws Exception
+    {
+        return (InetSocketAddress)ch.getLocalAddress();
+    }
+
+    static byte[] receive(final DatagramChannel ch) throws Exception
+    {
+        final byte[] buf = new byte[2048];
+        final java.net.DatagramPacket p = new java.net.DatagramPacket(buf, buf.length);
+        ch.socket().receive(p);
+        return Arrays.copyOf(buf, p.getLength());
+    }
+
+    static byte[] receiveOrNull(final DatagramChannel ch) throws Exception
+    {
+        ch.socket().setSoTimeout(200);
+        try
+        {
+            return receive(ch);
+        }
+        catch (final SocketTimeoutException ex)
+        {
+            return null;
+        }
+        finally
+        {
+            ch.socket().setSoTimeout(5000);
+        }
+    }
+
+    static void waitFor(final BooleanSupplier condition) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() > deadline)
+            {
+                throw new AssertionError("condition not met within 10 s");
+            }
+            Thread.sleep(5);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.tools;
+
+import java.nio.ByteBuffer;
+
+/**
+ * How one run's datagrams look: what a sender puts on the wire to the relay, and what a receiver must get back from
+ * it. Holds flyweights, so each thread uses its own instance.
+ * <ul>
+ *   <li>frames, deliver payload: sends a 20-byte frame header + payload, receives the payload alone;</li>
+ *   <li>frames, deliver framed: sends and receives the whole frame;</li>
+ *   <li>rtp: sends and receives the whole RTP packet (a relay never rewrites RTP), SSRC = stream id.</li>
+ * </ul>
+ * The payload is a {@link PayloadPattern}; frame and RTP sequence and timestamp derive from its sequence.
+ */
+final class DatagramFormat
+{
+    /** 48 kHz timestamp step per frame: 20 ms. */
+    static final int SAMPLES_PER_FRAME = 960;
+
+    private final GeneratorOptions.Mode mode;
+    private final GeneratorOptions.Deliver deliver;
+    private final int payloadBytes;
+    private final FrameFlyweight frame = new FrameFlyweight();
+    private final RtpFlyweight rtp = new RtpFlyweight();
+
+    DatagramFormat(final GeneratorOptions.Mode mode, final GeneratorOptions.Deliver deliver, final int payloadBytes)
+    {
+        this.mode = mode;
+        this.deliver = deliver;
+        this.payloadBytes = payloadBytes;
+    }
+
+    static DatagramFormat of(final GeneratorOptions options)
+    {
+        return new DatagramFormat(options.mode(), options.deliver(), options.payloadBytes());
+    }
+
+    /**
+     * @return bytes before the payload in a datagram sent to the relay.
+     */
+    int sentHeaderLength()
+    {
+        return mode == GeneratorOptions.Mode.RTP ? RtpFlyweight.HEADER_LENGTH : FrameFlyweight.HEADER_LENGTH;
+    }
+
+    /**
+     * @return bytes before the payload in a datagram a receiver gets.
+     */
+    int receivedPayloadOffset()
+    {
+        return mode == GeneratorOptions.Mode.FRAMES && deliver == GeneratorOptions.Deliver.PAYLOAD ?
+            0 : sentHeaderLength();
+    }
+
+    int sentLength()
+    {
+        return sentHeaderLength() + payloadBytes;
+    }
+
+    int receivedLength()
+    {
+        return receivedPayloadOffset() + payloadBytes;
+    }
+
+    /**
+     * Encode the datagram for (streamId, sequence) at position 0 of the buffer, which must be big-endian.
+     *
+     * @param sequence the generator's sequence, {@link PayloadPattern#FORBIDDEN_FLAG} included.
+     * @return the datagram's length.
+     */
+    int encode(final ByteBuffer buffer, final long streamId, final long sequence, final long sendTimeNs)
+    {
+        final int timestamp = (int)(sequence * SAMPLES_PER_FRAME);
+        if (mode == GeneratorOptions.Mode.RTP)
+        {
+            rtp.wrap(buffer, 0).header(RtpFlyweight.GENERATOR_PAYLOAD_TYPE, (short)sequence, timestamp, (int)streamId);
+        }
+        else
+        {
+            frame.wrap(buffer, 0).header(FrameFlyweight.FLAGS_OPAQUE, streamId, (int)sequence, timestamp);
+        }
+        PayloadPattern.write(buffer, sentHeaderLength(), payloadBytes, streamId, sequence, sendTimeNs);
+        return sentLength();
+    }
+
+    /**
+     * @param length bytes received, from position 0 of the big-endian buffer.
+     * @return true when the datagram is byte for byte what the generator sent for the stream id and sequence in
+     * its payload, less what the relay must strip. The payload then starts at {@link #receivedPayloadOffset()}.
+     */
+    boolean verify(final ByteBuffer buffer, final int length)
+    {
+        if (length != receivedLength())
+        {
+            return false;
+        }
+
+        final int payloadOffset = receivedPayloadOffset();
+        if (!PayloadPattern.verify(buffer, payloadOffset, payloadBytes))
+        {
+            return false;
+        }
+
+        final long streamId = PayloadPattern.streamId(buffer, payloadOffset);
+        final long sequence = PayloadPattern.sequence(buffer, payloadOffset);
+        final long timestamp = (sequence * SAMPLES_PER_FRAME) & 0xFFFF_FFFFL;
+        if (mode == GeneratorOptions.Mode.RTP)
+        {
+            rtp.wrap(buffer, 0);
+            return rtp.flags() == RtpFlyweight.VERSION_2_FLAGS &&
+                rtp.payloadType() == RtpFlyweight.GENERATOR_PAYLOAD_TYPE &&
+                rtp.sequence() == (sequence & 0xFFFF) &&
+                rtp.timestamp() == timestamp &&
+                rtp.ssrc() == streamId;
+        }
+        if (deliver == GeneratorOptions.Deliver.FRAMED)
+        {
+            frame.wrap(buffer, 0);
+            return frame.isValidHeader(length) &&
+                frame.flags() == FrameFlyweight.FLAGS_OPAQUE &&
+                frame.streamId() == streamId &&
+                frame.sequence() == (sequence & 0xFFFF_FFFFL) &&
+                frame.timestamp() == timestamp;
+        }
+        return true;
+    }
+}
