@@ -1,0 +1,233 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.control;
+
+import io.soundrelay.control.api.ApiKeyAuthenticator;
+import io.soundrelay.control.api.ControlApi;
+import io.soundrelay.control.api.ControlServer;
+import io.soundrelay.control.metrics.HttpRequestCounter;
+import io.soundrelay.control.metrics.RelayMetrics;
+import io.soundrelay.core.config.Configuration;
+import io.soundrelay.core.route.RouteRequestParser;
+import io.soundrelay.io.DataPlane;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A whole node: the data plane and the control server, built from one validated {@link Configuration}.
+ */
+public final class SoundRelayNode implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(SoundRelayNode.class);
+
+    private final Configuration config;
+    private final DataPlane dataPlane;
+    private final ControlApi api;
+    private final ControlServer server;
+    private final String generatedApiKey;
+    private final long startNs = System.nanoTime();
+    private final CountDownLatch closed = new CountDownLatch(1);
+
+    private SoundRelayNode(
+        final Configuration config,
+        final DataPlane dataPlane,
+        final ControlApi api,
+        final ControlServer server,
+        final String generatedApiKey)
+    {
+        this.config = config;
+        this.dataPlane = dataPlane;
+        this.api = api;
+        this.server = server;
+        this.generatedApiKey = generatedApiKey;
+    }
+
+    /**
+     * Start a node.
+     *
+     * @param config validated settings.
+     * @return the running node.
+     * @throws IOException          when a socket cannot be bound.
+     * @throws InterruptedException when interrupted while starting.
+     */
+    public static SoundRelayNode start(final Configuration config) throws IOException, InterruptedException
+    {
+        String generatedKey = null;
+        ApiKeyAuthenticator authenticator = null;
+        if (config.authEnabled())
+        {
+            List<String> keys = config.apiKeys();
+            if (keys.isEmpty())
+            {
+                final byte[] random = new byte[32];
+                new SecureRandom().nextBytes(random);
+                generatedKey = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+                keys = List.of(generatedKey);
+            }
+            authenticator = new ApiKeyAuthenticator(keys);
+        }
+
+        final int[] pinCpus = config.pinCpus().stream().mapToInt(Integer::intValue).toArray();
+        final DataPlane dataPlane = DataPlane.start(new DataPlane.Context()
+            .bindAddress(config.bindAddr())
+            .transport(config.transport().configName())
+            .ringSize(config.ringSize())
+            .maxDatagramBytes(config.maxDatagramBytes())
+            .maxRoutes(config.maxStreamsPerNode())
+            .waitStrategy(config.waitStrategy().configName())
+            .pinCpus(pinCpus));
+
+        final long startNs = System.nanoTime();
+        final ControlApi.NodeStatus status = new ControlApi.NodeStatus()
+        {
+            public String nodeId()
+            {
+                return config.nodeId();
+            }
+
+            public String transport()
+            {
+                return dataPlane.transport().wireName();
+            }
+
+            public String redis()
+            {
+                return "disabled";
+            }
+
+            public long uptimeSeconds()
+            {
+                return TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs);
+            }
+        };
+
+        final HttpRequestCounter requests = new HttpRequestCounter();
+        final RelayMetrics metrics = new RelayMetrics(
+            dataPlane.counters(), dataPlane.processingTime(), dataPlane.registry(), requests);
+        final ControlApi api = new ControlApi(
+            status, dataPlane.proxy(), dataPlane.registry(), dataPlane.counters(), metrics, requests,
+            new RouteRequestParser(config.maxTargetsPerRoute(), config.jitterBufferMs()), authenticator);
+
+        final ControlServer server;
+        try
+        {
+            server = new ControlServer(api, metrics, config.controlApiAddr(), config.metricsAddr());
+        }
+        catch (final RuntimeException ex)
+        {
+            dataPlane.close();
+            throw new IOException("cannot start the control API on " + config.controlApiAddr() + " / " +
+                config.metricsAddr() + ": " + ex.getMessage(), ex);
+        }
+
+        LOG.info("node {} up: relay {} ({}), control API http://{}, metrics http://{}/metrics, auth {}",
+            config.nodeId(), dataPlane.localAddress(), dataPlane.transport().wireName(),
+            hostPort(server.apiAddress()), hostPort(server.metricsAddress()), config.authEnabled() ? "on" : "off");
+        if (config.redisEnabled())
+        {
+            LOG.info("REDIS_URL is set; Redis persistence arrives in a later version: routes are kept in memory");
+        }
+        if (generatedKey != null)
+        {
+            // The one time a key is written anywhere: no API_KEYS were configured, so the operator needs it.
+            LOG.warn("no API_KEYS configured; generated API key (shown once): {}", generatedKey);
+        }
+        return new SoundRelayNode(config, dataPlane, api, server, generatedKey);
+    }
+
+    private static String hostPort(final InetSocketAddress a)
+    {
+        return a.getAddress().getHostAddress() + ":" + a.getPort();
+    }
+
+    public Configuration config()
+    {
+        return config;
+    }
+
+    public DataPlane dataPlane()
+    {
+        return dataPlane;
+    }
+
+    /**
+     * @return the API's bound address.
+     */
+    public InetSocketAddress apiAddress()
+    {
+        return server.apiAddress();
+    }
+
+    /**
+     * @return the metrics listener's bound address.
+     */
+    public InetSocketAddress metricsAddress()
+    {
+        return server.metricsAddress();
+    }
+
+    /**
+     * @return the relay socket's bound address.
+     */
+    public InetSocketAddress relayAddress()
+    {
+        return dataPlane.localAddress();
+    }
+
+    /**
+     * @return the key generated at start-up, or null when keys were configured or auth is off.
+     */
+    public String generatedApiKey()
+    {
+        return generatedApiKey;
+    }
+
+    /**
+     * Block until {@link #close()} has finished.
+     *
+     * @throws InterruptedException when interrupted.
+     */
+    public void awaitClose() throws InterruptedException
+    {
+        closed.await();
+    }
+
+    /**
+     * Graceful stop: stop receiving and drain the ring, then stop answering the API.
+     */
+    public synchronized void close()
+    {
+        if (closed.getCount() == 0)
+        {
+            return;
+        }
+        LOG.info("stopping: draining the relay ring");
+        api.stopAccepting();
+        dataPlane.close();
+        server.close();
+        LOG.info("stopped after {} s; {} datagrams in, {} out", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs),
+            dataPlane.counters().received(), dataPlane.counters().sent());
+        closed.countDown();
+    }
+}

@@ -1,0 +1,539 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.control.api;
+
+import io.soundrelay.control.metrics.HttpRequestCounter;
+import io.soundrelay.control.metrics.RelayMetrics;
+import io.soundrelay.core.json.JsonWriter;
+import io.soundrelay.core.route.RouteEntry;
+import io.soundrelay.core.route.RouteRegistry;
+import io.soundrelay.core.route.RouteRequestParser;
+import io.soundrelay.core.route.RouteSpec;
+import io.soundrelay.core.route.ValidationException;
+import io.soundrelay.core.status.RelayCounters;
+import io.soundrelay.io.router.RouteCommand;
+import io.soundrelay.io.router.RouterProxy;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import io.undertow.util.Methods;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The control API of PROTOCOL.md section 2 on Undertow. Handlers run on Undertow's worker threads: they validate,
+ * ask the router through its {@link RouterProxy} and wait for its answer; reads come from the {@link RouteRegistry}
+ * the router publishes. Every error is a JSON body naming the field at fault.
+ */
+public final class ControlApi implements HttpHandler
+{
+    /** Largest request body accepted. */
+    public static final int MAX_BODY_BYTES = 64 * 1024;
+    /** Largest page of {@code /routes}. */
+    public static final int MAX_PAGE = 1000;
+    /** Page size when none is asked for. */
+    public static final int DEFAULT_PAGE = 100;
+
+    private static final Logger LOG = LoggerFactory.getLogger(ControlApi.class);
+    private static final long ROUTER_TIMEOUT_MS = 5000;
+    private static final HttpString X_API_KEY = new HttpString("X-API-Key");
+    private static final String JSON = "application/json";
+
+    /** What {@code /health} reports about the node; supplied by the node. */
+    public interface NodeStatus
+    {
+        String nodeId();
+
+        String transport();
+
+        String redis();
+
+        long uptimeSeconds();
+    }
+
+    private final NodeStatus node;
+    private final RouterProxy router;
+    private final RouteRegistry registry;
+    private final RelayCounters counters;
+    private final RelayMetrics metrics;
+    private final HttpRequestCounter requests;
+    private final RouteRequestParser parser;
+    private final ApiKeyAuthenticator authenticator;
+    private volatile boolean accepting = true;
+
+    /**
+     * @param node          node facts for /health.
+     * @param router        where route changes go.
+     * @param registry      where route reads come from.
+     * @param counters      data-plane counters for /health.
+     * @param metrics       for /metrics.
+     * @param requests      request counter, fed here.
+     * @param parser        route request validation.
+     * @param authenticator API keys, or null when auth is off.
+     */
+    public ControlApi(
+        final NodeStatus node,
+        final RouterProxy router,
+        final RouteRegistry registry,
+        final RelayCounters counters,
+        final RelayMetrics metrics,
+        final HttpRequestCounter requests,
+        final RouteRequestParser parser,
+        final ApiKeyAuthenticator authenticator)
+    {
+        this.node = node;
+        this.router = router;
+        this.registry = registry;
+        this.counters = counters;
+        this.metrics = metrics;
+        this.requests = requests;
+        this.parser = parser;
+        this.authenticator = authenticator;
+    }
+
+    /**
+     * Refuse every further call with 503 (graceful stop).
+     */
+    public void stopAccepting()
+    {
+        accepting = false;
+    }
+
+    public void handleRequest(final HttpServerExchange exchange)
+    {
+        if (exchange.isInIoThread())
+        {
+            exchange.dispatch(this);
+            return;
+        }
+        exchange.addExchangeCompleteListener((ex, next) ->
+        {
+            requests.record(ex.getRequestMethod().toString(), ex.getStatusCode());
+            next.proceed();
+        });
+        try
+        {
+            if (!accepting)
+            {
+                error(exchange, 503, "node is shutting down", null);
+                return;
+            }
+            dispatch(exchange);
+        }
+        catch (final ValidationException ex)
+        {
+            error(exchange, ex.status(), ex.getMessage(), ex.field());
+        }
+        catch (final Exception ex)
+        {
+            LOG.error("control API {} {} failed", exchange.getRequestMethod(), exchange.getRelativePath(), ex);
+            if (!exchange.isResponseStarted())
+            {
+                error(exchange, 500, "internal error", null);
+            }
+        }
+    }
+
+    private void dispatch(final HttpServerExchange exchange) throws Exception
+    {
+        final String path = exchange.getRelativePath();
+        final HttpString method = exchange.getRequestMethod();
+
+        if ("/health".equals(path))
+        {
+            if (allow(exchange, Methods.GET))
+            {
+                health(exchange);
+            }
+            return;
+        }
+        if ("/metrics".equals(path))
+        {
+            if (allow(exchange, Methods.GET))
+            {
+                metrics(exchange, metrics);
+            }
+            return;
+        }
+
+        if (authenticator != null && !authenticator.isAuthorized(
+            exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION),
+            exchange.getRequestHeaders().getFirst(X_API_KEY)))
+        {
+            exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer");
+            error(exchange, 401, "missing or invalid API key (Authorization: Bearer <key> or X-API-Key)", null);
+            return;
+        }
+
+        if ("/route".equals(path))
+        {
+            if (allow(exchange, Methods.POST))
+            {
+                create(exchange);
+            }
+        }
+        else if (path.startsWith("/route/"))
+        {
+            if (allow(exchange, Methods.GET, Methods.PUT, Methods.DELETE))
+            {
+                final long id = parsePathId(path.substring("/route/".length()));
+                if (Methods.GET.equals(method))
+                {
+                    get(exchange, id);
+                }
+                else if (Methods.PUT.equals(method))
+                {
+                    replace(exchange, id);
+                }
+                else
+                {
+                    delete(exchange, id);
+                }
+            }
+        }
+        else if ("/routes".equals(path))
+        {
+            if (allow(exchange, Methods.GET))
+            {
+                list(exchange);
+            }
+        }
+        else if ("/migrate".equals(path))
+        {
+            if (allow(exchange, Methods.POST))
+            {
+                error(exchange, 501, "migration is not implemented in this version", null);
+            }
+        }
+        else
+        {
+            error(exchange, 404, "no such endpoint: " + truncate(path), null);
+        }
+    }
+
+    private void create(final HttpServerExchange exchange) throws Exception
+    {
+        final RouteSpec spec = parser.parse(readBody(exchange), null);
+        final RouteCommand.Result result = await(router.create(spec));
+        switch (result.outcome())
+        {
+            case OK:
+                exchange.setStatusCode(201);
+                exchange.getResponseHeaders().put(Headers.LOCATION, "/route/" + spec.streamIdText());
+                sendRoute(exchange, result.entry());
+                break;
+            case EXISTS:
+                error(exchange, 409, "a route for stream_id " + spec.streamIdText() + " exists", "stream_id");
+                break;
+            case NODE_FULL:
+                error(exchange, 503, "node is at MAX_STREAMS_PER_NODE", null);
+                break;
+            default:
+                throw new IllegalStateException(result.outcome().toString());
+        }
+    }
+
+    private void replace(final HttpServerExchange exchange, final long id) throws Exception
+    {
+        final byte[] body = readBody(exchange);
+        if (registry.get(id) == null)
+        {
+            error(exchange, 404, "no route for stream_id " + Long.toUnsignedString(id), "stream_id");
+            return;
+        }
+        final RouteSpec spec = parser.parse(body, id);
+        final RouteCommand.Result result = await(router.replace(spec));
+        if (result.outcome() == RouteCommand.Outcome.OK)
+        {
+            exchange.setStatusCode(200);
+            sendRoute(exchange, result.entry());
+        }
+        else
+        {
+            error(exchange, 404, "no route for stream_id " + Long.toUnsignedString(id), "stream_id");
+        }
+    }
+
+    private void delete(final HttpServerExchange exchange, final long id) throws Exception
+    {
+        final RouteCommand.Result result = await(router.delete(id));
+        if (result.outcome() == RouteCommand.Outcome.OK)
+        {
+            exchange.setStatusCode(204);
+            exchange.endExchange();
+        }
+        else
+        {
+            error(exchange, 404, "no route for stream_id " + Long.toUnsignedString(id), "stream_id");
+        }
+    }
+
+    private void get(final HttpServerExchange exchange, final long id)
+    {
+        final RouteEntry entry = registry.get(id);
+        if (entry == null)
+        {
+            error(exchange, 404, "no route for stream_id " + Long.toUnsignedString(id), "stream_id");
+            return;
+        }
+        exchange.setStatusCode(200);
+        sendRoute(exchange, entry);
+    }
+
+    private void list(final HttpServerExchange exchange)
+    {
+        int limit = DEFAULT_PAGE;
+        final String limitText = query(exchange, "limit");
+        if (limitText != null)
+        {
+            try
+            {
+                limit = Integer.parseInt(limitText);
+            }
+            catch (final NumberFormatException ex)
+            {
+                limit = -1;
+            }
+            if (limit < 1 || limit > MAX_PAGE)
+            {
+                throw new ValidationException("limit", "limit must be an integer from 1 to " + MAX_PAGE);
+            }
+        }
+        Long after = null;
+        final String cursor = query(exchange, "cursor");
+        if (cursor != null && !cursor.isEmpty())
+        {
+            after = parseCursor(cursor);
+        }
+
+        final List<RouteEntry> page = registry.page(after, limit + 1);
+        final boolean more = page.size() > limit;
+        final List<RouteEntry> shown = more ? page.subList(0, limit) : page;
+        final long nowNs = System.nanoTime();
+        final JsonWriter w = new JsonWriter();
+        w.beginObject().name("routes").beginArray();
+        for (final RouteEntry e : shown)
+        {
+            RouteJson.write(w, e, node.nodeId(), nowNs);
+        }
+        w.endArray().name("next_cursor");
+        if (more)
+        {
+            w.value(Long.toUnsignedString(shown.get(shown.size() - 1).streamId()));
+        }
+        else
+        {
+            w.nullValue();
+        }
+        w.endObject();
+        exchange.setStatusCode(200);
+        send(exchange, w.toJson());
+    }
+
+    private void health(final HttpServerExchange exchange)
+    {
+        final String redis = node.redis();
+        final JsonWriter w = new JsonWriter();
+        w.beginObject()
+            .name("status").value("unavailable".equals(redis) ? "degraded" : "ok")
+            .name("node_id").value(node.nodeId())
+            .name("uptime_s").value(node.uptimeSeconds())
+            .name("transport").value(node.transport())
+            .name("redis").value(redis)
+            .name("active_routes").value(registry.size())
+            .name("active_streams").value(registry.countActive(System.nanoTime(), RelayMetrics.ACTIVE_WINDOW_NS))
+            .name("packets_received").value(counters.received())
+            .name("packets_sent").value(counters.sent())
+            .endObject();
+        exchange.setStatusCode(200);
+        send(exchange, w.toJson());
+    }
+
+    /**
+     * Serve the metrics text: shared by the API's {@code /metrics} and the METRICS_ADDR listener.
+     *
+     * @param exchange the request.
+     * @param metrics  what to expose.
+     */
+    static void metrics(final HttpServerExchange exchange, final RelayMetrics metrics)
+    {
+        exchange.setStatusCode(200);
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, metrics.contentType());
+        exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(metrics.scrape()));
+    }
+
+    private static long parsePathId(final String text)
+    {
+        if (text.isEmpty() || text.length() > 20 || !text.chars().allMatch(c -> c >= '0' && c <= '9'))
+        {
+            throw new ValidationException("stream_id", "stream id in the path must be a decimal from 1 to 2^64-1");
+        }
+        try
+        {
+            final long id = Long.parseUnsignedLong(text);
+            if (id == 0)
+            {
+                throw new NumberFormatException();
+            }
+            return id;
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new ValidationException("stream_id", "stream id in the path must be a decimal from 1 to 2^64-1");
+        }
+    }
+
+    private static long parseCursor(final String cursor)
+    {
+        try
+        {
+            if (cursor.length() > 20 || !cursor.chars().allMatch(c -> c >= '0' && c <= '9'))
+            {
+                throw new NumberFormatException();
+            }
+            return Long.parseUnsignedLong(cursor);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new ValidationException("cursor", "cursor must be a next_cursor value from a previous page");
+        }
+    }
+
+    private static String query(final HttpServerExchange exchange, final String name)
+    {
+        final Deque<String> values = exchange.getQueryParameters().get(name);
+        return values == null ? null : values.peekFirst();
+    }
+
+    private static byte[] readBody(final HttpServerExchange exchange) throws IOException
+    {
+        final long declared = exchange.getRequestContentLength();
+        if (declared > MAX_BODY_BYTES)
+        {
+            throw new ValidationException(null, "request body is larger than 64 KiB", 413);
+        }
+        exchange.startBlocking();
+        final InputStream in = exchange.getInputStream();
+        final byte[] buf = new byte[(int)Math.min(MAX_BODY_BYTES + 1, declared >= 0 ? declared + 1 : 4096)];
+        byte[] body = buf;
+        int n = 0;
+        while (true)
+        {
+            if (n == body.length)
+            {
+                if (body.length > MAX_BODY_BYTES)
+                {
+                    throw new ValidationException(null, "request body is larger than 64 KiB", 413);
+                }
+                body = Arrays.copyOf(body, Math.min(MAX_BODY_BYTES + 1, body.length * 2));
+            }
+            final int r = in.read(body, n, body.length - n);
+            if (r < 0)
+            {
+                break;
+            }
+            n += r;
+            if (n > MAX_BODY_BYTES)
+            {
+                throw new ValidationException(null, "request body is larger than 64 KiB", 413);
+            }
+        }
+        return Arrays.copyOf(body, n);
+    }
+
+    private static RouteCommand.Result await(final CompletableFuture<RouteCommand.Result> future) throws Exception
+    {
+        try
+        {
+            return future.get(ROUTER_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        }
+        catch (final TimeoutException ex)
+        {
+            throw new ValidationException(null, "the router did not answer in time; try again", 503);
+        }
+        catch (final ExecutionException ex)
+        {
+            if (ex.getCause() instanceof RouterProxy.BusyException)
+            {
+                throw new ValidationException(null, "the router is busy; try again", 503);
+            }
+            throw ex;
+        }
+    }
+
+    private boolean allow(final HttpServerExchange exchange, final HttpString... methods)
+    {
+        for (final HttpString m : methods)
+        {
+            if (m.equals(exchange.getRequestMethod()))
+            {
+                return true;
+            }
+        }
+        final StringBuilder allowed = new StringBuilder();
+        for (final HttpString m : methods)
+        {
+            allowed.append(allowed.length() == 0 ? "" : ", ").append(m);
+        }
+        exchange.getResponseHeaders().put(Headers.ALLOW, allowed.toString());
+        error(exchange, 405, "method " + truncate(exchange.getRequestMethod().toString()) + " not allowed here", null);
+        return false;
+    }
+
+    private void sendRoute(final HttpServerExchange exchange, final RouteEntry entry)
+    {
+        final JsonWriter w = new JsonWriter();
+        RouteJson.write(w, entry, node.nodeId(), System.nanoTime());
+        send(exchange, w.toJson());
+    }
+
+    private static void error(final HttpServerExchange exchange, final int status, final String message,
+        final String field)
+    {
+        final JsonWriter w = new JsonWriter();
+        w.beginObject().name("error").value(message);
+        if (field != null)
+        {
+            w.name("field").value(field);
+        }
+        w.endObject();
+        exchange.setStatusCode(status);
+        send(exchange, w.toJson());
+    }
+
+    private static void send(final HttpServerExchange exchange, final String json)
+    {
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, JSON);
+        exchange.getResponseSender().send(json, StandardCharsets.UTF_8);
+    }
+
+    private static String truncate(final String s)
+    {
+        return s.length() <= 64 ? s : s.substring(0, 64) + "...";
+    }
+}

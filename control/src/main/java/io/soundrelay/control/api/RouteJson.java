@@ -1,0 +1,77 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.control.api;
+
+import io.soundrelay.core.json.JsonWriter;
+import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.core.route.RouteEntry;
+import io.soundrelay.core.route.RouteSpec;
+
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Writes a route as the API answers it: the request's fields plus node id, creation time, time since the last
+ * datagram and the route's counters.
+ */
+final class RouteJson
+{
+    private RouteJson()
+    {
+    }
+
+    static void write(final JsonWriter w, final RouteEntry entry, final String nodeId, final long nowNs)
+    {
+        final RouteSpec spec = entry.spec();
+        w.beginObject();
+        w.name("stream_id").unsignedValue(spec.streamId());
+        w.name("source_addr").value(spec.source().toString());
+        w.name("target_addrs").beginArray();
+        for (final Endpoint target : spec.targets())
+        {
+            w.value(target.toString());
+        }
+        w.endArray();
+        w.name("room_code");
+        if (spec.roomCode() == null)
+        {
+            w.nullValue();
+        }
+        else
+        {
+            w.value(spec.roomCode());
+        }
+        w.name("deliver").value(spec.deliver().wireName());
+        w.name("jitter_ms").value(spec.jitterMs());
+        w.name("mix_minus").value(spec.mixMinus());
+        w.name("node_id").value(nodeId);
+        w.name("created_at").value(DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(entry.createdAtEpochMs())));
+        w.name("last_seen_ms_ago");
+        final long seen = entry.lastSeenNs();
+        if (seen == RouteEntry.NEVER)
+        {
+            w.nullValue();
+        }
+        else
+        {
+            w.value(Math.max(0, TimeUnit.NANOSECONDS.toMillis(nowNs - seen)));
+        }
+        w.name("packets_in").value(entry.packetsIn());
+        w.name("packets_out").value(entry.packetsOut());
+        w.endObject();
+    }
+}

@@ -1,0 +1,180 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.control.metrics;
+
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import io.soundrelay.core.route.RouteRegistry;
+import io.soundrelay.core.status.DurationHistogram;
+import io.soundrelay.core.status.ErrorReason;
+import io.soundrelay.core.status.RelayCounters;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The metrics of PROTOCOL.md section 4, built at scrape time from the data plane's single-writer counters: the hot
+ * path never touches the Prometheus client. No label carries a stream id or an address.
+ */
+public final class RelayMetrics
+{
+    /** A stream is active when it sent a datagram within this window. */
+    public static final long ACTIVE_WINDOW_NS = TimeUnit.SECONDS.toNanos(10);
+
+    private final RelayCounters counters;
+    private final DurationHistogram processingTime;
+    private final RouteRegistry registry;
+    private final HttpRequestCounter httpRequests;
+    private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+
+    /**
+     * @param counters       data-plane counters.
+     * @param processingTime receipt-to-last-send histogram.
+     * @param registry       routes.
+     * @param httpRequests   control API request counts.
+     */
+    public RelayMetrics(
+        final RelayCounters counters,
+        final DurationHistogram processingTime,
+        final RouteRegistry registry,
+        final HttpRequestCounter httpRequests)
+    {
+        this.counters = counters;
+        this.processingTime = processingTime;
+        this.registry = registry;
+        this.httpRequests = httpRequests;
+    }
+
+    /**
+     * @return the Content-Type of {@link #scrape()}.
+     */
+    public String contentType()
+    {
+        return writer.getContentType();
+    }
+
+    /**
+     * @return the exposition text of every metric, now.
+     */
+    public byte[] scrape()
+    {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+        try
+        {
+            writer.write(out, collect());
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+        return out.toByteArray();
+    }
+
+    /**
+     * @return every metric as a snapshot.
+     */
+    public MetricSnapshots collect()
+    {
+        final CounterSnapshot.Builder errors = CounterSnapshot.builder()
+            .name("relay_packet_errors")
+            .help("Datagrams dropped, by reason");
+        for (final ErrorReason reason : ErrorReason.all())
+        {
+            errors.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
+                .labels(Labels.of("reason", reason.label()))
+                .value(counters.errors(reason))
+                .build());
+        }
+
+        final CounterSnapshot.Builder http = CounterSnapshot.builder()
+            .name("http_requests")
+            .help("Control API requests by method and status");
+        for (final Map.Entry<String, Long> e : httpRequests.snapshot().entrySet())
+        {
+            final int space = e.getKey().indexOf(' ');
+            http.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
+                .labels(Labels.of("method", e.getKey().substring(0, space), "status", e.getKey().substring(space + 1)))
+                .value(e.getValue())
+                .build());
+        }
+
+        final long nowNs = System.nanoTime();
+        return MetricSnapshots.of(
+            counter("relay_packets_received", "Datagrams received on the relay socket", counters.received()),
+            counter("relay_packets_sent", "Datagrams sent to targets", counters.sent()),
+            errors.build(),
+            gauge("relay_active_streams", "Routes with a datagram in the last 10 s",
+                registry.countActive(nowNs, ACTIVE_WINDOW_NS)),
+            gauge("relay_active_routes", "Routes in the table", registry.size()),
+            histogram(),
+            http.build(),
+            CounterSnapshot.builder()
+                .name("relay_redis_operations")
+                .help("Redis operations by op and result (Redis sync is not enabled in this version)")
+                .build());
+    }
+
+    private HistogramSnapshot histogram()
+    {
+        final int bounds = DurationHistogram.boundCount();
+        final double[] upper = new double[bounds + 1];
+        final long[] counts = new long[bounds + 1];
+        long total = 0;
+        for (int i = 0; i <= bounds; i++)
+        {
+            upper[i] = i < bounds ? DurationHistogram.upperBoundSeconds(i) : Double.POSITIVE_INFINITY;
+            counts[i] = processingTime.bucketCount(i);
+            total += counts[i];
+        }
+        // Buckets and sum are read one after the other while the router writes: the sum is scaled to the
+        // bucket total so the pair stays consistent within one scrape.
+        final long count = processingTime.count();
+        final double sum = count == 0 ? 0 : processingTime.sumSeconds() * ((double)total / count);
+        return HistogramSnapshot.builder()
+            .name("relay_packet_processing_duration_seconds")
+            .help("Time from receipt of a datagram to its last send")
+            .dataPoint(HistogramSnapshot.HistogramDataPointSnapshot.builder()
+                .classicHistogramBuckets(ClassicHistogramBuckets.of(upper, counts))
+                .sum(sum)
+                .build())
+            .build();
+    }
+
+    private static CounterSnapshot counter(final String name, final String help, final long value)
+    {
+        return CounterSnapshot.builder()
+            .name(name)
+            .help(help)
+            .dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder().value(value).build())
+            .build();
+    }
+
+    private static GaugeSnapshot gauge(final String name, final String help, final double value)
+    {
+        return GaugeSnapshot.builder()
+            .name(name)
+            .help(help)
+            .dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().value(value).build())
+            .build();
+    }
+}
