@@ -609,32 +609,18 @@ public final class Configuration
     }
 
     /**
-     * Hide the user-info of a Redis URL, which holds its password.
+     * Hide the user-info of a Redis URL, which holds its password: everything between the scheme and the last
+     * {@code @}, so that a password holding {@code / ? #} is hidden too.
      */
     private static String redactRedisUrl(final String url)
     {
         final int schemeEnd = url.indexOf("://");
-        if (schemeEnd < 0)
+        final int at = url.lastIndexOf('@');
+        if (schemeEnd < 0 || at < schemeEnd + 3)
         {
             return url;
         }
-        final int authorityStart = schemeEnd + 3;
-        int authorityEnd = url.length();
-        for (int i = authorityStart; i < url.length(); i++)
-        {
-            final char c = url.charAt(i);
-            if (c == '/' || c == '?' || c == '#')
-            {
-                authorityEnd = i;
-                break;
-            }
-        }
-        final int at = url.lastIndexOf('@', authorityEnd - 1);
-        if (at < authorityStart)
-        {
-            return url;
-        }
-        return url.substring(0, authorityStart) + REDACTED + url.substring(at);
+        return url.substring(0, schemeEnd + 3) + REDACTED + url.substring(at);
     }
 
     /**
@@ -758,17 +744,15 @@ public final class Configuration
             {
                 throw fail(name, redactRedisUrl(value), "expected redis://host:port or rediss://host:port, or empty");
             }
-            String authority = rest;
-            for (int i = 0; i < rest.length(); i++)
+            final int at = rest.lastIndexOf('@');
+            if (at >= 0 && indexOfDelimiter(rest.substring(0, at)) >= 0)
             {
-                final char c = rest.charAt(i);
-                if (c == '/' || c == '?' || c == '#')
-                {
-                    authority = rest.substring(0, i);
-                    break;
-                }
+                throw fail(name, redactRedisUrl(value),
+                    "'/', '?' or '#' in the user name or password must be percent-encoded (%2F, %3F, %23)");
             }
-            final String hostPort = authority.substring(authority.lastIndexOf('@') + 1);
+            final String afterUserInfo = rest.substring(at + 1);
+            final int authorityEnd = indexOfDelimiter(afterUserInfo);
+            final String hostPort = authorityEnd < 0 ? afterUserInfo : afterUserInfo.substring(0, authorityEnd);
             final int portColon = hostPort.startsWith("[") ?
                 hostPort.indexOf(':', Math.max(hostPort.indexOf(']'), 0)) : hostPort.lastIndexOf(':');
             final String host = portColon < 0 ? hostPort : hostPort.substring(0, portColon);
@@ -785,6 +769,19 @@ public final class Configuration
                 }
             }
             return value;
+        }
+
+        private static int indexOfDelimiter(final String text)
+        {
+            for (int i = 0; i < text.length(); i++)
+            {
+                final char c = text.charAt(i);
+                if (c == '/' || c == '?' || c == '#')
+                {
+                    return i;
+                }
+            }
+            return -1;
         }
 
         boolean bool(final String name, final boolean defaultValue)
