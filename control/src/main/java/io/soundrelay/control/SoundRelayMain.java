@@ -27,8 +27,41 @@ import java.io.IOException;
  */
 public final class SoundRelayMain
 {
+    private static SoundRelayNode running;
+    private static boolean stopRequested;
+
     private SoundRelayMain()
     {
+    }
+
+    private static synchronized void requestStop()
+    {
+        if (!stopRequested)
+        {
+            stopRequested = true;
+            if (running != null)
+            {
+                stopInBackground(running);
+            }
+        }
+    }
+
+    private static synchronized void started(final SoundRelayNode node)
+    {
+        running = node;
+        if (stopRequested)
+        {
+            stopInBackground(node);
+        }
+    }
+
+    private static void stopInBackground(final SoundRelayNode node)
+    {
+        new Thread(() ->
+        {
+            node.close();
+            System.exit(0);
+        }, "soundrelay-shutdown").start();
     }
 
     public static void main(final String[] args)
@@ -54,6 +87,11 @@ public final class SoundRelayMain
         System.setProperty("org.slf4j.simpleLogger.log.org.xnio", "warn");
         System.setProperty("org.jboss.logging.provider", "slf4j");
 
+        // Handlers go in before the node starts, so a SIGTERM during start-up also ends in a graceful stop.
+        final sun.misc.SignalHandler stop = signal -> requestStop();
+        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), stop);
+        sun.misc.Signal.handle(new sun.misc.Signal("INT"), stop);
+
         final SoundRelayNode node;
         try
         {
@@ -77,14 +115,7 @@ public final class SoundRelayMain
             System.exit(1);
             return;
         }
-
-        final sun.misc.SignalHandler stop = signal -> new Thread(() ->
-        {
-            node.close();
-            System.exit(0);
-        }, "soundrelay-shutdown").start();
-        sun.misc.Signal.handle(new sun.misc.Signal("TERM"), stop);
-        sun.misc.Signal.handle(new sun.misc.Signal("INT"), stop);
+        started(node);
 
         try
         {

@@ -141,17 +141,17 @@ public final class SoundRelayNode implements AutoCloseable
                 config.metricsAddr() + ": " + ex.getMessage(), ex);
         }
 
+        if (generatedKey != null)
+        {
+            // The one time a key is written anywhere: no API_KEYS were configured, so the operator needs it.
+            LOG.warn("no API_KEYS configured; generated API key (shown once): {}", generatedKey);
+        }
         LOG.info("node {} up: relay {} ({}), control API http://{}, metrics http://{}/metrics, auth {}",
             config.nodeId(), dataPlane.localAddress(), dataPlane.transport().wireName(),
             hostPort(server.apiAddress()), hostPort(server.metricsAddress()), config.authEnabled() ? "on" : "off");
         if (config.redisEnabled())
         {
             LOG.info("REDIS_URL is set; Redis persistence arrives in a later version: routes are kept in memory");
-        }
-        if (generatedKey != null)
-        {
-            // The one time a key is written anywhere: no API_KEYS were configured, so the operator needs it.
-            LOG.warn("no API_KEYS configured; generated API key (shown once): {}", generatedKey);
         }
         return new SoundRelayNode(config, dataPlane, api, server, generatedKey);
     }

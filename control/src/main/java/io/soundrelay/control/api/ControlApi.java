@@ -523,6 +523,11 @@ public final class ControlApi implements HttpHandler
         }
         w.endObject();
         exchange.setStatusCode(status);
+        if (status == 413)
+        {
+            // The unread rest of the body must not be parsed as the next request on this connection.
+            exchange.setPersistent(false);
+        }
         send(exchange, w.toJson());
     }
 

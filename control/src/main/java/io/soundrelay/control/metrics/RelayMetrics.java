@@ -127,11 +127,7 @@ public final class RelayMetrics
                 registry.countActive(nowNs, ACTIVE_WINDOW_NS)),
             gauge("relay_active_routes", "Routes in the table", registry.size()),
             histogram(),
-            http.build(),
-            CounterSnapshot.builder()
-                .name("relay_redis_operations")
-                .help("Redis operations by op and result (Redis sync is not enabled in this version)")
-                .build());
+            http.build());
     }
 
     private HistogramSnapshot histogram()

@@ -54,8 +54,58 @@ public final class Endpoint
         {
             ipv6MappedAddress = raw;
             scopeId = ((Inet6Address)address).getScopeId();
-            text = "[" + address.getHostAddress() + "]:" + socketAddress.getPort();
+            text = "[" + compressedIpv6(raw) + "]:" + socketAddress.getPort();
         }
+    }
+
+    /**
+     * The RFC 5952 text of an IPv6 address: lower case, no leading zeros, the longest run of two or more zero
+     * groups written as {@code ::}.
+     */
+    static String compressedIpv6(final byte[] raw)
+    {
+        final int[] groups = new int[8];
+        for (int i = 0; i < 8; i++)
+        {
+            groups[i] = ((raw[2 * i] & 0xFF) << 8) | (raw[2 * i + 1] & 0xFF);
+        }
+        int bestStart = -1;
+        int bestLength = 1;
+        for (int i = 0; i < 8; )
+        {
+            if (groups[i] != 0)
+            {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < 8 && groups[j] == 0)
+            {
+                j++;
+            }
+            if (j - i > bestLength)
+            {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j;
+        }
+        final StringBuilder sb = new StringBuilder(39);
+        for (int i = 0; i < 8; i++)
+        {
+            if (i == bestStart)
+            {
+                sb.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':')
+            {
+                sb.append(':');
+            }
+            sb.append(Integer.toHexString(groups[i]));
+        }
+        return sb.toString();
     }
 
     /**

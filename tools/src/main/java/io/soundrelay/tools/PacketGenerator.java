@@ -1,0 +1,389 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.tools;
+
+import org.HdrHistogram.Histogram;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.SocketOption;
+import java.net.StandardSocketOptions;
+import java.nio.channels.DatagramChannel;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Load generator and verifier for a running SoundRelay node.
+ * <p>
+ * It binds sender and receiver sockets, optionally creates a route per stream (source: the stream's sender socket,
+ * target: one receiver socket), sends every stream at its rate, checks each datagram that comes back byte for byte,
+ * waits a grace period for stragglers, deletes the routes and reports: progress lines while it runs, then a
+ * {@link GeneratorResult}.
+ * <pre>
+ *   try (PacketGenerator generator = PacketGenerator.open(options, System.out))
+ *   {
+ *       List&lt;InetSocketAddress&gt; targets = generator.receiverAddresses(); // e.g. to route elsewhere first
+ *       GeneratorResult result = generator.run();
+ *   }
+ * </pre>
+ * From the command line, {@code java -jar soundrelay-tools.jar --help}.
+ */
+public final class PacketGenerator implements AutoCloseable
+{
+    private static final int RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+    private static final int SEND_BUFFER_BYTES = 1024 * 1024;
+    // Lets every sender thread start before the first send time.
+    private static final long START_DELAY_NS = 20_000_000L;
+    private static final long GRACE_POLL_NS = 1_000_000L;
+
+    private final GeneratorOptions options;
+    private final PrintStream out;
+    private final List<DatagramChannel> senderChannels = new ArrayList<>();
+    private final List<DatagramChannel> receiverChannels = new ArrayList<>();
+    private final List<InetSocketAddress> senderAddresses = new ArrayList<>();
+    private final List<InetSocketAddress> receiverAddresses = new ArrayList<>();
+    private DatagramChannel strangerChannel;
+    private boolean ran;
+
+    private PacketGenerator(final GeneratorOptions options, final PrintStream out)
+    {
+        this.options = options;
+        this.out = out;
+    }
+
+    /**
+     * Bind the generator's sockets on {@link GeneratorOptions#bindHost()}, ephemeral ports.
+     *
+     * @param out where progress lines go.
+     * @return a generator ready to {@link #run()} once.
+     */
+    public static PacketGenerator open(final GeneratorOptions options, final PrintStream out) throws IOException
+    {
+        final PacketGenerator generator = new PacketGenerator(options, out);
+        try
+        {
+            for (int i = 0; i < options.senders(); i++)
+            {
+                final DatagramChannel channel = bind(options.bindHost(), StandardSocketOptions.SO_SNDBUF,
+                    SEND_BUFFER_BYTES);
+                generator.senderChannels.add(channel);
+                generator.senderAddresses.add((InetSocketAddress)channel.getLocalAddress());
+            }
+            for (int i = 0; i < options.receivers(); i++)
+            {
+                final DatagramChannel channel = bind(options.bindHost(), StandardSocketOptions.SO_RCVBUF,
+                    RECEIVE_BUFFER_BYTES);
+                generator.receiverChannels.add(channel);
+                generator.receiverAddresses.add((InetSocketAddress)channel.getLocalAddress());
+            }
+            if (options.stranger())
+            {
+                generator.strangerChannel = bind(options.bindHost(), StandardSocketOptions.SO_SNDBUF,
+                    SEND_BUFFER_BYTES);
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            generator.close();
+            throw ex;
+        }
+        return generator;
+    }
+
+    /**
+     * Open, run and close a generator, printing progress to {@link System#out}.
+     */
+    public static GeneratorResult run(final GeneratorOptions options) throws IOException, InterruptedException
+    {
+        try (PacketGenerator generator = open(options, System.out))
+        {
+            return generator.run();
+        }
+    }
+
+    /**
+     * @return the sender sockets' addresses; stream {@code i} is sent from entry {@code i % senders}.
+     */
+    public List<InetSocketAddress> senderAddresses()
+    {
+        return Collections.unmodifiableList(senderAddresses);
+    }
+
+    /**
+     * @return the receiver sockets' addresses; with routes, stream {@code i} targets entry {@code i % receivers}.
+     */
+    public List<InetSocketAddress> receiverAddresses()
+    {
+        return Collections.unmodifiableList(receiverAddresses);
+    }
+
+    /**
+     * Create the routes if asked, send, wait for stragglers, delete the routes, and close the sockets.
+     *
+     * @return what was sent and what arrived.
+     * @throws IOException when the node refuses a route (the message has its status and body) or is unreachable.
+     */
+    public GeneratorResult run() throws IOException, InterruptedException
+    {
+        if (ran)
+        {
+            throw new IllegalStateException("a PacketGenerator runs once");
+        }
+        ran = true;
+        out.println("packet generator: " + options);
+
+        final SendCounters counters = new SendCounters(options.streams());
+        final DeliveryLedger ledger = new DeliveryLedger(options.firstStreamId(), options.streams(),
+            options.createRoutes() ? options.receivers() : DeliveryLedger.ANY_RECEIVER);
+        final RouteClient routes = options.createRoutes() ? new RouteClient(options.api(), options.apiKey()) : null;
+        final List<Long> created = new ArrayList<>();
+        final long sendNs;
+        final Histogram latencyNs;
+        int routeErrors = 0;
+        try
+        {
+            if (null != routes)
+            {
+                createRoutes(routes, created);
+            }
+            final long startNs = System.nanoTime() + START_DELAY_NS;
+            final IntervalReporter reporter = new IntervalReporter(
+                out, counters, ledger, options.reportIntervalSeconds(), startNs);
+            sendNs = sendAndReceive(counters, ledger, reporter, startNs);
+            latencyNs = reporter.finish();
+        }
+        finally
+        {
+            close();
+            if (null != routes)
+            {
+                routeErrors = deleteRoutes(routes, created);
+            }
+        }
+
+        return new GeneratorResult(counters, ledger, latencyNs, sendNs, routeErrors, options.allowLossPercent());
+    }
+
+    public void close()
+    {
+        closeQuietly(senderChannels);
+        closeQuietly(receiverChannels);
+        if (null != strangerChannel)
+        {
+            closeQuietly(List.of(strangerChannel));
+        }
+    }
+
+    public static void main(final String[] args)
+    {
+        if (GeneratorOptions.isHelp(args))
+        {
+            System.out.println(GeneratorOptions.usage());
+            return;
+        }
+
+        final GeneratorOptions options;
+        try
+        {
+            options = GeneratorOptions.parse(args);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println(ex.getMessage());
+            System.err.println("see --help");
+            System.exit(2);
+            return;
+        }
+
+        try
+        {
+            final GeneratorResult result = run(options);
+            result.printSummary(System.out);
+            System.exit(result.passed() ? 0 : 1);
+        }
+        catch (final IOException ex)
+        {
+            System.err.println("packet generator failed: " + ex.getMessage());
+            System.exit(1);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            System.err.println("packet generator interrupted");
+            System.exit(1);
+        }
+    }
+
+    private long sendAndReceive(
+        final SendCounters counters,
+        final DeliveryLedger ledger,
+        final IntervalReporter reporter,
+        final long startNs) throws InterruptedException
+    {
+        final List<Thread> receivers = new ArrayList<>();
+        for (int i = 0; i < receiverChannels.size(); i++)
+        {
+            final Receiver receiver = new Receiver(i, receiverChannels.get(i), ledger, DatagramFormat.of(options), out);
+            receivers.add(start(receiver, "soundrelay-receiver-" + i));
+        }
+
+        final int[][] streamsBySender = streamsBySender(options.streams(), options.senders());
+        final CountDownLatch sendersDone = new CountDownLatch(options.senders());
+        final List<Thread> senders = new ArrayList<>();
+        for (int i = 0; i < senderChannels.size(); i++)
+        {
+            final Sender sender = new Sender(
+                senderChannels.get(i), strangerChannel, options, streamsBySender[i], counters, startNs);
+            final Runnable task = () ->
+            {
+                try
+                {
+                    sender.run();
+                }
+                finally
+                {
+                    sendersDone.countDown();
+                }
+            };
+            senders.add(start(task, "soundrelay-sender-" + i));
+        }
+
+        while (!sendersDone.await(reporter.nanosToNextReport(System.nanoTime()), TimeUnit.NANOSECONDS))
+        {
+            reporter.reportIfDue(System.nanoTime());
+        }
+        for (final Thread sender : senders)
+        {
+            sender.join();
+        }
+        final long sendEndNs = System.nanoTime();
+
+        // Stragglers may still be in flight. With stranger traffic wait the grace out in full: a leak may come last.
+        final long deadlineNs = sendEndNs + options.graceMs() * 1_000_000L;
+        long nowNs;
+        while ((nowNs = System.nanoTime()) - deadlineNs < 0 &&
+            (options.stranger() || ledger.delivered() < counters.sent.sum()))
+        {
+            reporter.reportIfDue(nowNs);
+            LockSupport.parkNanos(GRACE_POLL_NS);
+        }
+
+        closeQuietly(receiverChannels);
+        for (final Thread receiver : receivers)
+        {
+            receiver.join();
+        }
+        return sendEndNs - startNs;
+    }
+
+    private void createRoutes(final RouteClient routes, final List<Long> created)
+        throws IOException, InterruptedException
+    {
+        for (int i = 0; i < options.streams(); i++)
+        {
+            final long streamId = options.firstStreamId() + i;
+            routes.create(
+                streamId,
+                senderAddresses.get(i % senderAddresses.size()),
+                receiverAddresses.get(DeliveryLedger.receiverFor(i, receiverAddresses.size())),
+                options.deliver());
+            created.add(streamId);
+        }
+        out.println("created " + created.size() + " routes via " + options.api());
+    }
+
+    private int deleteRoutes(final RouteClient routes, final List<Long> created) throws InterruptedException
+    {
+        int errors = 0;
+        for (final long streamId : created)
+        {
+            try
+            {
+                routes.delete(streamId);
+            }
+            catch (final IOException ex)
+            {
+                out.println(ex.getMessage());
+                errors++;
+            }
+        }
+        return errors;
+    }
+
+    /**
+     * @return for each sender, the indexes of the streams it sends, stream {@code i} going to sender
+     * {@code i % senders}.
+     */
+    static int[][] streamsBySender(final int streams, final int senders)
+    {
+        final int[][] result = new int[senders][];
+        for (int s = 0; s < senders; s++)
+        {
+            result[s] = new int[(streams - s + senders - 1) / senders];
+            for (int slot = 0; slot < result[s].length; slot++)
+            {
+                result[s][slot] = s + slot * senders;
+            }
+        }
+        return result;
+    }
+
+    private static DatagramChannel bind(
+        final String host, final SocketOption<Integer> bufferOption, final int bufferBytes)
+        throws IOException
+    {
+        final DatagramChannel channel = DatagramChannel.open();
+        try
+        {
+            channel.setOption(bufferOption, bufferBytes);
+            channel.bind(new InetSocketAddress(host, 0));
+            return channel;
+        }
+        catch (final IOException ex)
+        {
+            channel.close();
+            throw ex;
+        }
+    }
+
+    private static Thread start(final Runnable task, final String name)
+    {
+        final Thread thread = new Thread(task, name);
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    private static void closeQuietly(final List<DatagramChannel> channels)
+    {
+        for (final DatagramChannel channel : channels)
+        {
+            try
+            {
+                channel.close();
+            }
+            catch (final IOException ignore)
+            {
+                // closing a datagram socket cannot lose anything we still need
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.tools;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.DatagramChannel;
+
+/**
+ * Receives on one target socket until the socket is closed, checks every datagram byte for byte and records it in
+ * the {@link DeliveryLedger}.
+ */
+final class Receiver implements Runnable
+{
+    // Larger than any datagram the generator sends, so an oversize one shows up as a wrong length, not a cut one.
+    private static final int BUFFER_BYTES = 65_536;
+
+    private final int index;
+    private final DatagramChannel channel;
+    private final DeliveryLedger ledger;
+    private final DatagramFormat format;
+    private final PrintStream errors;
+    private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES);
+
+    Receiver(
+        final int index,
+        final DatagramChannel channel,
+        final DeliveryLedger ledger,
+        final DatagramFormat format,
+        final PrintStream errors)
+    {
+        this.index = index;
+        this.channel = channel;
+        this.ledger = ledger;
+        this.format = format;
+        this.errors = errors;
+    }
+
+    public void run()
+    {
+        final int payloadOffset = format.receivedPayloadOffset();
+        try
+        {
+            while (true)
+            {
+                buffer.clear();
+                channel.receive(buffer);
+                final long nowNs = System.nanoTime();
+
+                if (format.verify(buffer, buffer.position()))
+                {
+                    ledger.onVerified(
+                        index,
+                        PayloadPattern.streamId(buffer, payloadOffset),
+                        PayloadPattern.sequence(buffer, payloadOffset),
+                        PayloadPattern.sendTimeNs(buffer, payloadOffset),
+                        nowNs);
+                }
+                else
+                {
+                    ledger.onCorrupt();
+                }
+            }
+        }
+        catch (final ClosedChannelException ex)
+        {
+            // closed at the end of the run: done
+        }
+        catch (final IOException ex)
+        {
+            errors.println("receiver " + index + " stopped: " + ex);
+        }
+    }
+}

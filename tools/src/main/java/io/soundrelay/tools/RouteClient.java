@@ -1,0 +1,127 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.tools;
+
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/**
+ * Creates and deletes routes through a node's control API (PROTOCOL.md section 2). Any answer but the documented
+ * success fails with the method, URL, status and body.
+ */
+final class RouteClient
+{
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    private final URI api;
+    private final String apiKey;
+
+    /**
+     * @param apiKey sent as {@code Authorization: Bearer}, or null for none.
+     */
+    RouteClient(final URI api, final String apiKey)
+    {
+        this.api = api;
+        this.apiKey = apiKey;
+    }
+
+    /**
+     * POST /route, expecting 201.
+     */
+    void create(
+        final long streamId,
+        final InetSocketAddress source,
+        final InetSocketAddress target,
+        final GeneratorOptions.Deliver deliver) throws IOException, InterruptedException
+    {
+        final String body = routeJson(streamId, source, target, deliver);
+        final HttpRequest request = request("/route")
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build();
+        expect(request, 201);
+    }
+
+    /**
+     * DELETE /route/{id}, expecting 204.
+     */
+    void delete(final long streamId) throws IOException, InterruptedException
+    {
+        expect(request("/route/" + Long.toUnsignedString(streamId)).DELETE().build(), 204);
+    }
+
+    static String routeJson(
+        final long streamId,
+        final InetSocketAddress source,
+        final InetSocketAddress target,
+        final GeneratorOptions.Deliver deliver)
+    {
+        return "{\"stream_id\":" + Long.toUnsignedString(streamId) +
+            ",\"source_addr\":\"" + format(source) + "\"" +
+            ",\"target_addrs\":[\"" + format(target) + "\"]" +
+            ",\"deliver\":\"" + deliver.wireName() + "\"}";
+    }
+
+    /**
+     * @return {@code a.b.c.d:port} or {@code [v6]:port}, as the API reads addresses.
+     */
+    static String format(final InetSocketAddress address)
+    {
+        String host = address.getAddress().getHostAddress();
+        if (address.getAddress() instanceof Inet6Address)
+        {
+            final int zone = host.indexOf('%');
+            host = "[" + (zone < 0 ? host : host.substring(0, zone)) + "]";
+        }
+        return host + ":" + address.getPort();
+    }
+
+    private HttpRequest.Builder request(final String path)
+    {
+        final HttpRequest.Builder builder = HttpRequest.newBuilder(api.resolve(path)).timeout(TIMEOUT);
+        if (null != apiKey)
+        {
+            builder.header("Authorization", "Bearer " + apiKey);
+        }
+        return builder;
+    }
+
+    private void expect(final HttpRequest request, final int status) throws IOException, InterruptedException
+    {
+        final HttpResponse<String> response;
+        try
+        {
+            response = client.send(request, HttpResponse.BodyHandlers.ofString());
+        }
+        catch (final IOException ex)
+        {
+            // HttpClient's ConnectException often has no message: name the failure ourselves.
+            throw new IOException(request.method() + " " + request.uri() + ": cannot reach the node (" + ex + ")", ex);
+        }
+        if (response.statusCode() != status)
+        {
+            throw new IOException(request.method() + " " + request.uri() + ": expected " + status + ", node answered " +
+                response.statusCode() + " " + response.body());
+        }
+    }
+}
