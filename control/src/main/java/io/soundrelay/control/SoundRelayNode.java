@@ -148,7 +148,8 @@ public final class SoundRelayNode implements AutoCloseable
         }
         LOG.info("node {} up: relay {} ({}), control API http://{}, metrics http://{}/metrics, auth {}",
             config.nodeId(), dataPlane.localAddress(), dataPlane.transport().wireName(),
-            hostPort(server.apiAddress()), hostPort(server.metricsAddress()), config.authEnabled() ? "on" : "off");
+            hostPort(config.controlApiAddr(), server.apiAddress()),
+            hostPort(config.metricsAddr(), server.metricsAddress()), config.authEnabled() ? "on" : "off");
         if (config.redisEnabled())
         {
             LOG.info("REDIS_URL is set; Redis persistence arrives in a later version: routes are kept in memory");
@@ -156,9 +157,10 @@ public final class SoundRelayNode implements AutoCloseable
         return new SoundRelayNode(config, dataPlane, api, server, generatedKey);
     }
 
-    private static String hostPort(final InetSocketAddress a)
+    private static String hostPort(final InetSocketAddress configured, final InetSocketAddress bound)
     {
-        return a.getAddress().getHostAddress() + ":" + a.getPort();
+        final String host = configured.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + bound.getPort();
     }
 
     public Configuration config()
