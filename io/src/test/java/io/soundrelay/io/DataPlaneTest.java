@@ -82,6 +82,40 @@ class DataPlaneTest
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = { "io_uring", "epoll", "nio" })
+    void relaysOverIpv6(final String transportName) throws Exception
+    {
+        final Transport transport = Arrays.stream(Transport.values())
+            .filter(t -> t.wireName().equals(transportName)).findFirst().orElseThrow();
+        assumeTrue(transport.isAvailable(), transportName + " not available here");
+        final InetSocketAddress loopback6 = new InetSocketAddress("::1", 0);
+        final DatagramChannel probe;
+        try
+        {
+            probe = DatagramChannel.open(java.net.StandardProtocolFamily.INET6).bind(loopback6);
+        }
+        catch (final java.io.IOException ex)
+        {
+            assumeTrue(false, "no IPv6 loopback here");
+            return;
+        }
+        try (DataPlane plane = DataPlane.start(new DataPlane.Context()
+            .bindAddress(loopback6).transport(transportName).ringSize(64));
+            DatagramChannel source = probe;
+            DatagramChannel target = DatagramChannel.open(java.net.StandardProtocolFamily.INET6).bind(loopback6))
+        {
+            target.socket().setSoTimeout(5000);
+            final RouteSpec spec = new RouteSpec(9, Endpoint.of(local(source)), List.of(Endpoint.of(local(target))),
+                null, Deliver.FRAMED, 0, false);
+            assertEquals(RouteCommand.Outcome.OK, plane.proxy().create(spec).get(5, TimeUnit.SECONDS).outcome());
+            final ByteBuffer frame = frame(9, 1, "over v6".getBytes());
+            final byte[] expected = Arrays.copyOf(frame.array(), frame.remaining());
+            source.send(frame, plane.localAddress());
+            assertArrayEquals(expected, receive(target));
+        }
+    }
+
     private static ByteBuffer frame(final long streamId, final long seq, final byte[] payload)
     {
         final ByteBuffer bb = ByteBuffer.allocate(FrameFlyweight.HEADER_LENGTH + payload.length);
