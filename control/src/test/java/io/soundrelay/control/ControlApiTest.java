@@ -279,7 +279,18 @@ class ControlApiTest
             assertFalse(text.contains("777777"), "no stream id in any label");
             assertFalse(text.contains("127.0.0.1"), "no address in any label");
         }
-        assertTrue(NodeFixture.metric(api, "relay_packet_processing_duration_seconds_count") >= 1);
+        // Recorded once the send returns, which can be just after the target already has the datagram.
+        NodeFixture.waitFor("the datagram's processing time is recorded", () ->
+        {
+            try
+            {
+                return NodeFixture.metric(fixture.metrics(), "relay_packet_processing_duration_seconds_count") >= 1;
+            }
+            catch (final Exception ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+        });
         assertEquals(204, fixture.authed("DELETE", "/route/777777", null).statusCode());
     }
 
