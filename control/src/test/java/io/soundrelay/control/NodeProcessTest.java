@@ -77,6 +77,19 @@ class NodeProcessTest
     }
 
     @Test
+    void aRingTooLargeForMemoryIsRefusedNamingTheSetting() throws Exception
+    {
+        final File dir = java.nio.file.Files.createTempDirectory("soundrelay").toFile();
+        final Process p = launch(Map.of("RING_SIZE", "1048576", "MAX_DATAGRAM_BYTES", "65507",
+            "BIND_ADDR", "127.0.0.1:0", "CONTROL_API_ADDR", "127.0.0.1:0", "METRICS_ADDR", "127.0.0.1:0"), dir);
+        final String out = output(p);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(2, p.exitValue(), out);
+        assertTrue(out.contains("RING_SIZE=1048576:"), out);
+        assertFalse(out.contains("Exception"), out);
+    }
+
+    @Test
     void aBadSettingInDotEnvIsNamedToo() throws Exception
     {
         final File dir = java.nio.file.Files.createTempDirectory("soundrelay").toFile();

@@ -41,7 +41,23 @@ public final class RelaySlotFactory implements EventFactory<RelaySlot>
     {
         this.slots = slots;
         this.slotBytes = slotBytesFor(maxDatagramBytes);
-        this.memory = ByteBuffer.allocateDirect(Math.multiplyExact(slots, slotBytes) + ALIGNMENT);
+        final long bytes = (long)slots * slotBytes;
+        final String why = "RING_SIZE=" + slots + ": a ring of " + slots + " slots of " + slotBytes +
+            " bytes (MAX_DATAGRAM_BYTES=" + maxDatagramBytes + " plus one, rounded to 64) needs " + (bytes >> 20) +
+            " MiB of off-heap memory";
+        if (bytes > Integer.MAX_VALUE)
+        {
+            throw new IllegalArgumentException(why + ", more than one 2 GiB region; use a smaller RING_SIZE");
+        }
+        try
+        {
+            this.memory = ByteBuffer.allocateDirect((int)bytes);
+        }
+        catch (final OutOfMemoryError ex)
+        {
+            throw new IllegalArgumentException(why + ", more than the JVM allows (" + ex.getMessage() +
+                "); use a smaller RING_SIZE or raise -XX:MaxDirectMemorySize");
+        }
     }
 
     /**
