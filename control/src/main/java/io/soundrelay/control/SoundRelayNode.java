@@ -46,7 +46,7 @@ public final class SoundRelayNode implements AutoCloseable
     private final ControlApi api;
     private final ControlServer server;
     private final String generatedApiKey;
-    private final long startNs = System.nanoTime();
+    private final long startNs;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private SoundRelayNode(
@@ -54,8 +54,10 @@ public final class SoundRelayNode implements AutoCloseable
         final DataPlane dataPlane,
         final ControlApi api,
         final ControlServer server,
-        final String generatedApiKey)
+        final String generatedApiKey,
+        final long startNs)
     {
+        this.startNs = startNs;
         this.config = config;
         this.dataPlane = dataPlane;
         this.api = api;
@@ -73,6 +75,7 @@ public final class SoundRelayNode implements AutoCloseable
      */
     public static SoundRelayNode start(final Configuration config) throws IOException, InterruptedException
     {
+        final long startNs = System.nanoTime();
         String generatedKey = null;
         ApiKeyAuthenticator authenticator = null;
         if (config.authEnabled())
@@ -98,7 +101,6 @@ public final class SoundRelayNode implements AutoCloseable
             .waitStrategy(config.waitStrategy().configName())
             .pinCpus(pinCpus));
 
-        final long startNs = System.nanoTime();
         final ControlApi.NodeStatus status = new ControlApi.NodeStatus()
         {
             public String nodeId()
@@ -154,7 +156,7 @@ public final class SoundRelayNode implements AutoCloseable
         {
             LOG.info("REDIS_URL is set; Redis persistence arrives in a later version: routes are kept in memory");
         }
-        return new SoundRelayNode(config, dataPlane, api, server, generatedKey);
+        return new SoundRelayNode(config, dataPlane, api, server, generatedKey, startNs);
     }
 
     private static String hostPort(final InetSocketAddress configured, final InetSocketAddress bound)

@@ -16,6 +16,8 @@
 package io.soundrelay.control.metrics;
 
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -25,8 +27,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class HttpRequestCounter
 {
-    private static final java.util.Set<String> METHODS =
-        java.util.Set.of("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH");
+    private static final Set<String> METHODS = Set.of(
+        "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH");
 
     private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
 
@@ -45,7 +47,7 @@ public final class HttpRequestCounter
      */
     public Map<String, Long> snapshot()
     {
-        final Map<String, Long> copy = new java.util.TreeMap<>();
+        final Map<String, Long> copy = new TreeMap<>();
         counts.forEach((k, v) -> copy.put(k, v.sum()));
         return copy;
     }
