@@ -85,6 +85,8 @@ public final class SoundRelayMain
         System.setProperty("org.slf4j.simpleLogger.log.io.netty", "warn");
         System.setProperty("org.slf4j.simpleLogger.log.io.undertow", "warn");
         System.setProperty("org.slf4j.simpleLogger.log.org.xnio", "warn");
+        System.setProperty("org.slf4j.simpleLogger.log.io.lettuce", "warn");
+        System.setProperty("org.slf4j.simpleLogger.log.reactor", "warn");
         System.setProperty("org.jboss.logging.provider", "slf4j");
 
         // Handlers go in before the node starts, so a SIGTERM during start-up also ends in a graceful stop.
@@ -97,7 +99,7 @@ public final class SoundRelayMain
         {
             node = SoundRelayNode.start(config);
         }
-        catch (final IllegalArgumentException ex)
+        catch (final IllegalArgumentException | ConfigurationException ex)
         {
             System.err.println("soundrelay: invalid configuration: " + ex.getMessage());
             System.exit(2);

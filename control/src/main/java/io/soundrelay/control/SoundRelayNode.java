@@ -19,10 +19,14 @@ import io.soundrelay.control.api.ApiKeyAuthenticator;
 import io.soundrelay.control.api.ControlApi;
 import io.soundrelay.control.api.ControlServer;
 import io.soundrelay.control.metrics.HttpRequestCounter;
+import io.soundrelay.control.metrics.RedisOperations;
 import io.soundrelay.control.metrics.RelayMetrics;
+import io.soundrelay.control.redis.RedisRouteStore;
 import io.soundrelay.core.config.Configuration;
+import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRequestParser;
 import io.soundrelay.io.DataPlane;
+import io.soundrelay.io.router.RouteJournal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +49,7 @@ public final class SoundRelayNode implements AutoCloseable
     private final DataPlane dataPlane;
     private final ControlApi api;
     private final ControlServer server;
+    private final RedisRouteStore store;
     private final String generatedApiKey;
     private final long startNs;
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -54,9 +59,11 @@ public final class SoundRelayNode implements AutoCloseable
         final DataPlane dataPlane,
         final ControlApi api,
         final ControlServer server,
+        final RedisRouteStore store,
         final String generatedApiKey,
         final long startNs)
     {
+        this.store = store;
         this.startNs = startNs;
         this.config = config;
         this.dataPlane = dataPlane;
@@ -91,15 +98,56 @@ public final class SoundRelayNode implements AutoCloseable
             authenticator = new ApiKeyAuthenticator(keys);
         }
 
+        final RouteRequestParser parser = new RouteRequestParser(config.maxTargetsPerRoute(), config.jitterBufferMs());
+        final RedisOperations redisOperations = new RedisOperations();
+        RedisRouteStore store = null;
+        List<RouteEntry> restored = List.of();
+        if (config.redisEnabled())
+        {
+            // Routes load before the relay socket opens, so the first datagram already finds them.
+            store = new RedisRouteStore(config.redisUrl(), config.redisUrlRedacted(), config.nodeId(),
+                config.routeTtlSeconds(), config.maxStreamsPerNode(), parser, redisOperations);
+            try
+            {
+                restored = store.connectAndLoad(System.nanoTime());
+            }
+            catch (final RuntimeException ex)
+            {
+                store.close();
+                throw ex;
+            }
+            if (restored.size() > config.maxStreamsPerNode())
+            {
+                LOG.warn("Redis holds {} routes for node {}, over MAX_STREAMS_PER_NODE={}: all kept; new routes are " +
+                    "refused until the count falls", restored.size(), config.nodeId(), config.maxStreamsPerNode());
+            }
+        }
+
         final int[] pinCpus = config.pinCpus().stream().mapToInt(Integer::intValue).toArray();
-        final DataPlane dataPlane = DataPlane.start(new DataPlane.Context()
-            .bindAddress(config.bindAddr())
-            .transport(config.transport().configName())
-            .ringSize(config.ringSize())
-            .maxDatagramBytes(config.maxDatagramBytes())
-            .maxRoutes(config.maxStreamsPerNode())
-            .waitStrategy(config.waitStrategy().configName())
-            .pinCpus(pinCpus));
+        final DataPlane dataPlane;
+        try
+        {
+            dataPlane = DataPlane.start(new DataPlane.Context()
+                .bindAddress(config.bindAddr())
+                .transport(config.transport().configName())
+                .ringSize(config.ringSize())
+                .maxDatagramBytes(config.maxDatagramBytes())
+                .maxRoutes(config.maxStreamsPerNode())
+                .waitStrategy(config.waitStrategy().configName())
+                .pinCpus(pinCpus)
+                .routeTtlSeconds(config.routeTtlSeconds())
+                .journal(store == null ? RouteJournal.MEMORY_ONLY : store)
+                .initialRoutes(restored));
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            if (store != null)
+            {
+                store.close();
+            }
+            throw ex;
+        }
+        final RedisRouteStore redis = store;
 
         final ControlApi.NodeStatus status = new ControlApi.NodeStatus()
         {
@@ -115,7 +163,7 @@ public final class SoundRelayNode implements AutoCloseable
 
             public String redis()
             {
-                return "disabled";
+                return redis == null ? "disabled" : redis.state();
             }
 
             public long uptimeSeconds()
@@ -126,10 +174,11 @@ public final class SoundRelayNode implements AutoCloseable
 
         final HttpRequestCounter requests = new HttpRequestCounter();
         final RelayMetrics metrics = new RelayMetrics(
-            dataPlane.counters(), dataPlane.processingTime(), dataPlane.registry(), requests);
+            dataPlane.counters(), dataPlane.processingTime(), dataPlane.registry(), requests, redisOperations,
+            () -> redis == null ? 0 : redis.backlogSize());
         final ControlApi api = new ControlApi(
-            status, dataPlane.proxy(), dataPlane.registry(), dataPlane.counters(), metrics, requests,
-            new RouteRequestParser(config.maxTargetsPerRoute(), config.jitterBufferMs()), authenticator);
+            status, dataPlane.proxy(), dataPlane.registry(), dataPlane.counters(), metrics, requests, parser,
+            authenticator);
 
         final ControlServer server;
         try
@@ -139,6 +188,10 @@ public final class SoundRelayNode implements AutoCloseable
         catch (final RuntimeException ex)
         {
             dataPlane.close();
+            if (redis != null)
+            {
+                redis.close();
+            }
             throw new IOException("cannot start the control API on " + config.controlApiAddr() + " / " +
                 config.metricsAddr() + ": " + ex.getMessage(), ex);
         }
@@ -152,11 +205,18 @@ public final class SoundRelayNode implements AutoCloseable
             config.nodeId(), dataPlane.localAddress(), dataPlane.transport().wireName(),
             hostPort(config.controlApiAddr(), server.apiAddress()),
             hostPort(config.metricsAddr(), server.metricsAddress()), config.authEnabled() ? "on" : "off");
-        if (config.redisEnabled())
+        if (redis != null)
         {
-            LOG.info("REDIS_URL is set; Redis persistence arrives in a later version: routes are kept in memory");
+            redis.start(dataPlane.registry(), dataPlane.proxy(),
+                hostPort(config.bindAddr(), dataPlane.localAddress()),
+                hostPort(config.controlApiAddr(), server.apiAddress()),
+                System.currentTimeMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs));
         }
-        return new SoundRelayNode(config, dataPlane, api, server, generatedKey, startNs);
+        else
+        {
+            LOG.info("REDIS_URL is empty: routes are kept in memory only");
+        }
+        return new SoundRelayNode(config, dataPlane, api, server, redis, generatedKey, startNs);
     }
 
     private static String hostPort(final InetSocketAddress configured, final InetSocketAddress bound)
@@ -229,6 +289,10 @@ public final class SoundRelayNode implements AutoCloseable
         LOG.info("stopping: draining the relay ring");
         api.stopAccepting();
         dataPlane.close();
+        if (store != null)
+        {
+            store.close();
+        }
         server.close();
         LOG.info("stopped after {} s; {} datagrams in, {} out", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs),
             dataPlane.counters().received(), dataPlane.counters().sent());

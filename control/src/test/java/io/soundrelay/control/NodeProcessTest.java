@@ -81,7 +81,8 @@ class NodeProcessTest
     {
         final File dir = java.nio.file.Files.createTempDirectory("soundrelay").toFile();
         final Process p = launch(Map.of("RING_SIZE", "1048576", "MAX_DATAGRAM_BYTES", "65507",
-            "BIND_ADDR", "127.0.0.1:0", "CONTROL_API_ADDR", "127.0.0.1:0", "METRICS_ADDR", "127.0.0.1:0"), dir);
+            "BIND_ADDR", "127.0.0.1:0", "CONTROL_API_ADDR", "127.0.0.1:0", "METRICS_ADDR", "127.0.0.1:0",
+            "REDIS_URL", ""), dir);
         final String out = output(p);
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         assertEquals(2, p.exitValue(), out);

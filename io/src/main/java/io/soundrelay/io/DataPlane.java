@@ -35,11 +35,13 @@ import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
+import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.core.status.DurationHistogram;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
+import io.soundrelay.io.router.RouteJournal;
 import io.soundrelay.io.router.RouterAgent;
 import io.soundrelay.io.router.RouterProxy;
 import io.soundrelay.io.send.ChannelSender;
@@ -63,6 +65,7 @@ import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.nio.channels.DatagramChannel;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -91,6 +94,9 @@ public final class DataPlane implements AutoCloseable
         private int[] pinCpus = new int[0];
         private int commandQueueCapacity = 1024;
         private int sendBatch = NativeBatchSender.MAX_BATCH;
+        private RouteJournal journal = RouteJournal.MEMORY_ONLY;
+        private long routeTtlNs = TimeUnit.SECONDS.toNanos(300);
+        private List<RouteEntry> initialRoutes = List.of();
 
         public Context bindAddress(final InetSocketAddress v)
         {
@@ -151,6 +157,36 @@ public final class DataPlane implements AutoCloseable
         public Context sendBatch(final int v)
         {
             sendBatch = v;
+            return this;
+        }
+
+        /**
+         * @param v where the router reports route changes (the node's Redis store).
+         * @return this.
+         */
+        public Context journal(final RouteJournal v)
+        {
+            journal = v;
+            return this;
+        }
+
+        /**
+         * @param seconds ROUTE_TTL_SECONDS.
+         * @return this.
+         */
+        public Context routeTtlSeconds(final int seconds)
+        {
+            routeTtlNs = TimeUnit.SECONDS.toNanos(seconds);
+            return this;
+        }
+
+        /**
+         * @param v routes loaded at start-up, in the table before the first datagram is routed.
+         * @return this.
+         */
+        public Context initialRoutes(final List<RouteEntry> v)
+        {
+            initialRoutes = List.copyOf(v);
             return this;
         }
     }
@@ -301,7 +337,12 @@ public final class DataPlane implements AutoCloseable
         }
 
         final RouterAgent router = new RouterAgent(
-            ring, proxy, registry, sender, counters, processingTime, ctx.maxDatagramBytes, ctx.maxRoutes);
+            ring, proxy, registry, sender, counters, processingTime, ctx.maxDatagramBytes, ctx.maxRoutes,
+            ctx.journal, ctx.routeTtlNs);
+        for (final RouteEntry entry : ctx.initialRoutes)
+        {
+            router.preload(entry);
+        }
         final AgentRunner runner = new AgentRunner(
             idleStrategy(ctx.waitStrategy),
             t -> LOG.error("router error", t),

@@ -24,6 +24,7 @@ import io.soundrelay.core.route.RouteRequestParser;
 import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.core.route.ValidationException;
 import io.soundrelay.core.status.RelayCounters;
+import io.soundrelay.io.router.Durability;
 import io.soundrelay.io.router.RouteCommand;
 import io.soundrelay.io.router.RouterProxy;
 import io.undertow.server.HttpHandler;
@@ -243,6 +244,14 @@ public final class ControlApi implements HttpHandler
         switch (result.outcome())
         {
             case OK:
+                if (result.durability() != null && result.durability().kind() == Durability.Kind.CONFLICT)
+                {
+                    // Redis holds this stream for another node: one owner per route, so undo the local create.
+                    await(router.delete(spec.streamId()));
+                    error(exchange, 409, "stream_id " + spec.streamIdText() + " is owned by node " +
+                        result.durability().owner(), "stream_id");
+                    break;
+                }
                 exchange.setStatusCode(201);
                 exchange.getResponseHeaders().put(Headers.LOCATION, "/route/" + spec.streamIdText());
                 sendRoute(exchange, result.entry());

@@ -31,6 +31,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * The metrics of PROTOCOL.md section 4, built at scrape time from the data plane's single-writer counters: the hot
@@ -45,6 +46,8 @@ public final class RelayMetrics
     private final DurationHistogram processingTime;
     private final RouteRegistry registry;
     private final HttpRequestCounter httpRequests;
+    private final RedisOperations redisOperations;
+    private final LongSupplier redisBacklog;
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
 
     /**
@@ -52,17 +55,23 @@ public final class RelayMetrics
      * @param processingTime receipt-to-last-send histogram.
      * @param registry       routes.
      * @param httpRequests   control API request counts.
+     * @param redisOperations Redis operation counts.
+     * @param redisBacklog   route writes waiting for Redis to come back.
      */
     public RelayMetrics(
         final RelayCounters counters,
         final DurationHistogram processingTime,
         final RouteRegistry registry,
-        final HttpRequestCounter httpRequests)
+        final HttpRequestCounter httpRequests,
+        final RedisOperations redisOperations,
+        final LongSupplier redisBacklog)
     {
         this.counters = counters;
         this.processingTime = processingTime;
         this.registry = registry;
         this.httpRequests = httpRequests;
+        this.redisOperations = redisOperations;
+        this.redisBacklog = redisBacklog;
     }
 
     /**
@@ -118,6 +127,24 @@ public final class RelayMetrics
                 .build());
         }
 
+        final CounterSnapshot.Builder redis = CounterSnapshot.builder()
+            .name("relay_redis_operations")
+            .help("Redis operations by operation and result");
+        for (final RedisOperations.Op op : RedisOperations.ops())
+        {
+            for (final RedisOperations.Result result : RedisOperations.results())
+            {
+                final long value = redisOperations.get(op, result);
+                if (value != 0 || result == RedisOperations.Result.OK || result == RedisOperations.Result.ERROR)
+                {
+                    redis.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
+                        .labels(Labels.of("op", op.label(), "result", result.label()))
+                        .value(value)
+                        .build());
+                }
+            }
+        }
+
         final long nowNs = System.nanoTime();
         return MetricSnapshots.of(
             counter("relay_packets_received", "Datagrams received on the relay socket", counters.received()),
@@ -127,7 +154,11 @@ public final class RelayMetrics
                 registry.countActive(nowNs, ACTIVE_WINDOW_NS)),
             gauge("relay_active_routes", "Routes in the table", registry.size()),
             histogram(),
-            http.build());
+            http.build(),
+            redis.build(),
+            gauge("relay_redis_queued_writes", "Route writes waiting for Redis to come back", redisBacklog.getAsLong()),
+            counter("relay_routes_expired", "Routes removed after ROUTE_TTL_SECONDS without a datagram",
+                counters.expired()));
     }
 
     private HistogramSnapshot histogram()

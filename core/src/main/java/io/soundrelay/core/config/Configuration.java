@@ -477,6 +477,14 @@ public final class Configuration
         return !redisUrl.isEmpty();
     }
 
+    /**
+     * @return the Redis URL with its password hidden, safe to log; empty when Redis is off.
+     */
+    public String redisUrlRedacted()
+    {
+        return redisEnabled() ? redactRedisUrl(redisUrl) : "";
+    }
+
     public int redisPoolSize()
     {
         return redisPoolSize;

@@ -49,7 +49,9 @@ public final class RouteEntry
 
     private final long streamId;
     private final long createdAtEpochMs;
+    private final long idleSinceNs;
     private volatile RouteSpec spec;
+    private long refreshedNs;
 
     @SuppressWarnings("unused") private long packetsIn;
     @SuppressWarnings("unused") private long packetsOut;
@@ -61,9 +63,22 @@ public final class RouteEntry
      */
     public RouteEntry(final RouteSpec spec, final long createdAtEpochMs)
     {
+        this(spec, createdAtEpochMs, System.nanoTime());
+    }
+
+    /**
+     * @param spec             the route as validated.
+     * @param createdAtEpochMs wall-clock creation time.
+     * @param idleSinceNs      monotonic time its expiry clock starts from: now for a new route, earlier for a route
+     *                         restored from a store that had already counted part of its idle time.
+     */
+    public RouteEntry(final RouteSpec spec, final long createdAtEpochMs, final long idleSinceNs)
+    {
         this.streamId = spec.streamId();
         this.spec = spec;
         this.createdAtEpochMs = createdAtEpochMs;
+        this.idleSinceNs = idleSinceNs;
+        this.refreshedNs = idleSinceNs;
     }
 
     public long streamId()
@@ -93,6 +108,30 @@ public final class RouteEntry
     public long createdAtEpochMs()
     {
         return createdAtEpochMs;
+    }
+
+    /**
+     * @return monotonic time the route's idle clock started (creation or restore).
+     */
+    public long idleSinceNs()
+    {
+        return idleSinceNs;
+    }
+
+    /**
+     * @return monotonic time the route's expiry was last extended in the store. Router thread only.
+     */
+    public long refreshedNs()
+    {
+        return refreshedNs;
+    }
+
+    /**
+     * @param nowNs monotonic time the route's expiry was extended in the store. Router thread only.
+     */
+    public void refreshedAt(final long nowNs)
+    {
+        refreshedNs = nowNs;
     }
 
     /**

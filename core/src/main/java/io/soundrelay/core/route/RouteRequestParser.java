@@ -143,6 +143,19 @@ public final class RouteRequestParser
             throw new ValidationException(null, "the body is not a JSON object but " + article(Json.typeName(root)));
         }
         @SuppressWarnings("unchecked") final Map<String, Object> request = (Map<String, Object>)root;
+        return parse(request, pathStreamId);
+    }
+
+    /**
+     * Validate a route request already parsed as JSON (a route read back from the store, its own fields removed).
+     *
+     * @param request      the request's fields, as {@link Json#parse(String)} gives them.
+     * @param pathStreamId the id in the path for {@code PUT /route/{id}}, else null.
+     * @return the validated route.
+     * @throws ValidationException 400 for anything wrong.
+     */
+    public RouteSpec parse(final Map<String, Object> request, final Long pathStreamId)
+    {
         for (final String name : request.keySet())
         {
             if (!FIELDS.contains(name))

@@ -28,7 +28,8 @@ public final class RelayCounters
     private static final int PAD = 8; // longs per cache line
     private static final int RECEIVED = 0;
     private static final int SENT = 1;
-    private static final int FIRST_ERROR = 2;
+    private static final int EXPIRED = 2;
+    private static final int FIRST_ERROR = 3;
     private static final int COUNT = FIRST_ERROR + ErrorReason.all().length;
 
     private final AtomicLongArray values = new AtomicLongArray((COUNT + 2) * PAD);
@@ -73,6 +74,24 @@ public final class RelayCounters
     public void addError(final ErrorReason reason, final long delta)
     {
         increment(FIRST_ERROR + reason.ordinal(), delta);
+    }
+
+    /**
+     * Count routes removed because nobody sent on them for ROUTE_TTL_SECONDS. Router thread only.
+     *
+     * @param delta how many.
+     */
+    public void addExpired(final long delta)
+    {
+        increment(EXPIRED, delta);
+    }
+
+    /**
+     * @return routes expired since start.
+     */
+    public long expired()
+    {
+        return values.get(index(EXPIRED));
     }
 
     public long received()

@@ -29,7 +29,9 @@ public final class RouteCommand
     /** What to do. */
     public enum Type
     {
-        CREATE, REPLACE, DELETE
+        CREATE, REPLACE, DELETE,
+        /** Put back a route the store already holds for this node: like CREATE, but nothing is written back. */
+        RESTORE
     }
 
     /** How it went. */
@@ -38,16 +40,18 @@ public final class RouteCommand
         OK, EXISTS, NOT_FOUND, NODE_FULL
     }
 
-    /** The answer: an outcome and the entry concerned (null when there is none). */
+    /** The answer: an outcome, the entry concerned (null when there is none) and where the change was kept. */
     public static final class Result
     {
         private final Outcome outcome;
         private final RouteEntry entry;
+        private final Durability durability;
 
-        Result(final Outcome outcome, final RouteEntry entry)
+        Result(final Outcome outcome, final RouteEntry entry, final Durability durability)
         {
             this.outcome = outcome;
             this.entry = entry;
+            this.durability = durability;
         }
 
         public Outcome outcome()
@@ -59,20 +63,36 @@ public final class RouteCommand
         {
             return entry;
         }
+
+        /**
+         * @return where the journal kept the change; null when nothing changed (or for a restore).
+         */
+        public Durability durability()
+        {
+            return durability;
+        }
     }
 
     final Type type;
     final long streamId;
     final RouteSpec spec;
     final long nowEpochMs;
+    final long idleSinceNs;
     final CompletableFuture<Result> result = new CompletableFuture<>();
 
     RouteCommand(final Type type, final long streamId, final RouteSpec spec, final long nowEpochMs)
+    {
+        this(type, streamId, spec, nowEpochMs, System.nanoTime());
+    }
+
+    RouteCommand(
+        final Type type, final long streamId, final RouteSpec spec, final long nowEpochMs, final long idleSinceNs)
     {
         this.type = type;
         this.streamId = streamId;
         this.spec = spec;
         this.nowEpochMs = nowEpochMs;
+        this.idleSinceNs = idleSinceNs;
     }
 
     /**

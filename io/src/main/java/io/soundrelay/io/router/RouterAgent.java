@@ -31,6 +31,9 @@ import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
+import java.util.Iterator;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -44,6 +47,8 @@ import java.util.function.Consumer;
 public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
 {
     private static final int COMMAND_LIMIT = 64;
+    /** How often the router looks for expired routes and routes whose expiry the store must extend. */
+    public static final long SWEEP_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final Long2ObjectHashMap<RouteEntry> routes = new Long2ObjectHashMap<>();
     private final RouteRegistry registry;
@@ -54,11 +59,14 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
     private final RelayCounters counters;
     private final DurationHistogram processingTime;
     private final int maxRoutes;
+    private final RouteJournal journal;
+    private final long ttlNs;
     private final long[] pendingReceiveNs;
     private final Consumer<RouteCommand> commandHandler = this::apply;
 
     private int pendingCount;
     private int processedThisCycle;
+    private long lastSweepNs = System.nanoTime();
     private volatile boolean draining;
     private volatile boolean drained;
 
@@ -82,6 +90,36 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
         final int maxDatagramBytes,
         final int maxRoutes)
     {
+        this(ring, proxy, registry, sender, counters, processingTime, maxDatagramBytes, maxRoutes,
+            RouteJournal.MEMORY_ONLY, Long.MAX_VALUE);
+    }
+
+    /**
+     * @param ring             the receive ring; this agent becomes its only consumer.
+     * @param proxy            where route commands come from.
+     * @param registry         the control plane's view of routes, updated when commands are applied.
+     * @param sender           sends from the relay socket.
+     * @param counters         data-plane counters.
+     * @param processingTime   receipt-to-last-send histogram.
+     * @param maxDatagramBytes longest datagram accepted.
+     * @param maxRoutes        MAX_STREAMS_PER_NODE.
+     * @param journal          where route changes are reported to outlive the process.
+     * @param ttlNs            ROUTE_TTL_SECONDS in nanoseconds: a route nobody sends on for this long expires.
+     */
+    public RouterAgent(
+        final RingBuffer<RelaySlot> ring,
+        final RouterProxy proxy,
+        final RouteRegistry registry,
+        final DatagramSender sender,
+        final RelayCounters counters,
+        final DurationHistogram processingTime,
+        final int maxDatagramBytes,
+        final int maxRoutes,
+        final RouteJournal journal,
+        final long ttlNs)
+    {
+        this.journal = journal;
+        this.ttlNs = ttlNs;
         this.poller = ring.newPoller();
         ring.addGatingSequences(poller.getSequence());
         this.commands = proxy.queue();
@@ -102,6 +140,12 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
     public int doWork() throws Exception
     {
         int work = commands.drain(commandHandler, COMMAND_LIMIT);
+        final long nowNs = System.nanoTime();
+        if (nowNs - lastSweepNs >= SWEEP_INTERVAL_NS)
+        {
+            lastSweepNs = nowNs;
+            work += sweep(nowNs);
+        }
         processedThisCycle = 0;
         final EventPoller.PollState state = poller.poll(this);
         flush();
@@ -226,58 +270,128 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
      */
     public void apply(final RouteCommand command)
     {
-        final RouteCommand.Result result;
+        RouteCommand.Outcome outcome = RouteCommand.Outcome.OK;
+        RouteEntry entry;
+        RouteJournal.Change change = null;
         switch (command.type)
         {
             case CREATE:
-                if (routes.containsKey(command.streamId))
+            case RESTORE:
+                entry = routes.get(command.streamId);
+                if (entry != null)
                 {
-                    result = new RouteCommand.Result(RouteCommand.Outcome.EXISTS, routes.get(command.streamId));
+                    outcome = RouteCommand.Outcome.EXISTS;
                 }
                 else if (routes.size() >= maxRoutes)
                 {
-                    result = new RouteCommand.Result(RouteCommand.Outcome.NODE_FULL, null);
+                    outcome = RouteCommand.Outcome.NODE_FULL;
                 }
                 else
                 {
-                    final RouteEntry entry = new RouteEntry(command.spec, command.nowEpochMs);
+                    entry = new RouteEntry(command.spec, command.nowEpochMs, command.idleSinceNs);
                     routes.put(command.streamId, entry);
                     registry.publish(entry);
-                    result = new RouteCommand.Result(RouteCommand.Outcome.OK, entry);
+                    change = command.type == RouteCommand.Type.CREATE ? RouteJournal.Change.CREATED : null;
                 }
                 break;
 
             case REPLACE:
-            {
-                final RouteEntry entry = routes.get(command.streamId);
+                entry = routes.get(command.streamId);
                 if (entry == null)
                 {
-                    result = new RouteCommand.Result(RouteCommand.Outcome.NOT_FOUND, null);
+                    outcome = RouteCommand.Outcome.NOT_FOUND;
                 }
                 else
                 {
                     entry.replaceSpec(command.spec);
-                    result = new RouteCommand.Result(RouteCommand.Outcome.OK, entry);
+                    change = RouteJournal.Change.REPLACED;
                 }
                 break;
-            }
 
             case DELETE:
-            {
-                final RouteEntry entry = routes.remove(command.streamId);
-                if (entry != null)
+                entry = routes.remove(command.streamId);
+                if (entry == null)
+                {
+                    outcome = RouteCommand.Outcome.NOT_FOUND;
+                }
+                else
                 {
                     registry.withdraw(command.streamId);
+                    change = RouteJournal.Change.DELETED;
                 }
-                result = new RouteCommand.Result(
-                    entry == null ? RouteCommand.Outcome.NOT_FOUND : RouteCommand.Outcome.OK, entry);
                 break;
-            }
 
             default:
                 throw new IllegalStateException("unknown command " + command.type);
         }
-        command.result.complete(result);
+
+        if (change == null)
+        {
+            command.result.complete(new RouteCommand.Result(outcome, entry, null));
+            return;
+        }
+        // Answered once the journal has kept the change (written, or queued while the store is away); the journal
+        // never blocks this thread, and completes the future from its own.
+        final RouteCommand.Outcome answered = outcome;
+        final RouteEntry changed = entry;
+        final CompletableFuture<Durability> kept = journal.record(change, entry);
+        kept.whenComplete((durability, error) ->
+        {
+            if (error != null)
+            {
+                command.result.completeExceptionally(error);
+            }
+            else
+            {
+                command.result.complete(new RouteCommand.Result(answered, changed, durability));
+            }
+        });
+    }
+
+    /**
+     * Put a route in the table before the agent starts (routes loaded from the store at start-up).
+     *
+     * @param entry the restored route.
+     */
+    public void preload(final RouteEntry entry)
+    {
+        routes.put(entry.streamId(), entry);
+        registry.publish(entry);
+    }
+
+    /**
+     * Expire routes nobody sent on for the TTL, and ask the journal to extend the expiry of routes that saw datagrams
+     * since their last refresh. Once a second on the router's duty cycle: no timer per route, no allocation.
+     *
+     * @param nowNs monotonic now.
+     * @return routes expired or refreshed.
+     */
+    int sweep(final long nowNs)
+    {
+        int work = 0;
+        final Iterator<RouteEntry> it = routes.values().iterator();
+        while (it.hasNext())
+        {
+            final RouteEntry entry = it.next();
+            final long seen = entry.lastSeenNs();
+            final long idleSince = seen == RouteEntry.NEVER || seen - entry.idleSinceNs() < 0 ?
+                entry.idleSinceNs() : seen;
+            if (nowNs - idleSince >= ttlNs)
+            {
+                it.remove();
+                registry.withdraw(entry.streamId());
+                counters.addExpired(1);
+                journal.record(RouteJournal.Change.EXPIRED, entry);
+                work++;
+            }
+            else if (seen != RouteEntry.NEVER && seen - entry.refreshedNs() > 0 &&
+                nowNs - entry.refreshedNs() >= SWEEP_INTERVAL_NS && journal.refresh(entry))
+            {
+                entry.refreshedAt(nowNs);
+                work++;
+            }
+        }
+        return work;
     }
 
     /**

@@ -82,6 +82,20 @@ public final class RouterProxy
     }
 
     /**
+     * Put back a route the store holds for this node (after an outage at start-up). Nothing is written back.
+     *
+     * @param spec             the stored route.
+     * @param createdAtEpochMs its stored creation time.
+     * @param idleSinceNs      monotonic start of its idle clock.
+     * @return completes with OK, EXISTS or NODE_FULL.
+     */
+    public CompletableFuture<RouteCommand.Result> restore(
+        final RouteSpec spec, final long createdAtEpochMs, final long idleSinceNs)
+    {
+        return offer(new RouteCommand(RouteCommand.Type.RESTORE, spec.streamId(), spec, createdAtEpochMs, idleSinceNs));
+    }
+
+    /**
      * @return commands refused because the queue was full.
      */
     public long rejected()

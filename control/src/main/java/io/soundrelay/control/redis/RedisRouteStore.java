@@ -1,0 +1,982 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.control.redis;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.KeyValue;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.soundrelay.control.metrics.RedisOperations;
+import io.soundrelay.control.metrics.RedisOperations.Op;
+import io.soundrelay.control.metrics.RedisOperations.Result;
+import io.soundrelay.core.config.ConfigurationException;
+import io.soundrelay.core.json.JsonWriter;
+import io.soundrelay.core.route.RouteEntry;
+import io.soundrelay.core.route.RouteRegistry;
+import io.soundrelay.core.route.RouteRequestParser;
+import io.soundrelay.io.router.Durability;
+import io.soundrelay.io.router.RouteCommand;
+import io.soundrelay.io.router.RouteJournal;
+import io.soundrelay.io.router.RouterProxy;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The routing table in Redis (PROTOCOL.md section 3), kept by one thread that owns the one Lettuce connection.
+ * <p>
+ * The router reports each change through {@link RouteJournal} into a bounded queue and never waits; this thread
+ * writes it to Redis and completes the change's future, which the API waits on before it answers. While Redis is
+ * unreachable, writes go to a bounded backlog in order and the API answers from memory; on reconnect the backlog
+ * is replayed in order and then the node's keys are reconciled with its memory, so Redis holds exactly this node's
+ * routes even when it came back empty, and nothing deleted meanwhile comes back. A backlog that overflows is
+ * dropped as a whole (counted): the reconcile that follows every reconnect rewrites what it held.
+ * <p>
+ * Every write is conditional on ownership (a Lua script reads {@code node_id} first), so nodes sharing one Redis
+ * never overwrite, extend or delete each other's routes.
+ */
+public final class RedisRouteStore implements RouteJournal, AutoCloseable
+{
+    /** Heartbeat key expiry. */
+    public static final int HEARTBEAT_TTL_SECONDS = 10;
+    /** How often the heartbeat is rewritten. */
+    public static final long HEARTBEAT_INTERVAL_NS = TimeUnit.SECONDS.toNanos(3);
+
+    static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(2);
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    static final long RETRY_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(500);
+    static final int INBOUND_CAPACITY = 16 * 1024;
+    static final int MIN_BACKLOG = 4096;
+    static final int BATCH = 256;
+    static final int SCAN_COUNT = 500;
+
+    private static final Logger LOG = LoggerFactory.getLogger(RedisRouteStore.class);
+
+    static
+    {
+        // The Redis connection carries a few commands a second: Lettuce's epoll transport is plenty, and choosing
+        // it up front spares a warning per client that both epoll and io_uring are on the class path.
+        if (System.getProperty("io.lettuce.core.iouring") == null)
+        {
+            System.setProperty("io.lettuce.core.iouring", "false");
+        }
+    }
+
+    /** SET a route unless another node owns the key; answers '' when written, else the owner. */
+    static final String PUT_IF_OWN =
+        "local cur = redis.call('GET', KEYS[1])\n" +
+        "if cur then\n" +
+        "  local ok, doc = pcall(cjson.decode, cur)\n" +
+        "  if ok and type(doc) == 'table' and type(doc['node_id']) == 'string' and doc['node_id'] ~= ARGV[2] then\n" +
+        "    return doc['node_id']\n" +
+        "  end\n" +
+        "end\n" +
+        "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])\n" +
+        "return ''\n";
+
+    /** DEL a route only if this node owns it: 1 deleted, 0 absent, -1 another node's. */
+    static final String DEL_IF_OWN =
+        "local cur = redis.call('GET', KEYS[1])\n" +
+        "if not cur then return 0 end\n" +
+        "local ok, doc = pcall(cjson.decode, cur)\n" +
+        "if ok and type(doc) == 'table' and doc['node_id'] == ARGV[1] then\n" +
+        "  redis.call('DEL', KEYS[1])\n" +
+        "  return 1\n" +
+        "end\n" +
+        "return -1\n";
+
+    /** EXPIRE a route only if this node owns it: 1 extended, 0 absent, -1 another node's. */
+    static final String EXPIRE_IF_OWN =
+        "local cur = redis.call('GET', KEYS[1])\n" +
+        "if not cur then return 0 end\n" +
+        "local ok, doc = pcall(cjson.decode, cur)\n" +
+        "if ok and type(doc) == 'table' and doc['node_id'] == ARGV[1] then\n" +
+        "  redis.call('EXPIRE', KEYS[1], ARGV[2])\n" +
+        "  return 1\n" +
+        "end\n" +
+        "return -1\n";
+
+    private enum Kind
+    {
+        PUT, DEL, EXPIRE
+    }
+
+    /** One write for Redis. Made on the router thread, then owned by the store's thread. */
+    private static final class Write
+    {
+        final Kind kind;
+        final long streamId;
+        final String json;
+        final CompletableFuture<Durability> done;
+        RedisFuture<?> pending;
+
+        Write(final Kind kind, final long streamId, final String json, final CompletableFuture<Durability> done)
+        {
+            this.kind = kind;
+            this.streamId = streamId;
+            this.json = json;
+            this.done = done;
+        }
+    }
+
+    private final ClientResources resources;
+    private final RedisClient client;
+    private final String urlForLog;
+    private final String nodeId;
+    private final String ttlSeconds;
+    private final RouteRequestParser parser;
+    private final RedisOperations operations;
+    private final ManyToOneConcurrentArrayQueue<Write> inbound = new ManyToOneConcurrentArrayQueue<>(INBOUND_CAPACITY);
+    private final ArrayDeque<Write> backlog = new ArrayDeque<>();
+    private final int backlogCapacity;
+    private final AtomicBoolean reconcileNeeded = new AtomicBoolean();
+    private final Set<Long> kept = new HashSet<>();
+    private final Set<Long> unreadable = new HashSet<>();
+    private final List<Write> batch = new ArrayList<>(BATCH);
+
+    private volatile boolean connected;
+    private volatile int backlogSize;
+    private volatile boolean running;
+
+    private StatefulRedisConnection<String, String> connection;
+    private boolean loaded;
+    private long nextAttemptNs;
+    private long nextHeartbeatNs;
+    private RouteRegistry registry;
+    private RouterProxy router;
+    private String heartbeatKey;
+    private String relayAddr;
+    private String controlAddr;
+    private String startedAt;
+    private Thread thread;
+
+    /**
+     * @param url          REDIS_URL ({@code redis://} or {@code rediss://}, credentials allowed).
+     * @param urlForLog    the same with its password hidden.
+     * @param nodeId       NODE_ID: the owner written into every route.
+     * @param ttlSeconds   ROUTE_TTL_SECONDS.
+     * @param maxRoutes    MAX_STREAMS_PER_NODE, to size the backlog.
+     * @param parser       validation for routes read back.
+     * @param operations   counters.
+     */
+    public RedisRouteStore(
+        final String url,
+        final String urlForLog,
+        final String nodeId,
+        final int ttlSeconds,
+        final int maxRoutes,
+        final RouteRequestParser parser,
+        final RedisOperations operations)
+    {
+        this.urlForLog = urlForLog;
+        this.nodeId = nodeId;
+        this.ttlSeconds = Integer.toString(ttlSeconds);
+        this.parser = parser;
+        this.operations = operations;
+        this.backlogCapacity = Math.max(MIN_BACKLOG, 16 * maxRoutes);
+        final RedisURI uri = RedisURI.create(url);
+        uri.setTimeout(COMMAND_TIMEOUT);
+        // One connection, so one IO thread is all Lettuce needs.
+        this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
+        this.client = RedisClient.create(resources, uri);
+        client.setOptions(ClientOptions.builder()
+            // This store reconnects itself, so that every new connection is followed by replay and reconcile,
+            // and commands fail at once while Redis is away instead of piling up inside Lettuce.
+            .autoReconnect(false)
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            .socketOptions(SocketOptions.builder().connectTimeout(CONNECT_TIMEOUT).keepAlive(true).build())
+            .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
+            .build());
+    }
+
+    /**
+     * Connect and read this node's routes, before the relay socket opens. Calling thread, before {@link #start}.
+     * Redis unreachable is not fatal: the node starts from memory and loads its routes when Redis comes back.
+     *
+     * @param nowNs monotonic now, the start of restored routes' idle clocks.
+     * @return the routes Redis holds for this node; empty when Redis is unreachable.
+     * @throws ConfigurationException when Redis refuses the URL's credentials.
+     */
+    public List<RouteEntry> connectAndLoad(final long nowNs)
+    {
+        try
+        {
+            openConnection();
+            final Map<Long, StoredRoute> own = scanOwn(null);
+            final List<RouteEntry> entries = new ArrayList<>(own.size());
+            for (final StoredRoute route : own.values())
+            {
+                entries.add(new RouteEntry(route.spec(), route.createdAtEpochMs(), idleSince(route, nowNs)));
+            }
+            loaded = true;
+            connected = true;
+            LOG.info("Redis {}: loaded {} route(s) of node {}", urlForLog, entries.size(), nodeId);
+            return entries;
+        }
+        catch (final Exception ex)
+        {
+            if (isAuthFailure(ex))
+            {
+                closeConnection();
+                throw new ConfigurationException("REDIS_URL=" + urlForLog + ": Redis refused the credentials (" +
+                    rootMessage(ex) + ")", ex);
+            }
+            markUnavailable(ex, false);
+            LOG.warn("Redis {} unreachable at start-up ({}): serving from memory; this node's routes load when it " +
+                "comes back", urlForLog, rootMessage(ex));
+            return List.of();
+        }
+    }
+
+    /**
+     * Start the store's thread: writes, heartbeats, reconnects.
+     *
+     * @param registry    the router's published routes, the truth a reconcile writes to Redis.
+     * @param router      where routes found in Redis after a start-up outage are restored.
+     * @param relayAddr   relay address for the heartbeat.
+     * @param controlAddr control API address for the heartbeat.
+     * @param startedAtMs node start time.
+     */
+    public void start(
+        final RouteRegistry registry,
+        final RouterProxy router,
+        final String relayAddr,
+        final String controlAddr,
+        final long startedAtMs)
+    {
+        this.registry = registry;
+        this.router = router;
+        this.relayAddr = relayAddr;
+        this.controlAddr = controlAddr;
+        this.startedAt = DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(startedAtMs));
+        this.heartbeatKey = "node:" + nodeId + ":heartbeat";
+        running = true;
+        thread = new Thread(this::run, "soundrelay-redis");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /**
+     * @return "connected" or "unavailable", for {@code /health}.
+     */
+    public String state()
+    {
+        return connected ? "connected" : "unavailable";
+    }
+
+    /**
+     * @return writes waiting for Redis to come back.
+     */
+    public long backlogSize()
+    {
+        return backlogSize;
+    }
+
+    public CompletableFuture<Durability> record(final Change change, final RouteEntry entry)
+    {
+        final CompletableFuture<Durability> done = new CompletableFuture<>();
+        final Write write = change == Change.CREATED || change == Change.REPLACED ?
+            new Write(Kind.PUT, entry.streamId(), StoredRoute.encode(entry, nodeId), done) :
+            new Write(Kind.DEL, entry.streamId(), null, done);
+        if (!inbound.offer(write))
+        {
+            // Never block the router: the next reconcile writes what this change would have.
+            operations.add(write.kind == Kind.PUT ? Op.SET : Op.DEL, Result.DROPPED);
+            reconcileNeeded.set(true);
+            done.complete(Durability.QUEUED);
+        }
+        return done;
+    }
+
+    public boolean refresh(final RouteEntry entry)
+    {
+        return inbound.offer(new Write(Kind.EXPIRE, entry.streamId(), null, null));
+    }
+
+    private void run()
+    {
+        final IdleStrategy idle = new BackoffIdleStrategy(1, 1, TimeUnit.MICROSECONDS.toNanos(1),
+            TimeUnit.MILLISECONDS.toNanos(2));
+        nextHeartbeatNs = System.nanoTime();
+        while (running)
+        {
+            int work = 0;
+            try
+            {
+                work = doWork(System.nanoTime());
+            }
+            catch (final RuntimeException ex)
+            {
+                LOG.error("Redis store error", ex);
+            }
+            idle.idle(work);
+        }
+        finish();
+    }
+
+    private int doWork(final long nowNs)
+    {
+        int work = 0;
+        if (!connected && nowNs - nextAttemptNs >= 0)
+        {
+            recover();
+            work++;
+        }
+
+        batch.clear();
+        inbound.drainTo(batch, BATCH);
+        if (!batch.isEmpty())
+        {
+            work += batch.size();
+            if (connected)
+            {
+                execute(batch);
+            }
+            else
+            {
+                for (final Write w : batch)
+                {
+                    defer(w);
+                }
+            }
+        }
+
+        if (connected && reconcileNeeded.getAndSet(false))
+        {
+            try
+            {
+                reconcile();
+            }
+            catch (final Exception ex)
+            {
+                reconcileNeeded.set(true);
+                markUnavailable(ex);
+            }
+            work++;
+        }
+
+        if (connected && nowNs - nextHeartbeatNs >= 0)
+        {
+            nextHeartbeatNs = nowNs + HEARTBEAT_INTERVAL_NS;
+            heartbeat();
+            work++;
+        }
+        return work;
+    }
+
+    /**
+     * Send a batch pipelined on the one connection (Redis applies it in order), then read the answers in order.
+     * The first failure makes Redis unavailable; that write and every later one go to the backlog in order, to be
+     * replayed (each write is idempotent, so replaying one Redis did apply is harmless).
+     */
+    private void execute(final List<Write> writes)
+    {
+        final RedisAsyncCommands<String, String> redis = connection.async();
+        for (final Write w : writes)
+        {
+            w.pending = send(redis, w);
+        }
+        for (int i = 0; i < writes.size(); i++)
+        {
+            final Write w = writes.get(i);
+            try
+            {
+                complete(w, await(w.pending));
+            }
+            catch (final Exception ex)
+            {
+                operations.add(op(w), Result.ERROR);
+                markUnavailable(ex);
+                for (int j = i; j < writes.size(); j++)
+                {
+                    defer(writes.get(j));
+                }
+                return;
+            }
+        }
+    }
+
+    private RedisFuture<?> send(final RedisAsyncCommands<String, String> redis, final Write w)
+    {
+        final String key = StoredRoute.key(w.streamId);
+        switch (w.kind)
+        {
+            case PUT:
+                return redis.eval(PUT_IF_OWN, ScriptOutputType.VALUE, new String[]{key}, w.json, nodeId, ttlSeconds);
+            case DEL:
+                return redis.eval(DEL_IF_OWN, ScriptOutputType.INTEGER, new String[]{key}, nodeId);
+            default:
+                return redis.eval(EXPIRE_IF_OWN, ScriptOutputType.INTEGER, new String[]{key}, nodeId, ttlSeconds);
+        }
+    }
+
+    private void complete(final Write w, final Object answer)
+    {
+        switch (w.kind)
+        {
+            case PUT:
+            {
+                final String owner = (String)answer;
+                if (owner == null || owner.isEmpty())
+                {
+                    operations.add(Op.SET, Result.OK);
+                    finish(w, Durability.STORED);
+                }
+                else
+                {
+                    operations.add(Op.SET, Result.CONFLICT);
+                    LOG.warn("stream {} is held in Redis by node {}; not overwritten", Long.toUnsignedString(w.streamId),
+                        owner);
+                    finish(w, Durability.conflict(owner));
+                }
+                break;
+            }
+            case DEL:
+                operations.add(Op.DEL, Result.OK);
+                finish(w, Durability.STORED);
+                break;
+            default:
+            {
+                final long answerCode = (Long)answer;
+                if (answerCode == 1)
+                {
+                    operations.add(Op.EXPIRE, Result.OK);
+                }
+                else if (answerCode == 0)
+                {
+                    // The key is gone while the route lives (its expiry raced a late datagram): write it again.
+                    operations.add(Op.EXPIRE, Result.OK);
+                    final RouteEntry entry = registry.get(w.streamId);
+                    if (entry != null)
+                    {
+                        execute(List.of(new Write(Kind.PUT, w.streamId, StoredRoute.encode(entry, nodeId), null)));
+                    }
+                }
+                else
+                {
+                    operations.add(Op.EXPIRE, Result.CONFLICT);
+                }
+            }
+        }
+    }
+
+    private static void finish(final Write w, final Durability durability)
+    {
+        if (w.done != null)
+        {
+            w.done.complete(durability);
+        }
+    }
+
+    /**
+     * Keep a write for replay while Redis is away. Expiry refreshes are not kept: the reconcile after reconnect
+     * writes every route with a fresh expiry.
+     */
+    private void defer(final Write w)
+    {
+        if (w.kind == Kind.EXPIRE)
+        {
+            operations.add(Op.EXPIRE, Result.SKIPPED);
+            return;
+        }
+        if (backlog.size() >= backlogCapacity)
+        {
+            operations.add(Op.SET, Result.DROPPED, countKind(Kind.PUT));
+            operations.add(Op.DEL, Result.DROPPED, countKind(Kind.DEL));
+            LOG.warn("Redis write backlog full ({} writes): dropped; a full reconcile replaces them on reconnect",
+                backlog.size());
+            backlog.clear();
+            reconcileNeeded.set(true);
+        }
+        backlog.addLast(w);
+        backlogSize = backlog.size();
+        operations.add(op(w), Result.QUEUED);
+        finish(w, Durability.QUEUED);
+    }
+
+    private long countKind(final Kind kind)
+    {
+        long n = 0;
+        for (final Write w : backlog)
+        {
+            if (w.kind == kind)
+            {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Redis may be back: connect, replay the backlog in order, restore this node's routes if they were never
+     * loaded, reconcile, and only then say connected.
+     */
+    private void recover()
+    {
+        try
+        {
+            if (connection == null || !connection.isOpen())
+            {
+                openConnection();
+            }
+            final int replayed = backlog.size();
+            while (!backlog.isEmpty())
+            {
+                final List<Write> chunk = new ArrayList<>(BATCH);
+                while (chunk.size() < BATCH && !backlog.isEmpty())
+                {
+                    chunk.add(backlog.peekFirst());
+                    backlog.pollFirst();
+                }
+                replay(chunk);
+                backlogSize = backlog.size();
+            }
+            int restored = 0;
+            if (!loaded)
+            {
+                restored = restore();
+                loaded = true;
+            }
+            reconcileNeeded.set(false);
+            final int rewritten = reconcile();
+            connected = true;
+            nextHeartbeatNs = System.nanoTime();
+            LOG.info("Redis {} reachable: replayed {} queued write(s), restored {} route(s), reconcile rewrote {}",
+                urlForLog, replayed, restored, rewritten);
+        }
+        catch (final Exception ex)
+        {
+            markUnavailable(ex);
+        }
+    }
+
+    private void replay(final List<Write> chunk) throws Exception
+    {
+        final RedisAsyncCommands<String, String> redis = connection.async();
+        for (final Write w : chunk)
+        {
+            w.pending = send(redis, w);
+        }
+        for (int i = 0; i < chunk.size(); i++)
+        {
+            final Write w = chunk.get(i);
+            try
+            {
+                final Object answer = await(w.pending);
+                if (w.kind == Kind.PUT && answer instanceof String && !((String)answer).isEmpty())
+                {
+                    operations.add(Op.SET, Result.CONFLICT);
+                    LOG.warn("stream {} is held in Redis by node {}; not overwritten",
+                        Long.toUnsignedString(w.streamId), answer);
+                }
+                else
+                {
+                    operations.add(op(w), Result.OK);
+                }
+            }
+            catch (final Exception ex)
+            {
+                operations.add(op(w), Result.ERROR);
+                for (int j = chunk.size() - 1; j >= i; j--)
+                {
+                    backlog.addFirst(chunk.get(j));
+                }
+                backlogSize = backlog.size();
+                throw ex;
+            }
+        }
+    }
+
+    /**
+     * After a start without Redis: put back this node's routes that Redis holds and memory lacks (memory wins for
+     * a stream created again meanwhile). Waits for the router, never for itself.
+     */
+    private int restore() throws Exception
+    {
+        final long nowNs = System.nanoTime();
+        final Map<Long, StoredRoute> own = scanOwn(null);
+        int restored = 0;
+        for (final Map.Entry<Long, StoredRoute> e : own.entrySet())
+        {
+            if (registry.get(e.getKey()) != null)
+            {
+                continue;
+            }
+            final StoredRoute route = e.getValue();
+            final RouteCommand.Result result = router.restore(
+                route.spec(), route.createdAtEpochMs(), idleSince(route, nowNs)).get(10, TimeUnit.SECONDS);
+            if (result.outcome() == RouteCommand.Outcome.OK)
+            {
+                restored++;
+            }
+            else if (result.outcome() == RouteCommand.Outcome.NODE_FULL)
+            {
+                // Kept in Redis, never deleted by a reconcile: the node is full, the route is not forgotten.
+                kept.add(e.getKey());
+                LOG.warn("stream {} held in Redis for this node was not restored: node is at MAX_STREAMS_PER_NODE",
+                    Long.toUnsignedString(e.getKey()));
+            }
+        }
+        return restored;
+    }
+
+    /**
+     * Make Redis hold exactly this node's routes: delete this node's keys memory does not have, write the routes
+     * memory has that Redis lacks or holds differently. Other nodes' keys are never touched.
+     *
+     * @return keys written or deleted.
+     */
+    private int reconcile() throws Exception
+    {
+        final Map<String, String> raw = new HashMap<>();
+        final Map<Long, StoredRoute> own = scanOwn(raw);
+        final RedisAsyncCommands<String, String> redis = connection.async();
+        final List<RedisFuture<?>> futures = new ArrayList<>();
+        final List<Op> futureOps = new ArrayList<>();
+        for (final Long id : own.keySet())
+        {
+            if (registry.get(id) == null && !kept.contains(id))
+            {
+                futures.add(redis.eval(DEL_IF_OWN, ScriptOutputType.INTEGER, new String[]{StoredRoute.key(id)}, nodeId));
+                futureOps.add(Op.DEL);
+            }
+        }
+        for (final RouteEntry entry : registry.entries())
+        {
+            final String key = StoredRoute.key(entry.streamId());
+            final String json = StoredRoute.encode(entry, nodeId);
+            if (!json.equals(raw.get(key)))
+            {
+                futures.add(redis.eval(PUT_IF_OWN, ScriptOutputType.VALUE, new String[]{key}, json, nodeId, ttlSeconds));
+                futureOps.add(Op.SET);
+            }
+        }
+        for (int i = 0; i < futures.size(); i++)
+        {
+            final Object answer;
+            try
+            {
+                answer = await(futures.get(i));
+            }
+            catch (final Exception ex)
+            {
+                operations.add(futureOps.get(i), Result.ERROR);
+                throw ex;
+            }
+            if (answer instanceof String && !((String)answer).isEmpty())
+            {
+                operations.add(Op.SET, Result.CONFLICT);
+            }
+            else
+            {
+                operations.add(futureOps.get(i), Result.OK);
+            }
+        }
+        return futures.size();
+    }
+
+    /**
+     * Read this node's routes with SCAN (never KEYS) and MGET.
+     *
+     * @param raw when not null, filled with key to stored JSON for each route returned.
+     * @return stream id to route, for valid routes whose owner is this node.
+     */
+    private Map<Long, StoredRoute> scanOwn(final Map<String, String> raw) throws Exception
+    {
+        final RedisAsyncCommands<String, String> redis = connection.async();
+        final ScanArgs args = ScanArgs.Builder.matches(StoredRoute.KEY_PREFIX + "*").limit(SCAN_COUNT);
+        final Map<Long, StoredRoute> own = new HashMap<>();
+        ScanCursor cursor = ScanCursor.INITIAL;
+        do
+        {
+            final KeyScanCursor<String> page;
+            try
+            {
+                page = await(redis.scan(cursor, args));
+                final List<String> keys = page.getKeys();
+                if (!keys.isEmpty())
+                {
+                    final List<KeyValue<String, String>> values = await(redis.mget(keys.toArray(new String[0])));
+                    for (final KeyValue<String, String> kv : values)
+                    {
+                        if (kv.hasValue())
+                        {
+                            read(kv.getKey(), kv.getValue(), own, raw);
+                        }
+                    }
+                }
+                operations.add(Op.SCAN, Result.OK);
+            }
+            catch (final Exception ex)
+            {
+                operations.add(Op.SCAN, Result.ERROR);
+                throw ex;
+            }
+            cursor = page;
+        }
+        while (!cursor.isFinished());
+
+        // PTTL for the idle clocks of restored routes.
+        if (!own.isEmpty())
+        {
+            final List<Long> ids = new ArrayList<>(own.keySet());
+            final List<RedisFuture<Long>> ttls = new ArrayList<>(ids.size());
+            for (final Long id : ids)
+            {
+                ttls.add(redis.pttl(StoredRoute.key(id)));
+            }
+            for (int i = 0; i < ids.size(); i++)
+            {
+                final Long pttl = await(ttls.get(i));
+                own.get(ids.get(i)).remainingTtlMs = pttl == null ? -1 : pttl;
+            }
+        }
+        return own;
+    }
+
+    private void read(final String key, final String json, final Map<Long, StoredRoute> own,
+        final Map<String, String> raw)
+    {
+        final long id = StoredRoute.streamIdOf(key);
+        if (id == 0 || !nodeId.equals(StoredRoute.ownerOf(json)))
+        {
+            return;
+        }
+        try
+        {
+            own.put(id, StoredRoute.decode(json, parser));
+            if (raw != null)
+            {
+                raw.put(key, json);
+            }
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            // Left in Redis untouched (never loaded, never deleted), reported once per key.
+            if (unreadable.size() < 10_000 && unreadable.add(id))
+            {
+                LOG.warn("{} in Redis is not a valid route ({}); left as it is", key, ex.getMessage());
+            }
+        }
+    }
+
+    private long idleSince(final StoredRoute route, final long nowNs)
+    {
+        // The route has been idle for (TTL - remaining expiry): memory and Redis expire it at the same time.
+        final long ttlMs = TimeUnit.SECONDS.toMillis(Long.parseLong(ttlSeconds));
+        final long remaining = route.remainingTtlMs;
+        if (remaining < 0 || remaining >= ttlMs)
+        {
+            return nowNs;
+        }
+        return nowNs - TimeUnit.MILLISECONDS.toNanos(ttlMs - remaining);
+    }
+
+    private void heartbeat()
+    {
+        final String json = new JsonWriter().beginObject()
+            .name("node_id").value(nodeId)
+            .name("relay_addr").value(relayAddr)
+            .name("control_addr").value(controlAddr)
+            .name("active_routes").value(registry.size())
+            .name("started_at").value(startedAt)
+            .endObject()
+            .toJson();
+        try
+        {
+            await(connection.async().setex(heartbeatKey, HEARTBEAT_TTL_SECONDS, json));
+            operations.add(Op.HEARTBEAT, Result.OK);
+        }
+        catch (final Exception ex)
+        {
+            operations.add(Op.HEARTBEAT, Result.ERROR);
+            markUnavailable(ex);
+        }
+    }
+
+    private void openConnection()
+    {
+        closeConnection();
+        try
+        {
+            connection = client.connect();
+            operations.add(Op.CONNECT, Result.OK);
+        }
+        catch (final RuntimeException ex)
+        {
+            operations.add(Op.CONNECT, Result.ERROR);
+            throw ex;
+        }
+    }
+
+    private void closeConnection()
+    {
+        if (connection != null)
+        {
+            connection.closeAsync();
+            connection = null;
+        }
+    }
+
+    private void markUnavailable(final Throwable cause)
+    {
+        markUnavailable(cause, connected);
+    }
+
+    private void markUnavailable(final Throwable cause, final boolean log)
+    {
+        if (log)
+        {
+            LOG.warn("Redis {} unreachable ({}): serving from memory, queuing route writes in order",
+                urlForLog, rootMessage(cause));
+        }
+        connected = false;
+        closeConnection();
+        nextAttemptNs = System.nanoTime() + RETRY_INTERVAL_NS;
+    }
+
+    private static Op op(final Write w)
+    {
+        return w.kind == Kind.PUT ? Op.SET : w.kind == Kind.DEL ? Op.DEL : Op.EXPIRE;
+    }
+
+    private static <T> T await(final RedisFuture<T> future) throws Exception
+    {
+        try
+        {
+            return future.get(COMMAND_TIMEOUT.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        }
+        catch (final ExecutionException ex)
+        {
+            throw ex.getCause() instanceof Exception ? (Exception)ex.getCause() : ex;
+        }
+        catch (final TimeoutException ex)
+        {
+            future.cancel(true);
+            throw ex;
+        }
+    }
+
+    private static boolean isAuthFailure(final Throwable ex)
+    {
+        for (Throwable t = ex; t != null; t = t.getCause())
+        {
+            if (t instanceof RedisCommandExecutionException && t.getMessage() != null)
+            {
+                final String m = t.getMessage();
+                if (m.startsWith("WRONGPASS") || m.startsWith("NOAUTH") || m.contains("invalid password") ||
+                    m.contains("invalid username-password"))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static String rootMessage(final Throwable ex)
+    {
+        Throwable t = ex;
+        while (t.getCause() != null && t.getCause() != t)
+        {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+    }
+
+    /**
+     * Stop: write what is still queued if Redis is reachable, remove the heartbeat (the node is no longer live),
+     * close the connection. Routes stay in Redis for the next start.
+     */
+    public void close()
+    {
+        running = false;
+        if (thread != null)
+        {
+            try
+            {
+                thread.join(TimeUnit.SECONDS.toMillis(10));
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+        else
+        {
+            closeConnection();
+        }
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+
+    private void finish()
+    {
+        try
+        {
+            if (connected)
+            {
+                batch.clear();
+                inbound.drainTo(batch, INBOUND_CAPACITY);
+                execute(batch);
+            }
+            if (connected)
+            {
+                await(connection.async().del(heartbeatKey));
+            }
+        }
+        catch (final Exception ex)
+        {
+            LOG.warn("Redis at stop: {}", rootMessage(ex));
+        }
+        if (backlogSize > 0)
+        {
+            LOG.warn("stopping while Redis is unreachable: {} queued route write(s) never reached Redis and end with " +
+                "this process", backlogSize);
+        }
+        closeConnection();
+    }
+}
