@@ -58,6 +58,24 @@ final class RedisServer implements AutoCloseable
         return server;
     }
 
+    /**
+     * A server that speaks only TLS on its port.
+     *
+     * @param cert PEM certificate (also the CA: self-signed).
+     * @param key  PEM private key.
+     * @return the running server.
+     */
+    static RedisServer startTls(final File cert, final File key) throws Exception
+    {
+        final int port = freePort();
+        final RedisServer server = new RedisServer(port, Files.createTempDirectory("soundrelay-redis").toFile(),
+            List.of("--port", "0", "--tls-port", Integer.toString(port), "--tls-cert-file", cert.getAbsolutePath(),
+                "--tls-key-file", key.getAbsolutePath(), "--tls-ca-cert-file", cert.getAbsolutePath(),
+                "--tls-auth-clients", "no"));
+        server.startProcess();
+        return server;
+    }
+
     static int freePort() throws IOException
     {
         try (ServerSocket s = new ServerSocket(0))
