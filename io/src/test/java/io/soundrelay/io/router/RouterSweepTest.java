@@ -1,0 +1,201 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.io.router;
+
+import com.lmax.disruptor.BusySpinWaitStrategy;
+import com.lmax.disruptor.RingBuffer;
+import io.soundrelay.core.route.Deliver;
+import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.core.route.RouteEntry;
+import io.soundrelay.core.route.RouteRegistry;
+import io.soundrelay.core.route.RouteSpec;
+import io.soundrelay.core.status.DurationHistogram;
+import io.soundrelay.core.status.RelayCounters;
+import io.soundrelay.io.ring.RelaySlot;
+import io.soundrelay.io.ring.RelaySlotFactory;
+import io.soundrelay.io.send.DatagramSender;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The router's once-a-second sweep, stepped by hand with chosen clock values: idle routes expire after the TTL
+ * (counted, withdrawn, journaled), busy routes ask for an expiry refresh at most once a second, and a command is
+ * answered only when the journal has kept it.
+ */
+class RouterSweepTest
+{
+    private static final long TTL_NS = TimeUnit.SECONDS.toNanos(10);
+    private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
+
+    /** Journal that keeps what it is told and answers when the test says. */
+    private static final class RecordingJournal implements RouteJournal
+    {
+        final List<String> changes = new ArrayList<>();
+        final List<CompletableFuture<Durability>> answers = new ArrayList<>();
+        final List<Long> refreshes = new ArrayList<>();
+        boolean acceptRefresh = true;
+
+        public CompletableFuture<Durability> record(final Change change, final RouteEntry entry)
+        {
+            changes.add(change + ":" + entry.streamId());
+            final CompletableFuture<Durability> f = new CompletableFuture<>();
+            answers.add(f);
+            return f;
+        }
+
+        public boolean refresh(final RouteEntry entry)
+        {
+            if (acceptRefresh)
+            {
+                refreshes.add(entry.streamId());
+            }
+            return acceptRefresh;
+        }
+    }
+
+    private static final class NullSender implements DatagramSender
+    {
+        public int remaining()
+        {
+            return 64;
+        }
+
+        public void queue(final RelaySlot slot, final int offset, final int length, final Endpoint target)
+        {
+        }
+
+        public void flush()
+        {
+        }
+
+        public String name()
+        {
+            return "null";
+        }
+
+        public void close()
+        {
+        }
+    }
+
+    private final RecordingJournal journal = new RecordingJournal();
+    private final RouteRegistry registry = new RouteRegistry();
+    private final RelayCounters counters = new RelayCounters();
+    private final RouterProxy proxy = new RouterProxy(16);
+    private final RouterAgent router = new RouterAgent(
+        RingBuffer.createSingleProducer(new RelaySlotFactory(8, 1500), 8, new BusySpinWaitStrategy()),
+        proxy, registry, new NullSender(), counters, new DurationHistogram(), 1500, 100, journal, TTL_NS);
+
+    private static RouteSpec spec(final long id)
+    {
+        final Endpoint a = Endpoint.of(new InetSocketAddress("127.0.0.1", 5000));
+        final Endpoint b = Endpoint.of(new InetSocketAddress("127.0.0.1", 5001));
+        return new RouteSpec(id, a, List.of(b), null, Deliver.PAYLOAD, 0, false);
+    }
+
+    private RouteEntry create(final long id, final long idleSinceNs)
+    {
+        final RouteCommand command = new RouteCommand(RouteCommand.Type.CREATE, id, spec(id), 0, idleSinceNs);
+        router.apply(command);
+        journal.answers.get(journal.answers.size() - 1).complete(Durability.STORED);
+        return command.result().join().entry();
+    }
+
+    @Test
+    void aCommandIsAnsweredOnlyOnceTheJournalKeptIt()
+    {
+        final RouteCommand command = new RouteCommand(RouteCommand.Type.CREATE, 9, spec(9), 0, 0);
+        router.apply(command);
+        assertEquals(List.of("CREATED:9"), journal.changes);
+        assertTrue(!command.result().isDone(), "not answered before the journal");
+        assertNotNull(registry.get(9), "routed at once all the same");
+        journal.answers.get(0).complete(Durability.conflict("other"));
+        assertEquals("other", command.result().join().durability().owner());
+    }
+
+    @Test
+    void anIdleRouteExpiresAfterTheTtlAndNotBefore()
+    {
+        final long t0 = 1_000_000_000L;
+        create(1, t0);
+        assertEquals(0, router.sweep(t0 + TTL_NS - 1));
+        assertNotNull(registry.get(1));
+
+        assertEquals(1, router.sweep(t0 + TTL_NS));
+        assertNull(registry.get(1));
+        assertEquals(0, router.routeCount());
+        assertEquals(1, counters.expired());
+        assertEquals("EXPIRED:1", journal.changes.get(journal.changes.size() - 1));
+    }
+
+    @Test
+    void aBusyRouteIsRefreshedAtMostOnceASecondAndLivesOnPastTheTtl()
+    {
+        final long t0 = 1_000_000_000L;
+        final RouteEntry entry = create(2, t0);
+        for (long t = t0; t < t0 + 3 * TTL_NS; t += SECOND / 2)
+        {
+            entry.onDatagramIn(t);
+            router.sweep(t);
+        }
+        assertNotNull(registry.get(2), "datagrams keep it alive");
+        // 30 s of traffic, swept every 0.5 s: one refresh per second at most.
+        assertTrue(journal.refreshes.size() <= 30 && journal.refreshes.size() >= 29, journal.refreshes.toString());
+
+        final long last = t0 + 3 * TTL_NS - SECOND / 2;
+        router.sweep(last + TTL_NS - 1);
+        assertNotNull(registry.get(2), "still within the TTL of its last datagram");
+        router.sweep(last + TTL_NS);
+        assertNull(registry.get(2), "expires TTL after its last datagram");
+    }
+
+    @Test
+    void aRefreshTheJournalCannotTakeIsAskedAgainNextSweep()
+    {
+        final long t0 = 1_000_000_000L;
+        final RouteEntry entry = create(3, t0);
+        entry.onDatagramIn(t0 + 1);
+        journal.acceptRefresh = false;
+        router.sweep(t0 + SECOND);
+        assertEquals(0, journal.refreshes.size());
+        journal.acceptRefresh = true;
+        router.sweep(t0 + 2 * SECOND);
+        assertEquals(List.of(3L), journal.refreshes);
+    }
+
+    @Test
+    void aRestoredRouteKeepsTheIdleTimeItHadAlreadySpent()
+    {
+        final long now = 50 * SECOND;
+        final RouteCommand restore = new RouteCommand(RouteCommand.Type.RESTORE, 4, spec(4), 0, now - TTL_NS + SECOND);
+        router.apply(restore);
+        assertSame(RouteCommand.Outcome.OK, restore.result().join().outcome());
+        assertEquals(List.of(), journal.changes, "a restore writes nothing back");
+        assertEquals(0, router.sweep(now));
+        assertEquals(1, router.sweep(now + SECOND));
+    }
+}
