@@ -105,6 +105,11 @@ public final class SoundRelayNode implements AutoCloseable
         if (config.redisEnabled())
         {
             // Routes load before the relay socket opens, so the first datagram already finds them.
+            if (config.redisPoolSize() != Configuration.REDIS_POOL_SIZE_DEFAULT)
+            {
+                LOG.info("REDIS_POOL_SIZE={} has no effect: one connection carries every Redis write, in order",
+                    config.redisPoolSize());
+            }
             store = new RedisRouteStore(config.redisUrl(), config.redisUrlRedacted(), config.nodeId(),
                 config.routeTtlSeconds(), config.maxStreamsPerNode(), parser, redisOperations);
             try
