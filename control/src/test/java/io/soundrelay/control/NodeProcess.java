@@ -15,74 +15,65 @@
  */
 package io.soundrelay.control;
 
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
-import java.net.DatagramSocket;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * A node as its own process ({@code SoundRelayMain} on the test class path), on free loopback ports chosen up
- * front, with its log collected line by line. A test can kill it with SIGKILL and start another.
+ * A node in its own JVM, started from the test class path as {@link NodeProcessTest} does, with stdout and stderr
+ * going to one file: the node's whole log, which a test can measure.
  */
 final class NodeProcess implements AutoCloseable
 {
-    final int relayPort;
-    final int apiPort;
+    static final String KEY = "fuzz-key-0123456789abcdef";
+
+    private static final Pattern UP = Pattern.compile(
+        " up: relay [^/ ]*/([0-9.]+):(\\d+) \\((\\w+)\\), control API http://([0-9.]+):(\\d+)");
+
     private final Process process;
-    private final StringBuffer log = new StringBuffer();
+    private final Path log;
+    private final InetSocketAddress relay;
+    private final String transport;
+    private final String api;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private NodeProcess(final Process process, final int relayPort, final int apiPort)
+    private NodeProcess(final Process process, final Path log, final Matcher up)
     {
         this.process = process;
-        this.relayPort = relayPort;
-        this.apiPort = apiPort;
-        final Thread pump = new Thread(() ->
-        {
-            try (BufferedReader r = new BufferedReader(
-                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)))
-            {
-                String line;
-                while ((line = r.readLine()) != null)
-                {
-                    log.append(line).append('\n');
-                }
-            }
-            catch (final Exception ex)
-            {
-                // the process is gone
-            }
-        }, "node-log-pump");
-        pump.setDaemon(true);
-        pump.start();
+        this.log = log;
+        this.relay = new InetSocketAddress(up.group(1), Integer.parseInt(up.group(2)));
+        this.transport = up.group(3);
+        this.api = "http://" + up.group(4) + ":" + up.group(5);
     }
 
     /**
-     * Start a node and wait until it says it is up.
+     * Start a node on loopback with ephemeral ports, no Redis and {@link #KEY} as its API key, and wait until it
+     * logs that it is up.
      *
-     * @param env      its environment (ports are added).
-     * @param jvmArgs  extra JVM options.
+     * @param env     settings on top of those.
+     * @param jvmArgs extra JVM options.
      * @return the running node.
+     * @throws Exception when it does not come up within 30 s.
      */
     static NodeProcess start(final Map<String, String> env, final String... jvmArgs) throws Exception
     {
-        final int relayPort;
-        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0)))
-        {
-            relayPort = s.getLocalPort();
-        }
-        final int apiPort = RedisServer.freePort();
+        final Path dir = Files.createTempDirectory("soundrelay-node");
+        final Path log = dir.resolve("node.log");
         final List<String> cmd = new ArrayList<>();
         cmd.add(System.getProperty("java.home") + "/bin/java");
         cmd.add("--add-exports");
@@ -91,85 +82,170 @@ final class NodeProcess implements AutoCloseable
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(SoundRelayMain.class.getName());
-        final File dir = java.nio.file.Files.createTempDirectory("soundrelay-node").toFile();
-        final ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir).redirectErrorStream(true);
+        final ProcessBuilder pb = new ProcessBuilder(cmd)
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
         pb.environment().keySet().removeIf(k -> !k.equals("PATH") && !k.equals("HOME"));
-        pb.environment().put("BIND_ADDR", "127.0.0.1:" + relayPort);
-        pb.environment().put("CONTROL_API_ADDR", "127.0.0.1:" + apiPort);
-        pb.environment().put("METRICS_ADDR", "127.0.0.1:" + apiPort);
-        pb.environment().put("API_KEYS", NodeFixture.KEY);
-        pb.environment().putAll(env);
-        final NodeProcess node = new NodeProcess(pb.start(), relayPort, apiPort);
-        node.awaitLog(" up: relay ");
-        return node;
-    }
+        final Map<String, String> settings = new HashMap<>();
+        settings.put("BIND_ADDR", "127.0.0.1:0");
+        settings.put("CONTROL_API_ADDR", "127.0.0.1:0");
+        settings.put("METRICS_ADDR", "127.0.0.1:0");
+        settings.put("REDIS_URL", "");
+        settings.put("API_KEYS", KEY);
+        settings.putAll(env);
+        pb.environment().putAll(settings);
+        final Process process = pb.start();
 
-    /**
-     * Wait until the log holds a text, or fail with the log.
-     *
-     * @param text to find.
-     */
-    void awaitLog(final String text) throws InterruptedException
-    {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (log.indexOf(text) < 0)
+        while (true)
         {
+            final Matcher up = UP.matcher(Files.readString(log, StandardCharsets.UTF_8));
+            if (up.find())
+            {
+                return new NodeProcess(process, log, up);
+            }
             if (!process.isAlive() || System.nanoTime() > deadline)
             {
-                throw new AssertionError("node never logged \"" + text + "\":\n" + log);
+                process.destroyForcibly();
+                throw new AssertionError("node did not come up:\n" + Files.readString(log, StandardCharsets.UTF_8));
             }
-            Thread.sleep(5);
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
-    }
-
-    String log()
-    {
-        return log.toString();
     }
 
     InetSocketAddress relay()
     {
-        return new InetSocketAddress("127.0.0.1", relayPort);
+        return relay;
     }
 
-    HttpResponse<String> call(final String method, final String path, final String body) throws Exception
+    /**
+     * @return the receive transport the node reported: io_uring, epoll or nio.
+     */
+    String transport()
     {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + apiPort + path))
-            .timeout(Duration.ofSeconds(10))
-            .header("Authorization", "Bearer " + NodeFixture.KEY)
-            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
-            .build(), HttpResponse.BodyHandlers.ofString());
+        return transport;
+    }
+
+    /**
+     * @return bytes the node has written to its log so far.
+     * @throws IOException when the file cannot be read.
+     */
+    long logBytes() throws IOException
+    {
+        return Files.size(log);
+    }
+
+    /**
+     * @param from byte offset.
+     * @return the log from that offset on.
+     * @throws IOException when the file cannot be read.
+     */
+    String logSince(final long from) throws IOException
+    {
+        final byte[] all = Files.readAllBytes(log);
+        return new String(all, (int)Math.min(from, all.length), (int)Math.max(0, all.length - from),
+            StandardCharsets.UTF_8);
+    }
+
+    /**
+     * @return the whole log so far.
+     * @throws IOException when the file cannot be read.
+     */
+    String log() throws IOException
+    {
+        return logSince(0);
     }
 
     /**
      * SIGKILL: no drain, no goodbye to Redis.
+     *
+     * @throws InterruptedException when interrupted while waiting.
      */
-    void kill9() throws Exception
+    void kill9() throws InterruptedException
     {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
     }
 
     /**
-     * SIGTERM and wait for the exit status.
-     *
-     * @return the exit status.
+     * @param method HTTP method.
+     * @param path   request path.
+     * @param body   JSON body or null.
+     * @return the response, authenticated with {@link #KEY}.
+     * @throws Exception on I/O failure.
      */
-    int stop() throws Exception
+    HttpResponse<String> call(final String method, final String path, final String body) throws Exception
+    {
+        final HttpRequest request = HttpRequest.newBuilder(URI.create(api + path))
+            .timeout(Duration.ofSeconds(10))
+            .header("Authorization", "Bearer " + KEY)
+            .method(method, body == null ?
+                HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+            .build();
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * @return every sample of {@code /metrics} without labels or with one, by series name as written.
+     * @throws Exception on I/O failure.
+     */
+    Map<String, Double> metrics() throws Exception
+    {
+        final Map<String, Double> samples = new HashMap<>();
+        for (final String line : call("GET", "/metrics", null).body().split("\n"))
+        {
+            final int space = line.lastIndexOf(' ');
+            if (!line.startsWith("#") && space > 0)
+            {
+                samples.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
+            }
+        }
+        return samples;
+    }
+
+    /**
+     * Stop with SIGTERM, as an orchestrator would.
+     *
+     * @return the exit code.
+     * @throws InterruptedException when interrupted while waiting.
+     */
+    int stop() throws InterruptedException
     {
         process.toHandle().destroy();
         if (!process.waitFor(30, TimeUnit.SECONDS))
         {
             process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
         }
         return process.exitValue();
     }
 
-    public void close() throws Exception
+    /**
+     * Kill the node if it still runs and delete its log.
+     */
+    public void close()
     {
         if (process.isAlive())
         {
-            kill9();
+            process.destroyForcibly();
+            try
+            {
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+        try
+        {
+            Files.deleteIfExists(log);
+            Files.deleteIfExists(log.getParent());
+        }
+        catch (final IOException ex)
+        {
+            // a leftover temporary file is no failure
         }
     }
 }

@@ -27,9 +27,12 @@ import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.send.DatagramSender;
+import io.soundrelay.io.transport.ErrorLogLimiter;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Iterator;
 import java.util.concurrent.CompletableFuture;
@@ -46,6 +49,7 @@ import java.util.function.Consumer;
  */
 public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
 {
+    private static final Logger LOG = LoggerFactory.getLogger(RouterAgent.class);
     private static final int COMMAND_LIMIT = 64;
     /** How often the router looks for expired routes and routes whose expiry the store must extend. */
     public static final long SWEEP_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
@@ -63,6 +67,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
     private final long ttlNs;
     private final long[] pendingReceiveNs;
     private final Consumer<RouteCommand> commandHandler = this::apply;
+    private final ErrorLogLimiter routeErrors = new ErrorLogLimiter(SWEEP_INTERVAL_NS);
 
     private int pendingCount;
     private int processedThisCycle;
@@ -159,7 +164,22 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
 
     public boolean onEvent(final RelaySlot slot, final long sequence, final boolean endOfBatch)
     {
-        route(slot);
+        try
+        {
+            route(slot);
+        }
+        catch (final RuntimeException ex)
+        {
+            // A bug must not wedge the ring on one datagram (the poller would hand it back forever) nor flood
+            // the log: the datagram is dropped and counted, and at most one line a second says so.
+            counters.addError(ErrorReason.MALFORMED, 1);
+            final long heldBack = routeErrors.onError(System.nanoTime());
+            if (heldBack != ErrorLogLimiter.QUIET)
+            {
+                LOG.error("router failed on a datagram; dropped as malformed ({} more since the last line)",
+                    heldBack, ex);
+            }
+        }
         slot.sender = null;
         processedThisCycle++;
         if (endOfBatch)

@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs on the transport's event loop: copies each datagram once into the next free ring slot, stamps the receive
@@ -42,7 +43,7 @@ public final class ReceiveAdapter extends ChannelInboundHandlerAdapter
 
     private final RingBuffer<RelaySlot> ring;
     private final RelayCounters counters;
-    private long lastErrorLogNs;
+    private final ErrorLogLimiter errorLog = new ErrorLogLimiter(TimeUnit.SECONDS.toNanos(1));
 
     /**
      * @param ring     to publish into; this adapter is its only producer.
@@ -114,12 +115,15 @@ public final class ReceiveAdapter extends ChannelInboundHandlerAdapter
 
     public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
     {
-        // A flood of ICMP errors must not flood the log: at most one line a second.
-        final long now = System.nanoTime();
-        if (now - lastErrorLogNs > 1_000_000_000L)
+        // A flood of ICMP errors must not flood the log: at most one line a second, saying how many it stands for.
+        final long heldBack = errorLog.onError(System.nanoTime());
+        if (heldBack == 0)
         {
-            lastErrorLogNs = now;
             LOG.warn("relay socket error: {}", cause.toString());
+        }
+        else if (heldBack > 0)
+        {
+            LOG.warn("relay socket error: {} ({} more since the last line)", cause.toString(), heldBack);
         }
     }
 }

@@ -17,12 +17,14 @@ package io.soundrelay.io.router;
 
 import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.RingBuffer;
+import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.core.status.DurationHistogram;
+import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
@@ -77,7 +79,7 @@ class RouterSweepTest
         }
     }
 
-    private static final class NullSender implements DatagramSender
+    private static class NullSender implements DatagramSender
     {
         public int remaining()
         {
@@ -185,6 +187,34 @@ class RouterSweepTest
         journal.acceptRefresh = true;
         router.sweep(t0 + 2 * SECOND);
         assertEquals(List.of(3L), journal.refreshes);
+    }
+
+    @Test
+    void aDatagramTheRouterFailsOnIsDroppedAndCountedInsteadOfWedgingTheRing()
+    {
+        final RingBuffer<RelaySlot> ring =
+            RingBuffer.createSingleProducer(new RelaySlotFactory(8, 1500), 8, new BusySpinWaitStrategy());
+        final DatagramSender failing = new NullSender()
+        {
+            public void queue(final RelaySlot slot, final int offset, final int length, final Endpoint target)
+            {
+                throw new IllegalStateException("a bug in a sender");
+            }
+        };
+        final RouterAgent agent = new RouterAgent(ring, new RouterProxy(4), new RouteRegistry(), failing, counters,
+            new DurationHistogram(), 1500, 10, RouteJournal.MEMORY_ONLY, TTL_NS);
+        final RouteCommand create = new RouteCommand(RouteCommand.Type.CREATE, 5, spec(5), 0, 0);
+        agent.apply(create);
+        create.result().join();
+
+        final RelaySlot slot = ring.get(0);
+        FrameFlyweight.writeHeader(slot.buffer(), 0, 0, 5, 1, 960);
+        slot.buffer().putByte(FrameFlyweight.HEADER_LENGTH, (byte)1);
+        slot.length = FrameFlyweight.HEADER_LENGTH + 1;
+        slot.sender = new InetSocketAddress("127.0.0.1", 5000);
+
+        assertTrue(agent.onEvent(slot, 0, false), "the poller moves on to the next datagram");
+        assertEquals(1, counters.errors(ErrorReason.MALFORMED));
     }
 
     @Test
