@@ -82,6 +82,21 @@ public final class SoundRelayNode implements AutoCloseable
      */
     public static SoundRelayNode start(final Configuration config) throws IOException, InterruptedException
     {
+        return start(config, ControlServer.Timeouts.DEFAULTS);
+    }
+
+    /**
+     * Start a node whose control server gives clients other timeouts than the production ones: for tests.
+     *
+     * @param config   validated settings.
+     * @param timeouts how long an HTTP client may take.
+     * @return the running node.
+     * @throws IOException          when a socket cannot be bound.
+     * @throws InterruptedException when interrupted while starting.
+     */
+    static SoundRelayNode start(final Configuration config, final ControlServer.Timeouts timeouts)
+        throws IOException, InterruptedException
+    {
         final long startNs = System.nanoTime();
         String generatedKey = null;
         ApiKeyAuthenticator authenticator = null;
@@ -188,7 +203,7 @@ public final class SoundRelayNode implements AutoCloseable
         final ControlServer server;
         try
         {
-            server = new ControlServer(api, metrics, config.controlApiAddr(), config.metricsAddr());
+            server = new ControlServer(api, metrics, config.controlApiAddr(), config.metricsAddr(), timeouts);
         }
         catch (final RuntimeException ex)
         {

@@ -15,6 +15,7 @@
  */
 package io.soundrelay.control;
 
+import io.soundrelay.control.api.ControlServer;
 import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.protocol.FrameFlyweight;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -50,6 +51,12 @@ final class NodeFixture implements AutoCloseable
 
     static NodeFixture start(final Map<String, String> overrides) throws Exception
     {
+        return start(overrides, ControlServer.Timeouts.DEFAULTS);
+    }
+
+    static NodeFixture start(final Map<String, String> overrides, final ControlServer.Timeouts timeouts)
+        throws Exception
+    {
         final Map<String, String> env = new HashMap<>();
         env.put("BIND_ADDR", "127.0.0.1:0");
         env.put("CONTROL_API_ADDR", "127.0.0.1:0");
@@ -57,7 +64,7 @@ final class NodeFixture implements AutoCloseable
         env.put("REDIS_URL", "");
         env.put("API_KEYS", KEY);
         env.putAll(overrides);
-        return new NodeFixture(SoundRelayNode.start(Configuration.load(env, null)));
+        return new NodeFixture(SoundRelayNode.start(Configuration.load(env, null), timeouts));
     }
 
     static NodeFixture start() throws Exception

@@ -27,8 +27,11 @@ import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.router.Durability;
 import io.soundrelay.io.router.RouteCommand;
 import io.soundrelay.io.router.RouterProxy;
+import io.undertow.io.Receiver;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.RequestTooBigException;
+import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
@@ -36,20 +39,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The control API of PROTOCOL.md section 2 on Undertow. Handlers run on Undertow's worker threads: they validate,
- * ask the router through its {@link RouterProxy} and wait for its answer; reads come from the {@link RouteRegistry}
- * the router publishes. Every error is a JSON body naming the field at fault.
+ * The control API of PROTOCOL.md section 2 on Undertow. A request starts on an IO thread, which refuses what the
+ * headers alone condemn (credentials, content type) and reads the body without blocking, up to
+ * {@link #MAX_BODY_BYTES}; only a complete request is handed to a worker thread, so a slow client never holds one.
+ * Handlers run on the workers: they validate, ask the router through its {@link RouterProxy} and wait for its answer;
+ * reads come from the {@link RouteRegistry} the router publishes. Every error is a JSON body naming the field at fault.
+ * <p>
+ * Credentials: exactly one of {@code Authorization: Bearer <key>} (scheme case-insensitive, RFC 7235) and
+ * {@code X-API-Key: <key>}. Two credentials, even two equal ones, are refused with 400: ambiguity never authorizes.
+ * A request body, when there is one, is {@code application/json} (optionally {@code charset=utf-8}) or carries no
+ * Content-Type; any other Content-Type is refused with 415.
  */
 public final class ControlApi implements HttpHandler
 {
@@ -125,18 +134,69 @@ public final class ControlApi implements HttpHandler
         accepting = false;
     }
 
+    /**
+     * On the IO thread: refuse on the headers alone where possible, else read the whole body without blocking and
+     * hand the request to a worker.
+     *
+     * @param exchange the request.
+     */
     public void handleRequest(final HttpServerExchange exchange)
     {
-        if (exchange.isInIoThread())
-        {
-            exchange.dispatch(this);
-            return;
-        }
         exchange.addExchangeCompleteListener((ex, next) ->
         {
             requests.record(ex.getRequestMethod().toString(), ex.getStatusCode());
             next.proceed();
         });
+        final HeaderValues transferEncoding = exchange.getRequestHeaders().get(Headers.TRANSFER_ENCODING);
+        if (transferEncoding != null &&
+            (transferEncoding.size() != 1 || !"chunked".equalsIgnoreCase(transferEncoding.getFirst().strip())))
+        {
+            // Undertow would read a body of unknown length until the connection closes (RFC 9112 6.3: refuse).
+            error(exchange, 400, "Transfer-Encoding must be chunked or absent", "Transfer-Encoding");
+            return;
+        }
+        final String path = exchange.getRelativePath();
+        if (!"/health".equals(path) && !"/metrics".equals(path) && !isAuthorized(exchange))
+        {
+            return;
+        }
+        if (takesBody(exchange, path) && !isJsonContentType(exchange))
+        {
+            error(exchange, 415, "a request body must be application/json (UTF-8)", "Content-Type");
+            return;
+        }
+        final Receiver receiver = exchange.getRequestReceiver();
+        receiver.setMaxBufferSize(MAX_BODY_BYTES);
+        receiver.receiveFullBytes(this::bodyReceived, ControlApi::bodyFailed);
+    }
+
+    private void bodyReceived(final HttpServerExchange exchange, final byte[] body)
+    {
+        // The connection may have been closed under the receiver, at the body deadline for instance.
+        if (!exchange.isResponseStarted() && exchange.getConnection().isOpen())
+        {
+            exchange.dispatch((HttpHandler)ex -> handle(ex, body));
+        }
+    }
+
+    private static void bodyFailed(final HttpServerExchange exchange, final IOException ex)
+    {
+        if (exchange.isResponseStarted() || !exchange.getConnection().isOpen())
+        {
+            return;
+        }
+        if (ex instanceof Receiver.RequestToLargeException || ex instanceof RequestTooBigException)
+        {
+            error(exchange, 413, "request body is larger than 64 KiB", null);
+        }
+        else
+        {
+            error(exchange, 400, "the request body could not be read: it is cut short or its framing is invalid", null);
+        }
+    }
+
+    private void handle(final HttpServerExchange exchange, final byte[] body)
+    {
         try
         {
             if (!accepting)
@@ -144,7 +204,7 @@ public final class ControlApi implements HttpHandler
                 error(exchange, 503, "node is shutting down", null);
                 return;
             }
-            dispatch(exchange);
+            dispatch(exchange, body);
         }
         catch (final ValidationException ex)
         {
@@ -160,7 +220,7 @@ public final class ControlApi implements HttpHandler
         }
     }
 
-    private void dispatch(final HttpServerExchange exchange) throws Exception
+    private void dispatch(final HttpServerExchange exchange, final byte[] body) throws Exception
     {
         final String path = exchange.getRelativePath();
         final HttpString method = exchange.getRequestMethod();
@@ -182,20 +242,11 @@ public final class ControlApi implements HttpHandler
             return;
         }
 
-        if (authenticator != null && !authenticator.isAuthorized(
-            exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION),
-            exchange.getRequestHeaders().getFirst(X_API_KEY)))
-        {
-            exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer");
-            error(exchange, 401, "missing or invalid API key (Authorization: Bearer <key> or X-API-Key)", null);
-            return;
-        }
-
         if ("/route".equals(path))
         {
             if (allow(exchange, Methods.POST))
             {
-                create(exchange);
+                create(exchange, body);
             }
         }
         else if (path.startsWith("/route/"))
@@ -209,7 +260,7 @@ public final class ControlApi implements HttpHandler
                 }
                 else if (Methods.PUT.equals(method))
                 {
-                    replace(exchange, id);
+                    replace(exchange, id, body);
                 }
                 else
                 {
@@ -237,9 +288,9 @@ public final class ControlApi implements HttpHandler
         }
     }
 
-    private void create(final HttpServerExchange exchange) throws Exception
+    private void create(final HttpServerExchange exchange, final byte[] body) throws Exception
     {
-        final RouteSpec spec = parser.parse(readBody(exchange), null);
+        final RouteSpec spec = parser.parse(body, null);
         final RouteCommand.Result result = await(router.create(spec));
         switch (result.outcome())
         {
@@ -267,9 +318,8 @@ public final class ControlApi implements HttpHandler
         }
     }
 
-    private void replace(final HttpServerExchange exchange, final long id) throws Exception
+    private void replace(final HttpServerExchange exchange, final long id, final byte[] body) throws Exception
     {
-        final byte[] body = readBody(exchange);
         if (registry.get(id) == null)
         {
             error(exchange, 404, "no route for stream_id " + Long.toUnsignedString(id), "stream_id");
@@ -439,40 +489,65 @@ public final class ControlApi implements HttpHandler
         return values == null ? null : values.peekFirst();
     }
 
-    private static byte[] readBody(final HttpServerExchange exchange) throws IOException
+    private boolean isAuthorized(final HttpServerExchange exchange)
     {
-        final long declared = exchange.getRequestContentLength();
-        if (declared > MAX_BODY_BYTES)
+        if (authenticator == null)
         {
-            throw new ValidationException(null, "request body is larger than 64 KiB", 413);
+            return true;
         }
-        exchange.startBlocking();
-        final InputStream in = exchange.getInputStream();
-        final byte[] buf = new byte[(int)Math.min(MAX_BODY_BYTES + 1, declared >= 0 ? declared + 1 : 4096)];
-        byte[] body = buf;
-        int n = 0;
-        while (true)
+        final HeaderValues authorization = exchange.getRequestHeaders().get(Headers.AUTHORIZATION);
+        final HeaderValues apiKey = exchange.getRequestHeaders().get(X_API_KEY);
+        final int credentials =
+            (authorization == null ? 0 : authorization.size()) + (apiKey == null ? 0 : apiKey.size());
+        if (credentials > 1)
         {
-            if (n == body.length)
+            final String field = authorization != null && authorization.size() > 1 ? "Authorization" : "X-API-Key";
+            error(exchange, 400, "more than one credential: send one Authorization: Bearer <key> or one X-API-Key",
+                field);
+            return false;
+        }
+        if (!authenticator.isAuthorized(
+            authorization == null ? null : authorization.getFirst(), apiKey == null ? null : apiKey.getFirst()))
+        {
+            exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer");
+            error(exchange, 401, "missing or invalid API key (Authorization: Bearer <key> or X-API-Key)", null);
+            return false;
+        }
+        return true;
+    }
+
+    private static boolean takesBody(final HttpServerExchange exchange, final String path)
+    {
+        final HttpString method = exchange.getRequestMethod();
+        return (Methods.POST.equals(method) && "/route".equals(path)) ||
+            (Methods.PUT.equals(method) && path.startsWith("/route/"));
+    }
+
+    private static boolean isJsonContentType(final HttpServerExchange exchange)
+    {
+        final HeaderValues values = exchange.getRequestHeaders().get(Headers.CONTENT_TYPE);
+        if (values == null || values.isEmpty())
+        {
+            return true;
+        }
+        if (values.size() > 1)
+        {
+            return false;
+        }
+        final String[] parts = values.getFirst().split(";", -1);
+        if (!JSON.equals(parts[0].strip().toLowerCase(Locale.ROOT)))
+        {
+            return false;
+        }
+        for (int i = 1; i < parts.length; i++)
+        {
+            final String parameter = parts[i].strip().toLowerCase(Locale.ROOT).replace("\"", "");
+            if (!parameter.isEmpty() && !parameter.equals("charset=utf-8"))
             {
-                if (body.length > MAX_BODY_BYTES)
-                {
-                    throw new ValidationException(null, "request body is larger than 64 KiB", 413);
-                }
-                body = Arrays.copyOf(body, Math.min(MAX_BODY_BYTES + 1, body.length * 2));
-            }
-            final int r = in.read(body, n, body.length - n);
-            if (r < 0)
-            {
-                break;
-            }
-            n += r;
-            if (n > MAX_BODY_BYTES)
-            {
-                throw new ValidationException(null, "request body is larger than 64 KiB", 413);
+                return false;
             }
         }
-        return Arrays.copyOf(body, n);
+        return true;
     }
 
     private static RouteCommand.Result await(final CompletableFuture<RouteCommand.Result> future) throws Exception
@@ -521,8 +596,15 @@ public final class ControlApi implements HttpHandler
         send(exchange, w.toJson());
     }
 
-    private static void error(final HttpServerExchange exchange, final int status, final String message,
-        final String field)
+    /**
+     * Answer with a JSON error; shared with {@link ControlServer} for its body deadline.
+     *
+     * @param exchange the request.
+     * @param status   HTTP status.
+     * @param message  what is wrong, for a person.
+     * @param field    the field or header at fault, or null.
+     */
+    static void error(final HttpServerExchange exchange, final int status, final String message, final String field)
     {
         final JsonWriter w = new JsonWriter();
         w.beginObject().name("error").value(message);
@@ -532,9 +614,10 @@ public final class ControlApi implements HttpHandler
         }
         w.endObject();
         exchange.setStatusCode(status);
-        if (status == 413)
+        if (!exchange.isRequestComplete())
         {
-            // The unread rest of the body must not be parsed as the next request on this connection.
+            // Refused before the body was read: close rather than wait to drain a body that may never come, and never
+            // parse its rest as the next request on this connection.
             exchange.setPersistent(false);
         }
         send(exchange, w.toJson());

@@ -19,22 +19,97 @@ import io.soundrelay.control.metrics.RelayMetrics;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import org.xnio.IoUtils;
+import org.xnio.XnioExecutor;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Undertow serving the control API on CONTROL_API_ADDR and the metrics alone on METRICS_ADDR, on its own IO and
  * worker threads: nothing here runs on a hot-path thread.
+ * <p>
+ * A client is never waited for: headers, body and an idle connection each have a deadline ({@link Timeouts}), after
+ * which the connection is closed. Bodies are read on the IO threads ({@link ControlApi}), so a slow client costs a
+ * buffer, never one of the {@link #WORKER_THREADS} worker threads.
  */
 public final class ControlServer implements AutoCloseable
 {
+    /** Worker threads that run the API's handlers; IO threads read requests and write responses. */
+    public static final int WORKER_THREADS = 16;
+    /** IO threads: they parse every request and read every body without blocking. */
+    public static final int IO_THREADS = 2;
+    /** From the first byte of a request until its last header: a client that needs longer is disconnected. */
+    public static final int REQUEST_PARSE_TIMEOUT_MS = 10_000;
+    /** From the end of the headers until the last byte of the body: 64 KiB at 6.5 KB/s; longer gets 408 and a close. */
+    public static final int BODY_TIMEOUT_MS = 10_000;
+    /** How long a kept-alive connection may wait for its next request. */
+    public static final int NO_REQUEST_TIMEOUT_MS = 30_000;
+    /** How long a connection may go without a byte read or written, whatever it is doing. */
+    public static final int IDLE_TIMEOUT_MS = 30_000;
+
+    /**
+     * How long a client may take, in milliseconds; every value must be positive.
+     */
+    public static final class Timeouts
+    {
+        /** The production values: the constants of {@link ControlServer}. */
+        public static final Timeouts DEFAULTS =
+            new Timeouts(REQUEST_PARSE_TIMEOUT_MS, BODY_TIMEOUT_MS, NO_REQUEST_TIMEOUT_MS, IDLE_TIMEOUT_MS);
+
+        private final int requestParseMs;
+        private final int bodyMs;
+        private final int noRequestMs;
+        private final int idleMs;
+
+        /**
+         * @param requestParseMs first byte to last header of a request.
+         * @param bodyMs         end of the headers to last byte of the body.
+         * @param noRequestMs    a kept-alive connection waiting for its next request.
+         * @param idleMs         a connection with no byte read or written.
+         */
+        public Timeouts(final int requestParseMs, final int bodyMs, final int noRequestMs, final int idleMs)
+        {
+            if (requestParseMs <= 0 || bodyMs <= 0 || noRequestMs <= 0 || idleMs <= 0)
+            {
+                throw new IllegalArgumentException("timeouts must be positive: requestParseMs=" + requestParseMs +
+                    ", bodyMs=" + bodyMs + ", noRequestMs=" + noRequestMs + ", idleMs=" + idleMs);
+            }
+            this.requestParseMs = requestParseMs;
+            this.bodyMs = bodyMs;
+            this.noRequestMs = noRequestMs;
+            this.idleMs = idleMs;
+        }
+
+        public int requestParseMs()
+        {
+            return requestParseMs;
+        }
+
+        public int bodyMs()
+        {
+            return bodyMs;
+        }
+
+        public int noRequestMs()
+        {
+            return noRequestMs;
+        }
+
+        public int idleMs()
+        {
+            return idleMs;
+        }
+    }
+
     private final Undertow undertow;
     private final InetSocketAddress apiAddress;
     private final InetSocketAddress metricsAddress;
 
     /**
-     * Start listening.
+     * Start listening with the {@link Timeouts#DEFAULTS default timeouts}.
      *
      * @param api         the control API handler.
      * @param metrics     metrics for the METRICS_ADDR listener.
@@ -46,6 +121,25 @@ public final class ControlServer implements AutoCloseable
         final RelayMetrics metrics,
         final InetSocketAddress apiAddr,
         final InetSocketAddress metricsAddr)
+    {
+        this(api, metrics, apiAddr, metricsAddr, Timeouts.DEFAULTS);
+    }
+
+    /**
+     * Start listening.
+     *
+     * @param api         the control API handler.
+     * @param metrics     metrics for the METRICS_ADDR listener.
+     * @param apiAddr     CONTROL_API_ADDR.
+     * @param metricsAddr METRICS_ADDR; when equal to apiAddr the API's own /metrics serves.
+     * @param timeouts    how long a client may take.
+     */
+    public ControlServer(
+        final ControlApi api,
+        final RelayMetrics metrics,
+        final InetSocketAddress apiAddr,
+        final InetSocketAddress metricsAddr,
+        final Timeouts timeouts)
     {
         final boolean separateMetrics = !apiAddr.equals(metricsAddr);
         final HttpHandler metricsOnly = exchange ->
@@ -61,23 +155,67 @@ public final class ControlServer implements AutoCloseable
                 exchange.getResponseSender().send("{\"error\":\"only /metrics is served here\"}");
             }
         };
+        // No MAX_ENTITY_SIZE: the API's receiver caps bodies at 64 KiB and answers 413 in JSON, where Undertow's own
+        // limit would close the connection without a word (and print a stack trace for each chunked body over it).
         final Undertow.Builder builder = Undertow.builder()
-            .setIoThreads(2)
-            .setWorkerThreads(16)
+            .setIoThreads(IO_THREADS)
+            .setWorkerThreads(WORKER_THREADS)
             .setServerOption(UndertowOptions.MAX_HEADER_SIZE, 16 * 1024)
-            .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, (long)ControlApi.MAX_BODY_BYTES + 1)
-            .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, 10_000)
-            .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, 60_000)
+            .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, timeouts.requestParseMs())
+            .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, timeouts.noRequestMs())
+            .setServerOption(UndertowOptions.IDLE_TIMEOUT, timeouts.idleMs())
             .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
-            .addHttpListener(apiAddr.getPort(), apiAddr.getAddress().getHostAddress(), api);
+            .addHttpListener(apiAddr.getPort(), apiAddr.getAddress().getHostAddress(),
+                bodyDeadline(api, timeouts.bodyMs()));
         if (separateMetrics)
         {
-            builder.addHttpListener(metricsAddr.getPort(), metricsAddr.getAddress().getHostAddress(), metricsOnly);
+            builder.addHttpListener(metricsAddr.getPort(), metricsAddr.getAddress().getHostAddress(),
+                bodyDeadline(metricsOnly, timeouts.bodyMs()));
         }
         undertow = builder.build();
         undertow.start();
         apiAddress = bound(0);
         metricsAddress = separateMetrics ? bound(1) : apiAddress;
+    }
+
+    /**
+     * Undertow's timeouts cover the headers and a silent connection, not a body that trickles in a byte at a time:
+     * give each request with a body a deadline on its IO thread. Until the body is complete the request is the IO
+     * thread's alone (the API reads it there and dispatches only once it is complete), so at the deadline the IO
+     * thread can answer 408 itself; when a response has already started, only the connection is closed.
+     */
+    private static HttpHandler bodyDeadline(final HttpHandler next, final int bodyMs)
+    {
+        return exchange ->
+        {
+            if (!exchange.isRequestComplete())
+            {
+                final XnioExecutor.Key deadline = exchange.getIoThread().executeAfter(
+                    () -> bodyTimedOut(exchange, bodyMs), bodyMs, TimeUnit.MILLISECONDS);
+                exchange.addExchangeCompleteListener((ex, nextListener) ->
+                {
+                    deadline.remove();
+                    nextListener.proceed();
+                });
+            }
+            next.handleRequest(exchange);
+        };
+    }
+
+    private static void bodyTimedOut(final HttpServerExchange exchange, final int bodyMs)
+    {
+        if (exchange.isRequestComplete() || !exchange.getConnection().isOpen())
+        {
+            return;
+        }
+        if (exchange.isResponseStarted())
+        {
+            IoUtils.safeClose(exchange.getConnection());
+        }
+        else
+        {
+            ControlApi.error(exchange, 408, "the request body did not arrive within " + bodyMs + " ms", null);
+        }
     }
 
     private InetSocketAddress bound(final int listener)
