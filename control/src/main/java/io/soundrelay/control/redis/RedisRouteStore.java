@@ -152,6 +152,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         final String json;
         final CompletableFuture<Durability> done;
         RedisFuture<?> pending;
+        boolean queued;
 
         Write(final Kind kind, final long streamId, final String json, final CompletableFuture<Durability> done)
         {
@@ -410,9 +411,12 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     /**
      * Send a batch pipelined on the one connection (Redis applies it in order), then read the answers in order.
      * The first failure makes Redis unavailable; that write and every later one go to the backlog in order, to be
-     * replayed (each write is idempotent, so replaying one Redis did apply is harmless).
+     * replayed (each write is idempotent, so replaying one Redis did apply is harmless). Used for new writes and
+     * for replaying the backlog alike.
+     *
+     * @return true when Redis acknowledged every write.
      */
-    private void execute(final List<Write> writes)
+    private boolean execute(final List<Write> writes)
     {
         final RedisAsyncCommands<String, String> redis = connection.async();
         for (final Write w : writes)
@@ -434,9 +438,10 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
                 {
                     defer(writes.get(j));
                 }
-                return;
+                return false;
             }
         }
+        return true;
     }
 
     private RedisFuture<?> send(final RedisAsyncCommands<String, String> redis, final Write w)
@@ -533,7 +538,11 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         }
         backlog.addLast(w);
         backlogSize = backlog.size();
-        operations.add(op(w), Result.QUEUED);
+        if (!w.queued)
+        {
+            w.queued = true;
+            operations.add(op(w), Result.QUEUED);
+        }
         finish(w, Durability.QUEUED);
     }
 
@@ -562,18 +571,14 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             {
                 openConnection();
             }
-            final int replayed = backlog.size();
-            while (!backlog.isEmpty())
+            final List<Write> queued = new ArrayList<>(backlog);
+            backlog.clear();
+            backlogSize = 0;
+            if (!execute(queued))
             {
-                final List<Write> chunk = new ArrayList<>(BATCH);
-                while (chunk.size() < BATCH && !backlog.isEmpty())
-                {
-                    chunk.add(backlog.peekFirst());
-                    backlog.pollFirst();
-                }
-                replay(chunk);
-                backlogSize = backlog.size();
+                return; // the unacknowledged rest is back in the backlog, in order; Redis is away again
             }
+            final int replayed = queued.size();
             int restored = 0;
             if (!loaded)
             {
@@ -590,43 +595,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         catch (final Exception ex)
         {
             markUnavailable(ex);
-        }
-    }
-
-    private void replay(final List<Write> chunk) throws Exception
-    {
-        final RedisAsyncCommands<String, String> redis = connection.async();
-        for (final Write w : chunk)
-        {
-            w.pending = send(redis, w);
-        }
-        for (int i = 0; i < chunk.size(); i++)
-        {
-            final Write w = chunk.get(i);
-            try
-            {
-                final Object answer = await(w.pending);
-                if (w.kind == Kind.PUT && answer instanceof String && !((String)answer).isEmpty())
-                {
-                    operations.add(Op.SET, Result.CONFLICT);
-                    LOG.warn("stream {} is held in Redis by node {}; not overwritten",
-                        Long.toUnsignedString(w.streamId), answer);
-                }
-                else
-                {
-                    operations.add(op(w), Result.OK);
-                }
-            }
-            catch (final Exception ex)
-            {
-                operations.add(op(w), Result.ERROR);
-                for (int j = chunk.size() - 1; j >= i; j--)
-                {
-                    backlog.addFirst(chunk.get(j));
-                }
-                backlogSize = backlog.size();
-                throw ex;
-            }
         }
     }
 

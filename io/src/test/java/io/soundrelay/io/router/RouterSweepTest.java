@@ -38,6 +38,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -133,7 +134,7 @@ class RouterSweepTest
         final RouteCommand command = new RouteCommand(RouteCommand.Type.CREATE, 9, spec(9), 0, 0);
         router.apply(command);
         assertEquals(List.of("CREATED:9"), journal.changes);
-        assertTrue(!command.result().isDone(), "not answered before the journal");
+        assertFalse(command.result().isDone(), "not answered before the journal");
         assertNotNull(registry.get(9), "routed at once all the same");
         journal.answers.get(0).complete(Durability.conflict("other"));
         assertEquals("other", command.result().join().durability().owner());
