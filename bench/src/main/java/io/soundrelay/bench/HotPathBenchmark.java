@@ -182,7 +182,7 @@ public class HotPathBenchmark
                 buffer.putByte(FrameFlyweight.HEADER_LENGTH + b, (byte)(i + b));
             }
             slot.length = FRAME_BYTES;
-            slot.sender = sourceAddress(route); // equal to the route's source, not the same object
+            slot.sender(sourceAddress(route)); // equal to the route's source, not the same object
             slot.receiveNs = System.nanoTime();
             slots[i] = slot;
         }

@@ -155,6 +155,9 @@ public final class SoundRelayNode implements AutoCloseable
                 .maxRoutes(config.maxStreamsPerNode())
                 .waitStrategy(config.waitStrategy().configName())
                 .pinCpus(pinCpus)
+                .threads(config.dataPlaneThreads())
+                .receiveBatch(config.receiveBatch())
+                .sendBatch(config.sendBatch())
                 .routeTtlSeconds(config.routeTtlSeconds())
                 .journal(store == null ? RouteJournal.MEMORY_ONLY : store)
                 .initialRoutes(restored));

@@ -19,17 +19,15 @@ import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.RingBuffer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketProtocolFamily;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.unix.Socket;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.uring.IoUringChannelOption;
@@ -39,6 +37,12 @@ import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.core.status.DurationHistogram;
 import io.soundrelay.core.status.RelayCounters;
+import io.soundrelay.io.receive.BatchReceiver;
+import io.soundrelay.io.receive.NioReceiver;
+import io.soundrelay.io.receive.ReadinessIdleStrategy;
+import io.soundrelay.io.receive.ReceiveAgent;
+import io.soundrelay.io.receive.RecvmmsgReceiver;
+import io.soundrelay.io.receive.RingWriter;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.router.RouteJournal;
@@ -51,7 +55,9 @@ import io.soundrelay.io.send.SocketSender;
 import io.soundrelay.io.transport.CpuPinning;
 import io.soundrelay.io.transport.ReceiveAdapter;
 import io.soundrelay.io.transport.Transport;
+import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
@@ -64,6 +70,7 @@ import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -79,6 +86,11 @@ public final class DataPlane implements AutoCloseable
     private static final Logger LOG = LoggerFactory.getLogger(DataPlane.class);
     private static final int SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
     private static final int DATAGRAMS_PER_READ = 32;
+    /** Most milliseconds a waiting receive thread sleeps before running its other duties. */
+    private static final int RECEIVE_WAIT_MS = 100;
+
+    public static final int DEFAULT_SEND_BATCH = 64;
+    public static final int DEFAULT_RECEIVE_BATCH = 32;
 
     /**
      * Everything the data plane needs, with the defaults of PROTOCOL.md.
@@ -93,7 +105,9 @@ public final class DataPlane implements AutoCloseable
         private String waitStrategy = "backoff";
         private int[] pinCpus = new int[0];
         private int commandQueueCapacity = 1024;
-        private int sendBatch = NativeBatchSender.MAX_BATCH;
+        private int sendBatch = DEFAULT_SEND_BATCH;
+        private int receiveBatch = DEFAULT_RECEIVE_BATCH;
+        private int threads = 1;
         private RouteJournal journal = RouteJournal.MEMORY_ONLY;
         private long routeTtlNs = TimeUnit.SECONDS.toNanos(300);
         private List<RouteEntry> initialRoutes = List.of();
@@ -154,9 +168,33 @@ public final class DataPlane implements AutoCloseable
             return this;
         }
 
+        /**
+         * @param v most datagrams per sendmmsg.
+         * @return this.
+         */
         public Context sendBatch(final int v)
         {
             sendBatch = v;
+            return this;
+        }
+
+        /**
+         * @param v most datagrams per recvmmsg (per receive call on NIO).
+         * @return this.
+         */
+        public Context receiveBatch(final int v)
+        {
+            receiveBatch = v;
+            return this;
+        }
+
+        /**
+         * @param v 1: receive and route on one thread; 2: a receive thread and a router thread.
+         * @return this.
+         */
+        public Context threads(final int v)
+        {
+            threads = v;
             return this;
         }
 
@@ -194,6 +232,9 @@ public final class DataPlane implements AutoCloseable
     private final Transport transport;
     private final EventLoopGroup group;
     private final Channel channel;
+    private final DatagramChannel nioChannel;
+    private final ReceiveAgent receiveAgent;
+    private final AgentRunner receiveRunner;
     private final RingBuffer<RelaySlot> ring;
     private final RouterAgent router;
     private final AgentRunner routerRunner;
@@ -202,6 +243,8 @@ public final class DataPlane implements AutoCloseable
     private final RelayCounters counters;
     private final DurationHistogram processingTime;
     private final DatagramSender sender;
+    private final String receiverName;
+    private final int threads;
     private final InetSocketAddress localAddress;
     private boolean closed;
 
@@ -209,6 +252,9 @@ public final class DataPlane implements AutoCloseable
         final Transport transport,
         final EventLoopGroup group,
         final Channel channel,
+        final DatagramChannel nioChannel,
+        final ReceiveAgent receiveAgent,
+        final AgentRunner receiveRunner,
         final RingBuffer<RelaySlot> ring,
         final RouterAgent router,
         final AgentRunner routerRunner,
@@ -216,11 +262,17 @@ public final class DataPlane implements AutoCloseable
         final RouteRegistry registry,
         final RelayCounters counters,
         final DurationHistogram processingTime,
-        final DatagramSender sender)
+        final DatagramSender sender,
+        final String receiverName,
+        final int threads,
+        final InetSocketAddress localAddress)
     {
         this.transport = transport;
         this.group = group;
         this.channel = channel;
+        this.nioChannel = nioChannel;
+        this.receiveAgent = receiveAgent;
+        this.receiveRunner = receiveRunner;
         this.ring = ring;
         this.router = router;
         this.routerRunner = routerRunner;
@@ -229,7 +281,9 @@ public final class DataPlane implements AutoCloseable
         this.counters = counters;
         this.processingTime = processingTime;
         this.sender = sender;
-        this.localAddress = (InetSocketAddress)channel.localAddress();
+        this.receiverName = receiverName;
+        this.threads = threads;
+        this.localAddress = localAddress;
     }
 
     /**
@@ -249,91 +303,121 @@ public final class DataPlane implements AutoCloseable
         final RouteRegistry registry = new RouteRegistry();
         final RouterProxy proxy = new RouterProxy(ctx.commandQueueCapacity);
 
-        // The router polls the ring on its own idle strategy, so the ring's wait strategy is never waited on;
-        // BusySpinWaitStrategy is chosen only because its publish-side signal is a no-op (no lock per datagram).
-        final RingBuffer<RelaySlot> ring = RingBuffer.createSingleProducer(
-            new RelaySlotFactory(ctx.ringSize, ctx.maxDatagramBytes), ctx.ringSize, new BusySpinWaitStrategy());
-        final ReceiveAdapter receiver = new ReceiveAdapter(ring, counters);
-
+        final RingBuffer<RelaySlot> ring = newRing(ctx.ringSize, ctx.maxDatagramBytes);
+        final int slotBytes = RelaySlotFactory.slotBytesFor(ctx.maxDatagramBytes);
         final int receiverCpu = ctx.pinCpus.length > 0 ? ctx.pinCpus[0] : -1;
-        final int routerCpu = ctx.pinCpus.length > 1 ? ctx.pinCpus[1] : -1;
-        final IoHandlerFactory ioHandlerFactory;
-        switch (transport)
-        {
-            case IO_URING:
-                ioHandlerFactory = IoUringIoHandler.newFactory();
-                break;
-            case EPOLL:
-                ioHandlerFactory = EpollIoHandler.newFactory();
-                break;
-            default:
-                ioHandlerFactory = NioIoHandler.newFactory();
-        }
-        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(
-            1, CpuPinning.factory("soundrelay-receiver", receiverCpu), ioHandlerFactory);
+        final int routerCpu = ctx.pinCpus.length > 1 ? ctx.pinCpus[1] : receiverCpu;
 
-        final int datagramBytes = ctx.maxDatagramBytes + 1; // one over the limit, to see oversize datagrams
-        final SocketProtocolFamily family = ipv6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
-        final DatagramChannel[] jdkChannel = new DatagramChannel[1];
-        final Bootstrap bootstrap = new Bootstrap()
-            .group(group)
-            .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER_BYTES)
-            .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER_BYTES)
-            .option(ChannelOption.MAX_MESSAGES_PER_READ, 64)
-            .handler(receiver);
-        switch (transport)
-        {
-            case IO_URING:
-                bootstrap.channelFactory(() -> new IoUringDatagramChannel(family))
-                    .option(IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, datagramBytes)
-                    .option(ChannelOption.RCVBUF_ALLOCATOR,
-                        new FixedRecvByteBufAllocator(datagramBytes * DATAGRAMS_PER_READ));
-                break;
-            case EPOLL:
-                bootstrap.channelFactory(() -> new EpollDatagramChannel(family))
-                    .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, datagramBytes)
-                    .option(ChannelOption.RCVBUF_ALLOCATOR,
-                        new FixedRecvByteBufAllocator(datagramBytes * DATAGRAMS_PER_READ));
-                break;
-            default:
-                jdkChannel[0] = DatagramChannel.open(ipv6 ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
-                bootstrap.channelFactory(() -> new NioDatagramChannel(jdkChannel[0]))
-                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(datagramBytes));
-        }
-
-        final Channel channel;
+        EventLoopGroup group = null;
+        Channel channel = null;
+        DatagramChannel nioChannel = null;
+        final DatagramSender sender;
+        BatchReceiver batchReceiver = null;
+        final InetSocketAddress localAddress;
         try
         {
-            channel = bootstrap.bind(ctx.bindAddress).sync().channel();
-        }
-        catch (final Exception ex)
-        {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            if (ex instanceof IOException)
+            if (transport == Transport.NIO)
             {
-                throw (IOException)ex;
-            }
-            throw new IOException("cannot bind relay socket " + ctx.bindAddress + ": " + ex.getMessage(), ex);
-        }
-
-        final DatagramSender sender;
-        if (transport == Transport.NIO)
-        {
-            sender = new ChannelSender(jdkChannel[0], !ipv6, counters);
-        }
-        else
-        {
-            final Socket socket = (Socket)((UnixChannel)channel).fd();
-            if (NativeBatchSender.isAvailable())
-            {
-                sender = new NativeBatchSender(socket.intValue(), ipv6, ctx.sendBatch, counters);
+                nioChannel = DatagramChannel.open(ipv6 ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+                nioChannel.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER_BYTES);
+                nioChannel.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER_BYTES);
+                nioChannel.bind(ctx.bindAddress);
+                nioChannel.configureBlocking(false);
+                localAddress = (InetSocketAddress)nioChannel.getLocalAddress();
+                sender = new ChannelSender(nioChannel, !ipv6, counters);
+                batchReceiver = new NioReceiver(nioChannel, new RingWriter(ring), slotBytes, ctx.receiveBatch, counters);
             }
             else
             {
-                LOG.warn("native sendmmsg unavailable ({}); sending with one sendto per datagram",
-                    NativeBatchSender.unavailabilityCause().toString());
-                sender = new SocketSender(socket, ipv6, counters);
+                // Netty creates and binds the socket. On epoll it never reads it (auto-read off): the node's own
+                // receive thread calls recvmmsg into the ring. On io_uring Netty's event loop reads it.
+                final boolean ownReceive = transport == Transport.EPOLL && RecvmmsgReceiver.isAvailable();
+                if (transport == Transport.EPOLL && !ownReceive)
+                {
+                    LOG.warn("native recvmmsg into the ring unavailable ({}); receiving through Netty",
+                        RecvmmsgReceiver.unavailabilityCause().toString());
+                }
+                final ReceiveAdapter adapter = ownReceive ? null : new ReceiveAdapter(ring, counters);
+                group = new MultiThreadIoEventLoopGroup(
+                    1, CpuPinning.factory(ownReceive ? "soundrelay-socket" : "soundrelay-receiver", receiverCpu),
+                    transport == Transport.IO_URING ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory());
+                final int datagramBytes = ctx.maxDatagramBytes + 1; // one over the limit, to see oversize datagrams
+                final SocketProtocolFamily family = ipv6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
+                final Bootstrap bootstrap = new Bootstrap()
+                    .group(group)
+                    .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER_BYTES)
+                    .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER_BYTES)
+                    .option(ChannelOption.MAX_MESSAGES_PER_READ, 64)
+                    .option(ChannelOption.RCVBUF_ALLOCATOR,
+                        new FixedRecvByteBufAllocator(datagramBytes * DATAGRAMS_PER_READ));
+                if (ownReceive)
+                {
+                    bootstrap.option(ChannelOption.AUTO_READ, false).handler(new ChannelInboundHandlerAdapter());
+                }
+                else
+                {
+                    bootstrap.handler(adapter);
+                }
+                if (transport == Transport.IO_URING)
+                {
+                    bootstrap.channelFactory(() -> new IoUringDatagramChannel(family))
+                        .option(IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, datagramBytes);
+                }
+                else
+                {
+                    bootstrap.channelFactory(() -> new EpollDatagramChannel(family))
+                        .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, datagramBytes);
+                }
+                try
+                {
+                    channel = bootstrap.bind(ctx.bindAddress).sync().channel();
+                }
+                catch (final Exception ex)
+                {
+                    if (ex instanceof IOException)
+                    {
+                        throw (IOException)ex;
+                    }
+                    throw new IOException("cannot bind relay socket " + ctx.bindAddress + ": " + ex.getMessage(), ex);
+                }
+                localAddress = (InetSocketAddress)channel.localAddress();
+                final Socket socket = (Socket)((UnixChannel)channel).fd();
+                if (NativeBatchSender.isAvailable())
+                {
+                    sender = new NativeBatchSender(socket.intValue(), ipv6, ctx.sendBatch, counters);
+                }
+                else
+                {
+                    LOG.warn("native sendmmsg unavailable ({}); sending with one sendto per datagram",
+                        NativeBatchSender.unavailabilityCause().toString());
+                    sender = new SocketSender(socket, ipv6, counters);
+                }
+                if (ownReceive)
+                {
+                    batchReceiver = new RecvmmsgReceiver(
+                        socket.intValue(), ipv6, new RingWriter(ring), slotBytes, ctx.receiveBatch, counters);
+                }
             }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            if (batchReceiver != null)
+            {
+                batchReceiver.close();
+            }
+            if (channel != null)
+            {
+                channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            }
+            if (group != null)
+            {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            }
+            if (nioChannel != null)
+            {
+                nioChannel.close();
+            }
+            throw ex;
         }
 
         final RouterAgent router = new RouterAgent(
@@ -343,18 +427,88 @@ public final class DataPlane implements AutoCloseable
         {
             router.preload(entry);
         }
-        final AgentRunner runner = new AgentRunner(
-            idleStrategy(ctx.waitStrategy),
-            t -> LOG.error("router error", t),
-            null,
-            router);
-        AgentRunner.startOnThread(runner, CpuPinning.factory("soundrelay-router", routerCpu));
 
+        final ErrorHandler errorHandler = t -> LOG.error("data plane error", t);
+        final ReceiveAgent receiveAgent = batchReceiver == null ? null : new ReceiveAgent(batchReceiver);
+        final AgentRunner receiveRunner;
+        final AgentRunner routerRunner;
+        final int threads;
+        if (receiveAgent != null && ctx.threads == 1)
+        {
+            // One thread receives a batch, routes it and sends it, then waits in the kernel for the socket:
+            // no hand-off between cores, and nothing spins while the node is idle. Route commands wake it.
+            threads = 1;
+            final BatchReceiver wakeable = batchReceiver;
+            proxy.onOffer(wakeable::wake);
+            routerRunner = new AgentRunner(
+                receiveIdleStrategy(ctx.waitStrategy, batchReceiver), errorHandler, null,
+                new CompositeAgent(receiveAgent, router));
+            receiveRunner = null;
+            AgentRunner.startOnThread(routerRunner, CpuPinning.factory("soundrelay-relay", receiverCpu));
+        }
+        else
+        {
+            threads = 2;
+            routerRunner = new AgentRunner(idleStrategy(ctx.waitStrategy), errorHandler, null, router);
+            AgentRunner.startOnThread(routerRunner, CpuPinning.factory("soundrelay-router", routerCpu));
+            if (receiveAgent != null)
+            {
+                receiveRunner = new AgentRunner(
+                    receiveIdleStrategy(ctx.waitStrategy, batchReceiver), errorHandler, null, receiveAgent);
+                AgentRunner.startOnThread(receiveRunner, CpuPinning.factory("soundrelay-receiver", receiverCpu));
+            }
+            else
+            {
+                receiveRunner = null;
+            }
+        }
+
+        final String receiverName = batchReceiver != null ? batchReceiver.name() : "netty";
         final DataPlane plane = new DataPlane(
-            transport, group, channel, ring, router, runner, proxy, registry, counters, processingTime, sender);
-        LOG.info("relay socket {} receiving with {} and sending with {}; ring of {} slots",
-            plane.localAddress, transport.wireName(), sender.name(), ctx.ringSize);
+            transport, group, channel, nioChannel, receiveAgent, receiveRunner, ring, router, routerRunner, proxy,
+            registry, counters, processingTime, sender, receiverName, threads, localAddress);
+        LOG.info("relay socket {} on {}: receiving with {}, sending with {}, {} data-plane thread(s), ring of {} slots",
+            localAddress, transport.wireName(), receiverName, sender.name(), threads, ctx.ringSize);
         return plane;
+    }
+
+    /**
+     * The receive ring as the data plane uses it: one producer (the receiver), preallocated off-heap slots.
+     * Public so a benchmark can measure the same ring.
+     *
+     * @param ringSize         RING_SIZE, a power of two.
+     * @param maxDatagramBytes MAX_DATAGRAM_BYTES.
+     * @return a ring with no consumer yet; the consumer adds its gating sequence.
+     */
+    public static RingBuffer<RelaySlot> newRing(final int ringSize, final int maxDatagramBytes)
+    {
+        // The consumer polls the ring on its own idle strategy, so the ring's wait strategy is never waited on;
+        // BusySpinWaitStrategy is chosen only because its publish-side signal is a no-op (no lock per datagram).
+        return RingBuffer.createSingleProducer(
+            new RelaySlotFactory(ringSize, maxDatagramBytes), ringSize, new BusySpinWaitStrategy());
+    }
+
+    /**
+     * @param name     busy-spin, yielding, backoff or sleeping.
+     * @param receiver whose socket a waiting thread sleeps on.
+     * @return the idle strategy of a thread that receives.
+     */
+    static IdleStrategy receiveIdleStrategy(final String name, final BatchReceiver receiver)
+    {
+        switch (name)
+        {
+            case "busy-spin":
+                return new ReadinessIdleStrategy(receiver, 0, 0, 0);
+            case "yielding":
+                return new ReadinessIdleStrategy(receiver, 0, Integer.MAX_VALUE, 0);
+            case "sleeping":
+                return new ReadinessIdleStrategy(receiver, 0, 0, RECEIVE_WAIT_MS);
+            case "backoff":
+                return new ReadinessIdleStrategy(receiver, 100, 10, RECEIVE_WAIT_MS);
+            default:
+                throw new IllegalArgumentException("WAIT_STRATEGY=" + name +
+                    ": expected busy-spin, yielding, backoff or sleeping");
+        }
     }
 
     /**
@@ -414,6 +568,22 @@ public final class DataPlane implements AutoCloseable
     }
 
     /**
+     * @return the receive path in use: recvmmsg, nio or netty.
+     */
+    public String receiverName()
+    {
+        return receiverName;
+    }
+
+    /**
+     * @return hot-path threads: 1 (receive and route on one) or 2.
+     */
+    public int threads()
+    {
+        return threads;
+    }
+
+    /**
      * @return the send path in use: sendmmsg, sendto or sendto(netty).
      */
     public String senderName()
@@ -442,8 +612,19 @@ public final class DataPlane implements AutoCloseable
         closed = true;
         try
         {
-            channel.config().setAutoRead(false);
-            channel.eventLoop().submit(() -> { }).await(5, TimeUnit.SECONDS);
+            if (receiveAgent != null)
+            {
+                receiveAgent.stopReceiving();
+            }
+            else
+            {
+                channel.config().setAutoRead(false);
+                channel.eventLoop().submit(() -> { }).await(5, TimeUnit.SECONDS);
+            }
+            if (receiveRunner != null)
+            {
+                receiveRunner.close();
+            }
 
             router.startDraining();
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -461,8 +642,22 @@ public final class DataPlane implements AutoCloseable
         {
             routerRunner.close();
             sender.close();
-            channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            if (channel != null)
+            {
+                channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+                group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            }
+            if (nioChannel != null)
+            {
+                try
+                {
+                    nioChannel.close();
+                }
+                catch (final IOException ex)
+                {
+                    LOG.warn("closing relay socket: {}", ex.toString());
+                }
+            }
             LOG.info("relay socket {} closed", localAddress);
         }
     }

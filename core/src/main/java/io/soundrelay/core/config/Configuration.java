@@ -117,6 +117,20 @@ public final class Configuration
     public static final String WAIT_STRATEGY_ENV = "WAIT_STRATEGY";
     public static final WaitStrategy WAIT_STRATEGY_DEFAULT = WaitStrategy.BACKOFF;
 
+    /** Hot-path threads: 1 receives, routes and sends on one thread; 2 gives the receiver its own thread. */
+    public static final String DATA_PLANE_THREADS_ENV = "DATA_PLANE_THREADS";
+    public static final int DATA_PLANE_THREADS_DEFAULT = 1;
+
+    /** Most datagrams one recvmmsg takes off the socket. */
+    public static final String RECEIVE_BATCH_ENV = "RECEIVE_BATCH";
+    public static final int RECEIVE_BATCH_DEFAULT = 32;
+    public static final int RECEIVE_BATCH_MAX = 64;
+
+    /** Most datagrams one sendmmsg sends. */
+    public static final String SEND_BATCH_ENV = "SEND_BATCH";
+    public static final int SEND_BATCH_DEFAULT = 64;
+    public static final int SEND_BATCH_MAX = 1024;
+
     /** Comma-separated CPU ids for the hot-path threads; empty for no pinning. */
     public static final String PIN_CPUS_ENV = "PIN_CPUS";
     public static final int PIN_CPU_MAX = 65_535;
@@ -133,7 +147,8 @@ public final class Configuration
         BIND_ADDR_ENV, CONTROL_API_ADDR_ENV, METRICS_ADDR_ENV, REDIS_URL_ENV, REDIS_POOL_SIZE_ENV, AUTH_ENABLED_ENV,
         API_KEYS_ENV, MAX_STREAMS_PER_NODE_ENV, MAX_TARGETS_PER_ROUTE_ENV, MAX_DATAGRAM_BYTES_ENV,
         ROUTE_TTL_SECONDS_ENV, JITTER_BUFFER_MS_ENV, NODE_ID_ENV, ENABLE_MIXER_ENV, LOG_LEVEL_ENV, TRANSPORT_ENV,
-        RING_SIZE_ENV, WAIT_STRATEGY_ENV, PIN_CPUS_ENV, MIGRATION_GRACE_SECONDS_ENV, AUTO_FAILOVER_ENV);
+        RING_SIZE_ENV, WAIT_STRATEGY_ENV, PIN_CPUS_ENV, DATA_PLANE_THREADS_ENV, RECEIVE_BATCH_ENV, SEND_BATCH_ENV,
+        MIGRATION_GRACE_SECONDS_ENV, AUTO_FAILOVER_ENV);
 
     /** Name of the file read from the working directory by {@link #fromEnvironment()}. */
     public static final String DOT_ENV_FILE = ".env";
@@ -224,6 +239,9 @@ public final class Configuration
     private final int ringSize;
     private final WaitStrategy waitStrategy;
     private final List<Integer> pinCpus;
+    private final int dataPlaneThreads;
+    private final int receiveBatch;
+    private final int sendBatch;
     private final int migrationGraceSeconds;
     private final boolean autoFailover;
 
@@ -252,6 +270,9 @@ public final class Configuration
         waitStrategy = s.choice(
             WAIT_STRATEGY_ENV, WAIT_STRATEGY_DEFAULT, WaitStrategy.values(), WaitStrategy::configName);
         pinCpus = s.cpuList(PIN_CPUS_ENV);
+        dataPlaneThreads = s.intInRange(DATA_PLANE_THREADS_ENV, DATA_PLANE_THREADS_DEFAULT, 1, 2);
+        receiveBatch = s.intInRange(RECEIVE_BATCH_ENV, RECEIVE_BATCH_DEFAULT, 1, RECEIVE_BATCH_MAX);
+        sendBatch = s.intInRange(SEND_BATCH_ENV, SEND_BATCH_DEFAULT, 1, SEND_BATCH_MAX);
         migrationGraceSeconds = s.intInRange(
             MIGRATION_GRACE_SECONDS_ENV, MIGRATION_GRACE_SECONDS_DEFAULT, 0, MIGRATION_GRACE_SECONDS_MAX);
         autoFailover = s.bool(AUTO_FAILOVER_ENV, AUTO_FAILOVER_DEFAULT);
@@ -569,6 +590,30 @@ public final class Configuration
         return pinCpus;
     }
 
+    /**
+     * @return DATA_PLANE_THREADS: 1 or 2.
+     */
+    public int dataPlaneThreads()
+    {
+        return dataPlaneThreads;
+    }
+
+    /**
+     * @return RECEIVE_BATCH: most datagrams per recvmmsg.
+     */
+    public int receiveBatch()
+    {
+        return receiveBatch;
+    }
+
+    /**
+     * @return SEND_BATCH: most datagrams per sendmmsg.
+     */
+    public int sendBatch()
+    {
+        return sendBatch;
+    }
+
     public int migrationGraceSeconds()
     {
         return migrationGraceSeconds;
@@ -604,6 +649,9 @@ public final class Configuration
             ", ringSize=" + ringSize +
             ", waitStrategy=" + waitStrategy.configName() +
             ", pinCpus=" + pinCpus +
+            ", dataPlaneThreads=" + dataPlaneThreads +
+            ", receiveBatch=" + receiveBatch +
+            ", sendBatch=" + sendBatch +
             ", migrationGraceSeconds=" + migrationGraceSeconds +
             ", autoFailover=" + autoFailover +
             '}';

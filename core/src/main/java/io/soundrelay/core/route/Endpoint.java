@@ -277,6 +277,42 @@ public final class Endpoint
      * @param sender as received.
      * @return true when both address and port are equal.
      */
+    /**
+     * The source check on the hot path: the sender's address in {@link #ipv6MappedAddress()} form and its port.
+     *
+     * @param senderIpv6MappedAddress 16 bytes, IPv4 mapped.
+     * @param senderPort              the sender's port.
+     * @return true when both equal this endpoint's.
+     */
+    public boolean matches(final byte[] senderIpv6MappedAddress, final int senderPort)
+    {
+        return senderPort == socketAddress.getPort() && Arrays.equals(ipv6MappedAddress, senderIpv6MappedAddress);
+    }
+
+    /**
+     * Write an address in the 16-byte form {@link #matches(byte[], int)} compares: IPv6 as is, IPv4 mapped
+     * ({@code ::ffff:a.b.c.d}). Allocates nothing.
+     *
+     * @param raw    the address bytes, 4 (IPv4) or 16 (IPv6) long from {@code offset}.
+     * @param offset where they start.
+     * @param length 4 or 16.
+     * @param dst    16 bytes to write.
+     */
+    public static void toIpv6Mapped(final byte[] raw, final int offset, final int length, final byte[] dst)
+    {
+        if (length == 16)
+        {
+            System.arraycopy(raw, offset, dst, 0, 16);
+        }
+        else
+        {
+            Arrays.fill(dst, 0, 10, (byte)0);
+            dst[10] = (byte)0xFF;
+            dst[11] = (byte)0xFF;
+            System.arraycopy(raw, offset, dst, 12, 4);
+        }
+    }
+
     public boolean matches(final InetSocketAddress sender)
     {
         return sender != null && sender.getPort() == socketAddress.getPort() &&

@@ -18,8 +18,13 @@ package io.soundrelay.io.ring;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import io.soundrelay.core.route.Endpoint;
+
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * One preallocated entry of the receive ring: a fixed off-heap region the datagram is copied into once, and
@@ -35,14 +40,49 @@ public final class RelaySlot
     public int length;
     /** {@link System#nanoTime()} when the receiver took the datagram. */
     public long receiveNs;
-    /** The datagram's source, as the transport reported it; cleared once the slot is processed. */
-    public InetSocketAddress sender;
+    /** The datagram's source address, 16 bytes in IPv6 form (IPv4 mapped), as the transport reported it. */
+    public final byte[] senderAddress = new byte[16];
+    /** The datagram's source port. */
+    public int senderPort;
 
     RelaySlot(final ByteBuffer region)
     {
         this.byteBuffer = region;
         this.buffer = new UnsafeBuffer(region);
         this.address = BufferUtil.address(region);
+    }
+
+    /**
+     * Record the datagram's source from a resolved address (the Netty and test paths; allocates nothing).
+     *
+     * @param sender the source, or null for none (then no route's source check passes).
+     */
+    public void sender(final InetSocketAddress sender)
+    {
+        if (sender == null)
+        {
+            Arrays.fill(senderAddress, (byte)0);
+            senderPort = -1;
+            return;
+        }
+        final byte[] raw = sender.getAddress().getAddress();
+        Endpoint.toIpv6Mapped(raw, 0, raw.length, senderAddress);
+        senderPort = sender.getPort();
+    }
+
+    /**
+     * @return the source as a socket address, for logs and tests only: it allocates.
+     */
+    public InetSocketAddress senderSocketAddress()
+    {
+        try
+        {
+            return new InetSocketAddress(InetAddress.getByAddress(senderAddress), senderPort);
+        }
+        catch (final UnknownHostException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
     }
 
     /**

@@ -180,7 +180,6 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
                     heldBack, ex);
             }
         }
-        slot.sender = null;
         processedThisCycle++;
         if (endOfBatch)
         {
@@ -211,7 +210,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
         }
 
         final RouteSpec spec = entry.spec(); // read once: a PUT swaps the whole spec, never half of it
-        if (!spec.source().matches(slot.sender))
+        if (!spec.source().matches(slot.senderAddress, slot.senderPort))
         {
             counters.addError(ErrorReason.SOURCE_MISMATCH, 1);
             return;

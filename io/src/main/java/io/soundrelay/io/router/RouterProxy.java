@@ -40,6 +40,7 @@ public final class RouterProxy
 
     private final ManyToOneConcurrentArrayQueue<RouteCommand> queue;
     private final AtomicLong rejected = new AtomicLong();
+    private volatile Runnable onOffer = () -> { };
 
     /**
      * @param capacity commands that may wait at once.
@@ -103,12 +104,24 @@ public final class RouterProxy
         return rejected.get();
     }
 
+    /**
+     * @param wakeup run after each command is queued, to wake a router thread that sleeps in the kernel.
+     */
+    public void onOffer(final Runnable wakeup)
+    {
+        onOffer = wakeup;
+    }
+
     private CompletableFuture<RouteCommand.Result> offer(final RouteCommand command)
     {
         if (!queue.offer(command))
         {
             rejected.incrementAndGet();
             command.result.completeExceptionally(new BusyException());
+        }
+        else
+        {
+            onOffer.run();
         }
         return command.result;
     }

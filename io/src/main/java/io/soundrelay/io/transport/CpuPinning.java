@@ -15,19 +15,18 @@
  */
 package io.soundrelay.io.transport;
 
+import net.openhft.affinity.Affinity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.util.BitSet;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Thread factories for the hot-path roles, pinning each thread to a CPU when {@code PIN_CPUS} names one. The JDK
- * has no affinity call, so a new thread finds its own Linux thread id through {@code /proc/thread-self} and runs
- * {@code taskset -p -c CPU TID} once at start; failure is logged and the thread runs unpinned.
+ * has no affinity call: a new thread pins itself once at start with OpenHFT's Java Thread Affinity; failure is
+ * logged and the thread runs unpinned.
  */
 public final class CpuPinning
 {
@@ -62,29 +61,29 @@ public final class CpuPinning
     }
 
     /**
-     * Pin the calling thread.
+     * Pin the calling thread with OpenHFT affinity ({@code sched_setaffinity} through JNA), and check that the
+     * kernel took it by reading the thread's affinity back.
      *
      * @param cpu CPU id.
      * @return true when pinned.
      */
     public static boolean pinCurrentThread(final int cpu)
     {
+        final String name = Thread.currentThread().getName();
         try
         {
-            final Path self = Files.readSymbolicLink(Path.of("/proc/thread-self"));
-            final String tid = self.getFileName().toString();
-            final Process p = new ProcessBuilder("taskset", "-p", "-c", Integer.toString(cpu), tid)
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0)
+            Affinity.setAffinity(cpu);
+            final BitSet now = Affinity.getAffinity();
+            if (now.cardinality() == 1 && now.get(cpu))
             {
-                LOG.info("thread {} pinned to CPU {}", Thread.currentThread().getName(), cpu);
+                LOG.info("thread {} pinned to CPU {}", name, cpu);
                 return true;
             }
-            LOG.warn("could not pin thread {} to CPU {}: taskset failed", Thread.currentThread().getName(), cpu);
+            LOG.warn("could not pin thread {} to CPU {}: its affinity is {}", name, cpu, now);
         }
-        catch (final Exception ex)
+        catch (final RuntimeException | LinkageError ex)
         {
-            LOG.warn("could not pin thread {} to CPU {}: {}", Thread.currentThread().getName(), cpu, ex.toString());
+            LOG.warn("could not pin thread {} to CPU {}: {}", name, cpu, ex.toString());
         }
         return false;
     }

@@ -104,7 +104,7 @@ public final class ReceiveAdapter extends ChannelInboundHandlerAdapter
             content.getBytes(content.readerIndex(), bytes);
             bytes.clear();
             slot.length = length;
-            slot.sender = sender;
+            slot.sender(sender);
             slot.receiveNs = System.nanoTime();
         }
         finally

@@ -212,7 +212,7 @@ class RouterSweepTest
         FrameFlyweight.writeHeader(slot.buffer(), 0, 0, 5, 1, 960);
         slot.buffer().putByte(FrameFlyweight.HEADER_LENGTH, (byte)1);
         slot.length = FrameFlyweight.HEADER_LENGTH + 1;
-        slot.sender = new InetSocketAddress("127.0.0.1", 5000);
+        slot.sender(new InetSocketAddress("127.0.0.1", 5000));
 
         assertTrue(agent.onEvent(slot, 0, false), "the poller moves on to the next datagram");
         assertEquals(1, counters.errors(ErrorReason.MALFORMED));
