@@ -24,7 +24,7 @@ import io.soundrelay.io.router.RouteCommand;
 import io.soundrelay.io.transport.Transport;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -45,16 +45,16 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class DataPlaneTest
 {
-    @ParameterizedTest
-    @ValueSource(strings = { "io_uring", "epoll", "nio" })
-    void relaysFramesToEveryTargetAndDropsStrangers(final String transportName) throws Exception
+    @ParameterizedTest(name = "{0}, {1} thread(s)")
+    @CsvSource({ "io_uring,2", "epoll,1", "epoll,2", "nio,1", "nio,2" })
+    void relaysFramesToEveryTargetAndDropsStrangers(final String transportName, final int threads) throws Exception
     {
         final Transport transport = Arrays.stream(Transport.values())
             .filter(t -> t.wireName().equals(transportName)).findFirst().orElseThrow();
         assumeTrue(transport.isAvailable(), transportName + " not available here");
 
         try (DataPlane plane = DataPlane.start(new DataPlane.Context()
-            .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(transportName).ringSize(1024));
+            .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(transportName).threads(threads).ringSize(1024));
             DatagramChannel source = open();
             DatagramChannel stranger = open();
             DatagramChannel t1 = open();
@@ -84,9 +84,9 @@ class DataPlaneTest
         }
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = { "io_uring", "epoll", "nio" })
-    void relaysOverIpv6(final String transportName) throws Exception
+    @ParameterizedTest(name = "{0}, {1} thread(s)")
+    @CsvSource({ "io_uring,2", "epoll,1", "epoll,2", "nio,1", "nio,2" })
+    void relaysOverIpv6(final String transportName, final int threads) throws Exception
     {
         final Transport transport = Arrays.stream(Transport.values())
             .filter(t -> t.wireName().equals(transportName)).findFirst().orElseThrow();
@@ -103,7 +103,7 @@ class DataPlaneTest
             return;
         }
         try (DataPlane plane = DataPlane.start(new DataPlane.Context()
-            .bindAddress(loopback6).transport(transportName).ringSize(64));
+            .bindAddress(loopback6).transport(transportName).threads(threads).ringSize(64));
             DatagramChannel source = probe;
             DatagramChannel target = DatagramChannel.open(java.net.StandardProtocolFamily.INET6).bind(loopback6))
         {

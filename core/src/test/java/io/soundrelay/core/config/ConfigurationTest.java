@@ -85,6 +85,9 @@ class ConfigurationTest
         assertEquals(16384, c.ringSize());
         assertEquals(WaitStrategy.BACKOFF, c.waitStrategy());
         assertEquals(List.of(), c.pinCpus());
+        assertEquals(1, c.dataPlaneThreads());
+        assertEquals(32, c.receiveBatch());
+        assertEquals(64, c.sendBatch());
         assertEquals(30, c.migrationGraceSeconds());
         assertFalse(c.autoFailover());
     }
@@ -112,6 +115,9 @@ class ConfigurationTest
             "RING_SIZE", "1048576",
             "WAIT_STRATEGY", "busy-spin",
             "PIN_CPUS", "3, 0,12",
+            "DATA_PLANE_THREADS", "2",
+            "RECEIVE_BATCH", "64",
+            "SEND_BATCH", "1024",
             "MIGRATION_GRACE_SECONDS", "0",
             "AUTO_FAILOVER", "true",
             "UNRELATED", "ignored");
@@ -135,6 +141,9 @@ class ConfigurationTest
         assertEquals(1_048_576, c.ringSize());
         assertEquals(WaitStrategy.BUSY_SPIN, c.waitStrategy());
         assertEquals(List.of(3, 0, 12), c.pinCpus());
+        assertEquals(2, c.dataPlaneThreads());
+        assertEquals(64, c.receiveBatch());
+        assertEquals(1024, c.sendBatch());
         assertEquals(0, c.migrationGraceSeconds());
         assertTrue(c.autoFailover());
     }
@@ -184,6 +193,9 @@ class ConfigurationTest
         "TRANSPORT -> kqueue -> expected auto|io_uring|epoll|nio",
         "RING_SIZE -> 1000 -> not a power of two (64, 128, ... 1048576)",
         "RING_SIZE -> 32 -> outside 64-1048576",
+        "DATA_PLANE_THREADS -> 3 -> outside 1-2",
+        "RECEIVE_BATCH -> 0 -> outside 1-64",
+        "SEND_BATCH -> 1025 -> outside 1-1024",
         "WAIT_STRATEGY -> spin -> expected busy-spin|yielding|backoff|sleeping",
         "PIN_CPUS -> 0,-1 -> '-1' is not a CPU id 0-65535",
         "PIN_CPUS -> 0,x -> 'x' is not a CPU id 0-65535",

@@ -156,6 +156,16 @@ class RouterSweepTest
     }
 
     @Test
+    void refreshesATenthOfTheTtlApartBetweenOneAndThirtySeconds()
+    {
+        assertEquals(SECOND, RouterAgent.refreshIntervalNs(TTL_NS), "TTL 10 s: every second");
+        assertEquals(SECOND, RouterAgent.refreshIntervalNs(2 * SECOND), "never more than once a second");
+        assertEquals(12 * SECOND, RouterAgent.refreshIntervalNs(120 * SECOND));
+        assertEquals(30 * SECOND, RouterAgent.refreshIntervalNs(300 * SECOND), "the default TTL: every 30 s");
+        assertEquals(30 * SECOND, RouterAgent.refreshIntervalNs(86_400 * SECOND), "never less than every 30 s");
+    }
+
+    @Test
     void aBusyRouteIsRefreshedAtMostOnceASecondAndLivesOnPastTheTtl()
     {
         final long t0 = 1_000_000_000L;
