@@ -17,23 +17,29 @@ package io.soundrelay.control;
 
 import io.soundrelay.tools.GeneratorOptions;
 import io.soundrelay.tools.GeneratorResult;
+import io.soundrelay.tools.LoadgenCommand;
 import io.soundrelay.tools.PacketGenerator;
+import io.soundrelay.tools.SoundRelayTools;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The shipped packet generator against a real node: it creates its routes over HTTP, sends paced traffic plus
- * stranger and unknown-stream datagrams, and checks every delivered byte.
+ * The shipped packet generator ({@code soundrelay-tools loadgen}) against a real node: it creates its routes over
+ * HTTP, sends paced traffic plus stranger and unknown-stream datagrams, and checks every delivered byte.
  */
 class PacketGeneratorAgainstNodeTest
 {
@@ -56,10 +62,10 @@ class PacketGeneratorAgainstNodeTest
         final java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(
             "--api", "http://127.0.0.1:" + fixture.node.apiAddress().getPort(), "--api-key", key,
             "--relay", "127.0.0.1:" + fixture.relay().getPort(), "--first-stream-id", Long.toString(firstStream),
-            "--streams", "20", "--pps", "50", "--seconds", "1", "--senders", "3", "--receivers", "2",
+            "--streams", "20", "--pps", "50", "--duration", "1", "--senders", "3", "--receivers", "2",
             "--report-interval", "0.5", "--grace-ms", "2000"));
         args.addAll(java.util.List.of(extra));
-        return GeneratorOptions.parse(args.toArray(new String[0]));
+        return LoadgenCommand.options(args.toArray(new String[0]));
     }
 
     private static GeneratorResult runGenerator(final GeneratorOptions options, final PrintStream out)
@@ -75,10 +81,10 @@ class PacketGeneratorAgainstNodeTest
     void everyDatagramArrivesByteExactAndStrangersGetNothingThrough() throws Exception
     {
         final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (final String mode : new String[] { "frames", "rtp" })
+        for (final String wire : new String[] { "sr", "rtp" })
         {
             final GeneratorResult result = runGenerator(
-                options(NodeFixture.KEY, 3000, "--mode", mode, "--stranger", "true"),
+                options(NodeFixture.KEY, 3000, "--wire", wire, "--stranger"),
                 new PrintStream(out, true, StandardCharsets.UTF_8));
             assertTrue(result.passed(), () -> result.failures() + "\n" + out);
             assertEquals(1000, result.sent());
@@ -89,6 +95,35 @@ class PacketGeneratorAgainstNodeTest
         }
         final String routes = fixture.authed("GET", "/routes", null).body();
         assertTrue(routes.startsWith("{\"routes\":[]"), "the generator deleted its routes: " + routes);
+    }
+
+    @Test
+    void theLoadgenCommandRoutesFixedPortsWithFramedDeliveryAndWritesItsReport(@TempDir final Path directory)
+        throws Exception
+    {
+        final int[] ports = freePorts(3);
+        final int sourcePort = ports[0];
+        final int sinkA = ports[1];
+        final int sinkB = ports[2];
+        final Path json = directory.resolve("loadgen.json");
+        final Path hgrm = directory.resolve("loadgen.hgrm");
+
+        final int exit = SoundRelayTools.commandLine().execute("loadgen",
+            "--api", "http://127.0.0.1:" + fixture.node.apiAddress().getPort(), "--api-key", NodeFixture.KEY,
+            "--relay", "127.0.0.1:" + fixture.relay().getPort(), "--first-stream-id", "7000", "--streams", "10",
+            "--total-pps", "250", "--duration", "0.8", "--deliver", "framed", "--senders", "1",
+            "--source-port", Integer.toString(sourcePort), "--sink-ports", sinkA + "," + sinkB,
+            "--report-interval", "0.5", "--json", json.toString(), "--hgrm", hgrm.toString());
+
+        final String report = Files.readString(json);
+        assertEquals(0, exit, report);
+        assertTrue(report.startsWith("{\"tool\":\"loadgen\",\"wire\":\"sr\",\"deliver\":\"framed\""), report);
+        assertTrue(report.contains("\"sent\":200,\"received\":200,\"lost\":0,"), report);
+        assertTrue(report.contains("\"pps_per_stream\":25.0,"), report);
+        assertTrue(report.contains("\"passed\":true"), report);
+        assertTrue(Files.readString(hgrm).contains("#[Mean    ="));
+        final String routes = fixture.authed("GET", "/routes", null).body();
+        assertTrue(routes.startsWith("{\"routes\":[]"), "the command deleted its routes: " + routes);
     }
 
     @Test
@@ -110,5 +145,33 @@ class PacketGeneratorAgainstNodeTest
             options("wrong-key-0123456789", 6000), new PrintStream(new ByteArrayOutputStream(), true,
             StandardCharsets.UTF_8)));
         assertTrue(unauthorized.getMessage().contains("node answered 401"), unauthorized.getMessage());
+    }
+
+    /**
+     * @return distinct UDP ports that were free a moment ago: held open together, then released.
+     */
+    private static int[] freePorts(final int count) throws Exception
+    {
+        final java.nio.channels.DatagramChannel[] channels = new java.nio.channels.DatagramChannel[count];
+        final int[] ports = new int[count];
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                channels[i] = NodeFixture.udp();
+                ports[i] = ((InetSocketAddress)channels[i].getLocalAddress()).getPort();
+            }
+            return ports;
+        }
+        finally
+        {
+            for (final java.nio.channels.DatagramChannel channel : channels)
+            {
+                if (null != channel)
+                {
+                    channel.close();
+                }
+            }
+        }
     }
 }

@@ -22,6 +22,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollChannelOption;
@@ -43,6 +45,7 @@ import io.soundrelay.io.receive.ReadinessIdleStrategy;
 import io.soundrelay.io.receive.ReceiveAgent;
 import io.soundrelay.io.receive.RecvmmsgReceiver;
 import io.soundrelay.io.receive.RingWriter;
+import io.soundrelay.io.receive.UringReceiver;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.router.RouteJournal;
@@ -235,6 +238,7 @@ public final class DataPlane implements AutoCloseable
     private final DatagramChannel nioChannel;
     private final ReceiveAgent receiveAgent;
     private final AgentRunner receiveRunner;
+    private final UringReceiver uringReceiver;
     private final RingBuffer<RelaySlot> ring;
     private final RouterAgent router;
     private final AgentRunner routerRunner;
@@ -255,6 +259,7 @@ public final class DataPlane implements AutoCloseable
         final DatagramChannel nioChannel,
         final ReceiveAgent receiveAgent,
         final AgentRunner receiveRunner,
+        final UringReceiver uringReceiver,
         final RingBuffer<RelaySlot> ring,
         final RouterAgent router,
         final AgentRunner routerRunner,
@@ -273,6 +278,7 @@ public final class DataPlane implements AutoCloseable
         this.nioChannel = nioChannel;
         this.receiveAgent = receiveAgent;
         this.receiveRunner = receiveRunner;
+        this.uringReceiver = uringReceiver;
         this.ring = ring;
         this.router = router;
         this.routerRunner = routerRunner;
@@ -313,6 +319,7 @@ public final class DataPlane implements AutoCloseable
         DatagramChannel nioChannel = null;
         final DatagramSender sender;
         BatchReceiver batchReceiver = null;
+        UringReceiver uringReceiver = null;
         final InetSocketAddress localAddress;
         try
         {
@@ -331,16 +338,17 @@ public final class DataPlane implements AutoCloseable
             {
                 // Netty creates and binds the socket. On epoll it never reads it (auto-read off): the node's own
                 // receive thread calls recvmmsg into the ring. On io_uring Netty's event loop reads it.
-                final boolean ownReceive = transport == Transport.EPOLL && RecvmmsgReceiver.isAvailable();
-                if (transport == Transport.EPOLL && !ownReceive)
+                final boolean uring = transport == Transport.IO_URING;
+                final boolean ownReceive = uring || RecvmmsgReceiver.isAvailable();
+                if (!ownReceive)
                 {
                     LOG.warn("native recvmmsg into the ring unavailable ({}); receiving through Netty",
                         RecvmmsgReceiver.unavailabilityCause().toString());
                 }
                 final ReceiveAdapter adapter = ownReceive ? null : new ReceiveAdapter(ring, counters);
                 group = new MultiThreadIoEventLoopGroup(
-                    1, CpuPinning.factory(ownReceive ? "soundrelay-socket" : "soundrelay-receiver", receiverCpu),
-                    transport == Transport.IO_URING ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory());
+                    1, CpuPinning.factory(ownReceive && !uring ? "soundrelay-socket" : "soundrelay-receiver",
+                    receiverCpu), uring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory());
                 final int datagramBytes = ctx.maxDatagramBytes + 1; // one over the limit, to see oversize datagrams
                 final SocketProtocolFamily family = ipv6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
                 final Bootstrap bootstrap = new Bootstrap()
@@ -392,7 +400,11 @@ public final class DataPlane implements AutoCloseable
                         NativeBatchSender.unavailabilityCause().toString());
                     sender = new SocketSender(socket, ipv6, counters);
                 }
-                if (ownReceive)
+                if (uring)
+                {
+                    uringReceiver = startUringReceiver(channel, socket.intValue(), ring, slotBytes, ctx, counters);
+                }
+                else if (ownReceive)
                 {
                     batchReceiver = new RecvmmsgReceiver(
                         socket.intValue(), ipv6, new RingWriter(ring), slotBytes, ctx.receiveBatch, counters);
@@ -463,13 +475,48 @@ public final class DataPlane implements AutoCloseable
             }
         }
 
-        final String receiverName = batchReceiver != null ? batchReceiver.name() : "netty";
+        final String receiverName = batchReceiver != null ? batchReceiver.name() :
+            uringReceiver != null ? "io_uring recvmsg" : "netty";
         final DataPlane plane = new DataPlane(
-            transport, group, channel, nioChannel, receiveAgent, receiveRunner, ring, router, routerRunner, proxy,
-            registry, counters, processingTime, sender, receiverName, threads, localAddress);
+            transport, group, channel, nioChannel, receiveAgent, receiveRunner, uringReceiver, ring, router,
+            routerRunner, proxy, registry, counters, processingTime, sender, receiverName, threads, localAddress);
         LOG.info("relay socket {} on {}: receiving with {}, sending with {}, {} data-plane thread(s), ring of {} slots",
             localAddress, transport.wireName(), receiverName, sender.name(), threads, ctx.ringSize);
         return plane;
+    }
+
+    /**
+     * Register the node's own io_uring receiver on the socket's event loop and submit its receives; if Netty's
+     * io_uring API refuses, fall back to Netty's read path so the node still relays.
+     */
+    private static UringReceiver startUringReceiver(
+        final Channel channel,
+        final int fd,
+        final RingBuffer<RelaySlot> ring,
+        final int slotBytes,
+        final Context ctx,
+        final RelayCounters counters) throws IOException
+    {
+        try
+        {
+            final UringReceiver receiver = new UringReceiver(fd, ring, slotBytes, ctx.receiveBatch, counters);
+            final IoRegistration registration = ((IoEventLoop)channel.eventLoop()).register(receiver)
+                .sync().getNow();
+            channel.eventLoop().submit(() -> receiver.start(registration)).sync();
+            return receiver;
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting the io_uring receiver", ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.warn("own io_uring receive unavailable ({}); receiving through Netty", ex.toString());
+            channel.pipeline().addLast(new ReceiveAdapter(ring, counters));
+            channel.config().setAutoRead(true);
+            return null;
+        }
     }
 
     /**
@@ -615,6 +662,11 @@ public final class DataPlane implements AutoCloseable
             if (receiveAgent != null)
             {
                 receiveAgent.stopReceiving();
+            }
+            else if (uringReceiver != null)
+            {
+                uringReceiver.stopReceiving();
+                channel.eventLoop().submit(() -> { }).await(5, TimeUnit.SECONDS);
             }
             else
             {

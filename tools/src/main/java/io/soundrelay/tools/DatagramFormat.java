@@ -21,8 +21,8 @@ import java.nio.ByteBuffer;
  * How one run's datagrams look: what a sender puts on the wire to the relay, and what a receiver must get back from
  * it. Holds flyweights, so each thread uses its own instance.
  * <ul>
- *   <li>frames, deliver payload: sends a 20-byte frame header + payload, receives the payload alone;</li>
- *   <li>frames, deliver framed: sends and receives the whole frame;</li>
+ *   <li>sr, deliver payload: sends a 20-byte frame header + payload, receives the payload alone;</li>
+ *   <li>sr, deliver framed (or no routes: a plain forwarder): sends and receives the whole frame;</li>
  *   <li>rtp: sends and receives the whole RTP packet (a relay never rewrites RTP), SSRC = stream id.</li>
  * </ul>
  * The payload is a {@link PayloadPattern}; frame and RTP sequence and timestamp derive from its sequence.
@@ -32,22 +32,25 @@ final class DatagramFormat
     /** 48 kHz timestamp step per frame: 20 ms. */
     static final int SAMPLES_PER_FRAME = 960;
 
-    private final GeneratorOptions.Mode mode;
+    private final GeneratorOptions.Wire wire;
     private final GeneratorOptions.Deliver deliver;
     private final int payloadBytes;
     private final FrameFlyweight frame = new FrameFlyweight();
     private final RtpFlyweight rtp = new RtpFlyweight();
 
-    DatagramFormat(final GeneratorOptions.Mode mode, final GeneratorOptions.Deliver deliver, final int payloadBytes)
+    /**
+     * @param deliver what a sink gets of a SoundRelay frame; ignored for RTP, which always arrives whole.
+     */
+    DatagramFormat(final GeneratorOptions.Wire wire, final GeneratorOptions.Deliver deliver, final int payloadBytes)
     {
-        this.mode = mode;
+        this.wire = wire;
         this.deliver = deliver;
         this.payloadBytes = payloadBytes;
     }
 
     static DatagramFormat of(final GeneratorOptions options)
     {
-        return new DatagramFormat(options.mode(), options.deliver(), options.payloadBytes());
+        return new DatagramFormat(options.wire(), options.sinkDelivery(), options.payloadBytes());
     }
 
     /**
@@ -55,7 +58,7 @@ final class DatagramFormat
      */
     int sentHeaderLength()
     {
-        return mode == GeneratorOptions.Mode.RTP ? RtpFlyweight.HEADER_LENGTH : FrameFlyweight.HEADER_LENGTH;
+        return wire == GeneratorOptions.Wire.RTP ? RtpFlyweight.HEADER_LENGTH : FrameFlyweight.HEADER_LENGTH;
     }
 
     /**
@@ -63,7 +66,7 @@ final class DatagramFormat
      */
     int receivedPayloadOffset()
     {
-        return mode == GeneratorOptions.Mode.FRAMES && deliver == GeneratorOptions.Deliver.PAYLOAD ?
+        return wire == GeneratorOptions.Wire.SR && deliver == GeneratorOptions.Deliver.PAYLOAD ?
             0 : sentHeaderLength();
     }
 
@@ -80,13 +83,14 @@ final class DatagramFormat
     /**
      * Encode the datagram for (streamId, sequence) at position 0 of the buffer, which must be big-endian.
      *
-     * @param sequence the generator's sequence, {@link PayloadPattern#FORBIDDEN_FLAG} included.
+     * @param sequence   the generator's sequence, {@link PayloadPattern#FORBIDDEN_FLAG} included.
+     * @param sendTimeNs the time latency is measured from, on the {@link System#nanoTime()} clock.
      * @return the datagram's length.
      */
     int encode(final ByteBuffer buffer, final long streamId, final long sequence, final long sendTimeNs)
     {
         final int timestamp = (int)(sequence * SAMPLES_PER_FRAME);
-        if (mode == GeneratorOptions.Mode.RTP)
+        if (wire == GeneratorOptions.Wire.RTP)
         {
             rtp.wrap(buffer, 0).header(RtpFlyweight.GENERATOR_PAYLOAD_TYPE, (short)sequence, timestamp, (int)streamId);
         }
@@ -119,7 +123,7 @@ final class DatagramFormat
         final long streamId = PayloadPattern.streamId(buffer, payloadOffset);
         final long sequence = PayloadPattern.sequence(buffer, payloadOffset);
         final long timestamp = (sequence * SAMPLES_PER_FRAME) & 0xFFFF_FFFFL;
-        if (mode == GeneratorOptions.Mode.RTP)
+        if (wire == GeneratorOptions.Wire.RTP)
         {
             rtp.wrap(buffer, 0);
             return rtp.flags() == RtpFlyweight.VERSION_2_FLAGS &&

@@ -19,25 +19,32 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.util.HashMap;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
 
 /**
- * What a {@link PacketGenerator} run does, parsed once from {@code --name value} arguments and validated as a whole.
- * Each option is a name, a default constant and a parse call in {@link #parse(String...)}; a bad value is refused
- * with {@code --name=value: why}.
+ * What a {@link PacketGenerator} run does: an immutable value validated as a whole when {@link Builder#build()}
+ * makes it. Each setting has its default constant here; {@link LoadgenCommand} fills a {@link Builder} from the
+ * command line. A bad value is refused with {@code --name=value: why}, naming the {@code loadgen} option.
  */
 public final class GeneratorOptions
 {
     /** What the generator sends to the relay. */
-    public enum Mode
+    public enum Wire
     {
         /** SoundRelay frames, version 1, routed by the header's stream id. */
-        FRAMES,
+        SR,
         /** Raw RTP packets, payload type 0x78, routed by SSRC = stream id. */
-        RTP
+        RTP;
+
+        /**
+         * @return the name on the command line and in the JSON report.
+         */
+        public String wireName()
+        {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
 
     /** What the relay sends on to a target, the route's {@code deliver} field. */
@@ -62,19 +69,25 @@ public final class GeneratorOptions
     public static final String DEFAULT_BIND_HOST = "127.0.0.1";
     public static final int DEFAULT_STREAMS = 100;
     public static final int DEFAULT_PPS = 50;
-    public static final double DEFAULT_SECONDS = 5;
+    public static final int DEFAULT_DURATION_SECONDS = 5;
     public static final int DEFAULT_PAYLOAD_BYTES = 160;
     public static final long DEFAULT_FIRST_STREAM_ID = 1000;
     public static final int DEFAULT_SENDERS = 2;
     public static final int DEFAULT_RECEIVERS = 2;
-    public static final double DEFAULT_REPORT_INTERVAL_SECONDS = 1;
-    public static final double DEFAULT_ALLOW_LOSS_PERCENT = 0;
+    public static final int DEFAULT_SOURCE_PORT = 0;
+    public static final int DEFAULT_REPORT_INTERVAL_SECONDS = 1;
+    public static final int DEFAULT_ALLOW_LOSS_PERCENT = 0;
     public static final int DEFAULT_GRACE_MS = 1000;
 
     /** A datagram a relay accepts by default (MAX_DATAGRAM_BYTES). */
     public static final int MAX_DATAGRAM_BYTES = 1500;
 
-    private static final Set<String> FLAGS = Set.of("create-routes", "rate-unlimited", "stranger");
+    private static final int MAX_STREAMS = 1_000_000;
+    private static final int MAX_SOCKETS = 1024;
+    private static final double MAX_PPS = 1_000_000;
+    private static final double MAX_TOTAL_PPS = 100_000_000;
+    private static final double MAX_DURATION_SECONDS = 86_400;
+    private static final int MAX_PORT = 65_535;
     private static final long MAX_U32 = 0xFFFF_FFFFL;
 
     private final URI api;
@@ -82,14 +95,16 @@ public final class GeneratorOptions
     private final InetSocketAddress relay;
     private final String bindHost;
     private final int streams;
-    private final int pps;
-    private final double seconds;
+    private final double ppsPerStream;
+    private final double durationSeconds;
     private final int payloadBytes;
+    private final Wire wire;
     private final Deliver deliver;
-    private final Mode mode;
     private final long firstStreamId;
     private final boolean createRoutes;
     private final int senders;
+    private final int sourcePort;
+    private final int[] sinkPorts;
     private final int receivers;
     private final boolean rateUnlimited;
     private final double reportIntervalSeconds;
@@ -97,133 +112,150 @@ public final class GeneratorOptions
     private final boolean stranger;
     private final int graceMs;
 
-    private GeneratorOptions(final Map<String, String> values)
+    private GeneratorOptions(final Builder builder)
     {
-        api = uri(values, "api", DEFAULT_API);
-        apiKey = values.remove("api-key");
-        relay = socketAddress(values, "relay", DEFAULT_RELAY);
-        bindHost = bindHost(values, "bind-host", DEFAULT_BIND_HOST);
-        streams = intValue(values, "streams", DEFAULT_STREAMS, 1, 1_000_000);
-        pps = intValue(values, "pps", DEFAULT_PPS, 1, 1_000_000);
-        seconds = doubleValue(values, "seconds", DEFAULT_SECONDS, 0.001, 86_400);
-        payloadBytes = intValue(
-            values, "payload-bytes", DEFAULT_PAYLOAD_BYTES, PayloadPattern.HEADER_LENGTH, MAX_DATAGRAM_BYTES);
-        deliver = enumValue(values, "deliver", Deliver.PAYLOAD, Deliver.class);
-        mode = enumValue(values, "mode", Mode.FRAMES, Mode.class);
-        firstStreamId = longValue(values, "first-stream-id", DEFAULT_FIRST_STREAM_ID, 1, Long.MAX_VALUE / 2);
-        createRoutes = booleanValue(values, "create-routes", true);
-        senders = intValue(values, "senders", DEFAULT_SENDERS, 1, 1024);
-        receivers = intValue(values, "receivers", DEFAULT_RECEIVERS, 1, 1024);
-        rateUnlimited = booleanValue(values, "rate-unlimited", false);
-        reportIntervalSeconds = doubleValue(
-            values, "report-interval", DEFAULT_REPORT_INTERVAL_SECONDS, 0.01, 3600);
-        allowLossPercent = doubleValue(values, "allow-loss-percent", DEFAULT_ALLOW_LOSS_PERCENT, 0, 100);
-        stranger = booleanValue(values, "stranger", false);
-        graceMs = intValue(values, "grace-ms", DEFAULT_GRACE_MS, 0, 600_000);
+        api = uri("api", builder.api);
+        apiKey = null == builder.apiKey || builder.apiKey.isBlank() ? null : builder.apiKey.trim();
+        relay = socketAddress("relay", builder.relay);
+        bindHost = bindHost("bind-host", builder.bindHost);
+        streams = (int)check("streams", builder.streams, 1, MAX_STREAMS);
+        wire = builder.wire;
+        deliver = builder.deliver;
+        createRoutes = builder.createRoutes;
+        rateUnlimited = builder.rateUnlimited;
+        stranger = builder.stranger;
+        durationSeconds = check("duration", builder.durationSeconds, 0.001, MAX_DURATION_SECONDS);
+        payloadBytes = (int)check("payload-bytes", builder.payloadBytes, PayloadPattern.HEADER_LENGTH,
+            MAX_DATAGRAM_BYTES);
+        firstStreamId = check("first-stream-id", builder.firstStreamId, 1, Long.MAX_VALUE / 2);
+        senders = (int)check("senders", builder.senders, 1, MAX_SOCKETS);
+        sourcePort = (int)check("source-port", builder.sourcePort, 0, MAX_PORT);
+        reportIntervalSeconds = check("report-interval", builder.reportIntervalSeconds, 0.01, 3600);
+        allowLossPercent = check("allow-loss-percent", builder.allowLossPercent, 0, 100);
+        graceMs = (int)check("grace-ms", builder.graceMs, 0, 600_000);
 
-        if (!values.isEmpty())
+        if (!Double.isNaN(builder.pps) && !Double.isNaN(builder.totalPps))
         {
-            throw new IllegalArgumentException("--" + values.keySet().iterator().next() + ": unknown option");
+            throw new IllegalArgumentException(
+                "--pps and --total-pps are mutually exclusive: give the rate per stream or in total, not both");
+        }
+        if (!Double.isNaN(builder.totalPps))
+        {
+            ppsPerStream = checkPositive("total-pps", builder.totalPps, MAX_TOTAL_PPS) / streams;
+        }
+        else
+        {
+            ppsPerStream = checkPositive("pps", Double.isNaN(builder.pps) ? DEFAULT_PPS : builder.pps, MAX_PPS);
         }
 
-        final int headerLength = mode == Mode.RTP ? RtpFlyweight.HEADER_LENGTH : FrameFlyweight.HEADER_LENGTH;
+        if (null != builder.sinkPorts)
+        {
+            try
+            {
+                sinkPorts = parsePorts(builder.sinkPorts);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw bad("sink-ports", builder.sinkPorts, ex.getMessage());
+            }
+            if (builder.receiversGiven && builder.receivers != sinkPorts.length)
+            {
+                throw bad("receivers", Integer.toString(builder.receivers), "conflicts with --sink-ports=" +
+                    builder.sinkPorts + " (" + sinkPorts.length + " ports, one receiver each)");
+            }
+            receivers = sinkPorts.length;
+        }
+        else
+        {
+            sinkPorts = null;
+            receivers = (int)check("receivers", builder.receivers, 1, MAX_SOCKETS);
+        }
+
+        checkCombinations();
+    }
+
+    private void checkCombinations()
+    {
+        final int headerLength = wire == Wire.RTP ? RtpFlyweight.HEADER_LENGTH : FrameFlyweight.HEADER_LENGTH;
         if (headerLength + payloadBytes > MAX_DATAGRAM_BYTES)
         {
             throw bad("payload-bytes", Integer.toString(payloadBytes), "with the " + headerLength +
-                "-byte " + mode.name().toLowerCase(Locale.ROOT) + " header the datagram exceeds " +
-                MAX_DATAGRAM_BYTES + " bytes");
+                "-byte " + wire.wireName() + " header the datagram exceeds " + MAX_DATAGRAM_BYTES + " bytes");
         }
-        if (mode == Mode.RTP && lastStreamId() > MAX_U32)
+        if (wire == Wire.RTP && lastStreamId() > MAX_U32)
         {
             throw bad("first-stream-id", Long.toString(firstStreamId),
-                "in rtp mode every stream id (up to " + lastStreamId() + ") must fit the 32-bit SSRC");
+                "with --wire rtp every stream id (up to " + lastStreamId() + ") must fit the 32-bit SSRC");
         }
-        if (!rateUnlimited && (double)pps * seconds > Integer.MAX_VALUE)
+        if (!rateUnlimited && ppsPerStream * durationSeconds >= Integer.MAX_VALUE)
         {
-            throw bad("seconds", Double.toString(seconds), "more than 2^31 packets per stream");
+            throw bad("duration", Double.toString(durationSeconds), "2^31 packets per stream or more");
+        }
+        if (sourcePort > 0 && sourcePort + senders - 1 > MAX_PORT)
+        {
+            throw bad("source-port", Integer.toString(sourcePort),
+                "the " + senders + " senders would need ports up to " + (sourcePort + senders - 1));
+        }
+        if (sourcePort > 0 && null != sinkPorts)
+        {
+            for (final int port : sinkPorts)
+            {
+                if (port >= sourcePort && port < sourcePort + senders)
+                {
+                    throw bad("source-port", Integer.toString(sourcePort), "the senders' ports " + sourcePort + "-" +
+                        (sourcePort + senders - 1) + " overlap --sink-ports (" + port + ")");
+                }
+            }
         }
     }
 
     /**
-     * @param args {@code --name value} pairs; a boolean option given without a value means true.
-     * @return the validated options.
-     * @throws IllegalArgumentException naming the option at fault.
+     * @return a builder holding every default.
      */
-    public static GeneratorOptions parse(final String... args)
+    public static Builder builder()
     {
-        final Map<String, String> values = new HashMap<>();
-        for (int i = 0; i < args.length; i++)
-        {
-            final String arg = args[i];
-            if (!arg.startsWith("--") || arg.length() == 2)
-            {
-                throw new IllegalArgumentException(arg + ": expected an option --name");
-            }
-            final String name = arg.substring(2);
-            final boolean hasNext = i + 1 < args.length;
-            if (FLAGS.contains(name) && (!hasNext || args[i + 1].startsWith("--")))
-            {
-                values.put(name, "true");
-            }
-            else if (!hasNext)
-            {
-                throw new IllegalArgumentException(arg + ": missing value");
-            }
-            else
-            {
-                values.put(name, args[++i]);
-            }
-        }
-        return new GeneratorOptions(values);
+        return new Builder();
     }
 
     /**
-     * @return true when the arguments ask for the usage text.
+     * @param text ports and ranges separated by commas: {@code 5000}, {@code 5000-5003}, {@code 5000,5002}.
+     * @return the ports in the order given.
+     * @throws IllegalArgumentException saying what is wrong.
      */
-    public static boolean isHelp(final String... args)
+    static int[] parsePorts(final String text)
     {
-        for (final String arg : args)
+        final BitSet seen = new BitSet(MAX_PORT + 1);
+        int[] ports = new int[8];
+        int count = 0;
+        for (final String part : text.split(",", -1))
         {
-            if ("--help".equals(arg) || "-h".equals(arg))
+            final String item = part.trim();
+            final int dash = item.indexOf('-');
+            final int first = port(dash < 0 ? item : item.substring(0, dash));
+            final int last = dash < 0 ? first : port(item.substring(dash + 1));
+            if (last < first)
             {
-                return true;
+                throw new IllegalArgumentException("range " + item + " ends before it starts");
+            }
+            for (int port = first; port <= last; port++)
+            {
+                if (seen.get(port))
+                {
+                    throw new IllegalArgumentException("port " + port + " given twice");
+                }
+                seen.set(port);
+                if (count == MAX_SOCKETS)
+                {
+                    throw new IllegalArgumentException("more than " + MAX_SOCKETS + " ports");
+                }
+                if (count == ports.length)
+                {
+                    ports = Arrays.copyOf(ports, count * 2);
+                }
+                ports[count++] = port;
             }
         }
-        return false;
-    }
-
-    public static String usage()
-    {
-        return String.join(System.lineSeparator(),
-            "usage: java -jar soundrelay-tools.jar [--name value]...",
-            "Sends paced audio-sized datagrams through a SoundRelay node and checks every one that comes back.",
-            "",
-            "  --api URL                 control API (default " + DEFAULT_API + ")",
-            "  --api-key KEY             sent as Authorization: Bearer KEY (default none)",
-            "  --relay HOST:PORT         the node's relay socket (default " + DEFAULT_RELAY + ")",
-            "  --bind-host IP            address the generator's sockets bind to (default " + DEFAULT_BIND_HOST + ")",
-            "  --streams N               streams (default " + DEFAULT_STREAMS + ")",
-            "  --pps N                   packets per second per stream (default " + DEFAULT_PPS + ")",
-            "  --seconds S               how long to send (default " + DEFAULT_SECONDS + ")",
-            "  --payload-bytes N         payload per datagram, 24 or more (default " + DEFAULT_PAYLOAD_BYTES + ")",
-            "  --mode frames|rtp         SoundRelay frames v1, or RTP routed by SSRC (default frames)",
-            "  --deliver payload|framed  the routes' deliver field (default payload; RTP is always whole)",
-            "  --first-stream-id N       id of the first stream (default " + DEFAULT_FIRST_STREAM_ID + ")",
-            "  --create-routes B         POST a route per stream first, DELETE it after (default true);",
-            "                            false: send to --relay, receive whatever arrives",
-            "  --senders N               sender sockets, one thread each (default " + DEFAULT_SENDERS + ")",
-            "  --receivers N             receiver sockets, one thread each (default " + DEFAULT_RECEIVERS + ")",
-            "  --rate-unlimited          send as fast as possible instead of --pps",
-            "  --report-interval S       seconds between progress lines (default " +
-                DEFAULT_REPORT_INTERVAL_SECONDS + ")",
-            "  --allow-loss-percent X    loss that still passes (default " + DEFAULT_ALLOW_LOSS_PERCENT + ")",
-            "  --grace-ms N              wait after the last send for stragglers (default " + DEFAULT_GRACE_MS + ")",
-            "  --stranger B              also send datagrams that must be dropped: from an unregistered socket,",
-            "                            and for stream ids without a route; any that arrives fails the run",
-            "  --help                    this text",
-            "",
-            "Exit status: 0 when every datagram arrived byte-exact, once, within the allowed loss; 1 otherwise;",
-            "2 for bad options.");
+        return Arrays.copyOf(ports, count);
     }
 
     public URI api()
@@ -232,7 +264,7 @@ public final class GeneratorOptions
     }
 
     /**
-     * @return the API key, or null to send no Authorization header.
+     * @return the API key, or null to send no Authorization header. Never printed.
      */
     public String apiKey()
     {
@@ -254,14 +286,18 @@ public final class GeneratorOptions
         return streams;
     }
 
-    public int pps()
+    /**
+     * @return packets per second each stream sends when paced; --total-pps / --streams when the rate was given
+     * in total, so possibly fractional.
+     */
+    public double ppsPerStream()
     {
-        return pps;
+        return ppsPerStream;
     }
 
-    public double seconds()
+    public double durationSeconds()
     {
-        return seconds;
+        return durationSeconds;
     }
 
     public int payloadBytes()
@@ -269,14 +305,26 @@ public final class GeneratorOptions
         return payloadBytes;
     }
 
+    public Wire wire()
+    {
+        return wire;
+    }
+
+    /**
+     * @return the routes' deliver field.
+     */
     public Deliver deliver()
     {
         return deliver;
     }
 
-    public Mode mode()
+    /**
+     * @return what a sink receives of a SoundRelay frame: the route's deliver field with routes; without routes
+     * a relay is a plain forwarder, and a sink gets every datagram whole.
+     */
+    public Deliver sinkDelivery()
     {
-        return mode;
+        return createRoutes ? deliver : Deliver.FRAMED;
     }
 
     public long firstStreamId()
@@ -311,6 +359,22 @@ public final class GeneratorOptions
         return senders;
     }
 
+    /**
+     * @return the first sender's port, sender {@code i} binding {@code sourcePort + i}; 0 for ephemeral ports.
+     */
+    public int sourcePort()
+    {
+        return sourcePort;
+    }
+
+    /**
+     * @return the port receiver {@code i} binds, or 0 for an ephemeral port.
+     */
+    public int sinkPort(final int receiver)
+    {
+        return null == sinkPorts ? 0 : sinkPorts[receiver];
+    }
+
     public int receivers()
     {
         return receivers;
@@ -342,21 +406,33 @@ public final class GeneratorOptions
     }
 
     /**
-     * @return packets each stream sends when paced.
+     * @return packets each stream sends when paced: the rate times the duration, rounded, at least 1.
      */
     public int packetsPerStream()
     {
-        return (int)Math.max(1, Math.round(pps * seconds));
+        return (int)Math.max(1, Math.round(ppsPerStream * durationSeconds));
     }
 
     public String toString()
     {
-        return streams + " streams x " + (rateUnlimited ? "unlimited" : pps + " pps") + " for " + seconds + " s, " +
-            mode.name().toLowerCase(Locale.ROOT) + (mode == Mode.FRAMES ? "/" + deliver.wireName() : "") + ", " +
-            payloadBytes + "-byte payload, streams " + firstStreamId + ".." + lastTrafficStreamId() + " -> " +
-            relay.getAddress().getHostAddress() + ":" + relay.getPort() + ", " + senders + " senders, " +
-            receivers + " receivers" + (createRoutes ? ", routes via " + api : ", no routes") +
-            (stranger ? ", with stranger traffic" : "");
+        return streams + " streams x " + (rateUnlimited ? "unlimited" : rate(ppsPerStream) + " pps") + " for " +
+            durationSeconds + " s, " + wire.wireName() +
+            (wire == Wire.SR ? " (sinks get " + (sinkDelivery() == Deliver.PAYLOAD ? "payloads)" : "whole frames)") :
+            "") + ", " + payloadBytes + "-byte payload, streams " + firstStreamId + ".." + lastTrafficStreamId() +
+            " -> " + RouteClient.format(relay) + ", " + count(senders, "sender") +
+            (sourcePort > 0 ? " on ports " + sourcePort + "-" + (sourcePort + senders - 1) : "") + ", " +
+            count(receivers, "receiver") + (null != sinkPorts ? " on " + Arrays.toString(sinkPorts) : "") +
+            (createRoutes ? ", routes via " + api : ", no routes") + (stranger ? ", with stranger traffic" : "");
+    }
+
+    private static String count(final int count, final String what)
+    {
+        return count + " " + what + (count == 1 ? "" : "s");
+    }
+
+    private static String rate(final double pps)
+    {
+        return pps == Math.rint(pps) ? Long.toString((long)pps) : String.format(Locale.ROOT, "%.3f", pps);
     }
 
     private static IllegalArgumentException bad(final String name, final String value, final String why)
@@ -364,109 +440,59 @@ public final class GeneratorOptions
         return new IllegalArgumentException("--" + name + "=" + value + ": " + why);
     }
 
-    private static int intValue(
-        final Map<String, String> values, final String name, final int defaultValue, final int min, final int max)
+    private static long check(final String name, final long value, final long min, final long max)
     {
-        return (int)longValue(values, name, defaultValue, min, max);
-    }
-
-    private static long longValue(
-        final Map<String, String> values, final String name, final long defaultValue, final long min, final long max)
-    {
-        final String text = values.remove(name);
-        if (null == text)
-        {
-            return defaultValue;
-        }
-        final long value;
-        try
-        {
-            value = Long.parseLong(text.trim());
-        }
-        catch (final NumberFormatException ex)
-        {
-            throw bad(name, text, "not an integer");
-        }
         if (value < min || value > max)
         {
-            throw bad(name, text, "must be between " + min + " and " + max);
+            throw bad(name, Long.toString(value), "must be between " + min + " and " + max);
         }
         return value;
     }
 
-    private static double doubleValue(
-        final Map<String, String> values,
-        final String name,
-        final double defaultValue,
-        final double min,
-        final double max)
+    private static double check(final String name, final double value, final double min, final double max)
     {
-        final String text = values.remove(name);
-        if (null == text)
+        if (!(value >= min && value <= max))
         {
-            return defaultValue;
+            throw bad(name, number(value), "must be between " + number(min) + " and " + number(max));
         }
-        final double value;
+        return value;
+    }
+
+    private static double checkPositive(final String name, final double value, final double max)
+    {
+        if (!(value > 0 && value <= max))
+        {
+            throw bad(name, number(value), "must be more than 0 and at most " + number(max));
+        }
+        return value;
+    }
+
+    private static String number(final double value)
+    {
+        return value == Math.rint(value) && !Double.isInfinite(value) ? Long.toString((long)value) :
+            Double.toString(value);
+    }
+
+    private static int port(final String text)
+    {
+        final int port;
         try
         {
-            value = Double.parseDouble(text.trim());
+            port = Integer.parseInt(text.trim());
         }
         catch (final NumberFormatException ex)
         {
-            throw bad(name, text, "not a number");
+            throw new IllegalArgumentException("'" + text.trim() + "' is not a port");
         }
-        if (!(value >= min && value <= max))
+        if (port < 1 || port > MAX_PORT)
         {
-            throw bad(name, text, "must be between " + min + " and " + max);
+            throw new IllegalArgumentException("port " + port + " is not 1-65535");
         }
-        return value;
+        return port;
     }
 
-    private static boolean booleanValue(final Map<String, String> values, final String name, final boolean defaultValue)
+    private static URI uri(final String name, final String text)
     {
-        final String text = values.remove(name);
-        if (null == text)
-        {
-            return defaultValue;
-        }
-        switch (text.trim().toLowerCase(Locale.ROOT))
-        {
-            case "true":
-                return true;
-            case "false":
-                return false;
-            default:
-                throw bad(name, text, "expected true or false");
-        }
-    }
-
-    private static <E extends Enum<E>> E enumValue(
-        final Map<String, String> values, final String name, final E defaultValue, final Class<E> type)
-    {
-        final String text = values.remove(name);
-        if (null == text)
-        {
-            return defaultValue;
-        }
-        for (final E constant : type.getEnumConstants())
-        {
-            if (constant.name().equalsIgnoreCase(text.trim()))
-            {
-                return constant;
-            }
-        }
-        final StringBuilder expected = new StringBuilder();
-        for (final E constant : type.getEnumConstants())
-        {
-            expected.append(expected.length() == 0 ? "" : " or ").append(constant.name().toLowerCase(Locale.ROOT));
-        }
-        throw bad(name, text, "expected " + expected);
-    }
-
-    private static URI uri(final Map<String, String> values, final String name, final String defaultValue)
-    {
-        final String text = values.getOrDefault(name, defaultValue);
-        values.remove(name);
         final URI uri;
         try
         {
@@ -483,11 +509,8 @@ public final class GeneratorOptions
         return uri;
     }
 
-    private static InetSocketAddress socketAddress(
-        final Map<String, String> values, final String name, final String defaultValue)
+    private static InetSocketAddress socketAddress(final String name, final String text)
     {
-        final String text = values.getOrDefault(name, defaultValue);
-        values.remove(name);
         try
         {
             return parseSocketAddress(text);
@@ -498,14 +521,12 @@ public final class GeneratorOptions
         }
     }
 
-    private static String bindHost(final Map<String, String> values, final String name, final String defaultValue)
+    private static String bindHost(final String name, final String text)
     {
-        final String text = values.getOrDefault(name, defaultValue).trim();
-        values.remove(name);
         final InetAddress address;
         try
         {
-            address = InetAddress.getByName(text);
+            address = InetAddress.getByName(text.trim());
         }
         catch (final UnknownHostException ex)
         {
@@ -546,7 +567,7 @@ public final class GeneratorOptions
         {
             throw new IllegalArgumentException("port is not a number");
         }
-        if (port < 1 || port > 65535)
+        if (port < 1 || port > MAX_PORT)
         {
             throw new IllegalArgumentException("port must be 1-65535");
         }
@@ -556,5 +577,203 @@ public final class GeneratorOptions
             throw new IllegalArgumentException("unknown host " + host);
         }
         return address;
+    }
+
+    /**
+     * Collects settings; {@link #build()} validates them together. Every setting left alone keeps its default.
+     */
+    public static final class Builder
+    {
+        private String api = DEFAULT_API;
+        private String apiKey;
+        private String relay = DEFAULT_RELAY;
+        private String bindHost = DEFAULT_BIND_HOST;
+        private int streams = DEFAULT_STREAMS;
+        private double pps = Double.NaN;
+        private double totalPps = Double.NaN;
+        private double durationSeconds = DEFAULT_DURATION_SECONDS;
+        private int payloadBytes = DEFAULT_PAYLOAD_BYTES;
+        private Wire wire = Wire.SR;
+        private Deliver deliver = Deliver.PAYLOAD;
+        private long firstStreamId = DEFAULT_FIRST_STREAM_ID;
+        private boolean createRoutes = true;
+        private int senders = DEFAULT_SENDERS;
+        private int receivers = DEFAULT_RECEIVERS;
+        private boolean receiversGiven;
+        private int sourcePort = DEFAULT_SOURCE_PORT;
+        private String sinkPorts;
+        private boolean rateUnlimited;
+        private double reportIntervalSeconds = DEFAULT_REPORT_INTERVAL_SECONDS;
+        private double allowLossPercent = DEFAULT_ALLOW_LOSS_PERCENT;
+        private boolean stranger;
+        private int graceMs = DEFAULT_GRACE_MS;
+
+        private Builder()
+        {
+        }
+
+        public Builder api(final String api)
+        {
+            this.api = api;
+            return this;
+        }
+
+        /**
+         * @param apiKey sent as {@code Authorization: Bearer}; null or blank for none.
+         */
+        public Builder apiKey(final String apiKey)
+        {
+            this.apiKey = apiKey;
+            return this;
+        }
+
+        /**
+         * @param relay {@code host:port} or {@code [v6]:port}.
+         */
+        public Builder relay(final String relay)
+        {
+            this.relay = relay;
+            return this;
+        }
+
+        public Builder bindHost(final String bindHost)
+        {
+            this.bindHost = bindHost;
+            return this;
+        }
+
+        public Builder streams(final int streams)
+        {
+            this.streams = streams;
+            return this;
+        }
+
+        /**
+         * Packets per second per stream; mutually exclusive with {@link #totalPps(double)}.
+         */
+        public Builder pps(final double pps)
+        {
+            this.pps = pps;
+            return this;
+        }
+
+        /**
+         * Packets per second over all streams, each stream sending {@code totalPps / streams}.
+         */
+        public Builder totalPps(final double totalPps)
+        {
+            this.totalPps = totalPps;
+            return this;
+        }
+
+        public Builder durationSeconds(final double durationSeconds)
+        {
+            this.durationSeconds = durationSeconds;
+            return this;
+        }
+
+        public Builder payloadBytes(final int payloadBytes)
+        {
+            this.payloadBytes = payloadBytes;
+            return this;
+        }
+
+        public Builder wire(final Wire wire)
+        {
+            this.wire = wire;
+            return this;
+        }
+
+        public Builder deliver(final Deliver deliver)
+        {
+            this.deliver = deliver;
+            return this;
+        }
+
+        public Builder firstStreamId(final long firstStreamId)
+        {
+            this.firstStreamId = firstStreamId;
+            return this;
+        }
+
+        public Builder createRoutes(final boolean createRoutes)
+        {
+            this.createRoutes = createRoutes;
+            return this;
+        }
+
+        public Builder senders(final int senders)
+        {
+            this.senders = senders;
+            return this;
+        }
+
+        /**
+         * @param receivers receiver sockets; with {@link #sinkPorts(String)} it must equal the number of ports.
+         */
+        public Builder receivers(final int receivers)
+        {
+            this.receivers = receivers;
+            this.receiversGiven = true;
+            return this;
+        }
+
+        /**
+         * @param sourcePort the first sender's port, or 0 for ephemeral ports.
+         */
+        public Builder sourcePort(final int sourcePort)
+        {
+            this.sourcePort = sourcePort;
+            return this;
+        }
+
+        /**
+         * @param sinkPorts {@code 5000}, {@code 5000-5003} or {@code 5000,5002}: one receiver per port; null for
+         *                  ephemeral ports.
+         */
+        public Builder sinkPorts(final String sinkPorts)
+        {
+            this.sinkPorts = sinkPorts;
+            return this;
+        }
+
+        public Builder rateUnlimited(final boolean rateUnlimited)
+        {
+            this.rateUnlimited = rateUnlimited;
+            return this;
+        }
+
+        public Builder reportIntervalSeconds(final double reportIntervalSeconds)
+        {
+            this.reportIntervalSeconds = reportIntervalSeconds;
+            return this;
+        }
+
+        public Builder allowLossPercent(final double allowLossPercent)
+        {
+            this.allowLossPercent = allowLossPercent;
+            return this;
+        }
+
+        public Builder stranger(final boolean stranger)
+        {
+            this.stranger = stranger;
+            return this;
+        }
+
+        public Builder graceMs(final int graceMs)
+        {
+            this.graceMs = graceMs;
+            return this;
+        }
+
+        /**
+         * @return the validated options.
+         * @throws IllegalArgumentException {@code --name=value: why}, naming the loadgen option at fault.
+         */
+        public GeneratorOptions build()
+        {
+            return new GeneratorOptions(this);
+        }
     }
 }

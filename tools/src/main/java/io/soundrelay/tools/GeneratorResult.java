@@ -25,11 +25,19 @@ import java.util.Locale;
 /**
  * The outcome of one generator run. It {@link #passed()} when every datagram sent arrived byte for byte, once,
  * within the allowed loss, and none of the datagrams that must be dropped arrived.
+ * <p>
+ * Latency is one-way, from the datagram's scheduled send time to its receipt (both on this machine's
+ * {@link System#nanoTime()} clock), so it includes any delay of the sender itself; with --rate-unlimited there is no
+ * schedule and it starts at the actual send.
  */
 public final class GeneratorResult
 {
-    private static final double NANOS_PER_MICRO = 1000.0;
+    /** HdrHistogram's percentile distribution in microseconds for values recorded in nanoseconds. */
+    public static final double NANOS_PER_MICRO = 1000.0;
+    /** Percentile ticks per half distance in the percentile distribution, as HdrHistogram's own tools write. */
+    public static final int PERCENTILE_TICKS_PER_HALF_DISTANCE = 5;
 
+    private final GeneratorOptions options;
     private final long sent;
     private final long strangerSent;
     private final long sendErrors;
@@ -43,17 +51,17 @@ public final class GeneratorResult
     private final long leaked;
     private final int routeErrors;
     private final long sendNs;
-    private final double allowLossPercent;
     private final Histogram latencyNs;
 
     GeneratorResult(
+        final GeneratorOptions options,
         final SendCounters counters,
         final DeliveryLedger ledger,
         final Histogram latencyNs,
         final long sendNs,
-        final int routeErrors,
-        final double allowLossPercent)
+        final int routeErrors)
     {
+        this.options = options;
         this.sent = counters.sent.sum();
         this.strangerSent = counters.strangerSent.sum();
         this.sendErrors = counters.sendErrors.sum();
@@ -67,8 +75,15 @@ public final class GeneratorResult
         this.leaked = ledger.leaked();
         this.routeErrors = routeErrors;
         this.sendNs = sendNs;
-        this.allowLossPercent = allowLossPercent;
         this.latencyNs = latencyNs;
+    }
+
+    /**
+     * @return the options of the run.
+     */
+    public GeneratorOptions options()
+    {
+        return options;
     }
 
     /**
@@ -104,7 +119,8 @@ public final class GeneratorResult
     }
 
     /**
-     * @return stream datagrams that arrived intact at their stream's receiver, each counted once.
+     * @return stream datagrams that arrived intact at their stream's receiver, each counted once; the JSON
+     * report's {@code received}.
      */
     public long delivered()
     {
@@ -154,6 +170,15 @@ public final class GeneratorResult
     }
 
     /**
+     * @return intact datagrams that should not have arrived where they did: {@link #wrongStream()} plus
+     * {@link #leaked()}.
+     */
+    public long unexpected()
+    {
+        return wrongStream + leaked;
+    }
+
+    /**
      * @return routes the node failed to delete at the end of the run.
      */
     public int routeErrors()
@@ -167,7 +192,23 @@ public final class GeneratorResult
     }
 
     /**
-     * @return stream datagrams delivered per second of sending.
+     * @return the sending window in seconds: from the first scheduled send to the end of sending.
+     */
+    public double sendSeconds()
+    {
+        return sendNs / 1e9;
+    }
+
+    /**
+     * @return stream datagrams sent per second of the sending window.
+     */
+    public double sentPerSecond()
+    {
+        return sendNs <= 0 ? 0 : sent * 1e9 / sendNs;
+    }
+
+    /**
+     * @return stream datagrams delivered per second of the sending window.
      */
     public double deliveredPerSecond()
     {
@@ -197,10 +238,10 @@ public final class GeneratorResult
         {
             failures.add("nothing was sent");
         }
-        if (lossPercent() > allowLossPercent)
+        if (lossPercent() > options.allowLossPercent())
         {
             failures.add(String.format(Locale.ROOT, "lost %d (%.3f%% > %.3f%% allowed)",
-                lost, lossPercent(), allowLossPercent));
+                lost, lossPercent(), options.allowLossPercent()));
         }
         addIfAny(failures, duplicates, "duplicates");
         addIfAny(failures, corrupt, "corrupt");
@@ -210,28 +251,138 @@ public final class GeneratorResult
         return failures;
     }
 
+    /**
+     * Write the latency histogram in HdrHistogram's percentile-distribution format, in microseconds: what
+     * HdrHistogram's plotter (https://hdrhistogram.github.io/HdrHistogram/plotFiles.html) reads as a .hgrm file.
+     */
+    public void printPercentileDistribution(final PrintStream out)
+    {
+        latencyNs.outputPercentileDistribution(out, PERCENTILE_TICKS_PER_HALF_DISTANCE, NANOS_PER_MICRO);
+    }
+
     public void printSummary(final PrintStream out)
     {
         out.println();
         out.println("sent          " + sent + (strangerSent > 0 ? " (+ " + strangerSent + " must-drop)" : ""));
-        out.println("received      " + received);
-        out.println("delivered     " + delivered);
+        out.println("received      " + delivered + " intact, once each (" + received + " datagrams in all)");
         out.println(String.format(Locale.ROOT, "lost          %d (%.3f%%)", lost, lossPercent()));
         out.println("duplicates    " + duplicates);
-        out.println("out-of-order  " + outOfOrder);
         out.println("corrupt       " + corrupt);
-        out.println("wrong-stream  " + wrongStream);
-        out.println("leaked        " + leaked);
+        out.println("unexpected    " + unexpected() + " (wrong stream " + wrongStream + ", must-drop " + leaked + ")");
+        out.println("out of order  " + outOfOrder);
         out.println("send errors   " + sendErrors);
-        out.println(String.format(Locale.ROOT, "delivered/s   %.1f", deliveredPerSecond()));
+        out.println(String.format(Locale.ROOT, "rates         sent %.1f/s, delivered %.1f/s over %.3f s",
+            sentPerSecond(), deliveredPerSecond(), sendSeconds()));
+        out.println();
+        out.println("one-way latency (us) from the " + latencyBasis() + " send time:");
         if (latencyNs.getTotalCount() > 0)
         {
-            out.println();
-            out.println("one-way latency (us):");
-            latencyNs.outputPercentileDistribution(out, NANOS_PER_MICRO);
+            out.println(String.format(Locale.ROOT,
+                "  min %.1f  mean %.1f  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
+                micros(latencyNs.getMinValue()), latencyNs.getMean() / NANOS_PER_MICRO, percentile(50),
+                percentile(90), percentile(99), percentile(99.9), micros(latencyNs.getMaxValue())));
         }
+        printPercentileDistribution(out);
         out.println();
         out.println(passed() ? "PASS" : "FAIL: " + String.join(", ", failures()));
+    }
+
+    /**
+     * @return the run as one JSON object: its settings, counts, rates, latency summary in microseconds and verdict.
+     */
+    public String toJson()
+    {
+        final boolean any = latencyNs.getTotalCount() > 0;
+        final StringBuilder json = new StringBuilder(1024)
+            .append("{\"tool\":\"loadgen\"")
+            .append(",\"wire\":\"").append(options.wire().wireName()).append('"')
+            .append(",\"deliver\":\"").append(options.sinkDelivery().wireName()).append('"')
+            .append(",\"create_routes\":").append(options.createRoutes())
+            .append(",\"streams\":").append(options.streams())
+            .append(",\"pps_per_stream\":").append(number(options.ppsPerStream()))
+            .append(",\"rate_unlimited\":").append(options.rateUnlimited())
+            .append(",\"duration_s\":").append(number(options.durationSeconds()))
+            .append(",\"payload_bytes\":").append(options.payloadBytes())
+            .append(",\"senders\":").append(options.senders())
+            .append(",\"receivers\":").append(options.receivers())
+            .append(",\"sent\":").append(sent)
+            .append(",\"received\":").append(delivered)
+            .append(",\"lost\":").append(lost)
+            .append(",\"loss_percent\":").append(number(lossPercent()))
+            .append(",\"duplicates\":").append(duplicates)
+            .append(",\"corrupt\":").append(corrupt)
+            .append(",\"unexpected\":").append(unexpected())
+            .append(",\"wrong_stream\":").append(wrongStream)
+            .append(",\"leaked\":").append(leaked)
+            .append(",\"out_of_order\":").append(outOfOrder)
+            .append(",\"datagrams_in\":").append(received)
+            .append(",\"stranger_sent\":").append(strangerSent)
+            .append(",\"send_errors\":").append(sendErrors)
+            .append(",\"route_errors\":").append(routeErrors)
+            .append(",\"send_window_s\":").append(number(sendSeconds()))
+            .append(",\"sent_pps\":").append(number(sentPerSecond()))
+            .append(",\"delivered_pps\":").append(number(deliveredPerSecond()))
+            .append(",\"latency_basis\":\"").append(latencyBasis()).append('"')
+            .append(",\"latency_us\":{\"count\":").append(latencyNs.getTotalCount())
+            .append(",\"min\":").append(number(any ? micros(latencyNs.getMinValue()) : 0))
+            .append(",\"mean\":").append(number(any ? latencyNs.getMean() / NANOS_PER_MICRO : 0))
+            .append(",\"p50\":").append(number(percentile(50)))
+            .append(",\"p90\":").append(number(percentile(90)))
+            .append(",\"p99\":").append(number(percentile(99)))
+            .append(",\"p99_9\":").append(number(percentile(99.9)))
+            .append(",\"max\":").append(number(any ? micros(latencyNs.getMaxValue()) : 0))
+            .append("},\"passed\":").append(passed())
+            .append(",\"failures\":[");
+        final List<String> failures = failures();
+        for (int i = 0; i < failures.size(); i++)
+        {
+            json.append(i == 0 ? "" : ",");
+            string(json, failures.get(i));
+        }
+        return json.append("]}").toString();
+    }
+
+    private String latencyBasis()
+    {
+        return options.rateUnlimited() ? "actual" : "scheduled";
+    }
+
+    private double percentile(final double percentile)
+    {
+        return latencyNs.getTotalCount() == 0 ? 0 : micros(latencyNs.getValueAtPercentile(percentile));
+    }
+
+    private static double micros(final long nanos)
+    {
+        return nanos / NANOS_PER_MICRO;
+    }
+
+    // Three decimals are plenty for rates and microseconds; NaN and infinities are not JSON.
+    private static String number(final double value)
+    {
+        return Double.isFinite(value) ? Double.toString(Math.round(value * 1000.0) / 1000.0) : "null";
+    }
+
+    private static void string(final StringBuilder json, final String value)
+    {
+        json.append('"');
+        for (int i = 0; i < value.length(); i++)
+        {
+            final char c = value.charAt(i);
+            if (c == '"' || c == '\\')
+            {
+                json.append('\\').append(c);
+            }
+            else if (c < 0x20)
+            {
+                json.append(String.format(Locale.ROOT, "\\u%04x", (int)c));
+            }
+            else
+            {
+                json.append(c);
+            }
+        }
+        json.append('"');
     }
 
     private static void addIfAny(final List<String> failures, final long count, final String what)

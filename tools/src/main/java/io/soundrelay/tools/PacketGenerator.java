@@ -26,17 +26,21 @@ import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Load generator and verifier for a running SoundRelay node.
+ * Load generator and verifier for a running SoundRelay node, or any UDP relay: the engine of the {@code loadgen}
+ * command ({@link LoadgenCommand}).
  * <p>
  * It binds sender and receiver sockets, optionally creates a route per stream (source: the stream's sender socket,
  * target: one receiver socket), sends every stream at its rate, checks each datagram that comes back byte for byte,
  * waits a grace period for stragglers, deletes the routes and reports: progress lines while it runs, then a
- * {@link GeneratorResult}.
+ * {@link GeneratorResult}. Routes it created are deleted however the run ends: normally, by an exception, or by
+ * the JVM shutting down (Ctrl-C), through a shutdown hook.
  * <pre>
  *   try (PacketGenerator generator = PacketGenerator.open(options, System.out))
  *   {
@@ -44,7 +48,6 @@ import java.util.concurrent.locks.LockSupport;
  *       GeneratorResult result = generator.run();
  *   }
  * </pre>
- * From the command line, {@code java -jar soundrelay-tools.jar --help}.
  */
 public final class PacketGenerator implements AutoCloseable
 {
@@ -56,6 +59,7 @@ public final class PacketGenerator implements AutoCloseable
 
     private final GeneratorOptions options;
     private final PrintStream out;
+    private final Sender.Transport transport;
     private final List<DatagramChannel> senderChannels = new ArrayList<>();
     private final List<DatagramChannel> receiverChannels = new ArrayList<>();
     private final List<InetSocketAddress> senderAddresses = new ArrayList<>();
@@ -63,40 +67,50 @@ public final class PacketGenerator implements AutoCloseable
     private DatagramChannel strangerChannel;
     private boolean ran;
 
-    private PacketGenerator(final GeneratorOptions options, final PrintStream out)
+    private PacketGenerator(final GeneratorOptions options, final PrintStream out, final Sender.Transport transport)
     {
         this.options = options;
         this.out = out;
+        this.transport = transport;
     }
 
     /**
-     * Bind the generator's sockets on {@link GeneratorOptions#bindHost()}, ephemeral ports.
+     * Bind the generator's sockets on {@link GeneratorOptions#bindHost()}: the senders on
+     * {@link GeneratorOptions#sourcePort()} onwards or ephemeral ports, the receivers on the sink ports or
+     * ephemeral ports.
      *
      * @param out where progress lines go.
      * @return a generator ready to {@link #run()} once.
      */
     public static PacketGenerator open(final GeneratorOptions options, final PrintStream out) throws IOException
     {
-        final PacketGenerator generator = new PacketGenerator(options, out);
+        return open(options, out, Sender.Transport.CHANNEL);
+    }
+
+    static PacketGenerator open(
+        final GeneratorOptions options, final PrintStream out, final Sender.Transport transport) throws IOException
+    {
+        final PacketGenerator generator = new PacketGenerator(options, out, transport);
         try
         {
             for (int i = 0; i < options.senders(); i++)
             {
-                final DatagramChannel channel = bind(options.bindHost(), StandardSocketOptions.SO_SNDBUF,
+                final int port = options.sourcePort() > 0 ? options.sourcePort() + i : 0;
+                final DatagramChannel channel = bind(options.bindHost(), port, StandardSocketOptions.SO_SNDBUF,
                     SEND_BUFFER_BYTES);
                 generator.senderChannels.add(channel);
                 generator.senderAddresses.add((InetSocketAddress)channel.getLocalAddress());
             }
             for (int i = 0; i < options.receivers(); i++)
             {
-                final DatagramChannel channel = bind(options.bindHost(), StandardSocketOptions.SO_RCVBUF,
-                    RECEIVE_BUFFER_BYTES);
+                final DatagramChannel channel = bind(options.bindHost(), options.sinkPort(i),
+                    StandardSocketOptions.SO_RCVBUF, RECEIVE_BUFFER_BYTES);
                 generator.receiverChannels.add(channel);
                 generator.receiverAddresses.add((InetSocketAddress)channel.getLocalAddress());
             }
             if (options.stranger())
             {
-                generator.strangerChannel = bind(options.bindHost(), StandardSocketOptions.SO_SNDBUF,
+                generator.strangerChannel = bind(options.bindHost(), 0, StandardSocketOptions.SO_SNDBUF,
                     SEND_BUFFER_BYTES);
             }
         }
@@ -106,17 +120,6 @@ public final class PacketGenerator implements AutoCloseable
             throw ex;
         }
         return generator;
-    }
-
-    /**
-     * Open, run and close a generator, printing progress to {@link System#out}.
-     */
-    public static GeneratorResult run(final GeneratorOptions options) throws IOException, InterruptedException
-    {
-        try (PacketGenerator generator = open(options, System.out))
-        {
-            return generator.run();
-        }
     }
 
     /**
@@ -148,13 +151,15 @@ public final class PacketGenerator implements AutoCloseable
             throw new IllegalStateException("a PacketGenerator runs once");
         }
         ran = true;
-        out.println("packet generator: " + options);
+        out.println("loadgen: " + options);
 
         final SendCounters counters = new SendCounters(options.streams());
         final DeliveryLedger ledger = new DeliveryLedger(options.firstStreamId(), options.streams(),
             options.createRoutes() ? options.receivers() : DeliveryLedger.ANY_RECEIVER);
         final RouteClient routes = options.createRoutes() ? new RouteClient(options.api(), options.apiKey()) : null;
-        final List<Long> created = new ArrayList<>();
+        final Queue<Long> created = new ConcurrentLinkedQueue<>();
+        final Thread cleanup = null == routes ? null : new Thread(
+            () -> cleanUpOnShutdown(routes, created), "soundrelay-loadgen-route-cleanup");
         final long sendNs;
         final Histogram latencyNs;
         int routeErrors = 0;
@@ -162,6 +167,7 @@ public final class PacketGenerator implements AutoCloseable
         {
             if (null != routes)
             {
+                Runtime.getRuntime().addShutdownHook(cleanup);
                 createRoutes(routes, created);
             }
             final long startNs = System.nanoTime() + START_DELAY_NS;
@@ -176,10 +182,11 @@ public final class PacketGenerator implements AutoCloseable
             if (null != routes)
             {
                 routeErrors = deleteRoutes(routes, created);
+                removeShutdownHook(cleanup);
             }
         }
 
-        return new GeneratorResult(counters, ledger, latencyNs, sendNs, routeErrors, options.allowLossPercent());
+        return new GeneratorResult(options, counters, ledger, latencyNs, sendNs, routeErrors);
     }
 
     public void close()
@@ -189,46 +196,6 @@ public final class PacketGenerator implements AutoCloseable
         if (null != strangerChannel)
         {
             closeQuietly(List.of(strangerChannel));
-        }
-    }
-
-    public static void main(final String[] args)
-    {
-        if (GeneratorOptions.isHelp(args))
-        {
-            System.out.println(GeneratorOptions.usage());
-            return;
-        }
-
-        final GeneratorOptions options;
-        try
-        {
-            options = GeneratorOptions.parse(args);
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            System.err.println(ex.getMessage());
-            System.err.println("see --help");
-            System.exit(2);
-            return;
-        }
-
-        try
-        {
-            final GeneratorResult result = run(options);
-            result.printSummary(System.out);
-            System.exit(result.passed() ? 0 : 1);
-        }
-        catch (final IOException ex)
-        {
-            System.err.println("packet generator failed: " + ex.getMessage());
-            System.exit(1);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            System.err.println("packet generator interrupted");
-            System.exit(1);
         }
     }
 
@@ -251,7 +218,7 @@ public final class PacketGenerator implements AutoCloseable
         for (int i = 0; i < senderChannels.size(); i++)
         {
             final Sender sender = new Sender(
-                senderChannels.get(i), strangerChannel, options, streamsBySender[i], counters, startNs);
+                senderChannels.get(i), strangerChannel, transport, options, streamsBySender[i], counters, startNs);
             final Runnable task = () ->
             {
                 try
@@ -294,7 +261,7 @@ public final class PacketGenerator implements AutoCloseable
         return sendEndNs - startNs;
     }
 
-    private void createRoutes(final RouteClient routes, final List<Long> created)
+    private void createRoutes(final RouteClient routes, final Queue<Long> created)
         throws IOException, InterruptedException
     {
         for (int i = 0; i < options.streams(); i++)
@@ -310,10 +277,17 @@ public final class PacketGenerator implements AutoCloseable
         out.println("created " + created.size() + " routes via " + options.api());
     }
 
-    private int deleteRoutes(final RouteClient routes, final List<Long> created) throws InterruptedException
+    /**
+     * Delete every route still in the queue; the run's end and the shutdown hook may both be at it, each route
+     * is taken by one of them.
+     *
+     * @return routes the node failed to delete.
+     */
+    private int deleteRoutes(final RouteClient routes, final Queue<Long> created) throws InterruptedException
     {
         int errors = 0;
-        for (final long streamId : created)
+        Long streamId;
+        while (null != (streamId = created.poll()))
         {
             try
             {
@@ -326,6 +300,34 @@ public final class PacketGenerator implements AutoCloseable
             }
         }
         return errors;
+    }
+
+    private void cleanUpOnShutdown(final RouteClient routes, final Queue<Long> created)
+    {
+        if (!created.isEmpty())
+        {
+            out.println("loadgen: stopping, deleting " + created.size() + " routes");
+            try
+            {
+                deleteRoutes(routes, created);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static void removeShutdownHook(final Thread hook)
+    {
+        try
+        {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        }
+        catch (final IllegalStateException ex)
+        {
+            // the JVM is already shutting down: the hook is running or has run, and the queue keeps it single-use
+        }
     }
 
     /**
@@ -347,20 +349,20 @@ public final class PacketGenerator implements AutoCloseable
     }
 
     private static DatagramChannel bind(
-        final String host, final SocketOption<Integer> bufferOption, final int bufferBytes)
+        final String host, final int port, final SocketOption<Integer> bufferOption, final int bufferBytes)
         throws IOException
     {
         final DatagramChannel channel = DatagramChannel.open();
         try
         {
             channel.setOption(bufferOption, bufferBytes);
-            channel.bind(new InetSocketAddress(host, 0));
+            channel.bind(new InetSocketAddress(host, port));
             return channel;
         }
         catch (final IOException ex)
         {
             channel.close();
-            throw ex;
+            throw new IOException("cannot bind " + host + ":" + port + ": " + ex.getMessage(), ex);
         }
     }
 

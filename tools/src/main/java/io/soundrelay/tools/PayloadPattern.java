@@ -19,7 +19,8 @@ import java.nio.ByteBuffer;
 
 /**
  * The bytes the generator puts in every payload, so a receiver can tell which stream and sequence a datagram is,
- * when it was sent, and whether every byte arrived as sent. Big-endian, inside the payload of a frame or RTP packet:
+ * when it was due to be sent, and whether every byte arrived as sent. Big-endian, inside the payload of a frame or
+ * RTP packet:
  * <pre>
  *   0                   1                   2                   3
  *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -30,12 +31,15 @@ import java.nio.ByteBuffer;
  *  |F|                        Sequence                             |
  *  |                                                               |
  *  +-+-------------------------------------------------------------+
- *  |                   Send Time (System.nanoTime)                 |
+ *  |                Send Time (System.nanoTime clock)              |
  *  |                                                               |
  *  +---------------------------------------------------------------+
  *  |          Filler: a function of stream id and sequence        ...
  *  +---------------------------------------------------------------+
  * </pre>
+ * Send Time is the datagram's scheduled send time when the sender is paced, so that a sender running late shows
+ * its delay as latency instead of hiding it (no coordinated omission), and the actual send time when it is not.
+ * <p>
  * F, the forbidden flag, marks a datagram a relay must never deliver: one sent from a socket that is not the route's
  * source, or for a stream that has no route.
  */

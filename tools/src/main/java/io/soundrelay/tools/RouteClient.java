@@ -23,6 +23,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Creates and deletes routes through a node's control API (PROTOCOL.md section 2). Any answer but the documented
@@ -31,6 +34,7 @@ import java.time.Duration;
 final class RouteClient
 {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final Pattern PACKETS_IN = Pattern.compile("\"packets_in\"\\s*:\\s*(\\d+)");
 
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
     private final URI api;
@@ -54,7 +58,19 @@ final class RouteClient
         final InetSocketAddress target,
         final GeneratorOptions.Deliver deliver) throws IOException, InterruptedException
     {
-        final String body = routeJson(streamId, source, target, deliver);
+        create(streamId, source, List.of(target), deliver);
+    }
+
+    /**
+     * POST /route with several targets, expecting 201.
+     */
+    void create(
+        final long streamId,
+        final InetSocketAddress source,
+        final List<InetSocketAddress> targets,
+        final GeneratorOptions.Deliver deliver) throws IOException, InterruptedException
+    {
+        final String body = routeJson(streamId, source, targets, deliver);
         final HttpRequest request = request("/route")
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body))
@@ -70,16 +86,41 @@ final class RouteClient
         expect(request("/route/" + Long.toUnsignedString(streamId)).DELETE().build(), 204);
     }
 
+    /**
+     * GET /route/{id}, expecting 200.
+     *
+     * @return the route's {@code packets_in}: datagrams the node took in on it, or -1 when the answer has none.
+     */
+    long packetsIn(final long streamId) throws IOException, InterruptedException
+    {
+        final String body = expect(request("/route/" + Long.toUnsignedString(streamId)).GET().build(), 200).body();
+        final Matcher matcher = PACKETS_IN.matcher(body);
+        return matcher.find() ? Long.parseLong(matcher.group(1)) : -1;
+    }
+
     static String routeJson(
         final long streamId,
         final InetSocketAddress source,
         final InetSocketAddress target,
         final GeneratorOptions.Deliver deliver)
     {
-        return "{\"stream_id\":" + Long.toUnsignedString(streamId) +
-            ",\"source_addr\":\"" + format(source) + "\"" +
-            ",\"target_addrs\":[\"" + format(target) + "\"]" +
-            ",\"deliver\":\"" + deliver.wireName() + "\"}";
+        return routeJson(streamId, source, List.of(target), deliver);
+    }
+
+    static String routeJson(
+        final long streamId,
+        final InetSocketAddress source,
+        final List<InetSocketAddress> targets,
+        final GeneratorOptions.Deliver deliver)
+    {
+        final StringBuilder json = new StringBuilder("{\"stream_id\":").append(Long.toUnsignedString(streamId))
+            .append(",\"source_addr\":\"").append(format(source)).append('"')
+            .append(",\"target_addrs\":[");
+        for (int i = 0; i < targets.size(); i++)
+        {
+            json.append(0 == i ? "\"" : ",\"").append(format(targets.get(i))).append('"');
+        }
+        return json.append("],\"deliver\":\"").append(deliver.wireName()).append("\"}").toString();
     }
 
     /**
@@ -106,7 +147,8 @@ final class RouteClient
         return builder;
     }
 
-    private void expect(final HttpRequest request, final int status) throws IOException, InterruptedException
+    private HttpResponse<String> expect(final HttpRequest request, final int status)
+        throws IOException, InterruptedException
     {
         final HttpResponse<String> response;
         try
@@ -123,5 +165,6 @@ final class RouteClient
             throw new IOException(request.method() + " " + request.uri() + ": expected " + status + ", node answered " +
                 response.statusCode() + " " + response.body());
         }
+        return response;
     }
 }

@@ -22,41 +22,63 @@ import java.nio.channels.DatagramChannel;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Sends the streams bound to one sender socket. Paced, stream {@code i} sends its packet {@code k} at
- * {@code start + k / pps + i / (pps * streams)}: an absolute schedule that spreads all streams evenly over a period
- * and never drifts (a late packet is sent at once, the next keeps its own time). Unlimited, it sends round robin as
- * fast as the socket takes them.
+ * Sends the streams bound to one sender socket.
+ * <p>
+ * Paced, stream {@code i} of {@code n} sends its packet {@code k} at {@code start + (k + i / n) / pps}: an absolute
+ * schedule that spreads all streams evenly over a period and never drifts (a late packet is sent at once, the next
+ * keeps its own time). The rate per stream may be fractional (--total-pps / --streams): the schedule is computed in
+ * nanoseconds from the rate, not from a whole period. Each datagram carries its scheduled time, and latency is
+ * measured from it: when this sender falls behind, because the socket or the machine stalled it, the delay shows
+ * as latency instead of silently thinning the traffic (coordinated omission).
+ * <p>
+ * Unlimited, it sends round robin as fast as the socket takes them and stamps the actual send time: there is no
+ * schedule to fall behind.
  * <p>
  * With stranger traffic, every {@link #STRANGER_EVERY}th packet of a stream is followed by two that a relay must
  * drop: the same stream from the stranger socket, and an unrouted stream id from this sender's own socket.
  */
 final class Sender implements Runnable
 {
+    /**
+     * How a datagram goes out; the generator uses the channel's own send, tests slip a stall in.
+     */
+    @FunctionalInterface
+    interface Transport
+    {
+        Transport CHANNEL = DatagramChannel::send;
+
+        void send(DatagramChannel from, ByteBuffer datagram, InetSocketAddress to) throws IOException;
+    }
+
     static final int STRANGER_EVERY = 10;
 
-    private static final long NANOS_PER_SECOND = 1_000_000_000L;
+    private static final double NANOS_PER_SECOND = 1e9;
     // Park until this close to a send time, then spin: parkNanos overshoots by tens of microseconds.
     private static final long SPIN_NS = 20_000;
 
     private final DatagramChannel channel;
     private final DatagramChannel strangerChannel;
+    private final Transport transport;
     private final InetSocketAddress relay;
     private final DatagramFormat format;
     private final ByteBuffer buffer = ByteBuffer.allocate(GeneratorOptions.MAX_DATAGRAM_BYTES);
     private final SendCounters counters;
     private final GeneratorOptions options;
     private final int[] streamIndexes;
-    private final long[] offsetsNs;
+    private final double periodNs;
+    private final double[] offsetsNs;
     private final long[] nextSequence;
     private final long startNs;
 
     /**
      * @param strangerChannel an unregistered socket, or null for no stranger traffic.
      * @param streamIndexes   the streams (0-based indexes) this sender owns, in increasing order.
+     * @param startNs         when the first packet of stream 0 is due, on the {@link System#nanoTime()} clock.
      */
     Sender(
         final DatagramChannel channel,
         final DatagramChannel strangerChannel,
+        final Transport transport,
         final GeneratorOptions options,
         final int[] streamIndexes,
         final SendCounters counters,
@@ -64,6 +86,7 @@ final class Sender implements Runnable
     {
         this.channel = channel;
         this.strangerChannel = strangerChannel;
+        this.transport = transport;
         this.relay = options.relay();
         this.format = DatagramFormat.of(options);
         this.options = options;
@@ -71,10 +94,11 @@ final class Sender implements Runnable
         this.counters = counters;
         this.startNs = startNs;
         this.nextSequence = new long[streamIndexes.length];
-        this.offsetsNs = new long[streamIndexes.length];
+        this.periodNs = NANOS_PER_SECOND / options.ppsPerStream();
+        this.offsetsNs = new double[streamIndexes.length];
         for (int slot = 0; slot < streamIndexes.length; slot++)
         {
-            offsetsNs[slot] = streamIndexes[slot] * NANOS_PER_SECOND / ((long)options.pps() * options.streams());
+            offsetsNs[slot] = periodNs * streamIndexes[slot] / options.streams();
         }
     }
 
@@ -95,35 +119,42 @@ final class Sender implements Runnable
         }
     }
 
+    /**
+     * @return when packet {@code tick} of the stream in {@code slot} is due.
+     */
+    long scheduledNs(final long tick, final int slot)
+    {
+        return startNs + (long)(tick * periodNs + offsetsNs[slot]);
+    }
+
     private void sendPaced()
     {
         final int packets = options.packetsPerStream();
-        final long pps = options.pps();
         for (long tick = 0; tick < packets; tick++)
         {
-            final long tickNs = startNs + tick * NANOS_PER_SECOND / pps;
             for (int slot = 0; slot < streamIndexes.length; slot++)
             {
-                waitUntil(tickNs + offsetsNs[slot]);
-                sendNext(slot);
+                final long dueNs = scheduledNs(tick, slot);
+                waitUntil(dueNs);
+                sendNext(slot, dueNs);
             }
         }
     }
 
     private void sendUnlimited()
     {
-        final long endNs = startNs + (long)(options.seconds() * NANOS_PER_SECOND);
+        final long endNs = startNs + (long)(options.durationSeconds() * NANOS_PER_SECOND);
         waitUntil(startNs);
         while (System.nanoTime() - endNs < 0)
         {
             for (int slot = 0; slot < streamIndexes.length; slot++)
             {
-                sendNext(slot);
+                sendNext(slot, System.nanoTime());
             }
         }
     }
 
-    private void sendNext(final int slot)
+    private void sendNext(final int slot, final long sendTimeNs)
     {
         final long sequence = nextSequence[slot];
         if (sequence >= Integer.MAX_VALUE)
@@ -132,7 +163,7 @@ final class Sender implements Runnable
         }
 
         final long streamId = options.firstStreamId() + streamIndexes[slot];
-        if (send(channel, streamId, sequence))
+        if (send(channel, streamId, sequence, sendTimeNs))
         {
             nextSequence[slot] = sequence + 1;
             counters.sent.increment();
@@ -141,11 +172,11 @@ final class Sender implements Runnable
             {
                 final long forbidden = sequence | PayloadPattern.FORBIDDEN_FLAG;
                 final long unroutedStreamId = streamId + options.streams();
-                if (send(strangerChannel, streamId, forbidden))
+                if (send(strangerChannel, streamId, forbidden, sendTimeNs))
                 {
                     counters.strangerSent.increment();
                 }
-                if (send(channel, unroutedStreamId, forbidden))
+                if (send(channel, unroutedStreamId, forbidden, sendTimeNs))
                 {
                     counters.strangerSent.increment();
                 }
@@ -153,13 +184,13 @@ final class Sender implements Runnable
         }
     }
 
-    private boolean send(final DatagramChannel from, final long streamId, final long sequence)
+    private boolean send(final DatagramChannel from, final long streamId, final long sequence, final long sendTimeNs)
     {
-        final int length = format.encode(buffer, streamId, sequence, System.nanoTime());
+        final int length = format.encode(buffer, streamId, sequence, sendTimeNs);
         buffer.clear().limit(length);
         try
         {
-            from.send(buffer, relay);
+            transport.send(from, buffer, relay);
             return true;
         }
         catch (final IOException ex)

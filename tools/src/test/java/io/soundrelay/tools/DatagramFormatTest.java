@@ -16,7 +16,7 @@
 package io.soundrelay.tools;
 
 import io.soundrelay.tools.GeneratorOptions.Deliver;
-import io.soundrelay.tools.GeneratorOptions.Mode;
+import io.soundrelay.tools.GeneratorOptions.Wire;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -39,7 +39,7 @@ final class DatagramFormatTest
     void encodesAFrameAsTheProtocolDrawsIt()
     {
         final ByteBuffer buffer = ByteBuffer.allocate(1500);
-        final int length = new DatagramFormat(Mode.FRAMES, Deliver.PAYLOAD, PAYLOAD_BYTES)
+        final int length = new DatagramFormat(Wire.SR, Deliver.PAYLOAD, PAYLOAD_BYTES)
             .encode(buffer, STREAM_ID, SEQUENCE, 99);
 
         assertEquals(20 + PAYLOAD_BYTES, length);
@@ -77,7 +77,7 @@ final class DatagramFormatTest
     @Test
     void payloadDeliveryExpectsThePayloadAlone()
     {
-        final DatagramFormat format = new DatagramFormat(Mode.FRAMES, Deliver.PAYLOAD, PAYLOAD_BYTES);
+        final DatagramFormat format = new DatagramFormat(Wire.SR, Deliver.PAYLOAD, PAYLOAD_BYTES);
         final ByteBuffer sent = encoded(format, SEQUENCE);
 
         final ByteBuffer received = slice(sent, 20, 20 + PAYLOAD_BYTES);
@@ -90,7 +90,7 @@ final class DatagramFormatTest
     @Test
     void framedDeliveryChecksEveryHeaderField()
     {
-        final DatagramFormat format = new DatagramFormat(Mode.FRAMES, Deliver.FRAMED, PAYLOAD_BYTES);
+        final DatagramFormat format = new DatagramFormat(Wire.SR, Deliver.FRAMED, PAYLOAD_BYTES);
         final int length = 20 + PAYLOAD_BYTES;
         assertTrue(format.verify(encoded(format, SEQUENCE), length));
 
@@ -105,7 +105,7 @@ final class DatagramFormatTest
     @Test
     void encodesRtpRoutedBySsrcAndChecksItWhole()
     {
-        final DatagramFormat format = new DatagramFormat(Mode.RTP, Deliver.PAYLOAD, PAYLOAD_BYTES);
+        final DatagramFormat format = new DatagramFormat(Wire.RTP, Deliver.PAYLOAD, PAYLOAD_BYTES);
         final long sequence = 70_000;
         final ByteBuffer buffer = encoded(format, 0xCAFE_BABEL, sequence);
 

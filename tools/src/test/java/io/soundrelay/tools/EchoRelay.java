@@ -23,8 +23,8 @@ import java.nio.channels.DatagramChannel;
 
 /**
  * A stand-in relay for tests: one thread receives on a socket and sends each datagram, less its first
- * {@code stripBytes} bytes, to one target from the same socket. No routes, no source check: it forwards anything.
- * A fault can be injected on every {@link #FAULT_EVERY}th datagram.
+ * {@code stripBytes} bytes, from the same socket to its targets in turn. No routes, no source check: it forwards
+ * anything, as a plain UDP proxy does. A fault can be injected on every {@link #FAULT_EVERY}th datagram.
  */
 final class EchoRelay implements AutoCloseable
 {
@@ -39,7 +39,7 @@ final class EchoRelay implements AutoCloseable
     private final int stripBytes;
     private final Fault fault;
     private final Thread thread;
-    private volatile InetSocketAddress target;
+    private volatile InetSocketAddress[] targets;
 
     EchoRelay(final int stripBytes, final Fault fault) throws IOException
     {
@@ -56,15 +56,25 @@ final class EchoRelay implements AutoCloseable
         return "127.0.0.1:" + ((InetSocketAddress)channel.getLocalAddress()).getPort();
     }
 
-    void forwardTo(final InetSocketAddress target)
+    /**
+     * @param targets where datagrams go, one after the other in turn.
+     */
+    void forwardTo(final InetSocketAddress... targets)
     {
-        this.target = target;
+        this.targets = targets.clone();
     }
 
-    public void close() throws Exception
+    public void close() throws IOException
     {
         channel.close();
-        thread.join();
+        try
+        {
+            thread.join();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void run()
@@ -78,11 +88,12 @@ final class EchoRelay implements AutoCloseable
                 buffer.clear();
                 channel.receive(buffer);
                 buffer.flip();
-                final InetSocketAddress to = target;
+                final InetSocketAddress[] to = targets;
                 if (null == to || buffer.limit() < stripBytes)
                 {
                     continue;
                 }
+                final InetSocketAddress target = to[(int)(count % to.length)];
                 buffer.position(stripBytes);
 
                 final boolean faulty = ++count % FAULT_EVERY == 0;
@@ -95,11 +106,11 @@ final class EchoRelay implements AutoCloseable
                     final int last = buffer.limit() - 1;
                     buffer.put(last, (byte)(buffer.get(last) ^ 0x01));
                 }
-                channel.send(buffer, to);
+                channel.send(buffer, target);
                 if (faulty && fault == Fault.DUPLICATE)
                 {
                     buffer.position(stripBytes);
-                    channel.send(buffer, to);
+                    channel.send(buffer, target);
                 }
             }
         }

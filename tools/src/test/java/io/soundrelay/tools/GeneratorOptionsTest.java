@@ -16,66 +16,91 @@
 package io.soundrelay.tools;
 
 import io.soundrelay.tools.GeneratorOptions.Deliver;
-import io.soundrelay.tools.GeneratorOptions.Mode;
+import io.soundrelay.tools.GeneratorOptions.Wire;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine.ParameterException;
 
 import java.net.InetSocketAddress;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/**
+ * The validated value behind {@code loadgen}: defaults, every option through the command line, and the rules
+ * {@link GeneratorOptions.Builder#build()} enforces, each refusal naming its option.
+ */
 final class GeneratorOptionsTest
 {
     @Test
     void defaultsMatchTheDocumentedOnes()
     {
-        final GeneratorOptions options = GeneratorOptions.parse();
+        final GeneratorOptions options = GeneratorOptions.builder().build();
 
         assertEquals("http://127.0.0.1:4300", options.api().toString());
         assertNull(options.apiKey());
         assertEquals(new InetSocketAddress("127.0.0.1", 4000), options.relay());
+        assertEquals("127.0.0.1", options.bindHost());
         assertEquals(100, options.streams());
-        assertEquals(50, options.pps());
-        assertEquals(5.0, options.seconds());
+        assertEquals(50.0, options.ppsPerStream());
+        assertEquals(5.0, options.durationSeconds());
         assertEquals(160, options.payloadBytes());
         assertEquals(Deliver.PAYLOAD, options.deliver());
-        assertEquals(Mode.FRAMES, options.mode());
+        assertEquals(Wire.SR, options.wire());
         assertEquals(1000, options.firstStreamId());
         assertTrue(options.createRoutes());
+        assertEquals(2, options.senders());
+        assertEquals(2, options.receivers());
+        assertEquals(0, options.sourcePort());
+        assertEquals(0, options.sinkPort(0));
         assertFalse(options.rateUnlimited());
         assertFalse(options.stranger());
         assertEquals(1.0, options.reportIntervalSeconds());
         assertEquals(0.0, options.allowLossPercent());
+        assertEquals(1000, options.graceMs());
         assertEquals(250, options.packetsPerStream());
+    }
+
+    @Test
+    void theCommandLineDefaultsAreTheSame()
+    {
+        final GeneratorOptions fromCommand = LoadgenCommand.options();
+
+        assertEquals(GeneratorOptions.builder().build().toString(), fromCommand.toString());
+        assertEquals(50.0, fromCommand.ppsPerStream());
+        assertEquals(2, fromCommand.receivers());
     }
 
     @Test
     void parsesEveryOption()
     {
-        final GeneratorOptions options = GeneratorOptions.parse(
+        final GeneratorOptions options = LoadgenCommand.options(
             "--api", "http://10.0.0.1:8080", "--api-key", "secret", "--relay", "[::1]:4001",
-            "--bind-host", "127.0.0.1", "--streams", "7", "--pps", "20", "--seconds", "0.5",
-            "--payload-bytes", "1488", "--deliver", "framed", "--mode", "RTP", "--first-stream-id", "9",
-            "--create-routes", "false", "--senders", "3", "--receivers", "4", "--rate-unlimited", "true",
-            "--report-interval", "0.25", "--allow-loss-percent", "1.5", "--stranger", "true", "--grace-ms", "10");
+            "--bind-host", "127.0.0.1", "--streams", "7", "--pps", "20", "--duration", "0.5",
+            "--payload-bytes", "1488", "--deliver", "framed", "--wire", "RTP", "--first-stream-id", "9",
+            "--no-create-routes", "--senders", "3", "--source-port", "40000", "--sink-ports", "41000-41003",
+            "--rate-unlimited", "--report-interval", "0.25", "--allow-loss-percent", "1.5", "--stranger",
+            "--grace-ms", "10");
 
         assertEquals("http://10.0.0.1:8080", options.api().toString());
         assertEquals("secret", options.apiKey());
         assertEquals(4001, options.relay().getPort());
         assertTrue(options.relay().getAddress().isLoopbackAddress());
         assertEquals(7, options.streams());
-        assertEquals(20, options.pps());
-        assertEquals(0.5, options.seconds());
+        assertEquals(20.0, options.ppsPerStream());
+        assertEquals(0.5, options.durationSeconds());
         assertEquals(1488, options.payloadBytes());
         assertEquals(Deliver.FRAMED, options.deliver());
-        assertEquals(Mode.RTP, options.mode());
+        assertEquals(Wire.RTP, options.wire());
         assertEquals(9, options.firstStreamId());
         assertFalse(options.createRoutes());
         assertEquals(3, options.senders());
+        assertEquals(40000, options.sourcePort());
         assertEquals(4, options.receivers());
+        assertEquals(41003, options.sinkPort(3));
         assertTrue(options.rateUnlimited());
         assertEquals(0.25, options.reportIntervalSeconds());
         assertEquals(1.5, options.allowLossPercent());
@@ -86,67 +111,115 @@ final class GeneratorOptionsTest
     }
 
     @Test
-    void booleanOptionWithoutValueMeansTrue()
+    void createRoutesIsNegatable()
     {
-        final GeneratorOptions options = GeneratorOptions.parse("--rate-unlimited", "--stranger", "--streams", "3");
+        assertTrue(LoadgenCommand.options().createRoutes());
+        assertTrue(LoadgenCommand.options("--create-routes").createRoutes());
+        assertFalse(LoadgenCommand.options("--no-create-routes").createRoutes());
+    }
 
-        assertTrue(options.rateUnlimited());
-        assertTrue(options.stranger());
-        assertEquals(3, options.streams());
-        assertTrue(GeneratorOptions.parse("--rate-unlimited").rateUnlimited());
+    @Test
+    void withoutRoutesTheSinksGetWholeDatagrams()
+    {
+        assertEquals(Deliver.PAYLOAD, LoadgenCommand.options().sinkDelivery());
+        assertEquals(Deliver.FRAMED, LoadgenCommand.options("--deliver", "framed").sinkDelivery());
+        assertEquals(Deliver.FRAMED, LoadgenCommand.options("--no-create-routes").sinkDelivery());
+    }
+
+    @Test
+    void aTotalRateIsSharedByTheStreamsAndMayBeFractional()
+    {
+        final GeneratorOptions options = LoadgenCommand.options("--streams", "3", "--total-pps", "100",
+            "--duration", "1.5");
+
+        assertEquals(100.0 / 3, options.ppsPerStream(), 1e-9);
+        assertEquals(50, options.packetsPerStream());
+        assertEquals(12.5, LoadgenCommand.options("--pps", "12.5").ppsPerStream());
+        assertEquals(1, LoadgenCommand.options("--streams", "1000", "--total-pps", "10", "--duration", "1")
+            .packetsPerStream(), "a stream sends at least one packet");
     }
 
     @Test
     void refusesBadValuesNamingTheOption()
     {
-        assertMessage("--pps=abc: not an integer", "--pps", "abc");
         assertMessage("--streams=0: must be between 1 and 1000000", "--streams", "0");
-        assertMessage("--deliver=raw: expected payload or framed", "--deliver", "raw");
-        assertMessage("--create-routes=yes: expected true or false", "--create-routes", "yes");
+        assertMessage("--pps=0: must be more than 0 and at most 1000000", "--pps", "0");
+        assertMessage("--total-pps=-5: must be more than 0 and at most 100000000", "--total-pps", "-5");
+        assertMessage("--duration=0: must be between 0.001 and 86400", "--duration", "0");
         assertMessage("--relay=localhost: expected host:port", "--relay", "localhost");
         assertMessage("--relay=127.0.0.1:70000: port must be 1-65535", "--relay", "127.0.0.1:70000");
         assertMessage("--api=ftp://x: expected http://host:port", "--api", "ftp://x");
         assertMessage("--bind-host=0.0.0.0: must be a concrete address, not a wildcard", "--bind-host", "0.0.0.0");
         assertMessage("--payload-bytes=23: must be between 24 and 1500", "--payload-bytes", "23");
-        assertMessage("--frobnicate: unknown option", "--frobnicate", "1");
-        assertMessage("--pps: missing value", "--pps");
-        assertMessage("pps: expected an option --name", "pps", "5");
+        assertMessage("--senders=0: must be between 1 and 1024", "--senders", "0");
+        assertMessage("--receivers=0: must be between 1 and 1024", "--receivers", "0");
+        assertMessage("--source-port=70000: must be between 0 and 65535", "--source-port", "70000");
+        assertMessage("--allow-loss-percent=101: must be between 0 and 100", "--allow-loss-percent", "101");
+        assertMessage("--report-interval=0: must be between 0.01 and 3600", "--report-interval", "0");
+        assertMessage("--grace-ms=-1: must be between 0 and 600000", "--grace-ms", "-1");
     }
 
     @Test
-    void checksTheDatagramFitsItsMode()
+    void refusesConflictingOptions()
     {
-        assertEquals(1480, GeneratorOptions.parse("--payload-bytes", "1480").payloadBytes());
-        assertMessage("--payload-bytes=1481: with the 20-byte frames header the datagram exceeds 1500 bytes",
+        assertMessage("--pps and --total-pps are mutually exclusive: give the rate per stream or in total, not both",
+            "--pps", "10", "--total-pps", "100");
+        assertMessage("--receivers=3: conflicts with --sink-ports=5000-5003 (4 ports, one receiver each)",
+            "--receivers", "3", "--sink-ports", "5000-5003");
+        assertEquals(4, LoadgenCommand.options("--receivers", "4", "--sink-ports", "5000-5003").receivers());
+        assertMessage("--source-port=65535: the 2 senders would need ports up to 65536", "--source-port", "65535");
+        assertMessage("--source-port=5000: the senders' ports 5000-5001 overlap --sink-ports (5001)",
+            "--source-port", "5000", "--sink-ports", "5001");
+    }
+
+    @Test
+    void parsesSinkPortLists()
+    {
+        assertArrayEquals(new int[] { 5000 }, GeneratorOptions.parsePorts("5000"));
+        assertArrayEquals(new int[] { 5000, 5001, 5002, 5003 }, GeneratorOptions.parsePorts("5000-5003"));
+        assertArrayEquals(new int[] { 5000, 5002 }, GeneratorOptions.parsePorts("5000,5002"));
+        assertArrayEquals(new int[] { 7000, 5000, 5001 }, GeneratorOptions.parsePorts(" 7000, 5000-5001 "));
+
+        assertMessage("--sink-ports=5003-5000: range 5003-5000 ends before it starts", "--sink-ports", "5003-5000");
+        assertMessage("--sink-ports=5000,5000: port 5000 given twice", "--sink-ports", "5000,5000");
+        assertMessage("--sink-ports=5000-5002,5001: port 5001 given twice", "--sink-ports", "5000-5002,5001");
+        assertMessage("--sink-ports=0: port 0 is not 1-65535", "--sink-ports", "0");
+        assertMessage("--sink-ports=50x: '50x' is not a port", "--sink-ports", "50x");
+        assertMessage("--sink-ports=5000,: '' is not a port", "--sink-ports", "5000,");
+        assertMessage("--sink-ports=1-2000: more than 1024 ports", "--sink-ports", "1-2000");
+    }
+
+    @Test
+    void checksTheDatagramFitsItsWire()
+    {
+        assertEquals(1480, LoadgenCommand.options("--payload-bytes", "1480").payloadBytes());
+        assertMessage("--payload-bytes=1481: with the 20-byte sr header the datagram exceeds 1500 bytes",
             "--payload-bytes", "1481");
-        assertEquals(1488, GeneratorOptions.parse("--mode", "rtp", "--payload-bytes", "1488").payloadBytes());
+        assertEquals(1488, LoadgenCommand.options("--wire", "rtp", "--payload-bytes", "1488").payloadBytes());
     }
 
     @Test
     void rtpStreamIdsMustFitTheSsrc()
     {
         final String last = Long.toString(0xFFFF_FFFFL - 9);
-        assertEquals(0xFFFF_FFFFL, GeneratorOptions.parse("--mode", "rtp", "--streams", "10",
+        assertEquals(0xFFFF_FFFFL, LoadgenCommand.options("--wire", "rtp", "--streams", "10",
             "--first-stream-id", last).lastStreamId());
-        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
-            () -> GeneratorOptions.parse("--mode", "rtp", "--streams", "10", "--first-stream-id", last,
-                "--stranger", "true"));
-        assertTrue(ex.getMessage().startsWith("--first-stream-id=" + last + ": in rtp mode"), ex.getMessage());
+        final ParameterException ex = assertThrows(ParameterException.class,
+            () -> LoadgenCommand.options("--wire", "rtp", "--streams", "10", "--first-stream-id", last,
+                "--stranger"));
+        assertTrue(ex.getMessage().startsWith("--first-stream-id=" + last + ": with --wire rtp"), ex.getMessage());
     }
 
     @Test
-    void recognisesHelp()
+    void aBlankApiKeyIsNoKey()
     {
-        assertTrue(GeneratorOptions.isHelp("--streams", "3", "--help"));
-        assertTrue(GeneratorOptions.isHelp("-h"));
-        assertFalse(GeneratorOptions.isHelp("--streams", "3"));
-        assertTrue(GeneratorOptions.usage().contains("--allow-loss-percent"));
+        assertNull(GeneratorOptions.builder().apiKey("  ").build().apiKey());
+        assertEquals("k", GeneratorOptions.builder().apiKey("k").build().apiKey());
     }
 
     private static void assertMessage(final String message, final String... args)
     {
-        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
-            () -> GeneratorOptions.parse(args));
+        final ParameterException ex = assertThrows(ParameterException.class, () -> LoadgenCommand.options(args));
         assertEquals(message, ex.getMessage());
     }
 }

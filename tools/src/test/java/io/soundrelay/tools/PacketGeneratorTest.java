@@ -18,7 +18,6 @@ package io.soundrelay.tools;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -27,14 +26,14 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Runs the generator end to end over loopback against the {@link EchoRelay}, which can be told to corrupt,
- * duplicate or drop, to show the verifier catches each fault. Runs against a real node, with routes made through
- * its API, are in the control module's tests. Runs are short; a run that passes ends as soon as everything
- * has arrived, one that loses datagrams waits out its grace period.
+ * Runs the generator end to end over loopback without routes against the {@link EchoRelay}, a plain forwarder
+ * that can be told to corrupt, duplicate or drop, to show the verifier catches each fault. Without routes every
+ * datagram must arrive whole, as sent. Runs against a real node, with routes made through its API and payload
+ * delivery, are in the control module's tests. Runs are short; a run that passes ends as soon as everything has
+ * arrived, one that loses datagrams waits out its grace period.
  */
 final class PacketGeneratorTest
 {
@@ -48,7 +47,7 @@ final class PacketGeneratorTest
     @Test
     void framesThroughAnEchoRelayArriveIntact() throws Exception
     {
-        final GeneratorResult result = runThroughEcho(20, EchoRelay.Fault.NONE);
+        final GeneratorResult result = runThroughEcho(EchoRelay.Fault.NONE);
 
         assertTrue(result.passed(), result.failures()::toString);
         assertEquals(EXPECTED, result.sent());
@@ -57,13 +56,15 @@ final class PacketGeneratorTest
         assertEquals(0, result.lost());
         assertEquals(EXPECTED, result.latencyNs().getTotalCount());
         assertTrue(result.deliveredPerSecond() > 0);
-        assertTrue(output().contains("sent/s"), output());
+        assertTrue(result.sentPerSecond() >= result.deliveredPerSecond());
+        assertTrue(output().contains("received"), output());
+        assertTrue(output().contains("(sinks get whole frames)"), output());
     }
 
     @Test
-    void framedDeliveryThroughAnEchoRelayArrivesIntact() throws Exception
+    void deliverIsIgnoredWithoutRoutes() throws Exception
     {
-        final GeneratorResult result = runThroughEcho(0, EchoRelay.Fault.NONE, "--deliver", "framed");
+        final GeneratorResult result = runThroughEcho(EchoRelay.Fault.NONE, "--deliver", "payload");
 
         assertTrue(result.passed(), result.failures()::toString);
         assertEquals(EXPECTED, result.delivered());
@@ -72,16 +73,28 @@ final class PacketGeneratorTest
     @Test
     void rtpThroughAnEchoRelayArrivesIntact() throws Exception
     {
-        final GeneratorResult result = runThroughEcho(0, EchoRelay.Fault.NONE, "--mode", "rtp");
+        final GeneratorResult result = runThroughEcho(EchoRelay.Fault.NONE, "--wire", "rtp");
 
         assertTrue(result.passed(), result.failures()::toString);
         assertEquals(EXPECTED, result.delivered());
     }
 
     @Test
+    void paceSpreadsAFractionalTotalRateOverTheStreams() throws Exception
+    {
+        // 8 streams share 250 packets/s: 31.25 each, 9.375 -> 9 packets per stream in 0.3 s.
+        final GeneratorResult result = runThroughEcho(EchoRelay.Fault.NONE, "--total-pps", "250");
+
+        assertTrue(result.passed(), result.failures()::toString);
+        assertEquals(31.25, result.options().ppsPerStream());
+        assertEquals(STREAMS * 9, result.sent());
+        assertEquals(STREAMS * 9, result.delivered());
+    }
+
+    @Test
     void detectsCorruption() throws Exception
     {
-        final GeneratorResult result = runThroughEcho(20, EchoRelay.Fault.CORRUPT, "--grace-ms", "200");
+        final GeneratorResult result = runThroughEcho(EchoRelay.Fault.CORRUPT, "--grace-ms", "200");
 
         assertFalse(result.passed());
         assertEquals(EXPECTED / EchoRelay.FAULT_EVERY, result.corrupt());
@@ -91,7 +104,7 @@ final class PacketGeneratorTest
     @Test
     void detectsDuplicates() throws Exception
     {
-        final GeneratorResult result = runThroughEcho(20, EchoRelay.Fault.DUPLICATE);
+        final GeneratorResult result = runThroughEcho(EchoRelay.Fault.DUPLICATE);
 
         assertFalse(result.passed());
         assertEquals(EXPECTED / EchoRelay.FAULT_EVERY, result.duplicates());
@@ -101,11 +114,11 @@ final class PacketGeneratorTest
     @Test
     void countsLossAgainstTheAllowance() throws Exception
     {
-        final GeneratorResult strict = runThroughEcho(20, EchoRelay.Fault.DROP, "--grace-ms", "200");
+        final GeneratorResult strict = runThroughEcho(EchoRelay.Fault.DROP, "--grace-ms", "200");
         assertFalse(strict.passed());
         assertEquals(EXPECTED / EchoRelay.FAULT_EVERY, strict.lost());
 
-        final GeneratorResult lenient = runThroughEcho(20, EchoRelay.Fault.DROP,
+        final GeneratorResult lenient = runThroughEcho(EchoRelay.Fault.DROP,
             "--grace-ms", "200", "--allow-loss-percent", "5");
         assertTrue(lenient.passed(), lenient.failures()::toString);
     }
@@ -113,12 +126,12 @@ final class PacketGeneratorTest
     @Test
     void failsWhenStrangerTrafficIsForwarded() throws Exception
     {
-        final GeneratorResult result = runThroughEcho(20, EchoRelay.Fault.NONE,
-            "--stranger", "true", "--grace-ms", "200");
+        final GeneratorResult result = runThroughEcho(EchoRelay.Fault.NONE, "--stranger", "--grace-ms", "200");
 
         assertFalse(result.passed());
         assertTrue(result.strangerSent() > 0);
         assertEquals(result.strangerSent(), result.leaked(), "the echo relay forwards everything");
+        assertEquals(result.leaked(), result.unexpected());
         assertEquals(EXPECTED, result.delivered());
     }
 
@@ -132,32 +145,26 @@ final class PacketGeneratorTest
         assertArrayEquals(new int[]{ 2, 5 }, bySender[2]);
     }
 
-    private GeneratorResult runThroughEcho(final int stripBytes, final EchoRelay.Fault fault, final String... extra)
-        throws Exception
+    private GeneratorResult runThroughEcho(final EchoRelay.Fault fault, final String... extra) throws Exception
     {
-        try (EchoRelay relay = new EchoRelay(stripBytes, fault))
+        try (EchoRelay relay = new EchoRelay(0, fault))
         {
             final List<String> args = new ArrayList<>(List.of(
-                "--relay", relay.hostPort(), "--create-routes", "false", "--senders", "2", "--receivers", "1"));
-            args.addAll(traffic());
+                "--relay", relay.hostPort(), "--no-create-routes", "--senders", "2", "--receivers", "1"));
+            args.addAll(List.of("--streams", Integer.toString(STREAMS), "--duration", Double.toString(SECONDS),
+                "--report-interval", "0.1"));
+            if (!List.of(extra).contains("--total-pps"))
+            {
+                args.addAll(List.of("--pps", Integer.toString(PPS)));
+            }
             args.addAll(List.of(extra));
-            try (PacketGenerator generator = PacketGenerator.open(options(args), printStream()))
+            final GeneratorOptions options = LoadgenCommand.options(args.toArray(new String[0]));
+            try (PacketGenerator generator = PacketGenerator.open(options, printStream()))
             {
                 relay.forwardTo(generator.receiverAddresses().get(0));
                 return generator.run();
             }
         }
-    }
-
-    private static List<String> traffic()
-    {
-        return List.of("--streams", Integer.toString(STREAMS), "--pps", Integer.toString(PPS),
-            "--seconds", Double.toString(SECONDS), "--report-interval", "0.1");
-    }
-
-    private static GeneratorOptions options(final List<String> args)
-    {
-        return GeneratorOptions.parse(args.toArray(new String[0]));
     }
 
     private PrintStream printStream()
