@@ -42,6 +42,9 @@ final class DeliveryLedger
     private final LongAdder corrupt = new LongAdder();
     private final LongAdder wrongStream = new LongAdder();
     private final LongAdder leaked = new LongAdder();
+    private final LongAdder measured = new LongAdder();
+    private volatile boolean warmup;
+    private volatile long measureFromNs;
 
     /**
      * @param receivers the receiver count when stream i is routed to receiver {@code i % receivers}, else
@@ -114,7 +117,30 @@ final class DeliveryLedger
             outOfOrder.increment();
         }
         delivered.increment();
-        latencyRecorder.recordValue(Math.max(0, nowNs - sendTimeNs));
+        if (!warmup || sendTimeNs - measureFromNs >= 0)
+        {
+            measured.increment();
+            latencyRecorder.recordValue(Math.max(0, nowNs - sendTimeNs));
+        }
+    }
+
+    /**
+     * Record latency only for datagrams stamped at or after this time (the end of the warm-up).
+     *
+     * @param nanoTime a {@link System#nanoTime()} value.
+     */
+    void measureFrom(final long nanoTime)
+    {
+        measureFromNs = nanoTime;
+        warmup = true;
+    }
+
+    /**
+     * @return datagrams delivered intact, once, that were stamped inside the measured window.
+     */
+    long measured()
+    {
+        return measured.sum();
     }
 
     /**

@@ -111,6 +111,8 @@ public final class GeneratorOptions
     private final double allowLossPercent;
     private final boolean stranger;
     private final int graceMs;
+    private final double warmupSeconds;
+    private final boolean oneThread;
 
     private GeneratorOptions(final Builder builder)
     {
@@ -133,6 +135,12 @@ public final class GeneratorOptions
         reportIntervalSeconds = check("report-interval", builder.reportIntervalSeconds, 0.01, 3600);
         allowLossPercent = check("allow-loss-percent", builder.allowLossPercent, 0, 100);
         graceMs = (int)check("grace-ms", builder.graceMs, 0, 600_000);
+        warmupSeconds = check("warmup", builder.warmupSeconds, 0, MAX_DURATION_SECONDS);
+        oneThread = builder.oneThread;
+        if (warmupSeconds >= durationSeconds)
+        {
+            throw bad("warmup", Double.toString(warmupSeconds), "must be shorter than --duration=" + durationSeconds);
+        }
 
         if (!Double.isNaN(builder.pps) && !Double.isNaN(builder.totalPps))
         {
@@ -169,6 +177,11 @@ public final class GeneratorOptions
         {
             sinkPorts = null;
             receivers = (int)check("receivers", builder.receivers, 1, MAX_SOCKETS);
+        }
+        if (oneThread && (senders != 1 || receivers != 1))
+        {
+            throw bad("one-thread", "true", "needs exactly one sender and one receiver (--senders 1, and " +
+                "--receivers 1 or one --sink-ports port), not " + senders + " and " + receivers);
         }
 
         checkCombinations();
@@ -406,6 +419,22 @@ public final class GeneratorOptions
     }
 
     /**
+     * @return seconds at the start of sending whose datagrams are checked but not measured (latency, CPU window).
+     */
+    public double warmupSeconds()
+    {
+        return warmupSeconds;
+    }
+
+    /**
+     * @return true when the one sender and the one receiver share a thread.
+     */
+    public boolean oneThread()
+    {
+        return oneThread;
+    }
+
+    /**
      * @return packets each stream sends when paced: the rate times the duration, rounded, at least 1.
      */
     public int packetsPerStream()
@@ -607,6 +636,8 @@ public final class GeneratorOptions
         private double allowLossPercent = DEFAULT_ALLOW_LOSS_PERCENT;
         private boolean stranger;
         private int graceMs = DEFAULT_GRACE_MS;
+        private double warmupSeconds;
+        private boolean oneThread;
 
         private Builder()
         {
@@ -758,6 +789,18 @@ public final class GeneratorOptions
         public Builder stranger(final boolean stranger)
         {
             this.stranger = stranger;
+            return this;
+        }
+
+        public Builder oneThread(final boolean oneThread)
+        {
+            this.oneThread = oneThread;
+            return this;
+        }
+
+        public Builder warmupSeconds(final double warmupSeconds)
+        {
+            this.warmupSeconds = warmupSeconds;
             return this;
         }
 

@@ -38,6 +38,7 @@ public final class GeneratorResult
     public static final int PERCENTILE_TICKS_PER_HALF_DISTANCE = 5;
 
     private final GeneratorOptions options;
+    private final long measuredReceived;
     private final long sent;
     private final long strangerSent;
     private final long sendErrors;
@@ -66,6 +67,7 @@ public final class GeneratorResult
         this.strangerSent = counters.strangerSent.sum();
         this.sendErrors = counters.sendErrors.sum();
         this.received = ledger.received();
+        this.measuredReceived = ledger.measured();
         this.delivered = ledger.delivered();
         this.lost = ledger.lost(counters.sentPerStream);
         this.duplicates = ledger.duplicates();
@@ -320,6 +322,8 @@ public final class GeneratorResult
             .append(",\"send_errors\":").append(sendErrors)
             .append(",\"route_errors\":").append(routeErrors)
             .append(",\"send_window_s\":").append(number(sendSeconds()))
+            .append(",\"warmup_s\":").append(number(options.warmupSeconds()))
+            .append(",\"measured_received\":").append(measuredReceived)
             .append(",\"sent_pps\":").append(number(sentPerSecond()))
             .append(",\"delivered_pps\":").append(number(deliveredPerSecond()))
             .append(",\"latency_basis\":\"").append(latencyBasis()).append('"')

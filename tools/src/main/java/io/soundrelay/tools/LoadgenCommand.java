@@ -192,10 +192,12 @@ public final class LoadgenCommand implements Callable<Integer>
             .stranger(traffic.stranger)
             .bindHost(sockets.bindHost)
             .senders(sockets.senders)
+            .oneThread(sockets.oneThread)
             .sourcePort(sockets.sourcePort)
             .sinkPorts(sockets.sinkPorts)
             .allowLossPercent(reports.allowLossPercent)
             .graceMs(reports.graceMs)
+            .warmupSeconds(reports.warmupSeconds)
             .reportIntervalSeconds(reports.reportIntervalSeconds);
         // Defaults that yield to another option: take these only when given.
         if (matched(parsed, "--pps"))
@@ -404,6 +406,13 @@ public final class LoadgenCommand implements Callable<Integer>
                 "Default: ${DEFAULT-VALUE}.")
         private int senders;
 
+        @Option(names = "--one-thread", order = 35,
+            description = "The one sender and the one receiver share one thread: while the sender waits for a " +
+                "send time it drains the sink socket. Use it when the generator is pinned to one core, where a " +
+                "spinning sender would otherwise starve the receiver thread and add milliseconds of latency the " +
+                "relay did not cause. Needs --senders 1 and one receiver.")
+        private boolean oneThread;
+
         @Option(names = "--source-port", paramLabel = "P", order = 32,
             defaultValue = "" + GeneratorOptions.DEFAULT_SOURCE_PORT,
             description = "The senders bind ports P..P+N-1; 0: ephemeral ports. Default: ${DEFAULT-VALUE}.")
@@ -434,6 +443,13 @@ public final class LoadgenCommand implements Callable<Integer>
             description = "After the last send, wait up to N ms for stragglers (in full with --stranger). " +
                 "Default: ${DEFAULT-VALUE}.")
         private int graceMs;
+
+        @Option(names = "--warmup", paramLabel = "SECONDS", order = 45, defaultValue = "0",
+            description = "Datagrams scheduled in the first SECONDS of sending are checked and counted but their " +
+                "latency is not recorded: the generator's and the relay's JIT warm-up stays out of the " +
+                "percentiles. Prints 'loadgen: measuring' when the measured window starts and " +
+                "'loadgen: sending done' when it ends. Default: ${DEFAULT-VALUE}.")
+        private double warmupSeconds;
 
         @Option(names = "--report-interval", paramLabel = "SECONDS", order = 42,
             defaultValue = "" + GeneratorOptions.DEFAULT_REPORT_INTERVAL_SECONDS,

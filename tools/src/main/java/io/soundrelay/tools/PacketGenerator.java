@@ -18,6 +18,7 @@ package io.soundrelay.tools;
 import org.HdrHistogram.Histogram;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.SocketOption;
@@ -171,6 +172,10 @@ public final class PacketGenerator implements AutoCloseable
                 createRoutes(routes, created);
             }
             final long startNs = System.nanoTime() + START_DELAY_NS;
+            if (options.warmupSeconds() > 0)
+            {
+                ledger.measureFrom(startNs + (long)(options.warmupSeconds() * 1e9));
+            }
             final IntervalReporter reporter = new IntervalReporter(
                 out, counters, ledger, options.reportIntervalSeconds(), startNs);
             sendNs = sendAndReceive(counters, ledger, reporter, startNs);
@@ -206,10 +211,19 @@ public final class PacketGenerator implements AutoCloseable
         final long startNs) throws InterruptedException
     {
         final List<Thread> receivers = new ArrayList<>();
+        final List<Receiver> sharing = new ArrayList<>();
         for (int i = 0; i < receiverChannels.size(); i++)
         {
             final Receiver receiver = new Receiver(i, receiverChannels.get(i), ledger, DatagramFormat.of(options), out);
-            receivers.add(start(receiver, "soundrelay-receiver-" + i));
+            if (options.oneThread())
+            {
+                configureBlocking(receiverChannels.get(i), false);
+                sharing.add(receiver);
+            }
+            else
+            {
+                receivers.add(start(receiver, "soundrelay-receiver-" + i));
+            }
         }
 
         final int[][] streamsBySender = streamsBySender(options.streams(), options.senders());
@@ -219,6 +233,10 @@ public final class PacketGenerator implements AutoCloseable
         {
             final Sender sender = new Sender(
                 senderChannels.get(i), strangerChannel, transport, options, streamsBySender[i], counters, startNs);
+            if (options.oneThread())
+            {
+                sender.shareThreadWith(sharing.get(i));
+            }
             final Runnable task = () ->
             {
                 try
@@ -233,8 +251,27 @@ public final class PacketGenerator implements AutoCloseable
             senders.add(start(task, "soundrelay-sender-" + i));
         }
 
-        while (!sendersDone.await(reporter.nanosToNextReport(System.nanoTime()), TimeUnit.NANOSECONDS))
+        // Marker lines for a benchmark script: it samples the relay's CPU between them.
+        final long measureAtNs = startNs + (long)(options.warmupSeconds() * 1e9);
+        boolean measuring = false;
+        while (true)
         {
+            final long nowNs = System.nanoTime();
+            if (!measuring && nowNs - measureAtNs >= 0)
+            {
+                measuring = true;
+                out.println("loadgen: measuring");
+                out.flush();
+            }
+            long waitNs = reporter.nanosToNextReport(nowNs);
+            if (!measuring)
+            {
+                waitNs = Math.max(1, Math.min(waitNs, measureAtNs - nowNs));
+            }
+            if (sendersDone.await(waitNs, TimeUnit.NANOSECONDS))
+            {
+                break;
+            }
             reporter.reportIfDue(System.nanoTime());
         }
         for (final Thread sender : senders)
@@ -242,6 +279,14 @@ public final class PacketGenerator implements AutoCloseable
             sender.join();
         }
         final long sendEndNs = System.nanoTime();
+        out.println("loadgen: sending done");
+        out.flush();
+        for (int i = 0; i < sharing.size(); i++)
+        {
+            // The sender is done: the receiver gets its own thread for the stragglers.
+            configureBlocking(receiverChannels.get(i), true);
+            receivers.add(start(sharing.get(i), "soundrelay-receiver-" + i));
+        }
 
         // Stragglers may still be in flight. With stranger traffic wait the grace out in full: a leak may come last.
         final long deadlineNs = sendEndNs + options.graceMs() * 1_000_000L;
@@ -259,6 +304,18 @@ public final class PacketGenerator implements AutoCloseable
             receiver.join();
         }
         return sendEndNs - startNs;
+    }
+
+    private static void configureBlocking(final DatagramChannel channel, final boolean blocking)
+    {
+        try
+        {
+            channel.configureBlocking(blocking);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
     }
 
     private void createRoutes(final RouteClient routes, final Queue<Long> created)

@@ -51,6 +51,52 @@ final class Receiver implements Runnable
         this.errors = errors;
     }
 
+    /**
+     * Take every datagram waiting on a non-blocking channel, without blocking; for a sender sharing this thread.
+     *
+     * @return datagrams taken.
+     */
+    int poll()
+    {
+        final int payloadOffset = format.receivedPayloadOffset();
+        int taken = 0;
+        try
+        {
+            while (true)
+            {
+                buffer.clear();
+                if (null == channel.receive(buffer))
+                {
+                    return taken;
+                }
+                taken++;
+                onDatagram(payloadOffset, System.nanoTime());
+            }
+        }
+        catch (final IOException ex)
+        {
+            errors.println("receiver " + index + " poll failed: " + ex);
+            return taken;
+        }
+    }
+
+    private void onDatagram(final int payloadOffset, final long nowNs)
+    {
+        if (format.verify(buffer, buffer.position()))
+        {
+            ledger.onVerified(
+                index,
+                PayloadPattern.streamId(buffer, payloadOffset),
+                PayloadPattern.sequence(buffer, payloadOffset),
+                PayloadPattern.sendTimeNs(buffer, payloadOffset),
+                nowNs);
+        }
+        else
+        {
+            ledger.onCorrupt();
+        }
+    }
+
     public void run()
     {
         final int payloadOffset = format.receivedPayloadOffset();
@@ -60,21 +106,7 @@ final class Receiver implements Runnable
             {
                 buffer.clear();
                 channel.receive(buffer);
-                final long nowNs = System.nanoTime();
-
-                if (format.verify(buffer, buffer.position()))
-                {
-                    ledger.onVerified(
-                        index,
-                        PayloadPattern.streamId(buffer, payloadOffset),
-                        PayloadPattern.sequence(buffer, payloadOffset),
-                        PayloadPattern.sendTimeNs(buffer, payloadOffset),
-                        nowNs);
-                }
-                else
-                {
-                    ledger.onCorrupt();
-                }
+                onDatagram(payloadOffset, System.nanoTime());
             }
         }
         catch (final ClosedChannelException ex)

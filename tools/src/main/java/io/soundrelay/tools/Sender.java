@@ -69,6 +69,7 @@ final class Sender implements Runnable
     private final double[] offsetsNs;
     private final long[] nextSequence;
     private final long startNs;
+    private Receiver pollReceiver;
 
     /**
      * @param strangerChannel an unregistered socket, or null for no stranger traffic.
@@ -127,6 +128,19 @@ final class Sender implements Runnable
         return startNs + (long)(tick * periodNs + offsetsNs[slot]);
     }
 
+    /**
+     * Share this sender's thread with a receiver: while waiting for a send time, and after every send when the
+     * rate is unlimited, the sender drains the receiver's socket instead of parking or spinning. On a generator
+     * pinned to one core this keeps a spinning sender from starving a receiver thread (which would show up as
+     * milliseconds of latency that the relay did not add).
+     *
+     * @param receiver a receiver whose channel is non-blocking.
+     */
+    void shareThreadWith(final Receiver receiver)
+    {
+        this.pollReceiver = receiver;
+    }
+
     private void sendPaced()
     {
         final int packets = options.packetsPerStream();
@@ -135,7 +149,17 @@ final class Sender implements Runnable
             for (int slot = 0; slot < streamIndexes.length; slot++)
             {
                 final long dueNs = scheduledNs(tick, slot);
-                waitUntil(dueNs);
+                if (null != pollReceiver)
+                {
+                    while (dueNs - System.nanoTime() > 0)
+                    {
+                        pollReceiver.poll();
+                    }
+                }
+                else
+                {
+                    waitUntil(dueNs);
+                }
                 sendNext(slot, dueNs);
             }
         }
@@ -150,6 +174,10 @@ final class Sender implements Runnable
             for (int slot = 0; slot < streamIndexes.length; slot++)
             {
                 sendNext(slot, System.nanoTime());
+                if (null != pollReceiver)
+                {
+                    pollReceiver.poll();
+                }
             }
         }
     }

@@ -147,6 +147,51 @@ final class LoadgenRunTest
     }
 
     @Test
+    void oneThreadWithAWarmupMeasuresOnlyAfterTheWarmupAndPrintsTheMarkers() throws Exception
+    {
+        final int sink = freePort();
+        final Path json = directory.resolve("warm.json");
+        final LoadgenCommand command = new LoadgenCommand(
+            new PrintStream(stdout, true, StandardCharsets.UTF_8),
+            new PrintStream(stderr, true, StandardCharsets.UTF_8),
+            Map.<String, String>of()::get);
+        final CommandLine commandLine = SoundRelayTools.configure(new CommandLine(command));
+        commandLine.setErr(new PrintWriter(picocliErr, true));
+
+        // Straight back to its own sink: 4 streams x 50 pps for 1 s, the first 0.5 s not measured.
+        assertEquals(0, commandLine.execute("--no-create-routes", "--relay", "127.0.0.1:" + sink,
+            "--sink-ports", Integer.toString(sink), "--senders", "1", "--one-thread", "--streams", "4",
+            "--pps", "50", "--duration", "1", "--warmup", "0.5", "--json", json.toString()), this::output);
+
+        final Map<String, Object> report = TinyJson.object(Files.readString(json));
+        assertEquals(200.0, report.get("received"));
+        assertEquals(0.5, report.get("warmup_s"));
+        final double measured = (Double)report.get("measured_received");
+        // Datagrams are stamped with their scheduled time: those due in the second half are measured.
+        assertEquals(100.0, measured, 4.0, "about half the run is measured");
+        @SuppressWarnings("unchecked")
+        final Map<String, Object> latency = (Map<String, Object>)report.get("latency_us");
+        assertEquals(measured, latency.get("count"), "only measured datagrams have a latency");
+        final String out = output();
+        assertTrue(out.indexOf("loadgen: measuring") < out.indexOf("loadgen: sending done") &&
+            out.contains("loadgen: measuring"), out);
+    }
+
+    @Test
+    void oneThreadNeedsOneSenderAndOneReceiver()
+    {
+        assertEquals(2, loadgen(Map.of(), "--relay", "127.0.0.1:9", "--one-thread"), this::output);
+        assertTrue(output().contains("--one-thread"), this::output);
+    }
+
+    @Test
+    void aWarmupAsLongAsTheRunIsRefused()
+    {
+        assertEquals(2, loadgen(Map.of(), "--relay", "127.0.0.1:9", "--warmup", "0.4"), this::output);
+        assertTrue(output().contains("--warmup"), this::output);
+    }
+
+    @Test
     void aLossyRunExitsOneAndStillReports() throws Exception
     {
         final Path json = directory.resolve("lossy.json");

@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+#
+# Copyright 2026 The SoundRelay Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     https://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""Helpers of bench/e2e/run.sh (Python 3 standard library only).
+
+  e2e_report.py table MANIFEST ROWS LOADS
+      Print the Markdown results table, then notes, from the runs listed in MANIFEST (written by run.sh, one run a
+      line, tab-separated: row load repeat json_path loadgen_exit cpu_ticks clk_tck valid note; json_path is
+      relative to MANIFEST's directory, '-' for none; loadgen_exit is -1 for a run that could not be made;
+      cpu_ticks is '-' when not measured; valid is 0 for a run that must not count (the relay died during it),
+      and the note says why; '-' for no note). ROWS and LOADS are comma-separated and give the order of the table.
+
+  e2e_report.py clear-routes API_URL API_KEY
+      Delete every route of a node (GET /routes page by page, DELETE /route/{id}); prints how many it deleted.
+
+  e2e_report.py health-transport URL
+      Print the "transport" field of a node's GET /health answer; exit 1 when it cannot be read.
+"""
+
+import json
+import math
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+
+REFERENCE_ROWS = ("nginx", "c-recvmmsg")
+
+
+def load_runs(manifest):
+    runs = []
+    base = os.path.dirname(os.path.abspath(manifest))
+    with open(manifest, encoding="utf-8") as f:
+        for line_no, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line or line.startswith("#"):
+                continue
+            fields = line.split("\t")
+            if len(fields) != 9:
+                raise SystemExit(f"{manifest}:{line_no}: expected 9 tab-separated fields, got {len(fields)}")
+            row, load, repeat, json_path, exit_code, cpu_ticks, clk_tck, valid, note = fields
+            run = {
+                "row": row,
+                "load": load,
+                "repeat": int(repeat),
+                "json_path": json_path,
+                "exit": int(exit_code),
+                "cpu_ticks": None if cpu_ticks == "-" else int(cpu_ticks),
+                "clk_tck": int(clk_tck),
+                "note": note if note != "-" else "",
+                "result": None,
+                "error": None,
+            }
+            path = json_path if os.path.isabs(json_path) else os.path.join(base, json_path)
+            try:
+                if json_path == "-":
+                    raise FileNotFoundError(json_path)
+                with open(path, encoding="utf-8") as jf:
+                    run["result"] = json.load(jf)
+            except FileNotFoundError:
+                run["error"] = "no JSON result"
+            except (OSError, ValueError) as ex:
+                run["error"] = f"unreadable JSON result ({ex})"
+            if run["result"] is not None and not isinstance(run["result"], dict):
+                run["result"] = None
+                run["error"] = "JSON result is not an object"
+            if run["exit"] == -1:
+                run["result"] = None
+                run["error"] = run["note"] or "not run"
+                run["note"] = ""
+            elif valid == "0":
+                run["error"] = "not counted: " + (run["note"] or "invalid run")
+                run["note"] = ""
+            elif run["exit"] not in (0, 1) and run["error"] is None:
+                run["error"] = f"loadgen exit status {run['exit']}"
+            runs.append(run)
+    return runs
+
+
+def number(value):
+    """A finite float from a JSON value, or None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def latency(result, key):
+    lat = result.get("latency_us")
+    if not isinstance(lat, dict):
+        return None
+    return number(lat.get(key))
+
+
+def cpu_per_million(run):
+    if run["cpu_ticks"] is None or run["result"] is None:
+        return None
+    # The CPU window is the generator's measured window (after --warmup), so divide by what arrived from it.
+    received = number(run["result"].get("measured_received", run["result"].get("received")))
+    if not received or run["clk_tck"] <= 0:
+        return None
+    return (run["cpu_ticks"] / run["clk_tck"]) / (received / 1e6)
+
+
+def pick_median(runs, load):
+    """The run shown for a row: the median by delivered pps (saturation) or by p99 latency (other loads)."""
+    good = [r for r in runs if r["error"] is None and r["result"] is not None]
+    if not good:
+        return None, runs
+    if load == "saturation":
+        key = lambda r: number(r["result"].get("delivered_pps")) or 0.0
+    else:
+        key = lambda r: latency(r["result"], "p99") if latency(r["result"], "p99") is not None else math.inf
+    ordered = sorted(good, key=key)
+    return ordered[(len(ordered) - 1) // 2], good
+
+
+def fmt_int(value):
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def fmt_us(value):
+    if value is None:
+        return "-"
+    return f"{value:.1f}" if value < 100 else f"{value:,.0f}"
+
+
+def fmt_pct(value):
+    return "-" if value is None else f"{value:.3f}"
+
+
+def fmt_cpu(value):
+    return "-" if value is None else f"{value:.2f}"
+
+
+def fmt_ratio(value, reference):
+    if value is None or not reference:
+        return "-"
+    return f"{value / reference:.2f}x"
+
+
+def table(manifest, rows_csv, loads_csv):
+    rows = [r for r in rows_csv.split(",") if r]
+    loads = [l for l in loads_csv.split(",") if l]
+    runs = load_runs(manifest)
+
+    chosen = {}
+    notes = []
+    for load in loads:
+        for row in rows:
+            mine = [r for r in runs if r["row"] == row and r["load"] == load]
+            if not mine:
+                continue
+            run, good = pick_median(mine, load)
+            chosen[(row, load)] = run
+            for r in mine:
+                where = f"{row} / {load} run {r['repeat']}"
+                if r["error"]:
+                    notes.append(f"{where}: {r['error']}" + (f"; {r['note']}" if r["note"] else ""))
+                    continue
+                if r["note"]:
+                    notes.append(f"{where}: {r['note']}")
+                res = r["result"]
+                if res.get("passed") is False and load != "saturation":
+                    notes.append(f"{where}: loadgen FAILED the run (loss {fmt_pct(number(res.get('loss_percent')))} %, "
+                                 f"lost {fmt_int(number(res.get('lost')))} of {fmt_int(number(res.get('sent')))})")
+                for field in ("duplicates", "corrupt"):
+                    n = number(res.get(field))
+                    if n:
+                        notes.append(f"{where}: {fmt_int(n)} {field}")
+            if len(good) > 1 and run is not None:
+                pps = [number(r["result"].get("delivered_pps")) or 0.0 for r in good]
+                p99 = [latency(r["result"], "p99") for r in good]
+                p99 = [v for v in p99 if v is not None]
+                spread = f"delivered pps {fmt_int(min(pps))} to {fmt_int(max(pps))}"
+                if p99:
+                    spread += f", p99 {fmt_us(min(p99))} to {fmt_us(max(p99))} µs"
+                notes.append(f"{row} / {load}: {len(good)} good runs, {spread}; shown: run {run['repeat']} (median)")
+
+    out = []
+    out.append("| row | load | delivered pps | loss % | p50 µs | p99 µs | p99.9 µs | CPU s / M datagrams "
+               "| vs nginx | vs c-recvmmsg |")
+    out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for load in loads:
+        refs = {}
+        for ref in REFERENCE_ROWS:
+            run = chosen.get((ref, load))
+            refs[ref] = number(run["result"].get("delivered_pps")) if run is not None else None
+        for row in rows:
+            if (row, load) not in chosen:
+                continue
+            run = chosen[(row, load)]
+            if run is None:
+                out.append(f"| {row} | {load} | error | - | - | - | - | - | - | - |")
+                continue
+            res = run["result"]
+            pps = number(res.get("delivered_pps"))
+            cells = [
+                row, load, fmt_int(pps), fmt_pct(number(res.get("loss_percent"))),
+                fmt_us(latency(res, "p50")), fmt_us(latency(res, "p99")), fmt_us(latency(res, "p99_9")),
+                "-" if row == "direct" else fmt_cpu(cpu_per_million(run)),
+                "-" if row == "nginx" else fmt_ratio(pps, refs["nginx"]),
+                "-" if row == "c-recvmmsg" else fmt_ratio(pps, refs["c-recvmmsg"]),
+            ]
+            out.append("| " + " | ".join(cells) + " |")
+    print("\n".join(out))
+    if notes:
+        print()
+        print("Notes:")
+        print()
+        for note in notes:
+            print(f"- {note}")
+
+
+def request(method, url, key):
+    req = urllib.request.Request(url, method=method, headers={"Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        body = resp.read()
+        return resp.status, body
+
+
+def clear_routes(api, key):
+    api = api.rstrip("/")
+    deleted = 0
+    for _ in range(10_000):
+        status, body = request("GET", f"{api}/routes?limit=1000", key)
+        routes = json.loads(body).get("routes", [])
+        if not routes:
+            break
+        for route in routes:
+            stream_id = urllib.parse.quote(str(route["stream_id"]), safe="")
+            try:
+                request("DELETE", f"{api}/route/{stream_id}", key)
+                deleted += 1
+            except urllib.error.HTTPError as ex:
+                if ex.code != 404:
+                    raise
+    print(deleted)
+
+
+def health_transport(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            print(json.loads(resp.read()).get("transport", ""))
+    except (OSError, ValueError):
+        sys.exit(1)
+
+
+def main(argv):
+    if len(argv) == 4 and argv[0] == "table":
+        table(argv[1], argv[2], argv[3])
+    elif len(argv) == 3 and argv[0] == "clear-routes":
+        clear_routes(argv[1], argv[2])
+    elif len(argv) == 2 and argv[0] == "health-transport":
+        health_transport(argv[1])
+    else:
+        sys.stderr.write(__doc__)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
