@@ -91,6 +91,9 @@ public final class DataPlane implements AutoCloseable
     private static final int DATAGRAMS_PER_READ = 32;
     /** Most milliseconds a waiting receive thread sleeps before running its other duties. */
     private static final int RECEIVE_WAIT_MS = 100;
+    /** Polls of an empty socket before a receiving thread waits in the kernel: each poll is a system call. */
+    private static final int BACKOFF_SPINS = 10;
+    private static final int BACKOFF_YIELDS = 0;
 
     public static final int DEFAULT_SEND_BATCH = 64;
     public static final int DEFAULT_RECEIVE_BATCH = 32;
@@ -105,7 +108,7 @@ public final class DataPlane implements AutoCloseable
         private int ringSize = 16384;
         private int maxDatagramBytes = 1500;
         private int maxRoutes = 1000;
-        private String waitStrategy = "backoff";
+        private String waitStrategy = "sleeping";
         private int[] pinCpus = new int[0];
         private int commandQueueCapacity = 1024;
         private int sendBatch = DEFAULT_SEND_BATCH;
@@ -551,7 +554,7 @@ public final class DataPlane implements AutoCloseable
             case "sleeping":
                 return new ReadinessIdleStrategy(receiver, 0, 0, RECEIVE_WAIT_MS);
             case "backoff":
-                return new ReadinessIdleStrategy(receiver, 100, 10, RECEIVE_WAIT_MS);
+                return new ReadinessIdleStrategy(receiver, BACKOFF_SPINS, BACKOFF_YIELDS, RECEIVE_WAIT_MS);
             default:
                 throw new IllegalArgumentException("WAIT_STRATEGY=" + name +
                     ": expected busy-spin, yielding, backoff or sleeping");

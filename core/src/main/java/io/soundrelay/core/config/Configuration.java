@@ -115,7 +115,7 @@ public final class Configuration
     public static final int RING_SIZE_MAX = 1_048_576;
 
     public static final String WAIT_STRATEGY_ENV = "WAIT_STRATEGY";
-    public static final WaitStrategy WAIT_STRATEGY_DEFAULT = WaitStrategy.BACKOFF;
+    public static final WaitStrategy WAIT_STRATEGY_DEFAULT = WaitStrategy.SLEEPING;
 
     /** Hot-path threads: 1 receives, routes and sends on one thread; 2 gives the receiver its own thread. */
     public static final String DATA_PLANE_THREADS_ENV = "DATA_PLANE_THREADS";

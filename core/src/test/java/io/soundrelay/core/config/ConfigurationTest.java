@@ -83,7 +83,7 @@ class ConfigurationTest
         assertEquals(LogLevel.INFO, c.logLevel());
         assertEquals(Transport.AUTO, c.transport());
         assertEquals(16384, c.ringSize());
-        assertEquals(WaitStrategy.BACKOFF, c.waitStrategy());
+        assertEquals(WaitStrategy.SLEEPING, c.waitStrategy());
         assertEquals(List.of(), c.pinCpus());
         assertEquals(1, c.dataPlaneThreads());
         assertEquals(32, c.receiveBatch());
