@@ -641,7 +641,7 @@ row_args() {
         node-*)
             # framed: the node delivers the whole datagram, as the C relay and nginx do.
             ROW_ARGS=(--relay "127.0.0.1:$RELAY_PORT" --create-routes --api "http://127.0.0.1:$API_PORT"
-                --api-key "$API_KEY" --deliver framed --sink-ports "$SINK_PORT")
+                --deliver framed --sink-ports "$SINK_PORT")
             ;;
         *)
             ROW_ARGS=(--relay "127.0.0.1:$RELAY_PORT" --no-create-routes --sink-ports "$SINK_PORT")
@@ -808,6 +808,8 @@ REPORT=$OUT_DIR/e2e-$STAMP.md
 MANIFEST=$RAW_DIR/runs.tsv
 : > "$MANIFEST"
 API_KEY=bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+# The generator reads the key from its environment, so it is in no command line and no .cmd file.
+export SOUNDRELAY_API_KEY=$API_KEY
 CLK_TCK=$(getconf CLK_TCK)
 write_header
 if has_row nginx; then
