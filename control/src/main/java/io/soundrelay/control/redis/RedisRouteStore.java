@@ -945,6 +945,19 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             LOG.warn("stopping while Redis is unreachable: {} queued route write(s) never reached Redis and end with " +
                 "this process", backlogSize);
         }
-        closeConnection();
+        if (connection != null)
+        {
+            // Closed and waited for here: an asynchronous close would race the client's shutdown, and Lettuce would
+            // warn that the connection is already closed on every graceful stop.
+            try
+            {
+                connection.close();
+            }
+            catch (final RuntimeException ex)
+            {
+                LOG.debug("closing the Redis connection: {}", rootMessage(ex));
+            }
+            connection = null;
+        }
     }
 }
