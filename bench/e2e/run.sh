@@ -71,7 +71,7 @@ usage: bench/e2e/run.sh [options]
                            nginx's proxy_responses (default $NGINX_PROXY_RESPONSES; 'default' leaves it out)
   -h, --help               this text
 
-Environment: NODE_JVM_OPTS (default '-Xms512m -Xmx512m -XX:+AlwaysPreTouch'), LOADGEN_JVM_OPTS (default none).
+Environment: NODE_JAR (default control/target/soundrelay.jar: another build to compare), NODE_JVM_OPTS (default '-Xms512m -Xmx512m -XX:+AlwaysPreTouch'), LOADGEN_JVM_OPTS (default none).
 EOF
 }
 
@@ -178,7 +178,7 @@ read -r -a LOADGEN_JVM_ARGS <<< "$LOADGEN_JVM_OPTS"
 WORK_DIR=$REPO_ROOT/bench/target/e2e
 RELAY_BIN=$WORK_DIR/udp-relay
 TOOLS_JAR=$REPO_ROOT/tools/target/soundrelay-tools.jar
-NODE_JAR=$REPO_ROOT/control/target/soundrelay.jar
+NODE_JAR=${NODE_JAR:-$REPO_ROOT/control/target/soundrelay.jar}
 REPORT_PY=$SCRIPT_DIR/e2e_report.py
 NGINX_STREAM_MODULE=/usr/lib/nginx/modules/ngx_stream_module.so
 NGINX_DIR=$WORK_DIR/nginx
@@ -740,7 +740,7 @@ write_header() {
         echo "- C relay: $gcc_version, -O2; recvmmsg/sendmmsg batches of 64, SO_RCVBUF/SO_SNDBUF 4 MiB asked"
         echo "- net.core.rmem_max $(cat /proc/sys/net/core/rmem_max 2>/dev/null || echo '?'), net.core.wmem_max $(cat /proc/sys/net/core/wmem_max 2>/dev/null || echo '?')"
         echo "- CPU pinning: $PIN_NOTE"
-        echo "- node: \`java $NODE_JVM_OPTS -jar control/target/soundrelay.jar\`, LOG_LEVEL=warn, no Redis"
+        echo "- node: \`java $NODE_JVM_OPTS -jar ${NODE_JAR#"$REPO_ROOT"/}\`, LOG_LEVEL=warn, no Redis"
         echo "- loadgen: \`${LOADGEN_CMD[*]}\`${LOADGEN_JVM_OPTS:+ (LOADGEN_JVM_OPTS=$LOADGEN_JVM_OPTS)}"
         echo "- ports: relay udp/$RELAY_PORT, generator sink udp/$SINK_PORT, node API tcp/$API_PORT"
         echo "- warm-up: ${WARMUP_SECONDS} s of nominal load, not measured, after each relay start"
