@@ -339,8 +339,9 @@ public final class DataPlane implements AutoCloseable
             }
             else
             {
-                // Netty creates and binds the socket. On epoll it never reads it (auto-read off): the node's own
-                // receive thread calls recvmmsg into the ring. On io_uring Netty's event loop reads it.
+                // Netty creates and binds the socket but never reads it (auto-read off). On epoll the node's own
+                // data-plane thread calls recvmmsg into the ring; on io_uring the node's own RECVMSG operations run
+                // on Netty's io_uring event loop. Netty's read path is only the fallback.
                 final boolean uring = transport == Transport.IO_URING;
                 final boolean ownReceive = uring || RecvmmsgReceiver.isAvailable();
                 if (!ownReceive)

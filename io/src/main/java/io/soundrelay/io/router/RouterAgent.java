@@ -396,7 +396,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
 
     /**
      * Expire routes nobody sent on for the TTL, and ask the journal to extend the expiry of routes that saw datagrams
-     * since their last refresh (at most once per {@link #refreshIntervalNs(long)}). Once a second on the router's duty cycle: no timer per route, no allocation.
+     * since their last refresh (at most once per {@link #refreshIntervalNs(long)}). Once a second on the router's
+     * duty cycle: no timer per route, no allocation.
      *
      * @param nowNs monotonic now.
      * @return routes expired or refreshed.
