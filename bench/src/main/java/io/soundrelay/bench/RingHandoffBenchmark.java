@@ -58,8 +58,9 @@ import java.util.concurrent.TimeUnit;
  * {@link RouterAgent} registers its own. The consumer's handler stands in for the router: it reads the slot's
  * length, receive time, source port and first 8 bytes (pulling the slot's first cache line to its core), and counts;
  * it does not route. This is the hand-off of {@code TRANSPORT=io_uring} and of {@code DATA_PLANE_THREADS=2}; with
- * one data-plane thread (the default) the same thread receives and routes, and no datagram crosses cores. Each datagram is a 180-byte SoundRelay frame (160-byte payload) in
- * a pooled direct Netty buffer, as the transport hands it over; the same buffer and source address every time.
+ * one data-plane thread (the default) the same thread receives and routes, and no datagram crosses cores. Each
+ * datagram is a 180-byte SoundRelay frame (160-byte payload) in a pooled direct Netty buffer, as Netty's read path
+ * (the fallback) hands it over; the same buffer and source address every time.
  * <p>
  * Two benchmarks:
  * <ul>
