@@ -15,7 +15,6 @@
  */
 package io.soundrelay.io.receive;
 
-import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.Native;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
@@ -24,6 +23,7 @@ import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.transport.ErrorLogLimiter;
+import io.soundrelay.io.transport.NettyEpollInternals;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
@@ -34,12 +34,8 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
-import java.lang.reflect.Array;
-import java.lang.reflect.Constructor;
-import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -58,7 +54,6 @@ public final class RecvmmsgReceiver implements BatchReceiver
     public static final int MAX_BATCH = 64;
 
     private static final Logger LOG = LoggerFactory.getLogger(RecvmmsgReceiver.class);
-    private static final String PACKET_ARRAY = "io.netty.channel.epoll.NativeDatagramPacketArray";
     private static final int IOVEC_BYTES = 16;
 
     private static final MethodHandle RECVMMSG;
@@ -69,9 +64,6 @@ public final class RecvmmsgReceiver implements BatchReceiver
     private static final VarHandle COUNT;
     private static final VarHandle SENDER_ADDR_LEN;
     private static final VarHandle SENDER_PORT;
-    private static final Field SENDER_ADDR;
-    private static final Constructor<?> PACKET_ARRAY_CONSTRUCTOR;
-    private static final Field PACKETS;
     private static final Throwable UNAVAILABILITY_CAUSE;
 
     static
@@ -84,43 +76,23 @@ public final class RecvmmsgReceiver implements BatchReceiver
         VarHandle count = null;
         VarHandle addrLen = null;
         VarHandle port = null;
-        Field senderAddr = null;
-        Constructor<?> arrayConstructor = null;
-        Field packets = null;
         Throwable cause = null;
         try
         {
-            Epoll.ensureAvailability();
-            final Class<?> nativeClass = Class.forName("io.netty.channel.epoll.Native");
+            recvmmsg = NettyEpollInternals.packetBatchCall("recvmmsg0");
             final Class<?> eventArrayClass = Class.forName("io.netty.channel.epoll.EpollEventArray");
-            final Class<?> arrayClass = Class.forName(PACKET_ARRAY);
-            final Class<?> packetClass = Class.forName(PACKET_ARRAY + "$NativeDatagramPacket");
-            final Class<?> packetArrayType = Array.newInstance(packetClass, 0).getClass();
-
-            final MethodHandles.Lookup nativeLookup = MethodHandles.privateLookupIn(nativeClass, MethodHandles.lookup());
-            recvmmsg = nativeLookup.findStatic(nativeClass, "recvmmsg0", MethodType.methodType(
-                int.class, int.class, boolean.class, packetArrayType, int.class, int.class))
-                .asType(MethodType.methodType(int.class, int.class, boolean.class, Object[].class, int.class, int.class));
-            epollWait = nativeLookup.findStatic(nativeClass, "epollWait", MethodType.methodType(
-                int.class, FileDescriptor.class, eventArrayClass, int.class))
+            epollWait = NettyEpollInternals.nativeLookup().findStatic(NettyEpollInternals.nativeClass(), "epollWait",
+                MethodType.methodType(int.class, FileDescriptor.class, eventArrayClass, int.class))
                 .asType(MethodType.methodType(int.class, FileDescriptor.class, Object.class, int.class));
             final MethodHandles.Lookup eventLookup = MethodHandles.privateLookupIn(eventArrayClass, MethodHandles.lookup());
             newEventArray = eventLookup.findConstructor(eventArrayClass, MethodType.methodType(void.class, int.class))
                 .asType(MethodType.methodType(Object.class, int.class));
             eventFdAt = eventLookup.findVirtual(eventArrayClass, "fd", MethodType.methodType(int.class, int.class))
                 .asType(MethodType.methodType(int.class, Object.class, int.class));
-
-            final MethodHandles.Lookup packetLookup = MethodHandles.privateLookupIn(packetClass, MethodHandles.lookup());
-            memoryAddress = packetLookup.findVarHandle(packetClass, "memoryAddress", long.class);
-            count = packetLookup.findVarHandle(packetClass, "count", int.class);
-            addrLen = packetLookup.findVarHandle(packetClass, "senderAddrLen", int.class);
-            port = packetLookup.findVarHandle(packetClass, "senderPort", int.class);
-            senderAddr = packetClass.getDeclaredField("senderAddr");
-            senderAddr.setAccessible(true);
-            arrayConstructor = arrayClass.getDeclaredConstructor();
-            arrayConstructor.setAccessible(true);
-            packets = arrayClass.getDeclaredField("packets");
-            packets.setAccessible(true);
+            memoryAddress = NettyEpollInternals.packetField("memoryAddress", long.class);
+            count = NettyEpollInternals.packetField("count", int.class);
+            addrLen = NettyEpollInternals.packetField("senderAddrLen", int.class);
+            port = NettyEpollInternals.packetField("senderPort", int.class);
         }
         catch (final Throwable t)
         {
@@ -134,9 +106,6 @@ public final class RecvmmsgReceiver implements BatchReceiver
         COUNT = count;
         SENDER_ADDR_LEN = addrLen;
         SENDER_PORT = port;
-        SENDER_ADDR = senderAddr;
-        PACKET_ARRAY_CONSTRUCTOR = arrayConstructor;
-        PACKETS = packets;
         UNAVAILABILITY_CAUSE = cause;
     }
 
@@ -184,13 +153,11 @@ public final class RecvmmsgReceiver implements BatchReceiver
         this.batch = Math.max(1, Math.min(MAX_BATCH, batchSize));
         try
         {
-            final Object array = PACKET_ARRAY_CONSTRUCTOR.newInstance();
-            final Object[] all = (Object[])PACKETS.get(array);
-            this.packets = all;
+            this.packets = NettyEpollInternals.newPackets();
             this.senderAddrs = new byte[batch][];
             for (int i = 0; i < batch; i++)
             {
-                senderAddrs[i] = (byte[])SENDER_ADDR.get(packets[i]);
+                senderAddrs[i] = NettyEpollInternals.packetBytes(packets[i], "senderAddr");
             }
             this.events = NEW_EVENT_ARRAY.invoke(2);
         }

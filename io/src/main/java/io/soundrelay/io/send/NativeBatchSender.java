@@ -15,22 +15,17 @@
  */
 package io.soundrelay.io.send;
 
-import io.netty.channel.epoll.Epoll;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
+import io.soundrelay.io.transport.NettyEpollInternals;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
-import java.lang.reflect.Array;
-import java.lang.reflect.Constructor;
-import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -48,7 +43,6 @@ public final class NativeBatchSender implements DatagramSender
     /** Largest batch one {@code sendmmsg} takes (UIO_MAXIOV). */
     public static final int MAX_BATCH = 1024;
 
-    private static final String PACKET_ARRAY = "io.netty.channel.epoll.NativeDatagramPacketArray";
     private static final int IOVEC_BYTES = 16;
 
     private static final MethodHandle SENDMMSG;
@@ -58,9 +52,6 @@ public final class NativeBatchSender implements DatagramSender
     private static final VarHandle RECIPIENT_SCOPE_ID;
     private static final VarHandle RECIPIENT_PORT;
     private static final VarHandle SEGMENT_SIZE;
-    private static final Field RECIPIENT_ADDR;
-    private static final Constructor<?> PACKET_ARRAY_CONSTRUCTOR;
-    private static final Field PACKETS;
     private static final Throwable UNAVAILABILITY_CAUSE;
 
     static
@@ -72,36 +63,16 @@ public final class NativeBatchSender implements DatagramSender
         VarHandle scopeId = null;
         VarHandle port = null;
         VarHandle segmentSize = null;
-        Field recipientAddr = null;
-        Constructor<?> arrayConstructor = null;
-        Field packets = null;
         Throwable cause = null;
         try
         {
-            Epoll.ensureAvailability();
-            final Class<?> nativeClass = Class.forName("io.netty.channel.epoll.Native");
-            final Class<?> arrayClass = Class.forName(PACKET_ARRAY);
-            final Class<?> packetClass = Class.forName(PACKET_ARRAY + "$NativeDatagramPacket");
-            final Class<?> packetArrayType = Array.newInstance(packetClass, 0).getClass();
-
-            final MethodHandles.Lookup nativeLookup = MethodHandles.privateLookupIn(nativeClass, MethodHandles.lookup());
-            sendmmsg = nativeLookup.findStatic(nativeClass, "sendmmsg0", MethodType.methodType(
-                int.class, int.class, boolean.class, packetArrayType, int.class, int.class))
-                .asType(MethodType.methodType(int.class, int.class, boolean.class, Object[].class, int.class, int.class));
-
-            final MethodHandles.Lookup packetLookup = MethodHandles.privateLookupIn(packetClass, MethodHandles.lookup());
-            memoryAddress = packetLookup.findVarHandle(packetClass, "memoryAddress", long.class);
-            count = packetLookup.findVarHandle(packetClass, "count", int.class);
-            addrLen = packetLookup.findVarHandle(packetClass, "recipientAddrLen", int.class);
-            scopeId = packetLookup.findVarHandle(packetClass, "recipientScopeId", int.class);
-            port = packetLookup.findVarHandle(packetClass, "recipientPort", int.class);
-            segmentSize = packetLookup.findVarHandle(packetClass, "segmentSize", int.class);
-            recipientAddr = packetClass.getDeclaredField("recipientAddr");
-            recipientAddr.setAccessible(true);
-            arrayConstructor = arrayClass.getDeclaredConstructor();
-            arrayConstructor.setAccessible(true);
-            packets = arrayClass.getDeclaredField("packets");
-            packets.setAccessible(true);
+            sendmmsg = NettyEpollInternals.packetBatchCall("sendmmsg0");
+            memoryAddress = NettyEpollInternals.packetField("memoryAddress", long.class);
+            count = NettyEpollInternals.packetField("count", int.class);
+            addrLen = NettyEpollInternals.packetField("recipientAddrLen", int.class);
+            scopeId = NettyEpollInternals.packetField("recipientScopeId", int.class);
+            port = NettyEpollInternals.packetField("recipientPort", int.class);
+            segmentSize = NettyEpollInternals.packetField("segmentSize", int.class);
         }
         catch (final Throwable t)
         {
@@ -114,9 +85,6 @@ public final class NativeBatchSender implements DatagramSender
         RECIPIENT_SCOPE_ID = scopeId;
         RECIPIENT_PORT = port;
         SEGMENT_SIZE = segmentSize;
-        RECIPIENT_ADDR = recipientAddr;
-        PACKET_ARRAY_CONSTRUCTOR = arrayConstructor;
-        PACKETS = packets;
         UNAVAILABILITY_CAUSE = cause;
     }
 
@@ -148,12 +116,11 @@ public final class NativeBatchSender implements DatagramSender
         this.capacity = Math.min(MAX_BATCH, batchSize);
         try
         {
-            final Object array = PACKET_ARRAY_CONSTRUCTOR.newInstance();
-            this.packets = (Object[])PACKETS.get(array);
+            this.packets = NettyEpollInternals.newPackets();
             this.recipientAddrs = new byte[packets.length][];
             for (int i = 0; i < packets.length; i++)
             {
-                recipientAddrs[i] = (byte[])RECIPIENT_ADDR.get(packets[i]);
+                recipientAddrs[i] = NettyEpollInternals.packetBytes(packets[i], "recipientAddr");
             }
         }
         catch (final ReflectiveOperationException ex)
