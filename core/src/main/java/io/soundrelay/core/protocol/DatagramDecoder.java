@@ -41,6 +41,8 @@ public final class DatagramDecoder
     public static final int RTP_SSRC_OFFSET = 8;
     public static final int RTCP_SSRC_OFFSET = 4;
     public static final int RTCP_MIN_LENGTH = 8;
+    public static final int RTP_SEQUENCE_OFFSET = 2;
+    public static final int RTP_TIMESTAMP_OFFSET = 4;
 
     private static final ByteOrder ORDER = ByteOrder.BIG_ENDIAN;
 
@@ -53,6 +55,8 @@ public final class DatagramDecoder
     private int payloadOffset;
     private int payloadLength;
     private int frameFlags;
+    private long sequence;
+    private long timestamp;
 
     /**
      * @param maxDatagramBytes longest datagram accepted; longer ones are {@link ErrorReason#OVERSIZE}.
@@ -77,6 +81,8 @@ public final class DatagramDecoder
         payloadOffset = 0;
         payloadLength = 0;
         frameFlags = 0;
+        sequence = 0;
+        timestamp = 0;
         if (length > maxDatagramBytes)
         {
             error = ErrorReason.OVERSIZE;
@@ -109,6 +115,8 @@ public final class DatagramDecoder
             kind = KIND_FRAME;
             streamId = id;
             frameFlags = frame.flags();
+            sequence = frame.sequence();
+            timestamp = frame.timestamp();
             payloadOffset = offset + FrameFlyweight.HEADER_LENGTH;
             payloadLength = length - FrameFlyweight.HEADER_LENGTH;
         }
@@ -132,6 +140,8 @@ public final class DatagramDecoder
                 }
                 kind = KIND_RTP;
                 streamId = buffer.getInt(offset + RTP_SSRC_OFFSET, ORDER) & 0xFFFF_FFFFL;
+                sequence = buffer.getShort(offset + RTP_SEQUENCE_OFFSET, ORDER) & 0xFFFFL;
+                timestamp = buffer.getInt(offset + RTP_TIMESTAMP_OFFSET, ORDER) & 0xFFFF_FFFFL;
             }
             if (streamId == 0)
             {
@@ -188,6 +198,38 @@ public final class DatagramDecoder
     public int frameFlags()
     {
         return frameFlags;
+    }
+
+    /**
+     * @return the frame's payload kind (flags bits 0-1: 0 opaque, 1 PCM, 2 Opus), 0 for RTP and RTCP.
+     */
+    public int payloadKind()
+    {
+        return frameFlags & FrameFlyweight.KIND_MASK;
+    }
+
+    /**
+     * @return the sequence number: the frame's u32, or the RTP packet's u16; 0 for RTCP.
+     */
+    public long sequence()
+    {
+        return sequence;
+    }
+
+    /**
+     * @return bits in {@link #sequence()}: 32 for a frame, 16 for RTP, 0 for RTCP (no sequence to order by).
+     */
+    public int sequenceBits()
+    {
+        return kind == KIND_FRAME ? 32 : kind == KIND_RTP ? 16 : 0;
+    }
+
+    /**
+     * @return the timestamp: the frame's u32 on the 48 kHz clock, or the RTP packet's u32; 0 for RTCP.
+     */
+    public long timestamp()
+    {
+        return timestamp;
     }
 
     /**

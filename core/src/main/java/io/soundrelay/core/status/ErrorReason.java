@@ -28,7 +28,9 @@ public enum ErrorReason
     DUPLICATE("duplicate"),
     LATE("late"),
     RING_FULL("ring_full"),
-    SEND_FAILED("send_failed");
+    SEND_FAILED("send_failed"),
+    /** A mixer room got a frame whose duration differs from the room's frame period (PROTOCOL.md section 6). */
+    FRAME_SIZE("frame_size");
 
     private static final ErrorReason[] VALUES = values();
 

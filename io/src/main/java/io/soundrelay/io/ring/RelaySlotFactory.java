@@ -69,6 +69,25 @@ public final class RelaySlotFactory implements EventFactory<RelaySlot>
         return (maxDatagramBytes + 1 + ALIGNMENT - 1) & -ALIGNMENT;
     }
 
+    /**
+     * Slots outside any ring, in one off-heap region: for stages that hold or build datagrams of their own (a
+     * jitter buffer's held datagrams, a mixer's output frames) and hand them to a sender like ring slots.
+     *
+     * @param count            how many.
+     * @param maxDatagramBytes longest datagram a slot must hold.
+     * @return the slots, each {@link #slotBytesFor(int)} bytes.
+     */
+    public static RelaySlot[] standalone(final int count, final int maxDatagramBytes)
+    {
+        final RelaySlotFactory factory = new RelaySlotFactory(count, maxDatagramBytes);
+        final RelaySlot[] slots = new RelaySlot[count];
+        for (int i = 0; i < count; i++)
+        {
+            slots[i] = factory.newInstance();
+        }
+        return slots;
+    }
+
     public RelaySlot newInstance()
     {
         if (next >= slots)
