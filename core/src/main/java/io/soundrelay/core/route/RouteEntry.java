@@ -52,6 +52,7 @@ public final class RouteEntry
     private final long idleSinceNs;
     private volatile RouteSpec spec;
     private long refreshedNs;
+    private Object dataPlaneState;
 
     @SuppressWarnings("unused") private long packetsIn;
     @SuppressWarnings("unused") private long packetsOut;
@@ -132,6 +133,22 @@ public final class RouteEntry
     public void refreshedAt(final long nowNs)
     {
         refreshedNs = nowNs;
+    }
+
+    /**
+     * @return what the data plane keeps with this route (its jitter buffer), or null. Router thread only.
+     */
+    public Object dataPlaneState()
+    {
+        return dataPlaneState;
+    }
+
+    /**
+     * @param state what the data plane keeps with this route, or null. Router thread only.
+     */
+    public void dataPlaneState(final Object state)
+    {
+        dataPlaneState = state;
     }
 
     /**

@@ -343,6 +343,27 @@ public final class RouteRequestParser
         return code;
     }
 
+    /**
+     * @param code a candidate room code.
+     * @return true when it is 1-64 characters of A-Z, a-z, 0-9, '_' and '-'.
+     */
+    public static boolean isValidRoomCode(final String code)
+    {
+        if (code == null || code.isEmpty() || code.length() > RouteSpec.MAX_ROOM_CODE_LENGTH)
+        {
+            return false;
+        }
+        for (int i = 0; i < code.length(); i++)
+        {
+            final char c = code.charAt(i);
+            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static Deliver deliver(final Object value)
     {
         if (value == null)

@@ -15,6 +15,7 @@
  */
 package io.soundrelay.core.status;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -22,6 +23,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * {@code ring_full}, the router owns the rest), which increments it with a release store: no lock, no CAS, no
  * allocation. Any thread may read them at scrape time. Counters sit 64 bytes apart so two writers never share a
  * cache line.
+ * <p>
+ * A stage on a thread of its own (the mixer) writes a {@link #newChild() child} instead: its own set, single writer
+ * again, whose values every read of the parent includes.
  */
 public final class RelayCounters
 {
@@ -33,10 +37,35 @@ public final class RelayCounters
     private static final int COUNT = FIRST_ERROR + ErrorReason.all().length;
 
     private final AtomicLongArray values = new AtomicLongArray((COUNT + 2) * PAD);
+    private volatile RelayCounters[] children = new RelayCounters[0];
 
     private static int index(final int counter)
     {
         return (counter + 1) * PAD;
+    }
+
+    /**
+     * A counter set for another writing thread, summed into this one's reads. Start-up only: it allocates.
+     *
+     * @return the child, empty.
+     */
+    public synchronized RelayCounters newChild()
+    {
+        final RelayCounters child = new RelayCounters();
+        final RelayCounters[] grown = Arrays.copyOf(children, children.length + 1);
+        grown[grown.length - 1] = child;
+        children = grown;
+        return child;
+    }
+
+    private long read(final int counter)
+    {
+        long sum = values.get(index(counter));
+        for (final RelayCounters child : children)
+        {
+            sum += child.read(counter);
+        }
+        return sum;
     }
 
     private void increment(final int counter, final long delta)
@@ -91,17 +120,17 @@ public final class RelayCounters
      */
     public long expired()
     {
-        return values.get(index(EXPIRED));
+        return read(EXPIRED);
     }
 
     public long received()
     {
-        return values.get(index(RECEIVED));
+        return read(RECEIVED);
     }
 
     public long sent()
     {
-        return values.get(index(SENT));
+        return read(SENT);
     }
 
     /**
@@ -110,6 +139,6 @@ public final class RelayCounters
      */
     public long errors(final ErrorReason reason)
     {
-        return values.get(index(FIRST_ERROR + reason.ordinal()));
+        return read(FIRST_ERROR + reason.ordinal());
     }
 }
