@@ -49,6 +49,8 @@ import io.soundrelay.io.receive.UringReceiver;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.router.RouteJournal;
+import io.soundrelay.io.mix.MixerAgent;
+import io.soundrelay.io.mix.MixerLink;
 import io.soundrelay.io.router.RouterAgent;
 import io.soundrelay.io.router.RouterProxy;
 import io.soundrelay.io.send.ChannelSender;
@@ -117,6 +119,8 @@ public final class DataPlane implements AutoCloseable
         private RouteJournal journal = RouteJournal.MEMORY_ONLY;
         private long routeTtlNs = TimeUnit.SECONDS.toNanos(300);
         private List<RouteEntry> initialRoutes = List.of();
+        private boolean mixer;
+        private int mixerQueueBytes = 4 * 1024 * 1024;
 
         public Context bindAddress(final InetSocketAddress v)
         {
@@ -228,6 +232,30 @@ public final class DataPlane implements AutoCloseable
          * @param v routes loaded at start-up, in the table before the first datagram is routed.
          * @return this.
          */
+        /**
+         * @param v ENABLE_MIXER: run the mixer stage on a thread of its own.
+         * @return this.
+         */
+        public Context mixer(final boolean v)
+        {
+            mixer = v;
+            return this;
+        }
+
+        /**
+         * @param v bytes of the router-to-mixer frame ring (a full ring drops frames as ring_full).
+         * @return this.
+         */
+        public Context mixerQueueBytes(final int v)
+        {
+            if (v < 4096)
+            {
+                throw new IllegalArgumentException("mixer queue must be at least 4096 bytes");
+            }
+            mixerQueueBytes = v;
+            return this;
+        }
+
         public Context initialRoutes(final List<RouteEntry> v)
         {
             initialRoutes = List.copyOf(v);
@@ -245,6 +273,8 @@ public final class DataPlane implements AutoCloseable
     private final RingBuffer<RelaySlot> ring;
     private final RouterAgent router;
     private final AgentRunner routerRunner;
+    private final MixerAgent mixerAgent;
+    private final AgentRunner mixerRunner;
     private final RouterProxy proxy;
     private final RouteRegistry registry;
     private final RelayCounters counters;
@@ -266,6 +296,8 @@ public final class DataPlane implements AutoCloseable
         final RingBuffer<RelaySlot> ring,
         final RouterAgent router,
         final AgentRunner routerRunner,
+        final MixerAgent mixerAgent,
+        final AgentRunner mixerRunner,
         final RouterProxy proxy,
         final RouteRegistry registry,
         final RelayCounters counters,
@@ -285,6 +317,8 @@ public final class DataPlane implements AutoCloseable
         this.ring = ring;
         this.router = router;
         this.routerRunner = routerRunner;
+        this.mixerAgent = mixerAgent;
+        this.mixerRunner = mixerRunner;
         this.proxy = proxy;
         this.registry = registry;
         this.counters = counters;
@@ -321,6 +355,8 @@ public final class DataPlane implements AutoCloseable
         Channel channel = null;
         DatagramChannel nioChannel = null;
         final DatagramSender sender;
+        DatagramSender mixerSender = null;
+        final RelayCounters mixerCounters = ctx.mixer ? counters.newChild() : null;
         BatchReceiver batchReceiver = null;
         UringReceiver uringReceiver = null;
         final InetSocketAddress localAddress;
@@ -335,6 +371,10 @@ public final class DataPlane implements AutoCloseable
                 nioChannel.configureBlocking(false);
                 localAddress = (InetSocketAddress)nioChannel.getLocalAddress();
                 sender = new ChannelSender(nioChannel, !ipv6, counters);
+                if (ctx.mixer)
+                {
+                    mixerSender = new ChannelSender(nioChannel, !ipv6, mixerCounters);
+                }
                 batchReceiver = new NioReceiver(nioChannel, new RingWriter(ring), slotBytes, ctx.receiveBatch, counters);
             }
             else
@@ -397,12 +437,20 @@ public final class DataPlane implements AutoCloseable
                 if (NativeBatchSender.isAvailable())
                 {
                     sender = new NativeBatchSender(socket.intValue(), ipv6, ctx.sendBatch, counters);
+                    if (ctx.mixer)
+                    {
+                        mixerSender = new NativeBatchSender(socket.intValue(), ipv6, ctx.sendBatch, mixerCounters);
+                    }
                 }
                 else
                 {
                     LOG.warn("native sendmmsg unavailable ({}); sending with one sendto per datagram",
                         NativeBatchSender.unavailabilityCause().toString());
                     sender = new SocketSender(socket, ipv6, counters);
+                    if (ctx.mixer)
+                    {
+                        mixerSender = new SocketSender(socket, ipv6, mixerCounters);
+                    }
                 }
                 if (uring)
                 {
@@ -436,9 +484,15 @@ public final class DataPlane implements AutoCloseable
             throw ex;
         }
 
+        // The mixer stage: its own thread, fed by the router through a bounded ring, sending from the relay socket
+        // with its own sender. Plain forwarding never waits on a room.
+        final MixerLink mixerLink = ctx.mixer ?
+            new MixerLink(ctx.mixerQueueBytes, Math.max(1024, 2 * ctx.maxRoutes)) : null;
+        final MixerAgent mixerAgent = ctx.mixer ?
+            new MixerAgent(mixerLink, ctx.maxDatagramBytes, mixerSender, mixerCounters) : null;
         final RouterAgent router = new RouterAgent(
             ring, proxy, registry, sender, counters, processingTime, ctx.maxDatagramBytes, ctx.maxRoutes,
-            ctx.journal, ctx.routeTtlNs);
+            ctx.journal, ctx.routeTtlNs, mixerLink);
         for (final RouteEntry entry : ctx.initialRoutes)
         {
             router.preload(entry);
@@ -456,9 +510,12 @@ public final class DataPlane implements AutoCloseable
             threads = 1;
             final BatchReceiver wakeable = batchReceiver;
             proxy.onOffer(wakeable::wake);
-            routerRunner = new AgentRunner(
-                receiveIdleStrategy(ctx.waitStrategy, batchReceiver), errorHandler, null,
-                new CompositeAgent(receiveAgent, router));
+            final IdleStrategy idle = receiveIdleStrategy(ctx.waitStrategy, batchReceiver);
+            if (idle instanceof ReadinessIdleStrategy)
+            {
+                ((ReadinessIdleStrategy)idle).timers(router::nextTimerDeadlineNs); // jitter holds expire on time
+            }
+            routerRunner = new AgentRunner(idle, errorHandler, null, new CompositeAgent(receiveAgent, router));
             receiveRunner = null;
             AgentRunner.startOnThread(routerRunner, CpuPinning.factory("soundrelay-relay", receiverCpu));
         }
@@ -479,11 +536,23 @@ public final class DataPlane implements AutoCloseable
             }
         }
 
+        final AgentRunner mixerRunner;
+        if (mixerAgent != null)
+        {
+            mixerRunner = new AgentRunner(idleStrategy(ctx.waitStrategy), errorHandler, null, mixerAgent);
+            AgentRunner.startOnThread(mixerRunner,
+                CpuPinning.factory("soundrelay-mixer", ctx.pinCpus.length > 2 ? ctx.pinCpus[2] : -1));
+        }
+        else
+        {
+            mixerRunner = null;
+        }
+
         final String receiverName = batchReceiver != null ? batchReceiver.name() :
             uringReceiver != null ? "io_uring recvmsg" : "netty";
         final DataPlane plane = new DataPlane(
             transport, group, channel, nioChannel, receiveAgent, receiveRunner, uringReceiver, ring, router,
-            routerRunner, proxy, registry, counters, processingTime, sender, receiverName, threads, localAddress);
+            routerRunner, mixerAgent, mixerRunner, proxy, registry, counters, processingTime, sender, receiverName, threads, localAddress);
         LOG.info("relay socket {} on {}: receiving with {}, sending with {}, {} data-plane thread(s), ring of {} slots",
             localAddress, transport.wireName(), receiverName, sender.name(), threads, ctx.ringSize);
         return plane;
@@ -637,6 +706,14 @@ public final class DataPlane implements AutoCloseable
     /**
      * @return the send path in use: sendmmsg, sendto or sendto(netty).
      */
+    /**
+     * @return the mixer stage, or null when ENABLE_MIXER is off.
+     */
+    public MixerAgent mixer()
+    {
+        return mixerAgent;
+    }
+
     public String senderName()
     {
         return sender.name();
@@ -697,6 +774,10 @@ public final class DataPlane implements AutoCloseable
         finally
         {
             routerRunner.close();
+            if (mixerRunner != null)
+            {
+                mixerRunner.close();
+            }
             sender.close();
             if (channel != null)
             {

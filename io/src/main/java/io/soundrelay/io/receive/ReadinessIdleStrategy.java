@@ -17,6 +17,8 @@ package io.soundrelay.io.receive;
 
 import org.agrona.concurrent.IdleStrategy;
 
+import java.util.function.LongSupplier;
+
 /**
  * Idles a thread that receives: spins, then yields, then sleeps in the kernel until the relay socket is readable
  * (or the receiver is woken, or the timeout passes) instead of parking for a guessed time. A datagram that arrives
@@ -30,6 +32,7 @@ public final class ReadinessIdleStrategy implements IdleStrategy
     private final int maxYields;
     private final int waitMs;
     private final boolean neverWait;
+    private LongSupplier timerDeadlineNs;
     private int spins;
     private int yields;
 
@@ -83,8 +86,37 @@ public final class ReadinessIdleStrategy implements IdleStrategy
         }
         else
         {
-            receiver.await(waitMs);
+            int wait = waitMs;
+            final LongSupplier timers = timerDeadlineNs;
+            if (timers != null)
+            {
+                final long deadline = timers.getAsLong();
+                if (deadline != Long.MAX_VALUE)
+                {
+                    final long remainingNs = deadline - System.nanoTime();
+                    if (remainingNs <= 0)
+                    {
+                        Thread.onSpinWait();
+                        return;
+                    }
+                    wait = (int)Math.min(wait, (remainingNs + 999_999) / 1_000_000);
+                }
+            }
+            receiver.await(wait);
         }
+    }
+
+    /**
+     * Wake from the wait by a deadline of the same thread's timers (a jitter buffer's hold), not only by a datagram.
+     *
+     * @param deadlineNs gives the earliest {@link System#nanoTime()} deadline, or {@link Long#MAX_VALUE} for none;
+     *                   called on this thread each time it is about to wait.
+     * @return this.
+     */
+    public ReadinessIdleStrategy timers(final LongSupplier deadlineNs)
+    {
+        this.timerDeadlineNs = deadlineNs;
+        return this;
     }
 
     public void reset()

@@ -18,6 +18,7 @@ package io.soundrelay.io.router;
 import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.RingBuffer;
 import io.soundrelay.core.protocol.DatagramDecoder;
+import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
@@ -25,6 +26,8 @@ import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.core.status.DurationHistogram;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
+import io.soundrelay.io.jitter.JitterBuffer;
+import io.soundrelay.io.mix.MixerLink;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.send.DatagramSender;
 import io.soundrelay.io.transport.ErrorLogLimiter;
@@ -34,6 +37,7 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -41,13 +45,16 @@ import java.util.function.Consumer;
 
 /**
  * The router: owns the route table and routes every datagram of the ring. Each duty cycle it applies waiting
- * route commands, then takes what the receiver has published, and for each datagram: decode in place, look the
- * stream up, check the sender, queue one send per target; the sender flushes at the end of each batch.
+ * route commands, releases jitter-buffered datagrams whose hold expired, then takes what the receiver has published,
+ * and for each datagram: decode in place, look the stream up, check the sender, then either hand a room's PCM or Opus
+ * frame to the mixer (when it runs), or pass it through the route's jitter buffer (when {@code jitter_ms} > 0), or
+ * queue one send per target; the sender flushes at the end of each batch.
  * <p>
- * Single writer: the route map, the per-route counters and the drop counters (all but ring_full) are written only
- * here. Nothing in {@link #onEvent(RelaySlot, long, boolean)} locks or allocates.
+ * Single writer: the route map, the jitter buffers, the per-route counters and the drop counters (all but ring_full)
+ * are written only here. Nothing in {@link #onEvent(RelaySlot, long, boolean)} locks or allocates. Jitter timers are
+ * not timers: the duty cycle checks the earliest deadline of the buffers that hold datagrams.
  */
-public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
+public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>, JitterBuffer.Sink
 {
     private static final Logger LOG = LoggerFactory.getLogger(RouterAgent.class);
     private static final int COMMAND_LIMIT = 64;
@@ -69,6 +76,13 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
     private final long[] pendingReceiveNs;
     private final Consumer<RouteCommand> commandHandler = this::apply;
     private final ErrorLogLimiter routeErrors = new ErrorLogLimiter(SWEEP_INTERVAL_NS);
+    private final int maxDatagramBytes;
+    private final MixerLink mixer;
+    private JitterState[] holdingJitter;
+    private int holdingCount;
+    private long nextJitterDeadlineNs;
+    private long flushGeneration;
+    private RouteEntry releasing;
 
     private int pendingCount;
     private int processedThisCycle;
@@ -124,6 +138,38 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
         final RouteJournal journal,
         final long ttlNs)
     {
+        this(ring, proxy, registry, sender, counters, processingTime, maxDatagramBytes, maxRoutes, journal, ttlNs, null);
+    }
+
+    /**
+     * @param ring             the receive ring; this agent becomes its only consumer.
+     * @param proxy            where route commands come from.
+     * @param registry         the control plane's view of routes, updated when commands are applied.
+     * @param sender           sends from the relay socket.
+     * @param counters         data-plane counters.
+     * @param processingTime   receipt-to-last-send histogram.
+     * @param maxDatagramBytes longest datagram accepted.
+     * @param maxRoutes        MAX_STREAMS_PER_NODE.
+     * @param journal          where route changes are reported to outlive the process.
+     * @param ttlNs            ROUTE_TTL_SECONDS in nanoseconds: a route nobody sends on for this long expires.
+     * @param mixer            the hand-off to the mixer stage, or null when ENABLE_MIXER is off.
+     */
+    public RouterAgent(
+        final RingBuffer<RelaySlot> ring,
+        final RouterProxy proxy,
+        final RouteRegistry registry,
+        final DatagramSender sender,
+        final RelayCounters counters,
+        final DurationHistogram processingTime,
+        final int maxDatagramBytes,
+        final int maxRoutes,
+        final RouteJournal journal,
+        final long ttlNs,
+        final MixerLink mixer)
+    {
+        this.maxDatagramBytes = maxDatagramBytes;
+        this.mixer = mixer;
+        this.holdingJitter = new JitterState[Math.max(1, maxRoutes)]; // one route holds at most one place
         this.journal = journal;
         this.ttlNs = ttlNs;
         this.refreshIntervalNs = refreshIntervalNs(ttlNs);
@@ -147,7 +193,15 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
     public int doWork() throws Exception
     {
         int work = commands.drain(commandHandler, COMMAND_LIMIT);
+        if (mixer != null && mixer.hasOverflow())
+        {
+            work += mixer.retryOverflow();
+        }
         final long nowNs = System.nanoTime();
+        if (holdingCount > 0 && nowNs - nextJitterDeadlineNs >= 0)
+        {
+            work += pollJitter(nowNs);
+        }
         if (nowNs - lastSweepNs >= SWEEP_INTERVAL_NS)
         {
             lastSweepNs = nowNs;
@@ -224,6 +278,40 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
             return;
         }
 
+        if (mixer != null && spec.roomCode() != null && decoder.kind() == DatagramDecoder.KIND_FRAME)
+        {
+            final int payloadKind = decoder.payloadKind();
+            if (payloadKind == FrameFlyweight.KIND_PCM || payloadKind == FrameFlyweight.KIND_OPUS)
+            {
+                if (!mixer.offerFrame(decoder.streamId(), payloadKind, decoder.timestamp(), slot.buffer(),
+                    decoder.payloadOffset(), decoder.payloadLength(), slot.receiveNs))
+                {
+                    counters.addError(ErrorReason.RING_FULL, 1);
+                }
+                return;
+            }
+        }
+
+        if (spec.jitterMs() > 0 && decoder.sequenceBits() != 0)
+        {
+            final JitterState state = (JitterState)entry.dataPlaneState();
+            if (state != null)
+            {
+                releasing = entry;
+                final ErrorReason dropped = state.buffer.offer(
+                    slot, decoder.sequenceBits(), decoder.sequence(), slot.receiveNs, this);
+                if (dropped != null)
+                {
+                    counters.addError(dropped, 1);
+                }
+                else if (state.buffer.held() > 0)
+                {
+                    holding(state);
+                }
+                return;
+            }
+        }
+
         final int offset;
         final int sendLength;
         if (decoder.kind() == DatagramDecoder.KIND_FRAME && spec.deliver() == Deliver.PAYLOAD)
@@ -236,7 +324,51 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
             offset = 0;
             sendLength = length;
         }
+        send(slot, entry, spec, offset, sendLength);
+    }
 
+    /**
+     * A datagram the jitter buffer releases, in sequence order: the ring slot itself when it came in order, a held
+     * copy otherwise. Router thread only.
+     *
+     * @param slot holding the datagram, untouched until the next flush.
+     */
+    public void release(final RelaySlot slot)
+    {
+        final RouteEntry entry = releasing;
+        final RouteSpec spec = entry.spec();
+        final int length = slot.length;
+        if (spec.deliver() == Deliver.PAYLOAD && length >= FrameFlyweight.HEADER_LENGTH &&
+            slot.buffer().getByte(0) == FrameFlyweight.MAGIC_0)
+        {
+            send(slot, entry, spec, FrameFlyweight.HEADER_LENGTH, length - FrameFlyweight.HEADER_LENGTH);
+        }
+        else
+        {
+            send(slot, entry, spec, 0, length);
+        }
+    }
+
+    /**
+     * @return how many times the sender has flushed: a held slot queued in this generation must not be reused yet.
+     */
+    public long flushGeneration()
+    {
+        return flushGeneration;
+    }
+
+    /**
+     * @return the earliest time a jitter buffer releases a held datagram, or {@link Long#MAX_VALUE} when none holds
+     * any: a thread that waits for datagrams must wake by then. Router thread only.
+     */
+    public long nextTimerDeadlineNs()
+    {
+        return holdingCount > 0 ? nextJitterDeadlineNs : Long.MAX_VALUE;
+    }
+
+    private void send(
+        final RelaySlot slot, final RouteEntry entry, final RouteSpec spec, final int offset, final int sendLength)
+    {
         final int targets = spec.targetCount();
         if (sender.remaining() < targets || pendingCount == pendingReceiveNs.length)
         {
@@ -260,6 +392,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
             return;
         }
         sender.flush();
+        flushGeneration++;
         final long nowNs = System.nanoTime();
         for (int i = 0; i < pendingCount; i++)
         {
@@ -311,6 +444,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
                 {
                     entry = new RouteEntry(command.spec, command.nowEpochMs, command.idleSinceNs);
                     routes.put(command.streamId, entry);
+                    attach(entry);
                     registry.publish(entry);
                     change = command.type == RouteCommand.Type.CREATE ? RouteJournal.Change.CREATED : null;
                 }
@@ -324,7 +458,9 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
                 }
                 else
                 {
+                    final RouteSpec old = entry.spec();
                     entry.replaceSpec(command.spec);
+                    reattach(entry, old);
                     change = RouteJournal.Change.REPLACED;
                 }
                 break;
@@ -337,6 +473,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
                 }
                 else
                 {
+                    detach(entry);
                     registry.withdraw(command.streamId);
                     change = RouteJournal.Change.DELETED;
                 }
@@ -377,7 +514,172 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
     public void preload(final RouteEntry entry)
     {
         routes.put(entry.streamId(), entry);
+        attach(entry);
         registry.publish(entry);
+    }
+
+    /**
+     * Give a new route what its spec asks of the data plane: a jitter buffer, a place in its mixer room.
+     */
+    private void attach(final RouteEntry entry)
+    {
+        final RouteSpec spec = entry.spec();
+        if (spec.jitterMs() > 0)
+        {
+            entry.dataPlaneState(newJitterState(entry, spec.jitterMs()));
+        }
+        if (mixer != null && spec.roomCode() != null)
+        {
+            mixer.join(spec);
+        }
+    }
+
+    /**
+     * A route's spec was replaced: resize, retime or drop its jitter buffer, and move it between rooms. Datagrams
+     * the buffer held leave in order, to the new targets, when the buffer goes or changes size.
+     */
+    private void reattach(final RouteEntry entry, final RouteSpec old)
+    {
+        final RouteSpec spec = entry.spec();
+        final JitterState state = (JitterState)entry.dataPlaneState();
+        if (spec.jitterMs() == 0)
+        {
+            if (state != null)
+            {
+                releaseAll(state);
+                entry.dataPlaneState(null);
+            }
+        }
+        else if (state == null)
+        {
+            entry.dataPlaneState(newJitterState(entry, spec.jitterMs()));
+        }
+        else if (state.jitterMs != spec.jitterMs())
+        {
+            if (JitterBuffer.capacityFor(spec.jitterMs()) == state.buffer.capacity())
+            {
+                state.buffer.holdNs(TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()));
+            }
+            else
+            {
+                releaseAll(state);
+                state.buffer = newJitterBuffer(spec.jitterMs());
+            }
+            state.jitterMs = spec.jitterMs();
+        }
+
+        if (mixer != null)
+        {
+            if (spec.roomCode() != null)
+            {
+                mixer.join(spec);
+            }
+            else if (old.roomCode() != null)
+            {
+                mixer.leave(spec.streamId());
+            }
+        }
+    }
+
+    /**
+     * A route is gone (deleted or expired): what its jitter buffer held is dropped with it, and it leaves its room.
+     */
+    private void detach(final RouteEntry entry)
+    {
+        final JitterState state = (JitterState)entry.dataPlaneState();
+        if (state != null)
+        {
+            state.buffer.clear();
+            notHolding(state);
+            entry.dataPlaneState(null);
+        }
+        if (mixer != null && entry.spec().roomCode() != null)
+        {
+            mixer.leave(entry.streamId());
+        }
+    }
+
+    private JitterState newJitterState(final RouteEntry entry, final int jitterMs)
+    {
+        return new JitterState(entry, newJitterBuffer(jitterMs), jitterMs);
+    }
+
+    private JitterBuffer newJitterBuffer(final int jitterMs)
+    {
+        return new JitterBuffer(
+            JitterBuffer.capacityFor(jitterMs), maxDatagramBytes, TimeUnit.MILLISECONDS.toNanos(jitterMs));
+    }
+
+    private void releaseAll(final JitterState state)
+    {
+        releasing = state.entry;
+        state.buffer.releaseAll(this);
+        notHolding(state);
+    }
+
+    /**
+     * Put a buffer that holds datagrams on the list the duty cycle checks, and bring the earliest deadline forward.
+     */
+    private void holding(final JitterState state)
+    {
+        if (state.activeIndex < 0)
+        {
+            if (holdingCount == holdingJitter.length) // only when preloaded routes outnumber MAX_STREAMS_PER_NODE
+            {
+                holdingJitter = Arrays.copyOf(holdingJitter, holdingCount * 2);
+            }
+            state.activeIndex = holdingCount;
+            holdingJitter[holdingCount++] = state;
+        }
+        final long deadline = state.buffer.nextDeadlineNs();
+        if (holdingCount == 1 || deadline - nextJitterDeadlineNs < 0)
+        {
+            nextJitterDeadlineNs = deadline;
+        }
+    }
+
+    private void notHolding(final JitterState state)
+    {
+        final int index = state.activeIndex;
+        if (index >= 0)
+        {
+            final JitterState last = holdingJitter[--holdingCount];
+            holdingJitter[index] = last;
+            last.activeIndex = index;
+            holdingJitter[holdingCount] = null;
+            state.activeIndex = -1;
+        }
+    }
+
+    /**
+     * Release what the buffers hold past their deadline, and find the next deadline.
+     */
+    private int pollJitter(final long nowNs)
+    {
+        int released = 0;
+        long next = 0;
+        boolean any = false;
+        for (int i = holdingCount - 1; i >= 0; i--)
+        {
+            final JitterState state = holdingJitter[i];
+            releasing = state.entry;
+            released += state.buffer.poll(nowNs, this);
+            if (state.buffer.held() == 0)
+            {
+                notHolding(state);
+            }
+            else
+            {
+                final long deadline = state.buffer.nextDeadlineNs();
+                if (!any || deadline - next < 0)
+                {
+                    next = deadline;
+                    any = true;
+                }
+            }
+        }
+        nextJitterDeadlineNs = next;
+        return released;
     }
 
     /**
@@ -415,6 +717,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
             if (nowNs - idleSince >= ttlNs)
             {
                 it.remove();
+                detach(entry);
                 registry.withdraw(entry.streamId());
                 counters.addExpired(1);
                 journal.record(RouteJournal.Change.EXPIRED, entry);
@@ -440,6 +743,11 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
 
     public void onClose()
     {
+        // A graceful stop sends what the jitter buffers still hold, in order, rather than drop it.
+        while (holdingCount > 0)
+        {
+            releaseAll(holdingJitter[holdingCount - 1]);
+        }
         flush();
     }
 }

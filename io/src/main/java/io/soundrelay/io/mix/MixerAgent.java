@@ -1,0 +1,185 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.io.mix;
+
+import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.core.status.ErrorReason;
+import io.soundrelay.core.status.RelayCounters;
+import io.soundrelay.io.ring.RelaySlot;
+import io.soundrelay.io.ring.RelaySlotFactory;
+import io.soundrelay.io.send.DatagramSender;
+import io.soundrelay.io.transport.ErrorLogLimiter;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The mixer stage: owns the {@link RoomMixer} and runs it on a thread of its own, so plain forwarding never waits on
+ * a room (an Opus room decodes and re-encodes every frame). Each duty cycle it applies membership changes, takes the
+ * room frames the router handed over, emits the periods that are due, and sends the mixed frames from the relay
+ * socket with its own batching sender. Its counters are a child of the data plane's: one writer each.
+ */
+public final class MixerAgent implements Agent, MixOutput
+{
+    private static final Logger LOG = LoggerFactory.getLogger(MixerAgent.class);
+    private static final int FRAME_LIMIT = 256;
+    private static final int OUTPUT_SLOTS = 64;
+
+    private final RingBuffer frames;
+    private final OneToOneConcurrentArrayQueue<MixerLink.Membership> membership;
+    private final RoomMixer mixer;
+    private final DatagramSender sender;
+    private final RelayCounters counters;
+    private final RelaySlot[] outputSlots;
+    private final ErrorLogLimiter errors = new ErrorLogLimiter(TimeUnit.SECONDS.toNanos(1));
+    private final Consumer<MixerLink.Membership> membershipHandler = this::apply;
+    private final MessageHandler frameHandler = this::onMessage;
+    private int outputSlotsUsed;
+
+    /**
+     * @param link             the router's hand-off.
+     * @param maxDatagramBytes longest datagram the node sends.
+     * @param sender           sends from the relay socket; counts into {@code counters}.
+     * @param counters         this stage's counters (a child of the data plane's).
+     */
+    public MixerAgent(
+        final MixerLink link,
+        final int maxDatagramBytes,
+        final DatagramSender sender,
+        final RelayCounters counters)
+    {
+        this.frames = link.frames();
+        this.membership = link.membership();
+        this.sender = sender;
+        this.counters = counters;
+        this.outputSlots = RelaySlotFactory.standalone(OUTPUT_SLOTS, maxDatagramBytes);
+        this.mixer = new RoomMixer(maxDatagramBytes, this);
+    }
+
+    public String roleName()
+    {
+        return "soundrelay-mixer";
+    }
+
+    public int doWork()
+    {
+        int work = membership.drain(membershipHandler);
+        work += frames.read(frameHandler, FRAME_LIMIT);
+        work += mixer.poll(System.nanoTime());
+        flush();
+        return work;
+    }
+
+    /**
+     * @return the rooms, for the control API; any thread.
+     */
+    public List<RoomView> rooms()
+    {
+        return mixer.rooms();
+    }
+
+    /**
+     * @param roomCode a room code.
+     * @return the room, or null; any thread.
+     */
+    public RoomView room(final String roomCode)
+    {
+        return mixer.room(roomCode);
+    }
+
+    /**
+     * Copy one mixed frame into an output slot and queue it; flushes when the slots or the sender's batch run out.
+     */
+    public void send(final DirectBuffer buffer, final int offset, final int length, final Endpoint target)
+    {
+        if (outputSlotsUsed == outputSlots.length || sender.remaining() == 0)
+        {
+            flush();
+        }
+        final RelaySlot slot = outputSlots[outputSlotsUsed++];
+        slot.buffer().putBytes(0, buffer, offset, length);
+        slot.length = length;
+        sender.queue(slot, 0, length, target);
+    }
+
+    private void flush()
+    {
+        if (outputSlotsUsed > 0)
+        {
+            sender.flush();
+            outputSlotsUsed = 0;
+        }
+    }
+
+    private void apply(final MixerLink.Membership change)
+    {
+        if (change.spec == null)
+        {
+            mixer.removeMember(change.streamId);
+        }
+        else
+        {
+            mixer.upsertMember(change.spec);
+        }
+    }
+
+    private void onMessage(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
+    {
+        if (msgTypeId != MixerLink.MSG_FRAME)
+        {
+            return;
+        }
+        final long streamId = buffer.getLong(index + MixerLink.STREAM_ID_OFFSET);
+        final long receiveNs = buffer.getLong(index + MixerLink.RECEIVE_NS_OFFSET);
+        final long timestamp = buffer.getInt(index + MixerLink.TIMESTAMP_OFFSET) & 0xFFFF_FFFFL;
+        final int kind = buffer.getInt(index + MixerLink.KIND_OFFSET);
+        ErrorReason reason;
+        try
+        {
+            reason = mixer.onFrame(streamId, kind, timestamp, buffer, index + MixerLink.PAYLOAD_OFFSET,
+                length - MixerLink.PAYLOAD_OFFSET, receiveNs);
+        }
+        catch (final RuntimeException ex)
+        {
+            // A codec failure on one frame must not stop the room: the frame is dropped and counted.
+            reason = ErrorReason.MALFORMED;
+            final long heldBack = errors.onError(System.nanoTime());
+            if (heldBack != ErrorLogLimiter.QUIET)
+            {
+                LOG.error("mixer failed on a frame; dropped as malformed ({} more since the last line)", heldBack, ex);
+            }
+        }
+        if (reason != null)
+        {
+            counters.addError(reason, 1);
+        }
+    }
+
+    public void onClose()
+    {
+        flush();
+        sender.close();
+    }
+}
