@@ -160,6 +160,7 @@ public final class SoundRelayNode implements AutoCloseable
                 .sendBatch(config.sendBatch())
                 .routeTtlSeconds(config.routeTtlSeconds())
                 .journal(store == null ? RouteJournal.MEMORY_ONLY : store)
+                .mixer(config.enableMixer())
                 .initialRoutes(restored));
         }
         catch (final IOException | RuntimeException ex)
@@ -201,7 +202,7 @@ public final class SoundRelayNode implements AutoCloseable
             () -> redis == null ? 0 : redis.backlogSize());
         final ControlApi api = new ControlApi(
             status, dataPlane.proxy(), dataPlane.registry(), dataPlane.counters(), metrics, requests, parser,
-            authenticator);
+            authenticator).mixer(dataPlane.mixer());
 
         final ControlServer server;
         try

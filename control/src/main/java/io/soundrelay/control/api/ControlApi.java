@@ -26,6 +26,8 @@ import io.soundrelay.core.route.ValidationException;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.router.Durability;
 import io.soundrelay.io.router.RouteCommand;
+import io.soundrelay.io.mix.MixerAgent;
+import io.soundrelay.io.mix.RoomView;
 import io.soundrelay.io.router.RouterProxy;
 import io.undertow.io.Receiver;
 import io.undertow.server.HttpHandler;
@@ -94,6 +96,7 @@ public final class ControlApi implements HttpHandler
     private final HttpRequestCounter requests;
     private final RouteRequestParser parser;
     private final ApiKeyAuthenticator authenticator;
+    private volatile MixerAgent mixer;
     private volatile boolean accepting = true;
 
     /**
@@ -124,6 +127,16 @@ public final class ControlApi implements HttpHandler
         this.requests = requests;
         this.parser = parser;
         this.authenticator = authenticator;
+    }
+
+    /**
+     * @param mixer the mixer stage whose rooms {@code /rooms} shows, or null when ENABLE_MIXER is off.
+     * @return this.
+     */
+    public ControlApi mixer(final MixerAgent mixer)
+    {
+        this.mixer = mixer;
+        return this;
     }
 
     /**
@@ -275,6 +288,20 @@ public final class ControlApi implements HttpHandler
                 list(exchange);
             }
         }
+        else if ("/rooms".equals(path))
+        {
+            if (allow(exchange, Methods.GET))
+            {
+                rooms(exchange);
+            }
+        }
+        else if (path.startsWith("/rooms/"))
+        {
+            if (allow(exchange, Methods.GET))
+            {
+                room(exchange, path.substring("/rooms/".length()));
+            }
+        }
         else if ("/migrate".equals(path))
         {
             if (allow(exchange, Methods.POST))
@@ -410,6 +437,48 @@ public final class ControlApi implements HttpHandler
             w.nullValue();
         }
         w.endObject();
+        exchange.setStatusCode(200);
+        send(exchange, w.toJson());
+    }
+
+    private void rooms(final HttpServerExchange exchange)
+    {
+        final MixerAgent stage = mixer;
+        final JsonWriter w = new JsonWriter();
+        w.beginObject().name("mixer_enabled").value(stage != null).name("rooms").beginArray();
+        if (stage != null)
+        {
+            for (final RoomView room : stage.rooms())
+            {
+                RoomJson.write(w, room);
+            }
+        }
+        w.endArray().endObject();
+        exchange.setStatusCode(200);
+        send(exchange, w.toJson());
+    }
+
+    private void room(final HttpServerExchange exchange, final String code)
+    {
+        if (!RouteRequestParser.isValidRoomCode(code))
+        {
+            throw new ValidationException("room_code", "room code in the path must be 1-" +
+                RouteSpec.MAX_ROOM_CODE_LENGTH + " characters of A-Z, a-z, 0-9, '_' and '-'");
+        }
+        final MixerAgent stage = mixer;
+        if (stage == null)
+        {
+            error(exchange, 404, "the mixer is off (ENABLE_MIXER=false): room codes are only labels", "room_code");
+            return;
+        }
+        final RoomView room = stage.room(code);
+        if (room == null)
+        {
+            error(exchange, 404, "no room " + code + ": no route has this room_code", "room_code");
+            return;
+        }
+        final JsonWriter w = new JsonWriter();
+        RoomJson.write(w, room);
         exchange.setStatusCode(200);
         send(exchange, w.toJson());
     }
