@@ -39,7 +39,15 @@ import java.util.concurrent.TimeUnit;
  * more in the measured phase.
  * <p>
  * {@code java -cp bench/target/benchmarks.jar io.soundrelay.bench.DataPlaneAllocation [transport] [threads]
- * [datagrams]}, defaults {@code epoll 1 2000000}.
+ * [datagrams] [plain|jitter|mixer]}, defaults {@code epoll 1 2000000 plain}.
+ * <ul>
+ *   <li>{@code plain}: forwarding only.</li>
+ *   <li>{@code jitter}: every route has {@code jitter_ms} 60 ({@code -DjitterMs=} to change) and each stream's
+ *       frames arrive in swapped pairs (1, 0, 3, 2…), so every second frame is held, copied and released by the
+ *       jitter buffer.</li>
+ *   <li>{@code mixer}: ENABLE_MIXER, the routes in 50 rooms of 20 PCM sources (5 ms frames); the mixer thread
+ *       is measured too.</li>
+ * </ul>
  */
 public final class DataPlaneAllocation
 {
@@ -47,6 +55,8 @@ public final class DataPlaneAllocation
         (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
     private static final int ROUTES = 1000;
     private static final int PAYLOAD = 160;
+    private static final int PCM_SAMPLES = 240;
+    private static final int ROOMS = 50;
     private static final int HEADER = 20;
     private static final long FIRST_STREAM = 1000;
     private static final int BURST = 64;
@@ -60,6 +70,13 @@ public final class DataPlaneAllocation
         final String transport = args.length > 0 ? args[0] : "epoll";
         final int threads = args.length > 1 ? Integer.parseInt(args[1]) : 1;
         final long datagrams = args.length > 2 ? Long.parseLong(args[2]) : 2_000_000L;
+        final String mode = args.length > 3 ? args[3] : "plain";
+        if (!List.of("plain", "jitter", "mixer").contains(mode))
+        {
+            throw new IllegalArgumentException("mode must be plain, jitter or mixer, not " + mode);
+        }
+        final boolean mixer = "mixer".equals(mode);
+        final int jitterMs = "jitter".equals(mode) ? Integer.getInteger("jitterMs", 60) : 0;
         final InetAddress loopback = InetAddress.getByName("127.0.0.1");
 
         try (DatagramChannel sink = DatagramChannel.open();
@@ -75,23 +92,26 @@ public final class DataPlaneAllocation
                 .bindAddress(new InetSocketAddress(loopback, 0))
                 .transport(transport)
                 .threads(threads)
+                .mixer(mixer)
                 .maxRoutes(ROUTES)))
             {
                 for (int i = 0; i < ROUTES; i++)
                 {
                     plane.proxy().create(new RouteSpec(FIRST_STREAM + i, Endpoint.of(sourceAddress),
-                        List.of(Endpoint.of(sinkAddress)), null, Deliver.PAYLOAD, 0, false)).get(5, TimeUnit.SECONDS);
+                        List.of(Endpoint.of(sinkAddress)), mixer ? "room-" + (i % ROOMS) : null, Deliver.PAYLOAD,
+                        jitterMs, false)).get(5, TimeUnit.SECONDS);
                 }
                 final InetSocketAddress relay = plane.localAddress();
-                final ByteBuffer frame = ByteBuffer.allocateDirect(HEADER + PAYLOAD);
+                final ByteBuffer frame = ByteBuffer.allocateDirect(HEADER + (mixer ? PCM_SAMPLES * 4 : PAYLOAD));
                 final ByteBuffer drain = ByteBuffer.allocateDirect(2048);
-                System.out.printf(Locale.ROOT, "data plane: %s, receive %s, send %s, %d thread(s)%n",
-                    plane.transport().wireName(), plane.receiverName(), plane.senderName(), plane.threads());
+                System.out.printf(Locale.ROOT, "data plane: %s, receive %s, send %s, %d thread(s), mode %s%n",
+                    plane.transport().wireName(), plane.receiverName(), plane.senderName(), plane.threads(), mode);
 
-                run(plane, source, sink, relay, frame, drain, datagrams / 4);
+                final long[] position = {0}; // datagrams sent so far, over both runs
+                run(plane, source, sink, relay, frame, drain, datagrams / 4, mode, position);
                 final List<Thread> hot = dataPlaneThreads();
                 final long[] before = allocated(hot);
-                final long sent = run(plane, source, sink, relay, frame, drain, datagrams);
+                final long sent = run(plane, source, sink, relay, frame, drain, datagrams, mode, position);
                 final long[] after = allocated(hot);
 
                 boolean ok = true;
@@ -121,19 +141,26 @@ public final class DataPlaneAllocation
         final InetSocketAddress relay,
         final ByteBuffer frame,
         final ByteBuffer drain,
-        final long count) throws Exception
+        final long count,
+        final String mode,
+        final long[] position) throws Exception
     {
         final long startReceived = plane.counters().received();
+        final boolean swapPairs = "jitter".equals(mode);
+        final boolean pcm = "mixer".equals(mode);
         long sent = 0;
-        long sequence = 0;
         while (sent < count)
         {
             for (int b = 0; b < BURST; b++)
             {
+                final int route = (int)(position[0] % ROUTES);
+                // Each stream's own sequence: one per round over all routes; swapped in pairs for the jitter mode.
+                final long round = position[0] / ROUTES;
+                final long sequence = swapPairs ? round ^ 1 : round;
                 frame.clear();
-                frame.put((byte)'S').put((byte)'R').put((byte)1).put((byte)0);
-                frame.putLong(FIRST_STREAM + (sent % ROUTES));
-                frame.putInt((int)sequence++).putInt((int)(sequence * 960));
+                frame.put((byte)'S').put((byte)'R').put((byte)1).put((byte)(pcm ? 1 : 0));
+                frame.putLong(FIRST_STREAM + route);
+                frame.putInt((int)sequence).putInt((int)(sequence * (pcm ? PCM_SAMPLES : 960)));
                 while (frame.hasRemaining())
                 {
                     frame.put((byte)sent);
@@ -141,6 +168,7 @@ public final class DataPlaneAllocation
                 frame.flip();
                 source.send(frame, relay);
                 sent++;
+                position[0]++;
             }
             // Keep the node's socket buffer from overflowing: wait until it has taken what was sent.
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
