@@ -17,14 +17,17 @@ package io.soundrelay.tools;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * Puts received frame payloads back in sequence order. A frame's place is its sequence relative to the first frame
  * received, wrap-safe (a u32 difference read as signed), so a frame that overtook another is put back, a duplicate
- * is counted and dropped, and a gap is counted and written as silence. Memory is bounded: a frame that would make the
- * audio span more than {@code maxFrames} or hold more than {@code maxBytes} is refused.
+ * is counted and dropped, and a gap is counted and written as silence: as many zero bytes as most frames hold
+ * ({@link #frameBytes()}), so the frame duration need not be known in advance. Memory and output are bounded: a frame
+ * that would make the audio span more than {@code maxFrames}, or the output (frames and silence) possibly more than
+ * {@code maxBytes}, is refused.
  */
 final class FrameReassembler
 {
@@ -35,12 +38,14 @@ final class FrameReassembler
     }
 
     private final TreeMap<Long, byte[]> frames = new TreeMap<>();
+    private final Map<Integer, Long> lengthCounts = new HashMap<>();
     private final long maxFrames;
     private final long maxBytes;
     private long firstSequence;
     private long minIndex;
     private long maxIndex;
     private long storedBytes;
+    private int longestBytes;
     private long duplicates;
     private long reordered;
 
@@ -65,6 +70,8 @@ final class FrameReassembler
             firstSequence = sequence;
             frames.put(0L, payload);
             storedBytes = payload.length;
+            longestBytes = payload.length;
+            lengthCounts.merge(payload.length, 1L, Long::sum);
             return Outcome.PLACED;
         }
         final long index = (int)(sequence - firstSequence);
@@ -75,7 +82,9 @@ final class FrameReassembler
         }
         final long newMin = Math.min(minIndex, index);
         final long newMax = Math.max(maxIndex, index);
-        if (newMax - newMin + 1 > maxFrames || storedBytes + payload.length > maxBytes)
+        final long newSpan = newMax - newMin + 1;
+        // No frame is longer than the longest, nor is the silence for a missing one: span x longest bounds the output.
+        if (newSpan > maxFrames || newSpan * Math.max(longestBytes, payload.length) > maxBytes)
         {
             return Outcome.OVER_LIMIT;
         }
@@ -85,6 +94,8 @@ final class FrameReassembler
         }
         frames.put(index, payload);
         storedBytes += payload.length;
+        longestBytes = Math.max(longestBytes, payload.length);
+        lengthCounts.merge(payload.length, 1L, Long::sum);
         minIndex = newMin;
         maxIndex = newMax;
         return Outcome.PLACED;
@@ -126,6 +137,25 @@ final class FrameReassembler
     long spanFrames(final long expectedFrames)
     {
         return frames.isEmpty() ? 0 : Math.max(maxIndex - minIndex + 1, expectedFrames);
+    }
+
+    /**
+     * @return the payload length most frames have (of two as common, the longer), the length of a frame's worth of
+     * silence; 0 before the first frame.
+     */
+    int frameBytes()
+    {
+        int mostCommon = 0;
+        long count = 0;
+        for (final Map.Entry<Integer, Long> entry : lengthCounts.entrySet())
+        {
+            if (entry.getValue() > count || entry.getValue() == count && entry.getKey() > mostCommon)
+            {
+                mostCommon = entry.getKey();
+                count = entry.getValue();
+            }
+        }
+        return mostCommon;
     }
 
     /**

@@ -25,16 +25,20 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 
 /**
- * The audio the WAV commands move through a relay: 16-bit PCM cut in 20 ms frames, one SoundRelay frame each, and
- * the picocli converters of their options.
+ * The audio the WAV commands move through a relay: 16-bit PCM cut in frames of 20 ms (or 10 or 5), one SoundRelay
+ * frame each, and the picocli converters of their options.
  */
 final class PcmFrames
 {
-    /** 20 ms frames: 50 a second. */
+    /** 20 ms frames, the default: 50 a second. */
     static final int FRAMES_PER_SECOND = 50;
-    static final long FRAME_NS = 1_000_000_000L / FRAMES_PER_SECOND;
-    /** A frame's timestamp step on the 48 kHz clock of PROTOCOL.md section 1. */
+    static final int DEFAULT_FRAME_MS = 1000 / FRAMES_PER_SECOND;
+    /** The frame durations wav-send offers, in ms. */
+    static final int[] FRAME_MS_CHOICES = { 5, 10, 20 };
+    /** A 20 ms frame's timestamp step on the 48 kHz clock of PROTOCOL.md section 1. */
     static final int TIMESTAMP_STEP = 48_000 / FRAMES_PER_SECOND;
+    /** Ticks of the frames' 48 kHz timestamp clock per ms, whatever the audio's own rate. */
+    static final int TIMESTAMP_TICKS_PER_MS = 48;
     /** Flags bits 0-1 = 1: PCM s16le 48 kHz stereo interleaved. */
     static final byte FLAGS_PCM = 1;
     static final int RELAY_PCM_RATE = 48_000;
@@ -53,27 +57,46 @@ final class PcmFrames
      */
     static String checkRate(final int rate)
     {
-        if (rate <= 0 || rate % FRAMES_PER_SECOND != 0)
+        return checkRate(rate, DEFAULT_FRAME_MS);
+    }
+
+    /**
+     * @return why {@code rate} Hz cannot be cut in frames of {@code frameMs}, or null when it can.
+     */
+    static String checkRate(final int rate, final int frameMs)
+    {
+        if (rate <= 0 || ((long)rate * frameMs) % 1000 != 0)
         {
-            return rate + " Hz: 20 ms is not a whole number of samples; use a rate that is a multiple of 50 Hz " +
-                "(8000, 16000, 22050, 24000, 32000, 44100, 48000)";
+            final int multiple = 1000 / gcd(1000, frameMs);
+            return rate + " Hz: " + frameMs + " ms is not a whole number of samples; use a rate that is a multiple " +
+                "of " + multiple + " Hz (" + (DEFAULT_FRAME_MS == frameMs ?
+                "8000, 16000, 22050, 24000, 32000, 44100, 48000)" : "8000, 16000, 24000, 32000, 48000)");
         }
         return null;
     }
 
     /**
-     * @return why a {@code --rate}/{@code --channels} pair is refused, or null when it is fine.
+     * @return why a {@code --rate}/{@code --channels} pair is refused for 20 ms frames, or null when it is fine.
      */
     static String checkOptions(final int rate, final int channels)
+    {
+        final String formatProblem = checkFormat(rate, channels);
+        if (null != formatProblem)
+        {
+            return formatProblem;
+        }
+        final String rateProblem = checkRate(rate);
+        return null == rateProblem ? null : "--rate=" + rateProblem;
+    }
+
+    /**
+     * @return why a {@code --rate}/{@code --channels} pair is out of range, or null when it is fine.
+     */
+    static String checkFormat(final int rate, final int channels)
     {
         if (rate < MIN_RATE || rate > MAX_RATE)
         {
             return "--rate=" + rate + ": must be " + MIN_RATE + "-" + MAX_RATE;
-        }
-        final String rateProblem = checkRate(rate);
-        if (null != rateProblem)
-        {
-            return "--rate=" + rateProblem;
         }
         if (channels < 1 || channels > MAX_CHANNELS)
         {
@@ -83,11 +106,56 @@ final class PcmFrames
     }
 
     /**
+     * @return why {@code frameMs} is not a frame duration wav-send offers, or null when it is.
+     */
+    static String checkFrameMs(final int frameMs)
+    {
+        for (final int choice : FRAME_MS_CHOICES)
+        {
+            if (choice == frameMs)
+            {
+                return null;
+            }
+        }
+        return "--frame-ms=" + frameMs + ": must be 5, 10 or 20";
+    }
+
+    /**
      * @return bytes of 20 ms of 16-bit audio: {@code rate * channels * 2 / 50}.
      */
     static int frameBytes(final int rate, final int channels)
     {
-        return rate / FRAMES_PER_SECOND * channels * WavFile.BYTES_PER_SAMPLE;
+        return frameBytes(rate, channels, DEFAULT_FRAME_MS);
+    }
+
+    /**
+     * @return bytes of {@code frameMs} of 16-bit audio, for a rate {@link #checkRate(int, int)} accepts.
+     */
+    static int frameBytes(final int rate, final int channels, final int frameMs)
+    {
+        return (int)((long)rate * frameMs / 1000) * channels * WavFile.BYTES_PER_SAMPLE;
+    }
+
+    /**
+     * @return the timestamp step of a frame of {@code frameMs}: the frames' clock is 48 kHz whatever the audio's
+     * rate (PROTOCOL.md section 1: +960 per 20 ms).
+     */
+    static int timestampStep(final int frameMs)
+    {
+        return TIMESTAMP_TICKS_PER_MS * frameMs;
+    }
+
+    /**
+     * @return nanoseconds between two frames of {@code frameMs}.
+     */
+    static long frameNs(final int frameMs)
+    {
+        return frameMs * 1_000_000L;
+    }
+
+    private static int gcd(final int a, final int b)
+    {
+        return 0 == b ? a : gcd(b, a % b);
     }
 
     /**

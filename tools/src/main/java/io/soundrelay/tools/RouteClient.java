@@ -70,7 +70,24 @@ final class RouteClient
         final List<InetSocketAddress> targets,
         final GeneratorOptions.Deliver deliver) throws IOException, InterruptedException
     {
-        final String body = routeJson(streamId, source, targets, deliver);
+        create(streamId, source, targets, deliver, null, false);
+    }
+
+    /**
+     * POST /route of a route that may be a mixer room's member, expecting 201.
+     *
+     * @param roomCode the route's {@code room_code}, or null for none.
+     * @param mixMinus sent as {@code "mix_minus": true} when set.
+     */
+    void create(
+        final long streamId,
+        final InetSocketAddress source,
+        final List<InetSocketAddress> targets,
+        final GeneratorOptions.Deliver deliver,
+        final String roomCode,
+        final boolean mixMinus) throws IOException, InterruptedException
+    {
+        final String body = routeJson(streamId, source, targets, deliver, roomCode, mixMinus);
         final HttpRequest request = request("/route")
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body))
@@ -113,6 +130,22 @@ final class RouteClient
         final List<InetSocketAddress> targets,
         final GeneratorOptions.Deliver deliver)
     {
+        return routeJson(streamId, source, targets, deliver, null, false);
+    }
+
+    /**
+     * @param roomCode a code {@link RoomCode#check} accepts (no JSON escaping needed), or null for none.
+     * @param mixMinus written only when true.
+     * @return the route request's JSON.
+     */
+    static String routeJson(
+        final long streamId,
+        final InetSocketAddress source,
+        final List<InetSocketAddress> targets,
+        final GeneratorOptions.Deliver deliver,
+        final String roomCode,
+        final boolean mixMinus)
+    {
         final StringBuilder json = new StringBuilder("{\"stream_id\":").append(Long.toUnsignedString(streamId))
             .append(",\"source_addr\":\"").append(format(source)).append('"')
             .append(",\"target_addrs\":[");
@@ -120,7 +153,16 @@ final class RouteClient
         {
             json.append(0 == i ? "\"" : ",\"").append(format(targets.get(i))).append('"');
         }
-        return json.append("],\"deliver\":\"").append(deliver.wireName()).append("\"}").toString();
+        json.append("],\"deliver\":\"").append(deliver.wireName()).append('"');
+        if (null != roomCode)
+        {
+            json.append(",\"room_code\":\"").append(roomCode).append('"');
+        }
+        if (mixMinus)
+        {
+            json.append(",\"mix_minus\":true");
+        }
+        return json.append('}').toString();
     }
 
     /**

@@ -18,15 +18,17 @@ package io.soundrelay.tools;
 import java.io.InputStream;
 
 /**
- * The samples of a sine tone as 16-bit signed little-endian PCM, the same value on every channel, at half of full
- * scale (-6 dBFS), with a 10 ms fade in and out so that it starts and stops without a click. The same arguments give
- * the same bytes on every JVM ({@link StrictMath}).
+ * The samples of a sine tone as 16-bit signed little-endian PCM, the same value on every channel, by default at half
+ * of full scale (-6 dBFS), with a 10 ms fade in and out so that it starts and stops without a click. The same
+ * arguments give the same bytes on every JVM ({@link StrictMath}).
  */
 final class SineTone extends InputStream
 {
-    static final double AMPLITUDE = 0.5 * Short.MAX_VALUE;
+    /** Peak amplitude as a fraction of full scale: 0.5 is -6 dBFS. */
+    static final double DEFAULT_AMPLITUDE = 0.5;
     static final double FADE_SECONDS = 0.01;
 
+    private final double peak;
     private final double radiansPerSample;
     private final int blockAlign;
     private final long sampleFrames;
@@ -37,10 +39,23 @@ final class SineTone extends InputStream
     private int cachedSample;
 
     /**
+     * A tone at {@link #DEFAULT_AMPLITUDE}.
+     *
      * @param sampleFrames samples per channel, e.g. {@link #sampleFrames(double, int)}.
      */
     SineTone(final double hz, final int sampleRate, final int channels, final long sampleFrames)
     {
+        this(hz, sampleRate, channels, sampleFrames, DEFAULT_AMPLITUDE);
+    }
+
+    /**
+     * @param sampleFrames samples per channel, e.g. {@link #sampleFrames(double, int)}.
+     * @param amplitude peak amplitude as a fraction of full scale, 0-1.
+     */
+    SineTone(
+        final double hz, final int sampleRate, final int channels, final long sampleFrames, final double amplitude)
+    {
+        this.peak = amplitude * Short.MAX_VALUE;
         this.radiansPerSample = 2 * Math.PI * hz / sampleRate;
         this.blockAlign = channels * WavFile.BYTES_PER_SAMPLE;
         this.sampleFrames = sampleFrames;
@@ -70,7 +85,7 @@ final class SineTone extends InputStream
     int sample(final long n)
     {
         final double gain = Math.min(1.0, Math.min((double)n, (double)(sampleFrames - 1 - n)) / fadeFrames);
-        return (int)Math.round(AMPLITUDE * gain * StrictMath.sin(radiansPerSample * n));
+        return (int)Math.round(peak * gain * StrictMath.sin(radiansPerSample * n));
     }
 
     public int read()

@@ -44,7 +44,7 @@ import java.util.concurrent.Callable;
     synopsisSubcommandLabel = "COMMAND",
     commandListHeading = "%nCommands:%n",
     subcommands = { LoadgenCommand.class, WavToneCommand.class, WavSendCommand.class, WavReceiveCommand.class,
-        HelpCommand.class },
+        WavSpectrumCommand.class, HelpCommand.class },
     footerHeading = "%n",
     footer = "Run 'soundrelay-tools COMMAND --help' for a command's options.")
 public final class SoundRelayTools implements Callable<Integer>

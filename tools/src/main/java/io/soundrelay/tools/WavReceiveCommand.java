@@ -51,16 +51,22 @@ import java.util.concurrent.TimeUnit;
     descriptionHeading = "%n",
     description = {
         "Listens on --listen for a route's deliveries. With --deliver framed (a route with \"deliver\": " +
-            "\"framed\", as wav-send --create-route makes) each datagram is a whole SoundRelay frame: its payload " +
-            "is placed by its sequence number relative to the first frame received, so reordering is undone, a " +
-            "duplicate is dropped, and a missing frame is written as 20 ms of silence and counted. The first " +
-            "stream id received is kept; frames of other streams are counted and ignored. With --deliver payload " +
-            "each datagram is raw audio, written in arrival order (loss and reordering cannot be seen).",
+            "\"framed\", as wav-send --create-route makes, or a mixer room's output) each datagram is a whole " +
+            "SoundRelay frame: its payload is placed by its sequence number relative to the first frame received, " +
+            "so reordering is undone, a duplicate is dropped, and a missing frame is written as silence, as long " +
+            "as most frames are (20 ms, 5 ms, ...: taken from the frames), and counted. It keeps the stream " +
+            "--stream-id or --room-code names, else the first stream id received; frames of other streams are " +
+            "counted and ignored. With --deliver payload each datagram is raw audio, written in arrival order " +
+            "(loss and reordering cannot be seen).",
+        "",
+        "A mixer room (node with ENABLE_MIXER=true) sends its mix as stream FNV-1a-64 of the room code, to the " +
+            "targets of the room's routes: --room-code CODE keeps that stream, e.g. for PCM rooms",
+        "  wav-receive --out mix.wav --rate 48000 --channels 2 --room-code demo",
         "",
         "It stops --idle-timeout seconds after the last frame (the clock starts with the first one), after " +
             "--frames frames, or on Ctrl-C, then writes --out with the canonical 44-byte header: its samples are " +
-            "byte-identical to the sent ones when nothing was lost. --rate and --channels only label the file " +
-            "and size the silence: they must match the sender's.",
+            "byte-identical to the sent ones when nothing was lost. --rate and --channels only label the file: " +
+            "they must match the sender's (a room's PCM is 48000 Hz, 2 channels).",
         "",
         "Memory is bounded: a stream longer than --max-seconds stops the receiver."
     },
@@ -77,6 +83,8 @@ public final class WavReceiveCommand implements Callable<Integer>
     static final int RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
     private static final int MAX_UDP_BYTES = 65_536;
     private static final int POLL_MS = 50;
+    // Frames are at least 1 ms long: bounds the span of a reception whatever the frame duration.
+    private static final int MAX_FRAMES_PER_SECOND = 1000;
 
     @Spec
     private CommandSpec spec;
@@ -90,12 +98,20 @@ public final class WavReceiveCommand implements Callable<Integer>
     private Path out;
 
     @Option(names = "--rate", paramLabel = "HZ", defaultValue = WavToneCommand.DEFAULT_RATE,
-        description = "The sender's sample rate, 8000-192000, a multiple of 50.")
+        description = "The sender's sample rate, 8000-192000: the file's.")
     private int rate;
 
     @Option(names = "--channels", paramLabel = "N", defaultValue = WavToneCommand.DEFAULT_CHANNELS,
         description = "The sender's channels, 1-8.")
     private int channels;
+
+    @Option(names = "--stream-id", paramLabel = "N", converter = PcmFrames.StreamIdConverter.class,
+        description = "Keep only this stream's frames (decimal u64), not the first stream received.")
+    private Long pickedStreamId;
+
+    @Option(names = "--room-code", paramLabel = "CODE", converter = RoomCode.Converter.class,
+        description = "Keep only the mix of this mixer room: stream id FNV-1a 64 of the code.")
+    private String roomCode;
 
     @Option(names = "--deliver", paramLabel = "framed|payload", defaultValue = "framed",
         description = "The route's deliver: framed (whole frames) or payload (raw audio).")
@@ -134,10 +150,9 @@ public final class WavReceiveCommand implements Callable<Integer>
             return 2;
         }
         final boolean framed = "framed".equals(deliver);
-        final int frameBytes = PcmFrames.frameBytes(rate, channels);
-        final long maxFrames = (long)Math.ceil(maxSeconds * PcmFrames.FRAMES_PER_SECOND);
-        final Reception reception = new Reception(framed, frameBytes, new FrameReassembler(maxFrames,
-            maxFrames * frameBytes), err);
+        final Long wantedStream = null != roomCode ? Long.valueOf(RoomCode.streamId(roomCode)) : pickedStreamId;
+        final Reception reception = new Reception(framed, wantedStream, new FrameReassembler(maxFrames(maxSeconds),
+            maxBytes(maxSeconds)), err);
 
         try (DatagramSocket socket = new DatagramSocket(null); StopSignal stop = new StopSignal())
         {
@@ -154,11 +169,10 @@ public final class WavReceiveCommand implements Callable<Integer>
             }
             localAddress = (InetSocketAddress)socket.getLocalSocketAddress();
             stdout.println(String.format(Locale.ROOT,
-                "wav-receive: listening on %s for %s, %d Hz %d ch 16-bit (%d-byte frames); stop %.3f s after the " +
-                "last frame%s",
-                RouteClient.format(localAddress), framed ? "SoundRelay frames (deliver framed)" :
-                    "raw audio (deliver payload)", rate, channels, frameBytes, idleTimeoutSeconds,
-                framesLimit > 0 ? " or after " + framesLimit + " frames" : ""));
+                "wav-receive: listening on %s for %s, %d Hz %d ch 16-bit; stop %.3f s after the last frame%s",
+                RouteClient.format(localAddress), framed ? "SoundRelay frames (deliver framed) of " +
+                    streamDescription(wantedStream) : "raw audio (deliver payload)", rate, channels,
+                idleTimeoutSeconds, framesLimit > 0 ? " or after " + framesLimit + " frames" : ""));
             stdout.flush();
             boolean failed = false;
             try
@@ -214,17 +228,20 @@ public final class WavReceiveCommand implements Callable<Integer>
         final FrameReassembler frames = reception.frames;
         if (0 == frames.received())
         {
-            err.println("wav-receive: no frame received; " + out + " not written" + reception.ignoredSummary());
+            err.println("wav-receive: no frame received; " + out + " not written" + reception.ignoredSummary() +
+                (null != roomCode && reception.otherStreams > 0 ? " (the routes' own streams, not the room's mix: " +
+                "is the node's mixer on, ENABLE_MIXER=true?)" : ""));
             return 1;
         }
         final long expected = reception.framed ? framesLimit : 0;
-        final long dataBytes = frames.dataBytes(reception.frameBytes, expected);
+        final int frameBytes = frames.frameBytes();
+        final long dataBytes = frames.dataBytes(frameBytes, expected);
         try
         {
             try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(out), 65_536))
             {
                 os.write(WavFile.canonicalHeader(rate, channels, dataBytes));
-                frames.writeTo(os, reception.frameBytes, expected);
+                frames.writeTo(os, frameBytes, expected);
                 if ((dataBytes & 1) != 0)
                 {
                     os.write(0); // RIFF pads a chunk to an even length
@@ -249,19 +266,26 @@ public final class WavReceiveCommand implements Callable<Integer>
                 frames.reordered()) :
             frames.received() + " datagrams received (deliver payload: no sequence numbers, so missing, duplicate " +
                 "and reordered frames cannot be seen)";
-        stdout.println(String.format(Locale.ROOT, "wav-receive: %s; wrote %d bytes (%.3f s) to %s%s", counts,
-            dataBytes, (double)dataBytes / ((long)rate * channels * WavFile.BYTES_PER_SAMPLE), out,
+        final long bytesPerSecond = (long)rate * channels * WavFile.BYTES_PER_SAMPLE;
+        stdout.println(String.format(Locale.ROOT, "wav-receive: %s; wrote %d bytes (%.3f s) to %s; frames of %d " +
+            "bytes (%s ms)%s", counts, dataBytes, (double)dataBytes / bytesPerSecond, out, frameBytes,
+            WavToneCommand.fmt(Math.round(frameBytes * 1_000_000.0 / bytesPerSecond) / 1000.0),
             reception.ignoredSummary()));
-        if (reception.framed && 0 != frames.earliestSequence())
+        if (reception.framed && null == roomCode && 0 != frames.earliestSequence())
         {
             err.println("wav-receive: note: the earliest frame has sequence " + frames.earliestSequence() +
                 "; a sender that starts at 0, as wav-send does, lost the frames before it (start wav-receive first)");
         }
-        final long misSized = frames.misSized(reception.frameBytes);
+        final long misSized = frames.misSized(frameBytes);
         if (reception.framed && misSized > 0)
         {
-            err.println("wav-receive: warning: " + misSized + " frames were not " + reception.frameBytes +
-                " bytes (20 ms at --rate " + rate + " --channels " + channels + "): is the sender's format different?");
+            err.println("wav-receive: warning: " + misSized + " frames were not " + frameBytes + " bytes long like " +
+                "the others; missing frames were written as " + frameBytes + " bytes of silence");
+        }
+        if (0 != frameBytes % (channels * WavFile.BYTES_PER_SAMPLE))
+        {
+            err.println("wav-receive: warning: a frame of " + frameBytes + " bytes is not whole sample frames of " +
+                channels + " 16-bit channels: is --channels " + channels + " the sender's?");
         }
         if (reception.overLimit)
         {
@@ -273,10 +297,19 @@ public final class WavReceiveCommand implements Callable<Integer>
 
     private String checkOptions()
     {
-        final String formatProblem = PcmFrames.checkOptions(rate, channels);
+        final String formatProblem = PcmFrames.checkFormat(rate, channels);
         if (null != formatProblem)
         {
             return formatProblem;
+        }
+        if (null != pickedStreamId && null != roomCode)
+        {
+            return "--stream-id and --room-code both pick the stream: give one";
+        }
+        if ((null != pickedStreamId || null != roomCode) && !"framed".equals(deliver))
+        {
+            return (null != roomCode ? "--room-code" : "--stream-id") + " picks frames by their header: " +
+                "use it with --deliver framed";
         }
         // Found out now, not after the whole stream was received.
         final Path directory = out.toAbsolutePath().getParent();
@@ -296,15 +329,13 @@ public final class WavReceiveCommand implements Callable<Integer>
         {
             return "--frames=" + framesLimit + ": must be 0 (no limit) or more";
         }
-        final double maxBytes = Math.ceil(maxSeconds * PcmFrames.FRAMES_PER_SECOND) *
-            PcmFrames.frameBytes(rate, channels);
-        if (!(maxSeconds > 0) || maxBytes > WavFile.MAX_DATA_BYTES / 2)
+        if (!(maxSeconds > 0) || maxSeconds * rate * channels * WavFile.BYTES_PER_SAMPLE > WavFile.MAX_DATA_BYTES / 2)
         {
             return "--max-seconds=" + WavToneCommand.fmt(maxSeconds) + ": must be above 0 and at most " +
                 WavFile.MAX_DATA_BYTES / 2 / ((long)rate * channels * WavFile.BYTES_PER_SAMPLE) +
                 " at this rate and channel count";
         }
-        if (framesLimit > Math.ceil(maxSeconds * PcmFrames.FRAMES_PER_SECOND))
+        if (framesLimit > maxFrames(maxSeconds))
         {
             return "--frames=" + framesLimit + ": more than --max-seconds " + WavToneCommand.fmt(maxSeconds) +
                 " holds";
@@ -313,12 +344,30 @@ public final class WavReceiveCommand implements Callable<Integer>
     }
 
     /**
+     * @return the most frames a reception may span: as many as 1 ms frames would make, the real bound being bytes.
+     */
+    private static long maxFrames(final double maxSeconds)
+    {
+        return (long)Math.ceil(maxSeconds * MAX_FRAMES_PER_SECOND);
+    }
+
+    private long maxBytes(final double maxSeconds)
+    {
+        return (long)Math.ceil(maxSeconds * rate * channels * WavFile.BYTES_PER_SAMPLE);
+    }
+
+    private static String streamDescription(final Long wantedStream)
+    {
+        return null == wantedStream ? "the first stream received" : "stream " +
+            Long.toUnsignedString(wantedStream);
+    }
+
+    /**
      * The state of one reception: the frames and the datagrams ignored.
      */
     private final class Reception
     {
         final boolean framed;
-        final int frameBytes;
         final FrameReassembler frames;
         final PrintWriter err;
         final FrameFlyweight header = new FrameFlyweight();
@@ -331,12 +380,19 @@ public final class WavReceiveCommand implements Callable<Integer>
         boolean overLimit;
         boolean warnedKind;
 
-        Reception(final boolean framed, final int frameBytes, final FrameReassembler frames, final PrintWriter err)
+        /**
+         * @param wantedStream the only stream to keep, or null for the first one received.
+         */
+        Reception(final boolean framed, final Long wantedStream, final FrameReassembler frames, final PrintWriter err)
         {
             this.framed = framed;
-            this.frameBytes = frameBytes;
             this.frames = frames;
             this.err = err;
+            if (null != wantedStream)
+            {
+                streamKnown = true;
+                streamId = wantedStream;
+            }
         }
 
         /**

@@ -40,7 +40,8 @@ import java.util.stream.Collectors;
 
 /**
  * {@code wav-send}: streams a 16-bit PCM WAV file, or a generated tone, to a relay as SoundRelay frames, one per
- * 20 ms of audio, paced in real time; optionally creates the route first and deletes it at the end.
+ * 20 ms (or {@code --frame-ms}) of audio, paced in real time; optionally creates the route first, possibly as a member
+ * of a mixer room, and deletes it at the end.
  */
 @Command(
     name = "wav-send",
@@ -52,17 +53,28 @@ import java.util.stream.Collectors;
     synopsisHeading = "%nUsage: ",
     descriptionHeading = "%n",
     description = {
-        "Sends one SoundRelay frame (version 1) per 20 ms of audio, in real time on an absolute schedule: frame i " +
-            "leaves at start + i x 20 ms, so the pace never drifts. A frame carries rate x channels x 2 / 50 bytes " +
-            "of samples (the last one may be shorter), its sequence counts from 0 and its timestamp steps by 960 " +
-            "(48 kHz clock). The payload kind is PCM (1) for 48 kHz stereo, opaque (0) otherwise.",
+        "Sends one SoundRelay frame (version 1) per --frame-ms (default 20 ms) of audio, in real time on an " +
+            "absolute schedule: frame i leaves at start + i x frame-ms, so the pace never drifts. A frame carries " +
+            "rate x channels x 2 x frame-ms / 1000 bytes of samples (the last one may be shorter), its sequence " +
+            "counts from 0 and its timestamp steps by 48 x frame-ms (960 per 20 ms: the frames' clock is 48 kHz " +
+            "whatever the file's rate). The payload kind is PCM (1) for 48 kHz stereo, opaque (0) otherwise.",
         "",
         "With --create-route it first creates the route (POST /route: source_addr = this sender's socket, " +
-            "target_addrs = the --target addresses, deliver = framed, as wav-receive expects), waits until the " +
-            "node has taken in every frame, then deletes the route, also after an error or Ctrl-C.",
+            "target_addrs = the --target addresses, deliver = framed, as wav-receive expects, and room_code and " +
+            "mix_minus when given), waits until the node has taken in every frame, then deletes the route, also " +
+            "after an error or Ctrl-C.",
         "",
-        "A frame must fit the node's MAX_DATAGRAM_BYTES (default 1500): 20 header bytes + the samples, e.g. 980 " +
-            "for 24 kHz mono, 1940 for 48 kHz mono, 3860 for 48 kHz stereo."
+        "A frame must fit the node's MAX_DATAGRAM_BYTES (default 1500): 20 header bytes + the samples. At 20 ms: " +
+            "980 for 24 kHz mono, 1940 for 48 kHz mono, 3860 for 48 kHz stereo; 48 kHz stereo fits 1500 in 5 ms " +
+            "frames (980).",
+        "",
+        "A mixer room (node with ENABLE_MIXER=true) mixes the PCM frames of the routes with the same --room-code " +
+            "and sends the mix to the room's targets as stream FNV-1a-64(code) (wav-receive --room-code picks it). " +
+            "Every sender of a room must use the same --frame-ms. Three tones into room demo:",
+        "  wav-send --tone 440 --rate 48000 --channels 2 --amplitude 0.25 --frame-ms 5 \\",
+        "      --stream-id 1 --create-route --target 127.0.0.1:5000 --room-code demo \\",
+        "      --api-key $KEY",
+        "  (and the same with --tone 660 --stream-id 2, --tone 880 --stream-id 3)"
     },
     optionListHeading = "%nOptions:%n",
     exitCodeListHeading = "%nExit codes:%n",
@@ -106,16 +118,25 @@ public final class WavSendCommand implements Callable<Integer>
         description = "Largest datagram the node accepts: its MAX_DATAGRAM_BYTES.")
     private int maxDatagramBytes;
 
+    @Option(names = "--frame-ms", paramLabel = "MS", defaultValue = "20",
+        description = "Audio per frame: 5, 10 or 20 ms. The rate must make it whole samples.")
+    private int frameMs;
+
     @Option(names = "--seconds", paramLabel = "S", defaultValue = "3", description = "With --tone: its length.")
     private double seconds;
 
     @Option(names = "--rate", paramLabel = "HZ", defaultValue = WavToneCommand.DEFAULT_RATE,
-        description = "With --tone: sample rate, 8000-192000, a multiple of 50.")
+        description = "With --tone: sample rate, 8000-192000, a multiple of 50 (of 100 for 10 ms frames, of 200 " +
+            "for 5 ms).")
     private int rate;
 
     @Option(names = "--channels", paramLabel = "N", defaultValue = WavToneCommand.DEFAULT_CHANNELS,
         description = "With --tone: channels, 1-8.")
     private int channels;
+
+    @Option(names = "--amplitude", paramLabel = "A", defaultValue = "0.5",
+        description = "With --tone: peak level, a fraction of full scale, above 0 and at most 1.")
+    private double amplitude;
 
     @Option(names = "--create-route", description = "Create the route before sending and delete it after.")
     private boolean createRoute;
@@ -125,6 +146,16 @@ public final class WavSendCommand implements Callable<Integer>
         description = "With --create-route: where the node sends the frames, e.g. wav-receive's --listen. " +
             "Repeat for more targets.")
     private List<InetSocketAddress> targets = new ArrayList<>();
+
+    @Option(names = "--room-code", paramLabel = "CODE", converter = RoomCode.Converter.class,
+        showDefaultValue = Help.Visibility.NEVER,
+        description = "With --create-route: the route's room_code, 1-64 of A-Z a-z 0-9 _ -; routes with the same " +
+            "code form a mixer room.")
+    private String roomCode;
+
+    @Option(names = "--mix-minus", description = "With --room-code: the route's targets get the room's mix " +
+        "without this sender's audio (mix_minus).")
+    private boolean mixMinus;
 
     @Option(names = "--api", paramLabel = "URL", defaultValue = "http://127.0.0.1:4300",
         description = "With --create-route: the node's control API (CONTROL_API_ADDR).")
@@ -146,7 +177,7 @@ public final class WavSendCommand implements Callable<Integer>
 
         @Option(names = "--tone", required = true, paramLabel = "HZ",
             description = "Send a sine tone of this frequency instead: the samples wav-tone writes for the same " +
-                "--seconds, --rate and --channels.")
+                "--seconds, --rate, --channels and --amplitude.")
         private Double toneHz;
     }
 
@@ -186,23 +217,30 @@ public final class WavSendCommand implements Callable<Integer>
 
         try (InputStream data = audio.data())
         {
-            final String rateProblem = PcmFrames.checkRate(audio.rate());
+            final String rateProblem = PcmFrames.checkRate(audio.rate(), frameMs);
             if (null != rateProblem)
             {
-                err.println("wav-send: " + audio.description() + ": " + rateProblem);
+                err.println("wav-send: " + audio.description() + ": " + rateProblem +
+                    (PcmFrames.DEFAULT_FRAME_MS == frameMs ? "" : ", or pick another --frame-ms"));
                 return 2;
             }
-            final int frameBytes = PcmFrames.frameBytes(audio.rate(), audio.channels());
+            final int frameBytes = PcmFrames.frameBytes(audio.rate(), audio.channels(), frameMs);
             final int datagramBytes = FrameFlyweight.HEADER_LENGTH + frameBytes;
             if (datagramBytes > maxDatagramBytes)
             {
                 err.println(String.format(Locale.ROOT,
-                    "wav-send: a 20 ms frame of %d Hz %d-channel audio is %d bytes with its header, over " +
-                    "--max-datagram-bytes %d, and a node drops a datagram over its MAX_DATAGRAM_BYTES. Lower the " +
-                    "rate or channels (24000 Hz mono needs 980), or raise MAX_DATAGRAM_BYTES on the node to at " +
-                    "least %d and pass --max-datagram-bytes %d.",
-                    audio.rate(), audio.channels(), datagramBytes, maxDatagramBytes, datagramBytes, datagramBytes));
+                    "wav-send: a %d ms frame of %d Hz %d-channel audio is %d bytes with its header, over " +
+                    "--max-datagram-bytes %d, and a node drops a datagram over its MAX_DATAGRAM_BYTES. %s the " +
+                    "rate or channels (24000 Hz mono needs 980 at 20 ms), or raise MAX_DATAGRAM_BYTES on the node " +
+                    "to at least %d and pass --max-datagram-bytes %d.",
+                    frameMs, audio.rate(), audio.channels(), datagramBytes, maxDatagramBytes,
+                    shorterFrameHint(audio.rate(), audio.channels()), datagramBytes, datagramBytes));
                 return 2;
+            }
+            if (null != roomCode && PcmFrames.FLAGS_PCM != PcmFrames.flags(audio.rate(), audio.channels()))
+            {
+                err.println("wav-send: warning: a mixer room mixes only PCM frames (48 kHz stereo); " +
+                    audio.description() + " goes out as opaque frames, which the room forwards unmixed");
             }
             return send(audio, data, frameBytes, out, err);
         }
@@ -247,7 +285,7 @@ public final class WavSendCommand implements Callable<Integer>
             {
                 try
                 {
-                    routes.create(streamId, source, targets, GeneratorOptions.Deliver.FRAMED);
+                    routes.create(streamId, source, targets, GeneratorOptions.Deliver.FRAMED, roomCode, mixMinus);
                 }
                 catch (final IOException ex)
                 {
@@ -266,15 +304,18 @@ public final class WavSendCommand implements Callable<Integer>
             final long totalFrames = (audio.bytes() + frameBytes - 1) / frameBytes;
             final byte flags = PcmFrames.flags(audio.rate(), audio.channels());
             out.println(String.format(Locale.ROOT,
-                "wav-send: %s as stream %s: %d frames of %d bytes (kind %s) every 20 ms from %s to %s%s",
+                "wav-send: %s as stream %s: %d frames of %d bytes (kind %s) every %d ms from %s to %s%s",
                 audio.description(), Long.toUnsignedString(streamId), totalFrames, frameBytes,
-                PcmFrames.FLAGS_PCM == flags ? "PCM" : "opaque", RouteClient.format(source),
+                PcmFrames.FLAGS_PCM == flags ? "PCM" : "opaque", frameMs, RouteClient.format(source),
                 RouteClient.format(relay), null == routes ? "" : "; created route -> " + targets.stream()
-                    .map(RouteClient::format).collect(Collectors.joining(", ")) + " (framed) via " + api));
+                    .map(RouteClient::format).collect(Collectors.joining(", ")) + " (framed" + roomDescription() +
+                    ") via " + api));
             out.flush();
 
             final ByteBuffer buffer = ByteBuffer.allocate(FrameFlyweight.HEADER_LENGTH + frameBytes);
             final FrameFlyweight frame = new FrameFlyweight().wrap(buffer, 0);
+            final long frameNs = PcmFrames.frameNs(frameMs);
+            final int timestampStep = PcmFrames.timestampStep(frameMs);
             long frames = 0;
             long bytes = 0;
             final long startNs = System.nanoTime();
@@ -288,9 +329,9 @@ public final class WavSendCommand implements Callable<Integer>
                     {
                         break;
                     }
-                    frame.header(flags, streamId, (int)frames, (int)(frames * PcmFrames.TIMESTAMP_STEP));
+                    frame.header(flags, streamId, (int)frames, (int)(frames * timestampStep));
                     buffer.limit(FrameFlyweight.HEADER_LENGTH + length).position(0);
-                    if (!waitUntil(startNs + frames * PcmFrames.FRAME_NS, stop))
+                    if (!waitUntil(startNs + frames * frameNs, stop))
                     {
                         break;
                     }
@@ -368,9 +409,16 @@ public final class WavSendCommand implements Callable<Integer>
 
     private String checkOptions()
     {
-        if (null != input.file && (matched("--seconds") || matched("--rate") || matched("--channels")))
+        if (null != input.file &&
+            (matched("--seconds") || matched("--rate") || matched("--channels") || matched("--amplitude")))
         {
-            return "--seconds, --rate and --channels shape --tone; a file's format comes from its header";
+            return "--seconds, --rate, --channels and --amplitude shape --tone; a file's format comes from its " +
+                "header";
+        }
+        final String frameMsProblem = PcmFrames.checkFrameMs(frameMs);
+        if (null != frameMsProblem)
+        {
+            return frameMsProblem;
         }
         if (null != input.toneHz)
         {
@@ -383,6 +431,11 @@ public final class WavSendCommand implements Callable<Integer>
             if (null != toneProblem)
             {
                 return toneProblem.replace("--hz=", "--tone=");
+            }
+            final String amplitudeProblem = WavToneCommand.checkAmplitude(amplitude);
+            if (null != amplitudeProblem)
+            {
+                return amplitudeProblem;
             }
         }
         if (sourcePort < 0 || sourcePort > 65_535)
@@ -402,11 +455,44 @@ public final class WavSendCommand implements Callable<Integer>
         {
             return "--target is the route's target: use it with --create-route";
         }
+        if (!createRoute && null != roomCode)
+        {
+            return "--room-code=" + roomCode + " goes in the route request: use it with --create-route";
+        }
+        if (mixMinus && null == roomCode)
+        {
+            return "--mix-minus applies to a room member: give the route's --room-code too";
+        }
         if (createRoute && (null == api.getScheme() || !api.getScheme().startsWith("http") || null == api.getHost()))
         {
             return "--api=" + api + ": expected http://host:port";
         }
         return null;
+    }
+
+    /**
+     * @return the start of the advice: the longest frame duration below {@code --frame-ms} whose datagram fits.
+     */
+    private String shorterFrameHint(final int audioRate, final int audioChannels)
+    {
+        for (int i = PcmFrames.FRAME_MS_CHOICES.length - 1; i >= 0; i--)
+        {
+            final int shorter = PcmFrames.FRAME_MS_CHOICES[i];
+            final int datagramBytes = FrameFlyweight.HEADER_LENGTH +
+                PcmFrames.frameBytes(audioRate, audioChannels, shorter);
+            if (shorter < frameMs && null == PcmFrames.checkRate(audioRate, shorter) &&
+                datagramBytes <= maxDatagramBytes)
+            {
+                return "Send shorter frames (--frame-ms " + shorter + ": " + datagramBytes + " bytes), lower";
+            }
+        }
+        return "Lower";
+    }
+
+    private String roomDescription()
+    {
+        return null == roomCode ? "" : ", room " + roomCode + (mixMinus ? ", mix-minus" : "") + "; the room's mix " +
+            "is stream " + Long.toUnsignedString(RoomCode.streamId(roomCode));
     }
 
     private Audio openAudio() throws IOException
@@ -418,9 +504,10 @@ public final class WavSendCommand implements Callable<Integer>
                 " (last " + wav.ignoredTrailingBytes() + " bytes, not a whole sample frame, left out)";
             return new Audio(wav + ignored, wav.sampleRate(), wav.channels(), wav.dataBytes(), wav.openData());
         }
-        final SineTone tone = new SineTone(input.toneHz, rate, channels, SineTone.sampleFrames(seconds, rate));
-        final String description = String.format(Locale.ROOT, "%s Hz tone (%d Hz, %d ch, 16-bit PCM, %.3f s)",
-            WavToneCommand.fmt(input.toneHz), rate, channels,
+        final SineTone tone = new SineTone(input.toneHz, rate, channels, SineTone.sampleFrames(seconds, rate),
+            amplitude);
+        final String description = String.format(Locale.ROOT, "%s Hz tone (%.1f dBFS, %d Hz, %d ch, 16-bit PCM, " +
+            "%.3f s)", WavToneCommand.fmt(input.toneHz), 20 * Math.log10(amplitude), rate, channels,
             (double)tone.lengthBytes() / ((long)rate * channels * WavFile.BYTES_PER_SAMPLE));
         return new Audio(description, rate, channels, tone.lengthBytes(), tone);
     }

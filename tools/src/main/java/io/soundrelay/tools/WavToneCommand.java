@@ -44,8 +44,11 @@ import java.util.concurrent.Callable;
     descriptionHeading = "%n",
     description = {
         "The file has the canonical 44-byte header and 16-bit signed little-endian samples, the same on every " +
-            "channel, at -6 dBFS with a 10 ms fade in and out. The defaults fit a 20 ms frame (980 bytes with its " +
-            "header) into a node's default MAX_DATAGRAM_BYTES of 1500.",
+            "channel, at --amplitude (0.5: -6 dBFS) with a 10 ms fade in and out. The defaults fit a 20 ms frame " +
+            "(980 bytes with its header) into a node's default MAX_DATAGRAM_BYTES of 1500.",
+        "",
+        "Tones for a mixer room (PCM: 48 kHz stereo), quiet enough that three add up without clipping:",
+        "  wav-tone --out a.wav --hz 440 --rate 48000 --channels 2 --amplitude 0.25",
         "",
         "Try it through a relay:",
         "  wav-tone --out tone.wav",
@@ -87,6 +90,10 @@ public final class WavToneCommand implements Callable<Integer>
         description = "Channels, 1-8, interleaved.")
     private int channels;
 
+    @Option(names = "--amplitude", paramLabel = "A", defaultValue = "0.5",
+        description = "Peak level, a fraction of full scale: above 0, at most 1 (0.5 is -6 dBFS, 0.25 -12 dBFS).")
+    private double amplitude;
+
     public Integer call()
     {
         final PrintWriter err = spec.commandLine().getErr();
@@ -97,7 +104,7 @@ public final class WavToneCommand implements Callable<Integer>
             return 2;
         }
 
-        final SineTone tone = new SineTone(hz, rate, channels, SineTone.sampleFrames(seconds, rate));
+        final SineTone tone = new SineTone(hz, rate, channels, SineTone.sampleFrames(seconds, rate), amplitude);
         try
         {
             write(out, rate, channels, tone);
@@ -108,9 +115,10 @@ public final class WavToneCommand implements Callable<Integer>
             return 1;
         }
         spec.commandLine().getOut().println(String.format(Locale.ROOT,
-            "wav-tone: wrote %s: %s Hz tone, %.3f s, %d Hz %d ch 16-bit PCM, %d bytes of samples",
-            out, fmt(hz), (double)tone.lengthBytes() / ((long)rate * channels * WavFile.BYTES_PER_SAMPLE), rate,
-            channels, tone.lengthBytes()));
+            "wav-tone: wrote %s: %s Hz tone at %.1f dBFS, %.3f s, %d Hz %d ch 16-bit PCM, %d bytes of samples",
+            out, fmt(hz), 20 * Math.log10(amplitude),
+            (double)tone.lengthBytes() / ((long)rate * channels * WavFile.BYTES_PER_SAMPLE), rate, channels,
+            tone.lengthBytes()));
         return 0;
     }
 
@@ -133,7 +141,20 @@ public final class WavToneCommand implements Callable<Integer>
         {
             return formatProblem;
         }
-        return checkTone(hz, seconds, rate, channels);
+        final String toneProblem = checkTone(hz, seconds, rate, channels);
+        return null != toneProblem ? toneProblem : checkAmplitude(amplitude);
+    }
+
+    /**
+     * @return why an {@code --amplitude} is refused, or null.
+     */
+    static String checkAmplitude(final double amplitude)
+    {
+        if (!(amplitude > 0) || amplitude > 1)
+        {
+            return "--amplitude=" + fmt(amplitude) + ": must be above 0 and at most 1 (a fraction of full scale)";
+        }
+        return null;
     }
 
     /**

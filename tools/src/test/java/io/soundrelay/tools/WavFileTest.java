@@ -174,7 +174,22 @@ final class WavFileTest
             assertEquals(samples.getShort(i), samples.getShort(i + 2), "every channel holds the same sample");
             peak = Math.max(peak, Math.abs(samples.getShort(i)));
         }
-        assertTrue(peak <= Math.round(SineTone.AMPLITUDE) && peak > SineTone.AMPLITUDE * 0.99, "peak " + peak);
+        final double amplitude = SineTone.DEFAULT_AMPLITUDE * Short.MAX_VALUE;
+        assertTrue(peak <= Math.round(amplitude) && peak > amplitude * 0.99, "peak " + peak);
+    }
+
+    @Test
+    void aToneHasTheAskedAmplitude() throws IOException
+    {
+        final ByteBuffer samples = ByteBuffer.wrap(new SineTone(440, 48_000, 1, 4800, 0.25).readAllBytes())
+            .order(ByteOrder.LITTLE_ENDIAN);
+        int peak = 0;
+        for (int i = 0; i < samples.capacity(); i += 2)
+        {
+            peak = Math.max(peak, Math.abs(samples.getShort(i)));
+        }
+        final double amplitude = 0.25 * Short.MAX_VALUE;
+        assertTrue(peak <= Math.round(amplitude) && peak > amplitude * 0.99, "peak " + peak);
     }
 
     private void assertRefused(final String name, final byte[] content, final String... expected) throws IOException

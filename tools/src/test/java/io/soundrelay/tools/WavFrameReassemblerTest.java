@@ -86,6 +86,35 @@ final class WavFrameReassemblerTest
         assertEquals(1, frames.misSized(4));
     }
 
+    @Test
+    void aMissingFrameIsAsLongAsMostFramesWhateverTheirDuration() throws IOException
+    {
+        final FrameReassembler frames = new FrameReassembler(100, 10_000);
+        assertEquals(0, frames.frameBytes());
+        frames.offer(0, new byte[6]);
+        frames.offer(1, new byte[6]);
+        frames.offer(3, new byte[6]);
+        frames.offer(4, new byte[2]); // the last frame of a stream may be shorter
+
+        assertEquals(6, frames.frameBytes());
+        assertEquals(0, frames.misSized(frames.frameBytes()));
+        assertEquals(6 + 6 + 6 + 6 + 2, frames.dataBytes(frames.frameBytes(), 0));
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        frames.writeTo(out, frames.frameBytes(), 0);
+        assertArrayEquals(concat(new byte[6], new byte[6], new byte[6], new byte[6], new byte[2]), out.toByteArray());
+    }
+
+    @Test
+    void theByteBoundCountsTheSilenceAFarFrameWouldAdd()
+    {
+        final FrameReassembler frames = new FrameReassembler(1_000, 40);
+        assertEquals(FrameReassembler.Outcome.PLACED, frames.offer(0, payload(0)));
+        assertEquals(FrameReassembler.Outcome.PLACED, frames.offer(9, payload(9)));
+        // Frame 10 would make 11 frames of 4 bytes, frames and silence: over 40.
+        assertEquals(FrameReassembler.Outcome.OVER_LIMIT, frames.offer(10, payload(1)));
+        assertEquals(40, frames.dataBytes(frames.frameBytes(), 0));
+    }
+
     private static byte[] written(final FrameReassembler frames, final long expected) throws IOException
     {
         final ByteArrayOutputStream out = new ByteArrayOutputStream();
