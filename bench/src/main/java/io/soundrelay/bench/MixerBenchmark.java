@@ -164,10 +164,10 @@ public class MixerBenchmark
         }
         nowNs = System.nanoTime();
         // A room's very first frame goes out alone at once (no other source is active yet), and a source's first
-        // frame is placed on the room's next period. So source 0 of each room sends one frame a period before the
-        // others start, and comes last in each op: the others' first frames then land on period 1, as does source
-        // 0's timestamp 0, all timestamps map to the same periods, source 0's frame completes each room's period,
-        // and no frame ever meets a deadline.
+        // frame is placed by its arrival time. So source 0 of each room sends one frame a period before the others
+        // start, and comes last in each op: the others' first frames, one period later, land on period 1, as does
+        // source 0's timestamp 0; all timestamps map to the same periods, source 0's frame completes each room's
+        // period, and no frame ever meets a deadline.
         for (int r = 0; r < rooms; r++)
         {
             if (mixer.onFrame(streamIds[r][0], kind, (-SAMPLES) & 0xFFFF_FFFFL, payloads[0][pool - 1], 0,
