@@ -42,6 +42,8 @@ final class MixSource
 
     boolean hasFrame;
     long lastAcceptedNs;
+    /** LATE frames in a row. */
+    int lateStreak;
 
     /** Period held by each slot; a slot holds period p when {@code slotPeriod[p & DEPTH_MASK] == p}. */
     final long[] slotPeriod = new long[RoomMixer.DEPTH];
@@ -113,6 +115,7 @@ final class MixSource
         anchored = true;
         anchorTimestamp = (int)timestamp;
         anchorPeriod = period;
+        lateStreak = 0;
         Arrays.fill(slotPeriod, -1);
     }
 

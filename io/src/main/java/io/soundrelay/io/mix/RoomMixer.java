@@ -81,7 +81,10 @@ import java.util.concurrent.TimeUnit;
  *       counted in the view). A period at or past {@code nextEmit + 16}: earlier periods are emitted with what they
  *       have until it fits. More than 64 periods ahead of or behind {@code nextEmit}: the source restarted; it is
  *       re-anchored on {@code nextEmit}, its pending frames and its decoder state are dropped, and the frame is
- *       accepted. Refused frames change no state (an Opus frame that will not be used is not decoded).</li>
+ *       accepted. A source whose frames come {@link #LATE_STREAK_REALIGN} (3) times in a row LATE runs a period
+ *       behind the others (its first frame's arrival misled the placement, or its sender's pace slipped): the
+ *       third is placed on {@code nextEmit} instead and accepted, and the source keeps that placement (the
+ *       first two stay dropped and counted). Refused frames change no state (an Opus frame that will not be used is not decoded).</li>
  *   <li>wait = max(one period, the largest {@code jitter_ms} of the room's members). A source is active while its
  *       last accepted frame is less than max(200 ms, 2 x wait) old.</li>
  *   <li>Period {@code nextEmit} is emitted as soon as some source contributed to it and every active source has
@@ -129,6 +132,8 @@ public final class RoomMixer
     static final int DEPTH_MASK = DEPTH - 1;
     /** A frame this many periods or more away from the room's next period restarts its source. */
     public static final int RESTART_PERIODS = 4 * DEPTH;
+    /** A source whose frames are late this many times in a row is placed one period later from then on. */
+    public static final int LATE_STREAK_REALIGN = 3;
     /** A room that accepted no frame this long takes its format again from the next frame. */
     public static final long IDLE_RESET_NS = TimeUnit.SECONDS.toNanos(1);
     /** Shortest time a source stays active after its last accepted frame. */
@@ -353,6 +358,7 @@ public final class RoomMixer
 
         long period = room.nextEmit;
         boolean restart = false;
+        boolean realign = false;
         if (!source.anchored)
         {
             period = room.periodByTime(nowNs);
@@ -378,8 +384,15 @@ public final class RoomMixer
             }
             else if (ahead < 0)
             {
-                room.view.onFrameLate();
-                return ErrorReason.LATE;
+                if (++source.lateStreak < LATE_STREAK_REALIGN)
+                {
+                    room.view.onFrameLate();
+                    return ErrorReason.LATE;
+                }
+                // Late again and again: this source runs behind the room's periods (it joined a period off, or its
+                // sender's pace slipped). Place it one period later from this frame on rather than lose it for good.
+                realign = true;
+                period = room.nextEmit;
             }
             else if (source.holds(period))
             {
@@ -397,7 +410,7 @@ public final class RoomMixer
         {
             setFormat(room, payloadKind, samples);
         }
-        if (!source.anchored || restart)
+        if (!source.anchored || restart || realign)
         {
             source.anchor(timestamp, period);
         }
@@ -427,6 +440,7 @@ public final class RoomMixer
         source.slotPeriod[slot] = period;
         source.hasFrame = true;
         source.lastAcceptedNs = nowNs;
+        source.lateStreak = 0;
         room.lastAcceptedNs = nowNs;
         room.tag(period, nowNs);
 

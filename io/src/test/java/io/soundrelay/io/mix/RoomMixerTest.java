@@ -574,6 +574,34 @@ class RoomMixerTest
     }
 
     @Test
+    void aSourceRunningAPeriodBehindIsPlacedAPeriodLaterAfterThreeLateFramesInARow()
+    {
+        final Endpoint listener = target(7000);
+        mixer.upsertMember(route(1, "room", listener));
+        mixer.upsertMember(route(2, "room", listener));
+        warmUp(1, 2);
+        // Source 2 skips period 2, then each of its frames arrives 1 ms after source 1's frame for the NEXT
+        // period: just past its own period's deadline, every time.
+        assertNull(sendPcm(1, 2L * P, constant(1), at(2)));
+        assertNull(sendPcm(1, 3L * P, constant(1), at(3)));
+        assertEquals(ErrorReason.LATE, sendPcm(2, 2L * P, constant(10), at(3) + MS));
+        assertNull(sendPcm(1, 4L * P, constant(1), at(4)));
+        assertEquals(ErrorReason.LATE, sendPcm(2, 3L * P, constant(10), at(4) + MS));
+        assertNull(sendPcm(1, 5L * P, constant(1), at(5)));
+        assertNull(sendPcm(2, 4L * P, constant(10), at(5) + MS), "third in a row: placed on the open period 5");
+        assertArrayEquals(constant(11), out.sent.get(out.sent.size() - 1).pcm());
+        assertEquals(5L * P, out.sent.get(out.sent.size() - 1).header().timestamp());
+
+        for (int k = 6; k < 10; k++)
+        {
+            assertNull(sendPcm(1, (long)k * P, constant(1), at(k)));
+            assertNull(sendPcm(2, (long)(k - 1) * P, constant(10), at(k) + MS), "keeps the new placement");
+            assertArrayEquals(constant(11), out.sent.get(out.sent.size() - 1).pcm());
+        }
+        assertEquals(2, mixer.room("room").framesLate() - 1, "two dropped, besides the warm-up's");
+    }
+
+    @Test
     void timestampsOffTheGridRoundToTheNearestPeriodAcrossTheWrap()
     {
         final Endpoint listener = target(7000);
