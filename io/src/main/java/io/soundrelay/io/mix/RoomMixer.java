@@ -67,14 +67,15 @@ import java.util.concurrent.TimeUnit;
  *
  * <h2>Timeline</h2>
  * <ul>
- *   <li>A source's first frame (after joining or a re-set) is placed by its arrival time: on the
- *       latest period any frame went to, plus the whole periods (rounded) since that period's first frame arrived;
- *       on {@code nextEmit} before the room's first frame or after a quiet spell of more than 64 periods. So a
+ *   <li>A source's first frame (after joining or a re-set) is placed by its arrival time: on the latest period
+ *       any frame went to, plus the whole periods (rounded) since that period's first frame arrived; on
+ *       {@code nextEmit} before the room's first frame or after a quiet spell of more than 64 periods. So a
  *       source that starts in step with the others lands on their periods. When that period was already mixed
  *       (a source joining just after the room's first frame went out alone), the source is anchored there and its
- *       first frame is {@link ErrorReason#LATE}; its second frame joins the others. Later frames are placed {@code round((ts - anchorTs) / P)} periods from the
- *       anchor, with signed 32-bit timestamp differences (wrap-safe) and rounding to the nearest period, half up.
- *       The anchor then moves to the accepted frame's period keeping its phase, so differences stay small.</li>
+ *       first frame is {@link ErrorReason#LATE}; its second frame joins the others. Later frames are placed
+ *       {@code round((ts - anchorTs) / P)} periods from the anchor, with signed 32-bit timestamp differences
+ *       (wrap-safe) and rounding to the nearest period, half up. The anchor then moves to the accepted frame's
+ *       period keeping its phase, so differences stay small.</li>
  *   <li>Each source has a store of {@link #DEPTH} = 16 periods (arrays allocated when the format is set or the
  *       source joins, not per frame). A frame for a period before {@code nextEmit}: {@link ErrorReason#LATE},
  *       counted in {@code framesLate}. A period the source already filled: {@link ErrorReason#DUPLICATE} (not
@@ -84,7 +85,8 @@ import java.util.concurrent.TimeUnit;
  *       accepted. A source whose frames come {@link #LATE_STREAK_REALIGN} (3) times in a row LATE runs a period
  *       behind the others (its first frame's arrival misled the placement, or its sender's pace slipped): the
  *       third is placed on {@code nextEmit} instead and accepted, and the source keeps that placement (the
- *       first two stay dropped and counted). Refused frames change no state (an Opus frame that will not be used is not decoded).</li>
+ *       first two stay dropped and counted). Refused frames change no other state (an Opus frame that will not be
+ *       used is not decoded).</li>
  *   <li>wait = max(one period, the largest {@code jitter_ms} of the room's members). A source is active while its
  *       last accepted frame is less than max(200 ms, 2 x wait) old.</li>
  *   <li>Period {@code nextEmit} is emitted as soon as some source contributed to it and every active source has
