@@ -101,7 +101,10 @@ class RoomMixEndToEndTest
                 }
                 if (period % 20 == 19)
                 {
-                    Thread.sleep(1); // pace a little: loopback socket buffers, not timing
+                    // Let the node take what was sent before sending more: its socket buffer is finite.
+                    final long sent = 3L * (period + 1);
+                    NodeFixture.waitFor("node received " + sent, () ->
+                        node.node.dataPlane().counters().received() >= sent);
                 }
             }
 
