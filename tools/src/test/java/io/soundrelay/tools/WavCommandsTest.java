@@ -223,7 +223,7 @@ final class WavCommandsTest
         return bytes;
     }
 
-    private static void assertRefused(final Run run, final String... expected)
+    static void assertRefused(final Run run, final String... expected)
     {
         assertEquals(2, run.exitCode, run::toString);
         for (final String text : expected)

@@ -168,23 +168,23 @@ final class WavRoomCommandsTest
     @Test
     void wavSendRefusesBadRoomAndFrameOptions()
     {
-        assertRefused(WavCommandsTest.Run.of(new WavSendCommand(), "--tone", "440", "--stream-id", "7",
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavSendCommand(), "--tone", "440", "--stream-id", "7",
             "--create-route", "--target", "127.0.0.1:9", "--room-code", "a b"), "--room-code", "'a b'",
             "character 2");
-        assertRefused(WavCommandsTest.Run.of(new WavSendCommand(), "--tone", "440", "--stream-id", "7",
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavSendCommand(), "--tone", "440", "--stream-id", "7",
             "--create-route", "--target", "127.0.0.1:9", "--room-code", "r".repeat(65)), "--room-code", "1-64");
-        assertRefused(WavCommandsTest.Run.of(new WavSendCommand(), "--tone", "440", "--stream-id", "7",
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavSendCommand(), "--tone", "440", "--stream-id", "7",
             "--room-code", "demo"), "--room-code=demo", "--create-route");
-        assertRefused(WavCommandsTest.Run.of(new WavSendCommand(), "--tone", "440", "--stream-id", "7",
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavSendCommand(), "--tone", "440", "--stream-id", "7",
             "--create-route", "--target", "127.0.0.1:9", "--mix-minus"), "--mix-minus", "--room-code");
-        assertRefused(WavCommandsTest.Run.of(new WavSendCommand(), "--tone", "440", "--stream-id", "7",
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavSendCommand(), "--tone", "440", "--stream-id", "7",
             "--frame-ms", "7"), "--frame-ms=7", "5, 10 or 20");
-        assertRefused(WavCommandsTest.Run.of(new WavSendCommand(), "--tone", "440", "--rate", "44100",
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavSendCommand(), "--tone", "440", "--rate", "44100",
             "--frame-ms", "5", "--stream-id", "7", "--relay", "127.0.0.1:9"), "5 ms is not a whole number",
             "multiple of 200");
-        assertRefused(WavCommandsTest.Run.of(new WavSendCommand(), "--tone", "440", "--stream-id", "7",
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavSendCommand(), "--tone", "440", "--stream-id", "7",
             "--amplitude", "1.5"), "--amplitude=1.5");
-        assertRefused(WavCommandsTest.Run.of(new WavSendCommand(), "--tone", "440", "--rate", "48000",
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavSendCommand(), "--tone", "440", "--rate", "48000",
             "--channels", "2", "--frame-ms", "10", "--stream-id", "7", "--relay", "127.0.0.1:9"), "1940 bytes",
             "--frame-ms 5: 980 bytes");
     }
@@ -200,7 +200,7 @@ final class WavRoomCommandsTest
         assertTrue(run.out.contains("660 Hz tone at -12.0 dBFS"), run::toString);
         assertArrayEquals(new SineTone(660, 48_000, 2, 4800, 0.25).readAllBytes(),
             Arrays.copyOfRange(Files.readAllBytes(file), 44, 44 + 4800 * 4));
-        assertRefused(WavCommandsTest.Run.of(new WavToneCommand(), "--out", file.toString(), "--amplitude", "0"),
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavToneCommand(), "--out", file.toString(), "--amplitude", "0"),
             "--amplitude=0");
     }
 
@@ -285,11 +285,11 @@ final class WavRoomCommandsTest
     void wavReceiveRefusesTwoWaysToPickTheStream()
     {
         final String out = dir.resolve("r.wav").toString();
-        assertRefused(WavCommandsTest.Run.of(new WavReceiveCommand(), "--out", out, "--room-code", "demo",
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavReceiveCommand(), "--out", out, "--room-code", "demo",
             "--stream-id", "5"), "give one");
-        assertRefused(WavCommandsTest.Run.of(new WavReceiveCommand(), "--out", out, "--room-code", "de mo"),
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavReceiveCommand(), "--out", out, "--room-code", "de mo"),
             "--room-code", "'de mo'");
-        assertRefused(WavCommandsTest.Run.of(new WavReceiveCommand(), "--out", out, "--room-code", "demo",
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavReceiveCommand(), "--out", out, "--room-code", "demo",
             "--deliver", "payload"), "--deliver framed");
     }
 
@@ -365,14 +365,5 @@ final class WavRoomCommandsTest
         final byte[] bytes = new byte[length];
         Arrays.fill(bytes, (byte)(n * 13 + 1));
         return bytes;
-    }
-
-    private static void assertRefused(final WavCommandsTest.Run run, final String... expected)
-    {
-        assertEquals(2, run.exitCode, run::toString);
-        for (final String text : expected)
-        {
-            assertTrue(run.err.contains(text), () -> "'" + text + "' in: " + run);
-        }
     }
 }

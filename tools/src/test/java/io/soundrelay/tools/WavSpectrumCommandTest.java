@@ -145,21 +145,21 @@ final class WavSpectrumCommandTest
         final Path text = Files.writeString(dir.resolve("text.wav"), "not a wav file");
         final Path tiny = mixture("tiny.wav", 48_000, 2, 0.2, 0.25, 440);
 
-        assertRefused(WavCommandsTest.Run.of(new WavSpectrumCommand(), "--file", text.toString()),
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavSpectrumCommand(), "--file", text.toString()),
             "text.wav: not a WAV file");
-        assertRefused(WavCommandsTest.Run.of(new WavSpectrumCommand(), "--file", dir.resolve("no.wav").toString()),
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavSpectrumCommand(), "--file", dir.resolve("no.wav").toString()),
             "no such file");
-        assertRefused(WavCommandsTest.Run.of(new WavSpectrumCommand(), "--file", tiny.toString()),
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavSpectrumCommand(), "--file", tiny.toString()),
             "too short", "--skip-ms");
-        assertRefused(WavCommandsTest.Run.of(new WavSpectrumCommand(), "--file", mix.toString(), "--expect",
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavSpectrumCommand(), "--file", mix.toString(), "--expect",
             "24000"), "--expect 24000", "below half the file's rate");
-        assertRefused(WavCommandsTest.Run.of(new WavSpectrumCommand(), "--file", mix.toString(), "--expect", "440",
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavSpectrumCommand(), "--file", mix.toString(), "--expect", "440",
             "--absent", "450"), "closer than this analysis tells apart");
-        assertRefused(WavCommandsTest.Run.of(new WavSpectrumCommand(), "--file", mix.toString(), "--expect",
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavSpectrumCommand(), "--file", mix.toString(), "--expect",
             "440,x"), "--expect");
-        assertRefused(WavCommandsTest.Run.of(new WavSpectrumCommand(), "--file", mix.toString(), "--min-db",
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavSpectrumCommand(), "--file", mix.toString(), "--min-db",
             "-1"), "--min-db=-1");
-        assertRefused(WavCommandsTest.Run.of(new WavSpectrumCommand()), "--file");
+        WavCommandsTest.assertRefused(WavCommandsTest.Run.of(new WavSpectrumCommand()), "--file");
     }
 
     @Test
@@ -236,15 +236,6 @@ final class WavSpectrumCommandTest
         {
             os.write(WavFile.canonicalHeader(rate, channels, samples.capacity()));
             os.write(samples.array());
-        }
-    }
-
-    private static void assertRefused(final WavCommandsTest.Run run, final String... expected)
-    {
-        assertEquals(2, run.exitCode, run::toString);
-        for (final String text : expected)
-        {
-            assertTrue(run.err.contains(text), () -> "'" + text + "' in: " + run);
         }
     }
 }

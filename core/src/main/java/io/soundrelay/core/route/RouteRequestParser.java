@@ -331,14 +331,11 @@ public final class RouteRequestParser
             throw new ValidationException(ROOM_CODE, "room_code has " + code.length() + " characters; it needs 1-" +
                 RouteSpec.MAX_ROOM_CODE_LENGTH);
         }
-        for (int i = 0; i < code.length(); i++)
+        final int bad = firstBadRoomCodeChar(code);
+        if (bad >= 0)
         {
-            final char c = code.charAt(i);
-            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            {
-                throw new ValidationException(
-                    ROOM_CODE, "room_code may only hold A-Z, a-z, 0-9, '_' and '-'; character " + (i + 1) + " is not");
-            }
+            throw new ValidationException(
+                ROOM_CODE, "room_code may only hold A-Z, a-z, 0-9, '_' and '-'; character " + (bad + 1) + " is not");
         }
         return code;
     }
@@ -349,19 +346,21 @@ public final class RouteRequestParser
      */
     public static boolean isValidRoomCode(final String code)
     {
-        if (code == null || code.isEmpty() || code.length() > RouteSpec.MAX_ROOM_CODE_LENGTH)
-        {
-            return false;
-        }
+        return code != null && !code.isEmpty() && code.length() <= RouteSpec.MAX_ROOM_CODE_LENGTH &&
+            firstBadRoomCodeChar(code) < 0;
+    }
+
+    private static int firstBadRoomCodeChar(final String code)
+    {
         for (int i = 0; i < code.length(); i++)
         {
             final char c = code.charAt(i);
             if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
             {
-                return false;
+                return i;
             }
         }
-        return true;
+        return -1;
     }
 
     private static Deliver deliver(final Object value)
