@@ -35,6 +35,7 @@ final class DatagramFormat
     private final GeneratorOptions.Wire wire;
     private final GeneratorOptions.Deliver deliver;
     private final int payloadBytes;
+    private final byte checkedFlags;
     private final FrameFlyweight frame = new FrameFlyweight();
     private final RtpFlyweight rtp = new RtpFlyweight();
 
@@ -43,14 +44,33 @@ final class DatagramFormat
      */
     DatagramFormat(final GeneratorOptions.Wire wire, final GeneratorOptions.Deliver deliver, final int payloadBytes)
     {
+        this(wire, deliver, payloadBytes, (byte)0xFF);
+    }
+
+    private DatagramFormat(
+        final GeneratorOptions.Wire wire,
+        final GeneratorOptions.Deliver deliver,
+        final int payloadBytes,
+        final byte checkedFlags)
+    {
         this.wire = wire;
         this.deliver = deliver;
         this.payloadBytes = payloadBytes;
+        this.checkedFlags = checkedFlags;
     }
 
     static DatagramFormat of(final GeneratorOptions options)
     {
         return new DatagramFormat(options.wire(), options.sinkDelivery(), options.payloadBytes());
+    }
+
+    /**
+     * @return the same format, except that a whole frame received may carry the HOP flag: the stream's old node
+     * forwarded it to the new one during a migration (PROTOCOL.md section 7), and the new node delivered it.
+     */
+    DatagramFormat acceptingHop()
+    {
+        return new DatagramFormat(wire, deliver, payloadBytes, (byte)~FrameFlyweight.FLAG_HOP);
     }
 
     /**
@@ -106,6 +126,7 @@ final class DatagramFormat
      * @param length bytes received, from position 0 of the big-endian buffer.
      * @return true when the datagram is byte for byte what the generator sent for the stream id and sequence in
      * its payload, less what the relay must strip. The payload then starts at {@link #receivedPayloadOffset()}.
+     * A whole frame's flags must be opaque, and nothing else unless the format {@link #acceptingHop() accepts HOP}.
      */
     boolean verify(final ByteBuffer buffer, final int length)
     {
@@ -136,7 +157,7 @@ final class DatagramFormat
         {
             frame.wrap(buffer, 0);
             return frame.isValidHeader(length) &&
-                frame.flags() == FrameFlyweight.FLAGS_OPAQUE &&
+                (frame.flags() & checkedFlags) == FrameFlyweight.FLAGS_OPAQUE &&
                 frame.streamId() == streamId &&
                 frame.sequence() == (sequence & 0xFFFF_FFFFL) &&
                 frame.timestamp() == timestamp;

@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.LongAdder;
  * sequence seen tells in order from out of order. Receiver threads record into it concurrently; a stream's state
  * is locked only while one datagram of that stream is recorded, and a stream normally reaches one receiver.
  */
-final class DeliveryLedger
+final class DeliveryLedger implements Receiver.Sink
 {
     /** No receiver assignment: any receiver may get any stream (no routes were created). */
     static final int ANY_RECEIVER = -1;
@@ -72,7 +72,7 @@ final class DeliveryLedger
     /**
      * A datagram arrived that is not byte for byte anything the generator sent.
      */
-    void onCorrupt()
+    public void onCorrupt()
     {
         received.increment();
         corrupt.increment();
@@ -83,7 +83,7 @@ final class DeliveryLedger
      *
      * @param sequence the payload's sequence, {@link PayloadPattern#FORBIDDEN_FLAG} included.
      */
-    void onVerified(
+    public void onVerified(
         final int receiverIndex, final long streamId, final long sequence, final long sendTimeNs, final long nowNs)
     {
         received.increment();

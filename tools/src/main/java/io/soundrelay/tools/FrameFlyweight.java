@@ -51,6 +51,8 @@ public final class FrameFlyweight
     public static final byte CURRENT_VERSION = 1;
     /** Flags bits 0-1 = 0: opaque payload, forwarded untouched. */
     public static final byte FLAGS_OPAQUE = 0;
+    /** Flags bit 7, HOP: another relay node forwarded the frame (a migration's grace window). */
+    public static final byte FLAG_HOP = (byte)0x80;
 
     private ByteBuffer buffer;
     private int offset;

@@ -86,7 +86,8 @@ public final class GeneratorOptions
     private static final int MAX_SOCKETS = 1024;
     private static final double MAX_PPS = 1_000_000;
     private static final double MAX_TOTAL_PPS = 100_000_000;
-    private static final double MAX_DURATION_SECONDS = 86_400;
+    /** The longest run: a day. */
+    static final double MAX_DURATION_SECONDS = 86_400;
     private static final int MAX_PORT = 65_535;
     private static final long MAX_U32 = 0xFFFF_FFFFL;
 
@@ -520,7 +521,12 @@ public final class GeneratorOptions
         return port;
     }
 
-    private static URI uri(final String name, final String text)
+    /**
+     * @param name the option, without its dashes, that a refusal names.
+     * @return the http(s) URL.
+     * @throws IllegalArgumentException {@code --name=text: why}.
+     */
+    static URI uri(final String name, final String text)
     {
         final URI uri;
         try
@@ -550,7 +556,12 @@ public final class GeneratorOptions
         }
     }
 
-    private static String bindHost(final String name, final String text)
+    /**
+     * @param name the option, without its dashes, that a refusal names.
+     * @return the address to bind, resolved: a concrete one, since a route's {@code source_addr} names it.
+     * @throws IllegalArgumentException {@code --name=text: why}.
+     */
+    static String bindHost(final String name, final String text)
     {
         final InetAddress address;
         try

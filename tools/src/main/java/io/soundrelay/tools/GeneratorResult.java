@@ -341,7 +341,7 @@ public final class GeneratorResult
         for (int i = 0; i < failures.size(); i++)
         {
             json.append(i == 0 ? "" : ",");
-            string(json, failures.get(i));
+            TinyJson.appendString(json, failures.get(i));
         }
         return json.append("]}").toString();
     }
@@ -365,28 +365,6 @@ public final class GeneratorResult
     private static String number(final double value)
     {
         return Double.isFinite(value) ? Double.toString(Math.round(value * 1000.0) / 1000.0) : "null";
-    }
-
-    private static void string(final StringBuilder json, final String value)
-    {
-        json.append('"');
-        for (int i = 0; i < value.length(); i++)
-        {
-            final char c = value.charAt(i);
-            if (c == '"' || c == '\\')
-            {
-                json.append('\\').append(c);
-            }
-            else if (c < 0x20)
-            {
-                json.append(String.format(Locale.ROOT, "\\u%04x", (int)c));
-            }
-            else
-            {
-                json.append(c);
-            }
-        }
-        json.append('"');
     }
 
     private static void addIfAny(final List<String> failures, final long count, final String what)

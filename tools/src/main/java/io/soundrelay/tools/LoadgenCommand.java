@@ -230,6 +230,17 @@ public final class LoadgenCommand implements Callable<Integer>
 
     private void checkWritable(final String option, final String file)
     {
+        checkWritable(spec.commandLine(), option, file);
+    }
+
+    /**
+     * Check, before a run, that a report file can be written: its directory exists and it is no directory.
+     *
+     * @param file the option's value, or null when absent; {@code -} for --json means stdout.
+     * @throws ParameterException naming the option.
+     */
+    static void checkWritable(final CommandLine commandLine, final String option, final String file)
+    {
         if (null == file || (STDOUT.equals(file) && "--json".equals(option)))
         {
             return;
@@ -244,11 +255,11 @@ public final class LoadgenCommand implements Callable<Integer>
         }
         catch (final InvalidPathException ex)
         {
-            throw new ParameterException(spec.commandLine(), option + "=" + file + ": not a file name");
+            throw new ParameterException(commandLine, option + "=" + file + ": not a file name");
         }
         if (null != why)
         {
-            throw new ParameterException(spec.commandLine(), option + "=" + file + ": " + why);
+            throw new ParameterException(commandLine, option + "=" + file + ": " + why);
         }
     }
 

@@ -23,16 +23,34 @@ import java.nio.channels.DatagramChannel;
 
 /**
  * Receives on one target socket until the socket is closed, checks every datagram byte for byte and records it in
- * the {@link DeliveryLedger}.
+ * a {@link Sink}: the generator's {@link DeliveryLedger}, or the migrate drill's {@link SequenceLedger}.
  */
 final class Receiver implements Runnable
 {
+    /**
+     * What a receiver tells about each datagram it takes.
+     */
+    interface Sink
+    {
+        /**
+         * A datagram arrived that verified against its payload pattern.
+         *
+         * @param sequence the payload's sequence, {@link PayloadPattern#FORBIDDEN_FLAG} included.
+         */
+        void onVerified(int receiverIndex, long streamId, long sequence, long sendTimeNs, long nowNs);
+
+        /**
+         * A datagram arrived that is not byte for byte anything the generator sent.
+         */
+        void onCorrupt();
+    }
+
     // Larger than any datagram the generator sends, so an oversize one shows up as a wrong length, not a cut one.
     private static final int BUFFER_BYTES = 65_536;
 
     private final int index;
     private final DatagramChannel channel;
-    private final DeliveryLedger ledger;
+    private final Sink ledger;
     private final DatagramFormat format;
     private final PrintStream errors;
     private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES);
@@ -40,7 +58,7 @@ final class Receiver implements Runnable
     Receiver(
         final int index,
         final DatagramChannel channel,
-        final DeliveryLedger ledger,
+        final Sink ledger,
         final DatagramFormat format,
         final PrintStream errors)
     {

@@ -28,8 +28,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Creates and deletes routes through a node's control API (PROTOCOL.md section 2). Any answer but the documented
- * success fails with the method, URL, status and body.
+ * Creates, deletes and migrates routes through a node's control API (PROTOCOL.md sections 2 and 7). Any answer but
+ * the documented success fails with the method, URL, status and body; a migration's answer is returned whatever it
+ * is, for the caller to judge.
  */
 final class RouteClient
 {
@@ -101,6 +102,58 @@ final class RouteClient
     void delete(final long streamId) throws IOException, InterruptedException
     {
         expect(request("/route/" + Long.toUnsignedString(streamId)).DELETE().build(), 204);
+    }
+
+    /**
+     * DELETE /route/{id}, expecting 204 or 404.
+     *
+     * @return true when the node deleted the route, false when it had none (404).
+     */
+    boolean deleteIfPresent(final long streamId) throws IOException, InterruptedException
+    {
+        final HttpRequest request = request("/route/" + Long.toUnsignedString(streamId)).DELETE().build();
+        final HttpResponse<String> response = send(request);
+        if (response.statusCode() == 404)
+        {
+            return false;
+        }
+        check(request, response, 204);
+        return true;
+    }
+
+    /**
+     * GET /nodes, expecting 200.
+     *
+     * @return the answer's body: {@code {"nodes":[…]}}, the live nodes.
+     */
+    String nodes() throws IOException, InterruptedException
+    {
+        return expect(request("/nodes").GET().build(), 200).body();
+    }
+
+    /**
+     * POST /migrate {@code {"stream_id":"<decimal>","new_node_addr":"<addr>"}}, to the route's owner.
+     *
+     * @return the node's answer, whatever its status: 200 once the new node holds the route.
+     * @throws IOException when the node cannot be reached.
+     */
+    HttpResponse<String> migrate(final long streamId, final String newNodeAddr)
+        throws IOException, InterruptedException
+    {
+        return send(request("/migrate")
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(migrateJson(streamId, newNodeAddr)))
+            .build());
+    }
+
+    /**
+     * @return the migration request's JSON, the stream id a decimal string (a u64 does not fit a JSON number).
+     */
+    static String migrateJson(final long streamId, final String newNodeAddr)
+    {
+        final StringBuilder json = new StringBuilder("{\"stream_id\":\"").append(Long.toUnsignedString(streamId))
+            .append("\",\"new_node_addr\":");
+        return TinyJson.appendString(json, newNodeAddr).append('}').toString();
     }
 
     /**
@@ -192,16 +245,25 @@ final class RouteClient
     private HttpResponse<String> expect(final HttpRequest request, final int status)
         throws IOException, InterruptedException
     {
-        final HttpResponse<String> response;
+        return check(request, send(request), status);
+    }
+
+    private HttpResponse<String> send(final HttpRequest request) throws IOException, InterruptedException
+    {
         try
         {
-            response = client.send(request, HttpResponse.BodyHandlers.ofString());
+            return client.send(request, HttpResponse.BodyHandlers.ofString());
         }
         catch (final IOException ex)
         {
             // HttpClient's ConnectException often has no message: name the failure ourselves.
             throw new IOException(request.method() + " " + request.uri() + ": cannot reach the node (" + ex + ")", ex);
         }
+    }
+
+    private static HttpResponse<String> check(
+        final HttpRequest request, final HttpResponse<String> response, final int status) throws IOException
+    {
         if (response.statusCode() != status)
         {
             throw new IOException(request.method() + " " + request.uri() + ": expected " + status + ", node answered " +

@@ -36,6 +36,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>
  * With stranger traffic, every {@link #STRANGER_EVERY}th packet of a stream is followed by two that a relay must
  * drop: the same stream from the stranger socket, and an unrouted stream id from this sender's own socket.
+ * <p>
+ * Every stream goes to the options' relay, unless {@link Destinations} say otherwise per stream (the migrate drill
+ * moves streams from node to node while they run); {@link #stop()} ends the sending early.
  */
 final class Sender implements Runnable
 {
@@ -50,6 +53,19 @@ final class Sender implements Runnable
         void send(DatagramChannel from, ByteBuffer datagram, InetSocketAddress to) throws IOException;
     }
 
+    /**
+     * Where each stream's datagrams go, looked up for every datagram: a stream may move while it runs.
+     */
+    @FunctionalInterface
+    interface Destinations
+    {
+        /**
+         * @param streamIndex the stream's 0-based index.
+         * @return the address its next datagram goes to.
+         */
+        InetSocketAddress of(int streamIndex);
+    }
+
     static final int STRANGER_EVERY = 10;
 
     private static final double NANOS_PER_SECOND = 1e9;
@@ -59,7 +75,7 @@ final class Sender implements Runnable
     private final DatagramChannel channel;
     private final DatagramChannel strangerChannel;
     private final Transport transport;
-    private final InetSocketAddress relay;
+    private final Destinations destinations;
     private final DatagramFormat format;
     private final ByteBuffer buffer = ByteBuffer.allocate(GeneratorOptions.MAX_DATAGRAM_BYTES);
     private final SendCounters counters;
@@ -70,6 +86,7 @@ final class Sender implements Runnable
     private final long[] nextSequence;
     private final long startNs;
     private Receiver pollReceiver;
+    private volatile boolean stopRequested;
 
     /**
      * @param strangerChannel an unregistered socket, or null for no stranger traffic.
@@ -85,10 +102,26 @@ final class Sender implements Runnable
         final SendCounters counters,
         final long startNs)
     {
+        this(channel, strangerChannel, transport, relayOf(options), options, streamIndexes, counters, startNs);
+    }
+
+    /**
+     * @param destinations where each stream's datagrams go instead of the options' relay.
+     */
+    Sender(
+        final DatagramChannel channel,
+        final DatagramChannel strangerChannel,
+        final Transport transport,
+        final Destinations destinations,
+        final GeneratorOptions options,
+        final int[] streamIndexes,
+        final SendCounters counters,
+        final long startNs)
+    {
         this.channel = channel;
         this.strangerChannel = strangerChannel;
         this.transport = transport;
-        this.relay = options.relay();
+        this.destinations = destinations;
         this.format = DatagramFormat.of(options);
         this.options = options;
         this.streamIndexes = streamIndexes;
@@ -121,6 +154,15 @@ final class Sender implements Runnable
     }
 
     /**
+     * Stop sending: the sender finishes the datagram in hand and {@link #run()} returns, having counted what was
+     * sent. Any thread may call it.
+     */
+    void stop()
+    {
+        stopRequested = true;
+    }
+
+    /**
      * @return when packet {@code tick} of the stream in {@code slot} is due.
      */
     long scheduledNs(final long tick, final int slot)
@@ -144,9 +186,9 @@ final class Sender implements Runnable
     private void sendPaced()
     {
         final int packets = options.packetsPerStream();
-        for (long tick = 0; tick < packets; tick++)
+        for (long tick = 0; tick < packets && !stopRequested; tick++)
         {
-            for (int slot = 0; slot < streamIndexes.length; slot++)
+            for (int slot = 0; slot < streamIndexes.length && !stopRequested; slot++)
             {
                 final long dueNs = scheduledNs(tick, slot);
                 if (null != pollReceiver)
@@ -169,7 +211,7 @@ final class Sender implements Runnable
     {
         final long endNs = startNs + (long)(options.durationSeconds() * NANOS_PER_SECOND);
         waitUntil(startNs);
-        while (System.nanoTime() - endNs < 0)
+        while (System.nanoTime() - endNs < 0 && !stopRequested)
         {
             for (int slot = 0; slot < streamIndexes.length; slot++)
             {
@@ -191,7 +233,8 @@ final class Sender implements Runnable
         }
 
         final long streamId = options.firstStreamId() + streamIndexes[slot];
-        if (send(channel, streamId, sequence, sendTimeNs))
+        final InetSocketAddress to = destinations.of(streamIndexes[slot]);
+        if (send(channel, to, streamId, sequence, sendTimeNs))
         {
             nextSequence[slot] = sequence + 1;
             counters.sent.increment();
@@ -200,11 +243,11 @@ final class Sender implements Runnable
             {
                 final long forbidden = sequence | PayloadPattern.FORBIDDEN_FLAG;
                 final long unroutedStreamId = streamId + options.streams();
-                if (send(strangerChannel, streamId, forbidden, sendTimeNs))
+                if (send(strangerChannel, to, streamId, forbidden, sendTimeNs))
                 {
                     counters.strangerSent.increment();
                 }
-                if (send(channel, unroutedStreamId, forbidden, sendTimeNs))
+                if (send(channel, to, unroutedStreamId, forbidden, sendTimeNs))
                 {
                     counters.strangerSent.increment();
                 }
@@ -212,13 +255,18 @@ final class Sender implements Runnable
         }
     }
 
-    private boolean send(final DatagramChannel from, final long streamId, final long sequence, final long sendTimeNs)
+    private boolean send(
+        final DatagramChannel from,
+        final InetSocketAddress to,
+        final long streamId,
+        final long sequence,
+        final long sendTimeNs)
     {
         final int length = format.encode(buffer, streamId, sequence, sendTimeNs);
         buffer.clear().limit(length);
         try
         {
-            transport.send(from, buffer, relay);
+            transport.send(from, buffer, to);
             return true;
         }
         catch (final IOException ex)
@@ -226,6 +274,12 @@ final class Sender implements Runnable
             counters.sendErrors.increment();
             return false;
         }
+    }
+
+    private static Destinations relayOf(final GeneratorOptions options)
+    {
+        final InetSocketAddress relay = options.relay();
+        return (streamIndex) -> relay;
     }
 
     private static void waitUntil(final long deadlineNs)

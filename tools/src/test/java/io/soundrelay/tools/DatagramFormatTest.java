@@ -103,6 +103,22 @@ final class DatagramFormatTest
     }
 
     @Test
+    void aHopFlaggedFrameVerifiesOnlyWhereHopIsAccepted()
+    {
+        final DatagramFormat strict = new DatagramFormat(Wire.SR, Deliver.FRAMED, PAYLOAD_BYTES);
+        final DatagramFormat acceptingHop = strict.acceptingHop();
+        final int length = 20 + PAYLOAD_BYTES;
+        final ByteBuffer forwarded = encoded(strict, SEQUENCE);
+        forwarded.put(FrameFlyweight.FLAGS_OFFSET, FrameFlyweight.FLAG_HOP);
+
+        assertFalse(strict.verify(forwarded, length), "loadgen's sinks expect the frame as sent");
+        assertTrue(acceptingHop.verify(forwarded, length), "a migration's old node forwarded it");
+        assertTrue(acceptingHop.verify(encoded(strict, SEQUENCE), length));
+        forwarded.put(FrameFlyweight.FLAGS_OFFSET, (byte)(FrameFlyweight.FLAG_HOP | 1));
+        assertFalse(acceptingHop.verify(forwarded, length), "HOP alone is accepted, not another kind");
+    }
+
+    @Test
     void encodesRtpRoutedBySsrcAndChecksItWhole()
     {
         final DatagramFormat format = new DatagramFormat(Wire.RTP, Deliver.PAYLOAD, PAYLOAD_BYTES);

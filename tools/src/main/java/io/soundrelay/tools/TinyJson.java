@@ -18,11 +18,14 @@ package io.soundrelay.tools;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
- * A strict JSON reader for tests (RFC 8259, no extensions): objects become maps, arrays lists, numbers doubles.
- * Anything malformed, including trailing text, throws.
+ * A strict JSON reader (RFC 8259, no extensions): objects become maps, arrays lists, numbers doubles. Anything
+ * malformed, including trailing text, throws {@link IllegalArgumentException}. The tools read nodes' answers with
+ * it, the tests read the tools' reports; {@link #appendString(StringBuilder, String)} is the string quoting the
+ * tools' JSON writers share.
  */
 final class TinyJson
 {
@@ -34,10 +37,22 @@ final class TinyJson
         this.text = text;
     }
 
+    /**
+     * @return the value: a map, list, string, double, boolean or null.
+     * @throws IllegalArgumentException saying where the text is not JSON.
+     */
     static Object parse(final String text)
     {
         final TinyJson json = new TinyJson(text);
-        final Object value = json.value();
+        final Object value;
+        try
+        {
+            value = json.value();
+        }
+        catch (final IndexOutOfBoundsException ex)
+        {
+            throw json.error("unexpected end");
+        }
         json.whitespace();
         if (json.index != text.length())
         {
@@ -46,6 +61,37 @@ final class TinyJson
         return value;
     }
 
+    /**
+     * Append {@code value} as a JSON string: quoted, with quote, backslash and control characters escaped.
+     *
+     * @return the builder.
+     */
+    static StringBuilder appendString(final StringBuilder json, final String value)
+    {
+        json.append('"');
+        for (int i = 0; i < value.length(); i++)
+        {
+            final char c = value.charAt(i);
+            if (c == '"' || c == '\\')
+            {
+                json.append('\\').append(c);
+            }
+            else if (c < 0x20)
+            {
+                json.append(String.format(Locale.ROOT, "\\u%04x", (int)c));
+            }
+            else
+            {
+                json.append(c);
+            }
+        }
+        return json.append('"');
+    }
+
+    /**
+     * @return the object's members in their order.
+     * @throws IllegalArgumentException when the text is not JSON or not an object.
+     */
     @SuppressWarnings("unchecked")
     static Map<String, Object> object(final String text)
     {

@@ -1,0 +1,292 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.tools;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * What a {@link MigrateDrill} does, validated as a whole when {@link Builder#build()} makes it: the nodes, the
+ * migration schedule, and the traffic, which is a generator's ({@link #traffic()}: one sender, one receiver, whole
+ * SoundRelay frames). A bad value is refused with {@code --name=value: why}, naming the {@code migrate-drill} option.
+ *
+ * @param nodes         the nodes' control URLs in the order given; GET /nodes goes to the first.
+ * @param apiKey        sent as {@code Authorization: Bearer}, or null for none. Never printed.
+ * @param migrations    streams migrated, each a different one.
+ * @param intervalMs    milliseconds between the starts of two migrations.
+ * @param switchAfterMs milliseconds a migrated stream keeps going to its old node after the migration's answer.
+ * @param settleMs      milliseconds of sending after the last migration's answer.
+ * @param traffic       the streams: count, rate, payload size, ids and the address the sockets bind.
+ */
+record DrillOptions(
+    List<URI> nodes,
+    String apiKey,
+    int migrations,
+    long intervalMs,
+    long switchAfterMs,
+    long settleMs,
+    GeneratorOptions traffic)
+{
+    static final int DEFAULT_STREAMS = 100;
+    static final int DEFAULT_MIGRATIONS = 20;
+    static final int DEFAULT_PPS = 50;
+    static final int DEFAULT_PAYLOAD_BYTES = 160;
+    static final int DEFAULT_INTERVAL_MS = 1000;
+    static final int DEFAULT_SWITCH_AFTER_MS = 1000;
+    static final int DEFAULT_SETTLE_MS = 2000;
+    static final String DEFAULT_BIND = "127.0.0.1";
+
+    static final int MAX_NODES = 64;
+    static final int MAX_PPS = 10_000;
+    static final long MAX_MS = 3_600_000;
+    // The sender runs for at most a generator's longest run; the drill must end well before it would stop.
+    private static final long MAX_PLAN_MS = (long)(GeneratorOptions.MAX_DURATION_SECONDS * 1000) - MAX_MS;
+
+    /**
+     * @return streams sent and routed.
+     */
+    int streams()
+    {
+        return traffic.streams();
+    }
+
+    /**
+     * @return a builder holding every default.
+     */
+    static Builder builder()
+    {
+        return new Builder();
+    }
+
+    /**
+     * Collects settings; {@link #build()} validates them together. Every setting left alone keeps its default.
+     */
+    static final class Builder
+    {
+        private final List<String> nodes = new ArrayList<>();
+        private String apiKey;
+        private int streams = DEFAULT_STREAMS;
+        private Integer migrations;
+        private double pps = DEFAULT_PPS;
+        private int payloadBytes = DEFAULT_PAYLOAD_BYTES;
+        private long intervalMs = DEFAULT_INTERVAL_MS;
+        private long switchAfterMs = DEFAULT_SWITCH_AFTER_MS;
+        private long settleMs = DEFAULT_SETTLE_MS;
+        private String bind = DEFAULT_BIND;
+        private long firstStreamId = GeneratorOptions.DEFAULT_FIRST_STREAM_ID;
+
+        private Builder()
+        {
+        }
+
+        /**
+         * @param nodes control URLs, {@code http://host:port}; at least two, the first answering GET /nodes.
+         */
+        Builder nodes(final List<String> nodes)
+        {
+            this.nodes.clear();
+            this.nodes.addAll(nodes);
+            return this;
+        }
+
+        /**
+         * @param apiKey sent as {@code Authorization: Bearer}; null or blank for none.
+         */
+        Builder apiKey(final String apiKey)
+        {
+            this.apiKey = apiKey;
+            return this;
+        }
+
+        Builder streams(final int streams)
+        {
+            this.streams = streams;
+            return this;
+        }
+
+        /**
+         * @param migrations streams to migrate, at most {@link #streams(int)}; null for the default: 20, or every
+         *                   stream when there are fewer.
+         */
+        Builder migrations(final Integer migrations)
+        {
+            this.migrations = migrations;
+            return this;
+        }
+
+        Builder pps(final double pps)
+        {
+            this.pps = pps;
+            return this;
+        }
+
+        Builder payloadBytes(final int payloadBytes)
+        {
+            this.payloadBytes = payloadBytes;
+            return this;
+        }
+
+        Builder intervalMs(final long intervalMs)
+        {
+            this.intervalMs = intervalMs;
+            return this;
+        }
+
+        Builder switchAfterMs(final long switchAfterMs)
+        {
+            this.switchAfterMs = switchAfterMs;
+            return this;
+        }
+
+        Builder settleMs(final long settleMs)
+        {
+            this.settleMs = settleMs;
+            return this;
+        }
+
+        /**
+         * @param bind the address both sockets bind: a concrete one, the routes' source and target.
+         */
+        Builder bind(final String bind)
+        {
+            this.bind = bind;
+            return this;
+        }
+
+        /**
+         * @param firstStreamId stream {@code i} is {@code firstStreamId + i}; 1 to 2^62 - 1.
+         */
+        Builder firstStreamId(final long firstStreamId)
+        {
+            this.firstStreamId = firstStreamId;
+            return this;
+        }
+
+        /**
+         * @return the validated options.
+         * @throws IllegalArgumentException {@code --name=value: why}, naming the migrate-drill option at fault.
+         */
+        DrillOptions build()
+        {
+            final List<URI> urls = nodeUrls();
+            final String bindHost = GeneratorOptions.bindHost("bind", bind);
+            if (!(pps > 0 && pps <= MAX_PPS))
+            {
+                throw bad("pps", pps == Math.rint(pps) ? Long.toString((long)pps) : Double.toString(pps),
+                    "must be more than 0 and at most " + MAX_PPS);
+            }
+            // The generator's own checks name --streams, --pps and --payload-bytes, as this command does. Its relay
+            // is a placeholder: the drill gives every stream a destination of its own, the stream's owner.
+            final GeneratorOptions traffic = GeneratorOptions.builder()
+                .relay(RouteClient.format(new InetSocketAddress(bindHost, 1)))
+                .bindHost(bindHost)
+                .streams(streams)
+                .pps(pps)
+                .payloadBytes(payloadBytes)
+                .wire(GeneratorOptions.Wire.SR)
+                .deliver(GeneratorOptions.Deliver.FRAMED)
+                .createRoutes(true)
+                .firstStreamId(firstStreamId)
+                .senders(1)
+                .receivers(1)
+                .durationSeconds(GeneratorOptions.MAX_DURATION_SECONDS)
+                .build();
+
+            final int count = null == migrations ? Math.min(DEFAULT_MIGRATIONS, streams) : migrations;
+            if (count < 1)
+            {
+                throw bad("migrations", Integer.toString(count), "must be at least 1");
+            }
+            if (count > streams)
+            {
+                throw bad("migrations", Integer.toString(count),
+                    "each migration moves a different stream: at most --streams=" + streams);
+            }
+            check("interval-ms", intervalMs, 1);
+            check("switch-after-ms", switchAfterMs, 0);
+            check("settle-ms", settleMs, 0);
+            if (settleMs <= switchAfterMs)
+            {
+                throw bad("settle-ms", Long.toString(settleMs), "must be longer than --switch-after-ms=" +
+                    switchAfterMs + ", so that the last migrated stream switches before sending stops");
+            }
+            if (count * intervalMs + settleMs > MAX_PLAN_MS)
+            {
+                throw bad("interval-ms", Long.toString(intervalMs), "with --migrations=" + count +
+                    " the drill would send for more than " + MAX_PLAN_MS / 3_600_000 + " hours");
+            }
+
+            final String key = null == apiKey || apiKey.isBlank() ? null : apiKey.trim();
+            return new DrillOptions(urls, key, count, intervalMs, switchAfterMs, settleMs, traffic);
+        }
+
+        private List<URI> nodeUrls()
+        {
+            if (nodes.size() < 2)
+            {
+                throw new IllegalArgumentException("--node: a migration needs at least two nodes, " +
+                    (nodes.isEmpty() ? "none" : "only " + nodes.get(0)) + " given");
+            }
+            if (nodes.size() > MAX_NODES)
+            {
+                throw new IllegalArgumentException("--node: at most " + MAX_NODES + " nodes, " + nodes.size() +
+                    " given");
+            }
+            final List<URI> urls = new ArrayList<>();
+            final List<String> seen = new ArrayList<>();
+            for (final String node : nodes)
+            {
+                final URI url = GeneratorOptions.uri("node", node);
+                final String hostPort = url.getHost() + ":" + port(url);
+                if (seen.contains(hostPort))
+                {
+                    throw bad("node", node, "given twice (" + hostPort + ")");
+                }
+                seen.add(hostPort);
+                urls.add(url);
+            }
+            return Collections.unmodifiableList(urls);
+        }
+
+        private static void check(final String name, final long value, final long min)
+        {
+            if (value < min || value > MAX_MS)
+            {
+                throw bad(name, Long.toString(value), "must be between " + min + " and " + MAX_MS);
+            }
+        }
+
+        private static IllegalArgumentException bad(final String name, final String value, final String why)
+        {
+            return new IllegalArgumentException("--" + name + "=" + value + ": " + why);
+        }
+    }
+
+    /**
+     * @return the URL's port, or its scheme's default.
+     */
+    static int port(final URI url)
+    {
+        if (url.getPort() >= 0)
+        {
+            return url.getPort();
+        }
+        return "https".equals(url.getScheme()) ? 443 : 80;
+    }
+}

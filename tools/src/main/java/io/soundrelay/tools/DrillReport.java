@@ -1,0 +1,407 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.tools;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What a {@link MigrateDrill} run found: per stream what was sent and what arrived, how each migration went, and
+ * the verdict. The drill passes when every migration succeeded and every datagram sent arrived exactly once and in
+ * order: nothing lost, duplicated, reordered, corrupt or unexpected, and every route deleted.
+ */
+final class DrillReport
+{
+    /**
+     * One stream's outcome.
+     *
+     * @param owner    the node that held the route at the end.
+     * @param migrated true when a migration of the stream succeeded.
+     */
+    record StreamResult(long streamId, String owner, boolean migrated, SequenceLedger.Counts counts)
+    {
+    }
+
+    /**
+     * One migration.
+     *
+     * @param newNodeAddr the new node's relay address, as asked for.
+     * @param status      the node's HTTP status: 200 when the new node holds the route; 0 when it did not answer.
+     * @param error       the answer's body, or why there was none, when the migration failed; else empty.
+     * @param millis      from the request to the answer.
+     * @param switched    true when the stream's datagrams went to the new node afterwards.
+     */
+    record Migration(
+        long streamId,
+        String fromNode,
+        String toNode,
+        String newNodeAddr,
+        int status,
+        String error,
+        double millis,
+        boolean switched)
+    {
+        /**
+         * @return true when the node answered 200.
+         */
+        boolean ok()
+        {
+            return 200 == status;
+        }
+    }
+
+    private final DrillOptions options;
+    private final List<MigrateDrill.Node> nodes;
+    private final List<StreamResult> streams;
+    private final List<Migration> migrations;
+    private final long datagramsIn;
+    private final long corrupt;
+    private final long unknownStream;
+    private final long sendErrors;
+    private final int routeErrors;
+    private final boolean completed;
+    private final long sendNs;
+    private final long sent;
+    private final long received;
+    private final long lost;
+    private final long duplicated;
+    private final long reordered;
+    private final long notSent;
+    private final double[] okMillis;
+
+    /**
+     * @param datagramsIn   every datagram the receiver took.
+     * @param corrupt       datagrams that were not byte for byte a frame sent.
+     * @param unknownStream datagrams of a stream id the drill did not send.
+     * @param sendErrors    datagrams the source socket failed to send (sent again on the stream's next tick).
+     * @param routeErrors   routes the nodes failed to delete.
+     * @param completed     false when the drill was stopped before its end.
+     * @param sendNs        nanoseconds from the first scheduled send to the end of sending.
+     */
+    DrillReport(
+        final DrillOptions options,
+        final List<MigrateDrill.Node> nodes,
+        final List<StreamResult> streams,
+        final List<Migration> migrations,
+        final long datagramsIn,
+        final long corrupt,
+        final long unknownStream,
+        final long sendErrors,
+        final int routeErrors,
+        final boolean completed,
+        final long sendNs)
+    {
+        this.options = options;
+        this.nodes = List.copyOf(nodes);
+        this.streams = List.copyOf(streams);
+        this.migrations = List.copyOf(migrations);
+        this.datagramsIn = datagramsIn;
+        this.corrupt = corrupt;
+        this.unknownStream = unknownStream;
+        this.sendErrors = sendErrors;
+        this.routeErrors = routeErrors;
+        this.completed = completed;
+        this.sendNs = sendNs;
+
+        long sent = 0;
+        long received = 0;
+        long lost = 0;
+        long duplicated = 0;
+        long reordered = 0;
+        long notSent = 0;
+        for (final StreamResult stream : streams)
+        {
+            sent += stream.counts().sent();
+            received += stream.counts().received();
+            lost += stream.counts().lost();
+            duplicated += stream.counts().duplicated();
+            reordered += stream.counts().reordered();
+            notSent += stream.counts().unexpected();
+        }
+        this.sent = sent;
+        this.received = received;
+        this.lost = lost;
+        this.duplicated = duplicated;
+        this.reordered = reordered;
+        this.notSent = notSent;
+        this.okMillis = migrations.stream().filter(Migration::ok).mapToDouble(Migration::millis).sorted().toArray();
+    }
+
+    List<StreamResult> streams()
+    {
+        return streams;
+    }
+
+    List<Migration> migrations()
+    {
+        return migrations;
+    }
+
+    long sent()
+    {
+        return sent;
+    }
+
+    /**
+     * @return datagrams of the drill's streams that arrived, duplicates included.
+     */
+    long received()
+    {
+        return received;
+    }
+
+    long lost()
+    {
+        return lost;
+    }
+
+    long duplicated()
+    {
+        return duplicated;
+    }
+
+    long reordered()
+    {
+        return reordered;
+    }
+
+    /**
+     * @return datagrams that were no frame the drill sent: corrupt, of an unknown stream, or a sequence not sent.
+     */
+    long unexpected()
+    {
+        return corrupt + unknownStream + notSent;
+    }
+
+    long migrationsOk()
+    {
+        return okMillis.length;
+    }
+
+    long migrationsFailed()
+    {
+        return migrations.size() - okMillis.length;
+    }
+
+    /**
+     * @param percentile 0 to 100.
+     * @return the successful migrations' time at that percentile (nearest rank), in milliseconds; 0 when none.
+     */
+    double migrationMillis(final double percentile)
+    {
+        if (0 == okMillis.length)
+        {
+            return 0;
+        }
+        final int rank = (int)Math.ceil(percentile / 100 * okMillis.length);
+        return okMillis[Math.max(0, Math.min(okMillis.length, rank) - 1)];
+    }
+
+    boolean passed()
+    {
+        return failures().isEmpty();
+    }
+
+    /**
+     * @return 0 when the drill passed, else 1.
+     */
+    int exitCode()
+    {
+        return passed() ? 0 : 1;
+    }
+
+    /**
+     * @return why the drill failed, one reason per entry; empty when it passed.
+     */
+    List<String> failures()
+    {
+        final List<String> failures = new ArrayList<>();
+        if (!completed)
+        {
+            failures.add("stopped before the end");
+        }
+        if (0 == sent)
+        {
+            failures.add("nothing was sent");
+        }
+        addIfAny(failures, migrationsFailed(), "migrations failed");
+        addIfAny(failures, lost, "lost");
+        addIfAny(failures, duplicated, "duplicated");
+        addIfAny(failures, reordered, "reordered");
+        addIfAny(failures, unexpected(), "unexpected");
+        addIfAny(failures, routeErrors, "route deletions failed");
+        return failures;
+    }
+
+    /**
+     * Print the per-stream table, the summary and the verdict.
+     */
+    void printSummary(final PrintStream out)
+    {
+        out.println();
+        out.println(String.format(Locale.ROOT, "%-20s  %-16s %8s %8s %6s %10s %9s", "stream", "owner", "sent",
+            "received", "lost", "duplicated", "reordered"));
+        for (final StreamResult stream : streams)
+        {
+            final SequenceLedger.Counts counts = stream.counts();
+            out.println(String.format(Locale.ROOT, "%-20s  %-16s %8d %8d %6d %10d %9d%s",
+                Long.toUnsignedString(stream.streamId()), stream.owner(), counts.sent(), counts.received(),
+                counts.lost(), counts.duplicated(), counts.reordered(), stream.migrated() ? "  migrated" : ""));
+        }
+        out.println();
+        out.println("streams       " + streams.size() + " over " + nodes.size() + " nodes (" +
+            streams.stream().filter(StreamResult::migrated).count() + " migrated)");
+        out.println(String.format(Locale.ROOT, "sent          %d datagrams in %.3f s", sent, sendNs / 1e9));
+        out.println("received      " + received + " (" + datagramsIn + " datagrams in all)");
+        out.println("lost          " + lost);
+        out.println("duplicated    " + duplicated);
+        out.println("reordered     " + reordered);
+        out.println("unexpected    " + unexpected() + " (corrupt " + corrupt + ", unknown stream " + unknownStream +
+            ", sequence not sent " + notSent + ")");
+        if (sendErrors > 0)
+        {
+            out.println("send errors   " + sendErrors + " (each sent again on its stream's next tick)");
+        }
+        out.println(String.format(Locale.ROOT, "migrations    %d ok, %d failed; time p50 %.1f ms, p90 %.1f ms, " +
+            "max %.1f ms", migrationsOk(), migrationsFailed(), migrationMillis(50), migrationMillis(90),
+            migrationMillis(100)));
+        for (int i = 0; i < migrations.size(); i++)
+        {
+            final Migration migration = migrations.get(i);
+            out.println(String.format(Locale.ROOT, "%s stream %s %s -> %s: %s", 0 == i ? "migrated     " :
+                "             ", Long.toUnsignedString(migration.streamId()), migration.fromNode(),
+                migration.toNode(), migration.ok() ?
+                String.format(Locale.ROOT, "%.1f ms%s", migration.millis(), migration.switched() ? "" :
+                    ", never switched") :
+                "FAILED " + (0 == migration.status() ? "" : migration.status() + " ") + migration.error()));
+        }
+        if (routeErrors > 0)
+        {
+            out.println("route errors  " + routeErrors + " routes not deleted");
+        }
+        out.println();
+        out.println(passed() ? "PASS" : "FAIL: " + String.join(", ", failures()));
+        out.flush();
+    }
+
+    /**
+     * @return the report as one JSON object: settings, totals, migration times in milliseconds, each migration,
+     * each stream, and the verdict. Stream ids are decimal strings: a u64 does not fit a JSON number exactly.
+     */
+    String toJson()
+    {
+        final StringBuilder json = new StringBuilder(1024 + 160 * streams.size())
+            .append("{\"tool\":\"migrate-drill\"")
+            .append(",\"nodes\":[");
+        for (int i = 0; i < nodes.size(); i++)
+        {
+            final MigrateDrill.Node node = nodes.get(i);
+            json.append(0 == i ? "{" : ",{").append("\"node_id\":");
+            TinyJson.appendString(json, node.nodeId()).append(",\"control_url\":");
+            TinyJson.appendString(json, node.controlUrl().toString()).append(",\"relay_addr\":");
+            TinyJson.appendString(json, node.relayAddr()).append('}');
+        }
+        final GeneratorOptions traffic = options.traffic();
+        json.append("],\"streams\":").append(streams.size())
+            .append(",\"pps_per_stream\":").append(number(traffic.ppsPerStream()))
+            .append(",\"payload_bytes\":").append(traffic.payloadBytes())
+            .append(",\"interval_ms\":").append(options.intervalMs())
+            .append(",\"switch_after_ms\":").append(options.switchAfterMs())
+            .append(",\"settle_ms\":").append(options.settleMs())
+            .append(",\"send_window_s\":").append(number(sendNs / 1e9))
+            .append(",\"sent\":").append(sent)
+            .append(",\"received\":").append(received)
+            .append(",\"datagrams_in\":").append(datagramsIn)
+            .append(",\"lost\":").append(lost)
+            .append(",\"duplicated\":").append(duplicated)
+            .append(",\"reordered\":").append(reordered)
+            .append(",\"unexpected\":").append(unexpected())
+            .append(",\"corrupt\":").append(corrupt)
+            .append(",\"unknown_stream\":").append(unknownStream)
+            .append(",\"send_errors\":").append(sendErrors)
+            .append(",\"route_errors\":").append(routeErrors)
+            .append(",\"migrations_ok\":").append(migrationsOk())
+            .append(",\"migrations_failed\":").append(migrationsFailed())
+            .append(",\"migration_ms\":{\"p50\":").append(number(migrationMillis(50)))
+            .append(",\"p90\":").append(number(migrationMillis(90)))
+            .append(",\"max\":").append(number(migrationMillis(100)))
+            .append("},\"migrations\":[");
+        for (int i = 0; i < migrations.size(); i++)
+        {
+            final Migration migration = migrations.get(i);
+            json.append(0 == i ? "{" : ",{")
+                .append("\"stream_id\":\"").append(Long.toUnsignedString(migration.streamId())).append('"')
+                .append(",\"from\":");
+            TinyJson.appendString(json, migration.fromNode()).append(",\"to\":");
+            TinyJson.appendString(json, migration.toNode()).append(",\"new_node_addr\":");
+            TinyJson.appendString(json, migration.newNodeAddr())
+                .append(",\"ok\":").append(migration.ok())
+                .append(",\"status\":").append(migration.status())
+                .append(",\"ms\":").append(number(migration.millis()))
+                .append(",\"switched\":").append(migration.switched())
+                .append(",\"error\":");
+            TinyJson.appendString(json, migration.error()).append('}');
+        }
+        json.append("],\"per_stream\":[");
+        for (int i = 0; i < streams.size(); i++)
+        {
+            final StreamResult stream = streams.get(i);
+            final SequenceLedger.Counts counts = stream.counts();
+            json.append(0 == i ? "{" : ",{")
+                .append("\"stream_id\":\"").append(Long.toUnsignedString(stream.streamId())).append('"')
+                .append(",\"owner\":");
+            TinyJson.appendString(json, stream.owner())
+                .append(",\"migrated\":").append(stream.migrated())
+                .append(",\"sent\":").append(counts.sent())
+                .append(",\"received\":").append(counts.received())
+                .append(",\"lost\":").append(counts.lost())
+                .append(",\"duplicated\":").append(counts.duplicated())
+                .append(",\"reordered\":").append(counts.reordered())
+                .append(",\"unexpected\":").append(counts.unexpected())
+                .append('}');
+        }
+        json.append("],\"passed\":").append(passed()).append(",\"failures\":[");
+        final List<String> failures = failures();
+        for (int i = 0; i < failures.size(); i++)
+        {
+            TinyJson.appendString(json.append(0 == i ? "" : ","), failures.get(i));
+        }
+        return json.append("]}").toString();
+    }
+
+    public String toString()
+    {
+        return "DrillReport{sent=" + sent + ", received=" + received + ", lost=" + lost + ", duplicated=" +
+            duplicated + ", reordered=" + reordered + ", unexpected=" + unexpected() + ", migrations=" + migrations +
+            ", failures=" + failures() + "}";
+    }
+
+    // Three decimals are plenty for milliseconds and seconds; NaN and infinities are not JSON.
+    private static String number(final double value)
+    {
+        return Double.isFinite(value) ? Double.toString(Math.round(value * 1000.0) / 1000.0) : "null";
+    }
+
+    private static void addIfAny(final List<String> failures, final long count, final String what)
+    {
+        if (count > 0)
+        {
+            failures.add(what + " " + count);
+        }
+    }
+}

@@ -1,0 +1,279 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.tools;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+
+/**
+ * {@code soundrelay-tools migrate-drill}: runs a {@link MigrateDrill} against a cluster of nodes, prints progress,
+ * the per-stream table and a summary, optionally writes the report as JSON, and exits 0 when every migration
+ * succeeded without losing, duplicating or reordering a datagram, 1 when the drill failed or could not run, 2 for
+ * bad options.
+ * <p>
+ * picocli converts each value to its type; {@link DrillOptions.Builder#build()} then checks ranges and the rules
+ * between options, and a refusal becomes a {@link ParameterException} naming the option.
+ */
+@Command(
+    name = "migrate-drill",
+    mixinStandardHelpOptions = true,
+    versionProvider = SoundRelayTools.Version.class,
+    sortOptions = false,
+    usageHelpWidth = 110,
+    customSynopsis = {
+        "soundrelay-tools migrate-drill --node URL --node URL [--node URL]... [--api-key KEY] [--streams N]",
+        "         [--migrations N] [--pps N] [--payload-bytes N] [--interval-ms MS] [--switch-after-ms MS]",
+        "         [--settle-ms MS] [--bind IP] [--json FILE]" },
+    description = {
+        "Migrates streams between SoundRelay nodes under load and checks that none loses, repeats or reorders a " +
+            "datagram.",
+        "",
+        "  soundrelay-tools migrate-drill --node http://127.0.0.1:4300 --node http://127.0.0.1:4301 \\",
+        "      --node http://127.0.0.1:4302 --api-key KEY --streams 100 --migrations 20",
+        "",
+        "The user-facing proof of zero-loss live migration (PROTOCOL.md section 7):",
+        "  1. GET /nodes on the first --node; each --node is matched to a live node by its control_addr.",
+        "  2. A route per stream, round robin over the nodes: source this tool's source socket, target its",
+        "     receiver socket, deliver framed.",
+        "  3. One thread sends every stream at --pps on an absolute schedule to its owner's relay_addr.",
+        "  4. Every --interval-ms one stream moves to the next node, so every node gives and takes: POST /migrate",
+        "     to its owner, timed until the answer. The stream still goes to the old node for --switch-after-ms",
+        "     (the old node forwards it to the new one), then to the new node.",
+        "  5. --settle-ms after the last answer sending stops. Once the receiver has been quiet for 500 ms (10 s",
+        "     at most) it reports per stream what was sent, received, lost, duplicated and reordered, and the",
+        "     routes are deleted on their owners." },
+    optionListHeading = "%nOptions:%n",
+    footerHeading = "%nNotes:%n",
+    footer = {
+        "Stream ids are consecutive from a random base, printed at the start; each migrates once at most.",
+        "The receiver takes each frame's stream_id and sequence (u32, wrapping) and checks every byte; a frame " +
+            "the new node delivers with the HOP flag set counts like any other.",
+        "Point it only at nodes on your own machine or network." },
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {
+        "0:every migration succeeded, every datagram arrived once and in order",
+        "1:the drill failed (a migration refused, a datagram lost, duplicated, reordered or unexpected), or could " +
+            "not run (a node unreachable, a route refused, a --node that is no live node)",
+        "2:bad options",
+        "130:stopped by Ctrl-C (SIGINT), after deleting the routes" })
+public final class MigrateDrillCommand implements Callable<Integer>
+{
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--node", paramLabel = "URL", required = true, order = 1,
+        description = "A node's control API, http://host:port. Repeat for each node, at least two; GET /nodes goes " +
+            "to the first.")
+    private List<String> nodes;
+
+    @Option(names = "--api-key", paramLabel = "KEY", order = 2,
+        description = "Sent as 'Authorization: Bearer KEY' to every node. Default: the " + LoadgenCommand.API_KEY_ENV +
+            " environment variable, else none. Never printed.")
+    private String apiKey;
+
+    @Option(names = "--streams", paramLabel = "N", order = 3, defaultValue = "" + DrillOptions.DEFAULT_STREAMS,
+        description = "Streams, routed round robin over the nodes. Default: ${DEFAULT-VALUE}.")
+    private int streams;
+
+    @Option(names = "--migrations", paramLabel = "N", order = 4,
+        description = "Streams to migrate, one every --interval-ms, each a different one: at most --streams. " +
+            "Default: " + DrillOptions.DEFAULT_MIGRATIONS + ", or --streams when fewer.")
+    private Integer migrations;
+
+    @Option(names = "--pps", paramLabel = "N", order = 5, defaultValue = "" + DrillOptions.DEFAULT_PPS,
+        description = "Packets per second per stream (a decimal is fine), at most " + DrillOptions.MAX_PPS +
+            ". Default: ${DEFAULT-VALUE}.")
+    private double pps;
+
+    @Option(names = "--payload-bytes", paramLabel = "N", order = 6,
+        defaultValue = "" + DrillOptions.DEFAULT_PAYLOAD_BYTES,
+        description = "Payload per frame, 24 to 1480; the frame adds its 20-byte header. Default: ${DEFAULT-VALUE}.")
+    private int payloadBytes;
+
+    @Option(names = "--interval-ms", paramLabel = "MS", order = 7,
+        defaultValue = "" + DrillOptions.DEFAULT_INTERVAL_MS,
+        description = "Between the starts of two migrations; the first starts one interval after sending does. " +
+            "Default: ${DEFAULT-VALUE}.")
+    private long intervalMs;
+
+    @Option(names = "--switch-after-ms", paramLabel = "MS", order = 8,
+        defaultValue = "" + DrillOptions.DEFAULT_SWITCH_AFTER_MS,
+        description = "After a migration's answer the stream still goes to its old node, which forwards it to the " +
+            "new one, for MS; then it goes to the new node. Keep it below the nodes' grace window " +
+            "(MIGRATION_GRACE_SECONDS, default 30 s). Default: ${DEFAULT-VALUE}.")
+    private long switchAfterMs;
+
+    @Option(names = "--settle-ms", paramLabel = "MS", order = 9, defaultValue = "" + DrillOptions.DEFAULT_SETTLE_MS,
+        description = "Sending goes on for MS after the last migration's answer; more than --switch-after-ms. " +
+            "Default: ${DEFAULT-VALUE}.")
+    private long settleMs;
+
+    @Option(names = "--bind", paramLabel = "IP", order = 10, defaultValue = DrillOptions.DEFAULT_BIND,
+        description = "Address the source and receiver sockets bind, the routes' source_addr and target: a " +
+            "concrete one the nodes reach, no wildcard. Default: ${DEFAULT-VALUE}.")
+    private String bind;
+
+    @Option(names = "--json", paramLabel = "FILE", order = 11,
+        description = "Also write the report as one JSON object to FILE. '-': to stdout, and progress and summary " +
+            "go to stderr.")
+    private String json;
+
+    private final PrintStream stdout;
+    private final PrintStream stderr;
+    private final UnaryOperator<String> environment;
+    private final Function<String, MigrateDrill.NodeApi> nodeApi;
+
+    /**
+     * The command as the jar runs it: standard streams, the process environment, the nodes over HTTP.
+     */
+    public MigrateDrillCommand()
+    {
+        this(System.out, System.err, System::getenv, HttpNodeApi::new);
+    }
+
+    /**
+     * @param nodeApi makes the control-API client from the API key (null for none).
+     */
+    MigrateDrillCommand(
+        final PrintStream stdout,
+        final PrintStream stderr,
+        final UnaryOperator<String> environment,
+        final Function<String, MigrateDrill.NodeApi> nodeApi)
+    {
+        this.stdout = stdout;
+        this.stderr = stderr;
+        this.environment = environment;
+        this.nodeApi = nodeApi;
+    }
+
+    /**
+     * Parse a {@code migrate-drill} command line into validated options, as the command does before it runs.
+     *
+     * @param args the options after {@code migrate-drill}.
+     * @return the validated options.
+     * @throws ParameterException naming the option at fault.
+     */
+    static DrillOptions options(final UnaryOperator<String> environment, final String... args)
+    {
+        final MigrateDrillCommand command = new MigrateDrillCommand(System.out, System.err, environment,
+            HttpNodeApi::new);
+        SoundRelayTools.configure(new CommandLine(command)).parseArgs(args);
+        return command.validatedOptions();
+    }
+
+    public Integer call()
+    {
+        final DrillOptions options = validatedOptions();
+        LoadgenCommand.checkWritable(spec.commandLine(), "--json", json);
+
+        // With JSON on stdout, everything for people goes to stderr so that stdout parses.
+        final PrintStream human = LoadgenCommand.STDOUT.equals(json) ? stderr : stdout;
+        try (StopSignal stop = new StopSignal())
+        {
+            final DrillReport report;
+            try
+            {
+                report = new MigrateDrill(options, nodeApi.apply(options.apiKey()), human, stop::stopRequested).run();
+            }
+            catch (final IOException ex)
+            {
+                stderr.println("migrate-drill failed: " + ex.getMessage());
+                final StringBuilder error = new StringBuilder("{\"tool\":\"migrate-drill\",\"passed\":false");
+                TinyJson.appendString(error.append(",\"error\":"), String.valueOf(ex.getMessage())).append('}');
+                writeJson(error.toString());
+                return 1;
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                stderr.println("migrate-drill interrupted");
+                return 1;
+            }
+
+            report.printSummary(human);
+            final boolean written = writeJson(report.toJson());
+            return report.passed() && written ? 0 : 1;
+        }
+    }
+
+    /**
+     * @return the options given, validated.
+     * @throws ParameterException naming the option at fault.
+     */
+    DrillOptions validatedOptions()
+    {
+        try
+        {
+            return DrillOptions.builder()
+                .nodes(nodes)
+                .apiKey(null != apiKey ? apiKey : environment.apply(LoadgenCommand.API_KEY_ENV))
+                .streams(streams)
+                .migrations(migrations)
+                .pps(pps)
+                .payloadBytes(payloadBytes)
+                .intervalMs(intervalMs)
+                .switchAfterMs(switchAfterMs)
+                .settleMs(settleMs)
+                .bind(bind)
+                // A random base keeps the drill's ids clear of the nodes' other routes, and of an earlier drill's.
+                .firstStreamId(ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE / 2))
+                .build();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ParameterException(spec.commandLine(), ex.getMessage(), ex);
+        }
+    }
+
+    private boolean writeJson(final String report)
+    {
+        if (null == json)
+        {
+            return true;
+        }
+        if (LoadgenCommand.STDOUT.equals(json))
+        {
+            stdout.println(report);
+            stdout.flush();
+            return true;
+        }
+        try
+        {
+            Files.writeString(Path.of(json), report + System.lineSeparator(), StandardCharsets.UTF_8);
+            return true;
+        }
+        catch (final IOException ex)
+        {
+            stderr.println("migrate-drill: cannot write --json=" + json + ": " + ex.getMessage());
+            return false;
+        }
+    }
+}
