@@ -142,13 +142,23 @@ public final class Configuration
     public static final String AUTO_FAILOVER_ENV = "AUTO_FAILOVER";
     public static final boolean AUTO_FAILOVER_DEFAULT = false;
 
+    /**
+     * The IP address other nodes and sources reach this node at: its heartbeat's relay_addr and control_addr are this
+     * address with the bound ports. Unset: BIND_ADDR's address, or when that is a wildcard, the first address of an
+     * interface that is up and not loopback (127.0.0.1 when there is none).
+     */
+    public static final String ADVERTISE_HOST_ENV = "ADVERTISE_HOST";
+
+    /** Prefix of the OpenTelemetry variables handed to the SDK's autoconfiguration. */
+    public static final String OTEL_PREFIX = "OTEL_";
+
     /** Every variable a node reads, in the order of the contract. */
     public static final List<String> NAMES = List.of(
         BIND_ADDR_ENV, CONTROL_API_ADDR_ENV, METRICS_ADDR_ENV, REDIS_URL_ENV, REDIS_POOL_SIZE_ENV, AUTH_ENABLED_ENV,
         API_KEYS_ENV, MAX_STREAMS_PER_NODE_ENV, MAX_TARGETS_PER_ROUTE_ENV, MAX_DATAGRAM_BYTES_ENV,
         ROUTE_TTL_SECONDS_ENV, JITTER_BUFFER_MS_ENV, NODE_ID_ENV, ENABLE_MIXER_ENV, LOG_LEVEL_ENV, TRANSPORT_ENV,
         RING_SIZE_ENV, WAIT_STRATEGY_ENV, PIN_CPUS_ENV, DATA_PLANE_THREADS_ENV, RECEIVE_BATCH_ENV, SEND_BATCH_ENV,
-        MIGRATION_GRACE_SECONDS_ENV, AUTO_FAILOVER_ENV);
+        MIGRATION_GRACE_SECONDS_ENV, AUTO_FAILOVER_ENV, ADVERTISE_HOST_ENV);
 
     /** Name of the file read from the working directory by {@link #fromEnvironment()}. */
     public static final String DOT_ENV_FILE = ".env";
@@ -244,6 +254,8 @@ public final class Configuration
     private final int sendBatch;
     private final int migrationGraceSeconds;
     private final boolean autoFailover;
+    private final InetAddress advertiseHost;
+    private final Map<String, String> otelSettings;
 
     private Configuration(final Settings s)
     {
@@ -276,6 +288,8 @@ public final class Configuration
         migrationGraceSeconds = s.intInRange(
             MIGRATION_GRACE_SECONDS_ENV, MIGRATION_GRACE_SECONDS_DEFAULT, 0, MIGRATION_GRACE_SECONDS_MAX);
         autoFailover = s.bool(AUTO_FAILOVER_ENV, AUTO_FAILOVER_DEFAULT);
+        advertiseHost = s.ipAddress(ADVERTISE_HOST_ENV);
+        otelSettings = s.withPrefix(OTEL_PREFIX);
     }
 
     /**
@@ -625,6 +639,23 @@ public final class Configuration
     }
 
     /**
+     * @return ADVERTISE_HOST, or null when unset (the node then derives it from BIND_ADDR and its interfaces).
+     */
+    public InetAddress advertiseHost()
+    {
+        return advertiseHost;
+    }
+
+    /**
+     * @return the {@code OTEL_*} variables from the environment and {@code .env} (the environment wins), for the
+     * OpenTelemetry SDK's autoconfiguration, which reads the process environment only.
+     */
+    public Map<String, String> otelSettings()
+    {
+        return otelSettings;
+    }
+
+    /**
      * @return every setting, safe to log: API keys as a count only, Redis credentials redacted.
      */
     public String toString()
@@ -654,6 +685,8 @@ public final class Configuration
             ", sendBatch=" + sendBatch +
             ", migrationGraceSeconds=" + migrationGraceSeconds +
             ", autoFailover=" + autoFailover +
+            ", advertiseHost=" + (advertiseHost == null ? "<derived>" : advertiseHost.getHostAddress()) +
+            ", otel=" + otelSettings.keySet() +
             '}';
     }
 
@@ -708,6 +741,55 @@ public final class Configuration
                 throw fail(name, value, "empty; expected " + expected);
             }
             return value;
+        }
+
+        InetAddress ipAddress(final String name)
+        {
+            final String value = required(name, "an IP address");
+            if (value == null)
+            {
+                return null;
+            }
+            final String host = value.startsWith("[") && value.endsWith("]") ? value.substring(1, value.length() - 1) :
+                value;
+            InetAddress address = null;
+            try
+            {
+                if (host.indexOf(':') >= 0)
+                {
+                    address = InetAddress.getByName(host); // contains ':', so an IPv6 literal: never a DNS query
+                }
+                else if (parseDottedQuad(host) != null)
+                {
+                    address = InetAddress.getByAddress(parseDottedQuad(host));
+                }
+            }
+            catch (final UnknownHostException ex)
+            {
+                address = null;
+            }
+            if (address == null)
+            {
+                throw fail(name, value, "expected an IP address such as 10.0.0.5 or [fd00::5], not a name");
+            }
+            if (address.isAnyLocalAddress() || address.isMulticastAddress())
+            {
+                throw fail(name, value, "a wildcard or multicast address cannot be reached by other nodes");
+            }
+            return address;
+        }
+
+        Map<String, String> withPrefix(final String prefix)
+        {
+            final Map<String, String> selected = new java.util.TreeMap<>();
+            for (final Map.Entry<String, String> e : values.entrySet())
+            {
+                if (e.getKey().startsWith(prefix))
+                {
+                    selected.put(e.getKey(), e.getValue());
+                }
+            }
+            return java.util.Collections.unmodifiableMap(selected);
         }
 
         InetSocketAddress socketAddress(final String name, final String defaultValue)

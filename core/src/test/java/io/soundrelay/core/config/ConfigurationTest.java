@@ -202,10 +202,25 @@ class ConfigurationTest
         "PIN_CPUS -> 1,2,1 -> CPU 1 is listed twice",
         "MIGRATION_GRACE_SECONDS -> 3601 -> outside 0-3600",
         "AUTO_FAILOVER -> on -> expected true or false",
+        "ADVERTISE_HOST -> relay.example -> expected an IP address such as 10.0.0.5 or [fd00::5], not a name",
+        "ADVERTISE_HOST -> 0.0.0.0 -> a wildcard or multicast address cannot be reached by other nodes",
+        "ADVERTISE_HOST -> 10.0.0.5:4000 -> expected an IP address such as 10.0.0.5 or [fd00::5], not a name",
     })
     void refusesBadValuesNamingVariableAndValue(final String name, final String value, final String why)
     {
         assertEquals(name + "=" + value + ": " + why, failure(name, value));
+    }
+
+    @Test
+    void readsAdvertiseHostAndPassesOtelVariablesThrough()
+    {
+        assertEquals(null, load().advertiseHost());
+        assertEquals("10.0.0.5", load("ADVERTISE_HOST", "10.0.0.5").advertiseHost().getHostAddress());
+        assertEquals("fd00:0:0:0:0:0:0:5", load("ADVERTISE_HOST", "[fd00::5]").advertiseHost().getHostAddress());
+        final Configuration c = load("OTEL_SERVICE_NAME", "relay-eu", "OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318");
+        assertEquals(
+            java.util.Map.of("OTEL_SERVICE_NAME", "relay-eu", "OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"),
+            c.otelSettings());
     }
 
     @Test
