@@ -120,6 +120,38 @@ public final class RouteRequestParser
      */
     public RouteSpec parse(final String body, final Long pathStreamId)
     {
+        return parse(parseObject(body), pathStreamId);
+    }
+
+    /**
+     * Decode a request body as one JSON object, bounded as a route request is.
+     *
+     * @param body the request body.
+     * @return its fields.
+     * @throws ValidationException 413 when over {@link #MAX_BODY_BYTES} bytes, 400 when not a JSON object in UTF-8.
+     */
+    static Map<String, Object> parseObject(final byte[] body)
+    {
+        if (body != null && body.length > MAX_BODY_BYTES)
+        {
+            throw tooLarge();
+        }
+        try
+        {
+            return parseObject(body == null ? null : StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(body))
+                .toString());
+        }
+        catch (final CharacterCodingException ex)
+        {
+            throw new ValidationException(null, "the body is not JSON: it is not valid UTF-8");
+        }
+    }
+
+    private static Map<String, Object> parseObject(final String body)
+    {
         if (body == null || body.isBlank())
         {
             throw new ValidationException(null, "the body is empty; expected a JSON object");
@@ -143,7 +175,7 @@ public final class RouteRequestParser
             throw new ValidationException(null, "the body is not a JSON object but " + article(Json.typeName(root)));
         }
         @SuppressWarnings("unchecked") final Map<String, Object> request = (Map<String, Object>)root;
-        return parse(request, pathStreamId);
+        return request;
     }
 
     /**
@@ -186,7 +218,7 @@ public final class RouteRequestParser
         return defaultJitterMs;
     }
 
-    private static long streamId(final Object value, final Long pathStreamId)
+    static long streamId(final Object value, final Long pathStreamId)
     {
         if (value == null)
         {
@@ -297,7 +329,7 @@ public final class RouteRequestParser
         return targets;
     }
 
-    private static Endpoint endpoint(final Object value, final String path)
+    static Endpoint endpoint(final Object value, final String path)
     {
         if (!(value instanceof String))
         {
@@ -501,7 +533,7 @@ public final class RouteRequestParser
         }
     }
 
-    private static String echo(final String text)
+    static String echo(final String text)
     {
         return text.length() > MAX_ECHO_LENGTH ? text.substring(0, MAX_ECHO_LENGTH) + "..." : text;
     }
