@@ -39,7 +39,7 @@ import java.util.concurrent.TimeUnit;
  * more in the measured phase.
  * <p>
  * {@code java -cp bench/target/benchmarks.jar io.soundrelay.bench.DataPlaneAllocation [transport] [threads]
- * [datagrams] [plain|jitter|mixer]}, defaults {@code epoll 1 2000000 plain}.
+ * [datagrams] [plain|jitter|mixer|hop]}, defaults {@code epoll 1 2000000 plain}.
  * <ul>
  *   <li>{@code plain}: forwarding only.</li>
  *   <li>{@code jitter}: every route has {@code jitter_ms} 60 ({@code -DjitterMs=} to change) and each stream's
@@ -47,6 +47,11 @@ import java.util.concurrent.TimeUnit;
  *       jitter buffer.</li>
  *   <li>{@code mixer}: ENABLE_MIXER, the routes in 50 rooms of 20 PCM sources (5 ms frames); the mixer thread
  *       is measured too.</li>
+ *   <li>{@code hop}: live migration's forwarding path. A second data plane B holds the same routes and has the
+ *       first one, A, as its peer; every route of A is handed off to B before the first datagram, so every datagram
+ *       takes A's forwarding path and B's HOP-accepting path. Half the routes carry SoundRelay frames (forwarded with
+ *       the HOP bit set in place), the other half RTP (wrapped in a preallocated hop slot, unwrapped by B). Both
+ *       planes' threads are measured, prefixed A and B.</li>
  * </ul>
  */
 public final class DataPlaneAllocation
@@ -60,6 +65,9 @@ public final class DataPlaneAllocation
     private static final int HEADER = 20;
     private static final long FIRST_STREAM = 1000;
     private static final int BURST = 64;
+    private static final int RTP_HEADER = 12;
+    /** Longer than any run: the routes of the hop mode forward for the whole measurement. */
+    private static final long HOP_GRACE_NS = TimeUnit.HOURS.toNanos(1);
 
     private DataPlaneAllocation()
     {
@@ -71,11 +79,12 @@ public final class DataPlaneAllocation
         final int threads = args.length > 1 ? Integer.parseInt(args[1]) : 1;
         final long datagrams = args.length > 2 ? Long.parseLong(args[2]) : 2_000_000L;
         final String mode = args.length > 3 ? args[3] : "plain";
-        if (!List.of("plain", "jitter", "mixer").contains(mode))
+        if (!List.of("plain", "jitter", "mixer", "hop").contains(mode))
         {
-            throw new IllegalArgumentException("mode must be plain, jitter or mixer, not " + mode);
+            throw new IllegalArgumentException("mode must be plain, jitter, mixer or hop, not " + mode);
         }
         final boolean mixer = "mixer".equals(mode);
+        final boolean hop = "hop".equals(mode);
         final int jitterMs = "jitter".equals(mode) ? Integer.getInteger("jitterMs", 60) : 0;
         final InetAddress loopback = InetAddress.getByName("127.0.0.1");
 
@@ -95,47 +104,94 @@ public final class DataPlaneAllocation
                 .mixer(mixer)
                 .maxRoutes(ROUTES)))
             {
-                for (int i = 0; i < ROUTES; i++)
+                final List<Thread> planeThreads = dataPlaneThreads();
+                try (DataPlane peer = hop ? DataPlane.start(new DataPlane.Context()
+                    .bindAddress(new InetSocketAddress(loopback, 0))
+                    .transport(transport)
+                    .threads(threads)
+                    .maxRoutes(ROUTES)) : null)
                 {
-                    plane.proxy().create(new RouteSpec(FIRST_STREAM + i, Endpoint.of(sourceAddress),
-                        List.of(Endpoint.of(sinkAddress)), mixer ? "room-" + (i % ROOMS) : null, Deliver.PAYLOAD,
-                        jitterMs, false)).get(5, TimeUnit.SECONDS);
+                    for (int i = 0; i < ROUTES; i++)
+                    {
+                        final RouteSpec spec = new RouteSpec(FIRST_STREAM + i, Endpoint.of(sourceAddress),
+                            List.of(Endpoint.of(sinkAddress)), mixer ? "room-" + (i % ROOMS) : null, Deliver.PAYLOAD,
+                            jitterMs, false);
+                        plane.proxy().create(spec).get(5, TimeUnit.SECONDS);
+                        if (peer != null)
+                        {
+                            peer.proxy().create(spec).get(5, TimeUnit.SECONDS);
+                        }
+                    }
+                    if (peer != null)
+                    {
+                        peer.peers().update(List.of(Endpoint.of(plane.localAddress())));
+                        for (int i = 0; i < ROUTES; i++)
+                        {
+                            plane.proxy().handOff(FIRST_STREAM + i, Endpoint.of(peer.localAddress()), HOP_GRACE_NS)
+                                .get(5, TimeUnit.SECONDS);
+                        }
+                    }
+                    measure(plane, peer, planeThreads, source, sink, datagrams, mode, mixer);
                 }
-                final InetSocketAddress relay = plane.localAddress();
-                final ByteBuffer frame = ByteBuffer.allocateDirect(HEADER + (mixer ? PCM_SAMPLES * 4 : PAYLOAD));
-                final ByteBuffer drain = ByteBuffer.allocateDirect(2048);
-                System.out.printf(Locale.ROOT, "data plane: %s, receive %s, send %s, %d thread(s), mode %s%n",
-                    plane.transport().wireName(), plane.receiverName(), plane.senderName(), plane.threads(), mode);
-
-                final long[] position = {0}; // datagrams sent so far, over both runs
-                run(plane, source, sink, relay, frame, drain, datagrams / 4, mode, position);
-                final List<Thread> hot = dataPlaneThreads();
-                final long[] before = allocated(hot);
-                final long sent = run(plane, source, sink, relay, frame, drain, datagrams, mode, position);
-                final long[] after = allocated(hot);
-
-                boolean ok = true;
-                for (int i = 0; i < hot.size(); i++)
-                {
-                    final double perDatagram = (after[i] - before[i]) / (double)sent;
-                    System.out.printf(Locale.ROOT, "%-45s %,12d bytes over %,d datagrams = %.6f B/datagram%n",
-                        hot.get(i).getName(), after[i] - before[i], sent, perDatagram);
-                    ok &= perDatagram < 1.0;
-                }
-                final StringBuilder errors = new StringBuilder();
-                for (final ErrorReason reason : ErrorReason.values())
-                {
-                    errors.append(' ').append(reason.label()).append('=').append(plane.counters().errors(reason));
-                }
-                System.out.printf(Locale.ROOT, "received %,d, sent %,d; errors:%s%n",
-                    plane.counters().received(), plane.counters().sent(), errors);
-                System.exit(ok ? 0 : 1);
             }
         }
     }
 
+    private static void measure(
+        final DataPlane plane,
+        final DataPlane peer,
+        final List<Thread> planeThreads,
+        final DatagramChannel source,
+        final DatagramChannel sink,
+        final long datagrams,
+        final String mode,
+        final boolean mixer) throws Exception
+    {
+        final InetSocketAddress relay = plane.localAddress();
+        final ByteBuffer frame = ByteBuffer.allocateDirect(HEADER + (mixer ? PCM_SAMPLES * 4 : PAYLOAD));
+        final ByteBuffer drain = ByteBuffer.allocateDirect(2048);
+        System.out.printf(Locale.ROOT, "data plane: %s, receive %s, send %s, %d thread(s), mode %s%n",
+            plane.transport().wireName(), plane.receiverName(), plane.senderName(), plane.threads(), mode);
+
+        final long[] position = {0}; // datagrams sent so far, over both runs
+        run(plane, peer, source, sink, relay, frame, drain, datagrams / 4, mode, position);
+        final List<Thread> hot = dataPlaneThreads();
+        final long[] before = allocated(hot);
+        final long sent = run(plane, peer, source, sink, relay, frame, drain, datagrams, mode, position);
+        final long[] after = allocated(hot);
+
+        boolean ok = true;
+        for (int i = 0; i < hot.size(); i++)
+        {
+            final double perDatagram = (after[i] - before[i]) / (double)sent;
+            final String name = (peer == null ? "" : planeThreads.contains(hot.get(i)) ? "A " : "B ") +
+                hot.get(i).getName();
+            System.out.printf(Locale.ROOT, "%-45s %,12d bytes over %,d datagrams = %.6f B/datagram%n",
+                name, after[i] - before[i], sent, perDatagram);
+            ok &= perDatagram < 1.0;
+        }
+        printCounters(peer == null ? "" : "A ", plane);
+        if (peer != null)
+        {
+            printCounters("B ", peer);
+        }
+        System.exit(ok ? 0 : 1);
+    }
+
+    private static void printCounters(final String prefix, final DataPlane plane)
+    {
+        final StringBuilder errors = new StringBuilder();
+        for (final ErrorReason reason : ErrorReason.values())
+        {
+            errors.append(' ').append(reason.label()).append('=').append(plane.counters().errors(reason));
+        }
+        System.out.printf(Locale.ROOT, "%sreceived %,d, sent %,d; errors:%s%n",
+            prefix, plane.counters().received(), plane.counters().sent(), errors);
+    }
+
     private static long run(
         final DataPlane plane,
+        final DataPlane peer,
         final DatagramChannel source,
         final DatagramChannel sink,
         final InetSocketAddress relay,
@@ -146,8 +202,10 @@ public final class DataPlaneAllocation
         final long[] position) throws Exception
     {
         final long startReceived = plane.counters().received();
+        final long startPeerReceived = peer == null ? 0 : peer.counters().received();
         final boolean swapPairs = "jitter".equals(mode);
         final boolean pcm = "mixer".equals(mode);
+        final boolean hop = "hop".equals(mode);
         long sent = 0;
         while (sent < count)
         {
@@ -158,9 +216,19 @@ public final class DataPlaneAllocation
                 final long round = position[0] / ROUTES;
                 final long sequence = swapPairs ? round ^ 1 : round;
                 frame.clear();
-                frame.put((byte)'S').put((byte)'R').put((byte)1).put((byte)(pcm ? 1 : 0));
-                frame.putLong(FIRST_STREAM + route);
-                frame.putInt((int)sequence).putInt((int)(sequence * (pcm ? PCM_SAMPLES : 960)));
+                if (hop && (route & 1) == 1)
+                {
+                    // RTP on the odd routes: version 2, payload type 120, SSRC = the route's stream id.
+                    frame.put((byte)0x80).put((byte)120).putShort((short)sequence).putInt((int)(sequence * 960));
+                    frame.putInt((int)(FIRST_STREAM + route));
+                    frame.limit(RTP_HEADER + PAYLOAD);
+                }
+                else
+                {
+                    frame.put((byte)'S').put((byte)'R').put((byte)1).put((byte)(pcm ? 1 : 0));
+                    frame.putLong(FIRST_STREAM + route);
+                    frame.putInt((int)sequence).putInt((int)(sequence * (pcm ? PCM_SAMPLES : 960)));
+                }
                 while (frame.hasRemaining())
                 {
                     frame.put((byte)sent);
@@ -172,7 +240,9 @@ public final class DataPlaneAllocation
             }
             // Keep the node's socket buffer from overflowing: wait until it has taken what was sent.
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (plane.counters().received() - startReceived < sent - BURST && System.nanoTime() < deadline)
+            while ((plane.counters().received() - startReceived < sent - BURST ||
+                (peer != null && peer.counters().received() - startPeerReceived < sent - 2 * BURST)) &&
+                System.nanoTime() < deadline)
             {
                 drainSink(sink, drain);
             }

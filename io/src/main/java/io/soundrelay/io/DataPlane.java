@@ -48,6 +48,7 @@ import io.soundrelay.io.receive.RingWriter;
 import io.soundrelay.io.receive.UringReceiver;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
+import io.soundrelay.io.router.PeerSet;
 import io.soundrelay.io.router.RouteJournal;
 import io.soundrelay.io.mix.MixerAgent;
 import io.soundrelay.io.mix.MixerLink;
@@ -277,6 +278,7 @@ public final class DataPlane implements AutoCloseable
     private final AgentRunner mixerRunner;
     private final RouterProxy proxy;
     private final RouteRegistry registry;
+    private final PeerSet peers;
     private final RelayCounters counters;
     private final DurationHistogram processingTime;
     private final DatagramSender sender;
@@ -300,6 +302,7 @@ public final class DataPlane implements AutoCloseable
         final AgentRunner mixerRunner,
         final RouterProxy proxy,
         final RouteRegistry registry,
+        final PeerSet peers,
         final RelayCounters counters,
         final DurationHistogram processingTime,
         final DatagramSender sender,
@@ -321,6 +324,7 @@ public final class DataPlane implements AutoCloseable
         this.mixerRunner = mixerRunner;
         this.proxy = proxy;
         this.registry = registry;
+        this.peers = peers;
         this.counters = counters;
         this.processingTime = processingTime;
         this.sender = sender;
@@ -344,6 +348,7 @@ public final class DataPlane implements AutoCloseable
         final RelayCounters counters = new RelayCounters();
         final DurationHistogram processingTime = new DurationHistogram();
         final RouteRegistry registry = new RouteRegistry();
+        final PeerSet peers = new PeerSet();
         final RouterProxy proxy = new RouterProxy(ctx.commandQueueCapacity);
 
         final RingBuffer<RelaySlot> ring = newRing(ctx.ringSize, ctx.maxDatagramBytes);
@@ -492,7 +497,7 @@ public final class DataPlane implements AutoCloseable
             new MixerAgent(mixerLink, ctx.maxDatagramBytes, mixerSender, mixerCounters) : null;
         final RouterAgent router = new RouterAgent(
             ring, proxy, registry, sender, counters, processingTime, ctx.maxDatagramBytes, ctx.maxRoutes,
-            ctx.journal, ctx.routeTtlNs, mixerLink);
+            ctx.journal, ctx.routeTtlNs, mixerLink, peers);
         for (final RouteEntry entry : ctx.initialRoutes)
         {
             router.preload(entry);
@@ -552,7 +557,8 @@ public final class DataPlane implements AutoCloseable
             uringReceiver != null ? "io_uring recvmsg" : "netty";
         final DataPlane plane = new DataPlane(
             transport, group, channel, nioChannel, receiveAgent, receiveRunner, uringReceiver, ring, router,
-            routerRunner, mixerAgent, mixerRunner, proxy, registry, counters, processingTime, sender, receiverName, threads, localAddress);
+            routerRunner, mixerAgent, mixerRunner, proxy, registry, peers, counters, processingTime, sender,
+            receiverName, threads, localAddress);
         LOG.info("relay socket {} on {}: receiving with {}, sending with {}, {} data-plane thread(s), ring of {} slots",
             localAddress, transport.wireName(), receiverName, sender.name(), threads, ctx.ringSize);
         return plane;
@@ -675,6 +681,15 @@ public final class DataPlane implements AutoCloseable
     public RouteRegistry registry()
     {
         return registry;
+    }
+
+    /**
+     * @return the relay addresses of the live nodes, whose HOP frames the router accepts: the control plane keeps it
+     * up to date with {@link PeerSet#update(java.util.Collection)}.
+     */
+    public PeerSet peers()
+    {
+        return peers;
     }
 
     public RelayCounters counters()

@@ -233,6 +233,23 @@ public final class DatagramDecoder
     }
 
     /**
+     * @return true when the last datagram is a SoundRelay frame with the HOP bit: forwarded by another relay node.
+     */
+    public boolean isHop()
+    {
+        return kind == KIND_FRAME && FrameFlyweight.isHop(frameFlags);
+    }
+
+    /**
+     * @return true when the last datagram is a SoundRelay frame with both HOP and HOP_RTP set: its payload, at
+     * {@link #payloadOffset()}, is a whole RTP or RTCP datagram another relay node received.
+     */
+    public boolean isHopWrapped()
+    {
+        return kind == KIND_FRAME && FrameFlyweight.isHopWrapped(frameFlags);
+    }
+
+    /**
      * @return true when the last datagram is a SoundRelay frame with an empty payload.
      */
     public boolean isKeepAlive()

@@ -26,7 +26,7 @@ import java.nio.ByteOrder;
  *   0                   1                   2                   3
  *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
  *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- *  |   magic 'S'   |   magic 'R'   |    version    |H|  res  | kind|
+ *  |   magic 'S'   |   magic 'R'   |    version    |H|W| res | kind|
  *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *  |                        stream_id (u64)                        |
  *  |                                                               |
@@ -37,7 +37,8 @@ import java.nio.ByteOrder;
  *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *  |                        payload ...                            |
  * </pre>
- * All fields big-endian. {@code H} is the HOP flag (bit 7); kind is bits 0-1 of the flags byte.
+ * All fields big-endian. {@code H} is the HOP flag (bit 7); {@code W} (bit 6, {@link #HOP_RTP_FLAG}) says, only
+ * together with {@code H}, that the payload is a whole RTP or RTCP datagram; kind is bits 0-1 of the flags byte.
  */
 public final class FrameFlyweight
 {
@@ -57,7 +58,16 @@ public final class FrameFlyweight
     public static final int KIND_OPAQUE = 0;
     public static final int KIND_PCM = 1;
     public static final int KIND_OPUS = 2;
+    /** The frame was forwarded by another relay node (PROTOCOL.md section 7). */
     public static final int HOP_FLAG = 0x80;
+    /**
+     * Only meaningful together with {@link #HOP_FLAG}: the payload is a whole RTP or RTCP datagram exactly as the old
+     * node received it. The old node wraps RTP in a frame because RTP has no room for a flag of its own. Without
+     * {@link #HOP_FLAG} this bit is reserved and ignored.
+     */
+    public static final int HOP_RTP_FLAG = 0x40;
+    /** Both hop bits: a frame that carries a peer-wrapped RTP or RTCP datagram. */
+    public static final int HOP_WRAPPED_FLAGS = HOP_FLAG | HOP_RTP_FLAG;
 
     private static final ByteOrder ORDER = ByteOrder.BIG_ENDIAN;
 
@@ -93,7 +103,34 @@ public final class FrameFlyweight
 
     public boolean isHop()
     {
-        return (flags() & HOP_FLAG) != 0;
+        return isHop(flags());
+    }
+
+    /**
+     * @return true when both {@link #HOP_FLAG} and {@link #HOP_RTP_FLAG} are set: the payload is a wrapped RTP or
+     * RTCP datagram.
+     */
+    public boolean isHopWrapped()
+    {
+        return isHopWrapped(flags());
+    }
+
+    /**
+     * @param flags a frame's flags byte.
+     * @return true when the HOP bit is set.
+     */
+    public static boolean isHop(final int flags)
+    {
+        return (flags & HOP_FLAG) != 0;
+    }
+
+    /**
+     * @param flags a frame's flags byte.
+     * @return true when both HOP and HOP_RTP are set.
+     */
+    public static boolean isHopWrapped(final int flags)
+    {
+        return (flags & HOP_WRAPPED_FLAGS) == HOP_WRAPPED_FLAGS;
     }
 
     public long streamId()

@@ -28,6 +28,7 @@ public final class RouteEntry
     private static final VarHandle PACKETS_IN;
     private static final VarHandle PACKETS_OUT;
     private static final VarHandle LAST_SEEN_NS;
+    private static final VarHandle FIRST_SEEN_NS;
 
     static
     {
@@ -37,6 +38,7 @@ public final class RouteEntry
             PACKETS_IN = lookup.findVarHandle(RouteEntry.class, "packetsIn", long.class);
             PACKETS_OUT = lookup.findVarHandle(RouteEntry.class, "packetsOut", long.class);
             LAST_SEEN_NS = lookup.findVarHandle(RouteEntry.class, "lastSeenNs", long.class);
+            FIRST_SEEN_NS = lookup.findVarHandle(RouteEntry.class, "firstSeenNs", long.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -44,7 +46,7 @@ public final class RouteEntry
         }
     }
 
-    /** Value of {@link #lastSeenNs()} before the first datagram. */
+    /** Value of {@link #lastSeenNs()} and {@link #firstSeenNs()} before the first datagram. */
     public static final long NEVER = Long.MIN_VALUE;
 
     private final long streamId;
@@ -53,10 +55,13 @@ public final class RouteEntry
     private volatile RouteSpec spec;
     private long refreshedNs;
     private Object dataPlaneState;
+    private Endpoint hopTarget;
+    private long hopUntilNs;
 
     @SuppressWarnings("unused") private long packetsIn;
     @SuppressWarnings("unused") private long packetsOut;
     @SuppressWarnings("unused") private long lastSeenNs = NEVER;
+    @SuppressWarnings("unused") private long firstSeenNs = NEVER;
 
     /**
      * @param spec             the route as validated.
@@ -152,7 +157,51 @@ public final class RouteEntry
     }
 
     /**
-     * Count a datagram in and stamp the time. Router thread only.
+     * @return where the route's datagrams are forwarded, as HOP frames, while the stream moves to another node; null
+     * when the route relays normally. Router thread only.
+     */
+    public Endpoint hopTarget()
+    {
+        return hopTarget;
+    }
+
+    /**
+     * @return monotonic time the forwarding to {@link #hopTarget()} ends; meaningless unless
+     * {@link #isForwarding()}. Router thread only.
+     */
+    public long hopUntilNs()
+    {
+        return hopUntilNs;
+    }
+
+    /**
+     * The stream was handed to another node: forward its datagrams to that node's relay address until a deadline,
+     * instead of relaying them. Called again, it moves the target and the deadline. Router thread only.
+     *
+     * @param target  the new node's relay address.
+     * @param untilNs monotonic time the forwarding ends.
+     */
+    public void forwardTo(final Endpoint target, final long untilNs)
+    {
+        if (target == null)
+        {
+            throw new NullPointerException("target");
+        }
+        hopTarget = target;
+        hopUntilNs = untilNs;
+    }
+
+    /**
+     * @return true once {@link #forwardTo(Endpoint, long)} was called: the route is no longer this node's. Router
+     * thread only.
+     */
+    public boolean isForwarding()
+    {
+        return hopTarget != null;
+    }
+
+    /**
+     * Count a datagram in and stamp the time (and, for the first one, the first-seen time). Router thread only.
      *
      * @param nowNs monotonic time of receipt.
      */
@@ -160,6 +209,10 @@ public final class RouteEntry
     {
         PACKETS_IN.setRelease(this, (long)PACKETS_IN.get(this) + 1);
         LAST_SEEN_NS.setRelease(this, nowNs);
+        if ((long)FIRST_SEEN_NS.get(this) == NEVER)
+        {
+            FIRST_SEEN_NS.setRelease(this, nowNs);
+        }
     }
 
     /**
@@ -188,5 +241,15 @@ public final class RouteEntry
     public long lastSeenNs()
     {
         return (long)LAST_SEEN_NS.getAcquire(this);
+    }
+
+    /**
+     * Any thread.
+     *
+     * @return monotonic time of the first datagram, or {@link #NEVER}; set once.
+     */
+    public long firstSeenNs()
+    {
+        return (long)FIRST_SEEN_NS.getAcquire(this);
     }
 }

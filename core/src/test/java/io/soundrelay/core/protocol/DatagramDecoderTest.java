@@ -73,6 +73,39 @@ class DatagramDecoderTest
     }
 
     @Test
+    void tellsHopFramesAndWrappedRtpApart()
+    {
+        FrameFlyweight.writeHeader(buffer, 0, FrameFlyweight.KIND_PCM, 5, 1, 960);
+        assertTrue(decoder.decode(buffer, 0, 40));
+        assertFalse(decoder.isHop());
+        assertFalse(decoder.isHopWrapped());
+
+        FrameFlyweight.writeHeader(buffer, 0, FrameFlyweight.HOP_FLAG | FrameFlyweight.KIND_PCM, 5, 1, 960);
+        assertTrue(decoder.decode(buffer, 0, 40));
+        assertTrue(decoder.isHop());
+        assertFalse(decoder.isHopWrapped());
+        assertEquals(FrameFlyweight.KIND_PCM, decoder.payloadKind());
+
+        FrameFlyweight.writeHeader(buffer, 0, FrameFlyweight.HOP_RTP_FLAG, 5, 1, 960);
+        assertTrue(decoder.decode(buffer, 0, 40));
+        assertFalse(decoder.isHop(), "HOP_RTP alone is a reserved bit, ignored");
+        assertFalse(decoder.isHopWrapped());
+
+        FrameFlyweight.writeHeader(buffer, 0, FrameFlyweight.HOP_WRAPPED_FLAGS, 5, 1, 960);
+        assertTrue(decoder.decode(buffer, 0, 40));
+        assertTrue(decoder.isHop());
+        assertTrue(decoder.isHopWrapped());
+        assertTrue(new FrameFlyweight().wrap(buffer, 0).isHopWrapped());
+
+        buffer.putByte(0, (byte)0x80); // RTP: no flags at all
+        buffer.putByte(1, (byte)0x78);
+        buffer.putInt(8, 5);
+        assertTrue(decoder.decode(buffer, 0, 40));
+        assertFalse(decoder.isHop());
+        assertFalse(decoder.isHopWrapped());
+    }
+
+    @Test
     void emptyPayloadIsAKeepAlive()
     {
         FrameFlyweight.writeHeader(buffer, 0, 0, 5, 1, 960);

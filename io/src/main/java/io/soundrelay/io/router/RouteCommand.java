@@ -15,6 +15,7 @@
  */
 package io.soundrelay.io.router;
 
+import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteSpec;
 
@@ -31,7 +32,14 @@ public final class RouteCommand
     {
         CREATE, REPLACE, DELETE,
         /** Put back a route the store already holds for this node: like CREATE, but nothing is written back. */
-        RESTORE
+        RESTORE,
+        /**
+         * The stream moved to another node: forward its datagrams to that node's relay address as HOP frames for a
+         * grace period, then drop the route. Nothing is written back (the store already names the new owner).
+         */
+        HANDOFF,
+        /** Another node owns the stream now: drop the route here. Nothing is written back. */
+        RELINQUISH
     }
 
     /** How it went. */
@@ -78,6 +86,10 @@ public final class RouteCommand
     final RouteSpec spec;
     final long nowEpochMs;
     final long idleSinceNs;
+    /** HANDOFF: the new node's relay address; null otherwise. */
+    final Endpoint hopTarget;
+    /** HANDOFF: how long to forward, from when the router applies the command. */
+    final long graceNs;
     final CompletableFuture<Result> result = new CompletableFuture<>();
 
     RouteCommand(final Type type, final long streamId, final RouteSpec spec, final long nowEpochMs)
@@ -88,11 +100,37 @@ public final class RouteCommand
     RouteCommand(
         final Type type, final long streamId, final RouteSpec spec, final long nowEpochMs, final long idleSinceNs)
     {
+        this(type, streamId, spec, nowEpochMs, idleSinceNs, null, 0);
+    }
+
+    RouteCommand(
+        final Type type,
+        final long streamId,
+        final RouteSpec spec,
+        final long nowEpochMs,
+        final long idleSinceNs,
+        final Endpoint hopTarget,
+        final long graceNs)
+    {
         this.type = type;
         this.streamId = streamId;
         this.spec = spec;
         this.nowEpochMs = nowEpochMs;
         this.idleSinceNs = idleSinceNs;
+        this.hopTarget = hopTarget;
+        this.graceNs = graceNs;
+    }
+
+    /**
+     * @param streamId         the stream handed over.
+     * @param newNodeRelayAddr the new node's relay address.
+     * @param graceNs          how long to forward.
+     * @return a HANDOFF command.
+     */
+    static RouteCommand handOff(final long streamId, final Endpoint newNodeRelayAddr, final long graceNs)
+    {
+        return new RouteCommand(Type.HANDOFF, streamId, null, System.currentTimeMillis(), System.nanoTime(),
+            newNodeRelayAddr, graceNs);
     }
 
     /**

@@ -20,6 +20,7 @@ import com.lmax.disruptor.RingBuffer;
 import io.soundrelay.core.protocol.DatagramDecoder;
 import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.route.Deliver;
+import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.core.route.RouteSpec;
@@ -29,11 +30,13 @@ import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.jitter.JitterBuffer;
 import io.soundrelay.io.mix.MixerLink;
 import io.soundrelay.io.ring.RelaySlot;
+import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.send.DatagramSender;
 import io.soundrelay.io.transport.ErrorLogLimiter;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +53,11 @@ import java.util.function.Consumer;
  * frame to the mixer (when it runs), or pass it through the route's jitter buffer (when {@code jitter_ms} > 0), or
  * queue one send per target; the sender flushes at the end of each batch.
  * <p>
+ * Live migration (PROTOCOL.md section 7): a route handed to another node stays in the table, withdrawn from the
+ * registry, and forwards each datagram to the new node's relay address as a HOP frame until its grace deadline (RTP
+ * and RTCP wrapped in a frame with HOP and HOP_RTP, built in a preallocated hop slot). HOP frames are accepted only
+ * from a sender in the {@link PeerSet}, instead of the route's source.
+ * <p>
  * Single writer: the route map, the jitter buffers, the per-route counters and the drop counters (all but ring_full)
  * are written only here. Nothing in {@link #onEvent(RelaySlot, long, boolean)} locks or allocates. Jitter timers are
  * not timers: the duty cycle checks the earliest deadline of the buffers that hold datagrams.
@@ -58,6 +66,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
 {
     private static final Logger LOG = LoggerFactory.getLogger(RouterAgent.class);
     private static final int COMMAND_LIMIT = 64;
+    /** Hop slots: RTP wrapped for forwarding between two flushes before the router flushes early to reuse them. */
+    private static final int HOP_SLOTS = 64;
     /** How often the router looks for expired routes and routes whose expiry the store must extend. */
     public static final long SWEEP_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
 
@@ -78,6 +88,9 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     private final ErrorLogLimiter routeErrors = new ErrorLogLimiter(SWEEP_INTERVAL_NS);
     private final int maxDatagramBytes;
     private final MixerLink mixer;
+    private final PeerSet peers;
+    private RelaySlot[] hopSlots;
+    private int hopSlotsUsed;
     private JitterState[] holdingJitter;
     private int holdingCount;
     private long nextJitterDeadlineNs;
@@ -167,8 +180,45 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         final long ttlNs,
         final MixerLink mixer)
     {
+        this(ring, proxy, registry, sender, counters, processingTime, maxDatagramBytes, maxRoutes, journal, ttlNs,
+            mixer, new PeerSet());
+    }
+
+    /**
+     * @param ring             the receive ring; this agent becomes its only consumer.
+     * @param proxy            where route commands come from.
+     * @param registry         the control plane's view of routes, updated when commands are applied.
+     * @param sender           sends from the relay socket.
+     * @param counters         data-plane counters.
+     * @param processingTime   receipt-to-last-send histogram.
+     * @param maxDatagramBytes longest datagram accepted.
+     * @param maxRoutes        MAX_STREAMS_PER_NODE.
+     * @param journal          where route changes are reported to outlive the process.
+     * @param ttlNs            ROUTE_TTL_SECONDS in nanoseconds: a route nobody sends on for this long expires.
+     * @param mixer            the hand-off to the mixer stage, or null when ENABLE_MIXER is off.
+     * @param peers            the relay addresses of the live nodes: the only senders of HOP frames accepted.
+     */
+    public RouterAgent(
+        final RingBuffer<RelaySlot> ring,
+        final RouterProxy proxy,
+        final RouteRegistry registry,
+        final DatagramSender sender,
+        final RelayCounters counters,
+        final DurationHistogram processingTime,
+        final int maxDatagramBytes,
+        final int maxRoutes,
+        final RouteJournal journal,
+        final long ttlNs,
+        final MixerLink mixer,
+        final PeerSet peers)
+    {
+        if (peers == null)
+        {
+            throw new NullPointerException("peers");
+        }
         this.maxDatagramBytes = maxDatagramBytes;
         this.mixer = mixer;
+        this.peers = peers;
         this.holdingJitter = new JitterState[Math.max(1, maxRoutes)]; // one route holds at most one place
         this.journal = journal;
         this.ttlNs = ttlNs;
@@ -252,13 +302,15 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     public void route(final RelaySlot slot)
     {
         final int length = slot.length;
-        if (!decoder.decode(slot.buffer(), 0, length))
+        final UnsafeBuffer buffer = slot.buffer();
+        if (!decoder.decode(buffer, 0, length))
         {
             counters.addError(decoder.error(), 1);
             return;
         }
 
-        final RouteEntry entry = routes.get(decoder.streamId());
+        final long streamId = decoder.streamId();
+        final RouteEntry entry = routes.get(streamId);
         if (entry == null)
         {
             counters.addError(ErrorReason.UNKNOWN_STREAM, 1);
@@ -266,13 +318,46 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         }
 
         final RouteSpec spec = entry.spec(); // read once: a PUT swaps the whole spec, never half of it
-        if (!spec.source().matches(slot.senderAddress, slot.senderPort))
+        boolean wrapped = false;
+        if (decoder.isHop())
+        {
+            // Forwarded by the node that had the stream before: its sender is that node, not the route's source.
+            // Nobody else, the source included, may send a HOP frame.
+            if (!peers.contains(slot.senderAddress, slot.senderPort) ||
+                (entry.isForwarding() && entry.hopTarget().matches(slot.senderAddress, slot.senderPort)))
+            {
+                counters.addError(ErrorReason.SOURCE_MISMATCH, 1); // the second test: never bounce a stream back
+                return;
+            }
+            if (decoder.isHopWrapped())
+            {
+                // From here on the decoder describes the inner RTP or RTCP datagram, at HEADER_LENGTH.
+                if (!decoder.decode(buffer, FrameFlyweight.HEADER_LENGTH, length - FrameFlyweight.HEADER_LENGTH) ||
+                    decoder.kind() == DatagramDecoder.KIND_FRAME || decoder.streamId() != streamId)
+                {
+                    counters.addError(ErrorReason.MALFORMED, 1);
+                    return;
+                }
+                wrapped = true;
+            }
+            else
+            {
+                // The frame as the source sent it, for framed delivery and jitter copies alike.
+                buffer.putByte(FrameFlyweight.FLAGS_OFFSET, (byte)(decoder.frameFlags() & ~FrameFlyweight.HOP_FLAG));
+            }
+        }
+        else if (!spec.source().matches(slot.senderAddress, slot.senderPort))
         {
             counters.addError(ErrorReason.SOURCE_MISMATCH, 1);
             return;
         }
 
         entry.onDatagramIn(slot.receiveNs);
+        if (entry.isForwarding())
+        {
+            forward(slot, entry, wrapped);
+            return;
+        }
         if (decoder.isKeepAlive())
         {
             return;
@@ -314,9 +399,9 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
 
         final int offset;
         final int sendLength;
-        if (decoder.kind() == DatagramDecoder.KIND_FRAME && spec.deliver() == Deliver.PAYLOAD)
+        if ((decoder.kind() == DatagramDecoder.KIND_FRAME && spec.deliver() == Deliver.PAYLOAD) || wrapped)
         {
-            offset = decoder.payloadOffset();
+            offset = decoder.payloadOffset(); // a wrapped RTP datagram: the inner one, byte for byte
             sendLength = decoder.payloadLength();
         }
         else
@@ -325,6 +410,48 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             sendLength = length;
         }
         send(slot, entry, spec, offset, sendLength);
+    }
+
+    /**
+     * A datagram of a handed-off route: to the new node, as a HOP frame. A frame gets the HOP bit in place and leaves
+     * whole; a frame that already wraps RTP leaves as it came; RTP and RTCP are wrapped in a hop slot behind a header
+     * with HOP and HOP_RTP, the route's stream id and the RTP sequence and timestamp.
+     */
+    private void forward(final RelaySlot slot, final RouteEntry entry, final boolean wrapped)
+    {
+        final Endpoint target = entry.hopTarget();
+        final int length = slot.length;
+        if (wrapped)
+        {
+            sendOne(slot, entry, 0, length, target);
+            return;
+        }
+        if (decoder.kind() == DatagramDecoder.KIND_FRAME)
+        {
+            // HOP_RTP is a reserved bit in a frame without HOP: cleared, so the new node cannot take it for a wrap.
+            slot.buffer().putByte(FrameFlyweight.FLAGS_OFFSET,
+                (byte)((decoder.frameFlags() & ~FrameFlyweight.HOP_RTP_FLAG) | FrameFlyweight.HOP_FLAG));
+            sendOne(slot, entry, 0, length, target);
+            return;
+        }
+
+        if (length > maxDatagramBytes - FrameFlyweight.HEADER_LENGTH)
+        {
+            counters.addError(ErrorReason.OVERSIZE, 1);
+            return;
+        }
+        if (hopSlotsUsed == hopSlots.length)
+        {
+            flush(); // every hop slot may still be queued in the sender
+        }
+        final RelaySlot hop = hopSlots[hopSlotsUsed++];
+        final UnsafeBuffer out = hop.buffer();
+        FrameFlyweight.writeHeader(out, 0, FrameFlyweight.HOP_WRAPPED_FLAGS, entry.streamId(), decoder.sequence(),
+            decoder.timestamp());
+        out.putBytes(FrameFlyweight.HEADER_LENGTH, slot.buffer(), 0, length);
+        hop.length = length + FrameFlyweight.HEADER_LENGTH;
+        hop.receiveNs = slot.receiveNs;
+        sendOne(hop, entry, 0, hop.length, target);
     }
 
     /**
@@ -338,8 +465,11 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         final RouteEntry entry = releasing;
         final RouteSpec spec = entry.spec();
         final int length = slot.length;
-        if (spec.deliver() == Deliver.PAYLOAD && length >= FrameFlyweight.HEADER_LENGTH &&
-            slot.buffer().getByte(0) == FrameFlyweight.MAGIC_0)
+        // A frame that carries both hop bits here wraps an RTP datagram a peer forwarded (HOP frames from anyone else
+        // never get this far): the inner datagram leaves byte for byte whatever the route's deliver.
+        if (length >= FrameFlyweight.HEADER_LENGTH && slot.buffer().getByte(0) == FrameFlyweight.MAGIC_0 &&
+            (spec.deliver() == Deliver.PAYLOAD ||
+            FrameFlyweight.isHopWrapped(slot.buffer().getByte(FrameFlyweight.FLAGS_OFFSET) & 0xFF)))
         {
             send(slot, entry, spec, FrameFlyweight.HEADER_LENGTH, length - FrameFlyweight.HEADER_LENGTH);
         }
@@ -382,11 +512,24 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         pendingReceiveNs[pendingCount++] = slot.receiveNs;
     }
 
+    private void sendOne(
+        final RelaySlot slot, final RouteEntry entry, final int offset, final int sendLength, final Endpoint target)
+    {
+        if (sender.remaining() < 1 || pendingCount == pendingReceiveNs.length)
+        {
+            flush();
+        }
+        sender.queue(slot, offset, sendLength, target);
+        entry.onDatagramsOut(1);
+        pendingReceiveNs[pendingCount++] = slot.receiveNs;
+    }
+
     /**
      * Send what is queued and record each datagram's receipt-to-send time.
      */
     public void flush()
     {
+        hopSlotsUsed = 0; // what the hop slots held is sent below, or nothing is queued at all
         if (pendingCount == 0)
         {
             return;
@@ -432,6 +575,11 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             case CREATE:
             case RESTORE:
                 entry = routes.get(command.streamId);
+                if (entry != null && entry.isForwarding())
+                {
+                    routes.remove(command.streamId); // the stream came back: stop forwarding, relay it here again
+                    entry = null;
+                }
                 if (entry != null)
                 {
                     outcome = RouteCommand.Outcome.EXISTS;
@@ -452,9 +600,10 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
 
             case REPLACE:
                 entry = routes.get(command.streamId);
-                if (entry == null)
+                if (entry == null || entry.isForwarding())
                 {
-                    outcome = RouteCommand.Outcome.NOT_FOUND;
+                    outcome = RouteCommand.Outcome.NOT_FOUND; // a handed-off route is not this node's to change
+                    entry = null;
                 }
                 else
                 {
@@ -466,16 +615,43 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 break;
 
             case DELETE:
-                entry = routes.remove(command.streamId);
+                entry = routes.get(command.streamId);
+                if (entry == null || entry.isForwarding())
+                {
+                    outcome = RouteCommand.Outcome.NOT_FOUND; // a handed-off route is not this node's: it forwards on
+                    entry = null;
+                }
+                else
+                {
+                    routes.remove(command.streamId);
+                    detach(entry);
+                    registry.withdraw(command.streamId);
+                    change = RouteJournal.Change.DELETED;
+                }
+                break;
+
+            case HANDOFF:
+                entry = routes.get(command.streamId);
                 if (entry == null)
                 {
                     outcome = RouteCommand.Outcome.NOT_FOUND;
                 }
                 else
                 {
+                    handOff(entry, command.hopTarget, System.nanoTime() + command.graceNs);
+                }
+                break;
+
+            case RELINQUISH:
+                entry = routes.remove(command.streamId);
+                if (entry == null)
+                {
+                    outcome = RouteCommand.Outcome.NOT_FOUND;
+                }
+                else if (!entry.isForwarding()) // a forwarding route already left its room and the registry
+                {
                     detach(entry);
                     registry.withdraw(command.streamId);
-                    change = RouteJournal.Change.DELETED;
                 }
                 break;
 
@@ -504,6 +680,34 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 command.result.complete(new RouteCommand.Result(answered, changed, durability));
             }
         });
+    }
+
+    /**
+     * Hand a route to another node: what its jitter buffer holds leaves first, in order, to its targets; it leaves its
+     * room and the registry, and from now on forwards to the new node until the deadline. A route already forwarding
+     * only moves its target and deadline.
+     */
+    private void handOff(final RouteEntry entry, final Endpoint target, final long untilNs)
+    {
+        if (hopSlots == null)
+        {
+            hopSlots = RelaySlotFactory.standalone(HOP_SLOTS, maxDatagramBytes); // once, on the first hand-off
+        }
+        if (!entry.isForwarding())
+        {
+            final JitterState state = (JitterState)entry.dataPlaneState();
+            if (state != null)
+            {
+                releaseAll(state);
+                entry.dataPlaneState(null);
+            }
+            if (mixer != null && entry.spec().roomCode() != null)
+            {
+                mixer.leave(entry.streamId());
+            }
+            registry.withdraw(entry.streamId());
+        }
+        entry.forwardTo(target, untilNs);
     }
 
     /**
@@ -698,8 +902,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
 
     /**
      * Expire routes nobody sent on for the TTL, and ask the journal to extend the expiry of routes that saw datagrams
-     * since their last refresh (at most once per {@link #refreshIntervalNs(long)}). Once a second on the router's
-     * duty cycle: no timer per route, no allocation.
+     * since their last refresh (at most once per {@link #refreshIntervalNs(long)}); drop handed-off routes whose grace
+     * period is over. Once a second on the router's duty cycle: no timer per route, no allocation.
      *
      * @param nowNs monotonic now.
      * @return routes expired or refreshed.
@@ -711,6 +915,17 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         while (it.hasNext())
         {
             final RouteEntry entry = it.next();
+            if (entry.isForwarding())
+            {
+                // Handed off: no TTL and no refresh, the store names another owner; gone at its grace deadline,
+                // silently (it left the registry when it was handed off).
+                if (nowNs - entry.hopUntilNs() >= 0)
+                {
+                    it.remove();
+                    work++;
+                }
+                continue;
+            }
             final long seen = entry.lastSeenNs();
             final long idleSince = seen == RouteEntry.NEVER || seen - entry.idleSinceNs() < 0 ?
                 entry.idleSinceNs() : seen;
@@ -734,7 +949,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     }
 
     /**
-     * @return routes in the router's table. Router thread only (or a stopped router).
+     * @return routes in the router's table, handed-off routes still forwarding included. Router thread only (or a
+     * stopped router).
      */
     public int routeCount()
     {

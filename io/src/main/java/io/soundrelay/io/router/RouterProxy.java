@@ -15,10 +15,12 @@
  */
 package io.soundrelay.io.router;
 
+import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -38,6 +40,9 @@ public final class RouterProxy
         }
     }
 
+    /** Longest grace period {@link #handOff(long, Endpoint, long)} takes: a day. */
+    public static final long MAX_GRACE_NS = TimeUnit.DAYS.toNanos(1);
+
     private final ManyToOneConcurrentArrayQueue<RouteCommand> queue;
     private final AtomicLong rejected = new AtomicLong();
     private volatile Runnable onOffer = () -> { };
@@ -56,7 +61,8 @@ public final class RouterProxy
     }
 
     /**
-     * @param spec new route.
+     * @param spec new route; a handed-off route still forwarding under the same id is dropped for it (the stream came
+     *             back to this node).
      * @return completes with OK, EXISTS or NODE_FULL.
      */
     public CompletableFuture<RouteCommand.Result> create(final RouteSpec spec)
@@ -66,7 +72,7 @@ public final class RouterProxy
 
     /**
      * @param spec replacement, same stream id.
-     * @return completes with OK or NOT_FOUND.
+     * @return completes with OK or NOT_FOUND (also for a handed-off route: it is no longer this node's).
      */
     public CompletableFuture<RouteCommand.Result> replace(final RouteSpec spec)
     {
@@ -75,7 +81,7 @@ public final class RouterProxy
 
     /**
      * @param streamId to remove.
-     * @return completes with OK or NOT_FOUND.
+     * @return completes with OK or NOT_FOUND (also for a handed-off route, which keeps forwarding).
      */
     public CompletableFuture<RouteCommand.Result> delete(final long streamId)
     {
@@ -83,7 +89,8 @@ public final class RouterProxy
     }
 
     /**
-     * Put back a route the store holds for this node (after an outage at start-up). Nothing is written back.
+     * Put back a route the store holds for this node (after an outage at start-up). Nothing is written back. Like
+     * {@link #create(RouteSpec)}, it takes the place of a handed-off route that is still forwarding.
      *
      * @param spec             the stored route.
      * @param createdAtEpochMs its stored creation time.
@@ -94,6 +101,46 @@ public final class RouterProxy
         final RouteSpec spec, final long createdAtEpochMs, final long idleSinceNs)
     {
         return offer(new RouteCommand(RouteCommand.Type.RESTORE, spec.streamId(), spec, createdAtEpochMs, idleSinceNs));
+    }
+
+    /**
+     * The stream moved to another node (the store already names it the owner): the route leaves this node's table as
+     * the control plane sees it and stops relaying; for {@code graceNs} its datagrams are forwarded to the new node as
+     * HOP frames, then it is dropped. What its jitter buffer holds is first sent to its targets. Nothing is written
+     * to the journal. On a route already forwarding, the target and the deadline move.
+     *
+     * @param streamId         the stream handed over.
+     * @param newNodeRelayAddr the new node's relay address.
+     * @param graceNs          how long to forward, from when the router applies the command: MIGRATION_GRACE_SECONDS
+     *                         in nanoseconds, 0 to {@link #MAX_GRACE_NS}.
+     * @return completes with OK (and the entry) or NOT_FOUND.
+     * @throws NullPointerException     when the address is null.
+     * @throws IllegalArgumentException when the grace period is out of range.
+     */
+    public CompletableFuture<RouteCommand.Result> handOff(
+        final long streamId, final Endpoint newNodeRelayAddr, final long graceNs)
+    {
+        if (newNodeRelayAddr == null)
+        {
+            throw new NullPointerException("newNodeRelayAddr");
+        }
+        if (graceNs < 0 || graceNs > MAX_GRACE_NS)
+        {
+            throw new IllegalArgumentException("grace of " + graceNs + " ns is outside 0 to " + MAX_GRACE_NS + " ns");
+        }
+        return offer(RouteCommand.handOff(streamId, newNodeRelayAddr, graceNs));
+    }
+
+    /**
+     * Another node owns the stream now (found in the store, e.g. after a partition): drop the route here, relaying or
+     * forwarding, without writing anything to the journal.
+     *
+     * @param streamId to drop.
+     * @return completes with OK or NOT_FOUND.
+     */
+    public CompletableFuture<RouteCommand.Result> relinquish(final long streamId)
+    {
+        return offer(new RouteCommand(RouteCommand.Type.RELINQUISH, streamId, null, System.currentTimeMillis()));
     }
 
     /**
