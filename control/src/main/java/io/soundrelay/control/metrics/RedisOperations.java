@@ -38,7 +38,15 @@ public final class RedisOperations
         /** Read routes (start-up load, reconcile). */
         SCAN("scan"),
         /** Open the connection (start-up, reconnect). */
-        CONNECT("connect");
+        CONNECT("connect"),
+        /** Announce a route change on soundrelay:routes. */
+        PUBLISH("publish"),
+        /** Subscribe to soundrelay:routes (dropped: a message the full queue could not take). */
+        SUBSCRIBE("subscribe"),
+        /** Read what several nodes share: live nodes, a route owned elsewhere. */
+        READ("read"),
+        /** Hand a route to another owner atomically (migration, failover). */
+        TAKEOVER("takeover");
 
         private final String label;
 

@@ -29,6 +29,8 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.soundrelay.control.metrics.RedisOperations;
@@ -86,12 +88,21 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     public static final long HEARTBEAT_INTERVAL_NS = TimeUnit.SECONDS.toNanos(3);
 
     static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(2);
+    /** How long one Redis command may take before Redis counts as unreachable. */
+    public static final long COMMAND_TIMEOUT_MS = 2000;
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
     static final long RETRY_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(500);
     static final int INBOUND_CAPACITY = 16 * 1024;
     static final int MIN_BACKLOG = 4096;
     static final int BATCH = 256;
     static final int SCAN_COUNT = 500;
+    static final int TASK_CAPACITY = 1024;
+    static final int MESSAGE_CAPACITY = 8192;
+
+    /** The channel route changes are announced on (PROTOCOL.md section 7). */
+    public static final String CHANNEL = "soundrelay:routes";
+    /** Sorted set of node ids scored by their last heartbeat (epoch ms): lists nodes without SCAN over every key. */
+    public static final String NODES_KEY = "soundrelay:nodes";
 
     private static final Logger LOG = LoggerFactory.getLogger(RedisRouteStore.class);
 
@@ -144,6 +155,73 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         PUT, DEL, EXPIRE
     }
 
+    /**
+     * Work on the store's thread with its connection: what several nodes need (section 7) runs here, in order with
+     * the route writes, so a hand-off never overtakes the write of the route it hands off.
+     *
+     * @param <T> the answer.
+     */
+    @FunctionalInterface
+    public interface Task<T>
+    {
+        /**
+         * @param redis the store's connection; commands are awaited with {@link #await(RedisFuture)}.
+         * @return the answer.
+         * @throws Exception a Redis failure (the store then marks Redis unavailable) or a refusal.
+         */
+        T run(RedisAsyncCommands<String, String> redis) throws Exception;
+    }
+
+    /** The multi-node side, called on the store's thread. */
+    public interface Hooks
+    {
+        /**
+         * The subscription to {@link #CHANNEL} is (again) in place: anything announced while it was not may have been
+         * missed, so re-read what this node owns.
+         *
+         * @param redis the connection.
+         * @throws Exception on a Redis failure.
+         */
+        void onSubscribed(RedisAsyncCommands<String, String> redis) throws Exception;
+
+        /**
+         * @param message a message from {@link #CHANNEL}, from any node including this one.
+         * @param redis   the connection.
+         * @throws Exception on a Redis failure.
+         */
+        void onMessage(String message, RedisAsyncCommands<String, String> redis) throws Exception;
+
+        /**
+         * Periodic work while Redis is reachable: live nodes, failover.
+         *
+         * @param nowNs monotonic now.
+         * @param redis the connection.
+         * @return work done.
+         * @throws Exception on a Redis failure.
+         */
+        int doWork(long nowNs, RedisAsyncCommands<String, String> redis) throws Exception;
+
+        /**
+         * A route of this node expired and its key was deleted.
+         *
+         * @param streamId the route.
+         * @param redis    the connection.
+         * @throws Exception on a Redis failure.
+         */
+        void onExpired(long streamId, RedisAsyncCommands<String, String> redis) throws Exception;
+    }
+
+    /** Thrown into a task's future when Redis is not reachable. */
+    public static final class UnavailableException extends RuntimeException
+    {
+        private static final long serialVersionUID = 1L;
+
+        public UnavailableException(final String message)
+        {
+            super(message, null, false, false);
+        }
+    }
+
     /** One write for Redis. Made on the router thread, then owned by the store's thread. */
     private static final class Write
     {
@@ -153,6 +231,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         final CompletableFuture<Durability> done;
         RedisFuture<?> pending;
         boolean queued;
+        boolean expired;
 
         Write(final Kind kind, final long streamId, final String json, final CompletableFuture<Durability> done)
         {
@@ -177,6 +256,11 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     private final Set<Long> kept = new HashSet<>();
     private final Set<Long> unreadable = new HashSet<>();
     private final List<Write> batch = new ArrayList<>(BATCH);
+    private final ManyToOneConcurrentArrayQueue<Runnable> tasks = new ManyToOneConcurrentArrayQueue<>(TASK_CAPACITY);
+    private final ManyToOneConcurrentArrayQueue<String> messages = new ManyToOneConcurrentArrayQueue<>(MESSAGE_CAPACITY);
+    private final AtomicBoolean resubscribeNeeded = new AtomicBoolean();
+    private volatile Hooks hooks;
+    private StatefulRedisPubSubConnection<String, String> pubsub;
 
     private volatile boolean connected;
     private volatile int backlogSize;
@@ -293,11 +377,140 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         this.relayAddr = relayAddr;
         this.controlAddr = controlAddr;
         this.startedAt = DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(startedAtMs));
-        this.heartbeatKey = "node:" + nodeId + ":heartbeat";
+        this.heartbeatKey = heartbeatKey(nodeId);
         running = true;
         thread = new Thread(this::run, "soundrelay-redis");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /**
+     * @param hooks the multi-node side; set before {@link #start}.
+     */
+    public void hooks(final Hooks hooks)
+    {
+        this.hooks = hooks;
+    }
+
+    /**
+     * @param nodeId a node.
+     * @return its heartbeat key.
+     */
+    public static String heartbeatKey(final String nodeId)
+    {
+        return "node:" + nodeId + ":heartbeat";
+    }
+
+    /**
+     * @return the Redis operation counters.
+     */
+    public RedisOperations operations()
+    {
+        return operations;
+    }
+
+    /**
+     * @return this node's id, the owner written into its routes.
+     */
+    public String nodeId()
+    {
+        return nodeId;
+    }
+
+    /**
+     * @return ROUTE_TTL_SECONDS as Redis takes it.
+     */
+    public String ttlSeconds()
+    {
+        return ttlSeconds;
+    }
+
+    /**
+     * @return the validation routes read back go through.
+     */
+    public RouteRequestParser parser()
+    {
+        return parser;
+    }
+
+    /**
+     * Run a task on the store's thread, after the route writes already queued. Any thread; never blocks.
+     *
+     * @param task what to run.
+     * @param <T>  its answer.
+     * @return completes with the answer, or exceptionally with {@link UnavailableException} while Redis is away
+     * (or when too many tasks wait), or with what the task threw.
+     */
+    public <T> CompletableFuture<T> submit(final Task<T> task)
+    {
+        final CompletableFuture<T> future = new CompletableFuture<>();
+        if (!connected)
+        {
+            future.completeExceptionally(new UnavailableException("Redis " + urlForLog + " is unreachable"));
+            return future;
+        }
+        final boolean queued = tasks.offer(() ->
+        {
+            if (!connected)
+            {
+                future.completeExceptionally(new UnavailableException("Redis " + urlForLog + " is unreachable"));
+                return;
+            }
+            try
+            {
+                future.complete(task.run(connection.async()));
+            }
+            catch (final Exception ex)
+            {
+                future.completeExceptionally(ex);
+                if (isRedisFailure(ex))
+                {
+                    markUnavailable(ex);
+                }
+            }
+        });
+        if (!queued)
+        {
+            future.completeExceptionally(new UnavailableException("the Redis store is busy; try again"));
+        }
+        return future;
+    }
+
+    /**
+     * A task's answer that is a refusal, not a Redis failure: it leaves Redis marked reachable.
+     */
+    public static class Refusal extends RuntimeException
+    {
+        private static final long serialVersionUID = 1L;
+
+        /**
+         * @param message what was refused and why.
+         */
+        public Refusal(final String message)
+        {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * Publish on {@link #CHANNEL}. Store thread only (from a task or a hook).
+     *
+     * @param redis   the connection.
+     * @param message JSON.
+     * @throws Exception when Redis fails.
+     */
+    public void publish(final RedisAsyncCommands<String, String> redis, final String message) throws Exception
+    {
+        try
+        {
+            await(redis.publish(CHANNEL, message));
+            operations.add(Op.PUBLISH, Result.OK);
+        }
+        catch (final Exception ex)
+        {
+            operations.add(Op.PUBLISH, Result.ERROR);
+            throw ex;
+        }
     }
 
     /**
@@ -322,6 +535,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         final Write write = change == Change.CREATED || change == Change.REPLACED ?
             new Write(Kind.PUT, entry.streamId(), StoredRoute.encode(entry, nodeId), done) :
             new Write(Kind.DEL, entry.streamId(), null, done);
+        write.expired = change == Change.EXPIRED;
         if (!inbound.offer(write))
         {
             // Never block the router: the next reconcile writes what this change would have.
@@ -405,7 +619,107 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             heartbeat();
             work++;
         }
+
+        final Hooks cluster = hooks;
+        if (connected && cluster != null)
+        {
+            work += clusterWork(cluster, nowNs);
+        }
+        Runnable task;
+        while ((task = tasks.poll()) != null)
+        {
+            task.run(); // fails the task at once while Redis is away
+            work++;
+        }
         return work;
+    }
+
+    private int clusterWork(final Hooks cluster, final long nowNs)
+    {
+        int work = 0;
+        try
+        {
+            if (pubsub == null || !pubsub.isOpen() || resubscribeNeeded.getAndSet(false))
+            {
+                subscribe();
+                cluster.onSubscribed(connection.async());
+                work++;
+            }
+            String message;
+            int n = 0;
+            while (n < BATCH && (message = messages.poll()) != null)
+            {
+                cluster.onMessage(message, connection.async());
+                n++;
+            }
+            work += n;
+            work += cluster.doWork(nowNs, connection.async());
+        }
+        catch (final Exception ex)
+        {
+            if (isRedisFailure(ex))
+            {
+                markUnavailable(ex);
+            }
+            else
+            {
+                LOG.warn("several-node work failed: {}", rootMessage(ex));
+            }
+        }
+        return work;
+    }
+
+    /**
+     * @return true when Redis failed (unreachable, timed out, answered an error), as opposed to a refusal or the
+     * router being busy.
+     */
+    private static boolean isRedisFailure(final Throwable ex)
+    {
+        return !(ex instanceof Refusal) &&
+            (ex instanceof io.lettuce.core.RedisException || ex instanceof TimeoutException ||
+            ex instanceof ExecutionException);
+    }
+
+    /**
+     * (Re)subscribe to {@link #CHANNEL} on a connection of its own. Messages are queued for the store's thread; a
+     * full queue forces a resubscription and with it a re-read of what this node owns, so nothing is lost.
+     */
+    private void subscribe() throws Exception
+    {
+        closePubSub();
+        messages.clear();
+        final StatefulRedisPubSubConnection<String, String> sub = client.connectPubSub();
+        sub.addListener(new RedisPubSubAdapter<>()
+        {
+            public void message(final String channel, final String message)
+            {
+                if (!messages.offer(message))
+                {
+                    operations.add(Op.SUBSCRIBE, Result.DROPPED);
+                    resubscribeNeeded.set(true);
+                }
+            }
+        });
+        pubsub = sub;
+        try
+        {
+            await(sub.async().subscribe(CHANNEL));
+            operations.add(Op.SUBSCRIBE, Result.OK);
+        }
+        catch (final Exception ex)
+        {
+            operations.add(Op.SUBSCRIBE, Result.ERROR);
+            throw ex;
+        }
+    }
+
+    private void closePubSub()
+    {
+        if (pubsub != null)
+        {
+            pubsub.closeAsync();
+            pubsub = null;
+        }
     }
 
     /**
@@ -482,6 +796,18 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             case DEL:
                 operations.add(Op.DEL, Result.OK);
                 finish(w, Durability.STORED);
+                if (w.expired && hooks != null && connected)
+                {
+                    try
+                    {
+                        hooks.onExpired(w.streamId, connection.async());
+                    }
+                    catch (final Exception ex)
+                    {
+                        LOG.debug("announcing the expiry of stream {}: {}", Long.toUnsignedString(w.streamId),
+                            rootMessage(ex));
+                    }
+                }
                 break;
             default:
             {
@@ -795,7 +1121,11 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             .toJson();
         try
         {
-            await(connection.async().setex(heartbeatKey, HEARTBEAT_TTL_SECONDS, json));
+            final RedisAsyncCommands<String, String> redis = connection.async();
+            final RedisFuture<String> set = redis.setex(heartbeatKey, HEARTBEAT_TTL_SECONDS, json);
+            final RedisFuture<Long> listed = redis.zadd(NODES_KEY, (double)System.currentTimeMillis(), nodeId);
+            await(set);
+            await(listed);
             operations.add(Op.HEARTBEAT, Result.OK);
         }
         catch (final Exception ex)
@@ -843,6 +1173,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         }
         connected = false;
         closeConnection();
+        closePubSub();
         nextAttemptNs = System.nanoTime() + RETRY_INTERVAL_NS;
     }
 
@@ -851,7 +1182,15 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         return w.kind == Kind.PUT ? Op.SET : w.kind == Kind.DEL ? Op.DEL : Op.EXPIRE;
     }
 
-    private static <T> T await(final RedisFuture<T> future) throws Exception
+    /**
+     * Wait for a command's answer, at most the command timeout.
+     *
+     * @param future the command.
+     * @param <T>    its answer.
+     * @return the answer.
+     * @throws Exception what Redis answered instead, or a timeout.
+     */
+    public static <T> T await(final RedisFuture<T> future) throws Exception
     {
         try
         {
@@ -934,6 +1273,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             if (connected)
             {
                 await(connection.async().del(heartbeatKey));
+                await(connection.async().zrem(NODES_KEY, nodeId));
             }
         }
         catch (final Exception ex)
@@ -944,6 +1284,24 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         {
             LOG.warn("stopping while Redis is unreachable: {} queued route write(s) never reached Redis and end with " +
                 "this process", backlogSize);
+        }
+        if (pubsub != null)
+        {
+            try
+            {
+                pubsub.close();
+            }
+            catch (final RuntimeException ex)
+            {
+                LOG.debug("closing the Redis subscription: {}", rootMessage(ex));
+            }
+            pubsub = null;
+        }
+        Runnable task;
+        while ((task = tasks.poll()) != null)
+        {
+            connected = false;
+            task.run();
         }
         if (connection != null)
         {

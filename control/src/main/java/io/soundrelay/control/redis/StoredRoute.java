@@ -115,7 +115,17 @@ public final class StoredRoute
      */
     public static String encode(final RouteEntry entry, final String nodeId)
     {
-        final RouteSpec spec = entry.spec();
+        return encode(entry.spec(), entry.createdAtEpochMs(), nodeId);
+    }
+
+    /**
+     * @param spec             the route.
+     * @param createdAtEpochMs when it was created.
+     * @param nodeId           its owner.
+     * @return the JSON Redis holds for it.
+     */
+    public static String encode(final RouteSpec spec, final long createdAtEpochMs, final String nodeId)
+    {
         final JsonWriter w = new JsonWriter();
         w.beginObject();
         w.name(RouteRequestParser.STREAM_ID).unsignedValue(spec.streamId());
@@ -134,7 +144,7 @@ public final class StoredRoute
         w.name(RouteRequestParser.JITTER_MS).value(spec.jitterMs());
         w.name(RouteRequestParser.MIX_MINUS).value(spec.mixMinus());
         w.name(NODE_ID).value(nodeId);
-        w.name(CREATED_AT).value(DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(entry.createdAtEpochMs())));
+        w.name(CREATED_AT).value(DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(createdAtEpochMs)));
         w.endObject();
         return w.toJson();
     }
