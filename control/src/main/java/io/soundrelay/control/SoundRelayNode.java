@@ -16,6 +16,8 @@
 package io.soundrelay.control;
 
 import io.soundrelay.control.api.ApiKeyAuthenticator;
+import io.soundrelay.control.cluster.Cluster;
+import io.soundrelay.control.trace.NodeTracing;
 import io.soundrelay.control.api.ControlApi;
 import io.soundrelay.control.api.ControlServer;
 import io.soundrelay.control.metrics.HttpRequestCounter;
@@ -31,7 +33,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.Collections;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.List;
@@ -50,6 +59,8 @@ public final class SoundRelayNode implements AutoCloseable
     private final ControlApi api;
     private final ControlServer server;
     private final RedisRouteStore store;
+    private final NodeTracing tracing;
+    private final StreamLifecycle lifecycle;
     private final String generatedApiKey;
     private final long startNs;
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -60,10 +71,14 @@ public final class SoundRelayNode implements AutoCloseable
         final ControlApi api,
         final ControlServer server,
         final RedisRouteStore store,
+        final NodeTracing tracing,
+        final StreamLifecycle lifecycle,
         final String generatedApiKey,
         final long startNs)
     {
         this.store = store;
+        this.tracing = tracing;
+        this.lifecycle = lifecycle;
         this.startNs = startNs;
         this.config = config;
         this.dataPlane = dataPlane;
@@ -97,7 +112,42 @@ public final class SoundRelayNode implements AutoCloseable
     static SoundRelayNode start(final Configuration config, final ControlServer.Timeouts timeouts)
         throws IOException, InterruptedException
     {
-        final long startNs = System.nanoTime();
+        return start(config, timeouts, NodeTracing.fromEnvironment(config.otelSettings(), config.nodeId()));
+    }
+
+    /**
+     * Start a node with tracing built by the caller (an in-memory exporter, for tests). The node closes it.
+     *
+     * @param config   validated settings.
+     * @param timeouts how long an HTTP client may take.
+     * @param tracing  spans.
+     * @return the running node.
+     * @throws IOException          when a socket cannot be bound.
+     * @throws InterruptedException when interrupted while starting.
+     */
+    static SoundRelayNode start(
+        final Configuration config, final ControlServer.Timeouts timeouts, final NodeTracing tracing)
+        throws IOException, InterruptedException
+    {
+        try
+        {
+            return start(config, timeouts, tracing, System.nanoTime(), System.currentTimeMillis());
+        }
+        catch (final IOException | InterruptedException | RuntimeException ex)
+        {
+            tracing.close();
+            throw ex;
+        }
+    }
+
+    private static SoundRelayNode start(
+        final Configuration config,
+        final ControlServer.Timeouts timeouts,
+        final NodeTracing tracing,
+        final long startNs,
+        final long startedAtMs)
+        throws IOException, InterruptedException
+    {
         String generatedKey = null;
         ApiKeyAuthenticator authenticator = null;
         if (config.authEnabled())
@@ -159,7 +209,7 @@ public final class SoundRelayNode implements AutoCloseable
                 .receiveBatch(config.receiveBatch())
                 .sendBatch(config.sendBatch())
                 .routeTtlSeconds(config.routeTtlSeconds())
-                .journal(store == null ? RouteJournal.MEMORY_ONLY : store)
+                .journal(new StreamLifecycle.Journal(store == null ? RouteJournal.MEMORY_ONLY : store, tracing))
                 .mixer(config.enableMixer())
                 .initialRoutes(restored));
         }
@@ -172,12 +222,33 @@ public final class SoundRelayNode implements AutoCloseable
             throw ex;
         }
         final RedisRouteStore redis = store;
+        for (final RouteEntry entry : restored)
+        {
+            tracing.streamStarted(entry.streamId(), entry.spec().roomCode(), null, "restored");
+        }
+        final String startedAt = DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(startedAtMs));
+        final String[] advertised = new String[2];
 
         final ControlApi.NodeStatus status = new ControlApi.NodeStatus()
         {
             public String nodeId()
             {
                 return config.nodeId();
+            }
+
+            public String relayAddr()
+            {
+                return advertised[0];
+            }
+
+            public String controlAddr()
+            {
+                return advertised[1];
+            }
+
+            public String startedAt()
+            {
+                return startedAt;
             }
 
             public String transport()
@@ -202,7 +273,7 @@ public final class SoundRelayNode implements AutoCloseable
             () -> redis == null ? 0 : redis.backlogSize());
         final ControlApi api = new ControlApi(
             status, dataPlane.proxy(), dataPlane.registry(), dataPlane.counters(), metrics, requests, parser,
-            authenticator).mixer(dataPlane.mixer());
+            authenticator).mixer(dataPlane.mixer()).tracing(tracing);
 
         final ControlServer server;
         try
@@ -220,6 +291,11 @@ public final class SoundRelayNode implements AutoCloseable
                 config.metricsAddr() + ": " + ex.getMessage(), ex);
         }
 
+        final InetAddress advertiseHost = advertiseHost(config);
+        advertised[0] = advertise(config.advertiseHost(), config.bindAddr(), dataPlane.localAddress(), advertiseHost);
+        advertised[1] = advertise(
+            config.advertiseHost(), config.controlApiAddr(), server.apiAddress(), advertiseHost);
+
         if (generatedKey != null)
         {
             // The one time a key is written anywhere: no API_KEYS were configured, so the operator needs it.
@@ -231,16 +307,82 @@ public final class SoundRelayNode implements AutoCloseable
             hostPort(config.metricsAddr(), server.metricsAddress()), config.authEnabled() ? "on" : "off");
         if (redis != null)
         {
-            redis.start(dataPlane.registry(), dataPlane.proxy(),
-                hostPort(config.bindAddr(), dataPlane.localAddress()),
-                hostPort(config.controlApiAddr(), server.apiAddress()),
-                System.currentTimeMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs));
+            final Cluster cluster = new Cluster(redis, dataPlane.proxy(), dataPlane.registry(), dataPlane.peers(),
+                tracing, config.migrationGraceSeconds(), config.autoFailover(), config.maxStreamsPerNode());
+            redis.hooks(cluster);
+            api.cluster(cluster);
+            LOG.info("heartbeat advertises relay {} and control API {}{}; AUTO_FAILOVER={}", advertised[0],
+                advertised[1], config.advertiseHost() == null ? " (set ADVERTISE_HOST to change)" : "",
+                config.autoFailover());
+            redis.start(dataPlane.registry(), dataPlane.proxy(), advertised[0], advertised[1], startedAtMs);
         }
         else
         {
             LOG.info("REDIS_URL is empty: routes are kept in memory only");
         }
-        return new SoundRelayNode(config, dataPlane, api, server, redis, generatedKey, startNs);
+        final StreamLifecycle lifecycle = new StreamLifecycle(dataPlane.registry(), tracing);
+        lifecycle.start();
+        return new SoundRelayNode(config, dataPlane, api, server, redis, tracing, lifecycle, generatedKey, startNs);
+    }
+
+    /**
+     * The address others reach a listener at: ADVERTISE_HOST when set, else the listener's own address unless it is a
+     * wildcard, else the host's derived address; with the bound port.
+     */
+    private static String advertise(
+        final InetAddress configured,
+        final InetSocketAddress listen,
+        final InetSocketAddress bound,
+        final InetAddress derived)
+    {
+        final InetAddress host = configured != null ? configured :
+            listen.getAddress().isAnyLocalAddress() ? derived : listen.getAddress();
+        final String text = host.getHostAddress();
+        return (text.indexOf(':') >= 0 ? "[" + text + "]" : text) + ":" + bound.getPort();
+    }
+
+    /**
+     * ADVERTISE_HOST, or BIND_ADDR's address, or for a wildcard BIND_ADDR the first IPv4 address of an interface that
+     * is up and not loopback (then any such IPv6 address that is not link-local), else loopback.
+     */
+    static InetAddress advertiseHost(final Configuration config)
+    {
+        if (config.advertiseHost() != null)
+        {
+            return config.advertiseHost();
+        }
+        final InetAddress bind = config.bindAddr().getAddress();
+        if (!bind.isAnyLocalAddress())
+        {
+            return bind;
+        }
+        InetAddress v6 = null;
+        try
+        {
+            for (final NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces()))
+            {
+                if (!nif.isUp() || nif.isLoopback())
+                {
+                    continue;
+                }
+                for (final InetAddress address : Collections.list(nif.getInetAddresses()))
+                {
+                    if (address instanceof Inet4Address && !address.isLinkLocalAddress())
+                    {
+                        return address;
+                    }
+                    if (v6 == null && !(address instanceof Inet4Address) && !address.isLinkLocalAddress())
+                    {
+                        v6 = address;
+                    }
+                }
+            }
+        }
+        catch (final SocketException ex)
+        {
+            LOG.warn("cannot list network interfaces ({}); advertising loopback: set ADVERTISE_HOST", ex.getMessage());
+        }
+        return v6 != null ? v6 : InetAddress.getLoopbackAddress();
     }
 
     private static String hostPort(final InetSocketAddress configured, final InetSocketAddress bound)
@@ -317,9 +459,11 @@ public final class SoundRelayNode implements AutoCloseable
         {
             store.close();
         }
+        lifecycle.close();
         server.close();
         LOG.info("stopped after {} s; {} datagrams in, {} out", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs),
             dataPlane.counters().received(), dataPlane.counters().sent());
+        tracing.close();
         closed.countDown();
     }
 }

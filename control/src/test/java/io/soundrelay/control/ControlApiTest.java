@@ -175,8 +175,10 @@ class ControlApiTest
         assertTrue(badId.body().contains("\"field\":\"stream_id\""));
         assertEquals(404, fixture.authed("GET", "/nowhere", null).statusCode());
         assertEquals(405, fixture.authed("PATCH", "/route/1", "{}").statusCode());
-        assertEquals(501, fixture.authed("POST", "/migrate", "{\"stream_id\":1,\"new_node_addr\":\"127.0.0.1:4000\"}")
-            .statusCode());
+        final HttpResponse<String> noRedis =
+            fixture.authed("POST", "/migrate", "{\"stream_id\":1,\"new_node_addr\":\"127.0.0.1:4000\"}");
+        assertEquals(409, noRedis.statusCode());
+        assertTrue(noRedis.body().contains("without Redis"), noRedis.body());
     }
 
     @Test

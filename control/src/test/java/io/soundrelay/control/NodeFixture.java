@@ -16,6 +16,7 @@
 package io.soundrelay.control;
 
 import io.soundrelay.control.api.ControlServer;
+import io.soundrelay.control.trace.NodeTracing;
 import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.protocol.FrameFlyweight;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -65,6 +66,19 @@ final class NodeFixture implements AutoCloseable
         env.put("API_KEYS", KEY);
         env.putAll(overrides);
         return new NodeFixture(SoundRelayNode.start(Configuration.load(env, null), timeouts));
+    }
+
+    static NodeFixture start(final Map<String, String> overrides, final NodeTracing tracing) throws Exception
+    {
+        final Map<String, String> env = new HashMap<>();
+        env.put("BIND_ADDR", "127.0.0.1:0");
+        env.put("CONTROL_API_ADDR", "127.0.0.1:0");
+        env.put("METRICS_ADDR", "127.0.0.1:0");
+        env.put("REDIS_URL", "");
+        env.put("API_KEYS", KEY);
+        env.putAll(overrides);
+        return new NodeFixture(SoundRelayNode.start(Configuration.load(env, null), ControlServer.Timeouts.DEFAULTS,
+            tracing));
     }
 
     static NodeFixture start() throws Exception

@@ -290,7 +290,10 @@ class RedisPersistenceTest
                 final HttpResponse<String> taken = b.createRoute(51, src, null, target);
                 assertEquals(409, taken.statusCode(), taken.body());
                 assertTrue(taken.body().contains("node-a"), taken.body());
-                assertEquals(404, b.authed("GET", "/route/51", null).statusCode(), "b did not keep it");
+                final HttpResponse<String> fromRedis = b.authed("GET", "/route/51", null);
+                assertEquals(200, fromRedis.statusCode(), "any node answers for a route in Redis");
+                assertTrue(fromRedis.body().contains("\"node_id\":\"node-a\""), fromRedis.body());
+                assertFalse(b.authed("GET", "/routes", null).body().contains("\"stream_id\":51"), "b did not keep it");
                 assertEquals("node-a", owner(cli, 51));
                 assertEquals(404, b.authed("DELETE", "/route/52", null).statusCode());
                 assertEquals("node-a", owner(cli, 52));
@@ -299,7 +302,9 @@ class RedisPersistenceTest
 
             try (NodeFixture b = node(redis, "node-b"))
             {
-                assertEquals(404, b.authed("GET", "/route/51", null).statusCode(), "b loads only its own");
+                assertFalse(b.authed("GET", "/routes", null).body().contains("\"stream_id\":51"), "b loads only its own");
+                assertTrue(b.authed("GET", "/route/51", null).body().contains("\"node_id\":\"node-a\""),
+                    "and answers for a's from Redis");
                 assertEquals(200, b.authed("GET", "/route/53", null).statusCode());
                 assertEquals(204, b.authed("DELETE", "/route/53", null).statusCode());
 

@@ -15,9 +15,19 @@
  */
 package io.soundrelay.control.api;
 
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.soundrelay.control.cluster.Cluster;
+import io.soundrelay.control.cluster.ClusterRefusal;
+import io.soundrelay.control.cluster.NodeInfo;
 import io.soundrelay.control.metrics.HttpRequestCounter;
+import io.soundrelay.control.redis.RedisRouteStore;
+import io.soundrelay.control.redis.StoredRoute;
+import io.soundrelay.control.trace.NodeTracing;
 import io.soundrelay.control.metrics.RelayMetrics;
 import io.soundrelay.core.json.JsonWriter;
+import io.soundrelay.core.route.MigrateRequest;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.core.route.RouteRequestParser;
@@ -81,6 +91,21 @@ public final class ControlApi implements HttpHandler
     {
         String nodeId();
 
+        /**
+         * @return the relay address other nodes and sources reach this node at.
+         */
+        String relayAddr();
+
+        /**
+         * @return the control API address others reach this node at.
+         */
+        String controlAddr();
+
+        /**
+         * @return start time, RFC 3339.
+         */
+        String startedAt();
+
         String transport();
 
         String redis();
@@ -97,6 +122,8 @@ public final class ControlApi implements HttpHandler
     private final RouteRequestParser parser;
     private final ApiKeyAuthenticator authenticator;
     private volatile MixerAgent mixer;
+    private volatile Cluster cluster;
+    private volatile NodeTracing tracing;
     private volatile boolean accepting = true;
 
     /**
@@ -127,6 +154,7 @@ public final class ControlApi implements HttpHandler
         this.requests = requests;
         this.parser = parser;
         this.authenticator = authenticator;
+        this.tracing = NodeTracing.disabled(node.nodeId());
     }
 
     /**
@@ -136,6 +164,26 @@ public final class ControlApi implements HttpHandler
     public ControlApi mixer(final MixerAgent mixer)
     {
         this.mixer = mixer;
+        return this;
+    }
+
+    /**
+     * @param cluster the several-node side, or null without Redis.
+     * @return this.
+     */
+    public ControlApi cluster(final Cluster cluster)
+    {
+        this.cluster = cluster;
+        return this;
+    }
+
+    /**
+     * @param tracing request and stream spans.
+     * @return this.
+     */
+    public ControlApi tracing(final NodeTracing tracing)
+    {
+        this.tracing = tracing;
         return this;
     }
 
@@ -210,7 +258,14 @@ public final class ControlApi implements HttpHandler
 
     private void handle(final HttpServerExchange exchange, final byte[] body)
     {
-        try
+        final NodeTracing.RequestSpan span = tracing.startRequest(exchange.getRequestMethod().toString(),
+            routeTemplate(exchange.getRelativePath()), exchange.getRequestHeaders()::getFirst);
+        exchange.addExchangeCompleteListener((ex, next) ->
+        {
+            span.end(ex.getStatusCode());
+            next.proceed();
+        });
+        try (Scope ignored = span.context().makeCurrent())
         {
             if (!accepting)
             {
@@ -218,6 +273,14 @@ public final class ControlApi implements HttpHandler
                 return;
             }
             dispatch(exchange, body);
+        }
+        catch (final ClusterRefusal ex)
+        {
+            error(exchange, ex.status(), ex.getMessage(), ex.field());
+        }
+        catch (final RedisRouteStore.UnavailableException ex)
+        {
+            error(exchange, 503, ex.getMessage() + "; several-node requests need Redis", null);
         }
         catch (final ValidationException ex)
         {
@@ -306,7 +369,14 @@ public final class ControlApi implements HttpHandler
         {
             if (allow(exchange, Methods.POST))
             {
-                error(exchange, 501, "migration is not implemented in this version", null);
+                migrate(exchange, body);
+            }
+        }
+        else if ("/nodes".equals(path))
+        {
+            if (allow(exchange, Methods.GET))
+            {
+                nodes(exchange);
             }
         }
         else
@@ -330,6 +400,8 @@ public final class ControlApi implements HttpHandler
                         result.durability().owner(), "stream_id");
                     break;
                 }
+                tracing.streamStarted(spec.streamId(), spec.roomCode(), Context.current(), "created");
+                announce("created", spec.streamId());
                 exchange.setStatusCode(201);
                 exchange.getResponseHeaders().put(Headers.LOCATION, "/route/" + spec.streamIdText());
                 sendRoute(exchange, result.entry());
@@ -347,15 +419,23 @@ public final class ControlApi implements HttpHandler
 
     private void replace(final HttpServerExchange exchange, final long id, final byte[] body) throws Exception
     {
-        if (registry.get(id) == null)
+        final RouteEntry before = registry.get(id);
+        if (before == null)
         {
-            error(exchange, 404, "no route for stream_id " + Long.toUnsignedString(id), "stream_id");
+            notHere(exchange, id);
             return;
         }
+        final RouteSpec old = before.spec();
         final RouteSpec spec = parser.parse(body, id);
         final RouteCommand.Result result = await(router.replace(spec));
         if (result.outcome() == RouteCommand.Outcome.OK)
         {
+            tracing.streamEvent(id, "targets_changed", Attributes.builder()
+                .put("soundrelay.targets.before", old.targetCount())
+                .put("soundrelay.targets.after", spec.targetCount())
+                .put("soundrelay.source_changed", !old.source().equals(spec.source()))
+                .build());
+            announce("replaced", id);
             exchange.setStatusCode(200);
             sendRoute(exchange, result.entry());
         }
@@ -370,25 +450,176 @@ public final class ControlApi implements HttpHandler
         final RouteCommand.Result result = await(router.delete(id));
         if (result.outcome() == RouteCommand.Outcome.OK)
         {
+            tracing.streamEnded(id, "deleted", Attributes.empty());
+            announce("deleted", id);
             exchange.setStatusCode(204);
             exchange.endExchange();
         }
         else
         {
-            error(exchange, 404, "no route for stream_id " + Long.toUnsignedString(id), "stream_id");
+            notHere(exchange, id);
         }
     }
 
-    private void get(final HttpServerExchange exchange, final long id)
+    private void get(final HttpServerExchange exchange, final long id) throws Exception
     {
         final RouteEntry entry = registry.get(id);
-        if (entry == null)
+        if (entry != null)
+        {
+            exchange.setStatusCode(200);
+            sendRoute(exchange, entry);
+            return;
+        }
+        final Cluster nodes = cluster;
+        final StoredRoute stored = nodes == null ? null : awaitCluster(nodes.route(id));
+        if (stored == null)
         {
             error(exchange, 404, "no route for stream_id " + Long.toUnsignedString(id), "stream_id");
             return;
         }
+        final JsonWriter w = new JsonWriter();
+        RouteJson.writeStored(w, stored);
         exchange.setStatusCode(200);
-        sendRoute(exchange, entry);
+        send(exchange, w.toJson());
+    }
+
+    /**
+     * 404 for a change asked of a route this node does not hold; when Redis knows its owner, say which node to ask.
+     */
+    private void notHere(final HttpServerExchange exchange, final long id)
+    {
+        String owner = null;
+        final Cluster nodes = cluster;
+        if (nodes != null)
+        {
+            try
+            {
+                final StoredRoute stored = awaitCluster(nodes.route(id));
+                owner = stored == null || stored.nodeId().equals(node.nodeId()) ? null : stored.nodeId();
+            }
+            catch (final Exception ex)
+            {
+                owner = null; // Redis away: the plain answer
+            }
+        }
+        error(exchange, 404, "no route for stream_id " + Long.toUnsignedString(id) + " on this node" +
+            (owner == null ? "" : "; node " + owner + " owns it: send the change there"), "stream_id");
+    }
+
+    private void announce(final String op, final long streamId)
+    {
+        final Cluster nodes = cluster;
+        if (nodes != null)
+        {
+            nodes.announce(op, streamId);
+        }
+    }
+
+    private void nodes(final HttpServerExchange exchange) throws Exception
+    {
+        final Cluster nodes = cluster;
+        final JsonWriter w = new JsonWriter();
+        w.beginObject().name("nodes").beginArray();
+        if (nodes == null)
+        {
+            // No Redis: this node is the only one there is.
+            w.beginObject()
+                .name("node_id").value(node.nodeId())
+                .name("relay_addr").value(node.relayAddr())
+                .name("control_addr").value(node.controlAddr())
+                .name("active_routes").value(registry.size())
+                .name("started_at").value(node.startedAt())
+                .name("last_heartbeat_ms_ago").value(0)
+                .endObject();
+        }
+        else
+        {
+            for (final NodeInfo info : awaitCluster(nodes.nodes()))
+            {
+                info.write(w);
+            }
+        }
+        w.endArray().endObject();
+        exchange.setStatusCode(200);
+        send(exchange, w.toJson());
+    }
+
+    private void migrate(final HttpServerExchange exchange, final byte[] body) throws Exception
+    {
+        final MigrateRequest request = MigrateRequest.parse(body);
+        final Cluster nodes = cluster;
+        if (nodes == null)
+        {
+            error(exchange, 409, "migration needs several nodes on one Redis; this node runs without Redis " +
+                "(REDIS_URL is empty)", null);
+            return;
+        }
+        final Cluster.Migration m = nodes.migrate(request.streamId(), request.newNodeAddr(), Context.current());
+        final JsonWriter w = new JsonWriter().beginObject()
+            .name("stream_id").unsignedValue(m.streamId)
+            .name("from_node").value(m.fromNode)
+            .name("to_node").value(m.toNode)
+            .name("new_node_addr").value(m.newNodeAddr)
+            .name("new_control_addr");
+        if (m.newControlAddr == null)
+        {
+            w.nullValue();
+        }
+        else
+        {
+            w.value(m.newControlAddr);
+        }
+        w.name("status").value("migrating")
+            .name("handoff").value(m.forwarding ? "forwarding" : "failover")
+            .name("grace_seconds").value(m.forwarding ? nodes.graceSeconds() : 0)
+            .name("confirm_ms").value(m.confirmMs)
+            .endObject();
+        exchange.setStatusCode(200);
+        send(exchange, w.toJson());
+    }
+
+    private static <T> T awaitCluster(final CompletableFuture<T> future) throws Exception
+    {
+        try
+        {
+            return future.get(ROUTER_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        }
+        catch (final TimeoutException ex)
+        {
+            throw new ValidationException(null, "Redis did not answer in time; try again", 503);
+        }
+        catch (final ExecutionException ex)
+        {
+            throw ex.getCause() instanceof Exception ? (Exception)ex.getCause() : ex;
+        }
+    }
+
+    /**
+     * @return the path as a span names it: ids and room codes replaced by a placeholder, never a raw unknown path.
+     */
+    static String routeTemplate(final String path)
+    {
+        if (path.startsWith("/route/"))
+        {
+            return "/route/{id}";
+        }
+        if (path.startsWith("/rooms/"))
+        {
+            return "/rooms/{code}";
+        }
+        switch (path)
+        {
+            case "/health":
+            case "/metrics":
+            case "/route":
+            case "/routes":
+            case "/rooms":
+            case "/migrate":
+            case "/nodes":
+                return path;
+            default:
+                return "unknown";
+        }
     }
 
     private void list(final HttpServerExchange exchange)
@@ -588,7 +819,7 @@ public final class ControlApi implements HttpHandler
     private static boolean takesBody(final HttpServerExchange exchange, final String path)
     {
         final HttpString method = exchange.getRequestMethod();
-        return (Methods.POST.equals(method) && "/route".equals(path)) ||
+        return (Methods.POST.equals(method) && ("/route".equals(path) || "/migrate".equals(path))) ||
             (Methods.PUT.equals(method) && path.startsWith("/route/"));
     }
 

@@ -15,6 +15,7 @@
  */
 package io.soundrelay.control.api;
 
+import io.soundrelay.control.redis.StoredRoute;
 import io.soundrelay.core.json.JsonWriter;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
@@ -36,7 +37,39 @@ final class RouteJson
 
     static void write(final JsonWriter w, final RouteEntry entry, final String nodeId, final long nowNs)
     {
-        final RouteSpec spec = entry.spec();
+        writeSpec(w, entry.spec(), nodeId, entry.createdAtEpochMs());
+        w.name("last_seen_ms_ago");
+        final long seen = entry.lastSeenNs();
+        if (seen == RouteEntry.NEVER)
+        {
+            w.nullValue();
+        }
+        else
+        {
+            w.value(Math.max(0, TimeUnit.NANOSECONDS.toMillis(nowNs - seen)));
+        }
+        w.name("packets_in").value(entry.packetsIn());
+        w.name("packets_out").value(entry.packetsOut());
+        w.endObject();
+    }
+
+    /**
+     * A route another node owns, as Redis holds it: its counters live on its owner, so they are null here.
+     *
+     * @param w     where to write.
+     * @param route the stored route.
+     */
+    static void writeStored(final JsonWriter w, final StoredRoute route)
+    {
+        writeSpec(w, route.spec(), route.nodeId(), route.createdAtEpochMs());
+        w.name("last_seen_ms_ago").nullValue();
+        w.name("packets_in").nullValue();
+        w.name("packets_out").nullValue();
+        w.endObject();
+    }
+
+    private static void writeSpec(final JsonWriter w, final RouteSpec spec, final String nodeId, final long createdAtMs)
+    {
         w.beginObject();
         w.name("stream_id").unsignedValue(spec.streamId());
         w.name("source_addr").value(spec.source().toString());
@@ -59,19 +92,6 @@ final class RouteJson
         w.name("jitter_ms").value(spec.jitterMs());
         w.name("mix_minus").value(spec.mixMinus());
         w.name("node_id").value(nodeId);
-        w.name("created_at").value(DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(entry.createdAtEpochMs())));
-        w.name("last_seen_ms_ago");
-        final long seen = entry.lastSeenNs();
-        if (seen == RouteEntry.NEVER)
-        {
-            w.nullValue();
-        }
-        else
-        {
-            w.value(Math.max(0, TimeUnit.NANOSECONDS.toMillis(nowNs - seen)));
-        }
-        w.name("packets_in").value(entry.packetsIn());
-        w.name("packets_out").value(entry.packetsOut());
-        w.endObject();
+        w.name("created_at").value(DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(createdAtMs)));
     }
 }

@@ -1,0 +1,144 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.control.cluster;
+
+import io.soundrelay.core.json.Json;
+import io.soundrelay.core.json.JsonException;
+import io.soundrelay.core.json.JsonNumber;
+import io.soundrelay.core.json.JsonWriter;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A message on {@code soundrelay:routes} (PROTOCOL.md section 7): {@code op}, {@code stream_id}, {@code node_id} (the
+ * node the change is about: the owner after it), and the W3C {@code traceparent}, with {@code tracestate} and
+ * {@code baggage} when there are any. Hand-offs add {@code from_node} (the owner before) and, when refused,
+ * {@code reason}.
+ */
+final class Announcement
+{
+    /** A route was created on node_id. */
+    static final String CREATED = "created";
+    /** node_id replaced a route's source, targets or options. */
+    static final String REPLACED = "replaced";
+    /** node_id deleted a route. */
+    static final String DELETED = "deleted";
+    /** A route of node_id expired. */
+    static final String EXPIRED = "expired";
+    /** from_node handed the route to node_id in Redis; node_id is to take it and confirm. */
+    static final String MIGRATE = "migrate";
+    /** node_id holds the route it was handed (the confirmation), or adopted a dead node's route. */
+    static final String ADOPTED = "adopted";
+    /** node_id could not take the route it was handed (reason says why). */
+    static final String REFUSED = "refused";
+    /** from_node took the route back: node_id gave no confirmation in time. */
+    static final String ABORTED = "migrate_aborted";
+
+    static final String[] CARRIER_KEYS = {"traceparent", "tracestate", "baggage"};
+
+    final String op;
+    final long streamId;
+    final String nodeId;
+    final String fromNode;
+    final String reason;
+    final Map<String, String> carrier;
+
+    Announcement(
+        final String op,
+        final long streamId,
+        final String nodeId,
+        final String fromNode,
+        final String reason,
+        final Map<String, String> carrier)
+    {
+        this.op = op;
+        this.streamId = streamId;
+        this.nodeId = nodeId;
+        this.fromNode = fromNode;
+        this.reason = reason;
+        this.carrier = carrier;
+    }
+
+    String toJson()
+    {
+        final JsonWriter w = new JsonWriter().beginObject()
+            .name("op").value(op)
+            .name("stream_id").unsignedValue(streamId)
+            .name("node_id").value(nodeId);
+        if (fromNode != null)
+        {
+            w.name("from_node").value(fromNode);
+        }
+        if (reason != null)
+        {
+            w.name("reason").value(reason);
+        }
+        for (final String key : CARRIER_KEYS)
+        {
+            final String value = carrier.get(key);
+            if (value != null && !value.isEmpty())
+            {
+                w.name(key).value(value);
+            }
+        }
+        return w.endObject().toJson();
+    }
+
+    /**
+     * @param json a message.
+     * @return the announcement, or null when the message is not one (it is ignored).
+     */
+    static Announcement parse(final String json)
+    {
+        try
+        {
+            final Object root = Json.parse(json);
+            if (!(root instanceof Map))
+            {
+                return null;
+            }
+            final Map<?, ?> doc = (Map<?, ?>)root;
+            final Object op = doc.get("op");
+            final Object id = doc.get("stream_id");
+            final Object node = doc.get("node_id");
+            if (!(op instanceof String) || !(node instanceof String) || !(id instanceof JsonNumber))
+            {
+                return null;
+            }
+            final long streamId = ((JsonNumber)id).unsignedLongValueExact();
+            final Map<String, String> carrier = new HashMap<>();
+            for (final String key : CARRIER_KEYS)
+            {
+                if (doc.get(key) instanceof String)
+                {
+                    carrier.put(key, (String)doc.get(key));
+                }
+            }
+            return new Announcement((String)op, streamId, (String)node, text(doc.get("from_node")),
+                text(doc.get("reason")), carrier);
+        }
+        catch (final JsonException | ArithmeticException ex)
+        {
+            return null;
+        }
+    }
+
+    private static String text(final Object value)
+    {
+        return value instanceof String ? (String)value : null;
+    }
+}

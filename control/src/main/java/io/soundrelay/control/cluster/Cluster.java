@@ -1,0 +1,936 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.control.cluster;
+
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.KeyValue;
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
+import io.soundrelay.control.metrics.RedisOperations;
+import io.soundrelay.control.redis.RedisRouteStore;
+import io.soundrelay.control.redis.StoredRoute;
+import io.soundrelay.control.trace.NodeTracing;
+import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.core.route.RouteEntry;
+import io.soundrelay.core.route.RouteRegistry;
+import io.soundrelay.io.router.PeerSet;
+import io.soundrelay.io.router.RouteCommand;
+import io.soundrelay.io.router.RouterProxy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Several nodes on one Redis (PROTOCOL.md section 7): who is alive, hand-offs, failover, and the announcements on
+ * {@code soundrelay:routes}. Everything that touches Redis runs on the store's thread, in order with the route writes;
+ * the API's threads ask through {@link RedisRouteStore#submit} and wait on futures.
+ * <p>
+ * Ownership lives in Redis: the route key's {@code node_id}. Every change of owner is one Lua compare-and-set on it
+ * ({@link #TAKE_OVER}), so when two nodes race to adopt a dead node's route, exactly one wins.
+ * <p>
+ * A hand-off from this node: check the new node is live, set it as owner in Redis, announce {@code migrate}; the new
+ * node reads the route, puts it in its router, announces {@code adopted}; only then does this node's router forward the
+ * stream's datagrams to it (HOP frames) for MIGRATION_GRACE_SECONDS. Without a confirmation within
+ * {@link #CONFIRM_TIMEOUT_MS} the owner is set back and the route stays here.
+ */
+public final class Cluster implements RedisRouteStore.Hooks
+{
+    /** How long the old owner waits for the new one to confirm a hand-off. */
+    public static final long CONFIRM_TIMEOUT_MS = 5000;
+    static final long LIVE_REFRESH_NS = TimeUnit.SECONDS.toNanos(1);
+    static final long ORPHAN_SCAN_NS = TimeUnit.SECONDS.toNanos(30);
+    static final int EVERYONE_ADOPTS_AFTER_ROUNDS = 3;
+    static final long NODE_FORGOTTEN_MS = TimeUnit.HOURS.toMillis(1);
+    static final long ROUTER_TIMEOUT_MS = 5000;
+
+    /** Set a route's owner if it is still the expected one: 'ok', or 'absent', 'unreadable', 'owner:<id>'. */
+    static final String TAKE_OVER =
+        "local cur = redis.call('GET', KEYS[1])\n" +
+        "if not cur then return 'absent' end\n" +
+        "local ok, doc = pcall(cjson.decode, cur)\n" +
+        "if not ok or type(doc) ~= 'table' or type(doc['node_id']) ~= 'string' then return 'unreadable' end\n" +
+        "if doc['node_id'] ~= ARGV[1] then return 'owner:' .. doc['node_id'] end\n" +
+        "redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])\n" +
+        "return 'ok'\n";
+
+    private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
+
+    /** What {@code POST /migrate} answers. */
+    public static final class Migration
+    {
+        public final long streamId;
+        public final String fromNode;
+        public final String toNode;
+        public final String newNodeAddr;
+        public final String newControlAddr;
+        public final boolean forwarding;
+        public final long confirmMs;
+
+        Migration(
+            final long streamId,
+            final String fromNode,
+            final String toNode,
+            final String newNodeAddr,
+            final String newControlAddr,
+            final boolean forwarding,
+            final long confirmMs)
+        {
+            this.streamId = streamId;
+            this.fromNode = fromNode;
+            this.toNode = toNode;
+            this.newNodeAddr = newNodeAddr;
+            this.newControlAddr = newControlAddr;
+            this.forwarding = forwarding;
+            this.confirmMs = confirmMs;
+        }
+    }
+
+    /** A hand-off prepared in Redis, waiting for the new node. */
+    private static final class Pending
+    {
+        final long streamId;
+        final String fromNode;
+        final NodeInfo target;
+        final boolean forwarding;
+        final Span span;
+        final CompletableFuture<Announcement> answer = new CompletableFuture<>();
+        final long startNs;
+
+        Pending(final long streamId, final String fromNode, final NodeInfo target, final boolean forwarding,
+            final Span span, final long startNs)
+        {
+            this.streamId = streamId;
+            this.fromNode = fromNode;
+            this.target = target;
+            this.forwarding = forwarding;
+            this.span = span;
+            this.startNs = startNs;
+        }
+    }
+
+    private final RedisRouteStore store;
+    private final String nodeId;
+    private final RouterProxy router;
+    private final RouteRegistry registry;
+    private final PeerSet peers;
+    private final NodeTracing tracing;
+    private final long graceNs;
+    private final int graceSeconds;
+    private final boolean autoFailover;
+    private final int maxRoutes;
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final Map<Long, Integer> orphanRounds = new HashMap<>();
+
+    private volatile List<NodeInfo> live = List.of();
+    private Set<String> lastLiveIds = Set.of();
+    private long nextLiveNs;
+    private long nextOrphanScanNs;
+    private boolean orphansLeft;
+
+    /**
+     * @param store        the Redis store whose thread runs this.
+     * @param router       the data plane's router.
+     * @param registry     the routes this node holds.
+     * @param peers        the relay addresses HOP frames are accepted from, kept up to date here.
+     * @param tracing      stream and migration spans.
+     * @param graceSeconds MIGRATION_GRACE_SECONDS.
+     * @param autoFailover AUTO_FAILOVER.
+     * @param maxRoutes    MAX_STREAMS_PER_NODE: a full node adopts nothing.
+     */
+    public Cluster(
+        final RedisRouteStore store,
+        final RouterProxy router,
+        final RouteRegistry registry,
+        final PeerSet peers,
+        final NodeTracing tracing,
+        final int graceSeconds,
+        final boolean autoFailover,
+        final int maxRoutes)
+    {
+        this.store = store;
+        this.nodeId = store.nodeId();
+        this.router = router;
+        this.registry = registry;
+        this.peers = peers;
+        this.tracing = tracing;
+        this.graceSeconds = graceSeconds;
+        this.graceNs = TimeUnit.SECONDS.toNanos(graceSeconds);
+        this.autoFailover = autoFailover;
+        this.maxRoutes = maxRoutes;
+    }
+
+    public int graceSeconds()
+    {
+        return graceSeconds;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // For the API's threads.
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /**
+     * @return the live nodes, read from Redis now, by node id.
+     */
+    public CompletableFuture<List<NodeInfo>> nodes()
+    {
+        return store.submit(this::readLive);
+    }
+
+    /**
+     * @param streamId a stream.
+     * @return the route Redis holds for it, whichever node owns it, or null.
+     */
+    public CompletableFuture<StoredRoute> route(final long streamId)
+    {
+        return store.submit(redis ->
+        {
+            final String json = RedisRouteStore.await(redis.get(StoredRoute.key(streamId)));
+            if (json == null)
+            {
+                return null;
+            }
+            try
+            {
+                return StoredRoute.decode(json, store.parser());
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new ClusterRefusal(502, "stream_id", "Redis holds " + StoredRoute.key(streamId) +
+                    " but it is not a valid route (" + ex.getMessage() + ")");
+            }
+        });
+    }
+
+    /**
+     * Announce a change this node's API made (created, replaced, deleted). Never blocks; a change announced while Redis
+     * is away is not announced (nodes re-read what they own when their subscription comes back).
+     *
+     * @param op       the change.
+     * @param streamId the route.
+     */
+    public void announce(final String op, final long streamId)
+    {
+        store.submit(redis ->
+        {
+            store.publish(redis, new Announcement(op, streamId, nodeId, null, null,
+                tracing.inject(tracing.streamContext(streamId), streamId)).toJson());
+            return null;
+        });
+    }
+
+    /**
+     * {@code POST /migrate}: hand a route this node owns to another live node, or a dead node's route to a live one
+     * (manual failover). Blocks the calling (worker) thread until the new node confirmed, at most
+     * {@link #CONFIRM_TIMEOUT_MS} and a little.
+     *
+     * @param streamId    the stream.
+     * @param newNodeAddr the relay address of the node that takes it.
+     * @param parent      the request's trace context.
+     * @return what happened.
+     * @throws ClusterRefusal                     a 4xx or 5xx for the caller.
+     * @throws RedisRouteStore.UnavailableException when Redis is unreachable.
+     * @throws Exception                          when interrupted.
+     */
+    public Migration migrate(final long streamId, final Endpoint newNodeAddr, final Context parent) throws Exception
+    {
+        final long startNs = System.nanoTime();
+        final Pending prepared = get(store.submit(redis -> prepare(redis, streamId, newNodeAddr, parent, startNs)));
+        if (prepared.answer.isDone() && prepared.target.nodeId().equals(nodeId))
+        {
+            prepared.span.end();
+            return migration(prepared, System.nanoTime());
+        }
+
+        Announcement answer = null;
+        try
+        {
+            answer = prepared.answer.get(CONFIRM_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        }
+        catch (final TimeoutException ex)
+        {
+            answer = null;
+        }
+        finally
+        {
+            pending.remove(streamId, prepared);
+        }
+        final long confirmedNs = System.nanoTime();
+        if (answer == null || !Announcement.ADOPTED.equals(answer.op))
+        {
+            final String why = answer == null ?
+                "node " + prepared.target.nodeId() + " did not confirm the hand-off within " + CONFIRM_TIMEOUT_MS +
+                " ms" : "node " + prepared.target.nodeId() + " refused the hand-off (" + answer.reason + ")";
+            try
+            {
+                get(store.submit(redis -> abort(redis, prepared)));
+            }
+            catch (final Exception ex)
+            {
+                LOG.warn("stream {}: taking the route back after a failed hand-off failed: {}",
+                    Long.toUnsignedString(streamId), ex.getMessage());
+            }
+            prepared.span.addEvent("aborted");
+            prepared.span.end();
+            throw new ClusterRefusal(answer == null ? 504 : 503, "new_node_addr",
+                why + "; the route stays with node " + prepared.fromNode);
+        }
+
+        if (prepared.forwarding)
+        {
+            // Only now that the new node holds the route: forward what still reaches this node, then let go.
+            final RouteCommand.Result result = routed(router.handOff(streamId, prepared.target.relay(), graceNs));
+            if (result.outcome() != RouteCommand.Outcome.OK)
+            {
+                LOG.warn("stream {} was handed to {} but had left this node's router meanwhile",
+                    Long.toUnsignedString(streamId), prepared.target.nodeId());
+            }
+            tracing.streamEnded(streamId, "migration", Attributes.builder()
+                .put("soundrelay.migration.to_node", prepared.target.nodeId())
+                .put("soundrelay.migration.new_node_addr", prepared.target.relayAddr())
+                .put("soundrelay.migration.grace_seconds", graceSeconds)
+                .build());
+        }
+        prepared.span.addEvent("confirmed");
+        prepared.span.end();
+        LOG.info("stream {} handed from {} to {} in {} ms", Long.toUnsignedString(streamId), prepared.fromNode,
+            prepared.target.nodeId(), TimeUnit.NANOSECONDS.toMillis(confirmedNs - startNs));
+        return migration(prepared, confirmedNs);
+    }
+
+    private Migration migration(final Pending p, final long confirmedNs)
+    {
+        return new Migration(p.streamId, p.fromNode, p.target.nodeId(), p.target.relayAddr(), p.target.controlAddr(),
+            p.forwarding, TimeUnit.NANOSECONDS.toMillis(confirmedNs - p.startNs));
+    }
+
+    /**
+     * Wait for the router: a router that does not answer is not a Redis failure, so it is a refusal (503).
+     */
+    private static RouteCommand.Result routed(final CompletableFuture<RouteCommand.Result> future) throws Exception
+    {
+        try
+        {
+            return future.get(ROUTER_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        }
+        catch (final TimeoutException ex)
+        {
+            throw new ClusterRefusal(503, null, "the router did not answer in time; try again");
+        }
+        catch (final ExecutionException ex)
+        {
+            throw new ClusterRefusal(503, null, "the router refused: " + ex.getCause().getMessage());
+        }
+    }
+
+    private static <T> T get(final CompletableFuture<T> future) throws Exception
+    {
+        try
+        {
+            return future.get(RedisRouteStore.COMMAND_TIMEOUT_MS * 4, TimeUnit.MILLISECONDS);
+        }
+        catch (final ExecutionException ex)
+        {
+            throw ex.getCause() instanceof Exception ? (Exception)ex.getCause() : ex;
+        }
+        catch (final TimeoutException ex)
+        {
+            throw new RedisRouteStore.UnavailableException("Redis did not answer in time");
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // On the store's thread.
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private Pending prepare(
+        final RedisAsyncCommands<String, String> redis,
+        final long streamId,
+        final Endpoint newNodeAddr,
+        final Context parent,
+        final long startNs) throws Exception
+    {
+        final String id = Long.toUnsignedString(streamId);
+        final List<NodeInfo> nodes = refreshLive(redis);
+        NodeInfo target = null;
+        for (final NodeInfo node : nodes)
+        {
+            if (node.relay().equals(newNodeAddr))
+            {
+                target = node;
+            }
+        }
+        if (target == null)
+        {
+            final StringBuilder known = new StringBuilder();
+            for (final NodeInfo node : nodes)
+            {
+                known.append(known.length() == 0 ? "" : ", ").append(node.nodeId()).append(' ')
+                    .append(node.relayAddr());
+            }
+            throw new ClusterRefusal(400, "new_node_addr", "new_node_addr " + newNodeAddr +
+                " is not the relay address of a live node; live nodes: " + known);
+        }
+
+        final String json = RedisRouteStore.await(redis.get(StoredRoute.key(streamId)));
+        if (json == null)
+        {
+            throw new ClusterRefusal(404, "stream_id", "no route for stream_id " + id + " on any node");
+        }
+        final StoredRoute route;
+        try
+        {
+            route = StoredRoute.decode(json, store.parser());
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ClusterRefusal(409, "stream_id", StoredRoute.key(streamId) + " in Redis is not a valid route (" +
+                ex.getMessage() + "); it cannot be moved");
+        }
+        final String owner = route.nodeId();
+        final NodeInfo ownerNode = find(nodes, owner);
+        final boolean forwarding;
+        if (owner.equals(nodeId))
+        {
+            if (target.nodeId().equals(nodeId))
+            {
+                throw new ClusterRefusal(400, "new_node_addr", "new_node_addr " + newNodeAddr +
+                    " is this node's own relay address: stream " + id + " is already here");
+            }
+            if (registry.get(streamId) == null)
+            {
+                throw new ClusterRefusal(409, "stream_id", "Redis names this node the owner of stream " + id +
+                    " but it does not relay it (full at start-up?); delete and create it again");
+            }
+            forwarding = true;
+        }
+        else if (ownerNode != null)
+        {
+            throw new ClusterRefusal(409, "stream_id", "stream " + id + " is owned by live node " + owner +
+                (ownerNode.controlAddr() == null ? "" : " (control API " + ownerNode.controlAddr() + ")") +
+                "; send /migrate to it");
+        }
+        else
+        {
+            forwarding = false; // its owner is dead: manual failover, nobody to forward from
+        }
+
+        final Span span = tracing.startSpan(forwarding ? "soundrelay.migrate" : "soundrelay.failover", parent,
+            streamId);
+        span.setAttribute("soundrelay.migration.from_node", owner);
+        span.setAttribute("soundrelay.migration.to_node", target.nodeId());
+        final String result = takeOver(redis, streamId, owner, route, target.nodeId());
+        if (!"ok".equals(result))
+        {
+            span.addEvent("lost_race");
+            span.end();
+            throw new ClusterRefusal(409, "stream_id", "stream " + id + " changed owner meanwhile (" + result +
+                "); try again");
+        }
+
+        final Pending p = new Pending(streamId, owner, target, forwarding, span, startNs);
+        if (target.nodeId().equals(nodeId))
+        {
+            // Failover onto this node: nothing to wait for.
+            if (!adoptLocally(redis, route, owner, Context.root().with(span), "failover"))
+            {
+                takeOver(redis, streamId, nodeId, route, owner);
+                span.end();
+                throw new ClusterRefusal(503, "new_node_addr", "this node is at MAX_STREAMS_PER_NODE; stream " + id +
+                    " stays with node " + owner);
+            }
+            p.answer.complete(null);
+            return p;
+        }
+        pending.put(streamId, p);
+        store.publish(redis, new Announcement(Announcement.MIGRATE, streamId, target.nodeId(), owner, null,
+            tracing.inject(Context.root().with(span), streamId)).toJson());
+        return p;
+    }
+
+    private Void abort(final RedisAsyncCommands<String, String> redis, final Pending p) throws Exception
+    {
+        final String json = RedisRouteStore.await(redis.get(StoredRoute.key(p.streamId)));
+        if (json != null)
+        {
+            final StoredRoute route = StoredRoute.decode(json, store.parser());
+            final String result = takeOver(redis, p.streamId, p.target.nodeId(), route, p.fromNode);
+            LOG.info("stream {}: hand-off to {} abandoned, owner set back to {} ({})",
+                Long.toUnsignedString(p.streamId), p.target.nodeId(), p.fromNode, result);
+        }
+        store.publish(redis, new Announcement(Announcement.ABORTED, p.streamId, p.target.nodeId(), p.fromNode, null,
+            Map.of()).toJson());
+        return null;
+    }
+
+    private String takeOver(
+        final RedisAsyncCommands<String, String> redis,
+        final long streamId,
+        final String expectedOwner,
+        final StoredRoute route,
+        final String newOwner) throws Exception
+    {
+        final String json = StoredRoute.encode(route.spec(), route.createdAtEpochMs(), newOwner);
+        final String result = RedisRouteStore.await(redis.<String>eval(TAKE_OVER, ScriptOutputType.VALUE,
+            new String[]{StoredRoute.key(streamId)}, expectedOwner, json, store.ttlSeconds()));
+        store.operations().add(RedisOperations.Op.TAKEOVER, "ok".equals(result) ?
+            RedisOperations.Result.OK :
+            RedisOperations.Result.CONFLICT);
+        return result;
+    }
+
+    /**
+     * Put a route Redis now names this node's owner of into the router, and announce it.
+     *
+     * @return true when the router holds it.
+     */
+    private boolean adoptLocally(
+        final RedisAsyncCommands<String, String> redis,
+        final StoredRoute route,
+        final String fromNode,
+        final Context context,
+        final String cause) throws Exception
+    {
+        final long streamId = route.spec().streamId();
+        final RouteCommand.Result result =
+            routed(router.restore(route.spec(), route.createdAtEpochMs(), System.nanoTime()));
+        if (result.outcome() == RouteCommand.Outcome.NODE_FULL)
+        {
+            store.publish(redis, new Announcement(Announcement.REFUSED, streamId, nodeId, fromNode,
+                "node " + nodeId + " is at MAX_STREAMS_PER_NODE", tracing.inject(context, streamId)).toJson());
+            return false;
+        }
+        if (result.outcome() == RouteCommand.Outcome.OK)
+        {
+            tracing.streamStarted(streamId, route.spec().roomCode(), context, cause);
+        }
+        tracing.streamEvent(streamId, "migration", Attributes.builder()
+            .put("soundrelay.migration.from_node", fromNode == null ? "" : fromNode)
+            .put("soundrelay.migration.cause", cause)
+            .build());
+        store.publish(redis, new Announcement(Announcement.ADOPTED, streamId, nodeId, fromNode, cause,
+            tracing.inject(context, streamId)).toJson());
+        LOG.info("stream {} adopted from {} ({})", Long.toUnsignedString(streamId), fromNode, cause);
+        return true;
+    }
+
+    public void onSubscribed(final RedisAsyncCommands<String, String> redis) throws Exception
+    {
+        // Announcements may have been missed: Redis is the truth of who owns what.
+        refreshLive(redis);
+        final Map<Long, String> owners = new HashMap<>();
+        final Map<Long, String> values = scanRoutes(redis, owners);
+        int adopted = 0;
+        int released = 0;
+        for (final Map.Entry<Long, String> e : owners.entrySet())
+        {
+            final long streamId = e.getKey();
+            if (nodeId.equals(e.getValue()) && registry.get(streamId) == null)
+            {
+                final StoredRoute route = decodeOrNull(values.get(streamId));
+                if (route != null && adoptLocally(redis, route, null, Context.root(), "adopted"))
+                {
+                    adopted++;
+                }
+            }
+        }
+        for (final RouteEntry entry : registry.entries())
+        {
+            final String owner = owners.get(entry.streamId());
+            if (owner != null && !owner.equals(nodeId))
+            {
+                relinquish(entry.streamId(), owner);
+                released++;
+            }
+        }
+        if (adopted > 0 || released > 0)
+        {
+            LOG.info("subscribed to {}: took {} route(s) Redis names this node's, let go of {} owned elsewhere",
+                RedisRouteStore.CHANNEL, adopted, released);
+        }
+    }
+
+    public void onMessage(final String message, final RedisAsyncCommands<String, String> redis) throws Exception
+    {
+        final Announcement a = Announcement.parse(message);
+        if (a == null)
+        {
+            return;
+        }
+        switch (a.op)
+        {
+            case Announcement.MIGRATE:
+                if (nodeId.equals(a.nodeId))
+                {
+                    adoptHandedOff(redis, a);
+                }
+                break;
+
+            case Announcement.ADOPTED:
+            case Announcement.REFUSED:
+            {
+                final Pending p = pending.get(a.streamId);
+                if (p != null && p.target.nodeId().equals(a.nodeId))
+                {
+                    p.answer.complete(a);
+                }
+                else if (Announcement.ADOPTED.equals(a.op))
+                {
+                    maybeTakenOver(redis, a.streamId, a.nodeId);
+                }
+                break;
+            }
+
+            case Announcement.ABORTED:
+                if (nodeId.equals(a.nodeId))
+                {
+                    maybeTakenOver(redis, a.streamId, a.fromNode);
+                }
+                break;
+
+            case Announcement.CREATED:
+            case Announcement.REPLACED:
+                maybeTakenOver(redis, a.streamId, a.nodeId);
+                break;
+
+            default:
+                break;
+        }
+    }
+
+    private void adoptHandedOff(final RedisAsyncCommands<String, String> redis, final Announcement a) throws Exception
+    {
+        final Span span = tracing.startSpan("soundrelay.adopt", tracing.extract(a.carrier), a.streamId);
+        span.setAttribute("soundrelay.migration.from_node", a.fromNode == null ? "" : a.fromNode);
+        try
+        {
+            final String json = RedisRouteStore.await(redis.get(StoredRoute.key(a.streamId)));
+            final StoredRoute route = decodeOrNull(json);
+            if (route == null || !nodeId.equals(route.nodeId()))
+            {
+                span.addEvent("stale"); // taken back or moved on before this node read it
+                return;
+            }
+            // The old node's HOP frames must be accepted before it starts forwarding.
+            refreshLive(redis);
+            adoptLocally(redis, route, a.fromNode, Context.root().with(span),
+                "failover".equals(a.reason) ? "failover" : "adopted");
+        }
+        finally
+        {
+            span.end();
+        }
+    }
+
+    /**
+     * Another node says it owns a stream; if this node still relays it and Redis agrees with the other node, let go.
+     */
+    private void maybeTakenOver(final RedisAsyncCommands<String, String> redis, final long streamId, final String owner)
+        throws Exception
+    {
+        if (owner == null || owner.equals(nodeId) || registry.get(streamId) == null)
+        {
+            return;
+        }
+        final StoredRoute route = decodeOrNull(RedisRouteStore.await(redis.get(StoredRoute.key(streamId))));
+        if (route != null && !nodeId.equals(route.nodeId()))
+        {
+            relinquish(streamId, route.nodeId());
+        }
+    }
+
+    private void relinquish(final long streamId, final String owner) throws Exception
+    {
+        routed(router.relinquish(streamId));
+        tracing.streamEnded(streamId, "taken_over", Attributes.builder()
+            .put("soundrelay.migration.to_node", owner).build());
+        LOG.warn("stream {} is owned by node {} in Redis: this node stopped relaying it",
+            Long.toUnsignedString(streamId), owner);
+    }
+
+    public void onExpired(final long streamId, final RedisAsyncCommands<String, String> redis) throws Exception
+    {
+        store.publish(redis, new Announcement(Announcement.EXPIRED, streamId, nodeId, null, null,
+            tracing.inject(tracing.streamContext(streamId), streamId)).toJson());
+    }
+
+    public int doWork(final long nowNs, final RedisAsyncCommands<String, String> redis) throws Exception
+    {
+        if (nowNs - nextLiveNs < 0)
+        {
+            return 0;
+        }
+        nextLiveNs = nowNs + LIVE_REFRESH_NS;
+        final List<NodeInfo> nodes = refreshLive(redis);
+        final Set<String> ids = new HashSet<>();
+        for (final NodeInfo node : nodes)
+        {
+            ids.add(node.nodeId());
+        }
+        boolean someoneLeft = false;
+        for (final String before : lastLiveIds)
+        {
+            if (!ids.contains(before))
+            {
+                someoneLeft = true;
+                LOG.warn("node {} is no longer live (its heartbeat expired or it stopped)", before);
+            }
+        }
+        lastLiveIds = ids;
+        if (autoFailover && (someoneLeft || orphansLeft || nowNs - nextOrphanScanNs >= 0))
+        {
+            nextOrphanScanNs = nowNs + ORPHAN_SCAN_NS;
+            failoverRound(redis, nodes, ids);
+        }
+        return 1;
+    }
+
+    /**
+     * AUTO_FAILOVER: every live node runs the same plan over the routes whose owner is not live: each, by stream id,
+     * goes to the least loaded live node (by its heartbeat's active routes, ties by node id), whose load then grows by
+     * one. A node adopts what the plan gives it; a route still orphaned after a few rounds (views differed) is open to
+     * every node. The compare-and-set on the owner keeps it to one adopter either way.
+     */
+    private void failoverRound(final RedisAsyncCommands<String, String> redis, final List<NodeInfo> nodes,
+        final Set<String> liveIds) throws Exception
+    {
+        final Map<Long, String> owners = new TreeMap<>(Long::compareUnsigned);
+        final Map<Long, String> values = scanRoutes(redis, owners);
+        final Map<String, long[]> load = new HashMap<>();
+        for (final NodeInfo node : nodes)
+        {
+            load.put(node.nodeId(), new long[]{node.nodeId().equals(nodeId) ? registry.size() : node.activeRoutes()});
+        }
+        final List<String> byId = new ArrayList<>(load.keySet());
+        byId.sort(Comparator.naturalOrder());
+        int orphans = 0;
+        int adopted = 0;
+        final Set<Long> stillOrphaned = new HashSet<>();
+        for (final Map.Entry<Long, String> e : owners.entrySet())
+        {
+            final String owner = e.getValue();
+            if (liveIds.contains(owner) || byId.isEmpty())
+            {
+                continue;
+            }
+            orphans++;
+            final long streamId = e.getKey();
+            stillOrphaned.add(streamId);
+            String pick = null;
+            for (final String candidate : byId)
+            {
+                if (pick == null || load.get(candidate)[0] < load.get(pick)[0])
+                {
+                    pick = candidate;
+                }
+            }
+            load.get(pick)[0]++;
+            final int rounds = orphanRounds.merge(streamId, 1, Integer::sum);
+            if ((nodeId.equals(pick) || rounds >= EVERYONE_ADOPTS_AFTER_ROUNDS) && registry.size() < maxRoutes)
+            {
+                final StoredRoute route = decodeOrNull(values.get(streamId));
+                if (route == null)
+                {
+                    continue;
+                }
+                final Span span = tracing.startSpan("soundrelay.failover", Context.root(), streamId);
+                span.setAttribute("soundrelay.migration.from_node", owner);
+                span.setAttribute("soundrelay.migration.to_node", nodeId);
+                try
+                {
+                    final String result = takeOver(redis, streamId, owner, route, nodeId);
+                    if ("ok".equals(result))
+                    {
+                        if (adoptLocally(redis, route, owner, Context.root().with(span), "failover"))
+                        {
+                            adopted++;
+                        }
+                        else
+                        {
+                            takeOver(redis, streamId, nodeId, route, owner); // full after all: leave it orphaned
+                        }
+                    }
+                    else
+                    {
+                        span.addEvent("lost_race");
+                    }
+                }
+                finally
+                {
+                    span.end();
+                }
+            }
+        }
+        orphanRounds.keySet().retainAll(stillOrphaned);
+        orphansLeft = orphans > adopted;
+        if (orphans > 0)
+        {
+            LOG.info("failover: {} route(s) of nodes no longer live; this node adopted {}", orphans, adopted);
+        }
+    }
+
+    private List<NodeInfo> refreshLive(final RedisAsyncCommands<String, String> redis) throws Exception
+    {
+        final List<NodeInfo> nodes = readLive(redis);
+        live = nodes;
+        final List<Endpoint> relays = new ArrayList<>(nodes.size());
+        for (final NodeInfo node : nodes)
+        {
+            if (!node.nodeId().equals(nodeId))
+            {
+                relays.add(node.relay());
+            }
+        }
+        peers.update(relays);
+        return nodes;
+    }
+
+    /**
+     * @return the nodes whose heartbeat key exists, by node id.
+     */
+    private List<NodeInfo> readLive(final RedisAsyncCommands<String, String> redis) throws Exception
+    {
+        final long nowMs = System.currentTimeMillis();
+        final List<String> ids = RedisRouteStore.await(redis.zrange(RedisRouteStore.NODES_KEY, 0, -1));
+        final List<NodeInfo> nodes = new ArrayList<>(ids.size());
+        if (!ids.isEmpty())
+        {
+            final String[] keys = new String[ids.size()];
+            final List<RedisFuture<Long>> ttls = new ArrayList<>(ids.size());
+            for (int i = 0; i < keys.length; i++)
+            {
+                keys[i] = RedisRouteStore.heartbeatKey(ids.get(i));
+                ttls.add(redis.pttl(keys[i]));
+            }
+            final List<KeyValue<String, String>> values = RedisRouteStore.await(redis.mget(keys));
+            for (int i = 0; i < keys.length; i++)
+            {
+                final Long ttl = RedisRouteStore.await(ttls.get(i));
+                final KeyValue<String, String> kv = values.get(i);
+                if (kv.hasValue())
+                {
+                    final long ago = ttl == null || ttl < 0 ? 0 :
+                        Math.max(0, TimeUnit.SECONDS.toMillis(RedisRouteStore.HEARTBEAT_TTL_SECONDS) - ttl);
+                    final NodeInfo node = NodeInfo.parse(kv.getValue(), ago);
+                    if (node != null)
+                    {
+                        nodes.add(node);
+                    }
+                }
+            }
+        }
+        // Nodes gone for an hour leave the index; their heartbeat keys expired long ago.
+        redis.zremrangebyscore(RedisRouteStore.NODES_KEY, Range.create(0L, nowMs - NODE_FORGOTTEN_MS));
+        nodes.sort(Comparator.comparing(NodeInfo::nodeId));
+        store.operations().add(RedisOperations.Op.READ,
+            RedisOperations.Result.OK);
+        return nodes;
+    }
+
+    /**
+     * @return the live nodes as last read (at most a second old).
+     */
+    public List<NodeInfo> live()
+    {
+        return live;
+    }
+
+    /**
+     * SCAN every route key (never KEYS) and read each owner.
+     *
+     * @param owners filled with stream id to owner node id.
+     * @return stream id to stored JSON.
+     */
+    private Map<Long, String> scanRoutes(final RedisAsyncCommands<String, String> redis, final Map<Long, String> owners)
+        throws Exception
+    {
+        final Map<Long, String> values = new HashMap<>();
+        final ScanArgs args = ScanArgs.Builder.matches(StoredRoute.KEY_PREFIX + "*").limit(500);
+        ScanCursor cursor = ScanCursor.INITIAL;
+        do
+        {
+            final KeyScanCursor<String> page = RedisRouteStore.await(redis.scan(cursor, args));
+            if (!page.getKeys().isEmpty())
+            {
+                final List<KeyValue<String, String>> kvs =
+                    RedisRouteStore.await(redis.mget(page.getKeys().toArray(new String[0])));
+                for (final KeyValue<String, String> kv : kvs)
+                {
+                    final long streamId = StoredRoute.streamIdOf(kv.getKey());
+                    if (kv.hasValue() && streamId != 0)
+                    {
+                        final String owner = StoredRoute.ownerOf(kv.getValue());
+                        if (owner != null)
+                        {
+                            owners.put(streamId, owner);
+                            values.put(streamId, kv.getValue());
+                        }
+                    }
+                }
+            }
+            cursor = page;
+        }
+        while (!cursor.isFinished());
+        return values;
+    }
+
+    private StoredRoute decodeOrNull(final String json)
+    {
+        if (json == null)
+        {
+            return null;
+        }
+        try
+        {
+            return StoredRoute.decode(json, store.parser());
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return null;
+        }
+    }
+
+    private static NodeInfo find(final List<NodeInfo> nodes, final String id)
+    {
+        for (final NodeInfo node : nodes)
+        {
+            if (node.nodeId().equals(id))
+            {
+                return node;
+            }
+        }
+        return null;
+    }
+}
