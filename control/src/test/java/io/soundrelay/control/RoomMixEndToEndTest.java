@@ -20,6 +20,7 @@ import io.soundrelay.core.protocol.Fnv1a64;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
+import java.net.StandardSocketOptions;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -81,6 +82,9 @@ class RoomMixEndToEndTest
             DatagramChannel a = udp(); DatagramChannel b = udp(); DatagramChannel c = udp();
             DatagramChannel listener = udp(); DatagramChannel cEar = udp())
         {
+            // The whole mix (400 frames of 980 bytes) must fit while a cold JVM starts the ears' threads.
+            listener.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
+            cEar.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
             assertEquals(201, node.authed("POST", "/route", route(1, a, listener, false)).statusCode());
             assertEquals(201, node.authed("POST", "/route", route(2, b, listener, false)).statusCode());
             assertEquals(201, node.authed("POST", "/route", route(3, c, cEar, true)).statusCode());
