@@ -31,21 +31,19 @@ import java.util.concurrent.TimeUnit;
  * {@code first_datagram} event at that time; expiries reach the span through the route journal, which the router
  * already calls once per expiry.
  */
-final class StreamLifecycle implements AutoCloseable
+public final class StreamLifecycle implements AutoCloseable
 {
     static final long SWEEP_INTERVAL_MS = 1000;
 
     private final RouteRegistry registry;
     private final NodeTracing tracing;
     private final Thread thread;
-    private final long epochMinusNanoTimeNs;
     private volatile boolean running = true;
 
     StreamLifecycle(final RouteRegistry registry, final NodeTracing tracing)
     {
         this.registry = registry;
         this.tracing = tracing;
-        this.epochMinusNanoTimeNs = TimeUnit.MILLISECONDS.toNanos(System.currentTimeMillis()) - System.nanoTime();
         this.thread = new Thread(this::run, "soundrelay-streams");
         this.thread.setDaemon(true);
     }
@@ -78,14 +76,27 @@ final class StreamLifecycle implements AutoCloseable
     {
         for (final long streamId : tracing.openStreams())
         {
-            final RouteEntry entry = registry.get(streamId);
-            if (entry != null)
+            firstDatagram(tracing, registry.get(streamId));
+        }
+    }
+
+    /**
+     * Give a stream's span its first-datagram event now, if the route has seen one: before the span ends, so that a
+     * stream removed between two sweeps keeps it. Any thread; the event is added once.
+     *
+     * @param tracing the spans.
+     * @param entry   the route, or null.
+     */
+    public static void firstDatagram(final NodeTracing tracing, final RouteEntry entry)
+    {
+        if (entry != null)
+        {
+            final long first = entry.firstSeenNs();
+            if (first != RouteEntry.NEVER)
             {
-                final long first = entry.firstSeenNs();
-                if (first != RouteEntry.NEVER)
-                {
-                    tracing.firstDatagram(streamId, first + epochMinusNanoTimeNs);
-                }
+                final long agoNs = System.nanoTime() - first;
+                tracing.firstDatagram(entry.streamId(),
+                    TimeUnit.MILLISECONDS.toNanos(System.currentTimeMillis()) - agoNs);
             }
         }
     }

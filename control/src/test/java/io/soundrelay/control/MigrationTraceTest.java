@@ -85,6 +85,8 @@ class MigrationTraceTest
                 MultiNodeTest.await("both nodes listed", 10,
                     MultiNodeTest.quietly(() -> MultiNodeTest.nodeIds(a).size() == 2));
                 assertEquals(201, a.createRoute(9, source, null, target).statusCode());
+                a.send(source, NodeFixture.frame(9, 0, 0, new byte[]{9}));
+                NodeFixture.receive(target);
 
                 final HttpResponse<String> migrated = a.call("POST", "/migrate",
                     MultiNodeTest.migrateBody(9, MultiNodeTest.relay(b)),
@@ -123,6 +125,11 @@ class MigrationTraceTest
                 assertEquals("9", streamOnA.getAttributes().get(NodeTracing.STREAM_ID));
                 assertTrue(streamOnA.getEvents().stream().anyMatch(e -> e.getName().equals("migration")),
                     streamOnA.getEvents().toString());
+                assertTrue(streamOnA.getEvents().stream().anyMatch(e -> e.getName().equals("first_datagram")),
+                    streamOnA.getEvents().toString());
+                assertEquals(List.of("POST /route", "POST /migrate"), tracedA.exporter.getFinishedSpanItems().stream()
+                    .filter(span -> span.getName().startsWith("POST")).map(SpanData::getName)
+                    .collect(Collectors.toList()), "a span per request, named by its route template");
                 assertEquals("stream_id:9;node:node-a", streamOnA.getSpanContext().getTraceState().get("soundrelay"));
             }
         }

@@ -18,6 +18,7 @@ package io.soundrelay.control.api;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
+import io.soundrelay.control.StreamLifecycle;
 import io.soundrelay.control.cluster.Cluster;
 import io.soundrelay.control.cluster.ClusterRefusal;
 import io.soundrelay.control.cluster.NodeInfo;
@@ -447,6 +448,7 @@ public final class ControlApi implements HttpHandler
 
     private void delete(final HttpServerExchange exchange, final long id) throws Exception
     {
+        StreamLifecycle.firstDatagram(tracing, registry.get(id));
         final RouteCommand.Result result = await(router.delete(id));
         if (result.outcome() == RouteCommand.Outcome.OK)
         {
@@ -471,10 +473,22 @@ public final class ControlApi implements HttpHandler
             return;
         }
         final Cluster nodes = cluster;
-        final StoredRoute stored = nodes == null ? null : awaitCluster(nodes.route(id));
+        StoredRoute stored = null;
+        String unreachable = "";
+        if (nodes != null)
+        {
+            try
+            {
+                stored = awaitCluster(nodes.route(id));
+            }
+            catch (final RedisRouteStore.UnavailableException ex)
+            {
+                unreachable = " on this node (Redis is unreachable, so other nodes' routes cannot be looked up)";
+            }
+        }
         if (stored == null)
         {
-            error(exchange, 404, "no route for stream_id " + Long.toUnsignedString(id), "stream_id");
+            error(exchange, 404, "no route for stream_id " + Long.toUnsignedString(id) + unreachable, "stream_id");
             return;
         }
         final JsonWriter w = new JsonWriter();

@@ -26,6 +26,7 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
+import io.soundrelay.control.StreamLifecycle;
 import io.soundrelay.control.metrics.RedisOperations;
 import io.soundrelay.control.redis.RedisRouteStore;
 import io.soundrelay.control.redis.StoredRoute;
@@ -311,6 +312,7 @@ public final class Cluster implements RedisRouteStore.Hooks
         if (prepared.forwarding)
         {
             // Only now that the new node holds the route: forward what still reaches this node, then let go.
+            StreamLifecycle.firstDatagram(tracing, registry.get(streamId));
             final RouteCommand.Result result = routed(router.handOff(streamId, prepared.target.relay(), graceNs));
             if (result.outcome() != RouteCommand.Outcome.OK)
             {
