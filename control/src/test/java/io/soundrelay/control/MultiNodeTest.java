@@ -404,7 +404,8 @@ class MultiNodeTest
             assertEquals(409, notOwner.statusCode(), notOwner.body());
             assertTrue(notOwner.body().contains("owned by live node node-a"), notOwner.body());
 
-            final HttpResponse<String> badAddr = a.authed("POST", "/migrate", "{\"stream_id\":5,\"new_node_addr\":\"x\"}");
+            final HttpResponse<String> badAddr =
+                a.authed("POST", "/migrate", "{\"stream_id\":5,\"new_node_addr\":\"x\"}");
             assertEquals(400, badAddr.statusCode());
             assertEquals("new_node_addr", json(badAddr).get("field"));
             final HttpResponse<String> extra = a.authed("POST", "/migrate",

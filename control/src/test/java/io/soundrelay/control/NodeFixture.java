@@ -58,17 +58,18 @@ final class NodeFixture implements AutoCloseable
     static NodeFixture start(final Map<String, String> overrides, final ControlServer.Timeouts timeouts)
         throws Exception
     {
-        final Map<String, String> env = new HashMap<>();
-        env.put("BIND_ADDR", "127.0.0.1:0");
-        env.put("CONTROL_API_ADDR", "127.0.0.1:0");
-        env.put("METRICS_ADDR", "127.0.0.1:0");
-        env.put("REDIS_URL", "");
-        env.put("API_KEYS", KEY);
-        env.putAll(overrides);
-        return new NodeFixture(SoundRelayNode.start(Configuration.load(env, null), timeouts));
+        return new NodeFixture(SoundRelayNode.start(config(overrides), timeouts));
     }
 
     static NodeFixture start(final Map<String, String> overrides, final NodeTracing tracing) throws Exception
+    {
+        return new NodeFixture(SoundRelayNode.start(config(overrides), ControlServer.Timeouts.DEFAULTS, tracing));
+    }
+
+    /**
+     * Loopback, ephemeral ports, no Redis, {@link #KEY}; then the overrides.
+     */
+    private static Configuration config(final Map<String, String> overrides)
     {
         final Map<String, String> env = new HashMap<>();
         env.put("BIND_ADDR", "127.0.0.1:0");
@@ -77,8 +78,7 @@ final class NodeFixture implements AutoCloseable
         env.put("REDIS_URL", "");
         env.put("API_KEYS", KEY);
         env.putAll(overrides);
-        return new NodeFixture(SoundRelayNode.start(Configuration.load(env, null), ControlServer.Timeouts.DEFAULTS,
-            tracing));
+        return Configuration.load(env, null);
     }
 
     static NodeFixture start() throws Exception

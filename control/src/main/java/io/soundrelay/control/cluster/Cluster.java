@@ -92,12 +92,19 @@ public final class Cluster implements RedisRouteStore.Hooks
     /** What {@code POST /migrate} answers. */
     public static final class Migration
     {
+        /** The stream moved. */
         public final long streamId;
+        /** Its owner before. */
         public final String fromNode;
+        /** Its owner now. */
         public final String toNode;
+        /** Where its source sends from now on: the new owner's relay address. */
         public final String newNodeAddr;
+        /** The new owner's control API, or null when its heartbeat has none. */
         public final String newControlAddr;
+        /** True when the old owner forwards for the grace window; false for a failover (the old owner is dead). */
         public final boolean forwarding;
+        /** Milliseconds from the request to the new owner's confirmation. */
         public final long confirmMs;
 
         Migration(

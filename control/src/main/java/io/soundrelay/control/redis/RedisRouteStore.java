@@ -216,6 +216,9 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     {
         private static final long serialVersionUID = 1L;
 
+        /**
+         * @param message why Redis cannot be asked, for a person.
+         */
         public UnavailableException(final String message)
         {
             super(message, null, false, false);
@@ -257,7 +260,8 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     private final Set<Long> unreadable = new HashSet<>();
     private final List<Write> batch = new ArrayList<>(BATCH);
     private final ManyToOneConcurrentArrayQueue<Runnable> tasks = new ManyToOneConcurrentArrayQueue<>(TASK_CAPACITY);
-    private final ManyToOneConcurrentArrayQueue<String> messages = new ManyToOneConcurrentArrayQueue<>(MESSAGE_CAPACITY);
+    private final ManyToOneConcurrentArrayQueue<String> messages =
+        new ManyToOneConcurrentArrayQueue<>(MESSAGE_CAPACITY);
     private final AtomicBoolean resubscribeNeeded = new AtomicBoolean();
     private volatile Hooks hooks;
     private StatefulRedisPubSubConnection<String, String> pubsub;
