@@ -1,0 +1,350 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.jda;
+
+import net.dv8tion.jda.api.audio.factory.IAudioSendFactory;
+import net.dv8tion.jda.api.audio.factory.IPacketProvider;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A JDA audio send factory that sends every voice connection's packets through a SoundRelay node instead of from
+ * the bot's own process:
+ * <pre>{@code
+ * InetSocketAddress relay = new InetSocketAddress("203.0.113.7", 4000);
+ * JDABuilder.createLight(token, GatewayIntent.GUILD_VOICE_STATES)
+ *     .setAudioSendFactory(new SoundRelaySendFactory(relay, "http://203.0.113.7:4300", System.getenv("SR_KEY")))
+ *     ...
+ * }</pre>
+ * Each connection gets a {@link SoundRelaySendSystem}: its own UDP socket, a route on the node from that socket to
+ * the connection's voice server (stream id = the connection's SSRC), 20 ms pacing, and the route's removal when
+ * the connection ends. JDA still encodes and encrypts; the node forwards the packets byte for byte.
+ * <p>
+ * Thread safe; one factory serves every connection of a bot (and of its shards).
+ */
+public final class SoundRelaySendFactory implements IAudioSendFactory
+{
+    /** Default bound on each control API request, connection included. */
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(2);
+    /** Default number of packets held while a route is not yet confirmed: 100 ms of audio. */
+    public static final int DEFAULT_MAX_HELD_PACKETS = 5;
+    /** Upper bound of {@link Builder#maxHeldPackets(int)}: 10 s of audio. */
+    public static final int MAX_HELD_PACKETS_LIMIT = 500;
+    /** A silent connection's route gets a keep-alive this often, far inside the node's ROUTE_TTL_SECONDS. */
+    static final Duration KEEPALIVE_INTERVAL = Duration.ofSeconds(10);
+
+    private final InetSocketAddress relay;
+    private final String controlUrl;
+    private final String apiKey;
+    private final InetAddress bindAddress;
+    private final InetAddress publicAddress;
+    private final Duration requestTimeout;
+    private final int maxHeldPackets;
+    private final long keepAliveIntervalNs;
+    private final HttpClient http;
+    private final Set<SoundRelaySendSystem> live = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Send through the node at {@code relay}, managing routes at {@code controlUrl}, with the defaults for the rest.
+     *
+     * @param relay      the node's relay address (its {@code BIND_ADDR} as the bot reaches it), resolved.
+     * @param controlUrl the node's control API, e.g. {@code http://127.0.0.1:4300}.
+     * @param apiKey     one of the node's {@code API_KEYS}, or null when the node runs with {@code AUTH_ENABLED=false}.
+     * @throws IllegalArgumentException when the relay address is unresolved or the URL is not http(s).
+     */
+    public SoundRelaySendFactory(final InetSocketAddress relay, final String controlUrl, final String apiKey)
+    {
+        this(builder(relay, controlUrl).apiKey(apiKey));
+    }
+
+    private SoundRelaySendFactory(final Builder builder)
+    {
+        this.relay = builder.relay;
+        this.controlUrl = builder.controlUrl;
+        this.apiKey = builder.apiKey;
+        this.bindAddress = builder.bindAddress;
+        this.publicAddress = builder.publicAddress;
+        this.requestTimeout = builder.requestTimeout;
+        this.maxHeldPackets = builder.maxHeldPackets;
+        this.keepAliveIntervalNs = builder.keepAliveInterval.toNanos();
+        this.http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(requestTimeout)
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
+    }
+
+    /**
+     * Options beyond the constructor's: start here, then {@link Builder#build()}.
+     *
+     * @param relay      the node's relay address, resolved.
+     * @param controlUrl the node's control API.
+     * @return a builder with the defaults.
+     * @throws IllegalArgumentException when the relay address is unresolved or the URL is not http(s).
+     */
+    public static Builder builder(final InetSocketAddress relay, final String controlUrl)
+    {
+        return new Builder(relay, controlUrl);
+    }
+
+    /**
+     * Called by JDA for each voice connection that has something to send.
+     *
+     * @param packetProvider the connection's packets.
+     * @return a send system that is not started yet.
+     */
+    @Override
+    public SoundRelaySendSystem createSendSystem(final IPacketProvider packetProvider)
+    {
+        final SoundRelaySendSystem system = new SoundRelaySendSystem(packetProvider, this);
+        live.add(system);
+        return system;
+    }
+
+    /**
+     * Wait until every send system of this factory has been shut down and has finished: its route deleted (or given
+     * up on) and its socket closed. For a bot's exit: shut JDA down, then wait here so that the routes are gone
+     * before the JVM ends; otherwise the node expires them after {@code ROUTE_TTL_SECONDS}.
+     *
+     * @param timeout how long to wait at most.
+     * @return true when all have finished, false on timeout.
+     * @throws InterruptedException when interrupted while waiting.
+     */
+    public boolean awaitShutdown(final Duration timeout) throws InterruptedException
+    {
+        final long deadlineNs = System.nanoTime() + timeout.toNanos();
+        for (final SoundRelaySendSystem system : live.toArray(new SoundRelaySendSystem[0]))
+        {
+            if (!system.awaitTermination(Duration.ofNanos(Math.max(0, deadlineNs - System.nanoTime()))))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * @return the node's relay address packets are sent to.
+     */
+    public InetSocketAddress relay()
+    {
+        return relay;
+    }
+
+    /**
+     * @return the node's control API, without a trailing slash.
+     */
+    public String controlUrl()
+    {
+        return controlUrl;
+    }
+
+    /**
+     * @return the factory's settings; never the API key, only whether there is one.
+     */
+    @Override
+    public String toString()
+    {
+        return "SoundRelaySendFactory{relay=" + Addresses.format(relay) + ", controlUrl=" + controlUrl +
+            ", apiKey=" + (null == apiKey ? "none" : "set") + ", bindAddress=" + bindAddress +
+            ", publicAddress=" + publicAddress + ", requestTimeout=" + requestTimeout +
+            ", maxHeldPackets=" + maxHeldPackets + "}";
+    }
+
+    ControlApiClient api()
+    {
+        return new ControlApiClient(http, controlUrl, apiKey, requestTimeout);
+    }
+
+    InetAddress bindAddress()
+    {
+        return bindAddress;
+    }
+
+    InetAddress publicAddress()
+    {
+        return publicAddress;
+    }
+
+    int maxHeldPackets()
+    {
+        return maxHeldPackets;
+    }
+
+    long keepAliveIntervalNs()
+    {
+        return keepAliveIntervalNs;
+    }
+
+    void terminated(final SoundRelaySendSystem system)
+    {
+        live.remove(system);
+    }
+
+    /**
+     * Options of a {@link SoundRelaySendFactory}.
+     */
+    public static final class Builder
+    {
+        private final InetSocketAddress relay;
+        private final String controlUrl;
+        private String apiKey;
+        private InetAddress bindAddress;
+        private InetAddress publicAddress;
+        private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+        private int maxHeldPackets = DEFAULT_MAX_HELD_PACKETS;
+        private Duration keepAliveInterval = KEEPALIVE_INTERVAL;
+
+        private Builder(final InetSocketAddress relay, final String controlUrl)
+        {
+            Objects.requireNonNull(relay, "relay");
+            Objects.requireNonNull(controlUrl, "controlUrl");
+            if (relay.isUnresolved())
+            {
+                throw new IllegalArgumentException("relay address " + relay + " is unresolved");
+            }
+            this.relay = relay;
+            this.controlUrl = checkUrl(controlUrl);
+        }
+
+        /**
+         * @param apiKey sent as {@code Authorization: Bearer}; null or empty for none (a node with
+         *               {@code AUTH_ENABLED=false}). Never logged.
+         * @return this builder.
+         */
+        public Builder apiKey(final String apiKey)
+        {
+            this.apiKey = null == apiKey || apiKey.isEmpty() ? null : apiKey;
+            return this;
+        }
+
+        /**
+         * The local address each send system binds its socket to, on an ephemeral port. Default: the wildcard, and
+         * the kernel picks the address of the route to the relay.
+         *
+         * @param bindAddress a local address, or null for the default.
+         * @return this builder.
+         */
+        public Builder bindAddress(final InetAddress bindAddress)
+        {
+            this.bindAddress = bindAddress;
+            return this;
+        }
+
+        /**
+         * The address the node sees the bot's packets come from, when it is not the bot's own: behind a NAT that
+         * keeps ports (a cloud VM's public IP, a 1:1 NAT), give the public IP. The route's {@code source_addr} is
+         * this address with the socket's local port. Default: the socket's local address.
+         *
+         * @param publicAddress the address the node sees, or null for the default.
+         * @return this builder.
+         */
+        public Builder publicAddress(final InetAddress publicAddress)
+        {
+            this.publicAddress = publicAddress;
+            return this;
+        }
+
+        /**
+         * @param requestTimeout bound on each control API request, connection included; positive.
+         * @return this builder.
+         */
+        public Builder requestTimeout(final Duration requestTimeout)
+        {
+            if (requestTimeout.isNegative() || requestTimeout.isZero())
+            {
+                throw new IllegalArgumentException("requestTimeout must be positive: " + requestTimeout);
+            }
+            this.requestTimeout = requestTimeout;
+            return this;
+        }
+
+        /**
+         * Packets held while a route is created or changed; when more come, the oldest are dropped. Once the node
+         * confirms the route, the held packets go first, in order. 0 drops every packet sent before confirmation.
+         *
+         * @param maxHeldPackets 0 to {@link #MAX_HELD_PACKETS_LIMIT}; default {@link #DEFAULT_MAX_HELD_PACKETS}.
+         * @return this builder.
+         */
+        public Builder maxHeldPackets(final int maxHeldPackets)
+        {
+            if (maxHeldPackets < 0 || maxHeldPackets > MAX_HELD_PACKETS_LIMIT)
+            {
+                throw new IllegalArgumentException(
+                    "maxHeldPackets must be 0 to " + MAX_HELD_PACKETS_LIMIT + ": " + maxHeldPackets);
+            }
+            this.maxHeldPackets = maxHeldPackets;
+            return this;
+        }
+
+        /**
+         * Tests only: how long a confirmed route may stay silent before a keep-alive goes.
+         */
+        Builder keepAliveInterval(final Duration keepAliveInterval)
+        {
+            this.keepAliveInterval = keepAliveInterval;
+            return this;
+        }
+
+        /**
+         * @return the factory.
+         */
+        public SoundRelaySendFactory build()
+        {
+            return new SoundRelaySendFactory(this);
+        }
+
+        private static String checkUrl(final String controlUrl)
+        {
+            final URI uri;
+            try
+            {
+                uri = URI.create(controlUrl);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException("controlUrl is not a URL: " + controlUrl, ex);
+            }
+            final String scheme = null == uri.getScheme() ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("http") && !scheme.equals("https") || null == uri.getHost())
+            {
+                throw new IllegalArgumentException("controlUrl must be http://host:port or https://...: " + controlUrl);
+            }
+            if (null != uri.getRawUserInfo())
+            {
+                throw new IllegalArgumentException("controlUrl must not carry credentials: pass the key as apiKey");
+            }
+            if (null != uri.getRawQuery() || null != uri.getRawFragment())
+            {
+                throw new IllegalArgumentException("controlUrl must have no query or fragment: " + controlUrl);
+            }
+            String url = controlUrl;
+            while (url.endsWith("/"))
+            {
+                url = url.substring(0, url.length() - 1);
+            }
+            return url;
+        }
+    }
+}
