@@ -302,7 +302,8 @@ class RedisPersistenceTest
 
             try (NodeFixture b = node(redis, "node-b"))
             {
-                assertFalse(b.authed("GET", "/routes", null).body().contains("\"stream_id\":51"), "b loads only its own");
+                assertFalse(b.authed("GET", "/routes", null).body().contains("\"stream_id\":51"),
+                    "b loads only its own");
                 assertTrue(b.authed("GET", "/route/51", null).body().contains("\"node_id\":\"node-a\""),
                     "and answers for a's from Redis");
                 assertEquals(200, b.authed("GET", "/route/53", null).statusCode());

@@ -34,7 +34,8 @@ class MigrateRequestTest
     @Test
     void takesTheStreamIdAsANumberOrADecimalString()
     {
-        final MigrateRequest number = parse("{\"stream_id\": 18446744073709551615, \"new_node_addr\": \"10.0.0.2:4000\"}");
+        final MigrateRequest number =
+            parse("{\"stream_id\": 18446744073709551615, \"new_node_addr\": \"10.0.0.2:4000\"}");
         assertEquals(-1L, number.streamId());
         assertEquals(Endpoint.parse("10.0.0.2:4000"), number.newNodeAddr());
         assertEquals(7L, parse("{\"stream_id\": \"7\", \"new_node_addr\": \"[::1]:4000\"}").streamId());
