@@ -27,8 +27,14 @@ public enum ErrorReason
     SOURCE_MISMATCH("source_mismatch"),
     DUPLICATE("duplicate"),
     LATE("late"),
+    /** The receive ring had no free slot: counted by the receiving thread, its only writer. */
     RING_FULL("ring_full"),
     SEND_FAILED("send_failed"),
+    /**
+     * The router could not hand a room's frame to the mixer: the router-to-mixer ring was full. Counted by the router,
+     * its only writer (not {@code ring_full}, which the receiver owns).
+     */
+    MIXER_FULL("mixer_full"),
     /** A mixer room got a frame whose duration differs from the room's frame period (PROTOCOL.md section 6). */
     FRAME_SIZE("frame_size");
 

@@ -371,7 +371,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 if (!mixer.offerFrame(decoder.streamId(), payloadKind, decoder.timestamp(), slot.buffer(),
                     decoder.payloadOffset(), decoder.payloadLength(), slot.receiveNs))
                 {
-                    counters.addError(ErrorReason.RING_FULL, 1);
+                    counters.addError(ErrorReason.MIXER_FULL, 1);
                 }
                 return;
             }

@@ -26,6 +26,7 @@ import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.core.status.DurationHistogram;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
+import io.soundrelay.io.mix.MixerLink;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.send.DatagramSender;
@@ -226,6 +227,45 @@ class RouterSweepTest
 
         assertTrue(agent.onEvent(slot, 0, false), "the poller moves on to the next datagram");
         assertEquals(1, counters.errors(ErrorReason.MALFORMED));
+    }
+
+    @Test
+    void roomFramesTheMixerCannotTakeAreCountedAsMixerFullNotRingFull()
+    {
+        final RingBuffer<RelaySlot> ring =
+            RingBuffer.createSingleProducer(new RelaySlotFactory(8, 1500), 8, new BusySpinWaitStrategy());
+        final MixerLink stalled = new MixerLink(16 * 1024, 16); // nobody drains it: a mixer that has fallen behind
+        final RouterAgent agent = new RouterAgent(ring, new RouterProxy(4), new RouteRegistry(), new NullSender(),
+            counters, new DurationHistogram(), 1500, 10, RouteJournal.MEMORY_ONLY, TTL_NS, stalled);
+        final Endpoint source = Endpoint.of(new InetSocketAddress("127.0.0.1", 5000));
+        final RouteSpec inRoom = new RouteSpec(6, source,
+            List.of(Endpoint.of(new InetSocketAddress("127.0.0.1", 5001))), "room", Deliver.PAYLOAD, 0, false);
+        final RouteCommand create = new RouteCommand(RouteCommand.Type.CREATE, 6, inRoom, 0, 0);
+        agent.apply(create);
+        create.result().join();
+
+        final int pcmBytes = 960; // 5 ms of 48 kHz stereo s16: sixteen fit in the 16 KiB ring, the rest do not
+        final int frames = 40;
+        for (int seq = 0; seq < frames; seq++)
+        {
+            final RelaySlot slot = ring.get(seq % 8);
+            FrameFlyweight.writeHeader(slot.buffer(), 0, FrameFlyweight.KIND_PCM, 6, seq, seq * 240L);
+            slot.buffer().setMemory(FrameFlyweight.HEADER_LENGTH, pcmBytes, (byte)0);
+            slot.length = FrameFlyweight.HEADER_LENGTH + pcmBytes;
+            slot.sender(new InetSocketAddress("127.0.0.1", 5000));
+            agent.onEvent(slot, seq, true);
+        }
+
+        final StringBuilder all = new StringBuilder();
+        for (final ErrorReason r : ErrorReason.all())
+        {
+            all.append(r.label()).append('=').append(counters.errors(r)).append(' ');
+        }
+        final long dropped = counters.errors(ErrorReason.MIXER_FULL);
+        assertTrue(dropped > 0 && dropped < frames, "some frames taken, the rest counted: " + all);
+        assertEquals(0, counters.errors(ErrorReason.RING_FULL), "ring_full belongs to the receiver alone");
+        assertEquals(0, counters.errors(ErrorReason.MALFORMED));
+        assertEquals("mixer_full", ErrorReason.MIXER_FULL.label());
     }
 
     @Test
