@@ -94,10 +94,15 @@ public final class Configuration
     public static final int JITTER_BUFFER_MS_DEFAULT = 0;
     public static final int JITTER_BUFFER_MS_MAX = 1000;
 
-    /** 1-64 characters of {@code [A-Za-z0-9_.-]}. */
+    /**
+     * 1-64 characters of {@code [A-Za-z0-9_.-]}. Unset: {@link #defaultNodeId the host name and the relay port}, so that
+     * two nodes on one Redis never share an id by accident (a node refuses to start while another live node holds its
+     * id).
+     */
     public static final String NODE_ID_ENV = "NODE_ID";
-    public static final String NODE_ID_DEFAULT = "relay-node-1";
     public static final int NODE_ID_MAX_LENGTH = 64;
+    /** The default NODE_ID when the host name cannot be read or has no usable character. */
+    public static final String NODE_ID_FALLBACK_HOST = "soundrelay";
 
     public static final String ENABLE_MIXER_ENV = "ENABLE_MIXER";
     public static final boolean ENABLE_MIXER_DEFAULT = false;
@@ -159,6 +164,68 @@ public final class Configuration
         ROUTE_TTL_SECONDS_ENV, JITTER_BUFFER_MS_ENV, NODE_ID_ENV, ENABLE_MIXER_ENV, LOG_LEVEL_ENV, TRANSPORT_ENV,
         RING_SIZE_ENV, WAIT_STRATEGY_ENV, PIN_CPUS_ENV, DATA_PLANE_THREADS_ENV, RECEIVE_BATCH_ENV, SEND_BATCH_ENV,
         MIGRATION_GRACE_SECONDS_ENV, AUTO_FAILOVER_ENV, ADVERTISE_HOST_ENV);
+
+    /**
+     * What {@code --help} shows of one variable.
+     *
+     * @param name         the variable.
+     * @param defaultValue its default as written in the environment, or how it is derived.
+     * @param summary      what it does, one line.
+     */
+    public record Help(String name, String defaultValue, String summary)
+    {
+    }
+
+    /**
+     * @return one line per variable of {@link #NAMES}, in that order, with its default: the node's {@code --help}.
+     */
+    public static List<Help> help()
+    {
+        return List.of(
+            new Help(BIND_ADDR_ENV, BIND_ADDR_DEFAULT, "UDP relay socket, ip:port or [v6]:port"),
+            new Help(CONTROL_API_ADDR_ENV, CONTROL_API_ADDR_DEFAULT, "HTTP control API"),
+            new Help(METRICS_ADDR_ENV, METRICS_ADDR_DEFAULT, "Prometheus exposition, path /metrics"),
+            new Help(REDIS_URL_ENV, REDIS_URL_DEFAULT,
+                "shared routing table: redis:// or rediss:// (TLS); empty for memory only"),
+            new Help(REDIS_POOL_SIZE_ENV, Integer.toString(REDIS_POOL_SIZE_DEFAULT),
+                "accepted (1-" + REDIS_POOL_SIZE_MAX + "), no effect: one connection carries every write"),
+            new Help(AUTH_ENABLED_ENV, Boolean.toString(AUTH_ENABLED_DEFAULT), "false turns off API authentication"),
+            new Help(API_KEYS_ENV, "empty",
+                "comma-separated API keys; empty with auth on: one is generated and printed once"),
+            new Help(MAX_STREAMS_PER_NODE_ENV, Integer.toString(MAX_STREAMS_PER_NODE_DEFAULT),
+                "most routes this node holds (1-" + MAX_STREAMS_PER_NODE_MAX + ")"),
+            new Help(MAX_TARGETS_PER_ROUTE_ENV, Integer.toString(MAX_TARGETS_PER_ROUTE_DEFAULT),
+                "most target_addrs per route (1-" + MAX_TARGETS_PER_ROUTE_MAX + ")"),
+            new Help(MAX_DATAGRAM_BYTES_ENV, Integer.toString(MAX_DATAGRAM_BYTES_DEFAULT),
+                "largest datagram accepted (" + MAX_DATAGRAM_BYTES_MIN + "-" + MAX_DATAGRAM_BYTES_MAX + ")"),
+            new Help(ROUTE_TTL_SECONDS_ENV, Integer.toString(ROUTE_TTL_SECONDS_DEFAULT),
+                "a route nobody sends on for this long expires (1-" + ROUTE_TTL_SECONDS_MAX + ")"),
+            new Help(JITTER_BUFFER_MS_ENV, Integer.toString(JITTER_BUFFER_MS_DEFAULT),
+                "jitter_ms of a route that sets none (0-" + JITTER_BUFFER_MS_MAX + ")"),
+            new Help(NODE_ID_ENV, "<host>-<relay port>",
+                "this node's name in routes and Redis; unique among live nodes on one Redis"),
+            new Help(ENABLE_MIXER_ENV, Boolean.toString(ENABLE_MIXER_DEFAULT), "mix the PCM and Opus frames of rooms"),
+            new Help(LOG_LEVEL_ENV, LOG_LEVEL_DEFAULT.configName(), "trace, debug, info, warn or error"),
+            new Help(TRANSPORT_ENV, TRANSPORT_DEFAULT.configName(), "auto, io_uring, epoll or nio"),
+            new Help(RING_SIZE_ENV, Integer.toString(RING_SIZE_DEFAULT),
+                "receive ring slots, a power of two (" + RING_SIZE_MIN + "-" + RING_SIZE_MAX + ")"),
+            new Help(WAIT_STRATEGY_ENV, WAIT_STRATEGY_DEFAULT.configName(),
+                "idle data-plane thread: sleeping, backoff, yielding or busy-spin"),
+            new Help(PIN_CPUS_ENV, "empty", "comma-separated CPU ids for the data-plane threads"),
+            new Help(DATA_PLANE_THREADS_ENV, Integer.toString(DATA_PLANE_THREADS_DEFAULT),
+                "1: one thread receives, routes, sends; 2: a receive thread and a router thread"),
+            new Help(RECEIVE_BATCH_ENV, Integer.toString(RECEIVE_BATCH_DEFAULT),
+                "most datagrams per recvmmsg (1-" + RECEIVE_BATCH_MAX + ")"),
+            new Help(SEND_BATCH_ENV, Integer.toString(SEND_BATCH_DEFAULT),
+                "most datagrams per sendmmsg (1-" + SEND_BATCH_MAX + ")"),
+            new Help(MIGRATION_GRACE_SECONDS_ENV, Integer.toString(MIGRATION_GRACE_SECONDS_DEFAULT),
+                "how long a migrated stream is still forwarded to its new node (0-" +
+                MIGRATION_GRACE_SECONDS_MAX + ")"),
+            new Help(AUTO_FAILOVER_ENV, Boolean.toString(AUTO_FAILOVER_DEFAULT),
+                "live nodes adopt a dead node's routes on their own"),
+            new Help(ADVERTISE_HOST_ENV, "derived",
+                "IP other nodes and sources reach this node at (default: BIND_ADDR's, or the host's)"));
+    }
 
     /** Name of the file read from the working directory by {@link #fromEnvironment()}. */
     public static final String DOT_ENV_FILE = ".env";
@@ -274,7 +341,7 @@ public final class Configuration
             MAX_DATAGRAM_BYTES_ENV, MAX_DATAGRAM_BYTES_DEFAULT, MAX_DATAGRAM_BYTES_MIN, MAX_DATAGRAM_BYTES_MAX);
         routeTtlSeconds = s.intInRange(ROUTE_TTL_SECONDS_ENV, ROUTE_TTL_SECONDS_DEFAULT, 1, ROUTE_TTL_SECONDS_MAX);
         jitterBufferMs = s.intInRange(JITTER_BUFFER_MS_ENV, JITTER_BUFFER_MS_DEFAULT, 0, JITTER_BUFFER_MS_MAX);
-        nodeId = s.nodeId(NODE_ID_ENV, NODE_ID_DEFAULT);
+        nodeId = s.nodeId(NODE_ID_ENV, bindAddr.getPort());
         enableMixer = s.bool(ENABLE_MIXER_ENV, ENABLE_MIXER_DEFAULT);
         logLevel = s.choice(LOG_LEVEL_ENV, LOG_LEVEL_DEFAULT, LogLevel.values(), LogLevel::configName);
         transport = s.choice(TRANSPORT_ENV, TRANSPORT_DEFAULT, Transport.values(), Transport::configName);
@@ -290,6 +357,68 @@ public final class Configuration
         autoFailover = s.bool(AUTO_FAILOVER_ENV, AUTO_FAILOVER_DEFAULT);
         advertiseHost = s.ipAddress(ADVERTISE_HOST_ENV);
         otelSettings = s.withPrefix(OTEL_PREFIX);
+    }
+
+    /**
+     * The NODE_ID of a node that sets none: {@code <host>-<relay port>}, the host name's characters outside
+     * {@code [A-Za-z0-9_.-]} replaced by {@code -} and the name shortened so the id stays within
+     * {@value #NODE_ID_MAX_LENGTH} characters. Stable across restarts of the same node, so it finds its routes again.
+     *
+     * @param hostName  the host's name, or null when unknown.
+     * @param relayPort the relay port (BIND_ADDR's).
+     * @return the id.
+     */
+    public static String defaultNodeId(final String hostName, final int relayPort)
+    {
+        final String suffix = "-" + relayPort;
+        final StringBuilder host = new StringBuilder();
+        if (hostName != null)
+        {
+            for (int i = 0; i < hostName.length() && host.length() < NODE_ID_MAX_LENGTH - suffix.length(); i++)
+            {
+                final char c = hostName.charAt(i);
+                final boolean allowed = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+                host.append(allowed ? c : '-');
+            }
+        }
+        boolean usable = false;
+        for (int i = 0; i < host.length(); i++)
+        {
+            usable |= host.charAt(i) != '-' && host.charAt(i) != '.';
+        }
+        return (usable ? host.toString() : NODE_ID_FALLBACK_HOST) + suffix;
+    }
+
+    /**
+     * @return this host's name: the kernel's (also a container's own), else what the JDK resolves, else null.
+     */
+    public static String localHostName()
+    {
+        try
+        {
+            final Path kernel = Path.of("/proc/sys/kernel/hostname");
+            if (Files.isReadable(kernel))
+            {
+                final String name = Files.readString(kernel, StandardCharsets.US_ASCII).trim();
+                if (!name.isEmpty())
+                {
+                    return name;
+                }
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            // fall through to the JDK
+        }
+        try
+        {
+            return InetAddress.getLocalHost().getHostName();
+        }
+        catch (final IOException ex)
+        {
+            return null;
+        }
     }
 
     /**
@@ -991,12 +1120,12 @@ public final class Configuration
             throw fail(name, value, "expected " + expected);
         }
 
-        String nodeId(final String name, final String defaultValue)
+        String nodeId(final String name, final int relayPort)
         {
             final String value = required(name, "1-" + NODE_ID_MAX_LENGTH + " characters of A-Z a-z 0-9 _ . -");
             if (value == null)
             {
-                return defaultValue;
+                return defaultNodeId(localHostName(), relayPort);
             }
             if (value.length() > NODE_ID_MAX_LENGTH)
             {

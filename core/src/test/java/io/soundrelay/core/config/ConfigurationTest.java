@@ -78,7 +78,7 @@ class ConfigurationTest
         assertEquals(1500, c.maxDatagramBytes());
         assertEquals(300, c.routeTtlSeconds());
         assertEquals(0, c.jitterBufferMs());
-        assertEquals("relay-node-1", c.nodeId());
+        assertEquals(Configuration.defaultNodeId(Configuration.localHostName(), 4000), c.nodeId());
         assertFalse(c.enableMixer());
         assertEquals(LogLevel.INFO, c.logLevel());
         assertEquals(Transport.AUTO, c.transport());
@@ -90,6 +90,39 @@ class ConfigurationTest
         assertEquals(64, c.sendBatch());
         assertEquals(30, c.migrationGraceSeconds());
         assertFalse(c.autoFailover());
+    }
+
+    @Test
+    void theDefaultNodeIdIsTheHostNameAndTheRelayPort()
+    {
+        final String host = Configuration.localHostName();
+        assertEquals(Configuration.defaultNodeId(host, 4001), load("BIND_ADDR", "127.0.0.1:4001").nodeId());
+        assertTrue(load("BIND_ADDR", "127.0.0.1:4001").nodeId().endsWith("-4001"));
+        assertEquals("relay-7", load("NODE_ID", "relay-7", "BIND_ADDR", "127.0.0.1:4001").nodeId(), "a set id wins");
+
+        assertEquals("media-03.example.org-4000", Configuration.defaultNodeId("media-03.example.org", 4000));
+        assertEquals("caf--host-4000", Configuration.defaultNodeId("caf\u00e9 host", 4000), "other characters become -");
+        assertEquals("soundrelay-4000", Configuration.defaultNodeId(null, 4000), "no host name");
+        assertEquals("soundrelay-0", Configuration.defaultNodeId("...", 0), "no usable character");
+        final String longId = Configuration.defaultNodeId("h".repeat(200), 65535);
+        assertEquals(Configuration.NODE_ID_MAX_LENGTH, longId.length());
+        assertTrue(longId.endsWith("h-65535"), longId);
+        // Whatever the host is called, the default is a valid NODE_ID.
+        assertEquals(longId, load("NODE_ID", longId).nodeId());
+    }
+
+    @Test
+    void helpHasOneLineForEverySettingInOrderWithItsDefault()
+    {
+        final List<String> names = new java.util.ArrayList<>();
+        for (final Configuration.Help h : Configuration.help())
+        {
+            names.add(h.name());
+            assertFalse(h.defaultValue().isEmpty(), h.name());
+            assertFalse(h.summary().contains("\n"), h.name());
+        }
+        assertEquals(Configuration.NAMES, names);
+        assertEquals(Configuration.BIND_ADDR_DEFAULT, Configuration.help().get(0).defaultValue());
     }
 
     @Test
