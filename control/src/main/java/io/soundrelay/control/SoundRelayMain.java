@@ -19,11 +19,15 @@ import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.config.ConfigurationException;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.util.Properties;
 
 /**
  * {@code java -jar soundrelay.jar}: read the configuration from the environment and {@code .env}, start the node,
  * and stop it gracefully on SIGTERM or SIGINT (drain, then exit 0). A bad setting stops the node before anything
- * starts, with {@code NAME=value: why} and exit status 2.
+ * starts, with {@code NAME=value: why} and exit status 2; so does any argument but {@code --help} and
+ * {@code --version}.
  */
 public final class SoundRelayMain
 {
@@ -32,6 +36,92 @@ public final class SoundRelayMain
 
     private SoundRelayMain()
     {
+    }
+
+    /**
+     * The node takes its settings from the environment, so its only arguments are {@code --help} and
+     * {@code --version}; anything else is refused before anything starts.
+     *
+     * @param args the command line.
+     * @param out  where help and version go.
+     * @param err  where a refusal goes.
+     * @return the exit status when the process should end now, or -1 to start the node.
+     */
+    static int arguments(final String[] args, final PrintStream out, final PrintStream err)
+    {
+        if (args.length == 0)
+        {
+            return -1;
+        }
+        if (args.length == 1 && ("--help".equals(args[0]) || "-h".equals(args[0])))
+        {
+            out.print(help());
+            return 0;
+        }
+        if (args.length == 1 && ("--version".equals(args[0]) || "-V".equals(args[0])))
+        {
+            out.println("soundrelay " + version());
+            return 0;
+        }
+        err.println("soundrelay: unknown argument" + (args.length == 1 ? " " : "s ") + String.join(" ", args) +
+            ": the node takes no arguments but --help and --version; its settings come from the environment " +
+            "and .env (see --help)");
+        return 2;
+    }
+
+    /**
+     * @return the text of {@code --help}: usage, then each setting with its default, one line each.
+     */
+    static String help()
+    {
+        final StringBuilder sb = new StringBuilder()
+            .append("Usage: java -jar soundrelay.jar [--help | --version]\n\n")
+            .append("SoundRelay ").append(version()).append(": a UDP audio relay node. It takes its settings from ")
+            .append("environment variables and from\n").append(Configuration.DOT_ENV_FILE)
+            .append(" in the working directory (the environment wins). A bad setting stops it with exit status 2.\n\n")
+            .append("Settings (default in brackets):\n");
+        int width = 0;
+        for (final Configuration.Help h : Configuration.help())
+        {
+            width = Math.max(width, h.name().length());
+        }
+        for (final Configuration.Help h : Configuration.help())
+        {
+            sb.append("  ").append(h.name()).append(" ".repeat(width - h.name().length() + 2))
+                .append(h.summary()).append(" [").append(h.defaultValue()).append("]\n");
+        }
+        sb.append("  ").append(Configuration.OTEL_PREFIX).append('*').append(" ".repeat(width - 6 + 2))
+            .append("the OpenTelemetry SDK's own variables (OTEL_EXPORTER_OTLP_ENDPOINT, ...) [none: no export]\n")
+            .append("\nDefault NODE_ID here: ")
+            .append(Configuration.defaultNodeId(Configuration.localHostName(), Configuration.defaults().bindAddr()
+                .getPort()))
+            .append(". To keep a trial node out of a shared Redis: REDIS_URL= (empty) keeps routes in memory.\n");
+        return sb.toString();
+    }
+
+    /**
+     * @return the version the build wrote into {@code version.properties}, or "unknown".
+     */
+    static String version()
+    {
+        try (InputStream in = SoundRelayMain.class.getResourceAsStream("version.properties"))
+        {
+            if (in != null)
+            {
+                final Properties p = new Properties();
+                p.load(in);
+                final String v = p.getProperty("version");
+                if (v != null && !v.isEmpty() && !v.startsWith("${"))
+                {
+                    return v;
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            // unknown below
+        }
+        return "unknown";
     }
 
     private static synchronized void requestStop()
@@ -66,6 +156,12 @@ public final class SoundRelayMain
 
     public static void main(final String[] args)
     {
+        final int argsStatus = arguments(args, System.out, System.err);
+        if (argsStatus >= 0)
+        {
+            System.exit(argsStatus);
+            return;
+        }
         final Configuration config;
         try
         {
