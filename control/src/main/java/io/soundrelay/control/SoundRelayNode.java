@@ -25,8 +25,10 @@ import io.soundrelay.control.metrics.RedisOperations;
 import io.soundrelay.control.metrics.RelayMetrics;
 import io.soundrelay.control.redis.RedisRouteStore;
 import io.soundrelay.core.config.Configuration;
+import io.soundrelay.core.config.ConfigurationException;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRequestParser;
+import io.soundrelay.io.BindFailure;
 import io.soundrelay.io.DataPlane;
 import io.soundrelay.io.router.RouteJournal;
 import org.slf4j.Logger;
@@ -37,6 +39,7 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
+import java.net.ServerSocket;
 import java.net.SocketException;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -148,6 +151,7 @@ public final class SoundRelayNode implements AutoCloseable
         final long startedAtMs)
         throws IOException, InterruptedException
     {
+        probeListeners(config);
         String generatedKey = null;
         ApiKeyAuthenticator authenticator = null;
         if (config.authEnabled())
@@ -165,6 +169,7 @@ public final class SoundRelayNode implements AutoCloseable
 
         final RouteRequestParser parser = new RouteRequestParser(config.maxTargetsPerRoute(), config.jitterBufferMs());
         final RedisOperations redisOperations = new RedisOperations();
+        final InetAddress advertiseHost = advertiseHost(config);
         RedisRouteStore store = null;
         List<RouteEntry> restored = List.of();
         if (config.redisEnabled())
@@ -175,11 +180,16 @@ public final class SoundRelayNode implements AutoCloseable
                 LOG.info("REDIS_POOL_SIZE={} has no effect: one connection carries every Redis write, in order",
                     config.redisPoolSize());
             }
-            store = new RedisRouteStore(config.redisUrl(), config.redisUrlRedacted(), config.nodeId(),
+            store = new RedisRouteStore(config.redisUrl(), config.redisUrlRedacted(), config.nodeId(), instanceId(),
                 config.routeTtlSeconds(), config.maxStreamsPerNode(), parser, redisOperations);
             try
             {
-                restored = store.connectAndLoad(System.nanoTime());
+                // Addresses as configured: the sockets are not bound yet; the first heartbeat after start-up
+                // carries the bound ports.
+                restored = store.connectAndLoad(System.nanoTime(),
+                    advertise(config.advertiseHost(), config.bindAddr(), config.bindAddr(), advertiseHost),
+                    advertise(config.advertiseHost(), config.controlApiAddr(), config.controlApiAddr(), advertiseHost),
+                    startedAtMs);
             }
             catch (final RuntimeException ex)
             {
@@ -218,6 +228,12 @@ public final class SoundRelayNode implements AutoCloseable
             if (store != null)
             {
                 store.close();
+            }
+            if (ex instanceof BindFailure)
+            {
+                throw new ConfigurationException(Configuration.BIND_ADDR_ENV + "=" +
+                    BindFailure.hostPort(config.bindAddr()) + ": cannot bind the relay socket: " +
+                    ((BindFailure)ex).reason(), ex);
             }
             throw ex;
         }
@@ -278,7 +294,7 @@ public final class SoundRelayNode implements AutoCloseable
         final ControlServer server;
         try
         {
-            server = new ControlServer(api, metrics, config.controlApiAddr(), config.metricsAddr(), timeouts);
+            server = startControlServer(config, api, metrics, timeouts);
         }
         catch (final RuntimeException ex)
         {
@@ -287,11 +303,9 @@ public final class SoundRelayNode implements AutoCloseable
             {
                 redis.close();
             }
-            throw new IOException("cannot start the control API on " + config.controlApiAddr() + " / " +
-                config.metricsAddr() + ": " + ex.getMessage(), ex);
+            throw ex;
         }
 
-        final InetAddress advertiseHost = advertiseHost(config);
         advertised[0] = advertise(config.advertiseHost(), config.bindAddr(), dataPlane.localAddress(), advertiseHost);
         advertised[1] = advertise(
             config.advertiseHost(), config.controlApiAddr(), server.apiAddress(), advertiseHost);
@@ -314,7 +328,7 @@ public final class SoundRelayNode implements AutoCloseable
             LOG.info("heartbeat advertises relay {} and control API {}{}; AUTO_FAILOVER={}", advertised[0],
                 advertised[1], config.advertiseHost() == null ? " (set ADVERTISE_HOST to change)" : "",
                 config.autoFailover());
-            redis.start(dataPlane.registry(), dataPlane.proxy(), advertised[0], advertised[1], startedAtMs);
+            redis.start(dataPlane.registry(), dataPlane.proxy(), advertised[0], advertised[1]);
         }
         else
         {
@@ -323,6 +337,69 @@ public final class SoundRelayNode implements AutoCloseable
         final StreamLifecycle lifecycle = new StreamLifecycle(dataPlane.registry(), tracing);
         lifecycle.start();
         return new SoundRelayNode(config, dataPlane, api, server, redis, tracing, lifecycle, generatedKey, startNs);
+    }
+
+    /**
+     * Start the HTTP listeners ({@link #probeListeners} has tried their addresses; what fails still is named here).
+     */
+    private static ControlServer startControlServer(
+        final Configuration config,
+        final ControlApi api,
+        final RelayMetrics metrics,
+        final ControlServer.Timeouts timeouts)
+    {
+        try
+        {
+            return new ControlServer(api, metrics, config.controlApiAddr(), config.metricsAddr(), timeouts);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new ConfigurationException(Configuration.CONTROL_API_ADDR_ENV + "=" +
+                BindFailure.hostPort(config.controlApiAddr()) + ", " + Configuration.METRICS_ADDR_ENV + "=" +
+                BindFailure.hostPort(config.metricsAddr()) + ": cannot start the HTTP listeners: " +
+                BindFailure.reason(ex), ex);
+        }
+    }
+
+    /**
+     * Undertow's bind error names neither listener, so each configured address is tried on its own before anything
+     * starts: a port taken or an address the host lacks stops the node naming the variable.
+     */
+    private static void probeListeners(final Configuration config)
+    {
+        probeTcp(Configuration.CONTROL_API_ADDR_ENV, config.controlApiAddr());
+        if (!config.metricsAddr().equals(config.controlApiAddr()))
+        {
+            probeTcp(Configuration.METRICS_ADDR_ENV, config.metricsAddr());
+        }
+    }
+
+    private static void probeTcp(final String variable, final InetSocketAddress address)
+    {
+        if (address.getPort() == 0)
+        {
+            return;
+        }
+        try (ServerSocket probe = new ServerSocket())
+        {
+            probe.setReuseAddress(true); // as Undertow binds: a port in TIME_WAIT is free, a listening one is not
+            probe.bind(address);
+        }
+        catch (final IOException ex)
+        {
+            throw new ConfigurationException(variable + "=" + BindFailure.hostPort(address) + ": cannot listen: " +
+                BindFailure.reason(ex), ex);
+        }
+    }
+
+    /**
+     * @return a random id for this process, told apart in the heartbeat from any other process with its NODE_ID.
+     */
+    private static String instanceId()
+    {
+        final byte[] random = new byte[12];
+        new SecureRandom().nextBytes(random);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(random);
     }
 
     /**

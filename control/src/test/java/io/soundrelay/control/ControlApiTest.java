@@ -144,7 +144,7 @@ class ControlApiTest
         assertEquals("/route/18446744073709551615", created.headers().firstValue("Location").orElse(null));
         for (final String part : List.of("\"stream_id\":18446744073709551615", "\"source_addr\":\"127.0.0.1:5000\"",
             "\"target_addrs\":[\"127.0.0.1:5001\"]", "\"room_code\":\"room-1\"", "\"deliver\":\"framed\"",
-            "\"jitter_ms\":40", "\"mix_minus\":true", "\"node_id\":\"relay-node-1\"", "\"created_at\":\"",
+            "\"jitter_ms\":40", "\"mix_minus\":true", "\"node_id\":\"" + fixture.node.config().nodeId() + "\"", "\"created_at\":\"",
             "\"last_seen_ms_ago\":null", "\"packets_in\":0", "\"packets_out\":0"))
         {
             assertTrue(created.body().contains(part), part + " in " + created.body());
@@ -196,7 +196,7 @@ class ControlApiTest
     {
         final HttpResponse<String> r = fixture.call("GET", "/health", null);
         assertEquals(200, r.statusCode());
-        for (final String part : List.of("\"status\":\"ok\"", "\"node_id\":\"relay-node-1\"", "\"uptime_s\":",
+        for (final String part : List.of("\"status\":\"ok\"", "\"node_id\":\"" + fixture.node.config().nodeId() + "\"", "\"uptime_s\":",
             "\"transport\":\"" + fixture.node.dataPlane().transport().wireName() + "\"", "\"redis\":\"disabled\"",
             "\"active_routes\":", "\"active_streams\":", "\"packets_received\":", "\"packets_sent\":"))
         {
@@ -272,7 +272,8 @@ class ControlApiTest
         for (final String text : List.of(api, separate.body()))
         {
             for (final String name : List.of("relay_packets_received_total", "relay_packets_sent_total",
-                "relay_packet_errors_total{reason=\"ring_full\"}", "relay_active_streams", "relay_active_routes",
+                "relay_packet_errors_total{reason=\"ring_full\"}", "relay_packet_errors_total{reason=\"mixer_full\"}",
+                "relay_active_streams", "relay_active_routes",
                 "relay_packet_processing_duration_seconds_bucket", "relay_packet_processing_duration_seconds_count",
                 "http_requests_total{method=\"POST\",status=\"201\"}"))
             {

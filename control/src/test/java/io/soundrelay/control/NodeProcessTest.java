@@ -22,6 +22,7 @@ import java.io.File;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -36,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class NodeProcessTest
 {
-    private static Process launch(final Map<String, String> env, final File dir) throws Exception
+    static Process launch(final Map<String, String> env, final File dir, final String... args) throws Exception
     {
         final List<String> cmd = new ArrayList<>();
         cmd.add(System.getProperty("java.home") + "/bin/java");
@@ -45,13 +46,14 @@ class NodeProcessTest
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(SoundRelayMain.class.getName());
+        cmd.addAll(List.of(args));
         final ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir).redirectErrorStream(true);
         pb.environment().keySet().removeIf(k -> !k.equals("PATH") && !k.equals("HOME"));
         pb.environment().putAll(env);
         return pb.start();
     }
 
-    private static String output(final Process p) throws Exception
+    static String output(final Process p) throws Exception
     {
         return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     }
@@ -100,6 +102,96 @@ class NodeProcessTest
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         assertEquals(2, p.exitValue(), out);
         assertTrue(out.contains("JITTER_BUFFER_MS=2000:"), out);
+    }
+
+    /** Loopback, ephemeral ports, no Redis: a node that would start if nothing stopped it. */
+    private static Map<String, String> startable(final String... overrides)
+    {
+        final Map<String, String> env = new HashMap<>(Map.of(
+            "BIND_ADDR", "127.0.0.1:0", "CONTROL_API_ADDR", "127.0.0.1:0", "METRICS_ADDR", "127.0.0.1:0",
+            "REDIS_URL", ""));
+        for (int i = 0; i < overrides.length; i += 2)
+        {
+            env.put(overrides[i], overrides[i + 1]);
+        }
+        return env;
+    }
+
+    private static String exited(final Process p, final int status) throws Exception
+    {
+        final String out = output(p);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), out);
+        assertEquals(status, p.exitValue(), out);
+        assertFalse(out.contains("Exception"), "a message, not a stack trace: " + out);
+        assertFalse(out.contains(" up: relay "), "no node started: " + out);
+        assertFalse(out.contains("generated API key"), "no key printed: " + out);
+        return out;
+    }
+
+    @Test
+    void helpListsEverySettingWithItsDefaultAndStartsNothing() throws Exception
+    {
+        final File dir = java.nio.file.Files.createTempDirectory("soundrelay").toFile();
+        for (final String flag : List.of("--help", "-h"))
+        {
+            final String out = exited(launch(startable(), dir, flag), 0);
+            assertTrue(out.startsWith("Usage: java -jar soundrelay.jar"), out);
+            for (final String name : io.soundrelay.core.config.Configuration.NAMES)
+            {
+                assertTrue(out.contains("\n  " + name + " "), name + " in " + out);
+            }
+            assertTrue(out.contains("[0.0.0.0:4000]") && out.contains("[redis://127.0.0.1:6379]"), out);
+            assertTrue(out.contains("REDIS_URL= (empty)"), "how to keep a trial node out of a shared Redis: " + out);
+        }
+    }
+
+    @Test
+    void versionPrintsTheBuildsVersion() throws Exception
+    {
+        final File dir = java.nio.file.Files.createTempDirectory("soundrelay").toFile();
+        final String out = exited(launch(startable(), dir, "--version"), 0);
+        assertTrue(out.matches("soundrelay \\d+\\.\\d+\\.\\d+\\S*\\s*"), out);
+    }
+
+    @Test
+    void anUnknownArgumentIsRefusedBeforeAnythingStarts() throws Exception
+    {
+        final File dir = java.nio.file.Files.createTempDirectory("soundrelay").toFile();
+        for (final String[] args : List.of(new String[] {"start"}, new String[] {"--port", "4000"},
+            new String[] {"--help", "--version"}))
+        {
+            final String out = exited(launch(startable(), dir, args), 2);
+            assertTrue(out.contains("unknown argument") && out.contains(String.join(" ", args)), out);
+            assertTrue(out.contains("--help"), out);
+        }
+    }
+
+    @Test
+    void aTakenOrMissingAddressStopsTheNodeNamingTheVariableAndTheAddress() throws Exception
+    {
+        final File dir = java.nio.file.Files.createTempDirectory("soundrelay").toFile();
+        try (java.nio.channels.DatagramChannel udp = java.nio.channels.DatagramChannel.open();
+            java.net.ServerSocket tcp = new java.net.ServerSocket())
+        {
+            udp.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+            tcp.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+            final String udpAddr = "127.0.0.1:" + ((java.net.InetSocketAddress)udp.getLocalAddress()).getPort();
+            final String tcpAddr = "127.0.0.1:" + tcp.getLocalPort();
+            for (final String variable : List.of("BIND_ADDR", "CONTROL_API_ADDR", "METRICS_ADDR"))
+            {
+                final String taken = "BIND_ADDR".equals(variable) ? udpAddr : tcpAddr;
+                final String out = exited(launch(startable(variable, taken), dir), 2);
+                assertTrue(out.contains(variable + "=" + taken + ": "), variable + ": " + out);
+                assertTrue(out.contains("address already in use"), variable + ": " + out);
+            }
+        }
+        // 198.51.100.0/24 is documentation space: no interface of a test host has it.
+        for (final String variable : List.of("BIND_ADDR", "CONTROL_API_ADDR", "METRICS_ADDR"))
+        {
+            final String out = exited(launch(startable(variable, "198.51.100.7:4999"), dir), 2);
+            assertTrue(out.contains(variable + "=198.51.100.7:4999: "), variable + ": " + out);
+            assertTrue(out.contains("cannot assign requested address"), variable + ": " + out);
+        }
     }
 
     @Test

@@ -244,7 +244,7 @@ public final class DataPlane implements AutoCloseable
         }
 
         /**
-         * @param v bytes of the router-to-mixer frame ring (a full ring drops frames as ring_full).
+         * @param v bytes of the router-to-mixer frame ring (a full ring drops frames as mixer_full).
          * @return this.
          */
         public Context mixerQueueBytes(final int v)
@@ -372,7 +372,14 @@ public final class DataPlane implements AutoCloseable
                 nioChannel = DatagramChannel.open(ipv6 ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
                 nioChannel.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER_BYTES);
                 nioChannel.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER_BYTES);
-                nioChannel.bind(ctx.bindAddress);
+                try
+                {
+                    nioChannel.bind(ctx.bindAddress);
+                }
+                catch (final IOException ex)
+                {
+                    throw new BindFailure("the relay socket", ctx.bindAddress, ex);
+                }
                 nioChannel.configureBlocking(false);
                 localAddress = (InetSocketAddress)nioChannel.getLocalAddress();
                 sender = new ChannelSender(nioChannel, !ipv6, counters);
@@ -429,13 +436,13 @@ public final class DataPlane implements AutoCloseable
                 {
                     channel = bootstrap.bind(ctx.bindAddress).sync().channel();
                 }
+                catch (final InterruptedException ex)
+                {
+                    throw ex;
+                }
                 catch (final Exception ex)
                 {
-                    if (ex instanceof IOException)
-                    {
-                        throw (IOException)ex;
-                    }
-                    throw new IOException("cannot bind relay socket " + ctx.bindAddress + ": " + ex.getMessage(), ex);
+                    throw new BindFailure("the relay socket", ctx.bindAddress, ex);
                 }
                 localAddress = (InetSocketAddress)channel.localAddress();
                 final Socket socket = (Socket)((UnixChannel)channel).fd();
@@ -468,7 +475,7 @@ public final class DataPlane implements AutoCloseable
                 }
             }
         }
-        catch (final IOException | RuntimeException ex)
+        catch (final IOException | InterruptedException | RuntimeException ex)
         {
             if (batchReceiver != null)
             {

@@ -25,6 +25,7 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -36,7 +37,10 @@ import io.lettuce.core.resource.DefaultClientResources;
 import io.soundrelay.control.metrics.RedisOperations;
 import io.soundrelay.control.metrics.RedisOperations.Op;
 import io.soundrelay.control.metrics.RedisOperations.Result;
+import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.config.ConfigurationException;
+import io.soundrelay.core.json.Json;
+import io.soundrelay.core.json.JsonException;
 import io.soundrelay.core.json.JsonWriter;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
@@ -86,6 +90,10 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     public static final int HEARTBEAT_TTL_SECONDS = 10;
     /** How often the heartbeat is rewritten. */
     public static final long HEARTBEAT_INTERVAL_NS = TimeUnit.SECONDS.toNanos(3);
+
+    /** How long a heartbeat of another process may go unrenewed at start-up before it counts as left by a crash. */
+    static final long STALE_HEARTBEAT_MS = TimeUnit.NANOSECONDS.toMillis(HEARTBEAT_INTERVAL_NS) + 1500;
+    static final long STALE_POLL_MS = 250;
 
     static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(2);
     /** How long one Redis command may take before Redis counts as unreachable. */
@@ -138,6 +146,18 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         "  return 1\n" +
         "end\n" +
         "return -1\n";
+
+    /** DEL the heartbeat and leave the node index only if this process wrote it: 1 removed, 0 another's or absent. */
+    static final String DEL_HEARTBEAT_IF_MINE =
+        "local cur = redis.call('GET', KEYS[1])\n" +
+        "if not cur then redis.call('ZREM', KEYS[2], ARGV[2]) return 0 end\n" +
+        "local ok, doc = pcall(cjson.decode, cur)\n" +
+        "if ok and type(doc) == 'table' and doc['instance_id'] == ARGV[1] then\n" +
+        "  redis.call('DEL', KEYS[1])\n" +
+        "  redis.call('ZREM', KEYS[2], ARGV[2])\n" +
+        "  return 1\n" +
+        "end\n" +
+        "return 0\n";
 
     /** EXPIRE a route only if this node owns it: 1 extended, 0 absent, -1 another node's. */
     static final String EXPIRE_IF_OWN =
@@ -249,6 +269,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     private final RedisClient client;
     private final String urlForLog;
     private final String nodeId;
+    private final String instanceId;
     private final String ttlSeconds;
     private final RouteRequestParser parser;
     private final RedisOperations operations;
@@ -280,12 +301,15 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     private String relayAddr;
     private String controlAddr;
     private String startedAt;
+    private String clashingInstance;
     private Thread thread;
 
     /**
      * @param url          REDIS_URL ({@code redis://} or {@code rediss://}, credentials allowed).
      * @param urlForLog    the same with its password hidden.
      * @param nodeId       NODE_ID: the owner written into every route.
+     * @param instanceId   this process among all that ever ran as {@code nodeId}: written into the heartbeat, so
+     *                     that two live processes with one NODE_ID tell each other apart.
      * @param ttlSeconds   ROUTE_TTL_SECONDS.
      * @param maxRoutes    MAX_STREAMS_PER_NODE, to size the backlog.
      * @param parser       validation for routes read back.
@@ -295,6 +319,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         final String url,
         final String urlForLog,
         final String nodeId,
+        final String instanceId,
         final int ttlSeconds,
         final int maxRoutes,
         final RouteRequestParser parser,
@@ -302,6 +327,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     {
         this.urlForLog = urlForLog;
         this.nodeId = nodeId;
+        this.instanceId = instanceId;
         this.ttlSeconds = Integer.toString(ttlSeconds);
         this.parser = parser;
         this.operations = operations;
@@ -322,18 +348,28 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     }
 
     /**
-     * Connect and read this node's routes, before the relay socket opens. Calling thread, before {@link #start}.
-     * Redis unreachable is not fatal: the node starts from memory and loads its routes when Redis comes back.
+     * Connect, claim NODE_ID, and read this node's routes, before the relay socket opens. Calling thread, before
+     * {@link #start}. Redis unreachable is not fatal: the node starts from memory and loads its routes when Redis
+     * comes back.
      *
-     * @param nowNs monotonic now, the start of restored routes' idle clocks.
+     * @param nowNs       monotonic now, the start of restored routes' idle clocks.
+     * @param relayAddr   the relay address the node will advertise, for the claim's heartbeat.
+     * @param controlAddr the control API address the node will advertise, for the claim's heartbeat.
+     * @param startedAtMs node start time.
      * @return the routes Redis holds for this node; empty when Redis is unreachable.
-     * @throws ConfigurationException when Redis refuses the URL's credentials.
+     * @throws ConfigurationException when Redis refuses the URL's credentials, or another live node holds NODE_ID.
      */
-    public List<RouteEntry> connectAndLoad(final long nowNs)
+    public List<RouteEntry> connectAndLoad(
+        final long nowNs, final String relayAddr, final String controlAddr, final long startedAtMs)
     {
+        this.relayAddr = relayAddr;
+        this.controlAddr = controlAddr;
+        this.startedAt = DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(startedAtMs));
+        this.heartbeatKey = heartbeatKey(nodeId);
         try
         {
             openConnection();
+            claimNodeId();
             final Map<Long, StoredRoute> own = scanOwn(null);
             final List<RouteEntry> entries = new ArrayList<>(own.size());
             for (final StoredRoute route : own.values())
@@ -342,8 +378,14 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             }
             loaded = true;
             connected = true;
-            LOG.info("Redis {}: loaded {} route(s) of node {}", urlForLog, entries.size(), nodeId);
+            LOG.info("joined Redis {} as NODE_ID {}: loaded {} route(s) of node {}", urlForLog, nodeId, entries.size(),
+                nodeId);
             return entries;
+        }
+        catch (final ConfigurationException ex)
+        {
+            closeConnection();
+            throw ex;
         }
         catch (final Exception ex)
         {
@@ -354,9 +396,96 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
                     rootMessage(ex) + ")", ex);
             }
             markUnavailable(ex, false);
-            LOG.warn("Redis {} unreachable at start-up ({}): serving from memory; this node's routes load when it " +
-                "comes back", urlForLog, rootMessage(ex));
+            LOG.warn("Redis {} unreachable at start-up ({}): serving from memory as NODE_ID {}; this node's routes " +
+                "load when it comes back", urlForLog, rootMessage(ex), nodeId);
             return List.of();
+        }
+    }
+
+    /**
+     * Take NODE_ID for this process, or refuse to start while another live process holds it. A heartbeat written by
+     * another instance is live when it is renewed (its value changes or its expiry moves forward) within one
+     * heartbeat interval and a margin; one that is not was left by a process that died without removing it, and is
+     * taken over. The claim itself is written with {@code SET .. GET}, so of two processes starting at once with one
+     * NODE_ID the second sees the first's claim and refuses.
+     */
+    private void claimNodeId() throws Exception
+    {
+        final RedisAsyncCommands<String, String> redis = connection.async();
+        final String held = await(redis.get(heartbeatKey));
+        if (held != null && !instanceId.equals(jsonField(held, "instance_id")))
+        {
+            if (heartbeatRenewed(redis, held))
+            {
+                throw nodeIdTaken(held);
+            }
+            LOG.warn("NODE_ID {}: the heartbeat of an earlier process ({}) was not renewed within {} ms: it stopped " +
+                "without removing it; taking NODE_ID over", nodeId, describeHolder(held), STALE_HEARTBEAT_MS);
+        }
+        final String previous = await(redis.setGet(heartbeatKey, heartbeatJson(0), SetArgs.Builder.ex(
+            HEARTBEAT_TTL_SECONDS)));
+        if (previous != null && !previous.equals(held) && !instanceId.equals(jsonField(previous, "instance_id")))
+        {
+            // Another process claimed NODE_ID between our read and our write: it started first, it keeps it.
+            await(redis.set(heartbeatKey, previous, SetArgs.Builder.keepttl()));
+            throw nodeIdTaken(previous);
+        }
+        operations.add(Op.HEARTBEAT, Result.OK);
+    }
+
+    private boolean heartbeatRenewed(final RedisAsyncCommands<String, String> redis, final String held)
+        throws Exception
+    {
+        long lastTtlMs = await(redis.pttl(heartbeatKey));
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STALE_HEARTBEAT_MS);
+        while (System.nanoTime() - deadlineNs < 0)
+        {
+            Thread.sleep(STALE_POLL_MS);
+            final String now = await(redis.get(heartbeatKey));
+            if (now == null)
+            {
+                return false;
+            }
+            final long ttlMs = await(redis.pttl(heartbeatKey));
+            if (!now.equals(held) || ttlMs > lastTtlMs + STALE_POLL_MS)
+            {
+                return true;
+            }
+            lastTtlMs = ttlMs;
+        }
+        return false;
+    }
+
+    private ConfigurationException nodeIdTaken(final String heartbeat)
+    {
+        return new ConfigurationException(Configuration.NODE_ID_ENV + "=" + nodeId + ": another live node on " +
+            urlForLog + " has this NODE_ID (" + describeHolder(heartbeat) + "); give each node its own NODE_ID, " +
+            "or stop that node first");
+    }
+
+    private static String describeHolder(final String heartbeat)
+    {
+        final String relay = jsonField(heartbeat, "relay_addr");
+        final String control = jsonField(heartbeat, "control_addr");
+        final String started = jsonField(heartbeat, "started_at");
+        return "relay " + (relay == null ? "unknown" : relay) + ", control API " +
+            (control == null ? "unknown" : control) + (started == null ? "" : ", started " + started);
+    }
+
+    /**
+     * @return a string field of a JSON object, or null when the text is no object or the field no string.
+     */
+    static String jsonField(final String json, final String name)
+    {
+        try
+        {
+            final Object root = Json.parse(json);
+            final Object value = root instanceof Map ? ((Map<?, ?>)root).get(name) : null;
+            return value instanceof String ? (String)value : null;
+        }
+        catch (final JsonException ex)
+        {
+            return null;
         }
     }
 
@@ -365,23 +494,19 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      *
      * @param registry    the router's published routes, the truth a reconcile writes to Redis.
      * @param router      where routes found in Redis after a start-up outage are restored.
-     * @param relayAddr   relay address for the heartbeat.
-     * @param controlAddr control API address for the heartbeat.
-     * @param startedAtMs node start time.
+     * @param relayAddr   relay address for the heartbeat, as bound.
+     * @param controlAddr control API address for the heartbeat, as bound.
      */
     public void start(
         final RouteRegistry registry,
         final RouterProxy router,
         final String relayAddr,
-        final String controlAddr,
-        final long startedAtMs)
+        final String controlAddr)
     {
         this.registry = registry;
         this.router = router;
         this.relayAddr = relayAddr;
         this.controlAddr = controlAddr;
-        this.startedAt = DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(startedAtMs));
-        this.heartbeatKey = heartbeatKey(nodeId);
         running = true;
         thread = new Thread(this::run, "soundrelay-redis");
         thread.setDaemon(true);
@@ -1113,29 +1238,56 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         return nowNs - TimeUnit.MILLISECONDS.toNanos(ttlMs - remaining);
     }
 
-    private void heartbeat()
+    private String heartbeatJson(final int activeRoutes)
     {
-        final String json = new JsonWriter().beginObject()
+        return new JsonWriter().beginObject()
             .name("node_id").value(nodeId)
+            .name("instance_id").value(instanceId)
             .name("relay_addr").value(relayAddr)
             .name("control_addr").value(controlAddr)
-            .name("active_routes").value(registry.size())
+            .name("active_routes").value(activeRoutes)
             .name("started_at").value(startedAt)
             .endObject()
             .toJson();
+    }
+
+    private void heartbeat()
+    {
+        final String json = heartbeatJson(registry.size());
         try
         {
             final RedisAsyncCommands<String, String> redis = connection.async();
-            final RedisFuture<String> set = redis.setex(heartbeatKey, HEARTBEAT_TTL_SECONDS, json);
+            final RedisFuture<String> set = redis.setGet(heartbeatKey, json, SetArgs.Builder.ex(HEARTBEAT_TTL_SECONDS));
             final RedisFuture<Long> listed = redis.zadd(NODES_KEY, (double)System.currentTimeMillis(), nodeId);
-            await(set);
+            final String previous = await(set);
             await(listed);
             operations.add(Op.HEARTBEAT, Result.OK);
+            checkClash(previous);
         }
         catch (final Exception ex)
         {
             operations.add(Op.HEARTBEAT, Result.ERROR);
             markUnavailable(ex);
+        }
+    }
+
+    /**
+     * A heartbeat this process did not write means a second live process with this NODE_ID: one that started while
+     * Redis was away from this one (the start-up claim could not see it). Both write routes as one owner, so say so
+     * loudly, once per other process.
+     */
+    private void checkClash(final String previous)
+    {
+        final String other = previous == null ? null : jsonField(previous, "instance_id");
+        if (previous != null && !instanceId.equals(other))
+        {
+            final String key = other == null ? previous : other;
+            if (!key.equals(clashingInstance))
+            {
+                clashingInstance = key;
+                LOG.error("NODE_ID {} is also used by another live node ({}): both act as one owner of the same " +
+                    "routes; stop one of them and give each node its own NODE_ID", nodeId, describeHolder(previous));
+            }
         }
     }
 
@@ -1258,10 +1410,33 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         }
         else
         {
+            // Start-up failed after the claim (a socket would not bind): give NODE_ID back at once, so that the node
+            // started again with a fixed setting does not wait for the claim to expire.
+            releaseHeartbeat();
             closeConnection();
         }
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Remove this process's own heartbeat: another process that has the same NODE_ID keeps its own.
+     */
+    private void releaseHeartbeat()
+    {
+        if (connection == null || heartbeatKey == null)
+        {
+            return;
+        }
+        try
+        {
+            await(connection.async().<Long>eval(DEL_HEARTBEAT_IF_MINE, ScriptOutputType.INTEGER,
+                new String[] {heartbeatKey, NODES_KEY}, instanceId, nodeId));
+        }
+        catch (final Exception ex)
+        {
+            LOG.warn("Redis at stop: {}", rootMessage(ex));
+        }
     }
 
     private void finish()
@@ -1276,8 +1451,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             }
             if (connected)
             {
-                await(connection.async().del(heartbeatKey));
-                await(connection.async().zrem(NODES_KEY, nodeId));
+                releaseHeartbeat();
             }
         }
         catch (final Exception ex)
