@@ -197,7 +197,6 @@ public final class LoadgenCommand implements Callable<Integer>
             .sinkPorts(sockets.sinkPorts)
             .allowLossPercent(reports.allowLossPercent)
             .graceMs(reports.graceMs)
-            .warmupSeconds(reports.warmupSeconds)
             .reportIntervalSeconds(reports.reportIntervalSeconds);
         // Defaults that yield to another option: take these only when given.
         if (matched(parsed, "--pps"))
@@ -211,6 +210,10 @@ public final class LoadgenCommand implements Callable<Integer>
         if (matched(parsed, "--receivers"))
         {
             builder.receivers(sockets.receivers);
+        }
+        if (matched(parsed, "--warmup"))
+        {
+            builder.warmupSeconds(reports.warmupSeconds);
         }
 
         try
@@ -455,11 +458,12 @@ public final class LoadgenCommand implements Callable<Integer>
                 "Default: ${DEFAULT-VALUE}.")
         private int graceMs;
 
-        @Option(names = "--warmup", paramLabel = "SECONDS", order = 45, defaultValue = "0",
+        @Option(names = "--warmup", paramLabel = "SECONDS", order = 45,
             description = "Datagrams scheduled in the first SECONDS of sending are checked and counted but their " +
                 "latency is not recorded: the generator's and the relay's JIT warm-up stays out of the " +
-                "percentiles. Prints 'loadgen: measuring' when the measured window starts and " +
-                "'loadgen: sending done' when it ends. Default: ${DEFAULT-VALUE}.")
+                "percentiles. Must be shorter than --duration; 0 measures everything. Prints 'loadgen: measuring' " +
+                "when the measured window starts and 'loadgen: sending done' when it ends. Default: " +
+                "2 s, or a fifth of --duration when that is shorter (1 s for the default 5 s run).")
         private double warmupSeconds;
 
         @Option(names = "--report-interval", paramLabel = "SECONDS", order = 42,
