@@ -468,8 +468,9 @@ public final class LoadgenCommand implements Callable<Integer>
 
         @Option(names = "--report-interval", paramLabel = "SECONDS", order = 42,
             defaultValue = "" + GeneratorOptions.DEFAULT_REPORT_INTERVAL_SECONDS,
-            description = "Seconds between progress lines: elapsed, sent, received, packets/s, loss so far, " +
-                "p99 latency of the interval. Default: ${DEFAULT-VALUE}.")
+            description = "Seconds between progress lines: elapsed, sent, received, packets/s, in flight (sent, " +
+                "not received yet: not loss, which the summary counts after --grace-ms), p99 latency of the " +
+                "interval. Default: ${DEFAULT-VALUE}.")
         private double reportIntervalSeconds;
 
         @Option(names = "--json", paramLabel = "FILE", order = 43,

@@ -108,6 +108,9 @@ final class LoadgenRunTest
         assertEquals(Long.toString((long)EXPECTED), last[2], lines::toString);
         assertTrue(output().contains(HGRM_HEADER), "the summary prints the same distribution");
         assertTrue(output().contains("PASS"), this::output);
+        // A run that lost nothing: its progress lines (every 0.1 s) speak of datagrams in flight, never of loss.
+        assertTrue(output().contains("  in flight "), this::output);
+        assertFalse(output().contains("loss"), this::output);
     }
 
     @Test
