@@ -33,9 +33,10 @@ for _ in $(seq 300); do
 done
 # A short warm-up run first: the node's first route requests load classes, and the JVM's first Metaspace
 # threshold collects once; that is start-up, not traffic. The GC log keeps it, the summary names it.
+# --warmup 0: the generator measures from its first send, so the window below is the whole of the traffic.
 LOADGEN=(java -jar tools/target/soundrelay-tools.jar loadgen --relay "127.0.0.1:$PORT_BASE"
     --api "http://127.0.0.1:$((PORT_BASE + 1))" --streams 1000 --pps 50
-    --senders 1 --sink-ports "$((PORT_BASE + 10))" --one-thread)
+    --senders 1 --sink-ports "$((PORT_BASE + 10))" --one-thread --warmup 0)
 "${LOADGEN[@]}" --duration 5 > "$OUT/warmup.out" 2>&1 || true
 
 "${LOADGEN[@]}" --duration "$SECONDS_TO_RUN" --json "$OUT/loadgen.json" --hgrm "$OUT/loadgen.hgrm" \

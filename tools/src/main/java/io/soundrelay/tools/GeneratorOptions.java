@@ -78,6 +78,13 @@ public final class GeneratorOptions
     public static final int DEFAULT_REPORT_INTERVAL_SECONDS = 1;
     public static final int DEFAULT_ALLOW_LOSS_PERCENT = 0;
     public static final int DEFAULT_GRACE_MS = 1000;
+    /**
+     * Seconds at the start of sending left out of the latency when --warmup is not given: the JIT compiles the
+     * generator's and the relay's hot paths in the first seconds, and those milliseconds would set the tail.
+     */
+    public static final double DEFAULT_WARMUP_SECONDS = 2;
+    /** A default warm-up is at most this share of --duration, so that a short run still measures most of it. */
+    public static final double DEFAULT_WARMUP_MAX_SHARE = 0.2;
 
     /** A datagram a relay accepts by default (MAX_DATAGRAM_BYTES). */
     public static final int MAX_DATAGRAM_BYTES = 1500;
@@ -136,11 +143,19 @@ public final class GeneratorOptions
         reportIntervalSeconds = check("report-interval", builder.reportIntervalSeconds, 0.01, 3600);
         allowLossPercent = check("allow-loss-percent", builder.allowLossPercent, 0, 100);
         graceMs = (int)check("grace-ms", builder.graceMs, 0, 600_000);
-        warmupSeconds = check("warmup", builder.warmupSeconds, 0, MAX_DURATION_SECONDS);
         oneThread = builder.oneThread;
-        if (warmupSeconds >= durationSeconds)
+        if (Double.isNaN(builder.warmupSeconds))
         {
-            throw bad("warmup", Double.toString(warmupSeconds), "must be shorter than --duration=" + durationSeconds);
+            warmupSeconds = defaultWarmupSeconds(durationSeconds);
+        }
+        else
+        {
+            warmupSeconds = check("warmup", builder.warmupSeconds, 0, MAX_DURATION_SECONDS);
+            if (warmupSeconds >= durationSeconds)
+            {
+                throw bad("warmup", number(warmupSeconds), "must be shorter than --duration=" +
+                    number(durationSeconds));
+            }
         }
 
         if (!Double.isNaN(builder.pps) && !Double.isNaN(builder.totalPps))
@@ -221,6 +236,17 @@ public final class GeneratorOptions
                 }
             }
         }
+    }
+
+    /**
+     * @param durationSeconds the run's --duration.
+     * @return the warm-up of a run that does not set one: {@link #DEFAULT_WARMUP_SECONDS}, or
+     * {@link #DEFAULT_WARMUP_MAX_SHARE} of the duration, to the millisecond, when that is shorter; always shorter
+     * than the run.
+     */
+    public static double defaultWarmupSeconds(final double durationSeconds)
+    {
+        return Math.min(DEFAULT_WARMUP_SECONDS, Math.round(durationSeconds * DEFAULT_WARMUP_MAX_SHARE * 1000) / 1000.0);
     }
 
     /**
@@ -446,7 +472,8 @@ public final class GeneratorOptions
     public String toString()
     {
         return streams + " streams x " + (rateUnlimited ? "unlimited" : rate(ppsPerStream) + " pps") + " for " +
-            durationSeconds + " s, " + wire.wireName() +
+            durationSeconds + " s" + (warmupSeconds > 0 ? " (warm-up: the first " + number(warmupSeconds) +
+            " s, not measured)" : "") + ", " + wire.wireName() +
             (wire == Wire.SR ? " (sinks get " + (sinkDelivery() == Deliver.PAYLOAD ? "payloads)" : "whole frames)") :
             "") + ", " + payloadBytes + "-byte payload, streams " + firstStreamId + ".." + lastTrafficStreamId() +
             " -> " + RouteClient.format(relay) + ", " + count(senders, "sender") +
@@ -647,7 +674,7 @@ public final class GeneratorOptions
         private double allowLossPercent = DEFAULT_ALLOW_LOSS_PERCENT;
         private boolean stranger;
         private int graceMs = DEFAULT_GRACE_MS;
-        private double warmupSeconds;
+        private double warmupSeconds = Double.NaN;
         private boolean oneThread;
 
         private Builder()
@@ -809,6 +836,10 @@ public final class GeneratorOptions
             return this;
         }
 
+        /**
+         * @param warmupSeconds seconds at the start of sending that are checked but not measured, shorter than the
+         *                      duration; left alone: {@link #defaultWarmupSeconds(double)}.
+         */
         public Builder warmupSeconds(final double warmupSeconds)
         {
             this.warmupSeconds = warmupSeconds;

@@ -197,7 +197,6 @@ public final class LoadgenCommand implements Callable<Integer>
             .sinkPorts(sockets.sinkPorts)
             .allowLossPercent(reports.allowLossPercent)
             .graceMs(reports.graceMs)
-            .warmupSeconds(reports.warmupSeconds)
             .reportIntervalSeconds(reports.reportIntervalSeconds);
         // Defaults that yield to another option: take these only when given.
         if (matched(parsed, "--pps"))
@@ -211,6 +210,10 @@ public final class LoadgenCommand implements Callable<Integer>
         if (matched(parsed, "--receivers"))
         {
             builder.receivers(sockets.receivers);
+        }
+        if (matched(parsed, "--warmup"))
+        {
+            builder.warmupSeconds(reports.warmupSeconds);
         }
 
         try
@@ -455,17 +458,19 @@ public final class LoadgenCommand implements Callable<Integer>
                 "Default: ${DEFAULT-VALUE}.")
         private int graceMs;
 
-        @Option(names = "--warmup", paramLabel = "SECONDS", order = 45, defaultValue = "0",
+        @Option(names = "--warmup", paramLabel = "SECONDS", order = 45,
             description = "Datagrams scheduled in the first SECONDS of sending are checked and counted but their " +
                 "latency is not recorded: the generator's and the relay's JIT warm-up stays out of the " +
-                "percentiles. Prints 'loadgen: measuring' when the measured window starts and " +
-                "'loadgen: sending done' when it ends. Default: ${DEFAULT-VALUE}.")
+                "percentiles. Must be shorter than --duration; 0 measures everything. Prints 'loadgen: measuring' " +
+                "when the measured window starts and 'loadgen: sending done' when it ends. Default: " +
+                "2 s, or a fifth of --duration when that is shorter (1 s for the default 5 s run).")
         private double warmupSeconds;
 
         @Option(names = "--report-interval", paramLabel = "SECONDS", order = 42,
             defaultValue = "" + GeneratorOptions.DEFAULT_REPORT_INTERVAL_SECONDS,
-            description = "Seconds between progress lines: elapsed, sent, received, packets/s, loss so far, " +
-                "p99 latency of the interval. Default: ${DEFAULT-VALUE}.")
+            description = "Seconds between progress lines: elapsed, sent, received, packets/s, in flight (sent, " +
+                "not received yet: not loss, which the summary counts after --grace-ms), p99 latency of the " +
+                "interval. Default: ${DEFAULT-VALUE}.")
         private double reportIntervalSeconds;
 
         @Option(names = "--json", paramLabel = "FILE", order = 43,

@@ -35,6 +35,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * {@code wav-receive}: receives the frames a relay delivers, puts them back in sequence order and writes the audio
@@ -54,7 +55,10 @@ import java.util.concurrent.TimeUnit;
             "\"framed\", as wav-send --create-route makes, or a mixer room's output) each datagram is a whole " +
             "SoundRelay frame: its payload is placed by its sequence number relative to the first frame received, " +
             "so reordering is undone, a duplicate is dropped, and a missing frame is written as silence, as long " +
-            "as most frames are (20 ms, 5 ms, ...: taken from the frames), and counted. It keeps the stream " +
+            "as most frames are (20 ms, 5 ms, ...: taken from the frames), and counted. The file starts at the " +
+            "earliest frame received: a stream may start at any sequence number (a room's mix continues the " +
+            "room's count), so frames before it are called missing only when the first one came so soon after " +
+            "wav-receive began listening that the stream was probably running already. It keeps the stream " +
             "--stream-id or --room-code names, else the first stream id received; frames of other streams are " +
             "counted and ignored. With --deliver payload each datagram is raw audio, written in arrival order " +
             "(loss and reordering cannot be seen).",
@@ -85,6 +89,12 @@ public final class WavReceiveCommand implements Callable<Integer>
     private static final int POLL_MS = 50;
     // Frames are at least 1 ms long: bounds the span of a reception whatever the frame duration.
     private static final int MAX_FRAMES_PER_SECOND = 1000;
+    /**
+     * A first frame that comes within this many frame periods of the start of listening says the stream was
+     * probably running already: a stream sends a frame every period, so one that had been going on would deliver
+     * its next frame within a period, and the second period absorbs scheduling jitter.
+     */
+    private static final int ALREADY_RUNNING_PERIODS = 2;
 
     @Spec
     private CommandSpec spec;
@@ -129,7 +139,24 @@ public final class WavReceiveCommand implements Callable<Integer>
         description = "Most audio to hold in memory and write.")
     private double maxSeconds;
 
+    private final LongSupplier clock;
     private volatile InetSocketAddress localAddress;
+
+    /**
+     * The command as the jar runs it, on {@link System#nanoTime()}.
+     */
+    public WavReceiveCommand()
+    {
+        this(System::nanoTime);
+    }
+
+    /**
+     * @param clock monotonic nanoseconds: the idle timeout, and when listening began and the first frame came.
+     */
+    WavReceiveCommand(final LongSupplier clock)
+    {
+        this.clock = clock;
+    }
 
     /**
      * @return the address the command receives on once it is bound (useful with port 0), else null.
@@ -167,6 +194,7 @@ public final class WavReceiveCommand implements Callable<Integer>
                 err.println("wav-receive: cannot listen on " + RouteClient.format(listen) + ": " + ex.getMessage());
                 return 1;
             }
+            reception.listeningSinceNs = clock.getAsLong();
             localAddress = (InetSocketAddress)socket.getLocalSocketAddress();
             stdout.println(String.format(Locale.ROOT,
                 "wav-receive: listening on %s for %s, %d Hz %d ch 16-bit; stop %.3f s after the last frame%s",
@@ -205,7 +233,7 @@ public final class WavReceiveCommand implements Callable<Integer>
         long lastFrameNs = 0;
         while (!stop.stopRequested() && !reception.overLimit &&
             (framesLimit <= 0 || reception.frames.received() < framesLimit) &&
-            (0 == reception.frames.received() || System.nanoTime() - lastFrameNs < idleNs))
+            (0 == reception.frames.received() || clock.getAsLong() - lastFrameNs < idleNs))
         {
             packet.setLength(buffer.length);
             try
@@ -218,7 +246,12 @@ public final class WavReceiveCommand implements Callable<Integer>
             }
             if (reception.accept(buffer, packet.getLength()))
             {
-                lastFrameNs = System.nanoTime();
+                lastFrameNs = clock.getAsLong();
+                if (!reception.anyFrame)
+                {
+                    reception.anyFrame = true;
+                    reception.firstFrameNs = lastFrameNs;
+                }
             }
         }
     }
@@ -271,10 +304,19 @@ public final class WavReceiveCommand implements Callable<Integer>
             "bytes (%s ms)%s", counts, dataBytes, (double)dataBytes / bytesPerSecond, out, frameBytes,
             WavToneCommand.fmt(Math.round(frameBytes * 1_000_000.0 / bytesPerSecond) / 1000.0),
             reception.ignoredSummary()));
-        if (reception.framed && null == roomCode && 0 != frames.earliestSequence())
+        // A stream may start at any sequence (a room's mix goes on from the room's count), so a first sequence
+        // other than 0 says nothing alone. Frames before it were missed only if the stream was already running when
+        // listening began, which its first frame coming within a period or two of that shows.
+        final double framePeriodMs = frameBytes * 1000.0 / bytesPerSecond;
+        final double firstFrameAfterMs = (reception.firstFrameNs - reception.listeningSinceNs) / 1e6;
+        if (reception.framed && 0 != frames.earliestSequence() &&
+            firstFrameAfterMs < ALREADY_RUNNING_PERIODS * framePeriodMs)
         {
-            err.println("wav-receive: note: the earliest frame has sequence " + frames.earliestSequence() +
-                "; a sender that starts at 0, as wav-send does, lost the frames before it (start wav-receive first)");
+            err.println(String.format(Locale.ROOT, "wav-receive: note: the first frame came %.1f ms after " +
+                "wav-receive began listening, within %d frame periods (%s ms): the stream was probably running " +
+                "already, so its frames before sequence %d are probably not in the file (start wav-receive before " +
+                "the sender)", firstFrameAfterMs, ALREADY_RUNNING_PERIODS,
+                WavToneCommand.fmt(Math.round(ALREADY_RUNNING_PERIODS * framePeriodMs * 10) / 10.0), frames.earliestSequence()));
         }
         final long misSized = frames.misSized(frameBytes);
         if (reception.framed && misSized > 0)
@@ -379,6 +421,9 @@ public final class WavReceiveCommand implements Callable<Integer>
         long keepAlives;
         boolean overLimit;
         boolean warnedKind;
+        long listeningSinceNs;
+        boolean anyFrame;
+        long firstFrameNs;
 
         /**
          * @param wantedStream the only stream to keep, or null for the first one received.

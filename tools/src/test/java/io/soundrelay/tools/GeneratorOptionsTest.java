@@ -61,7 +61,33 @@ final class GeneratorOptionsTest
         assertEquals(1.0, options.reportIntervalSeconds());
         assertEquals(0.0, options.allowLossPercent());
         assertEquals(1000, options.graceMs());
+        assertEquals(1.0, options.warmupSeconds(), "a fifth of the default 5 s run");
         assertEquals(250, options.packetsPerStream());
+    }
+
+    @Test
+    void theDefaultWarmupIsTwoSecondsAndAtMostAFifthOfAShortRun()
+    {
+        assertEquals(2.0, LoadgenCommand.options("--duration", "60").warmupSeconds());
+        assertEquals(2.0, LoadgenCommand.options("--duration", "10").warmupSeconds());
+        assertEquals(0.2, LoadgenCommand.options("--duration", "1").warmupSeconds());
+        assertEquals(0.08, LoadgenCommand.options("--duration", "0.4").warmupSeconds());
+        assertEquals(0.0, LoadgenCommand.options("--duration", "0.001").warmupSeconds(), "under a millisecond");
+        assertTrue(LoadgenCommand.options("--duration", "10").toString()
+            .contains("for 10.0 s (warm-up: the first 2 s, not measured), "));
+
+        assertEquals(0.0, LoadgenCommand.options("--duration", "60", "--warmup", "0").warmupSeconds());
+        assertFalse(LoadgenCommand.options("--warmup", "0").toString().contains("warm-up"));
+        assertEquals(5.0, LoadgenCommand.options("--duration", "60", "--warmup", "5").warmupSeconds());
+        assertEquals(0.0, GeneratorOptions.builder().warmupSeconds(0).build().warmupSeconds());
+    }
+
+    @Test
+    void anExplicitWarmupMustBeShorterThanTheRun()
+    {
+        assertMessage("--warmup=5: must be shorter than --duration=5", "--warmup", "5");
+        assertMessage("--warmup=0.4: must be shorter than --duration=0.4", "--duration", "0.4", "--warmup", "0.4");
+        assertMessage("--warmup=-1: must be between 0 and 86400", "--warmup", "-1");
     }
 
     @Test

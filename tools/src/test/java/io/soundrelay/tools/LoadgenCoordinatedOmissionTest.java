@@ -57,7 +57,8 @@ final class LoadgenCoordinatedOmissionTest
         {
             final GeneratorOptions options = LoadgenCommand.options("--relay", relay.hostPort(),
                 "--no-create-routes", "--streams", "1", "--senders", "1", "--receivers", "1",
-                "--pps", Long.toString(1_000_000_000L / PERIOD_NS), "--duration", "0.5", "--report-interval", "0.1");
+                "--pps", Long.toString(1_000_000_000L / PERIOD_NS), "--duration", "0.5", "--report-interval", "0.1",
+                "--warmup", "0");
             try (PacketGenerator generator = PacketGenerator.open(options, printStream(), transport))
             {
                 relay.forwardTo(generator.receiverAddresses().get(0));

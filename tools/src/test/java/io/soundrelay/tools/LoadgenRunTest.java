@@ -66,8 +66,9 @@ final class LoadgenRunTest
             final int sink = freePort();
             relay.forwardTo(new InetSocketAddress("127.0.0.1", sink));
 
+            // --warmup 0: every datagram's latency is in the report.
             assertEquals(0, loadgen(Map.of(), "--relay", relay.hostPort(), "--sink-ports", Integer.toString(sink),
-                "--json", json.toString(), "--hgrm", hgrm.toString()), this::output);
+                "--warmup", "0", "--json", json.toString(), "--hgrm", hgrm.toString()), this::output);
         }
 
         final Map<String, Object> report = TinyJson.object(Files.readString(json));
@@ -107,6 +108,9 @@ final class LoadgenRunTest
         assertEquals(Long.toString((long)EXPECTED), last[2], lines::toString);
         assertTrue(output().contains(HGRM_HEADER), "the summary prints the same distribution");
         assertTrue(output().contains("PASS"), this::output);
+        // A run that lost nothing: its progress lines (every 0.1 s) speak of datagrams in flight, never of loss.
+        assertTrue(output().contains("  in flight "), this::output);
+        assertFalse(output().contains("loss"), this::output);
     }
 
     @Test
@@ -175,6 +179,26 @@ final class LoadgenRunTest
         final String out = output();
         assertTrue(out.indexOf("loadgen: measuring") < out.indexOf("loadgen: sending done") &&
             out.contains("loadgen: measuring"), out);
+    }
+
+    @Test
+    void withoutWarmupOptionAShortRunLeavesItsFirstFifthOutOfTheLatency() throws Exception
+    {
+        final int sink = freePort();
+        final Path json = directory.resolve("default-warmup.json");
+
+        assertEquals(0, loadgen(Map.of(), "--relay", "127.0.0.1:" + sink, "--sink-ports", Integer.toString(sink),
+            "--json", json.toString()), this::output);
+
+        final Map<String, Object> report = TinyJson.object(Files.readString(json));
+        assertEquals(EXPECTED, report.get("received"), "the warm-up is checked and counted");
+        assertEquals(0.08, report.get("warmup_s"), "a fifth of the 0.4 s run");
+        final double measured = (Double)report.get("measured_received");
+        assertTrue(measured > 0 && measured < EXPECTED, report::toString);
+        @SuppressWarnings("unchecked")
+        final Map<String, Object> latency = (Map<String, Object>)report.get("latency_us");
+        assertEquals(measured, latency.get("count"), "only measured datagrams have a latency");
+        assertTrue(output().contains("(warm-up: the first 0.08 s, not measured)"), this::output);
     }
 
     @Test

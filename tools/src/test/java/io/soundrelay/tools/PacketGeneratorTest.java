@@ -151,8 +151,9 @@ final class PacketGeneratorTest
         {
             final List<String> args = new ArrayList<>(List.of(
                 "--relay", relay.hostPort(), "--no-create-routes", "--senders", "2", "--receivers", "1"));
+            // --warmup 0: every datagram's latency is recorded.
             args.addAll(List.of("--streams", Integer.toString(STREAMS), "--duration", Double.toString(SECONDS),
-                "--report-interval", "0.1"));
+                "--report-interval", "0.1", "--warmup", "0"));
             if (!List.of(extra).contains("--total-pps"))
             {
                 args.addAll(List.of("--pps", Integer.toString(PPS)));

@@ -270,17 +270,27 @@ final class WavCommandsTest
      */
     static final class Receiving
     {
-        private final WavReceiveCommand command = new WavReceiveCommand();
+        private final WavReceiveCommand command;
         private final AtomicReference<Run> run = new AtomicReference<>();
         private final Thread thread;
 
-        private Receiving(final String... args)
+        private Receiving(final WavReceiveCommand command, final String... args)
         {
+            this.command = command;
             thread = new Thread(() -> run.set(Run.of(command, args)), "wav-receive");
             thread.setDaemon(true);
         }
 
         static Receiving start(final Path out, final String... extra) throws InterruptedException
+        {
+            return start(new WavReceiveCommand(), out, extra);
+        }
+
+        /**
+         * @param command the command to run, e.g. one on a test's clock.
+         */
+        static Receiving start(final WavReceiveCommand command, final Path out, final String... extra)
+            throws InterruptedException
         {
             final String[] args = new String[4 + extra.length];
             args[0] = "--listen";
@@ -288,7 +298,7 @@ final class WavCommandsTest
             args[2] = "--out";
             args[3] = out.toString();
             System.arraycopy(extra, 0, args, 4, extra.length);
-            final Receiving receiving = new Receiving(args);
+            final Receiving receiving = new Receiving(command, args);
             receiving.thread.start();
             final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (null == receiving.command.localAddress())
