@@ -16,6 +16,7 @@
 package io.soundrelay.bench;
 
 import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.core.route.SendTally;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.send.DatagramSender;
@@ -48,8 +49,10 @@ public final class CountingSender implements DatagramSender
         return capacity - queued;
     }
 
-    public void queue(final RelaySlot slot, final int offset, final int length, final Endpoint target)
+    public void queue(
+        final RelaySlot slot, final int offset, final int length, final Endpoint target, final SendTally tally)
     {
+        tally.onSent(); // as a real sender does once the kernel took it: the route's count is part of the cost
         queued++;
         queuedDatagrams++;
         queuedBytes += length;

@@ -18,6 +18,7 @@ package io.soundrelay.io;
 import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.io.router.RouteCommand;
@@ -116,6 +117,73 @@ class DataPlaneTest
             source.send(frame, plane.localAddress());
             assertArrayEquals(expected, receive(target));
         }
+    }
+
+    /**
+     * A route whose target the kernel refuses (a broadcast address, without SO_BROADCAST: EACCES), flooded from its
+     * source, next to a legitimate stream sharing every send batch: each refused send costs that datagram alone.
+     * The route goes in through the router's own command, as a route restored from Redis or slipped past the
+     * API's checks would: the data plane must hold up even then.
+     */
+    @ParameterizedTest(name = "{0}, {1} thread(s)")
+    @CsvSource({ "io_uring,2", "epoll,1", "epoll,2", "nio,1", "nio,2" })
+    void aTargetTheKernelRefusesCostsOnlyItsOwnDatagrams(final String transportName, final int threads)
+        throws Exception
+    {
+        final Transport transport = Arrays.stream(Transport.values())
+            .filter(t -> t.wireName().equals(transportName)).findFirst().orElseThrow();
+        assumeTrue(transport.isAvailable(), transportName + " not available here");
+
+        try (DataPlane plane = DataPlane.start(new DataPlane.Context()
+            .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(transportName).threads(threads)
+            .ringSize(4096));
+            DatagramChannel attacker = open();
+            DatagramChannel source = open();
+            DatagramChannel target = open())
+        {
+            target.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4 << 20);
+            final RouteEntry bad = route(plane, new RouteSpec(66, Endpoint.of(local(attacker)),
+                List.of(Endpoint.of(new InetSocketAddress("255.255.255.255", 25690))), null, Deliver.PAYLOAD, 0,
+                false));
+            final RouteEntry good = route(plane, new RouteSpec(67, Endpoint.of(local(source)),
+                List.of(Endpoint.of(local(target))), null, Deliver.PAYLOAD, 0, false));
+
+            final int legit = 500;
+            final int floodPerLegit = 4;
+            final byte[] junk = new byte[160];
+            for (int i = 0; i < legit; i++)
+            {
+                for (int j = 0; j < floodPerLegit; j++)
+                {
+                    attacker.send(frame(66, (long)i * floodPerLegit + j, junk), plane.localAddress());
+                }
+                source.send(frame(67, i, ("legit-" + i).getBytes()), plane.localAddress());
+                if (i % 50 == 49)
+                {
+                    // Keep what is in flight within the sockets' buffers: the test is about sends, not receive space.
+                    final long expected = (long)(i + 1) * (floodPerLegit + 1);
+                    waitFor(() -> plane.counters().received() == expected &&
+                        good.packetsOut() + good.sendFailed() == expected / (floodPerLegit + 1));
+                }
+            }
+            for (int i = 0; i < legit; i++)
+            {
+                assertArrayEquals(("legit-" + i).getBytes(), receive(target), "legit datagram " + i);
+            }
+            waitFor(() -> plane.counters().errors(ErrorReason.SEND_FAILED) == (long)legit * floodPerLegit);
+            assertEquals(legit, plane.counters().sent(), "every legitimate datagram was sent, nothing else");
+            assertEquals(legit, good.packetsOut());
+            assertEquals(0, good.sendFailed());
+            assertEquals(0, bad.packetsOut(), "packets_out counts what the kernel took: nothing");
+            assertEquals((long)legit * floodPerLegit, bad.sendFailed());
+        }
+    }
+
+    private static RouteEntry route(final DataPlane plane, final RouteSpec spec) throws Exception
+    {
+        final RouteCommand.Result created = plane.proxy().create(spec).get(5, TimeUnit.SECONDS);
+        assertEquals(RouteCommand.Outcome.OK, created.outcome());
+        return created.entry();
     }
 
     private static ByteBuffer frame(final long streamId, final long seq, final byte[] payload)

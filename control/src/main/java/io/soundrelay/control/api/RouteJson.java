@@ -50,6 +50,7 @@ final class RouteJson
         }
         w.name("packets_in").value(entry.packetsIn());
         w.name("packets_out").value(entry.packetsOut());
+        w.name("send_failed").value(entry.sendFailed());
         w.endObject();
     }
 
@@ -65,6 +66,7 @@ final class RouteJson
         w.name("last_seen_ms_ago").nullValue();
         w.name("packets_in").nullValue();
         w.name("packets_out").nullValue();
+        w.name("send_failed").nullValue();
         w.endObject();
     }
 

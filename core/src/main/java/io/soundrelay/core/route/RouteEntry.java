@@ -23,10 +23,11 @@ import java.lang.invoke.VarHandle;
  * field (release stores, no locks); the control API reads them from any thread. Replacing the spec is one
  * reference write, so a datagram is routed either by the old spec or by the new one, never by a mix.
  */
-public final class RouteEntry
+public final class RouteEntry implements SendTally
 {
     private static final VarHandle PACKETS_IN;
     private static final VarHandle PACKETS_OUT;
+    private static final VarHandle SEND_FAILED;
     private static final VarHandle LAST_SEEN_NS;
     private static final VarHandle FIRST_SEEN_NS;
 
@@ -37,6 +38,7 @@ public final class RouteEntry
             final MethodHandles.Lookup lookup = MethodHandles.lookup();
             PACKETS_IN = lookup.findVarHandle(RouteEntry.class, "packetsIn", long.class);
             PACKETS_OUT = lookup.findVarHandle(RouteEntry.class, "packetsOut", long.class);
+            SEND_FAILED = lookup.findVarHandle(RouteEntry.class, "sendFailed", long.class);
             LAST_SEEN_NS = lookup.findVarHandle(RouteEntry.class, "lastSeenNs", long.class);
             FIRST_SEEN_NS = lookup.findVarHandle(RouteEntry.class, "firstSeenNs", long.class);
         }
@@ -60,6 +62,7 @@ public final class RouteEntry
 
     @SuppressWarnings("unused") private long packetsIn;
     @SuppressWarnings("unused") private long packetsOut;
+    @SuppressWarnings("unused") private long sendFailed;
     @SuppressWarnings("unused") private long lastSeenNs = NEVER;
     @SuppressWarnings("unused") private long firstSeenNs = NEVER;
 
@@ -216,13 +219,27 @@ public final class RouteEntry
     }
 
     /**
-     * Count datagrams out. Router thread only.
-     *
-     * @param delta how many.
+     * The kernel took one of this route's datagrams. Router thread only (its sender reports on it).
      */
-    public void onDatagramsOut(final int delta)
+    public void onSent()
     {
-        PACKETS_OUT.setRelease(this, (long)PACKETS_OUT.get(this) + delta);
+        PACKETS_OUT.setRelease(this, (long)PACKETS_OUT.get(this) + 1);
+    }
+
+    /**
+     * One of this route's datagrams could not be sent. Router thread only (its sender reports on it).
+     */
+    public void onSendFailed()
+    {
+        SEND_FAILED.setRelease(this, (long)SEND_FAILED.get(this) + 1);
+    }
+
+    /**
+     * @return datagrams of this route the kernel refused to send (or that could not reach it).
+     */
+    public long sendFailed()
+    {
+        return (long)SEND_FAILED.getAcquire(this);
     }
 
     public long packetsIn()

@@ -16,6 +16,7 @@
 package io.soundrelay.io.mix;
 
 import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.core.route.SendTally;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
@@ -121,7 +122,7 @@ public final class MixerAgent implements Agent, MixOutput
         final RelaySlot slot = outputSlots[outputSlotsUsed++];
         slot.buffer().putBytes(0, buffer, offset, length);
         slot.length = length;
-        sender.queue(slot, 0, length, target);
+        sender.queue(slot, 0, length, target, SendTally.NONE);
     }
 
     private void flush()

@@ -506,9 +506,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         }
         for (int i = 0; i < targets; i++)
         {
-            sender.queue(slot, offset, sendLength, spec.target(i));
+            sender.queue(slot, offset, sendLength, spec.target(i), entry);
         }
-        entry.onDatagramsOut(targets);
         pendingReceiveNs[pendingCount++] = slot.receiveNs;
     }
 
@@ -519,8 +518,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         {
             flush();
         }
-        sender.queue(slot, offset, sendLength, target);
-        entry.onDatagramsOut(1);
+        sender.queue(slot, offset, sendLength, target, entry);
         pendingReceiveNs[pendingCount++] = slot.receiveNs;
     }
 

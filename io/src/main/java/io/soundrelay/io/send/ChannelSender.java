@@ -16,6 +16,7 @@
 package io.soundrelay.io.send;
 
 import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.core.route.SendTally;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
@@ -32,6 +33,7 @@ public final class ChannelSender implements DatagramSender
 {
     private final DatagramChannel channel;
     private final RelayCounters counters;
+    private final SendFailureLog failureLog = new SendFailureLog();
     private final boolean ipv4Socket;
 
     /**
@@ -51,34 +53,44 @@ public final class ChannelSender implements DatagramSender
         return Integer.MAX_VALUE;
     }
 
-    public void queue(final RelaySlot slot, final int offset, final int length, final Endpoint target)
+    public void queue(
+        final RelaySlot slot, final int offset, final int length, final Endpoint target, final SendTally tally)
     {
         if (ipv4Socket && !target.isIpv4())
         {
-            counters.addError(ErrorReason.SEND_FAILED, 1);
+            failed(target, tally, "an IPv6 target on an IPv4 relay socket");
             return;
         }
         final ByteBuffer bytes = slot.byteBuffer();
         bytes.limit(offset + length).position(offset);
         try
         {
-            if (channel.send(bytes, target.socketAddress()) == length)
+            final int n = channel.send(bytes, target.socketAddress());
+            if (n == length)
             {
                 counters.addSent(1);
+                tally.onSent();
             }
             else
             {
-                counters.addError(ErrorReason.SEND_FAILED, 1);
+                failed(target, tally, n == 0 ? "the socket's send buffer is full" : "sent " + n + " bytes");
             }
         }
         catch (final IOException ex)
         {
-            counters.addError(ErrorReason.SEND_FAILED, 1);
+            failed(target, tally, ex.getMessage());
         }
         finally
         {
             bytes.clear();
         }
+    }
+
+    private void failed(final Endpoint target, final SendTally tally, final String why)
+    {
+        counters.addError(ErrorReason.SEND_FAILED, 1);
+        tally.onSendFailed();
+        failureLog.failed(target, why);
     }
 
     public void flush()

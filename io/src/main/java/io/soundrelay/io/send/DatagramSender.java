@@ -16,13 +16,16 @@
 package io.soundrelay.io.send;
 
 import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.core.route.SendTally;
 import io.soundrelay.io.ring.RelaySlot;
 
 /**
  * Sends datagrams from the relay socket, owned by the router thread. Sends are queued during a batch and leave in
  * as few system calls as the transport allows on {@link #flush()}; the bytes are read in place from the ring slot,
  * which stays untouched until the flush returns. Implementations count {@code relay_packets_sent_total} and
- * {@code send_failed} themselves (they run on the counters' owning thread).
+ * {@code send_failed} themselves (they run on the counters' owning thread), and tell each datagram's
+ * {@link SendTally} what became of it. A send the kernel refuses costs that one datagram: the rest of a batch goes
+ * on.
  */
 public interface DatagramSender extends AutoCloseable
 {
@@ -38,8 +41,9 @@ public interface DatagramSender extends AutoCloseable
      * @param offset of the first byte to send within the slot.
      * @param length bytes to send.
      * @param target where to.
+     * @param tally  told, once the kernel has answered, whether this datagram was sent: the route's own counts.
      */
-    void queue(RelaySlot slot, int offset, int length, Endpoint target);
+    void queue(RelaySlot slot, int offset, int length, Endpoint target, SendTally tally);
 
     /**
      * Send everything queued.

@@ -16,6 +16,7 @@
 package io.soundrelay.io.send;
 
 import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.core.route.SendTally;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
@@ -40,6 +41,11 @@ import java.nio.ByteOrder;
  */
 public final class NativeBatchSender implements DatagramSender
 {
+    private static final int EAGAIN = 11;
+    private static final int ENOBUFS = 105;
+    /** Not the kernel's: the native call itself failed, and nothing more can be sent in this batch. */
+    private static final int EIO = 5;
+
     /** Largest batch one {@code sendmmsg} takes (UIO_MAXIOV). */
     public static final int MAX_BATCH = 1024;
 
@@ -96,6 +102,9 @@ public final class NativeBatchSender implements DatagramSender
     private final UnsafeBuffer iovecs;
     private final long iovecAddress;
     private final int capacity;
+    private final SendTally[] tallies;
+    private final Endpoint[] targets;
+    private final SendFailureLog failureLog = new SendFailureLog();
     private int count;
 
     /**
@@ -114,6 +123,8 @@ public final class NativeBatchSender implements DatagramSender
         this.ipv6Socket = ipv6Socket;
         this.counters = counters;
         this.capacity = Math.min(MAX_BATCH, batchSize);
+        this.tallies = new SendTally[capacity];
+        this.targets = new Endpoint[capacity];
         try
         {
             this.packets = NettyEpollInternals.newPackets();
@@ -153,11 +164,14 @@ public final class NativeBatchSender implements DatagramSender
         return capacity - count;
     }
 
-    public void queue(final RelaySlot slot, final int offset, final int length, final Endpoint target)
+    public void queue(
+        final RelaySlot slot, final int offset, final int length, final Endpoint target, final SendTally tally)
     {
         if (!ipv6Socket && !target.isIpv4())
         {
             counters.addError(ErrorReason.SEND_FAILED, 1);
+            tally.onSendFailed();
+            failureLog.failed(target, "an IPv6 target on an IPv4 relay socket");
             return;
         }
         final int i = count++;
@@ -173,37 +187,64 @@ public final class NativeBatchSender implements DatagramSender
         RECIPIENT_ADDR_LEN.set(packet, 16);
         RECIPIENT_SCOPE_ID.set(packet, target.scopeId());
         RECIPIENT_PORT.set(packet, target.port());
+        tallies[i] = tally;
+        targets[i] = target;
     }
 
+    /**
+     * One {@code sendmmsg} after another until the batch is through. The kernel stops a batch at the first message
+     * it refuses and reports how many went before it; the next call then starts at the refused one and gets its
+     * error, {@code -errno} from Netty's binding. A refusal of that one destination (EACCES for a broadcast address,
+     * ENETUNREACH, EPERM from a firewall, ...) costs that datagram only: it is counted and skipped, and the rest of
+     * the batch goes on. Only a full socket buffer (EAGAIN, ENOBUFS), which every message after it would meet too,
+     * drops what is left.
+     */
     public void flush()
     {
         int offset = 0;
         final int total = count;
         while (offset < total)
         {
+            int sent;
             try
             {
-                final int sent = (int)SENDMMSG.invokeExact(fd, ipv6Socket, packets, offset, total - offset);
-                if (sent <= 0)
+                sent = (int)SENDMMSG.invokeExact(fd, ipv6Socket, packets, offset, total - offset);
+            }
+            catch (final Throwable t)
+            {
+                sent = -EIO;
+            }
+            if (sent > 0)
+            {
+                for (int i = offset, end = offset + sent; i < end; i++)
                 {
-                    // EAGAIN on a full socket buffer: what is left of the batch is dropped and counted.
-                    counters.addError(ErrorReason.SEND_FAILED, total - offset);
-                    break;
+                    tallies[i].onSent();
                 }
                 counters.addSent(sent);
                 offset += sent;
             }
-            catch (final IOException ex)
+            else if (sent == 0 || sent == -EAGAIN || sent == -ENOBUFS || sent == -EIO)
             {
-                // The kernel reports the first message's error; skip it and send the rest.
-                counters.addError(ErrorReason.SEND_FAILED, 1);
-                offset++;
-            }
-            catch (final Throwable t)
-            {
+                failureLog.failed(targets[offset], sent == 0 ? "the kernel took none" : SendFailureLog.errno(-sent));
                 counters.addError(ErrorReason.SEND_FAILED, total - offset);
+                for (int i = offset; i < total; i++)
+                {
+                    tallies[i].onSendFailed();
+                }
                 break;
             }
+            else
+            {
+                failureLog.failed(targets[offset], SendFailureLog.errno(-sent));
+                counters.addError(ErrorReason.SEND_FAILED, 1);
+                tallies[offset].onSendFailed();
+                offset++;
+            }
+        }
+        for (int i = 0; i < total; i++)
+        {
+            tallies[i] = null;
+            targets[i] = null;
         }
         count = 0;
     }

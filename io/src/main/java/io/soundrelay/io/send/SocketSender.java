@@ -17,6 +17,7 @@ package io.soundrelay.io.send;
 
 import io.netty.channel.unix.Socket;
 import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.core.route.SendTally;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
@@ -33,6 +34,7 @@ public final class SocketSender implements DatagramSender
     private final Socket socket;
     private final boolean ipv6Socket;
     private final RelayCounters counters;
+    private final SendFailureLog failureLog = new SendFailureLog();
 
     /**
      * @param socket     the relay socket.
@@ -51,11 +53,12 @@ public final class SocketSender implements DatagramSender
         return Integer.MAX_VALUE;
     }
 
-    public void queue(final RelaySlot slot, final int offset, final int length, final Endpoint target)
+    public void queue(
+        final RelaySlot slot, final int offset, final int length, final Endpoint target, final SendTally tally)
     {
         if (!ipv6Socket && !target.isIpv4())
         {
-            counters.addError(ErrorReason.SEND_FAILED, 1);
+            failed(target, tally, "an IPv6 target on an IPv4 relay socket");
             return;
         }
         try
@@ -65,16 +68,24 @@ public final class SocketSender implements DatagramSender
             if (n == length)
             {
                 counters.addSent(1);
+                tally.onSent();
             }
             else
             {
-                counters.addError(ErrorReason.SEND_FAILED, 1);
+                failed(target, tally, "sent " + n + " of " + length + " bytes");
             }
         }
         catch (final IOException ex)
         {
-            counters.addError(ErrorReason.SEND_FAILED, 1);
+            failed(target, tally, ex.getMessage());
         }
+    }
+
+    private void failed(final Endpoint target, final SendTally tally, final String why)
+    {
+        counters.addError(ErrorReason.SEND_FAILED, 1);
+        tally.onSendFailed();
+        failureLog.failed(target, why);
     }
 
     public void flush()

@@ -23,6 +23,7 @@ import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.core.route.RouteSpec;
+import io.soundrelay.core.route.SendTally;
 import io.soundrelay.core.status.DurationHistogram;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
@@ -117,8 +118,12 @@ class RouterHopTest
             return 1000 - slots.size();
         }
 
-        public void queue(final RelaySlot slot, final int offset, final int length, final Endpoint target)
+        final List<SendTally> tallies = new ArrayList<>();
+
+        public void queue(
+            final RelaySlot slot, final int offset, final int length, final Endpoint target, final SendTally tally)
         {
+            tallies.add(tally);
             slots.add(slot);
             ranges.add(new int[] { offset, length });
             targets.add(target);
@@ -131,7 +136,9 @@ class RouterHopTest
                 final byte[] bytes = new byte[ranges.get(i)[1]];
                 slots.get(i).buffer().getBytes(ranges.get(i)[0], bytes);
                 sent.add(bytes);
+                tallies.get(i).onSent();
             }
+            tallies.clear();
             slots.clear();
             ranges.clear();
             flushes++;

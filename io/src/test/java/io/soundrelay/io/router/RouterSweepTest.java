@@ -23,6 +23,7 @@ import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.core.route.RouteSpec;
+import io.soundrelay.core.route.SendTally;
 import io.soundrelay.core.status.DurationHistogram;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
@@ -88,7 +89,8 @@ class RouterSweepTest
             return 64;
         }
 
-        public void queue(final RelaySlot slot, final int offset, final int length, final Endpoint target)
+        public void queue(
+            final RelaySlot slot, final int offset, final int length, final Endpoint target, final SendTally tally)
         {
         }
 
@@ -208,7 +210,8 @@ class RouterSweepTest
             RingBuffer.createSingleProducer(new RelaySlotFactory(8, 1500), 8, new BusySpinWaitStrategy());
         final DatagramSender failing = new NullSender()
         {
-            public void queue(final RelaySlot slot, final int offset, final int length, final Endpoint target)
+            public void queue(
+            final RelaySlot slot, final int offset, final int length, final Endpoint target, final SendTally tally)
             {
                 throw new IllegalStateException("a bug in a sender");
             }
