@@ -35,6 +35,7 @@ import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
+import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.core.status.DurationHistogram;
@@ -78,6 +79,7 @@ import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -498,6 +500,17 @@ public final class DataPlane implements AutoCloseable
 
         // The mixer stage: its own thread, fed by the router through a bounded ring, sending from the relay socket
         // with its own sender. Plain forwarding never waits on a room.
+        if (localAddress.getAddress().isAnyLocalAddress())
+        {
+            peers.own(localAddress.getPort(), hostAddresses(), true);
+        }
+        else
+        {
+            final byte[] raw = localAddress.getAddress().getAddress();
+            final byte[] mapped = new byte[16];
+            Endpoint.toIpv6Mapped(raw, 0, raw.length, mapped);
+            peers.own(localAddress.getPort(), List.of(mapped), false);
+        }
         final MixerLink mixerLink = ctx.mixer ?
             new MixerLink(ctx.mixerQueueBytes, Math.max(1024, 2 * ctx.maxRoutes)) : null;
         final MixerAgent mixerAgent = ctx.mixer ?
@@ -819,5 +832,33 @@ public final class DataPlane implements AutoCloseable
             }
             LOG.info("relay socket {} closed", localAddress);
         }
+    }
+
+    /**
+     * @return every address of the host's interfaces, 16 bytes each (IPv4 mapped): where the relay socket's own
+     * datagrams come from when a route points back at it.
+     */
+    static List<byte[]> hostAddresses()
+    {
+        final List<byte[]> addresses = new ArrayList<>();
+        try
+        {
+            for (final java.net.NetworkInterface nif :
+                java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces()))
+            {
+                for (final java.net.InetAddress address : java.util.Collections.list(nif.getInetAddresses()))
+                {
+                    final byte[] raw = address.getAddress();
+                    final byte[] mapped = new byte[16];
+                    Endpoint.toIpv6Mapped(raw, 0, raw.length, mapped);
+                    addresses.add(mapped);
+                }
+            }
+        }
+        catch (final java.net.SocketException ex)
+        {
+            LOG.warn("cannot list the host's addresses ({}): only loopback counts as this node's own", ex.getMessage());
+        }
+        return addresses;
     }
 }

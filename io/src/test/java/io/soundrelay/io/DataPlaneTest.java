@@ -24,6 +24,7 @@ import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.io.router.RouteCommand;
 import io.soundrelay.io.transport.Transport;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -176,6 +177,73 @@ class DataPlaneTest
             assertEquals(0, good.sendFailed());
             assertEquals(0, bad.packetsOut(), "packets_out counts what the kernel took: nothing");
             assertEquals((long)legit * floodPerLegit, bad.sendFailed());
+        }
+    }
+
+    /**
+     * Routes that point at the node itself, as the API now refuses but a route restored from an older node's Redis
+     * or an alias the checks cannot know may still make: route 1 sends its payload, an RTP packet, to the relay
+     * itself, where route 2 (source: the relay) would send it to the relay again, and to a victim, for ever. The
+     * datagram that comes back from the relay's own address is dropped as a loop; nothing reaches the victim.
+     */
+    @ParameterizedTest(name = "{0}, {1} thread(s)")
+    @CsvSource({ "io_uring,2", "epoll,1", "nio,1" })
+    void aDatagramFromTheRelaysOwnAddressIsALoopAndGoesNowhere(final String transportName, final int threads)
+        throws Exception
+    {
+        final Transport transport = Arrays.stream(Transport.values())
+            .filter(t -> t.wireName().equals(transportName)).findFirst().orElseThrow();
+        assumeTrue(transport.isAvailable(), transportName + " not available here");
+
+        try (DataPlane plane = DataPlane.start(new DataPlane.Context()
+            .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(transportName).threads(threads));
+            DatagramChannel source = open();
+            DatagramChannel victim = open())
+        {
+            final Endpoint relay = Endpoint.of(plane.localAddress());
+            route(plane, new RouteSpec(1, Endpoint.of(local(source)), List.of(relay), null, Deliver.PAYLOAD, 0,
+                false));
+            route(plane, new RouteSpec(2, relay, List.of(relay, Endpoint.of(local(victim))), null, Deliver.PAYLOAD, 0,
+                false));
+            route(plane, new RouteSpec(3, Endpoint.of(local(source)), List.of(Endpoint.of(local(victim))), null,
+                Deliver.PAYLOAD, 0, false));
+
+            final ByteBuffer rtp = ByteBuffer.allocate(12 + 20);
+            rtp.put((byte)0x80).put((byte)0x78).putShort((short)1).putInt(960).putInt(2).put(new byte[20]).flip();
+            final byte[] inner = Arrays.copyOf(rtp.array(), rtp.limit());
+            final ByteBuffer wrapped = frame(1, 1, inner);
+            source.send(wrapped, plane.localAddress());
+            waitFor(() -> plane.counters().errors(ErrorReason.LOOP) == 1);
+
+            final byte[] marker = "marker".getBytes();
+            source.send(frame(3, 1, marker), plane.localAddress());
+            assertArrayEquals(marker, receive(victim), "the first datagram the victim gets is the marker");
+            waitFor(() -> plane.counters().received() == 3 && plane.counters().sent() == 2);
+            assertEquals(1, plane.counters().errors(ErrorReason.LOOP));
+        }
+    }
+
+    @Test
+    void aDatagramIsNeverSentBackToTheAddressItCameFrom() throws Exception
+    {
+        try (DataPlane plane = DataPlane.start(new DataPlane.Context()
+            .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport("auto"));
+            DatagramChannel source = open();
+            DatagramChannel other = open();
+            DatagramChannel target = open())
+        {
+            final RouteEntry entry = route(plane, new RouteSpec(5, Endpoint.of(local(source)),
+                List.of(Endpoint.of(local(source)), Endpoint.of(local(target))), null, Deliver.PAYLOAD, 0, false));
+            route(plane, new RouteSpec(6, Endpoint.of(local(other)), List.of(Endpoint.of(local(source))), null,
+                Deliver.PAYLOAD, 0, false));
+            final byte[] payload = "to the target only".getBytes();
+            source.send(frame(5, 1, payload), plane.localAddress());
+            assertArrayEquals(payload, receive(target));
+            final byte[] marker = "marker".getBytes();
+            other.send(frame(6, 1, marker), plane.localAddress());
+            assertArrayEquals(marker, receive(source), "the source never got its own datagram back");
+            waitFor(() -> plane.counters().errors(ErrorReason.LOOP) == 1 && plane.counters().sent() == 2);
+            assertEquals(1, entry.packetsOut());
         }
     }
 

@@ -68,8 +68,36 @@ public final class FrameFlyweight
     public static final int HOP_RTP_FLAG = 0x40;
     /** Both hop bits: a frame that carries a peer-wrapped RTP or RTCP datagram. */
     public static final int HOP_WRAPPED_FLAGS = HOP_FLAG | HOP_RTP_FLAG;
+    /**
+     * Bits 2-3, only with {@link #HOP_FLAG}: how many nodes have forwarded the frame, 1 to {@link #MAX_HOPS} (0, from
+     * a node before hop counts, counts as 1). A node forwards a HOP frame on to yet another node only while the count
+     * stays within {@link #MAX_HOPS}, so a cycle of hand-offs cannot carry a datagram round for ever.
+     */
+    public static final int HOP_COUNT_MASK = 0x0C;
+    public static final int HOP_COUNT_SHIFT = 2;
+    /** Most nodes a HOP frame passes: a stream migrated again within the grace window of its last migration. */
+    public static final int MAX_HOPS = 3;
 
     private static final ByteOrder ORDER = ByteOrder.BIG_ENDIAN;
+
+    /**
+     * @param flags the flags byte of a HOP frame.
+     * @return how many nodes have forwarded it, at least 1.
+     */
+    public static int hopCount(final int flags)
+    {
+        return Math.max(1, (flags & HOP_COUNT_MASK) >>> HOP_COUNT_SHIFT);
+    }
+
+    /**
+     * @param flags    a flags byte.
+     * @param hopCount 1 to {@link #MAX_HOPS}.
+     * @return the flags with that hop count.
+     */
+    public static int withHopCount(final int flags, final int hopCount)
+    {
+        return (flags & ~HOP_COUNT_MASK) | ((hopCount << HOP_COUNT_SHIFT) & HOP_COUNT_MASK);
+    }
 
     private DirectBuffer buffer;
     private int offset;

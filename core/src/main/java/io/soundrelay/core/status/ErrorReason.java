@@ -35,6 +35,12 @@ public enum ErrorReason
      * its only writer (not {@code ring_full}, which the receiver owns).
      */
     MIXER_FULL("mixer_full"),
+    /**
+     * A datagram that came from a relay (a live node's relay address, or this node's own) but not as a HOP frame,
+     * a HOP frame past its hop limit, or a send to the very address the datagram came from: a route points at a
+     * relay, and forwarding would feed a loop.
+     */
+    LOOP("loop"),
     /** A mixer room got a frame whose duration differs from the room's frame period (PROTOCOL.md section 6). */
     FRAME_SIZE("frame_size");
 

@@ -319,8 +319,10 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
 
         final RouteSpec spec = entry.spec(); // read once: a PUT swaps the whole spec, never half of it
         boolean wrapped = false;
+        int hopsIn = 0;
         if (decoder.isHop())
         {
+            hopsIn = FrameFlyweight.hopCount(decoder.frameFlags()); // read before a wrapped datagram is decoded
             // Forwarded by the node that had the stream before: its sender is that node, not the route's source.
             // Nobody else, the source included, may send a HOP frame.
             if (!peers.contains(slot.senderAddress, slot.senderPort) ||
@@ -343,8 +345,16 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             else
             {
                 // The frame as the source sent it, for framed delivery and jitter copies alike.
-                buffer.putByte(FrameFlyweight.FLAGS_OFFSET, (byte)(decoder.frameFlags() & ~FrameFlyweight.HOP_FLAG));
+                buffer.putByte(FrameFlyweight.FLAGS_OFFSET,
+                    (byte)(decoder.frameFlags() & ~(FrameFlyweight.HOP_FLAG | FrameFlyweight.HOP_COUNT_MASK)));
             }
+        }
+        else if (peers.isRelay(slot.senderAddress, slot.senderPort))
+        {
+            // A relay sent it, but not as a HOP frame of a migration: a route somewhere points at a relay (this node
+            // or another), and forwarding would feed a loop.
+            counters.addError(ErrorReason.LOOP, 1);
+            return;
         }
         else if (!spec.source().matches(slot.senderAddress, slot.senderPort))
         {
@@ -355,7 +365,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         entry.onDatagramIn(slot.receiveNs);
         if (entry.isForwarding())
         {
-            forward(slot, entry, wrapped);
+            forward(slot, entry, wrapped, hopsIn);
             return;
         }
         if (decoder.isKeepAlive())
@@ -417,20 +427,29 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
      * whole; a frame that already wraps RTP leaves as it came; RTP and RTCP are wrapped in a hop slot behind a header
      * with HOP and HOP_RTP, the route's stream id and the RTP sequence and timestamp.
      */
-    private void forward(final RelaySlot slot, final RouteEntry entry, final boolean wrapped)
+    private void forward(final RelaySlot slot, final RouteEntry entry, final boolean wrapped, final int hopsIn)
     {
         final Endpoint target = entry.hopTarget();
         final int length = slot.length;
+        // A HOP frame forwarded on once more (the stream moved again within its grace window) counts one more hop.
+        final int hops = hopsIn + 1;
+        if (hops > FrameFlyweight.MAX_HOPS)
+        {
+            counters.addError(ErrorReason.LOOP, 1);
+            return;
+        }
         if (wrapped)
         {
+            slot.buffer().putByte(FrameFlyweight.FLAGS_OFFSET,
+                (byte)FrameFlyweight.withHopCount(FrameFlyweight.HOP_WRAPPED_FLAGS, hops));
             sendOne(slot, entry, 0, length, target);
             return;
         }
         if (decoder.kind() == DatagramDecoder.KIND_FRAME)
         {
             // HOP_RTP is a reserved bit in a frame without HOP: cleared, so the new node cannot take it for a wrap.
-            slot.buffer().putByte(FrameFlyweight.FLAGS_OFFSET,
-                (byte)((decoder.frameFlags() & ~FrameFlyweight.HOP_RTP_FLAG) | FrameFlyweight.HOP_FLAG));
+            slot.buffer().putByte(FrameFlyweight.FLAGS_OFFSET, (byte)FrameFlyweight.withHopCount(
+                (decoder.frameFlags() & ~FrameFlyweight.HOP_RTP_FLAG) | FrameFlyweight.HOP_FLAG, hops));
             sendOne(slot, entry, 0, length, target);
             return;
         }
@@ -446,8 +465,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         }
         final RelaySlot hop = hopSlots[hopSlotsUsed++];
         final UnsafeBuffer out = hop.buffer();
-        FrameFlyweight.writeHeader(out, 0, FrameFlyweight.HOP_WRAPPED_FLAGS, entry.streamId(), decoder.sequence(),
-            decoder.timestamp());
+        FrameFlyweight.writeHeader(out, 0, FrameFlyweight.withHopCount(FrameFlyweight.HOP_WRAPPED_FLAGS, hops),
+            entry.streamId(), decoder.sequence(), decoder.timestamp());
         out.putBytes(FrameFlyweight.HEADER_LENGTH, slot.buffer(), 0, length);
         hop.length = length + FrameFlyweight.HEADER_LENGTH;
         hop.receiveNs = slot.receiveNs;
@@ -506,7 +525,13 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         }
         for (int i = 0; i < targets; i++)
         {
-            sender.queue(slot, offset, sendLength, spec.target(i), entry);
+            final Endpoint target = spec.target(i);
+            if (target.matches(slot.senderAddress, slot.senderPort))
+            {
+                counters.addError(ErrorReason.LOOP, 1); // never back to where it came from
+                continue;
+            }
+            sender.queue(slot, offset, sendLength, target, entry);
         }
         pendingReceiveNs[pendingCount++] = slot.receiveNs;
     }

@@ -301,7 +301,7 @@ class RouterHopTest
         source.send(ByteBuffer.wrap(frame(id, hop, 2, payload(2))), b.localAddress()); // not even the source
         peer.send(ByteBuffer.wrap(wrap(id, rtp(id + 1, 3, 0, payload(3)))), b.localAddress()); // inner SSRC differs
         peer.send(ByteBuffer.wrap(wrap(id, frame(id, 0, 4, payload(4)))), b.localAddress()); // a frame is not RTP
-        peer.send(ByteBuffer.wrap(frame(id, 0, 5, payload(5))), b.localAddress()); // a peer is not the source
+        peer.send(ByteBuffer.wrap(frame(id, 0, 5, payload(5))), b.localAddress()); // a relay, not a HOP: a loop
         // Routed in order: when the next good datagram arrives, the ones before it were dropped.
         peer.send(ByteBuffer.wrap(frame(id, hop, 6, payload(6))), b.localAddress());
         assertArrayEquals(payload(6), receive(target).bytes);
@@ -316,8 +316,42 @@ class RouterHopTest
         source.send(ByteBuffer.wrap(frame(id, 0, 10, payload(10))), b.localAddress());
         assertArrayEquals(payload(10), receive(target).bytes);
 
-        waitFor(() -> b.counters().errors(ErrorReason.SOURCE_MISMATCH) == 4 &&
+        waitFor(() -> b.counters().errors(ErrorReason.SOURCE_MISMATCH) == 3 &&
+            b.counters().errors(ErrorReason.LOOP) == 1 &&
             b.counters().errors(ErrorReason.MALFORMED) == 2 && b.counters().sent() == 4, "drops counted");
+        assertNothingMore(target);
+    }
+
+    @Test
+    void aHopFrameForwardedOnCountsItsHopsAndStopsAtTheLimit() throws Exception
+    {
+        final DataPlane a = start("auto", 1, RouteJournal.MEMORY_ONLY);
+        final DatagramChannel source = open();
+        final DatagramChannel target = open();
+        final DatagramChannel earlier = open(); // the node that had the stream before this one
+        final DatagramChannel next = open(); // the node this one hands it to
+        final long id = 0x00D0_0D1EL;
+        assertSame(RouteCommand.Outcome.OK, a.proxy().create(new RouteSpec(id, Endpoint.of(local(source)),
+            List.of(Endpoint.of(local(target))), null, Deliver.PAYLOAD, 0, false)).get(5, TimeUnit.SECONDS).outcome());
+        a.peers().update(List.of(Endpoint.of(local(earlier)), Endpoint.of(local(next))));
+        assertSame(RouteCommand.Outcome.OK,
+            a.proxy().handOff(id, Endpoint.of(local(next)), GRACE_NS).get(5, TimeUnit.SECONDS).outcome());
+
+        // The stream moved again within its grace window: what the earlier node forwards goes on, one hop more.
+        for (int hops = 0; hops <= FrameFlyweight.MAX_HOPS; hops++)
+        {
+            final int flags = FrameFlyweight.withHopCount(FrameFlyweight.HOP_FLAG | FrameFlyweight.KIND_OPUS, hops);
+            earlier.send(ByteBuffer.wrap(frame(id, flags, hops, payload(hops))), a.localAddress());
+        }
+        // Counts 0 (a node before hop counts: 1) and 1 leave as 2; 2 leaves as 3; 3 would be a fourth hop.
+        for (final int[] sent : new int[][] { {0, 2}, {1, 2}, {2, 3} })
+        {
+            final Received got = receive(next);
+            assertArrayEquals(frame(id, FrameFlyweight.withHopCount(FrameFlyweight.HOP_FLAG | FrameFlyweight.KIND_OPUS,
+                sent[1]), sent[0], payload(sent[0])), got.bytes, "sent with hop count " + sent[0]);
+        }
+        waitFor(() -> a.counters().errors(ErrorReason.LOOP) == 1 && a.counters().sent() == 3, "the fourth hop refused");
+        assertNothingMore(next);
         assertNothingMore(target);
     }
 
@@ -340,31 +374,32 @@ class RouterHopTest
         final byte[] f = frame(id, FrameFlyweight.HOP_RTP_FLAG | FrameFlyweight.KIND_PCM, 1, payload(1));
         source.send(ByteBuffer.wrap(f), a.localAddress());
         final byte[] hopFrame = f.clone();
-        hopFrame[FrameFlyweight.FLAGS_OFFSET] = (byte)(FrameFlyweight.HOP_FLAG | FrameFlyweight.KIND_PCM);
+        hopFrame[FrameFlyweight.FLAGS_OFFSET] = (byte)FrameFlyweight.withHopCount(
+            FrameFlyweight.HOP_FLAG | FrameFlyweight.KIND_PCM, 1); // the first hop
         assertArrayEquals(hopFrame, receive(newNode).bytes);
 
         // A keep-alive goes along, so the new node sees the stream alive.
         final byte[] keepAlive = frame(id, 0, 2, new byte[0]);
         source.send(ByteBuffer.wrap(keepAlive), a.localAddress());
-        keepAlive[FrameFlyweight.FLAGS_OFFSET] = (byte)FrameFlyweight.HOP_FLAG;
+        keepAlive[FrameFlyweight.FLAGS_OFFSET] = (byte)FrameFlyweight.withHopCount(FrameFlyweight.HOP_FLAG, 1);
         assertArrayEquals(keepAlive, receive(newNode).bytes);
 
         // RTP and RTCP: wrapped behind a header with HOP and HOP_RTP, the RTP sequence and timestamp (0 for RTCP).
         final byte[] r = rtp(id, 0xBEEF, 0xFEDC_BA98L, payload(3));
         source.send(ByteBuffer.wrap(r), a.localAddress());
         final Received wrappedRtp = receive(newNode);
-        assertArrayEquals(concat(header(FrameFlyweight.HOP_WRAPPED_FLAGS, id, 0xBEEF, 0xFEDC_BA98L), r),
+        assertArrayEquals(concat(header(WRAPPED_FIRST_HOP, id, 0xBEEF, 0xFEDC_BA98L), r),
             wrappedRtp.bytes);
         assertEquals(a.localAddress(), wrappedRtp.from);
         final byte[] c = rtcp(id);
         source.send(ByteBuffer.wrap(c), a.localAddress());
-        assertArrayEquals(concat(header(FrameFlyweight.HOP_WRAPPED_FLAGS, id, 0, 0), c), receive(newNode).bytes);
+        assertArrayEquals(concat(header(WRAPPED_FIRST_HOP, id, 0, 0), c), receive(newNode).bytes);
 
         // RTP too long to wrap in MAX_DATAGRAM_BYTES (1500) is dropped as oversize; a byte shorter fits.
         source.send(ByteBuffer.wrap(rtp(id, 4, 0, new byte[1500 - 19 - 12])), a.localAddress());
         final byte[] longest = rtp(id, 5, 0, new byte[1500 - 20 - 12]);
         source.send(ByteBuffer.wrap(longest), a.localAddress());
-        assertArrayEquals(concat(header(FrameFlyweight.HOP_WRAPPED_FLAGS, id, 5, 0), longest),
+        assertArrayEquals(concat(header(WRAPPED_FIRST_HOP, id, 5, 0), longest),
             receive(newNode).bytes);
         waitFor(() -> a.counters().errors(ErrorReason.OVERSIZE) == 1, "oversize counted");
 
@@ -414,7 +449,8 @@ class RouterHopTest
         assertSame(RouteCommand.Outcome.NOT_FOUND, a.proxy().replace(other).get(5, TimeUnit.SECONDS).outcome());
         source.send(ByteBuffer.wrap(frame(id, 0, 1, payload(1))), a.localAddress());
         final byte[] forwarded = receive(newNode).bytes;
-        assertEquals((byte)FrameFlyweight.HOP_FLAG, forwarded[FrameFlyweight.FLAGS_OFFSET], "still forwarding");
+        assertEquals((byte)FrameFlyweight.withHopCount(FrameFlyweight.HOP_FLAG, 1), forwarded[FrameFlyweight.FLAGS_OFFSET],
+            "still forwarding");
         assertEquals(List.of("CREATED:" + id), journal.changes);
 
         // The stream comes back to this node: a normal route again, journaled as created.
@@ -538,8 +574,8 @@ class RouterHopTest
         assertEquals(count, sender.sent.size());
         for (int i = 0; i < count; i++)
         {
-            final byte[] expected = i % 10 == 9 ? wrap(ssrc, rtcp(ssrc)) :
-                concat(header(FrameFlyweight.HOP_WRAPPED_FLAGS, ssrc, i, 960L * i), rtp(ssrc, i, 960L * i, payload(i)));
+            final byte[] expected = i % 10 == 9 ? concat(header(WRAPPED_FIRST_HOP, ssrc, 0, 0), rtcp(ssrc)) :
+                concat(header(WRAPPED_FIRST_HOP, ssrc, i, 960L * i), rtp(ssrc, i, 960L * i, payload(i)));
             assertArrayEquals(expected, sender.sent.get(i), "datagram " + i);
             assertEquals(newNode, sender.targets.get(i));
         }
@@ -661,6 +697,9 @@ class RouterHopTest
         }
         return p;
     }
+
+    /** The header a node writes when it wraps RTP for the first hop. */
+    private static final int WRAPPED_FIRST_HOP = FrameFlyweight.withHopCount(FrameFlyweight.HOP_WRAPPED_FLAGS, 1);
 
     private static byte[] header(final int flags, final long id, final long seq, final long ts)
     {
