@@ -26,6 +26,7 @@ import io.soundrelay.control.metrics.RelayMetrics;
 import io.soundrelay.control.redis.RedisRouteStore;
 import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.config.ConfigurationException;
+import io.soundrelay.core.route.AddressPolicy;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRequestParser;
 import io.soundrelay.io.BindFailure;
@@ -38,6 +39,7 @@ import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.InterfaceAddress;
 import java.net.NetworkInterface;
 import java.net.ServerSocket;
 import java.net.SocketException;
@@ -45,8 +47,11 @@ import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.Collections;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -167,7 +172,9 @@ public final class SoundRelayNode implements AutoCloseable
             authenticator = new ApiKeyAuthenticator(keys);
         }
 
-        final RouteRequestParser parser = new RouteRequestParser(config.maxTargetsPerRoute(), config.jitterBufferMs());
+        final AddressPolicy policy = new AddressPolicy(config.targetDeny(), config.targetAllow());
+        final RouteRequestParser parser =
+            new RouteRequestParser(config.maxTargetsPerRoute(), config.jitterBufferMs(), policy);
         final RedisOperations redisOperations = new RedisOperations();
         final InetAddress advertiseHost = advertiseHost(config);
         RedisRouteStore store = null;
@@ -306,6 +313,17 @@ public final class SoundRelayNode implements AutoCloseable
             throw ex;
         }
 
+        // Before the API answers its first request: routes to or from the node's own sockets are refused.
+        final Map<String, InetSocketAddress> own = new LinkedHashMap<>();
+        own.put(Configuration.BIND_ADDR_ENV, dataPlane.localAddress());
+        own.put(Configuration.CONTROL_API_ADDR_ENV, server.apiAddress());
+        own.put(Configuration.METRICS_ADDR_ENV, server.metricsAddress());
+        final List<InetAddress> hostAddresses = new ArrayList<>();
+        final List<InetAddress> broadcasts = new ArrayList<>();
+        hostAddresses.add(advertiseHost);
+        interfaceAddresses(hostAddresses, broadcasts);
+        policy.ownSockets(own, hostAddresses, broadcasts);
+
         advertised[0] = advertise(config.advertiseHost(), config.bindAddr(), dataPlane.localAddress(), advertiseHost);
         advertised[1] = advertise(
             config.advertiseHost(), config.controlApiAddr(), server.apiAddress(), advertiseHost);
@@ -389,6 +407,32 @@ public final class SoundRelayNode implements AutoCloseable
         {
             throw new ConfigurationException(variable + "=" + BindFailure.hostPort(address) + ": cannot listen: " +
                 BindFailure.reason(ex), ex);
+        }
+    }
+
+    /**
+     * The host's addresses and the broadcast addresses of its networks, as its interfaces list them now.
+     */
+    private static void interfaceAddresses(final List<InetAddress> addresses, final List<InetAddress> broadcasts)
+    {
+        try
+        {
+            for (final NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces()))
+            {
+                for (final InterfaceAddress address : nif.getInterfaceAddresses())
+                {
+                    addresses.add(address.getAddress());
+                    if (address.getBroadcast() != null)
+                    {
+                        broadcasts.add(address.getBroadcast());
+                    }
+                }
+            }
+        }
+        catch (final SocketException ex)
+        {
+            LOG.warn("cannot list network interfaces ({}): only loopback and ADVERTISE_HOST count as this host's " +
+                "addresses in the route checks", ex.getMessage());
         }
     }
 

@@ -218,7 +218,7 @@ public final class StoredRoute
         }
         try
         {
-            return new StoredRoute(parser.parse(fields, null), (String)nodeId, createdAtMs);
+            return new StoredRoute(parser.parseStored(fields, null), (String)nodeId, createdAtMs);
         }
         catch (final ValidationException ex)
         {

@@ -15,6 +15,9 @@
  */
 package io.soundrelay.core.config;
 
+import io.soundrelay.core.route.AddressPolicy;
+import io.soundrelay.core.route.Cidr;
+
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -39,7 +42,8 @@ import java.util.function.Function;
  * <p>
  * A value that does not parse throws {@link ConfigurationException} with the message {@code NAME=value: why}, so
  * that a node never starts half-configured. Values are trimmed. An empty value is refused, except for
- * {@code REDIS_URL} (no Redis), {@code API_KEYS} and {@code PIN_CPUS} (none).
+ * {@code REDIS_URL} (no Redis), {@code API_KEYS}, {@code PIN_CPUS}, {@code TARGET_DENY} and {@code TARGET_ALLOW}
+ * (none).
  */
 public final class Configuration
 {
@@ -154,6 +158,16 @@ public final class Configuration
      */
     public static final String ADVERTISE_HOST_ENV = "ADVERTISE_HOST";
 
+    /**
+     * Comma-separated address ranges no route target may be in; empty for none. The default refuses link-local
+     * addresses, where cloud metadata services answer (169.254.169.254).
+     */
+    public static final String TARGET_DENY_ENV = "TARGET_DENY";
+    public static final String TARGET_DENY_DEFAULT = AddressPolicy.DEFAULT_DENY;
+
+    /** Comma-separated address ranges: when set, the only ones a route target may be in. */
+    public static final String TARGET_ALLOW_ENV = "TARGET_ALLOW";
+
     /** Prefix of the OpenTelemetry variables handed to the SDK's autoconfiguration. */
     public static final String OTEL_PREFIX = "OTEL_";
 
@@ -163,7 +177,7 @@ public final class Configuration
         API_KEYS_ENV, MAX_STREAMS_PER_NODE_ENV, MAX_TARGETS_PER_ROUTE_ENV, MAX_DATAGRAM_BYTES_ENV,
         ROUTE_TTL_SECONDS_ENV, JITTER_BUFFER_MS_ENV, NODE_ID_ENV, ENABLE_MIXER_ENV, LOG_LEVEL_ENV, TRANSPORT_ENV,
         RING_SIZE_ENV, WAIT_STRATEGY_ENV, PIN_CPUS_ENV, DATA_PLANE_THREADS_ENV, RECEIVE_BATCH_ENV, SEND_BATCH_ENV,
-        MIGRATION_GRACE_SECONDS_ENV, AUTO_FAILOVER_ENV, ADVERTISE_HOST_ENV);
+        MIGRATION_GRACE_SECONDS_ENV, AUTO_FAILOVER_ENV, ADVERTISE_HOST_ENV, TARGET_DENY_ENV, TARGET_ALLOW_ENV);
 
     /**
      * What {@code --help} shows of one variable.
@@ -224,7 +238,9 @@ public final class Configuration
             new Help(AUTO_FAILOVER_ENV, Boolean.toString(AUTO_FAILOVER_DEFAULT),
                 "live nodes adopt a dead node's routes on their own"),
             new Help(ADVERTISE_HOST_ENV, "derived",
-                "IP other nodes and sources reach this node at (default: BIND_ADDR's, or the host's)"));
+                "IP other nodes and sources reach this node at (default: BIND_ADDR's, or the host's)"),
+            new Help(TARGET_DENY_ENV, TARGET_DENY_DEFAULT, "address ranges no route target may be in; empty for none"),
+            new Help(TARGET_ALLOW_ENV, "empty", "when set, the only address ranges a route target may be in"));
     }
 
     /** Name of the file read from the working directory by {@link #fromEnvironment()}. */
@@ -322,6 +338,8 @@ public final class Configuration
     private final int migrationGraceSeconds;
     private final boolean autoFailover;
     private final InetAddress advertiseHost;
+    private final List<Cidr> targetDeny;
+    private final List<Cidr> targetAllow;
     private final Map<String, String> otelSettings;
 
     private Configuration(final Settings s)
@@ -356,6 +374,8 @@ public final class Configuration
             MIGRATION_GRACE_SECONDS_ENV, MIGRATION_GRACE_SECONDS_DEFAULT, 0, MIGRATION_GRACE_SECONDS_MAX);
         autoFailover = s.bool(AUTO_FAILOVER_ENV, AUTO_FAILOVER_DEFAULT);
         advertiseHost = s.ipAddress(ADVERTISE_HOST_ENV);
+        targetDeny = s.cidrList(TARGET_DENY_ENV, TARGET_DENY_DEFAULT);
+        targetAllow = s.cidrList(TARGET_ALLOW_ENV, "");
         otelSettings = s.withPrefix(OTEL_PREFIX);
     }
 
@@ -776,6 +796,22 @@ public final class Configuration
     }
 
     /**
+     * @return TARGET_DENY: ranges no route target may be in.
+     */
+    public List<Cidr> targetDeny()
+    {
+        return targetDeny;
+    }
+
+    /**
+     * @return TARGET_ALLOW: when not empty, the only ranges a route target may be in.
+     */
+    public List<Cidr> targetAllow()
+    {
+        return targetAllow;
+    }
+
+    /**
      * @return the {@code OTEL_*} variables from the environment and {@code .env} (the environment wins), for the
      * OpenTelemetry SDK's autoconfiguration, which reads the process environment only.
      */
@@ -1176,6 +1212,21 @@ public final class Configuration
                 keys.add(key);
             }
             return List.copyOf(keys);
+        }
+
+        List<Cidr> cidrList(final String name, final String defaultValue)
+        {
+            final String value = value(name);
+            final String text = value == null ? defaultValue : value;
+            try
+            {
+                return Cidr.parseList(text);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw fail(name, text, ex.getMessage() + "; expected comma-separated ranges such as " +
+                    "10.0.0.0/8,fd00::/8, or empty for none");
+            }
         }
 
         List<Integer> cpuList(final String name)

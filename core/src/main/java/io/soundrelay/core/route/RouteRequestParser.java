@@ -60,6 +60,7 @@ public final class RouteRequestParser
 
     private final int maxTargetsPerRoute;
     private final int defaultJitterMs;
+    private final AddressPolicy policy;
 
     /**
      * @param maxTargetsPerRoute most targets a route may have, from {@code MAX_TARGETS_PER_ROUTE}.
@@ -67,6 +68,17 @@ public final class RouteRequestParser
      */
     public RouteRequestParser(final int maxTargetsPerRoute, final int defaultJitterMs)
     {
+        this(maxTargetsPerRoute, defaultJitterMs, AddressPolicy.defaults());
+    }
+
+    /**
+     * @param maxTargetsPerRoute most targets a route may have, from {@code MAX_TARGETS_PER_ROUTE}.
+     * @param defaultJitterMs    jitter buffer of a route that does not ask, from {@code JITTER_BUFFER_MS}.
+     * @param policy             which sources and targets a request may name.
+     */
+    public RouteRequestParser(final int maxTargetsPerRoute, final int defaultJitterMs, final AddressPolicy policy)
+    {
+        this.policy = policy;
         if (maxTargetsPerRoute < 1)
         {
             throw new IllegalArgumentException("maxTargetsPerRoute must be at least 1: " + maxTargetsPerRoute);
@@ -179,7 +191,7 @@ public final class RouteRequestParser
     }
 
     /**
-     * Validate a route request already parsed as JSON (a route read back from the store, its own fields removed).
+     * Validate a route request already parsed as JSON, its addresses judged by the {@link AddressPolicy}.
      *
      * @param request      the request's fields, as {@link Json#parse(String)} gives them.
      * @param pathStreamId the id in the path for {@code PUT /route/{id}}, else null.
@@ -187,6 +199,27 @@ public final class RouteRequestParser
      * @throws ValidationException 400 for anything wrong.
      */
     public RouteSpec parse(final Map<String, Object> request, final Long pathStreamId)
+    {
+        final RouteSpec spec = parseStored(request, pathStreamId);
+        policy.checkSource(spec.source(), SOURCE_ADDR);
+        for (int i = 0; i < spec.targetCount(); i++)
+        {
+            policy.checkTarget(spec.target(i), TARGET_ADDRS + "[" + i + "]");
+        }
+        return spec;
+    }
+
+    /**
+     * Validate a route read back from the store (its own fields removed) as a request is, but for the
+     * {@link AddressPolicy}: a route a node accepted before stays a route, and the data plane's loop checks guard
+     * it; it is never lost to a stricter policy.
+     *
+     * @param request      the route's fields, as {@link Json#parse(String)} gives them.
+     * @param pathStreamId the id it is stored under, or null.
+     * @return the validated route.
+     * @throws ValidationException 400 for anything wrong.
+     */
+    public RouteSpec parseStored(final Map<String, Object> request, final Long pathStreamId)
     {
         for (final String name : request.keySet())
         {
@@ -206,6 +239,14 @@ public final class RouteRequestParser
         final boolean mixMinus = mixMinus(request.get(MIX_MINUS));
 
         return new RouteSpec(streamId, source, targets, roomCode, deliver, jitterMs, mixMinus);
+    }
+
+    /**
+     * @return which sources and targets a request may name.
+     */
+    public AddressPolicy policy()
+    {
+        return policy;
     }
 
     public int maxTargetsPerRoute()

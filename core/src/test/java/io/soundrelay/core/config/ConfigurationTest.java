@@ -112,6 +112,20 @@ class ConfigurationTest
     }
 
     @Test
+    void targetDenyAndAllowAreAddressRanges()
+    {
+        final Configuration defaults = load();
+        assertEquals("[169.254.0.0/16, fe80::/10]", defaults.targetDeny().toString());
+        assertEquals(List.of(), defaults.targetAllow());
+        assertEquals(List.of(), load("TARGET_DENY", "").targetDeny(), "empty: none");
+        assertEquals("[10.0.0.0/8, 2001:db8::/32]",
+            load("TARGET_ALLOW", "10.0.0.0/8, 2001:db8::/32").targetAllow().toString());
+        final String message = failure("TARGET_ALLOW", "10.0.0.0/40");
+        assertTrue(message.startsWith("TARGET_ALLOW=10.0.0.0/40: "), message);
+        assertTrue(failure("TARGET_DENY", "metadata.internal").startsWith("TARGET_DENY=metadata.internal: "));
+    }
+
+    @Test
     void helpHasOneLineForEverySettingInOrderWithItsDefault()
     {
         final List<String> names = new java.util.ArrayList<>();
