@@ -313,7 +313,8 @@ public final class SoundRelayNode implements AutoCloseable
             throw ex;
         }
 
-        // Before the API answers its first request: routes to or from the node's own sockets are refused.
+        // As soon as the listeners are bound (their ports are known only now): routes to or from the node's own
+        // sockets are refused.
         final Map<String, InetSocketAddress> own = new LinkedHashMap<>();
         own.put(Configuration.BIND_ADDR_ENV, dataPlane.localAddress());
         own.put(Configuration.CONTROL_API_ADDR_ENV, server.apiAddress());

@@ -51,9 +51,7 @@ class DataPlaneTest
     @CsvSource({ "io_uring,2", "epoll,1", "epoll,2", "nio,1", "nio,2" })
     void relaysFramesToEveryTargetAndDropsStrangers(final String transportName, final int threads) throws Exception
     {
-        final Transport transport = Arrays.stream(Transport.values())
-            .filter(t -> t.wireName().equals(transportName)).findFirst().orElseThrow();
-        assumeTrue(transport.isAvailable(), transportName + " not available here");
+        final Transport transport = assumeTransport(transportName);
 
         try (DataPlane plane = DataPlane.start(new DataPlane.Context()
             .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(transportName).threads(threads).ringSize(1024));
@@ -90,9 +88,7 @@ class DataPlaneTest
     @CsvSource({ "io_uring,2", "epoll,1", "epoll,2", "nio,1", "nio,2" })
     void relaysOverIpv6(final String transportName, final int threads) throws Exception
     {
-        final Transport transport = Arrays.stream(Transport.values())
-            .filter(t -> t.wireName().equals(transportName)).findFirst().orElseThrow();
-        assumeTrue(transport.isAvailable(), transportName + " not available here");
+        assumeTransport(transportName);
         final InetSocketAddress loopback6 = new InetSocketAddress("::1", 0);
         final DatagramChannel probe;
         try
@@ -131,9 +127,7 @@ class DataPlaneTest
     void aTargetTheKernelRefusesCostsOnlyItsOwnDatagrams(final String transportName, final int threads)
         throws Exception
     {
-        final Transport transport = Arrays.stream(Transport.values())
-            .filter(t -> t.wireName().equals(transportName)).findFirst().orElseThrow();
-        assumeTrue(transport.isAvailable(), transportName + " not available here");
+        assumeTransport(transportName);
 
         try (DataPlane plane = DataPlane.start(new DataPlane.Context()
             .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(transportName).threads(threads)
@@ -191,9 +185,7 @@ class DataPlaneTest
     void aDatagramFromTheRelaysOwnAddressIsALoopAndGoesNowhere(final String transportName, final int threads)
         throws Exception
     {
-        final Transport transport = Arrays.stream(Transport.values())
-            .filter(t -> t.wireName().equals(transportName)).findFirst().orElseThrow();
-        assumeTrue(transport.isAvailable(), transportName + " not available here");
+        assumeTransport(transportName);
 
         try (DataPlane plane = DataPlane.start(new DataPlane.Context()
             .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(transportName).threads(threads));
@@ -245,6 +237,14 @@ class DataPlaneTest
             waitFor(() -> plane.counters().errors(ErrorReason.LOOP) == 1 && plane.counters().sent() == 2);
             assertEquals(1, entry.packetsOut());
         }
+    }
+
+    private static Transport assumeTransport(final String transportName)
+    {
+        final Transport transport = Arrays.stream(Transport.values())
+            .filter(t -> t.wireName().equals(transportName)).findFirst().orElseThrow();
+        assumeTrue(transport.isAvailable(), transportName + " not available here");
+        return transport;
     }
 
     private static RouteEntry route(final DataPlane plane, final RouteSpec spec) throws Exception

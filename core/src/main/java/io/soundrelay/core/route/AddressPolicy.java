@@ -108,10 +108,10 @@ public final class AddressPolicy
     {
         final InetSocketAddress address = target.socketAddress();
         final InetAddress ip = address.getAddress();
-        final String refused = notADestination(ip);
+        final String refused = notOneHost(ip);
         if (refused != null)
         {
-            throw refuse(field, target, refused);
+            throw refuse(field, target, refused + "; a relay sends to one host");
         }
         for (final Cidr range : deny)
         {
@@ -139,10 +139,10 @@ public final class AddressPolicy
     public void checkSource(final Endpoint source, final String field)
     {
         final InetSocketAddress address = source.socketAddress();
-        final String refused = notADestination(address.getAddress());
+        final String refused = notOneHost(address.getAddress());
         if (refused != null)
         {
-            throw refuse(field, source, refused.replace("a relay sends to one host", "no datagram comes from it"));
+            throw refuse(field, source, refused + "; no datagram comes from it");
         }
         final String socket = ownSocket(address);
         if (socket != null)
@@ -152,7 +152,10 @@ public final class AddressPolicy
         }
     }
 
-    private String notADestination(final InetAddress ip)
+    /**
+     * @return why the address is no single host (unspecified, multicast, broadcast), or null.
+     */
+    private String notOneHost(final InetAddress ip)
     {
         if (ip.isAnyLocalAddress())
         {
@@ -160,11 +163,11 @@ public final class AddressPolicy
         }
         if (ip.isMulticastAddress())
         {
-            return "is a multicast address; a relay sends to one host";
+            return "is a multicast address";
         }
         if (isBroadcast(ip))
         {
-            return "is a broadcast address; a relay sends to one host";
+            return "is a broadcast address";
         }
         return null;
     }
