@@ -166,6 +166,20 @@ final class DeliveryLedger implements Receiver.Sink
         return lost;
     }
 
+    /**
+     * @return by stream index, the datagrams that arrived intact, once each: with --echo, what the sinks sent
+     * back, which the return ledger's {@link #lost(long[])} counts against.
+     */
+    long[] deliveredPerStream()
+    {
+        final long[] delivered = new long[streams.length];
+        for (int i = 0; i < streams.length; i++)
+        {
+            delivered[i] = streams[i].unique();
+        }
+        return delivered;
+    }
+
     long received()
     {
         return received.sum();

@@ -91,6 +91,8 @@ public final class GeneratorOptions
 
     private static final int MAX_STREAMS = 1_000_000;
     private static final int MAX_SOCKETS = 1024;
+    /** A socket per stream: a file descriptor each, so far fewer streams than without. */
+    static final int MAX_STREAM_SOCKETS = 16_384;
     private static final double MAX_PPS = 1_000_000;
     private static final double MAX_TOTAL_PPS = 100_000_000;
     /** The longest run: a day. */
@@ -121,6 +123,10 @@ public final class GeneratorOptions
     private final int graceMs;
     private final double warmupSeconds;
     private final boolean oneThread;
+    private final boolean socketPerStream;
+    private final boolean returnPath;
+    private final int relayPortBase;
+    private final boolean echo;
 
     private GeneratorOptions(final Builder builder)
     {
@@ -144,6 +150,10 @@ public final class GeneratorOptions
         allowLossPercent = check("allow-loss-percent", builder.allowLossPercent, 0, 100);
         graceMs = (int)check("grace-ms", builder.graceMs, 0, 600_000);
         oneThread = builder.oneThread;
+        returnPath = builder.returnPath;
+        socketPerStream = builder.socketPerStream || returnPath;
+        relayPortBase = (int)check("relay-port-base", builder.relayPortBase, 0, MAX_PORT);
+        echo = builder.echo;
         if (Double.isNaN(builder.warmupSeconds))
         {
             warmupSeconds = defaultWarmupSeconds(durationSeconds);
@@ -220,21 +230,57 @@ public final class GeneratorOptions
         {
             throw bad("duration", Double.toString(durationSeconds), "2^31 packets per stream or more");
         }
-        if (sourcePort > 0 && sourcePort + senders - 1 > MAX_PORT)
+        final int sourceSockets = sourceSockets();
+        final String sourceOwners = socketPerStream ? "streams' sockets" : "senders";
+        if (sourcePort > 0 && sourcePort + sourceSockets - 1 > MAX_PORT)
         {
             throw bad("source-port", Integer.toString(sourcePort),
-                "the " + senders + " senders would need ports up to " + (sourcePort + senders - 1));
+                "the " + sourceSockets + " " + sourceOwners + " would need ports up to " +
+                (sourcePort + sourceSockets - 1));
         }
         if (sourcePort > 0 && null != sinkPorts)
         {
             for (final int port : sinkPorts)
             {
-                if (port >= sourcePort && port < sourcePort + senders)
+                if (port >= sourcePort && port < sourcePort + sourceSockets)
                 {
-                    throw bad("source-port", Integer.toString(sourcePort), "the senders' ports " + sourcePort + "-" +
-                        (sourcePort + senders - 1) + " overlap --sink-ports (" + port + ")");
+                    throw bad("source-port", Integer.toString(sourcePort), "the " + sourceOwners + "' ports " +
+                        sourcePort + "-" + (sourcePort + sourceSockets - 1) + " overlap --sink-ports (" + port + ")");
                 }
             }
+        }
+        checkStreamSockets();
+    }
+
+    private void checkStreamSockets()
+    {
+        if (socketPerStream && streams > MAX_STREAM_SOCKETS)
+        {
+            throw bad("streams", Integer.toString(streams), "with a socket per stream at most " + MAX_STREAM_SOCKETS);
+        }
+        if (echo && !socketPerStream)
+        {
+            throw bad("echo", "true", "needs a socket per stream (--socket-per-stream or --return-path): a " +
+                "datagram that comes back is checked on its stream's own socket");
+        }
+        if (relayPortBase > 0 && !returnPath)
+        {
+            throw bad("relay-port-base", Integer.toString(relayPortBase), "needs --return-path");
+        }
+        if (relayPortBase > 0 && createRoutes)
+        {
+            throw bad("relay-port-base", Integer.toString(relayPortBase), "only without routes " +
+                "(--no-create-routes): with routes each stream's relay port is the one the node's answer names");
+        }
+        if (returnPath && !createRoutes && relayPortBase == 0)
+        {
+            throw bad("return-path", "true", "without routes (--no-create-routes) needs --relay-port-base P: " +
+                "stream i then sends to port P+i of --relay's host");
+        }
+        if (relayPortBase > 0 && relayPortBase + streams - 1 > MAX_PORT)
+        {
+            throw bad("relay-port-base", Integer.toString(relayPortBase),
+                "the " + streams + " streams would need relay ports up to " + (relayPortBase + streams - 1));
         }
     }
 
@@ -360,11 +406,13 @@ public final class GeneratorOptions
 
     /**
      * @return what a sink receives of a SoundRelay frame: the route's deliver field with routes; without routes
-     * a relay is a plain forwarder, and a sink gets every datagram whole.
+     * a relay is a plain forwarder, and with a return path a relay port forwards byte for byte (PROTOCOL.md
+     * section 9): a sink then gets every datagram whole. What comes back to a stream's socket with {@link #echo()}
+     * is the same.
      */
     public Deliver sinkDelivery()
     {
-        return createRoutes ? deliver : Deliver.FRAMED;
+        return createRoutes && !returnPath ? deliver : Deliver.FRAMED;
     }
 
     public long firstStreamId()
@@ -462,6 +510,50 @@ public final class GeneratorOptions
     }
 
     /**
+     * @return true when every stream sends from its own socket, which its route names as {@code source_addr};
+     * always with {@link #returnPath()}.
+     */
+    public boolean socketPerStream()
+    {
+        return socketPerStream;
+    }
+
+    /**
+     * @return true when each route is created with {@code "return_path": true} and its stream sends to its own
+     * relay port (PROTOCOL.md section 9) instead of {@link #relay()}'s port.
+     */
+    public boolean returnPath()
+    {
+        return returnPath;
+    }
+
+    /**
+     * @return without routes, the relay port of stream 0 (stream {@code i} sends to {@code relayPortBase + i} on
+     * {@link #relay()}'s host); 0 when not set.
+     */
+    public int relayPortBase()
+    {
+        return relayPortBase;
+    }
+
+    /**
+     * @return true when the sinks send every datagram back to where it came from and each stream's socket checks
+     * what returns.
+     */
+    public boolean echo()
+    {
+        return echo;
+    }
+
+    /**
+     * @return the source sockets the generator binds: one per stream, or one per sender.
+     */
+    public int sourceSockets()
+    {
+        return socketPerStream ? streams : senders;
+    }
+
+    /**
      * @return packets each stream sends when paced: the rate times the duration, rounded, at least 1.
      */
     public int packetsPerStream()
@@ -476,10 +568,24 @@ public final class GeneratorOptions
             " s, not measured)" : "") + ", " + wire.wireName() +
             (wire == Wire.SR ? " (sinks get " + (sinkDelivery() == Deliver.PAYLOAD ? "payloads)" : "whole frames)") :
             "") + ", " + payloadBytes + "-byte payload, streams " + firstStreamId + ".." + lastTrafficStreamId() +
-            " -> " + RouteClient.format(relay) + ", " + count(senders, "sender") +
-            (sourcePort > 0 ? " on ports " + sourcePort + "-" + (sourcePort + senders - 1) : "") + ", " +
-            count(receivers, "receiver") + (null != sinkPorts ? " on " + Arrays.toString(sinkPorts) : "") +
-            (createRoutes ? ", routes via " + api : ", no routes") + (stranger ? ", with stranger traffic" : "");
+            " -> " + destination() + ", " + count(senders, "sender") + (socketPerStream ?
+            " with a socket per stream" : "") + (sourcePort > 0 ? " on ports " + sourcePort + "-" +
+            (sourcePort + sourceSockets() - 1) : "") + ", " + count(receivers, "receiver") +
+            (null != sinkPorts ? " on " + Arrays.toString(sinkPorts) : "") +
+            (createRoutes ? ", routes" + (returnPath ? " with a return path" : "") + " via " + api : ", no routes") +
+            (echo ? ", sinks echo" : "") + (stranger ? ", with stranger traffic" : "");
+    }
+
+    private String destination()
+    {
+        if (!returnPath)
+        {
+            return RouteClient.format(relay);
+        }
+        final String relayText = RouteClient.format(relay);
+        final String host = relayText.substring(0, relayText.lastIndexOf(':'));
+        return host + ":" + (relayPortBase > 0 ? relayPortBase + "-" + (relayPortBase + streams - 1) :
+            "<each route's relay_port>");
     }
 
     private static String count(final int count, final String what)
@@ -676,6 +782,10 @@ public final class GeneratorOptions
         private int graceMs = DEFAULT_GRACE_MS;
         private double warmupSeconds = Double.NaN;
         private boolean oneThread;
+        private boolean socketPerStream;
+        private boolean returnPath;
+        private int relayPortBase;
+        private boolean echo;
 
         private Builder()
         {
@@ -833,6 +943,44 @@ public final class GeneratorOptions
         public Builder oneThread(final boolean oneThread)
         {
             this.oneThread = oneThread;
+            return this;
+        }
+
+        /**
+         * @param socketPerStream every stream sends from its own socket, named as its route's source.
+         */
+        public Builder socketPerStream(final boolean socketPerStream)
+        {
+            this.socketPerStream = socketPerStream;
+            return this;
+        }
+
+        /**
+         * @param returnPath routes with {@code "return_path": true}, each stream sending to its relay port; implies
+         *                   a socket per stream.
+         */
+        public Builder returnPath(final boolean returnPath)
+        {
+            this.returnPath = returnPath;
+            return this;
+        }
+
+        /**
+         * @param relayPortBase without routes, stream {@code i} sends to port {@code relayPortBase + i} of the
+         *                      relay's host; 0 for none.
+         */
+        public Builder relayPortBase(final int relayPortBase)
+        {
+            this.relayPortBase = relayPortBase;
+            return this;
+        }
+
+        /**
+         * @param echo the sinks send every datagram back to where it came from; needs a socket per stream.
+         */
+        public Builder echo(final boolean echo)
+        {
+            this.echo = echo;
             return this;
         }
 

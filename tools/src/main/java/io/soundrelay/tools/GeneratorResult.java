@@ -53,12 +53,30 @@ public final class GeneratorResult
     private final int routeErrors;
     private final long sendNs;
     private final Histogram latencyNs;
+    private final Return returned;
 
     GeneratorResult(
         final GeneratorOptions options,
         final SendCounters counters,
         final DeliveryLedger ledger,
         final Histogram latencyNs,
+        final long sendNs,
+        final int routeErrors)
+    {
+        this(options, counters, ledger, latencyNs, null, null, sendNs, routeErrors);
+    }
+
+    /**
+     * @param returnLedger what came back to the streams' sockets with --echo, or null.
+     * @param roundTripNs  the round trips recorded in it, or null.
+     */
+    GeneratorResult(
+        final GeneratorOptions options,
+        final SendCounters counters,
+        final DeliveryLedger ledger,
+        final Histogram latencyNs,
+        final DeliveryLedger returnLedger,
+        final Histogram roundTripNs,
         final long sendNs,
         final int routeErrors)
     {
@@ -78,6 +96,214 @@ public final class GeneratorResult
         this.routeErrors = routeErrors;
         this.sendNs = sendNs;
         this.latencyNs = latencyNs;
+        this.returned = null == returnLedger ? null :
+            new Return(counters, ledger, returnLedger, roundTripNs, sendNs);
+    }
+
+    /**
+     * The return direction of an --echo run: what the sinks sent back and what of it reached the streams' own
+     * sockets, checked as the forward direction is. Its latency is a round trip, from the datagram's scheduled
+     * send time to its return.
+     */
+    public static final class Return
+    {
+        private final long echoed;
+        private final long echoErrors;
+        private final long received;
+        private final long returned;
+        private final long measuredReturned;
+        private final long lost;
+        private final long duplicates;
+        private final long outOfOrder;
+        private final long corrupt;
+        private final long wrongStream;
+        private final long leaked;
+        private final long sendNs;
+        private final Histogram roundTripNs;
+
+        Return(
+            final SendCounters counters,
+            final DeliveryLedger forward,
+            final DeliveryLedger back,
+            final Histogram roundTripNs,
+            final long sendNs)
+        {
+            this.echoed = forward.delivered();
+            this.echoErrors = counters.echoErrors.sum();
+            this.received = back.received();
+            this.returned = back.delivered();
+            this.measuredReturned = back.measured();
+            this.lost = back.lost(forward.deliveredPerStream());
+            this.duplicates = back.duplicates();
+            this.outOfOrder = back.outOfOrder();
+            this.corrupt = back.corrupt();
+            this.wrongStream = back.wrongStream();
+            this.leaked = back.leaked();
+            this.sendNs = sendNs;
+            this.roundTripNs = roundTripNs;
+        }
+
+        /**
+         * @return datagrams the sinks sent back: those delivered intact, once each (a duplicate or a corrupt one is
+         * echoed too, and comes back as one).
+         */
+        public long echoed()
+        {
+            return echoed;
+        }
+
+        /**
+         * @return echoes a sink's socket refused or did not take: they count as lost on the way back.
+         */
+        public long echoErrors()
+        {
+            return echoErrors;
+        }
+
+        /**
+         * @return datagrams that reached a stream's socket, whatever they were.
+         */
+        public long received()
+        {
+            return received;
+        }
+
+        /**
+         * @return datagrams back intact at their own stream's socket, each counted once.
+         */
+        public long returned()
+        {
+            return returned;
+        }
+
+        /**
+         * @return datagrams echoed that never came back, per stream.
+         */
+        public long lost()
+        {
+            return lost;
+        }
+
+        public long duplicates()
+        {
+            return duplicates;
+        }
+
+        public long outOfOrder()
+        {
+            return outOfOrder;
+        }
+
+        public long corrupt()
+        {
+            return corrupt;
+        }
+
+        /**
+         * @return intact datagrams of another stream, or of a stream the generator does not run.
+         */
+        public long wrongStream()
+        {
+            return wrongStream;
+        }
+
+        public long leaked()
+        {
+            return leaked;
+        }
+
+        public long unexpected()
+        {
+            return wrongStream + leaked;
+        }
+
+        /**
+         * @return lost in percent of the datagrams echoed.
+         */
+        public double lossPercent()
+        {
+            return echoed == 0 ? 0 : 100.0 * lost / echoed;
+        }
+
+        /**
+         * @return datagrams returned per second of the sending window.
+         */
+        public double returnedPerSecond()
+        {
+            return sendNs <= 0 ? 0 : returned * 1e9 / sendNs;
+        }
+
+        /**
+         * @return round trips of returned datagrams, in nanoseconds.
+         */
+        public Histogram roundTripNs()
+        {
+            return roundTripNs;
+        }
+
+        private void addFailures(final List<String> failures, final double allowLossPercent)
+        {
+            if (lossPercent() > allowLossPercent)
+            {
+                failures.add(String.format(Locale.ROOT, "lost on the way back %d (%.3f%% > %.3f%% allowed)",
+                    lost, lossPercent(), allowLossPercent));
+            }
+            addIfAny(failures, duplicates, "duplicates back");
+            addIfAny(failures, corrupt, "corrupt back");
+            addIfAny(failures, wrongStream, "wrong-stream back");
+            addIfAny(failures, leaked, "leaked back");
+        }
+
+        private void printSummary(final PrintStream out, final String basis)
+        {
+            out.println();
+            out.println("return: the sinks echoed every datagram; what came back to the streams' own sockets");
+            out.println("echoed        " + echoed + (echoErrors > 0 ? " (+ " + echoErrors + " echoes not sent)" : ""));
+            out.println("returned      " + returned + " intact, once each (" + received + " datagrams in all)");
+            out.println(String.format(Locale.ROOT, "lost back     %d (%.3f%% of those echoed)", lost, lossPercent()));
+            out.println("duplicates    " + duplicates);
+            out.println("corrupt       " + corrupt);
+            out.println("unexpected    " + unexpected() + " (wrong stream " + wrongStream + ", must-drop " + leaked +
+                ")");
+            out.println("out of order  " + outOfOrder);
+            out.println(String.format(Locale.ROOT, "rates         returned %.1f/s", returnedPerSecond()));
+            out.println();
+            out.println("round-trip latency (us) from the " + basis + " send time to the return:");
+            if (roundTripNs.getTotalCount() > 0)
+            {
+                out.println(String.format(Locale.ROOT,
+                    "  min %.1f  mean %.1f  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
+                    micros(roundTripNs.getMinValue()), roundTripNs.getMean() / NANOS_PER_MICRO,
+                    percentile(roundTripNs, 50), percentile(roundTripNs, 90), percentile(roundTripNs, 99),
+                    percentile(roundTripNs, 99.9), micros(roundTripNs.getMaxValue())));
+            }
+            else
+            {
+                out.println("  none");
+            }
+        }
+
+        private void appendJson(final StringBuilder json, final String basis)
+        {
+            json.append(",\"return\":{\"echoed\":").append(echoed)
+                .append(",\"echo_errors\":").append(echoErrors)
+                .append(",\"received\":").append(returned)
+                .append(",\"lost\":").append(lost)
+                .append(",\"loss_percent\":").append(number(lossPercent()))
+                .append(",\"duplicates\":").append(duplicates)
+                .append(",\"corrupt\":").append(corrupt)
+                .append(",\"unexpected\":").append(unexpected())
+                .append(",\"wrong_stream\":").append(wrongStream)
+                .append(",\"leaked\":").append(leaked)
+                .append(",\"out_of_order\":").append(outOfOrder)
+                .append(",\"datagrams_in\":").append(received)
+                .append(",\"measured_received\":").append(measuredReturned)
+                .append(",\"delivered_pps\":").append(number(returnedPerSecond()))
+                .append(",\"latency_basis\":\"").append(basis).append('"')
+                .append(",\"latency_us\":");
+            appendLatency(json, roundTripNs);
+            json.append('}');
+        }
     }
 
     /**
@@ -225,6 +451,14 @@ public final class GeneratorResult
         return latencyNs;
     }
 
+    /**
+     * @return the return direction of an --echo run, or null without --echo.
+     */
+    public Return returned()
+    {
+        return returned;
+    }
+
     public boolean passed()
     {
         return failures().isEmpty();
@@ -250,6 +484,10 @@ public final class GeneratorResult
         addIfAny(failures, wrongStream, "wrong-stream");
         addIfAny(failures, leaked, "leaked (must-drop datagrams that arrived)");
         addIfAny(failures, routeErrors, "route deletions failed");
+        if (null != returned)
+        {
+            returned.addFailures(failures, options.allowLossPercent());
+        }
         return failures;
     }
 
@@ -260,6 +498,21 @@ public final class GeneratorResult
     public void printPercentileDistribution(final PrintStream out)
     {
         latencyNs.outputPercentileDistribution(out, PERCENTILE_TICKS_PER_HALF_DISTANCE, NANOS_PER_MICRO);
+    }
+
+    /**
+     * Write the round-trip histogram of an --echo run as {@link #printPercentileDistribution(PrintStream)} writes
+     * the one-way one.
+     *
+     * @throws IllegalStateException without --echo.
+     */
+    public void printReturnPercentileDistribution(final PrintStream out)
+    {
+        if (null == returned)
+        {
+            throw new IllegalStateException("no return direction without --echo");
+        }
+        returned.roundTripNs.outputPercentileDistribution(out, PERCENTILE_TICKS_PER_HALF_DISTANCE, NANOS_PER_MICRO);
     }
 
     public void printSummary(final PrintStream out)
@@ -285,6 +538,10 @@ public final class GeneratorResult
                 percentile(90), percentile(99), percentile(99.9), micros(latencyNs.getMaxValue())));
         }
         printPercentileDistribution(out);
+        if (null != returned)
+        {
+            returned.printSummary(out, latencyBasis());
+        }
         out.println();
         out.println(passed() ? "PASS" : "FAIL: " + String.join(", ", failures()));
     }
@@ -294,7 +551,6 @@ public final class GeneratorResult
      */
     public String toJson()
     {
-        final boolean any = latencyNs.getTotalCount() > 0;
         final StringBuilder json = new StringBuilder(1024)
             .append("{\"tool\":\"loadgen\"")
             .append(",\"wire\":\"").append(options.wire().wireName()).append('"')
@@ -307,6 +563,9 @@ public final class GeneratorResult
             .append(",\"payload_bytes\":").append(options.payloadBytes())
             .append(",\"senders\":").append(options.senders())
             .append(",\"receivers\":").append(options.receivers())
+            .append(",\"socket_per_stream\":").append(options.socketPerStream())
+            .append(",\"return_path\":").append(options.returnPath())
+            .append(",\"echo\":").append(options.echo())
             .append(",\"sent\":").append(sent)
             .append(",\"received\":").append(delivered)
             .append(",\"lost\":").append(lost)
@@ -327,15 +586,13 @@ public final class GeneratorResult
             .append(",\"sent_pps\":").append(number(sentPerSecond()))
             .append(",\"delivered_pps\":").append(number(deliveredPerSecond()))
             .append(",\"latency_basis\":\"").append(latencyBasis()).append('"')
-            .append(",\"latency_us\":{\"count\":").append(latencyNs.getTotalCount())
-            .append(",\"min\":").append(number(any ? micros(latencyNs.getMinValue()) : 0))
-            .append(",\"mean\":").append(number(any ? latencyNs.getMean() / NANOS_PER_MICRO : 0))
-            .append(",\"p50\":").append(number(percentile(50)))
-            .append(",\"p90\":").append(number(percentile(90)))
-            .append(",\"p99\":").append(number(percentile(99)))
-            .append(",\"p99_9\":").append(number(percentile(99.9)))
-            .append(",\"max\":").append(number(any ? micros(latencyNs.getMaxValue()) : 0))
-            .append("},\"passed\":").append(passed())
+            .append(",\"latency_us\":");
+        appendLatency(json, latencyNs);
+        if (null != returned)
+        {
+            returned.appendJson(json, latencyBasis());
+        }
+        json.append(",\"passed\":").append(passed())
             .append(",\"failures\":[");
         final List<String> failures = failures();
         for (int i = 0; i < failures.size(); i++)
@@ -353,7 +610,26 @@ public final class GeneratorResult
 
     private double percentile(final double percentile)
     {
-        return latencyNs.getTotalCount() == 0 ? 0 : micros(latencyNs.getValueAtPercentile(percentile));
+        return percentile(latencyNs, percentile);
+    }
+
+    private static double percentile(final Histogram histogram, final double percentile)
+    {
+        return histogram.getTotalCount() == 0 ? 0 : micros(histogram.getValueAtPercentile(percentile));
+    }
+
+    private static void appendLatency(final StringBuilder json, final Histogram histogram)
+    {
+        final boolean any = histogram.getTotalCount() > 0;
+        json.append("{\"count\":").append(histogram.getTotalCount())
+            .append(",\"min\":").append(number(any ? micros(histogram.getMinValue()) : 0))
+            .append(",\"mean\":").append(number(any ? histogram.getMean() / NANOS_PER_MICRO : 0))
+            .append(",\"p50\":").append(number(percentile(histogram, 50)))
+            .append(",\"p90\":").append(number(percentile(histogram, 90)))
+            .append(",\"p99\":").append(number(percentile(histogram, 99)))
+            .append(",\"p99_9\":").append(number(percentile(histogram, 99.9)))
+            .append(",\"max\":").append(number(any ? micros(histogram.getMaxValue()) : 0))
+            .append('}');
     }
 
     private static double micros(final long nanos)

@@ -31,6 +31,13 @@ import java.util.Locale;
  * In flight is not loss: at 50,000 datagrams a second a relay that loses nothing still has some on their way at any
  * moment. A datagram lost stays in flight for good, so steady loss shows as a count that keeps growing; the summary
  * counts what is lost once the senders are done and the stragglers have had --grace-ms to arrive.
+ * <p>
+ * With --echo the line goes on with the return direction: datagrams back at the streams' sockets so far and per
+ * second, those echoed and not back yet, and the interval's 99th percentile round trip:
+ * <pre>
+ *      1.0s  sent 5000 (5000/s)  received 4999 (4999/s)  in flight 1  p99 84.3us
+ *            returned 4990 (4990/s)  on the way back 9  round trip p99 160.1us      (on the same line)
+ * </pre>
  * Used by the generator's main thread only.
  */
 final class IntervalReporter
@@ -40,10 +47,14 @@ final class IntervalReporter
     private final PrintStream out;
     private final SendCounters counters;
     private final DeliveryLedger ledger;
+    private final DeliveryLedger returnLedger;
     private final long intervalNs;
     private final long startNs;
     private final Histogram total = new Histogram(3);
+    private final Histogram returnTotal = new Histogram(3);
     private Histogram interval;
+    private Histogram returnInterval;
+    private long lastReturned;
     private long nextReportNs;
     private long lastReportNs;
     private long lastSent;
@@ -56,9 +67,24 @@ final class IntervalReporter
         final double intervalSeconds,
         final long startNs)
     {
+        this(out, counters, ledger, null, intervalSeconds, startNs);
+    }
+
+    /**
+     * @param returnLedger what came back to the streams' sockets (--echo), or null.
+     */
+    IntervalReporter(
+        final PrintStream out,
+        final SendCounters counters,
+        final DeliveryLedger ledger,
+        final DeliveryLedger returnLedger,
+        final double intervalSeconds,
+        final long startNs)
+    {
         this.out = out;
         this.counters = counters;
         this.ledger = ledger;
+        this.returnLedger = returnLedger;
         this.intervalNs = (long)(intervalSeconds * 1e9);
         this.startNs = startNs;
         this.lastReportNs = startNs;
@@ -91,7 +117,21 @@ final class IntervalReporter
     {
         interval = ledger.intervalLatencies(interval);
         total.add(interval);
+        if (null != returnLedger)
+        {
+            returnInterval = returnLedger.intervalLatencies(returnInterval);
+            returnTotal.add(returnInterval);
+        }
         return total;
+    }
+
+    /**
+     * @return every round trip recorded, in nanoseconds, once {@link #finish()} has gathered the last ones; empty
+     * without a return ledger.
+     */
+    Histogram returnTotal()
+    {
+        return returnTotal;
     }
 
     private void report(final long nowNs)
@@ -104,13 +144,30 @@ final class IntervalReporter
         final double seconds = Math.max(1e-9, (nowNs - lastReportNs) / 1e9);
         final long inFlight = Math.max(0, sent - received);
         final long bad = ledger.duplicates() + ledger.corrupt() + ledger.wrongStream() + ledger.leaked();
-        out.println(String.format(Locale.ROOT, "%8.1fs  sent %d (%.0f/s)  received %d (%.0f/s)  in flight %d  p99 %s%s",
+        final String line = String.format(Locale.ROOT,
+            "%8.1fs  sent %d (%.0f/s)  received %d (%.0f/s)  in flight %d  p99 %s%s",
             (nowNs - startNs) / 1e9, sent, (sent - lastSent) / seconds, received, (received - lastReceived) / seconds,
-            inFlight, p99(interval), bad > 0 ? "  bad " + bad : ""));
+            inFlight, p99(interval), bad > 0 ? "  bad " + bad : "");
+        out.println(null == returnLedger ? line : line + returnPart(received, seconds));
 
         lastSent = sent;
         lastReceived = received;
         lastReportNs = nowNs;
+    }
+
+    private String returnPart(final long echoed, final double seconds)
+    {
+        returnInterval = returnLedger.intervalLatencies(returnInterval);
+        returnTotal.add(returnInterval);
+        final long returned = returnLedger.delivered();
+        final long bad = returnLedger.duplicates() + returnLedger.corrupt() + returnLedger.wrongStream() +
+            returnLedger.leaked();
+        final String part = String.format(Locale.ROOT,
+            "  returned %d (%.0f/s)  on the way back %d  round trip p99 %s%s", returned,
+            (returned - lastReturned) / seconds, Math.max(0, echoed - returned), p99(returnInterval),
+            bad > 0 ? "  bad back " + bad : "");
+        lastReturned = returned;
+        return part;
     }
 
     private static String p99(final Histogram histogram)

@@ -98,7 +98,10 @@ public final class LoadgenCommand implements Callable<Integer>
     @ArgGroup(validate = false, heading = "%nSockets:%n", order = 3)
     private SocketOptions sockets = new SocketOptions();
 
-    @ArgGroup(validate = false, heading = "%nVerdict and reports:%n", order = 4)
+    @ArgGroup(validate = false, heading = "%nA socket per stream, relay ports and echo:%n", order = 4)
+    private ReturnOptions returns = new ReturnOptions();
+
+    @ArgGroup(validate = false, heading = "%nVerdict and reports:%n", order = 5)
     private ReportOptions reports = new ReportOptions();
 
     private final PrintStream stdout;
@@ -139,6 +142,12 @@ public final class LoadgenCommand implements Callable<Integer>
         final GeneratorOptions options = validatedOptions();
         checkWritable("--json", reports.json);
         checkWritable("--hgrm", reports.hgrm);
+        checkWritable("--return-hgrm", reports.returnHgrm);
+        if (null != reports.returnHgrm && !options.echo())
+        {
+            throw new ParameterException(spec.commandLine(), "--return-hgrm=" + reports.returnHgrm +
+                ": needs --echo (there is no return direction to measure)");
+        }
 
         // With JSON on stdout, everything for people goes to stderr so that stdout parses.
         final PrintStream human = STDOUT.equals(reports.json) ? stderr : stdout;
@@ -165,6 +174,10 @@ public final class LoadgenCommand implements Callable<Integer>
         if (null != reports.hgrm)
         {
             written = write("--hgrm", reports.hgrm, result::printPercentileDistribution);
+        }
+        if (null != reports.returnHgrm)
+        {
+            written &= write("--return-hgrm", reports.returnHgrm, result::printReturnPercentileDistribution);
         }
         written &= writeJsonQuietly(result.toJson());
         return result.passed() && written ? 0 : 1;
@@ -193,6 +206,10 @@ public final class LoadgenCommand implements Callable<Integer>
             .bindHost(sockets.bindHost)
             .senders(sockets.senders)
             .oneThread(sockets.oneThread)
+            .socketPerStream(returns.socketPerStream)
+            .returnPath(returns.returnPath)
+            .relayPortBase(returns.relayPortBase)
+            .echo(returns.echo)
             .sourcePort(sockets.sourcePort)
             .sinkPorts(sockets.sinkPorts)
             .allowLossPercent(reports.allowLossPercent)
@@ -445,6 +462,37 @@ public final class LoadgenCommand implements Callable<Integer>
         private String sinkPorts;
     }
 
+    static final class ReturnOptions
+    {
+        @Option(names = "--socket-per-stream", order = 36,
+            description = "Every stream sends from its own UDP socket on --bind-host (an ephemeral port, or " +
+                "--source-port P+i for stream i), and its route names that socket as source_addr. The datagrams " +
+                "still go to --relay; the --senders threads share the streams out. At most " +
+                GeneratorOptions.MAX_STREAM_SOCKETS + " streams.")
+        private boolean socketPerStream;
+
+        @Option(names = "--return-path", order = 37,
+            description = "Create each route with \"return_path\": true and send each stream to its own relay " +
+                "port: --relay's host, the relay_port of the node's 201 answer (PROTOCOL.md section 9). Implies " +
+                "--socket-per-stream. A relay port forwards byte for byte, so the sinks get whole datagrams " +
+                "whatever --deliver says. Without routes give --relay-port-base.")
+        private boolean returnPath;
+
+        @Option(names = "--relay-port-base", paramLabel = "P", order = 38,
+            description = "With --return-path and --no-create-routes: stream i sends to port P+i of --relay's " +
+                "host, as to a relay that binds a port per stream itself (bench/e2e's udp-relay --ports N).")
+        private int relayPortBase;
+
+        @Option(names = "--echo", order = 39,
+            description = "The sinks send every datagram they receive straight back to the address it came from " +
+                "(the relay port), and each stream's own socket checks what comes back byte for byte, as the " +
+                "sinks check the forward direction. The summary and --json (\"return\") report the return " +
+                "direction apart: returned, lost on the way back (echoed, never returned), duplicates, corrupt, " +
+                "and the round trip's latency, from the scheduled send time to the return. Needs " +
+                "--socket-per-stream or --return-path.")
+        private boolean echo;
+    }
+
     static final class ReportOptions
     {
         @Option(names = "--allow-loss-percent", paramLabel = "X", order = 40,
@@ -482,5 +530,10 @@ public final class LoadgenCommand implements Callable<Integer>
             description = "Write the latency distribution in microseconds to FILE in HdrHistogram's percentile " +
                 "distribution format (.hgrm), as the summary prints it; see Notes to plot it.")
         private String hgrm;
+
+        @Option(names = "--return-hgrm", paramLabel = "FILE", order = 46,
+            description = "With --echo: write the round-trip latency distribution to FILE, in the same format " +
+                "as --hgrm.")
+        private String returnHgrm;
     }
 }

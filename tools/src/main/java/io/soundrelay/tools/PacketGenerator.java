@@ -31,6 +31,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -40,7 +41,13 @@ import java.util.concurrent.locks.LockSupport;
  * It binds sender and receiver sockets, optionally creates a route per stream (source: the stream's sender socket,
  * target: one receiver socket), sends every stream at its rate, checks each datagram that comes back byte for byte,
  * waits a grace period for stragglers, deletes the routes and reports: progress lines while it runs, then a
- * {@link GeneratorResult}. Routes it created are deleted however the run ends: normally, by an exception, or by
+ * {@link GeneratorResult}.
+ * <p>
+ * The source sockets are one per sender thread, or one per stream (--socket-per-stream, --return-path). With a
+ * return path each route is created with {@code "return_path": true} and its stream sends to the relay port the
+ * node's answer names (or, without routes, to --relay-port-base + the stream's index). With --echo the sinks send
+ * every datagram back where it came from, and a {@link ReturnReceiver} checks what reaches the streams' sockets
+ * into a second ledger: the return direction. Routes it created are deleted however the run ends: normally, by an exception, or by
  * the JVM shutting down (Ctrl-C), through a shutdown hook.
  * <pre>
  *   try (PacketGenerator generator = PacketGenerator.open(options, System.out))
@@ -54,6 +61,8 @@ public final class PacketGenerator implements AutoCloseable
 {
     private static final int RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
     private static final int SEND_BUFFER_BYTES = 1024 * 1024;
+    // A stream's own socket gets its stream's echoes only: 1/streams of the traffic.
+    private static final int STREAM_RECEIVE_BUFFER_BYTES = 256 * 1024;
     // Lets every sender thread start before the first send time.
     private static final long START_DELAY_NS = 20_000_000L;
     private static final long GRACE_POLL_NS = 1_000_000L;
@@ -94,12 +103,16 @@ public final class PacketGenerator implements AutoCloseable
         final PacketGenerator generator = new PacketGenerator(options, out, transport);
         try
         {
-            for (int i = 0; i < options.senders(); i++)
+            for (int i = 0; i < options.sourceSockets(); i++)
             {
                 final int port = options.sourcePort() > 0 ? options.sourcePort() + i : 0;
                 final DatagramChannel channel = bind(options.bindHost(), port, StandardSocketOptions.SO_SNDBUF,
                     SEND_BUFFER_BYTES);
                 generator.senderChannels.add(channel);
+                if (options.echo())
+                {
+                    channel.setOption(StandardSocketOptions.SO_RCVBUF, STREAM_RECEIVE_BUFFER_BYTES);
+                }
                 generator.senderAddresses.add((InetSocketAddress)channel.getLocalAddress());
             }
             for (int i = 0; i < options.receivers(); i++)
@@ -124,7 +137,8 @@ public final class PacketGenerator implements AutoCloseable
     }
 
     /**
-     * @return the sender sockets' addresses; stream {@code i} is sent from entry {@code i % senders}.
+     * @return the source sockets' addresses; stream {@code i} is sent from entry {@code i % size}: one per sender,
+     * or one per stream.
      */
     public List<InetSocketAddress> senderAddresses()
     {
@@ -157,28 +171,41 @@ public final class PacketGenerator implements AutoCloseable
         final SendCounters counters = new SendCounters(options.streams());
         final DeliveryLedger ledger = new DeliveryLedger(options.firstStreamId(), options.streams(),
             options.createRoutes() ? options.receivers() : DeliveryLedger.ANY_RECEIVER);
+        // What comes back: "receiver" i is stream i's own socket, so a datagram at another stream's is wrong.
+        final DeliveryLedger returnLedger = options.echo() ?
+            new DeliveryLedger(options.firstStreamId(), options.streams(), options.streams()) : null;
+        final InetSocketAddress[] destinations = new InetSocketAddress[options.streams()];
         final RouteClient routes = options.createRoutes() ? new RouteClient(options.api(), options.apiKey()) : null;
         final Queue<Long> created = new ConcurrentLinkedQueue<>();
         final Thread cleanup = null == routes ? null : new Thread(
             () -> cleanUpOnShutdown(routes, created), "soundrelay-loadgen-route-cleanup");
         final long sendNs;
         final Histogram latencyNs;
+        final IntervalReporter reporter;
         int routeErrors = 0;
         try
         {
             if (null != routes)
             {
                 Runtime.getRuntime().addShutdownHook(cleanup);
-                createRoutes(routes, created);
+                createRoutes(routes, created, destinations);
+            }
+            else
+            {
+                setDestinations(destinations);
             }
             final long startNs = System.nanoTime() + START_DELAY_NS;
             if (options.warmupSeconds() > 0)
             {
                 ledger.measureFrom(startNs + (long)(options.warmupSeconds() * 1e9));
+                if (null != returnLedger)
+                {
+                    returnLedger.measureFrom(startNs + (long)(options.warmupSeconds() * 1e9));
+                }
             }
-            final IntervalReporter reporter = new IntervalReporter(
-                out, counters, ledger, options.reportIntervalSeconds(), startNs);
-            sendNs = sendAndReceive(counters, ledger, reporter, startNs);
+            reporter = new IntervalReporter(
+                out, counters, ledger, returnLedger, options.reportIntervalSeconds(), startNs);
+            sendNs = sendAndReceive(counters, ledger, returnLedger, destinations, reporter, startNs);
             latencyNs = reporter.finish();
         }
         finally
@@ -191,7 +218,8 @@ public final class PacketGenerator implements AutoCloseable
             }
         }
 
-        return new GeneratorResult(options, counters, ledger, latencyNs, sendNs, routeErrors);
+        return new GeneratorResult(options, counters, ledger, latencyNs, returnLedger,
+            null == returnLedger ? null : reporter.returnTotal(), sendNs, routeErrors);
     }
 
     public void close()
@@ -207,14 +235,18 @@ public final class PacketGenerator implements AutoCloseable
     private long sendAndReceive(
         final SendCounters counters,
         final DeliveryLedger ledger,
+        final DeliveryLedger returnLedger,
+        final InetSocketAddress[] destinations,
         final IntervalReporter reporter,
-        final long startNs) throws InterruptedException
+        final long startNs) throws InterruptedException, IOException
     {
         final List<Thread> receivers = new ArrayList<>();
         final List<Receiver> sharing = new ArrayList<>();
+        final LongAdder echoErrors = options.echo() ? counters.echoErrors : null;
         for (int i = 0; i < receiverChannels.size(); i++)
         {
-            final Receiver receiver = new Receiver(i, receiverChannels.get(i), ledger, DatagramFormat.of(options), out);
+            final Receiver receiver = new Receiver(
+                i, receiverChannels.get(i), ledger, DatagramFormat.of(options), out, echoErrors);
             if (options.oneThread())
             {
                 configureBlocking(receiverChannels.get(i), false);
@@ -226,16 +258,29 @@ public final class PacketGenerator implements AutoCloseable
             }
         }
 
+        final ReturnReceiver returns = null == returnLedger ? null :
+            new ReturnReceiver(senderChannels, returnLedger, DatagramFormat.of(options), out);
+        Thread returnThread = null;
+        if (null != returns && !options.oneThread())
+        {
+            returnThread = start(returns, "soundrelay-return-receiver");
+        }
+
         final int[][] streamsBySender = streamsBySender(options.streams(), options.senders());
         final CountDownLatch sendersDone = new CountDownLatch(options.senders());
         final List<Thread> senders = new ArrayList<>();
-        for (int i = 0; i < senderChannels.size(); i++)
+        for (int i = 0; i < options.senders(); i++)
         {
-            final Sender sender = new Sender(
-                senderChannels.get(i), strangerChannel, transport, options, streamsBySender[i], counters, startNs);
+            final DatagramChannel[] channelsBySlot = new DatagramChannel[streamsBySender[i].length];
+            for (int slot = 0; slot < channelsBySlot.length; slot++)
+            {
+                channelsBySlot[slot] = senderChannels.get(options.socketPerStream() ? streamsBySender[i][slot] : i);
+            }
+            final Sender sender = new Sender(channelsBySlot, strangerChannel, transport,
+                (streamIndex) -> destinations[streamIndex], options, streamsBySender[i], counters, startNs);
             if (options.oneThread())
             {
-                sender.shareThreadWith(sharing.get(i));
+                sender.shareThreadWith(sharing.get(i), returns);
             }
             final Runnable task = () ->
             {
@@ -287,12 +332,17 @@ public final class PacketGenerator implements AutoCloseable
             configureBlocking(receiverChannels.get(i), true);
             receivers.add(start(sharing.get(i), "soundrelay-receiver-" + i));
         }
+        if (null != returns && null == returnThread)
+        {
+            returnThread = start(returns, "soundrelay-return-receiver");
+        }
 
         // Stragglers may still be in flight. With stranger traffic wait the grace out in full: a leak may come last.
         final long deadlineNs = sendEndNs + options.graceMs() * 1_000_000L;
         long nowNs;
         while ((nowNs = System.nanoTime()) - deadlineNs < 0 &&
-            (options.stranger() || ledger.delivered() < counters.sent.sum()))
+            (options.stranger() || ledger.delivered() < counters.sent.sum() ||
+            (null != returnLedger && returnLedger.delivered() < ledger.delivered())))
         {
             reporter.reportIfDue(nowNs);
             LockSupport.parkNanos(GRACE_POLL_NS);
@@ -302,6 +352,12 @@ public final class PacketGenerator implements AutoCloseable
         for (final Thread receiver : receivers)
         {
             receiver.join();
+        }
+        if (null != returns)
+        {
+            returns.stop();
+            returnThread.join();
+            returns.close();
         }
         return sendEndNs - startNs;
     }
@@ -318,20 +374,47 @@ public final class PacketGenerator implements AutoCloseable
         }
     }
 
-    private void createRoutes(final RouteClient routes, final Queue<Long> created)
-        throws IOException, InterruptedException
+    private void createRoutes(final RouteClient routes, final Queue<Long> created,
+        final InetSocketAddress[] destinations) throws IOException, InterruptedException
     {
         for (int i = 0; i < options.streams(); i++)
         {
             final long streamId = options.firstStreamId() + i;
-            routes.create(
-                streamId,
-                senderAddresses.get(i % senderAddresses.size()),
-                receiverAddresses.get(DeliveryLedger.receiverFor(i, receiverAddresses.size())),
-                options.deliver());
-            created.add(streamId);
+            final InetSocketAddress source = senderAddresses.get(i % senderAddresses.size());
+            final InetSocketAddress target =
+                receiverAddresses.get(DeliveryLedger.receiverFor(i, receiverAddresses.size()));
+            if (options.returnPath())
+            {
+                final int relayPort = routes.createWithReturnPath(streamId, source, target, options.deliver());
+                created.add(streamId);
+                if (0 == relayPort)
+                {
+                    throw new IOException("POST " + options.api().resolve("/route") + ": the node answered 201 " +
+                        "without a relay_port (1-65535) for stream " + streamId + ", a route with a return path");
+                }
+                destinations[i] = new InetSocketAddress(options.relay().getAddress(), relayPort);
+            }
+            else
+            {
+                routes.create(streamId, source, target, options.deliver());
+                created.add(streamId);
+                destinations[i] = options.relay();
+            }
         }
-        out.println("created " + created.size() + " routes via " + options.api());
+        out.println("created " + created.size() + " routes" + (options.returnPath() ? " with a return path" : "") +
+            " via " + options.api());
+    }
+
+    /**
+     * Without routes: every stream sends to --relay, or with --relay-port-base P, stream i to port P+i of its host.
+     */
+    private void setDestinations(final InetSocketAddress[] destinations)
+    {
+        for (int i = 0; i < destinations.length; i++)
+        {
+            destinations[i] = options.relayPortBase() > 0 ?
+                new InetSocketAddress(options.relay().getAddress(), options.relayPortBase() + i) : options.relay();
+        }
     }
 
     /**

@@ -17,13 +17,16 @@ package io.soundrelay.tools;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Receives on one target socket until the socket is closed, checks every datagram byte for byte and records it in
- * a {@link Sink}: the generator's {@link DeliveryLedger}, or the migrate drill's {@link SequenceLedger}.
+ * a {@link Sink}: the generator's {@link DeliveryLedger}, or the migrate drill's {@link SequenceLedger}. An echoing
+ * receiver then sends every datagram, whatever it was, back from its socket to the address it came from, unchanged.
  */
 final class Receiver implements Runnable
 {
@@ -53,6 +56,7 @@ final class Receiver implements Runnable
     private final Sink ledger;
     private final DatagramFormat format;
     private final PrintStream errors;
+    private final LongAdder echoErrors;
     private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES);
 
     Receiver(
@@ -62,11 +66,27 @@ final class Receiver implements Runnable
         final DatagramFormat format,
         final PrintStream errors)
     {
+        this(index, channel, ledger, format, errors, null);
+    }
+
+    /**
+     * @param echoErrors null for a receiver that only receives; else the receiver echoes every datagram and counts
+     *                   here the echoes its socket did not take.
+     */
+    Receiver(
+        final int index,
+        final DatagramChannel channel,
+        final Sink ledger,
+        final DatagramFormat format,
+        final PrintStream errors,
+        final LongAdder echoErrors)
+    {
         this.index = index;
         this.channel = channel;
         this.ledger = ledger;
         this.format = format;
         this.errors = errors;
+        this.echoErrors = echoErrors;
     }
 
     /**
@@ -83,12 +103,14 @@ final class Receiver implements Runnable
             while (true)
             {
                 buffer.clear();
-                if (null == channel.receive(buffer))
+                final SocketAddress from = channel.receive(buffer);
+                if (null == from)
                 {
                     return taken;
                 }
                 taken++;
                 onDatagram(payloadOffset, System.nanoTime());
+                echo(from);
             }
         }
         catch (final IOException ex)
@@ -115,6 +137,35 @@ final class Receiver implements Runnable
         }
     }
 
+    /**
+     * Send the datagram in the buffer back where it came from, as it arrived. A non-blocking socket with a full
+     * send buffer takes nothing: that echo is counted and not retried, since the sender sharing the thread waits.
+     */
+    private void echo(final SocketAddress from) throws IOException
+    {
+        if (null == echoErrors)
+        {
+            return;
+        }
+        buffer.flip();
+        try
+        {
+            if (0 == channel.send(buffer, from))
+            {
+                echoErrors.increment();
+            }
+        }
+        catch (final ClosedChannelException ex)
+        {
+            throw ex;
+        }
+        catch (final IOException ex)
+        {
+            // e.g. ECONNREFUSED from an earlier ICMP error: that echo is lost, the next ones go on
+            echoErrors.increment();
+        }
+    }
+
     public void run()
     {
         final int payloadOffset = format.receivedPayloadOffset();
@@ -123,8 +174,9 @@ final class Receiver implements Runnable
             while (true)
             {
                 buffer.clear();
-                channel.receive(buffer);
+                final SocketAddress from = channel.receive(buffer);
                 onDatagram(payloadOffset, System.nanoTime());
+                echo(from);
             }
         }
         catch (final ClosedChannelException ex)

@@ -36,6 +36,7 @@ final class RouteClient
 {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
     private static final Pattern PACKETS_IN = Pattern.compile("\"packets_in\"\\s*:\\s*(\\d+)");
+    private static final Pattern RELAY_PORT = Pattern.compile("\"relay_port\"\\s*:\\s*(\\d+)");
 
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
     private final URI api;
@@ -94,6 +95,33 @@ final class RouteClient
             .POST(HttpRequest.BodyPublishers.ofString(body))
             .build();
         expect(request, 201);
+    }
+
+    /**
+     * POST /route with {@code "return_path": true} (PROTOCOL.md section 9), expecting 201.
+     *
+     * @return the route's {@code relay_port}, from the answer: the port on the node's relay IP that the stream
+     * sends to and its targets answer to; 0 when the node made the route but its answer has no port 1-65535.
+     * @throws IOException when the node refuses the route.
+     */
+    int createWithReturnPath(
+        final long streamId,
+        final InetSocketAddress source,
+        final InetSocketAddress target,
+        final GeneratorOptions.Deliver deliver) throws IOException, InterruptedException
+    {
+        final String body = routeJson(streamId, source, List.of(target), deliver, null, false, true);
+        final HttpRequest request = request("/route")
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build();
+        final Matcher matcher = RELAY_PORT.matcher(expect(request, 201).body());
+        return matcher.find() ? parsePort(matcher.group(1)) : 0;
+    }
+
+    private static int parsePort(final String digits)
+    {
+        return digits.length() > 5 || Integer.parseInt(digits) > 65_535 ? 0 : Integer.parseInt(digits);
     }
 
     /**
@@ -199,6 +227,22 @@ final class RouteClient
         final String roomCode,
         final boolean mixMinus)
     {
+        return routeJson(streamId, source, targets, deliver, roomCode, mixMinus, false);
+    }
+
+    /**
+     * @param returnPath written as {@code "return_path": true} only when true.
+     * @return the route request's JSON.
+     */
+    static String routeJson(
+        final long streamId,
+        final InetSocketAddress source,
+        final List<InetSocketAddress> targets,
+        final GeneratorOptions.Deliver deliver,
+        final String roomCode,
+        final boolean mixMinus,
+        final boolean returnPath)
+    {
         final StringBuilder json = new StringBuilder("{\"stream_id\":").append(Long.toUnsignedString(streamId))
             .append(",\"source_addr\":\"").append(format(source)).append('"')
             .append(",\"target_addrs\":[");
@@ -214,6 +258,10 @@ final class RouteClient
         if (mixMinus)
         {
             json.append(",\"mix_minus\":true");
+        }
+        if (returnPath)
+        {
+            json.append(",\"return_path\":true");
         }
         return json.append('}').toString();
     }

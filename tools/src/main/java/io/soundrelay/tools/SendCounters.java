@@ -18,7 +18,7 @@ package io.soundrelay.tools;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * What the senders sent. The totals are read live for progress lines; {@link #sentPerStream} has one writer per
+ * What the senders sent, and the echoes the sinks could not send back. The totals are read live for progress lines; {@link #sentPerStream} has one writer per
  * element (the stream's sender thread) and is read once the senders have been joined.
  */
 final class SendCounters
@@ -26,6 +26,8 @@ final class SendCounters
     final LongAdder sent = new LongAdder();
     final LongAdder strangerSent = new LongAdder();
     final LongAdder sendErrors = new LongAdder();
+    /** Echoes the sinks' sockets did not take (--echo): those datagrams cannot come back. */
+    final LongAdder echoErrors = new LongAdder();
     final long[] sentPerStream;
 
     SendCounters(final int streams)

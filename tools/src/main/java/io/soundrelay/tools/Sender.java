@@ -19,10 +19,11 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.util.Arrays;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Sends the streams bound to one sender socket.
+ * Sends the streams of one sender thread: from one socket, or each stream from its own (--socket-per-stream).
  * <p>
  * Paced, stream {@code i} of {@code n} sends its packet {@code k} at {@code start + (k + i / n) / pps}: an absolute
  * schedule that spreads all streams evenly over a period and never drifts (a late packet is sent at once, the next
@@ -38,7 +39,9 @@ import java.util.concurrent.locks.LockSupport;
  * drop: the same stream from the stranger socket, and an unrouted stream id from this sender's own socket.
  * <p>
  * Every stream goes to the options' relay, unless {@link Destinations} say otherwise per stream (the migrate drill
- * moves streams from node to node while they run); {@link #stop()} ends the sending early.
+ * moves streams from node to node while they run; with a return path each stream goes to its own relay port);
+ * {@link #stop()} ends the sending early. With a return path there is no unrouted stream id to send: a relay port
+ * forwards whatever its source sends.
  */
 final class Sender implements Runnable
 {
@@ -48,7 +51,7 @@ final class Sender implements Runnable
     @FunctionalInterface
     interface Transport
     {
-        Transport CHANNEL = DatagramChannel::send;
+        Transport CHANNEL = Sender::sendWhole;
 
         void send(DatagramChannel from, ByteBuffer datagram, InetSocketAddress to) throws IOException;
     }
@@ -72,8 +75,9 @@ final class Sender implements Runnable
     // Park until this close to a send time, then spin: parkNanos overshoots by tens of microseconds.
     private static final long SPIN_NS = 20_000;
 
-    private final DatagramChannel channel;
+    private final DatagramChannel[] channels;
     private final DatagramChannel strangerChannel;
+    private final boolean sendsUnroutedIds;
     private final Transport transport;
     private final Destinations destinations;
     private final DatagramFormat format;
@@ -86,6 +90,7 @@ final class Sender implements Runnable
     private final long[] nextSequence;
     private final long startNs;
     private Receiver pollReceiver;
+    private ReturnReceiver pollReturns;
     private volatile boolean stopRequested;
 
     /**
@@ -118,8 +123,30 @@ final class Sender implements Runnable
         final SendCounters counters,
         final long startNs)
     {
-        this.channel = channel;
+        this(sameChannel(channel, streamIndexes.length), strangerChannel, transport, destinations, options,
+            streamIndexes, counters, startNs);
+    }
+
+    /**
+     * @param channelsBySlot the socket each stream sends from, by slot: {@code channelsBySlot[slot]} for the stream
+     *                       {@code streamIndexes[slot]}; a socket per stream, or the same one for every stream.
+     * @param destinations   where each stream's datagrams go.
+     */
+    Sender(
+        final DatagramChannel[] channelsBySlot,
+        final DatagramChannel strangerChannel,
+        final Transport transport,
+        final Destinations destinations,
+        final GeneratorOptions options,
+        final int[] streamIndexes,
+        final SendCounters counters,
+        final long startNs)
+    {
+        this.channels = channelsBySlot.clone();
         this.strangerChannel = strangerChannel;
+        // A relay port forwards every datagram of its source, whatever its stream id (PROTOCOL.md section 9): an
+        // unrouted id sent from the stream's own socket to it is no stranger.
+        this.sendsUnroutedIds = !options.returnPath();
         this.transport = transport;
         this.destinations = destinations;
         this.format = DatagramFormat.of(options);
@@ -180,7 +207,28 @@ final class Sender implements Runnable
      */
     void shareThreadWith(final Receiver receiver)
     {
+        shareThreadWith(receiver, null);
+    }
+
+    /**
+     * Share this sender's thread with a receiver and, with --echo, with the streams' sockets: both are polled
+     * wherever {@link #shareThreadWith(Receiver)} polls the receiver.
+     *
+     * @param returns the streams' sockets' receiver, or null.
+     */
+    void shareThreadWith(final Receiver receiver, final ReturnReceiver returns)
+    {
         this.pollReceiver = receiver;
+        this.pollReturns = returns;
+    }
+
+    private void pollShared()
+    {
+        pollReceiver.poll();
+        if (null != pollReturns)
+        {
+            pollReturns.poll();
+        }
     }
 
     private void sendPaced()
@@ -195,7 +243,7 @@ final class Sender implements Runnable
                 {
                     while (dueNs - System.nanoTime() > 0)
                     {
-                        pollReceiver.poll();
+                        pollShared();
                     }
                 }
                 else
@@ -218,7 +266,7 @@ final class Sender implements Runnable
                 sendNext(slot, System.nanoTime());
                 if (null != pollReceiver)
                 {
-                    pollReceiver.poll();
+                    pollShared();
                 }
             }
         }
@@ -234,6 +282,7 @@ final class Sender implements Runnable
 
         final long streamId = options.firstStreamId() + streamIndexes[slot];
         final InetSocketAddress to = destinations.of(streamIndexes[slot]);
+        final DatagramChannel channel = channels[slot];
         if (send(channel, to, streamId, sequence, sendTimeNs))
         {
             nextSequence[slot] = sequence + 1;
@@ -247,7 +296,7 @@ final class Sender implements Runnable
                 {
                     counters.strangerSent.increment();
                 }
-                if (send(channel, to, unroutedStreamId, forbidden, sendTimeNs))
+                if (sendsUnroutedIds && send(channel, to, unroutedStreamId, forbidden, sendTimeNs))
                 {
                     counters.strangerSent.increment();
                 }
@@ -274,6 +323,27 @@ final class Sender implements Runnable
             counters.sendErrors.increment();
             return false;
         }
+    }
+
+    /**
+     * The generator's send: a blocking channel sends the whole datagram or throws; a non-blocking one (a stream's
+     * socket that a selector also watches for echoes) may take nothing when its send buffer is full, and is then
+     * tried again until it takes the datagram, as a blocking send would wait.
+     */
+    static void sendWhole(final DatagramChannel from, final ByteBuffer datagram, final InetSocketAddress to)
+        throws IOException
+    {
+        while (0 == from.send(datagram, to))
+        {
+            Thread.onSpinWait();
+        }
+    }
+
+    private static DatagramChannel[] sameChannel(final DatagramChannel channel, final int slots)
+    {
+        final DatagramChannel[] channels = new DatagramChannel[slots];
+        Arrays.fill(channels, channel);
+        return channels;
     }
 
     private static Destinations relayOf(final GeneratorOptions options)

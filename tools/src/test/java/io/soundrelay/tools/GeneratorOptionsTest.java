@@ -63,6 +63,56 @@ final class GeneratorOptionsTest
         assertEquals(1000, options.graceMs());
         assertEquals(1.0, options.warmupSeconds(), "a fifth of the default 5 s run");
         assertEquals(250, options.packetsPerStream());
+        assertFalse(options.socketPerStream());
+        assertFalse(options.returnPath());
+        assertEquals(0, options.relayPortBase());
+        assertFalse(options.echo());
+        assertEquals(2, options.sourceSockets());
+    }
+
+    @Test
+    void aReturnPathMeansASocketPerStreamAndWholeDatagramsAtTheSinks()
+    {
+        final GeneratorOptions shared = LoadgenCommand.options("--socket-per-stream", "--streams", "10");
+        assertTrue(shared.socketPerStream());
+        assertFalse(shared.returnPath());
+        assertEquals(10, shared.sourceSockets());
+        assertEquals(Deliver.PAYLOAD, shared.sinkDelivery(), "the main port still delivers as the route says");
+        assertTrue(shared.toString().contains("127.0.0.1:4000, 2 senders with a socket per stream"), shared::toString);
+
+        final GeneratorOptions ports = LoadgenCommand.options("--return-path", "--echo", "--streams", "10");
+        assertTrue(ports.socketPerStream());
+        assertTrue(ports.returnPath());
+        assertTrue(ports.echo());
+        assertEquals(Deliver.FRAMED, ports.sinkDelivery(), "a relay port forwards byte for byte");
+        assertTrue(ports.toString().contains("-> 127.0.0.1:<each route's relay_port>"), ports::toString);
+        assertTrue(ports.toString().contains("routes with a return path via"), ports::toString);
+        assertTrue(ports.toString().contains("sinks echo"), ports::toString);
+
+        final GeneratorOptions base = LoadgenCommand.options("--return-path", "--no-create-routes",
+            "--relay-port-base", "30000", "--streams", "10", "--source-port", "31000");
+        assertEquals(30000, base.relayPortBase());
+        assertTrue(base.toString().contains("-> 127.0.0.1:30000-30009"), base::toString);
+        assertTrue(base.toString().contains("on ports 31000-31009"), base::toString);
+    }
+
+    @Test
+    void refusesBadCombinationsOfTheReturnPathOptions()
+    {
+        assertMessage("--echo=true: needs a socket per stream (--socket-per-stream or --return-path): a datagram " +
+            "that comes back is checked on its stream's own socket", "--echo");
+        assertMessage("--relay-port-base=30000: needs --return-path", "--relay-port-base", "30000");
+        assertMessage("--relay-port-base=30000: only without routes (--no-create-routes): with routes each " +
+            "stream's relay port is the one the node's answer names", "--return-path", "--relay-port-base", "30000");
+        assertMessage("--return-path=true: without routes (--no-create-routes) needs --relay-port-base P: stream i " +
+            "then sends to port P+i of --relay's host", "--return-path", "--no-create-routes");
+        assertMessage("--relay-port-base=70000: must be between 0 and 65535", "--relay-port-base", "70000");
+        assertMessage("--streams=20000: with a socket per stream at most 16384", "--socket-per-stream",
+            "--streams", "20000");
+        assertMessage("--source-port=65530: the 100 streams' sockets would need ports up to 65629",
+            "--socket-per-stream", "--source-port", "65530");
+        assertMessage("--source-port=5000: the streams' sockets' ports 5000-5099 overlap --sink-ports (5050)",
+            "--socket-per-stream", "--source-port", "5000", "--sink-ports", "5050");
     }
 
     @Test

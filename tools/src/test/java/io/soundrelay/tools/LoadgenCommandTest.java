@@ -38,7 +38,8 @@ final class LoadgenCommandTest
         "--relay", "--bind-host", "--streams", "--pps", "--total-pps", "--duration", "--payload-bytes", "--wire",
         "--deliver", "--source-port", "--sink-ports", "--[no-]create-routes", "--api", "--api-key", "--rate-unlimited",
         "--senders", "--receivers", "--first-stream-id", "--allow-loss-percent", "--grace-ms", "--stranger",
-        "--report-interval", "--hgrm", "--json", "--help", "--version");
+        "--report-interval", "--hgrm", "--json", "--socket-per-stream", "--return-path", "--relay-port-base", "--echo",
+        "--return-hgrm", "--help", "--version");
 
     private final StringWriter out = new StringWriter();
     private final StringWriter err = new StringWriter();
