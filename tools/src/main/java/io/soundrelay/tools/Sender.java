@@ -241,10 +241,13 @@ final class Sender implements Runnable
                 final long dueNs = scheduledNs(tick, slot);
                 if (null != pollReceiver)
                 {
-                    while (dueNs - System.nanoTime() > 0)
+                    // Behind schedule there is no wait to drain in: drain once per send anyway, or a sender that
+                    // catches up (a cold JIT, a stall) sends a burst while the sink's socket overflows unread.
+                    do
                     {
                         pollShared();
                     }
+                    while (dueNs - System.nanoTime() > 0);
                 }
                 else
                 {
