@@ -18,6 +18,7 @@
  * udp-relay: the smallest useful UDP relay, the C baseline of the end-to-end benchmark (bench/e2e/run.sh).
  *
  *   udp-relay LISTEN_IP:PORT TARGET_IP:PORT
+ *   udp-relay --ports N LISTEN_IP:FIRSTPORT TARGET_IP:PORT
  *
  * One thread, one socket bound to LISTEN. A blocking recvmmsg(MSG_WAITFORONE) takes up to BATCH datagrams into
  * preallocated buffers (it blocks for the first one, then takes what is already queued); one sendmmsg forwards
@@ -25,8 +26,17 @@
  * first unsent datagram; a datagram the kernel refuses is counted in send_errors and skipped. No parsing, no
  * routing table: what any relay must do at least.
  *
+ * With --ports N, the baseline of a node's relay ports (PROTOCOL.md section 9): still one thread, N non-blocking
+ * sockets bound to FIRSTPORT .. FIRSTPORT+N-1 of LISTEN_IP, one epoll set (level-triggered) over all of them. For
+ * each ready socket one recvmmsg(MSG_DONTWAIT) takes up to BATCH datagrams; a datagram from TARGET goes back to the
+ * last source address seen on that socket (dropped and counted in no_source before there is one), any other goes
+ * to TARGET and its sender becomes the socket's last source. One sendmmsg per socket per batch sends them, from
+ * that socket. So a stream that sends from its own socket to its own port, and a target that answers to that port,
+ * are relayed both ways with no table but the socket itself.
+ *
  * On SIGTERM or SIGINT it prints its counters on stdout and exits 0:
  *   udp-relay: received=N sent=N send_errors=N truncated=N
+ * with --ports, followed on the same line by returned=N (datagrams from TARGET sent back) no_source=N.
  * Addresses are numeric: 127.0.0.1:4000 or [::1]:4000.
  */
 #define _GNU_SOURCE
@@ -38,6 +48,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -119,10 +131,31 @@ static void set_buffer(int fd, int option, const char *name)
     }
 }
 
+static int run_ports(long ports, const char *listen_text, const struct sockaddr_storage *listen_addr,
+                     socklen_t listen_len, const struct sockaddr_storage *target_addr, socklen_t target_len);
+
+static void usage(const char *name)
+{
+    fprintf(stderr, "usage: %s LISTEN_IP:PORT TARGET_IP:PORT\n"
+                    "       %s --ports N LISTEN_IP:FIRSTPORT TARGET_IP:PORT\n", name, name);
+}
+
 int main(int argc, char **argv)
 {
+    long ports = 0;
+    if (argc == 5 && strcmp(argv[1], "--ports") == 0) {
+        char *end;
+        errno = 0;
+        ports = strtol(argv[2], &end, 10);
+        if (errno != 0 || *end != '\0' || ports < 1 || ports > 65535) {
+            fprintf(stderr, "udp-relay: --ports %s: want a number of ports, 1 to 65535\n", argv[2]);
+            return 2;
+        }
+        argv += 2;
+        argc -= 2;
+    }
     if (argc != 3) {
-        fprintf(stderr, "usage: %s LISTEN_IP:PORT TARGET_IP:PORT\n", argv[0]);
+        usage(argv[0]);
         return 2;
     }
     struct sockaddr_storage listen_addr;
@@ -142,10 +175,14 @@ int main(int argc, char **argv)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; /* no SA_RESTART: a blocked recvmmsg returns EINTR */
+    sa.sa_flags = 0; /* no SA_RESTART: a blocked recvmmsg or epoll_wait returns EINTR */
     if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0) {
         perror("udp-relay: sigaction");
         return 1;
+    }
+
+    if (ports > 0) {
+        return run_ports(ports, argv[1], &listen_addr, listen_len, &target_addr, target_len);
     }
 
     const int fd = socket(listen_addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -237,5 +274,247 @@ int main(int argc, char **argv)
            received, sent, send_errors, truncated);
     fflush(stdout);
     close(fd);
+    return status;
+}
+
+/* --- --ports N: a socket per port, one epoll set ------------------------------------------------------------------ */
+
+/* Events taken per epoll_wait: a ready socket not among them is reported again by the next one. */
+#define EVENTS 256
+
+struct relay_port {
+    int fd;
+    int has_source;
+    socklen_t source_len;
+    struct sockaddr_storage source;
+};
+
+static uint16_t port_of(const struct sockaddr_storage *addr)
+{
+    return addr->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)addr)->sin6_port
+                                       : ((const struct sockaddr_in *)addr)->sin_port;
+}
+
+static void set_port(struct sockaddr_storage *addr, uint16_t port_host_order)
+{
+    if (addr->ss_family == AF_INET6) {
+        ((struct sockaddr_in6 *)addr)->sin6_port = htons(port_host_order);
+    } else {
+        ((struct sockaddr_in *)addr)->sin_port = htons(port_host_order);
+    }
+}
+
+/* True when a datagram's source is TARGET: same family, address and port. */
+static int is_target(const struct sockaddr_storage *from, const struct sockaddr_storage *target)
+{
+    if (from->ss_family != target->ss_family || port_of(from) != port_of(target)) {
+        return 0;
+    }
+    if (from->ss_family == AF_INET) {
+        return ((const struct sockaddr_in *)from)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)target)->sin_addr.s_addr;
+    }
+    return memcmp(&((const struct sockaddr_in6 *)from)->sin6_addr, &((const struct sockaddr_in6 *)target)->sin6_addr,
+                  sizeof(struct in6_addr)) == 0;
+}
+
+/* N sockets and an epoll instance need N + a few descriptors: raise the soft limit up to the hard one. */
+static int ensure_fd_limit(long ports)
+{
+    struct rlimit limit;
+    const rlim_t wanted = (rlim_t)ports + 16;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        perror("udp-relay: getrlimit(RLIMIT_NOFILE)");
+        return -1;
+    }
+    if (limit.rlim_cur >= wanted) {
+        return 0;
+    }
+    if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < wanted) {
+        fprintf(stderr, "udp-relay: %ld ports need %lu file descriptors, the hard limit is %lu (ulimit -Hn)\n",
+                ports, (unsigned long)wanted, (unsigned long)limit.rlim_max);
+        return -1;
+    }
+    limit.rlim_cur = wanted;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        perror("udp-relay: setrlimit(RLIMIT_NOFILE)");
+        return -1;
+    }
+    return 0;
+}
+
+static char port_buffers[BATCH][BUFFER_BYTES];
+static struct sockaddr_storage port_from[BATCH];
+static struct iovec port_recv_iov[BATCH];
+static struct iovec port_send_iov[BATCH];
+static struct mmsghdr port_recv_msgs[BATCH];
+static struct mmsghdr port_send_msgs[BATCH];
+
+static uint64_t p_received;
+static uint64_t p_sent;
+static uint64_t p_send_errors;
+static uint64_t p_truncated;
+static uint64_t p_returned;
+static uint64_t p_no_source;
+
+/* One recvmmsg on a ready socket, then one sendmmsg (resumed while partial) of what it took; 0, or -1 on a fatal
+ * receive error. */
+static int relay_port_batch(struct relay_port *port, const struct sockaddr_storage *target, socklen_t target_len)
+{
+    for (int i = 0; i < BATCH; i++) {
+        port_recv_msgs[i].msg_hdr.msg_namelen = sizeof(port_from[i]);
+    }
+    const int n = recvmmsg(port->fd, port_recv_msgs, BATCH, MSG_DONTWAIT, NULL);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNREFUSED ||
+            errno == EHOSTUNREACH || errno == ENETUNREACH) {
+            return 0;
+        }
+        perror("udp-relay: recvmmsg");
+        return -1;
+    }
+    p_received += (uint64_t)n;
+
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        struct msghdr *in = &port_recv_msgs[i].msg_hdr;
+        struct msghdr *out = &port_send_msgs[count].msg_hdr;
+        if (in->msg_flags & MSG_TRUNC) {
+            p_truncated++;
+        }
+        if (is_target(&port_from[i], target)) {
+            if (!port->has_source) {
+                p_no_source++;
+                continue;
+            }
+            /* The datagram's own address slot is free now: the source's copy goes there, so a later datagram of
+             * the batch from a new source cannot change where this one goes. */
+            memcpy(&port_from[i], &port->source, port->source_len);
+            out->msg_name = &port_from[i];
+            out->msg_namelen = port->source_len;
+            p_returned++;
+        } else {
+            memcpy(&port->source, &port_from[i], in->msg_namelen);
+            port->source_len = in->msg_namelen;
+            port->has_source = 1;
+            out->msg_name = (void *)target;
+            out->msg_namelen = target_len;
+        }
+        port_send_iov[count].iov_base = port_buffers[i];
+        port_send_iov[count].iov_len = port_recv_msgs[i].msg_len;
+        count++;
+    }
+
+    int next = 0;
+    while (next < count) {
+        const int r = sendmmsg(port->fd, &port_send_msgs[next], (unsigned int)(count - next), 0);
+        if (r > 0) {
+            p_sent += (uint64_t)r;
+            next += r;
+        } else if (r < 0 && errno == EINTR) {
+            continue;
+        } else {
+            p_send_errors++;
+            next++;
+        }
+    }
+    return 0;
+}
+
+static int run_ports(long ports, const char *listen_text, const struct sockaddr_storage *listen_addr,
+                     socklen_t listen_len, const struct sockaddr_storage *target_addr, socklen_t target_len)
+{
+    const long first_port = ntohs(port_of(listen_addr));
+    if (first_port + ports - 1 > 65535) {
+        fprintf(stderr, "udp-relay: %ld ports from %ld go past 65535\n", ports, first_port);
+        return 2;
+    }
+    if (ensure_fd_limit(ports) != 0) {
+        return 1;
+    }
+    struct relay_port *relay_ports = calloc((size_t)ports, sizeof(struct relay_port));
+    if (relay_ports == NULL) {
+        perror("udp-relay: calloc");
+        return 1;
+    }
+    const int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) {
+        perror("udp-relay: epoll_create1");
+        return 1;
+    }
+    struct sockaddr_storage bind_addr = *listen_addr;
+    for (long i = 0; i < ports; i++) {
+        const int fd = socket(listen_addr->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            perror("udp-relay: socket");
+            return 1;
+        }
+        if (i == 0) {
+            set_buffer(fd, SO_RCVBUF, "SO_RCVBUF");
+            set_buffer(fd, SO_SNDBUF, "SO_SNDBUF");
+        } else {
+            const int wanted = SOCKET_BUFFER_BYTES;
+            (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &wanted, sizeof(wanted));
+            (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &wanted, sizeof(wanted));
+        }
+        set_port(&bind_addr, (uint16_t)(first_port + i));
+        if (bind(fd, (const struct sockaddr *)&bind_addr, listen_len) != 0) {
+            fprintf(stderr, "udp-relay: bind port %ld (%ld of %ld from %s): %s\n", first_port + i, i + 1, ports,
+                    listen_text, strerror(errno));
+            return 1;
+        }
+        struct epoll_event ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.events = EPOLLIN;
+        ev.data.u32 = (uint32_t)i;
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            perror("udp-relay: epoll_ctl");
+            return 1;
+        }
+        relay_ports[i].fd = fd;
+    }
+    for (int i = 0; i < BATCH; i++) {
+        port_recv_iov[i].iov_base = port_buffers[i];
+        port_recv_iov[i].iov_len = BUFFER_BYTES;
+        port_recv_msgs[i].msg_hdr.msg_iov = &port_recv_iov[i];
+        port_recv_msgs[i].msg_hdr.msg_iovlen = 1;
+        port_recv_msgs[i].msg_hdr.msg_name = &port_from[i];
+        port_send_msgs[i].msg_hdr.msg_iov = &port_send_iov[i];
+        port_send_msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+
+    fprintf(stderr, "udp-relay: %ld ports %ld-%ld on %s, forwarding to a target and back, batch %d\n", ports,
+            first_port, first_port + ports - 1, listen_text, BATCH);
+
+    static struct epoll_event events[EVENTS];
+    int status = 0;
+    while (!stop_requested && status == 0) {
+        /* The timeout closes the race of a signal between the stop check and epoll_wait. */
+        const int n = epoll_wait(ep, events, EVENTS, IDLE_POLL_MS);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            perror("udp-relay: epoll_wait");
+            status = 1;
+            break;
+        }
+        for (int k = 0; k < n; k++) {
+            if (relay_port_batch(&relay_ports[events[k].data.u32], target_addr, target_len) != 0) {
+                status = 1;
+                break;
+            }
+        }
+    }
+
+    printf("udp-relay: received=%" PRIu64 " sent=%" PRIu64 " send_errors=%" PRIu64 " truncated=%" PRIu64
+           " returned=%" PRIu64 " no_source=%" PRIu64 "\n",
+           p_received, p_sent, p_send_errors, p_truncated, p_returned, p_no_source);
+    fflush(stdout);
+    for (long i = 0; i < ports; i++) {
+        close(relay_ports[i].fd);
+    }
+    close(ep);
+    free(relay_ports);
     return status;
 }
