@@ -16,11 +16,14 @@
 """Helpers of bench/e2e/run.sh (Python 3 standard library only).
 
   e2e_report.py table MANIFEST ROWS LOADS
-      Print the Markdown results table, then notes, from the runs listed in MANIFEST (written by run.sh, one run a
+      Print the Markdown results tables, then notes, from the runs listed in MANIFEST (written by run.sh, one run a
       line, tab-separated: row load repeat json_path loadgen_exit cpu_ticks clk_tck valid note; json_path is
       relative to MANIFEST's directory, '-' for none; loadgen_exit is -1 for a run that could not be made;
       cpu_ticks is '-' when not measured; valid is 0 for a run that must not count (the relay died during it),
-      and the note says why; '-' for no note). ROWS and LOADS are comma-separated and give the order of the table.
+      and the note says why; '-' for no note). ROWS and LOADS are comma-separated and give the order of the tables.
+      Up to three tables: the relays of the default rows under nominal and saturation load; the relay-port rows
+      (c-ports, node-shared-sockets-*, node-ports-*, with direct as the floor) with their ratios; the echo load,
+      both directions.
 
   e2e_report.py clear-routes API_URL API_KEY
       Delete every route of a node (GET /routes page by page, DELETE /route/{id}); prints how many it deleted.
@@ -38,6 +41,19 @@ import urllib.parse
 import urllib.request
 
 REFERENCE_ROWS = ("nginx", "c-recvmmsg")
+PORT_ROW_PREFIXES = ("c-ports", "node-shared-sockets-", "node-ports-")
+
+
+def is_port_row(row):
+    return row.startswith(PORT_ROW_PREFIXES)
+
+
+def transport_of(row):
+    """The node transport of a relay-port row (node-ports-epoll: epoll), or None."""
+    for prefix in ("node-shared-sockets-", "node-ports-"):
+        if row.startswith(prefix):
+            return row[len(prefix):]
+    return None
 
 
 def load_runs(manifest):
@@ -105,14 +121,31 @@ def latency(result, key):
     return number(lat.get(key))
 
 
+def returned(result):
+    """The "return" object of an --echo run, or None."""
+    back = result.get("return") if result else None
+    return back if isinstance(back, dict) else None
+
+
 def cpu_per_million(run):
     if run["cpu_ticks"] is None or run["result"] is None:
         return None
-    # The CPU window is the generator's measured window (after --warmup), so divide by what arrived from it.
+    # The CPU window is the generator's measured window (after --warmup), so divide by what arrived from it; with
+    # --echo the relay carried every datagram twice, so both directions count.
     received = number(run["result"].get("measured_received", run["result"].get("received")))
+    back = returned(run["result"])
+    if received is not None and back is not None:
+        received += number(back.get("measured_received")) or 0.0
     if not received or run["clk_tck"] <= 0:
         return None
     return (run["cpu_ticks"] / run["clk_tck"]) / (received / 1e6)
+
+
+def round_trip(result, key):
+    back = returned(result)
+    if back is None or not isinstance(back.get("latency_us"), dict):
+        return None
+    return number(back["latency_us"].get(key))
 
 
 def pick_median(runs, load):
@@ -122,6 +155,8 @@ def pick_median(runs, load):
         return None, runs
     if load == "saturation":
         key = lambda r: number(r["result"].get("delivered_pps")) or 0.0
+    elif load == "echo":
+        key = lambda r: round_trip(r["result"], "p99") if round_trip(r["result"], "p99") is not None else math.inf
     else:
         key = lambda r: latency(r["result"], "p99") if latency(r["result"], "p99") is not None else math.inf
     ordered = sorted(good, key=key)
@@ -175,47 +210,130 @@ def table(manifest, rows_csv, loads_csv):
                     notes.append(f"{where}: {r['note']}")
                 res = r["result"]
                 if res.get("passed") is False and load != "saturation":
+                    why = "; ".join(str(f) for f in res.get("failures", [])) if isinstance(res.get("failures"), list) \
+                        else ""
                     notes.append(f"{where}: loadgen FAILED the run (loss {fmt_pct(number(res.get('loss_percent')))} %, "
-                                 f"lost {fmt_int(number(res.get('lost')))} of {fmt_int(number(res.get('sent')))})")
+                                 f"lost {fmt_int(number(res.get('lost')))} of {fmt_int(number(res.get('sent')))}"
+                                 + (f"; {why}" if why else "") + ")")
                 for field in ("duplicates", "corrupt"):
                     n = number(res.get(field))
                     if n:
                         notes.append(f"{where}: {fmt_int(n)} {field}")
+                back = returned(res)
+                if back is not None:
+                    for field in ("duplicates", "corrupt", "unexpected", "echo_errors"):
+                        n = number(back.get(field))
+                        if n:
+                            notes.append(f"{where}: {fmt_int(n)} {field.replace('_', ' ')} on the way back")
             if len(good) > 1 and run is not None:
                 pps = [number(r["result"].get("delivered_pps")) or 0.0 for r in good]
-                p99 = [latency(r["result"], "p99") for r in good]
+                if load == "echo":
+                    p99 = [round_trip(r["result"], "p99") for r in good]
+                    what = "round-trip p99"
+                else:
+                    p99 = [latency(r["result"], "p99") for r in good]
+                    what = "p99"
                 p99 = [v for v in p99 if v is not None]
                 spread = f"delivered pps {fmt_int(min(pps))} to {fmt_int(max(pps))}"
                 if p99:
-                    spread += f", p99 {fmt_us(min(p99))} to {fmt_us(max(p99))} µs"
+                    spread += f", {what} {fmt_us(min(p99))} to {fmt_us(max(p99))} µs"
                 notes.append(f"{row} / {load}: {len(good)} good runs, {spread}; shown: run {run['repeat']} (median)")
 
+    def pps_of(row, load):
+        run = chosen.get((row, load))
+        return number(run["result"].get("delivered_pps")) if run is not None else None
+
+    def cpu_of(row, load):
+        run = chosen.get((row, load))
+        return cpu_per_million(run) if run is not None else None
+
     out = []
-    out.append("| row | load | delivered pps | loss % | p50 µs | p99 µs | p99.9 µs | CPU s / M datagrams "
-               "| vs nginx | vs c-recvmmsg |")
-    out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for load in loads:
-        refs = {}
-        for ref in REFERENCE_ROWS:
-            run = chosen.get((ref, load))
-            refs[ref] = number(run["result"].get("delivered_pps")) if run is not None else None
+    classic_rows = [r for r in rows if not is_port_row(r)]
+    classic_loads = [l for l in loads if l != "echo"]
+    if any((r, l) in chosen for r in classic_rows for l in classic_loads if r != "direct") \
+            or not any(is_port_row(r) for r in rows):
+        out.append("| row | load | delivered pps | loss % | p50 µs | p99 µs | p99.9 µs | CPU s / M datagrams "
+                   "| vs nginx | vs c-recvmmsg |")
+        out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for load in classic_loads:
+            refs = {ref: pps_of(ref, load) for ref in REFERENCE_ROWS}
+            for row in classic_rows:
+                if (row, load) not in chosen:
+                    continue
+                run = chosen[(row, load)]
+                if run is None:
+                    out.append(f"| {row} | {load} | error | - | - | - | - | - | - | - |")
+                    continue
+                res = run["result"]
+                pps = number(res.get("delivered_pps"))
+                cells = [
+                    row, load, fmt_int(pps), fmt_pct(number(res.get("loss_percent"))),
+                    fmt_us(latency(res, "p50")), fmt_us(latency(res, "p99")), fmt_us(latency(res, "p99_9")),
+                    "-" if row == "direct" else fmt_cpu(cpu_per_million(run)),
+                    "-" if row == "nginx" else fmt_ratio(pps, refs["nginx"]),
+                    "-" if row == "c-recvmmsg" else fmt_ratio(pps, refs["c-recvmmsg"]),
+                ]
+                out.append("| " + " | ".join(cells) + " |")
+
+    port_rows = [r for r in rows if is_port_row(r)]
+    if port_rows and any((r, l) in chosen for r in port_rows for l in classic_loads):
+        if out:
+            out.append("")
+        out.append("Relay ports (a socket per stream):")
+        out.append("")
+        out.append("| row | load | delivered pps | loss % | p50 µs | p99 µs | CPU s / M datagrams "
+                   "| pps vs node-shared-sockets | pps vs c-ports | CPU vs c-ports |")
+        out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for load in classic_loads:
+            for row in (["direct"] if "direct" in rows else []) + port_rows:
+                if (row, load) not in chosen:
+                    continue
+                run = chosen[(row, load)]
+                if run is None:
+                    out.append(f"| {row} | {load} | error | - | - | - | - | - | - | - |")
+                    continue
+                res = run["result"]
+                pps = number(res.get("delivered_pps"))
+                cpu = None if row == "direct" else cpu_per_million(run)
+                shared = None
+                if row.startswith("node-ports-"):
+                    shared = pps_of("node-shared-sockets-" + transport_of(row), load)
+                cells = [
+                    row, load, fmt_int(pps), fmt_pct(number(res.get("loss_percent"))),
+                    fmt_us(latency(res, "p50")), fmt_us(latency(res, "p99")), fmt_cpu(cpu),
+                    fmt_ratio(pps, shared) if row.startswith("node-ports-") else "-",
+                    "-" if row in ("c-ports", "direct") else fmt_ratio(pps, pps_of("c-ports", load)),
+                    "-" if row in ("c-ports", "direct") else fmt_ratio(cpu, cpu_of("c-ports", load)),
+                ]
+                out.append("| " + " | ".join(cells) + " |")
+
+    if "echo" in loads and any((r, "echo") in chosen for r in rows):
+        if out:
+            out.append("")
+        out.append("Echo (nominal load both ways; latency is the round trip, from the scheduled send to the return):")
+        out.append("")
+        out.append("| row | delivered pps | returned pps | loss % | loss back % | round trip p50 µs | p99 µs "
+                   "| p99.9 µs | CPU s / M datagrams (both ways) | CPU vs c-ports |")
+        out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for row in rows:
-            if (row, load) not in chosen:
+            if (row, "echo") not in chosen:
                 continue
-            run = chosen[(row, load)]
+            run = chosen[(row, "echo")]
             if run is None:
-                out.append(f"| {row} | {load} | error | - | - | - | - | - | - | - |")
+                out.append(f"| {row} | error | - | - | - | - | - | - | - | - |")
                 continue
             res = run["result"]
-            pps = number(res.get("delivered_pps"))
+            back = returned(res) or {}
+            cpu = None if row == "direct" else cpu_per_million(run)
             cells = [
-                row, load, fmt_int(pps), fmt_pct(number(res.get("loss_percent"))),
-                fmt_us(latency(res, "p50")), fmt_us(latency(res, "p99")), fmt_us(latency(res, "p99_9")),
-                "-" if row == "direct" else fmt_cpu(cpu_per_million(run)),
-                "-" if row == "nginx" else fmt_ratio(pps, refs["nginx"]),
-                "-" if row == "c-recvmmsg" else fmt_ratio(pps, refs["c-recvmmsg"]),
+                row, fmt_int(number(res.get("delivered_pps"))), fmt_int(number(back.get("delivered_pps"))),
+                fmt_pct(number(res.get("loss_percent"))), fmt_pct(number(back.get("loss_percent"))),
+                fmt_us(round_trip(res, "p50")), fmt_us(round_trip(res, "p99")), fmt_us(round_trip(res, "p99_9")),
+                fmt_cpu(cpu),
+                "-" if row in ("c-ports", "direct") else fmt_ratio(cpu, cpu_of("c-ports", "echo")),
             ]
             out.append("| " + " | ".join(cells) + " |")
+
     print("\n".join(out))
     if notes:
         print()

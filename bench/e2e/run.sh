@@ -18,6 +18,9 @@
 # relay (c-recvmmsg), nginx's stream module and the SoundRelay node with each transport, on one machine. It prints
 # one Markdown table and writes it, with the machine's description, to bench/results/e2e-YYYYMMDD-HHMMSS.md; the
 # raw loadgen JSON and .hgrm files of every run go to bench/results/e2e-YYYYMMDD-HHMMSS/.
+# The relay-port rows (--rows relay-ports; not in the default set) compare a port per stream: the C relay over N
+# sockets (c-ports), the node with a socket per stream to its main port (node-shared-sockets-TRANSPORT) and the
+# node with return_path routes, a relay port each (node-ports-TRANSPORT); the echo load measures both directions.
 # bench/README.md ("End-to-end benchmark") and bench/results/README.md explain it; --help lists the options.
 #
 # Test hook, not for measurements: E2E_LOADGEN="cmd args" replaces `java -jar tools/target/soundrelay-tools.jar
@@ -34,6 +37,13 @@ COMMAND_LINE=${COMMAND_LINE% }
 
 ALL_ROWS=direct,c-recvmmsg,nginx,node-io_uring,node-epoll,node-nio
 ALL_LOADS=nominal,saturation
+# Rows and loads that exist but are not run by default: the relay-port comparison.
+PORT_ROWS=c-ports,node-shared-sockets-io_uring,node-shared-sockets-epoll,node-shared-sockets-nio
+PORT_ROWS+=,node-ports-io_uring,node-ports-epoll,node-ports-nio
+KNOWN_ROWS=$ALL_ROWS,$PORT_ROWS
+KNOWN_LOADS=$ALL_LOADS,echo
+# --rows relay-ports: the comparison on the default transport.
+RELAY_PORTS_ROWS=direct,c-ports,node-shared-sockets-epoll,node-ports-epoll
 
 # --- options -------------------------------------------------------------------------------------------------------
 
@@ -50,14 +60,18 @@ PIN=1
 CPUS_OPT=
 OUT_DIR=
 PORT_BASE=47000
+RELAY_PORTS_BASE=
 NGINX_PROXY_RESPONSES=default
 
 usage() {
     cat <<EOF
 usage: bench/e2e/run.sh [options]
 
-  --rows LIST              comma-separated, in table order (default $ALL_ROWS)
-  --loads LIST             nominal,saturation or one of them (default $ALL_LOADS)
+  --rows LIST              comma-separated, in table order (default $ALL_ROWS);
+                           also c-ports, node-shared-sockets-TRANSPORT, node-ports-TRANSPORT (TRANSPORT:
+                           io_uring, epoll, nio), and 'relay-ports' for $RELAY_PORTS_ROWS
+  --loads LIST             nominal, saturation, echo (default $ALL_LOADS); echo: nominal load, the sinks
+                           send every datagram back (rows direct, c-ports and node-ports-* only)
   --duration S             seconds of every measured run (sets both of the next two)
   --nominal-seconds S      seconds of a nominal run (default $NOMINAL_SECONDS)
   --saturation-seconds S   seconds of a saturation run (default $SATURATION_SECONDS)
@@ -67,6 +81,9 @@ usage: bench/e2e/run.sh [options]
   --cpus GEN,RELAY         the two CPUs to pin to (default: the first two this process may use)
   --out DIR                where results go (default bench/results)
   --port-base P            relay UDP port P, node API P+1, node metrics P+2, generator sink P+10 (default $PORT_BASE)
+  --relay-ports-base P     c-ports binds P.. one port per stream; the node's RELAY_PORTS is P to P + 2 x streams - 1;
+                           then one source port per stream for the generator (default: just above the
+                           ephemeral port range when 3 x streams ports fit, else port base + 1000)
   --nginx-proxy-responses N|default
                            nginx's proxy_responses (default $NGINX_PROXY_RESPONSES; 'default' leaves it out)
   -h, --help               this text
@@ -110,6 +127,7 @@ while [[ $# -gt 0 ]]; do
         --cpus) need_value "$@"; CPUS_OPT=$2; shift 2 ;;
         --out) need_value "$@"; OUT_DIR=$2; shift 2 ;;
         --port-base) need_value "$@"; PORT_BASE=$2; shift 2 ;;
+        --relay-ports-base) need_value "$@"; RELAY_PORTS_BASE=$2; shift 2 ;;
         --nginx-proxy-responses) need_value "$@"; NGINX_PROXY_RESPONSES=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) printf 'run.sh: unknown option %s\n' "$opt" >&2; usage >&2; exit 2 ;;
@@ -125,15 +143,16 @@ positive_int --port-base "$PORT_BASE" 1024
 [[ $NGINX_PROXY_RESPONSES == default || $NGINX_PROXY_RESPONSES =~ ^[0-9]+$ ]] \
     || { echo "run.sh: --nginx-proxy-responses=$NGINX_PROXY_RESPONSES: want a number or 'default'" >&2; exit 2; }
 
+ROWS_CSV=${ROWS_CSV//relay-ports/$RELAY_PORTS_ROWS}
 IFS=, read -r -a ROWS <<< "$ROWS_CSV"
 IFS=, read -r -a LOADS <<< "$LOADS_CSV"
 [[ ${#ROWS[@]} -gt 0 ]] || { echo "run.sh: --rows is empty" >&2; exit 2; }
 [[ ${#LOADS[@]} -gt 0 ]] || { echo "run.sh: --loads is empty" >&2; exit 2; }
 for row in "${ROWS[@]}"; do
-    [[ ,$ALL_ROWS, == *",$row,"* ]] || { echo "run.sh: unknown row '$row' (rows: $ALL_ROWS)" >&2; exit 2; }
+    [[ ,$KNOWN_ROWS, == *",$row,"* ]] || { echo "run.sh: unknown row '$row' (rows: $KNOWN_ROWS, relay-ports)" >&2; exit 2; }
 done
 for load in "${LOADS[@]}"; do
-    [[ ,$ALL_LOADS, == *",$load,"* ]] || { echo "run.sh: unknown load '$load' (loads: $ALL_LOADS)" >&2; exit 2; }
+    [[ ,$KNOWN_LOADS, == *",$load,"* ]] || { echo "run.sh: unknown load '$load' (loads: $KNOWN_LOADS)" >&2; exit 2; }
 done
 
 has_row() {
@@ -146,6 +165,13 @@ has_node_row() {
     local r
     for r in "${ROWS[@]}"; do [[ $r == node-* ]] && return 0; done
     return 1
+}
+
+# True when row $1 can run load $2: the echo load needs a way back to each stream's own socket (direct: the sink
+# answers it straight; c-ports and node-ports-*: a relay port per stream).
+row_runs_load() {
+    [[ $2 != echo ]] && return 0
+    [[ $1 == direct || $1 == c-ports || $1 == node-ports-* ]]
 }
 
 # --- fixed settings ------------------------------------------------------------------------------------------------
@@ -169,6 +195,27 @@ positive_int E2E_SATURATION_STREAMS "$SATURATION_STREAMS" 1
 MAX_STREAMS=$((NOMINAL_STREAMS > SATURATION_STREAMS ? NOMINAL_STREAMS : SATURATION_STREAMS))
 # The node refuses routes past MAX_STREAMS_PER_NODE: room for every stream of either load, twice over.
 NODE_MAX_STREAMS=$((MAX_STREAMS * 2 > 1000 ? MAX_STREAMS * 2 : 1000))
+# A port per stream: c-ports binds MAX_STREAMS from RELAY_PORTS_BASE; the node gets twice as many to pick from.
+# Right after them, the generator's own source sockets, one per stream, on fixed ports (--source-port): on
+# ephemeral ports one of them could take a port of this run (a node refuses a source that is its own metrics
+# port, UDP or not). By default all of them lie above the kernel's ephemeral range (ip_local_port_range), where no
+# other socket takes a port meanwhile, when they fit below 65536.
+EPHEMERAL_LAST=$(awk '{print $2}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 60999)
+if [[ -z $RELAY_PORTS_BASE ]]; then
+    RELAY_PORTS_BASE=$((EPHEMERAL_LAST + 1))
+    ((RELAY_PORTS_BASE + 3 * MAX_STREAMS - 1 <= 65535)) || RELAY_PORTS_BASE=$((PORT_BASE + 1000))
+fi
+positive_int --relay-ports-base "$RELAY_PORTS_BASE" 1024
+RELAY_PORTS_LAST=$((RELAY_PORTS_BASE + 2 * MAX_STREAMS - 1))
+SOURCE_PORTS_BASE=$((RELAY_PORTS_LAST + 1))
+SOURCE_PORTS_LAST=$((SOURCE_PORTS_BASE + MAX_STREAMS - 1))
+((SOURCE_PORTS_LAST <= 65535)) || { echo "run.sh: --relay-ports-base=$RELAY_PORTS_BASE: $((3 * MAX_STREAMS)) ports" \
+    "(relay ports and the generator's sources) would go past 65535" >&2; exit 2; }
+((RELAY_PORTS_BASE > PORT_BASE + 10 || SOURCE_PORTS_LAST < PORT_BASE)) \
+    || { echo "run.sh: --relay-ports-base=$RELAY_PORTS_BASE: overlaps the ports from --port-base=$PORT_BASE" >&2; exit 2; }
+# The echo load: the generator does twice the work (echo and return on its one core) and takes longer to catch up
+# from a cold JVM, so its runs leave more of their start out of the measurement.
+ECHO_MEASURE_WARMUP_SECONDS=5
 
 NODE_JVM_OPTS=${NODE_JVM_OPTS:--Xms512m -Xmx512m -XX:+AlwaysPreTouch}
 LOADGEN_JVM_OPTS=${LOADGEN_JVM_OPTS:-}
@@ -334,6 +381,14 @@ compile_c_relay() {
     gcc -O2 -Wall -Wextra -o "$RELAY_BIN" "$SCRIPT_DIR/udp_relay.c" || die "could not compile udp_relay.c"
 }
 
+# True when no UDP socket is bound to a port in $1..$2.
+udp_range_free() {
+    awk -v lo="$1" -v hi="$2" '
+        function hex(h,   i, v) { v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789ABCDEF", substr(h, i, 1)) - 1; return v }
+        FNR > 1 { p = hex(substr($2, length($2) - 3)); if (p >= lo && p <= hi) found = 1 }
+        END { exit found }' /proc/net/udp /proc/net/udp6 2>/dev/null
+}
+
 ensure_nginx() {
     if command -v nginx >/dev/null 2>&1 && [[ -f $NGINX_STREAM_MODULE ]]; then
         return 0
@@ -380,18 +435,28 @@ set_loadgen_cmd() {
 loadgen_ok() {
     "${LOADGEN_CMD[@]}" --help > "$WORK_DIR/loadgen-help.txt" 2>&1 \
         && grep -q -e '--sink-ports' "$WORK_DIR/loadgen-help.txt" \
-        && grep -q -e '--hgrm' "$WORK_DIR/loadgen-help.txt"
+        && grep -q -e '--hgrm' "$WORK_DIR/loadgen-help.txt" \
+        && { ! needs_relay_port_loadgen || grep -q -e '--return-path' "$WORK_DIR/loadgen-help.txt"; }
+}
+
+# True when a row or load needs loadgen's --socket-per-stream, --return-path or --echo.
+needs_relay_port_loadgen() {
+    local r
+    for r in "${ROWS[@]}" "${LOADS[@]}"; do
+        [[ $r == c-ports || $r == node-ports-* || $r == node-shared-sockets-* || $r == echo ]] && return 0
+    done
+    return 1
 }
 
 check_loadgen() {
     loadgen_ok && return 0
     if [[ -z ${E2E_LOADGEN:-} ]]; then
-        log "the tools jar has no 'loadgen' command with --sink-ports and --hgrm: rebuilding the jars once"
+        log "the tools jar has no 'loadgen' command with the options this run needs: rebuilding the jars once"
         build_jars
         loadgen_ok && return 0
     fi
     sed -n 1,15p "$WORK_DIR/loadgen-help.txt" >&2
-    die "'${LOADGEN_CMD[*]} --help' does not show the loadgen command this script needs (--sink-ports, --hgrm)"
+    die "'${LOADGEN_CMD[*]} --help' does not show the loadgen command this script needs (--sink-ports, --hgrm, and --return-path for the relay-port rows and the echo load)"
 }
 
 GEN_CPU=
@@ -441,6 +506,10 @@ check_ports_free() {
     for p in "$RELAY_PORT" "$SINK_PORT"; do
         ! udp_port_bound "$p" || die "UDP port $p is in use (pick other ports with --port-base)"
     done
+    if has_row c-ports || needs_relay_port_loadgen; then
+        udp_range_free "$RELAY_PORTS_BASE" "$SOURCE_PORTS_LAST" \
+            || die "a UDP port in $RELAY_PORTS_BASE-$SOURCE_PORTS_LAST is in use (pick others with --relay-ports-base)"
+    fi
     if has_node_row; then
         for p in "$API_PORT" "$METRICS_PORT"; do
             ! tcp_port_listening "$p" || die "TCP port $p is in use (pick other ports with --port-base)"
@@ -469,6 +538,17 @@ start_c_relay() {
     STARTED_PIDS+=("$RELAY_PID")
     RELAY_CPU_PIDS=("$RELAY_PID")
     wait_udp_ready "$RELAY_PID" "$RELAY_PORT" udp-relay
+}
+
+# The C relay over a port per stream: MAX_STREAMS sockets from RELAY_PORTS_BASE, every one forwarding to the sink
+# and back to its last source. It binds them all before the last one, so the last port bound means ready.
+start_c_ports_relay() {
+    "${RELAY_PREFIX[@]+"${RELAY_PREFIX[@]}"}" "$RELAY_BIN" --ports "$MAX_STREAMS" "127.0.0.1:$RELAY_PORTS_BASE" \
+        "127.0.0.1:$SINK_PORT" < /dev/null >> "$RELAY_LOG" 2>&1 &
+    RELAY_PID=$!
+    STARTED_PIDS+=("$RELAY_PID")
+    RELAY_CPU_PIDS=("$RELAY_PID")
+    wait_udp_ready "$RELAY_PID" "$((RELAY_PORTS_BASE + MAX_STREAMS - 1))" "udp-relay --ports"
 }
 
 write_nginx_conf() {
@@ -527,8 +607,11 @@ start_nginx() {
 }
 
 API_KEY=
+# start_node TRANSPORT [ports]: with 'ports', the node gets RELAY_PORTS for its return_path routes.
 start_node() {
     local transport=$1 i actual
+    local -a relay_ports_env=()
+    [[ ${2:-} == ports ]] && relay_ports_env=(RELAY_PORTS="$RELAY_PORTS_BASE-$RELAY_PORTS_LAST")
     # An empty working directory: the node reads a .env file from it, and must not find one.
     mkdir -p "$WORK_DIR/node"
     (
@@ -542,6 +625,7 @@ start_node() {
             AUTH_ENABLED=true \
             API_KEYS="$API_KEY" \
             MAX_STREAMS_PER_NODE="$NODE_MAX_STREAMS" \
+            "${relay_ports_env[@]+"${relay_ports_env[@]}"}" \
             LOG_LEVEL=warn \
             "${RELAY_PREFIX[@]+"${RELAY_PREFIX[@]}"}" java "${NODE_JVM_ARGS[@]+"${NODE_JVM_ARGS[@]}"}" -jar "$NODE_JAR"
     ) < /dev/null >> "$RELAY_LOG" 2>&1 &
@@ -576,7 +660,10 @@ start_relay() {
     udp_port_bound "$RELAY_PORT" && { log "UDP port $RELAY_PORT is taken before starting $row"; return 1; }
     case $row in
         c-recvmmsg) start_c_relay ;;
+        c-ports) start_c_ports_relay ;;
         nginx) start_nginx ;;
+        node-ports-*) start_node "${row#node-ports-}" ports ;;
+        node-shared-sockets-*) start_node "${row#node-shared-sockets-}" ;;
         node-*) start_node "${row#node-}" ;;
         *) die "no relay for row $row" ;;
     esac
@@ -628,15 +715,38 @@ load_args() {
                 --senders 1 --receivers 1 --one-thread --warmup "$MEASURE_WARMUP_SECONDS" --allow-loss-percent 100)
             LOAD_SECONDS=$((SATURATION_SECONDS + MEASURE_WARMUP_SECONDS))
             ;;
+        echo)
+            # Nominal load both ways: the sink sends every datagram back through the relay to its stream's socket.
+            LOAD_ARGS=(--streams "$NOMINAL_STREAMS" --pps "$NOMINAL_PPS" --payload-bytes "$PAYLOAD_BYTES"
+                --senders 1 --receivers 1 --one-thread --warmup "$ECHO_MEASURE_WARMUP_SECONDS" --echo)
+            LOAD_SECONDS=$((NOMINAL_SECONDS + ECHO_MEASURE_WARMUP_SECONDS))
+            ;;
     esac
 }
 
-# Options of row $1 for the generator, in ROW_ARGS.
+# Options of row $1 under load $2 for the generator, in ROW_ARGS.
 ROW_ARGS=()
 row_args() {
     case $1 in
         direct)
             ROW_ARGS=(--relay "127.0.0.1:$SINK_PORT" --no-create-routes --sink-ports "$SINK_PORT")
+            # The echo load needs each stream's own socket for the way back: the sink answers it straight.
+            [[ ${2:-} != echo ]] || ROW_ARGS+=(--socket-per-stream --source-port "$SOURCE_PORTS_BASE")
+            ;;
+        c-ports)
+            # Stream i sends from its own socket to port RELAY_PORTS_BASE + i.
+            ROW_ARGS=(--relay "127.0.0.1:$RELAY_PORTS_BASE" --no-create-routes --return-path
+                --relay-port-base "$RELAY_PORTS_BASE" --source-port "$SOURCE_PORTS_BASE" --sink-ports "$SINK_PORT")
+            ;;
+        node-shared-sockets-*)
+            # A socket per stream, every one named as its route's source, all sending to the main port.
+            ROW_ARGS=(--relay "127.0.0.1:$RELAY_PORT" --create-routes --api "http://127.0.0.1:$API_PORT"
+                --deliver framed --socket-per-stream --source-port "$SOURCE_PORTS_BASE" --sink-ports "$SINK_PORT")
+            ;;
+        node-ports-*)
+            # return_path routes: each stream sends to the relay_port the node answered.
+            ROW_ARGS=(--relay "127.0.0.1:$RELAY_PORT" --create-routes --api "http://127.0.0.1:$API_PORT"
+                --deliver framed --return-path --source-port "$SOURCE_PORTS_BASE" --sink-ports "$SINK_PORT")
             ;;
         node-*)
             # framed: the node delivers the whole datagram, as the C relay and nginx do.
@@ -665,8 +775,11 @@ MEASURE_TICKS=-
 run_loadgen() {
     local base=$1 seconds=$2
     shift 2
+    local -a returns=()
+    [[ " $* " != *" --echo "* ]] || returns=(--return-hgrm "$base.return.hgrm")
     local -a cmd=("${GEN_PREFIX[@]+"${GEN_PREFIX[@]}"}" timeout --kill-after=10 $((seconds + LOADGEN_SLACK_SECONDS))
-        "${LOADGEN_CMD[@]}" --wire sr --duration "$seconds" "$@" --json "$base.json" --hgrm "$base.hgrm")
+        "${LOADGEN_CMD[@]}" --wire sr --duration "$seconds" "$@" --json "$base.json" --hgrm "$base.hgrm"
+        "${returns[@]+"${returns[@]}"}")
     printf '%q ' "${cmd[@]}" > "$base.cmd"
     echo >> "$base.cmd"
     LOADGEN_EXIT=0
@@ -713,6 +826,8 @@ describe_load() {
     case $1 in
         nominal) printf ' (%s datagrams/s offered)\n' "$((NOMINAL_STREAMS * NOMINAL_PPS))" ;;
         saturation) printf ' (as fast as one sender thread goes)\n' ;;
+        echo) printf ' (%s datagrams/s offered each way: the sink sends every one back)\n' \
+            "$((NOMINAL_STREAMS * NOMINAL_PPS))" ;;
     esac
 }
 
@@ -737,16 +852,18 @@ write_header() {
         echo "- CPU: ${cpu_model:-unknown}; $(getconf _NPROCESSORS_ONLN) online, this run may use $(awk '/^Cpus_allowed_list:/ {print $2}' /proc/self/status)"
         echo "- java: $java_version"
         echo "- $nginx_version; nginx.conf: worker_processes 1, listen udp rcvbuf=4m, proxy_responses $NGINX_PROXY_RESPONSES, proxy_timeout 30s"
-        echo "- C relay: $gcc_version, -O2; recvmmsg/sendmmsg batches of 64, SO_RCVBUF/SO_SNDBUF 4 MiB asked"
+        echo "- C relay: $gcc_version, -O2; recvmmsg/sendmmsg batches of 64, SO_RCVBUF/SO_SNDBUF 4 MiB asked; c-ports: \`udp-relay --ports $MAX_STREAMS\`, one epoll set over udp/$RELAY_PORTS_BASE-$((RELAY_PORTS_BASE + MAX_STREAMS - 1))"
         echo "- net.core.rmem_max $(cat /proc/sys/net/core/rmem_max 2>/dev/null || echo '?'), net.core.wmem_max $(cat /proc/sys/net/core/wmem_max 2>/dev/null || echo '?')"
         echo "- CPU pinning: $PIN_NOTE"
-        echo "- node: \`java $NODE_JVM_OPTS -jar ${NODE_JAR#"$REPO_ROOT"/}\`, LOG_LEVEL=warn, no Redis"
+        echo "- node: \`java $NODE_JVM_OPTS -jar ${NODE_JAR#"$REPO_ROOT"/}\`, LOG_LEVEL=warn, no Redis; node-ports-*: RELAY_PORTS=$RELAY_PORTS_BASE-$RELAY_PORTS_LAST"
         echo "- loadgen: \`${LOADGEN_CMD[*]}\`${LOADGEN_JVM_OPTS:+ (LOADGEN_JVM_OPTS=$LOADGEN_JVM_OPTS)}"
-        echo "- ports: relay udp/$RELAY_PORT, generator sink udp/$SINK_PORT, node API tcp/$API_PORT"
+        echo "- ports: relay udp/$RELAY_PORT, generator sink udp/$SINK_PORT, node API tcp/$API_PORT; relay ports udp/$RELAY_PORTS_BASE-$RELAY_PORTS_LAST, generator sources (a socket per stream) udp/$SOURCE_PORTS_BASE-$SOURCE_PORTS_LAST"
         echo "- warm-up: ${WARMUP_SECONDS} s of nominal load, not measured, after each relay start"
         echo "- runs per row and load: $REPEAT$( ((REPEAT > 1)) && echo ' (the table shows the median run: by delivered pps for saturation, by p99 otherwise)')"
-        echo "- loads (all rows: one sender socket, one receiver socket on one sink port; the node rows create"
-        echo "  routes with deliver=framed, so every row delivers the whole datagram):"
+        echo "- loads (all rows: one receiver socket on one sink port, and one sender socket, except the relay-port"
+        echo "  rows c-ports, node-shared-sockets-* and node-ports-*, and direct under the echo load, which send each"
+        echo "  stream from its own socket; the node rows create routes with deliver=framed, so every row delivers the"
+        echo "  whole datagram; row arguments are in each run's .cmd file):"
         local load
         for load in "${LOADS[@]}"; do describe_load "$load"; done
         echo "- raw results: \`$(basename "$RAW_DIR")/\` (loadgen JSON, .hgrm, output and command line of every run; relay logs)"
@@ -788,7 +905,7 @@ check_commands
 cd "$REPO_ROOT"
 mkdir -p "$WORK_DIR" "$OUT_DIR"
 ensure_jars
-if has_row c-recvmmsg; then compile_c_relay; fi
+if has_row c-recvmmsg || has_row c-ports; then compile_c_relay; fi
 if has_row nginx; then ensure_nginx; fi
 set_loadgen_cmd
 check_loadgen
@@ -817,14 +934,23 @@ if has_row nginx; then
     cp "$NGINX_DIR/nginx.conf" "$RAW_DIR/nginx.conf"
 fi
 
-total_runs=$((${#ROWS[@]} * ${#LOADS[@]} * REPEAT))
+total_runs=0
+for row in "${ROWS[@]}"; do
+    for load in "${LOADS[@]}"; do
+        row_runs_load "$row" "$load" && total_runs=$((total_runs + REPEAT))
+    done
+done
 log "$total_runs measured runs: rows ${ROWS_CSV}; loads ${LOADS_CSV}; pinning ${PIN_NOTE%%:*}; results in $RAW_DIR"
 
 run_no=0
 for row in "${ROWS[@]}"; do
-    row_args "$row"
     relay_failed=
     for load in "${LOADS[@]}"; do
+        if ! row_runs_load "$row" "$load"; then
+            log "$row does not run the $load load (no way back to each stream's socket): skipped"
+            continue
+        fi
+        row_args "$row" "$load"
         load_args "$load"
         for ((rep = 1; rep <= REPEAT; rep++)); do
             run_no=$((run_no + 1))
@@ -846,11 +972,13 @@ for row in "${ROWS[@]}"; do
                 if ((WARMUP_SECONDS > 0)); then
                     log "warm-up of $row: ${WARMUP_SECONDS}s of nominal load"
                     load_args nominal
+                    row_args "$row" nominal
                     LOAD_ARGS+=(--allow-loss-percent 100)
                     run_loadgen "$RAW_DIR/warmup-$name" "$((WARMUP_SECONDS + MEASURE_WARMUP_SECONDS))" \
                         "${LOAD_ARGS[@]}" "${ROW_ARGS[@]}"
                     ((LOADGEN_EXIT <= 1)) || log "warm-up of $row: loadgen exit status $LOADGEN_EXIT"
                     load_args "$load"
+                    row_args "$row" "$load"
                 fi
             fi
             if [[ $row == node-* ]]; then
@@ -866,6 +994,11 @@ for row in "${ROWS[@]}"; do
             if [[ $row != direct ]]; then
                 if relay_alive && [[ $MEASURE_TICKS != - ]]; then
                     ticks=$MEASURE_TICKS
+                elif relay_alive && ! grep -qxF "loadgen: measuring" "$RAW_DIR/$name.out" 2>/dev/null; then
+                    # e.g. the node refused a route: say what the generator said, not that the relay died.
+                    valid=0
+                    why=$(grep -m1 -e 'loadgen failed' "$RAW_DIR/$name.err" 2>/dev/null | cut -c1-300 || true)
+                    note+="${note:+; }the generator stopped before its measured window: ${why:-see $name.err}"
                 else
                     valid=0
                     note+="${note:+; }the relay died during the run, or its CPU could not be read (see its log)"
