@@ -22,8 +22,8 @@
       cpu_ticks is '-' when not measured; valid is 0 for a run that must not count (the relay died during it),
       and the note says why; '-' for no note). ROWS and LOADS are comma-separated and give the order of the tables.
       Up to three tables: the relays of the default rows under nominal and saturation load; the relay-port rows
-      (c-ports, node-shared-sockets-*, node-ports-*, with direct as the floor) with their ratios; the echo load,
-      both directions.
+      (direct-sockets, c-ports*, node-shared-sockets-*, node-ports-*; direct too when it ran) with their ratios; the
+      echo load, both directions.
 
   e2e_report.py clear-routes API_URL API_KEY
       Delete every route of a node (GET /routes page by page, DELETE /route/{id}); prints how many it deleted.
@@ -41,7 +41,8 @@ import urllib.parse
 import urllib.request
 
 REFERENCE_ROWS = ("nginx", "c-recvmmsg")
-PORT_ROW_PREFIXES = ("c-ports", "node-shared-sockets-", "node-ports-")
+PORT_ROW_PREFIXES = ("direct-sockets", "c-ports", "node-shared-sockets-", "node-ports-")
+DIRECT_ROWS = ("direct", "direct-sockets")
 
 
 def is_port_row(row):
@@ -294,7 +295,7 @@ def table(manifest, rows_csv, loads_csv):
                     continue
                 res = run["result"]
                 pps = number(res.get("delivered_pps"))
-                cpu = None if row == "direct" else cpu_per_million(run)
+                cpu = None if row in DIRECT_ROWS else cpu_per_million(run)
                 shared = None
                 if row.startswith("node-ports-"):
                     shared = pps_of("node-shared-sockets-" + transport_of(row), load)
@@ -302,8 +303,8 @@ def table(manifest, rows_csv, loads_csv):
                     row, load, fmt_int(pps), fmt_pct(number(res.get("loss_percent"))),
                     fmt_us(latency(res, "p50")), fmt_us(latency(res, "p99")), fmt_cpu(cpu),
                     fmt_ratio(pps, shared) if row.startswith("node-ports-") else "-",
-                    "-" if row in ("c-ports", "direct") else fmt_ratio(pps, pps_of("c-ports", load)),
-                    "-" if row in ("c-ports", "direct") else fmt_ratio(cpu, cpu_of("c-ports", load)),
+                    "-" if row in ("c-ports",) + DIRECT_ROWS else fmt_ratio(pps, pps_of("c-ports", load)),
+                    "-" if row in ("c-ports",) + DIRECT_ROWS else fmt_ratio(cpu, cpu_of("c-ports", load)),
                 ]
                 out.append("| " + " | ".join(cells) + " |")
 
@@ -324,13 +325,13 @@ def table(manifest, rows_csv, loads_csv):
                 continue
             res = run["result"]
             back = returned(res) or {}
-            cpu = None if row == "direct" else cpu_per_million(run)
+            cpu = None if row in DIRECT_ROWS else cpu_per_million(run)
             cells = [
                 row, fmt_int(number(res.get("delivered_pps"))), fmt_int(number(back.get("delivered_pps"))),
                 fmt_pct(number(res.get("loss_percent"))), fmt_pct(number(back.get("loss_percent"))),
                 fmt_us(round_trip(res, "p50")), fmt_us(round_trip(res, "p99")), fmt_us(round_trip(res, "p99_9")),
                 fmt_cpu(cpu),
-                "-" if row in ("c-ports", "direct") else fmt_ratio(cpu, cpu_of("c-ports", "echo")),
+                "-" if row in ("c-ports",) + DIRECT_ROWS else fmt_ratio(cpu, cpu_of("c-ports", "echo")),
             ]
             out.append("| " + " | ".join(cells) + " |")
 

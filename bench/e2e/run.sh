@@ -38,12 +38,12 @@ COMMAND_LINE=${COMMAND_LINE% }
 ALL_ROWS=direct,c-recvmmsg,nginx,node-io_uring,node-epoll,node-nio
 ALL_LOADS=nominal,saturation
 # Rows and loads that exist but are not run by default: the relay-port comparison.
-PORT_ROWS=c-ports,node-shared-sockets-io_uring,node-shared-sockets-epoll,node-shared-sockets-nio
+PORT_ROWS=direct-sockets,c-ports,c-ports-io_uring,node-shared-sockets-io_uring,node-shared-sockets-epoll,node-shared-sockets-nio
 PORT_ROWS+=,node-ports-io_uring,node-ports-epoll,node-ports-nio
 KNOWN_ROWS=$ALL_ROWS,$PORT_ROWS
 KNOWN_LOADS=$ALL_LOADS,echo
 # --rows relay-ports: the comparison on the default transport.
-RELAY_PORTS_ROWS=direct,c-ports,node-shared-sockets-epoll,node-ports-epoll
+RELAY_PORTS_ROWS=direct-sockets,c-ports,node-shared-sockets-epoll,node-ports-epoll
 
 # --- options -------------------------------------------------------------------------------------------------------
 
@@ -68,10 +68,11 @@ usage() {
 usage: bench/e2e/run.sh [options]
 
   --rows LIST              comma-separated, in table order (default $ALL_ROWS);
-                           also c-ports, node-shared-sockets-TRANSPORT, node-ports-TRANSPORT (TRANSPORT:
+                           also direct-sockets, c-ports, c-ports-io_uring, node-shared-sockets-TRANSPORT,
+                           node-ports-TRANSPORT (TRANSPORT:
                            io_uring, epoll, nio), and 'relay-ports' for $RELAY_PORTS_ROWS
   --loads LIST             nominal, saturation, echo (default $ALL_LOADS); echo: nominal load, the sinks
-                           send every datagram back (rows direct, c-ports and node-ports-* only)
+                           send every datagram back (rows direct*, c-ports* and node-ports-* only)
   --duration S             seconds of every measured run (sets both of the next two)
   --nominal-seconds S      seconds of a nominal run (default $NOMINAL_SECONDS)
   --saturation-seconds S   seconds of a saturation run (default $SATURATION_SECONDS)
@@ -171,7 +172,12 @@ has_node_row() {
 # answers it straight; c-ports and node-ports-*: a relay port per stream).
 row_runs_load() {
     [[ $2 != echo ]] && return 0
-    [[ $1 == direct || $1 == c-ports || $1 == node-ports-* ]]
+    [[ $1 == direct* || $1 == c-ports* || $1 == node-ports-* ]]
+}
+
+# True for the rows without a relay: the generator sends to its own sink.
+is_direct() {
+    [[ $1 == direct || $1 == direct-sockets ]]
 }
 
 # --- fixed settings ------------------------------------------------------------------------------------------------
@@ -224,6 +230,8 @@ read -r -a LOADGEN_JVM_ARGS <<< "$LOADGEN_JVM_OPTS"
 
 WORK_DIR=$REPO_ROOT/bench/target/e2e
 RELAY_BIN=$WORK_DIR/udp-relay
+RELAY_URING_BIN=$WORK_DIR/udp-relay-io_uring
+LIBURING_HEADER=/usr/include/liburing.h
 TOOLS_JAR=$REPO_ROOT/tools/target/soundrelay-tools.jar
 NODE_JAR=${NODE_JAR:-$REPO_ROOT/control/target/soundrelay.jar}
 REPORT_PY=$SCRIPT_DIR/e2e_report.py
@@ -381,6 +389,25 @@ compile_c_relay() {
     gcc -O2 -Wall -Wextra -o "$RELAY_BIN" "$SCRIPT_DIR/udp_relay.c" || die "could not compile udp_relay.c"
 }
 
+# The C relay with its io_uring mode (c-ports-io_uring): needs liburing's headers, from Debian's liburing-dev.
+compile_c_uring_relay() {
+    if [[ ! -f $LIBURING_HEADER ]]; then
+        command -v apt-get >/dev/null 2>&1 || die "$LIBURING_HEADER is missing and there is no apt-get"
+        [[ $EUID -eq 0 ]] || die "$LIBURING_HEADER is missing: run as root, or apt-get install liburing-dev"
+        local apt_log=$WORK_DIR/apt-get.log
+        log "installing liburing-dev with apt-get (log: $apt_log)"
+        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y liburing-dev >> "$apt_log" 2>&1; then
+            log "apt-get install failed: apt-get update, then once more"
+            { DEBIAN_FRONTEND=noninteractive apt-get update \
+                && DEBIAN_FRONTEND=noninteractive apt-get install -y liburing-dev; } >> "$apt_log" 2>&1 \
+                || { tail -n 20 "$apt_log" >&2; die "could not install liburing-dev (see $apt_log)"; }
+        fi
+    fi
+    log "compiling $RELAY_URING_BIN"
+    gcc -O2 -Wall -Wextra -DUDP_RELAY_IO_URING -o "$RELAY_URING_BIN" "$SCRIPT_DIR/udp_relay.c" -luring \
+        || die "could not compile udp_relay.c with io_uring"
+}
+
 # True when no UDP socket is bound to a port in $1..$2.
 udp_range_free() {
     awk -v lo="$1" -v hi="$2" '
@@ -443,7 +470,8 @@ loadgen_ok() {
 needs_relay_port_loadgen() {
     local r
     for r in "${ROWS[@]}" "${LOADS[@]}"; do
-        [[ $r == c-ports || $r == node-ports-* || $r == node-shared-sockets-* || $r == echo ]] && return 0
+        [[ $r == direct-sockets || $r == c-ports* || $r == node-ports-* || $r == node-shared-sockets-* ||
+            $r == echo ]] && return 0
     done
     return 1
 }
@@ -506,7 +534,7 @@ check_ports_free() {
     for p in "$RELAY_PORT" "$SINK_PORT"; do
         ! udp_port_bound "$p" || die "UDP port $p is in use (pick other ports with --port-base)"
     done
-    if has_row c-ports || needs_relay_port_loadgen; then
+    if has_row c-ports || has_row c-ports-io_uring || needs_relay_port_loadgen; then
         udp_range_free "$RELAY_PORTS_BASE" "$SOURCE_PORTS_LAST" \
             || die "a UDP port in $RELAY_PORTS_BASE-$SOURCE_PORTS_LAST is in use (pick others with --relay-ports-base)"
     fi
@@ -542,8 +570,11 @@ start_c_relay() {
 
 # The C relay over a port per stream: MAX_STREAMS sockets from RELAY_PORTS_BASE, every one forwarding to the sink
 # and back to its last source. It binds them all before the last one, so the last port bound means ready.
+# start_c_ports_relay [io_uring]: epoll, or the io_uring build's --io-uring.
 start_c_ports_relay() {
-    "${RELAY_PREFIX[@]+"${RELAY_PREFIX[@]}"}" "$RELAY_BIN" --ports "$MAX_STREAMS" "127.0.0.1:$RELAY_PORTS_BASE" \
+    local -a relay=("$RELAY_BIN" --ports "$MAX_STREAMS")
+    [[ ${1:-} != io_uring ]] || relay=("$RELAY_URING_BIN" --ports "$MAX_STREAMS" --io-uring)
+    "${RELAY_PREFIX[@]+"${RELAY_PREFIX[@]}"}" "${relay[@]}" "127.0.0.1:$RELAY_PORTS_BASE" \
         "127.0.0.1:$SINK_PORT" < /dev/null >> "$RELAY_LOG" 2>&1 &
     RELAY_PID=$!
     STARTED_PIDS+=("$RELAY_PID")
@@ -661,6 +692,7 @@ start_relay() {
     case $row in
         c-recvmmsg) start_c_relay ;;
         c-ports) start_c_ports_relay ;;
+        c-ports-io_uring) start_c_ports_relay io_uring ;;
         nginx) start_nginx ;;
         node-ports-*) start_node "${row#node-ports-}" ports ;;
         node-shared-sockets-*) start_node "${row#node-shared-sockets-}" ;;
@@ -728,12 +760,17 @@ load_args() {
 ROW_ARGS=()
 row_args() {
     case $1 in
+        direct-sockets)
+            # The floor of the relay-port rows: the same 1,000 source sockets, straight to the sink.
+            ROW_ARGS=(--relay "127.0.0.1:$SINK_PORT" --no-create-routes --sink-ports "$SINK_PORT"
+                --socket-per-stream --source-port "$SOURCE_PORTS_BASE")
+            ;;
         direct)
             ROW_ARGS=(--relay "127.0.0.1:$SINK_PORT" --no-create-routes --sink-ports "$SINK_PORT")
             # The echo load needs each stream's own socket for the way back: the sink answers it straight.
             [[ ${2:-} != echo ]] || ROW_ARGS+=(--socket-per-stream --source-port "$SOURCE_PORTS_BASE")
             ;;
-        c-ports)
+        c-ports|c-ports-io_uring)
             # Stream i sends from its own socket to port RELAY_PORTS_BASE + i.
             ROW_ARGS=(--relay "127.0.0.1:$RELAY_PORTS_BASE" --no-create-routes --return-path
                 --relay-port-base "$RELAY_PORTS_BASE" --source-port "$SOURCE_PORTS_BASE" --sink-ports "$SINK_PORT")
@@ -852,7 +889,7 @@ write_header() {
         echo "- CPU: ${cpu_model:-unknown}; $(getconf _NPROCESSORS_ONLN) online, this run may use $(awk '/^Cpus_allowed_list:/ {print $2}' /proc/self/status)"
         echo "- java: $java_version"
         echo "- $nginx_version; nginx.conf: worker_processes 1, listen udp rcvbuf=4m, proxy_responses $NGINX_PROXY_RESPONSES, proxy_timeout 30s"
-        echo "- C relay: $gcc_version, -O2; recvmmsg/sendmmsg batches of 64, SO_RCVBUF/SO_SNDBUF 4 MiB asked; c-ports: \`udp-relay --ports $MAX_STREAMS\`, one epoll set over udp/$RELAY_PORTS_BASE-$((RELAY_PORTS_BASE + MAX_STREAMS - 1))"
+        echo "- C relay: $gcc_version, -O2; recvmmsg/sendmmsg batches of 64, SO_RCVBUF/SO_SNDBUF 4 MiB asked; c-ports: \`udp-relay --ports $MAX_STREAMS\`, one epoll set over udp/$RELAY_PORTS_BASE-$((RELAY_PORTS_BASE + MAX_STREAMS - 1)); c-ports-io_uring: the same sockets with --io-uring (liburing $(dpkg-query -W -f='${Version}' liburing-dev 2>/dev/null || echo '?'))"
         echo "- net.core.rmem_max $(cat /proc/sys/net/core/rmem_max 2>/dev/null || echo '?'), net.core.wmem_max $(cat /proc/sys/net/core/wmem_max 2>/dev/null || echo '?')"
         echo "- CPU pinning: $PIN_NOTE"
         echo "- node: \`java $NODE_JVM_OPTS -jar ${NODE_JAR#"$REPO_ROOT"/}\`, LOG_LEVEL=warn, no Redis; node-ports-*: RELAY_PORTS=$RELAY_PORTS_BASE-$RELAY_PORTS_LAST"
@@ -861,7 +898,7 @@ write_header() {
         echo "- warm-up: ${WARMUP_SECONDS} s of nominal load, not measured, after each relay start"
         echo "- runs per row and load: $REPEAT$( ((REPEAT > 1)) && echo ' (the table shows the median run: by delivered pps for saturation, by p99 otherwise)')"
         echo "- loads (all rows: one receiver socket on one sink port, and one sender socket, except the relay-port"
-        echo "  rows c-ports, node-shared-sockets-* and node-ports-*, and direct under the echo load, which send each"
+        echo "  rows direct-sockets, c-ports*, node-shared-sockets-* and node-ports-*, and direct under the echo load, which send each"
         echo "  stream from its own socket; the node rows create routes with deliver=framed, so every row delivers the"
         echo "  whole datagram; row arguments are in each run's .cmd file):"
         local load
@@ -906,6 +943,7 @@ cd "$REPO_ROOT"
 mkdir -p "$WORK_DIR" "$OUT_DIR"
 ensure_jars
 if has_row c-recvmmsg || has_row c-ports; then compile_c_relay; fi
+if has_row c-ports-io_uring; then compile_c_uring_relay; fi
 if has_row nginx; then ensure_nginx; fi
 set_loadgen_cmd
 check_loadgen
@@ -956,7 +994,7 @@ for row in "${ROWS[@]}"; do
             run_no=$((run_no + 1))
             name=$row-$load-r$rep
             note=
-            if [[ $row != direct ]] && ! relay_alive; then
+            if ! is_direct "$row" && ! relay_alive; then
                 if [[ -n $relay_failed ]]; then
                     record "$row" "$load" "$rep" - -1 - "$CLK_TCK" 0 "not run: $relay_failed"
                     continue
@@ -986,12 +1024,12 @@ for row in "${ROWS[@]}"; do
             fi
             log "run $run_no/$total_runs: $row, $load, ${LOAD_SECONDS}s"
             MEASURE_CPU=0
-            [[ $row == direct ]] || MEASURE_CPU=1
+            is_direct "$row" || MEASURE_CPU=1
             run_loadgen "$RAW_DIR/$name" "$LOAD_SECONDS" "${LOAD_ARGS[@]}" "${ROW_ARGS[@]}"
             MEASURE_CPU=0
             ticks=-
             valid=1
-            if [[ $row != direct ]]; then
+            if ! is_direct "$row"; then
                 if relay_alive && [[ $MEASURE_TICKS != - ]]; then
                     ticks=$MEASURE_TICKS
                 elif relay_alive && ! grep -qxF "loadgen: measuring" "$RAW_DIR/$name.out" 2>/dev/null; then

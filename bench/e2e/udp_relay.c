@@ -18,7 +18,7 @@
  * udp-relay: the smallest useful UDP relay, the C baseline of the end-to-end benchmark (bench/e2e/run.sh).
  *
  *   udp-relay LISTEN_IP:PORT TARGET_IP:PORT
- *   udp-relay --ports N LISTEN_IP:FIRSTPORT TARGET_IP:PORT
+ *   udp-relay --ports N [--io-uring] LISTEN_IP:FIRSTPORT TARGET_IP:PORT
  *
  * One thread, one socket bound to LISTEN. A blocking recvmmsg(MSG_WAITFORONE) takes up to BATCH datagrams into
  * preallocated buffers (it blocks for the first one, then takes what is already queued); one sendmmsg forwards
@@ -33,6 +33,13 @@
  * to TARGET and its sender becomes the socket's last source. One sendmmsg per socket per batch sends them, from
  * that socket. So a stream that sends from its own socket to its own port, and a target that answers to that port,
  * are relayed both ways with no table but the socket itself.
+ *
+ * --io-uring (compiled with -DUDP_RELAY_IO_URING and -luring only; bench/e2e/run.sh builds that as
+ * udp-relay-io_uring): the same relaying over the same sockets through one io_uring instead of epoll. Every socket
+ * has one RECVMSG in the ring into its own buffer; its completion queues a SENDMSG of that datagram from that socket,
+ * linked to a new RECVMSG on it, and one io_uring_enter per loop submits everything queued and reaps what
+ * completed: no system call per datagram. A datagram longer than the socket's buffer (UDP_RELAY_URING_BUFFER) is
+ * cut and counted in truncated.
  *
  * On SIGTERM or SIGINT it prints its counters on stdout and exits 0:
  *   udp-relay: received=N sent=N send_errors=N truncated=N
@@ -131,19 +138,21 @@ static void set_buffer(int fd, int option, const char *name)
     }
 }
 
-static int run_ports(long ports, const char *listen_text, const struct sockaddr_storage *listen_addr,
+static int run_ports(long ports, int io_uring, const char *listen_text, const struct sockaddr_storage *listen_addr,
                      socklen_t listen_len, const struct sockaddr_storage *target_addr, socklen_t target_len);
 
 static void usage(const char *name)
 {
     fprintf(stderr, "usage: %s LISTEN_IP:PORT TARGET_IP:PORT\n"
-                    "       %s --ports N LISTEN_IP:FIRSTPORT TARGET_IP:PORT\n", name, name);
+                    "       %s --ports N [--io-uring] LISTEN_IP:FIRSTPORT TARGET_IP:PORT\n", name, name);
 }
 
 int main(int argc, char **argv)
 {
+    const char *name = argv[0];
     long ports = 0;
-    if (argc == 5 && strcmp(argv[1], "--ports") == 0) {
+    int io_uring = 0;
+    if (argc >= 5 && strcmp(argv[1], "--ports") == 0) {
         char *end;
         errno = 0;
         ports = strtol(argv[2], &end, 10);
@@ -153,9 +162,19 @@ int main(int argc, char **argv)
         }
         argv += 2;
         argc -= 2;
+        if (strcmp(argv[1], "--io-uring") == 0) {
+#ifndef UDP_RELAY_IO_URING
+            fprintf(stderr, "udp-relay: --io-uring: this build has no io_uring (compile with -DUDP_RELAY_IO_URING "
+                            "-luring)\n");
+            return 2;
+#endif
+            io_uring = 1;
+            argv += 1;
+            argc -= 1;
+        }
     }
     if (argc != 3) {
-        usage(argv[0]);
+        usage(name);
         return 2;
     }
     struct sockaddr_storage listen_addr;
@@ -182,7 +201,7 @@ int main(int argc, char **argv)
     }
 
     if (ports > 0) {
-        return run_ports(ports, argv[1], &listen_addr, listen_len, &target_addr, target_len);
+        return run_ports(ports, io_uring, argv[1], &listen_addr, listen_len, &target_addr, target_len);
     }
 
     const int fd = socket(listen_addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -421,7 +440,12 @@ static int relay_port_batch(struct relay_port *port, const struct sockaddr_stora
     return 0;
 }
 
-static int run_ports(long ports, const char *listen_text, const struct sockaddr_storage *listen_addr,
+#ifdef UDP_RELAY_IO_URING
+static int relay_ports_io_uring(struct relay_port *relay_ports, long ports, const struct sockaddr_storage *target,
+                                socklen_t target_len);
+#endif
+
+static int run_ports(long ports, int io_uring, const char *listen_text, const struct sockaddr_storage *listen_addr,
                      socklen_t listen_len, const struct sockaddr_storage *target_addr, socklen_t target_len)
 {
     const long first_port = ntohs(port_of(listen_addr));
@@ -483,12 +507,23 @@ static int run_ports(long ports, const char *listen_text, const struct sockaddr_
         port_send_msgs[i].msg_hdr.msg_iovlen = 1;
     }
 
-    fprintf(stderr, "udp-relay: %ld ports %ld-%ld on %s, forwarding to a target and back, batch %d\n", ports,
-            first_port, first_port + ports - 1, listen_text, BATCH);
+    int status = 0;
+#ifdef UDP_RELAY_IO_URING
+    if (io_uring) {
+        fprintf(stderr, "udp-relay: %ld ports %ld-%ld on %s, forwarding to a target and back, io_uring\n", ports,
+                first_port, first_port + ports - 1, listen_text);
+        status = relay_ports_io_uring(relay_ports, ports, target_addr, target_len);
+    }
+#else
+    (void)io_uring;
+#endif
+    if (!io_uring) {
+        fprintf(stderr, "udp-relay: %ld ports %ld-%ld on %s, forwarding to a target and back, epoll, batch %d\n",
+                ports, first_port, first_port + ports - 1, listen_text, BATCH);
+    }
 
     static struct epoll_event events[EVENTS];
-    int status = 0;
-    while (!stop_requested && status == 0) {
+    while (!io_uring && !stop_requested && status == 0) {
         /* The timeout closes the race of a signal between the stop check and epoll_wait. */
         const int n = epoll_wait(ep, events, EVENTS, IDLE_POLL_MS);
         if (n < 0) {
@@ -518,3 +553,164 @@ static int run_ports(long ports, const char *listen_text, const struct sockaddr_
     free(relay_ports);
     return status;
 }
+
+#ifdef UDP_RELAY_IO_URING
+/* --- --ports N --io-uring ----------------------------------------------------------------------------------------- */
+#include <liburing.h>
+
+/* Each socket's one buffer: a whole datagram of any usual size (the generator sends 180 bytes). */
+#ifndef UDP_RELAY_URING_BUFFER
+#define UDP_RELAY_URING_BUFFER 2048
+#endif
+
+/* One socket's ring state: its receive into buf, and the send of that datagram, which names dest. */
+struct uring_port {
+    struct msghdr recv_msg;
+    struct iovec recv_iov;
+    struct sockaddr_storage from;
+    struct msghdr send_msg;
+    struct iovec send_iov;
+    struct sockaddr_storage dest;
+    char buf[UDP_RELAY_URING_BUFFER];
+};
+
+#define KIND_RECV 0u
+#define KIND_SEND 1u
+
+static struct io_uring_sqe *next_sqe(struct io_uring *ring)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+    if (sqe == NULL) {
+        /* The ring is sized for a receive and a send per socket; make room anyway rather than fail. */
+        io_uring_submit(ring);
+        sqe = io_uring_get_sqe(ring);
+    }
+    return sqe;
+}
+
+static void arm_recv(struct io_uring *ring, struct relay_port *port, struct uring_port *up, long index,
+                     unsigned flags)
+{
+    struct io_uring_sqe *sqe = next_sqe(ring);
+    up->recv_msg.msg_namelen = sizeof(up->from);
+    up->recv_msg.msg_flags = 0;
+    io_uring_prep_recvmsg(sqe, port->fd, &up->recv_msg, 0);
+    sqe->flags |= flags;
+    io_uring_sqe_set_data64(sqe, ((uint64_t)index << 1) | KIND_RECV);
+}
+
+static int relay_ports_io_uring(struct relay_port *relay_ports, long ports, const struct sockaddr_storage *target,
+                                socklen_t target_len)
+{
+    struct uring_port *ups = calloc((size_t)ports, sizeof(struct uring_port));
+    if (ups == NULL) {
+        perror("udp-relay: calloc");
+        return 1;
+    }
+    unsigned entries = 64;
+    while (entries < 2u * (unsigned)ports + 64u) {
+        entries <<= 1;
+    }
+    struct io_uring ring;
+    struct io_uring_params params;
+    memset(&params, 0, sizeof(params));
+    params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_CQSIZE;
+    params.cq_entries = 2 * entries;
+    int r = io_uring_queue_init_params(entries, &ring, &params);
+    if (r == -EINVAL) {
+        /* Kernels before 6.1 know neither flag. */
+        memset(&params, 0, sizeof(params));
+        params.flags = IORING_SETUP_CQSIZE;
+        params.cq_entries = 2 * entries;
+        r = io_uring_queue_init_params(entries, &ring, &params);
+    }
+    if (r < 0) {
+        fprintf(stderr, "udp-relay: io_uring_queue_init: %s\n", strerror(-r));
+        free(ups);
+        return 1;
+    }
+    for (long i = 0; i < ports; i++) {
+        struct uring_port *up = &ups[i];
+        up->recv_iov.iov_base = up->buf;
+        up->recv_iov.iov_len = sizeof(up->buf);
+        up->recv_msg.msg_iov = &up->recv_iov;
+        up->recv_msg.msg_iovlen = 1;
+        up->recv_msg.msg_name = &up->from;
+        up->send_iov.iov_base = up->buf;
+        up->send_msg.msg_iov = &up->send_iov;
+        up->send_msg.msg_iovlen = 1;
+        arm_recv(&ring, &relay_ports[i], up, i, 0);
+    }
+
+    int status = 0;
+    struct __kernel_timespec idle = { .tv_sec = 0, .tv_nsec = IDLE_POLL_MS * 1000000L };
+    while (!stop_requested) {
+        struct io_uring_cqe *cqe;
+        r = io_uring_submit_and_wait_timeout(&ring, &cqe, 1, &idle, NULL);
+        if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+            fprintf(stderr, "udp-relay: io_uring_submit_and_wait_timeout: %s\n", strerror(-r));
+            status = 1;
+            break;
+        }
+        unsigned head;
+        unsigned seen = 0;
+        io_uring_for_each_cqe(&ring, head, cqe) {
+            seen++;
+            const uint64_t data = io_uring_cqe_get_data64(cqe);
+            const long index = (long)(data >> 1);
+            struct relay_port *port = &relay_ports[index];
+            struct uring_port *up = &ups[index];
+            if ((data & 1u) == KIND_SEND) {
+                if (cqe->res >= 0) {
+                    p_sent++;
+                } else {
+                    p_send_errors++;
+                }
+                continue;
+            }
+            if (cqe->res < 0) {
+                /* -ECANCELED: the send it was linked to failed; other errors (an ICMP error queued on the
+                 * socket): receive again. */
+                if (cqe->res != -ECANCELED && cqe->res != -ECONNREFUSED && cqe->res != -EHOSTUNREACH &&
+                    cqe->res != -ENETUNREACH && cqe->res != -EINTR && cqe->res != -EAGAIN) {
+                    fprintf(stderr, "udp-relay: recvmsg on port %ld: %s\n", index, strerror(-cqe->res));
+                }
+                arm_recv(&ring, port, up, index, 0);
+                continue;
+            }
+            p_received++;
+            if (up->recv_msg.msg_flags & MSG_TRUNC) {
+                p_truncated++;
+            }
+            if (is_target(&up->from, target)) {
+                if (!port->has_source) {
+                    p_no_source++;
+                    arm_recv(&ring, port, up, index, 0);
+                    continue;
+                }
+                memcpy(&up->dest, &port->source, port->source_len);
+                up->send_msg.msg_name = &up->dest;
+                up->send_msg.msg_namelen = port->source_len;
+                p_returned++;
+            } else {
+                memcpy(&port->source, &up->from, up->recv_msg.msg_namelen);
+                port->source_len = up->recv_msg.msg_namelen;
+                port->has_source = 1;
+                up->send_msg.msg_name = (void *)target;
+                up->send_msg.msg_namelen = target_len;
+            }
+            up->send_iov.iov_len = (size_t)cqe->res;
+            /* The send, then (linked: after it, as it reuses the buffer) the next receive on the socket. */
+            struct io_uring_sqe *sqe = next_sqe(&ring);
+            io_uring_prep_sendmsg(sqe, port->fd, &up->send_msg, 0);
+            sqe->flags |= IOSQE_IO_LINK;
+            io_uring_sqe_set_data64(sqe, ((uint64_t)index << 1) | KIND_SEND);
+            arm_recv(&ring, port, up, index, 0);
+        }
+        io_uring_cq_advance(&ring, seen);
+    }
+    io_uring_queue_exit(&ring);
+    free(ups);
+    return status;
+}
+#endif
