@@ -446,7 +446,8 @@ public final class LoadgenCommand implements Callable<Integer>
 
         @Option(names = "--source-port", paramLabel = "P", order = 32,
             defaultValue = "" + GeneratorOptions.DEFAULT_SOURCE_PORT,
-            description = "The senders bind ports P..P+N-1; 0: ephemeral ports. Default: ${DEFAULT-VALUE}.")
+            description = "The senders bind ports P..P+N-1 (with a socket per stream, stream i binds P+i); 0: " +
+                "ephemeral ports. Default: ${DEFAULT-VALUE}.")
         private int sourcePort;
 
         @Option(names = "--receivers", paramLabel = "N", order = 33,

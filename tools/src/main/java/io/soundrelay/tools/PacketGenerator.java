@@ -47,8 +47,10 @@ import java.util.concurrent.locks.LockSupport;
  * return path each route is created with {@code "return_path": true} and its stream sends to the relay port the
  * node's answer names (or, without routes, to --relay-port-base + the stream's index). With --echo the sinks send
  * every datagram back where it came from, and a {@link ReturnReceiver} checks what reaches the streams' sockets
- * into a second ledger: the return direction. Routes it created are deleted however the run ends: normally, by an exception, or by
- * the JVM shutting down (Ctrl-C), through a shutdown hook.
+ * into a second ledger: the return direction.
+ * <p>
+ * Routes it created are deleted however the run ends: normally, by an exception, or by the JVM shutting down
+ * (Ctrl-C), through a shutdown hook.
  * <pre>
  *   try (PacketGenerator generator = PacketGenerator.open(options, System.out))
  *   {

@@ -18,8 +18,9 @@ package io.soundrelay.tools;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * What the senders sent, and the echoes the sinks could not send back. The totals are read live for progress lines; {@link #sentPerStream} has one writer per
- * element (the stream's sender thread) and is read once the senders have been joined.
+ * What the senders sent, and the echoes the sinks could not send back. The totals are read live for progress lines;
+ * {@link #sentPerStream} has one writer per element (the stream's sender thread) and is read once the senders have
+ * been joined.
  */
 final class SendCounters
 {

@@ -202,6 +202,31 @@ final class LoadgenRelayPortsTest
     }
 
     @Test
+    void strangersToARelayPortAreDroppedAndNoUnroutedIdIsSentToIt() throws Exception
+    {
+        final int sink = freePort();
+        final Path json = directory.resolve("stranger.json");
+        try (PortsRelay relay = new PortsRelay(new InetSocketAddress("127.0.0.1", sink));
+            FakeRouteApi api = new FakeRouteApi(relay, true))
+        {
+            assertEquals(0, loadgen("--create-routes", "--api", api.url(), "--return-path", "--stranger", "--echo",
+                "--grace-ms", "200", "--sink-ports", Integer.toString(sink), "--json", json.toString()),
+                this::output);
+
+            final Map<String, Object> report = TinyJson.object(Files.readString(json));
+            // A relay port forwards whatever its source sends: only the stranger socket's datagrams are strangers.
+            final long strangerSent = (long)(double)(Double)report.get("stranger_sent");
+            final long packets = Math.round(PPS * SECONDS);
+            assertEquals(STREAMS * ((packets + Sender.STRANGER_EVERY - 1) / Sender.STRANGER_EVERY), strangerSent,
+                report::toString);
+            assertEquals(strangerSent, relay.strangers());
+            assertEquals(EXPECTED, relay.forwardSeen(), "no unrouted stream id went to a relay port");
+            assertEquals(0.0, report.get("leaked"));
+            assertEquals(0.0, object(report, "return").get("leaked"));
+        }
+    }
+
+    @Test
     void socketPerStreamRoutesNameEachStreamsSocketAndSendToTheMainPort() throws Exception
     {
         final int sink = freePort();
