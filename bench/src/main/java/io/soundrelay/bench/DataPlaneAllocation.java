@@ -15,6 +15,7 @@
  */
 package io.soundrelay.bench;
 
+import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
@@ -99,16 +100,16 @@ public final class DataPlaneAllocation
 
             try (DataPlane plane = DataPlane.start(new DataPlane.Context()
                 .bindAddress(new InetSocketAddress(loopback, 0))
-                .transport(transport)
-                .threads(threads)
+                .transport(Configuration.Transport.valueOf(transport.toUpperCase(Locale.ROOT)))
+                .threadingMode(DataPlane.ThreadingMode.ofThreads(threads))
                 .mixer(mixer)
                 .maxRoutes(ROUTES)))
             {
                 final List<Thread> planeThreads = dataPlaneThreads();
                 try (DataPlane peer = hop ? DataPlane.start(new DataPlane.Context()
                     .bindAddress(new InetSocketAddress(loopback, 0))
-                    .transport(transport)
-                    .threads(threads)
+                    .transport(Configuration.Transport.valueOf(transport.toUpperCase(Locale.ROOT)))
+                    .threadingMode(DataPlane.ThreadingMode.ofThreads(threads))
                     .maxRoutes(ROUTES)) : null)
                 {
                     for (int i = 0; i < ROUTES; i++)

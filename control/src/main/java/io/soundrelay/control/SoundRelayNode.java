@@ -216,18 +216,19 @@ public final class SoundRelayNode implements AutoCloseable
         {
             dataPlane = DataPlane.start(new DataPlane.Context()
                 .bindAddress(config.bindAddr())
-                .transport(config.transport().configName())
+                .transport(config.transport())
                 .ringSize(config.ringSize())
                 .maxDatagramBytes(config.maxDatagramBytes())
                 .maxRoutes(config.maxStreamsPerNode())
-                .waitStrategy(config.waitStrategy().configName())
+                .waitStrategy(config.waitStrategy())
                 .pinCpus(pinCpus)
-                .threads(config.dataPlaneThreads())
+                .threadingMode(DataPlane.ThreadingMode.ofThreads(config.dataPlaneThreads()))
                 .receiveBatch(config.receiveBatch())
                 .sendBatch(config.sendBatch())
                 .routeTtlSeconds(config.routeTtlSeconds())
                 .journal(new StreamLifecycle.Journal(store == null ? RouteJournal.MEMORY_ONLY : store, tracing))
                 .mixer(config.enableMixer())
+                .relayPorts(config.relayPortsFirst(), config.relayPortsLast())
                 .initialRoutes(restored));
         }
         catch (final IOException | RuntimeException ex)

@@ -17,197 +17,275 @@ package io.soundrelay.io;
 
 import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.RingBuffer;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoEventLoop;
-import io.netty.channel.IoRegistration;
-import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollChannelOption;
-import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.socket.SocketProtocolFamily;
-import io.netty.channel.unix.Socket;
-import io.netty.channel.unix.UnixChannel;
-import io.netty.channel.uring.IoUringChannelOption;
-import io.netty.channel.uring.IoUringDatagramChannel;
-import io.netty.channel.uring.IoUringIoHandler;
+import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.core.status.DurationHistogram;
 import io.soundrelay.core.status.RelayCounters;
+import io.soundrelay.io.mix.MixerAgent;
+import io.soundrelay.io.mix.MixerLink;
 import io.soundrelay.io.receive.BatchReceiver;
+import io.soundrelay.io.receive.EpollReceiver;
 import io.soundrelay.io.receive.NioReceiver;
 import io.soundrelay.io.receive.ReadinessIdleStrategy;
 import io.soundrelay.io.receive.ReceiveAgent;
-import io.soundrelay.io.receive.RecvmmsgReceiver;
+import io.soundrelay.io.receive.ReceiverProxy;
 import io.soundrelay.io.receive.RingWriter;
 import io.soundrelay.io.receive.UringReceiver;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.router.PeerSet;
 import io.soundrelay.io.router.RouteJournal;
-import io.soundrelay.io.mix.MixerAgent;
-import io.soundrelay.io.mix.MixerLink;
 import io.soundrelay.io.router.RouterAgent;
 import io.soundrelay.io.router.RouterProxy;
 import io.soundrelay.io.send.ChannelSender;
 import io.soundrelay.io.send.DatagramSender;
 import io.soundrelay.io.send.NativeBatchSender;
-import io.soundrelay.io.send.SocketSender;
+import io.soundrelay.io.send.UringSender;
+import io.soundrelay.io.socket.RelayPorts;
+import io.soundrelay.io.socket.RelaySocket;
 import io.soundrelay.io.transport.CpuPinning;
-import io.soundrelay.io.transport.ReceiveAdapter;
+import io.soundrelay.io.transport.RoleThreadFactory;
 import io.soundrelay.io.transport.Transport;
-import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SleepingIdleStrategy;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.YieldingIdleStrategy;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
-import java.nio.channels.DatagramChannel;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The node's data plane: one relay socket received by a Netty transport into a ring of off-heap slots, one router
- * agent that owns the route table and sends from the same socket. Built from a {@link Context}, started by
- * {@link #start(Context)}, stopped gracefully by {@link #close()}: stop receiving, drain the ring, then close the
- * socket.
+ * The node's data plane: the main relay socket and the routes' relay ports, received as one socket set into a ring
+ * of off-heap slots, one router agent that owns the route table and sends from those sockets, and, with the mixer on,
+ * a mixer stage. Built from a {@link Context}, started by {@link #start(Context)}, stopped gracefully by
+ * {@link #close()}: stop receiving, drain the ring, then close the sockets.
+ * <p>
+ * The roles run as Agrona agents on threads from the context's {@link RoleThreadFactory}, as the
+ * {@link ThreadingMode} maps them: one thread that receives and routes ({@link ThreadingMode#SHARED}), or a receiver
+ * and a router apart ({@link ThreadingMode#DEDICATED}); the mixer has a thread of its own.
  */
 public final class DataPlane implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(DataPlane.class);
-    private static final int SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
-    private static final int DATAGRAMS_PER_READ = 32;
     /** Most milliseconds a waiting receive thread sleeps before running its other duties. */
     private static final int RECEIVE_WAIT_MS = 100;
-    /** Polls of an empty socket before a receiving thread waits in the kernel: each poll is a system call. */
+    /** Polls of an empty socket set before a receiving thread waits in the kernel: each poll is a system call. */
     private static final int BACKOFF_SPINS = 10;
     private static final int BACKOFF_YIELDS = 0;
+    private static final int SOCKET_CHANGE_QUEUE = 4096;
 
     public static final int DEFAULT_SEND_BATCH = 64;
     public static final int DEFAULT_RECEIVE_BATCH = 32;
 
     /**
-     * Everything the data plane needs, with the defaults of PROTOCOL.md.
+     * How the data plane's roles map to threads.
+     */
+    public enum ThreadingMode
+    {
+        /** One thread receives a batch, routes it and sends it, then waits in the kernel for the sockets. */
+        SHARED,
+        /** A receive thread fills the ring and a router thread drains it: receiving and sending overlap on two cores. */
+        DEDICATED;
+
+        /**
+         * @param threads DATA_PLANE_THREADS: 1 or 2.
+         * @return the mode.
+         */
+        public static ThreadingMode ofThreads(final int threads)
+        {
+            if (threads == 1)
+            {
+                return SHARED;
+            }
+            if (threads == 2)
+            {
+                return DEDICATED;
+            }
+            throw new IllegalArgumentException(Configuration.DATA_PLANE_THREADS_ENV + "=" + threads + ": expected 1 or 2");
+        }
+
+        /**
+         * @return hot-path threads of the mode, the mixer's not counted.
+         */
+        public int threads()
+        {
+            return this == SHARED ? 1 : 2;
+        }
+    }
+
+    /**
+     * Everything the data plane needs: its settings, typed, with the defaults of PROTOCOL.md, and the parts it shares
+     * with the control plane (made by {@link #conclude()} unless given). Set it up, then {@link #conclude()} checks
+     * it once and freezes it; {@link DataPlane#start(Context)} concludes it if nobody did.
      */
     public static final class Context
     {
         private InetSocketAddress bindAddress = new InetSocketAddress("0.0.0.0", 4000);
-        private String transport = "auto";
+        private Configuration.Transport transportSetting = Configuration.Transport.AUTO;
         private int ringSize = 16384;
         private int maxDatagramBytes = 1500;
         private int maxRoutes = 1000;
-        private String waitStrategy = "sleeping";
+        private Configuration.WaitStrategy waitStrategy = Configuration.WaitStrategy.SLEEPING;
         private int[] pinCpus = new int[0];
         private int commandQueueCapacity = 1024;
         private int sendBatch = DEFAULT_SEND_BATCH;
         private int receiveBatch = DEFAULT_RECEIVE_BATCH;
-        private int threads = 1;
+        private ThreadingMode threadingMode = ThreadingMode.SHARED;
         private RouteJournal journal = RouteJournal.MEMORY_ONLY;
         private long routeTtlNs = TimeUnit.SECONDS.toNanos(300);
         private List<RouteEntry> initialRoutes = List.of();
         private boolean mixer;
         private int mixerQueueBytes = 4 * 1024 * 1024;
+        private int relayPortsFirst = Configuration.RELAY_PORTS_FIRST_DEFAULT;
+        private int relayPortsLast = Configuration.RELAY_PORTS_LAST_DEFAULT;
+        private NanoClock clock = SystemNanoClock.INSTANCE;
+        private RoleThreadFactory threadFactory = CpuPinning::factory;
 
+        private RouteRegistry registry;
+        private PeerSet peers;
+        private RouterProxy routerProxy;
+        private RelayCounters counters;
+        private DurationHistogram processingTime;
+        private Transport transport;
+        private boolean concluded;
+
+        /**
+         * @param v BIND_ADDR: the main relay socket's address (its IP is the relay ports' too).
+         * @return this.
+         */
         public Context bindAddress(final InetSocketAddress v)
         {
+            check();
             bindAddress = v;
             return this;
         }
 
-        public Context transport(final String v)
+        /**
+         * @param v TRANSPORT.
+         * @return this.
+         */
+        public Context transport(final Configuration.Transport v)
         {
-            transport = v;
+            check();
+            transportSetting = v;
             return this;
         }
 
+        /**
+         * @param v RING_SIZE, a power of two.
+         * @return this.
+         */
         public Context ringSize(final int v)
         {
+            check();
             ringSize = v;
             return this;
         }
 
+        /**
+         * @param v MAX_DATAGRAM_BYTES.
+         * @return this.
+         */
         public Context maxDatagramBytes(final int v)
         {
+            check();
             maxDatagramBytes = v;
             return this;
         }
 
+        /**
+         * @param v MAX_STREAMS_PER_NODE.
+         * @return this.
+         */
         public Context maxRoutes(final int v)
         {
+            check();
             maxRoutes = v;
             return this;
         }
 
         /**
-         * @param v busy-spin, yielding, backoff or sleeping.
+         * @param v WAIT_STRATEGY.
          * @return this.
          */
-        public Context waitStrategy(final String v)
+        public Context waitStrategy(final Configuration.WaitStrategy v)
         {
+            check();
             waitStrategy = v;
             return this;
         }
 
         /**
-         * @param v CPUs for the receiver and the router, in that order; empty for no pinning.
+         * @param v PIN_CPUS: the receiver's (or the shared thread's), the router's, the mixer's; empty for none.
          * @return this.
          */
         public Context pinCpus(final int[] v)
         {
+            check();
             pinCpus = v.clone();
             return this;
         }
 
+        /**
+         * @param v route commands queued at once.
+         * @return this.
+         */
         public Context commandQueueCapacity(final int v)
         {
+            check();
             commandQueueCapacity = v;
             return this;
         }
 
         /**
-         * @param v most datagrams per sendmmsg.
+         * @param v SEND_BATCH: most datagrams queued between two flushes.
          * @return this.
          */
         public Context sendBatch(final int v)
         {
+            check();
             sendBatch = v;
             return this;
         }
 
         /**
-         * @param v most datagrams per recvmmsg (per receive call on NIO).
+         * @param v RECEIVE_BATCH: most datagrams per receive call and socket (receives in flight on io_uring).
          * @return this.
          */
         public Context receiveBatch(final int v)
         {
+            check();
             receiveBatch = v;
             return this;
         }
 
         /**
-         * @param v 1: receive and route on one thread; 2: a receive thread and a router thread.
+         * @param v how the roles map to threads (DATA_PLANE_THREADS).
          * @return this.
          */
-        public Context threads(final int v)
+        public Context threadingMode(final ThreadingMode v)
         {
-            threads = v;
+            check();
+            threadingMode = v;
             return this;
         }
 
@@ -217,6 +295,7 @@ public final class DataPlane implements AutoCloseable
          */
         public Context journal(final RouteJournal v)
         {
+            check();
             journal = v;
             return this;
         }
@@ -227,20 +306,41 @@ public final class DataPlane implements AutoCloseable
          */
         public Context routeTtlSeconds(final int seconds)
         {
+            check();
             routeTtlNs = TimeUnit.SECONDS.toNanos(seconds);
             return this;
         }
 
         /**
-         * @param v routes loaded at start-up, in the table before the first datagram is routed.
+         * @param v ROUTE_TTL_SECONDS in nanoseconds (a test's finer clock).
          * @return this.
          */
+        public Context routeTtlNs(final long v)
+        {
+            check();
+            routeTtlNs = v;
+            return this;
+        }
+
+        /**
+         * @param v routes loaded at start-up, in the table before the first datagram is routed; a route with a return
+         *          path gets its relay port back, the one its {@link RouteEntry#relayPort()} names where it is free.
+         * @return this.
+         */
+        public Context initialRoutes(final List<RouteEntry> v)
+        {
+            check();
+            initialRoutes = List.copyOf(v);
+            return this;
+        }
+
         /**
          * @param v ENABLE_MIXER: run the mixer stage on a thread of its own.
          * @return this.
          */
         public Context mixer(final boolean v)
         {
+            check();
             mixer = v;
             return this;
         }
@@ -251,371 +351,471 @@ public final class DataPlane implements AutoCloseable
          */
         public Context mixerQueueBytes(final int v)
         {
-            if (v < 4096)
-            {
-                throw new IllegalArgumentException("mixer queue must be at least 4096 bytes");
-            }
+            check();
             mixerQueueBytes = v;
             return this;
         }
 
-        public Context initialRoutes(final List<RouteEntry> v)
+        /**
+         * @param first RELAY_PORTS' first port.
+         * @param last  its last, inclusive.
+         * @return this.
+         */
+        public Context relayPorts(final int first, final int last)
         {
-            initialRoutes = List.copyOf(v);
+            check();
+            relayPortsFirst = first;
+            relayPortsLast = last;
             return this;
+        }
+
+        /**
+         * @param v the clock of receive stamps, jitter holds, TTLs and hand-off deadlines.
+         * @return this.
+         */
+        public Context clock(final NanoClock v)
+        {
+            check();
+            clock = v;
+            return this;
+        }
+
+        /**
+         * @param v makes each role's thread (CPU pinning by default).
+         * @return this.
+         */
+        public Context threadFactory(final RoleThreadFactory v)
+        {
+            check();
+            threadFactory = v;
+            return this;
+        }
+
+        /**
+         * @param v the control plane's view of the routes; made by {@link #conclude()} when not given.
+         * @return this.
+         */
+        public Context registry(final RouteRegistry v)
+        {
+            check();
+            registry = v;
+            return this;
+        }
+
+        /**
+         * @param v the live nodes' relay addresses; made by {@link #conclude()} when not given.
+         * @return this.
+         */
+        public Context peers(final PeerSet v)
+        {
+            check();
+            peers = v;
+            return this;
+        }
+
+        /**
+         * @param v where route commands come from; made by {@link #conclude()} when not given.
+         * @return this.
+         */
+        public Context routerProxy(final RouterProxy v)
+        {
+            check();
+            routerProxy = v;
+            return this;
+        }
+
+        /**
+         * Check every setting, resolve TRANSPORT=auto, make the shared parts not given, and freeze the context.
+         * Idempotent.
+         *
+         * @return this.
+         * @throws IllegalArgumentException naming the setting that is out of range, or the transport that cannot run.
+         */
+        public Context conclude()
+        {
+            if (concluded)
+            {
+                return this;
+            }
+            require(bindAddress != null && bindAddress.getAddress() != null, Configuration.BIND_ADDR_ENV,
+                bindAddress, "an IP address and port");
+            require(ringSize >= 2 && Integer.bitCount(ringSize) == 1, Configuration.RING_SIZE_ENV, ringSize,
+                "a power of two, at least 2");
+            require(maxDatagramBytes >= 32 && maxDatagramBytes <= 65507, Configuration.MAX_DATAGRAM_BYTES_ENV,
+                maxDatagramBytes, "32 to 65507");
+            require(maxRoutes >= 1, Configuration.MAX_STREAMS_PER_NODE_ENV, maxRoutes, "at least 1");
+            require(sendBatch >= 1, Configuration.SEND_BATCH_ENV, sendBatch, "at least 1");
+            require(receiveBatch >= 1, Configuration.RECEIVE_BATCH_ENV, receiveBatch, "at least 1");
+            require(commandQueueCapacity >= 2, "command queue", commandQueueCapacity, "at least 2");
+            require(mixerQueueBytes >= 4096, "mixer queue", mixerQueueBytes, "at least 4096 bytes");
+            require(routeTtlNs > 0, Configuration.ROUTE_TTL_SECONDS_ENV, TimeUnit.NANOSECONDS.toSeconds(routeTtlNs),
+                "at least 1");
+            require(relayPortsFirst >= 1 && relayPortsLast <= 65535 && relayPortsFirst <= relayPortsLast,
+                Configuration.RELAY_PORTS_ENV, relayPortsFirst + "-" + relayPortsLast, "a range within 1-65535");
+            if (transportSetting == null || waitStrategy == null || threadingMode == null || journal == null ||
+                clock == null || threadFactory == null)
+            {
+                throw new IllegalArgumentException("the transport, wait strategy, threading mode, journal, clock and " +
+                    "thread factory must be set");
+            }
+            transport = Transport.select(transportSetting);
+            registry = registry != null ? registry : new RouteRegistry();
+            peers = peers != null ? peers : new PeerSet();
+            routerProxy = routerProxy != null ? routerProxy : new RouterProxy(commandQueueCapacity);
+            counters = new RelayCounters();
+            processingTime = new DurationHistogram();
+            concluded = true;
+            return this;
+        }
+
+        private static void require(final boolean ok, final String name, final Object value, final String expected)
+        {
+            if (!ok)
+            {
+                throw new IllegalArgumentException(name + "=" + value + ": expected " + expected);
+            }
+        }
+
+        private void check()
+        {
+            if (concluded)
+            {
+                throw new IllegalStateException("the data plane context is concluded: it cannot change any more");
+            }
+        }
+
+        public InetSocketAddress bindAddress()
+        {
+            return bindAddress;
+        }
+
+        /**
+         * @return the transport TRANSPORT selected; known once concluded.
+         */
+        public Transport transport()
+        {
+            return transport;
+        }
+
+        public int ringSize()
+        {
+            return ringSize;
+        }
+
+        public int maxDatagramBytes()
+        {
+            return maxDatagramBytes;
+        }
+
+        public int maxRoutes()
+        {
+            return maxRoutes;
+        }
+
+        public Configuration.WaitStrategy waitStrategy()
+        {
+            return waitStrategy;
+        }
+
+        public int sendBatch()
+        {
+            return sendBatch;
+        }
+
+        public int receiveBatch()
+        {
+            return receiveBatch;
+        }
+
+        public ThreadingMode threadingMode()
+        {
+            return threadingMode;
+        }
+
+        public RouteJournal journal()
+        {
+            return journal;
+        }
+
+        public long routeTtlNs()
+        {
+            return routeTtlNs;
+        }
+
+        public NanoClock clock()
+        {
+            return clock;
+        }
+
+        public RouteRegistry registry()
+        {
+            return registry;
+        }
+
+        public PeerSet peers()
+        {
+            return peers;
+        }
+
+        public RouterProxy routerProxy()
+        {
+            return routerProxy;
+        }
+
+        /**
+         * @return the data plane's counters, read at scrape time; each role writes a child of its own.
+         */
+        public RelayCounters counters()
+        {
+            return counters;
+        }
+
+        public DurationHistogram processingTime()
+        {
+            return processingTime;
+        }
+
+        private int cpu(final int role)
+        {
+            return role < pinCpus.length ? pinCpus[role] : -1;
         }
     }
 
-    private final Transport transport;
-    private final EventLoopGroup group;
-    private final Channel channel;
-    private final DatagramChannel nioChannel;
-    private final ReceiveAgent receiveAgent;
-    private final AgentRunner receiveRunner;
-    private final UringReceiver uringReceiver;
+    private final Context ctx;
+    private final RelaySocket mainSocket;
+    private final RelayPorts relayPorts;
     private final RingBuffer<RelaySlot> ring;
+    private final ReceiveAgent receiveAgent;
     private final RouterAgent router;
-    private final AgentRunner routerRunner;
     private final MixerAgent mixerAgent;
-    private final AgentRunner mixerRunner;
-    private final RouterProxy proxy;
-    private final RouteRegistry registry;
-    private final PeerSet peers;
-    private final RelayCounters counters;
-    private final DurationHistogram processingTime;
     private final DatagramSender sender;
-    private final String receiverName;
-    private final int threads;
-    private final InetSocketAddress localAddress;
+    private final DatagramSender mixerSender;
+    private final AtomicCounter errors;
+    private final List<AgentRunner> runners = new ArrayList<>();
+    private AgentRunner routerRunner;
+    private AgentRunner receiveRunner;
     private boolean closed;
 
-    private DataPlane(
-        final Transport transport,
-        final EventLoopGroup group,
-        final Channel channel,
-        final DatagramChannel nioChannel,
-        final ReceiveAgent receiveAgent,
-        final AgentRunner receiveRunner,
-        final UringReceiver uringReceiver,
-        final RingBuffer<RelaySlot> ring,
-        final RouterAgent router,
-        final AgentRunner routerRunner,
-        final MixerAgent mixerAgent,
-        final AgentRunner mixerRunner,
-        final RouterProxy proxy,
-        final RouteRegistry registry,
-        final PeerSet peers,
-        final RelayCounters counters,
-        final DurationHistogram processingTime,
-        final DatagramSender sender,
-        final String receiverName,
-        final int threads,
-        final InetSocketAddress localAddress)
+    private DataPlane(final Context ctx, final Parts parts)
     {
-        this.transport = transport;
-        this.group = group;
-        this.channel = channel;
-        this.nioChannel = nioChannel;
-        this.receiveAgent = receiveAgent;
-        this.receiveRunner = receiveRunner;
-        this.uringReceiver = uringReceiver;
-        this.ring = ring;
-        this.router = router;
-        this.routerRunner = routerRunner;
-        this.mixerAgent = mixerAgent;
-        this.mixerRunner = mixerRunner;
-        this.proxy = proxy;
-        this.registry = registry;
-        this.peers = peers;
-        this.counters = counters;
-        this.processingTime = processingTime;
-        this.sender = sender;
-        this.receiverName = receiverName;
-        this.threads = threads;
-        this.localAddress = localAddress;
+        this.ctx = ctx;
+        this.mainSocket = parts.mainSocket;
+        this.relayPorts = parts.relayPorts;
+        this.ring = parts.ring;
+        this.receiveAgent = parts.receiveAgent;
+        this.router = parts.router;
+        this.mixerAgent = parts.mixerAgent;
+        this.sender = parts.sender;
+        this.mixerSender = parts.mixerSender;
+        this.errors = new AtomicCounter(new UnsafeBuffer(ByteBuffer.allocateDirect(CountersReader.COUNTER_LENGTH)), 0);
     }
 
     /**
-     * Bind the relay socket and start the receiver and router threads.
-     *
-     * @param ctx settings.
-     * @return the running data plane.
-     * @throws IOException          when the socket cannot be bound.
-     * @throws InterruptedException when interrupted while binding.
+     * What {@link #start(Context)} builds, gathered so a failure half way closes what was made.
      */
-    public static DataPlane start(final Context ctx) throws IOException, InterruptedException
+    private static final class Parts
     {
-        final Transport transport = Transport.select(ctx.transport);
-        final boolean ipv6 = ctx.bindAddress.getAddress() instanceof Inet6Address;
-        final RelayCounters counters = new RelayCounters();
-        final DurationHistogram processingTime = new DurationHistogram();
-        final RouteRegistry registry = new RouteRegistry();
-        final PeerSet peers = new PeerSet();
-        final RouterProxy proxy = new RouterProxy(ctx.commandQueueCapacity);
+        RelaySocket mainSocket;
+        RelayPorts relayPorts;
+        RingBuffer<RelaySlot> ring;
+        BatchReceiver receiver;
+        ReceiveAgent receiveAgent;
+        RouterAgent router;
+        MixerAgent mixerAgent;
+        DatagramSender sender;
+        DatagramSender mixerSender;
 
-        final RingBuffer<RelaySlot> ring = newRing(ctx.ringSize, ctx.maxDatagramBytes);
-        final int slotBytes = RelaySlotFactory.slotBytesFor(ctx.maxDatagramBytes);
-        final int receiverCpu = ctx.pinCpus.length > 0 ? ctx.pinCpus[0] : -1;
-        final int routerCpu = ctx.pinCpus.length > 1 ? ctx.pinCpus[1] : receiverCpu;
-
-        EventLoopGroup group = null;
-        Channel channel = null;
-        DatagramChannel nioChannel = null;
-        final DatagramSender sender;
-        DatagramSender mixerSender = null;
-        final RelayCounters mixerCounters = ctx.mixer ? counters.newChild() : null;
-        BatchReceiver batchReceiver = null;
-        UringReceiver uringReceiver = null;
-        final InetSocketAddress localAddress;
-        try
+        void close()
         {
-            if (transport == Transport.NIO)
+            if (receiveAgent == null && receiver != null)
             {
-                nioChannel = DatagramChannel.open(ipv6 ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
-                nioChannel.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER_BYTES);
-                nioChannel.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER_BYTES);
+                receiver.close();
+            }
+            else if (receiveAgent != null)
+            {
+                receiveAgent.onClose();
+            }
+            closeSender(sender);
+            closeSender(mixerSender);
+            if (relayPorts != null)
+            {
+                relayPorts.closeAll();
+            }
+            if (mainSocket != null)
+            {
                 try
                 {
-                    nioChannel.bind(ctx.bindAddress);
+                    mainSocket.close();
                 }
                 catch (final IOException ex)
                 {
-                    throw new BindFailure("the relay socket", ctx.bindAddress, ex);
-                }
-                nioChannel.configureBlocking(false);
-                localAddress = (InetSocketAddress)nioChannel.getLocalAddress();
-                sender = new ChannelSender(nioChannel, !ipv6, counters);
-                if (ctx.mixer)
-                {
-                    mixerSender = new ChannelSender(nioChannel, !ipv6, mixerCounters);
-                }
-                batchReceiver = new NioReceiver(nioChannel, new RingWriter(ring), slotBytes, ctx.receiveBatch, counters);
-            }
-            else
-            {
-                // Netty creates and binds the socket but never reads it (auto-read off). On epoll the node's own
-                // data-plane thread calls recvmmsg into the ring; on io_uring the node's own RECVMSG operations run
-                // on Netty's io_uring event loop. Netty's read path is only the fallback.
-                final boolean uring = transport == Transport.IO_URING;
-                final boolean ownReceive = uring || RecvmmsgReceiver.isAvailable();
-                if (!ownReceive)
-                {
-                    LOG.warn("native recvmmsg into the ring unavailable ({}); receiving through Netty",
-                        RecvmmsgReceiver.unavailabilityCause().toString());
-                }
-                final ReceiveAdapter adapter = ownReceive ? null : new ReceiveAdapter(ring, counters);
-                group = new MultiThreadIoEventLoopGroup(
-                    1, CpuPinning.factory(ownReceive && !uring ? "soundrelay-socket" : "soundrelay-receiver",
-                    receiverCpu), uring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory());
-                final int datagramBytes = ctx.maxDatagramBytes + 1; // one over the limit, to see oversize datagrams
-                final SocketProtocolFamily family = ipv6 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
-                final Bootstrap bootstrap = new Bootstrap()
-                    .group(group)
-                    .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER_BYTES)
-                    .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER_BYTES)
-                    .option(ChannelOption.MAX_MESSAGES_PER_READ, 64)
-                    .option(ChannelOption.RCVBUF_ALLOCATOR,
-                        new FixedRecvByteBufAllocator(datagramBytes * DATAGRAMS_PER_READ));
-                if (ownReceive)
-                {
-                    bootstrap.option(ChannelOption.AUTO_READ, false).handler(new ChannelInboundHandlerAdapter());
-                }
-                else
-                {
-                    bootstrap.handler(adapter);
-                }
-                if (transport == Transport.IO_URING)
-                {
-                    bootstrap.channelFactory(() -> new IoUringDatagramChannel(family))
-                        .option(IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, datagramBytes);
-                }
-                else
-                {
-                    bootstrap.channelFactory(() -> new EpollDatagramChannel(family))
-                        .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, datagramBytes);
-                }
-                try
-                {
-                    channel = bootstrap.bind(ctx.bindAddress).sync().channel();
-                }
-                catch (final InterruptedException ex)
-                {
-                    throw ex;
-                }
-                catch (final Exception ex)
-                {
-                    throw new BindFailure("the relay socket", ctx.bindAddress, ex);
-                }
-                localAddress = (InetSocketAddress)channel.localAddress();
-                final Socket socket = (Socket)((UnixChannel)channel).fd();
-                if (NativeBatchSender.isAvailable())
-                {
-                    sender = new NativeBatchSender(socket.intValue(), ipv6, ctx.sendBatch, counters);
-                    if (ctx.mixer)
-                    {
-                        mixerSender = new NativeBatchSender(socket.intValue(), ipv6, ctx.sendBatch, mixerCounters);
-                    }
-                }
-                else
-                {
-                    LOG.warn("native sendmmsg unavailable ({}); sending with one sendto per datagram",
-                        NativeBatchSender.unavailabilityCause().toString());
-                    sender = new SocketSender(socket, ipv6, counters);
-                    if (ctx.mixer)
-                    {
-                        mixerSender = new SocketSender(socket, ipv6, mixerCounters);
-                    }
-                }
-                if (uring)
-                {
-                    uringReceiver = startUringReceiver(channel, socket.intValue(), ring, slotBytes, ctx, counters);
-                }
-                else if (ownReceive)
-                {
-                    batchReceiver = new RecvmmsgReceiver(
-                        socket.intValue(), ipv6, new RingWriter(ring), slotBytes, ctx.receiveBatch, counters);
+                    LOG.warn("closing the relay socket: {}", ex.toString());
                 }
             }
         }
-        catch (final IOException | InterruptedException | RuntimeException ex)
+
+        private static void closeSender(final DatagramSender s)
         {
-            if (batchReceiver != null)
+            if (s != null)
             {
-                batchReceiver.close();
+                s.close();
             }
-            if (channel != null)
+        }
+    }
+
+    /**
+     * Bind the main relay socket, load the initial routes (binding their relay ports), and start the threads.
+     *
+     * @param ctx settings and shared parts; concluded here if it is not yet.
+     * @return the running data plane.
+     * @throws IOException when the relay socket cannot be bound ({@link BindFailure} says why).
+     */
+    public static DataPlane start(final Context ctx) throws IOException
+    {
+        ctx.conclude();
+        final Transport transport = ctx.transport();
+        final Parts parts = new Parts();
+        try
+        {
+            parts.mainSocket = RelaySocket.open(transport, ctx.bindAddress, RelaySocket.MAIN_BUFFER_BYTES, false);
+            parts.relayPorts = new RelayPorts(transport, parts.mainSocket.localAddress().getAddress(),
+                ctx.relayPortsFirst, ctx.relayPortsLast, RelaySocket.PORT_BUFFER_BYTES);
+            ctx.routerProxy.onUnclaimed(parts.relayPorts::release);
+            parts.ring = newRing(ctx.ringSize, ctx.maxDatagramBytes);
+            final RelayCounters receiverCounters = ctx.counters.newChild();
+            final RelayCounters routerCounters = ctx.counters.newChild();
+            parts.receiver = newReceiver(ctx, parts.ring, receiverCounters);
+            parts.sender = newSender(ctx, routerCounters);
+
+            final ReceiverProxy socketChanges = new ReceiverProxy(SOCKET_CHANGE_QUEUE);
+            parts.receiveAgent = new ReceiveAgent(parts.receiver, socketChanges, parts.relayPorts::release);
+            socketChanges.add(parts.mainSocket);
+            ownAddresses(ctx.peers, parts.mainSocket.localAddress());
+
+            MixerLink mixerLink = null;
+            if (ctx.mixer)
             {
-                channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+                // The mixer stage: its own thread, fed by the router through a bounded ring, sending from the main
+                // socket with its own sender. Plain forwarding never waits on a room.
+                final RelayCounters mixerCounters = ctx.counters.newChild();
+                mixerLink = new MixerLink(ctx.mixerQueueBytes, Math.max(1024, 2 * ctx.maxRoutes));
+                parts.mixerSender = newSender(ctx, mixerCounters);
+                parts.mixerAgent = new MixerAgent(
+                    mixerLink, ctx.maxDatagramBytes, parts.mixerSender, mixerCounters, parts.mainSocket);
             }
-            if (group != null)
+            parts.router = new RouterAgent(
+                ctx, parts.ring, parts.sender, parts.mainSocket, socketChanges, mixerLink, routerCounters);
+            for (final RouteEntry entry : ctx.initialRoutes)
             {
-                group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                parts.router.preload(entry, entry.spec().returnPath() ? reopen(parts.relayPorts, entry) : null);
             }
-            if (nioChannel != null)
-            {
-                nioChannel.close();
-            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            parts.close();
             throw ex;
         }
 
-        // The mixer stage: its own thread, fed by the router through a bounded ring, sending from the relay socket
-        // with its own sender. Plain forwarding never waits on a room.
-        if (localAddress.getAddress().isAnyLocalAddress())
-        {
-            peers.own(localAddress.getPort(), hostAddresses(), true);
-        }
-        else
-        {
-            final byte[] raw = localAddress.getAddress().getAddress();
-            final byte[] mapped = new byte[16];
-            Endpoint.toIpv6Mapped(raw, 0, raw.length, mapped);
-            peers.own(localAddress.getPort(), List.of(mapped), false);
-        }
-        final MixerLink mixerLink = ctx.mixer ?
-            new MixerLink(ctx.mixerQueueBytes, Math.max(1024, 2 * ctx.maxRoutes)) : null;
-        final MixerAgent mixerAgent = ctx.mixer ?
-            new MixerAgent(mixerLink, ctx.maxDatagramBytes, mixerSender, mixerCounters) : null;
-        final RouterAgent router = new RouterAgent(
-            ring, proxy, registry, sender, counters, processingTime, ctx.maxDatagramBytes, ctx.maxRoutes,
-            ctx.journal, ctx.routeTtlNs, mixerLink, peers);
-        for (final RouteEntry entry : ctx.initialRoutes)
-        {
-            router.preload(entry);
-        }
-
-        final ErrorHandler errorHandler = t -> LOG.error("data plane error", t);
-        final ReceiveAgent receiveAgent = batchReceiver == null ? null : new ReceiveAgent(batchReceiver);
-        final AgentRunner receiveRunner;
-        final AgentRunner routerRunner;
-        final int threads;
-        if (receiveAgent != null && ctx.threads == 1)
-        {
-            // One thread receives a batch, routes it and sends it, then waits in the kernel for the socket:
-            // no hand-off between cores, and nothing spins while the node is idle. Route commands wake it.
-            threads = 1;
-            final BatchReceiver wakeable = batchReceiver;
-            proxy.onOffer(wakeable::wake);
-            final IdleStrategy idle = receiveIdleStrategy(ctx.waitStrategy, batchReceiver);
-            if (idle instanceof ReadinessIdleStrategy)
-            {
-                ((ReadinessIdleStrategy)idle).timers(router::nextTimerDeadlineNs); // jitter holds expire on time
-            }
-            routerRunner = new AgentRunner(idle, errorHandler, null, new CompositeAgent(receiveAgent, router));
-            receiveRunner = null;
-            AgentRunner.startOnThread(routerRunner, CpuPinning.factory("soundrelay-relay", receiverCpu));
-        }
-        else
-        {
-            threads = 2;
-            routerRunner = new AgentRunner(idleStrategy(ctx.waitStrategy), errorHandler, null, router);
-            AgentRunner.startOnThread(routerRunner, CpuPinning.factory("soundrelay-router", routerCpu));
-            if (receiveAgent != null)
-            {
-                receiveRunner = new AgentRunner(
-                    receiveIdleStrategy(ctx.waitStrategy, batchReceiver), errorHandler, null, receiveAgent);
-                AgentRunner.startOnThread(receiveRunner, CpuPinning.factory("soundrelay-receiver", receiverCpu));
-            }
-            else
-            {
-                receiveRunner = null;
-            }
-        }
-
-        final AgentRunner mixerRunner;
-        if (mixerAgent != null)
-        {
-            mixerRunner = new AgentRunner(idleStrategy(ctx.waitStrategy), errorHandler, null, mixerAgent);
-            AgentRunner.startOnThread(mixerRunner,
-                CpuPinning.factory("soundrelay-mixer", ctx.pinCpus.length > 2 ? ctx.pinCpus[2] : -1));
-        }
-        else
-        {
-            mixerRunner = null;
-        }
-
-        final String receiverName = batchReceiver != null ? batchReceiver.name() :
-            uringReceiver != null ? "io_uring recvmsg" : "netty";
-        final DataPlane plane = new DataPlane(
-            transport, group, channel, nioChannel, receiveAgent, receiveRunner, uringReceiver, ring, router,
-            routerRunner, mixerAgent, mixerRunner, proxy, registry, peers, counters, processingTime, sender,
-            receiverName, threads, localAddress);
-        LOG.info("relay socket {} on {}: receiving with {}, sending with {}, {} data-plane thread(s), ring of {} slots",
-            localAddress, transport.wireName(), receiverName, sender.name(), threads, ctx.ringSize);
+        final DataPlane plane = new DataPlane(ctx, parts);
+        plane.startThreads();
+        LOG.info("relay socket {} on {}: receiving with {}, sending with {}, {} data-plane thread(s), ring of {} " +
+            "slots, relay ports {}-{}", parts.mainSocket.localAddress(), transport.wireName(), parts.receiver.name(),
+            parts.sender.name(), ctx.threadingMode.threads(), ctx.ringSize, ctx.relayPortsFirst, ctx.relayPortsLast);
         return plane;
     }
 
     /**
-     * Register the node's own io_uring receiver on the socket's event loop and submit its receives; if Netty's
-     * io_uring API refuses, fall back to Netty's read path so the node still relays.
+     * A restored route's relay port: the one it had where it is free, else another; none (logged) when the range is
+     * exhausted, and the route is kept all the same.
      */
-    private static UringReceiver startUringReceiver(
-        final Channel channel,
-        final int fd,
-        final RingBuffer<RelaySlot> ring,
-        final int slotBytes,
-        final Context ctx,
-        final RelayCounters counters) throws IOException
+    private static RelaySocket reopen(final RelayPorts relayPorts, final RouteEntry entry) throws IOException
     {
         try
         {
-            final UringReceiver receiver = new UringReceiver(fd, ring, slotBytes, ctx.receiveBatch, counters);
-            final IoRegistration registration = ((IoEventLoop)channel.eventLoop()).register(receiver)
-                .sync().getNow();
-            channel.eventLoop().submit(() -> receiver.start(registration)).sync();
-            return receiver;
+            final RelaySocket socket = relayPorts.open(entry.relayPort());
+            if (entry.relayPort() != 0 && socket.port() != entry.relayPort())
+            {
+                LOG.warn("stream {}: relay port {} is taken; the route has relay port {} now",
+                    entry.spec().streamIdText(), entry.relayPort(), socket.port());
+            }
+            return socket;
         }
-        catch (final InterruptedException ex)
+        catch (final RelayPorts.ExhaustedException ex)
         {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while starting the io_uring receiver", ex);
-        }
-        catch (final RuntimeException ex)
-        {
-            LOG.warn("own io_uring receive unavailable ({}); receiving through Netty", ex.toString());
-            channel.pipeline().addLast(new ReceiveAdapter(ring, counters));
-            channel.config().setAutoRead(true);
+            LOG.error("stream {}: restored without a relay port: {}", entry.spec().streamIdText(), ex.getMessage());
+            entry.relayPort(0);
             return null;
         }
+    }
+
+    private static BatchReceiver newReceiver(
+        final Context ctx, final RingBuffer<RelaySlot> ring, final RelayCounters counters) throws IOException
+    {
+        final int slotBytes = RelaySlotFactory.slotBytesFor(ctx.maxDatagramBytes);
+        final RingWriter writer = new RingWriter(ring);
+        switch (ctx.transport)
+        {
+            case IO_URING:
+                return new UringReceiver(writer, slotBytes, ctx.receiveBatch, counters, ctx.clock);
+            case EPOLL:
+                return new EpollReceiver(writer, slotBytes, ctx.receiveBatch, counters, ctx.clock);
+            default:
+                return new NioReceiver(writer, slotBytes, ctx.receiveBatch, counters, ctx.clock);
+        }
+    }
+
+    private static DatagramSender newSender(final Context ctx, final RelayCounters counters)
+    {
+        switch (ctx.transport)
+        {
+            case IO_URING:
+                return new UringSender(ctx.sendBatch, counters);
+            case EPOLL:
+                return new NativeBatchSender(ctx.sendBatch, counters);
+            default:
+                return new ChannelSender(counters);
+        }
+    }
+
+    /**
+     * Start each role on a thread of the context's factory, as the threading mode maps them.
+     */
+    private void startThreads()
+    {
+        final org.agrona.ErrorHandler errorHandler = t -> LOG.error("data plane error", t);
+        final BatchReceiver receiver = receiveAgent.receiver();
+        if (ctx.threadingMode == ThreadingMode.SHARED)
+        {
+            // One thread receives a batch, routes it and sends it, then waits in the kernel for the sockets:
+            // no hand-off between cores, and nothing spins while the node is idle. Route commands wake it.
+            ctx.routerProxy.onOffer(receiver::wake);
+            final IdleStrategy idle = receiveIdleStrategy(ctx.waitStrategy, receiver);
+            if (idle instanceof ReadinessIdleStrategy)
+            {
+                ((ReadinessIdleStrategy)idle).timers(router::nextTimerDeadlineNs); // jitter holds expire on time
+            }
+            routerRunner = new AgentRunner(idle, errorHandler, errors, new CompositeAgent(receiveAgent, router));
+            start(routerRunner, "soundrelay-relay", ctx.cpu(0));
+        }
+        else
+        {
+            routerRunner = new AgentRunner(idleStrategy(ctx.waitStrategy), errorHandler, errors, router);
+            start(routerRunner, "soundrelay-router", ctx.cpu(1) >= 0 ? ctx.cpu(1) : ctx.cpu(0));
+            receiveRunner = new AgentRunner(
+                receiveIdleStrategy(ctx.waitStrategy, receiver), errorHandler, errors, receiveAgent);
+            start(receiveRunner, "soundrelay-receiver", ctx.cpu(0));
+        }
+        if (mixerAgent != null)
+        {
+            start(new AgentRunner(idleStrategy(ctx.waitStrategy), errorHandler, errors, mixerAgent),
+                "soundrelay-mixer", ctx.cpu(2));
+        }
+    }
+
+    private void start(final AgentRunner runner, final String role, final int cpu)
+    {
+        runners.add(runner);
+        AgentRunner.startOnThread(runner, ctx.threadFactory.newFactory(role, cpu));
     }
 
     /**
@@ -635,72 +835,93 @@ public final class DataPlane implements AutoCloseable
     }
 
     /**
-     * @param name     busy-spin, yielding, backoff or sleeping.
-     * @param receiver whose socket a waiting thread sleeps on.
+     * @param strategy WAIT_STRATEGY.
+     * @param receiver whose sockets a waiting thread sleeps on.
      * @return the idle strategy of a thread that receives.
      */
-    static IdleStrategy receiveIdleStrategy(final String name, final BatchReceiver receiver)
+    static IdleStrategy receiveIdleStrategy(final Configuration.WaitStrategy strategy, final BatchReceiver receiver)
     {
-        switch (name)
+        switch (strategy)
         {
-            case "busy-spin":
+            case BUSY_SPIN:
                 return new ReadinessIdleStrategy(receiver, 0, 0, 0);
-            case "yielding":
+            case YIELDING:
                 return new ReadinessIdleStrategy(receiver, 0, Integer.MAX_VALUE, 0);
-            case "sleeping":
-                return new ReadinessIdleStrategy(receiver, 0, 0, RECEIVE_WAIT_MS);
-            case "backoff":
+            case BACKOFF:
                 return new ReadinessIdleStrategy(receiver, BACKOFF_SPINS, BACKOFF_YIELDS, RECEIVE_WAIT_MS);
             default:
-                throw new IllegalArgumentException("WAIT_STRATEGY=" + name +
-                    ": expected busy-spin, yielding, backoff or sleeping");
+                return new ReadinessIdleStrategy(receiver, 0, 0, RECEIVE_WAIT_MS);
         }
     }
 
     /**
-     * @param name busy-spin, yielding, backoff or sleeping.
-     * @return the idle strategy for the router.
+     * @param strategy WAIT_STRATEGY.
+     * @return the idle strategy of a thread that does not receive (the router with two threads, the mixer).
      */
-    public static IdleStrategy idleStrategy(final String name)
+    public static IdleStrategy idleStrategy(final Configuration.WaitStrategy strategy)
     {
-        switch (name)
+        switch (strategy)
         {
-            case "busy-spin":
+            case BUSY_SPIN:
                 return new BusySpinIdleStrategy();
-            case "yielding":
+            case YIELDING:
                 return new YieldingIdleStrategy();
-            case "sleeping":
-                return new SleepingIdleStrategy(TimeUnit.MICROSECONDS.toNanos(100));
-            case "backoff":
+            case BACKOFF:
                 return new BackoffIdleStrategy(
                     100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(200));
             default:
-                throw new IllegalArgumentException("WAIT_STRATEGY=" + name +
-                    ": expected busy-spin, yielding, backoff or sleeping");
+                return new SleepingIdleStrategy(TimeUnit.MICROSECONDS.toNanos(100));
+        }
+    }
+
+    /**
+     * The main socket's own addresses, so the router knows a datagram from this node itself: every address of the
+     * host for a wildcard bind, else the bound one.
+     */
+    private static void ownAddresses(final PeerSet peers, final InetSocketAddress local)
+    {
+        if (local.getAddress().isAnyLocalAddress())
+        {
+            peers.own(local.getPort(), hostAddresses(), true);
+        }
+        else
+        {
+            final byte[] raw = local.getAddress().getAddress();
+            final byte[] mapped = new byte[16];
+            Endpoint.toIpv6Mapped(raw, 0, raw.length, mapped);
+            peers.own(local.getPort(), List.of(mapped), false);
         }
     }
 
     public Transport transport()
     {
-        return transport;
+        return ctx.transport;
     }
 
     /**
-     * @return the relay socket's bound address (the real port when 0 was asked for).
+     * @return the main relay socket's bound address (the real port when 0 was asked for).
      */
     public InetSocketAddress localAddress()
     {
-        return localAddress;
+        return mainSocket.localAddress();
+    }
+
+    /**
+     * @return the relay ports (RELAY_PORTS): the control plane binds a route's port here before it asks the router.
+     */
+    public RelayPorts relayPorts()
+    {
+        return relayPorts;
     }
 
     public RouterProxy proxy()
     {
-        return proxy;
+        return ctx.routerProxy;
     }
 
     public RouteRegistry registry()
     {
-        return registry;
+        return ctx.registry;
     }
 
     /**
@@ -709,25 +930,33 @@ public final class DataPlane implements AutoCloseable
      */
     public PeerSet peers()
     {
-        return peers;
+        return ctx.peers;
     }
 
     public RelayCounters counters()
     {
-        return counters;
+        return ctx.counters;
     }
 
     public DurationHistogram processingTime()
     {
-        return processingTime;
+        return ctx.processingTime;
     }
 
     /**
-     * @return the receive path in use: recvmmsg, nio or netty.
+     * @return errors thrown out of a data-plane agent's duty cycle (each also logged).
+     */
+    public long errors()
+    {
+        return errors.get();
+    }
+
+    /**
+     * @return the receive path in use: recvmmsg, io_uring recvmsg or nio.
      */
     public String receiverName()
     {
-        return receiverName;
+        return receiveAgent.receiver().name();
     }
 
     /**
@@ -735,12 +964,9 @@ public final class DataPlane implements AutoCloseable
      */
     public int threads()
     {
-        return threads;
+        return ctx.threadingMode.threads();
     }
 
-    /**
-     * @return the send path in use: sendmmsg, sendto or sendto(netty).
-     */
     /**
      * @return the mixer stage, or null when ENABLE_MIXER is off.
      */
@@ -749,6 +975,9 @@ public final class DataPlane implements AutoCloseable
         return mixerAgent;
     }
 
+    /**
+     * @return the send path in use: sendmmsg, io_uring sendmsg or sendto.
+     */
     public String senderName()
     {
         return sender.name();
@@ -763,8 +992,8 @@ public final class DataPlane implements AutoCloseable
     }
 
     /**
-     * Stop gracefully: stop reading the socket, let the router route everything already in the ring, then stop
-     * the router and close the socket. Idempotent.
+     * Stop gracefully: stop reading the sockets, let the router route everything already in the ring, then stop
+     * the router and close the sockets. Idempotent.
      */
     public synchronized void close()
     {
@@ -775,25 +1004,11 @@ public final class DataPlane implements AutoCloseable
         closed = true;
         try
         {
-            if (receiveAgent != null)
-            {
-                receiveAgent.stopReceiving();
-            }
-            else if (uringReceiver != null)
-            {
-                uringReceiver.stopReceiving();
-                channel.eventLoop().submit(() -> { }).await(5, TimeUnit.SECONDS);
-            }
-            else
-            {
-                channel.config().setAutoRead(false);
-                channel.eventLoop().submit(() -> { }).await(5, TimeUnit.SECONDS);
-            }
+            receiveAgent.stopReceiving();
             if (receiveRunner != null)
             {
                 receiveRunner.close();
             }
-
             router.startDraining();
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (!router.isDrained() && System.nanoTime() < deadline && !routerRunner.isClosed())
@@ -802,35 +1017,27 @@ public final class DataPlane implements AutoCloseable
                 Thread.yield();
             }
         }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
         finally
         {
-            routerRunner.close();
-            if (mixerRunner != null)
+            for (final AgentRunner runner : runners)
             {
-                mixerRunner.close();
+                runner.close();
             }
             sender.close();
-            if (channel != null)
+            if (mixerSender != null)
             {
-                channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-                group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+                mixerSender.close();
             }
-            if (nioChannel != null)
+            relayPorts.closeAll();
+            try
             {
-                try
-                {
-                    nioChannel.close();
-                }
-                catch (final IOException ex)
-                {
-                    LOG.warn("closing relay socket: {}", ex.toString());
-                }
+                mainSocket.close();
             }
-            LOG.info("relay socket {} closed", localAddress);
+            catch (final IOException ex)
+            {
+                LOG.warn("closing relay socket: {}", ex.toString());
+            }
+            LOG.info("relay socket {} closed", mainSocket.localAddress());
         }
     }
 
@@ -843,10 +1050,9 @@ public final class DataPlane implements AutoCloseable
         final List<byte[]> addresses = new ArrayList<>();
         try
         {
-            for (final java.net.NetworkInterface nif :
-                java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces()))
+            for (final NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces()))
             {
-                for (final java.net.InetAddress address : java.util.Collections.list(nif.getInetAddresses()))
+                for (final java.net.InetAddress address : Collections.list(nif.getInetAddresses()))
                 {
                     final byte[] raw = address.getAddress();
                     final byte[] mapped = new byte[16];
@@ -855,7 +1061,7 @@ public final class DataPlane implements AutoCloseable
                 }
             }
         }
-        catch (final java.net.SocketException ex)
+        catch (final SocketException ex)
         {
             LOG.warn("cannot list the host's addresses ({}): only loopback counts as this node's own", ex.getMessage());
         }

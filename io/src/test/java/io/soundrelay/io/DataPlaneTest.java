@@ -15,6 +15,7 @@
  */
 package io.soundrelay.io;
 
+import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.Endpoint;
@@ -48,13 +49,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class DataPlaneTest
 {
     @ParameterizedTest(name = "{0}, {1} thread(s)")
-    @CsvSource({ "io_uring,2", "epoll,1", "epoll,2", "nio,1", "nio,2" })
+    @CsvSource({ "io_uring,1", "io_uring,2", "epoll,1", "epoll,2", "nio,1", "nio,2" })
     void relaysFramesToEveryTargetAndDropsStrangers(final String transportName, final int threads) throws Exception
     {
         final Transport transport = assumeTransport(transportName);
 
         try (DataPlane plane = DataPlane.start(new DataPlane.Context()
-            .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(transportName).threads(threads).ringSize(1024));
+            .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(Configuration.Transport.valueOf(transportName.toUpperCase(java.util.Locale.ROOT))).threadingMode(DataPlane.ThreadingMode.ofThreads(threads)).ringSize(1024));
             DatagramChannel source = open();
             DatagramChannel stranger = open();
             DatagramChannel t1 = open();
@@ -85,7 +86,7 @@ class DataPlaneTest
     }
 
     @ParameterizedTest(name = "{0}, {1} thread(s)")
-    @CsvSource({ "io_uring,2", "epoll,1", "epoll,2", "nio,1", "nio,2" })
+    @CsvSource({ "io_uring,1", "io_uring,2", "epoll,1", "epoll,2", "nio,1", "nio,2" })
     void relaysOverIpv6(final String transportName, final int threads) throws Exception
     {
         assumeTransport(transportName);
@@ -101,7 +102,7 @@ class DataPlaneTest
             return;
         }
         try (DataPlane plane = DataPlane.start(new DataPlane.Context()
-            .bindAddress(loopback6).transport(transportName).threads(threads).ringSize(64));
+            .bindAddress(loopback6).transport(Configuration.Transport.valueOf(transportName.toUpperCase(java.util.Locale.ROOT))).threadingMode(DataPlane.ThreadingMode.ofThreads(threads)).ringSize(64));
             DatagramChannel source = probe;
             DatagramChannel target = DatagramChannel.open(java.net.StandardProtocolFamily.INET6).bind(loopback6))
         {
@@ -123,14 +124,14 @@ class DataPlaneTest
      * API's checks would: the data plane must hold up even then.
      */
     @ParameterizedTest(name = "{0}, {1} thread(s)")
-    @CsvSource({ "io_uring,2", "epoll,1", "epoll,2", "nio,1", "nio,2" })
+    @CsvSource({ "io_uring,1", "io_uring,2", "epoll,1", "epoll,2", "nio,1", "nio,2" })
     void aTargetTheKernelRefusesCostsOnlyItsOwnDatagrams(final String transportName, final int threads)
         throws Exception
     {
         assumeTransport(transportName);
 
         try (DataPlane plane = DataPlane.start(new DataPlane.Context()
-            .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(transportName).threads(threads)
+            .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(Configuration.Transport.valueOf(transportName.toUpperCase(java.util.Locale.ROOT))).threadingMode(DataPlane.ThreadingMode.ofThreads(threads))
             .ringSize(4096));
             DatagramChannel attacker = open();
             DatagramChannel source = open();
@@ -181,14 +182,14 @@ class DataPlaneTest
      * datagram that comes back from the relay's own address is dropped as a loop; nothing reaches the victim.
      */
     @ParameterizedTest(name = "{0}, {1} thread(s)")
-    @CsvSource({ "io_uring,2", "epoll,1", "nio,1" })
+    @CsvSource({ "io_uring,1", "io_uring,2", "epoll,1", "nio,1" })
     void aDatagramFromTheRelaysOwnAddressIsALoopAndGoesNowhere(final String transportName, final int threads)
         throws Exception
     {
         assumeTransport(transportName);
 
         try (DataPlane plane = DataPlane.start(new DataPlane.Context()
-            .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(transportName).threads(threads));
+            .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(Configuration.Transport.valueOf(transportName.toUpperCase(java.util.Locale.ROOT))).threadingMode(DataPlane.ThreadingMode.ofThreads(threads)));
             DatagramChannel source = open();
             DatagramChannel victim = open())
         {
@@ -219,7 +220,7 @@ class DataPlaneTest
     void aDatagramIsNeverSentBackToTheAddressItCameFrom() throws Exception
     {
         try (DataPlane plane = DataPlane.start(new DataPlane.Context()
-            .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport("auto"));
+            .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(Configuration.Transport.valueOf("auto".toUpperCase(java.util.Locale.ROOT))));
             DatagramChannel source = open();
             DatagramChannel other = open();
             DatagramChannel target = open())

@@ -168,6 +168,12 @@ public final class Configuration
     /** Comma-separated address ranges: when set, the only ones a route target may be in. */
     public static final String TARGET_ALLOW_ENV = "TARGET_ALLOW";
 
+    /** UDP ports on the relay IP for routes with a return path (PROTOCOL.md section 9): {@code first-last} or one port. */
+    public static final String RELAY_PORTS_ENV = "RELAY_PORTS";
+    public static final int RELAY_PORTS_FIRST_DEFAULT = 40000;
+    public static final int RELAY_PORTS_LAST_DEFAULT = 49999;
+    public static final String RELAY_PORTS_DEFAULT = RELAY_PORTS_FIRST_DEFAULT + "-" + RELAY_PORTS_LAST_DEFAULT;
+
     /** Prefix of the OpenTelemetry variables handed to the SDK's autoconfiguration. */
     public static final String OTEL_PREFIX = "OTEL_";
 
@@ -177,7 +183,8 @@ public final class Configuration
         API_KEYS_ENV, MAX_STREAMS_PER_NODE_ENV, MAX_TARGETS_PER_ROUTE_ENV, MAX_DATAGRAM_BYTES_ENV,
         ROUTE_TTL_SECONDS_ENV, JITTER_BUFFER_MS_ENV, NODE_ID_ENV, ENABLE_MIXER_ENV, LOG_LEVEL_ENV, TRANSPORT_ENV,
         RING_SIZE_ENV, WAIT_STRATEGY_ENV, PIN_CPUS_ENV, DATA_PLANE_THREADS_ENV, RECEIVE_BATCH_ENV, SEND_BATCH_ENV,
-        MIGRATION_GRACE_SECONDS_ENV, AUTO_FAILOVER_ENV, ADVERTISE_HOST_ENV, TARGET_DENY_ENV, TARGET_ALLOW_ENV);
+        MIGRATION_GRACE_SECONDS_ENV, AUTO_FAILOVER_ENV, ADVERTISE_HOST_ENV, TARGET_DENY_ENV, TARGET_ALLOW_ENV,
+        RELAY_PORTS_ENV);
 
     /**
      * What {@code --help} shows of one variable.
@@ -240,7 +247,9 @@ public final class Configuration
             new Help(ADVERTISE_HOST_ENV, "derived",
                 "IP other nodes and sources reach this node at (default: BIND_ADDR's, or the host's)"),
             new Help(TARGET_DENY_ENV, TARGET_DENY_DEFAULT, "address ranges no route target may be in; empty for none"),
-            new Help(TARGET_ALLOW_ENV, "empty", "when set, the only address ranges a route target may be in"));
+            new Help(TARGET_ALLOW_ENV, "empty", "when set, the only address ranges a route target may be in"),
+            new Help(RELAY_PORTS_ENV, RELAY_PORTS_DEFAULT,
+                "UDP ports on the relay IP, one per route with return_path: first-last or one port"));
     }
 
     /** Name of the file read from the working directory by {@link #fromEnvironment()}. */
@@ -340,6 +349,8 @@ public final class Configuration
     private final InetAddress advertiseHost;
     private final List<Cidr> targetDeny;
     private final List<Cidr> targetAllow;
+    private final int relayPortsFirst;
+    private final int relayPortsLast;
     private final Map<String, String> otelSettings;
 
     private Configuration(final Settings s)
@@ -376,6 +387,9 @@ public final class Configuration
         advertiseHost = s.ipAddress(ADVERTISE_HOST_ENV);
         targetDeny = s.cidrList(TARGET_DENY_ENV, TARGET_DENY_DEFAULT);
         targetAllow = s.cidrList(TARGET_ALLOW_ENV, "");
+        final int[] relayPorts = s.portRange(RELAY_PORTS_ENV, RELAY_PORTS_FIRST_DEFAULT, RELAY_PORTS_LAST_DEFAULT);
+        relayPortsFirst = relayPorts[0];
+        relayPortsLast = relayPorts[1];
         otelSettings = s.withPrefix(OTEL_PREFIX);
     }
 
@@ -812,6 +826,22 @@ public final class Configuration
     }
 
     /**
+     * @return RELAY_PORTS' first port.
+     */
+    public int relayPortsFirst()
+    {
+        return relayPortsFirst;
+    }
+
+    /**
+     * @return RELAY_PORTS' last port, inclusive.
+     */
+    public int relayPortsLast()
+    {
+        return relayPortsLast;
+    }
+
+    /**
      * @return the {@code OTEL_*} variables from the environment and {@code .env} (the environment wins), for the
      * OpenTelemetry SDK's autoconfiguration, which reads the process environment only.
      */
@@ -851,6 +881,7 @@ public final class Configuration
             ", migrationGraceSeconds=" + migrationGraceSeconds +
             ", autoFailover=" + autoFailover +
             ", advertiseHost=" + (advertiseHost == null ? "<derived>" : advertiseHost.getHostAddress()) +
+            ", relayPorts=" + relayPortsFirst + "-" + relayPortsLast +
             ", otel=" + otelSettings.keySet() +
             '}';
     }
@@ -1122,6 +1153,37 @@ public final class Configuration
                 throw fail(name, value, "outside " + min + "-" + max);
             }
             return (int)parsed;
+        }
+
+        /**
+         * @return {first, last}: {@code first-last} or one port, within 1-65535, first not above last.
+         */
+        int[] portRange(final String name, final int defaultFirst, final int defaultLast)
+        {
+            final String expected = "first-last, e.g. 40000-49999, or one port, within 1-65535";
+            final String value = required(name, expected);
+            if (value == null)
+            {
+                return new int[]{ defaultFirst, defaultLast };
+            }
+            final int dash = value.indexOf('-');
+            final String firstText = (dash < 0 ? value : value.substring(0, dash)).strip();
+            final String lastText = (dash < 0 ? value : value.substring(dash + 1)).strip();
+            final long first = parseSignedLong(firstText);
+            final long last = parseSignedLong(lastText);
+            if (first == Long.MIN_VALUE || last == Long.MIN_VALUE)
+            {
+                throw fail(name, value, "expected " + expected);
+            }
+            if (first < 1 || last > 65535 || first > 65535 || last < 1)
+            {
+                throw fail(name, value, "ports must be within 1-65535");
+            }
+            if (first > last)
+            {
+                throw fail(name, value, "the first port is above the last");
+            }
+            return new int[]{ (int)first, (int)last };
         }
 
         int powerOfTwo(final String name, final int defaultValue, final int min, final int max)

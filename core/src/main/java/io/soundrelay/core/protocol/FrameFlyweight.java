@@ -26,7 +26,7 @@ import java.nio.ByteOrder;
  *   0                   1                   2                   3
  *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
  *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- *  |   magic 'S'   |   magic 'R'   |    version    |H|W| res | kind|
+ *  |   magic 'S'   |   magic 'R'   |    version    |H|W|P|B|hop|kind|
  *  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  *  |                        stream_id (u64)                        |
  *  |                                                               |
@@ -38,7 +38,9 @@ import java.nio.ByteOrder;
  *  |                        payload ...                            |
  * </pre>
  * All fields big-endian. {@code H} is the HOP flag (bit 7); {@code W} (bit 6, {@link #HOP_RTP_FLAG}) says, only
- * together with {@code H}, that the payload is a whole RTP or RTCP datagram; kind is bits 0-1 of the flags byte.
+ * together with {@code H}, that the payload is a whole RTP or RTCP datagram; {@code P} (bit 5, {@link #HOP_PORT_FLAG})
+ * and {@code B} (bit 4, {@link #HOP_BACK_FLAG}), only with {@code H}, carry a datagram of a relay port's either
+ * direction; hop is the hop count (bits 2-3); kind is bits 0-1 of the flags byte.
  */
 public final class FrameFlyweight
 {
@@ -68,6 +70,14 @@ public final class FrameFlyweight
     public static final int HOP_RTP_FLAG = 0x40;
     /** Both hop bits: a frame that carries a peer-wrapped RTP or RTCP datagram. */
     public static final int HOP_WRAPPED_FLAGS = HOP_FLAG | HOP_RTP_FLAG;
+    /**
+     * Only with {@link #HOP_FLAG} (and without {@link #HOP_RTP_FLAG}): the payload is a datagram that reached the old
+     * node's relay port for this route (PROTOCOL.md section 9), any bytes at all; the new node sends it on from its own
+     * relay port for the route, byte for byte: to the targets, or with {@link #HOP_BACK_FLAG} to the source.
+     */
+    public static final int HOP_PORT_FLAG = 0x20;
+    /** Only with {@link #HOP_PORT_FLAG}: the datagram came from a target, and goes back to the route's source. */
+    public static final int HOP_BACK_FLAG = 0x10;
     /**
      * Bits 2-3, only with {@link #HOP_FLAG}: how many nodes have forwarded the frame, 1 to {@link #MAX_HOPS} (0, from
      * a node before hop counts, counts as 1). A node forwards a HOP frame on to yet another node only while the count
@@ -159,6 +169,16 @@ public final class FrameFlyweight
     public static boolean isHopWrapped(final int flags)
     {
         return (flags & HOP_WRAPPED_FLAGS) == HOP_WRAPPED_FLAGS;
+    }
+
+    /**
+     * @param flags a flags byte.
+     * @return true for a HOP frame that carries a relay port's datagram ({@link #HOP_PORT_FLAG} with HOP, without
+     * HOP_RTP).
+     */
+    public static boolean isHopPort(final int flags)
+    {
+        return (flags & (HOP_FLAG | HOP_RTP_FLAG | HOP_PORT_FLAG)) == (HOP_FLAG | HOP_PORT_FLAG);
     }
 
     public long streamId()

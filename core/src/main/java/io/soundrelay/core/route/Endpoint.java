@@ -117,6 +117,20 @@ public final class Endpoint
      */
     public static Endpoint parse(final String text)
     {
+        return parse(text, false);
+    }
+
+    /**
+     * Parse {@code a.b.c.d:port} or {@code [v6]:port}, port 1-65535, or 0 too when {@code portZero} is set (a route's
+     * source that latches its port). Never resolves a host name.
+     *
+     * @param text     the address as a person writes it.
+     * @param portZero whether port 0 is accepted.
+     * @return the endpoint.
+     * @throws IllegalArgumentException saying what is wrong, for a person.
+     */
+    public static Endpoint parse(final String text, final boolean portZero)
+    {
         if (text == null || text.isEmpty())
         {
             throw new IllegalArgumentException("address is empty; expected ip:port");
@@ -155,7 +169,7 @@ public final class Endpoint
                 throw new IllegalArgumentException("'" + host + "' is not an IPv4 address a.b.c.d");
             }
         }
-        final int port = parsePort(portText, text);
+        final int port = parsePort(portText, text, portZero);
         final InetAddress address;
         try
         {
@@ -183,11 +197,12 @@ public final class Endpoint
         return new Endpoint(address);
     }
 
-    private static int parsePort(final String portText, final String whole)
+    private static int parsePort(final String portText, final String whole, final boolean portZero)
     {
+        final String range = portZero ? "0-65535" : "1-65535";
         if (portText.isEmpty() || portText.length() > 5)
         {
-            throw new IllegalArgumentException("'" + whole + "' has no valid port (1-65535)");
+            throw new IllegalArgumentException("'" + whole + "' has no valid port (" + range + ")");
         }
         int port = 0;
         for (int i = 0; i < portText.length(); i++)
@@ -195,13 +210,13 @@ public final class Endpoint
             final char c = portText.charAt(i);
             if (c < '0' || c > '9')
             {
-                throw new IllegalArgumentException("'" + whole + "' has no valid port (1-65535)");
+                throw new IllegalArgumentException("'" + whole + "' has no valid port (" + range + ")");
             }
             port = port * 10 + (c - '0');
         }
-        if (port < 1 || port > 65535)
+        if (port < (portZero ? 0 : 1) || port > 65535)
         {
-            throw new IllegalArgumentException("'" + whole + "' has port " + port + ", outside 1-65535");
+            throw new IllegalArgumentException("'" + whole + "' has port " + port + ", outside " + range);
         }
         return port;
     }
@@ -311,6 +326,69 @@ public final class Endpoint
             dst[11] = (byte)0xFF;
             System.arraycopy(raw, offset, dst, 12, 4);
         }
+    }
+
+    /**
+     * @param senderIpv6MappedAddress 16 bytes, IPv4 mapped.
+     * @return whether the address is this endpoint's, whatever the port.
+     */
+    public boolean matchesAddress(final byte[] senderIpv6MappedAddress)
+    {
+        return Arrays.equals(ipv6MappedAddress, senderIpv6MappedAddress);
+    }
+
+    /**
+     * An endpoint from a datagram's sender as the receivers record it. Allocates: once per latched source, never per
+     * datagram.
+     *
+     * @param ipv6Mapped 16 bytes, IPv4 mapped for an IPv4 sender.
+     * @param port       the sender's port.
+     * @return the endpoint, IPv4 for a mapped address.
+     */
+    public static Endpoint of(final byte[] ipv6Mapped, final int port)
+    {
+        final boolean mapped = ipv6Mapped[10] == (byte)0xFF && ipv6Mapped[11] == (byte)0xFF;
+        for (int i = 0; mapped && i < 10; i++)
+        {
+            if (ipv6Mapped[i] != 0)
+            {
+                return of16(ipv6Mapped, port);
+            }
+        }
+        if (!mapped)
+        {
+            return of16(ipv6Mapped, port);
+        }
+        try
+        {
+            return new Endpoint(new InetSocketAddress(
+                InetAddress.getByAddress(Arrays.copyOfRange(ipv6Mapped, 12, 16)), port));
+        }
+        catch (final java.net.UnknownHostException ex)
+        {
+            throw new IllegalArgumentException(ex);
+        }
+    }
+
+    private static Endpoint of16(final byte[] raw, final int port)
+    {
+        try
+        {
+            return new Endpoint(new InetSocketAddress(InetAddress.getByAddress(raw.clone()), port));
+        }
+        catch (final java.net.UnknownHostException ex)
+        {
+            throw new IllegalArgumentException(ex);
+        }
+    }
+
+    /**
+     * @param port another port.
+     * @return this endpoint's address with that port (allocates: once per latch, never per datagram).
+     */
+    public Endpoint withPort(final int port)
+    {
+        return new Endpoint(new InetSocketAddress(socketAddress.getAddress(), port));
     }
 
     public boolean matches(final InetSocketAddress sender)

@@ -28,6 +28,7 @@ public final class RouteEntry implements SendTally
     private static final VarHandle PACKETS_IN;
     private static final VarHandle PACKETS_OUT;
     private static final VarHandle SEND_FAILED;
+    private static final VarHandle PACKETS_RETURNED;
     private static final VarHandle LAST_SEEN_NS;
     private static final VarHandle FIRST_SEEN_NS;
 
@@ -39,6 +40,7 @@ public final class RouteEntry implements SendTally
             PACKETS_IN = lookup.findVarHandle(RouteEntry.class, "packetsIn", long.class);
             PACKETS_OUT = lookup.findVarHandle(RouteEntry.class, "packetsOut", long.class);
             SEND_FAILED = lookup.findVarHandle(RouteEntry.class, "sendFailed", long.class);
+            PACKETS_RETURNED = lookup.findVarHandle(RouteEntry.class, "packetsReturned", long.class);
             LAST_SEEN_NS = lookup.findVarHandle(RouteEntry.class, "lastSeenNs", long.class);
             FIRST_SEEN_NS = lookup.findVarHandle(RouteEntry.class, "firstSeenNs", long.class);
         }
@@ -63,6 +65,21 @@ public final class RouteEntry implements SendTally
     @SuppressWarnings("unused") private long packetsIn;
     @SuppressWarnings("unused") private long packetsOut;
     @SuppressWarnings("unused") private long sendFailed;
+    @SuppressWarnings("unused") private long packetsReturned;
+    private volatile int relayPort;
+    private volatile Endpoint sourceLatched;
+    private final SendTally returnTally = new SendTally()
+    {
+        public void onSent()
+        {
+            PACKETS_RETURNED.setRelease(RouteEntry.this, (long)PACKETS_RETURNED.get(RouteEntry.this) + 1);
+        }
+
+        public void onSendFailed()
+        {
+            RouteEntry.this.onSendFailed();
+        }
+    };
     @SuppressWarnings("unused") private long lastSeenNs = NEVER;
     @SuppressWarnings("unused") private long firstSeenNs = NEVER;
 
@@ -268,5 +285,66 @@ public final class RouteEntry implements SendTally
     public long firstSeenNs()
     {
         return (long)FIRST_SEEN_NS.getAcquire(this);
+    }
+
+    /**
+     * A datagram from one of the route's targets reached its relay port, to go back to the source: the route is in
+     * use, so this counts as activity for its TTL. Router thread only.
+     *
+     * @param nowNs when it was received.
+     */
+    public void onReturnIn(final long nowNs)
+    {
+        LAST_SEEN_NS.setRelease(this, nowNs);
+    }
+
+    /**
+     * @return the tally of datagrams sent back to the source: the kernel's takes count as {@link #packetsReturned()},
+     * its refusals as {@link #sendFailed()}.
+     */
+    public SendTally returnTally()
+    {
+        return returnTally;
+    }
+
+    /**
+     * @return datagrams from the targets the kernel took on their way back to the source (PROTOCOL.md section 9).
+     */
+    public long packetsReturned()
+    {
+        return (long)PACKETS_RETURNED.getAcquire(this);
+    }
+
+    /**
+     * @return the route's relay port on this node, or 0 when it has none.
+     */
+    public int relayPort()
+    {
+        return relayPort;
+    }
+
+    /**
+     * @param port the relay port bound for the route (the router sets it when it attaches or lets go of the socket;
+     *             a route loaded from the store arrives with the port it had, which the data plane asks for again).
+     */
+    public void relayPort(final int port)
+    {
+        relayPort = port;
+    }
+
+    /**
+     * @return the source address latched for a {@code source_addr} with port 0, or null (none yet, or a full source).
+     */
+    public Endpoint sourceLatched()
+    {
+        return sourceLatched;
+    }
+
+    /**
+     * @param latched the address the first datagram from the source's IP came from; router thread only.
+     */
+    public void sourceLatched(final Endpoint latched)
+    {
+        sourceLatched = latched;
     }
 }

@@ -37,6 +37,7 @@ public final class RouteSpec
     private final Deliver deliver;
     private final int jitterMs;
     private final boolean mixMinus;
+    private final boolean returnPath;
 
     /**
      * @param streamId unsigned 64-bit id, never 0.
@@ -56,6 +57,29 @@ public final class RouteSpec
         final int jitterMs,
         final boolean mixMinus)
     {
+        this(streamId, source, targets, roomCode, deliver, jitterMs, mixMinus, false);
+    }
+
+    /**
+     * @param streamId   unsigned 64-bit id, never 0.
+     * @param source     the only address that may send into the stream; port 0 pins the IP and latches a port.
+     * @param targets    distinct targets, in send order.
+     * @param roomCode   room label or null.
+     * @param deliver    payload or framed.
+     * @param jitterMs   jitter buffer depth, 0 for none.
+     * @param mixMinus   mixer option, kept for the mixer.
+     * @param returnPath whether the route has a relay port of its own that carries both directions.
+     */
+    public RouteSpec(
+        final long streamId,
+        final Endpoint source,
+        final List<Endpoint> targets,
+        final String roomCode,
+        final Deliver deliver,
+        final int jitterMs,
+        final boolean mixMinus,
+        final boolean returnPath)
+    {
         if (streamId == 0)
         {
             throw new IllegalArgumentException("stream_id 0 is reserved");
@@ -71,6 +95,7 @@ public final class RouteSpec
         this.deliver = Objects.requireNonNull(deliver, "deliver");
         this.jitterMs = jitterMs;
         this.mixMinus = mixMinus;
+        this.returnPath = returnPath;
     }
 
     public long streamId()
@@ -124,6 +149,39 @@ public final class RouteSpec
     public boolean mixMinus()
     {
         return mixMinus;
+    }
+
+    /**
+     * @return whether the route has a relay port of its own (PROTOCOL.md section 9).
+     */
+    public boolean returnPath()
+    {
+        return returnPath;
+    }
+
+    /**
+     * @return whether the source names only an IP (port 0): the route latches the first port that sends from it.
+     */
+    public boolean latchesSourcePort()
+    {
+        return source.port() == 0;
+    }
+
+    /**
+     * @param senderAddress 16 bytes, IPv4 mapped.
+     * @param senderPort    the sender's port.
+     * @return the index of the target with this address, or -1.
+     */
+    public int targetIndexOf(final byte[] senderAddress, final int senderPort)
+    {
+        for (int i = 0; i < targets.length; i++)
+        {
+            if (targets[i].matches(senderAddress, senderPort))
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     public String toString()

@@ -42,7 +42,12 @@ public enum ErrorReason
      */
     LOOP("loop"),
     /** A mixer room got a frame whose duration differs from the room's frame period (PROTOCOL.md section 6). */
-    FRAME_SIZE("frame_size");
+    FRAME_SIZE("frame_size"),
+    /**
+     * A datagram from a target to a relay port whose route's source is an IP with port 0 that has not sent yet: no
+     * address to send it back to.
+     */
+    NOT_LATCHED("not_latched");
 
     private static final ErrorReason[] VALUES = values();
 

@@ -33,7 +33,8 @@ public final class RelayCounters
     private static final int RECEIVED = 0;
     private static final int SENT = 1;
     private static final int EXPIRED = 2;
-    private static final int FIRST_ERROR = 3;
+    private static final int RETURNED = 3;
+    private static final int FIRST_ERROR = 4;
     private static final int COUNT = FIRST_ERROR + ErrorReason.all().length;
 
     private final AtomicLongArray values = new AtomicLongArray((COUNT + 2) * PAD);
@@ -110,6 +111,22 @@ public final class RelayCounters
      *
      * @param delta how many.
      */
+    /**
+     * @param delta datagrams from a route's targets relayed back to its source (PROTOCOL.md section 9).
+     */
+    public void addReturned(final long delta)
+    {
+        increment(RETURNED, delta);
+    }
+
+    /**
+     * @return {@code relay_packets_returned_total}.
+     */
+    public long returned()
+    {
+        return read(RETURNED);
+    }
+
     public void addExpired(final long delta)
     {
         increment(EXPIRED, delta);

@@ -157,7 +157,7 @@ public final class JitterBuffer
     /**
      * Take one datagram of the route. Released datagrams go to {@link Sink#release(RelaySlot)} in sequence order: the
      * in-order datagram itself straight from {@code slot} (no copy); an out-of-order one is copied into a held slot
-     * (length, receiveNs and bytes).
+     * (length, receiveNs, sender, socket and bytes).
      *
      * @param slot         the datagram, a ring slot valid only during this call.
      * @param sequenceBits width of {@code sequence}: 16 for an RTP u16, 32 for a SoundRelay frame's u32.
@@ -438,6 +438,9 @@ public final class JitterBuffer
         to.buffer().putBytes(0, from.buffer(), 0, length);
         to.length = from.length;
         to.receiveNs = from.receiveNs;
+        System.arraycopy(from.senderAddress, 0, to.senderAddress, 0, 16);
+        to.senderPort = from.senderPort;
+        to.socket = from.socket;
         heldSeq[index] = ext;
         arrivalNs[index] = nowNs;
         if (held == 0)

@@ -22,6 +22,7 @@ import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.send.DatagramSender;
+import io.soundrelay.io.socket.RelaySocket;
 import io.soundrelay.io.transport.ErrorLogLimiter;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -52,6 +53,7 @@ public final class MixerAgent implements Agent, MixOutput
     private final OneToOneConcurrentArrayQueue<MixerLink.Membership> membership;
     private final RoomMixer mixer;
     private final DatagramSender sender;
+    private final RelaySocket from;
     private final RelayCounters counters;
     private final RelaySlot[] outputSlots;
     private final ErrorLogLimiter errors = new ErrorLogLimiter(TimeUnit.SECONDS.toNanos(1));
@@ -64,13 +66,16 @@ public final class MixerAgent implements Agent, MixOutput
      * @param maxDatagramBytes longest datagram the node sends.
      * @param sender           sends from the relay socket; counts into {@code counters}.
      * @param counters         this stage's counters (a child of the data plane's).
+     * @param from             the main relay socket: mixed frames leave from it.
      */
     public MixerAgent(
         final MixerLink link,
         final int maxDatagramBytes,
         final DatagramSender sender,
-        final RelayCounters counters)
+        final RelayCounters counters,
+        final RelaySocket from)
     {
+        this.from = from;
         this.frames = link.frames();
         this.membership = link.membership();
         this.sender = sender;
@@ -122,7 +127,7 @@ public final class MixerAgent implements Agent, MixOutput
         final RelaySlot slot = outputSlots[outputSlotsUsed++];
         slot.buffer().putBytes(0, buffer, offset, length);
         slot.length = length;
-        sender.queue(slot, 0, length, target, SendTally.NONE);
+        sender.queue(slot, 0, length, target, SendTally.NONE, from);
     }
 
     private void flush()

@@ -15,23 +15,29 @@
  */
 package io.soundrelay.io.receive;
 
+import io.soundrelay.io.socket.RelaySocket;
+
+import java.io.IOException;
+import java.util.function.Consumer;
+
 /**
- * Takes datagrams off the relay socket straight into free ring slots, a batch per call, on the thread that owns it.
- * {@link #receive()} never blocks; {@link #await(long)} blocks until the socket may be readable, another thread
- * calls {@link #wake()}, or the timeout passes.
+ * Takes datagrams off a set of sockets (the main relay socket and the relay ports) straight into free ring slots, a
+ * batch per call, on the thread that owns it; each slot is stamped with the socket it came in on. {@link #receive()}
+ * never blocks; {@link #await(int)} blocks until a socket may be readable, another thread calls {@link #wake()}, or
+ * the timeout passes. The set changes only on the owning thread ({@link #add}, {@link #remove}).
  */
 public interface BatchReceiver extends AutoCloseable
 {
     /**
-     * Receive what the socket holds now, at most one batch, publishing each datagram to the ring; when the ring is
-     * full the datagrams are still taken off the socket, and dropped and counted as {@code ring_full}.
+     * Receive what the sockets hold now, at most one batch per socket, publishing each datagram to the ring; when the
+     * ring is full the datagrams are still taken off the socket, and dropped and counted as {@code ring_full}.
      *
-     * @return datagrams taken off the socket; 0 when it had none.
+     * @return datagrams taken off the sockets; 0 when they had none.
      */
     int receive();
 
     /**
-     * Block the owning thread until the socket may be readable, {@link #wake()} is called or the timeout passes.
+     * Block the owning thread until a socket may be readable, {@link #wake()} is called or the timeout passes.
      *
      * @param timeoutMs most milliseconds to wait.
      */
@@ -43,12 +49,35 @@ public interface BatchReceiver extends AutoCloseable
     void wake();
 
     /**
+     * Start receiving on a socket. Owning thread only.
+     *
+     * @param socket a bound socket of this transport.
+     * @throws IOException when the kernel refuses to watch it.
+     */
+    void add(RelaySocket socket) throws IOException;
+
+    /**
+     * Stop receiving on a socket. Owning thread only. Once nothing the receiver started on the socket can still touch
+     * it (at once on epoll and NIO; when its receives in flight are cancelled on io_uring), {@code out} gets it, on
+     * this thread, to close it.
+     *
+     * @param socket a socket given to {@link #add}.
+     * @param out    told when the socket is out of the set.
+     */
+    void remove(RelaySocket socket, Consumer<RelaySocket> out);
+
+    /**
+     * @return sockets in the set.
+     */
+    int sockets();
+
+    /**
      * @return a short name for logs: the system call that receives.
      */
     String name();
 
     /**
-     * Release what the receiver holds; the relay socket itself belongs to the caller.
+     * Release what the receiver holds; the sockets themselves belong to the caller.
      */
     void close();
 }

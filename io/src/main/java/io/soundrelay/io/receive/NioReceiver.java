@@ -19,7 +19,9 @@ import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
+import io.soundrelay.io.socket.RelaySocket;
 import io.soundrelay.io.transport.ErrorLogLimiter;
+import org.agrona.concurrent.NanoClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +29,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -34,51 +37,51 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Receives with the JDK's non-blocking {@link DatagramChannel}, straight into the ring slots' direct buffers (the
- * kernel copies into the slot; the JDK adds no copy for a direct buffer). The JDK hands back the same
- * {@link InetSocketAddress} object while the sender stays the same, so the sender's 16-byte form is recomputed only
- * when it changes: a node fed by one socket allocates nothing per datagram; one fed by many interleaved sources
- * allocates the JDK's address object per change of source. Waits with a {@link Selector}.
+ * Receives with the JDK's {@link DatagramChannel}s into the ring slots' direct buffers: one {@link Selector} over the
+ * main socket and the relay ports. With the main socket alone it reads the channel directly, no select per batch.
+ * The JDK hands back the sender as an address object; it reuses the last one while the sender does not change, and
+ * this receiver converts an address only when the object changes.
  */
 public final class NioReceiver implements BatchReceiver
 {
     private static final Logger LOG = LoggerFactory.getLogger(NioReceiver.class);
 
-    private final DatagramChannel channel;
     private final RingWriter ring;
     private final RelayCounters counters;
+    private final NanoClock clock;
     private final int batch;
     private final Selector selector;
     private final ByteBuffer dropRegion;
     private final Consumer<SelectionKey> ignoreKey = key -> { };
+    private final Consumer<SelectionKey> onReady = this::onReady;
     private final ErrorLogLimiter errorLog = new ErrorLogLimiter(TimeUnit.SECONDS.toNanos(1));
     private final byte[] lastAddress = new byte[16];
     private SocketAddress lastSender;
     private int lastPort;
+    private RelaySocket only;
+    private int receivedInSelect;
 
     /**
-     * @param channel   the relay socket, non-blocking (shared with the sender).
      * @param ring      where datagrams go; the caller's thread is the ring's only producer.
      * @param slotBytes bytes of each ring slot.
-     * @param batchSize most datagrams per call.
+     * @param batchSize most datagrams per call and socket.
      * @param counters  receiver-owned counters.
+     * @param clock     stamps each datagram's receive time.
      * @throws IOException when the selector cannot be opened.
      */
     public NioReceiver(
-        final DatagramChannel channel,
         final RingWriter ring,
         final int slotBytes,
         final int batchSize,
-        final RelayCounters counters) throws IOException
+        final RelayCounters counters,
+        final NanoClock clock) throws IOException
     {
-        this.channel = channel;
         this.ring = ring;
         this.counters = counters;
+        this.clock = clock;
         this.batch = Math.max(1, batchSize);
         this.dropRegion = ByteBuffer.allocateDirect(slotBytes);
         this.selector = Selector.open();
-        channel.configureBlocking(false);
-        channel.register(selector, SelectionKey.OP_READ);
     }
 
     public String name()
@@ -86,8 +89,80 @@ public final class NioReceiver implements BatchReceiver
         return "nio";
     }
 
+    public void add(final RelaySocket socket) throws IOException
+    {
+        socket.channel().register(selector, SelectionKey.OP_READ, socket);
+        only = selector.keys().size() == 1 ? socket : null;
+    }
+
+    public void remove(final RelaySocket socket, final Consumer<RelaySocket> out)
+    {
+        final SelectionKey key = socket.channel().keyFor(selector);
+        if (key != null)
+        {
+            key.cancel();
+        }
+        try
+        {
+            selector.selectNow(ignoreKey); // deregisters the cancelled key before the channel is closed
+        }
+        catch (final IOException ex)
+        {
+            onError(ex.toString());
+        }
+        only = null;
+        int valid = 0;
+        RelaySocket last = null;
+        for (final SelectionKey k : selector.keys())
+        {
+            if (k.isValid())
+            {
+                valid++;
+                last = (RelaySocket)k.attachment();
+            }
+        }
+        if (valid == 1)
+        {
+            only = last;
+        }
+        out.accept(socket);
+    }
+
+    public int sockets()
+    {
+        return selector.keys().size();
+    }
+
     public int receive()
     {
+        final RelaySocket single = only;
+        if (single != null)
+        {
+            return receive(single);
+        }
+        receivedInSelect = 0;
+        try
+        {
+            selector.selectNow(onReady);
+        }
+        catch (final IOException ex)
+        {
+            onError(ex.toString());
+        }
+        return receivedInSelect;
+    }
+
+    private void onReady(final SelectionKey key)
+    {
+        if (key.isValid() && key.isReadable())
+        {
+            receivedInSelect += receive((RelaySocket)key.attachment());
+        }
+    }
+
+    private int receive(final RelaySocket socket)
+    {
+        final DatagramChannel channel = socket.channel();
         final int free = ring.freeSlots(batch);
         int received = 0;
         try
@@ -123,11 +198,16 @@ public final class NioReceiver implements BatchReceiver
                 }
                 slot.length = bytes.position();
                 bytes.clear();
-                slot.receiveNs = System.nanoTime();
+                slot.receiveNs = clock.nanoTime();
+                slot.socket = socket;
                 System.arraycopy(lastAddress, 0, slot.senderAddress, 0, 16);
                 slot.senderPort = lastPort;
                 received++;
             }
+        }
+        catch (final ClosedChannelException ex)
+        {
+            onError(socket + " is closed");
         }
         catch (final IOException ex)
         {
@@ -169,7 +249,7 @@ public final class NioReceiver implements BatchReceiver
 
     private void onError(final String what)
     {
-        final long heldBack = errorLog.onError(System.nanoTime());
+        final long heldBack = errorLog.onError(clock.nanoTime());
         if (heldBack != ErrorLogLimiter.QUIET)
         {
             LOG.warn("relay socket receive error: {} ({} more since the last line)", what, heldBack);

@@ -19,6 +19,7 @@ import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.io.socket.RelaySocket;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -44,6 +45,8 @@ public final class RelaySlot
     public final byte[] senderAddress = new byte[16];
     /** The datagram's source port. */
     public int senderPort;
+    /** The socket it came in on: the main relay socket or a route's relay port (null in a slot the router made). */
+    public RelaySocket socket;
 
     RelaySlot(final ByteBuffer region)
     {

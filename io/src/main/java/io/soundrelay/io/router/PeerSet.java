@@ -125,7 +125,12 @@ public final class PeerSet
         return contains(senderIpv6Mapped, senderPort);
     }
 
-    private boolean isOwnAddress(final byte[] a)
+    /**
+     * @param a a sender's address, 16 bytes, IPv4 mapped.
+     * @return whether it is one of this node's own addresses (any loopback address when the relay socket is bound to
+     * the wildcard or loopback).
+     */
+    public boolean isOwnAddress(final byte[] a)
     {
         final boolean mapped = a[10] == (byte)0xFF && a[11] == (byte)0xFF && isZero(a, 0, 10);
         if (ownAnyLoopback && ((mapped && a[12] == 127) || (isZero(a, 0, 15) && a[15] == 1)))

@@ -18,6 +18,7 @@ package io.soundrelay.io.router;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteSpec;
+import io.soundrelay.io.socket.RelaySocket;
 
 import java.util.concurrent.CompletableFuture;
 
@@ -90,6 +91,10 @@ public final class RouteCommand
     final Endpoint hopTarget;
     /** HANDOFF: how long to forward, from when the router applies the command. */
     final long graceNs;
+    /** A relay port bound for the route (CREATE, RESTORE, REPLACE), or null; the router owns it from now on. */
+    RelaySocket relay;
+    /** A latched source the route arrives with (RESTORE of a handed-off route), or null. */
+    Endpoint latched;
     final CompletableFuture<Result> result = new CompletableFuture<>();
 
     RouteCommand(final Type type, final long streamId, final RouteSpec spec, final long nowEpochMs)

@@ -24,18 +24,23 @@ import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.core.route.RouteSpec;
+import io.soundrelay.core.route.SendTally;
 import io.soundrelay.core.status.DurationHistogram;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
+import io.soundrelay.io.DataPlane;
 import io.soundrelay.io.jitter.JitterBuffer;
 import io.soundrelay.io.mix.MixerLink;
+import io.soundrelay.io.receive.ReceiverProxy;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.send.DatagramSender;
+import io.soundrelay.io.socket.RelaySocket;
 import io.soundrelay.io.transport.ErrorLogLimiter;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,18 +54,27 @@ import java.util.function.Consumer;
 /**
  * The router: owns the route table and routes every datagram of the ring. Each duty cycle it applies waiting
  * route commands, releases jitter-buffered datagrams whose hold expired, then takes what the receiver has published,
- * and for each datagram: decode in place, look the stream up, check the sender, then either hand a room's PCM or Opus
+ * and for each datagram looks at the socket it came in on.
+ * <ul>
+ * <li>The main socket: decode in place, look the stream up, check the sender, then either hand a room's PCM or Opus
  * frame to the mixer (when it runs), or pass it through the route's jitter buffer (when {@code jitter_ms} > 0), or
- * queue one send per target; the sender flushes at the end of each batch.
+ * queue one send per target, from the route's relay port when it has one, else from the main socket.</li>
+ * <li>A route's relay port (PROTOCOL.md section 9): no decoding. From the route's source, the datagram goes byte for
+ * byte to every target; from one of its targets, back to the source; from anyone else it is dropped. Both leave from
+ * the relay port.</li>
+ * </ul>
+ * The sender flushes at the end of each batch.
  * <p>
  * Live migration (PROTOCOL.md section 7): a route handed to another node stays in the table, withdrawn from the
  * registry, and forwards each datagram to the new node's relay address as a HOP frame until its grace deadline (RTP
- * and RTCP wrapped in a frame with HOP and HOP_RTP, built in a preallocated hop slot). HOP frames are accepted only
- * from a sender in the {@link PeerSet}, instead of the route's source.
+ * and RTCP wrapped in a frame with HOP and HOP_RTP, a relay port's datagrams with HOP and HOP_PORT, built in a
+ * preallocated hop slot). HOP frames are accepted only from a sender in the {@link PeerSet}, instead of the route's
+ * source.
  * <p>
- * Single writer: the route map, the jitter buffers, the per-route counters and the drop counters (all but ring_full)
- * are written only here. Nothing in {@link #onEvent(RelaySlot, long, boolean)} locks or allocates. Jitter timers are
- * not timers: the duty cycle checks the earliest deadline of the buffers that hold datagrams.
+ * Single writer: the route map, the jitter buffers, the relay ports' routes, the per-route counters and this agent's
+ * counters are written only here. Nothing in {@link #onEvent(RelaySlot, long, boolean)} locks or allocates (a
+ * source latched from port 0 allocates its address once). Jitter timers are not timers: the duty cycle checks the
+ * earliest deadline of the buffers that hold datagrams.
  */
 public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>, JitterBuffer.Sink
 {
@@ -79,6 +93,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     private final DatagramSender sender;
     private final RelayCounters counters;
     private final DurationHistogram processingTime;
+    private final NanoClock clock;
     private final int maxRoutes;
     private final RouteJournal journal;
     private final long ttlNs;
@@ -89,149 +104,63 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     private final int maxDatagramBytes;
     private final MixerLink mixer;
     private final PeerSet peers;
+    private final RelaySocket mainSocket;
+    private final ReceiverProxy sockets;
+    /** Relay ports attached to a route now, one bit per port: a datagram from one of them (on an own address) loops. */
+    private final long[] ownRelayPorts = new long[1024];
     private RelaySlot[] hopSlots;
     private int hopSlotsUsed;
-    private JitterState[] holdingJitter;
+    private RouteState[] holdingJitter;
     private int holdingCount;
     private long nextJitterDeadlineNs;
     private long flushGeneration;
-    private RouteEntry releasing;
+    private RouteState releasing;
 
     private int pendingCount;
     private int processedThisCycle;
-    private long lastSweepNs = System.nanoTime();
+    private long lastSweepNs;
     private volatile boolean draining;
     private volatile boolean drained;
 
     /**
-     * @param ring             the receive ring; this agent becomes its only consumer.
-     * @param proxy            where route commands come from.
-     * @param registry         the control plane's view of routes, updated when commands are applied.
-     * @param sender           sends from the relay socket.
-     * @param counters         data-plane counters.
-     * @param processingTime   receipt-to-last-send histogram.
-     * @param maxDatagramBytes longest datagram accepted.
-     * @param maxRoutes        MAX_STREAMS_PER_NODE.
+     * @param ctx        the data plane's settings and shared parts, concluded: the route registry, the command proxy,
+     *                   the peers, the journal, the processing-time histogram, the clock, the limits.
+     * @param ring       the receive ring; this agent becomes its only consumer.
+     * @param sender     sends from the data plane's sockets.
+     * @param mainSocket the main relay socket, where datagrams without a relay port leave from and HOP frames go out.
+     * @param sockets    where relay ports join and leave the receiver's socket set.
+     * @param mixer      the hand-off to the mixer stage, or null when ENABLE_MIXER is off.
+     * @param counters   this agent's counters (one writer: this agent).
      */
     public RouterAgent(
+        final DataPlane.Context ctx,
         final RingBuffer<RelaySlot> ring,
-        final RouterProxy proxy,
-        final RouteRegistry registry,
         final DatagramSender sender,
-        final RelayCounters counters,
-        final DurationHistogram processingTime,
-        final int maxDatagramBytes,
-        final int maxRoutes)
-    {
-        this(ring, proxy, registry, sender, counters, processingTime, maxDatagramBytes, maxRoutes,
-            RouteJournal.MEMORY_ONLY, Long.MAX_VALUE);
-    }
-
-    /**
-     * @param ring             the receive ring; this agent becomes its only consumer.
-     * @param proxy            where route commands come from.
-     * @param registry         the control plane's view of routes, updated when commands are applied.
-     * @param sender           sends from the relay socket.
-     * @param counters         data-plane counters.
-     * @param processingTime   receipt-to-last-send histogram.
-     * @param maxDatagramBytes longest datagram accepted.
-     * @param maxRoutes        MAX_STREAMS_PER_NODE.
-     * @param journal          where route changes are reported to outlive the process.
-     * @param ttlNs            ROUTE_TTL_SECONDS in nanoseconds: a route nobody sends on for this long expires.
-     */
-    public RouterAgent(
-        final RingBuffer<RelaySlot> ring,
-        final RouterProxy proxy,
-        final RouteRegistry registry,
-        final DatagramSender sender,
-        final RelayCounters counters,
-        final DurationHistogram processingTime,
-        final int maxDatagramBytes,
-        final int maxRoutes,
-        final RouteJournal journal,
-        final long ttlNs)
-    {
-        this(ring, proxy, registry, sender, counters, processingTime, maxDatagramBytes, maxRoutes, journal, ttlNs, null);
-    }
-
-    /**
-     * @param ring             the receive ring; this agent becomes its only consumer.
-     * @param proxy            where route commands come from.
-     * @param registry         the control plane's view of routes, updated when commands are applied.
-     * @param sender           sends from the relay socket.
-     * @param counters         data-plane counters.
-     * @param processingTime   receipt-to-last-send histogram.
-     * @param maxDatagramBytes longest datagram accepted.
-     * @param maxRoutes        MAX_STREAMS_PER_NODE.
-     * @param journal          where route changes are reported to outlive the process.
-     * @param ttlNs            ROUTE_TTL_SECONDS in nanoseconds: a route nobody sends on for this long expires.
-     * @param mixer            the hand-off to the mixer stage, or null when ENABLE_MIXER is off.
-     */
-    public RouterAgent(
-        final RingBuffer<RelaySlot> ring,
-        final RouterProxy proxy,
-        final RouteRegistry registry,
-        final DatagramSender sender,
-        final RelayCounters counters,
-        final DurationHistogram processingTime,
-        final int maxDatagramBytes,
-        final int maxRoutes,
-        final RouteJournal journal,
-        final long ttlNs,
-        final MixerLink mixer)
-    {
-        this(ring, proxy, registry, sender, counters, processingTime, maxDatagramBytes, maxRoutes, journal, ttlNs,
-            mixer, new PeerSet());
-    }
-
-    /**
-     * @param ring             the receive ring; this agent becomes its only consumer.
-     * @param proxy            where route commands come from.
-     * @param registry         the control plane's view of routes, updated when commands are applied.
-     * @param sender           sends from the relay socket.
-     * @param counters         data-plane counters.
-     * @param processingTime   receipt-to-last-send histogram.
-     * @param maxDatagramBytes longest datagram accepted.
-     * @param maxRoutes        MAX_STREAMS_PER_NODE.
-     * @param journal          where route changes are reported to outlive the process.
-     * @param ttlNs            ROUTE_TTL_SECONDS in nanoseconds: a route nobody sends on for this long expires.
-     * @param mixer            the hand-off to the mixer stage, or null when ENABLE_MIXER is off.
-     * @param peers            the relay addresses of the live nodes: the only senders of HOP frames accepted.
-     */
-    public RouterAgent(
-        final RingBuffer<RelaySlot> ring,
-        final RouterProxy proxy,
-        final RouteRegistry registry,
-        final DatagramSender sender,
-        final RelayCounters counters,
-        final DurationHistogram processingTime,
-        final int maxDatagramBytes,
-        final int maxRoutes,
-        final RouteJournal journal,
-        final long ttlNs,
+        final RelaySocket mainSocket,
+        final ReceiverProxy sockets,
         final MixerLink mixer,
-        final PeerSet peers)
+        final RelayCounters counters)
     {
-        if (peers == null)
-        {
-            throw new NullPointerException("peers");
-        }
-        this.maxDatagramBytes = maxDatagramBytes;
+        this.maxDatagramBytes = ctx.maxDatagramBytes();
+        this.maxRoutes = ctx.maxRoutes();
         this.mixer = mixer;
-        this.peers = peers;
-        this.holdingJitter = new JitterState[Math.max(1, maxRoutes)]; // one route holds at most one place
-        this.journal = journal;
-        this.ttlNs = ttlNs;
+        this.peers = ctx.peers();
+        this.mainSocket = mainSocket;
+        this.sockets = sockets;
+        this.holdingJitter = new RouteState[Math.max(1, maxRoutes)]; // one route holds at most one place
+        this.journal = ctx.journal();
+        this.ttlNs = ctx.routeTtlNs();
         this.refreshIntervalNs = refreshIntervalNs(ttlNs);
+        this.clock = ctx.clock();
+        this.lastSweepNs = clock.nanoTime();
         this.poller = ring.newPoller();
         ring.addGatingSequences(poller.getSequence());
-        this.commands = proxy.queue();
-        this.registry = registry;
+        this.commands = ctx.routerProxy().queue();
+        this.registry = ctx.registry();
         this.sender = sender;
         this.counters = counters;
-        this.processingTime = processingTime;
+        this.processingTime = ctx.processingTime();
         this.decoder = new DatagramDecoder(maxDatagramBytes);
-        this.maxRoutes = maxRoutes;
         this.pendingReceiveNs = new long[Math.max(1, Math.min(sender.remaining(), 4096))];
     }
 
@@ -243,11 +172,15 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     public int doWork() throws Exception
     {
         int work = commands.drain(commandHandler, COMMAND_LIMIT);
+        if (sockets.hasOverflow())
+        {
+            work += sockets.retry();
+        }
         if (mixer != null && mixer.hasOverflow())
         {
             work += mixer.retryOverflow();
         }
-        final long nowNs = System.nanoTime();
+        final long nowNs = clock.nanoTime();
         if (holdingCount > 0 && nowNs - nextJitterDeadlineNs >= 0)
         {
             work += pollJitter(nowNs);
@@ -279,7 +212,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             // A bug must not wedge the ring on one datagram (the poller would hand it back forever) nor flood
             // the log: the datagram is dropped and counted, and at most one line a second says so.
             counters.addError(ErrorReason.MALFORMED, 1);
-            final long heldBack = routeErrors.onError(System.nanoTime());
+            final long heldBack = routeErrors.onError(clock.nanoTime());
             if (heldBack != ErrorLogLimiter.QUIET)
             {
                 LOG.error("router failed on a datagram; dropped as malformed ({} more since the last line)",
@@ -301,6 +234,13 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
      */
     public void route(final RelaySlot slot)
     {
+        final RelaySocket in = slot.socket;
+        if (in != null && in.isRelayPort())
+        {
+            routeRelayPort(slot, in);
+            return;
+        }
+
         final int length = slot.length;
         final UnsafeBuffer buffer = slot.buffer();
         if (!decoder.decode(buffer, 0, length))
@@ -318,17 +258,24 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         }
 
         final RouteSpec spec = entry.spec(); // read once: a PUT swaps the whole spec, never half of it
+        final RouteState state = (RouteState)entry.dataPlaneState();
         boolean wrapped = false;
         int hopsIn = 0;
         if (decoder.isHop())
         {
-            hopsIn = FrameFlyweight.hopCount(decoder.frameFlags()); // read before a wrapped datagram is decoded
+            final int flags = decoder.frameFlags();
+            hopsIn = FrameFlyweight.hopCount(flags); // read before a wrapped datagram is decoded
             // Forwarded by the node that had the stream before: its sender is that node, not the route's source.
             // Nobody else, the source included, may send a HOP frame.
             if (!peers.contains(slot.senderAddress, slot.senderPort) ||
                 (entry.isForwarding() && entry.hopTarget().matches(slot.senderAddress, slot.senderPort)))
             {
                 counters.addError(ErrorReason.SOURCE_MISMATCH, 1); // the second test: never bounce a stream back
+                return;
+            }
+            if (FrameFlyweight.isHopPort(flags))
+            {
+                routePortHop(slot, entry, state, flags, hopsIn);
                 return;
             }
             if (decoder.isHopWrapped())
@@ -346,17 +293,17 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             {
                 // The frame as the source sent it, for framed delivery and jitter copies alike.
                 buffer.putByte(FrameFlyweight.FLAGS_OFFSET,
-                    (byte)(decoder.frameFlags() & ~(FrameFlyweight.HOP_FLAG | FrameFlyweight.HOP_COUNT_MASK)));
+                    (byte)(flags & ~(FrameFlyweight.HOP_FLAG | FrameFlyweight.HOP_COUNT_MASK)));
             }
         }
-        else if (peers.isRelay(slot.senderAddress, slot.senderPort))
+        else if (isFromRelay(slot))
         {
             // A relay sent it, but not as a HOP frame of a migration: a route somewhere points at a relay (this node
             // or another), and forwarding would feed a loop.
             counters.addError(ErrorReason.LOOP, 1);
             return;
         }
-        else if (!spec.source().matches(slot.senderAddress, slot.senderPort))
+        else if (!isSource(state, spec, slot))
         {
             counters.addError(ErrorReason.SOURCE_MISMATCH, 1);
             return;
@@ -387,24 +334,20 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             }
         }
 
-        if (spec.jitterMs() > 0 && decoder.sequenceBits() != 0)
+        if (state.buffer != null && decoder.sequenceBits() != 0)
         {
-            final JitterState state = (JitterState)entry.dataPlaneState();
-            if (state != null)
+            releasing = state;
+            final ErrorReason dropped = state.buffer.offer(
+                slot, decoder.sequenceBits(), decoder.sequence(), slot.receiveNs, this);
+            if (dropped != null)
             {
-                releasing = entry;
-                final ErrorReason dropped = state.buffer.offer(
-                    slot, decoder.sequenceBits(), decoder.sequence(), slot.receiveNs, this);
-                if (dropped != null)
-                {
-                    counters.addError(dropped, 1);
-                }
-                else if (state.buffer.held() > 0)
-                {
-                    holding(state);
-                }
-                return;
+                counters.addError(dropped, 1);
             }
+            else if (state.buffer.held() > 0)
+            {
+                holding(state);
+            }
+            return;
         }
 
         final int offset;
@@ -419,7 +362,155 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             offset = 0;
             sendLength = length;
         }
-        send(slot, entry, spec, offset, sendLength);
+        send(slot, entry, state, spec, offset, sendLength);
+    }
+
+    /**
+     * A datagram on a route's relay port: any bytes, never decoded. From the source to every target, from a target
+     * back to the source, both from the relay port; from anyone else dropped.
+     */
+    private void routeRelayPort(final RelaySlot slot, final RelaySocket in)
+    {
+        final RouteEntry entry = in.route;
+        if (entry == null)
+        {
+            counters.addError(ErrorReason.UNKNOWN_STREAM, 1); // its route left while the datagram was in the ring
+            return;
+        }
+        final int length = slot.length;
+        if (length > maxDatagramBytes)
+        {
+            counters.addError(ErrorReason.OVERSIZE, 1);
+            return;
+        }
+        if (isFromRelay(slot))
+        {
+            counters.addError(ErrorReason.LOOP, 1);
+            return;
+        }
+        final RouteState state = (RouteState)entry.dataPlaneState();
+        final RouteSpec spec = entry.spec();
+        if (isSource(state, spec, slot))
+        {
+            entry.onDatagramIn(slot.receiveNs);
+            if (entry.isForwarding())
+            {
+                forwardPortDatagram(slot, entry, false);
+                return;
+            }
+            send(slot, entry, state, spec, 0, length);
+        }
+        else if (spec.targetIndexOf(slot.senderAddress, slot.senderPort) >= 0)
+        {
+            entry.onReturnIn(slot.receiveNs);
+            if (entry.isForwarding())
+            {
+                forwardPortDatagram(slot, entry, true);
+                return;
+            }
+            sendBack(slot, entry, state, 0, length);
+        }
+        else
+        {
+            counters.addError(ErrorReason.SOURCE_MISMATCH, 1);
+        }
+    }
+
+    /**
+     * A HOP frame that carries a datagram of the old node's relay port: on from this node's relay port for the route
+     * (its main socket if the route has none here), to the targets or back to the source.
+     */
+    private void routePortHop(
+        final RelaySlot slot, final RouteEntry entry, final RouteState state, final int flags, final int hopsIn)
+    {
+        final boolean back = (flags & FrameFlyweight.HOP_BACK_FLAG) != 0;
+        if (back)
+        {
+            entry.onReturnIn(slot.receiveNs);
+        }
+        else
+        {
+            entry.onDatagramIn(slot.receiveNs);
+        }
+        if (entry.isForwarding())
+        {
+            // Moved on again within the grace window: on to the next node, one hop more.
+            final int hops = hopsIn + 1;
+            if (hops > FrameFlyweight.MAX_HOPS)
+            {
+                counters.addError(ErrorReason.LOOP, 1);
+                return;
+            }
+            slot.buffer().putByte(FrameFlyweight.FLAGS_OFFSET, (byte)FrameFlyweight.withHopCount(flags, hops));
+            sendOne(slot, entry, 0, slot.length, entry.hopTarget(), mainSocket);
+            return;
+        }
+        final int offset = FrameFlyweight.HEADER_LENGTH;
+        final int length = slot.length - FrameFlyweight.HEADER_LENGTH;
+        if (back)
+        {
+            sendBack(slot, entry, state, offset, length);
+        }
+        else
+        {
+            send(slot, entry, state, entry.spec(), offset, length);
+        }
+    }
+
+    /**
+     * A datagram from a target, to the source's address from the route's relay port.
+     */
+    private void sendBack(
+        final RelaySlot slot, final RouteEntry entry, final RouteState state, final int offset, final int length)
+    {
+        final Endpoint source = state.source;
+        if (source == null)
+        {
+            counters.addError(ErrorReason.NOT_LATCHED, 1);
+            return;
+        }
+        if (source.matches(slot.senderAddress, slot.senderPort))
+        {
+            counters.addError(ErrorReason.LOOP, 1); // never back to where it came from
+            return;
+        }
+        counters.addReturned(1);
+        sendOne(slot, entry.returnTally(), offset, length, source, state.relay != null ? state.relay : mainSocket);
+    }
+
+    /**
+     * Is the sender the route's source? For a source with port 0, the first datagram from its IP latches the port
+     * (once: the one allocation of the hot path, per route).
+     */
+    private boolean isSource(final RouteState state, final RouteSpec spec, final RelaySlot slot)
+    {
+        final Endpoint source = state.source;
+        if (source != null)
+        {
+            return source.matches(slot.senderAddress, slot.senderPort);
+        }
+        if (spec.latchesSourcePort() && spec.source().matchesAddress(slot.senderAddress) && slot.senderPort > 0)
+        {
+            final Endpoint latched = Endpoint.of(slot.senderAddress, slot.senderPort);
+            state.source = latched;
+            state.entry.sourceLatched(latched);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * @return whether the sender is a relay: a live peer's relay address, this node's own main socket, or one of
+     * this node's relay ports in use.
+     */
+    private boolean isFromRelay(final RelaySlot slot)
+    {
+        final int port = slot.senderPort;
+        if (peers.isRelay(slot.senderAddress, port))
+        {
+            return true;
+        }
+        return port >= 0 && (ownRelayPorts[port >>> 6] & (1L << port)) != 0 && peers.isOwnAddress(slot.senderAddress);
     }
 
     /**
@@ -442,22 +533,45 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         {
             slot.buffer().putByte(FrameFlyweight.FLAGS_OFFSET,
                 (byte)FrameFlyweight.withHopCount(FrameFlyweight.HOP_WRAPPED_FLAGS, hops));
-            sendOne(slot, entry, 0, length, target);
+            sendOne(slot, entry, 0, length, target, mainSocket);
             return;
         }
         if (decoder.kind() == DatagramDecoder.KIND_FRAME)
         {
-            // HOP_RTP is a reserved bit in a frame without HOP: cleared, so the new node cannot take it for a wrap.
+            // HOP_RTP and HOP_PORT are reserved bits in a frame without HOP: cleared, so the new node cannot take
+            // them for a wrap.
             slot.buffer().putByte(FrameFlyweight.FLAGS_OFFSET, (byte)FrameFlyweight.withHopCount(
-                (decoder.frameFlags() & ~FrameFlyweight.HOP_RTP_FLAG) | FrameFlyweight.HOP_FLAG, hops));
-            sendOne(slot, entry, 0, length, target);
+                (decoder.frameFlags() & ~(FrameFlyweight.HOP_RTP_FLAG | FrameFlyweight.HOP_PORT_FLAG |
+                FrameFlyweight.HOP_BACK_FLAG)) | FrameFlyweight.HOP_FLAG, hops));
+            sendOne(slot, entry, 0, length, target, mainSocket);
             return;
         }
+        wrapInHopSlot(slot, entry, FrameFlyweight.withHopCount(FrameFlyweight.HOP_WRAPPED_FLAGS, hops),
+            decoder.sequence(), decoder.timestamp());
+    }
 
+    /**
+     * A datagram on the relay port of a handed-off route: to the new node, wrapped whole in a HOP frame with
+     * HOP_PORT (and HOP_BACK when a target sent it), which the new node sends on from its own relay port.
+     */
+    private void forwardPortDatagram(final RelaySlot slot, final RouteEntry entry, final boolean back)
+    {
+        final int flags = FrameFlyweight.HOP_FLAG | FrameFlyweight.HOP_PORT_FLAG | (back ? FrameFlyweight.HOP_BACK_FLAG : 0);
+        wrapInHopSlot(slot, entry, FrameFlyweight.withHopCount(flags, 1), 0, 0);
+    }
+
+    private void wrapInHopSlot(
+        final RelaySlot slot, final RouteEntry entry, final int flags, final long sequence, final long timestamp)
+    {
+        final int length = slot.length;
         if (length > maxDatagramBytes - FrameFlyweight.HEADER_LENGTH)
         {
             counters.addError(ErrorReason.OVERSIZE, 1);
             return;
+        }
+        if (hopSlots == null)
+        {
+            hopSlots = RelaySlotFactory.standalone(HOP_SLOTS, maxDatagramBytes); // once, on the first hand-off
         }
         if (hopSlotsUsed == hopSlots.length)
         {
@@ -465,12 +579,11 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         }
         final RelaySlot hop = hopSlots[hopSlotsUsed++];
         final UnsafeBuffer out = hop.buffer();
-        FrameFlyweight.writeHeader(out, 0, FrameFlyweight.withHopCount(FrameFlyweight.HOP_WRAPPED_FLAGS, hops),
-            entry.streamId(), decoder.sequence(), decoder.timestamp());
+        FrameFlyweight.writeHeader(out, 0, flags, entry.streamId(), sequence, timestamp);
         out.putBytes(FrameFlyweight.HEADER_LENGTH, slot.buffer(), 0, length);
         hop.length = length + FrameFlyweight.HEADER_LENGTH;
         hop.receiveNs = slot.receiveNs;
-        sendOne(hop, entry, 0, hop.length, target);
+        sendOne(hop, entry, 0, hop.length, entry.hopTarget(), mainSocket);
     }
 
     /**
@@ -481,7 +594,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
      */
     public void release(final RelaySlot slot)
     {
-        final RouteEntry entry = releasing;
+        final RouteState state = releasing;
+        final RouteEntry entry = state.entry;
         final RouteSpec spec = entry.spec();
         final int length = slot.length;
         // A frame that carries both hop bits here wraps an RTP datagram a peer forwarded (HOP frames from anyone else
@@ -490,11 +604,11 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             (spec.deliver() == Deliver.PAYLOAD ||
             FrameFlyweight.isHopWrapped(slot.buffer().getByte(FrameFlyweight.FLAGS_OFFSET) & 0xFF)))
         {
-            send(slot, entry, spec, FrameFlyweight.HEADER_LENGTH, length - FrameFlyweight.HEADER_LENGTH);
+            send(slot, entry, state, spec, FrameFlyweight.HEADER_LENGTH, length - FrameFlyweight.HEADER_LENGTH);
         }
         else
         {
-            send(slot, entry, spec, 0, length);
+            send(slot, entry, state, spec, 0, length);
         }
     }
 
@@ -516,13 +630,19 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     }
 
     private void send(
-        final RelaySlot slot, final RouteEntry entry, final RouteSpec spec, final int offset, final int sendLength)
+        final RelaySlot slot,
+        final RouteEntry entry,
+        final RouteState state,
+        final RouteSpec spec,
+        final int offset,
+        final int sendLength)
     {
         final int targets = spec.targetCount();
         if (sender.remaining() < targets || pendingCount == pendingReceiveNs.length)
         {
             flush();
         }
+        final RelaySocket from = state.relay != null ? state.relay : mainSocket;
         for (int i = 0; i < targets; i++)
         {
             final Endpoint target = spec.target(i);
@@ -531,19 +651,24 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 counters.addError(ErrorReason.LOOP, 1); // never back to where it came from
                 continue;
             }
-            sender.queue(slot, offset, sendLength, target, entry);
+            sender.queue(slot, offset, sendLength, target, entry, from);
         }
         pendingReceiveNs[pendingCount++] = slot.receiveNs;
     }
 
     private void sendOne(
-        final RelaySlot slot, final RouteEntry entry, final int offset, final int sendLength, final Endpoint target)
+        final RelaySlot slot,
+        final SendTally tally,
+        final int offset,
+        final int sendLength,
+        final Endpoint target,
+        final RelaySocket from)
     {
         if (sender.remaining() < 1 || pendingCount == pendingReceiveNs.length)
         {
             flush();
         }
-        sender.queue(slot, offset, sendLength, target, entry);
+        sender.queue(slot, offset, sendLength, target, tally, from);
         pendingReceiveNs[pendingCount++] = slot.receiveNs;
     }
 
@@ -559,7 +684,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         }
         sender.flush();
         flushGeneration++;
-        final long nowNs = System.nanoTime();
+        final long nowNs = clock.nanoTime();
         for (int i = 0; i < pendingCount; i++)
         {
             processingTime.record(nowNs - pendingReceiveNs[i]);
@@ -593,6 +718,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         RouteCommand.Outcome outcome = RouteCommand.Outcome.OK;
         RouteEntry entry;
         RouteJournal.Change change = null;
+        RelaySocket unused = command.relay; // the command's relay port, until a route takes it
         switch (command.type)
         {
             case CREATE:
@@ -601,6 +727,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 if (entry != null && entry.isForwarding())
                 {
                     routes.remove(command.streamId); // the stream came back: stop forwarding, relay it here again
+                    detach(entry);
                     entry = null;
                 }
                 if (entry != null)
@@ -615,7 +742,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 {
                     entry = new RouteEntry(command.spec, command.nowEpochMs, command.idleSinceNs);
                     routes.put(command.streamId, entry);
-                    attach(entry);
+                    attach(entry, unused, command.latched);
+                    unused = null;
                     registry.publish(entry);
                     change = command.type == RouteCommand.Type.CREATE ? RouteJournal.Change.CREATED : null;
                 }
@@ -632,7 +760,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 {
                     final RouteSpec old = entry.spec();
                     entry.replaceSpec(command.spec);
-                    reattach(entry, old);
+                    unused = reattach(entry, old, unused);
                     change = RouteJournal.Change.REPLACED;
                 }
                 break;
@@ -661,7 +789,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 }
                 else
                 {
-                    handOff(entry, command.hopTarget, System.nanoTime() + command.graceNs);
+                    handOff(entry, command.hopTarget, clock.nanoTime() + command.graceNs);
                 }
                 break;
 
@@ -671,15 +799,22 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 {
                     outcome = RouteCommand.Outcome.NOT_FOUND;
                 }
-                else if (!entry.isForwarding()) // a forwarding route already left its room and the registry
+                else
                 {
+                    if (!entry.isForwarding()) // a forwarding route already left its room and the registry
+                    {
+                        registry.withdraw(command.streamId);
+                    }
                     detach(entry);
-                    registry.withdraw(command.streamId);
                 }
                 break;
 
             default:
                 throw new IllegalStateException("unknown command " + command.type);
+        }
+        if (unused != null)
+        {
+            sockets.remove(unused); // never attached: the receiver closes it and frees its port
         }
 
         if (change == null)
@@ -707,22 +842,18 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
 
     /**
      * Hand a route to another node: what its jitter buffer holds leaves first, in order, to its targets; it leaves its
-     * room and the registry, and from now on forwards to the new node until the deadline. A route already forwarding
-     * only moves its target and deadline.
+     * room and the registry, and from now on forwards to the new node until the deadline (its relay port stays open
+     * and forwards too). A route already forwarding only moves its target and deadline.
      */
     private void handOff(final RouteEntry entry, final Endpoint target, final long untilNs)
     {
-        if (hopSlots == null)
-        {
-            hopSlots = RelaySlotFactory.standalone(HOP_SLOTS, maxDatagramBytes); // once, on the first hand-off
-        }
         if (!entry.isForwarding())
         {
-            final JitterState state = (JitterState)entry.dataPlaneState();
-            if (state != null)
+            final RouteState state = (RouteState)entry.dataPlaneState();
+            if (state.buffer != null)
             {
                 releaseAll(state);
-                entry.dataPlaneState(null);
+                state.buffer = null;
             }
             if (mixer != null && entry.spec().roomCode() != null)
             {
@@ -737,23 +868,34 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
      * Put a route in the table before the agent starts (routes loaded from the store at start-up).
      *
      * @param entry the restored route.
+     * @param relay its relay port, bound, or null.
      */
-    public void preload(final RouteEntry entry)
+    public void preload(final RouteEntry entry, final RelaySocket relay)
     {
         routes.put(entry.streamId(), entry);
-        attach(entry);
+        attach(entry, relay, null);
         registry.publish(entry);
     }
 
     /**
-     * Give a new route what its spec asks of the data plane: a jitter buffer, a place in its mixer room.
+     * Give a new route what its spec asks of the data plane: a jitter buffer, its relay port, a place in its mixer
+     * room.
      */
-    private void attach(final RouteEntry entry)
+    private void attach(final RouteEntry entry, final RelaySocket relay, final Endpoint latched)
     {
         final RouteSpec spec = entry.spec();
+        final RouteState state = new RouteState(entry);
+        entry.dataPlaneState(state);
         if (spec.jitterMs() > 0)
         {
-            entry.dataPlaneState(newJitterState(entry, spec.jitterMs()));
+            state.buffer = newJitterBuffer(spec.jitterMs());
+            state.jitterMs = spec.jitterMs();
+        }
+        sourceFor(state, spec, latched != null && spec.source().matchesAddress(latched.ipv6MappedAddress()) ?
+            latched : null);
+        if (relay != null)
+        {
+            attachRelay(state, relay);
         }
         if (mixer != null && spec.roomCode() != null)
         {
@@ -762,24 +904,68 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     }
 
     /**
-     * A route's spec was replaced: resize, retime or drop its jitter buffer, and move it between rooms. Datagrams
-     * the buffer held leave in order, to the new targets, when the buffer goes or changes size.
+     * Where datagrams back to the source go: its address, or for port 0 the latched one (kept when the IP stays).
      */
-    private void reattach(final RouteEntry entry, final RouteSpec old)
+    private static void sourceFor(final RouteState state, final RouteSpec spec, final Endpoint latched)
+    {
+        if (spec.latchesSourcePort())
+        {
+            state.source = latched;
+            state.entry.sourceLatched(latched);
+        }
+        else
+        {
+            state.source = spec.source();
+            state.entry.sourceLatched(null);
+        }
+    }
+
+    private void attachRelay(final RouteState state, final RelaySocket relay)
+    {
+        state.relay = relay;
+        relay.route = state.entry;
+        final int port = relay.port();
+        ownRelayPorts[port >>> 6] |= 1L << port;
+        state.entry.relayPort(port);
+        sockets.add(relay);
+    }
+
+    private void detachRelay(final RouteState state)
+    {
+        final RelaySocket relay = state.relay;
+        if (relay != null)
+        {
+            relay.route = null;
+            final int port = relay.port();
+            ownRelayPorts[port >>> 6] &= ~(1L << port);
+            state.relay = null;
+            state.entry.relayPort(0);
+            sockets.remove(relay);
+        }
+    }
+
+    /**
+     * A route's spec was replaced: resize, retime or drop its jitter buffer, keep, take or free its relay port, and
+     * move it between rooms. Datagrams the buffer held leave in order, to the new targets, when the buffer goes or
+     * changes size.
+     *
+     * @return the relay port given with the command if the route did not take it, else null.
+     */
+    private RelaySocket reattach(final RouteEntry entry, final RouteSpec old, final RelaySocket offered)
     {
         final RouteSpec spec = entry.spec();
-        final JitterState state = (JitterState)entry.dataPlaneState();
+        final RouteState state = (RouteState)entry.dataPlaneState();
         if (spec.jitterMs() == 0)
         {
-            if (state != null)
+            if (state.buffer != null)
             {
                 releaseAll(state);
-                entry.dataPlaneState(null);
+                state.buffer = null;
             }
         }
-        else if (state == null)
+        else if (state.buffer == null)
         {
-            entry.dataPlaneState(newJitterState(entry, spec.jitterMs()));
+            state.buffer = newJitterBuffer(spec.jitterMs());
         }
         else if (state.jitterMs != spec.jitterMs())
         {
@@ -792,7 +978,26 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 releaseAll(state);
                 state.buffer = newJitterBuffer(spec.jitterMs());
             }
-            state.jitterMs = spec.jitterMs();
+        }
+        state.jitterMs = spec.jitterMs();
+
+        if (!spec.source().equals(old.source()) || spec.latchesSourcePort() != old.latchesSourcePort())
+        {
+            final Endpoint latched = state.source;
+            sourceFor(state, spec,
+                latched != null && spec.latchesSourcePort() && spec.source().matchesAddress(latched.ipv6MappedAddress()) ?
+                latched : null);
+        }
+
+        RelaySocket unused = offered;
+        if (spec.returnPath() && state.relay == null && offered != null)
+        {
+            attachRelay(state, offered);
+            unused = null;
+        }
+        else if (!spec.returnPath())
+        {
+            detachRelay(state);
         }
 
         if (mixer != null)
@@ -806,29 +1011,30 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 mixer.leave(spec.streamId());
             }
         }
+        return unused;
     }
 
     /**
-     * A route is gone (deleted or expired): what its jitter buffer held is dropped with it, and it leaves its room.
+     * A route is gone (deleted, expired, relinquished, or at the end of its hand-off's grace): what its jitter buffer
+     * held is dropped with it, its relay port is closed, and it leaves its room.
      */
     private void detach(final RouteEntry entry)
     {
-        final JitterState state = (JitterState)entry.dataPlaneState();
+        final RouteState state = (RouteState)entry.dataPlaneState();
         if (state != null)
         {
-            state.buffer.clear();
-            notHolding(state);
-            entry.dataPlaneState(null);
+            if (state.buffer != null)
+            {
+                state.buffer.clear();
+                notHolding(state);
+                state.buffer = null;
+            }
+            detachRelay(state);
         }
-        if (mixer != null && entry.spec().roomCode() != null)
+        if (mixer != null && entry.spec().roomCode() != null && !entry.isForwarding())
         {
             mixer.leave(entry.streamId());
         }
-    }
-
-    private JitterState newJitterState(final RouteEntry entry, final int jitterMs)
-    {
-        return new JitterState(entry, newJitterBuffer(jitterMs), jitterMs);
     }
 
     private JitterBuffer newJitterBuffer(final int jitterMs)
@@ -837,9 +1043,9 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             JitterBuffer.capacityFor(jitterMs), maxDatagramBytes, TimeUnit.MILLISECONDS.toNanos(jitterMs));
     }
 
-    private void releaseAll(final JitterState state)
+    private void releaseAll(final RouteState state)
     {
-        releasing = state.entry;
+        releasing = state;
         state.buffer.releaseAll(this);
         notHolding(state);
     }
@@ -847,7 +1053,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     /**
      * Put a buffer that holds datagrams on the list the duty cycle checks, and bring the earliest deadline forward.
      */
-    private void holding(final JitterState state)
+    private void holding(final RouteState state)
     {
         if (state.activeIndex < 0)
         {
@@ -865,12 +1071,12 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         }
     }
 
-    private void notHolding(final JitterState state)
+    private void notHolding(final RouteState state)
     {
         final int index = state.activeIndex;
         if (index >= 0)
         {
-            final JitterState last = holdingJitter[--holdingCount];
+            final RouteState last = holdingJitter[--holdingCount];
             holdingJitter[index] = last;
             last.activeIndex = index;
             holdingJitter[holdingCount] = null;
@@ -888,8 +1094,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         boolean any = false;
         for (int i = holdingCount - 1; i >= 0; i--)
         {
-            final JitterState state = holdingJitter[i];
-            releasing = state.entry;
+            final RouteState state = holdingJitter[i];
+            releasing = state;
             released += state.buffer.poll(nowNs, this);
             if (state.buffer.held() == 0)
             {
@@ -926,7 +1132,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     /**
      * Expire routes nobody sent on for the TTL, and ask the journal to extend the expiry of routes that saw datagrams
      * since their last refresh (at most once per {@link #refreshIntervalNs(long)}); drop handed-off routes whose grace
-     * period is over. Once a second on the router's duty cycle: no timer per route, no allocation.
+     * period is over (and close their relay ports). Once a second on the router's duty cycle: no timer per route, no
+     * allocation.
      *
      * @param nowNs monotonic now.
      * @return routes expired or refreshed.
@@ -945,6 +1152,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 if (nowNs - entry.hopUntilNs() >= 0)
                 {
                     it.remove();
+                    detach(entry);
                     work++;
                 }
                 continue;

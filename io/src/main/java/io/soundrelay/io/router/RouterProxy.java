@@ -17,6 +17,7 @@ package io.soundrelay.io.router;
 
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
+import io.soundrelay.io.socket.RelaySocket;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 import java.util.concurrent.CompletableFuture;
@@ -46,6 +47,7 @@ public final class RouterProxy
     private final ManyToOneConcurrentArrayQueue<RouteCommand> queue;
     private final AtomicLong rejected = new AtomicLong();
     private volatile Runnable onOffer = () -> { };
+    private volatile java.util.function.Consumer<RelaySocket> unclaimed = RouterProxy::closeQuietly;
 
     /**
      * @param capacity commands that may wait at once.
@@ -67,7 +69,23 @@ public final class RouterProxy
      */
     public CompletableFuture<RouteCommand.Result> create(final RouteSpec spec)
     {
-        return offer(new RouteCommand(RouteCommand.Type.CREATE, spec.streamId(), spec, System.currentTimeMillis()));
+        return create(spec, null);
+    }
+
+    /**
+     * Create a route with a relay port.
+     *
+     * @param spec  the route.
+     * @param relay its relay port, bound; the router owns it from now on (and closes it when the route cannot be
+     *              created), or null for none.
+     * @return completes when the router has applied it.
+     */
+    public CompletableFuture<RouteCommand.Result> create(final RouteSpec spec, final RelaySocket relay)
+    {
+        final RouteCommand command =
+            new RouteCommand(RouteCommand.Type.CREATE, spec.streamId(), spec, System.currentTimeMillis());
+        command.relay = relay;
+        return offer(command);
     }
 
     /**
@@ -76,7 +94,23 @@ public final class RouterProxy
      */
     public CompletableFuture<RouteCommand.Result> replace(final RouteSpec spec)
     {
-        return offer(new RouteCommand(RouteCommand.Type.REPLACE, spec.streamId(), spec, System.currentTimeMillis()));
+        return replace(spec, null);
+    }
+
+    /**
+     * Replace a route's spec; a route that keeps its return path keeps its relay port.
+     *
+     * @param spec  the new spec.
+     * @param relay a relay port bound for a route that gains a return path, or null; the router owns it from now on
+     *              (and closes it when it is not needed).
+     * @return completes when the router has applied it.
+     */
+    public CompletableFuture<RouteCommand.Result> replace(final RouteSpec spec, final RelaySocket relay)
+    {
+        final RouteCommand command =
+            new RouteCommand(RouteCommand.Type.REPLACE, spec.streamId(), spec, System.currentTimeMillis());
+        command.relay = relay;
+        return offer(command);
     }
 
     /**
@@ -100,7 +134,31 @@ public final class RouterProxy
     public CompletableFuture<RouteCommand.Result> restore(
         final RouteSpec spec, final long createdAtEpochMs, final long idleSinceNs)
     {
-        return offer(new RouteCommand(RouteCommand.Type.RESTORE, spec.streamId(), spec, createdAtEpochMs, idleSinceNs));
+        return restore(spec, createdAtEpochMs, idleSinceNs, null, null);
+    }
+
+    /**
+     * Put back a route from the store (a hand-off, a failover), with its relay port and latched source.
+     *
+     * @param spec             the route.
+     * @param createdAtEpochMs when it was first created.
+     * @param idleSinceNs      when its TTL starts.
+     * @param relay            its relay port on this node, bound, or null; the router owns it from now on.
+     * @param latched          the source address the previous owner latched, or null.
+     * @return completes when the router has applied it.
+     */
+    public CompletableFuture<RouteCommand.Result> restore(
+        final RouteSpec spec,
+        final long createdAtEpochMs,
+        final long idleSinceNs,
+        final RelaySocket relay,
+        final Endpoint latched)
+    {
+        final RouteCommand command =
+            new RouteCommand(RouteCommand.Type.RESTORE, spec.streamId(), spec, createdAtEpochMs, idleSinceNs);
+        command.relay = relay;
+        command.latched = latched;
+        return offer(command);
     }
 
     /**
@@ -154,6 +212,26 @@ public final class RouterProxy
     /**
      * @param wakeup run after each command is queued, to wake a router thread that sleeps in the kernel.
      */
+    /**
+     * @param release frees a relay port the router never took because its command did not fit in the queue.
+     */
+    public void onUnclaimed(final java.util.function.Consumer<RelaySocket> release)
+    {
+        unclaimed = release;
+    }
+
+    private static void closeQuietly(final RelaySocket socket)
+    {
+        try
+        {
+            socket.close();
+        }
+        catch (final java.io.IOException ignore)
+        {
+            // nothing else holds it
+        }
+    }
+
     public void onOffer(final Runnable wakeup)
     {
         onOffer = wakeup;
@@ -164,6 +242,10 @@ public final class RouterProxy
         if (!queue.offer(command))
         {
             rejected.incrementAndGet();
+            if (command.relay != null)
+            {
+                unclaimed.accept(command.relay); // the router never saw it: free its port now
+            }
             command.result.completeExceptionally(new BusyException());
         }
         else

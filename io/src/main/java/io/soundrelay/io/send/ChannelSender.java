@@ -20,31 +20,27 @@ import io.soundrelay.core.route.SendTally;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
+import io.soundrelay.io.socket.RelaySocket;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 
 /**
- * Sends through a JDK {@link DatagramChannel}: one {@code sendto} per datagram, from a direct buffer to a resolved
- * address, which allocates nothing. Used by the NIO transport, whose receive side wraps the same channel.
+ * Sends through the JDK {@link DatagramChannel} of the socket a datagram leaves from: one {@code sendto} per
+ * datagram, from a direct buffer to a resolved address, which allocates nothing. Used by the NIO transport, whose
+ * receive side reads the same channels (the JDK locks reads and writes apart).
  */
 public final class ChannelSender implements DatagramSender
 {
-    private final DatagramChannel channel;
     private final RelayCounters counters;
     private final SendFailureLog failureLog = new SendFailureLog();
-    private final boolean ipv4Socket;
 
     /**
-     * @param channel    bound relay channel, shared with the receiver (the JDK locks reads and writes apart).
-     * @param ipv4Socket whether the channel is IPv4-only, so IPv6 targets cannot be reached.
-     * @param counters   to count sends and failures.
+     * @param counters to count sends and failures.
      */
-    public ChannelSender(final DatagramChannel channel, final boolean ipv4Socket, final RelayCounters counters)
+    public ChannelSender(final RelayCounters counters)
     {
-        this.channel = channel;
-        this.ipv4Socket = ipv4Socket;
         this.counters = counters;
     }
 
@@ -54,9 +50,14 @@ public final class ChannelSender implements DatagramSender
     }
 
     public void queue(
-        final RelaySlot slot, final int offset, final int length, final Endpoint target, final SendTally tally)
+        final RelaySlot slot,
+        final int offset,
+        final int length,
+        final Endpoint target,
+        final SendTally tally,
+        final RelaySocket from)
     {
-        if (ipv4Socket && !target.isIpv4())
+        if (!from.isIpv6() && !target.isIpv4())
         {
             failed(target, tally, "an IPv6 target on an IPv4 relay socket");
             return;
@@ -65,7 +66,7 @@ public final class ChannelSender implements DatagramSender
         bytes.limit(offset + length).position(offset);
         try
         {
-            final int n = channel.send(bytes, target.socketAddress());
+            final int n = from.channel().send(bytes, target.socketAddress());
             if (n == length)
             {
                 counters.addSent(1);

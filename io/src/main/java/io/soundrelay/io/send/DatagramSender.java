@@ -18,11 +18,13 @@ package io.soundrelay.io.send;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.SendTally;
 import io.soundrelay.io.ring.RelaySlot;
+import io.soundrelay.io.socket.RelaySocket;
 
 /**
- * Sends datagrams from the relay socket, owned by the router thread. Sends are queued during a batch and leave in
- * as few system calls as the transport allows on {@link #flush()}; the bytes are read in place from the ring slot,
- * which stays untouched until the flush returns. Implementations count {@code relay_packets_sent_total} and
+ * Sends datagrams from the data plane's sockets (the main relay socket or a route's relay port: each datagram names
+ * the one it leaves from), owned by one thread (the router's, or the mixer's). Sends are queued during a batch and
+ * leave in as few system calls as the transport allows on {@link #flush()}; the bytes are read in place from the ring
+ * slot, which stays untouched until the flush returns. Implementations count {@code relay_packets_sent_total} and
  * {@code send_failed} themselves (they run on the counters' owning thread), and tell each datagram's
  * {@link SendTally} what became of it. A send the kernel refuses costs that one datagram: the rest of a batch goes
  * on.
@@ -42,8 +44,9 @@ public interface DatagramSender extends AutoCloseable
      * @param length bytes to send.
      * @param target where to.
      * @param tally  told, once the kernel has answered, whether this datagram was sent: the route's own counts.
+     * @param from   the socket it leaves from, so the target sees that socket's address.
      */
-    void queue(RelaySlot slot, int offset, int length, Endpoint target, SendTally tally);
+    void queue(RelaySlot slot, int offset, int length, Endpoint target, SendTally tally, RelaySocket from);
 
     /**
      * Send everything queued.

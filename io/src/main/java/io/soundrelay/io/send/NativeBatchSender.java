@@ -20,6 +20,7 @@ import io.soundrelay.core.route.SendTally;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
+import io.soundrelay.io.socket.RelaySocket;
 import io.soundrelay.io.transport.NettyEpollInternals;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -31,13 +32,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Sends a whole batch with one {@code sendmmsg(2)} on the relay socket's file descriptor, through Netty's own
- * native epoll binding. Netty's public send calls copy each recipient address into a new array per datagram; this
- * sender fills Netty's JNI message structs in place instead (their layout is what {@code sendmmsg0} reads), with
- * one iovec per message pointing straight into the ring slot: no copy and no allocation per datagram.
+ * Sends a batch with one {@code sendmmsg(2)} per socket it leaves from, through Netty's own native epoll binding.
+ * Netty's public send calls copy each recipient address into a new array per datagram; this sender fills Netty's JNI
+ * message structs in place instead (their layout is what {@code sendmmsg0} reads), with one iovec per message
+ * pointing straight into the ring slot: no copy and no allocation per datagram.
  * <p>
- * It depends on Netty internals, so {@link #isAvailable()} checks them once and the node falls back to
- * {@link SocketSender} when they are not as expected.
+ * It depends on Netty internals, so {@link #isAvailable()} checks them once; without them the epoll transport is
+ * unavailable and {@code TRANSPORT=auto} takes NIO.
  */
 public final class NativeBatchSender implements DatagramSender
 {
@@ -94,8 +95,6 @@ public final class NativeBatchSender implements DatagramSender
         UNAVAILABILITY_CAUSE = cause;
     }
 
-    private final int fd;
-    private final boolean ipv6Socket;
     private final RelayCounters counters;
     private final Object[] packets;
     private final byte[][] recipientAddrs;
@@ -104,27 +103,25 @@ public final class NativeBatchSender implements DatagramSender
     private final int capacity;
     private final SendTally[] tallies;
     private final Endpoint[] targets;
+    private final RelaySocket[] froms;
     private final SendFailureLog failureLog = new SendFailureLog();
     private int count;
 
     /**
-     * @param fd         the relay socket's file descriptor (shared with the receive loop).
-     * @param ipv6Socket whether the socket is AF_INET6.
-     * @param batchSize  most datagrams per system call, at most {@link #MAX_BATCH}.
-     * @param counters   to count sends and failures.
+     * @param batchSize most datagrams queued between two flushes, at most {@link #MAX_BATCH}.
+     * @param counters  to count sends and failures.
      */
-    public NativeBatchSender(final int fd, final boolean ipv6Socket, final int batchSize, final RelayCounters counters)
+    public NativeBatchSender(final int batchSize, final RelayCounters counters)
     {
         if (UNAVAILABILITY_CAUSE != null)
         {
             throw new IllegalStateException("native sendmmsg unavailable", UNAVAILABILITY_CAUSE);
         }
-        this.fd = fd;
-        this.ipv6Socket = ipv6Socket;
         this.counters = counters;
         this.capacity = Math.min(MAX_BATCH, batchSize);
         this.tallies = new SendTally[capacity];
         this.targets = new Endpoint[capacity];
+        this.froms = new RelaySocket[capacity];
         try
         {
             this.packets = NettyEpollInternals.newPackets();
@@ -165,9 +162,14 @@ public final class NativeBatchSender implements DatagramSender
     }
 
     public void queue(
-        final RelaySlot slot, final int offset, final int length, final Endpoint target, final SendTally tally)
+        final RelaySlot slot,
+        final int offset,
+        final int length,
+        final Endpoint target,
+        final SendTally tally,
+        final RelaySocket from)
     {
-        if (!ipv6Socket && !target.isIpv4())
+        if (!from.isIpv6() && !target.isIpv4())
         {
             counters.addError(ErrorReason.SEND_FAILED, 1);
             tally.onSendFailed();
@@ -189,26 +191,57 @@ public final class NativeBatchSender implements DatagramSender
         RECIPIENT_PORT.set(packet, target.port());
         tallies[i] = tally;
         targets[i] = target;
+        froms[i] = from;
     }
 
     /**
-     * One {@code sendmmsg} after another until the batch is through. The kernel stops a batch at the first message
-     * it refuses and reports how many went before it; the next call then starts at the refused one and gets its
-     * error, {@code -errno} from Netty's binding. A refusal of that one destination (EACCES for a broadcast address,
-     * ENETUNREACH, EPERM from a firewall, ...) costs that datagram only: it is counted and skipped, and the rest of
-     * the batch goes on. Only a full socket buffer (EAGAIN, ENOBUFS), which every message after it would meet too,
-     * drops what is left.
+     * Send the queue as runs of datagrams that leave from the same socket, one {@code sendmmsg} per run (a datagram
+     * and its fan-out leave from one socket, so a run is at least a datagram's targets; with only the main socket in
+     * use the whole queue is one run).
      */
     public void flush()
     {
-        int offset = 0;
         final int total = count;
-        while (offset < total)
+        int start = 0;
+        while (start < total)
+        {
+            final RelaySocket from = froms[start];
+            int end = start + 1;
+            while (end < total && froms[end] == from)
+            {
+                end++;
+            }
+            flush(from, start, end);
+            start = end;
+        }
+        for (int i = 0; i < total; i++)
+        {
+            tallies[i] = null;
+            targets[i] = null;
+            froms[i] = null;
+        }
+        count = 0;
+    }
+
+    /**
+     * One {@code sendmmsg} after another until the run is through. The kernel stops a batch at the first message it
+     * refuses and reports how many went before it; the next call then starts at the refused one and gets its error,
+     * {@code -errno} from Netty's binding. A refusal of that one destination (EACCES for a broadcast address,
+     * ENETUNREACH, EPERM from a firewall, ...) costs that datagram only: it is counted and skipped, and the rest of
+     * the run goes on. Only a full socket buffer (EAGAIN, ENOBUFS), which every message after it on that socket would
+     * meet too, drops what is left of the run.
+     */
+    private void flush(final RelaySocket from, final int start, final int end)
+    {
+        final int fd = from.fd();
+        final boolean ipv6 = from.isIpv6();
+        int offset = start;
+        while (offset < end)
         {
             int sent;
             try
             {
-                sent = (int)SENDMMSG.invokeExact(fd, ipv6Socket, packets, offset, total - offset);
+                sent = (int)SENDMMSG.invokeExact(fd, ipv6, packets, offset, end - offset);
             }
             catch (final Throwable t)
             {
@@ -216,7 +249,7 @@ public final class NativeBatchSender implements DatagramSender
             }
             if (sent > 0)
             {
-                for (int i = offset, end = offset + sent; i < end; i++)
+                for (int i = offset, last = offset + sent; i < last; i++)
                 {
                     tallies[i].onSent();
                 }
@@ -226,8 +259,8 @@ public final class NativeBatchSender implements DatagramSender
             else if (sent == 0 || sent == -EAGAIN || sent == -ENOBUFS || sent == -EIO)
             {
                 failureLog.failed(targets[offset], sent == 0 ? "the kernel took none" : SendFailureLog.errno(-sent));
-                counters.addError(ErrorReason.SEND_FAILED, total - offset);
-                for (int i = offset; i < total; i++)
+                counters.addError(ErrorReason.SEND_FAILED, end - offset);
+                for (int i = offset; i < end; i++)
                 {
                     tallies[i].onSendFailed();
                 }
@@ -241,12 +274,6 @@ public final class NativeBatchSender implements DatagramSender
                 offset++;
             }
         }
-        for (int i = 0; i < total; i++)
-        {
-            tallies[i] = null;
-            targets[i] = null;
-        }
-        count = 0;
     }
 
     public String name()

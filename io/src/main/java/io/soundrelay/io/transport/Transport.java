@@ -17,11 +17,20 @@ package io.soundrelay.io.transport;
 
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.uring.IoUring;
+import io.soundrelay.core.config.Configuration;
+import io.soundrelay.io.receive.EpollReceiver;
+import io.soundrelay.io.send.NativeBatchSender;
 
 /**
- * The receive transports, in the order {@code TRANSPORT=auto} tries them. Epoll comes first because there the node
- * receives with its own recvmmsg straight into the ring (no allocation, one copy, receive and route on one
- * thread), which measured ahead of io_uring through Netty's read path: see bench/results and the README.
+ * How the data plane's sockets are driven, in the order {@code TRANSPORT=auto} tries them. The order is the
+ * measurement's (README, "Performance"): see {@link #select(Configuration.Transport)}.
+ * <ul>
+ * <li>{@link #EPOLL}: one epoll set over the sockets, {@code recvmmsg} per ready socket, {@code sendmmsg} per
+ * socket a batch leaves from, through Netty's native epoll binding.</li>
+ * <li>{@link #IO_URING}: an io_uring per data-plane thread, receives in flight on every socket and a batch of sends
+ * submitted at once, through Netty's io_uring binding.</li>
+ * <li>{@link #NIO}: the JDK's datagram channels and a selector; works everywhere.</li>
+ * </ul>
  */
 public enum Transport
 {
@@ -45,23 +54,15 @@ public enum Transport
     }
 
     /**
-     * @return true when this transport can run on this machine.
+     * @return whether this machine and this Netty build can run the transport, the node's own native calls included.
      */
     public boolean isAvailable()
     {
-        switch (this)
-        {
-            case IO_URING:
-                return IoUring.isAvailable();
-            case EPOLL:
-                return Epoll.isAvailable();
-            default:
-                return true;
-        }
+        return unavailabilityReason() == null;
     }
 
     /**
-     * @return why {@link #isAvailable()} is false, for the log; null when available.
+     * @return why the transport cannot run here, for a person; null when it can.
      */
     public String unavailabilityReason()
     {
@@ -69,10 +70,12 @@ public enum Transport
         switch (this)
         {
             case IO_URING:
-                cause = IoUring.unavailabilityCause();
+                cause = !IoUring.isAvailable() ? IoUring.unavailabilityCause() : UringRing.unavailabilityCause();
                 break;
             case EPOLL:
-                cause = Epoll.unavailabilityCause();
+                cause = !Epoll.isAvailable() ? Epoll.unavailabilityCause() :
+                    EpollReceiver.unavailabilityCause() != null ? EpollReceiver.unavailabilityCause() :
+                    NativeBatchSender.unavailabilityCause();
                 break;
             default:
                 cause = null;
@@ -82,19 +85,29 @@ public enum Transport
             return null;
         }
         final Throwable root = cause.getCause() != null ? cause.getCause() : cause;
-        return cause.getMessage() + (root != cause ? " (" + root.getMessage() + ")" : "");
+        return cause + (root != cause ? " (" + root + ")" : "");
     }
 
     /**
-     * Choose the transport for a setting.
-     *
-     * @param setting {@code auto}, {@code io_uring}, {@code epoll} or {@code nio}.
-     * @return the transport to use.
-     * @throws IllegalArgumentException when a forced transport is unavailable, saying why.
+     * @throws IllegalStateException when the transport cannot run here.
      */
-    public static Transport select(final String setting)
+    public void ensureAvailable()
     {
-        if ("auto".equals(setting))
+        final String why = unavailabilityReason();
+        if (why != null)
+        {
+            throw new IllegalStateException(wireName + " is not available on this machine: " + why);
+        }
+    }
+
+    /**
+     * @param setting TRANSPORT.
+     * @return the transport: for {@code auto}, the first available in declaration order.
+     * @throws IllegalArgumentException naming TRANSPORT when the one asked for cannot run here.
+     */
+    public static Transport select(final Configuration.Transport setting)
+    {
+        if (setting == Configuration.Transport.AUTO)
         {
             for (final Transport t : values())
             {
@@ -107,14 +120,32 @@ public enum Transport
         }
         for (final Transport t : values())
         {
-            if (t.wireName.equals(setting))
+            if (t.wireName.equals(setting.configName()))
             {
                 if (!t.isAvailable())
                 {
                     throw new IllegalArgumentException(
-                        "TRANSPORT=" + setting + ": not available on this machine: " + t.unavailabilityReason());
+                        "TRANSPORT=" + setting.configName() + ": not available on this machine: " +
+                        t.unavailabilityReason());
                 }
                 return t;
+            }
+        }
+        throw new IllegalArgumentException("TRANSPORT=" + setting.configName() + ": unknown");
+    }
+
+    /**
+     * @param setting TRANSPORT as written: auto, io_uring, epoll or nio.
+     * @return as {@link #select(Configuration.Transport)}.
+     * @throws IllegalArgumentException naming TRANSPORT for any other value.
+     */
+    public static Transport select(final String setting)
+    {
+        for (final Configuration.Transport t : Configuration.Transport.values())
+        {
+            if (t.configName().equals(setting))
+            {
+                return select(t);
             }
         }
         throw new IllegalArgumentException("TRANSPORT=" + setting + ": expected auto, io_uring, epoll or nio");

@@ -18,48 +18,50 @@ package io.soundrelay.io.receive;
 import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.RingBuffer;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.socket.SocketProtocolFamily;
-import io.netty.channel.unix.UnixChannel;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
+import io.soundrelay.io.socket.RelayPorts;
+import io.soundrelay.io.socket.RelaySocket;
+import io.soundrelay.io.transport.Transport;
+import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
+import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The receivers that read straight into ring slots, on real loopback sockets: every datagram lands whole in its
- * own slot, in order, with its sender; one over the limit is seen as oversize; a full ring still drains the socket
- * and counts each datagram as ring_full; a wake-up ends a wait.
+ * The receivers that read straight into ring slots, on real loopback sockets, for every transport: every datagram
+ * lands whole in its own slot, in order, with its sender and the socket it came in on; one over the limit is seen as
+ * oversize; a full ring still drains the sockets and counts each datagram as ring_full; a wake-up ends a wait; a
+ * socket set of many sockets is received as one, and a socket taken out of it is handed back to be closed, its port
+ * free again.
  */
 class BatchReceiverTest
 {
     private static final int SLOTS = 64;
     private static final int MAX_DATAGRAM = 100;
 
-    private EventLoopGroup group;
-    private Channel channel;
-    private DatagramChannel nio;
+    private final List<RelaySocket> sockets = new ArrayList<>();
     private BatchReceiver receiver;
 
     @AfterEach
@@ -69,27 +71,20 @@ class BatchReceiverTest
         {
             receiver.close();
         }
-        if (channel != null)
+        for (final RelaySocket socket : sockets)
         {
-            channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
-        }
-        if (nio != null)
-        {
-            nio.close();
+            socket.close();
         }
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "recvmmsg", "nio" })
-    void fillsSlotsInOrderThenCountsRingFullWhileDrainingTheSocket(final String kind) throws Exception
+    @EnumSource(Transport.class)
+    void fillsSlotsInOrderThenCountsRingFullWhileDrainingTheSocket(final Transport transport) throws Exception
     {
-        final RingBuffer<RelaySlot> ring = RingBuffer.createSingleProducer(
-            new RelaySlotFactory(SLOTS, MAX_DATAGRAM), SLOTS, new BusySpinWaitStrategy());
-        final EventPoller<RelaySlot> consumer = ring.newPoller(); // a consumer that never consumes
-        ring.addGatingSequences(consumer.getSequence());
+        final RingBuffer<RelaySlot> ring = ring(SLOTS);
+        stall(ring);
         final RelayCounters counters = new RelayCounters();
-        final InetSocketAddress relay = open(kind, ring, counters);
+        final RelaySocket relay = open(transport, ring, counters);
 
         try (DatagramChannel source = DatagramChannel.open())
         {
@@ -99,18 +94,11 @@ class BatchReceiverTest
             {
                 final ByteBuffer datagram = ByteBuffer.allocate(i == 0 ? 150 : 20);
                 datagram.putInt(i).putInt(0, i).clear();
-                source.send(datagram, relay);
+                source.send(datagram, relay.localAddress());
             }
 
             // 100 datagrams in batches of at most 32: take them all, however the kernel hands them over.
-            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (counters.received() < 100 && System.nanoTime() < deadline)
-            {
-                if (receiver.receive() == 0)
-                {
-                    receiver.await(100);
-                }
-            }
+            receiveUntil(() -> counters.received() >= 100);
 
             assertEquals(100, counters.received());
             assertEquals(100 - SLOTS, counters.errors(ErrorReason.RING_FULL), "the rest drained and counted");
@@ -123,6 +111,7 @@ class BatchReceiverTest
                 final RelaySlot slot = ring.get(i);
                 assertEquals(i, slot.buffer().getInt(0, java.nio.ByteOrder.BIG_ENDIAN), "slot " + i + " in order");
                 assertEquals(from, slot.senderSocketAddress(), "slot " + i + " sender");
+                assertSame(relay, slot.socket, "slot " + i + " socket");
                 if (i > 0)
                 {
                     assertEquals(20, slot.length);
@@ -133,41 +122,176 @@ class BatchReceiverTest
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "recvmmsg", "nio" })
+    @EnumSource(Transport.class)
     @Timeout(30)
-    void aWakeUpEndsAWait(final String kind) throws Exception
+    void aWakeUpEndsAWait(final Transport transport) throws Exception
     {
-        final RingBuffer<RelaySlot> ring = RingBuffer.createSingleProducer(
-            new RelaySlotFactory(SLOTS, MAX_DATAGRAM), SLOTS, new BusySpinWaitStrategy());
-        open(kind, ring, new RelayCounters());
+        final RingBuffer<RelaySlot> ring = ring(SLOTS);
+        stall(ring);
+        open(transport, ring, new RelayCounters());
+        receiver.receive(); // on io_uring: the first submission, on the receiving thread
         final Thread waker = new Thread(receiver::wake);
         waker.start();
         // Without the wake-up this would return only after an hour; the test's own timeout would fail it first.
         receiver.await((int)TimeUnit.HOURS.toMillis(1));
         waker.join();
-        assertEquals(0, receiver.receive(), "woken, not readable: nothing to take");
+        receiver.receive();
+        assertEquals(-1, ring.getCursor(), "woken, not readable: nothing taken");
     }
 
-    private InetSocketAddress open(
-        final String kind, final RingBuffer<RelaySlot> ring, final RelayCounters counters) throws Exception
+    /**
+     * The main socket and 200 relay ports in one set: datagrams sent to all of them arrive, each stamped with the
+     * socket it came in on; then half the ports leave the set, each is handed back once, its port can be bound
+     * again, and what is sent to the rest still arrives.
+     */
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    @Timeout(60)
+    void receivesASetOfManySocketsAsOneAndHandsBackTheOnesTakenOut(final Transport transport) throws Exception
     {
-        final int slotBytes = RelaySlotFactory.slotBytesFor(MAX_DATAGRAM);
-        if ("nio".equals(kind))
+        final RingBuffer<RelaySlot> ring = ring(1024);
+        final EventPoller<RelaySlot> consumer = ring.newPoller();
+        ring.addGatingSequences(consumer.getSequence());
+        final RelayCounters counters = new RelayCounters();
+        final RelaySocket main = open(transport, ring, counters);
+        final RelayPorts ports = new RelayPorts(transport, InetAddress.getLoopbackAddress(), 46000, 46999, 64 * 1024);
+        final List<RelaySocket> relayPorts = new ArrayList<>();
+        for (int i = 0; i < 200; i++)
         {
-            nio = DatagramChannel.open();
-            nio.bind(new InetSocketAddress("127.0.0.1", 0));
-            receiver = new NioReceiver(nio, new RingWriter(ring), slotBytes, 32, counters);
-            return (InetSocketAddress)nio.getLocalAddress();
+            final RelaySocket port = ports.open(0);
+            relayPorts.add(port);
+            receiver.add(port);
         }
-        assumeTrue(Epoll.isAvailable() && RecvmmsgReceiver.isAvailable(), "epoll recvmmsg not available here");
-        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        channel = new Bootstrap().group(group)
-            .channelFactory(() -> new EpollDatagramChannel(SocketProtocolFamily.INET))
-            .option(ChannelOption.AUTO_READ, false)
-            .handler(new ChannelInboundHandlerAdapter())
-            .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
-        final int fd = ((UnixChannel)channel).fd().intValue();
-        receiver = new RecvmmsgReceiver(fd, false, new RingWriter(ring), slotBytes, 32, counters);
-        return (InetSocketAddress)channel.localAddress();
+        assertEquals(201, receiver.sockets());
+
+        final Map<RelaySocket, Integer> seen = new HashMap<>();
+        final EventPoller.Handler<RelaySlot> count = (slot, sequence, endOfBatch) ->
+        {
+            assertEquals(slot.socket.port(), slot.buffer().getInt(0, java.nio.ByteOrder.BIG_ENDIAN), "the datagram names the port it was sent to");
+            seen.merge(slot.socket, 1, Integer::sum);
+            return true;
+        };
+        try (DatagramChannel source = DatagramChannel.open())
+        {
+            source.bind(new InetSocketAddress("127.0.0.1", 0));
+            final List<RelaySocket> all = new ArrayList<>(relayPorts);
+            all.add(main);
+            for (int round = 0; round < 3; round++)
+            {
+                for (final RelaySocket to : all)
+                {
+                    source.send(ByteBuffer.allocate(8).putInt(0, to.port()), to.localAddress());
+                }
+            }
+            receiveUntil(() ->
+            {
+                poll(consumer, count);
+                return seen.values().stream().mapToInt(Integer::intValue).sum() >= 3 * all.size();
+            });
+            for (final RelaySocket socket : all)
+            {
+                assertEquals(3, seen.get(socket), "three datagrams came in on " + socket);
+            }
+
+            final List<RelaySocket> out = new ArrayList<>();
+            for (int i = 0; i < 100; i++)
+            {
+                receiver.remove(relayPorts.get(i), out::add);
+            }
+            receiveUntil(() -> out.size() >= 100);
+            assertEquals(relayPorts.subList(0, 100), out, "each handed back once, in order");
+            assertEquals(101, receiver.sockets());
+            for (final RelaySocket socket : out)
+            {
+                ports.release(socket);
+                try (DatagramChannel again = DatagramChannel.open())
+                {
+                    again.bind(socket.localAddress()); // free again: nothing holds the port in the kernel
+                }
+            }
+
+            seen.clear();
+            for (final RelaySocket to : relayPorts.subList(100, 200))
+            {
+                source.send(ByteBuffer.allocate(8).putInt(0, to.port()), to.localAddress());
+            }
+            receiveUntil(() ->
+            {
+                poll(consumer, count);
+                return seen.size() >= 100;
+            });
+            for (final RelaySocket socket : relayPorts.subList(100, 200))
+            {
+                assertNotNull(seen.get(socket), socket + " still in the set");
+            }
+        }
+        finally
+        {
+            ports.closeAll();
+        }
+    }
+
+    private static void poll(final EventPoller<RelaySlot> consumer, final EventPoller.Handler<RelaySlot> handler)
+    {
+        try
+        {
+            consumer.poll(handler);
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    private void receiveUntil(final BooleanSupplier done)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!done.getAsBoolean() && System.nanoTime() < deadline)
+        {
+            if (receiver.receive() == 0)
+            {
+                receiver.await(100);
+            }
+        }
+        assertTrue(done.getAsBoolean(), "within 10 s");
+    }
+
+    /**
+     * A consumer that never consumes: the ring is full once its slots are.
+     */
+    private static void stall(final RingBuffer<RelaySlot> ring)
+    {
+        ring.addGatingSequences(ring.newPoller().getSequence());
+    }
+
+    private static RingBuffer<RelaySlot> ring(final int slots)
+    {
+        final RingBuffer<RelaySlot> ring = RingBuffer.createSingleProducer(
+            new RelaySlotFactory(slots, MAX_DATAGRAM), slots, new BusySpinWaitStrategy());
+        return ring;
+    }
+
+    private RelaySocket open(
+        final Transport transport, final RingBuffer<RelaySlot> ring, final RelayCounters counters) throws IOException
+    {
+        assumeTrue(transport.isAvailable(), transport.wireName() + " not available here");
+        final int slotBytes = RelaySlotFactory.slotBytesFor(MAX_DATAGRAM);
+        final RingWriter writer = new RingWriter(ring);
+        switch (transport)
+        {
+            case IO_URING:
+                receiver = new UringReceiver(writer, slotBytes, 32, counters, SystemNanoClock.INSTANCE);
+                break;
+            case EPOLL:
+                receiver = new EpollReceiver(writer, slotBytes, 32, counters, SystemNanoClock.INSTANCE);
+                break;
+            default:
+                receiver = new NioReceiver(writer, slotBytes, 32, counters, SystemNanoClock.INSTANCE);
+        }
+        final RelaySocket socket =
+            RelaySocket.open(transport, new InetSocketAddress("127.0.0.1", 0), 1024 * 1024, false);
+        sockets.add(socket);
+        receiver.add(socket);
+        return socket;
     }
 }

@@ -15,6 +15,7 @@
  */
 package io.soundrelay.io.router;
 
+import io.soundrelay.core.config.Configuration;
 import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.RingBuffer;
 import io.soundrelay.core.protocol.FrameFlyweight;
@@ -28,7 +29,9 @@ import io.soundrelay.core.status.DurationHistogram;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.DataPlane;
+import io.soundrelay.io.receive.ReceiverProxy;
 import io.soundrelay.io.ring.RelaySlot;
+import io.soundrelay.io.socket.RelaySocket;
 import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.send.DatagramSender;
 import io.soundrelay.io.transport.Transport;
@@ -121,7 +124,12 @@ class RouterHopTest
         final List<SendTally> tallies = new ArrayList<>();
 
         public void queue(
-            final RelaySlot slot, final int offset, final int length, final Endpoint target, final SendTally tally)
+            final RelaySlot slot,
+            final int offset,
+            final int length,
+            final Endpoint target,
+            final SendTally tally,
+            final RelaySocket from)
         {
             tallies.add(tally);
             slots.add(slot);
@@ -544,8 +552,8 @@ class RouterHopTest
         final RingBuffer<RelaySlot> ring =
             RingBuffer.createSingleProducer(new RelaySlotFactory(8, 1500), 8, new BusySpinWaitStrategy());
         final RelayCounters counters = new RelayCounters();
-        final RouterAgent router = new RouterAgent(ring, new RouterProxy(4), new RouteRegistry(), sender, counters,
-            new DurationHistogram(), 1500, 10, RouteJournal.MEMORY_ONLY, GRACE_NS, null, new PeerSet());
+        final RouterAgent router = new RouterAgent(RouterSweepTest.context(10, RouteJournal.MEMORY_ONLY,
+            new RouteRegistry()), ring, sender, null, new ReceiverProxy(16), null, counters);
         final long ssrc = 0x1234_5678L;
         final InetSocketAddress source = new InetSocketAddress("127.0.0.1", 5000);
         final Endpoint newNode = Endpoint.of(new InetSocketAddress("127.0.0.1", 5002));
@@ -599,8 +607,8 @@ class RouterHopTest
     {
         final DataPlane plane = DataPlane.start(new DataPlane.Context()
             .bindAddress(new InetSocketAddress("127.0.0.1", 0))
-            .transport(transport)
-            .threads(threads)
+            .transport(Configuration.Transport.valueOf(transport.toUpperCase(java.util.Locale.ROOT)))
+            .threadingMode(DataPlane.ThreadingMode.ofThreads(threads))
             .ringSize(1024)
             .journal(journal));
         resources.add(plane);

@@ -28,7 +28,11 @@ import io.soundrelay.core.status.DurationHistogram;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.mix.MixerLink;
+import io.soundrelay.core.config.Configuration;
+import io.soundrelay.io.DataPlane;
+import io.soundrelay.io.receive.ReceiverProxy;
 import io.soundrelay.io.ring.RelaySlot;
+import io.soundrelay.io.socket.RelaySocket;
 import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.send.DatagramSender;
 import org.junit.jupiter.api.Test;
@@ -90,7 +94,12 @@ class RouterSweepTest
         }
 
         public void queue(
-            final RelaySlot slot, final int offset, final int length, final Endpoint target, final SendTally tally)
+            final RelaySlot slot,
+            final int offset,
+            final int length,
+            final Endpoint target,
+            final SendTally tally,
+            final RelaySocket from)
         {
         }
 
@@ -111,10 +120,19 @@ class RouterSweepTest
     private final RecordingJournal journal = new RecordingJournal();
     private final RouteRegistry registry = new RouteRegistry();
     private final RelayCounters counters = new RelayCounters();
-    private final RouterProxy proxy = new RouterProxy(16);
-    private final RouterAgent router = new RouterAgent(
+    private final RouterAgent router = new RouterAgent(context(100, journal, registry),
         RingBuffer.createSingleProducer(new RelaySlotFactory(8, 1500), 8, new BusySpinWaitStrategy()),
-        proxy, registry, new NullSender(), counters, new DurationHistogram(), 1500, 100, journal, TTL_NS);
+        new NullSender(), null, new ReceiverProxy(16), null, counters);
+
+    /**
+     * The router's settings as the tests need them: the TTL, the journal, the route limit; NIO so no native
+     * transport is touched.
+     */
+    static DataPlane.Context context(final int maxRoutes, final RouteJournal journal, final RouteRegistry registry)
+    {
+        return new DataPlane.Context().transport(Configuration.Transport.NIO).maxRoutes(maxRoutes).journal(journal)
+            .routeTtlNs(TTL_NS).registry(registry).conclude();
+    }
 
     private static RouteSpec spec(final long id)
     {
@@ -211,13 +229,18 @@ class RouterSweepTest
         final DatagramSender failing = new NullSender()
         {
             public void queue(
-            final RelaySlot slot, final int offset, final int length, final Endpoint target, final SendTally tally)
+                final RelaySlot slot,
+                final int offset,
+                final int length,
+                final Endpoint target,
+                final SendTally tally,
+                final RelaySocket from)
             {
                 throw new IllegalStateException("a bug in a sender");
             }
         };
-        final RouterAgent agent = new RouterAgent(ring, new RouterProxy(4), new RouteRegistry(), failing, counters,
-            new DurationHistogram(), 1500, 10, RouteJournal.MEMORY_ONLY, TTL_NS);
+        final RouterAgent agent = new RouterAgent(context(10, RouteJournal.MEMORY_ONLY, new RouteRegistry()), ring,
+            failing, null, new ReceiverProxy(16), null, counters);
         final RouteCommand create = new RouteCommand(RouteCommand.Type.CREATE, 5, spec(5), 0, 0);
         agent.apply(create);
         create.result().join();
@@ -238,8 +261,8 @@ class RouterSweepTest
         final RingBuffer<RelaySlot> ring =
             RingBuffer.createSingleProducer(new RelaySlotFactory(8, 1500), 8, new BusySpinWaitStrategy());
         final MixerLink stalled = new MixerLink(16 * 1024, 16); // nobody drains it: a mixer that has fallen behind
-        final RouterAgent agent = new RouterAgent(ring, new RouterProxy(4), new RouteRegistry(), new NullSender(),
-            counters, new DurationHistogram(), 1500, 10, RouteJournal.MEMORY_ONLY, TTL_NS, stalled);
+        final RouterAgent agent = new RouterAgent(context(10, RouteJournal.MEMORY_ONLY, new RouteRegistry()), ring,
+            new NullSender(), null, new ReceiverProxy(16), stalled, counters);
         final Endpoint source = Endpoint.of(new InetSocketAddress("127.0.0.1", 5000));
         final RouteSpec inRoom = new RouteSpec(6, source,
             List.of(Endpoint.of(new InetSocketAddress("127.0.0.1", 5001))), "room", Deliver.PAYLOAD, 0, false);

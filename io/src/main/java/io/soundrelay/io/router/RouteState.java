@@ -15,25 +15,33 @@
  */
 package io.soundrelay.io.router;
 
+import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.io.jitter.JitterBuffer;
+import io.soundrelay.io.socket.RelaySocket;
 
 /**
- * A route's jitter buffer as the router keeps it: attached to the {@link RouteEntry}, and on the router's list of
- * buffers holding datagrams while it holds any. Router thread only.
+ * What the router keeps for one route beside its {@link RouteEntry}: its jitter buffer and its place on the list of
+ * buffers holding datagrams, its relay port, and where datagrams back to the source go. Router thread only.
  */
-final class JitterState
+final class RouteState
 {
     final RouteEntry entry;
+    /** The jitter buffer, or null when the route's {@code jitter_ms} is 0. */
     JitterBuffer buffer;
     int jitterMs;
     /** Position in the router's list of buffers that hold datagrams, or -1. */
     int activeIndex = -1;
+    /** The route's relay port, or null: its datagrams leave from the main socket. */
+    RelaySocket relay;
+    /**
+     * Where the source is: the route's {@code source_addr}, or, for one with port 0, the address latched from the
+     * first datagram from its IP; null until then. Datagrams back to the source go here.
+     */
+    Endpoint source;
 
-    JitterState(final RouteEntry entry, final JitterBuffer buffer, final int jitterMs)
+    RouteState(final RouteEntry entry)
     {
         this.entry = entry;
-        this.buffer = buffer;
-        this.jitterMs = jitterMs;
     }
 }

@@ -22,44 +22,48 @@ import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
+import io.soundrelay.io.socket.RelaySocket;
 import io.soundrelay.io.transport.ErrorLogLimiter;
 import io.soundrelay.io.transport.NettyEpollInternals;
 import org.agrona.BufferUtil;
+import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
- * Receives with one {@code recvmmsg(2)} per batch on the relay socket's file descriptor, through Netty's own native
- * epoll binding, with each message's iovec pointing straight into a free ring slot: the kernel copies the datagram
- * into the slot and nothing else copies or allocates. The sender's address is read from Netty's JNI message struct
- * into the slot's preallocated 16 bytes. Waits for the socket with its own {@code epoll_wait}, on an epoll set that
- * holds the socket and an eventfd for {@link #wake()}.
+ * Receives on epoll: one epoll set over every socket of the data plane (the main socket and the relay ports), and a
+ * {@code recvmmsg} per ready socket straight into free ring slots, through Netty's native binding. Nothing is
+ * allocated per datagram; each slot is stamped with the socket it came in on.
  * <p>
- * It depends on Netty internals, so {@link #isAvailable()} checks them once, and the node falls back to Netty's
- * read path when they are not as expected.
+ * With the main socket alone in the set (no route has a relay port) a receive is one {@code recvmmsg} on it, as
+ * before relay ports existed: no {@code epoll_wait} per batch. With more sockets, one {@code epoll_wait(0)} lists the
+ * ready ones (level-triggered: a socket with more queued than one batch stays ready), or the ready list an
+ * {@link #await(int)} brought back is used without asking again.
  */
-public final class RecvmmsgReceiver implements BatchReceiver
+public final class EpollReceiver implements BatchReceiver
 {
-    /** Largest batch: what Netty's JNI stub keeps on its stack per call. */
+    /** Largest batch per socket: what Netty's JNI stub keeps on its stack per call. */
     public static final int MAX_BATCH = 64;
+    /** Ready sockets taken from one {@code epoll_wait}. */
+    public static final int MAX_EVENTS = 512;
 
-    private static final Logger LOG = LoggerFactory.getLogger(RecvmmsgReceiver.class);
+    private static final Logger LOG = LoggerFactory.getLogger(EpollReceiver.class);
     private static final int IOVEC_BYTES = 16;
+    private static final int EINTR_NEGATIVE = -4;
 
     private static final MethodHandle RECVMMSG;
     private static final MethodHandle EPOLL_WAIT;
-    private static final MethodHandle NEW_EVENT_ARRAY;
-    private static final MethodHandle EVENT_FD;
     private static final VarHandle MEMORY_ADDRESS;
     private static final VarHandle COUNT;
     private static final VarHandle SENDER_ADDR_LEN;
@@ -70,8 +74,6 @@ public final class RecvmmsgReceiver implements BatchReceiver
     {
         MethodHandle recvmmsg = null;
         MethodHandle epollWait = null;
-        MethodHandle newEventArray = null;
-        MethodHandle eventFdAt = null;
         VarHandle memoryAddress = null;
         VarHandle count = null;
         VarHandle addrLen = null;
@@ -80,15 +82,8 @@ public final class RecvmmsgReceiver implements BatchReceiver
         try
         {
             recvmmsg = NettyEpollInternals.packetBatchCall("recvmmsg0");
-            final Class<?> eventArrayClass = Class.forName("io.netty.channel.epoll.EpollEventArray");
             epollWait = NettyEpollInternals.nativeLookup().findStatic(NettyEpollInternals.nativeClass(), "epollWait",
-                MethodType.methodType(int.class, FileDescriptor.class, eventArrayClass, int.class))
-                .asType(MethodType.methodType(int.class, FileDescriptor.class, Object.class, int.class));
-            final MethodHandles.Lookup eventLookup = MethodHandles.privateLookupIn(eventArrayClass, MethodHandles.lookup());
-            newEventArray = eventLookup.findConstructor(eventArrayClass, MethodType.methodType(void.class, int.class))
-                .asType(MethodType.methodType(Object.class, int.class));
-            eventFdAt = eventLookup.findVirtual(eventArrayClass, "fd", MethodType.methodType(int.class, int.class))
-                .asType(MethodType.methodType(int.class, Object.class, int.class));
+                MethodType.methodType(int.class, int.class, long.class, int.class, int.class));
             memoryAddress = NettyEpollInternals.packetField("memoryAddress", long.class);
             count = NettyEpollInternals.packetField("count", int.class);
             addrLen = NettyEpollInternals.packetField("senderAddrLen", int.class);
@@ -100,8 +95,6 @@ public final class RecvmmsgReceiver implements BatchReceiver
         }
         RECVMMSG = recvmmsg;
         EPOLL_WAIT = epollWait;
-        NEW_EVENT_ARRAY = newEventArray;
-        EVENT_FD = eventFdAt;
         MEMORY_ADDRESS = memoryAddress;
         COUNT = count;
         SENDER_ADDR_LEN = addrLen;
@@ -109,47 +102,49 @@ public final class RecvmmsgReceiver implements BatchReceiver
         UNAVAILABILITY_CAUSE = cause;
     }
 
-    private final int fd;
-    private final boolean ipv6Socket;
     private final RingWriter ring;
     private final RelayCounters counters;
+    private final NanoClock clock;
     private final int batch;
     private final Object[] packets;
     private final byte[][] senderAddrs;
     private final UnsafeBuffer iovecs;
-    private final long iovecAddress;
     private final ByteBuffer dropRegion;
     private final long dropAddress;
     private final FileDescriptor epollFd;
     private final FileDescriptor eventFd;
-    private final Object events;
+    private final ByteBuffer eventMemory;
+    private final long eventAddress;
+    private final int eventBytes;
+    private final int eventDataOffset;
     private final ErrorLogLimiter errorLog = new ErrorLogLimiter(TimeUnit.SECONDS.toNanos(1));
+    private RelaySocket[] byFd = new RelaySocket[1024];
+    private RelaySocket only;
+    private int socketCount;
+    private int readyPending;
 
     /**
-     * @param fd         the relay socket's file descriptor, non-blocking (shared with the sender).
-     * @param ipv6Socket whether the socket is AF_INET6.
-     * @param ring       where datagrams go; the caller's thread is the ring's only producer.
-     * @param slotBytes  bytes of each ring slot, so a datagram over the limit is seen as one byte too long.
-     * @param batchSize  most datagrams per system call, at most {@link #MAX_BATCH}.
-     * @param counters   receiver-owned counters.
+     * @param ring      where datagrams go; the caller's thread is the ring's only producer.
+     * @param slotBytes bytes of each ring slot, so a datagram over the limit is seen as one byte too long.
+     * @param batchSize most datagrams per system call, at most {@link #MAX_BATCH}.
+     * @param counters  receiver-owned counters.
+     * @param clock     stamps each datagram's receive time.
      * @throws IOException when the epoll set cannot be made.
      */
-    public RecvmmsgReceiver(
-        final int fd,
-        final boolean ipv6Socket,
+    public EpollReceiver(
         final RingWriter ring,
         final int slotBytes,
         final int batchSize,
-        final RelayCounters counters) throws IOException
+        final RelayCounters counters,
+        final NanoClock clock) throws IOException
     {
         if (UNAVAILABILITY_CAUSE != null)
         {
             throw new IllegalStateException("native recvmmsg unavailable", UNAVAILABILITY_CAUSE);
         }
-        this.fd = fd;
-        this.ipv6Socket = ipv6Socket;
         this.ring = ring;
         this.counters = counters;
+        this.clock = clock;
         this.batch = Math.max(1, Math.min(MAX_BATCH, batchSize));
         try
         {
@@ -159,7 +154,6 @@ public final class RecvmmsgReceiver implements BatchReceiver
             {
                 senderAddrs[i] = NettyEpollInternals.packetBytes(packets[i], "senderAddr");
             }
-            this.events = NEW_EVENT_ARRAY.invoke(2);
         }
         catch (final Throwable ex)
         {
@@ -167,19 +161,22 @@ public final class RecvmmsgReceiver implements BatchReceiver
         }
         final ByteBuffer memory = ByteBuffer.allocateDirect(batch * IOVEC_BYTES).order(ByteOrder.nativeOrder());
         this.iovecs = new UnsafeBuffer(memory);
-        this.iovecAddress = BufferUtil.address(memory);
+        final long iovecAddress = BufferUtil.address(memory);
         for (int i = 0; i < batch; i++)
         {
             MEMORY_ADDRESS.set(packets[i], iovecAddress + (long)i * IOVEC_BYTES);
         }
         this.dropRegion = ByteBuffer.allocateDirect(slotBytes);
         this.dropAddress = BufferUtil.address(dropRegion);
+        this.eventBytes = Native.sizeofEpollEvent();
+        this.eventDataOffset = Native.offsetofEpollData();
+        this.eventMemory = ByteBuffer.allocateDirect(eventBytes * MAX_EVENTS).order(ByteOrder.nativeOrder());
+        this.eventAddress = BufferUtil.address(eventMemory);
 
         this.epollFd = Native.newEpollCreate();
         this.eventFd = Native.newEventFd();
         try
         {
-            Native.epollCtlAdd(epollFd.intValue(), fd, Native.EPOLLIN);
             Native.epollCtlAdd(epollFd.intValue(), eventFd.intValue(), Native.EPOLLIN);
         }
         catch (final IOException ex)
@@ -210,7 +207,89 @@ public final class RecvmmsgReceiver implements BatchReceiver
         return "recvmmsg";
     }
 
+    public void add(final RelaySocket socket) throws IOException
+    {
+        final int fd = socket.fd();
+        if (fd >= byFd.length)
+        {
+            byFd = Arrays.copyOf(byFd, Math.max(fd + 1, byFd.length * 2));
+        }
+        Native.epollCtlAdd(epollFd.intValue(), fd, Native.EPOLLIN);
+        byFd[fd] = socket;
+        socketCount++;
+        only = socketCount == 1 ? socket : null;
+        readyPending = 0; // a ready list read before the change may name a descriptor that meanwhile changed hands
+    }
+
+    public void remove(final RelaySocket socket, final Consumer<RelaySocket> out)
+    {
+        final int fd = socket.fd();
+        if (fd < byFd.length && byFd[fd] == socket)
+        {
+            try
+            {
+                Native.epollCtlDel(epollFd.intValue(), fd);
+            }
+            catch (final IOException ex)
+            {
+                onError("epoll_ctl(DEL) of " + socket + ": " + ex.getMessage());
+            }
+            byFd[fd] = null;
+            socketCount--;
+            only = null;
+            if (socketCount == 1)
+            {
+                for (final RelaySocket s : byFd)
+                {
+                    if (s != null)
+                    {
+                        only = s;
+                        break;
+                    }
+                }
+            }
+            readyPending = 0;
+        }
+        out.accept(socket);
+    }
+
+    public int sockets()
+    {
+        return socketCount;
+    }
+
     public int receive()
+    {
+        final RelaySocket single = only;
+        if (single != null)
+        {
+            return receive(single);
+        }
+        int ready = readyPending;
+        readyPending = 0;
+        if (ready == 0)
+        {
+            ready = epollWait(0);
+            clearWakeUp(ready);
+        }
+        int received = 0;
+        for (int i = 0; i < ready; i++)
+        {
+            final int fd = eventMemory.getInt(i * eventBytes + eventDataOffset);
+            final RelaySocket socket = fd >= 0 && fd < byFd.length ? byFd[fd] : null;
+            if (socket != null)
+            {
+                received += receive(socket);
+            }
+        }
+        return received;
+    }
+
+    /**
+     * One {@code recvmmsg} on one socket: into free slots, or into the drop region (counted ring_full) when the ring
+     * is full, so a full ring never leaves a socket readable forever.
+     */
+    private int receive(final RelaySocket socket)
     {
         final int free = ring.freeSlots(batch);
         final int n = free > 0 ? free : batch;
@@ -234,7 +313,7 @@ public final class RecvmmsgReceiver implements BatchReceiver
         final int received;
         try
         {
-            received = (int)RECVMMSG.invokeExact(fd, ipv6Socket, packets, 0, n);
+            received = (int)RECVMMSG.invokeExact(socket.fd(), socket.isIpv6(), packets, 0, n);
         }
         catch (final Throwable t)
         {
@@ -244,7 +323,7 @@ public final class RecvmmsgReceiver implements BatchReceiver
         {
             if (received < 0 && received != Errors.ERRNO_EAGAIN_NEGATIVE)
             {
-                onError(received);
+                onError("recvmmsg on " + socket + " failed with errno " + -received);
             }
             return 0;
         }
@@ -255,13 +334,14 @@ public final class RecvmmsgReceiver implements BatchReceiver
             counters.addError(ErrorReason.RING_FULL, received);
             return received;
         }
-        final long nowNs = System.nanoTime();
+        final long nowNs = clock.nanoTime();
         for (int i = 0; i < received; i++)
         {
             final RelaySlot slot = ring.freeSlot(i);
             final Object packet = packets[i];
             slot.length = (int)COUNT.get(packet);
             slot.receiveNs = nowNs;
+            slot.socket = socket;
             Endpoint.toIpv6Mapped(senderAddrs[i], 0, (int)SENDER_ADDR_LEN.get(packet), slot.senderAddress);
             slot.senderPort = (int)SENDER_PORT.get(packet);
         }
@@ -271,21 +351,48 @@ public final class RecvmmsgReceiver implements BatchReceiver
 
     public void await(final int timeoutMs)
     {
+        final int ready = epollWait(timeoutMs);
+        clearWakeUp(ready);
+        readyPending = ready;
+    }
+
+    /**
+     * Read the wake-up event off the eventfd once, and blank its entry so the ready list names sockets only.
+     */
+    private void clearWakeUp(final int ready)
+    {
+        for (int i = 0; i < ready; i++)
+        {
+            final int at = i * eventBytes + eventDataOffset;
+            if (eventMemory.getInt(at) == eventFd.intValue())
+            {
+                Native.eventFdRead(eventFd.intValue());
+                eventMemory.putInt(at, -1);
+            }
+        }
+    }
+
+    private int epollWait(final int timeoutMs)
+    {
+        final int ready;
         try
         {
-            final int ready = (int)EPOLL_WAIT.invokeExact(epollFd, events, timeoutMs);
-            for (int i = 0; i < ready; i++)
-            {
-                if ((int)EVENT_FD.invokeExact(events, i) == eventFd.intValue())
-                {
-                    Native.eventFdRead(eventFd.intValue()); // clear the wake-up
-                }
-            }
+            ready = (int)EPOLL_WAIT.invokeExact(epollFd.intValue(), eventAddress, MAX_EVENTS, timeoutMs);
         }
         catch (final Throwable t)
         {
             onError(t.toString());
+            return 0;
         }
+        if (ready < 0)
+        {
+            if (ready != EINTR_NEGATIVE)
+            {
+                onError("epoll_wait failed with errno " + -ready);
+            }
+            return 0;
+        }
+        return ready;
     }
 
     public void wake()
@@ -316,14 +423,9 @@ public final class RecvmmsgReceiver implements BatchReceiver
         }
     }
 
-    private void onError(final int negativeErrno)
-    {
-        onError("recvmmsg failed with errno " + -negativeErrno);
-    }
-
     private void onError(final String what)
     {
-        final long heldBack = errorLog.onError(System.nanoTime());
+        final long heldBack = errorLog.onError(clock.nanoTime());
         if (heldBack != ErrorLogLimiter.QUIET)
         {
             LOG.warn("relay socket receive error: {} ({} more since the last line)", what, heldBack);
