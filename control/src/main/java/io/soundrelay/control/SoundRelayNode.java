@@ -210,6 +210,7 @@ public final class SoundRelayNode implements AutoCloseable
             }
         }
 
+        final int[] storedPorts = restored.stream().mapToInt(RouteEntry::relayPort).toArray();
         final int[] pinCpus = config.pinCpus().stream().mapToInt(Integer::intValue).toArray();
         final DataPlane dataPlane;
         try
@@ -246,6 +247,15 @@ public final class SoundRelayNode implements AutoCloseable
             throw ex;
         }
         final RedisRouteStore redis = store;
+        for (int i = 0; i < restored.size(); i++)
+        {
+            final RouteEntry entry = restored.get(i);
+            if (entry.relayPort() != storedPorts[i])
+            {
+                // Its relay port was taken meanwhile (or none was free): Redis learns the port it has now.
+                redis.record(RouteJournal.Change.REPLACED, entry);
+            }
+        }
         for (final RouteEntry entry : restored)
         {
             tracing.streamStarted(entry.streamId(), entry.spec().roomCode(), null, "restored");
@@ -294,10 +304,12 @@ public final class SoundRelayNode implements AutoCloseable
         final HttpRequestCounter requests = new HttpRequestCounter();
         final RelayMetrics metrics = new RelayMetrics(
             dataPlane.counters(), dataPlane.processingTime(), dataPlane.registry(), requests, redisOperations,
-            () -> redis == null ? 0 : redis.backlogSize());
+            () -> redis == null ? 0 : redis.backlogSize())
+            .relayPorts(dataPlane.relayPorts()::inUse, dataPlane.relayPorts().capacity())
+            .dataPlaneErrors(dataPlane::errors);
         final ControlApi api = new ControlApi(
             status, dataPlane.proxy(), dataPlane.registry(), dataPlane.counters(), metrics, requests, parser,
-            authenticator).mixer(dataPlane.mixer()).tracing(tracing);
+            authenticator).mixer(dataPlane.mixer()).tracing(tracing).relayPorts(dataPlane.relayPorts());
 
         final ControlServer server;
         try
@@ -325,6 +337,7 @@ public final class SoundRelayNode implements AutoCloseable
         hostAddresses.add(advertiseHost);
         interfaceAddresses(hostAddresses, broadcasts);
         policy.ownSockets(own, hostAddresses, broadcasts);
+        policy.ownRelayPorts(dataPlane.localAddress().getAddress(), dataPlane.relayPorts()::isBound);
 
         advertised[0] = advertise(config.advertiseHost(), config.bindAddr(), dataPlane.localAddress(), advertiseHost);
         advertised[1] = advertise(
@@ -342,7 +355,8 @@ public final class SoundRelayNode implements AutoCloseable
         if (redis != null)
         {
             final Cluster cluster = new Cluster(redis, dataPlane.proxy(), dataPlane.registry(), dataPlane.peers(),
-                tracing, config.migrationGraceSeconds(), config.autoFailover(), config.maxStreamsPerNode());
+                tracing, config.migrationGraceSeconds(), config.autoFailover(), config.maxStreamsPerNode(),
+                dataPlane.relayPorts());
             redis.hooks(cluster);
             api.cluster(cluster);
             LOG.info("heartbeat advertises relay {} and control API {}{}; AUTO_FAILOVER={}", advertised[0],

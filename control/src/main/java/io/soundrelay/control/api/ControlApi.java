@@ -40,6 +40,8 @@ import io.soundrelay.io.router.RouteCommand;
 import io.soundrelay.io.mix.MixerAgent;
 import io.soundrelay.io.mix.RoomView;
 import io.soundrelay.io.router.RouterProxy;
+import io.soundrelay.io.socket.RelayPorts;
+import io.soundrelay.io.socket.RelaySocket;
 import io.undertow.io.Receiver;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -124,6 +126,7 @@ public final class ControlApi implements HttpHandler
     private final ApiKeyAuthenticator authenticator;
     private volatile MixerAgent mixer;
     private volatile Cluster cluster;
+    private volatile RelayPorts relayPorts;
     private volatile NodeTracing tracing;
     private volatile boolean accepting = true;
 
@@ -165,6 +168,16 @@ public final class ControlApi implements HttpHandler
     public ControlApi mixer(final MixerAgent mixer)
     {
         this.mixer = mixer;
+        return this;
+    }
+
+    /**
+     * @param relayPorts where a route with a return path gets its relay port (RELAY_PORTS).
+     * @return this.
+     */
+    public ControlApi relayPorts(final RelayPorts relayPorts)
+    {
+        this.relayPorts = relayPorts;
         return this;
     }
 
@@ -389,7 +402,9 @@ public final class ControlApi implements HttpHandler
     private void create(final HttpServerExchange exchange, final byte[] body) throws Exception
     {
         final RouteSpec spec = parser.parse(body, null);
-        final RouteCommand.Result result = await(router.create(spec));
+        // The relay port is bound before the answer; from here on the router owns it (and closes it if the route
+        // cannot be created).
+        final RouteCommand.Result result = await(router.create(spec, spec.returnPath() ? openRelayPort() : null));
         switch (result.outcome())
         {
             case OK:
@@ -428,7 +443,9 @@ public final class ControlApi implements HttpHandler
         }
         final RouteSpec old = before.spec();
         final RouteSpec spec = parser.parse(body, id);
-        final RouteCommand.Result result = await(router.replace(spec));
+        // A route that keeps its return path keeps its relay port; one that gains it gets one now.
+        final RouteCommand.Result result = await(router.replace(spec,
+            spec.returnPath() && before.relayPort() == 0 ? openRelayPort() : null));
         if (result.outcome() == RouteCommand.Outcome.OK)
         {
             tracing.streamEvent(id, "targets_changed", Attributes.builder()
@@ -443,6 +460,27 @@ public final class ControlApi implements HttpHandler
         else
         {
             error(exchange, 404, "no route for stream_id " + Long.toUnsignedString(id), "stream_id");
+        }
+    }
+
+    /**
+     * @return a bound relay port for a route with a return path.
+     * @throws ValidationException 503 naming RELAY_PORTS when every port of the range is taken.
+     */
+    private RelaySocket openRelayPort() throws IOException
+    {
+        final RelayPorts ports = relayPorts;
+        if (ports == null)
+        {
+            throw new ValidationException(RouteRequestParser.RETURN_PATH, "this node has no relay ports", 503);
+        }
+        try
+        {
+            return ports.open(0);
+        }
+        catch (final RelayPorts.ExhaustedException ex)
+        {
+            throw new ValidationException(RouteRequestParser.RETURN_PATH, ex.getMessage(), 503);
         }
     }
 
@@ -587,7 +625,16 @@ public final class ControlApi implements HttpHandler
             .name("handoff").value(m.forwarding ? "forwarding" : "failover")
             .name("grace_seconds").value(m.forwarding ? nodes.graceSeconds() : 0)
             .name("confirm_ms").value(m.confirmMs)
-            .endObject();
+            .name("relay_port");
+        if (m.relayPort > 0)
+        {
+            w.value(m.relayPort);
+        }
+        else
+        {
+            w.nullValue();
+        }
+        w.endObject();
         exchange.setStatusCode(200);
         send(exchange, w.toJson());
     }

@@ -26,8 +26,8 @@ import java.time.format.DateTimeFormatter;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Writes a route as the API answers it: the request's fields plus node id, creation time, time since the last
- * datagram and the route's counters.
+ * Writes a route as the API answers it: the request's fields plus its relay port and latched source, node id,
+ * creation time, time since the last datagram and the route's counters.
  */
 final class RouteJson
 {
@@ -37,7 +37,7 @@ final class RouteJson
 
     static void write(final JsonWriter w, final RouteEntry entry, final String nodeId, final long nowNs)
     {
-        writeSpec(w, entry.spec(), nodeId, entry.createdAtEpochMs());
+        writeSpec(w, entry.spec(), nodeId, entry.createdAtEpochMs(), entry.relayPort(), entry.sourceLatched());
         w.name("last_seen_ms_ago");
         final long seen = entry.lastSeenNs();
         if (seen == RouteEntry.NEVER)
@@ -51,6 +51,7 @@ final class RouteJson
         w.name("packets_in").value(entry.packetsIn());
         w.name("packets_out").value(entry.packetsOut());
         w.name("send_failed").value(entry.sendFailed());
+        w.name("packets_returned").value(entry.packetsReturned());
         w.endObject();
     }
 
@@ -62,15 +63,22 @@ final class RouteJson
      */
     static void writeStored(final JsonWriter w, final StoredRoute route)
     {
-        writeSpec(w, route.spec(), route.nodeId(), route.createdAtEpochMs());
+        writeSpec(w, route.spec(), route.nodeId(), route.createdAtEpochMs(), route.relayPort(), route.sourceLatched());
         w.name("last_seen_ms_ago").nullValue();
         w.name("packets_in").nullValue();
         w.name("packets_out").nullValue();
         w.name("send_failed").nullValue();
+        w.name("packets_returned").nullValue();
         w.endObject();
     }
 
-    private static void writeSpec(final JsonWriter w, final RouteSpec spec, final String nodeId, final long createdAtMs)
+    private static void writeSpec(
+        final JsonWriter w,
+        final RouteSpec spec,
+        final String nodeId,
+        final long createdAtMs,
+        final int relayPort,
+        final Endpoint sourceLatched)
     {
         w.beginObject();
         w.name("stream_id").unsignedValue(spec.streamId());
@@ -93,6 +101,29 @@ final class RouteJson
         w.name("deliver").value(spec.deliver().wireName());
         w.name("jitter_ms").value(spec.jitterMs());
         w.name("mix_minus").value(spec.mixMinus());
+        w.name("return_path").value(spec.returnPath());
+        // The relay port on the owner (PROTOCOL.md section 9): null without a return path, or while it has none.
+        w.name("relay_port");
+        if (relayPort > 0)
+        {
+            w.value(relayPort);
+        }
+        else
+        {
+            w.nullValue();
+        }
+        if (spec.latchesSourcePort())
+        {
+            w.name("source_latched");
+            if (sourceLatched == null)
+            {
+                w.nullValue();
+            }
+            else
+            {
+                w.value(sourceLatched.toString());
+            }
+        }
         w.name("node_id").value(nodeId);
         w.name("created_at").value(DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(createdAtMs)));
     }

@@ -56,6 +56,8 @@ final class Announcement
     final String fromNode;
     final String reason;
     final Map<String, String> carrier;
+    /** An ADOPTED answer's relay port on the adopting node, or 0 (the route has none). */
+    int relayPort;
 
     Announcement(
         final String op,
@@ -86,6 +88,10 @@ final class Announcement
         if (reason != null)
         {
             w.name("reason").value(reason);
+        }
+        if (relayPort > 0)
+        {
+            w.name("relay_port").value(relayPort);
         }
         for (final String key : CARRIER_KEYS)
         {
@@ -128,8 +134,15 @@ final class Announcement
                     carrier.put(key, (String)doc.get(key));
                 }
             }
-            return new Announcement((String)op, streamId, (String)node, text(doc.get("from_node")),
+            final Announcement a = new Announcement((String)op, streamId, (String)node, text(doc.get("from_node")),
                 text(doc.get("reason")), carrier);
+            final Object port = doc.get("relay_port");
+            if (port instanceof JsonNumber && ((JsonNumber)port).isIntegral())
+            {
+                final int p = ((JsonNumber)port).intValueExact();
+                a.relayPort = p >= 1 && p <= 65535 ? p : 0;
+            }
+            return a;
         }
         catch (final JsonException | ArithmeticException ex)
         {

@@ -36,7 +36,10 @@ import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.io.router.PeerSet;
 import io.soundrelay.io.router.RouteCommand;
+import io.soundrelay.io.router.RouteJournal;
 import io.soundrelay.io.router.RouterProxy;
+import io.soundrelay.io.socket.RelayPorts;
+import io.soundrelay.io.socket.RelaySocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -106,6 +109,8 @@ public final class Cluster implements RedisRouteStore.Hooks
         public final boolean forwarding;
         /** Milliseconds from the request to the new owner's confirmation. */
         public final long confirmMs;
+        /** The route's relay port on the new owner, or 0 when it has none (PROTOCOL.md section 9). */
+        public final int relayPort;
 
         Migration(
             final long streamId,
@@ -114,8 +119,10 @@ public final class Cluster implements RedisRouteStore.Hooks
             final String newNodeAddr,
             final String newControlAddr,
             final boolean forwarding,
-            final long confirmMs)
+            final long confirmMs,
+            final int relayPort)
         {
+            this.relayPort = relayPort;
             this.streamId = streamId;
             this.fromNode = fromNode;
             this.toNode = toNode;
@@ -136,6 +143,8 @@ public final class Cluster implements RedisRouteStore.Hooks
         final Span span;
         final CompletableFuture<Announcement> answer = new CompletableFuture<>();
         final long startNs;
+        /** The relay port of a failover onto this node (an adoption elsewhere names it in its answer). */
+        int localRelayPort;
 
         Pending(final long streamId, final String fromNode, final NodeInfo target, final boolean forwarding,
             final Span span, final long startNs)
@@ -159,6 +168,7 @@ public final class Cluster implements RedisRouteStore.Hooks
     private final int graceSeconds;
     private final boolean autoFailover;
     private final int maxRoutes;
+    private final RelayPorts relayPorts;
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final Map<Long, Integer> orphanRounds = new HashMap<>();
 
@@ -177,6 +187,7 @@ public final class Cluster implements RedisRouteStore.Hooks
      * @param graceSeconds MIGRATION_GRACE_SECONDS.
      * @param autoFailover AUTO_FAILOVER.
      * @param maxRoutes    MAX_STREAMS_PER_NODE: a full node adopts nothing.
+     * @param relayPorts   where an adopted route with a return path gets its relay port on this node.
      */
     public Cluster(
         final RedisRouteStore store,
@@ -186,8 +197,10 @@ public final class Cluster implements RedisRouteStore.Hooks
         final NodeTracing tracing,
         final int graceSeconds,
         final boolean autoFailover,
-        final int maxRoutes)
+        final int maxRoutes,
+        final RelayPorts relayPorts)
     {
+        this.relayPorts = relayPorts;
         this.store = store;
         this.nodeId = store.nodeId();
         this.router = router;
@@ -279,7 +292,7 @@ public final class Cluster implements RedisRouteStore.Hooks
         if (prepared.answer.isDone() && prepared.target.nodeId().equals(nodeId))
         {
             prepared.span.end();
-            return migration(prepared, System.nanoTime());
+            return migration(prepared, System.nanoTime(), prepared.localRelayPort);
         }
 
         Announcement answer = null;
@@ -336,13 +349,13 @@ public final class Cluster implements RedisRouteStore.Hooks
         prepared.span.end();
         LOG.info("stream {} handed from {} to {} in {} ms", Long.toUnsignedString(streamId), prepared.fromNode,
             prepared.target.nodeId(), TimeUnit.NANOSECONDS.toMillis(confirmedNs - startNs));
-        return migration(prepared, confirmedNs);
+        return migration(prepared, confirmedNs, answer.relayPort);
     }
 
-    private Migration migration(final Pending p, final long confirmedNs)
+    private Migration migration(final Pending p, final long confirmedNs, final int relayPort)
     {
         return new Migration(p.streamId, p.fromNode, p.target.nodeId(), p.target.relayAddr(), p.target.controlAddr(),
-            p.forwarding, TimeUnit.NANOSECONDS.toMillis(confirmedNs - p.startNs));
+            p.forwarding, TimeUnit.NANOSECONDS.toMillis(confirmedNs - p.startNs), relayPort);
     }
 
     /**
@@ -473,13 +486,15 @@ public final class Cluster implements RedisRouteStore.Hooks
         if (target.nodeId().equals(nodeId))
         {
             // Failover onto this node: nothing to wait for.
-            if (!adoptLocally(redis, route, owner, Context.root().with(span), "failover"))
+            final String refused = adoptLocally(redis, route, owner, Context.root().with(span), "failover");
+            if (refused != null)
             {
                 takeOver(redis, streamId, nodeId, route, owner);
                 span.end();
-                throw new ClusterRefusal(503, "new_node_addr", "this node is at MAX_STREAMS_PER_NODE; stream " + id +
-                    " stays with node " + owner);
+                throw new ClusterRefusal(503, "new_node_addr", refused + "; stream " + id + " stays with node " + owner);
             }
+            final RouteEntry adopted = registry.get(streamId);
+            p.localRelayPort = adopted == null ? 0 : adopted.relayPort();
             p.answer.complete(null);
             return p;
         }
@@ -511,7 +526,10 @@ public final class Cluster implements RedisRouteStore.Hooks
         final StoredRoute route,
         final String newOwner) throws Exception
     {
-        final String json = StoredRoute.encode(route.spec(), route.createdAtEpochMs(), newOwner);
+        // The new owner binds a relay port of its own; the source address latched here goes with the route.
+        final RouteEntry here = registry.get(streamId);
+        final String json = StoredRoute.encode(route.spec(), route.createdAtEpochMs(), newOwner, 0,
+            here != null && here.sourceLatched() != null ? here.sourceLatched() : route.sourceLatched());
         final String result = RedisRouteStore.await(redis.<String>eval(TAKE_OVER, ScriptOutputType.VALUE,
             new String[]{StoredRoute.key(streamId)}, expectedOwner, json, store.ttlSeconds()));
         store.operations().add(RedisOperations.Op.TAKEOVER, "ok".equals(result) ?
@@ -521,11 +539,12 @@ public final class Cluster implements RedisRouteStore.Hooks
     }
 
     /**
-     * Put a route Redis now names this node's owner of into the router, and announce it.
+     * Put a route Redis now names this node's owner of into the router, with a relay port of this node's when it has a
+     * return path, and announce it (an ADOPTED answer names the relay port).
      *
-     * @return true when the router holds it.
+     * @return null when the router holds it, else why it was refused (announced as REFUSED).
      */
-    private boolean adoptLocally(
+    private String adoptLocally(
         final RedisAsyncCommands<String, String> redis,
         final StoredRoute route,
         final String fromNode,
@@ -533,26 +552,56 @@ public final class Cluster implements RedisRouteStore.Hooks
         final String cause) throws Exception
     {
         final long streamId = route.spec().streamId();
-        final RouteCommand.Result result =
-            routed(router.restore(route.spec(), route.createdAtEpochMs(), System.nanoTime()));
+        RelaySocket relay = null;
+        if (route.spec().returnPath())
+        {
+            try
+            {
+                relay = relayPorts.open(0);
+            }
+            catch (final RelayPorts.ExhaustedException ex)
+            {
+                return refuse(redis, streamId, fromNode, context, "node " + nodeId + ": " + ex.getMessage());
+            }
+        }
+        final RouteCommand.Result result = routed(router.restore(route.spec(), route.createdAtEpochMs(),
+            System.nanoTime(), relay, route.sourceLatched()));
         if (result.outcome() == RouteCommand.Outcome.NODE_FULL)
         {
-            store.publish(redis, new Announcement(Announcement.REFUSED, streamId, nodeId, fromNode,
-                "node " + nodeId + " is at MAX_STREAMS_PER_NODE", tracing.inject(context, streamId)).toJson());
-            return false;
+            return refuse(redis, streamId, fromNode, context, "node " + nodeId + " is at MAX_STREAMS_PER_NODE");
         }
+        final int relayPort = result.entry() == null ? 0 : result.entry().relayPort();
         if (result.outcome() == RouteCommand.Outcome.OK)
         {
             tracing.streamStarted(streamId, route.spec().roomCode(), context, cause);
+            if (relayPort > 0)
+            {
+                store.record(RouteJournal.Change.REPLACED, result.entry()); // Redis learns this node's relay port
+            }
         }
         tracing.streamEvent(streamId, "migration", Attributes.builder()
             .put("soundrelay.migration.from_node", fromNode == null ? "" : fromNode)
             .put("soundrelay.migration.cause", cause)
             .build());
-        store.publish(redis, new Announcement(Announcement.ADOPTED, streamId, nodeId, fromNode, cause,
+        final Announcement adopted = new Announcement(Announcement.ADOPTED, streamId, nodeId, fromNode, cause,
+            tracing.inject(context, streamId));
+        adopted.relayPort = relayPort;
+        store.publish(redis, adopted.toJson());
+        LOG.info("stream {} adopted from {} ({}){}", Long.toUnsignedString(streamId), fromNode, cause,
+            relayPort > 0 ? ", relay port " + relayPort : "");
+        return null;
+    }
+
+    private String refuse(
+        final RedisAsyncCommands<String, String> redis,
+        final long streamId,
+        final String fromNode,
+        final Context context,
+        final String why) throws Exception
+    {
+        store.publish(redis, new Announcement(Announcement.REFUSED, streamId, nodeId, fromNode, why,
             tracing.inject(context, streamId)).toJson());
-        LOG.info("stream {} adopted from {} ({})", Long.toUnsignedString(streamId), fromNode, cause);
-        return true;
+        return why;
     }
 
     public void onSubscribed(final RedisAsyncCommands<String, String> redis) throws Exception
@@ -569,7 +618,7 @@ public final class Cluster implements RedisRouteStore.Hooks
             if (nodeId.equals(e.getValue()) && registry.get(streamId) == null)
             {
                 final StoredRoute route = decodeOrNull(values.get(streamId));
-                if (route != null && adoptLocally(redis, route, null, Context.root(), "adopted"))
+                if (route != null && adoptLocally(redis, route, null, Context.root(), "adopted") == null)
                 {
                     adopted++;
                 }
@@ -782,7 +831,7 @@ public final class Cluster implements RedisRouteStore.Hooks
                     final String result = takeOver(redis, streamId, owner, route, nodeId);
                     if ("ok".equals(result))
                     {
-                        if (adoptLocally(redis, route, owner, Context.root().with(span), "failover"))
+                        if (adoptLocally(redis, route, owner, Context.root().with(span), "failover") == null)
                         {
                             adopted++;
                         }

@@ -49,6 +49,9 @@ public final class RelayMetrics
     private final RedisOperations redisOperations;
     private final LongSupplier redisBacklog;
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+    private volatile LongSupplier relayPortsInUse = () -> 0;
+    private volatile long relayPortsCapacity;
+    private volatile LongSupplier dataPlaneErrors = () -> 0;
 
     /**
      * @param counters       data-plane counters.
@@ -77,6 +80,28 @@ public final class RelayMetrics
     /**
      * @return the Content-Type of {@link #scrape()}.
      */
+    /**
+     * @param inUse    relay ports bound now.
+     * @param capacity ports in RELAY_PORTS.
+     * @return this.
+     */
+    public RelayMetrics relayPorts(final LongSupplier inUse, final long capacity)
+    {
+        this.relayPortsInUse = inUse;
+        this.relayPortsCapacity = capacity;
+        return this;
+    }
+
+    /**
+     * @param errors errors thrown out of a data-plane thread's duty cycle.
+     * @return this.
+     */
+    public RelayMetrics dataPlaneErrors(final LongSupplier errors)
+    {
+        this.dataPlaneErrors = errors;
+        return this;
+    }
+
     public String contentType()
     {
         return writer.getContentType();
@@ -148,7 +173,10 @@ public final class RelayMetrics
         final long nowNs = System.nanoTime();
         return MetricSnapshots.of(
             counter("relay_packets_received", "Datagrams received on the relay socket", counters.received()),
-            counter("relay_packets_sent", "Datagrams sent to targets", counters.sent()),
+            counter("relay_packets_sent", "Datagrams sent (to targets, and back to sources through relay ports)",
+                counters.sent()),
+            counter("relay_packets_returned", "Datagrams from a route's targets relayed back to its source through " +
+                "its relay port", counters.returned()),
             errors.build(),
             gauge("relay_active_streams", "Routes with a datagram in the last 10 s",
                 registry.countActive(nowNs, ACTIVE_WINDOW_NS)),
@@ -158,7 +186,12 @@ public final class RelayMetrics
             redis.build(),
             gauge("relay_redis_queued_writes", "Route writes waiting for Redis to come back", redisBacklog.getAsLong()),
             counter("relay_routes_expired", "Routes removed after ROUTE_TTL_SECONDS without a datagram",
-                counters.expired()));
+                counters.expired()),
+            gauge("relay_ports_in_use", "Relay ports (RELAY_PORTS) bound for routes with a return path",
+                relayPortsInUse.getAsLong()),
+            gauge("relay_ports_capacity", "Ports in RELAY_PORTS", relayPortsCapacity),
+            counter("relay_data_plane_errors", "Errors thrown out of a data-plane thread's duty cycle (each logged)",
+                dataPlaneErrors.getAsLong()));
     }
 
     private HistogramSnapshot histogram()

@@ -374,7 +374,9 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             final List<RouteEntry> entries = new ArrayList<>(own.size());
             for (final StoredRoute route : own.values())
             {
-                entries.add(new RouteEntry(route.spec(), route.createdAtEpochMs(), idleSince(route, nowNs)));
+                final RouteEntry entry = new RouteEntry(route.spec(), route.createdAtEpochMs(), idleSince(route, nowNs));
+                entry.relayPort(route.spec().returnPath() ? route.relayPort() : 0); // asked for again where free
+                entries.add(entry);
             }
             loaded = true;
             connected = true;

@@ -32,7 +32,8 @@ import java.util.Map;
 
 /**
  * A route as Redis holds it under {@code route:{stream_id}}: the route request's fields, the owner's
- * {@code node_id} and {@code created_at}. Written in one fixed field order, so two encodings of the same route are
+ * {@code node_id} and {@code created_at}, and for a route with a return path the owner's {@code relay_port} and
+ * the {@code source_latched} it learned. Written in one fixed field order, so two encodings of the same route are
  * equal strings (reconcile compares them). Read back through the API's own validation.
  */
 public final class StoredRoute
@@ -41,18 +42,45 @@ public final class StoredRoute
     public static final String KEY_PREFIX = "route:";
     static final String NODE_ID = "node_id";
     static final String CREATED_AT = "created_at";
+    static final String RELAY_PORT = "relay_port";
+    static final String SOURCE_LATCHED = "source_latched";
 
     private final RouteSpec spec;
     private final String nodeId;
     private final long createdAtEpochMs;
+    private final int relayPort;
+    private final Endpoint sourceLatched;
     /** Milliseconds left before Redis expires the key (PTTL), or -1 when unknown; set by the store on load. */
     long remainingTtlMs = -1;
 
-    private StoredRoute(final RouteSpec spec, final String nodeId, final long createdAtEpochMs)
+    private StoredRoute(
+        final RouteSpec spec,
+        final String nodeId,
+        final long createdAtEpochMs,
+        final int relayPort,
+        final Endpoint sourceLatched)
     {
         this.spec = spec;
         this.nodeId = nodeId;
         this.createdAtEpochMs = createdAtEpochMs;
+        this.relayPort = relayPort;
+        this.sourceLatched = sourceLatched;
+    }
+
+    /**
+     * @return the relay port the owner had bound for the route, or 0.
+     */
+    public int relayPort()
+    {
+        return relayPort;
+    }
+
+    /**
+     * @return the source address the owner latched for a source_addr with port 0, or null.
+     */
+    public Endpoint sourceLatched()
+    {
+        return sourceLatched;
     }
 
     public RouteSpec spec()
@@ -115,7 +143,7 @@ public final class StoredRoute
      */
     public static String encode(final RouteEntry entry, final String nodeId)
     {
-        return encode(entry.spec(), entry.createdAtEpochMs(), nodeId);
+        return encode(entry.spec(), entry.createdAtEpochMs(), nodeId, entry.relayPort(), entry.sourceLatched());
     }
 
     /**
@@ -125,6 +153,24 @@ public final class StoredRoute
      * @return the JSON Redis holds for it.
      */
     public static String encode(final RouteSpec spec, final long createdAtEpochMs, final String nodeId)
+    {
+        return encode(spec, createdAtEpochMs, nodeId, 0, null);
+    }
+
+    /**
+     * @param spec             the route.
+     * @param createdAtEpochMs when it was created.
+     * @param nodeId           its owner.
+     * @param relayPort        the owner's relay port for it, or 0 (left out).
+     * @param sourceLatched    the source latched for a source_addr with port 0, or null (left out).
+     * @return the JSON Redis holds for it.
+     */
+    public static String encode(
+        final RouteSpec spec,
+        final long createdAtEpochMs,
+        final String nodeId,
+        final int relayPort,
+        final Endpoint sourceLatched)
     {
         final JsonWriter w = new JsonWriter();
         w.beginObject();
@@ -143,6 +189,18 @@ public final class StoredRoute
         w.name(RouteRequestParser.DELIVER).value(spec.deliver().wireName());
         w.name(RouteRequestParser.JITTER_MS).value(spec.jitterMs());
         w.name(RouteRequestParser.MIX_MINUS).value(spec.mixMinus());
+        if (spec.returnPath())
+        {
+            w.name(RouteRequestParser.RETURN_PATH).value(true);
+        }
+        if (relayPort > 0)
+        {
+            w.name(RELAY_PORT).value(relayPort);
+        }
+        if (sourceLatched != null && spec.latchesSourcePort())
+        {
+            w.name(SOURCE_LATCHED).value(sourceLatched.toString());
+        }
         w.name(NODE_ID).value(nodeId);
         w.name(CREATED_AT).value(DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(createdAtEpochMs)));
         w.endObject();
@@ -200,6 +258,8 @@ public final class StoredRoute
             new LinkedHashMap<>((Map<String, Object>)root);
         final Object nodeId = fields.remove(NODE_ID);
         final Object createdAt = fields.remove(CREATED_AT);
+        final Object relayPort = fields.remove(RELAY_PORT);
+        final Object latched = fields.remove(SOURCE_LATCHED);
         if (!(nodeId instanceof String) || ((String)nodeId).isEmpty())
         {
             throw new IllegalArgumentException("no node_id");
@@ -216,9 +276,42 @@ public final class StoredRoute
                 throw new IllegalArgumentException("created_at is not RFC 3339", ex);
             }
         }
+        int port = 0;
+        if (relayPort != null)
+        {
+            if (!(relayPort instanceof io.soundrelay.core.json.JsonNumber) ||
+                !((io.soundrelay.core.json.JsonNumber)relayPort).isIntegral())
+            {
+                throw new IllegalArgumentException("relay_port is not an integer");
+            }
+            try
+            {
+                port = ((io.soundrelay.core.json.JsonNumber)relayPort).intValueExact();
+            }
+            catch (final ArithmeticException ex)
+            {
+                port = -1;
+            }
+            if (port < 1 || port > 65535)
+            {
+                throw new IllegalArgumentException("relay_port is not a port 1-65535");
+            }
+        }
+        Endpoint sourceLatched = null;
+        if (latched != null)
+        {
+            try
+            {
+                sourceLatched = Endpoint.parse(String.valueOf(latched));
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException("source_latched: " + ex.getMessage(), ex);
+            }
+        }
         try
         {
-            return new StoredRoute(parser.parseStored(fields, null), (String)nodeId, createdAtMs);
+            return new StoredRoute(parser.parseStored(fields, null), (String)nodeId, createdAtMs, port, sourceLatched);
         }
         catch (final ValidationException ex)
         {

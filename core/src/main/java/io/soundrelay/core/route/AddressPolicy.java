@@ -49,6 +49,8 @@ public final class AddressPolicy
     private final List<Cidr> deny;
     private final List<Cidr> allow;
     private volatile Own own = new Own(Map.of(), List.of(), List.of());
+    private volatile InetAddress relayIp;
+    private volatile java.util.function.IntPredicate relayPortInUse = port -> false;
 
     /** The node's sockets and the host's addresses, replaced as a whole. */
     private static final class Own
@@ -104,6 +106,19 @@ public final class AddressPolicy
      * @param field  its JSON path, for the error.
      * @throws ValidationException 400 naming the field when the target is refused.
      */
+    /**
+     * The node's relay ports (RELAY_PORTS): a target or source that is one of them, bound now, on an address that
+     * reaches the relay IP, is refused as the node's own socket.
+     *
+     * @param ip     the relay IP (BIND_ADDR's address; the wildcard reaches every host address).
+     * @param inUse  whether a port is bound as a relay port now.
+     */
+    public void ownRelayPorts(final InetAddress ip, final java.util.function.IntPredicate inUse)
+    {
+        relayPortInUse = inUse;
+        relayIp = ip;
+    }
+
     public void checkTarget(final Endpoint target, final String field)
     {
         final InetSocketAddress address = target.socketAddress();
@@ -193,6 +208,11 @@ public final class AddressPolicy
     {
         final Own current = own;
         final InetAddress ip = address.getAddress();
+        final InetAddress relay = relayIp;
+        if (relay != null && relayPortInUse.test(address.getPort()) && reaches(current, relay, ip))
+        {
+            return "relay port (RELAY_PORTS)";
+        }
         for (final Map.Entry<String, InetSocketAddress> socket : current.sockets.entrySet())
         {
             final InetSocketAddress bound = socket.getValue();
@@ -200,16 +220,17 @@ public final class AddressPolicy
             {
                 continue;
             }
-            final InetAddress on = bound.getAddress();
-            final boolean reaches = on.isAnyLocalAddress() ?
-                ip.isLoopbackAddress() || current.hostAddresses.contains(ip) :
-                on.equals(ip);
-            if (reaches)
+            if (reaches(current, bound.getAddress(), ip))
             {
                 return describe(socket.getKey());
             }
         }
         return null;
+    }
+
+    private static boolean reaches(final Own current, final InetAddress on, final InetAddress ip)
+    {
+        return on.isAnyLocalAddress() ? ip.isLoopbackAddress() || current.hostAddresses.contains(ip) : on.equals(ip);
     }
 
     private static String describe(final String setting)

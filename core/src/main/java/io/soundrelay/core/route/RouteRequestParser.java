@@ -50,11 +50,12 @@ public final class RouteRequestParser
     public static final String DELIVER = "deliver";
     public static final String JITTER_MS = "jitter_ms";
     public static final String MIX_MINUS = "mix_minus";
+    public static final String RETURN_PATH = "return_path";
 
     private static final Set<String> FIELDS =
-        Set.of(STREAM_ID, SOURCE_ADDR, TARGET_ADDRS, ROOM_CODE, DELIVER, JITTER_MS, MIX_MINUS);
+        Set.of(STREAM_ID, SOURCE_ADDR, TARGET_ADDRS, ROOM_CODE, DELIVER, JITTER_MS, MIX_MINUS, RETURN_PATH);
     private static final String FIELD_LIST =
-        "stream_id, source_addr, target_addrs, room_code, deliver, jitter_ms and mix_minus";
+        "stream_id, source_addr, target_addrs, room_code, deliver, jitter_ms, mix_minus and return_path";
     private static final String STREAM_ID_RANGE = "1-18446744073709551615";
     private static final int MAX_ECHO_LENGTH = 32;
 
@@ -236,9 +237,10 @@ public final class RouteRequestParser
         final String roomCode = roomCode(request.get(ROOM_CODE));
         final Deliver deliver = deliver(request.get(DELIVER));
         final int jitterMs = jitterMs(request.get(JITTER_MS));
-        final boolean mixMinus = mixMinus(request.get(MIX_MINUS));
+        final boolean mixMinus = bool(request.get(MIX_MINUS), MIX_MINUS);
+        final boolean returnPath = bool(request.get(RETURN_PATH), RETURN_PATH);
 
-        return new RouteSpec(streamId, source, targets, roomCode, deliver, jitterMs, mixMinus);
+        return new RouteSpec(streamId, source, targets, roomCode, deliver, jitterMs, mixMinus, returnPath);
     }
 
     /**
@@ -329,7 +331,7 @@ public final class RouteRequestParser
         {
             throw new ValidationException(SOURCE_ADDR, "source_addr is required");
         }
-        return endpoint(value, SOURCE_ADDR);
+        return endpoint(value, SOURCE_ADDR, true); // port 0: the IP is pinned, the first port sending from it latched
     }
 
     private List<Endpoint> targetAddrs(final Object value)
@@ -372,6 +374,11 @@ public final class RouteRequestParser
 
     static Endpoint endpoint(final Object value, final String path)
     {
+        return endpoint(value, path, false);
+    }
+
+    static Endpoint endpoint(final Object value, final String path, final boolean portZero)
+    {
         if (!(value instanceof String))
         {
             throw new ValidationException(
@@ -379,7 +386,7 @@ public final class RouteRequestParser
         }
         try
         {
-            return Endpoint.parse((String)value);
+            return Endpoint.parse((String)value, portZero);
         }
         catch (final IllegalArgumentException ex)
         {
@@ -488,7 +495,7 @@ public final class RouteRequestParser
         return jitterMs;
     }
 
-    private static boolean mixMinus(final Object value)
+    private static boolean bool(final Object value, final String field)
     {
         if (value == null)
         {
@@ -497,7 +504,7 @@ public final class RouteRequestParser
         if (!(value instanceof Boolean))
         {
             throw new ValidationException(
-                MIX_MINUS, "mix_minus must be true or false, not " + article(Json.typeName(value)));
+                field, field + " must be true or false, not " + article(Json.typeName(value)));
         }
         return (Boolean)value;
     }

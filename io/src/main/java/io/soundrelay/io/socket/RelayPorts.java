@@ -114,6 +114,15 @@ public final class RelayPorts
 
     /**
      * @param port a port number.
+     * @return whether this node holds it as a relay port now.
+     */
+    public synchronized boolean isBound(final int port)
+    {
+        return contains(port) && used.get(port - first);
+    }
+
+    /**
+     * @param port a port number.
      * @return whether it is in the range.
      */
     public boolean contains(final int port)
