@@ -21,11 +21,13 @@ import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.send.DatagramSender;
 import io.soundrelay.io.send.NativeBatchSender;
+import io.soundrelay.io.socket.RelaySocket;
 
 /**
  * A {@link DatagramSender} that sends nothing: it counts what the router queues, so a benchmark over it measures
  * parse, lookup and checks without a system call. It holds a batch the size of {@link NativeBatchSender}'s and,
- * as every sender does, counts {@code relay_packets_sent_total} when the batch is flushed.
+ * as every sender does, counts {@code relay_packets_sent_total} when the batch is flushed. It remembers the socket
+ * the last datagram was queued to leave from, so a benchmark can check the router picked the right one.
  */
 public final class CountingSender implements DatagramSender
 {
@@ -34,6 +36,7 @@ public final class CountingSender implements DatagramSender
     private int queued;
     private long queuedDatagrams;
     private long queuedBytes;
+    private RelaySocket lastFrom;
 
     /**
      * @param counters to count sends, as the real senders do.
@@ -50,9 +53,15 @@ public final class CountingSender implements DatagramSender
     }
 
     public void queue(
-        final RelaySlot slot, final int offset, final int length, final Endpoint target, final SendTally tally)
+        final RelaySlot slot,
+        final int offset,
+        final int length,
+        final Endpoint target,
+        final SendTally tally,
+        final RelaySocket from)
     {
         tally.onSent(); // as a real sender does once the kernel took it: the route's count is part of the cost
+        lastFrom = from;
         queued++;
         queuedDatagrams++;
         queuedBytes += length;
@@ -86,5 +95,13 @@ public final class CountingSender implements DatagramSender
     public long queuedBytes()
     {
         return queuedBytes;
+    }
+
+    /**
+     * @return the socket the last queued datagram was to leave from, or null before the first.
+     */
+    public RelaySocket lastFrom()
+    {
+        return lastFrom;
     }
 }

@@ -15,31 +15,25 @@
  */
 package io.soundrelay.bench;
 
-import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.RingBuffer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.socket.SocketProtocolFamily;
-import io.netty.channel.unix.Socket;
-import io.netty.channel.unix.UnixChannel;
+import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.Endpoint;
-import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.core.route.RouteSpec;
-import io.soundrelay.core.status.DurationHistogram;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
+import io.soundrelay.io.DataPlane;
+import io.soundrelay.io.receive.ReceiverProxy;
 import io.soundrelay.io.ring.RelaySlot;
-import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.router.RouteCommand;
 import io.soundrelay.io.router.RouterAgent;
-import io.soundrelay.io.router.RouterProxy;
 import io.soundrelay.io.send.ChannelSender;
 import io.soundrelay.io.send.DatagramSender;
 import io.soundrelay.io.send.NativeBatchSender;
+import io.soundrelay.io.send.UringSender;
+import io.soundrelay.io.socket.RelaySocket;
+import io.soundrelay.io.transport.Transport;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -58,6 +52,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
@@ -69,23 +64,47 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The whole per-datagram path, {@link RouterAgent#route(RelaySlot)}: decode in place, look the stream up among
- * 1,000 routes, check the source, count, queue the send; {@link RouterAgent#flush()} every 32 datagrams, as the
- * router does at the end of a ring batch. Each op routes the next slot of a pool of prebuilt SoundRelay frames
- * (160-byte payload, one target per route, deliver=payload) whose streams are shuffled across all the routes,
- * each with a sender address equal to its route's source but a distinct object, as the receiver hands it over.
+ * The whole per-datagram path, {@link RouterAgent#route(RelaySlot)}, with 1,000 routes installed, and
+ * {@link RouterAgent#flush()} every 32 datagrams, as the router does at the end of a ring batch. Each op routes the
+ * next slot of a pool of 4,096 prebuilt ring slots, each a SoundRelay frame (160-byte payload) of a route picked at
+ * random, stamped as a receiver stamps it: the socket it came in on, and a sender address equal to (never the same
+ * object as) the one the route checks.
  * <p>
+ * The {@code path} parameter picks which of the router's paths the datagrams take:
+ * <ul>
+ *   <li>{@code shared}: every slot came in on the main socket; decode in place, look the stream id up, check the
+ *       source, count, queue one send of the payload (deliver=payload, one target per route) from the main socket.
+ *       The routes have no relay port.</li>
+ *   <li>{@code relayPort}: every route has a relay port of its own ({@code return_path}, PROTOCOL.md section 9) and
+ *       each slot came in on its route's relay port from the route's source: no decoding; the socket names the
+ *       route, the source check passes, and the whole 180-byte datagram is queued, byte for byte, to the route's
+ *       target, to leave from the relay port.</li>
+ *   <li>{@code return}: the same routes, and each slot came in on its route's relay port from the route's target:
+ *       the source check fails, the target check passes, and the datagram goes back, whole, to the route's source,
+ *       from the relay port ({@code relay_packets_returned_total}).</li>
+ * </ul>
  * The {@code sender} parameter picks what the queued sends turn into:
  * <ul>
  *   <li>{@code counting}: nothing; {@link CountingSender} counts bytes. Isolates parse, lookup and checks.</li>
- *   <li>{@code sendto}: {@link ChannelSender}, one {@code sendto} per datagram on a non-blocking JDK
- *       {@link DatagramChannel} on 127.0.0.1.</li>
- *   <li>{@code sendmmsg}: {@link NativeBatchSender}, one {@code sendmmsg} per flush on the fd of a Netty
- *       {@link EpollDatagramChannel} on 127.0.0.1.</li>
+ *   <li>{@code sendto}: {@link ChannelSender}, one {@code sendto} per datagram on the NIO {@link RelaySocket}
+ *       (a non-blocking JDK {@link DatagramChannel}) it leaves from.</li>
+ *   <li>{@code sendmmsg}: {@link NativeBatchSender}, one {@code sendmmsg} per run of datagrams that leave from one
+ *       socket, on epoll {@link RelaySocket}s (native descriptors): one call per flush on {@code shared}, one per
+ *       datagram on {@code relayPort} and {@code return}, where consecutive datagrams leave from different
+ *       ports.</li>
+ *   <li>{@code io_uring}: {@link UringSender}, its own io_uring, one SENDMSG per datagram and one
+ *       {@code io_uring_enter} per flush whatever the sockets, on io_uring {@link RelaySocket}s. The ring is enabled
+ *       on the thread of the first queue, and only that thread may submit: setup's trial datagram runs on the JMH
+ *       benchmark thread (this state is {@link Scope#Thread}, so JMH runs its setup on the thread that runs the
+ *       benchmark), and every iteration checks it still runs there.</li>
  * </ul>
- * Real sends go to a sink channel on 127.0.0.1 that nobody reads, with a small receive buffer: the kernel drops
- * what overflows it after the send has succeeded, so the sender's cost is measured, not the sink's. Setup routes
- * one trial datagram and fails the run unless it is counted as sent (and, for real sends, reaches the sink).
+ * The main socket and the relay ports are bound to 127.0.0.1 with the data plane's buffer sizes. Real sends go to
+ * sinks that nobody reads, with a small receive buffer: the kernel drops what overflows after the send has succeeded,
+ * so the sender's cost is measured, not the sink's. Targets are one sink on 127.0.0.1; the routes' sources are
+ * 127.1.x.y on the port of a second sink bound to the wildcard address, so what goes back on {@code return} is
+ * delivered too. Setup routes one trial datagram and fails the run unless it is counted as sent (and for
+ * {@code return} as returned) with no drop, was queued from the right socket, and, for real senders, reached the
+ * right sink, whole, from the right socket.
  * <p>
  * Each iteration also prints what the benchmark (router) thread alone allocated, since {@code -prof gc} counts
  * every thread of the JVM: see {@link ThreadAllocation}.
@@ -106,11 +125,13 @@ public class HotPathBenchmark
     private static final int FRAME_BYTES = FrameFlyweight.HEADER_LENGTH + PAYLOAD_BYTES;
     private static final int MAX_DATAGRAM_BYTES = 1500;
     private static final int SINK_RCVBUF_BYTES = 4096;
-    private static final int SOURCE_PORT = 5004;
     private static final long TRIAL_DEADLINE_NS = TimeUnit.SECONDS.toNanos(5);
 
-    @Param({ "counting", "sendto", "sendmmsg" })
+    @Param({ "counting", "sendto", "sendmmsg", "io_uring" })
     public String sender;
+
+    @Param({ "shared", "relayPort", "return" })
+    public String path;
 
     private final ThreadAllocation allocation = new ThreadAllocation("router");
     private RelayCounters counters;
@@ -120,42 +141,70 @@ public class HotPathBenchmark
     private long routed;
     private int unflushed;
     private long batchReceiveNs;
+    private Thread benchmarkThread;
 
-    private DatagramChannel sink;
-    private DatagramChannel relayChannel;
-    private EventLoopGroup group;
-    private EpollDatagramChannel epollChannel;
+    private InetAddress loopback;
+    private DatagramChannel targetSink;
+    private DatagramChannel sourceSink;
+    private int sourcePort;
+    private RelaySocket mainSocket;
+    private final List<RelaySocket> relayPorts = new ArrayList<>();
 
     @Setup(Level.Trial)
     public void setup() throws Exception
     {
+        benchmarkThread = Thread.currentThread();
         counters = new RelayCounters();
-        final InetAddress loopback = InetAddress.getByAddress(new byte[]{ 127, 0, 0, 1 });
+        loopback = InetAddress.getByAddress(new byte[]{ 127, 0, 0, 1 });
+        if (!List.of("shared", "relayPort", "return").contains(path))
+        {
+            throw new IllegalArgumentException("path=" + path + ": expected shared, relayPort or return");
+        }
+        final boolean ports = !"shared".equals(path);
 
-        sink = DatagramChannel.open(StandardProtocolFamily.INET);
-        sink.setOption(StandardSocketOptions.SO_RCVBUF, SINK_RCVBUF_BYTES);
-        sink.bind(new InetSocketAddress(loopback, 0));
-        sink.configureBlocking(false);
-        final int sinkPort = ((InetSocketAddress)sink.getLocalAddress()).getPort();
+        targetSink = sink(new InetSocketAddress(loopback, 0));
+        final InetSocketAddress targetAddress = (InetSocketAddress)targetSink.getLocalAddress();
+        // The sources' sink: on the wildcard address, so 127.1.x.y:port reaches it for every route.
+        sourceSink = sink(new InetSocketAddress(0));
+        sourcePort = ((InetSocketAddress)sourceSink.getLocalAddress()).getPort();
 
-        datagramSender = newSender(loopback);
+        final Transport transport = transport();
+        mainSocket = RelaySocket.open(
+            transport, new InetSocketAddress(loopback, 0), RelaySocket.MAIN_BUFFER_BYTES, false);
+        datagramSender = newSender();
 
-        final RingBuffer<RelaySlot> ring = RingBuffer.createSingleProducer(
-            new RelaySlotFactory(POOL, MAX_DATAGRAM_BYTES), POOL, new BusySpinWaitStrategy());
-        final RouterProxy proxy = new RouterProxy(ROUTES);
-        router = new RouterAgent(
-            ring, proxy, new RouteRegistry(), datagramSender, counters, new DurationHistogram(),
-            MAX_DATAGRAM_BYTES, ROUTES);
+        final DataPlane.Context ctx = new DataPlane.Context()
+            .transport(Configuration.Transport.NIO)
+            .bindAddress(new InetSocketAddress(loopback, 0))
+            .maxRoutes(ROUTES)
+            .maxDatagramBytes(MAX_DATAGRAM_BYTES)
+            .ringSize(POOL)
+            .commandQueueCapacity(2 * ROUTES)
+            .conclude();
+        final RingBuffer<RelaySlot> ring = DataPlane.newRing(POOL, MAX_DATAGRAM_BYTES);
+        // Relay ports join the receiver's set through here; no receiver runs, so the changes just wait.
+        final ReceiverProxy socketChanges = new ReceiverProxy(2 * ROUTES);
+        router = new RouterAgent(ctx, ring, datagramSender, mainSocket, socketChanges, null, counters);
 
         final long[] streamIds = StreamIds.distinct(ROUTES, 0x5EED_0003L);
         final List<CompletableFuture<RouteCommand.Result>> results = new ArrayList<>(ROUTES);
         for (int i = 0; i < ROUTES; i++)
         {
             // Each route its own target object, as routes made through the API have: no sender sees one address.
-            final Endpoint target = Endpoint.of(new InetSocketAddress(loopback, sinkPort));
-            final RouteSpec spec = new RouteSpec(
-                streamIds[i], Endpoint.of(sourceAddress(i)), List.of(target), null, Deliver.PAYLOAD, 0, false);
-            results.add(proxy.create(spec));
+            final Endpoint target = Endpoint.of(new InetSocketAddress(loopback, targetAddress.getPort()));
+            final RouteSpec spec = new RouteSpec(streamIds[i], Endpoint.of(sourceAddress(i)), List.of(target), null,
+                Deliver.PAYLOAD, 0, false, ports);
+            if (ports)
+            {
+                final RelaySocket relay = RelaySocket.open(
+                    transport, new InetSocketAddress(loopback, 0), RelaySocket.PORT_BUFFER_BYTES, true);
+                relayPorts.add(relay);
+                results.add(ctx.routerProxy().create(spec, relay));
+            }
+            else
+            {
+                results.add(ctx.routerProxy().create(spec));
+            }
         }
         for (int cycles = 0; router.routeCount() < ROUTES && cycles < 10 * ROUTES; cycles++)
         {
@@ -168,8 +217,18 @@ public class HotPathBenchmark
                 throw new IllegalStateException("route not installed: " + (result.isDone() ? result.join() : null));
             }
         }
+        for (int i = 0; ports && i < ROUTES; i++)
+        {
+            final RelaySocket relay = relayPorts.get(i);
+            if (relay.route == null || relay.route.streamId() != streamIds[i] ||
+                relay.route.relayPort() != relay.port())
+            {
+                throw new IllegalStateException(relay + " not attached to its route");
+            }
+        }
 
         final SplittableRandom random = new SplittableRandom(0x5EED_0004L);
+        final int[] slotRoutes = new int[POOL];
         slots = new RelaySlot[POOL];
         for (int i = 0; i < POOL; i++)
         {
@@ -182,12 +241,27 @@ public class HotPathBenchmark
                 buffer.putByte(FrameFlyweight.HEADER_LENGTH + b, (byte)(i + b));
             }
             slot.length = FRAME_BYTES;
-            slot.sender(sourceAddress(route)); // equal to the route's source, not the same object
+            switch (path)
+            {
+                case "shared":
+                    slot.socket = mainSocket;
+                    slot.sender(sourceAddress(route)); // equal to the route's source, not the same object
+                    break;
+                case "relayPort":
+                    slot.socket = relayPorts.get(route);
+                    slot.sender(sourceAddress(route));
+                    break;
+                default: // return: from the route's target
+                    slot.socket = relayPorts.get(route);
+                    slot.sender(new InetSocketAddress(loopback, targetAddress.getPort()));
+                    break;
+            }
             slot.receiveNs = System.nanoTime();
+            slotRoutes[i] = route;
             slots[i] = slot;
         }
 
-        routeTrialDatagram();
+        routeTrialDatagram(slotRoutes[0]);
         routed = 0;
         unflushed = 0;
         batchReceiveNs = System.nanoTime();
@@ -214,6 +288,12 @@ public class HotPathBenchmark
     @Setup(Level.Iteration)
     public void startIteration()
     {
+        if (Thread.currentThread() != benchmarkThread)
+        {
+            // The io_uring sender's ring belongs to the thread that set it up: another would be refused.
+            throw new IllegalStateException("JMH moved the benchmark from " + benchmarkThread.getName() + " to " +
+                Thread.currentThread().getName());
+        }
         allocation.start(routed);
     }
 
@@ -230,7 +310,9 @@ public class HotPathBenchmark
         router.flush();
         final StringBuilder summary = new StringBuilder()
             .append("sender=").append(datagramSender.name())
-            .append(" sent=").append(counters.sent());
+            .append(" path=").append(path)
+            .append(" sent=").append(counters.sent())
+            .append(" returned=").append(counters.returned());
         for (final ErrorReason reason : ErrorReason.all())
         {
             final long n = counters.errors(reason);
@@ -247,65 +329,75 @@ public class HotPathBenchmark
         System.out.println(summary);
 
         datagramSender.close();
-        if (epollChannel != null)
+        for (final RelaySocket relay : relayPorts)
         {
-            epollChannel.close().syncUninterruptibly();
+            relay.close();
         }
-        if (group != null)
-        {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        }
-        if (relayChannel != null)
-        {
-            relayChannel.close();
-        }
-        sink.close();
+        mainSocket.close();
+        targetSink.close();
+        sourceSink.close();
     }
 
-    private DatagramSender newSender(final InetAddress loopback) throws Exception
+    private Transport transport()
+    {
+        switch (sender)
+        {
+            case "counting":
+            case "sendto":
+                return Transport.NIO;
+            case "sendmmsg":
+                return Transport.EPOLL;
+            case "io_uring":
+                return Transport.IO_URING;
+            default:
+                throw new IllegalArgumentException(
+                    "sender=" + sender + ": expected counting, sendto, sendmmsg or io_uring");
+        }
+    }
+
+    private DatagramSender newSender()
     {
         switch (sender)
         {
             case "counting":
                 return new CountingSender(counters);
-
             case "sendto":
-                relayChannel = DatagramChannel.open(StandardProtocolFamily.INET);
-                relayChannel.bind(new InetSocketAddress(loopback, 0));
-                relayChannel.configureBlocking(false);
-                return new ChannelSender(relayChannel, true, counters);
-
+                return new ChannelSender(counters);
             case "sendmmsg":
-            {
                 if (!NativeBatchSender.isAvailable())
                 {
                     throw new IllegalStateException("sendmmsg unavailable", NativeBatchSender.unavailabilityCause());
                 }
-                group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-                epollChannel = new EpollDatagramChannel(SocketProtocolFamily.INET);
-                group.register(epollChannel).sync();
-                epollChannel.bind(new InetSocketAddress(loopback, 0)).sync();
-                final int fd = ((Socket)((UnixChannel)epollChannel).fd()).intValue();
-                return new NativeBatchSender(fd, false, NativeBatchSender.MAX_BATCH, counters);
-            }
-
+                return new NativeBatchSender(DataPlane.DEFAULT_SEND_BATCH, counters);
             default:
-                throw new IllegalArgumentException("sender=" + sender + ": expected counting, sendto or sendmmsg");
+                Transport.IO_URING.ensureAvailable();
+                return new UringSender(DataPlane.DEFAULT_SEND_BATCH, counters);
         }
     }
 
     /**
-     * Route slot 0 alone and fail the trial unless it was counted as sent with no drop, and for real senders
-     * reached the sink: otherwise the benchmark could be timing drops.
+     * Route slot 0 alone and fail the trial unless it was counted as sent (and on {@code return} as returned) with
+     * no drop, queued from the right socket, and for real senders reached the right sink whole from that socket:
+     * otherwise the benchmark could be timing drops.
      */
-    private void routeTrialDatagram() throws IOException
+    private void routeTrialDatagram(final int route) throws IOException
     {
+        final boolean back = "return".equals(path);
+        final int expectedLength = "shared".equals(path) ? PAYLOAD_BYTES : FRAME_BYTES;
+        final RelaySocket expectedFrom = "shared".equals(path) ? mainSocket : relayPorts.get(route);
+        final DatagramChannel expectedSink = back ? sourceSink : targetSink;
+
         final long sentBefore = counters.sent();
+        final long returnedBefore = counters.returned();
         router.route(slots[0]);
         router.flush();
         if (counters.sent() != sentBefore + 1)
         {
             throw new IllegalStateException("trial datagram not counted as sent (" + errorsText() + ")");
+        }
+        if (counters.returned() != returnedBefore + (back ? 1 : 0))
+        {
+            throw new IllegalStateException("trial datagram " + (back ? "not" : "wrongly") + " counted as returned");
         }
         for (final ErrorReason reason : ErrorReason.all())
         {
@@ -316,27 +408,48 @@ public class HotPathBenchmark
         }
         if (datagramSender instanceof CountingSender)
         {
-            if (((CountingSender)datagramSender).queuedBytes() != PAYLOAD_BYTES)
+            final CountingSender counting = (CountingSender)datagramSender;
+            if (counting.queuedBytes() != expectedLength)
             {
-                throw new IllegalStateException("trial datagram queued with the wrong length");
+                throw new IllegalStateException("trial datagram queued with " + counting.queuedBytes() +
+                    " bytes, expected " + expectedLength);
+            }
+            if (counting.lastFrom() != expectedFrom)
+            {
+                throw new IllegalStateException("trial datagram queued from " + counting.lastFrom() +
+                    ", expected " + expectedFrom);
             }
             return;
         }
 
         final ByteBuffer received = ByteBuffer.allocateDirect(MAX_DATAGRAM_BYTES);
         final long deadlineNs = System.nanoTime() + TRIAL_DEADLINE_NS;
-        while (sink.receive(received) == null)
+        SocketAddress from;
+        while ((from = expectedSink.receive(received)) == null)
         {
             if (System.nanoTime() - deadlineNs > 0)
             {
-                throw new IllegalStateException("trial datagram counted as sent but never reached the sink");
+                throw new IllegalStateException("trial datagram counted as sent but never reached the " +
+                    (back ? "source" : "target"));
             }
             Thread.onSpinWait();
         }
-        if (received.position() != PAYLOAD_BYTES)
+        if (received.position() != expectedLength)
         {
-            throw new IllegalStateException("trial datagram reached the sink with " + received.position() +
-                " bytes, expected " + PAYLOAD_BYTES);
+            throw new IllegalStateException("trial datagram arrived with " + received.position() +
+                " bytes, expected " + expectedLength);
+        }
+        final int offset = expectedLength == FRAME_BYTES ? 0 : FrameFlyweight.HEADER_LENGTH;
+        for (int b = 0; b < expectedLength; b++)
+        {
+            if (received.get(b) != slots[0].buffer().getByte(offset + b))
+            {
+                throw new IllegalStateException("trial datagram differs from the slot's bytes at byte " + b);
+            }
+        }
+        if (!expectedFrom.localAddress().equals(from))
+        {
+            throw new IllegalStateException("trial datagram came from " + from + ", expected " + expectedFrom);
         }
     }
 
@@ -350,17 +463,26 @@ public class HotPathBenchmark
         return text.toString().trim();
     }
 
+    private static DatagramChannel sink(final InetSocketAddress bind) throws IOException
+    {
+        final DatagramChannel sink = DatagramChannel.open(StandardProtocolFamily.INET);
+        sink.setOption(StandardSocketOptions.SO_RCVBUF, SINK_RCVBUF_BYTES);
+        sink.bind(bind);
+        sink.configureBlocking(false);
+        return sink;
+    }
+
     /**
      * @param route index.
-     * @return a new address object for the route's source, 127.1.x.y:5004: on loopback, and never sent to.
+     * @return a new address object for the route's source, 127.1.x.y on the port of the sources' sink.
      */
-    private static InetSocketAddress sourceAddress(final int route)
+    private InetSocketAddress sourceAddress(final int route)
     {
         try
         {
             final InetAddress address = InetAddress.getByAddress(
                 new byte[]{ 127, 1, (byte)(route >>> 8), (byte)route });
-            return new InetSocketAddress(address, SOURCE_PORT);
+            return new InetSocketAddress(address, sourcePort);
         }
         catch (final IOException ex)
         {
