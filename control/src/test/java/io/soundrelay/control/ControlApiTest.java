@@ -73,7 +73,7 @@ class ControlApiTest
         "{\"stream_id\":true," + SRC + "," + TGT + "}                         | stream_id",
         "{\"stream_id\":7," + TGT + "}                                        | source_addr",
         "{\"stream_id\":7,\"source_addr\":\"localhost:5000\"," + TGT + "}     | source_addr",
-        "{\"stream_id\":7,\"source_addr\":\"127.0.0.1:0\"," + TGT + "}        | source_addr",
+        "{\"stream_id\":7,\"source_addr\":\"127.0.0.1:-1\"," + TGT + "}       | source_addr",
         "{\"stream_id\":7,\"source_addr\":\"127.0.0.1\"," + TGT + "}          | source_addr",
         "{\"stream_id\":7,\"source_addr\":5000," + TGT + "}                   | source_addr",
         "{\"stream_id\":7," + SRC + "}                                        | target_addrs",
@@ -89,6 +89,7 @@ class ControlApiTest
         "{\"stream_id\":7," + SRC + "," + TGT + ",\"jitter_ms\":-1}           | jitter_ms",
         "{\"stream_id\":7," + SRC + "," + TGT + ",\"jitter_ms\":\"5\"}        | jitter_ms",
         "{\"stream_id\":7," + SRC + "," + TGT + ",\"mix_minus\":\"yes\"}      | mix_minus",
+        "{\"stream_id\":7," + SRC + "," + TGT + ",\"return_path\":1}          | return_path",
         "{\"stream_id\":7," + SRC + "," + TGT + ",\"extra\":1}                | extra",
     })
     void invalidRouteRequestsAreRefusedNamingTheField(final String body, final String field) throws Exception

@@ -213,8 +213,30 @@ class RouteRequestParserTest
         assertMessageContains(invalid(body("source_addr", "null"), null, "source_addr"), "not null");
         assertMessageContains(
             invalid(body("source_addr", "\"host.example:5000\""), null, "source_addr"), "not an IPv4 address");
-        assertMessageContains(invalid(body("source_addr", "\"10.0.0.1:0\""), null, "source_addr"), "1-65535");
+        assertMessageContains(invalid(body("source_addr", "\"10.0.0.1:65536\""), null, "source_addr"), "0-65535");
         assertMessageContains(invalid(body("source_addr", "\"[::1]\""), null, "source_addr"), "[v6]:port");
+    }
+
+    @Test
+    void aSourceWithPortZeroPinsTheIpAndLatchesThePort()
+    {
+        final RouteSpec latching = parser.parse(body("source_addr", "\"203.0.113.7:0\""), null);
+        assertTrue(latching.latchesSourcePort());
+        assertEquals("203.0.113.7:0", latching.source().toString());
+        assertFalse(parser.parse(body(), null).latchesSourcePort());
+        // Only a source latches: a target needs its port.
+        assertMessageContains(
+            invalid(body("target_addrs", "[\"10.0.0.2:0\"]"), null, "target_addrs[0]"), "outside 1-65535");
+    }
+
+    @Test
+    void returnPathIsABooleanFalseByDefault()
+    {
+        assertFalse(parser.parse(body(), null).returnPath());
+        assertTrue(parser.parse(body("return_path", "true"), null).returnPath());
+        assertFalse(parser.parse(body("return_path", "false"), null).returnPath());
+        assertMessageContains(invalid(body("return_path", "1"), null, "return_path"), "true or false");
+        assertMessageContains(invalid(body("return_path", "\"yes\""), null, "return_path"), "true or false");
     }
 
     @Test
