@@ -240,7 +240,7 @@ public final class UringReceiver implements BatchReceiver
         }
         if (uring.submitAndWait(timeoutMs > 0 ? 1 : 0) < 0)
         {
-            onError("io_uring_enter failed while waiting");
+            onError(null, 0);
         }
     }
 
@@ -300,9 +300,10 @@ public final class UringReceiver implements BatchReceiver
         {
             onDatagram(op, socket, res);
         }
-        else if (res != -UringRing.ECANCELED)
+        else if (res != -UringRing.ECANCELED && res != -UringRing.EAGAIN)
         {
-            onError("recvmsg on " + socket + " failed with errno " + -res);
+            // -EAGAIN: another receive in flight on the same socket took the datagram first; re-armed below
+            onError(socket, -res);
         }
         if (opState[op] == ARMED)
         {
@@ -442,12 +443,26 @@ public final class UringReceiver implements BatchReceiver
         }
     }
 
-    private void onError(final String what)
+    /**
+     * Logs a receive error, at most a line a second; builds no text unless it logs.
+     *
+     * @param socket the socket whose receive failed, or null when waiting on the ring failed.
+     * @param errno  the error number of a failed receive.
+     */
+    private void onError(final RelaySocket socket, final int errno)
     {
         final long heldBack = errorLog.onError(clock.nanoTime());
         if (heldBack != ErrorLogLimiter.QUIET)
         {
-            LOG.warn("relay socket receive error: {} ({} more since the last line)", what, heldBack);
+            if (socket == null)
+            {
+                LOG.warn("io_uring_enter failed while waiting ({} more errors since the last line)", heldBack);
+            }
+            else
+            {
+                LOG.warn("relay socket receive error: recvmsg on {} failed with errno {} ({} more since the last line)",
+                    socket, errno, heldBack);
+            }
         }
     }
 }
