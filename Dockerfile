@@ -46,8 +46,13 @@ ENV BIND_ADDR=0.0.0.0:4000 \
 #   JAVA_OPTS="-Xms512m -Xmx512m -XX:+AlwaysPreTouch -XX:+ExitOnOutOfMemoryError"
 ENV JAVA_OPTS="-XX:+UseContainerSupport -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
 
-# UDP relay (BIND_ADDR), control API (CONTROL_API_ADDR), Prometheus (METRICS_ADDR).
-EXPOSE 4000/udp 4300/tcp 9100/tcp
+# UDP relay (BIND_ADDR), control API (CONTROL_API_ADDR), Prometheus (METRICS_ADDR), and the relay ports of
+# routes with a return path (RELAY_PORTS, default 40000-49999: EXPOSE documents the default; what counts is the
+# range the node is given). On a bridge network, publish that range, e.g. RELAY_PORTS=40000-40999 with
+#   docker run -p 4000:4000/udp -p 40000-40999:40000-40999/udp ...
+# Every published port costs Docker a NAT rule (and, with its userland proxy on, a process of its own), so keep
+# the range narrow there, or use host networking (docker-compose.yml), which publishes nothing.
+EXPOSE 4000/udp 4300/tcp 9100/tcp 40000-49999/udp
 
 # GET /health on CONTROL_API_ADDR with bash's /dev/tcp (needs neither curl nor wget): 200 for "ok" and "degraded".
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 CMD ["/usr/local/bin/soundrelay-healthcheck"]
