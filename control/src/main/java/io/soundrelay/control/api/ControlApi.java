@@ -62,6 +62,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The control API of PROTOCOL.md section 2 on Undertow. A request starts on an IO thread, which refuses what the
@@ -86,6 +87,8 @@ public final class ControlApi implements HttpHandler
 
     private static final Logger LOG = LoggerFactory.getLogger(ControlApi.class);
     private static final long ROUTER_TIMEOUT_MS = 5000;
+    /** Longest a DELETE or PUT waits for the receiver to close the relay port the route gave up. */
+    private static final long RELEASE_WAIT_MS = 1000;
     private static final HttpString X_API_KEY = new HttpString("X-API-Key");
     private static final String JSON = "application/json";
 
@@ -443,11 +446,16 @@ public final class ControlApi implements HttpHandler
         }
         final RouteSpec old = before.spec();
         final RouteSpec spec = parser.parse(body, id);
+        final int portBefore = before.relayPort();
         // A route that keeps its return path keeps its relay port; one that gains it gets one now.
         final RouteCommand.Result result = await(router.replace(spec,
-            spec.returnPath() && before.relayPort() == 0 ? openRelayPort() : null));
+            spec.returnPath() && portBefore == 0 ? openRelayPort() : null));
         if (result.outcome() == RouteCommand.Outcome.OK)
         {
+            if (!spec.returnPath())
+            {
+                awaitReleased(portBefore);
+            }
             tracing.streamEvent(id, "targets_changed", Attributes.builder()
                 .put("soundrelay.targets.before", old.targetCount())
                 .put("soundrelay.targets.after", spec.targetCount())
@@ -460,6 +468,28 @@ public final class ControlApi implements HttpHandler
         else
         {
             error(exchange, 404, "no route for stream_id " + Long.toUnsignedString(id), "stream_id");
+        }
+    }
+
+    /**
+     * Wait until a relay port the router let go of is closed and counted free again. The receiver closes it on its own
+     * thread after the router has answered; without the wait, a create right after the answer could still find it
+     * taken (a 503 on a full range) and relay_ports_in_use still counts it. Bounded: a port taken again at once by
+     * another route is not waited for.
+     *
+     * @param port the route's relay port before the change, or 0.
+     */
+    private void awaitReleased(final int port)
+    {
+        final RelayPorts ports = relayPorts;
+        if (port == 0 || ports == null)
+        {
+            return;
+        }
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RELEASE_WAIT_MS);
+        while (ports.isBound(port) && System.nanoTime() - deadlineNs < 0)
+        {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
     }
 
@@ -486,10 +516,13 @@ public final class ControlApi implements HttpHandler
 
     private void delete(final HttpServerExchange exchange, final long id) throws Exception
     {
-        StreamLifecycle.firstDatagram(tracing, registry.get(id));
+        final RouteEntry before = registry.get(id);
+        final int portBefore = before == null ? 0 : before.relayPort(); // the router sets it to 0 when it lets go
+        StreamLifecycle.firstDatagram(tracing, before);
         final RouteCommand.Result result = await(router.delete(id));
         if (result.outcome() == RouteCommand.Outcome.OK)
         {
+            awaitReleased(portBefore);
             tracing.streamEnded(id, "deleted", Attributes.empty());
             announce("deleted", id);
             exchange.setStatusCode(204);
