@@ -19,6 +19,8 @@ import io.soundrelay.control.RelayPortKit.Datagram;
 import io.soundrelay.core.json.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
@@ -46,6 +48,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A relay port's life (PROTOCOL.md section 9) as a user sees it over HTTP, in /metrics and on the wire: bound before
@@ -119,6 +122,7 @@ class RelayPortLifecycleTest
 
             // Delete one: the next create gets the freed port, and it relays.
             assertEquals(204, node.authed("DELETE", "/route/1", null).statusCode());
+            assertEquals(1.0, metric(node, "relay_ports_in_use"), "freed when the DELETE is answered");
             final int p3 = create(node, routeJson(3, addr(src), addr(t)), range);
             assertEquals(p1, p3, "the only free port is the deleted route's");
             assertEquals(2.0, metric(node, "relay_ports_in_use"));
@@ -189,6 +193,48 @@ class RelayPortLifecycleTest
             await("the deleted route's relay port can be bound", 10,
                 () -> metric(node, "relay_ports_in_use") == 0 && isFree(port));
             assertEquals(404, node.authed("GET", "/route/20", null).statusCode());
+        }
+    }
+
+    /**
+     * When DELETE (or a PUT that drops the return path) is answered, the port is free: relay_ports_in_use no longer
+     * counts it, anyone can bind it, and the next route of a one-port range gets it at once. Repeated, because the port
+     * is closed on another thread (the receiver's) than the one that answers.
+     */
+    @ParameterizedTest(name = "TRANSPORT={0}")
+    @ValueSource(strings = { "epoll", "io_uring", "nio" })
+    void thePortIsFreeWhenTheDeleteIsAnswered(final String transport) throws Exception
+    {
+        cycleOnePortRange(transport);
+    }
+
+    private static void cycleOnePortRange(final String transport) throws Exception
+    {
+        assumeTrue(RelayPortKit.available(transport), () -> transport + " is not available on this machine");
+        final int[] range = RelayPortKit.freeRange(1);
+        try (NodeFixture node = node(range, "TRANSPORT", transport);
+            DatagramChannel src = udp("127.0.0.1"); DatagramChannel t = udp("127.0.0.1"))
+        {
+            for (int i = 1; i <= 100; i++)
+            {
+                final int port = create(node, routeJson(i, addr(src), addr(t)), range);
+                if (i % 2 == 0)
+                {
+                    assertEquals(204, node.authed("DELETE", "/route/" + i, null).statusCode());
+                }
+                else
+                {
+                    final HttpResponse<String> put = node.authed("PUT", "/route/" + i,
+                        routeJson(i, addr(src), false, addr(t)));
+                    assertEquals(200, put.statusCode(), put.body());
+                }
+                assertEquals(0.0, metric(node, "relay_ports_in_use"), "round " + i + ": the port is not counted free");
+                assertTrue(isFree(port), "round " + i + ": relay port " + port + " still bound after the answer");
+                if (i % 2 == 1)
+                {
+                    assertEquals(204, node.authed("DELETE", "/route/" + i, null).statusCode());
+                }
+            }
         }
     }
 
