@@ -179,6 +179,29 @@ class RelayPortLifecycleTest
     }
 
     @Test
+    void aRouteCannotPointAtARelayPortTheNodeHolds() throws Exception
+    {
+        final int[] range = RelayPortKit.freeRange(4);
+        try (NodeFixture node = node(range);
+            DatagramChannel src = udp("127.0.0.1"); DatagramChannel t = udp("127.0.0.1"))
+        {
+            final int port = create(node, routeJson(50, addr(src), addr(t)), range);
+            final String own = RelayPortKit.NODE_IP + ":" + port;
+
+            final HttpResponse<String> toIt = node.authed("POST", "/route", routeJson(51, addr(src), false, own));
+            assertEquals(400, toIt.statusCode(), toIt.body());
+            assertEquals("target_addrs[0]", json(toIt).get("field"), toIt.body());
+            final HttpResponse<String> fromIt = node.authed("POST", "/route", routeJson(52, own, false, addr(t)));
+            assertEquals(400, fromIt.statusCode(), fromIt.body());
+            assertEquals("source_addr", json(fromIt).get("field"), fromIt.body());
+            final HttpResponse<String> putToIt = node.authed("PUT", "/route/50", routeJson(50, addr(src), own));
+            assertEquals(400, putToIt.statusCode(), putToIt.body());
+            assertEquals(port, relayPortOf(get(node, 50)), "the refused PUT changed nothing");
+            assertBothWays(src, t, port, 1);
+        }
+    }
+
+    @Test
     void deleteFreesTheRelayPort() throws Exception
     {
         final int[] range = RelayPortKit.freeRange(4);
@@ -310,6 +333,18 @@ class RelayPortLifecycleTest
             assertArrayEquals(marker, receive(t).bytes(), "nothing but the bot's datagrams reached the target");
             assertEquals(2L, RelayPortKit.longOf(get(node, 40).get("packets_returned")));
             assertEquals(List.of(), RelayPortKit.drain(t));
+
+            // A PUT that keeps the source keeps the latch (and the port).
+            try (DatagramChannel t2 = udp("127.0.0.2"))
+            {
+                final HttpResponse<String> put = node.authed("PUT", "/route/40",
+                    routeJson(40, "127.0.0.3:0", addr(t2)));
+                assertEquals(200, put.statusCode(), put.body());
+                assertEquals(addr(bot), json(put).get("source_latched"));
+                assertEquals(port, relayPortOf(json(put)));
+                send(t2, back, relay);
+                assertArrayEquals(back, receive(bot).bytes(), "the new target reaches the latched source");
+            }
         }
     }
 }
