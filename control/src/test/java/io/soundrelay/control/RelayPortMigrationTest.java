@@ -204,4 +204,30 @@ class RelayPortMigrationTest
             through(t, pb, bot, pb, RelayEndToEndTest.payload(2, 64), "target to the new port");
         }
     }
+
+    @Test
+    void aNodeWithNoFreeRelayPortRefusesTheRouteAndTheOldNodeKeepsIt() throws Exception
+    {
+        try (DatagramChannel src = udp("127.0.0.3"); DatagramChannel t = udp("127.0.0.2"))
+        {
+            // node-b's range used up by routes of its own.
+            for (int i = 0; i < 4; i++)
+            {
+                create(b, routeJson(0xBB_0000L + i, addr(src), addr(t)), rangeB);
+            }
+            final long id = 0xAB_0018L;
+            final int pa = create(a, routeJson(id, addr(src), addr(t)), rangeA);
+
+            final HttpResponse<String> refused = a.authed("POST", "/migrate",
+                MultiNodeTest.migrateBody(id, MultiNodeTest.relay(b)));
+            assertTrue(refused.statusCode() == 503 || refused.statusCode() == 409, refused.statusCode() + " " +
+                refused.body());
+            assertTrue(refused.body().contains("RELAY_PORTS"), refused.body());
+            assertEquals("node-a", get(a, id).get("node_id"), "the route stays with node-a");
+            assertEquals("node-a", stored(id).get("node_id"));
+            assertEquals(pa, relayPortOf(get(a, id)));
+            through(src, pa, t, pa, RelayEndToEndTest.payload(1, 30), "node-a still relays: source to target");
+            through(t, pa, src, pa, RelayEndToEndTest.payload(2, 30), "node-a still relays: target to source");
+        }
+    }
 }
