@@ -405,9 +405,20 @@ public final class ControlApi implements HttpHandler
     private void create(final HttpServerExchange exchange, final byte[] body) throws Exception
     {
         final RouteSpec spec = parser.parse(body, null);
+        if (spec.returnPath() && registry.get(spec.streamId()) != null)
+        {
+            // Before a relay port is bound: a route that exists is a 409, not a 503 when RELAY_PORTS is full.
+            error(exchange, 409, "a route for stream_id " + spec.streamIdText() + " exists", "stream_id");
+            return;
+        }
         // The relay port is bound before the answer; from here on the router owns it (and closes it if the route
         // cannot be created).
-        final RouteCommand.Result result = await(router.create(spec, spec.returnPath() ? openRelayPort() : null));
+        final RelaySocket relay = spec.returnPath() ? openRelayPort() : null;
+        final RouteCommand.Result result = await(router.create(spec, relay));
+        if (relay != null && result.outcome() != RouteCommand.Outcome.OK)
+        {
+            awaitReleased(relay.port()); // a refused create holds no port once it is answered
+        }
         switch (result.outcome())
         {
             case OK:
@@ -415,6 +426,7 @@ public final class ControlApi implements HttpHandler
                 {
                     // Redis holds this stream for another node: one owner per route, so undo the local create.
                     await(router.delete(spec.streamId()));
+                    awaitReleased(relay == null ? 0 : relay.port());
                     error(exchange, 409, "stream_id " + spec.streamIdText() + " is owned by node " +
                         result.durability().owner(), "stream_id");
                     break;
