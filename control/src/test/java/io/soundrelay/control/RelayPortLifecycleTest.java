@@ -111,6 +111,9 @@ class RelayPortLifecycleTest
             assertTrue(((String)json(refused).get("error")).contains("RELAY_PORTS"), refused.body());
             assertEquals(404, node.authed("GET", "/route/3", null).statusCode(), "nothing was created");
             assertEquals(2.0, metric(node, "relay_ports_in_use"));
+            final HttpResponse<String> again = node.authed("POST", "/route", routeJson(1, addr(src), addr(t)));
+            assertEquals(409, again.statusCode(), "a route that exists is a 409 even on a full range: " + again.body());
+            assertEquals("stream_id", json(again).get("field"), again.body());
             assertEquals(2L, RelayPortKit.longOf(json(node.call("GET", "/health", null)).get("active_routes")));
 
             // A route without a return path needs no port.
@@ -140,6 +143,9 @@ class RelayPortLifecycleTest
         {
             final int port = create(node, routeJson(10, addr(src), addr(a)), range);
             assertBothWays(src, a, port, 1);
+            final HttpResponse<String> exists = node.authed("POST", "/route", routeJson(10, addr(src), addr(b)));
+            assertEquals(409, exists.statusCode(), exists.body());
+            assertEquals(1.0, metric(node, "relay_ports_in_use"), "a refused create holds no relay port");
 
             final HttpResponse<String> moved = node.authed("PUT", "/route/10", routeJson(10, addr(src), addr(b)));
             assertEquals(200, moved.statusCode(), moved.body());
