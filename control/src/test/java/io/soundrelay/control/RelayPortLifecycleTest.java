@@ -122,6 +122,10 @@ class RelayPortLifecycleTest
             assertEquals(201, plain.statusCode(), plain.body());
             assertEquals(Json.NULL, json(plain).get("relay_port"));
             assertEquals(2.0, metric(node, "relay_ports_in_use"));
+            final HttpResponse<String> gain = node.authed("PUT", "/route/4", routeJson(4, addr(src), addr(t)));
+            assertEquals(503, gain.statusCode(), gain.body());
+            assertEquals("return_path", json(gain).get("field"), gain.body());
+            assertEquals(Boolean.FALSE, get(node, 4).get("return_path"), "the refused PUT changed nothing");
 
             // Delete one: the next create gets the freed port, and it relays.
             assertEquals(204, node.authed("DELETE", "/route/1", null).statusCode());
