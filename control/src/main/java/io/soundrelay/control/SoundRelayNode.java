@@ -358,6 +358,7 @@ public final class SoundRelayNode implements AutoCloseable
                 tracing, config.migrationGraceSeconds(), config.autoFailover(), config.maxStreamsPerNode(),
                 dataPlane.relayPorts());
             redis.hooks(cluster);
+            redis.relayPorts(dataPlane.relayPorts());
             api.cluster(cluster);
             LOG.info("heartbeat advertises relay {} and control API {}{}; AUTO_FAILOVER={}", advertised[0],
                 advertised[1], config.advertiseHost() == null ? " (set ADVERTISE_HOST to change)" : "",

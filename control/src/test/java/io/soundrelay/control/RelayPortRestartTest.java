@@ -19,7 +19,6 @@ import io.soundrelay.control.RelayPortKit.Datagram;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -80,6 +79,11 @@ class RelayPortRestartTest
 
     /** The same settings every time: a restart, not another node. */
     private NodeFixture node() throws Exception
+    {
+        return node(redis);
+    }
+
+    private NodeFixture node(final RedisServer redis) throws Exception
     {
         final Map<String, String> env = new HashMap<>();
         env.put("REDIS_URL", redis.url());
@@ -179,8 +183,6 @@ class RelayPortRestartTest
      * A source with port 0 latched by its first datagram: Redis learns the latched address (as it learns the relay
      * port), so a restart or a hand-off can take it along.
      */
-    @Disabled("bug: a latch made by traffic is never written to Redis (the router journals no change when it " +
-        "latches; the store's refresh is an EXPIRE) - see the tests16 report")
     @Test
     void aLatchReachesRedis() throws Exception
     {
@@ -197,8 +199,6 @@ class RelayPortRestartTest
      * A route whose latched source is in Redis comes back latched: after the restart the targets' datagrams reach the
      * source without the source having to send first.
      */
-    @Disabled("bug: a restored route forgets its latched source (RedisRouteStore.load does not set it, and " +
-        "RouterAgent.preload attaches with latched = null) - see the tests16 report")
     @Test
     void aLatchedSourceInRedisIsRestored() throws Exception
     {
@@ -225,6 +225,43 @@ class RelayPortRestartTest
                 final byte[] back = { 1, 2, 3 };
                 send(t, back, RelayPortKit.relayPort(port));
                 assertArrayEquals(back, receive(bot).bytes(), "the target reaches the latched source");
+            }
+        }
+    }
+
+    /**
+     * A node that starts while Redis is down serves from memory; when Redis comes back it loads its return-path
+     * routes with their relay ports (the same port, free here) and their latched sources, and both directions flow.
+     */
+    @Test
+    void aReturnPathRouteLoadedWhenRedisComesBackGetsItsRelayPortAndLatch() throws Exception
+    {
+        try (RedisServer own = RedisServer.start();
+            DatagramChannel bot = udp("127.0.0.3"); DatagramChannel t = udp("127.0.0.2"))
+        {
+            final int port;
+            try (NodeFixture first = node(own))
+            {
+                port = create(first, routeJson(31, "127.0.0.3:0", addr(t)), range);
+                assertBothWays(bot, t, port, 1);
+                await("Redis holds the latched source", 15, () ->
+                    addr(bot).equals(json(own.cli().get("route:31")).get("source_latched")));
+            }
+            own.cli().save();
+            own.kill();
+
+            try (NodeFixture second = node(own))
+            {
+                assertEquals(404, second.authed("GET", "/route/31", null).statusCode(), "Redis is down");
+                own.startProcess(); // comes back with route 31 from its dump
+                await("route 31 loaded", 30, () -> second.authed("GET", "/route/31", null).statusCode() == 200);
+                assertEquals(port, relayPortOf(get(second, 31)), "the relay port it had, which is free");
+                assertEquals(addr(bot), get(second, 31).get("source_latched"), "the latch comes back");
+                assertEquals(1.0, metric(second, "relay_ports_in_use"));
+                final byte[] back = { 7, 8, 9 };
+                send(t, back, RelayPortKit.relayPort(port));
+                assertArrayEquals(back, receive(bot).bytes(), "the target reaches the latched source at once");
+                assertBothWays(bot, t, port, 2);
             }
         }
     }

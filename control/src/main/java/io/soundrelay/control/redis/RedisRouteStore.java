@@ -49,12 +49,15 @@ import io.soundrelay.io.router.Durability;
 import io.soundrelay.io.router.RouteCommand;
 import io.soundrelay.io.router.RouteJournal;
 import io.soundrelay.io.router.RouterProxy;
+import io.soundrelay.io.socket.RelayPorts;
+import io.soundrelay.io.socket.RelaySocket;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -297,6 +300,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     private long nextHeartbeatNs;
     private RouteRegistry registry;
     private RouterProxy router;
+    private RelayPorts relayPorts;
     private String heartbeatKey;
     private String relayAddr;
     private String controlAddr;
@@ -376,6 +380,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             {
                 final RouteEntry entry = new RouteEntry(route.spec(), route.createdAtEpochMs(), idleSince(route, nowNs));
                 entry.relayPort(route.spec().returnPath() ? route.relayPort() : 0); // asked for again where free
+                entry.sourceLatched(route.spec().latchesSourcePort() ? route.sourceLatched() : null);
                 entries.add(entry);
             }
             loaded = true;
@@ -513,6 +518,15 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         thread = new Thread(this::run, "soundrelay-redis");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /**
+     * @param relayPorts where a route with a return path restored after a start-up outage gets its relay port; set
+     *                   before {@link #start}. Without it such a route is restored without one.
+     */
+    public void relayPorts(final RelayPorts relayPorts)
+    {
+        this.relayPorts = relayPorts;
     }
 
     /**
@@ -1071,11 +1085,16 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
                 continue;
             }
             final StoredRoute route = e.getValue();
-            final RouteCommand.Result result = router.restore(
-                route.spec(), route.createdAtEpochMs(), idleSince(route, nowNs)).get(10, TimeUnit.SECONDS);
+            final RelaySocket relay = route.spec().returnPath() ? reopen(route) : null;
+            final RouteCommand.Result result = router.restore(route.spec(), route.createdAtEpochMs(),
+                idleSince(route, nowNs), relay, route.sourceLatched()).get(10, TimeUnit.SECONDS);
             if (result.outcome() == RouteCommand.Outcome.OK)
             {
                 restored++;
+                if (relay != null && relay.port() != route.relayPort())
+                {
+                    record(Change.REPLACED, result.entry()); // Redis learns the relay port it has now
+                }
             }
             else if (result.outcome() == RouteCommand.Outcome.NODE_FULL)
             {
@@ -1086,6 +1105,33 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             }
         }
         return restored;
+    }
+
+    /**
+     * The relay port a route restored after an outage had, where it is free, else another; none (logged) when the
+     * range is used up or no port allocator was given, and the route is restored all the same.
+     */
+    private RelaySocket reopen(final StoredRoute route)
+    {
+        if (relayPorts == null)
+        {
+            return null;
+        }
+        try
+        {
+            final RelaySocket socket = relayPorts.open(route.relayPort());
+            if (route.relayPort() != 0 && socket.port() != route.relayPort())
+            {
+                LOG.warn("stream {}: relay port {} is taken; the route has relay port {} now",
+                    route.spec().streamIdText(), route.relayPort(), socket.port());
+            }
+            return socket;
+        }
+        catch (final RelayPorts.ExhaustedException | IOException ex)
+        {
+            LOG.error("stream {}: restored without a relay port: {}", route.spec().streamIdText(), ex.getMessage());
+            return null;
+        }
     }
 
     /**

@@ -494,6 +494,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             final Endpoint latched = Endpoint.of(slot.senderAddress, slot.senderPort);
             state.source = latched;
             state.entry.sourceLatched(latched);
+            journal.record(RouteJournal.Change.REPLACED, state.entry); // the store learns the latch
             return true;
         }
         return false;
@@ -873,7 +874,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     public void preload(final RouteEntry entry, final RelaySocket relay)
     {
         routes.put(entry.streamId(), entry);
-        attach(entry, relay, null);
+        attach(entry, relay, entry.sourceLatched());
         registry.publish(entry);
     }
 
