@@ -725,27 +725,16 @@ public final class DataPlane implements AutoCloseable
     }
 
     /**
-     * A restored route's relay port: the one it had where it is free, else another; none (logged) when the range is
-     * exhausted, and the route is kept all the same.
+     * A restored route's relay port (see {@link RelayPorts#reopen}); without one the route is kept, with relay port 0.
      */
-    private static RelaySocket reopen(final RelayPorts relayPorts, final RouteEntry entry) throws IOException
+    private static RelaySocket reopen(final RelayPorts relayPorts, final RouteEntry entry)
     {
-        try
+        final RelaySocket socket = relayPorts.reopen(entry.relayPort(), entry.spec().streamIdText());
+        if (socket == null)
         {
-            final RelaySocket socket = relayPorts.open(entry.relayPort());
-            if (entry.relayPort() != 0 && socket.port() != entry.relayPort())
-            {
-                LOG.warn("stream {}: relay port {} is taken; the route has relay port {} now",
-                    entry.spec().streamIdText(), entry.relayPort(), socket.port());
-            }
-            return socket;
-        }
-        catch (final RelayPorts.ExhaustedException ex)
-        {
-            LOG.error("stream {}: restored without a relay port: {}", entry.spec().streamIdText(), ex.getMessage());
             entry.relayPort(0);
-            return null;
         }
+        return socket;
     }
 
     private static BatchReceiver newReceiver(

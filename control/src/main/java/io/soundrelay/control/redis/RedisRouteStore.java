@@ -57,7 +57,6 @@ import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -1108,30 +1107,12 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     }
 
     /**
-     * The relay port a route restored after an outage had, where it is free, else another; none (logged) when the
-     * range is used up or no port allocator was given, and the route is restored all the same.
+     * The relay port of a route restored after an outage (see {@link RelayPorts#reopen}); none without a port
+     * allocator.
      */
     private RelaySocket reopen(final StoredRoute route)
     {
-        if (relayPorts == null)
-        {
-            return null;
-        }
-        try
-        {
-            final RelaySocket socket = relayPorts.open(route.relayPort());
-            if (route.relayPort() != 0 && socket.port() != route.relayPort())
-            {
-                LOG.warn("stream {}: relay port {} is taken; the route has relay port {} now",
-                    route.spec().streamIdText(), route.relayPort(), socket.port());
-            }
-            return socket;
-        }
-        catch (final RelayPorts.ExhaustedException | IOException ex)
-        {
-            LOG.error("stream {}: restored without a relay port: {}", route.spec().streamIdText(), ex.getMessage());
-            return null;
-        }
+        return relayPorts == null ? null : relayPorts.reopen(route.relayPort(), route.spec().streamIdText());
     }
 
     /**

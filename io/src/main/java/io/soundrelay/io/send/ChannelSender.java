@@ -57,9 +57,8 @@ public final class ChannelSender implements DatagramSender
         final SendTally tally,
         final RelaySocket from)
     {
-        if (!from.isIpv6() && !target.isIpv4())
+        if (failureLog.refusedFamily(from, target, tally, counters))
         {
-            failed(target, tally, "an IPv6 target on an IPv4 relay socket");
             return;
         }
         final ByteBuffer bytes = slot.byteBuffer();

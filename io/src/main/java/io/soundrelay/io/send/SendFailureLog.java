@@ -16,6 +16,10 @@
 package io.soundrelay.io.send;
 
 import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.core.route.SendTally;
+import io.soundrelay.core.status.ErrorReason;
+import io.soundrelay.core.status.RelayCounters;
+import io.soundrelay.io.socket.RelaySocket;
 import io.soundrelay.io.transport.ErrorLogLimiter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +50,24 @@ final class SendFailureLog
             LOG.warn("send to {} failed: {} (counted as send_failed; {} more failed send(s) since the last line)",
                 target, why, heldBack);
         }
+    }
+
+    /**
+     * Refuse a datagram an IPv4 socket cannot send (an IPv6 target): counted as {@code send_failed} and logged.
+     *
+     * @return true when it was refused, and the caller must not send it.
+     */
+    boolean refusedFamily(
+        final RelaySocket from, final Endpoint target, final SendTally tally, final RelayCounters counters)
+    {
+        if (from.isIpv6() || target.isIpv4())
+        {
+            return false;
+        }
+        counters.addError(ErrorReason.SEND_FAILED, 1);
+        tally.onSendFailed();
+        failed(target, "an IPv6 target on an IPv4 relay socket");
+        return true;
     }
 
     /**

@@ -103,11 +103,8 @@ public final class UringSender implements DatagramSender
         final SendTally tally,
         final RelaySocket from)
     {
-        if (!from.isIpv6() && !target.isIpv4())
+        if (failureLog.refusedFamily(from, target, tally, counters))
         {
-            counters.addError(ErrorReason.SEND_FAILED, 1);
-            tally.onSendFailed();
-            failureLog.failed(target, "an IPv6 target on an IPv4 relay socket");
             return;
         }
         if (!enabled)

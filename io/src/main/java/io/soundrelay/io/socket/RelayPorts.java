@@ -167,6 +167,34 @@ public final class RelayPorts
     }
 
     /**
+     * The relay port of a route put back from the store (a restart, Redis returning): the port it had where it is
+     * free, else another (logged); none (logged) when the range is used up or a socket cannot be made, and the route
+     * is put back all the same.
+     *
+     * @param had          the port the route had, 0 for none.
+     * @param streamIdText the route's stream id, for the log.
+     * @return the bound socket, or null.
+     */
+    public RelaySocket reopen(final int had, final String streamIdText)
+    {
+        try
+        {
+            final RelaySocket socket = open(had);
+            if (had != 0 && socket.port() != had)
+            {
+                LOG.warn("stream {}: relay port {} is taken; the route has relay port {} now", streamIdText, had,
+                    socket.port());
+            }
+            return socket;
+        }
+        catch (final ExhaustedException | IOException ex)
+        {
+            LOG.error("stream {}: restored without a relay port: {}", streamIdText, ex.getMessage());
+            return null;
+        }
+    }
+
+    /**
      * Close a relay port and make it free again. Only the owner of the socket calls it: the receiver once it has
      * taken the socket out of its poll set, or the control plane for a socket the router never took.
      *
