@@ -797,9 +797,9 @@ row_args() {
 }
 
 # Copy lines from descriptor $1 to file $3 until one is $2 (true) or the writer closes it (false; with $2 empty, the
-# only way it ends). Only builtins:
-# it blocks in read, and forks nothing while the generator measures. (It used to poll the file with grep and sleep
-# every 10 ms: some 200 processes a second on the two pinned CPUs, which cost the rows milliseconds of latency.)
+# only way it ends). Only builtins: it blocks in read, and forks nothing while the generator measures. (It used to
+# poll the file with grep and sleep every 10 ms: some 200 processes a second on the two pinned CPUs, which cost the
+# rows milliseconds of latency.)
 copy_until_line() {
     local line
     while IFS= read -r line <&"$1"; do
