@@ -1,0 +1,158 @@
+// Two nodes sharing a Redis of the test's own: the connection's route goes to the least loaded node, follows a
+// migration (POST /migrate) without losing a frame, and moves to the other node when its node is killed mid-stream.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  AudioPlayerStatus,
+  EndBehaviorType,
+  NoSubscriberBehavior,
+  VoiceConnectionStatus,
+  createAudioPlayer,
+  entersState,
+} from '@discordjs/voice';
+import { createSoundRelay } from '../dist/esm/index.js';
+import { FakeGateway, FakeVoiceServer } from './support/fake-discord.mjs';
+import { API_KEY, RedisServer, RelayNode, waitFor } from './support/relay-node.mjs';
+import { frame, indexOf, resourceOf, tally } from './support/audio.mjs';
+
+let redis;
+let nodes = [];
+let server;
+
+before(async () => {
+  redis = await new RedisServer().start();
+  nodes = await Promise.all(
+    ['127.0.0.5', '127.0.0.6'].map((ip) => new RelayNode(ip, { redisUrl: redis.url, env: { MIGRATION_GRACE_SECONDS: '30' } }).start()),
+  );
+  server = await new FakeVoiceServer('127.0.0.2').start();
+  // Both nodes see each other before the tests begin.
+  await waitFor(async () => (await nodes[0].api('GET', '/nodes')).body.nodes.length === 2, 'two live nodes');
+});
+
+after(async () => {
+  for (const node of nodes) await node.stop();
+  await server?.stop();
+  await redis?.stop();
+});
+
+function nodeAt(relayAddress) {
+  return nodes.find((n) => relayAddress.startsWith(`${n.ip}:`));
+}
+
+async function otherUsersAudioArrives(connection, marker) {
+  const received = [];
+  const stream = connection.receiver.subscribe(server.otherUserId, { end: { behavior: EndBehaviorType.Manual } });
+  const onData = (chunk) => received.push(chunk);
+  stream.on('data', onData);
+  for (let i = 0; i < 20; i++) {
+    server.sendOtherUsersAudio(frame(i, marker));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await waitFor(() => received.filter((p) => p[0] === marker).length >= 20, 'the other user\'s audio back', 10000);
+  stream.off('data', onData);
+}
+
+test('the least loaded node takes the route', async () => {
+  // Load the second node with routes of no connection: the package must pick the first.
+  const loaded = nodes[1];
+  const filler = [];
+  for (let i = 0; i < 3; i++) {
+    const id = String(900000 + i);
+    const answer = await loaded.api('POST', '/route', { stream_id: id, source_addr: '127.0.0.9:5000', target_addrs: ['127.0.0.9:6000'] });
+    assert.equal(answer.status, 201);
+    filler.push(id);
+  }
+  await waitFor(async () => (await nodes[0].api('GET', '/nodes')).body.nodes.find((n) => n.node_id === loaded.nodeId)?.active_routes === 3, 'the heartbeat showing the load');
+  const relay = createSoundRelay({ nodes: [loaded.url, nodes[0].url], apiKey: API_KEY });
+  const connection = relay.joinVoiceChannel(new FakeGateway(server).joinConfig());
+  await entersState(connection, VoiceConnectionStatus.Ready, 20000);
+  assert.equal(nodeAt(relay.routeOf(connection).relayAddress), nodes[0]);
+  connection.destroy();
+  for (const id of filler) await loaded.api('DELETE', `/route/${id}`);
+});
+
+test('a migration (POST /migrate) is followed: the socket moves to the new relay port, no frame lost', async (t) => {
+  const relay = createSoundRelay({ nodes: nodes.map((n) => n.url), apiKey: API_KEY, checkIntervalMs: 500 });
+  const moves = [];
+  relay.on('moved', (e) => moves.push(e));
+  const connection = relay.joinVoiceChannel(new FakeGateway(server).joinConfig());
+  await entersState(connection, VoiceConnectionStatus.Ready, 20000);
+  const route = relay.routeOf(connection);
+  const from = nodeAt(route.relayAddress);
+  const to = nodes.find((n) => n !== from);
+
+  const count = 500;
+  const framesBefore = server.frames.length;
+  const audio = createAudioPlayer({ behaviors: { noSubscriber: NoSubscriberBehavior.Play } });
+  connection.subscribe(audio);
+  audio.play(resourceOf(count));
+  await server.until(() => server.frames.length - framesBefore >= 100, '100 frames before the migration');
+
+  const migrated = await from.api('POST', '/migrate', { stream_id: route.streamId, new_node_addr: to.relayAddr });
+  assert.equal(migrated.status, 200, JSON.stringify(migrated.body));
+  await waitFor(() => moves.length === 1, 'the package to follow the migration', 20000);
+  assert.equal(moves[0].reason, 'migrated');
+  assert.equal(moves[0].to.relayAddress, `${to.ip}:${migrated.body.relay_port}`);
+  assert.equal(moves[0].to.streamId, route.streamId);
+
+  await server.until(() => server.frames.slice(framesBefore).some((f) => indexOf(f.payload) === count - 1), 'the last frame', 30000);
+  await entersState(audio, AudioPlayerStatus.Idle, 10000);
+  const frames = server.frames.slice(framesBefore);
+  const result = tally(frames.map((f) => indexOf(f.payload)), count);
+  t.diagnostic(`migration: ${result.missing.length} of ${count} frames lost, ${result.duplicates} duplicated, ${result.outOfOrder} out of order`);
+  assert.deepEqual(result.missing, [], 'no frame lost');
+  assert.equal(result.duplicates, 0);
+  assert.equal(frames.at(-1).from, moves[0].to.relayAddress, 'the last frames leave from the new relay port');
+
+  await otherUsersAudioArrives(connection, 0xfd);
+  connection.destroy();
+  await waitFor(async () => (await to.api('GET', `/route/${route.streamId}`)).status === 404, 'the route deleted on its new node');
+});
+
+test('the node killed mid-stream: the package moves the route to the other node and the stream goes on', async (t) => {
+  const relay = createSoundRelay({ nodes: nodes.map((n) => n.url), apiKey: API_KEY });
+  const moves = [];
+  const errors = [];
+  relay.on('moved', (e) => moves.push(e));
+  relay.on('error', (e) => errors.push(e));
+  const connection = relay.joinVoiceChannel(new FakeGateway(server).joinConfig());
+  await entersState(connection, VoiceConnectionStatus.Ready, 20000);
+  const route = relay.routeOf(connection);
+  const victim = nodeAt(route.relayAddress);
+  const survivor = nodes.find((n) => n !== victim);
+
+  const count = 750;
+  const framesBefore = server.frames.length;
+  const audio = createAudioPlayer({ behaviors: { noSubscriber: NoSubscriberBehavior.Play } });
+  connection.subscribe(audio);
+  audio.play(resourceOf(count));
+  await server.until(() => server.frames.length - framesBefore >= 150, '150 frames before the kill');
+  const killedAt = Date.now();
+  await victim.kill();
+
+  await waitFor(() => moves.length === 1, 'the package to move the route', 20000);
+  const movedAfterMs = Date.now() - killedAt;
+  assert.equal(moves[0].reason, 'node_down');
+  assert.equal(nodeAt(moves[0].to.relayAddress), survivor);
+
+  await server.until(() => server.frames.slice(framesBefore).some((f) => indexOf(f.payload) === count - 1), 'the last frame', 30000);
+  await entersState(audio, AudioPlayerStatus.Idle, 10000);
+  const frames = server.frames.slice(framesBefore);
+  const result = tally(frames.map((f) => indexOf(f.payload)), count);
+  const lostRuns = result.missing.length === 0 ? 'none' : `${result.missing[0]}-${result.missing.at(-1)}`;
+  t.diagnostic(
+    `node killed: ${result.missing.length} of ${count} frames lost (indexes ${lostRuns}), moved ${movedAfterMs} ms after the kill ` +
+      `(check interval 1000 ms), ${result.duplicates} duplicated`,
+  );
+  // Everything after the move arrives, from the surviving node's new relay port.
+  const after = frames.filter((f) => f.from === moves[0].to.relayAddress).map((f) => indexOf(f.payload)).filter((i) => i !== undefined);
+  assert.ok(after.length > 0);
+  const firstAfter = Math.min(...after);
+  assert.deepEqual(result.missing.filter((i) => i >= firstAfter), [], 'no frame lost after the move');
+  assert.equal(result.duplicates, 0);
+  assert.deepEqual(errors, []);
+
+  await otherUsersAudioArrives(connection, 0xfe);
+  connection.destroy();
+  await waitFor(async () => (await survivor.api('GET', `/route/${moves[0].to.streamId}`)).status === 404, 'the new route deleted');
+});
