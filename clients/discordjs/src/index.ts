@@ -76,7 +76,7 @@ export interface RouteEvent extends RelayRoute {
   connection: VoiceConnection;
 }
 
-export type MoveReason = 'migrated' | 'node_down' | 'route_lost';
+export type MoveReason = 'migrated' | 'rebound' | 'node_down' | 'route_lost';
 
 export interface MoveEvent {
   connection: VoiceConnection;
@@ -599,6 +599,10 @@ class ConnectionRelay {
         await this.move(networking, route, 'route_lost');
       } else if (answer.status === 200 && typeof answer.body?.node_id === 'string' && answer.body.node_id !== route.nodeId) {
         await this.follow(networking, route, answer.body.node_id, answer.body.relay_port);
+      } else if (answer.status === 200 && typeof answer.body?.relay_port === 'number' && answer.body.relay_port !== portOf(route)) {
+        // Same node, another relay port: it restarted between two checks and its old port was taken.
+        const [ip] = splitAddress(route.relayAddress);
+        this.switchTo(networking, route, { ...route, relayAddress: `${ip}:${answer.body.relay_port}` }, 'rebound');
       } else if (answer.status >= 500) {
         await this.move(networking, route, 'node_down');
       }
@@ -717,6 +721,10 @@ function hostPort(url: URL): string {
 
 function httpUrl(controlAddr: string): URL {
   return new URL(`http://${controlAddr}`);
+}
+
+function portOf(route: RelayRoute): number {
+  return splitAddress(route.relayAddress)[1];
 }
 
 function hostOf(address: string): string {

@@ -1,6 +1,7 @@
 // Two nodes sharing a Redis of the test's own: the connection's route goes to the least loaded node, follows a
 // migration (POST /migrate) without losing a frame, and moves to the other node when its node is killed mid-stream.
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { after, before, test } from 'node:test';
 import {
   AudioPlayerStatus,
@@ -107,6 +108,55 @@ test('a migration (POST /migrate) is followed: the socket moves to the new relay
   await otherUsersAudioArrives(connection, 0xfd);
   connection.destroy();
   await waitFor(async () => (await to.api('GET', `/route/${route.streamId}`)).status === 404, 'the route deleted on its new node');
+});
+
+test('a node restarted with its relay port taken rebinds another: the socket follows it (rebound)', async (t) => {
+  const node = nodes[0];
+  // Only this node, so that while it is down the package has nowhere to move (MOVE_FAILED) and waits for it.
+  const relay = createSoundRelay({ nodes: [node.url], apiKey: API_KEY, discover: false });
+  const moves = [];
+  const errors = [];
+  relay.on('moved', (e) => moves.push(e));
+  relay.on('error', (e) => errors.push(e));
+  const connection = relay.joinVoiceChannel(new FakeGateway(server).joinConfig());
+  await entersState(connection, VoiceConnectionStatus.Ready, 20000);
+  const route = relay.routeOf(connection);
+  assert.equal(nodeAt(route.relayAddress), node);
+
+  const count = 1000;
+  const framesBefore = server.frames.length;
+  const audio = createAudioPlayer({ behaviors: { noSubscriber: NoSubscriberBehavior.Play } });
+  connection.subscribe(audio);
+  audio.play(resourceOf(count));
+  await server.until(() => server.frames.length - framesBefore >= 100, '100 frames before the restart');
+
+  await node.kill();
+  const blocker = createSocket('udp4'); // another process takes the route's relay port while the node is down
+  await new Promise((resolve) => blocker.bind(Number(route.relayAddress.split(':')[1]), node.ip, resolve));
+  try {
+    await node.restart();
+    await waitFor(() => moves.length === 1, 'the package to follow the new relay port', 20000);
+    assert.equal(moves[0].reason, 'rebound');
+    assert.equal(moves[0].to.streamId, route.streamId);
+    assert.notEqual(moves[0].to.relayAddress, route.relayAddress);
+    const onNode = await node.api('GET', `/route/${route.streamId}`);
+    assert.equal(`${node.ip}:${onNode.body.relay_port}`, moves[0].to.relayAddress);
+
+    await server.until(() => server.frames.slice(framesBefore).some((f) => indexOf(f.payload) === count - 1), 'the last frame', 40000);
+    const frames = server.frames.slice(framesBefore);
+    const result = tally(frames.map((f) => indexOf(f.payload)), count);
+    t.diagnostic(`node restarted: ${result.missing.length} of ${count} frames lost while it was down and until the next check`);
+    const after = frames.filter((f) => f.from === moves[0].to.relayAddress).map((f) => indexOf(f.payload));
+    assert.ok(after.length > 0, 'frames arrive from the new relay port');
+    assert.deepEqual(result.missing.filter((i) => i >= Math.min(...after)), [], 'none lost after the switch');
+    assert.ok(errors.every((e) => e.code === 'MOVE_FAILED'), errors.map((e) => e.message).join('; '));
+    await otherUsersAudioArrives(connection, 0xfc);
+  } finally {
+    blocker.close();
+  }
+  connection.destroy();
+  await waitFor(async () => (await node.api('GET', `/route/${route.streamId}`)).status === 404, 'the route deleted');
+  await waitFor(async () => (await nodes[1].api('GET', '/nodes')).body.nodes.length === 2, 'both nodes live again');
 });
 
 test('the node killed mid-stream: the package moves the route to the other node and the stream goes on', async (t) => {

@@ -73,6 +73,16 @@ export class RelayNode {
     this.controlPort = await freeTcpPort(this.ip);
     this.metricsPort = await freeTcpPort(this.ip);
     const base = 42000 + Math.floor(Math.random() * 150) * 100;
+    this.relayPorts = `${base}-${base + 99}`;
+    return this.launch();
+  }
+
+  /** Starts the node again after kill() or stop(): same NODE_ID, addresses and RELAY_PORTS (a restart, as systemd does). */
+  async restart() {
+    return this.launch();
+  }
+
+  async launch() {
     const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
     this.process = spawn(java, ['-Xmx256m', '-XX:+UseSerialGC', '-jar', JAR], {
       env: {
@@ -84,7 +94,7 @@ export class RelayNode {
         ADVERTISE_HOST: this.ip,
         API_KEYS: API_KEY,
         REDIS_URL: this.redisUrl,
-        RELAY_PORTS: `${base}-${base + 99}`,
+        RELAY_PORTS: this.relayPorts,
         TRANSPORT: 'epoll',
         ...this.extraEnv,
       },
