@@ -53,6 +53,32 @@ async function otherUsersAudioArrives(connection, marker) {
   stream.off('data', onData);
 }
 
+/**
+ * A connection through a relay with these options, playing `count` frames, once `first` of them have reached the
+ * voice server: what each test needs before it breaks something.
+ */
+async function playing(options, count, first) {
+  const relay = createSoundRelay({ apiKey: API_KEY, ...options });
+  const moves = [];
+  const errors = [];
+  relay.on('moved', (e) => moves.push(e));
+  relay.on('error', (e) => errors.push(e));
+  const connection = relay.joinVoiceChannel(new FakeGateway(server).joinConfig());
+  await entersState(connection, VoiceConnectionStatus.Ready, 20000);
+  const route = relay.routeOf(connection);
+  const framesBefore = server.frames.length;
+  const audio = createAudioPlayer({ behaviors: { noSubscriber: NoSubscriberBehavior.Play } });
+  connection.subscribe(audio);
+  audio.play(resourceOf(count));
+  await server.until(() => server.frames.length - framesBefore >= first, `${first} frames first`);
+  /** The frames of this stream the voice server has, once the last one is there. */
+  const frames = async () => {
+    await server.until(() => server.frames.slice(framesBefore).some((f) => indexOf(f.payload) === count - 1), 'the last frame', 40000);
+    return server.frames.slice(framesBefore);
+  };
+  return { relay, moves, errors, connection, route, audio, frames };
+}
+
 test('the least loaded node takes the route', async () => {
   // Load the second node with routes of no connection: the package must pick the first.
   const loaded = nodes[1];
@@ -73,21 +99,10 @@ test('the least loaded node takes the route', async () => {
 });
 
 test('a migration (POST /migrate) is followed: the socket moves to the new relay port, no frame lost', async (t) => {
-  const relay = createSoundRelay({ nodes: nodes.map((n) => n.url), apiKey: API_KEY, checkIntervalMs: 500 });
-  const moves = [];
-  relay.on('moved', (e) => moves.push(e));
-  const connection = relay.joinVoiceChannel(new FakeGateway(server).joinConfig());
-  await entersState(connection, VoiceConnectionStatus.Ready, 20000);
-  const route = relay.routeOf(connection);
+  const count = 500;
+  const { moves, connection, route, audio, frames: arrived } = await playing({ nodes: nodes.map((n) => n.url), checkIntervalMs: 500 }, count, 100);
   const from = nodeAt(route.relayAddress);
   const to = nodes.find((n) => n !== from);
-
-  const count = 500;
-  const framesBefore = server.frames.length;
-  const audio = createAudioPlayer({ behaviors: { noSubscriber: NoSubscriberBehavior.Play } });
-  connection.subscribe(audio);
-  audio.play(resourceOf(count));
-  await server.until(() => server.frames.length - framesBefore >= 100, '100 frames before the migration');
 
   const migrated = await from.api('POST', '/migrate', { stream_id: route.streamId, new_node_addr: to.relayAddr });
   assert.equal(migrated.status, 200, JSON.stringify(migrated.body));
@@ -96,9 +111,8 @@ test('a migration (POST /migrate) is followed: the socket moves to the new relay
   assert.equal(moves[0].to.relayAddress, `${to.ip}:${migrated.body.relay_port}`);
   assert.equal(moves[0].to.streamId, route.streamId);
 
-  await server.until(() => server.frames.slice(framesBefore).some((f) => indexOf(f.payload) === count - 1), 'the last frame', 30000);
+  const frames = await arrived();
   await entersState(audio, AudioPlayerStatus.Idle, 10000);
-  const frames = server.frames.slice(framesBefore);
   const result = tally(frames.map((f) => indexOf(f.payload)), count);
   t.diagnostic(`migration: ${result.missing.length} of ${count} frames lost, ${result.duplicates} duplicated, ${result.outOfOrder} out of order`);
   assert.deepEqual(result.missing, [], 'no frame lost');
@@ -113,22 +127,9 @@ test('a migration (POST /migrate) is followed: the socket moves to the new relay
 test('a node restarted with its relay port taken rebinds another: the socket follows it (rebound)', async (t) => {
   const node = nodes[0];
   // Only this node, so that while it is down the package has nowhere to move (MOVE_FAILED) and waits for it.
-  const relay = createSoundRelay({ nodes: [node.url], apiKey: API_KEY, discover: false });
-  const moves = [];
-  const errors = [];
-  relay.on('moved', (e) => moves.push(e));
-  relay.on('error', (e) => errors.push(e));
-  const connection = relay.joinVoiceChannel(new FakeGateway(server).joinConfig());
-  await entersState(connection, VoiceConnectionStatus.Ready, 20000);
-  const route = relay.routeOf(connection);
-  assert.equal(nodeAt(route.relayAddress), node);
-
   const count = 1000;
-  const framesBefore = server.frames.length;
-  const audio = createAudioPlayer({ behaviors: { noSubscriber: NoSubscriberBehavior.Play } });
-  connection.subscribe(audio);
-  audio.play(resourceOf(count));
-  await server.until(() => server.frames.length - framesBefore >= 100, '100 frames before the restart');
+  const { moves, errors, connection, route, frames: arrived } = await playing({ nodes: [node.url], discover: false }, count, 100);
+  assert.equal(nodeAt(route.relayAddress), node);
 
   await node.kill();
   const blocker = createSocket('udp4'); // another process takes the route's relay port while the node is down
@@ -142,11 +143,10 @@ test('a node restarted with its relay port taken rebinds another: the socket fol
     const onNode = await node.api('GET', `/route/${route.streamId}`);
     assert.equal(`${node.ip}:${onNode.body.relay_port}`, moves[0].to.relayAddress);
 
-    await server.until(() => server.frames.slice(framesBefore).some((f) => indexOf(f.payload) === count - 1), 'the last frame', 40000);
-    const frames = server.frames.slice(framesBefore);
+    const frames = await arrived();
     const result = tally(frames.map((f) => indexOf(f.payload)), count);
     t.diagnostic(`node restarted: ${result.missing.length} of ${count} frames lost while it was down and until the next check`);
-    const after = frames.filter((f) => f.from === moves[0].to.relayAddress).map((f) => indexOf(f.payload));
+    const after = frames.filter((f) => f.from === moves[0].to.relayAddress).map((f) => indexOf(f.payload)).filter((i) => i !== undefined);
     assert.ok(after.length > 0, 'frames arrive from the new relay port');
     assert.deepEqual(result.missing.filter((i) => i >= Math.min(...after)), [], 'none lost after the switch');
     assert.ok(errors.every((e) => e.code === 'MOVE_FAILED'), errors.map((e) => e.message).join('; '));
@@ -162,23 +162,10 @@ test('a node restarted with its relay port taken rebinds another: the socket fol
 test('the node killed mid-stream: the package moves the route to the other node and the stream goes on', async (t) => {
   // The default check interval unless KILL_CHECK_INTERVAL_MS asks for another (for the figures in the README).
   const checkIntervalMs = Number(process.env.KILL_CHECK_INTERVAL_MS ?? 1000);
-  const relay = createSoundRelay({ nodes: nodes.map((n) => n.url), apiKey: API_KEY, checkIntervalMs });
-  const moves = [];
-  const errors = [];
-  relay.on('moved', (e) => moves.push(e));
-  relay.on('error', (e) => errors.push(e));
-  const connection = relay.joinVoiceChannel(new FakeGateway(server).joinConfig());
-  await entersState(connection, VoiceConnectionStatus.Ready, 20000);
-  const route = relay.routeOf(connection);
+  const count = 750;
+  const { moves, errors, connection, route, audio, frames: arrived } = await playing({ nodes: nodes.map((n) => n.url), checkIntervalMs }, count, 150);
   const victim = nodeAt(route.relayAddress);
   const survivor = nodes.find((n) => n !== victim);
-
-  const count = 750;
-  const framesBefore = server.frames.length;
-  const audio = createAudioPlayer({ behaviors: { noSubscriber: NoSubscriberBehavior.Play } });
-  connection.subscribe(audio);
-  audio.play(resourceOf(count));
-  await server.until(() => server.frames.length - framesBefore >= 150, '150 frames before the kill');
   const killedAt = Date.now();
   await victim.kill();
 
@@ -187,9 +174,8 @@ test('the node killed mid-stream: the package moves the route to the other node 
   assert.equal(moves[0].reason, 'node_down');
   assert.equal(nodeAt(moves[0].to.relayAddress), survivor);
 
-  await server.until(() => server.frames.slice(framesBefore).some((f) => indexOf(f.payload) === count - 1), 'the last frame', 30000);
+  const frames = await arrived();
   await entersState(audio, AudioPlayerStatus.Idle, 10000);
-  const frames = server.frames.slice(framesBefore);
   const result = tally(frames.map((f) => indexOf(f.payload)), count);
   const lostRuns = result.missing.length === 0 ? 'none' : `${result.missing[0]}-${result.missing.at(-1)}`;
   t.diagnostic(
