@@ -22,3 +22,11 @@ for (const build of builds) {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'package.json'), JSON.stringify({ type: build.type }) + '\n');
 }
+
+// What a TypeScript bot writes against the published types must compile (test/types/usage.mts and usage.cts; not run).
+execFileSync(
+  process.execPath,
+  [tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
+    '--skipLibCheck', '--types', 'node', join(root, 'test', 'types', 'usage.mts'), join(root, 'test', 'types', 'usage.cts')],
+  { stdio: 'inherit' },
+);

@@ -19,13 +19,24 @@ import { EventEmitter } from 'node:events';
 import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { randomBytes } from 'node:crypto';
-import { isIPv4 } from 'node:net';
+import { connect as tcpConnect, isIPv4 } from 'node:net';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { version as voiceVersion, VoiceConnectionStatus } from '@discordjs/voice';
 import type { VoiceConnection, VoiceConnectionState, JoinVoiceChannelOptions, CreateVoiceConnectionOptions } from '@discordjs/voice';
 import { joinVoiceChannel as libraryJoinVoiceChannel } from '@discordjs/voice';
 
 /** The versions of @discordjs/voice this package was tested with; any other one gets a warning. */
 export const TESTED_VOICE_VERSIONS: readonly string[] = Object.freeze(['0.19.0', '0.19.1', '0.19.2']);
+
+/** The warning a bot gets on attach when its @discordjs/voice is not one this package was tested with. */
+export function untestedVersionWarning(version: string): string | undefined {
+  if (TESTED_VOICE_VERSIONS.includes(version)) return undefined;
+  return (
+    `soundrelay-discordjs was tested with @discordjs/voice ${TESTED_VOICE_VERSIONS.join(', ')}, not ${version}: ` +
+    'it checks the internals it hooks on every connection and reports UNSUPPORTED_LIBRARY (or falls back) when they differ'
+  );
+}
 
 /** Voice gateway opcode of READY (discord-api-types VoiceOpcodes.Ready). */
 const OP_READY = 2;
@@ -58,6 +69,11 @@ export interface SoundRelayOptions {
   checkIntervalMs?: number;
   /** Timeout of each control-API request, in ms. Default 2000. */
   requestTimeoutMs?: number;
+  /**
+   * Hold an idle TCP connection to each node that carries a route, and check that node's routes the moment it
+   * closes: a node process that dies is noticed at once, not at the next check. Default true.
+   */
+  watch?: boolean;
 }
 
 /** A route the package holds for a connection. */
@@ -126,6 +142,7 @@ interface Settings {
   discover: boolean;
   checkIntervalMs: number;
   requestTimeoutMs: number;
+  watch: boolean;
 }
 
 function settings(options: SoundRelayOptions): Settings {
@@ -168,6 +185,7 @@ function settings(options: SoundRelayOptions): Settings {
     discover: options.discover ?? true,
     checkIntervalMs: positive(options.checkIntervalMs, 1000, 'checkIntervalMs'),
     requestTimeoutMs: positive(options.requestTimeoutMs, 2000, 'requestTimeoutMs'),
+    watch: options.watch ?? true,
   };
 }
 
@@ -198,6 +216,7 @@ class NodeRefusal extends Error {}
 export class SoundRelay extends EventEmitter<SoundRelayEvents> {
   private readonly settings: Settings;
   private readonly attached = new Map<VoiceConnection, ConnectionRelay>();
+  private readonly watches = new Map<string, NodeWatch>();
   private versionChecked = false;
 
   constructor(options: SoundRelayOptions) {
@@ -247,6 +266,25 @@ export class SoundRelay extends EventEmitter<SoundRelayEvents> {
     this.attached.delete(connection);
   }
 
+  /** Calls onClose whenever the watch connection to a node closes, until the returned function is called. @internal */
+  watchNode(node: string, onClose: () => void): () => void {
+    if (!this.settings.watch) return () => undefined;
+    let watch = this.watches.get(node);
+    if (!watch) {
+      watch = new NodeWatch(new URL(node), this.settings.checkIntervalMs);
+      this.watches.set(node, watch);
+    }
+    const active = watch;
+    active.listeners.add(onClose);
+    return () => {
+      active.listeners.delete(onClose);
+      if (active.listeners.size === 0) {
+        active.stop();
+        if (this.watches.get(node) === active) this.watches.delete(node);
+      }
+    };
+  }
+
   /** @internal */
   get config(): Settings {
     return this.settings;
@@ -273,12 +311,8 @@ export class SoundRelay extends EventEmitter<SoundRelayEvents> {
   private checkVersion(): void {
     if (this.versionChecked) return;
     this.versionChecked = true;
-    if (!TESTED_VOICE_VERSIONS.includes(voiceVersion)) {
-      this.warn(
-        `soundrelay-discordjs was tested with @discordjs/voice ${TESTED_VOICE_VERSIONS.join(', ')}, not ${voiceVersion}: ` +
-          'it checks the internals it hooks and reports an error (or falls back) when they differ',
-      );
-    }
+    const warning = untestedVersionWarning(voiceVersion);
+    if (warning !== undefined) this.warn(warning);
   }
 
   // ---- control API ----
@@ -430,6 +464,52 @@ interface NetworkingLike extends EventEmitter {
   onWsPacket: (packet: any) => void;
 }
 
+/**
+ * An idle TCP connection to a node's control API, reopened whenever it closes. The kernel closes it the moment the
+ * node's process dies (or the node closes idle connections): either way the listeners check their routes at once.
+ * A node whose host or network goes away leaves it open; the periodic check covers that.
+ */
+class NodeWatch {
+  readonly listeners = new Set<() => void>();
+  private socket: Socket | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly url: URL,
+    private readonly reopenAfterMs: number,
+  ) {
+    this.open();
+  }
+
+  private open(): void {
+    if (this.stopped) return;
+    const port = Number(this.url.port || (this.url.protocol === 'https:' ? 443 : 80));
+    const host = this.url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const socket =
+      this.url.protocol === 'https:'
+        ? tlsConnect({ host, port, servername: isIPv4(host) ? undefined : host })
+        : tcpConnect({ host, port });
+    socket.setNoDelay(true);
+    socket.unref();
+    socket.on('error', () => undefined); // 'close' follows, and is what counts
+    socket.on('data', () => undefined);
+    socket.once('close', () => {
+      if (this.stopped) return;
+      for (const listener of [...this.listeners]) listener();
+      this.timer = setTimeout(() => this.open(), this.reopenAfterMs);
+      this.timer.unref();
+    });
+    this.socket = socket;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.socket?.destroy();
+  }
+}
+
 /** One voice connection's relay: the route of each of its networking instances, and the check loop. */
 class ConnectionRelay {
   private readonly relay: SoundRelay;
@@ -437,7 +517,9 @@ class ConnectionRelay {
   private networking: NetworkingLike | undefined;
   private route: RelayRoute | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private unwatch: (() => void) | undefined;
   private checking = false;
+  private recheck = false;
   private detached = false;
   private readonly onStateChange: (oldState: VoiceConnectionState, newState: VoiceConnectionState) => void;
 
@@ -575,16 +657,28 @@ class ConnectionRelay {
   }
 
   private startChecks(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.check(), this.relay.config.checkIntervalMs);
-    this.timer.unref();
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.check(), this.relay.config.checkIntervalMs);
+      this.timer.unref();
+    }
+    this.watch();
+  }
+
+  /** Watches the current route's node: when its watch connection closes, check the route at once. */
+  private watch(): void {
+    this.unwatch?.();
+    this.unwatch = this.route ? this.relay.watchNode(this.route.node, () => void this.check()) : undefined;
   }
 
   /** Asks the route's node about the route: still there, moved by a migration, gone, or the node is down. */
   private async check(): Promise<void> {
     const route = this.route;
     const networking = this.networking;
-    if (!route || !networking || this.checking) return;
+    if (!route || !networking) return;
+    if (this.checking) {
+      this.recheck = true; // e.g. the watch connection closed while a periodic check was waiting: check again after
+      return;
+    }
     this.checking = true;
     try {
       let answer: HttpAnswer;
@@ -608,6 +702,10 @@ class ConnectionRelay {
       }
     } finally {
       this.checking = false;
+      if (this.recheck) {
+        this.recheck = false;
+        void this.check();
+      }
     }
   }
 
@@ -662,6 +760,7 @@ class ConnectionRelay {
       const [ip, port] = splitAddress(to.relayAddress);
       udp.remote = { ip, port };
     }
+    if (to.node !== from.node) this.watch();
     this.relay.emit('moved', { connection: this.connection, reason, from, to });
   }
 
@@ -669,6 +768,8 @@ class ConnectionRelay {
   private async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.unwatch?.();
+    this.unwatch = undefined;
     const route = this.route;
     this.route = undefined;
     if (!route) return;

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 import { AudioPlayerStatus, NoSubscriberBehavior, VoiceConnectionStatus, createAudioPlayer, entersState } from '@discordjs/voice';
-import { SoundRelay, SoundRelayError, TESTED_VOICE_VERSIONS, createSoundRelay } from '../dist/esm/index.js';
+import { once } from 'node:events';
+import { joinVoiceChannel } from '@discordjs/voice';
+import { SoundRelay, SoundRelayError, TESTED_VOICE_VERSIONS, createSoundRelay, untestedVersionWarning } from '../dist/esm/index.js';
 import { FakeGateway, FakeVoiceServer } from './support/fake-discord.mjs';
 import { API_KEY, RelayNode, freeTcpPort, waitFor } from './support/relay-node.mjs';
 import { indexOf, resourceOf, tally } from './support/audio.mjs';
@@ -109,4 +111,29 @@ test('the CommonJS build is the same package, and the tested versions include th
   const { version, tested } = SoundRelay.libraryVersion();
   assert.ok(TESTED_VOICE_VERSIONS.includes(version), `installed @discordjs/voice ${version}`);
   assert.equal(tested, true);
+});
+
+test('a library version it was not tested with gets a warning that names both', () => {
+  assert.equal(untestedVersionWarning('0.19.2'), undefined);
+  const warning = untestedVersionWarning('0.20.0');
+  assert.match(warning, /tested with @discordjs\/voice 0\.19\.0, 0\.19\.1, 0\.19\.2, not 0\.20\.0/);
+});
+
+test('internals not where the package expects them (a future library): UNSUPPORTED_LIBRARY, and nothing reaches the voice server', async () => {
+  const relay = createSoundRelay({ nodes: [node.url], apiKey: API_KEY });
+  const errors = [];
+  relay.on('error', (e) => errors.push(e));
+  const sendersBefore = server.udpSenders.length;
+  const connection = joinVoiceChannel(new FakeGateway(server).joinConfig());
+  // Wait for the library's Networking, then take away the own property the hook relies on, as a version that
+  // handled READY differently would not have it.
+  while (!connection.state.networking) await once(connection, 'stateChange');
+  delete connection.state.networking.onWsPacket;
+  relay.attach(connection);
+  await entersState(connection, VoiceConnectionStatus.Disconnected, 20000);
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0].code, 'UNSUPPORTED_LIBRARY');
+  assert.match(errors[0].message, /Networking\.onWsPacket/);
+  assert.equal(server.udpSenders.length, sendersBefore, 'nothing was sent to the voice server directly');
+  connection.destroy();
 });

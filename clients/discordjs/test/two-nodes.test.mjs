@@ -160,10 +160,11 @@ test('a node restarted with its relay port taken rebinds another: the socket fol
 });
 
 test('the node killed mid-stream: the package moves the route to the other node and the stream goes on', async (t) => {
-  // The default check interval unless KILL_CHECK_INTERVAL_MS asks for another (for the figures in the README).
+  // The defaults unless KILL_CHECK_INTERVAL_MS or KILL_WATCH=0 ask otherwise (for the figures in the README).
   const checkIntervalMs = Number(process.env.KILL_CHECK_INTERVAL_MS ?? 1000);
+  const watch = process.env.KILL_WATCH !== '0';
   const count = 750;
-  const { moves, errors, connection, route, audio, frames: arrived } = await playing({ nodes: nodes.map((n) => n.url), checkIntervalMs }, count, 150);
+  const { moves, errors, connection, route, audio, frames: arrived } = await playing({ nodes: nodes.map((n) => n.url), checkIntervalMs, watch }, count, 150);
   const victim = nodeAt(route.relayAddress);
   const survivor = nodes.find((n) => n !== victim);
   const killedAt = Date.now();
@@ -180,7 +181,7 @@ test('the node killed mid-stream: the package moves the route to the other node 
   const lostRuns = result.missing.length === 0 ? 'none' : `${result.missing[0]}-${result.missing.at(-1)}`;
   t.diagnostic(
     `node killed: ${result.missing.length} of ${count} frames lost (indexes ${lostRuns}), moved ${movedAfterMs} ms after the kill ` +
-      `(check interval ${checkIntervalMs} ms), ${result.duplicates} duplicated`,
+      `(check interval ${checkIntervalMs} ms, watch ${watch ? 'on' : 'off'}), ${result.duplicates} duplicated`,
   );
   // Everything after the move arrives, from the surviving node's new relay port.
   const after = frames.filter((f) => f.from === moves[0].to.relayAddress).map((f) => indexOf(f.payload)).filter((i) => i !== undefined);
