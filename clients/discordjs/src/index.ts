@@ -63,7 +63,10 @@ export interface SoundRelayOptions {
    * Default: the local address the kernel picks to reach the node. Set it when a NAT sits between bot and node.
    */
   sourceIp?: string;
-  /** Nodes listed by `GET /nodes` but not in `nodes` may be used too, at `http://<control_addr>`. Default true. */
+  /**
+   * Nodes listed by `GET /nodes` but not in `nodes` may be used too, at `http://<control_addr>` (the API key then goes
+   * to addresses read from the nodes' Redis). Default false: only the configured nodes.
+   */
   discover?: boolean;
   /** How often a connection's route is checked on its node (migration, node gone), in ms. Default 1000. */
   checkIntervalMs?: number;
@@ -182,7 +185,7 @@ function settings(options: SoundRelayOptions): Settings {
     apiKey: options.apiKey,
     fallback,
     sourceIp: options.sourceIp,
-    discover: options.discover ?? true,
+    discover: options.discover ?? false,
     checkIntervalMs: positive(options.checkIntervalMs, 1000, 'checkIntervalMs'),
     requestTimeoutMs: positive(options.requestTimeoutMs, 2000, 'requestTimeoutMs'),
     watch: options.watch ?? true,
@@ -217,6 +220,7 @@ export class SoundRelay extends EventEmitter<SoundRelayEvents> {
   private readonly settings: Settings;
   private readonly attached = new Map<VoiceConnection, ConnectionRelay>();
   private readonly watches = new Map<string, NodeWatch>();
+  private readonly nodeIds = new Map<string, string>();
   private versionChecked = false;
 
   constructor(options: SoundRelayOptions) {
@@ -340,45 +344,69 @@ export class SoundRelay extends EventEmitter<SoundRelayEvents> {
   }
 
   /**
-   * The nodes to try, least loaded first: the live nodes `GET /nodes` lists (asked of the configured nodes in turn
-   * until one answers), then any configured node it did not list (unknown load, tried last, in the given order).
+   * The nodes to try, least loaded first. `GET /nodes` (asked of the configured nodes in turn until one answers)
+   * gives each live node's `active_routes`; a configured node is found in it by its control address, or else by the
+   * `node_id` its `/health` gives (a URL with a DNS name). Configured nodes it does not list come last, in the given
+   * order; with `discover`, listed nodes that are not configured are candidates too.
    * @internal
    */
   async candidates(exclude: Set<string>): Promise<Candidate[]> {
-    const listed: Candidate[] = [];
+    const entries = await this.listing(exclude);
+    const candidates: Candidate[] = [];
+    const matched = new Set<any>();
+    for (const node of this.settings.nodes) {
+      if (exclude.has(node.href)) continue;
+      let entry = entries.find((e) => e.control_addr === hostPort(node));
+      if (entry === undefined && entries.length > 0) {
+        const nodeId = await this.nodeIdOf(node);
+        entry = nodeId === undefined ? undefined : entries.find((e) => e.node_id === nodeId);
+      }
+      if (entry !== undefined) matched.add(entry);
+      candidates.push(candidateOf(node, entry));
+    }
+    if (this.settings.discover) {
+      for (const entry of entries) {
+        if (matched.has(entry) || typeof entry.control_addr !== 'string') continue;
+        const url = httpUrl(entry.control_addr);
+        if (!exclude.has(url.href) && !candidates.some((c) => c.url.href === url.href)) candidates.push(candidateOf(url, entry));
+      }
+    }
+    return candidates.sort((a, b) => a.load - b.load); // stable: unknown loads keep the configured order
+  }
+
+  /** The live nodes, from the first configured node that answers `GET /nodes`; none when none answers. */
+  private async listing(exclude: Set<string>): Promise<any[]> {
     for (const node of this.settings.nodes) {
       if (exclude.has(node.href)) continue;
       try {
         const answer = await this.request(node, 'GET', '/nodes');
-        if (answer.status !== 200 || !Array.isArray(answer.body?.nodes)) continue;
-        for (const entry of answer.body.nodes) {
-          if (typeof entry?.control_addr !== 'string') continue;
-          const url = this.configuredAt(entry.control_addr) ?? (this.settings.discover ? httpUrl(entry.control_addr) : undefined);
-          if (url === undefined || exclude.has(url.href) || listed.some((c) => c.url.href === url.href)) continue;
-          listed.push({
-            url,
-            load: typeof entry.active_routes === 'number' ? entry.active_routes : Number.MAX_SAFE_INTEGER,
-            nodeId: typeof entry.node_id === 'string' ? entry.node_id : undefined,
-            relayHost: typeof entry.relay_addr === 'string' ? hostOf(entry.relay_addr) : undefined,
-          });
+        if (answer.status === 200 && Array.isArray(answer.body?.nodes)) {
+          return answer.body.nodes.filter((e: any) => e !== null && typeof e === 'object');
         }
-        break;
       } catch {
         // this node does not answer: ask the next one
       }
     }
-    listed.sort((a, b) => a.load - b.load);
-    for (const node of this.settings.nodes) {
-      if (!exclude.has(node.href) && !listed.some((c) => c.url.href === node.href)) {
-        listed.push({ url: node, load: Number.MAX_SAFE_INTEGER, nodeId: undefined, relayHost: undefined });
-      }
-    }
-    return listed;
+    return [];
   }
 
-  /** The configured node whose URL names this control address (host and port), if any. */
-  private configuredAt(controlAddr: string): URL | undefined {
-    return this.settings.nodes.find((node) => hostPort(node) === controlAddr);
+  /** A configured node's `node_id`, from its `/health` (no key needed), remembered once known. */
+  private async nodeIdOf(node: URL): Promise<string | undefined> {
+    const known = this.nodeIds.get(node.href);
+    if (known !== undefined) return known;
+    try {
+      const response = await fetch(node.href.replace(/\/+$/, '') + '/health', {
+        signal: AbortSignal.timeout(this.settings.requestTimeoutMs),
+      });
+      const body: any = await response.json();
+      if (typeof body?.node_id === 'string') {
+        this.nodeIds.set(node.href, body.node_id);
+        return body.node_id;
+      }
+    } catch {
+      // down or not a node: it stays unlisted
+    }
+    return undefined;
   }
 
   /**
@@ -447,7 +475,11 @@ export class SoundRelay extends EventEmitter<SoundRelayEvents> {
     if (answer.status !== 200 || !Array.isArray(answer.body?.nodes)) return undefined;
     const entry = answer.body.nodes.find((n: any) => n?.node_id === nodeId);
     if (!entry || typeof entry.control_addr !== 'string' || typeof entry.relay_addr !== 'string') return undefined;
-    const url = this.configuredAt(entry.control_addr) ?? httpUrl(entry.control_addr);
+    // A configured node when it is one (by address, or by the node id its /health gave); else the address the listing
+    // gives: the operator moved the route there, and the stream must follow it whatever `discover` says.
+    const url =
+      this.settings.nodes.find((n) => hostPort(n) === entry.control_addr || this.nodeIds.get(n.href) === nodeId) ??
+      httpUrl(entry.control_addr);
     return { url, load: 0, nodeId, relayHost: hostOf(entry.relay_addr) };
   }
 }
@@ -813,6 +845,16 @@ async function localAddressToward(ip: string): Promise<string> {
   } finally {
     socket.close();
   }
+}
+
+/** A node to try; its load and addresses from its `GET /nodes` entry when it has one. */
+function candidateOf(url: URL, entry: any): Candidate {
+  return {
+    url,
+    load: typeof entry?.active_routes === 'number' ? entry.active_routes : Number.MAX_SAFE_INTEGER,
+    nodeId: typeof entry?.node_id === 'string' ? entry.node_id : undefined,
+    relayHost: typeof entry?.relay_addr === 'string' ? hostOf(entry.relay_addr) : undefined,
+  };
 }
 
 function hostPort(url: URL): string {

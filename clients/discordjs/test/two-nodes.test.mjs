@@ -95,6 +95,15 @@ test('the least loaded node takes the route', async () => {
   await entersState(connection, VoiceConnectionStatus.Ready, 20000);
   assert.equal(nodeAt(relay.routeOf(connection).relayAddress), nodes[0]);
   connection.destroy();
+
+  // Only the loaded node configured: it is the only one used, unless discover lets the listing add the other.
+  for (const [discover, expected] of [[false, loaded], [true, nodes[0]]]) {
+    const only = createSoundRelay({ nodes: [loaded.url], apiKey: API_KEY, discover });
+    const other = only.joinVoiceChannel(new FakeGateway(server).joinConfig());
+    await entersState(other, VoiceConnectionStatus.Ready, 20000);
+    assert.equal(nodeAt(only.routeOf(other).relayAddress), expected, `discover ${discover}`);
+    other.destroy();
+  }
   for (const id of filler) await loaded.api('DELETE', `/route/${id}`);
 });
 
