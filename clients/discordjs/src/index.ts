@@ -44,6 +44,8 @@ const OP_READY = 2;
 const NETWORKING_IDENTIFYING = 1;
 /** NetworkingStatusCode.Closed. */
 const NETWORKING_CLOSED = 6;
+/** Marks a Networking this package has hooked, so that a second SoundRelay does not hook it again. */
+const HOOKED = Symbol('soundrelay-discordjs.hooked');
 
 export type FallbackMode = 'error' | 'direct';
 
@@ -300,6 +302,18 @@ export class SoundRelay extends EventEmitter<SoundRelayEvents> {
       this.emit('error', error);
     } else {
       process.emitWarning(error.message, { type: 'SoundRelayError', code: error.code });
+    }
+  }
+
+  /**
+   * Emits one of the informational events; a listener that throws does not break the connection's handling (the
+   * throw becomes a warning). @internal
+   */
+  notify<K extends 'route' | 'moved' | 'routeDeleted' | 'fallback'>(event: K, ...payload: SoundRelayEvents[K]): void {
+    try {
+      (this.emit as (event: string, ...args: unknown[]) => boolean)(event, ...payload);
+    } catch (error) {
+      this.warn(`a '${event}' listener threw: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -600,6 +614,10 @@ class ConnectionRelay {
 
   /** Puts the wrapper in front of the networking's READY handling. */
   private hook(networking: NetworkingLike): void {
+    if (Reflect.get(networking, HOOKED)) {
+      this.relay.warn('attach: this voice connection is attached to another SoundRelay already; this one leaves it alone');
+      return;
+    }
     const original = Object.prototype.hasOwnProperty.call(networking, 'onWsPacket') ? networking.onWsPacket : undefined;
     const ws = networking.state.ws;
     if (typeof original !== 'function' || !ws || !ws.listeners('packet').includes(original)) {
@@ -615,14 +633,16 @@ class ConnectionRelay {
       }
       if (packet?.op === OP_READY && networking.state.code === NETWORKING_IDENTIFYING && !this.detached) {
         held = [];
-        void this.routeFor(networking, packet).then((ready) => {
-          const queued = held ?? [];
-          held = undefined;
-          if (this.networking !== networking || networking.state.code !== NETWORKING_IDENTIFYING) return;
-          if (ready === undefined) return;
-          original(ready);
-          for (const later of queued) original(later);
-        });
+        void this.routeFor(networking, packet)
+          .then((ready) => {
+            const queued = held ?? [];
+            held = undefined;
+            if (this.networking !== networking || networking.state.code !== NETWORKING_IDENTIFYING) return;
+            if (ready === undefined) return;
+            original(ready);
+            for (const later of queued) original(later);
+          })
+          .catch((error) => this.relay.warn(`handling READY failed: ${error instanceof Error ? error.message : String(error)}`));
         return;
       }
       original(packet);
@@ -630,6 +650,7 @@ class ConnectionRelay {
     // Networking registers this.onWsPacket on each WebSocket it creates (a resume makes a new one) and removes it
     // when it drops one: the wrapper takes its place in both.
     networking.onWsPacket = wrapper;
+    Reflect.set(networking, HOOKED, true);
     ws.off('packet', original);
     ws.on('packet', wrapper);
   }
@@ -668,7 +689,7 @@ class ConnectionRelay {
       return undefined;
     }
     this.route = route;
-    this.relay.emit('route', { connection: this.connection, ...route });
+    this.relay.notify('route', { connection: this.connection, ...route });
     this.startChecks();
     const [relayIp, relayPort] = splitAddress(route.relayAddress);
     return { ...packet, d: { ...packet.d, ip: relayIp, port: relayPort } };
@@ -677,7 +698,7 @@ class ConnectionRelay {
   /** Reports the error, then either lets the connection go direct or disconnects it. */
   private fail(error: SoundRelayError, direct: () => any, networking: NetworkingLike): any | undefined {
     if (this.relay.config.fallback === 'direct') {
-      this.relay.emit('fallback', { connection: this.connection, error });
+      this.relay.notify('fallback', { connection: this.connection, error });
       return direct();
     }
     this.relay.report(error);
@@ -793,7 +814,7 @@ class ConnectionRelay {
       udp.remote = { ip, port };
     }
     if (to.node !== from.node) this.watch();
-    this.relay.emit('moved', { connection: this.connection, reason, from, to });
+    this.relay.notify('moved', { connection: this.connection, reason, from, to });
   }
 
   /** Deletes the current route (if any) and stops checking it. */
@@ -807,7 +828,7 @@ class ConnectionRelay {
     if (!route) return;
     try {
       await this.relay.deleteRoute(route);
-      this.relay.emit('routeDeleted', { connection: this.connection, ...route });
+      this.relay.notify('routeDeleted', { connection: this.connection, ...route });
     } catch (error) {
       this.relay.report(
         new SoundRelayError(

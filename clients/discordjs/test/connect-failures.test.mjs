@@ -137,3 +137,17 @@ test('internals not where the package expects them (a future library): UNSUPPORT
   assert.equal(server.udpSenders.length, sendersBefore, 'nothing was sent to the voice server directly');
   connection.destroy();
 });
+
+test("a listener of the bot's that throws does not break the connection: it becomes a warning", async () => {
+  const relay = createSoundRelay({ nodes: [node.url], apiKey: API_KEY });
+  const warnings = [];
+  relay.on('warning', (message) => warnings.push(message));
+  relay.on('route', () => {
+    throw new Error('a bug in the bot');
+  });
+  const connection = relay.joinVoiceChannel(new FakeGateway(server).joinConfig());
+  await entersState(connection, VoiceConnectionStatus.Ready, 20000);
+  assert.ok(warnings.some((w) => w.includes("a 'route' listener threw: a bug in the bot")), warnings.join('; '));
+  assert.ok(relay.routeOf(connection));
+  connection.destroy();
+});
