@@ -126,6 +126,10 @@ function tone(hz, seconds) {
 }
 
 client.login(settings.token).catch((error) => {
-  console.error(`DISCORD_TOKEN: Discord refused the token (${error.message})`);
-  process.exit(2);
+  if (error?.code === 'TokenInvalid' || error?.status === 401) {
+    console.error('DISCORD_TOKEN: Discord refused the token: copy it again from the Developer Portal');
+    process.exit(2);
+  }
+  console.error(`cannot reach Discord: ${error?.message ?? error}`);
+  process.exit(1);
 });
