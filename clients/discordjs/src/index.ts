@@ -433,7 +433,7 @@ export class SoundRelay extends EventEmitter<SoundRelayEvents> {
       try {
         return await this.createRouteOn(candidate, voiceServer);
       } catch (error) {
-        refusals.push(`${candidate.url.href}: ${error instanceof Error ? error.message : String(error)}`);
+        refusals.push(`${candidate.url.href}: ${describe(error)}`);
       }
     }
     throw new NodeRefusal(
@@ -866,6 +866,14 @@ async function localAddressToward(ip: string): Promise<string> {
   } finally {
     socket.close();
   }
+}
+
+/** An error for a person: fetch's "fetch failed" gains its cause ("connect ECONNREFUSED 10.0.0.5:4300"). */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === 'TimeoutError') return `no answer within the request timeout (${error.message})`;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error && cause.message ? `${error.message}: ${cause.message}` : error.message;
 }
 
 /** A node to try; its load and addresses from its `GET /nodes` entry when it has one. */

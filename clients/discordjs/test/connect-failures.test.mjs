@@ -64,6 +64,7 @@ test("no reachable node, fallback 'error' (the default): an error event, the con
   assert.equal(errors.length, 1);
   assert.equal(errors[0].code, 'NO_NODE');
   assert.ok(errors[0].message.includes(new URL(deadUrl).href), errors[0].message);
+  assert.match(errors[0].message, /ECONNREFUSED/);
   assert.equal(connection.state.reason, 3 /* VoiceConnectionDisconnectReason.Manual */);
   assert.equal(gateway.leaves, 1, 'the bot left the voice channel');
   assert.equal(server.udpSenders.length, sendersBefore, 'nothing was sent to the voice server directly');
