@@ -21,6 +21,7 @@ COPY tools/pom.xml tools/pom.xml
 COPY bench/pom.xml bench/pom.xml
 COPY jda/pom.xml jda/pom.xml
 COPY examples/jda-bot/pom.xml examples/jda-bot/pom.xml
+COPY clients/discordjs/pom.xml clients/discordjs/pom.xml
 COPY core/src core/src
 COPY io/src io/src
 COPY control/src control/src
