@@ -77,6 +77,8 @@ class RelayEndToEndTest
                 assertArrayEquals(payload, receive(b));
                 assertArrayEquals(payload, receive(c));
             }
+            // The targets can hold the last datagram before the sender has counted its send: wait for the count.
+            waitFor("the route's counters after the sends", () -> routeShows(id, "\"packets_out\":60"));
             final HttpResponse<String> route = fixture.authed("GET", "/route/" + id, null);
             assertTrue(route.body().contains("\"packets_in\":20"), route.body());
             assertTrue(route.body().contains("\"packets_out\":60"), route.body());
@@ -155,6 +157,7 @@ class RelayEndToEndTest
             fixture.send(src, marker);
             assertArrayEquals(marker, receive(t), "the keep-alive was not forwarded");
 
+            waitFor("the route's counters after the send", () -> routeShows(id, "\"packets_out\":1"));
             final String route = fixture.authed("GET", "/route/" + id, null).body();
             assertFalse(route.contains("\"last_seen_ms_ago\":null"), route);
             assertTrue(route.contains("\"packets_in\":2"), route);
@@ -271,6 +274,19 @@ class RelayEndToEndTest
         catch (final Exception ex)
         {
             // closed or interrupted: done
+        }
+    }
+
+    /** Whether the route's GET answer contains the fragment now (for waiting on counters the sender publishes). */
+    private static boolean routeShows(final long id, final String fragment)
+    {
+        try
+        {
+            return fixture.authed("GET", "/route/" + id, null).body().contains(fragment);
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException(ex);
         }
     }
 
