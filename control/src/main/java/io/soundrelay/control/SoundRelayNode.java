@@ -295,6 +295,16 @@ public final class SoundRelayNode implements AutoCloseable
                 return redis == null ? "disabled" : redis.state();
             }
 
+            public String redisMode()
+            {
+                return redis == null ? null : redis.mode();
+            }
+
+            public String redisMaster()
+            {
+                return redis == null ? null : redis.master();
+            }
+
             public long uptimeSeconds()
             {
                 return TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs);
@@ -306,7 +316,8 @@ public final class SoundRelayNode implements AutoCloseable
             dataPlane.counters(), dataPlane.processingTime(), dataPlane.registry(), requests, redisOperations,
             () -> redis == null ? 0 : redis.backlogSize())
             .relayPorts(dataPlane.relayPorts()::inUse, dataPlane.relayPorts().capacity())
-            .dataPlaneErrors(dataPlane::errors);
+            .dataPlaneErrors(dataPlane::errors)
+            .redisResubscribes(() -> redis == null ? 0 : redis.resubscribes());
         final ControlApi api = new ControlApi(
             status, dataPlane.proxy(), dataPlane.registry(), dataPlane.counters(), metrics, requests, parser,
             authenticator).mixer(dataPlane.mixer()).tracing(tracing).relayPorts(dataPlane.relayPorts());

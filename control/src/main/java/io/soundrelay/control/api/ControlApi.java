@@ -116,6 +116,22 @@ public final class ControlApi implements HttpHandler
 
         String redis();
 
+        /**
+         * @return "standalone" or "sentinel"; null without Redis.
+         */
+        default String redisMode()
+        {
+            return null;
+        }
+
+        /**
+         * @return host:port of the Redis the node writes to now; null without Redis or while it is unreachable.
+         */
+        default String redisMaster()
+        {
+            return null;
+        }
+
         long uptimeSeconds();
     }
 
@@ -830,6 +846,8 @@ public final class ControlApi implements HttpHandler
             .name("uptime_s").value(node.uptimeSeconds())
             .name("transport").value(node.transport())
             .name("redis").value(redis)
+            .name("redis_mode").value(node.redisMode())
+            .name("redis_master").value(node.redisMaster())
             .name("active_routes").value(registry.size())
             .name("active_streams").value(registry.countActive(System.nanoTime(), RelayMetrics.ACTIVE_WINDOW_NS))
             .name("packets_received").value(counters.received())

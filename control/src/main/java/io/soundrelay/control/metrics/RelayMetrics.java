@@ -52,6 +52,7 @@ public final class RelayMetrics
     private volatile LongSupplier relayPortsInUse = () -> 0;
     private volatile long relayPortsCapacity;
     private volatile LongSupplier dataPlaneErrors = () -> 0;
+    private volatile LongSupplier redisResubscribes = () -> 0;
 
     /**
      * @param counters       data-plane counters.
@@ -99,6 +100,16 @@ public final class RelayMetrics
     public RelayMetrics dataPlaneErrors(final LongSupplier errors)
     {
         this.dataPlaneErrors = errors;
+        return this;
+    }
+
+    /**
+     * @param resubscribes subscriptions to the announcement channel after the first.
+     * @return this.
+     */
+    public RelayMetrics redisResubscribes(final LongSupplier resubscribes)
+    {
+        this.redisResubscribes = resubscribes;
         return this;
     }
 
@@ -191,7 +202,10 @@ public final class RelayMetrics
                 relayPortsInUse.getAsLong()),
             gauge("relay_ports_capacity", "Ports in RELAY_PORTS", relayPortsCapacity),
             counter("relay_data_plane_errors", "Errors thrown out of a data-plane thread's duty cycle (each logged)",
-                dataPlaneErrors.getAsLong()));
+                dataPlaneErrors.getAsLong()),
+            counter("relay_redis_resubscribes",
+                "Subscriptions to soundrelay:routes after the first (lost connection, failover, full queue); each re-reads",
+                redisResubscribes.getAsLong()));
     }
 
     private HistogramSnapshot histogram()

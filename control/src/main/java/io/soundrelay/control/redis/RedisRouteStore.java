@@ -290,6 +290,12 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     private StatefulRedisPubSubConnection<String, String> pubsub;
 
     private volatile boolean connected;
+    /** The address of the Redis this store writes to (its CLIENT INFO laddr), while connected; null otherwise. */
+    private volatile String master;
+    /** Subscriptions after the first: each follows a lost connection, a failover or a full message queue. */
+    private volatile long resubscribes;
+    private boolean subscribedOnce;
+    private final boolean sentinel;
     private volatile int backlogSize;
     private volatile boolean running;
 
@@ -335,6 +341,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         this.parser = parser;
         this.operations = operations;
         this.backlogCapacity = Math.max(MIN_BACKLOG, 16 * maxRoutes);
+        this.sentinel = url.startsWith(Configuration.SENTINEL_SCHEME);
         final RedisURI uri = RedisURI.create(url);
         uri.setTimeout(COMMAND_TIMEOUT);
         // One connection, so one IO thread is all Lettuce needs.
@@ -383,9 +390,10 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
                 entries.add(entry);
             }
             loaded = true;
+            master = serverAddress();
             connected = true;
-            LOG.info("joined Redis {} as NODE_ID {}: loaded {} route(s) of node {}", urlForLog, nodeId, entries.size(),
-                nodeId);
+            LOG.info("joined Redis {}{} as NODE_ID {}: loaded {} route(s) of node {}", urlForLog,
+                sentinel ? " (Sentinel's master " + master + ")" : "", nodeId, entries.size(), nodeId);
             return entries;
         }
         catch (final ConfigurationException ex)
@@ -666,6 +674,31 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     }
 
     /**
+     * @return "sentinel" when REDIS_URL finds the master through Sentinel, else "standalone".
+     */
+    public String mode()
+    {
+        return sentinel ? "sentinel" : "standalone";
+    }
+
+    /**
+     * @return host:port of the Redis the node writes to now (for Sentinel: the master it found), null while Redis
+     * is unreachable.
+     */
+    public String master()
+    {
+        return master;
+    }
+
+    /**
+     * @return subscriptions to the announcement channel after the first (each re-reads what this node owns).
+     */
+    public long resubscribes()
+    {
+        return resubscribes;
+    }
+
+    /**
      * @return writes waiting for Redis to come back.
      */
     public long backlogSize()
@@ -849,6 +882,11 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         {
             await(sub.async().subscribe(CHANNEL));
             operations.add(Op.SUBSCRIBE, Result.OK);
+            if (subscribedOnce)
+            {
+                resubscribes++; // this thread is the only writer
+            }
+            subscribedOnce = true;
         }
         catch (final Exception ex)
         {
@@ -1057,10 +1095,11 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             }
             reconcileNeeded.set(false);
             final int rewritten = reconcile();
+            master = serverAddress();
             connected = true;
             nextHeartbeatNs = System.nanoTime();
-            LOG.info("Redis {} reachable: replayed {} queued write(s), restored {} route(s), reconcile rewrote {}",
-                urlForLog, replayed, restored, rewritten);
+            LOG.info("Redis {} reachable{}: replayed {} queued write(s), restored {} route(s), reconcile rewrote {}",
+                urlForLog, sentinel ? " (Sentinel's master " + master + ")" : "", replayed, restored, rewritten);
         }
         catch (final Exception ex)
         {
@@ -1357,9 +1396,27 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
                 urlForLog, rootMessage(cause));
         }
         connected = false;
+        master = null;
         closeConnection();
         closePubSub();
         nextAttemptNs = System.nanoTime() + RETRY_INTERVAL_NS;
+    }
+
+    /**
+     * The address the connection reached, as the server sees its own end (CLIENT INFO's laddr): for Sentinel, the
+     * master it named.
+     */
+    private String serverAddress() throws Exception
+    {
+        final String info = await(connection.async().clientInfo());
+        for (final String field : info.trim().split(" "))
+        {
+            if (field.startsWith("laddr="))
+            {
+                return field.substring("laddr=".length());
+            }
+        }
+        return null;
     }
 
     private static Op op(final Write w)

@@ -62,6 +62,8 @@ public final class Configuration
     /** {@code redis://} or {@code rediss://} URL; empty for no Redis. */
     public static final String REDIS_URL_ENV = "REDIS_URL";
     public static final String REDIS_URL_DEFAULT = "redis://127.0.0.1:6379";
+    /** The REDIS_URL scheme of a master found through Sentinel. */
+    public static final String SENTINEL_SCHEME = "redis-sentinel://";
 
     public static final String REDIS_POOL_SIZE_ENV = "REDIS_POOL_SIZE";
     public static final int REDIS_POOL_SIZE_DEFAULT = 4;
@@ -207,7 +209,8 @@ public final class Configuration
             new Help(CONTROL_API_ADDR_ENV, CONTROL_API_ADDR_DEFAULT, "HTTP control API"),
             new Help(METRICS_ADDR_ENV, METRICS_ADDR_DEFAULT, "Prometheus exposition, path /metrics"),
             new Help(REDIS_URL_ENV, REDIS_URL_DEFAULT,
-                "shared routing table: redis:// or rediss:// (TLS); empty for memory only"),
+                "shared routing table: redis://, rediss:// (TLS) or redis-sentinel://h1:p1,h2:p2[/db]#master; " +
+                "empty for memory only"),
             new Help(REDIS_POOL_SIZE_ENV, Integer.toString(REDIS_POOL_SIZE_DEFAULT),
                 "accepted (1-" + REDIS_POOL_SIZE_MAX + "), no effect: one connection carries every write"),
             new Help(AUTH_ENABLED_ENV, Boolean.toString(AUTH_ENABLED_DEFAULT), "false turns off API authentication"),
@@ -1066,17 +1069,31 @@ public final class Configuration
                 return value;
             }
             final String rest;
+            final boolean sentinel;
             if (value.startsWith("redis://"))
             {
                 rest = value.substring("redis://".length());
+                sentinel = false;
             }
             else if (value.startsWith("rediss://"))
             {
                 rest = value.substring("rediss://".length());
+                sentinel = false;
+            }
+            else if (value.startsWith(SENTINEL_SCHEME))
+            {
+                rest = value.substring(SENTINEL_SCHEME.length());
+                sentinel = true;
+            }
+            else if (value.startsWith("redis-cluster://"))
+            {
+                throw fail(name, redactRedisUrl(value), "Redis Cluster is not supported yet: use redis://, rediss:// " +
+                    "or redis-sentinel://h1:p1,h2:p2[/db]#master");
             }
             else
             {
-                throw fail(name, redactRedisUrl(value), "expected redis://host:port or rediss://host:port, or empty");
+                throw fail(name, redactRedisUrl(value), "expected redis://host:port, rediss://host:port, " +
+                    "redis-sentinel://h1:p1,h2:p2[/db]#master, or empty");
             }
             final int at = rest.lastIndexOf('@');
             if (at >= 0 && indexOfDelimiter(rest.substring(0, at)) >= 0)
@@ -1086,7 +1103,30 @@ public final class Configuration
             }
             final String afterUserInfo = rest.substring(at + 1);
             final int authorityEnd = indexOfDelimiter(afterUserInfo);
-            final String hostPort = authorityEnd < 0 ? afterUserInfo : afterUserInfo.substring(0, authorityEnd);
+            final String authority = authorityEnd < 0 ? afterUserInfo : afterUserInfo.substring(0, authorityEnd);
+            if (sentinel)
+            {
+                // Sentinels, comma-separated, then the monitored master's name after '#'.
+                for (final String hostPort : authority.split(",", -1))
+                {
+                    checkHostPort(name, value, hostPort);
+                }
+                final int hash = afterUserInfo.indexOf('#');
+                if (hash < 0 || hash == afterUserInfo.length() - 1)
+                {
+                    throw fail(name, redactRedisUrl(value),
+                        "a redis-sentinel:// URL names the master after '#': redis-sentinel://h1:26379,h2:26379/0#mymaster");
+                }
+            }
+            else
+            {
+                checkHostPort(name, value, authority);
+            }
+            return value;
+        }
+
+        private void checkHostPort(final String name, final String value, final String hostPort)
+        {
             final int portColon = hostPort.startsWith("[") ?
                 hostPort.indexOf(':', Math.max(hostPort.indexOf(']'), 0)) : hostPort.lastIndexOf(':');
             final String host = portColon < 0 ? hostPort : hostPort.substring(0, portColon);
@@ -1102,7 +1142,6 @@ public final class Configuration
                     throw fail(name, redactRedisUrl(value), "the port must be 1-65535");
                 }
             }
-            return value;
         }
 
         private static int indexOfDelimiter(final String text)

@@ -196,6 +196,16 @@ class ConfigurationTest
     }
 
     @Test
+    void aSentinelUrlNamesSentinelsAndTheMaster()
+    {
+        final Configuration c = load("REDIS_URL", "redis-sentinel://:secret@127.0.0.1:26379,127.0.0.1:26380/2#mymaster");
+
+        assertTrue(c.redisEnabled());
+        assertEquals("redis-sentinel://:secret@127.0.0.1:26379,127.0.0.1:26380/2#mymaster", c.redisUrl());
+        assertFalse(c.toString().contains("secret"), c.toString());
+    }
+
+    @Test
     void emptyRedisUrlMeansNoRedis()
     {
         final Configuration c = load("REDIS_URL", "");
@@ -216,7 +226,12 @@ class ConfigurationTest
         "CONTROL_API_ADDR -> [::1] -> expected [v6]:port",
         "CONTROL_API_ADDR -> [zz::1]:80 -> 'zz::1' is not an IPv6 address",
         "METRICS_ADDR -> `` -> empty; expected ip:port or [v6]:port",
-        "REDIS_URL -> http://127.0.0.1:6379 -> expected redis://host:port or rediss://host:port, or empty",
+        "REDIS_URL -> http://127.0.0.1:6379 -> expected redis://host:port, rediss://host:port, redis-sentinel://h1:p1,h2:p2[/db]#master, or empty",
+        "REDIS_URL -> redis-sentinel://127.0.0.1:26379 -> `a redis-sentinel:// URL names the master after '#': redis-sentinel://h1:26379,h2:26379/0#mymaster`",
+        "REDIS_URL -> redis-sentinel://127.0.0.1:26379/0# -> `a redis-sentinel:// URL names the master after '#': redis-sentinel://h1:26379,h2:26379/0#mymaster`",
+        "REDIS_URL -> `redis-sentinel://127.0.0.1:26379,:26380#m` -> no host",
+        "REDIS_URL -> `redis-sentinel://127.0.0.1:26379,h:99999#m` -> the port must be 1-65535",
+        "REDIS_URL -> `redis-cluster://127.0.0.1:7000,127.0.0.1:7001` -> `Redis Cluster is not supported yet: use redis://, rediss:// or redis-sentinel://h1:p1,h2:p2[/db]#master`",
         "REDIS_URL -> redis:// -> no host",
         "REDIS_URL -> redis://h:0 -> the port must be 1-65535",
         "REDIS_POOL_SIZE -> 0 -> outside 1-64",
