@@ -305,6 +305,11 @@ public final class SoundRelayNode implements AutoCloseable
                 return redis == null ? null : redis.master();
             }
 
+            public String redisError()
+            {
+                return redis == null ? null : redis.failure();
+            }
+
             public long uptimeSeconds()
             {
                 return TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs);

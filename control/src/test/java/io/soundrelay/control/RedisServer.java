@@ -135,6 +135,32 @@ final class RedisServer implements AutoCloseable
     }
 
     /**
+     * SIGSTOP: the process stops answering but keeps its connections open, as a host that froze or a network that
+     * went dead would look.
+     */
+    void freeze() throws Exception
+    {
+        signal("-STOP");
+    }
+
+    /**
+     * SIGCONT after {@link #freeze()}.
+     */
+    void thaw() throws Exception
+    {
+        signal("-CONT");
+    }
+
+    private void signal(final String signal) throws Exception
+    {
+        final Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0)
+        {
+            throw new IllegalStateException("kill " + signal + " " + process.pid() + " failed");
+        }
+    }
+
+    /**
      * Forget any saved data, so the next start is empty.
      */
     void wipe()

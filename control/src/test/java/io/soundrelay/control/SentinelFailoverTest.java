@@ -20,9 +20,7 @@ import io.soundrelay.control.redis.StoredRoute;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.net.StandardSocketOptions;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,14 +31,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
 
 import static io.soundrelay.control.MultiNodeTest.json;
 import static io.soundrelay.control.MultiNodeTest.migrateBody;
 import static io.soundrelay.control.MultiNodeTest.relay;
-import static io.soundrelay.control.NodeFixture.frame;
 import static io.soundrelay.control.NodeFixture.udp;
 import static io.soundrelay.control.NodeFixture.waitFor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -77,7 +72,6 @@ class SentinelFailoverTest
             assertEquals("connected", health.get("redis"));
 
             // 100 streams through node a, all to one target.
-            target.setOption(StandardSocketOptions.SO_RCVBUF, 8 << 20);
             final List<DatagramChannel> sources = new ArrayList<>();
             for (int i = 0; i < STREAMS; i++)
             {
@@ -85,7 +79,7 @@ class SentinelFailoverTest
                 sources.add(source);
                 assertEquals(201, a.createRoute(FIRST_STREAM + i, source, null, target).statusCode());
             }
-            final Traffic traffic = new Traffic(a, sources, target);
+            final DrillTraffic traffic = new DrillTraffic(a, FIRST_STREAM, sources, target);
             final Client client = new Client(a);
             traffic.start();
             client.start();
@@ -109,11 +103,7 @@ class SentinelFailoverTest
             waitFor("the write queue empty", () -> metric(a, "relay_redis_queued_writes") == 0);
 
             // No datagram of the 100 streams lost.
-            waitFor("every datagram sent to reach the target", () -> traffic.received() >= traffic.sent());
-            for (int i = 0; i < STREAMS; i++)
-            {
-                assertEquals(traffic.sent.get(i), traffic.received.get(i), "stream " + (FIRST_STREAM + i));
-            }
+            traffic.assertNoneLost();
 
             // Redis (the new master) holds exactly what the API said: created and kept routes, none of the deleted.
             final RedisCommands<String, String> redis = group.master().cli();
@@ -196,110 +186,6 @@ class SentinelFailoverTest
         catch (final Exception ex)
         {
             throw new IllegalStateException(ex);
-        }
-    }
-
-    /** 100 streams at 50 datagrams a second each, and a receiver that counts what reaches the target per stream. */
-    private static final class Traffic
-    {
-        private final NodeFixture node;
-        private final List<DatagramChannel> sources;
-        private final DatagramChannel target;
-        final AtomicLongArray sent = new AtomicLongArray(STREAMS);
-        final AtomicLongArray received = new AtomicLongArray(STREAMS);
-        private final AtomicBoolean running = new AtomicBoolean(true);
-        private final AtomicReference<Exception> failure = new AtomicReference<>();
-        private Thread sender;
-        private Thread receiver;
-
-        Traffic(final NodeFixture node, final List<DatagramChannel> sources, final DatagramChannel target)
-        {
-            this.node = node;
-            this.sources = sources;
-            this.target = target;
-        }
-
-        void start()
-        {
-            sender = new Thread(this::send, "drill-sender");
-            receiver = new Thread(this::receive, "drill-receiver");
-            receiver.setDaemon(true);
-            receiver.start();
-            sender.start();
-        }
-
-        private void send()
-        {
-            final ByteBuffer payload = ByteBuffer.allocate(16);
-            long next = System.nanoTime();
-            for (long seq = 0; running.get(); seq++)
-            {
-                for (int i = 0; i < STREAMS; i++)
-                {
-                    payload.clear();
-                    payload.putLong(FIRST_STREAM + i).putLong(seq);
-                    try
-                    {
-                        node.send(sources.get(i), frame(FIRST_STREAM + i, 0, seq, payload.array()));
-                        sent.incrementAndGet(i);
-                    }
-                    catch (final Exception ex)
-                    {
-                        failure.compareAndSet(null, ex);
-                    }
-                }
-                next += TimeUnit.MILLISECONDS.toNanos(20);
-                LockSupport.parkNanos(next - System.nanoTime());
-            }
-        }
-
-        private void receive()
-        {
-            final ByteBuffer buffer = ByteBuffer.allocate(2048);
-            while (true)
-            {
-                buffer.clear();
-                try
-                {
-                    target.receive(buffer);
-                }
-                catch (final Exception ex)
-                {
-                    return; // closed at the end of the test
-                }
-                buffer.flip();
-                if (buffer.remaining() == 16)
-                {
-                    received.incrementAndGet((int)(buffer.getLong(0) - FIRST_STREAM));
-                }
-            }
-        }
-
-        void stop() throws InterruptedException
-        {
-            running.set(false);
-            sender.join();
-            assertNull(failure.get(), () -> "sending failed: " + failure.get());
-        }
-
-        long sent()
-        {
-            long total = 0;
-            for (int i = 0; i < STREAMS; i++)
-            {
-                total += sent.get(i);
-            }
-            return total;
-        }
-
-        long received()
-        {
-            long total = 0;
-            for (int i = 0; i < STREAMS; i++)
-            {
-                total += received.get(i);
-            }
-            return total;
         }
     }
 

@@ -132,6 +132,14 @@ public final class ControlApi implements HttpHandler
             return null;
         }
 
+        /**
+         * @return why Redis is unreachable (e.g. "Command timed out after 2 second(s)"); null otherwise.
+         */
+        default String redisError()
+        {
+            return null;
+        }
+
         long uptimeSeconds();
     }
 
@@ -848,6 +856,7 @@ public final class ControlApi implements HttpHandler
             .name("redis").value(redis)
             .name("redis_mode").value(node.redisMode())
             .name("redis_master").value(node.redisMaster())
+            .name("redis_error").value(node.redisError())
             .name("active_routes").value(registry.size())
             .name("active_streams").value(registry.countActive(System.nanoTime(), RelayMetrics.ACTIVE_WINDOW_NS))
             .name("packets_received").value(counters.received())

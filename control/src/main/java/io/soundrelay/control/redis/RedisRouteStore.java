@@ -292,6 +292,8 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     private volatile boolean connected;
     /** The address of the Redis this store writes to (its CLIENT INFO laddr), while connected; null otherwise. */
     private volatile String master;
+    /** Why Redis is unreachable, for /health: the last failure's root message; null while connected. */
+    private volatile String failure;
     /** Subscriptions after the first: each follows a lost connection, a failover or a full message queue. */
     private volatile long resubscribes;
     private boolean subscribedOnce;
@@ -391,6 +393,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             }
             loaded = true;
             master = serverAddress();
+            failure = null;
             connected = true;
             LOG.info("joined Redis {}{} as NODE_ID {}: loaded {} route(s) of node {}", urlForLog,
                 sentinel ? " (Sentinel's master " + master + ")" : "", nodeId, entries.size(), nodeId);
@@ -688,6 +691,14 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     public String master()
     {
         return master;
+    }
+
+    /**
+     * @return why Redis is unreachable now (the last failure, e.g. a command timeout), or null while connected.
+     */
+    public String failure()
+    {
+        return connected ? null : failure;
     }
 
     /**
@@ -1096,6 +1107,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             reconcileNeeded.set(false);
             final int rewritten = reconcile();
             master = serverAddress();
+            failure = null;
             connected = true;
             nextHeartbeatNs = System.nanoTime();
             LOG.info("Redis {} reachable{}: replayed {} queued write(s), restored {} route(s), reconcile rewrote {}",
@@ -1397,6 +1409,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         }
         connected = false;
         master = null;
+        failure = rootMessage(cause);
         closeConnection();
         closePubSub();
         nextAttemptNs = System.nanoTime() + RETRY_INTERVAL_NS;
