@@ -105,6 +105,14 @@ final class RedisServer implements AutoCloseable
         cmd.addAll(extraArgs);
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
             .redirectOutput(new File(dir, "redis.log")).start();
+        awaitPort(process, port, new File(dir, "redis.log"));
+    }
+
+    /**
+     * Returns once the process accepts connections on the port; fails with its log if it exits or takes 10 s.
+     */
+    static void awaitPort(final Process process, final int port, final File log) throws Exception
+    {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (true)
         {
@@ -116,8 +124,8 @@ final class RedisServer implements AutoCloseable
             {
                 if (!process.isAlive() || System.nanoTime() > deadline)
                 {
-                    throw new IllegalStateException("redis-server did not start: " +
-                        Files.readString(new File(dir, "redis.log").toPath()));
+                    throw new IllegalStateException(String.join(" ", process.info().commandLine().orElse("redis-server")) +
+                        " did not start: " + Files.readString(log.toPath()));
                 }
                 Thread.sleep(5);
             }

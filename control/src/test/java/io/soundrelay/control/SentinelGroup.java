@@ -20,9 +20,7 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
 
 import java.io.File;
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.SocketAddress;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -99,27 +97,12 @@ final class SentinelGroup implements AutoCloseable
             "sentinel failover-timeout " + MASTER_NAME + " 5000",
             "sentinel parallel-syncs " + MASTER_NAME + " 2",
             ""));
+        final File log = new File(dir, "sentinel-" + index + ".log");
         final Process process = new ProcessBuilder("redis-server", conf.getAbsolutePath(), "--sentinel")
-            .redirectErrorStream(true).redirectOutput(new File(dir, "sentinel-" + index + ".log")).start();
+            .redirectErrorStream(true).redirectOutput(log).start();
         sentinels.add(process);
         sentinelPorts.add(port);
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true)
-        {
-            try (Socket s = new Socket("127.0.0.1", port))
-            {
-                return;
-            }
-            catch (final IOException ex)
-            {
-                if (!process.isAlive() || System.nanoTime() > deadline)
-                {
-                    throw new IllegalStateException("redis-server --sentinel did not start: " +
-                        Files.readString(new File(dir, "sentinel-" + index + ".log").toPath()));
-                }
-                Thread.sleep(5);
-            }
-        }
+        RedisServer.awaitPort(process, port, log);
     }
 
     private boolean ready()
