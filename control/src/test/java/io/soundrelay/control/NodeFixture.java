@@ -185,6 +185,36 @@ final class NodeFixture implements AutoCloseable
         }
     }
 
+    /**
+     * @return one field of {@code /health} now (for waiting on it in a condition: no checked exception).
+     */
+    Object health(final String field)
+    {
+        try
+        {
+            return ((java.util.Map<?, ?>)io.soundrelay.core.json.Json.parse(call("GET", "/health", null).body())).get(field);
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    /**
+     * @return the value of one series in {@code /metrics} now (for waiting on it in a condition).
+     */
+    double metricNow(final String series)
+    {
+        try
+        {
+            return metric(metrics(), series);
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
     String metrics() throws Exception
     {
         return call("GET", "/metrics", null).body();

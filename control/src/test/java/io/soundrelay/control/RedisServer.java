@@ -89,6 +89,11 @@ final class RedisServer implements AutoCloseable
         return port;
     }
 
+    boolean isAlive()
+    {
+        return process != null && process.isAlive();
+    }
+
     String url()
     {
         return "redis://127.0.0.1:" + port;

@@ -64,9 +64,9 @@ class StalledRedisTest
                 case "CLIENT PAUSE" -> inline(redis, "CLIENT PAUSE 5000 ALL");
                 default -> redis.freeze();
             }
-            waitFor("the node to find Redis unresponsive", () -> "unavailable".equals(health(node).get("redis")));
+            waitFor("the node to find Redis unresponsive", () -> "unavailable".equals(node.health("redis")));
             final long degradedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stalledAt);
-            final Map<String, Object> degraded = health(node);
+            final Map<String, Object> degraded = json(node.call("GET", "/health", null));
             assertEquals("degraded", degraded.get("status"));
             final String reason = String.valueOf(degraded.get("redis_error"));
             assertTrue(reason.toLowerCase().contains("timed out"), reason);
@@ -86,7 +86,7 @@ class StalledRedisTest
             {
                 redis.thaw();
             }
-            waitFor("the node back on Redis", () -> "connected".equals(health(node).get("redis")));
+            waitFor("the node back on Redis", () -> "connected".equals(node.health("redis")));
             traffic.stop();
             traffic.assertNoneLost();
             waitFor("the routes written during the stall in Redis", () ->
@@ -126,17 +126,5 @@ class StalledRedisTest
         }, "stall-answer");
         closer.setDaemon(true);
         closer.start();
-    }
-
-    private static Map<String, Object> health(final NodeFixture node)
-    {
-        try
-        {
-            return json(node.call("GET", "/health", null));
-        }
-        catch (final Exception ex)
-        {
-            throw new IllegalStateException(ex);
-        }
     }
 }

@@ -22,7 +22,7 @@ import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
@@ -398,7 +398,7 @@ public final class Cluster implements RedisRouteStore.Hooks
     // ---------------------------------------------------------------------------------------------------------------
 
     private Pending prepare(
-        final RedisAsyncCommands<String, String> redis,
+        final RedisClusterAsyncCommands<String, String> redis,
         final long streamId,
         final Endpoint newNodeAddr,
         final Context parent,
@@ -504,7 +504,7 @@ public final class Cluster implements RedisRouteStore.Hooks
         return p;
     }
 
-    private Void abort(final RedisAsyncCommands<String, String> redis, final Pending p) throws Exception
+    private Void abort(final RedisClusterAsyncCommands<String, String> redis, final Pending p) throws Exception
     {
         final String json = RedisRouteStore.await(redis.get(StoredRoute.key(p.streamId)));
         if (json != null)
@@ -520,7 +520,7 @@ public final class Cluster implements RedisRouteStore.Hooks
     }
 
     private String takeOver(
-        final RedisAsyncCommands<String, String> redis,
+        final RedisClusterAsyncCommands<String, String> redis,
         final long streamId,
         final String expectedOwner,
         final StoredRoute route,
@@ -545,7 +545,7 @@ public final class Cluster implements RedisRouteStore.Hooks
      * @return null when the router holds it, else why it was refused (announced as REFUSED).
      */
     private String adoptLocally(
-        final RedisAsyncCommands<String, String> redis,
+        final RedisClusterAsyncCommands<String, String> redis,
         final StoredRoute route,
         final String fromNode,
         final Context context,
@@ -593,7 +593,7 @@ public final class Cluster implements RedisRouteStore.Hooks
     }
 
     private String refuse(
-        final RedisAsyncCommands<String, String> redis,
+        final RedisClusterAsyncCommands<String, String> redis,
         final long streamId,
         final String fromNode,
         final Context context,
@@ -604,7 +604,7 @@ public final class Cluster implements RedisRouteStore.Hooks
         return why;
     }
 
-    public void onSubscribed(final RedisAsyncCommands<String, String> redis) throws Exception
+    public void onSubscribed(final RedisClusterAsyncCommands<String, String> redis) throws Exception
     {
         // Announcements may have been missed: Redis is the truth of who owns what.
         refreshLive(redis);
@@ -640,7 +640,7 @@ public final class Cluster implements RedisRouteStore.Hooks
         }
     }
 
-    public void onMessage(final String message, final RedisAsyncCommands<String, String> redis) throws Exception
+    public void onMessage(final String message, final RedisClusterAsyncCommands<String, String> redis) throws Exception
     {
         final Announcement a = Announcement.parse(message);
         if (a == null)
@@ -688,7 +688,7 @@ public final class Cluster implements RedisRouteStore.Hooks
         }
     }
 
-    private void adoptHandedOff(final RedisAsyncCommands<String, String> redis, final Announcement a) throws Exception
+    private void adoptHandedOff(final RedisClusterAsyncCommands<String, String> redis, final Announcement a) throws Exception
     {
         final Span span = tracing.startSpan("soundrelay.adopt", tracing.extract(a.carrier), a.streamId);
         span.setAttribute("soundrelay.migration.from_node", a.fromNode == null ? "" : a.fromNode);
@@ -715,7 +715,7 @@ public final class Cluster implements RedisRouteStore.Hooks
     /**
      * Another node says it owns a stream; if this node still relays it and Redis agrees with the other node, let go.
      */
-    private void maybeTakenOver(final RedisAsyncCommands<String, String> redis, final long streamId, final String owner)
+    private void maybeTakenOver(final RedisClusterAsyncCommands<String, String> redis, final long streamId, final String owner)
         throws Exception
     {
         if (owner == null || owner.equals(nodeId) || registry.get(streamId) == null)
@@ -738,13 +738,13 @@ public final class Cluster implements RedisRouteStore.Hooks
             Long.toUnsignedString(streamId), owner);
     }
 
-    public void onExpired(final long streamId, final RedisAsyncCommands<String, String> redis) throws Exception
+    public void onExpired(final long streamId, final RedisClusterAsyncCommands<String, String> redis) throws Exception
     {
         store.publish(redis, new Announcement(Announcement.EXPIRED, streamId, nodeId, null, null,
             tracing.inject(tracing.streamContext(streamId), streamId)).toJson());
     }
 
-    public int doWork(final long nowNs, final RedisAsyncCommands<String, String> redis) throws Exception
+    public int doWork(final long nowNs, final RedisClusterAsyncCommands<String, String> redis) throws Exception
     {
         if (nowNs - nextLiveNs < 0)
         {
@@ -781,7 +781,7 @@ public final class Cluster implements RedisRouteStore.Hooks
      * one. A node adopts what the plan gives it; a route still orphaned after a few rounds (views differed) is open to
      * every node. The compare-and-set on the owner keeps it to one adopter either way.
      */
-    private void failoverRound(final RedisAsyncCommands<String, String> redis, final List<NodeInfo> nodes,
+    private void failoverRound(final RedisClusterAsyncCommands<String, String> redis, final List<NodeInfo> nodes,
         final Set<String> liveIds) throws Exception
     {
         final Map<Long, String> owners = new TreeMap<>(Long::compareUnsigned);
@@ -859,7 +859,7 @@ public final class Cluster implements RedisRouteStore.Hooks
         }
     }
 
-    private List<NodeInfo> refreshLive(final RedisAsyncCommands<String, String> redis) throws Exception
+    private List<NodeInfo> refreshLive(final RedisClusterAsyncCommands<String, String> redis) throws Exception
     {
         final List<NodeInfo> nodes = readLive(redis);
         live = nodes;
@@ -878,7 +878,7 @@ public final class Cluster implements RedisRouteStore.Hooks
     /**
      * @return the nodes whose heartbeat key exists, by node id.
      */
-    private List<NodeInfo> readLive(final RedisAsyncCommands<String, String> redis) throws Exception
+    private List<NodeInfo> readLive(final RedisClusterAsyncCommands<String, String> redis) throws Exception
     {
         final long nowMs = System.currentTimeMillis();
         final List<String> ids = RedisRouteStore.await(redis.zrange(RedisRouteStore.NODES_KEY, 0, -1));
@@ -931,36 +931,28 @@ public final class Cluster implements RedisRouteStore.Hooks
      * @param owners filled with stream id to owner node id.
      * @return stream id to stored JSON.
      */
-    private Map<Long, String> scanRoutes(final RedisAsyncCommands<String, String> redis, final Map<Long, String> owners)
+    private Map<Long, String> scanRoutes(final RedisClusterAsyncCommands<String, String> redis, final Map<Long, String> owners)
         throws Exception
     {
         final Map<Long, String> values = new HashMap<>();
         final ScanArgs args = ScanArgs.Builder.matches(StoredRoute.KEY_PREFIX + "*").limit(500);
-        ScanCursor cursor = ScanCursor.INITIAL;
-        do
+        store.scanKeys(redis, args, keys ->
         {
-            final KeyScanCursor<String> page = RedisRouteStore.await(redis.scan(cursor, args));
-            if (!page.getKeys().isEmpty())
+            final List<KeyValue<String, String>> kvs = RedisRouteStore.await(redis.mget(keys.toArray(new String[0])));
+            for (final KeyValue<String, String> kv : kvs)
             {
-                final List<KeyValue<String, String>> kvs =
-                    RedisRouteStore.await(redis.mget(page.getKeys().toArray(new String[0])));
-                for (final KeyValue<String, String> kv : kvs)
+                final long streamId = StoredRoute.streamIdOf(kv.getKey());
+                if (kv.hasValue() && streamId != 0)
                 {
-                    final long streamId = StoredRoute.streamIdOf(kv.getKey());
-                    if (kv.hasValue() && streamId != 0)
+                    final String owner = StoredRoute.ownerOf(kv.getValue());
+                    if (owner != null)
                     {
-                        final String owner = StoredRoute.ownerOf(kv.getValue());
-                        if (owner != null)
-                        {
-                            owners.put(streamId, owner);
-                            values.put(streamId, kv.getValue());
-                        }
+                        owners.put(streamId, owner);
+                        values.put(streamId, kv.getValue());
                     }
                 }
             }
-            cursor = page;
-        }
-        while (!cursor.isFinished());
+        });
         return values;
     }
 

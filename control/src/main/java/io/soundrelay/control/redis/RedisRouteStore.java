@@ -28,8 +28,15 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
@@ -111,6 +118,10 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
 
     /** The channel route changes are announced on (PROTOCOL.md section 7). */
     public static final String CHANNEL = "soundrelay:routes";
+    /** A subscription probe on {@link #CHANNEL}: {"op":"probe","node_id":"…","n":…}; never an announcement. */
+    static final String PROBE_PREFIX = "{\"op\":\"probe\",";
+    /** Probes that may go unheard (a heartbeat interval each) before the subscription is renewed. */
+    static final int PROBES_MISSED = 2;
     /** Sorted set of node ids scored by their last heartbeat (epoch ms): lists nodes without SCAN over every key. */
     public static final String NODES_KEY = "soundrelay:nodes";
 
@@ -149,17 +160,20 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         "end\n" +
         "return -1\n";
 
-    /** DEL the heartbeat and leave the node index only if this process wrote it: 1 removed, 0 another's or absent. */
+    /**
+     * DEL the heartbeat only if this process wrote it: 1 removed, 0 absent, -1 another process's. One key, so that it
+     * stays in one slot on a cluster; the node index entry is removed after it (ZREM) unless another process holds
+     * the NODE_ID.
+     */
     static final String DEL_HEARTBEAT_IF_MINE =
         "local cur = redis.call('GET', KEYS[1])\n" +
-        "if not cur then redis.call('ZREM', KEYS[2], ARGV[2]) return 0 end\n" +
+        "if not cur then return 0 end\n" +
         "local ok, doc = pcall(cjson.decode, cur)\n" +
         "if ok and type(doc) == 'table' and doc['instance_id'] == ARGV[1] then\n" +
         "  redis.call('DEL', KEYS[1])\n" +
-        "  redis.call('ZREM', KEYS[2], ARGV[2])\n" +
         "  return 1\n" +
         "end\n" +
-        "return 0\n";
+        "return -1\n";
 
     /** EXPIRE a route only if this node owns it: 1 extended, 0 absent, -1 another node's. */
     static final String EXPIRE_IF_OWN =
@@ -191,7 +205,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
          * @return the answer.
          * @throws Exception a Redis failure (the store then marks Redis unavailable) or a refusal.
          */
-        T run(RedisAsyncCommands<String, String> redis) throws Exception;
+        T run(RedisClusterAsyncCommands<String, String> redis) throws Exception;
     }
 
     /** The multi-node side, called on the store's thread. */
@@ -204,14 +218,14 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
          * @param redis the connection.
          * @throws Exception on a Redis failure.
          */
-        void onSubscribed(RedisAsyncCommands<String, String> redis) throws Exception;
+        void onSubscribed(RedisClusterAsyncCommands<String, String> redis) throws Exception;
 
         /**
          * @param message a message from {@link #CHANNEL}, from any node including this one.
          * @param redis   the connection.
          * @throws Exception on a Redis failure.
          */
-        void onMessage(String message, RedisAsyncCommands<String, String> redis) throws Exception;
+        void onMessage(String message, RedisClusterAsyncCommands<String, String> redis) throws Exception;
 
         /**
          * Periodic work while Redis is reachable: live nodes, failover.
@@ -221,7 +235,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
          * @return work done.
          * @throws Exception on a Redis failure.
          */
-        int doWork(long nowNs, RedisAsyncCommands<String, String> redis) throws Exception;
+        int doWork(long nowNs, RedisClusterAsyncCommands<String, String> redis) throws Exception;
 
         /**
          * A route of this node expired and its key was deleted.
@@ -230,7 +244,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
          * @param redis    the connection.
          * @throws Exception on a Redis failure.
          */
-        void onExpired(long streamId, RedisAsyncCommands<String, String> redis) throws Exception;
+        void onExpired(long streamId, RedisClusterAsyncCommands<String, String> redis) throws Exception;
     }
 
     /** Thrown into a task's future when Redis is not reachable. */
@@ -268,7 +282,10 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     }
 
     private final ClientResources resources;
+    /** Standalone or Sentinel; null on a cluster. */
     private final RedisClient client;
+    /** A Redis Cluster (REDIS_URL=redis-cluster://); null otherwise. */
+    private final RedisClusterClient clusterClient;
     private final String urlForLog;
     private final String nodeId;
     private final String instanceId;
@@ -297,11 +314,17 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     /** Subscriptions after the first: each follows a lost connection, a failover or a full message queue. */
     private volatile long resubscribes;
     private boolean subscribedOnce;
+    /** Probes published (store thread) and the last one heard back (Lettuce's thread). */
+    private long probesSent;
+    private volatile long probeEchoed;
+    private final String probeOwnPrefix;
     private final boolean sentinel;
     private volatile int backlogSize;
     private volatile boolean running;
 
-    private StatefulRedisConnection<String, String> connection;
+    private StatefulConnection<String, String> connection;
+    /** The commands of {@link #connection}: a plain connection's, or a cluster connection's (routed by slot). */
+    private RedisClusterAsyncCommands<String, String> commands;
     private boolean loaded;
     private long nextAttemptNs;
     private long nextHeartbeatNs;
@@ -344,19 +367,66 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         this.operations = operations;
         this.backlogCapacity = Math.max(MIN_BACKLOG, 16 * maxRoutes);
         this.sentinel = url.startsWith(Configuration.SENTINEL_SCHEME);
-        final RedisURI uri = RedisURI.create(url);
-        uri.setTimeout(COMMAND_TIMEOUT);
-        // One connection, so one IO thread is all Lettuce needs.
+        this.probeOwnPrefix = PROBE_PREFIX + "\"node_id\":\"" + nodeId + "\",\"instance\":\"" + instanceId + "\",\"n\":";
+        // One connection (a cluster connection: one per master), so one IO thread is all Lettuce needs.
         this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
-        this.client = RedisClient.create(resources, uri);
-        client.setOptions(ClientOptions.builder()
-            // This store reconnects itself, so that every new connection is followed by replay and reconcile,
-            // and commands fail at once while Redis is away instead of piling up inside Lettuce.
-            .autoReconnect(false)
-            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-            .socketOptions(SocketOptions.builder().connectTimeout(CONNECT_TIMEOUT).keepAlive(true).build())
-            .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
-            .build());
+        // This store reconnects itself, so that every new connection is followed by replay and reconcile, and
+        // commands fail at once while Redis is away instead of piling up inside Lettuce.
+        final SocketOptions socket = SocketOptions.builder().connectTimeout(CONNECT_TIMEOUT).keepAlive(true).build();
+        if (url.startsWith(Configuration.CLUSTER_SCHEME))
+        {
+            this.client = null;
+            this.clusterClient = RedisClusterClient.create(resources, clusterSeeds(url));
+            clusterClient.setOptions(ClusterClientOptions.builder()
+                // A cluster connection opens its connection to each master lazily, and the topology changes under
+                // it: Lettuce reconnects those itself and holds a command while one (re)connects. The command
+                // timeout still bounds every command; one that fails makes the store reconnect the whole.
+                .autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                .socketOptions(socket)
+                .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
+                // Slots move (failover, resharding): follow MOVED/ASK at once and re-read the map every 5 s.
+                .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                    .enablePeriodicRefresh(Duration.ofSeconds(5))
+                    .enableAllAdaptiveRefreshTriggers()
+                    .build())
+                .build());
+        }
+        else
+        {
+            final RedisURI uri = RedisURI.create(url);
+            uri.setTimeout(COMMAND_TIMEOUT);
+            this.clusterClient = null;
+            this.client = RedisClient.create(resources, uri);
+            client.setOptions(ClientOptions.builder()
+                .autoReconnect(false)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .socketOptions(socket)
+                .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
+                .build());
+        }
+    }
+
+    /**
+     * The seed nodes of {@code redis-cluster://[user:pass@]h1:p1,h2:p2}, each as a {@code redis://} URI with the
+     * credentials.
+     */
+    static List<RedisURI> clusterSeeds(final String url)
+    {
+        final String rest = url.substring(Configuration.CLUSTER_SCHEME.length());
+        final int at = rest.lastIndexOf('@');
+        final String userInfo = at < 0 ? "" : rest.substring(0, at + 1);
+        String hosts = rest.substring(at + 1);
+        final int end = hosts.indexOf('/');
+        hosts = end < 0 ? hosts : hosts.substring(0, end);
+        final List<RedisURI> seeds = new ArrayList<>();
+        for (final String hostPort : hosts.split(","))
+        {
+            final RedisURI seed = RedisURI.create("redis://" + userInfo + hostPort);
+            seed.setTimeout(COMMAND_TIMEOUT);
+            seeds.add(seed);
+        }
+        return seeds;
     }
 
     /**
@@ -428,7 +498,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      */
     private void claimNodeId() throws Exception
     {
-        final RedisAsyncCommands<String, String> redis = connection.async();
+        final RedisClusterAsyncCommands<String, String> redis = commands;
         final String held = await(redis.get(heartbeatKey));
         if (held != null && !instanceId.equals(jsonField(held, "instance_id")))
         {
@@ -450,7 +520,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         operations.add(Op.HEARTBEAT, Result.OK);
     }
 
-    private boolean heartbeatRenewed(final RedisAsyncCommands<String, String> redis, final String held)
+    private boolean heartbeatRenewed(final RedisClusterAsyncCommands<String, String> redis, final String held)
         throws Exception
     {
         long lastTtlMs = await(redis.pttl(heartbeatKey));
@@ -613,7 +683,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             }
             try
             {
-                future.complete(task.run(connection.async()));
+                future.complete(task.run(commands));
             }
             catch (final Exception ex)
             {
@@ -654,11 +724,11 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      * @param message JSON.
      * @throws Exception when Redis fails.
      */
-    public void publish(final RedisAsyncCommands<String, String> redis, final String message) throws Exception
+    public void publish(final RedisClusterAsyncCommands<String, String> redis, final String message) throws Exception
     {
         try
         {
-            await(redis.publish(CHANNEL, message));
+            await(clusterClient != null ? redis.spublish(CHANNEL, message) : redis.publish(CHANNEL, message));
             operations.add(Op.PUBLISH, Result.OK);
         }
         catch (final Exception ex)
@@ -677,11 +747,12 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     }
 
     /**
-     * @return "sentinel" when REDIS_URL finds the master through Sentinel, else "standalone".
+     * @return "cluster" for a Redis Cluster, "sentinel" when REDIS_URL finds the master through Sentinel, else
+     * "standalone".
      */
     public String mode()
     {
-        return sentinel ? "sentinel" : "standalone";
+        return clusterClient != null ? "cluster" : sentinel ? "sentinel" : "standalone";
     }
 
     /**
@@ -830,18 +901,18 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             if (pubsub == null || !pubsub.isOpen() || resubscribeNeeded.getAndSet(false))
             {
                 subscribe();
-                cluster.onSubscribed(connection.async());
+                cluster.onSubscribed(commands);
                 work++;
             }
             String message;
             int n = 0;
             while (n < BATCH && (message = messages.poll()) != null)
             {
-                cluster.onMessage(message, connection.async());
+                cluster.onMessage(message, commands);
                 n++;
             }
             work += n;
-            work += cluster.doWork(nowNs, connection.async());
+            work += cluster.doWork(nowNs, commands);
         }
         catch (final Exception ex)
         {
@@ -876,22 +947,42 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     {
         closePubSub();
         messages.clear();
-        final StatefulRedisPubSubConnection<String, String> sub = client.connectPubSub();
+        final StatefulRedisPubSubConnection<String, String> sub;
+        if (clusterClient != null)
+        {
+            final StatefulRedisClusterPubSubConnection<String, String> shard = clusterClient.connectPubSub();
+            shard.setNodeMessagePropagation(true); // SSUBSCRIBE lives on the connection to the slot's master
+            sub = shard;
+        }
+        else
+        {
+            sub = client.connectPubSub();
+        }
         sub.addListener(new RedisPubSubAdapter<>()
         {
             public void message(final String channel, final String message)
             {
-                if (!messages.offer(message))
-                {
-                    operations.add(Op.SUBSCRIBE, Result.DROPPED);
-                    resubscribeNeeded.set(true);
-                }
+                received(message);
+            }
+
+            public void smessage(final String shardChannel, final String message)
+            {
+                received(message);
+            }
+
+            public void sunsubscribed(final String shardChannel, final long count)
+            {
+                // Redis ends a sharded subscription when the channel's slot moves (resharding, failover): renew it
+                // at once on the slot's new master, and re-read what may have been missed.
+                resubscribeNeeded.set(true);
             }
         });
         pubsub = sub;
         try
         {
-            await(sub.async().subscribe(CHANNEL));
+            // A cluster shards the channel (SSUBSCRIBE to the master of its slot); elsewhere plain SUBSCRIBE.
+            await(clusterClient != null ? sub.async().ssubscribe(CHANNEL) : sub.async().subscribe(CHANNEL));
+            probeEchoed = probesSent; // a fresh subscription owes no echo for probes sent before it
             operations.add(Op.SUBSCRIBE, Result.OK);
             if (subscribedOnce)
             {
@@ -903,6 +994,60 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         {
             operations.add(Op.SUBSCRIBE, Result.ERROR);
             throw ex;
+        }
+    }
+
+    /** On Lettuce's thread: a probe of this node's own is its echo; other probes are dropped; the rest queued. */
+    private void received(final String message)
+    {
+        if (message.startsWith(PROBE_PREFIX))
+        {
+            if (message.startsWith(probeOwnPrefix))
+            {
+                try
+                {
+                    probeEchoed = Long.parseLong(message.substring(probeOwnPrefix.length(), message.length() - 1));
+                }
+                catch (final NumberFormatException ignored)
+                {
+                    // not one of ours after all
+                }
+            }
+            return;
+        }
+        if (!messages.offer(message))
+        {
+            operations.add(Op.SUBSCRIBE, Result.DROPPED);
+            resubscribeNeeded.set(true);
+        }
+    }
+
+    /**
+     * Every heartbeat, publish a probe that only this node reads back. A subscription that no longer hears its own
+     * probes (a failover moved the channel's shard, a connection died without a word) is renewed, and with it what
+     * this node owns is read again.
+     */
+    private void probeSubscription()
+    {
+        if (pubsub == null)
+        {
+            return;
+        }
+        if (probesSent - probeEchoed > PROBES_MISSED)
+        {
+            LOG.warn("the subscription to {} did not echo this node's last {} probes: subscribing again", CHANNEL,
+                probesSent - probeEchoed);
+            resubscribeNeeded.set(true);
+            return;
+        }
+        probesSent++;
+        try
+        {
+            publish(commands, probeOwnPrefix + probesSent + "}");
+        }
+        catch (final Exception ex)
+        {
+            markUnavailable(ex);
         }
     }
 
@@ -925,7 +1070,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      */
     private boolean execute(final List<Write> writes)
     {
-        final RedisAsyncCommands<String, String> redis = connection.async();
+        final RedisClusterAsyncCommands<String, String> redis = commands;
         for (final Write w : writes)
         {
             w.pending = send(redis, w);
@@ -951,7 +1096,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         return true;
     }
 
-    private RedisFuture<?> send(final RedisAsyncCommands<String, String> redis, final Write w)
+    private RedisFuture<?> send(final RedisClusterAsyncCommands<String, String> redis, final Write w)
     {
         final String key = StoredRoute.key(w.streamId);
         switch (w.kind)
@@ -993,7 +1138,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
                 {
                     try
                     {
-                        hooks.onExpired(w.streamId, connection.async());
+                        hooks.onExpired(w.streamId, commands);
                     }
                     catch (final Exception ex)
                     {
@@ -1176,7 +1321,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     {
         final Map<String, String> raw = new HashMap<>();
         final Map<Long, StoredRoute> own = scanOwn(raw);
-        final RedisAsyncCommands<String, String> redis = connection.async();
+        final RedisClusterAsyncCommands<String, String> redis = commands;
         final List<RedisFuture<?>> futures = new ArrayList<>();
         final List<Op> futureOps = new ArrayList<>();
         for (final Long id : own.keySet())
@@ -1221,6 +1366,57 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         return futures.size();
     }
 
+    /** One page of keys that SCAN returned. */
+    @FunctionalInterface
+    public interface KeyPage
+    {
+        void accept(List<String> keys) throws Exception;
+    }
+
+    /**
+     * SCAN for the keys that match, page by page, on the store's thread. On a cluster, on each master that serves
+     * slots and is not failing: the map keeps listing a dead master after its replica took over, and a scan that
+     * asked it would fail whole. Elsewhere on the one server.
+     *
+     * @param redis the store's commands (as given to a {@link Task}).
+     */
+    @SuppressWarnings("unchecked")
+    public void scanKeys(final RedisClusterAsyncCommands<String, String> redis, final ScanArgs args, final KeyPage page)
+        throws Exception
+    {
+        if (clusterClient == null)
+        {
+            scanOne(redis, args, page);
+            return;
+        }
+        final StatefulRedisClusterConnection<String, String> cluster =
+            (StatefulRedisClusterConnection<String, String>)connection;
+        for (final RedisClusterNode node : cluster.getPartitions())
+        {
+            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.getSlots().isEmpty() &&
+                !node.is(RedisClusterNode.NodeFlag.FAIL) && !node.is(RedisClusterNode.NodeFlag.EVENTUAL_FAIL))
+            {
+                scanOne(cluster.getConnection(node.getNodeId()).async(), args, page);
+            }
+        }
+    }
+
+    private static void scanOne(final RedisClusterAsyncCommands<String, String> redis, final ScanArgs args,
+        final KeyPage page) throws Exception
+    {
+        ScanCursor cursor = ScanCursor.INITIAL;
+        do
+        {
+            final KeyScanCursor<String> found = await(redis.scan(cursor, args));
+            if (!found.getKeys().isEmpty())
+            {
+                page.accept(found.getKeys());
+            }
+            cursor = found;
+        }
+        while (!cursor.isFinished());
+    }
+
     /**
      * Read this node's routes with SCAN (never KEYS) and MGET.
      *
@@ -1229,38 +1425,29 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      */
     private Map<Long, StoredRoute> scanOwn(final Map<String, String> raw) throws Exception
     {
-        final RedisAsyncCommands<String, String> redis = connection.async();
+        final RedisClusterAsyncCommands<String, String> redis = commands;
         final ScanArgs args = ScanArgs.Builder.matches(StoredRoute.KEY_PREFIX + "*").limit(SCAN_COUNT);
         final Map<Long, StoredRoute> own = new HashMap<>();
-        ScanCursor cursor = ScanCursor.INITIAL;
-        do
+        try
         {
-            final KeyScanCursor<String> page;
-            try
+            scanKeys(redis, args, keys ->
             {
-                page = await(redis.scan(cursor, args));
-                final List<String> keys = page.getKeys();
-                if (!keys.isEmpty())
+                final List<KeyValue<String, String>> values = await(redis.mget(keys.toArray(new String[0])));
+                for (final KeyValue<String, String> kv : values)
                 {
-                    final List<KeyValue<String, String>> values = await(redis.mget(keys.toArray(new String[0])));
-                    for (final KeyValue<String, String> kv : values)
+                    if (kv.hasValue())
                     {
-                        if (kv.hasValue())
-                        {
-                            read(kv.getKey(), kv.getValue(), own, raw);
-                        }
+                        read(kv.getKey(), kv.getValue(), own, raw);
                     }
                 }
                 operations.add(Op.SCAN, Result.OK);
-            }
-            catch (final Exception ex)
-            {
-                operations.add(Op.SCAN, Result.ERROR);
-                throw ex;
-            }
-            cursor = page;
+            });
         }
-        while (!cursor.isFinished());
+        catch (final Exception ex)
+        {
+            operations.add(Op.SCAN, Result.ERROR);
+            throw ex;
+        }
 
         // PTTL for the idle clocks of restored routes.
         if (!own.isEmpty())
@@ -1336,7 +1523,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         final String json = heartbeatJson(registry.size());
         try
         {
-            final RedisAsyncCommands<String, String> redis = connection.async();
+            final RedisClusterAsyncCommands<String, String> redis = commands;
             final RedisFuture<String> set = redis.setGet(heartbeatKey, json, SetArgs.Builder.ex(HEARTBEAT_TTL_SECONDS));
             final RedisFuture<Long> listed = redis.zadd(NODES_KEY, (double)System.currentTimeMillis(), nodeId);
             final String previous = await(set);
@@ -1348,7 +1535,9 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         {
             operations.add(Op.HEARTBEAT, Result.ERROR);
             markUnavailable(ex);
+            return;
         }
+        probeSubscription();
     }
 
     /**
@@ -1376,7 +1565,18 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         closeConnection();
         try
         {
-            connection = client.connect();
+            if (clusterClient != null)
+            {
+                final StatefulRedisClusterConnection<String, String> cluster = clusterClient.connect();
+                connection = cluster;
+                commands = cluster.async();
+            }
+            else
+            {
+                final StatefulRedisConnection<String, String> single = client.connect();
+                connection = single;
+                commands = single.async();
+            }
             operations.add(Op.CONNECT, Result.OK);
         }
         catch (final RuntimeException ex)
@@ -1392,6 +1592,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         {
             connection.closeAsync();
             connection = null;
+            commands = null;
         }
     }
 
@@ -1421,7 +1622,21 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      */
     private String serverAddress() throws Exception
     {
-        final String info = await(connection.async().clientInfo());
+        if (clusterClient != null)
+        {
+            // The masters, in slot order, as the cluster's map says now.
+            final StringBuilder masters = new StringBuilder();
+            for (final RedisClusterNode node : clusterClient.getPartitions())
+            {
+                if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.getSlots().isEmpty())
+                {
+                    masters.append(masters.length() == 0 ? "" : ",")
+                        .append(node.getUri().getHost()).append(':').append(node.getUri().getPort());
+                }
+            }
+            return masters.toString();
+        }
+        final String info = await(commands.clientInfo());
         for (final String field : info.trim().split(" "))
         {
             if (field.startsWith("laddr="))
@@ -1514,7 +1729,14 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             releaseHeartbeat();
             closeConnection();
         }
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        if (clusterClient != null)
+        {
+            clusterClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
+        else
+        {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
         resources.shutdown(0, 2, TimeUnit.SECONDS);
     }
 
@@ -1529,8 +1751,12 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         }
         try
         {
-            await(connection.async().<Long>eval(DEL_HEARTBEAT_IF_MINE, ScriptOutputType.INTEGER,
-                new String[] {heartbeatKey, NODES_KEY}, instanceId, nodeId));
+            final Long removed = await(commands.<Long>eval(DEL_HEARTBEAT_IF_MINE, ScriptOutputType.INTEGER,
+                new String[] {heartbeatKey}, instanceId));
+            if (removed != null && removed >= 0)
+            {
+                await(commands.zrem(NODES_KEY, nodeId));
+            }
         }
         catch (final Exception ex)
         {

@@ -64,6 +64,8 @@ public final class Configuration
     public static final String REDIS_URL_DEFAULT = "redis://127.0.0.1:6379";
     /** The REDIS_URL scheme of a master found through Sentinel. */
     public static final String SENTINEL_SCHEME = "redis-sentinel://";
+    /** The REDIS_URL scheme of a Redis Cluster, followed by seed nodes. */
+    public static final String CLUSTER_SCHEME = "redis-cluster://";
 
     public static final String REDIS_POOL_SIZE_ENV = "REDIS_POOL_SIZE";
     public static final int REDIS_POOL_SIZE_DEFAULT = 4;
@@ -209,7 +211,8 @@ public final class Configuration
             new Help(CONTROL_API_ADDR_ENV, CONTROL_API_ADDR_DEFAULT, "HTTP control API"),
             new Help(METRICS_ADDR_ENV, METRICS_ADDR_DEFAULT, "Prometheus exposition, path /metrics"),
             new Help(REDIS_URL_ENV, REDIS_URL_DEFAULT,
-                "shared routing table: redis://, rediss:// (TLS) or redis-sentinel://h1:p1,h2:p2[/db]#master; " +
+                "shared routing table: redis://, rediss:// (TLS), redis-sentinel://h1:p1,h2:p2[/db]#master or " +
+                "redis-cluster://h1:p1,h2:p2; " +
                 "empty for memory only"),
             new Help(REDIS_POOL_SIZE_ENV, Integer.toString(REDIS_POOL_SIZE_DEFAULT),
                 "accepted (1-" + REDIS_POOL_SIZE_MAX + "), no effect: one connection carries every write"),
@@ -1070,6 +1073,7 @@ public final class Configuration
             }
             final String rest;
             final boolean sentinel;
+            boolean cluster = false;
             if (value.startsWith("redis://"))
             {
                 rest = value.substring("redis://".length());
@@ -1085,15 +1089,16 @@ public final class Configuration
                 rest = value.substring(SENTINEL_SCHEME.length());
                 sentinel = true;
             }
-            else if (value.startsWith("redis-cluster://"))
+            else if (value.startsWith(CLUSTER_SCHEME))
             {
-                throw fail(name, redactRedisUrl(value), "Redis Cluster is not supported yet: use redis://, rediss:// " +
-                    "or redis-sentinel://h1:p1,h2:p2[/db]#master");
+                rest = value.substring(CLUSTER_SCHEME.length());
+                sentinel = false;
+                cluster = true;
             }
             else
             {
                 throw fail(name, redactRedisUrl(value), "expected redis://host:port, rediss://host:port, " +
-                    "redis-sentinel://h1:p1,h2:p2[/db]#master, or empty");
+                    "redis-sentinel://h1:p1,h2:p2[/db]#master, redis-cluster://h1:p1,h2:p2, or empty");
             }
             final int at = rest.lastIndexOf('@');
             if (at >= 0 && indexOfDelimiter(rest.substring(0, at)) >= 0)
@@ -1104,7 +1109,20 @@ public final class Configuration
             final String afterUserInfo = rest.substring(at + 1);
             final int authorityEnd = indexOfDelimiter(afterUserInfo);
             final String authority = authorityEnd < 0 ? afterUserInfo : afterUserInfo.substring(0, authorityEnd);
-            if (sentinel)
+            if (cluster)
+            {
+                // Seed nodes, comma-separated; the cluster itself names the rest.
+                for (final String hostPort : authority.split(",", -1))
+                {
+                    checkHostPort(name, value, hostPort);
+                }
+                if (afterUserInfo.length() > authority.length())
+                {
+                    throw fail(name, redactRedisUrl(value),
+                        "a redis-cluster:// URL lists seed nodes only (a cluster has one database): redis-cluster://h1:7000,h2:7001");
+                }
+            }
+            else if (sentinel)
             {
                 // Sentinels, comma-separated, then the monitored master's name after '#'.
                 for (final String hostPort : authority.split(",", -1))
