@@ -120,7 +120,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     public static final String CHANNEL = "soundrelay:routes";
     /** A subscription probe on {@link #CHANNEL}: {"op":"probe","node_id":"…","n":…}; never an announcement. */
     static final String PROBE_PREFIX = "{\"op\":\"probe\",";
-    /** Probes that may go unheard (a heartbeat interval each) before the subscription is renewed. */
+    /** Probes that may go unheard (a heartbeat interval each); one more unheard renews the subscription. */
     static final int PROBES_MISSED = 2;
     /** Sorted set of node ids scored by their last heartbeat (epoch ms): lists nodes without SCAN over every key. */
     public static final String NODES_KEY = "soundrelay:nodes";
