@@ -188,7 +188,7 @@ public final class SoundRelayNode implements AutoCloseable
                     config.redisPoolSize());
             }
             store = new RedisRouteStore(config.redisUrl(), config.redisUrlRedacted(), config.nodeId(), instanceId(),
-                config.routeTtlSeconds(), config.maxStreamsPerNode(), parser, redisOperations);
+                config.routeTtlSeconds(), config.redisQueueMax(), parser, redisOperations);
             try
             {
                 // Addresses as configured: the sockets are not bound yet; the first heartbeat after start-up
@@ -308,6 +308,11 @@ public final class SoundRelayNode implements AutoCloseable
             public String redisError()
             {
                 return redis == null ? null : redis.failure();
+            }
+
+            public long[] redisQueue()
+            {
+                return redis == null ? null : new long[] {redis.backlogSize(), redis.queueMax(), redis.queueDropped()};
             }
 
             public long uptimeSeconds()

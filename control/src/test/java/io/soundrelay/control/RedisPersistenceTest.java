@@ -240,6 +240,44 @@ class RedisPersistenceTest
     }
 
     @Test
+    void aFullWriteQueueIsSaidInHealthAndLosesNoRouteWhenRedisReturns() throws Exception
+    {
+        try (RedisServer redis = RedisServer.start();
+            NodeFixture node = node(redis, "node-q", "REDIS_QUEUE_MAX", "64");
+            DatagramChannel src = udp(); DatagramChannel t = udp())
+        {
+            assertEquals(List.of(0L, 64L, 0L), queue(node));
+            redis.kill();
+            redis.wipe();
+            // 100 changes during the outage: the queue of 64 overflows; each still answers at once.
+            for (long id = 500; id < 600; id++)
+            {
+                assertEquals(201, node.createRoute(id, src, null, t).statusCode());
+            }
+            final List<Long> queue = queue(node); // queued, max, dropped
+            assertEquals(64L, queue.get(1));
+            assertTrue(queue.get(2) >= 64, queue.toString());
+            assertTrue(queue.get(0) < 64, queue.toString());
+            assertTrue(NodeFixture.metric(node.metrics(), "relay_redis_operations_total{op=\"set\",result=\"dropped\"}")
+                >= 64);
+
+            redis.startProcess(); // empty: the reconcile that replaced the dropped writes puts every route back
+            waitFor("Redis connected", () -> "connected".equals(healthUnchecked(node)));
+            final RedisCommands<String, String> cli = redis.cli();
+            waitFor("all 100 routes in Redis", () -> routeKeys(cli).size() == 100);
+            assertEquals(0L, queue(node).get(0));
+        }
+    }
+
+    /** /health's redis_queue as {queued, max, dropped}. */
+    private static List<Long> queue(final NodeFixture node)
+    {
+        final Map<?, ?> queue = (Map<?, ?>)node.health("redis_queue");
+        return List.of(Long.parseLong(queue.get("queued").toString()), Long.parseLong(queue.get("max").toString()),
+            Long.parseLong(queue.get("dropped").toString()));
+    }
+
+    @Test
     void aRouteNobodySendsOnExpiresFromMemoryAndRedisWhileABusyOneIsRefreshed() throws Exception
     {
         try (RedisServer redis = RedisServer.start();

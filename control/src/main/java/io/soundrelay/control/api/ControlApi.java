@@ -140,6 +140,14 @@ public final class ControlApi implements HttpHandler
             return null;
         }
 
+        /**
+         * @return {queued, REDIS_QUEUE_MAX, dropped} of the writes waiting for Redis; null without Redis.
+         */
+        default long[] redisQueue()
+        {
+            return null;
+        }
+
         long uptimeSeconds();
     }
 
@@ -856,7 +864,18 @@ public final class ControlApi implements HttpHandler
             .name("redis").value(redis)
             .name("redis_mode").value(node.redisMode())
             .name("redis_master").value(node.redisMaster())
-            .name("redis_error").value(node.redisError())
+            .name("redis_error").value(node.redisError());
+        final long[] queue = node.redisQueue();
+        if (queue != null)
+        {
+            // The write queue while Redis is away; dropped writes are never silent (a full reconcile replaced them).
+            w.name("redis_queue").beginObject()
+                .name("queued").value(queue[0])
+                .name("max").value(queue[1])
+                .name("dropped").value(queue[2])
+                .endObject();
+        }
+        w
             .name("active_routes").value(registry.size())
             .name("active_streams").value(registry.countActive(System.nanoTime(), RelayMetrics.ACTIVE_WINDOW_NS))
             .name("packets_received").value(counters.received())

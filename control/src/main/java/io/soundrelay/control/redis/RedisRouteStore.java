@@ -110,7 +110,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
     static final long RETRY_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(500);
     static final int INBOUND_CAPACITY = 16 * 1024;
-    static final int MIN_BACKLOG = 4096;
     static final int BATCH = 256;
     static final int SCAN_COUNT = 500;
     static final int TASK_CAPACITY = 1024;
@@ -320,6 +319,8 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     private final String probeOwnPrefix;
     private final boolean sentinel;
     private volatile int backlogSize;
+    /** Queued writes dropped because the queue was full (each time a full reconcile took their place). */
+    private volatile long queueDropped;
     private volatile boolean running;
 
     private StatefulConnection<String, String> connection;
@@ -355,7 +356,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         final String nodeId,
         final String instanceId,
         final int ttlSeconds,
-        final int maxRoutes,
+        final int queueMax,
         final RouteRequestParser parser,
         final RedisOperations operations)
     {
@@ -365,7 +366,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         this.ttlSeconds = Integer.toString(ttlSeconds);
         this.parser = parser;
         this.operations = operations;
-        this.backlogCapacity = Math.max(MIN_BACKLOG, 16 * maxRoutes);
+        this.backlogCapacity = queueMax;
         this.sentinel = url.startsWith(Configuration.SENTINEL_SCHEME);
         this.probeOwnPrefix = PROBE_PREFIX + "\"node_id\":\"" + nodeId + "\",\"instance\":\"" + instanceId + "\",\"n\":";
         // One connection (a cluster connection: one per master), so one IO thread is all Lettuce needs.
@@ -778,6 +779,22 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     public long resubscribes()
     {
         return resubscribes;
+    }
+
+    /**
+     * @return REDIS_QUEUE_MAX: the most writes that wait for Redis.
+     */
+    public long queueMax()
+    {
+        return backlogCapacity;
+    }
+
+    /**
+     * @return queued writes dropped because the queue was full; a full reconcile wrote what they held.
+     */
+    public long queueDropped()
+    {
+        return queueDropped;
     }
 
     /**
@@ -1197,6 +1214,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             operations.add(Op.DEL, Result.DROPPED, countKind(Kind.DEL));
             LOG.warn("Redis write backlog full ({} writes): dropped; a full reconcile replaces them on reconnect",
                 backlog.size());
+            queueDropped += backlog.size(); // this thread is the only writer
             backlog.clear();
             reconcileNeeded.set(true);
         }

@@ -68,6 +68,12 @@ public final class Configuration
     public static final String CLUSTER_SCHEME = "redis-cluster://";
 
     public static final String REDIS_POOL_SIZE_ENV = "REDIS_POOL_SIZE";
+    /** Route writes queued while Redis is unreachable; 0 derives it from MAX_STREAMS_PER_NODE. */
+    public static final String REDIS_QUEUE_MAX_ENV = "REDIS_QUEUE_MAX";
+    public static final int REDIS_QUEUE_MAX_MAX = 10_000_000;
+    /** The least REDIS_QUEUE_MAX, and the least derived one is {@link #REDIS_QUEUE_MIN_DERIVED}. */
+    public static final int REDIS_QUEUE_MIN = 64;
+    public static final int REDIS_QUEUE_MIN_DERIVED = 4096;
     public static final int REDIS_POOL_SIZE_DEFAULT = 4;
     public static final int REDIS_POOL_SIZE_MAX = 64;
 
@@ -183,7 +189,7 @@ public final class Configuration
 
     /** Every variable a node reads, in the order of the contract. */
     public static final List<String> NAMES = List.of(
-        BIND_ADDR_ENV, CONTROL_API_ADDR_ENV, METRICS_ADDR_ENV, REDIS_URL_ENV, REDIS_POOL_SIZE_ENV, AUTH_ENABLED_ENV,
+        BIND_ADDR_ENV, CONTROL_API_ADDR_ENV, METRICS_ADDR_ENV, REDIS_URL_ENV, REDIS_POOL_SIZE_ENV, REDIS_QUEUE_MAX_ENV, AUTH_ENABLED_ENV,
         API_KEYS_ENV, MAX_STREAMS_PER_NODE_ENV, MAX_TARGETS_PER_ROUTE_ENV, MAX_DATAGRAM_BYTES_ENV,
         ROUTE_TTL_SECONDS_ENV, JITTER_BUFFER_MS_ENV, NODE_ID_ENV, ENABLE_MIXER_ENV, LOG_LEVEL_ENV, TRANSPORT_ENV,
         RING_SIZE_ENV, WAIT_STRATEGY_ENV, PIN_CPUS_ENV, DATA_PLANE_THREADS_ENV, RECEIVE_BATCH_ENV, SEND_BATCH_ENV,
@@ -216,6 +222,9 @@ public final class Configuration
                 "empty for memory only"),
             new Help(REDIS_POOL_SIZE_ENV, Integer.toString(REDIS_POOL_SIZE_DEFAULT),
                 "accepted (1-" + REDIS_POOL_SIZE_MAX + "), no effect: one connection carries every write"),
+            new Help(REDIS_QUEUE_MAX_ENV, "0",
+                "route writes queued in order while Redis is unreachable (" + REDIS_QUEUE_MIN + "-" +
+                REDIS_QUEUE_MAX_MAX + "); 0: 16 x MAX_STREAMS_PER_NODE, at least " + REDIS_QUEUE_MIN_DERIVED),
             new Help(AUTH_ENABLED_ENV, Boolean.toString(AUTH_ENABLED_DEFAULT), "false turns off API authentication"),
             new Help(API_KEYS_ENV, "empty",
                 "comma-separated API keys; empty with auth on: one is generated and printed once"),
@@ -333,6 +342,7 @@ public final class Configuration
     private final InetSocketAddress metricsAddr;
     private final String redisUrl;
     private final int redisPoolSize;
+    private final int redisQueueMaxSetting;
     private final boolean authEnabled;
     private final List<String> apiKeys;
     private final int maxStreamsPerNode;
@@ -366,6 +376,13 @@ public final class Configuration
         metricsAddr = s.socketAddress(METRICS_ADDR_ENV, METRICS_ADDR_DEFAULT);
         redisUrl = s.redisUrl(REDIS_URL_ENV, REDIS_URL_DEFAULT);
         redisPoolSize = s.intInRange(REDIS_POOL_SIZE_ENV, REDIS_POOL_SIZE_DEFAULT, 1, REDIS_POOL_SIZE_MAX);
+        final int queueMax = s.intInRange(REDIS_QUEUE_MAX_ENV, 0, 0, REDIS_QUEUE_MAX_MAX);
+        if (queueMax > 0 && queueMax < REDIS_QUEUE_MIN)
+        {
+            throw Settings.fail(REDIS_QUEUE_MAX_ENV, Integer.toString(queueMax),
+                "at least " + REDIS_QUEUE_MIN + ", or 0 for 16 x MAX_STREAMS_PER_NODE");
+        }
+        redisQueueMaxSetting = queueMax;
         authEnabled = s.bool(AUTH_ENABLED_ENV, AUTH_ENABLED_DEFAULT);
         apiKeys = s.apiKeys(API_KEYS_ENV);
         maxStreamsPerNode = s.intInRange(
@@ -712,6 +729,16 @@ public final class Configuration
         return maxStreamsPerNode;
     }
 
+    /**
+     * @return how many route writes may wait, in order, while Redis is unreachable: REDIS_QUEUE_MAX, or when it is
+     * 0, 16 per route the node may hold and at least {@link #REDIS_QUEUE_MIN_DERIVED}.
+     */
+    public int redisQueueMax()
+    {
+        return redisQueueMaxSetting > 0 ? redisQueueMaxSetting :
+            (int)Math.min(REDIS_QUEUE_MAX_MAX, Math.max(REDIS_QUEUE_MIN_DERIVED, 16L * maxStreamsPerNode));
+    }
+
     public int maxTargetsPerRoute()
     {
         return maxTargetsPerRoute;
@@ -870,6 +897,7 @@ public final class Configuration
             ", authEnabled=" + authEnabled +
             ", apiKeys=<" + apiKeys.size() + " redacted>" +
             ", maxStreamsPerNode=" + maxStreamsPerNode +
+            ", redisQueueMax=" + redisQueueMax() +
             ", maxTargetsPerRoute=" + maxTargetsPerRoute +
             ", maxDatagramBytes=" + maxDatagramBytes +
             ", routeTtlSeconds=" + routeTtlSeconds +

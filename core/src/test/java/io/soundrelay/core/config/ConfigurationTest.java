@@ -196,6 +196,14 @@ class ConfigurationTest
     }
 
     @Test
+    void theRedisQueueIsSixteenWritesPerRouteUnlessSet()
+    {
+        assertEquals(16_000, load().redisQueueMax());
+        assertEquals(4096, load("MAX_STREAMS_PER_NODE", "10").redisQueueMax());
+        assertEquals(500, load("REDIS_QUEUE_MAX", "500").redisQueueMax());
+    }
+
+    @Test
     void aSentinelUrlNamesSentinelsAndTheMaster()
     {
         final Configuration c = load("REDIS_URL", "redis-sentinel://:secret@127.0.0.1:26379,127.0.0.1:26380/2#mymaster");
@@ -236,6 +244,8 @@ class ConfigurationTest
         "REDIS_URL -> redis:// -> no host",
         "REDIS_URL -> redis://h:0 -> the port must be 1-65535",
         "REDIS_POOL_SIZE -> 0 -> outside 1-64",
+        "REDIS_QUEUE_MAX -> 10 -> at least 64, or 0 for 16 x MAX_STREAMS_PER_NODE",
+        "REDIS_QUEUE_MAX -> 10000001 -> outside 0-10000000",
         "REDIS_POOL_SIZE -> 65 -> outside 1-64",
         "REDIS_POOL_SIZE -> four -> not an integer; expected 1-64",
         "AUTH_ENABLED -> yes -> expected true or false",
