@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * A real {@code redis-server} of a test's own on a free loopback port, which the test can kill (SIGKILL) and start
  * again, empty or from its last {@code SAVE}. Never the machine's shared Redis.
  */
-final class RedisServer implements AutoCloseable
+public final class RedisServer implements AutoCloseable
 {
     private final int port;
     private final File dir;
@@ -50,7 +50,7 @@ final class RedisServer implements AutoCloseable
         this.extraArgs = extraArgs;
     }
 
-    static RedisServer start(final String... extraArgs) throws Exception
+    public static RedisServer start(final String... extraArgs) throws Exception
     {
         final RedisServer server = new RedisServer(
             freePort(), Files.createTempDirectory("soundrelay-redis").toFile(), List.of(extraArgs));
@@ -84,7 +84,7 @@ final class RedisServer implements AutoCloseable
         }
     }
 
-    int port()
+    public int port()
     {
         return port;
     }
@@ -94,7 +94,7 @@ final class RedisServer implements AutoCloseable
         return process != null && process.isAlive();
     }
 
-    String url()
+    public String url()
     {
         return "redis://127.0.0.1:" + port;
     }
@@ -140,7 +140,7 @@ final class RedisServer implements AutoCloseable
     /**
      * SIGKILL: everything not saved is gone.
      */
-    void kill() throws Exception
+    public void kill() throws Exception
     {
         closeClient();
         process.destroyForcibly();
@@ -184,7 +184,7 @@ final class RedisServer implements AutoCloseable
     /**
      * @return a client connection of the test's own, to check Redis from outside the node.
      */
-    RedisCommands<String, String> cli()
+    public RedisCommands<String, String> cli()
     {
         if (connection == null || !connection.isOpen())
         {

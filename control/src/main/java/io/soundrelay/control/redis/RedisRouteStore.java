@@ -37,7 +37,6 @@ import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
@@ -117,10 +116,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
 
     /** The channel route changes are announced on (PROTOCOL.md section 7). */
     public static final String CHANNEL = "soundrelay:routes";
-    /** A subscription probe on {@link #CHANNEL}: {"op":"probe","node_id":"…","n":…}; never an announcement. */
-    static final String PROBE_PREFIX = "{\"op\":\"probe\",";
-    /** Probes that may go unheard (a heartbeat interval each); one more unheard renews the subscription. */
-    static final int PROBES_MISSED = 2;
     /** Sorted set of node ids scored by their last heartbeat (epoch ms): lists nodes without SCAN over every key. */
     public static final String NODES_KEY = "soundrelay:nodes";
 
@@ -299,24 +294,14 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     private final Set<Long> unreadable = new HashSet<>();
     private final List<Write> batch = new ArrayList<>(BATCH);
     private final ManyToOneConcurrentArrayQueue<Runnable> tasks = new ManyToOneConcurrentArrayQueue<>(TASK_CAPACITY);
-    private final ManyToOneConcurrentArrayQueue<String> messages =
-        new ManyToOneConcurrentArrayQueue<>(MESSAGE_CAPACITY);
-    private final AtomicBoolean resubscribeNeeded = new AtomicBoolean();
+    private final Subscription subscription;
     private volatile Hooks hooks;
-    private StatefulRedisPubSubConnection<String, String> pubsub;
 
     private volatile boolean connected;
     /** The address of the Redis this store writes to (its CLIENT INFO laddr), while connected; null otherwise. */
     private volatile String master;
     /** Why Redis is unreachable, for /health: the last failure's root message; null while connected. */
     private volatile String failure;
-    /** Subscriptions after the first: each follows a lost connection, a failover or a full message queue. */
-    private volatile long resubscribes;
-    private boolean subscribedOnce;
-    /** Probes published (store thread) and the last one heard back (Lettuce's thread). */
-    private long probesSent;
-    private volatile long probeEchoed;
-    private final String probeOwnPrefix;
     private final boolean sentinel;
     private volatile int backlogSize;
     /** Queued writes dropped because the queue was full (each time a full reconcile took their place). */
@@ -368,7 +353,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         this.operations = operations;
         this.backlogCapacity = queueMax;
         this.sentinel = url.startsWith(Configuration.SENTINEL_SCHEME);
-        this.probeOwnPrefix = PROBE_PREFIX + "\"node_id\":\"" + nodeId + "\",\"instance\":\"" + instanceId + "\",\"n\":";
         // One connection (a cluster connection: one per master), so one IO thread is all Lettuce needs.
         this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
         // This store reconnects itself, so that every new connection is followed by replay and reconcile, and
@@ -406,6 +390,20 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
                 .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
                 .build());
         }
+        this.subscription = new Subscription(this::connectPubSub, clusterClient != null, CHANNEL, nodeId, instanceId,
+            operations, MESSAGE_CAPACITY);
+    }
+
+    /** A pub/sub connection: on a cluster with the nodes' messages passed on (SSUBSCRIBE lives on the slot's master). */
+    private StatefulRedisPubSubConnection<String, String> connectPubSub()
+    {
+        if (clusterClient != null)
+        {
+            final StatefulRedisClusterPubSubConnection<String, String> shard = clusterClient.connectPubSub();
+            shard.setNodeMessagePropagation(true);
+            return shard;
+        }
+        return client.connectPubSub();
     }
 
     /**
@@ -778,7 +776,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      */
     public long resubscribes()
     {
-        return resubscribes;
+        return subscription.resubscribes();
     }
 
     /**
@@ -915,15 +913,15 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         int work = 0;
         try
         {
-            if (pubsub == null || !pubsub.isOpen() || resubscribeNeeded.getAndSet(false))
+            if (subscription.needed())
             {
-                subscribe();
+                subscription.subscribe();
                 cluster.onSubscribed(commands);
                 work++;
             }
             String message;
             int n = 0;
-            while (n < BATCH && (message = messages.poll()) != null)
+            while (n < BATCH && (message = subscription.poll()) != null)
             {
                 cluster.onMessage(message, commands);
                 n++;
@@ -954,127 +952,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         return !(ex instanceof Refusal) &&
             (ex instanceof io.lettuce.core.RedisException || ex instanceof TimeoutException ||
             ex instanceof ExecutionException);
-    }
-
-    /**
-     * (Re)subscribe to {@link #CHANNEL} on a connection of its own. Messages are queued for the store's thread; a
-     * full queue forces a resubscription and with it a re-read of what this node owns, so nothing is lost.
-     */
-    private void subscribe() throws Exception
-    {
-        closePubSub();
-        messages.clear();
-        final StatefulRedisPubSubConnection<String, String> sub;
-        if (clusterClient != null)
-        {
-            final StatefulRedisClusterPubSubConnection<String, String> shard = clusterClient.connectPubSub();
-            shard.setNodeMessagePropagation(true); // SSUBSCRIBE lives on the connection to the slot's master
-            sub = shard;
-        }
-        else
-        {
-            sub = client.connectPubSub();
-        }
-        sub.addListener(new RedisPubSubAdapter<>()
-        {
-            public void message(final String channel, final String message)
-            {
-                received(message);
-            }
-
-            public void smessage(final String shardChannel, final String message)
-            {
-                received(message);
-            }
-
-            public void sunsubscribed(final String shardChannel, final long count)
-            {
-                // Redis ends a sharded subscription when the channel's slot moves (resharding, failover): renew it
-                // at once on the slot's new master, and re-read what may have been missed.
-                resubscribeNeeded.set(true);
-            }
-        });
-        pubsub = sub;
-        try
-        {
-            // A cluster shards the channel (SSUBSCRIBE to the master of its slot); elsewhere plain SUBSCRIBE.
-            await(clusterClient != null ? sub.async().ssubscribe(CHANNEL) : sub.async().subscribe(CHANNEL));
-            probeEchoed = probesSent; // a fresh subscription owes no echo for probes sent before it
-            operations.add(Op.SUBSCRIBE, Result.OK);
-            if (subscribedOnce)
-            {
-                resubscribes++; // this thread is the only writer
-            }
-            subscribedOnce = true;
-        }
-        catch (final Exception ex)
-        {
-            operations.add(Op.SUBSCRIBE, Result.ERROR);
-            throw ex;
-        }
-    }
-
-    /** On Lettuce's thread: a probe of this node's own is its echo; other probes are dropped; the rest queued. */
-    private void received(final String message)
-    {
-        if (message.startsWith(PROBE_PREFIX))
-        {
-            if (message.startsWith(probeOwnPrefix))
-            {
-                try
-                {
-                    probeEchoed = Long.parseLong(message.substring(probeOwnPrefix.length(), message.length() - 1));
-                }
-                catch (final NumberFormatException ignored)
-                {
-                    // not one of ours after all
-                }
-            }
-            return;
-        }
-        if (!messages.offer(message))
-        {
-            operations.add(Op.SUBSCRIBE, Result.DROPPED);
-            resubscribeNeeded.set(true);
-        }
-    }
-
-    /**
-     * Every heartbeat, publish a probe that only this node reads back. A subscription that no longer hears its own
-     * probes (a failover moved the channel's shard, a connection died without a word) is renewed, and with it what
-     * this node owns is read again.
-     */
-    private void probeSubscription()
-    {
-        if (pubsub == null)
-        {
-            return;
-        }
-        if (probesSent - probeEchoed > PROBES_MISSED)
-        {
-            LOG.warn("the subscription to {} did not echo this node's last {} probes: subscribing again", CHANNEL,
-                probesSent - probeEchoed);
-            resubscribeNeeded.set(true);
-            return;
-        }
-        probesSent++;
-        try
-        {
-            publish(commands, probeOwnPrefix + probesSent + "}");
-        }
-        catch (final Exception ex)
-        {
-            markUnavailable(ex);
-        }
-    }
-
-    private void closePubSub()
-    {
-        if (pubsub != null)
-        {
-            pubsub.closeAsync();
-            pubsub = null;
-        }
     }
 
     /**
@@ -1555,7 +1432,18 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             markUnavailable(ex);
             return;
         }
-        probeSubscription();
+        final String probe = subscription.probe();
+        if (probe != null)
+        {
+            try
+            {
+                publish(commands, probe);
+            }
+            catch (final Exception ex)
+            {
+                markUnavailable(ex);
+            }
+        }
     }
 
     /**
@@ -1630,7 +1518,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         master = null;
         failure = rootMessage(cause);
         closeConnection();
-        closePubSub();
+        subscription.close();
         nextAttemptNs = System.nanoTime() + RETRY_INTERVAL_NS;
     }
 
@@ -1806,18 +1694,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             LOG.warn("stopping while Redis is unreachable: {} queued route write(s) never reached Redis and end with " +
                 "this process", backlogSize);
         }
-        if (pubsub != null)
-        {
-            try
-            {
-                pubsub.close();
-            }
-            catch (final RuntimeException ex)
-            {
-                LOG.debug("closing the Redis subscription: {}", rootMessage(ex));
-            }
-            pubsub = null;
-        }
+        subscription.closeNow();
         Runnable task;
         while ((task = tasks.poll()) != null)
         {
