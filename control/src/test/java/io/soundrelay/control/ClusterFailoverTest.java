@@ -34,6 +34,7 @@ import static io.soundrelay.control.MultiNodeTest.relay;
 import static io.soundrelay.control.NodeFixture.udp;
 import static io.soundrelay.control.NodeFixture.waitFor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -76,7 +77,8 @@ class ClusterFailoverTest
                 "connected".equals(a.health("redis")) && "connected".equals(b.health("redis")));
             final long failoverMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
             final int createdAtFailover = client.created.size();
-            waitFor("client writes after the failover", () -> client.created.size() >= createdAtFailover + 20);
+            waitFor("client writes after the failover", () -> client.failure.get() != null || client.created.size() >= createdAtFailover + 20);
+            assertNull(client.failure.get(), () -> "an API call failed: " + client.failure.get());
             client.stop();
             traffic.stop();
 
@@ -119,7 +121,8 @@ class ClusterFailoverTest
                 "--cluster-slots", "3000", "--cluster-yes"));
             final long reshardMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             final int createdAfter = client.created.size();
-            waitFor("client writes after the resharding", () -> client.created.size() >= createdAfter + 20);
+            waitFor("client writes after the resharding", () -> client.failure.get() != null || client.created.size() >= createdAfter + 20);
+            assertNull(client.failure.get(), () -> "an API call failed: " + client.failure.get());
             client.stop();
             traffic.stop();
 
@@ -153,6 +156,7 @@ class ClusterFailoverTest
         env.put("REDIS_URL", cluster.url());
         env.put("NODE_ID", id);
         env.put("MIGRATION_GRACE_SECONDS", "2");
+        env.put("MAX_STREAMS_PER_NODE", "100000"); // the drill client creates routes for as long as the drill lasts
         return NodeFixture.start(env);
     }
 

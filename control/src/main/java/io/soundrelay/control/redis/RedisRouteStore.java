@@ -25,7 +25,6 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SetArgs;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
@@ -45,9 +44,6 @@ import io.soundrelay.control.metrics.RedisOperations.Op;
 import io.soundrelay.control.metrics.RedisOperations.Result;
 import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.config.ConfigurationException;
-import io.soundrelay.core.json.Json;
-import io.soundrelay.core.json.JsonException;
-import io.soundrelay.core.json.JsonWriter;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.core.route.RouteRequestParser;
@@ -64,8 +60,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.time.Instant;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -149,21 +143,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         "if not cur then return 0 end\n" +
         "local ok, doc = pcall(cjson.decode, cur)\n" +
         "if ok and type(doc) == 'table' and doc['node_id'] == ARGV[1] then\n" +
-        "  redis.call('DEL', KEYS[1])\n" +
-        "  return 1\n" +
-        "end\n" +
-        "return -1\n";
-
-    /**
-     * DEL the heartbeat only if this process wrote it: 1 removed, 0 absent, -1 another process's. One key, so that it
-     * stays in one slot on a cluster; the node index entry is removed after it (ZREM) unless another process holds
-     * the NODE_ID.
-     */
-    static final String DEL_HEARTBEAT_IF_MINE =
-        "local cur = redis.call('GET', KEYS[1])\n" +
-        "if not cur then return 0 end\n" +
-        "local ok, doc = pcall(cjson.decode, cur)\n" +
-        "if ok and type(doc) == 'table' and doc['instance_id'] == ARGV[1] then\n" +
         "  redis.call('DEL', KEYS[1])\n" +
         "  return 1\n" +
         "end\n" +
@@ -317,11 +296,8 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     private RouteRegistry registry;
     private RouterProxy router;
     private RelayPorts relayPorts;
-    private String heartbeatKey;
-    private String relayAddr;
-    private String controlAddr;
-    private String startedAt;
-    private String clashingInstance;
+    private final Heartbeat heartbeat;
+    private boolean claimed;
     private Thread thread;
 
     /**
@@ -392,6 +368,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         }
         this.subscription = new Subscription(this::connectPubSub, clusterClient != null, CHANNEL, nodeId, instanceId,
             operations, MESSAGE_CAPACITY);
+        this.heartbeat = new Heartbeat(nodeId, instanceId, urlForLog, operations);
     }
 
     /** A pub/sub connection: on a cluster with the nodes' messages passed on (SSUBSCRIBE lives on the slot's master). */
@@ -443,14 +420,13 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     public List<RouteEntry> connectAndLoad(
         final long nowNs, final String relayAddr, final String controlAddr, final long startedAtMs)
     {
-        this.relayAddr = relayAddr;
-        this.controlAddr = controlAddr;
-        this.startedAt = DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(startedAtMs));
-        this.heartbeatKey = heartbeatKey(nodeId);
+        heartbeat.addresses(relayAddr, controlAddr);
+        heartbeat.startedAt(startedAtMs);
+        claimed = true; // from here on, a stop releases this process's heartbeat (never another's)
         try
         {
             openConnection();
-            claimNodeId();
+            heartbeat.claim(commands);
             final Map<Long, StoredRoute> own = scanOwn(null);
             final List<RouteEntry> entries = new ArrayList<>(own.size());
             for (final StoredRoute route : own.values())
@@ -489,93 +465,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     }
 
     /**
-     * Take NODE_ID for this process, or refuse to start while another live process holds it. A heartbeat written by
-     * another instance is live when it is renewed (its value changes or its expiry moves forward) within one
-     * heartbeat interval and a margin; one that is not was left by a process that died without removing it, and is
-     * taken over. The claim itself is written with {@code SET .. GET}, so of two processes starting at once with one
-     * NODE_ID the second sees the first's claim and refuses.
-     */
-    private void claimNodeId() throws Exception
-    {
-        final RedisClusterAsyncCommands<String, String> redis = commands;
-        final String held = await(redis.get(heartbeatKey));
-        if (held != null && !instanceId.equals(jsonField(held, "instance_id")))
-        {
-            if (heartbeatRenewed(redis, held))
-            {
-                throw nodeIdTaken(held);
-            }
-            LOG.warn("NODE_ID {}: the heartbeat of an earlier process ({}) was not renewed within {} ms: it stopped " +
-                "without removing it; taking NODE_ID over", nodeId, describeHolder(held), STALE_HEARTBEAT_MS);
-        }
-        final String previous = await(redis.setGet(heartbeatKey, heartbeatJson(0), SetArgs.Builder.ex(
-            HEARTBEAT_TTL_SECONDS)));
-        if (previous != null && !previous.equals(held) && !instanceId.equals(jsonField(previous, "instance_id")))
-        {
-            // Another process claimed NODE_ID between our read and our write: it started first, it keeps it.
-            await(redis.set(heartbeatKey, previous, SetArgs.Builder.keepttl()));
-            throw nodeIdTaken(previous);
-        }
-        operations.add(Op.HEARTBEAT, Result.OK);
-    }
-
-    private boolean heartbeatRenewed(final RedisClusterAsyncCommands<String, String> redis, final String held)
-        throws Exception
-    {
-        long lastTtlMs = await(redis.pttl(heartbeatKey));
-        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STALE_HEARTBEAT_MS);
-        while (System.nanoTime() - deadlineNs < 0)
-        {
-            Thread.sleep(STALE_POLL_MS);
-            final String now = await(redis.get(heartbeatKey));
-            if (now == null)
-            {
-                return false;
-            }
-            final long ttlMs = await(redis.pttl(heartbeatKey));
-            if (!now.equals(held) || ttlMs > lastTtlMs + STALE_POLL_MS)
-            {
-                return true;
-            }
-            lastTtlMs = ttlMs;
-        }
-        return false;
-    }
-
-    private ConfigurationException nodeIdTaken(final String heartbeat)
-    {
-        return new ConfigurationException(Configuration.NODE_ID_ENV + "=" + nodeId + ": another live node on " +
-            urlForLog + " has this NODE_ID (" + describeHolder(heartbeat) + "); give each node its own NODE_ID, " +
-            "or stop that node first");
-    }
-
-    private static String describeHolder(final String heartbeat)
-    {
-        final String relay = jsonField(heartbeat, "relay_addr");
-        final String control = jsonField(heartbeat, "control_addr");
-        final String started = jsonField(heartbeat, "started_at");
-        return "relay " + (relay == null ? "unknown" : relay) + ", control API " +
-            (control == null ? "unknown" : control) + (started == null ? "" : ", started " + started);
-    }
-
-    /**
-     * @return a string field of a JSON object, or null when the text is no object or the field no string.
-     */
-    static String jsonField(final String json, final String name)
-    {
-        try
-        {
-            final Object root = Json.parse(json);
-            final Object value = root instanceof Map ? ((Map<?, ?>)root).get(name) : null;
-            return value instanceof String ? (String)value : null;
-        }
-        catch (final JsonException ex)
-        {
-            return null;
-        }
-    }
-
-    /**
      * Start the store's thread: writes, heartbeats, reconnects.
      *
      * @param registry    the router's published routes, the truth a reconcile writes to Redis.
@@ -591,8 +480,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     {
         this.registry = registry;
         this.router = router;
-        this.relayAddr = relayAddr;
-        this.controlAddr = controlAddr;
+        heartbeat.addresses(relayAddr, controlAddr);
         running = true;
         thread = new Thread(this::run, "soundrelay-redis");
         thread.setDaemon(true);
@@ -622,7 +510,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      */
     public static String heartbeatKey(final String nodeId)
     {
-        return "node:" + nodeId + ":heartbeat";
+        return Heartbeat.key(nodeId);
     }
 
     /**
@@ -1400,35 +1288,14 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         return nowNs - TimeUnit.MILLISECONDS.toNanos(ttlMs - remaining);
     }
 
-    private String heartbeatJson(final int activeRoutes)
-    {
-        return new JsonWriter().beginObject()
-            .name("node_id").value(nodeId)
-            .name("instance_id").value(instanceId)
-            .name("relay_addr").value(relayAddr)
-            .name("control_addr").value(controlAddr)
-            .name("active_routes").value(activeRoutes)
-            .name("started_at").value(startedAt)
-            .endObject()
-            .toJson();
-    }
-
     private void heartbeat()
     {
-        final String json = heartbeatJson(registry.size());
         try
         {
-            final RedisClusterAsyncCommands<String, String> redis = commands;
-            final RedisFuture<String> set = redis.setGet(heartbeatKey, json, SetArgs.Builder.ex(HEARTBEAT_TTL_SECONDS));
-            final RedisFuture<Long> listed = redis.zadd(NODES_KEY, (double)System.currentTimeMillis(), nodeId);
-            final String previous = await(set);
-            await(listed);
-            operations.add(Op.HEARTBEAT, Result.OK);
-            checkClash(previous);
+            heartbeat.beat(commands, registry.size());
         }
         catch (final Exception ex)
         {
-            operations.add(Op.HEARTBEAT, Result.ERROR);
             markUnavailable(ex);
             return;
         }
@@ -1442,26 +1309,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             catch (final Exception ex)
             {
                 markUnavailable(ex);
-            }
-        }
-    }
-
-    /**
-     * A heartbeat this process did not write means a second live process with this NODE_ID: one that started while
-     * Redis was away from this one (the start-up claim could not see it). Both write routes as one owner, so say so
-     * loudly, once per other process.
-     */
-    private void checkClash(final String previous)
-    {
-        final String other = previous == null ? null : jsonField(previous, "instance_id");
-        if (previous != null && !instanceId.equals(other))
-        {
-            final String key = other == null ? previous : other;
-            if (!key.equals(clashingInstance))
-            {
-                clashingInstance = key;
-                LOG.error("NODE_ID {} is also used by another live node ({}): both act as one owner of the same " +
-                    "routes; stop one of them and give each node its own NODE_ID", nodeId, describeHolder(previous));
             }
         }
     }
@@ -1651,18 +1498,13 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      */
     private void releaseHeartbeat()
     {
-        if (connection == null || heartbeatKey == null)
+        if (connection == null || !claimed)
         {
             return;
         }
         try
         {
-            final Long removed = await(commands.<Long>eval(DEL_HEARTBEAT_IF_MINE, ScriptOutputType.INTEGER,
-                new String[] {heartbeatKey}, instanceId));
-            if (removed != null && removed >= 0)
-            {
-                await(commands.zrem(NODES_KEY, nodeId));
-            }
+            heartbeat.release(commands);
         }
         catch (final Exception ex)
         {
