@@ -17,7 +17,6 @@ package io.soundrelay.control.redis;
 
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.KeyScanCursor;
-import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisFuture;
@@ -62,11 +61,8 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -84,7 +80,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * dropped as a whole (counted): the reconcile that follows every reconnect rewrites what it held.
  * <p>
  * Every write is conditional on ownership (a Lua script reads {@code node_id} first), so nodes sharing one Redis
- * never overwrite, extend or delete each other's routes.
+ * never overwrite, extend or delete each other's routes. Every command touches one key, so the same holds on a Redis
+ * Cluster (REDIS_URL=redis-cluster://); Sentinel (redis-sentinel://) finds the master on every connect.
+ * <p>
+ * The thread is the one owner of the connection and drives the parts, each testable alone: {@link Heartbeat} (the
+ * claim of NODE_ID, the beat, the release), {@link Subscription} (the announcement channel, its probes and renewal)
+ * and {@link Reconciler} (reading the node's routes, making Redis hold exactly memory). The write queue, the replay
+ * and the reconnect stay here.
  */
 public final class RedisRouteStore implements RouteJournal, AutoCloseable
 {
@@ -269,8 +271,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     private final ArrayDeque<Write> backlog = new ArrayDeque<>();
     private final int backlogCapacity;
     private final AtomicBoolean reconcileNeeded = new AtomicBoolean();
-    private final Set<Long> kept = new HashSet<>();
-    private final Set<Long> unreadable = new HashSet<>();
     private final List<Write> batch = new ArrayList<>(BATCH);
     private final ManyToOneConcurrentArrayQueue<Runnable> tasks = new ManyToOneConcurrentArrayQueue<>(TASK_CAPACITY);
     private final Subscription subscription;
@@ -297,6 +297,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     private RouterProxy router;
     private RelayPorts relayPorts;
     private final Heartbeat heartbeat;
+    private final Reconciler reconciler;
     private boolean claimed;
     private Thread thread;
 
@@ -369,6 +370,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         this.subscription = new Subscription(this::connectPubSub, clusterClient != null, CHANNEL, nodeId, instanceId,
             operations, MESSAGE_CAPACITY);
         this.heartbeat = new Heartbeat(nodeId, instanceId, urlForLog, operations);
+        this.reconciler = new Reconciler(nodeId, parser, this.ttlSeconds, SCAN_COUNT, operations, this::scanKeys);
     }
 
     /** A pub/sub connection: on a cluster with the nodes' messages passed on (SSUBSCRIBE lives on the slot's master). */
@@ -1077,7 +1079,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             else if (result.outcome() == RouteCommand.Outcome.NODE_FULL)
             {
                 // Kept in Redis, never deleted by a reconcile: the node is full, the route is not forgotten.
-                kept.add(e.getKey());
+                reconciler.keep(e.getKey());
                 LOG.warn("stream {} held in Redis for this node was not restored: node is at MAX_STREAMS_PER_NODE",
                     Long.toUnsignedString(e.getKey()));
             }
@@ -1094,59 +1096,9 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         return relayPorts == null ? null : relayPorts.reopen(route.relayPort(), route.spec().streamIdText());
     }
 
-    /**
-     * Make Redis hold exactly this node's routes: delete this node's keys memory does not have, write the routes
-     * memory has that Redis lacks or holds differently. Other nodes' keys are never touched.
-     *
-     * @return keys written or deleted.
-     */
     private int reconcile() throws Exception
     {
-        final Map<String, String> raw = new HashMap<>();
-        final Map<Long, StoredRoute> own = scanOwn(raw);
-        final RedisClusterAsyncCommands<String, String> redis = commands;
-        final List<RedisFuture<?>> futures = new ArrayList<>();
-        final List<Op> futureOps = new ArrayList<>();
-        for (final Long id : own.keySet())
-        {
-            if (registry.get(id) == null && !kept.contains(id))
-            {
-                futures.add(redis.eval(DEL_IF_OWN, ScriptOutputType.INTEGER, new String[]{StoredRoute.key(id)}, nodeId));
-                futureOps.add(Op.DEL);
-            }
-        }
-        for (final RouteEntry entry : registry.entries())
-        {
-            final String key = StoredRoute.key(entry.streamId());
-            final String json = StoredRoute.encode(entry, nodeId);
-            if (!json.equals(raw.get(key)))
-            {
-                futures.add(redis.eval(PUT_IF_OWN, ScriptOutputType.VALUE, new String[]{key}, json, nodeId, ttlSeconds));
-                futureOps.add(Op.SET);
-            }
-        }
-        for (int i = 0; i < futures.size(); i++)
-        {
-            final Object answer;
-            try
-            {
-                answer = await(futures.get(i));
-            }
-            catch (final Exception ex)
-            {
-                operations.add(futureOps.get(i), Result.ERROR);
-                throw ex;
-            }
-            if (answer instanceof String && !((String)answer).isEmpty())
-            {
-                operations.add(Op.SET, Result.CONFLICT);
-            }
-            else
-            {
-                operations.add(futureOps.get(i), Result.OK);
-            }
-        }
-        return futures.size();
+        return reconciler.reconcile(commands, registry);
     }
 
     /** One page of keys that SCAN returned. */
@@ -1184,7 +1136,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         }
     }
 
-    private static void scanOne(final RedisClusterAsyncCommands<String, String> redis, final ScanArgs args,
+    static void scanOne(final RedisClusterAsyncCommands<String, String> redis, final ScanArgs args,
         final KeyPage page) throws Exception
     {
         ScanCursor cursor = ScanCursor.INITIAL;
@@ -1200,92 +1152,14 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         while (!cursor.isFinished());
     }
 
-    /**
-     * Read this node's routes with SCAN (never KEYS) and MGET.
-     *
-     * @param raw when not null, filled with key to stored JSON for each route returned.
-     * @return stream id to route, for valid routes whose owner is this node.
-     */
     private Map<Long, StoredRoute> scanOwn(final Map<String, String> raw) throws Exception
     {
-        final RedisClusterAsyncCommands<String, String> redis = commands;
-        final ScanArgs args = ScanArgs.Builder.matches(StoredRoute.KEY_PREFIX + "*").limit(SCAN_COUNT);
-        final Map<Long, StoredRoute> own = new HashMap<>();
-        try
-        {
-            scanKeys(redis, args, keys ->
-            {
-                final List<KeyValue<String, String>> values = await(redis.mget(keys.toArray(new String[0])));
-                for (final KeyValue<String, String> kv : values)
-                {
-                    if (kv.hasValue())
-                    {
-                        read(kv.getKey(), kv.getValue(), own, raw);
-                    }
-                }
-                operations.add(Op.SCAN, Result.OK);
-            });
-        }
-        catch (final Exception ex)
-        {
-            operations.add(Op.SCAN, Result.ERROR);
-            throw ex;
-        }
-
-        // PTTL for the idle clocks of restored routes.
-        if (!own.isEmpty())
-        {
-            final List<Long> ids = new ArrayList<>(own.keySet());
-            final List<RedisFuture<Long>> ttls = new ArrayList<>(ids.size());
-            for (final Long id : ids)
-            {
-                ttls.add(redis.pttl(StoredRoute.key(id)));
-            }
-            for (int i = 0; i < ids.size(); i++)
-            {
-                final Long pttl = await(ttls.get(i));
-                own.get(ids.get(i)).remainingTtlMs = pttl == null ? -1 : pttl;
-            }
-        }
-        return own;
-    }
-
-    private void read(final String key, final String json, final Map<Long, StoredRoute> own,
-        final Map<String, String> raw)
-    {
-        final long id = StoredRoute.streamIdOf(key);
-        if (id == 0 || !nodeId.equals(StoredRoute.ownerOf(json)))
-        {
-            return;
-        }
-        try
-        {
-            own.put(id, StoredRoute.decode(json, parser));
-            if (raw != null)
-            {
-                raw.put(key, json);
-            }
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            // Left in Redis untouched (never loaded, never deleted), reported once per key.
-            if (unreadable.size() < 10_000 && unreadable.add(id))
-            {
-                LOG.warn("{} in Redis is not a valid route ({}); left as it is", key, ex.getMessage());
-            }
-        }
+        return reconciler.scanOwn(commands, raw);
     }
 
     private long idleSince(final StoredRoute route, final long nowNs)
     {
-        // The route has been idle for (TTL - remaining expiry): memory and Redis expire it at the same time.
-        final long ttlMs = TimeUnit.SECONDS.toMillis(Long.parseLong(ttlSeconds));
-        final long remaining = route.remainingTtlMs;
-        if (remaining < 0 || remaining >= ttlMs)
-        {
-            return nowNs;
-        }
-        return nowNs - TimeUnit.MILLISECONDS.toNanos(ttlMs - remaining);
+        return reconciler.idleSince(route, nowNs);
     }
 
     private void heartbeat()
