@@ -46,8 +46,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ClusterFailoverTest
 {
-    private static final int STREAMS = 100;
-    private static final long FIRST_STREAM = 1000;
+    private static final long FIRST_STREAM = Drill.FIRST_STREAM;
 
     @Test
     void killingAMasterLosesNoRouteResurrectsNoneAndDropsNoDatagram() throws Exception
@@ -59,41 +58,25 @@ class ClusterFailoverTest
         {
             assertEquals("cluster", a.health("redis_mode"));
             assertEquals("connected", a.health("redis"));
-            final List<DatagramChannel> sources = streams(a, target);
-            final DrillTraffic traffic = new DrillTraffic(a, FIRST_STREAM, sources, target);
-            final DrillClient client = new DrillClient(a, 50_000);
-            traffic.start();
-            client.start();
-            waitFor("client writes before the kill", () -> client.created.size() >= 30);
+            final Drill drill = Drill.start(a, target, 50_000);
 
             // The master of the first stream's slot: the node's refreshes and writes go there.
-            final RedisServer victim = cluster.masterOf(StoredRoute.key(FIRST_STREAM));
+            final RedisServer victim = cluster.masterOf(StoredRoute.key(Drill.FIRST_STREAM));
             final long killedAt = System.nanoTime();
             victim.kill();
             waitFor("the cluster to promote a replica", () -> cluster.healthy() &&
-                cluster.masterOrNull(StoredRoute.key(FIRST_STREAM)) != null &&
-                cluster.masterOrNull(StoredRoute.key(FIRST_STREAM)) != victim);
+                cluster.masterOrNull(StoredRoute.key(Drill.FIRST_STREAM)) != null &&
+                cluster.masterOrNull(StoredRoute.key(Drill.FIRST_STREAM)) != victim);
             waitFor("both nodes back on the cluster", () ->
                 "connected".equals(a.health("redis")) && "connected".equals(b.health("redis")));
             final long failoverMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
-            final int createdAtFailover = client.created.size();
-            waitFor("client writes after the failover", () -> client.failure.get() != null || client.created.size() >= createdAtFailover + 20);
-            assertNull(client.failure.get(), () -> "an API call failed: " + client.failure.get());
-            client.stop();
-            traffic.stop();
-
-            waitFor("the write queue empty", () -> a.metricNow("relay_redis_queued_writes") == 0);
-            traffic.assertNoneLost();
-            final RedisAdvancedClusterCommands<String, String> redis = cluster.cli();
-            client.assertRedisHoldsWhatTheApiSaid(redis::get);
-            for (int i = 0; i < STREAMS; i++)
-            {
-                assertEquals(1, redis.exists(StoredRoute.key(FIRST_STREAM + i)));
-            }
+            drill.faultOver();
+            drill.finish();
+            drill.assertRedisHolds(cluster.cli()::get);
             migrateAndCheck(a, b);
-            System.out.printf("cluster failover drill: both nodes back %d ms after the kill of a master; %s; %d " +
-                "datagrams on %d streams, 0 lost%n", failoverMs, client, traffic.sent(), STREAMS);
-            closeAll(sources);
+            System.out.printf("cluster failover drill: both nodes back %d ms after the kill of a master; %s%n",
+                failoverMs, drill);
+            drill.close();
         }
     }
 
@@ -105,34 +88,23 @@ class ClusterFailoverTest
             NodeFixture b = node(cluster, "reshard-b");
             DatagramChannel target = udp())
         {
-            final List<DatagramChannel> sources = streams(a, target);
-            final DrillTraffic traffic = new DrillTraffic(a, FIRST_STREAM, sources, target);
-            final DrillClient client = new DrillClient(a, 60_000);
-            traffic.start();
-            client.start();
-            waitFor("client writes before the resharding", () -> client.created.size() >= 30);
+            final Drill drill = Drill.start(a, target, 60_000);
 
             // Move 3000 slots, those of the first stream's key among them, from its master to another, live.
-            final RedisServer from = cluster.masterOf(StoredRoute.key(FIRST_STREAM));
+            final RedisServer from = cluster.masterOf(StoredRoute.key(Drill.FIRST_STREAM));
             final RedisServer to = cluster.anyLiveMasterBut(from);
             final long start = System.nanoTime();
             cluster.redisCli(List.of("redis-cli", "--cluster", "reshard", "127.0.0.1:" + from.port(),
                 "--cluster-from", cluster.nodeId(from), "--cluster-to", cluster.nodeId(to),
                 "--cluster-slots", "3000", "--cluster-yes"));
             final long reshardMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            final int createdAfter = client.created.size();
-            waitFor("client writes after the resharding", () -> client.failure.get() != null || client.created.size() >= createdAfter + 20);
-            assertNull(client.failure.get(), () -> "an API call failed: " + client.failure.get());
-            client.stop();
-            traffic.stop();
-
-            traffic.assertNoneLost();
-            client.assertRedisHoldsWhatTheApiSaid(cluster.cli()::get);
+            drill.faultOver();
+            drill.finish();
+            drill.assertRedisHolds(cluster.cli()::get);
             assertEquals("connected", a.health("redis"));
             migrateAndCheck(a, b);
-            System.out.printf("cluster resharding drill: 3000 slots moved in %d ms under %s; %d datagrams, 0 lost%n",
-                reshardMs, client, traffic.sent());
-            closeAll(sources);
+            System.out.printf("cluster resharding drill: 3000 slots moved in %d ms under %s%n", reshardMs, drill);
+            drill.close();
         }
     }
 
@@ -160,26 +132,13 @@ class ClusterFailoverTest
         return NodeFixture.start(env);
     }
 
-    private static List<DatagramChannel> streams(final NodeFixture node, final DatagramChannel target) throws Exception
-    {
-        final List<DatagramChannel> sources = new ArrayList<>();
-        for (int i = 0; i < STREAMS; i++)
-        {
-            final DatagramChannel source = udp();
-            sources.add(source);
-            final HttpResponse<String> created = node.createRoute(FIRST_STREAM + i, source, null, target);
-            assertEquals(201, created.statusCode(), created.body());
-        }
-        return sources;
-    }
-
     /** Announcements travel between the nodes (sharded pub/sub): a migration from a to b succeeds. */
     private static void migrateAndCheck(final NodeFixture a, final NodeFixture b) throws Exception
     {
         waitFor("both nodes listed", () -> nodesListed(a) == 2);
-        final HttpResponse<String> migrated = a.authed("POST", "/migrate", migrateBody(FIRST_STREAM, relay(b)));
+        final HttpResponse<String> migrated = a.authed("POST", "/migrate", migrateBody(Drill.FIRST_STREAM, relay(b)));
         assertEquals(200, migrated.statusCode(), migrated.body());
-        assertEquals(b.health("node_id"), json(b.authed("GET", "/route/" + FIRST_STREAM, null)).get("node_id"));
+        assertEquals(b.health("node_id"), json(b.authed("GET", "/route/" + Drill.FIRST_STREAM, null)).get("node_id"));
         assertTrue(a.metricNow("relay_redis_operations_total{op=\"publish\",result=\"ok\"}") >= 1);
     }
 
@@ -192,14 +151,6 @@ class ClusterFailoverTest
         catch (final Exception ex)
         {
             throw new IllegalStateException(ex);
-        }
-    }
-
-    private static void closeAll(final List<DatagramChannel> channels) throws Exception
-    {
-        for (final DatagramChannel channel : channels)
-        {
-            channel.close();
         }
     }
 }

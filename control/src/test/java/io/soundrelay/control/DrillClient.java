@@ -128,7 +128,8 @@ final class DrillClient
         for (final long id : deleted)
         {
             assertNull(get.apply(StoredRoute.key(id)), "deleted route " + id + " came back");
-            assertEquals(404, node.authed("GET", "/route/" + id, null).statusCode());
+            final HttpResponse<String> gone = node.authed("GET", "/route/" + id, null);
+            assertEquals(404, gone.statusCode(), "deleted route " + id + ": " + gone.body());
         }
         for (final Map.Entry<Long, String> e : created.entrySet())
         {

@@ -47,9 +47,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class SentinelFailoverTest
 {
-    private static final int STREAMS = 100;
-    private static final long FIRST_STREAM = 1000;
-    private static final long FIRST_CLIENT_ROUTE = 50_000;
 
     @Test
     void killingTheMasterLosesNoRouteResurrectsNoneAndDropsNoDatagram() throws Exception
@@ -65,20 +62,7 @@ class SentinelFailoverTest
             assertEquals(firstMaster, health.get("redis_master"));
             assertEquals("connected", health.get("redis"));
 
-            // 100 streams through node a, all to one target.
-            final List<DatagramChannel> sources = new ArrayList<>();
-            for (int i = 0; i < STREAMS; i++)
-            {
-                final DatagramChannel source = udp();
-                sources.add(source);
-                assertEquals(201, a.createRoute(FIRST_STREAM + i, source, null, target).statusCode());
-            }
-            final DrillTraffic traffic = new DrillTraffic(a, FIRST_STREAM, sources, target);
-            final DrillClient client = new DrillClient(a, FIRST_CLIENT_ROUTE);
-            traffic.start();
-            client.start();
-            waitFor("client writes before the kill", () -> client.created.size() >= 30);
-
+            final Drill drill = Drill.start(a, target, 50_000);
             final long killedAt = System.nanoTime();
             group.master().kill();
             waitFor("the sentinels to elect a new master", () -> !safeMaster(group).equals(firstMaster));
@@ -86,38 +70,22 @@ class SentinelFailoverTest
             waitFor("both nodes writing to the new master", () ->
                 newMaster.equals(a.health("redis_master")) && newMaster.equals(b.health("redis_master")));
             final long failoverMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
-            final int createdAtFailover = client.created.size();
-            waitFor("client writes after the failover", () -> client.failure.get() != null || client.created.size() >= createdAtFailover + 20);
-            assertNull(client.failure.get(), () -> "an API call failed: " + client.failure.get());
-            client.stop();
-            traffic.stop();
-
-            // Nothing waits for Redis any more.
-            waitFor("the write queue empty", () -> a.metricNow("relay_redis_queued_writes") == 0);
-            // No datagram of the 100 streams lost.
-            traffic.assertNoneLost();
-            // Every API call was answered, and Redis (the new master) holds exactly what the answers promised.
-            final RedisCommands<String, String> redis = group.master().cli();
-            client.assertRedisHoldsWhatTheApiSaid(redis::get);
-            for (int i = 0; i < STREAMS; i++)
-            {
-                assertEquals(1, redis.exists(StoredRoute.key(FIRST_STREAM + i)));
-            }
+            drill.faultOver();
+            drill.finish();
+            // Redis (the new master) holds exactly what the answers promised.
+            drill.assertRedisHolds(group.master().cli()::get);
 
             // The subscription followed the failover: a migration right after it succeeds.
             assertTrue(a.metricNow("relay_redis_resubscribes_total") >= 1);
             assertTrue(b.metricNow("relay_redis_resubscribes_total") >= 1);
-            final HttpResponse<String> migrated = a.authed("POST", "/migrate", migrateBody(FIRST_STREAM, relay(b)));
+            final HttpResponse<String> migrated = a.authed("POST", "/migrate", migrateBody(Drill.FIRST_STREAM, relay(b)));
             assertEquals(200, migrated.statusCode(), migrated.body());
-            assertEquals("sentinel-b", json(b.authed("GET", "/route/" + FIRST_STREAM, null)).get("node_id"));
+            assertEquals("sentinel-b", json(b.authed("GET", "/route/" + Drill.FIRST_STREAM, null)).get("node_id"));
             assertNotEquals(firstMaster, newMaster);
 
-            System.out.printf("sentinel failover drill: new master %s serving both nodes %d ms after the kill; %s; " +
-                "%d datagrams on %d streams, 0 lost%n", newMaster, failoverMs, client, traffic.sent(), STREAMS);
-            for (final DatagramChannel source : sources)
-            {
-                source.close();
-            }
+            System.out.printf("sentinel failover drill: new master %s serving both nodes %d ms after the kill; %s%n",
+                newMaster, failoverMs, drill);
+            drill.close();
         }
     }
 

@@ -615,7 +615,8 @@ public final class Cluster implements RedisRouteStore.Hooks
         for (final Map.Entry<Long, String> e : owners.entrySet())
         {
             final long streamId = e.getKey();
-            if (nodeId.equals(e.getValue()) && registry.get(streamId) == null)
+            // Not one this node deleted lately: its delete may not have reached Redis when the scan read it.
+            if (nodeId.equals(e.getValue()) && registry.get(streamId) == null && !store.deletedRecently(streamId))
             {
                 final StoredRoute route = decodeOrNull(values.get(streamId));
                 if (route != null && adoptLocally(redis, route, null, Context.root(), "adopted") == null)

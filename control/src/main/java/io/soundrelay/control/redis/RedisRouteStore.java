@@ -64,6 +64,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -104,6 +105,8 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     public static final long COMMAND_TIMEOUT_MS = 2000;
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
     static final long RETRY_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(500);
+    /** How long a local delete is remembered against a re-read that still finds the key (far above a write's path). */
+    static final long DELETED_MEMORY_NS = TimeUnit.SECONDS.toNanos(60);
     static final int INBOUND_CAPACITY = 16 * 1024;
     static final int BATCH = 256;
     static final int SCAN_COUNT = 500;
@@ -274,6 +277,8 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     private final List<Write> batch = new ArrayList<>(BATCH);
     private final ManyToOneConcurrentArrayQueue<Runnable> tasks = new ManyToOneConcurrentArrayQueue<>(TASK_CAPACITY);
     private final Subscription subscription;
+    /** Streams deleted here lately (written by the router's thread, pruned by the store's), see {@link #deletedRecently}. */
+    private final ConcurrentHashMap<Long, Long> deletedAtNs = new ConcurrentHashMap<>();
     private volatile Hooks hooks;
 
     private volatile boolean connected;
@@ -628,6 +633,23 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     }
 
     /**
+     * Whether this node deleted a stream within {@link #DELETED_MEMORY_NS}. A re-read of Redis after a renewed
+     * subscription takes back the routes Redis names this node's that memory lacks (hand-offs it missed); a route
+     * deleted here whose delete had not reached Redis yet would look the same, and must not come back.
+     */
+    public boolean deletedRecently(final long streamId)
+    {
+        final Long at = deletedAtNs.get(streamId);
+        return at != null && System.nanoTime() - at < DELETED_MEMORY_NS;
+    }
+
+    /** Forget deletions older than {@link #DELETED_MEMORY_NS}; the store's thread, every heartbeat. */
+    private void pruneDeleted(final long nowNs)
+    {
+        deletedAtNs.values().removeIf(at -> nowNs - at >= DELETED_MEMORY_NS);
+    }
+
+    /**
      * @return "connected" or "unavailable", for {@code /health}.
      */
     public String state()
@@ -700,6 +722,11 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             new Write(Kind.PUT, entry.streamId(), StoredRoute.encode(entry, nodeId), done) :
             new Write(Kind.DEL, entry.streamId(), null, done);
         write.expired = change == Change.EXPIRED;
+        if (write.kind == Kind.DEL)
+        {
+            // Before the write is queued: a re-read of Redis that still finds the key must not take it back.
+            deletedAtNs.put(entry.streamId(), System.nanoTime());
+        }
         if (!inbound.offer(write))
         {
             // Never block the router: the next reconcile writes what this change would have.
@@ -780,6 +807,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         if (connected && nowNs - nextHeartbeatNs >= 0)
         {
             nextHeartbeatNs = nowNs + HEARTBEAT_INTERVAL_NS;
+            pruneDeleted(nowNs);
             heartbeat();
             work++;
         }
