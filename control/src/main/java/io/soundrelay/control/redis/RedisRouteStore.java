@@ -817,13 +817,15 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         {
             work += clusterWork(cluster, nowNs);
         }
+        // A bounded share per duty cycle, as for the writes: a burst of API tasks never starves writes and beats.
         Runnable task;
-        while ((task = tasks.poll()) != null)
+        int ran = 0;
+        while (ran < BATCH && (task = tasks.poll()) != null)
         {
             task.run(); // fails the task at once while Redis is away
-            work++;
+            ran++;
         }
-        return work;
+        return work + ran;
     }
 
     private int clusterWork(final Hooks cluster, final long nowNs)
