@@ -102,7 +102,7 @@ public final class RedisServer implements AutoCloseable
     /**
      * Start the server process; it loads {@code dump.rdb} from its directory when one was saved.
      */
-    void startProcess() throws Exception
+    public void startProcess() throws Exception
     {
         final List<String> cmd = new ArrayList<>(List.of("redis-server",
             "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",

@@ -23,7 +23,6 @@ import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
@@ -59,16 +58,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The routing table in Redis (PROTOCOL.md section 3), kept by one thread that owns the one Lettuce connection.
@@ -84,10 +80,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * never overwrite, extend or delete each other's routes. Every command touches one key, so the same holds on a Redis
  * Cluster (REDIS_URL=redis-cluster://); Sentinel (redis-sentinel://) finds the master on every connect.
  * <p>
- * The thread is the one owner of the connection and drives the parts, each testable alone: {@link Heartbeat} (the
- * claim of NODE_ID, the beat, the release), {@link Subscription} (the announcement channel, its probes and renewal)
- * and {@link Reconciler} (reading the node's routes, making Redis hold exactly memory). The write queue, the replay
- * and the reconnect stay here.
+ * The thread is the one owner of the connection and drives the parts, each testable alone: {@link WriteJournal} (the
+ * bounded queue of route writes, the backlog while Redis is away and its replay), {@link Heartbeat} (the claim of
+ * NODE_ID, the beat, the release), {@link Subscription} (the announcement channel, its probes and renewal) and
+ * {@link Reconciler} (reading the node's routes, making Redis hold exactly memory). What stays here is the duty cycle
+ * (each queue drained a bounded batch at a time), the connection and its reconnect, and the tasks of the several-node logic ({@link Hooks}).
  */
 public final class RedisRouteStore implements RouteJournal, AutoCloseable
 {
@@ -105,8 +102,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     public static final long COMMAND_TIMEOUT_MS = 2000;
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
     static final long RETRY_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(500);
-    /** How long a local delete is remembered against a re-read that still finds the key (far above a write's path). */
-    static final long DELETED_MEMORY_NS = TimeUnit.SECONDS.toNanos(60);
     static final int INBOUND_CAPACITY = 16 * 1024;
     static final int BATCH = 256;
     static final int SCAN_COUNT = 500;
@@ -163,11 +158,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         "  return 1\n" +
         "end\n" +
         "return -1\n";
-
-    private enum Kind
-    {
-        PUT, DEL, EXPIRE
-    }
 
     /**
      * Work on the store's thread with its connection: what several nodes need (section 7) runs here, in order with
@@ -239,26 +229,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         }
     }
 
-    /** One write for Redis. Made on the router thread, then owned by the store's thread. */
-    private static final class Write
-    {
-        final Kind kind;
-        final long streamId;
-        final String json;
-        final CompletableFuture<Durability> done;
-        RedisFuture<?> pending;
-        boolean queued;
-        boolean expired;
-
-        Write(final Kind kind, final long streamId, final String json, final CompletableFuture<Durability> done)
-        {
-            this.kind = kind;
-            this.streamId = streamId;
-            this.json = json;
-            this.done = done;
-        }
-    }
-
     private final ClientResources resources;
     /** Standalone or Sentinel; null on a cluster. */
     private final RedisClient client;
@@ -270,15 +240,39 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     private final String ttlSeconds;
     private final RouteRequestParser parser;
     private final RedisOperations operations;
-    private final ManyToOneConcurrentArrayQueue<Write> inbound = new ManyToOneConcurrentArrayQueue<>(INBOUND_CAPACITY);
-    private final ArrayDeque<Write> backlog = new ArrayDeque<>();
-    private final int backlogCapacity;
-    private final AtomicBoolean reconcileNeeded = new AtomicBoolean();
-    private final List<Write> batch = new ArrayList<>(BATCH);
+    private final WriteJournal journal;
+    private final WriteJournal.Outcomes outcomes = new WriteJournal.Outcomes()
+    {
+        public void unavailable(final Exception cause)
+        {
+            markUnavailable(cause);
+        }
+
+        public void expired(final long streamId)
+        {
+            final Hooks cluster = hooks;
+            if (cluster != null && connected)
+            {
+                try
+                {
+                    cluster.onExpired(streamId, commands);
+                }
+                catch (final Exception ex)
+                {
+                    LOG.debug("announcing the expiry of stream {}: {}", Long.toUnsignedString(streamId),
+                        rootMessage(ex));
+                }
+            }
+        }
+
+        public RouteEntry current(final long streamId)
+        {
+            return registry.get(streamId);
+        }
+    };
+    private final List<WriteJournal.Write> batch = new ArrayList<>(BATCH);
     private final ManyToOneConcurrentArrayQueue<Runnable> tasks = new ManyToOneConcurrentArrayQueue<>(TASK_CAPACITY);
     private final Subscription subscription;
-    /** Streams deleted here lately (written by the router's thread, pruned by the store's), see {@link #deletedRecently}. */
-    private final ConcurrentHashMap<Long, Long> deletedAtNs = new ConcurrentHashMap<>();
     private volatile Hooks hooks;
 
     private volatile boolean connected;
@@ -287,9 +281,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     /** Why Redis is unreachable, for /health: the last failure's root message; null while connected. */
     private volatile String failure;
     private final boolean sentinel;
-    private volatile int backlogSize;
-    /** Queued writes dropped because the queue was full (each time a full reconcile took their place). */
-    private volatile long queueDropped;
     private volatile boolean running;
 
     private StatefulConnection<String, String> connection;
@@ -333,7 +324,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         this.ttlSeconds = Integer.toString(ttlSeconds);
         this.parser = parser;
         this.operations = operations;
-        this.backlogCapacity = queueMax;
+        this.journal = new WriteJournal(nodeId, this.ttlSeconds, operations, INBOUND_CAPACITY, queueMax);
         this.sentinel = url.startsWith(Configuration.SENTINEL_SCHEME);
         // One connection (a cluster connection: one per master), so one IO thread is all Lettuce needs.
         this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
@@ -633,20 +624,13 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     }
 
     /**
-     * Whether this node deleted a stream within {@link #DELETED_MEMORY_NS}. A re-read of Redis after a renewed
-     * subscription takes back the routes Redis names this node's that memory lacks (hand-offs it missed); a route
-     * deleted here whose delete had not reached Redis yet would look the same, and must not come back.
+     * Whether this node deleted a stream lately (see {@link WriteJournal#DELETED_MEMORY_NS}). A re-read of Redis after
+     * a renewed subscription takes back the routes Redis names this node's that memory lacks (hand-offs it missed); a
+     * route deleted here whose delete had not reached Redis yet would look the same, and must not come back.
      */
     public boolean deletedRecently(final long streamId)
     {
-        final Long at = deletedAtNs.get(streamId);
-        return at != null && System.nanoTime() - at < DELETED_MEMORY_NS;
-    }
-
-    /** Forget deletions older than {@link #DELETED_MEMORY_NS}; the store's thread, every heartbeat. */
-    private void pruneDeleted(final long nowNs)
-    {
-        deletedAtNs.values().removeIf(at -> nowNs - at >= DELETED_MEMORY_NS);
+        return journal.deletedRecently(streamId);
     }
 
     /**
@@ -696,7 +680,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      */
     public long queueMax()
     {
-        return backlogCapacity;
+        return journal.capacity();
     }
 
     /**
@@ -704,7 +688,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      */
     public long queueDropped()
     {
-        return queueDropped;
+        return journal.dropped();
     }
 
     /**
@@ -712,34 +696,17 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      */
     public long backlogSize()
     {
-        return backlogSize;
+        return journal.backlogSize();
     }
 
     public CompletableFuture<Durability> record(final Change change, final RouteEntry entry)
     {
-        final CompletableFuture<Durability> done = new CompletableFuture<>();
-        final Write write = change == Change.CREATED || change == Change.REPLACED ?
-            new Write(Kind.PUT, entry.streamId(), StoredRoute.encode(entry, nodeId), done) :
-            new Write(Kind.DEL, entry.streamId(), null, done);
-        write.expired = change == Change.EXPIRED;
-        if (write.kind == Kind.DEL)
-        {
-            // Before the write is queued: a re-read of Redis that still finds the key must not take it back.
-            deletedAtNs.put(entry.streamId(), System.nanoTime());
-        }
-        if (!inbound.offer(write))
-        {
-            // Never block the router: the next reconcile writes what this change would have.
-            operations.add(write.kind == Kind.PUT ? Op.SET : Op.DEL, Result.DROPPED);
-            reconcileNeeded.set(true);
-            done.complete(Durability.QUEUED);
-        }
-        return done;
+        return journal.record(change, entry);
     }
 
     public boolean refresh(final RouteEntry entry)
     {
-        return inbound.offer(new Write(Kind.EXPIRE, entry.streamId(), null, null));
+        return journal.refresh(entry);
     }
 
     private void run()
@@ -773,24 +740,24 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         }
 
         batch.clear();
-        inbound.drainTo(batch, BATCH);
+        journal.drainTo(batch, BATCH);
         if (!batch.isEmpty())
         {
             work += batch.size();
             if (connected)
             {
-                execute(batch);
+                journal.execute(commands, batch, outcomes);
             }
             else
             {
-                for (final Write w : batch)
+                for (final WriteJournal.Write w : batch)
                 {
-                    defer(w);
+                    journal.defer(w);
                 }
             }
         }
 
-        if (connected && reconcileNeeded.getAndSet(false))
+        if (connected && journal.reconcileNeeded())
         {
             try
             {
@@ -798,7 +765,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             }
             catch (final Exception ex)
             {
-                reconcileNeeded.set(true);
+                journal.owe();
                 markUnavailable(ex);
             }
             work++;
@@ -807,7 +774,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         if (connected && nowNs - nextHeartbeatNs >= 0)
         {
             nextHeartbeatNs = nowNs + HEARTBEAT_INTERVAL_NS;
-            pruneDeleted(nowNs);
+            journal.pruneDeleted(nowNs);
             heartbeat();
             work++;
         }
@@ -875,170 +842,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     }
 
     /**
-     * Send a batch pipelined on the one connection (Redis applies it in order), then read the answers in order.
-     * The first failure makes Redis unavailable; that write and every later one go to the backlog in order, to be
-     * replayed (each write is idempotent, so replaying one Redis did apply is harmless). Used for new writes and
-     * for replaying the backlog alike.
-     *
-     * @return true when Redis acknowledged every write.
-     */
-    private boolean execute(final List<Write> writes)
-    {
-        final RedisClusterAsyncCommands<String, String> redis = commands;
-        for (final Write w : writes)
-        {
-            w.pending = send(redis, w);
-        }
-        for (int i = 0; i < writes.size(); i++)
-        {
-            final Write w = writes.get(i);
-            try
-            {
-                complete(w, await(w.pending));
-            }
-            catch (final Exception ex)
-            {
-                operations.add(op(w), Result.ERROR);
-                markUnavailable(ex);
-                for (int j = i; j < writes.size(); j++)
-                {
-                    defer(writes.get(j));
-                }
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private RedisFuture<?> send(final RedisClusterAsyncCommands<String, String> redis, final Write w)
-    {
-        final String key = StoredRoute.key(w.streamId);
-        switch (w.kind)
-        {
-            case PUT:
-                return redis.eval(PUT_IF_OWN, ScriptOutputType.VALUE, new String[]{key}, w.json, nodeId, ttlSeconds);
-            case DEL:
-                return redis.eval(DEL_IF_OWN, ScriptOutputType.INTEGER, new String[]{key}, nodeId);
-            default:
-                return redis.eval(EXPIRE_IF_OWN, ScriptOutputType.INTEGER, new String[]{key}, nodeId, ttlSeconds);
-        }
-    }
-
-    private void complete(final Write w, final Object answer)
-    {
-        switch (w.kind)
-        {
-            case PUT:
-            {
-                final String owner = (String)answer;
-                if (owner == null || owner.isEmpty())
-                {
-                    operations.add(Op.SET, Result.OK);
-                    finish(w, Durability.STORED);
-                }
-                else
-                {
-                    operations.add(Op.SET, Result.CONFLICT);
-                    LOG.warn("stream {} is held in Redis by node {}; not overwritten", Long.toUnsignedString(w.streamId),
-                        owner);
-                    finish(w, Durability.conflict(owner));
-                }
-                break;
-            }
-            case DEL:
-                operations.add(Op.DEL, Result.OK);
-                finish(w, Durability.STORED);
-                if (w.expired && hooks != null && connected)
-                {
-                    try
-                    {
-                        hooks.onExpired(w.streamId, commands);
-                    }
-                    catch (final Exception ex)
-                    {
-                        LOG.debug("announcing the expiry of stream {}: {}", Long.toUnsignedString(w.streamId),
-                            rootMessage(ex));
-                    }
-                }
-                break;
-            default:
-            {
-                final long answerCode = (Long)answer;
-                if (answerCode == 1)
-                {
-                    operations.add(Op.EXPIRE, Result.OK);
-                }
-                else if (answerCode == 0)
-                {
-                    // The key is gone while the route lives (its expiry raced a late datagram): write it again.
-                    operations.add(Op.EXPIRE, Result.OK);
-                    final RouteEntry entry = registry.get(w.streamId);
-                    if (entry != null)
-                    {
-                        execute(List.of(new Write(Kind.PUT, w.streamId, StoredRoute.encode(entry, nodeId), null)));
-                    }
-                }
-                else
-                {
-                    operations.add(Op.EXPIRE, Result.CONFLICT);
-                }
-            }
-        }
-    }
-
-    private static void finish(final Write w, final Durability durability)
-    {
-        if (w.done != null)
-        {
-            w.done.complete(durability);
-        }
-    }
-
-    /**
-     * Keep a write for replay while Redis is away. Expiry refreshes are not kept: the reconcile after reconnect
-     * writes every route with a fresh expiry.
-     */
-    private void defer(final Write w)
-    {
-        if (w.kind == Kind.EXPIRE)
-        {
-            operations.add(Op.EXPIRE, Result.SKIPPED);
-            return;
-        }
-        if (backlog.size() >= backlogCapacity)
-        {
-            operations.add(Op.SET, Result.DROPPED, countKind(Kind.PUT));
-            operations.add(Op.DEL, Result.DROPPED, countKind(Kind.DEL));
-            LOG.warn("Redis write backlog full ({} writes): dropped; a full reconcile replaces them on reconnect",
-                backlog.size());
-            queueDropped += backlog.size(); // this thread is the only writer
-            backlog.clear();
-            reconcileNeeded.set(true);
-        }
-        backlog.addLast(w);
-        backlogSize = backlog.size();
-        if (!w.queued)
-        {
-            w.queued = true;
-            operations.add(op(w), Result.QUEUED);
-        }
-        finish(w, Durability.QUEUED);
-    }
-
-    private long countKind(final Kind kind)
-    {
-        long n = 0;
-        for (final Write w : backlog)
-        {
-            if (w.kind == kind)
-            {
-                n++;
-            }
-        }
-        return n;
-    }
-
-    /**
      * Redis may be back: connect, replay the backlog in order, restore this node's routes if they were never
      * loaded, reconcile, and only then say connected.
      */
@@ -1050,21 +853,18 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             {
                 openConnection();
             }
-            final List<Write> queued = new ArrayList<>(backlog);
-            backlog.clear();
-            backlogSize = 0;
-            if (!execute(queued))
+            final int replayed = journal.replay(commands, outcomes);
+            if (replayed < 0)
             {
                 return; // the unacknowledged rest is back in the backlog, in order; Redis is away again
             }
-            final int replayed = queued.size();
             int restored = 0;
             if (!loaded)
             {
                 restored = restore();
                 loaded = true;
             }
-            reconcileNeeded.set(false);
+            journal.reconcileNeeded(); // cleared: this reconcile is the one owed
             final int rewritten = reconcile();
             master = serverAddress();
             failure = null;
@@ -1304,11 +1104,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         return null;
     }
 
-    private static Op op(final Write w)
-    {
-        return w.kind == Kind.PUT ? Op.SET : w.kind == Kind.DEL ? Op.DEL : Op.EXPIRE;
-    }
-
     /**
      * Wait for a command's answer, at most the command timeout.
      *
@@ -1423,8 +1218,8 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             if (connected)
             {
                 batch.clear();
-                inbound.drainTo(batch, INBOUND_CAPACITY);
-                execute(batch);
+                journal.drainTo(batch, INBOUND_CAPACITY);
+                journal.execute(commands, batch, outcomes);
             }
             if (connected)
             {
@@ -1435,10 +1230,10 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         {
             LOG.warn("Redis at stop: {}", rootMessage(ex));
         }
-        if (backlogSize > 0)
+        if (journal.backlogSize() > 0)
         {
             LOG.warn("stopping while Redis is unreachable: {} queued route write(s) never reached Redis and end with " +
-                "this process", backlogSize);
+                "this process", journal.backlogSize());
         }
         subscription.closeNow();
         Runnable task;

@@ -20,15 +20,11 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
-import io.soundrelay.control.RedisServer;
 import io.soundrelay.control.metrics.RedisOperations;
 import io.soundrelay.core.config.ConfigurationException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -43,28 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * process, refused while a live one renews it), the beat, and the release that never removes another process's.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class HeartbeatTest
+class HeartbeatTest extends RealRedisTest
 {
-    private RedisServer redis;
-    private RedisClient client;
-    private StatefulRedisConnection<String, String> connection;
-
-    @BeforeEach
-    void start() throws Exception
-    {
-        redis = RedisServer.start();
-        client = RedisClient.create(RedisURI.builder().withHost("127.0.0.1").withPort(redis.port())
-            .withTimeout(Duration.ofSeconds(2)).build());
-        connection = client.connect();
-    }
-
-    @AfterEach
-    void stop() throws Exception
-    {
-        connection.close();
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        redis.close();
-    }
 
     private static Heartbeat heartbeat(final String instance)
     {

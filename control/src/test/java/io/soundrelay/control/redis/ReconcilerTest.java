@@ -15,22 +15,13 @@
  */
 package io.soundrelay.control.redis;
 
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
-import io.soundrelay.control.RedisServer;
 import io.soundrelay.control.metrics.RedisOperations;
-import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
-import io.soundrelay.core.route.RouteRequestParser;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -44,39 +35,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * makes Redis hold exactly what memory holds without touching other nodes' keys, unreadable keys or kept routes.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class ReconcilerTest
+class ReconcilerTest extends RealRedisTest
 {
     private static final String NODE = "rec-node";
 
-    private final RouteRequestParser parser = new RouteRequestParser(16, 0);
-    private RedisServer redis;
-    private RedisClient client;
-    private StatefulRedisConnection<String, String> connection;
-    private Reconciler reconciler;
-
-    @BeforeEach
-    void start() throws Exception
-    {
-        redis = RedisServer.start();
-        client = RedisClient.create(RedisURI.builder().withHost("127.0.0.1").withPort(redis.port())
-            .withTimeout(Duration.ofSeconds(2)).build());
-        connection = client.connect();
-        reconciler = new Reconciler(NODE, parser, "300", 10, new RedisOperations(), RedisRouteStore::scanOne);
-    }
-
-    @AfterEach
-    void stop() throws Exception
-    {
-        connection.close();
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        redis.close();
-    }
-
-    private RouteEntry route(final long id, final String target)
-    {
-        return new RouteEntry(parser.parse("{\"stream_id\":" + id + ",\"source_addr\":\"10.0.0.1:5000\"," +
-            "\"target_addrs\":[\"" + target + "\"]}", null), 1_700_000_000_000L);
-    }
+    private final Reconciler reconciler =
+        new Reconciler(NODE, parser, "300", 10, new RedisOperations(), RedisRouteStore::scanOne);
 
     @Test
     void redisEndsUpHoldingExactlyMemoryForThisNodeAndNothingElseChanges() throws Exception

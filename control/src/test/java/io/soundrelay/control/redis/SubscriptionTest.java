@@ -15,16 +15,10 @@
  */
 package io.soundrelay.control.redis;
 
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
-import io.soundrelay.control.RedisServer;
 import io.soundrelay.control.metrics.RedisOperations;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -42,27 +36,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * connection dies, and the count of renewals.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class SubscriptionTest
+class SubscriptionTest extends RealRedisTest
 {
     private static final String CHANNEL = "soundrelay:routes";
 
-    private RedisServer redis;
-    private RedisClient client;
-
-    @BeforeEach
-    void start() throws Exception
-    {
-        redis = RedisServer.start();
-        client = RedisClient.create(RedisURI.builder().withHost("127.0.0.1").withPort(redis.port())
-            .withTimeout(Duration.ofSeconds(2)).build());
-    }
-
-    @AfterEach
-    void stop() throws Exception
-    {
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        redis.close();
-    }
 
     private Subscription subscription(final int capacity)
     {
