@@ -15,32 +15,13 @@
  */
 package io.soundrelay.control.redis;
 
-import io.lettuce.core.ClientOptions;
-import io.lettuce.core.KeyScanCursor;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisFuture;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScanArgs;
-import io.lettuce.core.ScanCursor;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.api.StatefulConnection;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.cluster.ClusterClientOptions;
-import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
-import io.lettuce.core.cluster.RedisClusterClient;
-import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
-import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
-import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.DefaultClientResources;
 import io.soundrelay.control.metrics.RedisOperations;
 import io.soundrelay.control.metrics.RedisOperations.Op;
 import io.soundrelay.control.metrics.RedisOperations.Result;
-import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.config.ConfigurationException;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
@@ -80,11 +61,12 @@ import java.util.concurrent.TimeoutException;
  * never overwrite, extend or delete each other's routes. Every command touches one key, so the same holds on a Redis
  * Cluster (REDIS_URL=redis-cluster://); Sentinel (redis-sentinel://) finds the master on every connect.
  * <p>
- * The thread is the one owner of the connection and drives the parts, each testable alone: {@link WriteJournal} (the
- * bounded queue of route writes, the backlog while Redis is away and its replay), {@link Heartbeat} (the claim of
- * NODE_ID, the beat, the release), {@link Subscription} (the announcement channel, its probes and renewal) and
- * {@link Reconciler} (reading the node's routes, making Redis hold exactly memory). What stays here is the duty cycle
- * (each queue drained a bounded batch at a time), the connection and its reconnect, and the tasks of the several-node logic ({@link Hooks}).
+ * The thread is the one owner of the connection ({@link RedisEndpoint}: one server, Sentinel's master or a cluster)
+ * and drives the parts, each testable alone: {@link WriteJournal} (the bounded queue of route writes, the backlog
+ * while Redis is away and its replay), {@link Heartbeat} (the claim of NODE_ID, the beat, the release),
+ * {@link Subscription} (the announcement channel, its probes and renewal) and {@link Reconciler} (reading the node's
+ * routes, making Redis hold exactly memory). What stays here is the duty cycle (each queue drained a bounded batch
+ * at a time), the reconnect, and the tasks of the several-node logic ({@link Hooks}).
  */
 public final class RedisRouteStore implements RouteJournal, AutoCloseable
 {
@@ -229,11 +211,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         }
     }
 
-    private final ClientResources resources;
-    /** Standalone or Sentinel; null on a cluster. */
-    private final RedisClient client;
-    /** A Redis Cluster (REDIS_URL=redis-cluster://); null otherwise. */
-    private final RedisClusterClient clusterClient;
     private final String urlForLog;
     private final String nodeId;
     private final String instanceId;
@@ -280,11 +257,10 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     private volatile String master;
     /** Why Redis is unreachable, for /health: the last failure's root message; null while connected. */
     private volatile String failure;
-    private final boolean sentinel;
     private volatile boolean running;
 
-    private StatefulConnection<String, String> connection;
-    /** The commands of {@link #connection}: a plain connection's, or a cluster connection's (routed by slot). */
+    private final RedisEndpoint endpoint;
+    /** The commands of the endpoint's open connection; null while none is. */
     private RedisClusterAsyncCommands<String, String> commands;
     private boolean loaded;
     private long nextAttemptNs;
@@ -298,13 +274,14 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     private Thread thread;
 
     /**
-     * @param url          REDIS_URL ({@code redis://} or {@code rediss://}, credentials allowed).
+     * @param url          REDIS_URL ({@code redis://}, {@code rediss://}, {@code redis-sentinel://} or
+     *                     {@code redis-cluster://}, credentials allowed).
      * @param urlForLog    the same with its password hidden.
      * @param nodeId       NODE_ID: the owner written into every route.
      * @param instanceId   this process among all that ever ran as {@code nodeId}: written into the heartbeat, so
      *                     that two live processes with one NODE_ID tell each other apart.
      * @param ttlSeconds   ROUTE_TTL_SECONDS.
-     * @param maxRoutes    MAX_STREAMS_PER_NODE, to size the backlog.
+     * @param queueMax     REDIS_QUEUE_MAX: the writes that may wait while Redis is unreachable.
      * @param parser       validation for routes read back.
      * @param operations   counters.
      */
@@ -325,82 +302,11 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         this.parser = parser;
         this.operations = operations;
         this.journal = new WriteJournal(nodeId, this.ttlSeconds, operations, INBOUND_CAPACITY, queueMax);
-        this.sentinel = url.startsWith(Configuration.SENTINEL_SCHEME);
-        // One connection (a cluster connection: one per master), so one IO thread is all Lettuce needs.
-        this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
-        // This store reconnects itself, so that every new connection is followed by replay and reconcile, and
-        // commands fail at once while Redis is away instead of piling up inside Lettuce.
-        final SocketOptions socket = SocketOptions.builder().connectTimeout(CONNECT_TIMEOUT).keepAlive(true).build();
-        if (url.startsWith(Configuration.CLUSTER_SCHEME))
-        {
-            this.client = null;
-            this.clusterClient = RedisClusterClient.create(resources, clusterSeeds(url));
-            clusterClient.setOptions(ClusterClientOptions.builder()
-                // A cluster connection opens its connection to each master lazily, and the topology changes under
-                // it: Lettuce reconnects those itself and holds a command while one (re)connects. The command
-                // timeout still bounds every command; one that fails makes the store reconnect the whole.
-                .autoReconnect(true)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
-                .socketOptions(socket)
-                .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
-                // Slots move (failover, resharding): follow MOVED/ASK at once and re-read the map every 5 s.
-                .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
-                    .enablePeriodicRefresh(Duration.ofSeconds(5))
-                    .enableAllAdaptiveRefreshTriggers()
-                    .build())
-                .build());
-        }
-        else
-        {
-            final RedisURI uri = RedisURI.create(url);
-            uri.setTimeout(COMMAND_TIMEOUT);
-            this.clusterClient = null;
-            this.client = RedisClient.create(resources, uri);
-            client.setOptions(ClientOptions.builder()
-                .autoReconnect(false)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .socketOptions(socket)
-                .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
-                .build());
-        }
-        this.subscription = new Subscription(this::connectPubSub, clusterClient != null, CHANNEL, nodeId, instanceId,
+        this.endpoint = new RedisEndpoint(url, operations);
+        this.subscription = new Subscription(endpoint::connectPubSub, endpoint.cluster(), CHANNEL, nodeId, instanceId,
             operations, MESSAGE_CAPACITY);
         this.heartbeat = new Heartbeat(nodeId, instanceId, urlForLog, operations);
-        this.reconciler = new Reconciler(nodeId, parser, this.ttlSeconds, SCAN_COUNT, operations, this::scanKeys);
-    }
-
-    /** A pub/sub connection: on a cluster with the nodes' messages passed on (SSUBSCRIBE lives on the slot's master). */
-    private StatefulRedisPubSubConnection<String, String> connectPubSub()
-    {
-        if (clusterClient != null)
-        {
-            final StatefulRedisClusterPubSubConnection<String, String> shard = clusterClient.connectPubSub();
-            shard.setNodeMessagePropagation(true);
-            return shard;
-        }
-        return client.connectPubSub();
-    }
-
-    /**
-     * The seed nodes of {@code redis-cluster://[user:pass@]h1:p1,h2:p2}, each as a {@code redis://} URI with the
-     * credentials.
-     */
-    static List<RedisURI> clusterSeeds(final String url)
-    {
-        final String rest = url.substring(Configuration.CLUSTER_SCHEME.length());
-        final int at = rest.lastIndexOf('@');
-        final String userInfo = at < 0 ? "" : rest.substring(0, at + 1);
-        String hosts = rest.substring(at + 1);
-        final int end = hosts.indexOf('/');
-        hosts = end < 0 ? hosts : hosts.substring(0, end);
-        final List<RedisURI> seeds = new ArrayList<>();
-        for (final String hostPort : hosts.split(","))
-        {
-            final RedisURI seed = RedisURI.create("redis://" + userInfo + hostPort);
-            seed.setTimeout(COMMAND_TIMEOUT);
-            seeds.add(seed);
-        }
-        return seeds;
+        this.reconciler = new Reconciler(nodeId, parser, this.ttlSeconds, SCAN_COUNT, operations, endpoint::scanKeys);
     }
 
     /**
@@ -435,11 +341,11 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
                 entries.add(entry);
             }
             loaded = true;
-            master = serverAddress();
+            master = endpoint.serverAddress();
             failure = null;
             connected = true;
             LOG.info("joined Redis {}{} as NODE_ID {}: loaded {} route(s) of node {}", urlForLog,
-                sentinel ? " (Sentinel's master " + master + ")" : "", nodeId, entries.size(), nodeId);
+                endpoint.sentinel() ? " (Sentinel's master " + master + ")" : "", nodeId, entries.size(), nodeId);
             return entries;
         }
         catch (final ConfigurationException ex)
@@ -613,7 +519,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     {
         try
         {
-            await(clusterClient != null ? redis.spublish(CHANNEL, message) : redis.publish(CHANNEL, message));
+            await(endpoint.cluster() ? redis.spublish(CHANNEL, message) : redis.publish(CHANNEL, message));
             operations.add(Op.PUBLISH, Result.OK);
         }
         catch (final Exception ex)
@@ -647,7 +553,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      */
     public String mode()
     {
-        return clusterClient != null ? "cluster" : sentinel ? "sentinel" : "standalone";
+        return endpoint.mode();
     }
 
     /**
@@ -849,7 +755,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     {
         try
         {
-            if (connection == null || !connection.isOpen())
+            if (!endpoint.isOpen())
             {
                 openConnection();
             }
@@ -866,12 +772,12 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             }
             journal.reconcileNeeded(); // cleared: this reconcile is the one owed
             final int rewritten = reconcile();
-            master = serverAddress();
+            master = endpoint.serverAddress();
             failure = null;
             connected = true;
             nextHeartbeatNs = System.nanoTime();
             LOG.info("Redis {} reachable{}: replayed {} queued write(s), restored {} route(s), reconcile rewrote {}",
-                urlForLog, sentinel ? " (Sentinel's master " + master + ")" : "", replayed, restored, rewritten);
+                urlForLog, endpoint.sentinel() ? " (Sentinel's master " + master + ")" : "", replayed, restored, rewritten);
         }
         catch (final Exception ex)
         {
@@ -939,47 +845,14 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     }
 
     /**
-     * SCAN for the keys that match, page by page, on the store's thread. On a cluster, on each master that serves
-     * slots and is not failing: the map keeps listing a dead master after its replica took over, and a scan that
-     * asked it would fail whole. Elsewhere on the one server.
+     * SCAN for the keys that match, page by page, on the store's thread: on a cluster, on each live master with slots.
      *
      * @param redis the store's commands (as given to a {@link Task}).
      */
-    @SuppressWarnings("unchecked")
     public void scanKeys(final RedisClusterAsyncCommands<String, String> redis, final ScanArgs args, final KeyPage page)
         throws Exception
     {
-        if (clusterClient == null)
-        {
-            scanOne(redis, args, page);
-            return;
-        }
-        final StatefulRedisClusterConnection<String, String> cluster =
-            (StatefulRedisClusterConnection<String, String>)connection;
-        for (final RedisClusterNode node : cluster.getPartitions())
-        {
-            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.getSlots().isEmpty() &&
-                !node.is(RedisClusterNode.NodeFlag.FAIL) && !node.is(RedisClusterNode.NodeFlag.EVENTUAL_FAIL))
-            {
-                scanOne(cluster.getConnection(node.getNodeId()).async(), args, page);
-            }
-        }
-    }
-
-    static void scanOne(final RedisClusterAsyncCommands<String, String> redis, final ScanArgs args,
-        final KeyPage page) throws Exception
-    {
-        ScanCursor cursor = ScanCursor.INITIAL;
-        do
-        {
-            final KeyScanCursor<String> found = await(redis.scan(cursor, args));
-            if (!found.getKeys().isEmpty())
-            {
-                page.accept(found.getKeys());
-            }
-            cursor = found;
-        }
-        while (!cursor.isFinished());
+        endpoint.scanKeys(redis, args, page);
     }
 
     private Map<Long, StoredRoute> scanOwn(final Map<String, String> raw) throws Exception
@@ -1019,38 +892,14 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
 
     private void openConnection()
     {
-        closeConnection();
-        try
-        {
-            if (clusterClient != null)
-            {
-                final StatefulRedisClusterConnection<String, String> cluster = clusterClient.connect();
-                connection = cluster;
-                commands = cluster.async();
-            }
-            else
-            {
-                final StatefulRedisConnection<String, String> single = client.connect();
-                connection = single;
-                commands = single.async();
-            }
-            operations.add(Op.CONNECT, Result.OK);
-        }
-        catch (final RuntimeException ex)
-        {
-            operations.add(Op.CONNECT, Result.ERROR);
-            throw ex;
-        }
+        endpoint.open();
+        commands = endpoint.commands();
     }
 
     private void closeConnection()
     {
-        if (connection != null)
-        {
-            connection.closeAsync();
-            connection = null;
-            commands = null;
-        }
+        endpoint.close();
+        commands = null;
     }
 
     private void markUnavailable(final Throwable cause)
@@ -1071,37 +920,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         closeConnection();
         subscription.close();
         nextAttemptNs = System.nanoTime() + RETRY_INTERVAL_NS;
-    }
-
-    /**
-     * The address the connection reached, as the server sees its own end (CLIENT INFO's laddr): for Sentinel, the
-     * master it named.
-     */
-    private String serverAddress() throws Exception
-    {
-        if (clusterClient != null)
-        {
-            // The masters, in slot order, as the cluster's map says now.
-            final StringBuilder masters = new StringBuilder();
-            for (final RedisClusterNode node : clusterClient.getPartitions())
-            {
-                if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.getSlots().isEmpty())
-                {
-                    masters.append(masters.length() == 0 ? "" : ",")
-                        .append(node.getUri().getHost()).append(':').append(node.getUri().getPort());
-                }
-            }
-            return masters.toString();
-        }
-        final String info = await(commands.clientInfo());
-        for (final String field : info.trim().split(" "))
-        {
-            if (field.startsWith("laddr="))
-            {
-                return field.substring("laddr=".length());
-            }
-        }
-        return null;
     }
 
     /**
@@ -1181,15 +999,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             releaseHeartbeat();
             closeConnection();
         }
-        if (clusterClient != null)
-        {
-            clusterClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        }
-        else
-        {
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        }
-        resources.shutdown(0, 2, TimeUnit.SECONDS);
+        endpoint.shutdown();
     }
 
     /**
@@ -1197,7 +1007,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      */
     private void releaseHeartbeat()
     {
-        if (connection == null || !claimed)
+        if (!endpoint.exists() || !claimed)
         {
             return;
         }
@@ -1242,19 +1052,9 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             connected = false;
             task.run();
         }
-        if (connection != null)
-        {
-            // Closed and waited for here: an asynchronous close would race the client's shutdown, and Lettuce would
-            // warn that the connection is already closed on every graceful stop.
-            try
-            {
-                connection.close();
-            }
-            catch (final RuntimeException ex)
-            {
-                LOG.debug("closing the Redis connection: {}", rootMessage(ex));
-            }
-            connection = null;
-        }
+        // Closed and waited for here: an asynchronous close would race the client's shutdown, and Lettuce would warn
+        // that the connection is already closed on every graceful stop.
+        endpoint.closeNow();
+        commands = null;
     }
 }

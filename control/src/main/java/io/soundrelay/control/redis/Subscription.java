@@ -53,7 +53,8 @@ final class Subscription
     private final RedisOperations operations;
     private final ManyToOneConcurrentArrayQueue<String> messages;
     private final AtomicBoolean renew = new AtomicBoolean();
-    private StatefulRedisPubSubConnection<String, String> connection;
+    /** Written by the store's thread, read by Lettuce's: messages of a connection already replaced are dropped. */
+    private volatile StatefulRedisPubSubConnection<String, String> connection;
     private boolean subscribedOnce;
     private volatile long resubscribes;
     private long probesSent;
@@ -106,18 +107,27 @@ final class Subscription
         {
             public void message(final String channel, final String message)
             {
-                received(message);
+                if (connection == sub)
+                {
+                    received(message);
+                }
             }
 
             public void smessage(final String shardChannel, final String message)
             {
-                received(message);
+                if (connection == sub)
+                {
+                    received(message);
+                }
             }
 
             public void sunsubscribed(final String shardChannel, final long count)
             {
                 // Redis ends a sharded subscription when the channel's slot moves (resharding, failover).
-                renew.set(true);
+                if (connection == sub)
+                {
+                    renew.set(true);
+                }
             }
         });
         connection = sub;

@@ -40,7 +40,7 @@ class ReconcilerTest extends RealRedisTest
     private static final String NODE = "rec-node";
 
     private final Reconciler reconciler =
-        new Reconciler(NODE, parser, "300", 10, new RedisOperations(), RedisRouteStore::scanOne);
+        new Reconciler(NODE, parser, "300", 10, new RedisOperations(), RedisEndpoint::scanOne);
 
     @Test
     void redisEndsUpHoldingExactlyMemoryForThisNodeAndNothingElseChanges() throws Exception
