@@ -23,9 +23,7 @@ import org.junit.jupiter.api.Timeout;
 import java.net.http.HttpResponse;
 import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static io.soundrelay.control.MultiNodeTest.json;
@@ -52,8 +50,8 @@ class ClusterFailoverTest
     void killingAMasterLosesNoRouteResurrectsNoneAndDropsNoDatagram() throws Exception
     {
         try (RedisClusterGroup cluster = RedisClusterGroup.start();
-            NodeFixture a = node(cluster, "cluster-a");
-            NodeFixture b = node(cluster, "cluster-b");
+            NodeFixture a = Drill.node(cluster.url(), "cluster-a");
+            NodeFixture b = Drill.node(cluster.url(), "cluster-b");
             DatagramChannel target = udp())
         {
             assertEquals("cluster", a.health("redis_mode"));
@@ -64,7 +62,7 @@ class ClusterFailoverTest
             final RedisServer victim = cluster.masterOf(StoredRoute.key(Drill.FIRST_STREAM));
             final long killedAt = System.nanoTime();
             victim.kill();
-            waitFor("the cluster to promote a replica", () -> cluster.healthy() &&
+            MultiNodeTest.await("the cluster to promote a replica", 30, () -> cluster.healthy() &&
                 cluster.masterOrNull(StoredRoute.key(Drill.FIRST_STREAM)) != null &&
                 cluster.masterOrNull(StoredRoute.key(Drill.FIRST_STREAM)) != victim);
             waitFor("both nodes back on the cluster", () ->
@@ -84,8 +82,8 @@ class ClusterFailoverTest
     void reshardingSlotsUnderWritesLosesNothing() throws Exception
     {
         try (RedisClusterGroup cluster = RedisClusterGroup.start();
-            NodeFixture a = node(cluster, "reshard-a");
-            NodeFixture b = node(cluster, "reshard-b");
+            NodeFixture a = Drill.node(cluster.url(), "reshard-a");
+            NodeFixture b = Drill.node(cluster.url(), "reshard-b");
             DatagramChannel target = udp())
         {
             final Drill drill = Drill.start(a, target, 60_000);
@@ -112,24 +110,14 @@ class ClusterFailoverTest
     void twoNodesOnAClusterHandAStreamOver() throws Exception
     {
         try (RedisClusterGroup cluster = RedisClusterGroup.start();
-            NodeFixture a = node(cluster, "plain-a");
-            NodeFixture b = node(cluster, "plain-b");
+            NodeFixture a = Drill.node(cluster.url(), "plain-a");
+            NodeFixture b = Drill.node(cluster.url(), "plain-b");
             DatagramChannel target = udp();
             DatagramChannel source = udp())
         {
             assertEquals(201, a.createRoute(FIRST_STREAM, source, null, target).statusCode());
             migrateAndCheck(a, b);
         }
-    }
-
-    private static NodeFixture node(final RedisClusterGroup cluster, final String id) throws Exception
-    {
-        final Map<String, String> env = new HashMap<>();
-        env.put("REDIS_URL", cluster.url());
-        env.put("NODE_ID", id);
-        env.put("MIGRATION_GRACE_SECONDS", "2");
-        env.put("MAX_STREAMS_PER_NODE", "100000"); // the drill client creates routes for as long as the drill lasts
-        return NodeFixture.start(env);
     }
 
     /** Announcements travel between the nodes (sharded pub/sub): a migration from a to b succeeds. */

@@ -20,7 +20,9 @@ import io.soundrelay.control.redis.StoredRoute;
 import java.net.http.HttpResponse;
 import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 import static io.soundrelay.control.NodeFixture.udp;
@@ -56,6 +58,20 @@ final class Drill implements AutoCloseable
         }
         traffic = new DrillTraffic(node, FIRST_STREAM, sources, target);
         client = new DrillClient(node, firstClientRoute);
+    }
+
+    /**
+     * A node for a drill on the given Redis: a short migration grace, and room for the routes the client makes for
+     * as long as the drill lasts.
+     */
+    static NodeFixture node(final String redisUrl, final String nodeId) throws Exception
+    {
+        final Map<String, String> env = new HashMap<>();
+        env.put("REDIS_URL", redisUrl);
+        env.put("NODE_ID", nodeId);
+        env.put("MIGRATION_GRACE_SECONDS", "2");
+        env.put("MAX_STREAMS_PER_NODE", "100000");
+        return NodeFixture.start(env);
     }
 
     /**

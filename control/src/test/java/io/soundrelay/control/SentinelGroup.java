@@ -94,7 +94,7 @@ final class SentinelGroup implements AutoCloseable
             "dir " + dir.getAbsolutePath(),
             "sentinel monitor " + MASTER_NAME + " 127.0.0.1 " + masterPort + " 2",
             "sentinel down-after-milliseconds " + MASTER_NAME + " 1000",
-            "sentinel failover-timeout " + MASTER_NAME + " 5000",
+            "sentinel failover-timeout " + MASTER_NAME + " 2000", // a split election is held again after 4 s
             "sentinel parallel-syncs " + MASTER_NAME + " 2",
             ""));
         final File log = new File(dir, "sentinel-" + index + ".log");
