@@ -174,7 +174,7 @@ public final class SoundRelayNode implements AutoCloseable
 
         final AddressPolicy policy = new AddressPolicy(config.targetDeny(), config.targetAllow());
         final RouteRequestParser parser =
-            new RouteRequestParser(config.maxTargetsPerRoute(), config.jitterBufferMs(), policy);
+            new RouteRequestParser(config.maxTargetsPerRoute(), config.jitterBufferMs(), config.paceMs(), policy);
         final RedisOperations redisOperations = new RedisOperations();
         final InetAddress advertiseHost = advertiseHost(config);
         RedisRouteStore store = null;

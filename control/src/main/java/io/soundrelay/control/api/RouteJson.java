@@ -102,6 +102,7 @@ final class RouteJson
         w.name("jitter_ms").value(spec.jitterMs());
         w.name("mix_minus").value(spec.mixMinus());
         w.name("return_path").value(spec.returnPath());
+        w.name("pace_ms").value(spec.paceMs());
         // The relay port on the owner (PROTOCOL.md section 9): null without a return path, or while it has none.
         w.name("relay_port");
         if (relayPort > 0)

@@ -189,6 +189,8 @@ public final class StoredRoute
         w.name(RouteRequestParser.DELIVER).value(spec.deliver().wireName());
         w.name(RouteRequestParser.JITTER_MS).value(spec.jitterMs());
         w.name(RouteRequestParser.MIX_MINUS).value(spec.mixMinus());
+        // Always written, 0 too: a node whose PACE_MS differs must not read an unpaced route as paced.
+        w.name(RouteRequestParser.PACE_MS).value(spec.paceMs());
         if (spec.returnPath())
         {
             w.name(RouteRequestParser.RETURN_PATH).value(true);

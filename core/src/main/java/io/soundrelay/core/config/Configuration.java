@@ -184,6 +184,19 @@ public final class Configuration
     public static final int RELAY_PORTS_LAST_DEFAULT = 49999;
     public static final String RELAY_PORTS_DEFAULT = RELAY_PORTS_FIRST_DEFAULT + "-" + RELAY_PORTS_LAST_DEFAULT;
 
+    /** Pacing of a route that does not ask (PROTOCOL.md section 10): how far ahead its source may send, 0 for off. */
+    public static final String PACE_MS_ENV = "PACE_MS";
+    public static final int PACE_MS_DEFAULT = 0;
+    public static final int PACE_MS_MAX = 2000;
+
+    /**
+     * Most datagrams pacing holds at once on the node, all routes together: the size of the pool of held copies,
+     * allocated when the first paced route arrives ({@code PACE_MAX_HELD} x {@code MAX_DATAGRAM_BYTES} off-heap).
+     */
+    public static final String PACE_MAX_HELD_ENV = "PACE_MAX_HELD";
+    public static final int PACE_MAX_HELD_DEFAULT = 32_768;
+    public static final int PACE_MAX_HELD_MAX = 1 << 20;
+
     /** Prefix of the OpenTelemetry variables handed to the SDK's autoconfiguration. */
     public static final String OTEL_PREFIX = "OTEL_";
 
@@ -194,7 +207,7 @@ public final class Configuration
         ROUTE_TTL_SECONDS_ENV, JITTER_BUFFER_MS_ENV, NODE_ID_ENV, ENABLE_MIXER_ENV, LOG_LEVEL_ENV, TRANSPORT_ENV,
         RING_SIZE_ENV, WAIT_STRATEGY_ENV, PIN_CPUS_ENV, DATA_PLANE_THREADS_ENV, RECEIVE_BATCH_ENV, SEND_BATCH_ENV,
         MIGRATION_GRACE_SECONDS_ENV, AUTO_FAILOVER_ENV, ADVERTISE_HOST_ENV, TARGET_DENY_ENV, TARGET_ALLOW_ENV,
-        RELAY_PORTS_ENV);
+        RELAY_PORTS_ENV, PACE_MS_ENV, PACE_MAX_HELD_ENV);
 
     /**
      * What {@code --help} shows of one variable.
@@ -264,7 +277,12 @@ public final class Configuration
             new Help(TARGET_DENY_ENV, TARGET_DENY_DEFAULT, "address ranges no route target may be in; empty for none"),
             new Help(TARGET_ALLOW_ENV, "empty", "when set, the only address ranges a route target may be in"),
             new Help(RELAY_PORTS_ENV, RELAY_PORTS_DEFAULT,
-                "UDP ports on the relay IP, one per route with return_path: first-last or one port"));
+                "UDP ports on the relay IP, one per route with return_path: first-last or one port"),
+            new Help(PACE_MS_ENV, Integer.toString(PACE_MS_DEFAULT),
+                "pace_ms of a route that sets none: how far ahead its source may send, 0 for no pacing (0-" +
+                PACE_MS_MAX + ")"),
+            new Help(PACE_MAX_HELD_ENV, Integer.toString(PACE_MAX_HELD_DEFAULT),
+                "most datagrams pacing holds at once, all routes together (1-" + PACE_MAX_HELD_MAX + ")"));
     }
 
     /** Name of the file read from the working directory by {@link #fromEnvironment()}. */
@@ -367,6 +385,8 @@ public final class Configuration
     private final List<Cidr> targetAllow;
     private final int relayPortsFirst;
     private final int relayPortsLast;
+    private final int paceMs;
+    private final int paceMaxHeld;
     private final Map<String, String> otelSettings;
 
     private Configuration(final Settings s)
@@ -413,6 +433,8 @@ public final class Configuration
         final int[] relayPorts = s.portRange(RELAY_PORTS_ENV, RELAY_PORTS_FIRST_DEFAULT, RELAY_PORTS_LAST_DEFAULT);
         relayPortsFirst = relayPorts[0];
         relayPortsLast = relayPorts[1];
+        paceMs = s.intInRange(PACE_MS_ENV, PACE_MS_DEFAULT, 0, PACE_MS_MAX);
+        paceMaxHeld = s.intInRange(PACE_MAX_HELD_ENV, PACE_MAX_HELD_DEFAULT, 1, PACE_MAX_HELD_MAX);
         otelSettings = s.withPrefix(OTEL_PREFIX);
     }
 
@@ -875,6 +897,22 @@ public final class Configuration
     }
 
     /**
+     * @return pace_ms of a route that does not ask, in milliseconds; 0 for no pacing.
+     */
+    public int paceMs()
+    {
+        return paceMs;
+    }
+
+    /**
+     * @return most datagrams pacing holds at once on the node.
+     */
+    public int paceMaxHeld()
+    {
+        return paceMaxHeld;
+    }
+
+    /**
      * @return the {@code OTEL_*} variables from the environment and {@code .env} (the environment wins), for the
      * OpenTelemetry SDK's autoconfiguration, which reads the process environment only.
      */
@@ -916,6 +954,8 @@ public final class Configuration
             ", autoFailover=" + autoFailover +
             ", advertiseHost=" + (advertiseHost == null ? "<derived>" : advertiseHost.getHostAddress()) +
             ", relayPorts=" + relayPortsFirst + "-" + relayPortsLast +
+            ", paceMs=" + paceMs +
+            ", paceMaxHeld=" + paceMaxHeld +
             ", otel=" + otelSettings.keySet() +
             '}';
     }

@@ -34,7 +34,8 @@ import java.util.Set;
  * contract does not allow with a {@link ValidationException} that names the field at fault:
  * <pre>
  * {"stream_id": u64 | "decimal", "source_addr": "ip:port", "target_addrs": ["ip:port", ...],
- *  "room_code": string?, "deliver": "payload" | "framed"?, "jitter_ms": int?, "mix_minus": bool?}
+ *  "room_code": string?, "deliver": "payload" | "framed"?, "jitter_ms": int?, "mix_minus": bool?,
+ *  "return_path": bool?, "pace_ms": int?}
  * </pre>
  * Stateless once built: one instance may serve every request thread.
  */
@@ -51,16 +52,18 @@ public final class RouteRequestParser
     public static final String JITTER_MS = "jitter_ms";
     public static final String MIX_MINUS = "mix_minus";
     public static final String RETURN_PATH = "return_path";
+    public static final String PACE_MS = "pace_ms";
 
     private static final Set<String> FIELDS =
-        Set.of(STREAM_ID, SOURCE_ADDR, TARGET_ADDRS, ROOM_CODE, DELIVER, JITTER_MS, MIX_MINUS, RETURN_PATH);
+        Set.of(STREAM_ID, SOURCE_ADDR, TARGET_ADDRS, ROOM_CODE, DELIVER, JITTER_MS, MIX_MINUS, RETURN_PATH, PACE_MS);
     private static final String FIELD_LIST =
-        "stream_id, source_addr, target_addrs, room_code, deliver, jitter_ms, mix_minus and return_path";
+        "stream_id, source_addr, target_addrs, room_code, deliver, jitter_ms, mix_minus, return_path and pace_ms";
     private static final String STREAM_ID_RANGE = "1-18446744073709551615";
     private static final int MAX_ECHO_LENGTH = 32;
 
     private final int maxTargetsPerRoute;
     private final int defaultJitterMs;
+    private final int defaultPaceMs;
     private final AddressPolicy policy;
 
     /**
@@ -79,7 +82,24 @@ public final class RouteRequestParser
      */
     public RouteRequestParser(final int maxTargetsPerRoute, final int defaultJitterMs, final AddressPolicy policy)
     {
+        this(maxTargetsPerRoute, defaultJitterMs, 0, policy);
+    }
+
+    /**
+     * @param maxTargetsPerRoute most targets a route may have, from {@code MAX_TARGETS_PER_ROUTE}.
+     * @param defaultJitterMs    jitter buffer of a route that does not ask, from {@code JITTER_BUFFER_MS}.
+     * @param defaultPaceMs      pacing of a route that does not ask, from {@code PACE_MS}.
+     * @param policy             which sources and targets a request may name.
+     */
+    public RouteRequestParser(
+        final int maxTargetsPerRoute, final int defaultJitterMs, final int defaultPaceMs, final AddressPolicy policy)
+    {
         this.policy = policy;
+        if (defaultPaceMs < 0 || defaultPaceMs > RouteSpec.MAX_PACE_MS)
+        {
+            throw new IllegalArgumentException("defaultPaceMs must be 0-" + RouteSpec.MAX_PACE_MS);
+        }
+        this.defaultPaceMs = defaultPaceMs;
         if (maxTargetsPerRoute < 1)
         {
             throw new IllegalArgumentException("maxTargetsPerRoute must be at least 1: " + maxTargetsPerRoute);
@@ -236,11 +256,12 @@ public final class RouteRequestParser
         final List<Endpoint> targets = targetAddrs(request.get(TARGET_ADDRS));
         final String roomCode = roomCode(request.get(ROOM_CODE));
         final Deliver deliver = deliver(request.get(DELIVER));
-        final int jitterMs = jitterMs(request.get(JITTER_MS));
+        final int jitterMs = milliseconds(request.get(JITTER_MS), JITTER_MS, defaultJitterMs, RouteSpec.MAX_JITTER_MS);
         final boolean mixMinus = bool(request.get(MIX_MINUS), MIX_MINUS);
         final boolean returnPath = bool(request.get(RETURN_PATH), RETURN_PATH);
+        final int paceMs = milliseconds(request.get(PACE_MS), PACE_MS, defaultPaceMs, RouteSpec.MAX_PACE_MS);
 
-        return new RouteSpec(streamId, source, targets, roomCode, deliver, jitterMs, mixMinus, returnPath);
+        return new RouteSpec(streamId, source, targets, roomCode, deliver, jitterMs, mixMinus, returnPath, paceMs);
     }
 
     /**
@@ -463,36 +484,36 @@ public final class RouteRequestParser
         return deliver;
     }
 
-    private int jitterMs(final Object value)
+    private static int milliseconds(final Object value, final String field, final int absent, final int max)
     {
         if (value == null)
         {
-            return defaultJitterMs;
+            return absent;
         }
         if (!(value instanceof JsonNumber))
         {
             throw new ValidationException(
-                JITTER_MS, "jitter_ms must be an integer number, not " + article(Json.typeName(value)));
+                field, field + " must be an integer number, not " + article(Json.typeName(value)));
         }
         final JsonNumber number = (JsonNumber)value;
         if (!number.isIntegral())
         {
-            throw new ValidationException(JITTER_MS, "jitter_ms " + echo(number.text()) + " is not an integer");
+            throw new ValidationException(field, field + " " + echo(number.text()) + " is not an integer");
         }
-        final int jitterMs;
+        final int ms;
         try
         {
-            jitterMs = number.intValueExact();
+            ms = number.intValueExact();
         }
         catch (final ArithmeticException ex)
         {
-            throw jitterOutOfRange(number.text());
+            throw millisecondsOutOfRange(field, number.text(), max);
         }
-        if (jitterMs < 0 || jitterMs > RouteSpec.MAX_JITTER_MS)
+        if (ms < 0 || ms > max)
         {
-            throw jitterOutOfRange(number.text());
+            throw millisecondsOutOfRange(field, number.text(), max);
         }
-        return jitterMs;
+        return ms;
     }
 
     private static boolean bool(final Object value, final String field)
@@ -514,10 +535,9 @@ public final class RouteRequestParser
         return new ValidationException(STREAM_ID, "stream_id " + shown + " is outside " + STREAM_ID_RANGE);
     }
 
-    private static ValidationException jitterOutOfRange(final String text)
+    private static ValidationException millisecondsOutOfRange(final String field, final String text, final int max)
     {
-        return new ValidationException(
-            JITTER_MS, "jitter_ms " + echo(text) + " is outside 0-" + RouteSpec.MAX_JITTER_MS);
+        return new ValidationException(field, field + " " + echo(text) + " is outside 0-" + max);
     }
 
     private static ValidationException tooLarge()

@@ -27,6 +27,8 @@ public final class RouteSpec
 {
     /** Largest jitter buffer a route may ask for. */
     public static final int MAX_JITTER_MS = 1000;
+    /** Longest lead a paced route may ask for (PROTOCOL.md section 10). */
+    public static final int MAX_PACE_MS = 2000;
     /** Longest room code. */
     public static final int MAX_ROOM_CODE_LENGTH = 64;
 
@@ -38,6 +40,7 @@ public final class RouteSpec
     private final int jitterMs;
     private final boolean mixMinus;
     private final boolean returnPath;
+    private final int paceMs;
 
     /**
      * @param streamId unsigned 64-bit id, never 0.
@@ -80,6 +83,31 @@ public final class RouteSpec
         final boolean mixMinus,
         final boolean returnPath)
     {
+        this(streamId, source, targets, roomCode, deliver, jitterMs, mixMinus, returnPath, 0);
+    }
+
+    /**
+     * @param streamId   unsigned 64-bit id, never 0.
+     * @param source     the only address that may send into the stream; port 0 pins the IP and latches a port.
+     * @param targets    distinct targets, in send order.
+     * @param roomCode   room label or null.
+     * @param deliver    payload or framed.
+     * @param jitterMs   jitter buffer depth, 0 for none.
+     * @param mixMinus   mixer option, kept for the mixer.
+     * @param returnPath whether the route has a relay port of its own that carries both directions.
+     * @param paceMs     how far ahead of its media clock the source may send, 0 for no pacing (0-2000).
+     */
+    public RouteSpec(
+        final long streamId,
+        final Endpoint source,
+        final List<Endpoint> targets,
+        final String roomCode,
+        final Deliver deliver,
+        final int jitterMs,
+        final boolean mixMinus,
+        final boolean returnPath,
+        final int paceMs)
+    {
         if (streamId == 0)
         {
             throw new IllegalArgumentException("stream_id 0 is reserved");
@@ -96,6 +124,11 @@ public final class RouteSpec
         this.jitterMs = jitterMs;
         this.mixMinus = mixMinus;
         this.returnPath = returnPath;
+        if (paceMs < 0 || paceMs > MAX_PACE_MS)
+        {
+            throw new IllegalArgumentException("pace_ms must be 0-" + MAX_PACE_MS + ": " + paceMs);
+        }
+        this.paceMs = paceMs;
     }
 
     public long streamId()
@@ -157,6 +190,15 @@ public final class RouteSpec
     public boolean returnPath()
     {
         return returnPath;
+    }
+
+    /**
+     * @return how far ahead of its media clock the source may send, in milliseconds; 0 when the route is not paced
+     * (PROTOCOL.md section 10).
+     */
+    public int paceMs()
+    {
+        return paceMs;
     }
 
     /**

@@ -34,7 +34,9 @@ public final class RelayCounters
     private static final int SENT = 1;
     private static final int EXPIRED = 2;
     private static final int RETURNED = 3;
-    private static final int FIRST_ERROR = 4;
+    private static final int PACE_HELD = 4;
+    private static final int FIRST_REANCHOR = 5;
+    private static final int FIRST_ERROR = FIRST_REANCHOR + ReanchorReason.all().length;
     private static final int COUNT = FIRST_ERROR + ErrorReason.all().length;
 
     private final AtomicLongArray values = new AtomicLongArray((COUNT + 2) * PAD);
@@ -107,11 +109,6 @@ public final class RelayCounters
     }
 
     /**
-     * Count routes removed because nobody sent on them for ROUTE_TTL_SECONDS. Router thread only.
-     *
-     * @param delta how many.
-     */
-    /**
      * @param delta datagrams from a route's targets relayed back to its source (PROTOCOL.md section 9).
      */
     public void addReturned(final long delta)
@@ -127,6 +124,11 @@ public final class RelayCounters
         return read(RETURNED);
     }
 
+    /**
+     * Count routes removed because nobody sent on them for ROUTE_TTL_SECONDS. Router thread only.
+     *
+     * @param delta how many.
+     */
     public void addExpired(final long delta)
     {
         increment(EXPIRED, delta);
@@ -138,6 +140,43 @@ public final class RelayCounters
     public long expired()
     {
         return read(EXPIRED);
+    }
+
+    /**
+     * Count a paced route's clock starting over. Router thread only.
+     *
+     * @param reason why.
+     */
+    public void addReanchor(final ReanchorReason reason)
+    {
+        increment(FIRST_REANCHOR + reason.ordinal(), 1);
+    }
+
+    /**
+     * @param reason which re-anchor counter.
+     * @return {@code relay_pace_reanchors_total{reason}}.
+     */
+    public long reanchors(final ReanchorReason reason)
+    {
+        return read(FIRST_REANCHOR + reason.ordinal());
+    }
+
+    /**
+     * Move the gauge of datagrams pacing holds. Router thread only.
+     *
+     * @param delta held more (positive) or fewer (negative).
+     */
+    public void addPaceHeld(final long delta)
+    {
+        increment(PACE_HELD, delta);
+    }
+
+    /**
+     * @return {@code relay_pace_held_datagrams}: datagrams pacing holds right now, all routes together.
+     */
+    public long paceHeld()
+    {
+        return read(PACE_HELD);
     }
 
     public long received()
