@@ -230,6 +230,7 @@ public final class SoundRelayNode implements AutoCloseable
                 .journal(new StreamLifecycle.Journal(store == null ? RouteJournal.MEMORY_ONLY : store, tracing))
                 .mixer(config.enableMixer())
                 .relayPorts(config.relayPortsFirst(), config.relayPortsLast())
+                .paceMaxHeld(config.paceMaxHeld())
                 .initialRoutes(restored));
         }
         catch (final IOException | RuntimeException ex)
@@ -327,6 +328,7 @@ public final class SoundRelayNode implements AutoCloseable
             () -> redis == null ? 0 : redis.backlogSize())
             .relayPorts(dataPlane.relayPorts()::inUse, dataPlane.relayPorts().capacity())
             .dataPlaneErrors(dataPlane::errors)
+            .paceLateness(dataPlane.paceLateness())
             .redisResubscribes(() -> redis == null ? 0 : redis.resubscribes());
         final ControlApi api = new ControlApi(
             status, dataPlane.proxy(), dataPlane.registry(), dataPlane.counters(), metrics, requests, parser,

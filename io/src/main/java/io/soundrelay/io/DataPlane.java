@@ -165,8 +165,21 @@ public final class DataPlane implements AutoCloseable
         private RouterProxy routerProxy;
         private RelayCounters counters;
         private DurationHistogram processingTime;
+        private DurationHistogram paceLateness;
+        private int paceMaxHeld = Configuration.PACE_MAX_HELD_DEFAULT;
         private Transport transport;
         private boolean concluded;
+
+        /**
+         * @param v PACE_MAX_HELD: most datagrams pacing holds at once, all routes together.
+         * @return this.
+         */
+        public Context paceMaxHeld(final int v)
+        {
+            check();
+            paceMaxHeld = v;
+            return this;
+        }
 
         /**
          * @param v BIND_ADDR: the main relay socket's address (its IP is the relay ports' too).
@@ -448,6 +461,7 @@ public final class DataPlane implements AutoCloseable
             require(receiveBatch >= 1, Configuration.RECEIVE_BATCH_ENV, receiveBatch, "at least 1");
             require(commandQueueCapacity >= 2, "command queue", commandQueueCapacity, "at least 2");
             require(mixerQueueBytes >= 4096, "mixer queue", mixerQueueBytes, "at least 4096 bytes");
+            require(paceMaxHeld >= 1, Configuration.PACE_MAX_HELD_ENV, paceMaxHeld, "at least 1");
             require(routeTtlNs > 0, Configuration.ROUTE_TTL_SECONDS_ENV, TimeUnit.NANOSECONDS.toSeconds(routeTtlNs),
                 "at least 1");
             require(relayPortsFirst >= 1 && relayPortsLast <= 65535 && relayPortsFirst <= relayPortsLast,
@@ -464,6 +478,7 @@ public final class DataPlane implements AutoCloseable
             routerProxy = routerProxy != null ? routerProxy : new RouterProxy(commandQueueCapacity);
             counters = new RelayCounters();
             processingTime = new DurationHistogram();
+            paceLateness = new DurationHistogram();
             concluded = true;
             return this;
         }
@@ -573,6 +588,22 @@ public final class DataPlane implements AutoCloseable
         public DurationHistogram processingTime()
         {
             return processingTime;
+        }
+
+        /**
+         * @return paced datagrams' actual minus scheduled departure, early ones as 0; recorded by the router.
+         */
+        public DurationHistogram paceLateness()
+        {
+            return paceLateness;
+        }
+
+        /**
+         * @return PACE_MAX_HELD.
+         */
+        public int paceMaxHeld()
+        {
+            return paceMaxHeld;
         }
 
         private int cpu(final int role)
@@ -930,6 +961,14 @@ public final class DataPlane implements AutoCloseable
     public DurationHistogram processingTime()
     {
         return ctx.processingTime;
+    }
+
+    /**
+     * @return paced datagrams' lateness: actual minus scheduled departure (PROTOCOL.md section 10).
+     */
+    public DurationHistogram paceLateness()
+    {
+        return ctx.paceLateness;
     }
 
     /**

@@ -25,6 +25,7 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.core.status.DurationHistogram;
 import io.soundrelay.core.status.ErrorReason;
+import io.soundrelay.core.status.ReanchorReason;
 import io.soundrelay.core.status.RelayCounters;
 
 import java.io.ByteArrayOutputStream;
@@ -53,6 +54,7 @@ public final class RelayMetrics
     private volatile long relayPortsCapacity;
     private volatile LongSupplier dataPlaneErrors = () -> 0;
     private volatile LongSupplier redisResubscribes = () -> 0;
+    private volatile DurationHistogram paceLateness = new DurationHistogram();
 
     /**
      * @param counters       data-plane counters.
@@ -110,6 +112,16 @@ public final class RelayMetrics
     public RelayMetrics redisResubscribes(final LongSupplier resubscribes)
     {
         this.redisResubscribes = resubscribes;
+        return this;
+    }
+
+    /**
+     * @param lateness paced datagrams' actual minus scheduled departure.
+     * @return this.
+     */
+    public RelayMetrics paceLateness(final DurationHistogram lateness)
+    {
+        this.paceLateness = lateness;
         return this;
     }
 
@@ -181,6 +193,17 @@ public final class RelayMetrics
             }
         }
 
+        final CounterSnapshot.Builder reanchors = CounterSnapshot.builder()
+            .name("relay_pace_reanchors")
+            .help("Times a paced route's clock started over, by reason (PROTOCOL.md section 10)");
+        for (final ReanchorReason reason : ReanchorReason.all())
+        {
+            reanchors.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
+                .labels(Labels.of("reason", reason.label()))
+                .value(counters.reanchors(reason))
+                .build());
+        }
+
         final long nowNs = System.nanoTime();
         return MetricSnapshots.of(
             counter("relay_packets_received", "Datagrams received on the relay socket", counters.received()),
@@ -192,7 +215,8 @@ public final class RelayMetrics
             gauge("relay_active_streams", "Routes with a datagram in the last 10 s",
                 registry.countActive(nowNs, ACTIVE_WINDOW_NS)),
             gauge("relay_active_routes", "Routes in the table", registry.size()),
-            histogram(),
+            histogram("relay_packet_processing_duration_seconds", "Time from receipt of a datagram to its last send",
+                processingTime),
             http.build(),
             redis.build(),
             gauge("relay_redis_queued_writes", "Route writes waiting for Redis to come back", redisBacklog.getAsLong()),
@@ -205,10 +229,15 @@ public final class RelayMetrics
                 dataPlaneErrors.getAsLong()),
             counter("relay_redis_resubscribes",
                 "Subscriptions to soundrelay:routes after the first (lost connection, failover, full queue); each re-reads",
-                redisResubscribes.getAsLong()));
+                redisResubscribes.getAsLong()),
+            gauge("relay_pace_held_datagrams", "Datagrams paced routes hold until their departure time, all routes",
+                counters.paceHeld()),
+            histogram("relay_pace_lateness_seconds",
+                "Paced datagrams' actual minus scheduled departure (one let go early counts as 0)", paceLateness),
+            reanchors.build());
     }
 
-    private HistogramSnapshot histogram()
+    private static HistogramSnapshot histogram(final String name, final String help, final DurationHistogram histogram)
     {
         final int bounds = DurationHistogram.boundCount();
         final double[] upper = new double[bounds + 1];
@@ -217,16 +246,16 @@ public final class RelayMetrics
         for (int i = 0; i <= bounds; i++)
         {
             upper[i] = i < bounds ? DurationHistogram.upperBoundSeconds(i) : Double.POSITIVE_INFINITY;
-            counts[i] = processingTime.bucketCount(i);
+            counts[i] = histogram.bucketCount(i);
             total += counts[i];
         }
         // Buckets and sum are read one after the other while the router writes: the sum is scaled to the
         // bucket total so the pair stays consistent within one scrape.
-        final long count = processingTime.count();
-        final double sum = count == 0 ? 0 : processingTime.sumSeconds() * ((double)total / count);
+        final long count = histogram.count();
+        final double sum = count == 0 ? 0 : histogram.sumSeconds() * ((double)total / count);
         return HistogramSnapshot.builder()
-            .name("relay_packet_processing_duration_seconds")
-            .help("Time from receipt of a datagram to its last send")
+            .name(name)
+            .help(help)
             .dataPoint(HistogramSnapshot.HistogramDataPointSnapshot.builder()
                 .classicHistogramBuckets(ClassicHistogramBuckets.of(upper, counts))
                 .sum(sum)

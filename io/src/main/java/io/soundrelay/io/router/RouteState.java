@@ -18,11 +18,12 @@ package io.soundrelay.io.router;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.io.jitter.JitterBuffer;
+import io.soundrelay.io.pace.Pacer;
 import io.soundrelay.io.socket.RelaySocket;
 
 /**
  * What the router keeps for one route beside its {@link RouteEntry}: its jitter buffer and its place on the list of
- * buffers holding datagrams, its relay port, and where datagrams back to the source go. Router thread only.
+ * buffers holding datagrams, or its pacer and its place in the heap of pacers holding datagrams, its relay port, and where datagrams back to the source go. Router thread only.
  */
 final class RouteState
 {
@@ -32,6 +33,12 @@ final class RouteState
     int jitterMs;
     /** Position in the router's list of buffers that hold datagrams, or -1. */
     int activeIndex = -1;
+    /** The pacer, or null when the route's {@code pace_ms} is 0; a route that has one has no jitter buffer. */
+    Pacer pacer;
+    /** Position in the router's heap of pacers that hold datagrams, or -1. */
+    int paceIndex = -1;
+    /** When the pacer's next held datagram is due: the heap's key. */
+    long paceDeadlineNs;
     /** The route's relay port, or null: its datagrams leave from the main socket. */
     RelaySocket relay;
     /**

@@ -27,10 +27,13 @@ import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.core.route.SendTally;
 import io.soundrelay.core.status.DurationHistogram;
 import io.soundrelay.core.status.ErrorReason;
+import io.soundrelay.core.status.ReanchorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.DataPlane;
 import io.soundrelay.io.jitter.JitterBuffer;
 import io.soundrelay.io.mix.MixerLink;
+import io.soundrelay.io.pace.PacePool;
+import io.soundrelay.io.pace.Pacer;
 import io.soundrelay.io.receive.ReceiverProxy;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
@@ -76,8 +79,11 @@ import java.util.function.Consumer;
  * source latched from port 0 allocates its address once). Jitter timers are not timers: the duty cycle checks the
  * earliest deadline of the buffers that hold datagrams.
  */
-public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>, JitterBuffer.Sink
+public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>, JitterBuffer.Sink, Pacer.Sink
 {
+    /** A queued datagram that is not paced: no lateness to record. */
+    private static final long NOT_PACED = Long.MIN_VALUE;
+
     private static final Logger LOG = LoggerFactory.getLogger(RouterAgent.class);
     private static final int COMMAND_LIMIT = 64;
     /** Hop slots: RTP wrapped for forwarding between two flushes before the router flushes early to reuse them. */
@@ -99,6 +105,13 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     private final long ttlNs;
     private final long refreshIntervalNs;
     private final long[] pendingReceiveNs;
+    private final long[] pendingDueNs;
+    private final DurationHistogram paceLateness;
+    private final int paceMaxHeld;
+    private PacePool pacePool;
+    private RouteState[] paced = new RouteState[16];
+    private int pacedCount;
+    private long departingDueNs = NOT_PACED;
     private final Consumer<RouteCommand> commandHandler = this::apply;
     private final ErrorLogLimiter routeErrors = new ErrorLogLimiter(SWEEP_INTERVAL_NS);
     private final int maxDatagramBytes;
@@ -162,6 +175,9 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         this.processingTime = ctx.processingTime();
         this.decoder = new DatagramDecoder(maxDatagramBytes);
         this.pendingReceiveNs = new long[Math.max(1, Math.min(sender.remaining(), 4096))];
+        this.pendingDueNs = new long[pendingReceiveNs.length];
+        this.paceLateness = ctx.paceLateness();
+        this.paceMaxHeld = ctx.paceMaxHeld();
     }
 
     public String roleName()
@@ -184,6 +200,10 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         if (holdingCount > 0 && nowNs - nextJitterDeadlineNs >= 0)
         {
             work += pollJitter(nowNs);
+        }
+        if (pacedCount > 0 && nowNs - paced[0].paceDeadlineNs >= 0)
+        {
+            work += pollPace(nowNs);
         }
         if (nowNs - lastSweepNs >= SWEEP_INTERVAL_NS)
         {
@@ -334,6 +354,16 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             }
         }
 
+        if (state.pacer != null && decoder.sequenceBits() != 0)
+        {
+            // RTP or a frame: it has a media timestamp (RTCP has none and leaves at once, below).
+            final boolean inner = (decoder.kind() == DatagramDecoder.KIND_FRAME && spec.deliver() == Deliver.PAYLOAD) ||
+                wrapped;
+            pace(slot, state, decoder.timestamp(), decoder.sequence(), decoder.sequenceBits(),
+                inner ? decoder.payloadOffset() : 0, inner ? decoder.payloadLength() : length);
+            return;
+        }
+
         if (state.buffer != null && decoder.sequenceBits() != 0)
         {
             releasing = state;
@@ -398,6 +428,11 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 forwardPortDatagram(slot, entry, false);
                 return;
             }
+            if (state.pacer != null && isRtp(slot.buffer(), 0, length))
+            {
+                pace(slot, state, rtpTimestamp(slot.buffer(), 0), rtpSequence(slot.buffer(), 0), 16, 0, length);
+                return;
+            }
             send(slot, entry, state, spec, 0, length);
         }
         else if (spec.targetIndexOf(slot.senderAddress, slot.senderPort) >= 0)
@@ -450,6 +485,11 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         if (back)
         {
             sendBack(slot, entry, state, offset, length);
+        }
+        else if (state.pacer != null && isRtp(slot.buffer(), offset, length))
+        {
+            pace(slot, state, rtpTimestamp(slot.buffer(), offset), rtpSequence(slot.buffer(), offset), 16, offset,
+                length);
         }
         else
         {
@@ -588,6 +628,266 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     }
 
     /**
+     * Is this an RTP packet (not RTCP) a relay port's route can pace by its timestamp? Version 2, at least the fixed
+     * header, and a second byte outside RTCP's 200-204 (RFC 5761's rule). Anything else on a paced relay port (IP
+     * discovery, keep-alives, RTCP) leaves at once.
+     */
+    private static boolean isRtp(final UnsafeBuffer buffer, final int offset, final int length)
+    {
+        if (length < 12 || (buffer.getByte(offset) & 0xC0) != 0x80)
+        {
+            return false;
+        }
+        final int b1 = buffer.getByte(offset + 1) & 0xFF;
+        return b1 < 200 || b1 > 204;
+    }
+
+    private static long rtpTimestamp(final UnsafeBuffer buffer, final int offset)
+    {
+        return buffer.getInt(offset + 4, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL;
+    }
+
+    private static long rtpSequence(final UnsafeBuffer buffer, final int offset)
+    {
+        return buffer.getShort(offset + 2, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFFL;
+    }
+
+    /**
+     * A datagram of a paced route: it leaves now or when its timestamp says, through {@link #depart}.
+     */
+    private void pace(
+        final RelaySlot slot,
+        final RouteState state,
+        final long timestamp,
+        final long sequence,
+        final int sequenceBits,
+        final int offset,
+        final int length)
+    {
+        releasing = state;
+        final ErrorReason dropped = state.pacer.offer(
+            slot, timestamp, sequence, sequenceBits, offset, length, clock.nanoTime(), this);
+        if (dropped != null)
+        {
+            counters.addError(dropped, 1);
+        }
+        schedule(state);
+    }
+
+    /**
+     * A paced datagram leaves: to the route's targets, or, once the route is handed off, to its new node. Router
+     * thread only.
+     *
+     * @param slot   holding it, untouched until the next flush.
+     * @param offset where the bytes to send start.
+     * @param length how many.
+     * @param dueNs  its scheduled departure.
+     */
+    public void depart(final RelaySlot slot, final int offset, final int length, final long dueNs)
+    {
+        final RouteState state = releasing;
+        final RouteEntry entry = state.entry;
+        if (entry.isForwarding())
+        {
+            forwardHeld(slot, entry);
+            return;
+        }
+        departingDueNs = dueNs;
+        send(slot, entry, state, entry.spec(), offset, length);
+        departingDueNs = NOT_PACED;
+    }
+
+    /**
+     * A paced route's clock started over. Router thread only.
+     *
+     * @param reason why.
+     */
+    public void reanchored(final ReanchorReason reason)
+    {
+        counters.addReanchor(reason);
+    }
+
+    /**
+     * A datagram the pacer held when its route was handed off: on to the new node as it would have gone had it come
+     * now, so the new node paces it and its clock continues from the timestamps.
+     */
+    private void forwardHeld(final RelaySlot slot, final RouteEntry entry)
+    {
+        final RelaySocket in = slot.socket;
+        if (in != null && in.isRelayPort())
+        {
+            forwardPortDatagram(slot, entry, false);
+            return;
+        }
+        if (!decoder.decode(slot.buffer(), 0, slot.length))
+        {
+            counters.addError(ErrorReason.MALFORMED, 1); // it decoded when it came: never expected
+            return;
+        }
+        if (decoder.isHop() && FrameFlyweight.isHopPort(decoder.frameFlags()))
+        {
+            // The old node's relay-port datagram, held here: on as it came, one hop more.
+            final int flags = decoder.frameFlags();
+            final int hops = FrameFlyweight.hopCount(flags) + 1;
+            if (hops > FrameFlyweight.MAX_HOPS)
+            {
+                counters.addError(ErrorReason.LOOP, 1);
+                return;
+            }
+            slot.buffer().putByte(FrameFlyweight.FLAGS_OFFSET, (byte)FrameFlyweight.withHopCount(flags, hops));
+            sendOne(slot, entry, 0, slot.length, entry.hopTarget(), mainSocket);
+            return;
+        }
+        final boolean wrapped = decoder.isHopWrapped();
+        forward(slot, entry, wrapped, wrapped ? FrameFlyweight.hopCount(decoder.frameFlags()) : 0);
+    }
+
+    /**
+     * Put a pacer that holds datagrams in the heap by its next deadline, move it, or take it out when it holds none.
+     */
+    private void schedule(final RouteState state)
+    {
+        final Pacer pacer = state.pacer;
+        if (pacer == null || pacer.held() == 0)
+        {
+            unschedule(state);
+            return;
+        }
+        final long deadline = pacer.nextDeadlineNs();
+        int i = state.paceIndex;
+        if (i < 0)
+        {
+            if (pacedCount == paced.length)
+            {
+                paced = Arrays.copyOf(paced, pacedCount * 2); // grows with the routes that hold, never per datagram
+            }
+            i = pacedCount++;
+            paced[i] = state;
+            state.paceIndex = i;
+            state.paceDeadlineNs = deadline;
+            siftUp(i);
+            return;
+        }
+        final long was = state.paceDeadlineNs;
+        state.paceDeadlineNs = deadline;
+        if (deadline - was < 0)
+        {
+            siftUp(i);
+        }
+        else if (deadline != was)
+        {
+            siftDown(i);
+        }
+    }
+
+    private void unschedule(final RouteState state)
+    {
+        final int i = state.paceIndex;
+        if (i < 0)
+        {
+            return;
+        }
+        state.paceIndex = -1;
+        final RouteState last = paced[--pacedCount];
+        paced[pacedCount] = null;
+        if (i < pacedCount)
+        {
+            paced[i] = last;
+            last.paceIndex = i;
+            siftDown(i);
+            siftUp(last.paceIndex);
+        }
+    }
+
+    private void siftUp(final int start)
+    {
+        int i = start;
+        final RouteState moving = paced[i];
+        while (i > 0)
+        {
+            final int parent = (i - 1) >>> 1;
+            final RouteState p = paced[parent];
+            if (moving.paceDeadlineNs - p.paceDeadlineNs >= 0)
+            {
+                break;
+            }
+            paced[i] = p;
+            p.paceIndex = i;
+            i = parent;
+        }
+        paced[i] = moving;
+        moving.paceIndex = i;
+    }
+
+    private void siftDown(final int start)
+    {
+        int i = start;
+        final RouteState moving = paced[i];
+        while (true)
+        {
+            int child = 2 * i + 1;
+            if (child >= pacedCount)
+            {
+                break;
+            }
+            if (child + 1 < pacedCount && paced[child + 1].paceDeadlineNs - paced[child].paceDeadlineNs < 0)
+            {
+                child++;
+            }
+            final RouteState c = paced[child];
+            if (c.paceDeadlineNs - moving.paceDeadlineNs >= 0)
+            {
+                break;
+            }
+            paced[i] = c;
+            c.paceIndex = i;
+            i = child;
+        }
+        paced[i] = moving;
+        moving.paceIndex = i;
+    }
+
+    /**
+     * Send what the pacers hold that is due, earliest deadline first.
+     */
+    private int pollPace(final long nowNs)
+    {
+        int released = 0;
+        while (pacedCount > 0)
+        {
+            final RouteState top = paced[0];
+            if (top.paceDeadlineNs - nowNs > 0)
+            {
+                break;
+            }
+            releasing = top;
+            released += top.pacer.poll(nowNs, this);
+            schedule(top);
+        }
+        return released;
+    }
+
+    /**
+     * What a route's pacer holds leaves now, in order; the pacer stays (or the caller drops it).
+     */
+    private void releasePaced(final RouteState state)
+    {
+        releasing = state;
+        state.pacer.releaseAll(this);
+        unschedule(state);
+    }
+
+    private void newPacer(final RouteState state, final RouteSpec spec)
+    {
+        if (pacePool == null)
+        {
+            pacePool = new PacePool(paceMaxHeld, maxDatagramBytes, counters); // once, for the first paced route
+        }
+        state.pacer = new Pacer(pacePool, Pacer.capacityFor(spec.paceMs(), spec.jitterMs()),
+            TimeUnit.MILLISECONDS.toNanos(spec.paceMs()), TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()));
+    }
+
+    /**
      * A datagram the jitter buffer releases, in sequence order: the ring slot itself when it came in order, a held
      * copy otherwise. Router thread only.
      *
@@ -627,7 +927,13 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
      */
     public long nextTimerDeadlineNs()
     {
-        return holdingCount > 0 ? nextJitterDeadlineNs : Long.MAX_VALUE;
+        final long jitter = holdingCount > 0 ? nextJitterDeadlineNs : Long.MAX_VALUE;
+        if (pacedCount == 0)
+        {
+            return jitter;
+        }
+        final long pace = paced[0].paceDeadlineNs;
+        return holdingCount == 0 || pace - jitter < 0 ? pace : jitter;
     }
 
     private void send(
@@ -654,6 +960,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             }
             sender.queue(slot, offset, sendLength, target, entry, from);
         }
+        pendingDueNs[pendingCount] = departingDueNs;
         pendingReceiveNs[pendingCount++] = slot.receiveNs;
     }
 
@@ -670,6 +977,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             flush();
         }
         sender.queue(slot, offset, sendLength, target, tally, from);
+        pendingDueNs[pendingCount] = NOT_PACED;
         pendingReceiveNs[pendingCount++] = slot.receiveNs;
     }
 
@@ -689,6 +997,11 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         for (int i = 0; i < pendingCount; i++)
         {
             processingTime.record(nowNs - pendingReceiveNs[i]);
+            final long dueNs = pendingDueNs[i];
+            if (dueNs != NOT_PACED)
+            {
+                paceLateness.record(nowNs - dueNs); // an early one (a re-anchor let it go) counts as 0
+            }
         }
         pendingCount = 0;
     }
@@ -861,6 +1174,15 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 mixer.leave(entry.streamId());
             }
             registry.withdraw(entry.streamId());
+            entry.forwardTo(target, untilNs);
+            if (state.pacer != null)
+            {
+                // What it holds goes to the new node now, in order, and is paced there: the new node anchors on the
+                // first and spaces the rest by their timestamps, so the stream's clock continues.
+                releasePaced(state);
+                state.pacer = null;
+            }
+            return;
         }
         entry.forwardTo(target, untilNs);
     }
@@ -887,11 +1209,15 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         final RouteSpec spec = entry.spec();
         final RouteState state = new RouteState(entry);
         entry.dataPlaneState(state);
-        if (spec.jitterMs() > 0)
+        if (spec.paceMs() > 0)
+        {
+            newPacer(state, spec); // pacing does the jitter buffer's job too: jitter_ms becomes its playout delay
+        }
+        else if (spec.jitterMs() > 0)
         {
             state.buffer = newJitterBuffer(spec.jitterMs());
-            state.jitterMs = spec.jitterMs();
         }
+        state.jitterMs = spec.jitterMs();
         sourceFor(state, spec, latched != null && spec.source().matchesAddress(latched.ipv6MappedAddress()) ?
             latched : null);
         if (relay != null)
@@ -956,29 +1282,36 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     {
         final RouteSpec spec = entry.spec();
         final RouteState state = (RouteState)entry.dataPlaneState();
-        if (spec.jitterMs() == 0)
+        if (spec.paceMs() > 0)
         {
             if (state.buffer != null)
             {
-                releaseAll(state);
+                releaseAll(state); // what the jitter buffer held leaves in order; the pacer takes its job
                 state.buffer = null;
             }
-        }
-        else if (state.buffer == null)
-        {
-            state.buffer = newJitterBuffer(spec.jitterMs());
-        }
-        else if (state.jitterMs != spec.jitterMs())
-        {
-            if (JitterBuffer.capacityFor(spec.jitterMs()) == state.buffer.capacity())
+            if (state.pacer == null)
             {
-                state.buffer.holdNs(TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()));
+                newPacer(state, spec);
+            }
+            else if (state.pacer.capacity() != Pacer.capacityFor(spec.paceMs(), spec.jitterMs()))
+            {
+                releasePaced(state);
+                newPacer(state, spec);
             }
             else
             {
-                releaseAll(state);
-                state.buffer = newJitterBuffer(spec.jitterMs());
+                state.pacer.timing(
+                    TimeUnit.MILLISECONDS.toNanos(spec.paceMs()), TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()));
             }
+        }
+        else
+        {
+            if (state.pacer != null)
+            {
+                releasePaced(state); // pacing off: what it held leaves now, in order
+                state.pacer = null;
+            }
+            rebuffer(state, spec);
         }
         state.jitterMs = spec.jitterMs();
 
@@ -1016,6 +1349,37 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     }
 
     /**
+     * An unpaced route's jitter buffer after a PUT: resized, retimed, made or dropped.
+     */
+    private void rebuffer(final RouteState state, final RouteSpec spec)
+    {
+        if (spec.jitterMs() == 0)
+        {
+            if (state.buffer != null)
+            {
+                releaseAll(state);
+                state.buffer = null;
+            }
+        }
+        else if (state.buffer == null)
+        {
+            state.buffer = newJitterBuffer(spec.jitterMs());
+        }
+        else if (state.jitterMs != spec.jitterMs())
+        {
+            if (JitterBuffer.capacityFor(spec.jitterMs()) == state.buffer.capacity())
+            {
+                state.buffer.holdNs(TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()));
+            }
+            else
+            {
+                releaseAll(state);
+                state.buffer = newJitterBuffer(spec.jitterMs());
+            }
+        }
+    }
+
+    /**
      * A route is gone (deleted, expired, relinquished, or at the end of its hand-off's grace): what its jitter buffer
      * held is dropped with it, its relay port is closed, and it leaves its room.
      */
@@ -1029,6 +1393,12 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 state.buffer.clear();
                 notHolding(state);
                 state.buffer = null;
+            }
+            if (state.pacer != null)
+            {
+                state.pacer.clear(); // dropped unsent: nothing of a deleted route leaves after its 204
+                unschedule(state);
+                state.pacer = null;
             }
             detachRelay(state);
         }
@@ -1195,6 +1565,10 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         while (holdingCount > 0)
         {
             releaseAll(holdingJitter[holdingCount - 1]);
+        }
+        while (pacedCount > 0)
+        {
+            releasePaced(paced[pacedCount - 1]);
         }
         flush();
     }
