@@ -315,6 +315,33 @@ class RouteRequestParserTest
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+        "-1                     | outside 0-2000",
+        "2001                   | outside 0-2000",
+        "99999999999999999999   | outside 0-2000",
+        "20.5                   | not an integer",
+        "\"500\"                | must be an integer number, not a string",
+        "true                   | must be an integer number, not a boolean",
+        "null                   | not null",
+    })
+    void checksPaceMs(final String value, final String fragment)
+    {
+        assertMessageContains(invalid(body("pace_ms", value), null, "pace_ms"), fragment);
+    }
+
+    @Test
+    void paceMsDefaultsToPaceMsSettingAndTakesAnyValueInRange()
+    {
+        assertEquals(0, parser.parse(body(), null).paceMs());
+        final RouteRequestParser paced = new RouteRequestParser(16, 0, 400, AddressPolicy.defaults());
+        assertEquals(400, paced.parse(body(), null).paceMs());
+        assertEquals(0, paced.parse(body("pace_ms", "0"), null).paceMs(), "a route may turn the default off");
+        assertEquals(2000, paced.parse(body("pace_ms", "2000"), null).paceMs());
+        assertEquals(1, paced.parse(body("pace_ms", "1"), null).paceMs());
+        assertThrows(IllegalArgumentException.class, () -> new RouteRequestParser(16, 0, 2001, AddressPolicy.defaults()));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
         "\"true\"   | must be true or false, not a string",
         "1          | not a number",
         "null       | not null",
