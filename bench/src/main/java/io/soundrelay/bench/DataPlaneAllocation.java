@@ -20,6 +20,7 @@ import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.core.status.ErrorReason;
+import io.soundrelay.core.status.ReanchorReason;
 import io.soundrelay.io.DataPlane;
 import io.soundrelay.io.router.RouteCommand;
 import io.soundrelay.io.socket.RelaySocket;
@@ -43,13 +44,17 @@ import java.util.concurrent.TimeUnit;
  * more in the measured phase (and, in mode {@code ports}, when either direction lost more than 1 %).
  * <p>
  * {@code java -cp bench/target/benchmarks.jar io.soundrelay.bench.DataPlaneAllocation [transport] [threads]
- * [datagrams] [plain|jitter|mixer|hop|ports]}, defaults {@code epoll 1 2000000 plain}; transport {@code epoll},
+ * [datagrams] [plain|jitter|mixer|hop|ports|pace]}, defaults {@code epoll 1 2000000 plain}; transport {@code epoll},
  * {@code io_uring} or {@code nio}, threads 1 ({@code SHARED}) or 2 ({@code DEDICATED}).
  * <ul>
  *   <li>{@code plain}: forwarding only, one source socket sending every route's stream to the main socket.</li>
  *   <li>{@code jitter}: every route has {@code jitter_ms} 60 ({@code -DjitterMs=} to change) and each stream's
  *       frames arrive in swapped pairs (1, 0, 3, 2…), so every second frame is held, copied and released by the
  *       jitter buffer.</li>
+ *   <li>{@code pace}: every route has {@code pace_ms} 500 ({@code -DpaceMs=} to change; PROTOCOL.md section 10).
+ *       The sources send far faster than real time, so each stream runs ahead of its clock: its datagrams are held
+ *       (copied into the pacing pool), leave when due, and when the stream gets more than {@code pace_ms} ahead the
+ *       held ones leave at once and the clock re-anchors; the counters printed at the end say how many of each.</li>
  *   <li>{@code mixer}: ENABLE_MIXER, the routes in 50 rooms of 20 PCM sources (5 ms frames); the mixer thread
  *       is measured too.</li>
  *   <li>{@code hop}: live migration's forwarding path. A second data plane B holds the same routes and has the
@@ -133,10 +138,11 @@ public final class DataPlaneAllocation
         final int threads = args.length > 1 ? Integer.parseInt(args[1]) : 1;
         final long datagrams = args.length > 2 ? Long.parseLong(args[2]) : 2_000_000L;
         final String mode = args.length > 3 ? args[3] : "plain";
-        if (!List.of("plain", "jitter", "mixer", "hop", "ports").contains(mode))
+        if (!List.of("plain", "jitter", "mixer", "hop", "ports", "pace").contains(mode))
         {
-            throw new IllegalArgumentException("mode must be plain, jitter, mixer, hop or ports, not " + mode);
+            throw new IllegalArgumentException("mode must be plain, jitter, mixer, hop, ports or pace, not " + mode);
         }
+        final int paceMs = "pace".equals(mode) ? Integer.getInteger("paceMs", 500) : 0;
         final boolean mixer = "mixer".equals(mode);
         final boolean hop = "hop".equals(mode);
         final boolean ports = "ports".equals(mode);
@@ -185,7 +191,7 @@ public final class DataPlaneAllocation
                             (InetSocketAddress)sources[ports ? i : 0].getLocalAddress();
                         final RouteSpec spec = new RouteSpec(FIRST_STREAM + i, Endpoint.of(sourceAddress),
                             List.of(Endpoint.of(sinkAddress)), mixer ? "room-" + (i % ROOMS) : null, Deliver.PAYLOAD,
-                            jitterMs, false, ports);
+                            jitterMs, false, ports, paceMs);
                         final RouteCommand.Result result;
                         if (ports)
                         {
@@ -317,6 +323,16 @@ public final class DataPlaneAllocation
         }
         System.out.printf(Locale.ROOT, "%sreceived %,d, sent %,d, returned %,d; errors:%s%n",
             prefix, plane.counters().received(), plane.counters().sent(), plane.counters().returned(), errors);
+        if (plane.paceLateness().count() > 0)
+        {
+            final StringBuilder reanchors = new StringBuilder();
+            for (final ReanchorReason reason : ReanchorReason.all())
+            {
+                reanchors.append(' ').append(reason.label()).append('=').append(plane.counters().reanchors(reason));
+            }
+            System.out.printf(Locale.ROOT, "%spaced departures %,d, held now %,d; re-anchors:%s%n",
+                prefix, plane.paceLateness().count(), plane.counters().paceHeld(), reanchors);
+        }
     }
 
     /**

@@ -24,9 +24,11 @@ import java.util.Arrays;
 /**
  * The node's places for datagrams that pacing holds, shared by every paced route: at most {@code PACE_MAX_HELD}, so
  * held datagrams are bounded node-wide whatever the routes ask, and never held in the receive ring (a held copy frees
- * its ring slot at once, so a stream sent far ahead cannot starve the receiver). Places are allocated in chunks of
- * {@link #CHUNK} as the node's peak number of held datagrams grows, never given back: memory follows the peak, and a
- * node that paces nothing allocates none. Router thread only.
+ * its ring slot at once, so a stream sent far ahead cannot starve the receiver). The bookkeeping of all
+ * {@code PACE_MAX_HELD} places is allocated when the first paced route arrives (20 B a place); the places' memory
+ * ({@code MAX_DATAGRAM_BYTES} each) in chunks of {@link #CHUNK} as the node's peak number of held datagrams grows,
+ * never given back: memory follows the peak, a datagram allocates nothing once the peak is reached, and a node
+ * that paces nothing allocates none. Router thread only.
  */
 public final class PacePool
 {
@@ -36,9 +38,10 @@ public final class PacePool
     private final int maxHeld;
     private final int maxDatagramBytes;
     private final RelayCounters counters;
-    private RelaySlot[] slots = new RelaySlot[0];
-    private long[] releasedGeneration = new long[0];
-    private int[] free = new int[0];
+    private final RelaySlot[] slots;
+    private final long[] releasedGeneration;
+    private final int[] free;
+    private int allocated;
     private int freeCount;
     private int inUse;
 
@@ -56,6 +59,10 @@ public final class PacePool
         this.maxHeld = maxHeld;
         this.maxDatagramBytes = maxDatagramBytes;
         this.counters = counters;
+        // The bookkeeping for every place now (20 B each), the places' memory as the peak grows.
+        this.slots = new RelaySlot[maxHeld];
+        this.releasedGeneration = new long[maxHeld];
+        this.free = new int[maxHeld];
     }
 
     /**
@@ -124,7 +131,7 @@ public final class PacePool
      */
     public int allocated()
     {
-        return slots.length;
+        return allocated;
     }
 
     /**
@@ -137,7 +144,7 @@ public final class PacePool
 
     private boolean grow()
     {
-        final int have = slots.length;
+        final int have = allocated;
         final int add = Math.min(CHUNK, maxHeld - have);
         if (add <= 0)
         {
@@ -152,15 +159,13 @@ public final class PacePool
         {
             return false; // no direct memory left: as full as PACE_MAX_HELD, and the routes' datagrams leave unpaced
         }
-        slots = Arrays.copyOf(slots, have + add);
         System.arraycopy(chunk, 0, slots, have, add);
-        releasedGeneration = Arrays.copyOf(releasedGeneration, have + add);
         Arrays.fill(releasedGeneration, have, have + add, Long.MIN_VALUE);
-        free = Arrays.copyOf(free, have + add);
         for (int i = have + add - 1; i >= have; i--)
         {
             free[freeCount++] = i;
         }
+        allocated = have + add;
         return true;
     }
 }
