@@ -27,6 +27,18 @@ import java.util.function.LongSupplier;
  * replayed as a burst: the schedule restarts one period after now and {@link #advance()} says so. That is the rule
  * of JDA's {@code DefaultSendSystem} (three frames, 60 ms), on a nanosecond clock.
  * <p>
+ * With a lead ({@link #ahead(long, LongSupplier)}, for a route the node paces) each tick may go that much before its
+ * frame's play time {@code start + k * period}: tick {@code k} is due at {@code start + k * period - lead}. A start
+ * therefore allows {@code lead / period + 1} ticks at once, then one per period; a stall shorter than the lead leaves
+ * ticks due that catch up in a burst, which the node plays out on their slots. The lag that restarts the schedule is
+ * measured from the play time, and is one period for {@link #ahead(long, LongSupplier)}: a frame already a period
+ * late at the node would be followed by more than the lead's worth of frames at once. So no burst is ever larger
+ * than {@code lead / period + 1} ticks, and no frame sent plays more than {@code lead} after now.
+ * <p>
+ * {@link #nanosToPlayTime()} is the schedule without its lead, for a caller that must not run ahead for a while (its
+ * packets wait for a route, see {@code SoundRelaySendSystem}); {@link #reanchor(long)} starts a new run after frames
+ * went out late together.
+ * <p>
  * It only computes; the caller waits. The clock is injected so that tests step it by hand.
  */
 final class FramePacer
@@ -37,9 +49,10 @@ final class FramePacer
     static final long DEFAULT_MAX_LAG_NS = 3 * FRAME_PERIOD_NS;
 
     private final long periodNs;
+    private final long leadNs;
     private final long maxLagNs;
     private final LongSupplier nanoClock;
-    private long deadlineNs;
+    private long playNs;
     private long ticks;
     private long restarts;
 
@@ -50,11 +63,24 @@ final class FramePacer
      */
     FramePacer(final long periodNs, final long maxLagNs, final LongSupplier nanoClock)
     {
-        if (periodNs <= 0 || maxLagNs < periodNs)
+        this(periodNs, 0, maxLagNs, nanoClock);
+    }
+
+    /**
+     * @param periodNs  time between ticks, in nanoseconds, positive.
+     * @param leadNs    how long before its play time a tick is due, in nanoseconds, zero or more.
+     * @param maxLagNs  lag behind the play time from which the schedule restarts, at least one period.
+     * @param nanoClock a monotonic clock in nanoseconds, as {@link System#nanoTime()}.
+     */
+    FramePacer(final long periodNs, final long leadNs, final long maxLagNs, final LongSupplier nanoClock)
+    {
+        if (periodNs <= 0 || leadNs < 0 || maxLagNs < periodNs)
         {
-            throw new IllegalArgumentException("periodNs=" + periodNs + ", maxLagNs=" + maxLagNs);
+            throw new IllegalArgumentException(
+                "periodNs=" + periodNs + ", leadNs=" + leadNs + ", maxLagNs=" + maxLagNs);
         }
         this.periodNs = periodNs;
+        this.leadNs = leadNs;
         this.maxLagNs = maxLagNs;
         this.nanoClock = nanoClock;
     }
@@ -69,21 +95,41 @@ final class FramePacer
     }
 
     /**
+     * @param leadNs    how far ahead of its play time a frame may go, in nanoseconds: the route's {@code pace_ms}.
+     * @param nanoClock a monotonic clock in nanoseconds.
+     * @return a pacer for 20 ms frames that runs {@code leadNs} ahead and restarts once a frame is a period late;
+     *         with no lead, the same as {@link #frames(LongSupplier)}.
+     */
+    static FramePacer ahead(final long leadNs, final LongSupplier nanoClock)
+    {
+        return 0 == leadNs ?
+            frames(nanoClock) : new FramePacer(FRAME_PERIOD_NS, leadNs, FRAME_PERIOD_NS, nanoClock);
+    }
+
+    /**
      * The first tick is due now.
      */
     void start()
     {
-        deadlineNs = nanoClock.getAsLong();
+        playNs = nanoClock.getAsLong();
         ticks = 0;
         restarts = 0;
     }
 
     /**
-     * @return nanoseconds until the next tick is due; zero or less when it is due.
+     * @return nanoseconds until the next tick is due, its lead included; zero or less when it is due.
      */
     long nanosToDeadline()
     {
-        return deadlineNs - nanoClock.getAsLong();
+        return playNs - leadNs - nanoClock.getAsLong();
+    }
+
+    /**
+     * @return nanoseconds until the next tick's play time, as if there were no lead; zero or less when it is due.
+     */
+    long nanosToPlayTime()
+    {
+        return playNs - nanoClock.getAsLong();
     }
 
     /**
@@ -96,22 +142,35 @@ final class FramePacer
     {
         ticks++;
         final long nowNs = nanoClock.getAsLong();
-        if (nowNs - deadlineNs >= maxLagNs)
+        if (nowNs - playNs >= maxLagNs)
         {
-            deadlineNs = nowNs + periodNs;
+            playNs = nowNs + periodNs;
             restarts++;
             return true;
         }
-        deadlineNs += periodNs;
+        playNs += periodNs;
         return false;
     }
 
     /**
-     * @return when the next tick is due, on the clock's scale.
+     * A new run from now, instead of {@link #advance()}, after {@code framesOut} frames of consecutive ticks went out
+     * together just now (held packets sent once their route came): they play from now on, one per period, and the
+     * next tick plays after them. Not counted as a restart.
+     *
+     * @param framesOut the frames that went out together, the current tick's included; at least one.
+     */
+    void reanchor(final long framesOut)
+    {
+        ticks++;
+        playNs = nanoClock.getAsLong() + Math.max(1, framesOut) * periodNs;
+    }
+
+    /**
+     * @return when the next tick is due, its lead included, on the clock's scale.
      */
     long deadlineNs()
     {
-        return deadlineNs;
+        return playNs - leadNs;
     }
 
     /**
@@ -131,7 +190,15 @@ final class FramePacer
     }
 
     /**
-     * @return the lag from which the schedule restarts, in nanoseconds.
+     * @return how long before its play time a tick is due, in nanoseconds.
+     */
+    long leadNs()
+    {
+        return leadNs;
+    }
+
+    /**
+     * @return the lag behind the play time from which the schedule restarts, in nanoseconds.
      */
     long maxLagNs()
     {

@@ -42,9 +42,25 @@ final class Json
      * @param streamId    the stream id, an unsigned value (the RTP SSRC here).
      * @param sourceAddr  {@code ip:port} the node will see the packets come from.
      * @param targetAddrs the targets, each {@code ip:port} or {@code [v6]:port}.
-     * @return the route request as JSON.
+     * @return the route request as JSON, without {@code pace_ms}.
      */
     static String routeRequest(final long streamId, final String sourceAddr, final List<String> targetAddrs)
+    {
+        return routeRequest(streamId, sourceAddr, targetAddrs, 0);
+    }
+
+    /**
+     * The body of {@code POST /route} and {@code PUT /route/{id}} (PROTOCOL.md section 2), with pacing.
+     *
+     * @param streamId    the stream id, an unsigned value (the RTP SSRC here).
+     * @param sourceAddr  {@code ip:port} the node will see the packets come from.
+     * @param targetAddrs the targets, each {@code ip:port} or {@code [v6]:port}.
+     * @param paceMs      the route's {@code pace_ms}; 0 leaves the member out, so that the body is what a node
+     *                    without pacing accepts (such a node refuses {@code pace_ms}, even 0).
+     * @return the route request as JSON.
+     */
+    static String routeRequest(
+        final long streamId, final String sourceAddr, final List<String> targetAddrs, final int paceMs)
     {
         final StringBuilder json = new StringBuilder(128);
         json.append("{\"stream_id\":").append(Long.toUnsignedString(streamId)).append(",\"source_addr\":");
@@ -57,7 +73,12 @@ final class Json
             }
             appendString(json, targetAddrs.get(i));
         }
-        return json.append("]}").toString();
+        json.append(']');
+        if (paceMs > 0)
+        {
+            json.append(",\"pace_ms\":").append(paceMs);
+        }
+        return json.append('}').toString();
     }
 
     /**

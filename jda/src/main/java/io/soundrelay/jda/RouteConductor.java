@@ -42,6 +42,7 @@ final class RouteConductor
 
     private final ControlApiClient api;
     private final String sourceAddr;
+    private final int paceMs;
     private final String name;
     private final Logger log;
 
@@ -57,13 +58,16 @@ final class RouteConductor
     /**
      * @param api        the node's control API.
      * @param sourceAddr {@code ip:port} the node sees the system's packets come from.
+     * @param paceMs     the route's {@code pace_ms}, or 0 to leave it out.
      * @param name       the connection, for the log.
      * @param log        where to report.
      */
-    RouteConductor(final ControlApiClient api, final String sourceAddr, final String name, final Logger log)
+    RouteConductor(
+        final ControlApiClient api, final String sourceAddr, final int paceMs, final String name, final Logger log)
     {
         this.api = api;
         this.sourceAddr = sourceAddr;
+        this.paceMs = paceMs;
         this.name = name;
         this.log = log;
     }
@@ -111,7 +115,7 @@ final class RouteConductor
                 onNode = null;
             }
             final String body = Json.routeRequest(
-                wanted.streamId(), sourceAddr, List.of(Addresses.format(wanted.target())));
+                wanted.streamId(), sourceAddr, List.of(Addresses.format(wanted.target())), paceMs);
             if (null != onNode)
             {
                 final ControlApiClient.Answer answer = api.call("PUT", wanted.path(), body);

@@ -41,6 +41,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * the connection's voice server (stream id = the connection's SSRC), 20 ms pacing, and the route's removal when
  * the connection ends. JDA still encodes and encrypts; the node forwards the packets byte for byte.
  * <p>
+ * With {@link Builder#paceMs(int)} the node paces instead (its routes carry {@code pace_ms}, issue 19): each send
+ * system takes JDA's packets up to that far ahead of their time and the node sends them on their slots, so a stall of
+ * the bot's JVM shorter than {@code paceMs} leaves no gap at the voice server. This replaces the send buffer that
+ * jda-nas keeps filled natively (400 ms). It needs a node that paces; one that does not know {@code pace_ms} refuses
+ * the route (400), which {@link SoundRelaySendSystem#lastRouteError()} reports.
+ * <p>
  * Thread safe; one factory serves every connection of a bot (and of its shards).
  */
 public final class SoundRelaySendFactory implements IAudioSendFactory
@@ -51,6 +57,10 @@ public final class SoundRelaySendFactory implements IAudioSendFactory
     public static final int DEFAULT_MAX_HELD_PACKETS = 5;
     /** Upper bound of {@link Builder#maxHeldPackets(int)}: 10 s of audio. */
     public static final int MAX_HELD_PACKETS_LIMIT = 500;
+    /** Default of {@link Builder#paceMs(int)}: no lead, packets leave on their 20 ms ticks, the route is not paced. */
+    public static final int DEFAULT_PACE_MS = 0;
+    /** Upper bound of {@link Builder#paceMs(int)}, as the node's ({@code pace_ms} 0-2000). */
+    public static final int MAX_PACE_MS = 2000;
     /** A silent connection's route gets a keep-alive this often, far inside the node's ROUTE_TTL_SECONDS. */
     static final Duration KEEPALIVE_INTERVAL = Duration.ofSeconds(10);
 
@@ -61,6 +71,7 @@ public final class SoundRelaySendFactory implements IAudioSendFactory
     private final InetAddress publicAddress;
     private final Duration requestTimeout;
     private final int maxHeldPackets;
+    private final int paceMs;
     private final long keepAliveIntervalNs;
     private final HttpClient http;
     private final Set<SoundRelaySendSystem> live = ConcurrentHashMap.newKeySet();
@@ -87,6 +98,7 @@ public final class SoundRelaySendFactory implements IAudioSendFactory
         this.publicAddress = builder.publicAddress;
         this.requestTimeout = builder.requestTimeout;
         this.maxHeldPackets = builder.maxHeldPackets;
+        this.paceMs = builder.paceMs;
         this.keepAliveIntervalNs = builder.keepAliveInterval.toNanos();
         this.http = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -169,12 +181,21 @@ public final class SoundRelaySendFactory implements IAudioSendFactory
         return "SoundRelaySendFactory{relay=" + Addresses.format(relay) + ", controlUrl=" + controlUrl +
             ", apiKey=" + (null == apiKey ? "none" : "set") + ", bindAddress=" + bindAddress +
             ", publicAddress=" + publicAddress + ", requestTimeout=" + requestTimeout +
-            ", maxHeldPackets=" + maxHeldPackets + "}";
+            ", maxHeldPackets=" + maxHeldPackets + ", paceMs=" + paceMs + "}";
     }
 
     ControlApiClient api()
     {
         return new ControlApiClient(http, controlUrl, apiKey, requestTimeout);
+    }
+
+    /**
+     * @return how far ahead of their time the send systems send, in milliseconds, and the routes' {@code pace_ms};
+     *         0 for none.
+     */
+    public int paceMs()
+    {
+        return paceMs;
     }
 
     InetAddress bindAddress()
@@ -214,6 +235,7 @@ public final class SoundRelaySendFactory implements IAudioSendFactory
         private InetAddress publicAddress;
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
         private int maxHeldPackets = DEFAULT_MAX_HELD_PACKETS;
+        private int paceMs = DEFAULT_PACE_MS;
         private Duration keepAliveInterval = KEEPALIVE_INTERVAL;
 
         private Builder(final InetSocketAddress relay, final String controlUrl)
@@ -295,6 +317,27 @@ public final class SoundRelaySendFactory implements IAudioSendFactory
                     "maxHeldPackets must be 0 to " + MAX_HELD_PACKETS_LIMIT + ": " + maxHeldPackets);
             }
             this.maxHeldPackets = maxHeldPackets;
+            return this;
+        }
+
+        /**
+         * Let the node pace: the routes carry {@code "pace_ms": paceMs}, and each send system takes JDA's packets up
+         * to {@code paceMs} before their time (at most {@code paceMs / 20 + 1} frames ahead) and sends them at once;
+         * the node holds them and sends each on its 20 ms slot. A stall of the bot shorter than {@code paceMs} then
+         * leaves no gap at the voice server: the send system catches up with a burst the node smooths out. As
+         * jda-nas's native send buffer (400 ms), without the native code. Needs a node that paces (issue 19); an older
+         * one refuses the route. 0 sends each packet on its own tick and leaves {@code pace_ms} out of the route.
+         *
+         * @param paceMs 0 to {@link #MAX_PACE_MS}; default {@link #DEFAULT_PACE_MS}.
+         * @return this builder.
+         */
+        public Builder paceMs(final int paceMs)
+        {
+            if (paceMs < 0 || paceMs > MAX_PACE_MS)
+            {
+                throw new IllegalArgumentException("paceMs must be 0 to " + MAX_PACE_MS + ": " + paceMs);
+            }
+            this.paceMs = paceMs;
             return this;
         }
 

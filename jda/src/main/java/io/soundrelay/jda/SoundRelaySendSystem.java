@@ -46,7 +46,11 @@ import java.util.concurrent.locks.LockSupport;
  * <ul>
  *   <li>the <b>send thread</b> ticks every 20 ms on a deadline schedule ({@code FramePacer}: no drift, no burst
  *       after a stall), takes {@link IPacketProvider#getNextPacketRaw(boolean)} and writes each RTP packet, byte
- *       for byte, from the system's own UDP socket to the relay. It never waits for the network;</li>
+ *       for byte, from the system's own UDP socket to the relay. It never waits for the network. With
+ *       {@link SoundRelaySendFactory.Builder#paceMs(int)} its ticks run up to {@code paceMs} ahead of their play
+ *       time while the route is confirmed (at most {@code paceMs / 20 + 1} frames at once, after a start or a
+ *       stall) and the node plays them out; a tick without a packet keeps the schedule, since JDA's RTP timestamp
+ *       moves on at every call;</li>
  *   <li>the <b>control thread</b> keeps the route on the node in line through the control API: created before the
  *       first packet of a stream (stream id = the SSRC, bytes 8-11; source = the socket; target = the voice server
  *       from {@link IPacketProvider#getSocketAddress()}), taken over when it exists (409), changed when the voice
@@ -97,6 +101,9 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
 
     // Send thread only.
     private RouteKey current;
+    private long tickIndex;
+    private long heldFromTick;
+    private long flushedSpan;
     private long lastDatagramNs;
     private int keepAliveSequence;
     private long sendErrors;
@@ -150,7 +157,8 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
                 finish();
                 return;
             }
-            conductor = new RouteConductor(factory.api(), Addresses.format(sourceAddress), name, LOG);
+            conductor = new RouteConductor(
+                factory.api(), Addresses.format(sourceAddress), factory.paceMs(), name, LOG);
             control = new ScheduledThreadPoolExecutor(1, (runnable) -> daemon(runnable, " SoundRelay Control Thread"));
             control.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // pending retries die with it
             running = true;
@@ -288,7 +296,7 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
     private void sendLoop()
     {
         applyContext();
-        final FramePacer pacer = FramePacer.frames(System::nanoTime);
+        final FramePacer pacer = FramePacer.ahead(TimeUnit.MILLISECONDS.toNanos(factory.paceMs()), System::nanoTime);
         pacer.start();
         lastDatagramNs = System.nanoTime();
         boolean sentLast = true;
@@ -296,7 +304,7 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
         while (running)
         {
             long waitNs;
-            while (running && (waitNs = pacer.nanosToDeadline()) > 0)
+            while (running && (waitNs = nanosToNextTick(pacer)) > 0)
             {
                 LockSupport.parkNanos(this, waitNs);
             }
@@ -305,6 +313,8 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
                 break;
             }
             Thread.interrupted(); // only shutdown interrupts, and it clears running first
+            tickIndex = pacer.ticks();
+            flushedSpan = 0;
             try
             {
                 sentLast = tick(!sentLast || restarted);
@@ -314,8 +324,26 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
                 sentLast = false;
                 reportSendError("the packet provider failed", ex);
             }
-            restarted = pacer.advance();
+            if (flushedSpan > 0 && pacer.leadNs() > 0)
+            {
+                pacer.reanchor(flushedSpan); // the held packets went late and together: the node anchors on them
+                restarted = false;
+            }
+            else
+            {
+                restarted = pacer.advance();
+            }
         }
+    }
+
+    /**
+     * With pacing, the send thread runs {@code paceMs} ahead only while its packets go straight out: packets held
+     * for a route are taken at play time, so that they do not pile up beyond what the node may hold once they go.
+     */
+    private long nanosToNextTick(final FramePacer pacer)
+    {
+        final RouteKey key = current;
+        return null != key && key.equals(conductor.confirmed()) ? pacer.nanosToDeadline() : pacer.nanosToPlayTime();
     }
 
     /**
@@ -367,15 +395,26 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
             flushHeld();
             send(packet);
         }
-        else if (held.hold(packet))
+        else
         {
-            packetsDropped++;
+            if (held.size() == 0)
+            {
+                heldFromTick = tickIndex;
+            }
+            if (held.hold(packet))
+            {
+                packetsDropped++;
+            }
         }
         return true;
     }
 
     private void flushHeld()
     {
+        if (held.size() > 0)
+        {
+            flushedSpan = tickIndex - heldFromTick + 1; // JDA's RTP timestamp moves 960 per call, packet or not
+        }
         ByteBuffer waiting;
         while (null != (waiting = held.poll()))
         {

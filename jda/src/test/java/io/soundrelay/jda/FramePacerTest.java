@@ -17,6 +17,7 @@ package io.soundrelay.jda;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,12 +26,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The send thread's schedule on a clock the test moves by hand: deterministic, no sleeping, no timing.
+ * The send thread's schedule on a clock the test moves by hand: deterministic, no sleeping, no timing. Without a
+ * lead (fixed deadlines, as JDA's own send system) and with one (the node paces, the send thread runs ahead).
  */
 final class FramePacerTest
 {
     private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long PERIOD = FramePacer.FRAME_PERIOD_NS;
+    private static final long LEAD = 500 * MS;
 
     private long now = 1_000_000 * MS; // any origin: nanoTime's is arbitrary
     private final FramePacer pacer = FramePacer.frames(() -> now);
@@ -121,6 +124,156 @@ final class FramePacerTest
     {
         assertThrows(IllegalArgumentException.class, () -> new FramePacer(0, PERIOD, () -> now));
         assertThrows(IllegalArgumentException.class, () -> new FramePacer(PERIOD, PERIOD - 1, () -> now));
+        assertThrows(IllegalArgumentException.class, () -> new FramePacer(PERIOD, -1, PERIOD, () -> now));
+    }
+
+    @Test
+    void noLeadIsTheFixedDeadlineSchedule()
+    {
+        final FramePacer unpaced = FramePacer.ahead(0, () -> now);
+        assertEquals(0, unpaced.leadNs());
+        assertEquals(FramePacer.DEFAULT_MAX_LAG_NS, unpaced.maxLagNs());
+        unpaced.start();
+        final long start = now;
+        assertEquals(1, dueAtOnce(unpaced), "one tick at a time");
+        assertEquals(start + PERIOD, unpaced.deadlineNs());
+        assertEquals(unpaced.nanosToPlayTime(), unpaced.nanosToDeadline());
+        now += PERIOD + 35 * MS; // late by less than three frames: catches up, as before
+        assertEquals(2, dueAtOnce(unpaced));
+        assertEquals(0, unpaced.restarts());
+    }
+
+    @Test
+    void aLeadOf500MsAllows26FramesAtOnceThenOnePerPeriod()
+    {
+        final FramePacer ahead = FramePacer.ahead(LEAD, () -> now);
+        ahead.start();
+        final long start = now;
+        assertEquals(26, dueAtOnce(ahead), "frames 0 to 25: the last plays 500 ms from now");
+        assertEquals(start + 26 * PERIOD - LEAD, ahead.deadlineNs());
+        assertEquals(PERIOD, ahead.nanosToDeadline());
+        for (int i = 0; i < 500; i++)
+        {
+            now += ahead.nanosToDeadline();
+            assertEquals(1, dueAtOnce(ahead), "then one per period, tick " + i);
+            assertEquals(LEAD, playTimeOfLastTick(ahead) - now, "the lead stays full");
+        }
+        assertEquals(0, ahead.restarts());
+        assertEquals(526, ahead.ticks());
+    }
+
+    @Test
+    void aStallShorterThanTheLeadIsCaughtUpWithABurst()
+    {
+        final FramePacer ahead = FramePacer.ahead(LEAD, () -> now);
+        ahead.start();
+        dueAtOnce(ahead);
+        now += ahead.nanosToDeadline();
+        dueAtOnce(ahead);
+        now += 300 * MS; // the bot's JVM stops for 300 ms: the node plays out what it holds meanwhile
+        assertEquals(15, dueAtOnce(ahead), "the 15 frames the stall missed go at once");
+        assertEquals(0, ahead.restarts());
+        assertEquals(LEAD, playTimeOfLastTick(ahead) - now, "the lead is full again");
+        now += ahead.nanosToDeadline();
+        assertEquals(1, dueAtOnce(ahead));
+    }
+
+    @Test
+    void aStallJustUnderTheLeadAndAPeriodStillCatchesUp()
+    {
+        final FramePacer ahead = FramePacer.ahead(LEAD, () -> now);
+        ahead.start();
+        dueAtOnce(ahead);
+        now += ahead.nanosToDeadline() + LEAD + PERIOD - 1; // the next frame is 1 ns short of a period late
+        assertEquals(26, dueAtOnce(ahead), "never more than lead / period + 1 at once");
+        assertEquals(0, ahead.restarts());
+    }
+
+    @Test
+    void aStallLongerThanTheLeadRestartsAndRefillsTheLead()
+    {
+        final FramePacer ahead = FramePacer.ahead(LEAD, () -> now);
+        ahead.start();
+        dueAtOnce(ahead);
+        now += ahead.nanosToDeadline() + 2_000 * MS; // two seconds: the node has run dry long ago
+        assertEquals(26, dueAtOnce(ahead), "the late frame, then the lead refilled: not 100 frames at once");
+        assertEquals(1, ahead.restarts());
+        assertEquals(LEAD, playTimeOfLastTick(ahead) - now);
+        now += ahead.nanosToDeadline();
+        assertEquals(1, dueAtOnce(ahead));
+    }
+
+    @Test
+    void aTickWithoutAPacketKeepsTheSchedule()
+    {
+        // JDA moves the RTP timestamp 960 at every call, packet or not: a silent tick is a slot, and refilling the
+        // lead on top of the frames already ahead would put some up to twice the lead ahead of the node's clock.
+        final FramePacer ahead = FramePacer.ahead(LEAD, () -> now);
+        ahead.start();
+        dueAtOnce(ahead);
+        for (int i = 0; i < 100; i++)
+        {
+            now += ahead.nanosToDeadline();
+            assertEquals(1, dueAtOnce(ahead), "silent or not, one tick per period");
+        }
+        assertEquals(0, ahead.restarts());
+    }
+
+    @Test
+    void heldFramesSentTogetherReanchorTheRunAndTheLeadRefillsAfterThem()
+    {
+        final FramePacer ahead = FramePacer.ahead(LEAD, () -> now);
+        ahead.start();
+        final long start = now;
+        // No route yet: the send thread ticks on play time, as without a lead, and its packets are held.
+        for (int i = 0; i < 5; i++)
+        {
+            now = Math.max(now, now + ahead.nanosToPlayTime());
+            assertEquals(start + i * PERIOD, now);
+            ahead.advance();
+        }
+        now += ahead.nanosToPlayTime() + 3 * MS; // the route is confirmed: five held and this tick's go together
+        ahead.reanchor(6);
+        assertEquals(0, ahead.restarts());
+        assertEquals(now + 6 * PERIOD, ahead.deadlineNs() + LEAD, "the next frame plays after the six");
+        assertEquals(20, dueAtOnce(ahead), "the lead refills: 26 frames ahead in all, counting the six");
+        assertEquals(LEAD, playTimeOfLastTick(ahead) - now);
+    }
+
+    @Test
+    void neverMoreThanTheLeadAheadWhateverTheStalls()
+    {
+        final FramePacer ahead = FramePacer.ahead(LEAD, () -> now);
+        final Random random = new Random(7);
+        ahead.start();
+        for (int i = 0; i < 10_000; i++)
+        {
+            final int burst = dueAtOnce(ahead);
+            assertTrue(burst >= 1 && burst <= LEAD / PERIOD + 1, "burst " + burst + " at " + i);
+            assertTrue(playTimeOfLastTick(ahead) - now <= LEAD, "at " + i);
+            final int stall = random.nextInt(10);
+            now += ahead.nanosToDeadline() + (stall == 0 ? random.nextInt(1_500) * MS : random.nextInt(3) * MS);
+        }
+    }
+
+    /**
+     * @return the ticks due now, each taken at once with instant work, as the send loop does between waits.
+     */
+    private int dueAtOnce(final FramePacer pacer)
+    {
+        int due = 0;
+        while (pacer.nanosToDeadline() <= 0)
+        {
+            pacer.advance();
+            due++;
+            assertTrue(due <= 1_000, "runaway");
+        }
+        return due;
+    }
+
+    private static long playTimeOfLastTick(final FramePacer pacer)
+    {
+        return pacer.deadlineNs() + pacer.leadNs() - PERIOD;
     }
 
     private void waitForDeadline()

@@ -44,6 +44,19 @@ final class PartsTest
     }
 
     @Test
+    void routeRequestCarriesPaceMsOnlyWhenSet()
+    {
+        assertEquals("{\"stream_id\":7,\"source_addr\":\"127.0.0.1:5004\",\"target_addrs\":[\"10.0.0.1:6000\"]," +
+            "\"pace_ms\":500}", Json.routeRequest(7, "127.0.0.1:5004", List.of("10.0.0.1:6000"), 500));
+        // 0 leaves the member out: the body a node without pacing accepts, exactly as before pace_ms.
+        assertEquals(Json.routeRequest(7, "127.0.0.1:5004", List.of("10.0.0.1:6000")),
+            Json.routeRequest(7, "127.0.0.1:5004", List.of("10.0.0.1:6000"), 0));
+        assertFalse(Json.routeRequest(7, "127.0.0.1:5004", List.of("10.0.0.1:6000"), 0).contains("pace_ms"));
+        assertEquals(2000.0,
+            Json.object(Json.routeRequest(7, "127.0.0.1:5004", List.of("10.0.0.1:6000"), 2000)).get("pace_ms"));
+    }
+
+    @Test
     void readsTheNodesAnswers()
     {
         final Map<String, Object> route = Json.object(
@@ -124,5 +137,23 @@ final class PartsTest
             () -> SoundRelaySendFactory.builder(relay, "http://x").maxHeldPackets(-1));
         assertThrows(IllegalArgumentException.class,
             () -> SoundRelaySendFactory.builder(relay, "http://x").requestTimeout(Duration.ZERO));
+    }
+
+    @Test
+    void paceMsIsOffByDefaultAndChecked()
+    {
+        final InetSocketAddress relay = new InetSocketAddress(InetAddress.getLoopbackAddress(), 4000);
+        assertEquals(0, new SoundRelaySendFactory(relay, "http://x", null).paceMs());
+        final SoundRelaySendFactory paced = SoundRelaySendFactory.builder(relay, "http://x").paceMs(400).build();
+        assertEquals(400, paced.paceMs());
+        assertTrue(paced.toString().contains("paceMs=400"), paced.toString());
+        assertEquals(SoundRelaySendFactory.MAX_PACE_MS,
+            SoundRelaySendFactory.builder(relay, "http://x").paceMs(2000).build().paceMs());
+        final IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
+            () -> SoundRelaySendFactory.builder(relay, "http://x").paceMs(-1));
+        assertEquals("paceMs must be 0 to 2000: -1", negative.getMessage());
+        final IllegalArgumentException tooMuch = assertThrows(IllegalArgumentException.class,
+            () -> SoundRelaySendFactory.builder(relay, "http://x").paceMs(2001));
+        assertEquals("paceMs must be 0 to 2000: 2001", tooMuch.getMessage());
     }
 }

@@ -130,6 +130,31 @@ final class SoundRelaySendSystemTest
     }
 
     @Test
+    void withPaceMsTheRouteIsPacedAndEveryPacketStillArrivesInOrder() throws Exception
+    {
+        // Only what the library does: the route asks for pace_ms and the send thread runs ahead. Whether the node
+        // plays the packets out on their slots or forwards them at once, they all arrive, byte exact, in order.
+        final DatagramChannel voice = socket();
+        final FakePacketProvider provider = new FakePacketProvider("conn-paced", SSRC, address(voice));
+        final SoundRelaySendSystem system = start(node.factory().paceMs(500).build(), provider);
+        final String source = Addresses.format(system.sourceAddress());
+        waitFor("the paced route", () -> routeIs(node.route(SSRC), source, addr(voice)));
+        assertEquals(500.0, node.route(SSRC).get("pace_ms"));
+
+        final List<byte[]> received = new ArrayList<>();
+        for (int i = 0; i < 60; i++)
+        {
+            received.add(receive(voice));
+        }
+        assertSameAsHandedOut(provider.handedOut(), 0, received);
+        assertNull(system.lastRouteError());
+
+        system.shutdown();
+        assertTrue(system.awaitTermination(Duration.ofSeconds(10)));
+        assertEquals(404, node.routeStatus(SSRC));
+    }
+
+    @Test
     void anExistingRouteIsTakenOverWithPut() throws Exception
     {
         final DatagramChannel voice = socket();

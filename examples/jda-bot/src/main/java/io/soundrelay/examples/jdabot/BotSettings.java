@@ -15,6 +15,8 @@
  */
 package io.soundrelay.examples.jdabot;
 
+import io.soundrelay.jda.SoundRelaySendFactory;
+
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -36,6 +38,9 @@ final class BotSettings
     static final String SOUNDRELAY_API = "SOUNDRELAY_API";
     static final String SOUNDRELAY_API_KEY = "SOUNDRELAY_API_KEY";
     static final String AUDIO_FILE = "AUDIO_FILE";
+    static final String SOUNDRELAY_PACE_MS = "SOUNDRELAY_PACE_MS";
+    /** Run 400 ms ahead and let the node pace, as jda-nas's native send buffer: a GC pause under that is not heard. */
+    static final int DEFAULT_PACE_MS = 400;
     static final String DEFAULT_RELAY = "127.0.0.1:4000";
     static final String DEFAULT_API = "http://127.0.0.1:4300";
 
@@ -45,6 +50,7 @@ final class BotSettings
     final InetSocketAddress relay;
     final String controlUrl;
     final String apiKey;
+    final int paceMs;
     final Path audioFile;
 
     private BotSettings(final Map<String, String> env) throws BadSetting
@@ -60,6 +66,7 @@ final class BotSettings
         }
         final String key = env.get(SOUNDRELAY_API_KEY);
         apiKey = null == key || key.isBlank() ? null : key.strip();
+        paceMs = paceMs(value(env, SOUNDRELAY_PACE_MS, Integer.toString(DEFAULT_PACE_MS)));
         final String file = env.get(AUDIO_FILE);
         audioFile = null == file || file.isBlank() ? null : Path.of(file);
         if (null != audioFile && !Files.isReadable(audioFile))
@@ -132,6 +139,24 @@ final class BotSettings
             // below
         }
         throw new BadSetting(name, value, "not a Discord id (a number such as 1234567890123456789): " + what);
+    }
+
+    private static int paceMs(final String value) throws BadSetting
+    {
+        try
+        {
+            final int paceMs = Integer.parseInt(value);
+            if (paceMs >= 0 && paceMs <= SoundRelaySendFactory.MAX_PACE_MS)
+            {
+                return paceMs;
+            }
+        }
+        catch (final NumberFormatException ex)
+        {
+            // below
+        }
+        throw new BadSetting(SOUNDRELAY_PACE_MS, value, "not a number of milliseconds from 0 to " +
+            SoundRelaySendFactory.MAX_PACE_MS + " (0: no pacing, for a node without it)");
     }
 
     private static InetSocketAddress relay(final String value) throws BadSetting

@@ -43,7 +43,12 @@ import java.util.Map;
  *   SOUNDRELAY_API      the node's control API (default http://127.0.0.1:4300)
  *   SOUNDRELAY_API_KEY  one of the node's API_KEYS (none: for a node with AUTH_ENABLED=false)
  *   AUDIO_FILE          a 48 kHz stereo 16-bit WAV to play in a loop instead of the tone
+ *   SOUNDRELAY_PACE_MS  how far ahead the bot sends and the node paces, 0-2000 ms (default 400; 0 for none)
  * </pre>
+ * Pacing is on: the send factory's {@code paceMs} makes each route {@code "pace_ms": 400} and the send thread take
+ * JDA's packets up to 400 ms early; the node holds them and sends each on its 20 ms slot, so a stall of this JVM
+ * shorter than that is not heard. It needs a node with pacing (issue 19); for an older one, set
+ * {@code SOUNDRELAY_PACE_MS=0}.
  * Exit status 2, with a message naming the variable, when a setting is missing or wrong; 3 when this machine
  * cannot do Discord voice (Java older than 25, libdave or Opus not loading). Both are checked before connecting.
  * Ctrl+C leaves the channel, deletes the route and exits.
@@ -114,6 +119,7 @@ public final class ExampleBot
         // 1. The send factory: every voice connection of this bot sends through the node.
         final SoundRelaySendFactory relay = SoundRelaySendFactory.builder(settings.relay, settings.controlUrl)
             .apiKey(settings.apiKey)
+            .paceMs(settings.paceMs) // run ahead; the node paces (0: off)
             .build();
 
         // 2. JDA with voice: the voice-state intent and cache, the relay, and DAVE (Discord requires it).
@@ -168,7 +174,9 @@ public final class ExampleBot
         audioManager.setSendingHandler(audio);
         audioManager.openAudioConnection(channel);
         out.println("Playing " + audio + " in " + channel.getName() + " on " + guild.getName() + " through the relay " +
-            settings.relay.getAddress().getHostAddress() + ":" + settings.relay.getPort() + ". Ctrl+C to stop.");
+            settings.relay.getAddress().getHostAddress() + ":" + settings.relay.getPort() +
+            (settings.paceMs > 0 ? ", " + settings.paceMs + " ms ahead, paced by the node" : ", not paced") +
+            ". Ctrl+C to stop.");
         jda.awaitShutdown();
         return 0;
     }

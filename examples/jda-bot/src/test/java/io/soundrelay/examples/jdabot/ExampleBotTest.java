@@ -71,6 +71,9 @@ final class ExampleBotTest
         assertRefused(with("SOUNDRELAY_RELAY", "127.0.0.1:70000"), "SOUNDRELAY_RELAY=127.0.0.1:70000: not host:port");
         assertRefused(with("SOUNDRELAY_RELAY", "relay.invalid:4000"), "SOUNDRELAY_RELAY=relay.invalid:4000: cannot");
         assertRefused(with("SOUNDRELAY_API", "127.0.0.1:4300"), "SOUNDRELAY_API=127.0.0.1:4300: not an http://");
+        assertRefused(with("SOUNDRELAY_PACE_MS", "2001"), "SOUNDRELAY_PACE_MS=2001: not a number of milliseconds");
+        assertRefused(with("SOUNDRELAY_PACE_MS", "-1"), "SOUNDRELAY_PACE_MS=-1: not a number of milliseconds");
+        assertRefused(with("SOUNDRELAY_PACE_MS", "0.5s"), "SOUNDRELAY_PACE_MS=0.5s: not a number of milliseconds");
         final String missing = dir.resolve("nope.wav").toString();
         assertRefused(with("AUDIO_FILE", missing), "AUDIO_FILE=" + missing + ": no such readable file");
     }
@@ -109,6 +112,9 @@ final class ExampleBotTest
         assertEquals(4000, settings.relay.getPort());
         assertEquals("http://127.0.0.1:4300", settings.controlUrl);
         assertNull(settings.apiKey);
+        assertEquals(400, settings.paceMs, "pacing on by default");
+        assertEquals(0, BotSettings.fromEnv(with("SOUNDRELAY_PACE_MS", "0")).paceMs);
+        assertEquals(2000, BotSettings.fromEnv(with("SOUNDRELAY_PACE_MS", " 2000 ")).paceMs);
         assertNull(settings.audioFile);
         assertEquals(1234567890123456789L, settings.guildId);
         assertEquals("a 440 Hz tone", settings.audio().toString());
