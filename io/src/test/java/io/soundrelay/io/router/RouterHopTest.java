@@ -27,6 +27,7 @@ import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.core.route.SendTally;
 import io.soundrelay.core.status.DurationHistogram;
 import io.soundrelay.core.status.ErrorReason;
+import io.soundrelay.core.status.ReanchorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.DataPlane;
 import io.soundrelay.io.receive.ReceiverProxy;
@@ -40,6 +41,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -543,6 +545,58 @@ class RouterHopTest
         final Received next = receive(target);
         assertArrayEquals(payload(4), next.bytes);
         assertEquals(b.localAddress(), next.from, "then forwarded through the new node");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = { "frames", "rtp" })
+    void aHandOffSendsWhatPacingHoldsToTheNewNodeWhichPacesItOn(final String kind) throws Exception
+    {
+        final DataPlane a = start("auto", 1, RouteJournal.MEMORY_ONLY);
+        final DataPlane b = start("auto", 2, RouteJournal.MEMORY_ONLY);
+        final DatagramChannel source = open();
+        final DatagramChannel target = open();
+        final long id = 0x0C0C_0C0CL;
+        final boolean rtp = "rtp".equals(kind);
+        final RouteSpec spec = new RouteSpec(id, Endpoint.of(local(source)), List.of(Endpoint.of(local(target))),
+            null, Deliver.PAYLOAD, 0, false, false, RouteSpec.MAX_PACE_MS);
+        assertSame(RouteCommand.Outcome.OK, a.proxy().create(spec).get(5, TimeUnit.SECONDS).outcome());
+        assertSame(RouteCommand.Outcome.OK, b.proxy().create(spec).get(5, TimeUnit.SECONDS).outcome());
+        b.peers().update(List.of(Endpoint.of(a.localAddress())));
+
+        // 20 frames at once: the first leaves, 19 are held on A for up to 380 ms.
+        final List<byte[]> expected = new ArrayList<>();
+        for (int seq = 1; seq <= 30; seq++)
+        {
+            expected.add(rtp ? rtp(id, seq, seq * 960L, payload(seq)) : payload(seq));
+        }
+        for (int seq = 1; seq <= 20; seq++)
+        {
+            source.send(ByteBuffer.wrap(rtp ? expected.get(seq - 1) : frame(id, 0, seq, payload(seq))),
+                a.localAddress());
+        }
+        final Received first = receive(target);
+        assertArrayEquals(expected.get(0), first.bytes);
+        assertEquals(a.localAddress(), first.from);
+        waitFor(() -> a.counters().paceHeld() == 19, "19 held on A");
+
+        // Handed off: what A held goes to B at once, and B holds all but the first of them, on its own clock.
+        assertSame(RouteCommand.Outcome.OK,
+            a.proxy().handOff(id, Endpoint.of(b.localAddress()), GRACE_NS).get(5, TimeUnit.SECONDS).outcome());
+        assertEquals(0, a.counters().paceHeld(), "A let go of what it held");
+        waitFor(() -> b.counters().received() == 19, "the 19 at B");
+        for (int seq = 21; seq <= 30; seq++)
+        {
+            source.send(ByteBuffer.wrap(rtp ? expected.get(seq - 1) : frame(id, 0, seq, payload(seq))),
+                a.localAddress());
+        }
+        expectExactly(target, expected.subList(1, 30), b.localAddress());
+        waitFor(() -> b.counters().paceHeld() == 0, "B let everything go");
+        assertEquals(29, b.paceLateness().count(), "every one left B on the stream's clock");
+        for (final ReanchorReason reason : ReanchorReason.all())
+        {
+            assertEquals(0, b.counters().reanchors(reason), "B's clock continued from the first it got: " + reason);
+        }
+        assertNothingMore(target);
     }
 
     @Test
