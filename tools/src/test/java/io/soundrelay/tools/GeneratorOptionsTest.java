@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine.ParameterException;
 
 import java.net.InetSocketAddress;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -231,7 +232,7 @@ final class GeneratorOptionsTest
     void theRoutesCarryPaceMsOnlyWhenGiven()
     {
         final InetSocketAddress source = new InetSocketAddress("127.0.0.1", 5000);
-        final java.util.List<InetSocketAddress> targets = java.util.List.of(new InetSocketAddress("127.0.0.1", 6000));
+        final List<InetSocketAddress> targets = List.of(new InetSocketAddress("127.0.0.1", 6000));
         assertEquals("{\"stream_id\":7,\"source_addr\":\"127.0.0.1:5000\",\"target_addrs\":[\"127.0.0.1:6000\"]," +
             "\"deliver\":\"framed\",\"pace_ms\":500}",
             RouteClient.routeJson(7, source, targets, Deliver.FRAMED, null, false, false, 500));
