@@ -25,6 +25,10 @@ import java.util.concurrent.atomic.LongAdder;
  * What arrived at the receivers, by stream: a sequence bitmap per stream tells new from duplicate, and the highest
  * sequence seen tells in order from out of order. Receiver threads record into it concurrently; a stream's state
  * is locked only while one datagram of that stream is recorded, and a stream normally reaches one receiver.
+ * <p>
+ * It also records, per stream, the time between consecutive arrivals of the stream's datagrams (the inter-arrival
+ * time at its sink, what a relay's pacing smooths), over the measured window, without allocating on the receive
+ * path.
  */
 final class DeliveryLedger implements Receiver.Sink
 {
@@ -35,6 +39,7 @@ final class DeliveryLedger implements Receiver.Sink
     private final int receivers;
     private final StreamState[] streams;
     private final Recorder latencyRecorder = new Recorder(3);
+    private final Recorder interArrivalRecorder = new Recorder(3);
     private final LongAdder received = new LongAdder();
     private final LongAdder delivered = new LongAdder();
     private final LongAdder duplicates = new LongAdder();
@@ -117,10 +122,15 @@ final class DeliveryLedger implements Receiver.Sink
             outOfOrder.increment();
         }
         delivered.increment();
+        final long gapNs = streams[(int)index].arrived(nowNs);
         if (!warmup || sendTimeNs - measureFromNs >= 0)
         {
             measured.increment();
             latencyRecorder.recordValue(Math.max(0, nowNs - sendTimeNs));
+            if (gapNs >= 0)
+            {
+                interArrivalRecorder.recordValue(gapNs);
+            }
         }
     }
 
@@ -150,6 +160,16 @@ final class DeliveryLedger implements Receiver.Sink
     Histogram intervalLatencies(final Histogram recycle)
     {
         return latencyRecorder.getIntervalHistogram(recycle);
+    }
+
+    /**
+     * @param recycle a histogram this method returned before, or null.
+     * @return in nanoseconds, the times between two consecutive datagrams of a stream arriving (delivered, once
+     * each), recorded since the previous call, for the datagrams inside the measured window.
+     */
+    Histogram intervalInterArrivals(final Histogram recycle)
+    {
+        return interArrivalRecorder.getIntervalHistogram(recycle);
     }
 
     /**
@@ -224,6 +244,8 @@ final class DeliveryLedger implements Receiver.Sink
         private final BitSet seen = new BitSet();
         private long highest = -1;
         private long unique;
+        private long lastArrivalNs;
+        private boolean arrivedBefore;
 
         synchronized int record(final int sequence)
         {
@@ -239,6 +261,17 @@ final class DeliveryLedger implements Receiver.Sink
             }
             highest = sequence;
             return IN_ORDER;
+        }
+
+        /**
+         * @return nanoseconds since the stream's previous arrival, or -1 for its first.
+         */
+        synchronized long arrived(final long nowNs)
+        {
+            final long gapNs = arrivedBefore ? Math.max(0, nowNs - lastArrivalNs) : -1;
+            lastArrivalNs = nowNs;
+            arrivedBefore = true;
+            return gapNs;
         }
 
         synchronized long unique()

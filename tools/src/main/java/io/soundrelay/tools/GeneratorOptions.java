@@ -85,6 +85,18 @@ public final class GeneratorOptions
     public static final double DEFAULT_WARMUP_SECONDS = 2;
     /** A default warm-up is at most this share of --duration, so that a short run still measures most of it. */
     public static final double DEFAULT_WARMUP_MAX_SHARE = 0.2;
+    /** --pace-ms not given: the routes carry no {@code pace_ms}, so the node's default (PACE_MS) applies. */
+    public static final int PACE_MS_NOT_SENT = -1;
+    /** The longest pacing a route may ask for, as the node checks it (RouteSpec.MAX_PACE_MS). */
+    public static final int MAX_PACE_MS = 2000;
+    /** No --burst: every stream sends its frames evenly spaced. */
+    public static final int NO_BURST = 0;
+    /** The most frames one burst of a stream may hold. */
+    public static final int MAX_BURST = 1000;
+    /** The longest time between two bursts of a stream. */
+    public static final int MAX_STALL_MS = 60_000;
+    /** --stall-ms not given: the burst's frames' time at the rate per stream. */
+    static final int DEFAULT_STALL_MS = -1;
 
     /** A datagram a relay accepts by default (MAX_DATAGRAM_BYTES). */
     public static final int MAX_DATAGRAM_BYTES = 1500;
@@ -127,6 +139,10 @@ public final class GeneratorOptions
     private final boolean returnPath;
     private final int relayPortBase;
     private final boolean echo;
+    private final int paceMs;
+    private final int burst;
+    private final int stallMs;
+    private final boolean burstAligned;
 
     private GeneratorOptions(final Builder builder)
     {
@@ -210,7 +226,47 @@ public final class GeneratorOptions
                 "--receivers 1 or one --sink-ports port), not " + senders + " and " + receivers);
         }
 
+        paceMs = builder.paceMs == PACE_MS_NOT_SENT ? PACE_MS_NOT_SENT :
+            (int)check("pace-ms", builder.paceMs, 0, MAX_PACE_MS);
+        if (paceMs != PACE_MS_NOT_SENT && !createRoutes)
+        {
+            throw bad("pace-ms", Integer.toString(paceMs), "needs routes: without them there is no route to pace " +
+                "(--no-create-routes)");
+        }
+        burst = builder.burstGiven ? (int)check("burst", builder.burst, 1, MAX_BURST) : NO_BURST;
+        burstAligned = builder.burstAligned;
+        stallMs = burstSchedule(builder);
+
         checkCombinations();
+    }
+
+    /**
+     * @return the milliseconds between two bursts of a stream: --stall-ms, or by default the time the burst's
+     * frames take at --pps (15 frames at 50 pps: 300 ms); 0 without --burst.
+     */
+    private int burstSchedule(final Builder builder)
+    {
+        if (burst == NO_BURST)
+        {
+            if (builder.stallMs != DEFAULT_STALL_MS)
+            {
+                throw bad("stall-ms", Integer.toString(builder.stallMs), "needs --burst");
+            }
+            if (builder.burstAligned)
+            {
+                throw bad("burst-aligned", "true", "needs --burst");
+            }
+            return 0;
+        }
+        if (rateUnlimited)
+        {
+            throw bad("burst", Integer.toString(burst), "needs a paced rate, not --rate-unlimited");
+        }
+        if (builder.stallMs == DEFAULT_STALL_MS)
+        {
+            return (int)Math.max(1, Math.min(MAX_STALL_MS, Math.round(burst * 1000.0 / ppsPerStream)));
+        }
+        return (int)check("stall-ms", builder.stallMs, 1, MAX_STALL_MS);
     }
 
     private void checkCombinations()
@@ -226,7 +282,7 @@ public final class GeneratorOptions
             throw bad("first-stream-id", Long.toString(firstStreamId),
                 "with --wire rtp every stream id (up to " + lastStreamId() + ") must fit the 32-bit SSRC");
         }
-        if (!rateUnlimited && ppsPerStream * durationSeconds >= Integer.MAX_VALUE)
+        if (!rateUnlimited && averagePpsPerStream() * durationSeconds >= Integer.MAX_VALUE)
         {
             throw bad("duration", Double.toString(durationSeconds), "2^31 packets per stream or more");
         }
@@ -546,6 +602,58 @@ public final class GeneratorOptions
     }
 
     /**
+     * @return the {@code pace_ms} every route the generator creates asks for, 0-{@value #MAX_PACE_MS}, or
+     * {@link #PACE_MS_NOT_SENT} when the routes carry none and the node's default applies.
+     */
+    public int paceMs()
+    {
+        return paceMs;
+    }
+
+    /**
+     * @return frames a stream sends back to back in each burst, or {@link #NO_BURST} for evenly spaced frames.
+     */
+    public int burst()
+    {
+        return burst;
+    }
+
+    /**
+     * @return true when the streams send in bursts (stall-and-burst): {@link #burst()} frames every
+     * {@link #stallMs()}.
+     */
+    public boolean bursts()
+    {
+        return burst != NO_BURST;
+    }
+
+    /**
+     * @return milliseconds from one burst of a stream to its next, or 0 without bursts.
+     */
+    public int stallMs()
+    {
+        return stallMs;
+    }
+
+    /**
+     * @return true when every stream bursts at the same instant; false when the streams' bursts are spread evenly
+     * over the stall (stream {@code i} of {@code n} bursts {@code i / n} of a stall after stream 0).
+     */
+    public boolean burstAligned()
+    {
+        return burstAligned;
+    }
+
+    /**
+     * @return the packets per second a stream sends on average: {@link #ppsPerStream()}, or with bursts
+     * {@link #burst()} per {@link #stallMs()}.
+     */
+    public double averagePpsPerStream()
+    {
+        return bursts() ? burst * 1000.0 / stallMs : ppsPerStream;
+    }
+
+    /**
      * @return the source sockets the generator binds: one per stream, or one per sender.
      */
     public int sourceSockets()
@@ -554,16 +662,18 @@ public final class GeneratorOptions
     }
 
     /**
-     * @return packets each stream sends when paced: the rate times the duration, rounded, at least 1.
+     * @return packets each stream sends when paced: the (average) rate times the duration, rounded, at least 1.
      */
     public int packetsPerStream()
     {
-        return (int)Math.max(1, Math.round(ppsPerStream * durationSeconds));
+        return (int)Math.max(1, Math.round(averagePpsPerStream() * durationSeconds));
     }
 
     public String toString()
     {
-        return streams + " streams x " + (rateUnlimited ? "unlimited" : rate(ppsPerStream) + " pps") + " for " +
+        return streams + " streams x " + (rateUnlimited ? "unlimited" : rate(ppsPerStream) + " pps") +
+            (bursts() ? " in bursts of " + burst + " every " + stallMs + " ms (" +
+            (burstAligned ? "all streams at once" : "streams staggered") + ")" : "") + " for " +
             durationSeconds + " s" + (warmupSeconds > 0 ? " (warm-up: the first " + number(warmupSeconds) +
             " s, not measured)" : "") + ", " + wire.wireName() +
             (wire == Wire.SR ? " (sinks get " + (sinkDelivery() == Deliver.PAYLOAD ? "payloads)" : "whole frames)") :
@@ -573,6 +683,7 @@ public final class GeneratorOptions
             (sourcePort + sourceSockets() - 1) : "") + ", " + count(receivers, "receiver") +
             (null != sinkPorts ? " on " + Arrays.toString(sinkPorts) : "") +
             (createRoutes ? ", routes" + (returnPath ? " with a return path" : "") + " via " + api : ", no routes") +
+            (createRoutes && paceMs != PACE_MS_NOT_SENT ? ", pace_ms " + paceMs : "") +
             (echo ? ", sinks echo" : "") + (stranger ? ", with stranger traffic" : "");
     }
 
@@ -786,6 +897,11 @@ public final class GeneratorOptions
         private boolean returnPath;
         private int relayPortBase;
         private boolean echo;
+        private int paceMs = PACE_MS_NOT_SENT;
+        private int burst = NO_BURST;
+        private boolean burstGiven;
+        private int stallMs = DEFAULT_STALL_MS;
+        private boolean burstAligned;
 
         private Builder()
         {
@@ -991,6 +1107,48 @@ public final class GeneratorOptions
         public Builder warmupSeconds(final double warmupSeconds)
         {
             this.warmupSeconds = warmupSeconds;
+            return this;
+        }
+
+        /**
+         * @param paceMs the routes' {@code pace_ms}, 0-{@value #MAX_PACE_MS}; {@link #PACE_MS_NOT_SENT} (the
+         *               default) to leave it out of the route requests.
+         */
+        public Builder paceMs(final int paceMs)
+        {
+            this.paceMs = paceMs;
+            return this;
+        }
+
+        /**
+         * @param burst frames each stream sends back to back every {@link #stallMs(int)}, 1-{@value #MAX_BURST};
+         *              left alone, the frames are evenly spaced.
+         */
+        public Builder burst(final int burst)
+        {
+            this.burst = burst;
+            this.burstGiven = true;
+            return this;
+        }
+
+        /**
+         * @param stallMs milliseconds from one burst to the next, 1-{@value #MAX_STALL_MS};
+         *                {@link #DEFAULT_STALL_MS} (the default) for the time the burst's frames take at the rate
+         *                per stream. Needs {@link #burst(int)}.
+         */
+        public Builder stallMs(final int stallMs)
+        {
+            this.stallMs = stallMs;
+            return this;
+        }
+
+        /**
+         * @param burstAligned every stream bursts at the same instant instead of staggered. Needs
+         *                     {@link #burst(int)}.
+         */
+        public Builder burstAligned(final boolean burstAligned)
+        {
+            this.burstAligned = burstAligned;
             return this;
         }
 

@@ -29,6 +29,9 @@ import java.util.Locale;
  * Latency is one-way, from the datagram's scheduled send time to its receipt (both on this machine's
  * {@link System#nanoTime()} clock), so it includes any delay of the sender itself; with --rate-unlimited there is no
  * schedule and it starts at the actual send.
+ * <p>
+ * Inter-arrival is the time between two consecutive datagrams of one stream arriving at its sink, over all streams:
+ * evenly paced streams show their period, bursts show near-zero gaps and the stalls between them.
  */
 public final class GeneratorResult
 {
@@ -36,6 +39,8 @@ public final class GeneratorResult
     public static final double NANOS_PER_MICRO = 1000.0;
     /** Percentile ticks per half distance in the percentile distribution, as HdrHistogram's own tools write. */
     public static final int PERCENTILE_TICKS_PER_HALF_DISTANCE = 5;
+    /** Inter-arrival times are reported in milliseconds, recorded in nanoseconds. */
+    public static final double NANOS_PER_MILLI = 1e6;
 
     private final GeneratorOptions options;
     private final long measuredReceived;
@@ -53,6 +58,7 @@ public final class GeneratorResult
     private final int routeErrors;
     private final long sendNs;
     private final Histogram latencyNs;
+    private final Histogram interArrivalNs;
     private final Return returned;
 
     GeneratorResult(
@@ -63,18 +69,20 @@ public final class GeneratorResult
         final long sendNs,
         final int routeErrors)
     {
-        this(options, counters, ledger, latencyNs, null, null, sendNs, routeErrors);
+        this(options, counters, ledger, latencyNs, null, null, null, sendNs, routeErrors);
     }
 
     /**
-     * @param returnLedger what came back to the streams' sockets with --echo, or null.
-     * @param roundTripNs  the round trips recorded in it, or null.
+     * @param interArrivalNs per-stream inter-arrival times at the sinks, or null for none recorded.
+     * @param returnLedger   what came back to the streams' sockets with --echo, or null.
+     * @param roundTripNs    the round trips recorded in it, or null.
      */
     GeneratorResult(
         final GeneratorOptions options,
         final SendCounters counters,
         final DeliveryLedger ledger,
         final Histogram latencyNs,
+        final Histogram interArrivalNs,
         final DeliveryLedger returnLedger,
         final Histogram roundTripNs,
         final long sendNs,
@@ -96,6 +104,7 @@ public final class GeneratorResult
         this.routeErrors = routeErrors;
         this.sendNs = sendNs;
         this.latencyNs = latencyNs;
+        this.interArrivalNs = null == interArrivalNs ? new Histogram(3) : interArrivalNs;
         this.returned = null == returnLedger ? null :
             new Return(counters, ledger, returnLedger, roundTripNs, sendNs);
     }
@@ -452,6 +461,14 @@ public final class GeneratorResult
     }
 
     /**
+     * @return the times between consecutive arrivals of a stream's datagrams at its sink, in nanoseconds.
+     */
+    public Histogram interArrivalNs()
+    {
+        return interArrivalNs;
+    }
+
+    /**
      * @return the return direction of an --echo run, or null without --echo.
      */
     public Return returned()
@@ -538,6 +555,18 @@ public final class GeneratorResult
                 percentile(90), percentile(99), percentile(99.9), micros(latencyNs.getMaxValue())));
         }
         printPercentileDistribution(out);
+        out.println();
+        out.println("inter-arrival (ms) of a stream's datagrams at its sink:");
+        if (interArrivalNs.getTotalCount() > 0)
+        {
+            out.println(String.format(Locale.ROOT, "  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  (%d gaps)",
+                millis(interArrivalNs, 50), millis(interArrivalNs, 99), millis(interArrivalNs, 99.9),
+                interArrivalNs.getMaxValue() / NANOS_PER_MILLI, interArrivalNs.getTotalCount()));
+        }
+        else
+        {
+            out.println("  none");
+        }
         if (null != returned)
         {
             returned.printSummary(out, latencyBasis());
@@ -566,6 +595,11 @@ public final class GeneratorResult
             .append(",\"socket_per_stream\":").append(options.socketPerStream())
             .append(",\"return_path\":").append(options.returnPath())
             .append(",\"echo\":").append(options.echo())
+            .append(",\"pace_ms\":").append(options.paceMs() == GeneratorOptions.PACE_MS_NOT_SENT ? "null" :
+                Integer.toString(options.paceMs()))
+            .append(",\"burst\":").append(options.burst())
+            .append(",\"stall_ms\":").append(options.stallMs())
+            .append(",\"burst_aligned\":").append(options.burstAligned())
             .append(",\"sent\":").append(sent)
             .append(",\"received\":").append(delivered)
             .append(",\"lost\":").append(lost)
@@ -588,6 +622,12 @@ public final class GeneratorResult
             .append(",\"latency_basis\":\"").append(latencyBasis()).append('"')
             .append(",\"latency_us\":");
         appendLatency(json, latencyNs);
+        json.append(",\"inter_arrival_ms\":{\"count\":").append(interArrivalNs.getTotalCount())
+            .append(",\"p50\":").append(number(millis(interArrivalNs, 50)))
+            .append(",\"p99\":").append(number(millis(interArrivalNs, 99)))
+            .append(",\"p99_9\":").append(number(millis(interArrivalNs, 99.9)))
+            .append(",\"max\":").append(number(interArrivalNs.getMaxValue() / NANOS_PER_MILLI))
+            .append('}');
         if (null != returned)
         {
             returned.appendJson(json, latencyBasis());
@@ -630,6 +670,11 @@ public final class GeneratorResult
             .append(",\"p99_9\":").append(number(percentile(histogram, 99.9)))
             .append(",\"max\":").append(number(any ? micros(histogram.getMaxValue()) : 0))
             .append('}');
+    }
+
+    private static double millis(final Histogram histogram, final double percentile)
+    {
+        return histogram.getTotalCount() == 0 ? 0 : histogram.getValueAtPercentile(percentile) / NANOS_PER_MILLI;
     }
 
     private static double micros(final long nanos)

@@ -232,6 +232,19 @@ public final class LoadgenCommand implements Callable<Integer>
         {
             builder.warmupSeconds(reports.warmupSeconds);
         }
+        if (matched(parsed, "--pace-ms"))
+        {
+            builder.paceMs(relay.paceMs);
+        }
+        if (matched(parsed, "--burst"))
+        {
+            builder.burst(traffic.burst);
+        }
+        if (matched(parsed, "--stall-ms"))
+        {
+            builder.stallMs(traffic.stallMs);
+        }
+        builder.burstAligned(traffic.burstAligned);
 
         try
         {
@@ -373,6 +386,12 @@ public final class LoadgenCommand implements Callable<Integer>
             description = "The routes' deliver field: the sinks get the frame's payload, or the whole frame. " +
                 "Ignored for --wire rtp (RTP always arrives whole) and without routes. Default: ${DEFAULT-VALUE}.")
         private Deliver deliver;
+
+        @Option(names = "--pace-ms", paramLabel = "MS", order = 15,
+            description = "Create the routes with \"pace_ms\": MS (0-" + GeneratorOptions.MAX_PACE_MS + "; 0 " +
+                "turns pacing off): the node then sends each datagram of a stream at the time its media timestamp " +
+                "says, holding it up to MS ms. Default: not sent, so the node's PACE_MS applies.")
+        private int paceMs;
     }
 
     static final class TrafficOptions
@@ -421,6 +440,25 @@ public final class LoadgenCommand implements Callable<Integer>
             description = "Also send datagrams a relay must drop: each stream's from an unregistered socket, " +
                 "and for stream ids without a route. Any that arrives fails the run.")
         private boolean stranger;
+
+        @Option(names = "--burst", paramLabel = "N", order = 29,
+            description = "Stall-and-burst sending: each stream sends nothing for --stall-ms, then N frames back " +
+                "to back, over and over; sequence numbers and timestamps go on as if it had sent one frame per " +
+                "20 ms (+1 and +960 per frame). The streams' bursts are staggered evenly over the stall unless " +
+                "--burst-aligned. Each stream sends N frames per stall on average, round(N x duration / stall) in " +
+                "all. Latency runs from the burst's send time. Default: off, frames evenly spaced at --pps.")
+        private int burst;
+
+        @Option(names = "--stall-ms", paramLabel = "MS", order = 30,
+            description = "With --burst: ms from one burst of a stream to its next (1-" +
+                GeneratorOptions.MAX_STALL_MS + "). Default: the time N frames take at --pps (--burst 15 at 50 " +
+                "pps: 300 ms, so the average rate stays 50 pps).")
+        private int stallMs;
+
+        @Option(names = "--burst-aligned", order = 31,
+            description = "With --burst: every stream bursts at the same instant (the worst case for the relay " +
+                "and the sinks) instead of staggered.")
+        private boolean burstAligned;
     }
 
     static final class SocketOptions

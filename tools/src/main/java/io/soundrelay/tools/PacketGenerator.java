@@ -177,12 +177,14 @@ public final class PacketGenerator implements AutoCloseable
         final DeliveryLedger returnLedger = options.echo() ?
             new DeliveryLedger(options.firstStreamId(), options.streams(), options.streams()) : null;
         final InetSocketAddress[] destinations = new InetSocketAddress[options.streams()];
-        final RouteClient routes = options.createRoutes() ? new RouteClient(options.api(), options.apiKey()) : null;
+        final RouteClient routes = options.createRoutes() ?
+            new RouteClient(options.api(), options.apiKey(), options.paceMs()) : null;
         final Queue<Long> created = new ConcurrentLinkedQueue<>();
         final Thread cleanup = null == routes ? null : new Thread(
             () -> cleanUpOnShutdown(routes, created), "soundrelay-loadgen-route-cleanup");
         final long sendNs;
         final Histogram latencyNs;
+        final Histogram interArrivalNs;
         final IntervalReporter reporter;
         int routeErrors = 0;
         try
@@ -209,6 +211,7 @@ public final class PacketGenerator implements AutoCloseable
                 out, counters, ledger, returnLedger, options.reportIntervalSeconds(), startNs);
             sendNs = sendAndReceive(counters, ledger, returnLedger, destinations, reporter, startNs);
             latencyNs = reporter.finish();
+            interArrivalNs = ledger.intervalInterArrivals(null);
         }
         finally
         {
@@ -220,7 +223,7 @@ public final class PacketGenerator implements AutoCloseable
             }
         }
 
-        return new GeneratorResult(options, counters, ledger, latencyNs, returnLedger,
+        return new GeneratorResult(options, counters, ledger, latencyNs, interArrivalNs, returnLedger,
             null == returnLedger ? null : reporter.returnTotal(), sendNs, routeErrors);
     }
 

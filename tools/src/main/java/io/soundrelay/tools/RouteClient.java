@@ -41,14 +41,25 @@ final class RouteClient
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
     private final URI api;
     private final String apiKey;
+    private final int paceMs;
 
     /**
      * @param apiKey sent as {@code Authorization: Bearer}, or null for none.
      */
     RouteClient(final URI api, final String apiKey)
     {
+        this(api, apiKey, GeneratorOptions.PACE_MS_NOT_SENT);
+    }
+
+    /**
+     * @param paceMs the {@code pace_ms} every route this client creates asks for, or
+     *               {@link GeneratorOptions#PACE_MS_NOT_SENT} to leave it out (the node's default applies).
+     */
+    RouteClient(final URI api, final String apiKey, final int paceMs)
+    {
         this.api = api;
         this.apiKey = apiKey;
+        this.paceMs = paceMs;
     }
 
     /**
@@ -89,7 +100,7 @@ final class RouteClient
         final String roomCode,
         final boolean mixMinus) throws IOException, InterruptedException
     {
-        final String body = routeJson(streamId, source, targets, deliver, roomCode, mixMinus);
+        final String body = routeJson(streamId, source, targets, deliver, roomCode, mixMinus, false, paceMs);
         final HttpRequest request = request("/route")
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body))
@@ -110,7 +121,7 @@ final class RouteClient
         final InetSocketAddress target,
         final GeneratorOptions.Deliver deliver) throws IOException, InterruptedException
     {
-        final String body = routeJson(streamId, source, List.of(target), deliver, null, false, true);
+        final String body = routeJson(streamId, source, List.of(target), deliver, null, false, true, paceMs);
         final HttpRequest request = request("/route")
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body))
@@ -243,6 +254,24 @@ final class RouteClient
         final boolean mixMinus,
         final boolean returnPath)
     {
+        return routeJson(streamId, source, targets, deliver, roomCode, mixMinus, returnPath,
+            GeneratorOptions.PACE_MS_NOT_SENT);
+    }
+
+    /**
+     * @param paceMs written as {@code "pace_ms": paceMs} unless {@link GeneratorOptions#PACE_MS_NOT_SENT}.
+     * @return the route request's JSON.
+     */
+    static String routeJson(
+        final long streamId,
+        final InetSocketAddress source,
+        final List<InetSocketAddress> targets,
+        final GeneratorOptions.Deliver deliver,
+        final String roomCode,
+        final boolean mixMinus,
+        final boolean returnPath,
+        final int paceMs)
+    {
         final StringBuilder json = new StringBuilder("{\"stream_id\":").append(Long.toUnsignedString(streamId))
             .append(",\"source_addr\":\"").append(format(source)).append('"')
             .append(",\"target_addrs\":[");
@@ -262,6 +291,10 @@ final class RouteClient
         if (returnPath)
         {
             json.append(",\"return_path\":true");
+        }
+        if (paceMs != GeneratorOptions.PACE_MS_NOT_SENT)
+        {
+            json.append(",\"pace_ms\":").append(paceMs);
         }
         return json.append('}').toString();
     }

@@ -32,6 +32,12 @@ import java.util.concurrent.locks.LockSupport;
  * measured from it: when this sender falls behind, because the socket or the machine stalled it, the delay shows
  * as latency instead of silently thinning the traffic (coordinated omission).
  * <p>
+ * Stall-and-burst (--burst B, --stall-ms S), stream {@code i} of {@code n} sends its packets {@code kB} to
+ * {@code kB + B - 1} back to back at {@code start + k S + i S / n} (or {@code start + k S} for every stream with
+ * --burst-aligned): nothing for a stall, then a burst of what it would have sent evenly meanwhile. Sequence numbers
+ * and timestamps go on one frame at a time, as if the frames had left one per period; every frame of a burst
+ * carries the burst's scheduled time.
+ * <p>
  * Unlimited, it sends round robin as fast as the socket takes them and stamps the actual send time: there is no
  * schedule to fall behind.
  * <p>
@@ -71,6 +77,8 @@ final class Sender implements Runnable
 
     static final int STRANGER_EVERY = 10;
 
+    private static final int NO_BURST = GeneratorOptions.NO_BURST;
+
     private static final double NANOS_PER_SECOND = 1e9;
     // Park until this close to a send time, then spin: parkNanos overshoots by tens of microseconds.
     private static final long SPIN_NS = 20_000;
@@ -86,6 +94,8 @@ final class Sender implements Runnable
     private final GeneratorOptions options;
     private final int[] streamIndexes;
     private final double periodNs;
+    private final int burst;
+    private final double stallNs;
     private final double[] offsetsNs;
     private final long[] nextSequence;
     private final long startNs;
@@ -156,10 +166,14 @@ final class Sender implements Runnable
         this.startNs = startNs;
         this.nextSequence = new long[streamIndexes.length];
         this.periodNs = NANOS_PER_SECOND / options.ppsPerStream();
+        this.burst = options.burst();
+        this.stallNs = options.stallMs() * 1e6;
         this.offsetsNs = new double[streamIndexes.length];
         for (int slot = 0; slot < streamIndexes.length; slot++)
         {
-            offsetsNs[slot] = periodNs * streamIndexes[slot] / options.streams();
+            // Staggered evenly over one period, or with bursts over one stall (or not at all when aligned).
+            final double spreadNs = !options.bursts() ? periodNs : options.burstAligned() ? 0 : stallNs;
+            offsetsNs[slot] = spreadNs * streamIndexes[slot] / options.streams();
         }
     }
 
@@ -168,6 +182,10 @@ final class Sender implements Runnable
         if (options.rateUnlimited())
         {
             sendUnlimited();
+        }
+        else if (options.bursts())
+        {
+            sendBursts();
         }
         else
         {
@@ -190,10 +208,15 @@ final class Sender implements Runnable
     }
 
     /**
-     * @return when packet {@code tick} of the stream in {@code slot} is due.
+     * @return when packet {@code tick} of the stream in {@code slot} is due; with bursts, every packet of a burst
+     * is due when the burst is.
      */
     long scheduledNs(final long tick, final int slot)
     {
+        if (NO_BURST != burst)
+        {
+            return startNs + (long)((tick / burst) * stallNs + offsetsNs[slot]);
+        }
         return startNs + (long)(tick * periodNs + offsetsNs[slot]);
     }
 
@@ -239,22 +262,50 @@ final class Sender implements Runnable
             for (int slot = 0; slot < streamIndexes.length && !stopRequested; slot++)
             {
                 final long dueNs = scheduledNs(tick, slot);
-                if (null != pollReceiver)
-                {
-                    // Behind schedule there is no wait to drain in: drain once per send anyway, or a sender that
-                    // catches up (a cold JIT, a stall) sends a burst while the sink's socket overflows unread.
-                    do
-                    {
-                        pollShared();
-                    }
-                    while (dueNs - System.nanoTime() > 0);
-                }
-                else
-                {
-                    waitUntil(dueNs);
-                }
+                awaitDue(dueNs);
                 sendNext(slot, dueNs);
             }
+        }
+    }
+
+    /**
+     * Burst by burst, and within a burst stream by stream: a stream's packets of one burst leave back to back. The
+     * streams' burst times rise with the slot and stay below the next burst's first, so the order keeps to the
+     * schedule.
+     */
+    private void sendBursts()
+    {
+        final int packets = options.packetsPerStream();
+        for (long firstTick = 0; firstTick < packets && !stopRequested; firstTick += burst)
+        {
+            final long endTick = Math.min(packets, firstTick + burst);
+            for (int slot = 0; slot < streamIndexes.length && !stopRequested; slot++)
+            {
+                final long dueNs = scheduledNs(firstTick, slot);
+                awaitDue(dueNs);
+                for (long tick = firstTick; tick < endTick && !stopRequested; tick++)
+                {
+                    sendNext(slot, dueNs);
+                }
+            }
+        }
+    }
+
+    private void awaitDue(final long dueNs)
+    {
+        if (null != pollReceiver)
+        {
+            // Behind schedule there is no wait to drain in: drain once per send anyway, or a sender that
+            // catches up (a cold JIT, a stall) sends a burst while the sink's socket overflows unread.
+            do
+            {
+                pollShared();
+            }
+            while (dueNs - System.nanoTime() > 0);
+        }
+        else
+        {
+            waitUntil(dueNs);
         }
     }
 

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine.ParameterException;
 
 import java.net.InetSocketAddress;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -213,6 +214,88 @@ final class GeneratorOptionsTest
         assertEquals(12.5, LoadgenCommand.options("--pps", "12.5").ppsPerStream());
         assertEquals(1, LoadgenCommand.options("--streams", "1000", "--total-pps", "10", "--duration", "1")
             .packetsPerStream(), "a stream sends at least one packet");
+    }
+
+    @Test
+    void paceMsIsLeftOutOfTheRoutesUnlessGiven()
+    {
+        assertEquals(GeneratorOptions.PACE_MS_NOT_SENT, GeneratorOptions.builder().build().paceMs());
+        assertEquals(GeneratorOptions.PACE_MS_NOT_SENT, LoadgenCommand.options().paceMs());
+        assertEquals(0, LoadgenCommand.options("--pace-ms", "0").paceMs(), "0 is sent: pacing off on the route");
+        assertEquals(500, LoadgenCommand.options("--pace-ms=500").paceMs());
+        assertEquals(2000, LoadgenCommand.options("--pace-ms", "2000").paceMs());
+        assertTrue(LoadgenCommand.options("--pace-ms", "500").toString().contains(", pace_ms 500"));
+        assertFalse(LoadgenCommand.options().toString().contains("pace_ms"));
+    }
+
+    @Test
+    void theRoutesCarryPaceMsOnlyWhenGiven()
+    {
+        final InetSocketAddress source = new InetSocketAddress("127.0.0.1", 5000);
+        final List<InetSocketAddress> targets = List.of(new InetSocketAddress("127.0.0.1", 6000));
+        assertEquals("{\"stream_id\":7,\"source_addr\":\"127.0.0.1:5000\",\"target_addrs\":[\"127.0.0.1:6000\"]," +
+            "\"deliver\":\"framed\",\"pace_ms\":500}",
+            RouteClient.routeJson(7, source, targets, Deliver.FRAMED, null, false, false, 500));
+        assertEquals("{\"stream_id\":7,\"source_addr\":\"127.0.0.1:5000\",\"target_addrs\":[\"127.0.0.1:6000\"]," +
+            "\"deliver\":\"framed\",\"return_path\":true,\"pace_ms\":0}",
+            RouteClient.routeJson(7, source, targets, Deliver.FRAMED, null, false, true, 0));
+        assertEquals("{\"stream_id\":7,\"source_addr\":\"127.0.0.1:5000\",\"target_addrs\":[\"127.0.0.1:6000\"]," +
+            "\"deliver\":\"framed\"}", RouteClient.routeJson(7, source, targets, Deliver.FRAMED, null, false, false,
+            GeneratorOptions.PACE_MS_NOT_SENT));
+    }
+
+    @Test
+    void refusesBadPaceMs()
+    {
+        assertMessage("--pace-ms=2001: must be between 0 and 2000", "--pace-ms", "2001");
+        assertMessage("--pace-ms=-2: must be between 0 and 2000", "--pace-ms", "-2");
+        assertMessage("--pace-ms=500: needs routes: without them there is no route to pace (--no-create-routes)",
+            "--pace-ms", "500", "--no-create-routes");
+    }
+
+    @Test
+    void burstsAreOffByDefaultAndKeepTheAverageRateByDefault()
+    {
+        final GeneratorOptions even = GeneratorOptions.builder().build();
+        assertFalse(even.bursts());
+        assertEquals(GeneratorOptions.NO_BURST, even.burst());
+        assertEquals(0, even.stallMs());
+        assertFalse(even.burstAligned());
+
+        final GeneratorOptions bursts = LoadgenCommand.options("--burst", "15", "--duration", "20");
+        assertTrue(bursts.bursts());
+        assertEquals(15, bursts.burst());
+        assertEquals(300, bursts.stallMs(), "15 frames at 50 pps");
+        assertFalse(bursts.burstAligned());
+        assertEquals(50.0, bursts.averagePpsPerStream());
+        assertEquals(1000, bursts.packetsPerStream());
+        assertTrue(bursts.toString().contains("in bursts of 15 every 300 ms (streams staggered)"),
+            bursts.toString());
+    }
+
+    @Test
+    void stallMsSetsTheAverageRate()
+    {
+        final GeneratorOptions options = LoadgenCommand.options(
+            "--burst=15", "--stall-ms=600", "--duration=6", "--burst-aligned");
+        assertEquals(600, options.stallMs());
+        assertTrue(options.burstAligned());
+        assertEquals(25.0, options.averagePpsPerStream());
+        assertEquals(150, options.packetsPerStream());
+        assertTrue(options.toString().contains("(all streams at once)"), options.toString());
+        assertEquals(200, LoadgenCommand.options("--burst", "4", "--pps", "20").stallMs(), "4 frames at 20 pps");
+    }
+
+    @Test
+    void refusesBadBurstOptions()
+    {
+        assertMessage("--burst=0: must be between 1 and 1000", "--burst", "0");
+        assertMessage("--burst=1001: must be between 1 and 1000", "--burst", "1001");
+        assertMessage("--stall-ms=0: must be between 1 and 60000", "--burst", "15", "--stall-ms", "0");
+        assertMessage("--stall-ms=60001: must be between 1 and 60000", "--burst", "15", "--stall-ms", "60001");
+        assertMessage("--stall-ms=300: needs --burst", "--stall-ms", "300");
+        assertMessage("--burst-aligned=true: needs --burst", "--burst-aligned");
+        assertMessage("--burst=15: needs a paced rate, not --rate-unlimited", "--burst", "15", "--rate-unlimited");
     }
 
     @Test

@@ -92,6 +92,23 @@ final class PacketGeneratorTest
     }
 
     @Test
+    void stallAndBurstArrivesIntactAndShowsItsGapsAsInterArrivalTimes() throws Exception
+    {
+        // Bursts of 3 every 30 ms, 100 pps on average as the other runs: 10 bursts of 3 per stream in 0.3 s.
+        final GeneratorResult result = runThroughEcho(EchoRelay.Fault.NONE, "--burst", "3", "--stall-ms", "30");
+
+        assertTrue(result.passed(), result.failures()::toString);
+        assertEquals(EXPECTED, result.sent());
+        assertEquals(EXPECTED, result.delivered());
+        assertEquals(EXPECTED - STREAMS, result.interArrivalNs().getTotalCount(), "every arrival but a stream's first");
+        result.printSummary(printStream());
+        assertTrue(output().contains("inter-arrival (ms) of a stream's datagrams at its sink:"), output());
+        assertTrue(result.toJson().contains("\"inter_arrival_ms\":{\"count\":" + (EXPECTED - STREAMS)),
+            result.toJson());
+        assertTrue(result.toJson().contains("\"burst\":3,\"stall_ms\":30,"), result.toJson());
+    }
+
+    @Test
     void detectsCorruption() throws Exception
     {
         final GeneratorResult result = runThroughEcho(EchoRelay.Fault.CORRUPT, "--grace-ms", "200");
