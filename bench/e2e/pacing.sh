@@ -42,6 +42,7 @@ PPS=50
 BURST=15
 STALL_MS=300
 PACE_ON_MS=500
+PLAYOUT_MS=40
 TRANSPORT=
 PIN=1
 PORT_BASE=47300
@@ -60,6 +61,8 @@ usage: bench/e2e/pacing.sh [options]
   --burst N          frames a stream sends back to back after each stall (default $BURST)
   --stall-ms MS      ms from one burst of a stream to its next (default $STALL_MS: the average rate stays 50 pps)
   --pace-ms MS       pace_ms of the routes with pacing on (default $PACE_ON_MS); off is always 0
+  --playout-ms MS    a third phase: pacing on with jitter_ms MS, the pacer's playout delay, which absorbs a source
+                     that is itself late by up to MS (default $PLAYOUT_MS; 0: no third phase)
   --transport T      the node's TRANSPORT (io_uring, epoll, nio; default: the node's own default)
   --no-pin           do not pin loadgen and the node to a CPU each (default: the first two CPUs allowed)
   --port-base P      node UDP P, API P+1, metrics P+2, loadgen sink P+10 (default $PORT_BASE)
@@ -103,6 +106,7 @@ while [[ $# -gt 0 ]]; do
         --pps) need_value "$@"; PPS=$2; shift 2 ;;
         --burst) need_value "$@"; BURST=$2; shift 2 ;;
         --stall-ms) need_value "$@"; STALL_MS=$2; shift 2 ;;
+        --playout-ms) need_value "$@"; PLAYOUT_MS=$2; shift 2 ;;
         --pace-ms) need_value "$@"; PACE_ON_MS=$2; shift 2 ;;
         --transport) need_value "$@"; TRANSPORT=$2; shift 2 ;;
         --no-pin) PIN=0; shift ;;
@@ -196,6 +200,11 @@ cpu_ticks() {
     echo $((f[11] + f[12]))
 }
 
+# The node's /metrics now, into file $1.
+save_metrics() {
+    curl -fsS --max-time 5 -o "$1" "http://127.0.0.1:$METRICS_PORT/metrics" 2>/dev/null || : > "$1"
+}
+
 # A field of the node's GET /health answer.
 health_field() {
     curl -fsS --max-time 5 "http://127.0.0.1:$API_PORT/health" 2>/dev/null \
@@ -282,7 +291,7 @@ run_phase() {
         java "${LOADGEN_JVM_ARGS[@]+"${LOADGEN_JVM_ARGS[@]}"}" -jar "$TOOLS_JAR" loadgen
         --relay "127.0.0.1:$RELAY_PORT" --api "http://127.0.0.1:$API_PORT" --create-routes --deliver framed
         --wire sr --streams "$STREAMS" --first-stream-id "$first" --pps "$PPS"
-        --burst "$BURST" --stall-ms "$STALL_MS" --pace-ms "$pace"
+        --burst "$BURST" --stall-ms "$STALL_MS" --pace-ms "$pace" --jitter-ms "${PHASE_JITTER_MS:-0}"
         --duration "$seconds" --warmup "$warmup" --senders 1 --one-thread
         --sink-ports "$SINK_PORT" --report-interval 5 --json "$base.json" --hgrm "$base.hgrm"
         "${extra[@]+"${extra[@]}"}")
@@ -298,8 +307,10 @@ run_phase() {
     : > "$base.out"
     if copy_until_line "$out_fd" "loadgen: measuring" "$base.out" &&
         before_ticks=$(cpu_ticks "$NODE_PID") && before_packets=$(health_field packets_received) &&
+        save_metrics "$base.metrics-before" &&
         copy_until_line "$out_fd" "loadgen: sending done" "$base.out" &&
-        after_ticks=$(cpu_ticks "$NODE_PID") && after_packets=$(health_field packets_received); then
+        after_ticks=$(cpu_ticks "$NODE_PID") && after_packets=$(health_field packets_received) &&
+        save_metrics "$base.metrics-after"; then
         ticks=$((after_ticks - before_ticks))
         packets=$((after_packets - before_packets))
     fi
@@ -342,10 +353,14 @@ with open(phases_file) as f:
             result = {}
         phases.append((name, pace, result, exit_code, ticks, packets, int(clk_tck)))
 
+def metrics_jitter(p):
+    return p[2].get("jitter_ms", "-") if p[2] else "-"
+
 def fmt(value, digits=2):
     return "-" if value is None else f"{value:.{digits}f}"
 
-rows = [("routes' pace_ms", lambda p: p[1])]
+rows = [("routes' pace_ms", lambda p: p[1]),
+    ("routes' jitter_ms (playout delay)", lambda p: str(metrics_jitter(p)))]
 rows.append(("delivered / sent", lambda p: "-" if not p[2] else
     f"{p[2].get('received', 0)} / {p[2].get('sent', 0)} "
     f"({100.0 * p[2].get('received', 0) / max(1, p[2].get('sent', 0)):.2f} %)"))
@@ -364,6 +379,46 @@ rows.append(("node CPU per datagram (us)", cpu))
 rows.append(("node CPU in the measured window (ms)",
     lambda p: "-" if p[4] == "-" else f"{int(p[4]) * 1000.0 / p[6]:.0f}"))
 rows.append(("node datagrams received (measured window)", lambda p: p[5]))
+
+def metrics(name, which):
+    values = {}
+    try:
+        with open(os.path.join(raw_dir, f"{name}.metrics-{which}")) as f:
+            for line in f:
+                if line and not line.startswith("#") and " " in line:
+                    key, _, value = line.rstrip("\n").rpartition(" ")
+                    try:
+                        values[key] = float(value)
+                    except ValueError:
+                        pass
+    except OSError:
+        pass
+    return values
+
+def window(p):
+    before, after = metrics(p[0], "before"), metrics(p[0], "after")
+    return {k: after[k] - before.get(k, 0.0) for k in after}
+
+def lateness(p, q):
+    w = window(p)
+    count = w.get("relay_pace_lateness_seconds_count", 0.0)
+    if count <= 0:
+        return "-"
+    buckets = sorted((float(k.split('le="')[1].split('"')[0]), v) for k, v in w.items()
+        if k.startswith("relay_pace_lateness_seconds_bucket") and "+Inf" not in k)
+    for le, cumulative in buckets:
+        if cumulative >= q * count:
+            return f"<= {le * 1e3:g}"
+    return "> 1000"
+rows.append(("node pacing lateness p50 (ms, bucket)", lambda p: lateness(p, 0.5)))
+rows.append(("node pacing lateness p99 (ms, bucket)", lambda p: lateness(p, 0.99)))
+rows.append(("node pacing lateness max (ms, bucket)", lambda p: lateness(p, 1.0)))
+rows.append(("node paced departures", lambda p: f"{window(p).get('relay_pace_lateness_seconds_count', 0.0):.0f}"))
+def reanchors(p):
+    w = window(p)
+    return " / ".join("%.0f" % w.get('relay_pace_reanchors_total{reason="%s"}' % r, 0.0)
+        for r in ("ahead", "behind", "full"))
+rows.append(("node re-anchors ahead / behind / full", reanchors))
 rows.append(("loadgen exit (0 = passed)", lambda p: p[3]))
 
 print("| | " + " | ".join(f"pacing {p[0]}" for p in phases) + " |")
@@ -371,13 +426,14 @@ print("|---|" + "---:|" * len(phases))
 for label, value in rows:
     print(f"| {label} | " + " | ".join(value(p) for p in phases) + " |")
 
-on = [p for p in phases if p[0] == "on" and p[2].get("inter_arrival_ms")]
-if on:
-    ia = on[0][2]["inter_arrival_ms"]
+print()
+for p in phases:
+    if not p[0].startswith("on") or not p[2].get("inter_arrival_ms"):
+        continue
+    ia = p[2]["inter_arrival_ms"]
     p99_ok = abs(ia["p99"] - 20.0) <= 2.0
     max_ok = ia["max"] < 40.0
-    print()
-    print(f"Goal with pacing on: inter-arrival p99 within 2 ms of 20 ms: {'met' if p99_ok else 'NOT met'} "
+    print(f"Goal with pacing {p[0]}: inter-arrival p99 within 2 ms of 20 ms: {'met' if p99_ok else 'NOT met'} "
           f"({ia['p99']:.2f} ms); max under 40 ms: {'met' if max_ok else 'NOT met'} ({ia['max']:.2f} ms).")
 EOF
 }
@@ -421,11 +477,18 @@ if ((NODE_WARMUP_SECONDS > 0)); then
     run_phase warmup "$PACE_ON_MS" 10000 "$NODE_WARMUP_SECONDS"
     clear_routes
 fi
-log "phase 1/2: pacing off (pace_ms 0)"
+phases=2
+((PLAYOUT_MS == 0)) || phases=3
+log "phase 1/$phases: pacing off (pace_ms 0)"
 run_phase off 0 100000
 clear_routes
-log "phase 2/2: pacing on (pace_ms $PACE_ON_MS)"
+log "phase 2/$phases: pacing on (pace_ms $PACE_ON_MS)"
 run_phase on "$PACE_ON_MS" $((100000 + STREAMS + 100000))
+if ((PLAYOUT_MS > 0)); then
+    clear_routes
+    log "phase 3/$phases: pacing on (pace_ms $PACE_ON_MS) with a playout delay (jitter_ms $PLAYOUT_MS)"
+    PHASE_JITTER_MS=$PLAYOUT_MS run_phase on+playout "$PACE_ON_MS" $((100000 + 2 * (STREAMS + 100000)))
+fi
 
 commit=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [[ $commit != unknown ]] && ! git -C "$REPO_ROOT" diff --quiet HEAD 2>/dev/null; then

@@ -89,6 +89,10 @@ public final class GeneratorOptions
     public static final int PACE_MS_NOT_SENT = -1;
     /** The longest pacing a route may ask for, as the node checks it (RouteSpec.MAX_PACE_MS). */
     public static final int MAX_PACE_MS = 2000;
+    /** --jitter-ms not given: the routes carry no {@code jitter_ms}, so the node's default (JITTER_BUFFER_MS) applies. */
+    public static final int JITTER_MS_NOT_SENT = -1;
+    /** The deepest jitter buffer a route may ask for, as the node checks it (RouteSpec.MAX_JITTER_MS). */
+    public static final int MAX_JITTER_MS = 1000;
     /** No --burst: every stream sends its frames evenly spaced. */
     public static final int NO_BURST = 0;
     /** The most frames one burst of a stream may hold. */
@@ -140,6 +144,7 @@ public final class GeneratorOptions
     private final int relayPortBase;
     private final boolean echo;
     private final int paceMs;
+    private final int jitterMs;
     private final int burst;
     private final int stallMs;
     private final boolean burstAligned;
@@ -232,6 +237,13 @@ public final class GeneratorOptions
         {
             throw bad("pace-ms", Integer.toString(paceMs), "needs routes: without them there is no route to pace " +
                 "(--no-create-routes)");
+        }
+        jitterMs = builder.jitterMs == JITTER_MS_NOT_SENT ? JITTER_MS_NOT_SENT :
+            (int)check("jitter-ms", builder.jitterMs, 0, MAX_JITTER_MS);
+        if (jitterMs != JITTER_MS_NOT_SENT && !createRoutes)
+        {
+            throw bad("jitter-ms", Integer.toString(jitterMs), "needs routes: without them there is no route to " +
+                "buffer (--no-create-routes)");
         }
         burst = builder.burstGiven ? (int)check("burst", builder.burst, 1, MAX_BURST) : NO_BURST;
         burstAligned = builder.burstAligned;
@@ -611,6 +623,16 @@ public final class GeneratorOptions
     }
 
     /**
+     * @return the {@code jitter_ms} every route the generator creates asks for, 0-{@value #MAX_JITTER_MS}, or
+     * {@link #JITTER_MS_NOT_SENT} when the routes carry none and the node's default applies. With pacing on it is
+     * the pacer's playout delay (PROTOCOL.md section 10).
+     */
+    public int jitterMs()
+    {
+        return jitterMs;
+    }
+
+    /**
      * @return frames a stream sends back to back in each burst, or {@link #NO_BURST} for evenly spaced frames.
      */
     public int burst()
@@ -684,6 +706,7 @@ public final class GeneratorOptions
             (null != sinkPorts ? " on " + Arrays.toString(sinkPorts) : "") +
             (createRoutes ? ", routes" + (returnPath ? " with a return path" : "") + " via " + api : ", no routes") +
             (createRoutes && paceMs != PACE_MS_NOT_SENT ? ", pace_ms " + paceMs : "") +
+            (createRoutes && jitterMs != JITTER_MS_NOT_SENT ? ", jitter_ms " + jitterMs : "") +
             (echo ? ", sinks echo" : "") + (stranger ? ", with stranger traffic" : "");
     }
 
@@ -898,6 +921,7 @@ public final class GeneratorOptions
         private int relayPortBase;
         private boolean echo;
         private int paceMs = PACE_MS_NOT_SENT;
+        private int jitterMs = JITTER_MS_NOT_SENT;
         private int burst = NO_BURST;
         private boolean burstGiven;
         private int stallMs = DEFAULT_STALL_MS;
@@ -1117,6 +1141,16 @@ public final class GeneratorOptions
         public Builder paceMs(final int paceMs)
         {
             this.paceMs = paceMs;
+            return this;
+        }
+
+        /**
+         * @param jitterMs the routes' {@code jitter_ms}, 0-{@value #MAX_JITTER_MS}; {@link #JITTER_MS_NOT_SENT} (the
+         *                 default) to leave it out of the route requests.
+         */
+        public Builder jitterMs(final int jitterMs)
+        {
+            this.jitterMs = jitterMs;
             return this;
         }
 

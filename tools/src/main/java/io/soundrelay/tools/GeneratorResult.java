@@ -597,6 +597,8 @@ public final class GeneratorResult
             .append(",\"echo\":").append(options.echo())
             .append(",\"pace_ms\":").append(options.paceMs() == GeneratorOptions.PACE_MS_NOT_SENT ? "null" :
                 Integer.toString(options.paceMs()))
+            .append(",\"jitter_ms\":").append(options.jitterMs() == GeneratorOptions.JITTER_MS_NOT_SENT ? "null" :
+                Integer.toString(options.jitterMs()))
             .append(",\"burst\":").append(options.burst())
             .append(",\"stall_ms\":").append(options.stallMs())
             .append(",\"burst_aligned\":").append(options.burstAligned())

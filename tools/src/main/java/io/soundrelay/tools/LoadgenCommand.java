@@ -236,6 +236,10 @@ public final class LoadgenCommand implements Callable<Integer>
         {
             builder.paceMs(relay.paceMs);
         }
+        if (matched(parsed, "--jitter-ms"))
+        {
+            builder.jitterMs(relay.jitterMs);
+        }
         if (matched(parsed, "--burst"))
         {
             builder.burst(traffic.burst);
@@ -392,6 +396,12 @@ public final class LoadgenCommand implements Callable<Integer>
                 "turns pacing off): the node then sends each datagram of a stream at the time its media timestamp " +
                 "says, holding it up to MS ms. Default: not sent, so the node's PACE_MS applies.")
         private int paceMs;
+
+        @Option(names = "--jitter-ms", paramLabel = "MS", order = 16,
+            description = "Create the routes with \"jitter_ms\": MS (0-" + GeneratorOptions.MAX_JITTER_MS + "): a " +
+                "jitter buffer, or with --pace-ms the pacer's playout delay (each anchor MS ms after its datagram " +
+                "came). Default: not sent, so the node's JITTER_BUFFER_MS applies.")
+        private int jitterMs;
     }
 
     static final class TrafficOptions

@@ -178,7 +178,7 @@ public final class PacketGenerator implements AutoCloseable
             new DeliveryLedger(options.firstStreamId(), options.streams(), options.streams()) : null;
         final InetSocketAddress[] destinations = new InetSocketAddress[options.streams()];
         final RouteClient routes = options.createRoutes() ?
-            new RouteClient(options.api(), options.apiKey(), options.paceMs()) : null;
+            new RouteClient(options.api(), options.apiKey(), options.paceMs(), options.jitterMs()) : null;
         final Queue<Long> created = new ConcurrentLinkedQueue<>();
         final Thread cleanup = null == routes ? null : new Thread(
             () -> cleanUpOnShutdown(routes, created), "soundrelay-loadgen-route-cleanup");

@@ -42,6 +42,7 @@ final class RouteClient
     private final URI api;
     private final String apiKey;
     private final int paceMs;
+    private final int jitterMs;
 
     /**
      * @param apiKey sent as {@code Authorization: Bearer}, or null for none.
@@ -57,9 +58,20 @@ final class RouteClient
      */
     RouteClient(final URI api, final String apiKey, final int paceMs)
     {
+        this(api, apiKey, paceMs, GeneratorOptions.JITTER_MS_NOT_SENT);
+    }
+
+    /**
+     * @param paceMs   as above.
+     * @param jitterMs the {@code jitter_ms} every route this client creates asks for, or
+     *                 {@link GeneratorOptions#JITTER_MS_NOT_SENT} to leave it out (the node's default applies).
+     */
+    RouteClient(final URI api, final String apiKey, final int paceMs, final int jitterMs)
+    {
         this.api = api;
         this.apiKey = apiKey;
         this.paceMs = paceMs;
+        this.jitterMs = jitterMs;
     }
 
     /**
@@ -100,7 +112,8 @@ final class RouteClient
         final String roomCode,
         final boolean mixMinus) throws IOException, InterruptedException
     {
-        final String body = routeJson(streamId, source, targets, deliver, roomCode, mixMinus, false, paceMs);
+        final String body =
+            routeJson(streamId, source, targets, deliver, roomCode, mixMinus, false, paceMs, jitterMs);
         final HttpRequest request = request("/route")
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body))
@@ -121,7 +134,8 @@ final class RouteClient
         final InetSocketAddress target,
         final GeneratorOptions.Deliver deliver) throws IOException, InterruptedException
     {
-        final String body = routeJson(streamId, source, List.of(target), deliver, null, false, true, paceMs);
+        final String body =
+            routeJson(streamId, source, List.of(target), deliver, null, false, true, paceMs, jitterMs);
         final HttpRequest request = request("/route")
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body))
@@ -272,6 +286,26 @@ final class RouteClient
         final boolean returnPath,
         final int paceMs)
     {
+        return routeJson(streamId, source, targets, deliver, roomCode, mixMinus, returnPath, paceMs,
+            GeneratorOptions.JITTER_MS_NOT_SENT);
+    }
+
+    /**
+     * @param paceMs   written as {@code "pace_ms": paceMs} unless {@link GeneratorOptions#PACE_MS_NOT_SENT}.
+     * @param jitterMs written as {@code "jitter_ms": jitterMs} unless {@link GeneratorOptions#JITTER_MS_NOT_SENT}.
+     * @return the route request's JSON.
+     */
+    static String routeJson(
+        final long streamId,
+        final InetSocketAddress source,
+        final List<InetSocketAddress> targets,
+        final GeneratorOptions.Deliver deliver,
+        final String roomCode,
+        final boolean mixMinus,
+        final boolean returnPath,
+        final int paceMs,
+        final int jitterMs)
+    {
         final StringBuilder json = new StringBuilder("{\"stream_id\":").append(Long.toUnsignedString(streamId))
             .append(",\"source_addr\":\"").append(format(source)).append('"')
             .append(",\"target_addrs\":[");
@@ -295,6 +329,10 @@ final class RouteClient
         if (paceMs != GeneratorOptions.PACE_MS_NOT_SENT)
         {
             json.append(",\"pace_ms\":").append(paceMs);
+        }
+        if (jitterMs != GeneratorOptions.JITTER_MS_NOT_SENT)
+        {
+            json.append(",\"jitter_ms\":").append(jitterMs);
         }
         return json.append('}').toString();
     }

@@ -245,6 +245,22 @@ final class GeneratorOptionsTest
     }
 
     @Test
+    void jitterMsIsLeftOutOfTheRoutesUnlessGiven()
+    {
+        assertEquals(GeneratorOptions.JITTER_MS_NOT_SENT, LoadgenCommand.options().jitterMs());
+        assertEquals(40, LoadgenCommand.options("--jitter-ms", "40").jitterMs());
+        assertTrue(LoadgenCommand.options("--pace-ms", "500", "--jitter-ms", "40").toString()
+            .contains(", pace_ms 500, jitter_ms 40"));
+        assertEquals("{\"stream_id\":7,\"source_addr\":\"127.0.0.1:5000\",\"target_addrs\":[\"127.0.0.1:6000\"]," +
+            "\"deliver\":\"framed\",\"pace_ms\":500,\"jitter_ms\":40}",
+            RouteClient.routeJson(7, new InetSocketAddress("127.0.0.1", 5000),
+                List.of(new InetSocketAddress("127.0.0.1", 6000)), Deliver.FRAMED, null, false, false, 500, 40));
+        assertMessage("--jitter-ms=1001: must be between 0 and 1000", "--jitter-ms", "1001");
+        assertMessage("--jitter-ms=40: needs routes: without them there is no route to buffer (--no-create-routes)",
+            "--jitter-ms", "40", "--no-create-routes");
+    }
+
+    @Test
     void refusesBadPaceMs()
     {
         assertMessage("--pace-ms=2001: must be between 0 and 2000", "--pace-ms", "2001");
