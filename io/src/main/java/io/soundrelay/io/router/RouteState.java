@@ -35,10 +35,8 @@ final class RouteState
     int activeIndex = -1;
     /** The pacer, or null when the route's {@code pace_ms} is 0; a route that has one has no jitter buffer. */
     Pacer pacer;
-    /** Position in the router's heap of pacers that hold datagrams, or -1. */
-    int paceIndex = -1;
-    /** When the pacer's next held datagram is due: the heap's key. */
-    long paceDeadlineNs;
+    /** The route's id in the router's heap of pacers, or -1 when it has no pacer. */
+    int paceId = -1;
     /** The route's relay port, or null: its datagrams leave from the main socket. */
     RelaySocket relay;
     /**

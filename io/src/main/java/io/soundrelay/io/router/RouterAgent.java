@@ -32,6 +32,7 @@ import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.DataPlane;
 import io.soundrelay.io.jitter.JitterBuffer;
 import io.soundrelay.io.mix.MixerLink;
+import io.soundrelay.io.pace.DeadlineHeap;
 import io.soundrelay.io.pace.PacePool;
 import io.soundrelay.io.pace.Pacer;
 import io.soundrelay.io.receive.ReceiverProxy;
@@ -109,8 +110,12 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     private final DurationHistogram paceLateness;
     private final int paceMaxHeld;
     private PacePool pacePool;
-    private RouteState[] paced = new RouteState[16];
-    private int pacedCount;
+    /** Paced routes that hold datagrams, by their next departure; ids index {@link #paceStates}. */
+    private final DeadlineHeap paceHeap = new DeadlineHeap(64);
+    private RouteState[] paceStates = new RouteState[64];
+    private int[] freePaceIds = new int[64];
+    private int freePaceIdCount;
+    private int nextPaceId;
     private long departingDueNs = NOT_PACED;
     private final Consumer<RouteCommand> commandHandler = this::apply;
     private final ErrorLogLimiter routeErrors = new ErrorLogLimiter(SWEEP_INTERVAL_NS);
@@ -201,7 +206,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         {
             work += pollJitter(nowNs);
         }
-        if (pacedCount > 0 && nowNs - paced[0].paceDeadlineNs >= 0)
+        if (!paceHeap.isEmpty() && nowNs - paceHeap.peekDeadline() >= 0)
         {
             work += pollPace(nowNs);
         }
@@ -753,98 +758,15 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             unschedule(state);
             return;
         }
-        final long deadline = pacer.nextDeadlineNs();
-        int i = state.paceIndex;
-        if (i < 0)
-        {
-            if (pacedCount == paced.length)
-            {
-                paced = Arrays.copyOf(paced, pacedCount * 2); // grows with the routes that hold, never per datagram
-            }
-            i = pacedCount++;
-            paced[i] = state;
-            state.paceIndex = i;
-            state.paceDeadlineNs = deadline;
-            siftUp(i);
-            return;
-        }
-        final long was = state.paceDeadlineNs;
-        state.paceDeadlineNs = deadline;
-        if (deadline - was < 0)
-        {
-            siftUp(i);
-        }
-        else if (deadline != was)
-        {
-            siftDown(i);
-        }
+        paceHeap.set(state.paceId, pacer.nextDeadlineNs());
     }
 
     private void unschedule(final RouteState state)
     {
-        final int i = state.paceIndex;
-        if (i < 0)
+        if (state.paceId >= 0)
         {
-            return;
+            paceHeap.remove(state.paceId);
         }
-        state.paceIndex = -1;
-        final RouteState last = paced[--pacedCount];
-        paced[pacedCount] = null;
-        if (i < pacedCount)
-        {
-            paced[i] = last;
-            last.paceIndex = i;
-            siftDown(i);
-            siftUp(last.paceIndex);
-        }
-    }
-
-    private void siftUp(final int start)
-    {
-        int i = start;
-        final RouteState moving = paced[i];
-        while (i > 0)
-        {
-            final int parent = (i - 1) >>> 1;
-            final RouteState p = paced[parent];
-            if (moving.paceDeadlineNs - p.paceDeadlineNs >= 0)
-            {
-                break;
-            }
-            paced[i] = p;
-            p.paceIndex = i;
-            i = parent;
-        }
-        paced[i] = moving;
-        moving.paceIndex = i;
-    }
-
-    private void siftDown(final int start)
-    {
-        int i = start;
-        final RouteState moving = paced[i];
-        while (true)
-        {
-            int child = 2 * i + 1;
-            if (child >= pacedCount)
-            {
-                break;
-            }
-            if (child + 1 < pacedCount && paced[child + 1].paceDeadlineNs - paced[child].paceDeadlineNs < 0)
-            {
-                child++;
-            }
-            final RouteState c = paced[child];
-            if (c.paceDeadlineNs - moving.paceDeadlineNs >= 0)
-            {
-                break;
-            }
-            paced[i] = c;
-            c.paceIndex = i;
-            i = child;
-        }
-        paced[i] = moving;
-        moving.paceIndex = i;
     }
 
     /**
@@ -853,13 +775,9 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     private int pollPace(final long nowNs)
     {
         int released = 0;
-        while (pacedCount > 0)
+        while (!paceHeap.isEmpty() && paceHeap.peekDeadline() - nowNs <= 0)
         {
-            final RouteState top = paced[0];
-            if (top.paceDeadlineNs - nowNs > 0)
-            {
-                break;
-            }
+            final RouteState top = paceStates[paceHeap.peekId()];
             releasing = top;
             released += top.pacer.poll(nowNs, this);
             schedule(top);
@@ -883,8 +801,36 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         {
             pacePool = new PacePool(paceMaxHeld, maxDatagramBytes, counters); // once, for the first paced route
         }
+        if (state.paceId < 0)
+        {
+            // A small id for the heap, reused after the route stops pacing; the arrays grow on this control path.
+            final int id = freePaceIdCount > 0 ? freePaceIds[--freePaceIdCount] : nextPaceId++;
+            if (id >= paceStates.length)
+            {
+                paceStates = Arrays.copyOf(paceStates, paceStates.length * 2);
+                freePaceIds = Arrays.copyOf(freePaceIds, paceStates.length);
+            }
+            paceHeap.ensureIds(paceStates.length);
+            paceStates[id] = state;
+            state.paceId = id;
+        }
         state.pacer = new Pacer(pacePool, Pacer.capacityFor(spec.paceMs(), spec.jitterMs()),
             TimeUnit.MILLISECONDS.toNanos(spec.paceMs()), TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()));
+    }
+
+    /**
+     * A route stops pacing: out of the heap, its pacer dropped (the caller sent or cleared what it held), its id free.
+     */
+    private void dropPacer(final RouteState state)
+    {
+        unschedule(state);
+        state.pacer = null;
+        if (state.paceId >= 0)
+        {
+            paceStates[state.paceId] = null;
+            freePaceIds[freePaceIdCount++] = state.paceId;
+            state.paceId = -1;
+        }
     }
 
     /**
@@ -928,11 +874,11 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     public long nextTimerDeadlineNs()
     {
         final long jitter = holdingCount > 0 ? nextJitterDeadlineNs : Long.MAX_VALUE;
-        if (pacedCount == 0)
+        if (paceHeap.isEmpty())
         {
             return jitter;
         }
-        final long pace = paced[0].paceDeadlineNs;
+        final long pace = paceHeap.peekDeadline();
         return holdingCount == 0 || pace - jitter < 0 ? pace : jitter;
     }
 
@@ -1180,7 +1126,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 // What it holds goes to the new node now, in order, and is paced there: the new node anchors on the
                 // first and spaces the rest by their timestamps, so the stream's clock continues.
                 releasePaced(state);
-                state.pacer = null;
+                dropPacer(state);
             }
             return;
         }
@@ -1309,7 +1255,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             if (state.pacer != null)
             {
                 releasePaced(state); // pacing off: what it held leaves now, in order
-                state.pacer = null;
+                dropPacer(state);
             }
             rebuffer(state, spec);
         }
@@ -1397,8 +1343,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             if (state.pacer != null)
             {
                 state.pacer.clear(); // dropped unsent: nothing of a deleted route leaves after its 204
-                unschedule(state);
-                state.pacer = null;
+                dropPacer(state);
             }
             detachRelay(state);
         }
@@ -1566,9 +1511,9 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         {
             releaseAll(holdingJitter[holdingCount - 1]);
         }
-        while (pacedCount > 0)
+        while (!paceHeap.isEmpty())
         {
-            releasePaced(paced[pacedCount - 1]);
+            releasePaced(paceStates[paceHeap.peekId()]);
         }
         flush();
     }
