@@ -30,6 +30,10 @@ set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+LOG_TAG=pacing
+SCRIPT_NAME=pacing.sh
+# shellcheck source=bench/e2e/lib.sh
+source "$SCRIPT_DIR/lib.sh"
 INVOKED_FROM=$PWD
 COMMAND_LINE=$(printf '%q ' "$0" "$@")
 COMMAND_LINE=${COMMAND_LINE% }
@@ -78,18 +82,6 @@ EOF
 die() {
     printf 'pacing.sh: %s\n' "$*" >&2
     exit 1
-}
-
-log() {
-    printf '[pacing %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2
-}
-
-need_value() {
-    [[ $# -ge 2 && -n $2 ]] || { printf 'pacing.sh: %s needs a value\n' "$1" >&2; usage >&2; exit 2; }
-}
-
-int_at_least() {
-    [[ $2 =~ ^[0-9]+$ && $2 -ge $3 ]] || { printf 'pacing.sh: %s=%s: want an integer >= %s\n' "$1" "$2" "$3" >&2; exit 2; }
 }
 
 while [[ $# -gt 0 ]]; do
@@ -157,26 +149,6 @@ fi
 STARTED_PIDS=()
 NODE_PID=
 
-running() {
-    local stat rest
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    rest=${stat##*) }
-    [[ ${rest%% *} != Z ]]
-}
-
-stop_pid() {
-    local pid=$1 waited=0
-    if running "$pid"; then
-        kill -TERM "$pid" 2>/dev/null || true
-        while running "$pid" && ((waited < 150)); do
-            sleep 0.1
-            waited=$((waited + 1))
-        done
-        running "$pid" && kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
     local status=$? pid
     trap - EXIT INT TERM
@@ -189,17 +161,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# utime + stime of process $1, in clock ticks (all its threads, dead ones included).
-cpu_ticks() {
-    local stat rest
-    local -a f
-    stat=$(< "/proc/$1/stat") || return 1
-    rest=${stat##*) }
-    read -r -a f <<< "$rest"
-    # f[0] is field 3 (state): utime is field 14, stime field 15.
-    echo $((f[11] + f[12]))
-}
-
 # The node's /metrics now, into file $1.
 save_metrics() {
     curl -fsS --max-time 5 -o "$1" "http://127.0.0.1:$METRICS_PORT/metrics" 2>/dev/null || : > "$1"
@@ -209,13 +170,6 @@ save_metrics() {
 health_field() {
     curl -fsS --max-time 5 "http://127.0.0.1:$API_PORT/health" 2>/dev/null \
         | python3 -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"
-}
-
-udp_port_bound() {
-    local hex
-    hex=$(printf '%04X' "$1")
-    awk -v p=":$hex" 'FNR > 1 && substr($2, length($2) - 4) == p { found = 1 } END { exit !found }' \
-        /proc/net/udp /proc/net/udp6 2>/dev/null
 }
 
 setup_pinning() {

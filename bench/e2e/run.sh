@@ -31,6 +31,10 @@ set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+LOG_TAG=e2e
+SCRIPT_NAME=run.sh
+# shellcheck source=bench/e2e/lib.sh
+source "$SCRIPT_DIR/lib.sh"
 INVOKED_FROM=$PWD
 COMMAND_LINE=$(printf '%q ' "$0" "$@")
 COMMAND_LINE=${COMMAND_LINE% }
@@ -98,18 +102,6 @@ die() {
     exit 1
 }
 
-log() {
-    printf '[e2e %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2
-}
-
-need_value() {
-    [[ $# -ge 2 && -n $2 ]] || { printf 'run.sh: %s needs a value\n' "$1" >&2; usage >&2; exit 2; }
-}
-
-positive_int() {
-    [[ $2 =~ ^[0-9]+$ && $2 -ge $3 ]] || { printf 'run.sh: %s=%s: want an integer >= %s\n' "$1" "$2" "$3" >&2; exit 2; }
-}
-
 while [[ $# -gt 0 ]]; do
     opt=$1
     if [[ $opt == --*=* ]]; then
@@ -135,11 +127,11 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 
-positive_int --nominal-seconds "$NOMINAL_SECONDS" 1
-positive_int --saturation-seconds "$SATURATION_SECONDS" 1
-positive_int --warmup "$WARMUP_SECONDS" 0
-positive_int --repeat "$REPEAT" 1
-positive_int --port-base "$PORT_BASE" 1024
+int_at_least --nominal-seconds "$NOMINAL_SECONDS" 1
+int_at_least --saturation-seconds "$SATURATION_SECONDS" 1
+int_at_least --warmup "$WARMUP_SECONDS" 0
+int_at_least --repeat "$REPEAT" 1
+int_at_least --port-base "$PORT_BASE" 1024
 ((PORT_BASE + 10 <= 65535)) || { echo "run.sh: --port-base=$PORT_BASE: too high" >&2; exit 2; }
 [[ $NGINX_PROXY_RESPONSES == default || $NGINX_PROXY_RESPONSES =~ ^[0-9]+$ ]] \
     || { echo "run.sh: --nginx-proxy-responses=$NGINX_PROXY_RESPONSES: want a number or 'default'" >&2; exit 2; }
@@ -194,10 +186,10 @@ PAYLOAD_BYTES=${E2E_PAYLOAD_BYTES:-160}
 NOMINAL_STREAMS=${E2E_NOMINAL_STREAMS:-1000}
 NOMINAL_PPS=${E2E_NOMINAL_PPS:-50}
 SATURATION_STREAMS=${E2E_SATURATION_STREAMS:-1000}
-positive_int E2E_PAYLOAD_BYTES "$PAYLOAD_BYTES" 1
-positive_int E2E_NOMINAL_STREAMS "$NOMINAL_STREAMS" 1
-positive_int E2E_NOMINAL_PPS "$NOMINAL_PPS" 1
-positive_int E2E_SATURATION_STREAMS "$SATURATION_STREAMS" 1
+int_at_least E2E_PAYLOAD_BYTES "$PAYLOAD_BYTES" 1
+int_at_least E2E_NOMINAL_STREAMS "$NOMINAL_STREAMS" 1
+int_at_least E2E_NOMINAL_PPS "$NOMINAL_PPS" 1
+int_at_least E2E_SATURATION_STREAMS "$SATURATION_STREAMS" 1
 MAX_STREAMS=$((NOMINAL_STREAMS > SATURATION_STREAMS ? NOMINAL_STREAMS : SATURATION_STREAMS))
 # The node refuses routes past MAX_STREAMS_PER_NODE: room for every stream of either load, twice over.
 NODE_MAX_STREAMS=$((MAX_STREAMS * 2 > 1000 ? MAX_STREAMS * 2 : 1000))
@@ -211,7 +203,7 @@ if [[ -z $RELAY_PORTS_BASE ]]; then
     RELAY_PORTS_BASE=$((EPHEMERAL_LAST + 1))
     ((RELAY_PORTS_BASE + 3 * MAX_STREAMS - 1 <= 65535)) || RELAY_PORTS_BASE=$((PORT_BASE + 1000))
 fi
-positive_int --relay-ports-base "$RELAY_PORTS_BASE" 1024
+int_at_least --relay-ports-base "$RELAY_PORTS_BASE" 1024
 RELAY_PORTS_LAST=$((RELAY_PORTS_BASE + 2 * MAX_STREAMS - 1))
 SOURCE_PORTS_BASE=$((RELAY_PORTS_LAST + 1))
 SOURCE_PORTS_LAST=$((SOURCE_PORTS_BASE + MAX_STREAMS - 1))
@@ -265,48 +257,6 @@ alive() {
     [[ -n ${1:-} ]] && running "$1"
 }
 
-# State letter of process $1 (R, S, D, Z...), or X when it is gone.
-proc_state() {
-    local stat rest
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo X; return 0; }
-    rest=${stat##*) }
-    echo "${rest%% *}"
-}
-
-# True while process $1 runs (a zombie, exited but not yet reaped, does not count).
-running() {
-    local state
-    state=$(proc_state "$1")
-    [[ $state != X && $state != Z ]]
-}
-
-# Drop $1 from STARTED_PIDS once it is reaped: its number may then be reused by an unrelated process.
-forget_pid() {
-    local pid kept=()
-    for pid in "${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}"; do
-        [[ $pid == "$1" ]] || kept+=("$pid")
-    done
-    STARTED_PIDS=("${kept[@]+"${kept[@]}"}")
-}
-
-# SIGTERM, wait up to $2 seconds, then SIGKILL; reaps the process (all are children of this script).
-stop_pid() {
-    local pid=$1 deadline_s=$2 waited=0
-    if running "$pid"; then
-        kill -TERM "$pid" 2>/dev/null || true
-        while running "$pid" && ((waited < deadline_s * 10)); do
-            sleep 0.1
-            waited=$((waited + 1))
-        done
-        if running "$pid"; then
-            log "pid $pid did not stop within ${deadline_s}s of SIGTERM: SIGKILL"
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    fi
-    wait "$pid" 2>/dev/null || true
-    forget_pid "$pid"
-}
-
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
@@ -327,36 +277,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-# utime + stime, in clock ticks, of every process given (all their threads, dead ones included).
-cpu_ticks() {
-    local total=0 pid stat rest
-    local -a f
-    for pid in "$@"; do
-        stat=$(< "/proc/$pid/stat") || return 1
-        rest=${stat##*) }
-        read -r -a f <<< "$rest"
-        # f[0] is field 3 (state): utime is field 14, stime field 15.
-        total=$((total + f[11] + f[12]))
-    done
-    echo "$total"
-}
-
-# True when something listens on UDP port $1 (any address, IPv4 or IPv6).
-udp_port_bound() {
-    local hex
-    hex=$(printf '%04X' "$1")
-    awk -v p=":$hex" 'FNR > 1 && substr($2, length($2) - 4) == p { found = 1 } END { exit !found }' \
-        /proc/net/udp /proc/net/udp6 2>/dev/null
-}
-
-# True when something listens on TCP port $1.
-tcp_port_listening() {
-    local hex
-    hex=$(printf '%04X' "$1")
-    awk -v p=":$hex" 'FNR > 1 && $4 == "0A" && substr($2, length($2) - 4) == p { found = 1 } END { exit !found }' \
-        /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
 
 # --- prepare -------------------------------------------------------------------------------------------------------
 
