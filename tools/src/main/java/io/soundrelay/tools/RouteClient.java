@@ -49,20 +49,12 @@ final class RouteClient
      */
     RouteClient(final URI api, final String apiKey)
     {
-        this(api, apiKey, GeneratorOptions.PACE_MS_NOT_SENT);
+        this(api, apiKey, GeneratorOptions.PACE_MS_NOT_SENT, GeneratorOptions.JITTER_MS_NOT_SENT);
     }
 
     /**
-     * @param paceMs the {@code pace_ms} every route this client creates asks for, or
-     *               {@link GeneratorOptions#PACE_MS_NOT_SENT} to leave it out (the node's default applies).
-     */
-    RouteClient(final URI api, final String apiKey, final int paceMs)
-    {
-        this(api, apiKey, paceMs, GeneratorOptions.JITTER_MS_NOT_SENT);
-    }
-
-    /**
-     * @param paceMs   as above.
+     * @param paceMs   the {@code pace_ms} every route this client creates asks for, or
+     *                 {@link GeneratorOptions#PACE_MS_NOT_SENT} to leave it out (the node's default applies).
      * @param jitterMs the {@code jitter_ms} every route this client creates asks for, or
      *                 {@link GeneratorOptions#JITTER_MS_NOT_SENT} to leave it out (the node's default applies).
      */
@@ -269,25 +261,7 @@ final class RouteClient
         final boolean returnPath)
     {
         return routeJson(streamId, source, targets, deliver, roomCode, mixMinus, returnPath,
-            GeneratorOptions.PACE_MS_NOT_SENT);
-    }
-
-    /**
-     * @param paceMs written as {@code "pace_ms": paceMs} unless {@link GeneratorOptions#PACE_MS_NOT_SENT}.
-     * @return the route request's JSON.
-     */
-    static String routeJson(
-        final long streamId,
-        final InetSocketAddress source,
-        final List<InetSocketAddress> targets,
-        final GeneratorOptions.Deliver deliver,
-        final String roomCode,
-        final boolean mixMinus,
-        final boolean returnPath,
-        final int paceMs)
-    {
-        return routeJson(streamId, source, targets, deliver, roomCode, mixMinus, returnPath, paceMs,
-            GeneratorOptions.JITTER_MS_NOT_SENT);
+            GeneratorOptions.PACE_MS_NOT_SENT, GeneratorOptions.JITTER_MS_NOT_SENT);
     }
 
     /**

@@ -235,13 +235,15 @@ final class GeneratorOptionsTest
         final List<InetSocketAddress> targets = List.of(new InetSocketAddress("127.0.0.1", 6000));
         assertEquals("{\"stream_id\":7,\"source_addr\":\"127.0.0.1:5000\",\"target_addrs\":[\"127.0.0.1:6000\"]," +
             "\"deliver\":\"framed\",\"pace_ms\":500}",
-            RouteClient.routeJson(7, source, targets, Deliver.FRAMED, null, false, false, 500));
+            RouteClient.routeJson(7, source, targets, Deliver.FRAMED, null, false, false, 500,
+                GeneratorOptions.JITTER_MS_NOT_SENT));
         assertEquals("{\"stream_id\":7,\"source_addr\":\"127.0.0.1:5000\",\"target_addrs\":[\"127.0.0.1:6000\"]," +
             "\"deliver\":\"framed\",\"return_path\":true,\"pace_ms\":0}",
-            RouteClient.routeJson(7, source, targets, Deliver.FRAMED, null, false, true, 0));
+            RouteClient.routeJson(7, source, targets, Deliver.FRAMED, null, false, true, 0,
+                GeneratorOptions.JITTER_MS_NOT_SENT));
         assertEquals("{\"stream_id\":7,\"source_addr\":\"127.0.0.1:5000\",\"target_addrs\":[\"127.0.0.1:6000\"]," +
             "\"deliver\":\"framed\"}", RouteClient.routeJson(7, source, targets, Deliver.FRAMED, null, false, false,
-            GeneratorOptions.PACE_MS_NOT_SENT));
+            GeneratorOptions.PACE_MS_NOT_SENT, GeneratorOptions.JITTER_MS_NOT_SENT));
     }
 
     @Test

@@ -425,22 +425,16 @@ public final class JitterBuffer
     private void hold(final int index, final long ext, final RelaySlot from, final long nowNs, final Sink sink)
     {
         final RelaySlot to = slots[index];
-        final int length = from.storedLength();
-        if (length > to.capacity())
+        if (from.storedLength() > to.capacity())
         {
             throw new IllegalArgumentException(
-                "datagram of " + length + " bytes exceeds the jitter buffer's slot of " + to.capacity());
+                "datagram of " + from.storedLength() + " bytes exceeds the jitter buffer's slot of " + to.capacity());
         }
         if (releasedGeneration[index] == sink.flushGeneration())
         {
             sink.flush(); // the slot's previous datagram may still be queued in the sender
         }
-        to.buffer().putBytes(0, from.buffer(), 0, length);
-        to.length = from.length;
-        to.receiveNs = from.receiveNs;
-        System.arraycopy(from.senderAddress, 0, to.senderAddress, 0, 16);
-        to.senderPort = from.senderPort;
-        to.socket = from.socket;
+        to.copyFrom(from);
         heldSeq[index] = ext;
         arrivalNs[index] = nowNs;
         if (held == 0)

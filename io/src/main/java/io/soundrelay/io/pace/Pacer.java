@@ -367,14 +367,7 @@ public final class Pacer
             after = 0;
         }
 
-        final RelaySlot to = pool.slot(taken);
-        final int stored = slot.storedLength();
-        to.buffer().putBytes(0, slot.buffer(), 0, stored);
-        to.length = slot.length;
-        to.receiveNs = slot.receiveNs;
-        System.arraycopy(slot.senderAddress, 0, to.senderAddress, 0, 16);
-        to.senderPort = slot.senderPort;
-        to.socket = slot.socket;
+        pool.slot(taken).copyFrom(slot);
 
         for (int k = count; k > after; k--) // shift the newer ones one place back
         {

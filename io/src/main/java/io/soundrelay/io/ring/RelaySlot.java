@@ -74,6 +74,28 @@ public final class RelaySlot
     }
 
     /**
+     * Make this slot a copy of another: its bytes (as many as it holds), length, receive time, sender and socket.
+     * For a stage that holds a datagram past its ring slot (the jitter buffer, pacing).
+     *
+     * @param from the datagram to copy; its stored bytes must fit this slot.
+     * @throws IllegalArgumentException when they do not.
+     */
+    public void copyFrom(final RelaySlot from)
+    {
+        final int stored = from.storedLength();
+        if (stored > capacity())
+        {
+            throw new IllegalArgumentException("datagram of " + stored + " bytes exceeds a slot of " + capacity());
+        }
+        buffer.putBytes(0, from.buffer, 0, stored);
+        length = from.length;
+        receiveNs = from.receiveNs;
+        System.arraycopy(from.senderAddress, 0, senderAddress, 0, 16);
+        senderPort = from.senderPort;
+        socket = from.socket;
+    }
+
+    /**
      * @return the source as a socket address, for logs and tests only: it allocates.
      */
     public InetSocketAddress senderSocketAddress()

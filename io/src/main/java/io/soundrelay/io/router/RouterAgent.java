@@ -474,15 +474,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         }
         if (entry.isForwarding())
         {
-            // Moved on again within the grace window: on to the next node, one hop more.
-            final int hops = hopsIn + 1;
-            if (hops > FrameFlyweight.MAX_HOPS)
-            {
-                counters.addError(ErrorReason.LOOP, 1);
-                return;
-            }
-            slot.buffer().putByte(FrameFlyweight.FLAGS_OFFSET, (byte)FrameFlyweight.withHopCount(flags, hops));
-            sendOne(slot, entry, 0, slot.length, entry.hopTarget(), mainSocket);
+            forwardPortHopOn(slot, entry, flags, hopsIn); // moved on again within the grace window
             return;
         }
         final int offset = FrameFlyweight.HEADER_LENGTH;
@@ -500,6 +492,22 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         {
             send(slot, entry, state, entry.spec(), offset, length);
         }
+    }
+
+    /**
+     * A HOP_PORT frame of a route that has moved on to yet another node: on to it as it came, one hop more, or
+     * dropped as a loop past the third.
+     */
+    private void forwardPortHopOn(final RelaySlot slot, final RouteEntry entry, final int flags, final int hopsIn)
+    {
+        final int hops = hopsIn + 1;
+        if (hops > FrameFlyweight.MAX_HOPS)
+        {
+            counters.addError(ErrorReason.LOOP, 1);
+            return;
+        }
+        slot.buffer().putByte(FrameFlyweight.FLAGS_OFFSET, (byte)FrameFlyweight.withHopCount(flags, hops));
+        sendOne(slot, entry, 0, slot.length, entry.hopTarget(), mainSocket);
     }
 
     /**
@@ -731,16 +739,9 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         }
         if (decoder.isHop() && FrameFlyweight.isHopPort(decoder.frameFlags()))
         {
-            // The old node's relay-port datagram, held here: on as it came, one hop more.
+            // The old node's relay-port datagram, held here: on as it came.
             final int flags = decoder.frameFlags();
-            final int hops = FrameFlyweight.hopCount(flags) + 1;
-            if (hops > FrameFlyweight.MAX_HOPS)
-            {
-                counters.addError(ErrorReason.LOOP, 1);
-                return;
-            }
-            slot.buffer().putByte(FrameFlyweight.FLAGS_OFFSET, (byte)FrameFlyweight.withHopCount(flags, hops));
-            sendOne(slot, entry, 0, slot.length, entry.hopTarget(), mainSocket);
+            forwardPortHopOn(slot, entry, flags, FrameFlyweight.hopCount(flags));
             return;
         }
         final boolean wrapped = decoder.isHopWrapped();
