@@ -61,11 +61,12 @@ import java.util.function.Consumer;
  * and for each datagram looks at the socket it came in on.
  * <ul>
  * <li>The main socket: decode in place, look the stream up, check the sender, then either hand a room's PCM or Opus
- * frame to the mixer (when it runs), or pass it through the route's jitter buffer (when {@code jitter_ms} > 0), or
- * queue one send per target, from the route's relay port when it has one, else from the main socket.</li>
+ * frame to the mixer (when it runs), or pass it through the route's pacer (when {@code pace_ms} > 0: it leaves at its
+ * timestamp's time) or jitter buffer (when {@code jitter_ms} > 0), or queue one send per target, from the route's
+ * relay port when it has one, else from the main socket.</li>
  * <li>A route's relay port (PROTOCOL.md section 9): no decoding. From the route's source, the datagram goes byte for
- * byte to every target; from one of its targets, back to the source; from anyone else it is dropped. Both leave from
- * the relay port.</li>
+ * byte to every target (a paced route reads an RTP packet's timestamp and sequence and holds it until due); from one
+ * of its targets, back to the source; from anyone else it is dropped. Both leave from the relay port.</li>
  * </ul>
  * The sender flushes at the end of each batch.
  * <p>
@@ -76,9 +77,10 @@ import java.util.function.Consumer;
  * source.
  * <p>
  * Single writer: the route map, the jitter buffers, the relay ports' routes, the per-route counters and this agent's
- * counters are written only here. Nothing in {@link #onEvent(RelaySlot, long, boolean)} locks or allocates (a
- * source latched from port 0 allocates its address once). Jitter timers are not timers: the duty cycle checks the
- * earliest deadline of the buffers that hold datagrams.
+ * counters, the pacers and their pool are written only here. Nothing in {@link #onEvent(RelaySlot, long, boolean)}
+ * locks or allocates (a source latched from port 0 allocates its address once; the pacing pool allocates places while
+ * the node's peak of held datagrams grows). Jitter and pacing timers are not timers: the duty cycle checks the
+ * earliest deadline of the buffers that hold datagrams and the top of the pacers' heap.
  */
 public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>, JitterBuffer.Sink, Pacer.Sink
 {
