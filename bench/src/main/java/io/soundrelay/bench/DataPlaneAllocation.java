@@ -16,6 +16,7 @@
 package io.soundrelay.bench;
 
 import io.soundrelay.core.config.Configuration;
+import io.soundrelay.core.protocol.HopKey;
 import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
@@ -86,6 +87,8 @@ public final class DataPlaneAllocation
     private static final int RTP_HEADER = 12;
     /** Longer than any run: the routes of the hop mode forward for the whole measurement. */
     private static final long HOP_GRACE_NS = TimeUnit.HOURS.toNanos(1);
+    /** The hop mode's hand-off key: every HOP frame is signed by A and checked by B. */
+    private static final HopKey HOP_KEY = HopKey.random();
     /** Mode ports: most datagrams either direction may lose before the run fails. */
     private static final double MAX_PORTS_LOSS = 0.01;
 
@@ -214,7 +217,9 @@ public final class DataPlaneAllocation
                         }
                         if (peer != null)
                         {
-                            peer.proxy().create(spec).get(5, TimeUnit.SECONDS);
+                            // B expects the hand-off from A: A's HOP frames, signed with the key, are taken.
+                            peer.proxy().restore(spec, System.currentTimeMillis(), System.nanoTime(), null, null,
+                                Endpoint.of(plane.localAddress()), HOP_KEY, HOP_GRACE_NS).get(5, TimeUnit.SECONDS);
                         }
                     }
                     if (peer != null)
@@ -222,8 +227,8 @@ public final class DataPlaneAllocation
                         peer.peers().update(List.of(Endpoint.of(plane.localAddress())));
                         for (int i = 0; i < ROUTES; i++)
                         {
-                            plane.proxy().handOff(FIRST_STREAM + i, Endpoint.of(peer.localAddress()), HOP_GRACE_NS)
-                                .get(5, TimeUnit.SECONDS);
+                            plane.proxy().handOff(FIRST_STREAM + i, Endpoint.of(peer.localAddress()), HOP_GRACE_NS,
+                                HOP_KEY).get(5, TimeUnit.SECONDS);
                         }
                     }
                     final Load load = new Load(

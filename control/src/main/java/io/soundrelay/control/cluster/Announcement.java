@@ -58,6 +58,13 @@ final class Announcement
     final Map<String, String> carrier;
     /** An ADOPTED answer's relay port on the adopting node, or 0 (the route has none). */
     int relayPort;
+    /**
+     * A MIGRATE of a live owner's route: the hand-off's key (32 hex digits), which signs the HOP frames the old node
+     * forwards; null otherwise. Redis carries it; nothing logs it.
+     */
+    String hopKey;
+    /** With {@link #hopKey}: how long the old node forwards, in milliseconds (its MIGRATION_GRACE_SECONDS). */
+    long graceMs;
 
     Announcement(
         final String op,
@@ -92,6 +99,10 @@ final class Announcement
         if (relayPort > 0)
         {
             w.name("relay_port").value(relayPort);
+        }
+        if (hopKey != null)
+        {
+            w.name("hop_key").value(hopKey).name("grace_ms").value(graceMs);
         }
         for (final String key : CARRIER_KEYS)
         {
@@ -141,6 +152,13 @@ final class Announcement
             {
                 final int p = ((JsonNumber)port).intValueExact();
                 a.relayPort = p >= 1 && p <= 65535 ? p : 0;
+            }
+            final Object key = doc.get("hop_key");
+            final Object grace = doc.get("grace_ms");
+            if (key instanceof String && grace instanceof JsonNumber && ((JsonNumber)grace).isIntegral())
+            {
+                a.hopKey = (String)key;
+                a.graceMs = ((JsonNumber)grace).longValueExact();
             }
             return a;
         }

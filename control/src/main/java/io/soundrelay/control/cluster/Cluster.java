@@ -31,6 +31,7 @@ import io.soundrelay.control.metrics.RedisOperations;
 import io.soundrelay.control.redis.RedisRouteStore;
 import io.soundrelay.control.redis.StoredRoute;
 import io.soundrelay.control.trace.NodeTracing;
+import io.soundrelay.core.protocol.HopKey;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
@@ -145,10 +146,13 @@ public final class Cluster implements RedisRouteStore.Hooks
         final long startNs;
         /** The relay port of a failover onto this node (an adoption elsewhere names it in its answer). */
         int localRelayPort;
+        /** A forwarding hand-off's key, drawn here and sent to the new node with the MIGRATE; null for a failover. */
+        final HopKey key;
 
         Pending(final long streamId, final String fromNode, final NodeInfo target, final boolean forwarding,
             final Span span, final long startNs)
         {
+            this.key = forwarding ? HopKey.random() : null;
             this.streamId = streamId;
             this.fromNode = fromNode;
             this.target = target;
@@ -333,7 +337,8 @@ public final class Cluster implements RedisRouteStore.Hooks
         {
             // Only now that the new node holds the route: forward what still reaches this node, then let go.
             StreamLifecycle.firstDatagram(tracing, registry.get(streamId));
-            final RouteCommand.Result result = routed(router.handOff(streamId, prepared.target.relay(), graceNs));
+            final RouteCommand.Result result =
+                routed(router.handOff(streamId, prepared.target.relay(), graceNs, prepared.key));
             if (result.outcome() != RouteCommand.Outcome.OK)
             {
                 LOG.warn("stream {} was handed to {} but had left this node's router meanwhile",
@@ -499,8 +504,14 @@ public final class Cluster implements RedisRouteStore.Hooks
             return p;
         }
         pending.put(streamId, p);
-        store.publish(redis, new Announcement(Announcement.MIGRATE, streamId, target.nodeId(), owner, null,
-            tracing.inject(Context.root().with(span), streamId)).toJson());
+        final Announcement migrate = new Announcement(Announcement.MIGRATE, streamId, target.nodeId(), owner, null,
+            tracing.inject(Context.root().with(span), streamId));
+        if (p.key != null)
+        {
+            migrate.hopKey = p.key.toHex();
+            migrate.graceMs = TimeUnit.NANOSECONDS.toMillis(graceNs);
+        }
+        store.publish(redis, migrate.toJson());
         return p;
     }
 
@@ -551,6 +562,25 @@ public final class Cluster implements RedisRouteStore.Hooks
         final Context context,
         final String cause) throws Exception
     {
+        return adoptLocally(redis, route, fromNode, context, cause, null, null);
+    }
+
+    /**
+     * As {@link #adoptLocally(RedisClusterAsyncCommands, StoredRoute, String, Context, String)}, for a hand-off from a
+     * live node: the route takes that node's HOP frames, signed with the hand-off's key, for its grace window.
+     *
+     * @param hopFrom the old node's relay address, or null.
+     * @param inbound the MIGRATE that carries the key and the grace, or null.
+     */
+    private String adoptLocally(
+        final RedisClusterAsyncCommands<String, String> redis,
+        final StoredRoute route,
+        final String fromNode,
+        final Context context,
+        final String cause,
+        final Endpoint hopFrom,
+        final Announcement inbound) throws Exception
+    {
         final long streamId = route.spec().streamId();
         RelaySocket relay = null;
         if (route.spec().returnPath())
@@ -564,8 +594,11 @@ public final class Cluster implements RedisRouteStore.Hooks
                 return refuse(redis, streamId, fromNode, context, "node " + nodeId + ": " + ex.getMessage());
             }
         }
-        final RouteCommand.Result result = routed(router.restore(route.spec(), route.createdAtEpochMs(),
-            System.nanoTime(), relay, route.sourceLatched()));
+        final RouteCommand.Result result = hopFrom == null ?
+            routed(router.restore(route.spec(), route.createdAtEpochMs(), System.nanoTime(), relay,
+                route.sourceLatched())) :
+            routed(router.restore(route.spec(), route.createdAtEpochMs(), System.nanoTime(), relay,
+                route.sourceLatched(), hopFrom, HopKey.parse(inbound.hopKey), hopWindowNs(inbound.graceMs)));
         if (result.outcome() == RouteCommand.Outcome.NODE_FULL)
         {
             return refuse(redis, streamId, fromNode, context, "node " + nodeId + " is at MAX_STREAMS_PER_NODE");
@@ -702,15 +735,47 @@ public final class Cluster implements RedisRouteStore.Hooks
                 span.addEvent("stale"); // taken back or moved on before this node read it
                 return;
             }
-            // The old node's HOP frames must be accepted before it starts forwarding.
-            refreshLive(redis);
+            // The old node's HOP frames must be accepted before it starts forwarding: from its relay address as its
+            // heartbeat gives it, signed with the key its MIGRATE carries, for its grace window.
+            final NodeInfo from = a.hopKey == null || a.fromNode == null ? null : find(refreshLive(redis), a.fromNode);
+            if (a.hopKey != null && (from == null || !validKey(a.hopKey)))
+            {
+                span.addEvent("refused");
+                refuse(redis, a.streamId, a.fromNode, Context.root().with(span), "node " + nodeId +
+                    ": the hand-off names no live node or no valid hop key");
+                return;
+            }
             adoptLocally(redis, route, a.fromNode, Context.root().with(span),
-                "failover".equals(a.reason) ? "failover" : "adopted");
+                "failover".equals(a.reason) ? "failover" : "adopted", from == null ? null : from.relay(), a);
         }
         finally
         {
             span.end();
         }
+    }
+
+    private static boolean validKey(final String hex)
+    {
+        try
+        {
+            HopKey.parse(hex);
+            return true;
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return false;
+        }
+    }
+
+    /**
+     * How long a handed-off route takes its old node's HOP frames: the old node's grace, from its confirmation, which
+     * comes after this adoption, so with the confirmation's timeout and a second on top; a day at most.
+     */
+    static long hopWindowNs(final long graceMs)
+    {
+        final long maxMs = TimeUnit.NANOSECONDS.toMillis(RouterProxy.MAX_GRACE_NS);
+        final long ms = Math.max(0, Math.min(graceMs, maxMs)) + CONFIRM_TIMEOUT_MS + 1000;
+        return TimeUnit.MILLISECONDS.toNanos(Math.min(ms, maxMs));
     }
 
     /**

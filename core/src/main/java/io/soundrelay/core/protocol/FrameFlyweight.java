@@ -163,6 +163,21 @@ public final class FrameFlyweight
     }
 
     /**
+     * Is this datagram a HOP frame, which between nodes carries a {@link HopTag} after it (PROTOCOL.md section 7)?
+     * Reads the magic, the version and the flags only; allocation free.
+     *
+     * @param buffer holding the datagram at offset 0.
+     * @param length its length, the tag included.
+     * @return true for a version 1 frame with the HOP bit that is long enough for a header and a tag.
+     */
+    public static boolean isHopFrame(final DirectBuffer buffer, final int length)
+    {
+        return length >= HEADER_LENGTH + HopTag.LENGTH && buffer.getByte(MAGIC_OFFSET) == MAGIC_0 &&
+            buffer.getByte(MAGIC_OFFSET + 1) == MAGIC_1 && buffer.getByte(VERSION_OFFSET) == VERSION &&
+            (buffer.getByte(FLAGS_OFFSET) & HOP_FLAG) != 0;
+    }
+
+    /**
      * @param flags a frame's flags byte.
      * @return true when both HOP and HOP_RTP are set.
      */

@@ -47,7 +47,12 @@ public enum ErrorReason
      * A datagram from a target to a relay port whose route's source is an IP with port 0 that has not sent yet: no
      * address to send it back to.
      */
-    NOT_LATCHED("not_latched");
+    NOT_LATCHED("not_latched"),
+    /**
+     * A HOP frame from the peer an inbound hand-off names, whose tag the hand-off's key does not give: forged, or
+     * corrupted on the way (PROTOCOL.md section 7).
+     */
+    HOP_AUTH("hop_auth");
 
     private static final ErrorReason[] VALUES = values();
 

@@ -17,6 +17,8 @@ package io.soundrelay.io.ring;
 
 import com.lmax.disruptor.EventFactory;
 
+import io.soundrelay.core.protocol.HopTag;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -43,7 +45,7 @@ public final class RelaySlotFactory implements EventFactory<RelaySlot>
         this.slotBytes = slotBytesFor(maxDatagramBytes);
         final long bytes = (long)slots * slotBytes;
         final String why = "RING_SIZE=" + slots + ": a ring of " + slots + " slots of " + slotBytes +
-            " bytes (MAX_DATAGRAM_BYTES=" + maxDatagramBytes + " plus one, rounded to 64) needs " + (bytes >> 20) +
+            " bytes (MAX_DATAGRAM_BYTES=" + maxDatagramBytes + " plus a HOP tag and one, rounded to 64) needs " + (bytes >> 20) +
             " MiB of off-heap memory";
         if (bytes > Integer.MAX_VALUE)
         {
@@ -62,11 +64,12 @@ public final class RelaySlotFactory implements EventFactory<RelaySlot>
 
     /**
      * @param maxDatagramBytes largest datagram accepted.
-     * @return bytes per slot: room for one byte over the limit, rounded up to a cache line.
+     * @return bytes per slot: room for a HOP frame's tag and one byte over the limit, rounded up to a cache line (a
+     * HOP frame of a datagram of the largest size is that long, and a frame is signed in the slot it came in).
      */
     public static int slotBytesFor(final int maxDatagramBytes)
     {
-        return (maxDatagramBytes + 1 + ALIGNMENT - 1) & -ALIGNMENT;
+        return (maxDatagramBytes + HopTag.LENGTH + 1 + ALIGNMENT - 1) & -ALIGNMENT;
     }
 
     /**

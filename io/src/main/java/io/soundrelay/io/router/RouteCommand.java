@@ -15,6 +15,7 @@
  */
 package io.soundrelay.io.router;
 
+import io.soundrelay.core.protocol.HopKey;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteSpec;
@@ -89,8 +90,15 @@ public final class RouteCommand
     final long idleSinceNs;
     /** HANDOFF: the new node's relay address; null otherwise. */
     final Endpoint hopTarget;
-    /** HANDOFF: how long to forward, from when the router applies the command. */
+    /**
+     * HANDOFF: how long to forward, from when the router applies the command; RESTORE with {@link #hopFrom}: how long
+     * the inbound hand-off's HOP frames are taken.
+     */
     final long graceNs;
+    /** HANDOFF: the key that signs the HOP frames to the new node; RESTORE: the inbound hand-off's key, or null. */
+    final HopKey hopKey;
+    /** RESTORE of a handed-off route: the old node's relay address, whose HOP frames the route takes; or null. */
+    Endpoint hopFrom;
     /** A relay port bound for the route (CREATE, RESTORE, REPLACE), or null; the router owns it from now on. */
     RelaySocket relay;
     /** A latched source the route arrives with (RESTORE of a handed-off route), or null. */
@@ -105,7 +113,7 @@ public final class RouteCommand
     RouteCommand(
         final Type type, final long streamId, final RouteSpec spec, final long nowEpochMs, final long idleSinceNs)
     {
-        this(type, streamId, spec, nowEpochMs, idleSinceNs, null, 0);
+        this(type, streamId, spec, nowEpochMs, idleSinceNs, null, 0, null);
     }
 
     RouteCommand(
@@ -115,8 +123,10 @@ public final class RouteCommand
         final long nowEpochMs,
         final long idleSinceNs,
         final Endpoint hopTarget,
-        final long graceNs)
+        final long graceNs,
+        final HopKey hopKey)
     {
+        this.hopKey = hopKey;
         this.type = type;
         this.streamId = streamId;
         this.spec = spec;
@@ -132,10 +142,11 @@ public final class RouteCommand
      * @param graceNs          how long to forward.
      * @return a HANDOFF command.
      */
-    static RouteCommand handOff(final long streamId, final Endpoint newNodeRelayAddr, final long graceNs)
+    static RouteCommand handOff(
+        final long streamId, final Endpoint newNodeRelayAddr, final long graceNs, final HopKey key)
     {
         return new RouteCommand(Type.HANDOFF, streamId, null, System.currentTimeMillis(), System.nanoTime(),
-            newNodeRelayAddr, graceNs);
+            newNodeRelayAddr, graceNs, key);
     }
 
     /**

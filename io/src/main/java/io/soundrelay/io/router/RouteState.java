@@ -15,6 +15,7 @@
  */
 package io.soundrelay.io.router;
 
+import io.soundrelay.core.protocol.HopKey;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.io.jitter.JitterBuffer;
@@ -44,6 +45,18 @@ final class RouteState
      * first datagram from its IP; null until then. Datagrams back to the source go here.
      */
     Endpoint source;
+
+    /** While the route forwards to a new node: the hand-off's key, which signs every HOP frame it sends there. */
+    HopKey hopKey;
+    /**
+     * An inbound hand-off: the relay address of the node that handed the stream here, the only sender whose HOP frames
+     * this route takes, and only until {@link #hopFromUntilNs}; null when no hand-off is coming in.
+     */
+    Endpoint hopFrom;
+    /** The inbound hand-off's key: a HOP frame's tag must be the one it gives. */
+    HopKey hopFromKey;
+    /** Monotonic time the inbound hand-off's window closes. */
+    long hopFromUntilNs;
 
     RouteState(final RouteEntry entry)
     {

@@ -19,6 +19,8 @@ import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.RingBuffer;
 import io.soundrelay.core.protocol.DatagramDecoder;
 import io.soundrelay.core.protocol.FrameFlyweight;
+import io.soundrelay.core.protocol.HopKey;
+import io.soundrelay.core.protocol.HopTag;
 import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
@@ -125,6 +127,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     private final MixerLink mixer;
     private final PeerSet peers;
     private final RelaySocket mainSocket;
+    /** Signs and checks HOP frames' tags: its state is this thread's. */
+    private final HopTag hopTag = new HopTag();
     private final ReceiverProxy sockets;
     /** Relay ports attached to a route now, one bit per port: a datagram from one of them (on an own address) loops. */
     private final long[] ownRelayPorts = new long[1024];
@@ -268,8 +272,11 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             return;
         }
 
-        final int length = slot.length;
         final UnsafeBuffer buffer = slot.buffer();
+        // A HOP frame ends with its tag: the frame is decoded without it, and the tag is checked below, once the
+        // stream's inbound hand-off (its peer and key) is known.
+        final int tagged = slot.length;
+        final int length = FrameFlyweight.isHopFrame(buffer, tagged) ? tagged - HopTag.LENGTH : tagged;
         if (!decoder.decode(buffer, 0, length))
         {
             counters.addError(decoder.error(), 1);
@@ -292,14 +299,15 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         {
             final int flags = decoder.frameFlags();
             hopsIn = FrameFlyweight.hopCount(flags); // read before a wrapped datagram is decoded
-            // Forwarded by the node that had the stream before: its sender is that node, not the route's source.
-            // Nobody else, the source included, may send a HOP frame.
-            if (!peers.contains(slot.senderAddress, slot.senderPort) ||
-                (entry.isForwarding() && entry.hopTarget().matches(slot.senderAddress, slot.senderPort)))
+            // Forwarded by the node that handed the stream here: its sender is that node, not the route's source.
+            // Nobody else, the source included, may send a HOP frame, and only with the hand-off's tag.
+            final ErrorReason refused = checkHop(slot, entry, state, tagged, flags);
+            if (refused != null)
             {
-                counters.addError(ErrorReason.SOURCE_MISMATCH, 1); // the second test: never bounce a stream back
+                counters.addError(refused, 1);
                 return;
             }
+            slot.length = length; // the tag is checked: from here on the frame is what the old node received
             if (FrameFlyweight.isHopPort(flags))
             {
                 routePortHop(slot, entry, state, flags, hopsIn);
@@ -459,6 +467,46 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     }
 
     /**
+     * May this HOP frame enter the route? Only from the relay address of the node that handed the stream here, while
+     * that hand-off's window is open, never from the node the stream was handed on to (a stream never bounces back),
+     * with the tag the hand-off's key gives, and a relay port's traffic only for a route with a return path.
+     *
+     * @return null when it may, else why not.
+     */
+    private ErrorReason checkHop(
+        final RelaySlot slot, final RouteEntry entry, final RouteState state, final int tagged, final int flags)
+    {
+        final Endpoint from = state.hopFrom;
+        if (from == null || !from.matches(slot.senderAddress, slot.senderPort) ||
+            clock.nanoTime() - state.hopFromUntilNs > 0 ||
+            (entry.isForwarding() && entry.hopTarget().matches(slot.senderAddress, slot.senderPort)))
+        {
+            return ErrorReason.SOURCE_MISMATCH;
+        }
+        final HopKey key = state.hopFromKey;
+        if (!hopTag.verify(slot.buffer(), 0, tagged, key.k0(), key.k1()))
+        {
+            return ErrorReason.HOP_AUTH;
+        }
+        if (FrameFlyweight.isHopPort(flags) && !entry.spec().returnPath())
+        {
+            return ErrorReason.SOURCE_MISMATCH; // no relay port, here or on the old node: nothing to carry
+        }
+        return null;
+    }
+
+    /**
+     * A HOP frame to the node the route was handed to, from the main socket: signed with the hand-off's key in the
+     * slot, after the frame (a slot has room for the tag).
+     */
+    private void sendHop(final RelaySlot slot, final RouteEntry entry, final int length)
+    {
+        final HopKey key = ((RouteState)entry.dataPlaneState()).hopKey;
+        final int signed = hopTag.sign(slot.buffer(), 0, length, key.k0(), key.k1());
+        sendOne(slot, entry, 0, signed, entry.hopTarget(), mainSocket);
+    }
+
+    /**
      * A HOP frame that carries a datagram of the old node's relay port: on from this node's relay port for the route
      * (its main socket if the route has none here), to the targets or back to the source.
      */
@@ -509,7 +557,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             return;
         }
         slot.buffer().putByte(FrameFlyweight.FLAGS_OFFSET, (byte)FrameFlyweight.withHopCount(flags, hops));
-        sendOne(slot, entry, 0, slot.length, entry.hopTarget(), mainSocket);
+        sendHop(slot, entry, slot.length);
     }
 
     /**
@@ -576,7 +624,6 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
      */
     private void forward(final RelaySlot slot, final RouteEntry entry, final boolean wrapped, final int hopsIn)
     {
-        final Endpoint target = entry.hopTarget();
         final int length = slot.length;
         // A HOP frame forwarded on once more (the stream moved again within its grace window) counts one more hop.
         final int hops = hopsIn + 1;
@@ -589,7 +636,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         {
             slot.buffer().putByte(FrameFlyweight.FLAGS_OFFSET,
                 (byte)FrameFlyweight.withHopCount(FrameFlyweight.HOP_WRAPPED_FLAGS, hops));
-            sendOne(slot, entry, 0, length, target, mainSocket);
+            sendHop(slot, entry, length);
             return;
         }
         if (decoder.kind() == DatagramDecoder.KIND_FRAME)
@@ -599,7 +646,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             slot.buffer().putByte(FrameFlyweight.FLAGS_OFFSET, (byte)FrameFlyweight.withHopCount(
                 (decoder.frameFlags() & ~(FrameFlyweight.HOP_RTP_FLAG | FrameFlyweight.HOP_PORT_FLAG |
                 FrameFlyweight.HOP_BACK_FLAG)) | FrameFlyweight.HOP_FLAG, hops));
-            sendOne(slot, entry, 0, length, target, mainSocket);
+            sendHop(slot, entry, length);
             return;
         }
         wrapInHopSlot(slot, entry, FrameFlyweight.withHopCount(FrameFlyweight.HOP_WRAPPED_FLAGS, hops),
@@ -639,7 +686,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         out.putBytes(FrameFlyweight.HEADER_LENGTH, slot.buffer(), 0, length);
         hop.length = length + FrameFlyweight.HEADER_LENGTH;
         hop.receiveNs = slot.receiveNs;
-        sendOne(hop, entry, 0, hop.length, entry.hopTarget(), mainSocket);
+        sendHop(hop, entry, hop.length);
     }
 
     /**
@@ -996,6 +1043,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 if (entry != null)
                 {
                     outcome = RouteCommand.Outcome.EXISTS;
+                    expectHandOff(entry, command);
                 }
                 else if (routes.size() >= maxRoutes)
                 {
@@ -1007,6 +1055,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                     routes.put(command.streamId, entry);
                     attach(entry, unused, command.latched);
                     unused = null;
+                    expectHandOff(entry, command);
                     registry.publish(entry);
                     change = command.type == RouteCommand.Type.CREATE ? RouteJournal.Change.CREATED : null;
                 }
@@ -1052,7 +1101,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 }
                 else
                 {
-                    handOff(entry, command.hopTarget, clock.nanoTime() + command.graceNs);
+                    handOff(entry, command.hopTarget, clock.nanoTime() + command.graceNs, command.hopKey);
                 }
                 break;
 
@@ -1104,12 +1153,28 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     }
 
     /**
+     * A RESTORE that names an inbound hand-off: from now until its window closes, the route takes HOP frames from that
+     * peer, signed with that key (and from nobody else).
+     */
+    private void expectHandOff(final RouteEntry entry, final RouteCommand command)
+    {
+        if (command.hopFrom != null)
+        {
+            final RouteState state = (RouteState)entry.dataPlaneState();
+            state.hopFrom = command.hopFrom;
+            state.hopFromKey = command.hopKey;
+            state.hopFromUntilNs = clock.nanoTime() + command.graceNs;
+        }
+    }
+
+    /**
      * Hand a route to another node: what its jitter buffer holds leaves first, in order, to its targets; it leaves its
      * room and the registry, and from now on forwards to the new node until the deadline (its relay port stays open
      * and forwards too). A route already forwarding only moves its target and deadline.
      */
-    private void handOff(final RouteEntry entry, final Endpoint target, final long untilNs)
+    private void handOff(final RouteEntry entry, final Endpoint target, final long untilNs, final HopKey key)
     {
+        ((RouteState)entry.dataPlaneState()).hopKey = key; // before anything held leaves for the new node
         if (!entry.isForwarding())
         {
             final RouteState state = (RouteState)entry.dataPlaneState();

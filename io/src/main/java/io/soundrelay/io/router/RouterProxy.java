@@ -15,6 +15,7 @@
  */
 package io.soundrelay.io.router;
 
+import io.soundrelay.core.protocol.HopKey;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.io.socket.RelaySocket;
@@ -41,7 +42,7 @@ public final class RouterProxy
         }
     }
 
-    /** Longest grace period {@link #handOff(long, Endpoint, long)} takes: a day. */
+    /** Longest grace period {@link #handOff(long, Endpoint, long, HopKey)} takes: a day. */
     public static final long MAX_GRACE_NS = TimeUnit.DAYS.toNanos(1);
 
     private final ManyToOneConcurrentArrayQueue<RouteCommand> queue;
@@ -154,10 +155,45 @@ public final class RouterProxy
         final RelaySocket relay,
         final Endpoint latched)
     {
-        final RouteCommand command =
-            new RouteCommand(RouteCommand.Type.RESTORE, spec.streamId(), spec, createdAtEpochMs, idleSinceNs);
+        return restore(spec, createdAtEpochMs, idleSinceNs, relay, latched, null, null, 0);
+    }
+
+    /**
+     * Put back a route handed to this node by a live peer, which forwards the stream's datagrams here as HOP frames for
+     * a while: the route takes HOP frames from that peer's relay address, signed with the hand-off's key, for
+     * {@code hopWindowNs} from when the router applies the command, and from nobody else ever (PROTOCOL.md section 7).
+     *
+     * @param spec             the route.
+     * @param createdAtEpochMs when it was first created.
+     * @param idleSinceNs      when its TTL starts.
+     * @param relay            its relay port on this node, bound, or null; the router owns it from now on.
+     * @param latched          the source address the previous owner latched, or null.
+     * @param hopFrom          the old node's relay address, or null when no hand-off comes in (a failover).
+     * @param hopKey           the hand-off's key; required with {@code hopFrom}.
+     * @param hopWindowNs      how long HOP frames are taken, 0 to {@link #MAX_GRACE_NS}.
+     * @return completes when the router has applied it (an inbound hand-off applies to an existing route too).
+     * @throws IllegalArgumentException when {@code hopFrom} comes without a key or the window is out of range.
+     */
+    public CompletableFuture<RouteCommand.Result> restore(
+        final RouteSpec spec,
+        final long createdAtEpochMs,
+        final long idleSinceNs,
+        final RelaySocket relay,
+        final Endpoint latched,
+        final Endpoint hopFrom,
+        final HopKey hopKey,
+        final long hopWindowNs)
+    {
+        if (hopFrom != null && (hopKey == null || hopWindowNs < 0 || hopWindowNs > MAX_GRACE_NS))
+        {
+            throw new IllegalArgumentException("an inbound hand-off needs a key and a window of 0 to " + MAX_GRACE_NS +
+                " ns");
+        }
+        final RouteCommand command = new RouteCommand(RouteCommand.Type.RESTORE, spec.streamId(), spec,
+            createdAtEpochMs, idleSinceNs, null, hopFrom == null ? 0 : hopWindowNs, hopFrom == null ? null : hopKey);
         command.relay = relay;
         command.latched = latched;
+        command.hopFrom = hopFrom;
         return offer(command);
     }
 
@@ -171,22 +207,27 @@ public final class RouterProxy
      * @param newNodeRelayAddr the new node's relay address.
      * @param graceNs          how long to forward, from when the router applies the command: MIGRATION_GRACE_SECONDS
      *                         in nanoseconds, 0 to {@link #MAX_GRACE_NS}.
+     * @param key              the hand-off's key, which signs every HOP frame sent to the new node.
      * @return completes with OK (and the entry) or NOT_FOUND.
-     * @throws NullPointerException     when the address is null.
+     * @throws NullPointerException     when the address or the key is null.
      * @throws IllegalArgumentException when the grace period is out of range.
      */
     public CompletableFuture<RouteCommand.Result> handOff(
-        final long streamId, final Endpoint newNodeRelayAddr, final long graceNs)
+        final long streamId, final Endpoint newNodeRelayAddr, final long graceNs, final HopKey key)
     {
         if (newNodeRelayAddr == null)
         {
             throw new NullPointerException("newNodeRelayAddr");
         }
+        if (key == null)
+        {
+            throw new NullPointerException("key");
+        }
         if (graceNs < 0 || graceNs > MAX_GRACE_NS)
         {
             throw new IllegalArgumentException("grace of " + graceNs + " ns is outside 0 to " + MAX_GRACE_NS + " ns");
         }
-        return offer(RouteCommand.handOff(streamId, newNodeRelayAddr, graceNs));
+        return offer(RouteCommand.handOff(streamId, newNodeRelayAddr, graceNs, key));
     }
 
     /**

@@ -19,6 +19,8 @@ import io.soundrelay.core.config.Configuration;
 import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.RingBuffer;
 import io.soundrelay.core.protocol.FrameFlyweight;
+import io.soundrelay.core.protocol.HopKey;
+import io.soundrelay.core.protocol.HopTag;
 import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
@@ -76,6 +78,8 @@ class RouterHopTest
     private static final int N = 16;
     private static final long GRACE_NS = TimeUnit.SECONDS.toNanos(30);
     private static final long WAIT_NS = TimeUnit.SECONDS.toNanos(10);
+    /** The hand-off key of these tests' hand-offs. */
+    private static final HopKey KEY = HopKey.random();
 
     /** Journal that keeps what it is told, from the router thread, and answers at once. */
     private static final class RecordingJournal implements RouteJournal
@@ -187,6 +191,7 @@ class RouterHopTest
         assertSame(RouteCommand.Outcome.OK, a.proxy().create(spec).get(5, TimeUnit.SECONDS).outcome());
         assertSame(RouteCommand.Outcome.OK, b.proxy().create(spec).get(5, TimeUnit.SECONDS).outcome());
         b.peers().update(List.of(Endpoint.of(a.localAddress())));
+        expectHandOff(b, spec, a.localAddress());
 
         // Before the hand-off: A relays.
         for (int seq = 1; seq <= N; seq++)
@@ -196,7 +201,7 @@ class RouterHopTest
         expectFrames(target, deliver, id, 1, N, a.localAddress());
 
         final RouteCommand.Result handedOff =
-            a.proxy().handOff(id, Endpoint.of(b.localAddress()), GRACE_NS).get(5, TimeUnit.SECONDS);
+            a.proxy().handOff(id, Endpoint.of(b.localAddress()), GRACE_NS, KEY).get(5, TimeUnit.SECONDS);
         assertSame(RouteCommand.Outcome.OK, handedOff.outcome());
         assertEquals(id, handedOff.entry().streamId());
         assertNull(a.registry().get(id), "a handed-off route is no longer this node's");
@@ -248,10 +253,10 @@ class RouterHopTest
         final List<Endpoint> targets = List.of(Endpoint.of(local(target)));
         assertSame(RouteCommand.Outcome.OK, a.proxy().create(
             new RouteSpec(ssrc, src, targets, null, Deliver.FRAMED, 0, false)).get(5, TimeUnit.SECONDS).outcome());
-        assertSame(RouteCommand.Outcome.OK, b.proxy().create(
-            new RouteSpec(ssrc, src, targets, null, Deliver.FRAMED, jitterMs, false)).get(5, TimeUnit.SECONDS)
-            .outcome());
+        final RouteSpec onB = new RouteSpec(ssrc, src, targets, null, Deliver.FRAMED, jitterMs, false);
+        assertSame(RouteCommand.Outcome.OK, b.proxy().create(onB).get(5, TimeUnit.SECONDS).outcome());
         b.peers().update(List.of(Endpoint.of(new InetSocketAddress("127.0.0.1", 9)), Endpoint.of(a.localAddress())));
+        expectHandOff(b, onB, a.localAddress());
 
         final int firstSeq = 65_530; // the 16-bit sequence wraps during the test
         final List<byte[]> sent = new ArrayList<>();
@@ -263,7 +268,7 @@ class RouterHopTest
         expectExactly(target, sent, a.localAddress());
 
         assertSame(RouteCommand.Outcome.OK,
-            a.proxy().handOff(ssrc, Endpoint.of(b.localAddress()), GRACE_NS).get(5, TimeUnit.SECONDS).outcome());
+            a.proxy().handOff(ssrc, Endpoint.of(b.localAddress()), GRACE_NS, KEY).get(5, TimeUnit.SECONDS).outcome());
         sent.clear();
         for (int i = N; i < 2 * N; i++)
         {
@@ -293,40 +298,63 @@ class RouterHopTest
     }
 
     @Test
-    void hopFramesAreRefusedFromAnyoneButAPeer() throws Exception
+    void hopFramesAreTakenOnlyFromTheHandOffsPeerWithItsTagWhileItsWindowIsOpen() throws Exception
     {
         final DataPlane b = start("auto", 1, RouteJournal.MEMORY_ONLY);
         final DatagramChannel source = open();
         final DatagramChannel target = open();
         final DatagramChannel peer = open();
+        final DatagramChannel otherPeer = open();
         final DatagramChannel stranger = open();
         final long id = 0x00C0_FFEEL;
-        assertSame(RouteCommand.Outcome.OK, b.proxy().create(new RouteSpec(id, Endpoint.of(local(source)),
-            List.of(Endpoint.of(local(target))), null, Deliver.PAYLOAD, 0, false)).get(5, TimeUnit.SECONDS).outcome());
-        b.peers().update(List.of(Endpoint.of(local(peer))));
-        assertEquals(List.of(Endpoint.of(local(peer))), b.peers().snapshot());
+        final RouteSpec spec = new RouteSpec(id, Endpoint.of(local(source)), List.of(Endpoint.of(local(target))),
+            null, Deliver.PAYLOAD, 0, false);
+        assertSame(RouteCommand.Outcome.OK, b.proxy().create(spec).get(5, TimeUnit.SECONDS).outcome());
+        b.peers().update(List.of(Endpoint.of(local(peer)), Endpoint.of(local(otherPeer))));
+        assertEquals(List.of(Endpoint.of(local(peer)), Endpoint.of(local(otherPeer))), b.peers().snapshot());
 
         final int hop = FrameFlyweight.HOP_FLAG | FrameFlyweight.KIND_OPUS;
-        stranger.send(ByteBuffer.wrap(frame(id, hop, 1, payload(1))), b.localAddress());
-        source.send(ByteBuffer.wrap(frame(id, hop, 2, payload(2))), b.localAddress()); // not even the source
-        peer.send(ByteBuffer.wrap(wrap(id, rtp(id + 1, 3, 0, payload(3)))), b.localAddress()); // inner SSRC differs
-        peer.send(ByteBuffer.wrap(wrap(id, frame(id, 0, 4, payload(4)))), b.localAddress()); // a frame is not RTP
+        // A live peer, with a valid tag, for a stream no hand-off brings here: refused.
+        peer.send(ByteBuffer.wrap(signed(frame(id, hop, 1, payload(1)))), b.localAddress());
+
+        expectHandOff(b, spec, local(peer));
+        stranger.send(ByteBuffer.wrap(signed(frame(id, hop, 2, payload(2)))), b.localAddress());
+        source.send(ByteBuffer.wrap(signed(frame(id, hop, 3, payload(3)))), b.localAddress()); // not even the source
+        otherPeer.send(ByteBuffer.wrap(signed(frame(id, hop, 4, payload(4)))), b.localAddress()); // not its peer
+        // From the hand-off's peer, but without the tag its key gives: no tag, another key, a byte changed.
+        peer.send(ByteBuffer.wrap(frame(id, hop, 5, payload(5))), b.localAddress());
+        peer.send(ByteBuffer.wrap(signed(frame(id, hop, 5, payload(5)), HopKey.random())), b.localAddress());
+        final byte[] altered = signed(frame(id, hop, 5, payload(5)));
+        altered[FrameFlyweight.HEADER_LENGTH] ^= 1;
+        peer.send(ByteBuffer.wrap(altered), b.localAddress());
+        // Signed, but nonsense inside, or a relay port's traffic for a route without a return path.
+        peer.send(ByteBuffer.wrap(signed(wrap(id, rtp(id + 1, 3, 0, payload(3))))), b.localAddress()); // other SSRC
+        peer.send(ByteBuffer.wrap(signed(wrap(id, frame(id, 0, 4, payload(4))))), b.localAddress()); // not RTP
+        for (final int port : new int[] { FrameFlyweight.HOP_PORT_FLAG,
+            FrameFlyweight.HOP_PORT_FLAG | FrameFlyweight.HOP_BACK_FLAG })
+        {
+            peer.send(ByteBuffer.wrap(signed(frame(id, FrameFlyweight.HOP_FLAG | port, 5, payload(5)))),
+                b.localAddress());
+        }
         peer.send(ByteBuffer.wrap(frame(id, 0, 5, payload(5))), b.localAddress()); // a relay, not a HOP: a loop
         // Routed in order: when the next good datagram arrives, the ones before it were dropped.
-        peer.send(ByteBuffer.wrap(frame(id, hop, 6, payload(6))), b.localAddress());
+        peer.send(ByteBuffer.wrap(signed(frame(id, hop, 6, payload(6)))), b.localAddress());
         assertArrayEquals(payload(6), receive(target).bytes);
         final byte[] inner = rtp(id, 7, 960, payload(7));
-        peer.send(ByteBuffer.wrap(wrap(id, inner)), b.localAddress());
+        peer.send(ByteBuffer.wrap(signed(wrap(id, inner))), b.localAddress());
         assertArrayEquals(inner, receive(target).bytes);
         source.send(ByteBuffer.wrap(frame(id, FrameFlyweight.KIND_OPUS, 8, payload(8))), b.localAddress());
         assertArrayEquals(payload(8), receive(target).bytes);
 
-        b.peers().update(List.of()); // the peer's heartbeat expired
-        peer.send(ByteBuffer.wrap(frame(id, hop, 9, payload(9))), b.localAddress());
+        // The hand-off's window closes: its peer's frames are refused again, tag or not.
+        assertSame(RouteCommand.Outcome.EXISTS, b.proxy().restore(spec, System.currentTimeMillis(),
+            System.nanoTime(), null, null, Endpoint.of(local(peer)), KEY, 0).get(5, TimeUnit.SECONDS).outcome());
+        peer.send(ByteBuffer.wrap(signed(frame(id, hop, 9, payload(9)))), b.localAddress());
         source.send(ByteBuffer.wrap(frame(id, 0, 10, payload(10))), b.localAddress());
         assertArrayEquals(payload(10), receive(target).bytes);
 
-        waitFor(() -> b.counters().errors(ErrorReason.SOURCE_MISMATCH) == 3 &&
+        waitFor(() -> b.counters().errors(ErrorReason.SOURCE_MISMATCH) == 7 &&
+            b.counters().errors(ErrorReason.HOP_AUTH) == 3 &&
             b.counters().errors(ErrorReason.LOOP) == 1 &&
             b.counters().errors(ErrorReason.MALFORMED) == 2 && b.counters().sent() == 4, "drops counted");
         assertNothingMore(target);
@@ -344,21 +372,26 @@ class RouterHopTest
         assertSame(RouteCommand.Outcome.OK, a.proxy().create(new RouteSpec(id, Endpoint.of(local(source)),
             List.of(Endpoint.of(local(target))), null, Deliver.PAYLOAD, 0, false)).get(5, TimeUnit.SECONDS).outcome());
         a.peers().update(List.of(Endpoint.of(local(earlier)), Endpoint.of(local(next))));
+        final RouteSpec spec = a.registry().get(id).spec();
+        expectHandOff(a, spec, local(earlier));
+        final HopKey nextKey = HopKey.random(); // the second hand-off's own key
         assertSame(RouteCommand.Outcome.OK,
-            a.proxy().handOff(id, Endpoint.of(local(next)), GRACE_NS).get(5, TimeUnit.SECONDS).outcome());
+            a.proxy().handOff(id, Endpoint.of(local(next)), GRACE_NS, nextKey).get(5, TimeUnit.SECONDS).outcome());
 
-        // The stream moved again within its grace window: what the earlier node forwards goes on, one hop more.
+        // The stream moved again within its grace window: what the earlier node forwards goes on, one hop more,
+        // signed again with the second hand-off's key.
         for (int hops = 0; hops <= FrameFlyweight.MAX_HOPS; hops++)
         {
             final int flags = FrameFlyweight.withHopCount(FrameFlyweight.HOP_FLAG | FrameFlyweight.KIND_OPUS, hops);
-            earlier.send(ByteBuffer.wrap(frame(id, flags, hops, payload(hops))), a.localAddress());
+            earlier.send(ByteBuffer.wrap(signed(frame(id, flags, hops, payload(hops)))), a.localAddress());
         }
         // Counts 0 (a node before hop counts: 1) and 1 leave as 2; 2 leaves as 3; 3 would be a fourth hop.
         for (final int[] sent : new int[][] { {0, 2}, {1, 2}, {2, 3} })
         {
             final Received got = receive(next);
-            assertArrayEquals(frame(id, FrameFlyweight.withHopCount(FrameFlyweight.HOP_FLAG | FrameFlyweight.KIND_OPUS,
-                sent[1]), sent[0], payload(sent[0])), got.bytes, "sent with hop count " + sent[0]);
+            assertArrayEquals(signed(frame(id, FrameFlyweight.withHopCount(FrameFlyweight.HOP_FLAG |
+                FrameFlyweight.KIND_OPUS, sent[1]), sent[0], payload(sent[0])), nextKey), got.bytes,
+                "sent with hop count " + sent[0]);
         }
         waitFor(() -> a.counters().errors(ErrorReason.LOOP) == 1 && a.counters().sent() == 3, "the fourth hop refused");
         assertNothingMore(next);
@@ -378,7 +411,7 @@ class RouterHopTest
         assertSame(RouteCommand.Outcome.OK, a.proxy().create(new RouteSpec(id, Endpoint.of(local(source)),
             List.of(Endpoint.of(local(target))), null, Deliver.PAYLOAD, 0, false)).get(5, TimeUnit.SECONDS).outcome());
         assertSame(RouteCommand.Outcome.OK,
-            a.proxy().handOff(id, Endpoint.of(local(newNode)), GRACE_NS).get(5, TimeUnit.SECONDS).outcome());
+            a.proxy().handOff(id, Endpoint.of(local(newNode)), GRACE_NS, KEY).get(5, TimeUnit.SECONDS).outcome());
 
         // A frame: the same bytes with the HOP bit; a reserved HOP_RTP bit alone is cleared on the way.
         final byte[] f = frame(id, FrameFlyweight.HOP_RTP_FLAG | FrameFlyweight.KIND_PCM, 1, payload(1));
@@ -386,36 +419,37 @@ class RouterHopTest
         final byte[] hopFrame = f.clone();
         hopFrame[FrameFlyweight.FLAGS_OFFSET] = (byte)FrameFlyweight.withHopCount(
             FrameFlyweight.HOP_FLAG | FrameFlyweight.KIND_PCM, 1); // the first hop
-        assertArrayEquals(hopFrame, receive(newNode).bytes);
+        assertArrayEquals(signed(hopFrame), receive(newNode).bytes);
 
         // A keep-alive goes along, so the new node sees the stream alive.
         final byte[] keepAlive = frame(id, 0, 2, new byte[0]);
         source.send(ByteBuffer.wrap(keepAlive), a.localAddress());
         keepAlive[FrameFlyweight.FLAGS_OFFSET] = (byte)FrameFlyweight.withHopCount(FrameFlyweight.HOP_FLAG, 1);
-        assertArrayEquals(keepAlive, receive(newNode).bytes);
+        assertArrayEquals(signed(keepAlive), receive(newNode).bytes);
 
         // RTP and RTCP: wrapped behind a header with HOP and HOP_RTP, the RTP sequence and timestamp (0 for RTCP).
         final byte[] r = rtp(id, 0xBEEF, 0xFEDC_BA98L, payload(3));
         source.send(ByteBuffer.wrap(r), a.localAddress());
         final Received wrappedRtp = receive(newNode);
-        assertArrayEquals(concat(header(WRAPPED_FIRST_HOP, id, 0xBEEF, 0xFEDC_BA98L), r),
+        assertArrayEquals(signed(concat(header(WRAPPED_FIRST_HOP, id, 0xBEEF, 0xFEDC_BA98L), r)),
             wrappedRtp.bytes);
         assertEquals(a.localAddress(), wrappedRtp.from);
         final byte[] c = rtcp(id);
         source.send(ByteBuffer.wrap(c), a.localAddress());
-        assertArrayEquals(concat(header(WRAPPED_FIRST_HOP, id, 0, 0), c), receive(newNode).bytes);
+        assertArrayEquals(signed(concat(header(WRAPPED_FIRST_HOP, id, 0, 0), c)), receive(newNode).bytes);
 
-        // RTP too long to wrap in MAX_DATAGRAM_BYTES (1500) is dropped as oversize; a byte shorter fits.
+        // RTP too long to wrap in MAX_DATAGRAM_BYTES (1500) is dropped as oversize; a byte shorter fits, and leaves
+        // with its tag after it.
         source.send(ByteBuffer.wrap(rtp(id, 4, 0, new byte[1500 - 19 - 12])), a.localAddress());
         final byte[] longest = rtp(id, 5, 0, new byte[1500 - 20 - 12]);
         source.send(ByteBuffer.wrap(longest), a.localAddress());
-        assertArrayEquals(concat(header(WRAPPED_FIRST_HOP, id, 5, 0), longest),
+        assertArrayEquals(signed(concat(header(WRAPPED_FIRST_HOP, id, 5, 0), longest)),
             receive(newNode).bytes);
         waitFor(() -> a.counters().errors(ErrorReason.OVERSIZE) == 1, "oversize counted");
 
         // A second hand-off of the forwarding route moves its target and deadline: now, so the next sweep drops it.
         assertSame(RouteCommand.Outcome.OK,
-            a.proxy().handOff(id, Endpoint.of(local(newerNode)), 0).get(5, TimeUnit.SECONDS).outcome());
+            a.proxy().handOff(id, Endpoint.of(local(newerNode)), 0, KEY).get(5, TimeUnit.SECONDS).outcome());
         final long deadline = System.nanoTime() + WAIT_NS;
         long seq = 10;
         while (a.counters().errors(ErrorReason.UNKNOWN_STREAM) == 0)
@@ -449,9 +483,9 @@ class RouterHopTest
             null, Deliver.FRAMED, 0, false);
         assertSame(RouteCommand.Outcome.OK, a.proxy().create(spec).get(5, TimeUnit.SECONDS).outcome());
         assertSame(RouteCommand.Outcome.NOT_FOUND,
-            a.proxy().handOff(id + 1, Endpoint.of(local(newNode)), GRACE_NS).get(5, TimeUnit.SECONDS).outcome());
+            a.proxy().handOff(id + 1, Endpoint.of(local(newNode)), GRACE_NS, KEY).get(5, TimeUnit.SECONDS).outcome());
         assertSame(RouteCommand.Outcome.OK,
-            a.proxy().handOff(id, Endpoint.of(local(newNode)), GRACE_NS).get(5, TimeUnit.SECONDS).outcome());
+            a.proxy().handOff(id, Endpoint.of(local(newNode)), GRACE_NS, KEY).get(5, TimeUnit.SECONDS).outcome());
         assertNull(a.registry().get(id));
         assertEquals(0, a.registry().size());
 
@@ -495,12 +529,12 @@ class RouterHopTest
         assertSame(RouteCommand.Outcome.OK, a.proxy().relinquish(5).get(5, TimeUnit.SECONDS).outcome());
         assertNull(a.registry().get(5));
         assertSame(RouteCommand.Outcome.OK,
-            a.proxy().handOff(6, Endpoint.of(local(newNode)), GRACE_NS).get(5, TimeUnit.SECONDS).outcome());
+            a.proxy().handOff(6, Endpoint.of(local(newNode)), GRACE_NS, KEY).get(5, TimeUnit.SECONDS).outcome());
         assertSame(RouteCommand.Outcome.OK, a.proxy().relinquish(6).get(5, TimeUnit.SECONDS).outcome(),
             "a forwarding route too");
         assertSame(RouteCommand.Outcome.NOT_FOUND, a.proxy().relinquish(5).get(5, TimeUnit.SECONDS).outcome());
         assertSame(RouteCommand.Outcome.NOT_FOUND,
-            a.proxy().handOff(6, Endpoint.of(local(newNode)), GRACE_NS).get(5, TimeUnit.SECONDS).outcome());
+            a.proxy().handOff(6, Endpoint.of(local(newNode)), GRACE_NS, KEY).get(5, TimeUnit.SECONDS).outcome());
         assertEquals(0, a.registry().size());
         assertEquals(List.of("CREATED:5", "CREATED:6"), journal.changes);
 
@@ -523,9 +557,10 @@ class RouterHopTest
         final List<Endpoint> targets = List.of(Endpoint.of(local(target)));
         assertSame(RouteCommand.Outcome.OK, a.proxy().create(new RouteSpec(id, src, targets, null, Deliver.PAYLOAD,
             RouteSpec.MAX_JITTER_MS, false)).get(5, TimeUnit.SECONDS).outcome());
-        assertSame(RouteCommand.Outcome.OK, b.proxy().create(new RouteSpec(id, src, targets, null, Deliver.PAYLOAD,
-            0, false)).get(5, TimeUnit.SECONDS).outcome());
+        final RouteSpec onB = new RouteSpec(id, src, targets, null, Deliver.PAYLOAD, 0, false);
+        assertSame(RouteCommand.Outcome.OK, b.proxy().create(onB).get(5, TimeUnit.SECONDS).outcome());
         b.peers().update(List.of(Endpoint.of(a.localAddress())));
+        expectHandOff(b, onB, a.localAddress());
 
         source.send(ByteBuffer.wrap(frame(id, 0, 1, payload(1))), a.localAddress());
         final Received first = receive(target);
@@ -537,7 +572,7 @@ class RouterHopTest
         assertEquals(first.from, a.localAddress());
 
         assertSame(RouteCommand.Outcome.OK,
-            a.proxy().handOff(id, Endpoint.of(b.localAddress()), GRACE_NS).get(5, TimeUnit.SECONDS).outcome());
+            a.proxy().handOff(id, Endpoint.of(b.localAddress()), GRACE_NS, KEY).get(5, TimeUnit.SECONDS).outcome());
         final Received held = receive(target);
         assertArrayEquals(payload(3), held.bytes);
         assertEquals(a.localAddress(), held.from, "released by the old node to its targets");
@@ -562,6 +597,7 @@ class RouterHopTest
         assertSame(RouteCommand.Outcome.OK, a.proxy().create(spec).get(5, TimeUnit.SECONDS).outcome());
         assertSame(RouteCommand.Outcome.OK, b.proxy().create(spec).get(5, TimeUnit.SECONDS).outcome());
         b.peers().update(List.of(Endpoint.of(a.localAddress())));
+        expectHandOff(b, spec, a.localAddress());
 
         // 20 frames at once: the first leaves, 19 are held on A for up to 380 ms.
         final List<byte[]> expected = new ArrayList<>();
@@ -581,7 +617,7 @@ class RouterHopTest
 
         // Handed off: what A held goes to B at once, and B holds all but the first of them, on its own clock.
         assertSame(RouteCommand.Outcome.OK,
-            a.proxy().handOff(id, Endpoint.of(b.localAddress()), GRACE_NS).get(5, TimeUnit.SECONDS).outcome());
+            a.proxy().handOff(id, Endpoint.of(b.localAddress()), GRACE_NS, KEY).get(5, TimeUnit.SECONDS).outcome());
         assertEquals(0, a.counters().paceHeld(), "A let go of what it held");
         waitFor(() -> b.counters().received() == 19, "the 19 at B");
         for (int seq = 21; seq <= 30; seq++)
@@ -616,7 +652,7 @@ class RouterHopTest
             Deliver.PAYLOAD, 0, false), 0);
         router.apply(create);
         final RouteEntry entry = create.result().join().entry();
-        final RouteCommand handOff = RouteCommand.handOff(ssrc, newNode, GRACE_NS);
+        final RouteCommand handOff = RouteCommand.handOff(ssrc, newNode, GRACE_NS, KEY);
         router.apply(handOff);
         assertSame(entry, handOff.result().join().entry());
 
@@ -636,8 +672,8 @@ class RouterHopTest
         assertEquals(count, sender.sent.size());
         for (int i = 0; i < count; i++)
         {
-            final byte[] expected = i % 10 == 9 ? concat(header(WRAPPED_FIRST_HOP, ssrc, 0, 0), rtcp(ssrc)) :
-                concat(header(WRAPPED_FIRST_HOP, ssrc, i, 960L * i), rtp(ssrc, i, 960L * i, payload(i)));
+            final byte[] expected = signed(i % 10 == 9 ? concat(header(WRAPPED_FIRST_HOP, ssrc, 0, 0), rtcp(ssrc)) :
+                concat(header(WRAPPED_FIRST_HOP, ssrc, i, 960L * i), rtp(ssrc, i, 960L * i, payload(i))));
             assertArrayEquals(expected, sender.sent.get(i), "datagram " + i);
             assertEquals(newNode, sender.targets.get(i));
         }
@@ -651,10 +687,39 @@ class RouterHopTest
     {
         final RouterProxy proxy = new RouterProxy(4);
         final Endpoint somewhere = Endpoint.parse("127.0.0.1:4000");
-        assertThrows(NullPointerException.class, () -> proxy.handOff(1, null, GRACE_NS));
-        assertThrows(IllegalArgumentException.class, () -> proxy.handOff(1, somewhere, -1));
-        assertThrows(IllegalArgumentException.class, () -> proxy.handOff(1, somewhere, RouterProxy.MAX_GRACE_NS + 1));
-        assertNotNull(proxy.handOff(1, somewhere, RouterProxy.MAX_GRACE_NS));
+        assertThrows(NullPointerException.class, () -> proxy.handOff(1, null, GRACE_NS, KEY));
+        assertThrows(IllegalArgumentException.class, () -> proxy.handOff(1, somewhere, -1, KEY));
+        assertThrows(IllegalArgumentException.class,
+            () -> proxy.handOff(1, somewhere, RouterProxy.MAX_GRACE_NS + 1, KEY));
+        assertThrows(NullPointerException.class, () -> proxy.handOff(1, somewhere, GRACE_NS, null), "no key");
+        assertNotNull(proxy.handOff(1, somewhere, RouterProxy.MAX_GRACE_NS, KEY));
+        final RouteSpec spec = new RouteSpec(1, somewhere, List.of(Endpoint.parse("127.0.0.1:4001")), null,
+            Deliver.PAYLOAD, 0, false);
+        assertThrows(IllegalArgumentException.class,
+            () -> proxy.restore(spec, 0, 0, null, null, somewhere, null, GRACE_NS), "an inbound hand-off needs a key");
+        assertThrows(IllegalArgumentException.class,
+            () -> proxy.restore(spec, 0, 0, null, null, somewhere, KEY, RouterProxy.MAX_GRACE_NS + 1));
+    }
+
+    /** The node that takes a stream learns of the hand-off: from that peer, with {@link #KEY}, for the grace. */
+    private static void expectHandOff(final DataPlane node, final RouteSpec spec, final InetSocketAddress from)
+        throws Exception
+    {
+        assertSame(RouteCommand.Outcome.EXISTS, node.proxy().restore(spec, System.currentTimeMillis(),
+            System.nanoTime(), null, null, Endpoint.of(from), KEY, GRACE_NS).get(5, TimeUnit.SECONDS).outcome());
+    }
+
+    /** A HOP frame as a node sends it: the frame, then its tag under {@link #KEY}. */
+    private static byte[] signed(final byte[] frame)
+    {
+        return signed(frame, KEY);
+    }
+
+    private static byte[] signed(final byte[] frame, final HopKey key)
+    {
+        final byte[] out = Arrays.copyOf(frame, frame.length + HopTag.LENGTH);
+        new HopTag().sign(new UnsafeBuffer(out), 0, frame.length, key.k0(), key.k1());
+        return out;
     }
 
     private DataPlane start(final String transport, final int threads, final RouteJournal journal) throws Exception
