@@ -130,6 +130,13 @@ class HopSpoofTest
         final int hop = FrameFlyweight.HOP_FLAG;
         final int port = hop | FrameFlyweight.HOP_PORT_FLAG;
         final int back = port | FrameFlyweight.HOP_BACK_FLAG;
+        // A knows B's address as a peer's: a plain frame from it is a loop (so the frames below are not refused
+        // merely for coming from a stranger).
+        await("A takes B's relay address for a peer's", 15, () ->
+        {
+            raw.send(forged, a.relay(), NodeFixture.frame(framed, 0, 0, "plain".getBytes()));
+            return a.metricNow("relay_packet_errors_total{reason=\"loop\"}") > 0;
+        });
         final double before = a.metricNow(MISMATCH) + a.metricNow(HOP_AUTH);
         int sent = 0;
         sent += forge(a, forged, a.relay(), i -> tagged(NodeFixture.frame(framed, hop, i, "injected".getBytes())));
@@ -171,7 +178,13 @@ class HopSpoofTest
             migrateBody(streamId, "127.0.0.12:" + b.relay().getPort()));
         assertEquals(200, migrated.statusCode(), migrated.body());
 
-        // While A forwards to B, A's relay address forged towards B: frames B would take, but for the tag.
+        // While A forwards to B, A's relay address forged towards B: frames B would take, but for the tag. B knows
+        // A's address for a peer's: a plain frame from it is a loop.
+        await("B takes A's relay address for a peer's", 15, () ->
+        {
+            raw.send(a.relay(), b.relay(), NodeFixture.frame(streamId, 0, 0, "plain".getBytes()));
+            return b.metricNow("relay_packet_errors_total{reason=\"loop\"}") > 0;
+        });
         final double before = b.metricNow(HOP_AUTH);
         final int sent = forge(b, a.relay(), b.relay(), i -> tagged(NodeFixture.frame(streamId,
             FrameFlyweight.withHopCount(FrameFlyweight.HOP_FLAG, 1), 1_000_000 + i, ("forged-" + i).getBytes())));
