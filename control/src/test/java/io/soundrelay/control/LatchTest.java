@@ -78,7 +78,6 @@ class LatchTest
             final String body = RelayPortKit.routeJson(SSRC, SOURCE_IP + ":0", false, addr(server));
             final HttpResponse<String> created = node.authed("POST", "/route", body);
             assertEquals(201, created.statusCode(), created.body());
-            assertEquals("first", json(created).get("latch"), "the default latch: " + created.body());
 
             // The stranger sends first and latches; the real source is then a mismatch.
             send(stranger, audio(1), node.relay());
@@ -129,6 +128,10 @@ class LatchTest
                 assertEquals(400, r.statusCode(), bad.getKey() + ": " + r.body());
                 assertEquals(bad.getValue(), json(r).get("field"), r.body());
             }
+            final HttpResponse<String> plain = node.authed("POST", "/route", pinned);
+            assertEquals(201, plain.statusCode(), plain.body());
+            assertEquals("first", json(plain).get("latch"), "the default, in every route: " + plain.body());
+            assertEquals(204, node.authed("DELETE", "/route/" + SSRC, null).statusCode());
             assertEquals(201, node.authed("POST", "/route", withLatch(portZero, "\"latch\":\"discovery\""))
                 .statusCode());
             final HttpResponse<String> r =
