@@ -16,6 +16,7 @@
 package io.soundrelay.control;
 
 import io.soundrelay.control.RelayPortKit.Datagram;
+import io.soundrelay.core.json.Json;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.net.InetSocketAddress;
+import java.net.http.HttpResponse;
 import java.nio.channels.DatagramChannel;
 import java.util.HashMap;
 import java.util.Map;
@@ -43,6 +45,7 @@ import static io.soundrelay.control.RelayPortKit.send;
 import static io.soundrelay.control.RelayPortKit.udp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -192,6 +195,41 @@ class RelayPortRestartTest
             assertBothWays(bot, t, port, 1);
             assertEquals(addr(bot), get(node, 9).get("source_latched"));
             await("Redis holds the latched source", 15, () -> addr(bot).equals(stored(9).get("source_latched")));
+        }
+    }
+
+    /**
+     * Issue 29, finding 6: a PUT with {@code "source_latched": null} forgets a stranger's latch in Redis too, so a
+     * restart comes back unlatched and the real source, sending next, latches; a route option {@code latch} is kept.
+     */
+    @Test
+    void aClearedLatchLeavesRedisAndARestartedNodeLetsTheNextSenderLatch() throws Exception
+    {
+        try (DatagramChannel stranger = udp("127.0.0.3"); DatagramChannel bot = udp("127.0.0.3");
+            DatagramChannel t = udp("127.0.0.2"))
+        {
+            final String body = routeJson(19, "127.0.0.3:0", addr(t));
+            final int port;
+            try (NodeFixture first = node())
+            {
+                port = create(first, body, range);
+                assertBothWays(stranger, t, port, 1);
+                await("Redis holds the stranger's latch", 15,
+                    () -> addr(stranger).equals(stored(19).get("source_latched")));
+                final HttpResponse<String> cleared =
+                    first.authed("PUT", "/route/19", body.replace("}", ",\"source_latched\":null}"));
+                assertEquals(200, cleared.statusCode(), cleared.body());
+                assertEquals(Json.NULL, json(cleared).get("source_latched"), cleared.body());
+                assertEquals(port, relayPortOf(json(cleared)), "the PUT keeps the relay port");
+                assertFalse(stored(19).containsKey("source_latched"), "a PUT answers once Redis has the change");
+            }
+            try (NodeFixture second = node())
+            {
+                assertEquals(Json.NULL, get(second, 19).get("source_latched"), "a restart comes back unlatched");
+                assertBothWays(bot, t, port, 2);
+                assertEquals(addr(bot), get(second, 19).get("source_latched"), "the next sender latched");
+                await("Redis holds the bot's latch", 15, () -> addr(bot).equals(stored(19).get("source_latched")));
+            }
         }
     }
 

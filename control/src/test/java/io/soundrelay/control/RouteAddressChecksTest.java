@@ -94,6 +94,36 @@ class RouteAddressChecksTest
         }
     }
 
+    /** Issue 29, finding 7: the IPv6 forms of the metadata address the red team got accepted (201). */
+    @Test
+    void ipv6AddressesThatEmbedADeniedIpv4AddressOrAreEc2MetadataAreRefused() throws Exception
+    {
+        try (NodeFixture node = NodeFixture.start(); DatagramChannel source = udp(); DatagramChannel target = udp())
+        {
+            final String src = addr(source);
+            final String ok = addr(target);
+            final int relay = node.relay().getPort();
+            final Map<String, String> refused = new java.util.LinkedHashMap<>();
+            for (final String metadata : List.of("[64:ff9b::a9fe:a9fe]:80", "[64:ff9b:1::a9fe:a9fe]:80",
+                "[2002:a9fe:a9fe::1]:80", "[::a9fe:a9fe]:80", "[::ffff:0:a9fe:a9fe]:80"))
+            {
+                refused.put(metadata, "is in TARGET_DENY (169.254.0.0/16): it embeds 169.254.169.254");
+            }
+            refused.put("[fd00:ec2::254]:80", "is in TARGET_DENY (fd00:ec2::/32)");
+            refused.put("[::ffff:0:127.0.0.1]:" + relay, "is this node's own relay socket (BIND_ADDR)");
+            for (final Map.Entry<String, String> bad : refused.entrySet())
+            {
+                assertRefused(node.authed("POST", "/route", route(src, ok, bad.getKey())), "target_addrs[1]",
+                    bad.getValue());
+            }
+            assertRefused(node.authed("POST", "/route", route("[64:ff9b::7f00:1]:" + relay, ok)), "source_addr",
+                "is this node's own relay socket (BIND_ADDR)");
+            assertEquals(404, node.authed("GET", "/route/77", null).statusCode(), "nothing was created");
+            assertEquals(201, node.authed("POST", "/route", route(src, ok, "[64:ff9b::cb00:7107]:5000")).statusCode(),
+                "NAT64 to an ordinary host is a target like any");
+        }
+    }
+
     @Test
     void targetAllowAndTargetDenyTightenAndLoosenThePolicy() throws Exception
     {

@@ -489,11 +489,12 @@ public final class ControlApi implements HttpHandler
             return;
         }
         final RouteSpec old = before.spec();
-        final RouteSpec spec = parser.parse(body, id);
+        final RouteRequestParser.Update update = parser.parseUpdate(body, id);
+        final RouteSpec spec = update.spec();
         final int portBefore = before.relayPort();
         // A route that keeps its return path keeps its relay port; one that gains it gets one now.
         final RouteCommand.Result result = await(router.replace(spec,
-            spec.returnPath() && portBefore == 0 ? openRelayPort() : null));
+            spec.returnPath() && portBefore == 0 ? openRelayPort() : null, update.clearsLatch()));
         if (result.outcome() == RouteCommand.Outcome.OK)
         {
             if (!spec.returnPath())

@@ -103,6 +103,7 @@ final class RouteJson
         w.name("mix_minus").value(spec.mixMinus());
         w.name("return_path").value(spec.returnPath());
         w.name("pace_ms").value(spec.paceMs());
+        w.name("latch").value(spec.latch().wireName());
         // The relay port on the owner (PROTOCOL.md section 9): null without a return path, or while it has none.
         w.name("relay_port");
         if (relayPort > 0)

@@ -19,6 +19,7 @@ import io.soundrelay.core.json.Json;
 import io.soundrelay.core.json.JsonException;
 import io.soundrelay.core.json.JsonWriter;
 import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.core.route.Latch;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRequestParser;
 import io.soundrelay.core.route.RouteSpec;
@@ -194,6 +195,12 @@ public final class StoredRoute
         if (spec.returnPath())
         {
             w.name(RouteRequestParser.RETURN_PATH).value(true);
+        }
+        if (spec.latch() != Latch.FIRST)
+        {
+            // Only when not the default: a node of an older version, which knows no latch option, still reads a
+            // route that latches as it does.
+            w.name(RouteRequestParser.LATCH).value(spec.latch().wireName());
         }
         if (relayPort > 0)
         {

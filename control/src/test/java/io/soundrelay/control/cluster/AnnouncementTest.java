@@ -55,7 +55,7 @@ class AnnouncementTest
             new Announcement(Announcement.MIGRATE, 7, "node-b", "node-a", null, Map.of()).toJson());
         assertNull(plain.hopKey);
         final Announcement noGrace = Announcement.parse(
-            "{\"op\":\"migrate\",\"stream_id\":\"7\",\"node_id\":\"node-b\",\"hop_key\":\"00\"}");
+            "{\"op\":\"migrate\",\"stream_id\":7,\"node_id\":\"node-b\",\"hop_key\":\"00\"}");
         assertNull(noGrace.hopKey);
     }
 

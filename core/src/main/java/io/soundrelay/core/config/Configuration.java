@@ -274,7 +274,8 @@ public final class Configuration
                 "live nodes adopt a dead node's routes on their own"),
             new Help(ADVERTISE_HOST_ENV, "derived",
                 "IP other nodes and sources reach this node at (default: BIND_ADDR's, or the host's)"),
-            new Help(TARGET_DENY_ENV, TARGET_DENY_DEFAULT, "address ranges no route target may be in; empty for none"),
+            new Help(TARGET_DENY_ENV, TARGET_DENY_DEFAULT, "address ranges no route target may be in; empty for " +
+                "none (an IPv6 target embedding IPv4, e.g. NAT64 64:ff9b::/96, is judged as that IPv4 too)"),
             new Help(TARGET_ALLOW_ENV, "empty", "when set, the only address ranges a route target may be in"),
             new Help(RELAY_PORTS_ENV, RELAY_PORTS_DEFAULT,
                 "UDP ports on the relay IP, one per route with return_path: first-last or one port"),

@@ -35,8 +35,9 @@ import java.util.Set;
  * <pre>
  * {"stream_id": u64 | "decimal", "source_addr": "ip:port", "target_addrs": ["ip:port", ...],
  *  "room_code": string?, "deliver": "payload" | "framed"?, "jitter_ms": int?, "mix_minus": bool?,
- *  "return_path": bool?, "pace_ms": int?}
+ *  "return_path": bool?, "pace_ms": int?, "latch": "first" | "discovery"?, "source_latched": null?}
  * </pre>
+ * {@code "source_latched": null} clears a port-0 source's latch ({@link #parseUpdate}); it is the only value it takes.
  * Stateless once built: one instance may serve every request thread.
  */
 public final class RouteRequestParser
@@ -53,11 +54,13 @@ public final class RouteRequestParser
     public static final String MIX_MINUS = "mix_minus";
     public static final String RETURN_PATH = "return_path";
     public static final String PACE_MS = "pace_ms";
+    public static final String LATCH = "latch";
+    public static final String SOURCE_LATCHED = "source_latched";
 
-    private static final Set<String> FIELDS =
-        Set.of(STREAM_ID, SOURCE_ADDR, TARGET_ADDRS, ROOM_CODE, DELIVER, JITTER_MS, MIX_MINUS, RETURN_PATH, PACE_MS);
-    private static final String FIELD_LIST =
-        "stream_id, source_addr, target_addrs, room_code, deliver, jitter_ms, mix_minus, return_path and pace_ms";
+    private static final Set<String> FIELDS = Set.of(STREAM_ID, SOURCE_ADDR, TARGET_ADDRS, ROOM_CODE, DELIVER,
+        JITTER_MS, MIX_MINUS, RETURN_PATH, PACE_MS, LATCH, SOURCE_LATCHED);
+    private static final String FIELD_LIST = "stream_id, source_addr, target_addrs, room_code, deliver, jitter_ms, " +
+        "mix_minus, return_path, pace_ms, latch and source_latched";
     private static final String STREAM_ID_RANGE = "1-18446744073709551615";
     private static final int MAX_ECHO_LENGTH = 32;
 
@@ -154,6 +157,49 @@ public final class RouteRequestParser
     public RouteSpec parse(final String body, final Long pathStreamId)
     {
         return parse(parseObject(body), pathStreamId);
+    }
+
+    /**
+     * A {@code PUT /route/{id}} body: the route that replaces the old one, and whether it clears the latch.
+     */
+    public static final class Update
+    {
+        private final RouteSpec spec;
+        private final boolean clearsLatch;
+
+        Update(final RouteSpec spec, final boolean clearsLatch)
+        {
+            this.spec = spec;
+            this.clearsLatch = clearsLatch;
+        }
+
+        public RouteSpec spec()
+        {
+            return spec;
+        }
+
+        /**
+         * @return whether the body has {@code "source_latched": null}: the port latched for a port-0 source is
+         * forgotten, and the next datagram from its IP that may latch does.
+         */
+        public boolean clearsLatch()
+        {
+            return clearsLatch;
+        }
+    }
+
+    /**
+     * Parse the body of {@code PUT /route/{id}}.
+     *
+     * @param body         the request body.
+     * @param pathStreamId the id in the path.
+     * @return the validated route and whether it clears the latch.
+     * @throws ValidationException 413 when the body is too large, 400 for anything else wrong.
+     */
+    public Update parseUpdate(final byte[] body, final long pathStreamId)
+    {
+        final Map<String, Object> request = parseObject(body);
+        return new Update(parse(request, pathStreamId), request.get(SOURCE_LATCHED) == Json.NULL);
     }
 
     /**
@@ -260,8 +306,53 @@ public final class RouteRequestParser
         final boolean mixMinus = bool(request.get(MIX_MINUS), MIX_MINUS);
         final boolean returnPath = bool(request.get(RETURN_PATH), RETURN_PATH);
         final int paceMs = milliseconds(request.get(PACE_MS), PACE_MS, defaultPaceMs, RouteSpec.MAX_PACE_MS);
+        final Latch latch = latch(request.get(LATCH), source);
+        if (request.containsKey(SOURCE_LATCHED))
+        {
+            sourceLatched(request.get(SOURCE_LATCHED), source);
+        }
 
-        return new RouteSpec(streamId, source, targets, roomCode, deliver, jitterMs, mixMinus, returnPath, paceMs);
+        return new RouteSpec(
+            streamId, source, targets, roomCode, deliver, jitterMs, mixMinus, returnPath, paceMs, latch);
+    }
+
+    private static Latch latch(final Object value, final Endpoint source)
+    {
+        if (value == null)
+        {
+            return Latch.FIRST;
+        }
+        if (!(value instanceof String))
+        {
+            throw new ValidationException(
+                LATCH, "latch must be the string \"first\" or \"discovery\", not " + article(Json.typeName(value)));
+        }
+        final Latch latch = Latch.fromWireName((String)value);
+        if (latch == null)
+        {
+            throw new ValidationException(
+                LATCH, "latch " + echo(JsonWriter.quote((String)value)) + " is not \"first\" or \"discovery\"");
+        }
+        if (latch == Latch.DISCOVERY && source.port() != 0)
+        {
+            throw new ValidationException(LATCH, "latch \"discovery\" needs a source_addr with port 0, not " +
+                source + ": a source with a port never latches");
+        }
+        return latch;
+    }
+
+    private static void sourceLatched(final Object value, final Endpoint source)
+    {
+        if (value != Json.NULL)
+        {
+            throw new ValidationException(SOURCE_LATCHED, "source_latched can only be null, which clears the latch; " +
+                "the node latches the port itself");
+        }
+        if (source.port() != 0)
+        {
+            throw new ValidationException(SOURCE_LATCHED, "source_latched: null clears the latch of a source_addr " +
+                "with port 0, and " + source + " has a port: it never latches");
+        }
     }
 
     /**

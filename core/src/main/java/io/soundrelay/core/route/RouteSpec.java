@@ -41,6 +41,7 @@ public final class RouteSpec
     private final boolean mixMinus;
     private final boolean returnPath;
     private final int paceMs;
+    private final Latch latch;
 
     /**
      * @param streamId unsigned 64-bit id, never 0.
@@ -108,6 +109,33 @@ public final class RouteSpec
         final boolean returnPath,
         final int paceMs)
     {
+        this(streamId, source, targets, roomCode, deliver, jitterMs, mixMinus, returnPath, paceMs, Latch.FIRST);
+    }
+
+    /**
+     * @param streamId   unsigned 64-bit id, never 0.
+     * @param source     the only address that may send into the stream; port 0 pins the IP and latches a port.
+     * @param targets    distinct targets, in send order.
+     * @param roomCode   room label or null.
+     * @param deliver    payload or framed.
+     * @param jitterMs   jitter buffer depth, 0 for none.
+     * @param mixMinus   mixer option, kept for the mixer.
+     * @param returnPath whether the route has a relay port of its own that carries both directions.
+     * @param paceMs     how far ahead of its media clock the source may send, 0 for no pacing (0-2000).
+     * @param latch      what latches a port-0 source's port.
+     */
+    public RouteSpec(
+        final long streamId,
+        final Endpoint source,
+        final List<Endpoint> targets,
+        final String roomCode,
+        final Deliver deliver,
+        final int jitterMs,
+        final boolean mixMinus,
+        final boolean returnPath,
+        final int paceMs,
+        final Latch latch)
+    {
         if (streamId == 0)
         {
             throw new IllegalArgumentException("stream_id 0 is reserved");
@@ -129,6 +157,7 @@ public final class RouteSpec
             throw new IllegalArgumentException("pace_ms must be 0-" + MAX_PACE_MS + ": " + paceMs);
         }
         this.paceMs = paceMs;
+        this.latch = Objects.requireNonNull(latch, "latch");
     }
 
     public long streamId()
@@ -207,6 +236,15 @@ public final class RouteSpec
     public boolean latchesSourcePort()
     {
         return source.port() == 0;
+    }
+
+    /**
+     * @return what latches a port-0 source's port: the first datagram from its IP, or only an IP discovery request
+     * with the route's SSRC.
+     */
+    public Latch latch()
+    {
+        return latch;
     }
 
     /**

@@ -115,7 +115,7 @@ class ConfigurationTest
     void targetDenyAndAllowAreAddressRanges()
     {
         final Configuration defaults = load();
-        assertEquals("[169.254.0.0/16, fe80::/10]", defaults.targetDeny().toString());
+        assertEquals("[169.254.0.0/16, fe80::/10, fd00:ec2::/32]", defaults.targetDeny().toString());
         assertEquals(List.of(), defaults.targetAllow());
         assertEquals(List.of(), load("TARGET_DENY", "").targetDeny(), "empty: none");
         assertEquals("[10.0.0.0/8, 2001:db8::/32]",

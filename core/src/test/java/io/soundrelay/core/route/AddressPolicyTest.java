@@ -138,6 +138,81 @@ class AddressPolicyTest
         assertDoesNotThrow(() -> open.checkTarget(at("169.254.169.254:80"), "t"));
     }
 
+    /** The red team's accepted targets (issue 29, finding 7) and the other IPv4 embeddings: each is refused. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "[64:ff9b::a9fe:a9fe]:80             | is in TARGET_DENY (169.254.0.0/16): it embeds 169.254.169.254",
+        "[64:ff9b::169.254.169.254]:80       | is in TARGET_DENY (169.254.0.0/16): it embeds 169.254.169.254",
+        "[64:ff9b:1::a9fe:a9fe]:80           | is in TARGET_DENY (169.254.0.0/16): it embeds 169.254.169.254",
+        "[64:ff9b:1:a9fe:a9:fe00::]:80       | is in TARGET_DENY (169.254.0.0/16): it embeds 169.254.169.254",
+        "[64:ff9b:1:0:a9:fea9:fe00:0]:80     | is in TARGET_DENY (169.254.0.0/16): it embeds 169.254.169.254",
+        "[64:ff9b:1:abcd::a9fe:a9fe]:80      | is in TARGET_DENY (169.254.0.0/16): it embeds 169.254.169.254",
+        "[2002:a9fe:a9fe::1]:80              | is in TARGET_DENY (169.254.0.0/16): it embeds 169.254.169.254",
+        "[::a9fe:a9fe]:80                    | is in TARGET_DENY (169.254.0.0/16): it embeds 169.254.169.254",
+        "[::ffff:0:a9fe:a9fe]:80             | is in TARGET_DENY (169.254.0.0/16): it embeds 169.254.169.254",
+        "[::ffff:169.254.169.254]:80         | is in TARGET_DENY (169.254.0.0/16)",
+        "[fd00:ec2::254]:80                  | is in TARGET_DENY (fd00:ec2::/32)",
+        "[64:ff9b::ffff:ffff]:5000           | is a broadcast address (it embeds 255.255.255.255)",
+        "[2002:e000:1::1]:5000               | is a multicast address (it embeds 224.0.0.1)",
+        "[::ffff:0:0.0.0.0]:5000             | is the unspecified address, not a host (it embeds 0.0.0.0)",
+        "[64:ff9b::192.0.2.255]:5000         | is a broadcast address (it embeds 192.0.2.255)",
+        "[::ffff:0:127.0.0.1]:4000           | is this node's own relay socket (BIND_ADDR): a route to it would loop",
+        "[64:ff9b::7f00:1]:4300              | is this node's own control API (CONTROL_API_ADDR)",
+        "[2002:c000:202::]:9100              | is this node's own metrics listener (METRICS_ADDR)",
+        "[::127.0.0.5]:4000                  | is this node's own relay socket (BIND_ADDR)",
+    })
+    void judgesTheIpv4AddressAnIpv6AddressEmbeds(final String target, final String why) throws Exception
+    {
+        final String message = refusedTarget(withOwnSockets("0.0.0.0:4000"), target);
+        assertTrue(message.startsWith("target_addrs[2]: " + at(target) + " " + why), message);
+    }
+
+    @Test
+    void aSourceThatEmbedsTheNodesOwnSocketOrNoHostIsRefused() throws Exception
+    {
+        final AddressPolicy policy = withOwnSockets("0.0.0.0:4000");
+        for (final String bad : List.of("[::ffff:0:127.0.0.1]:4000", "[64:ff9b::c000:202]:4000", "[2002:7f00:1::]:4300",
+            "[::ffff:0:255.255.255.255]:6000", "[64:ff9b::e000:1]:6000"))
+        {
+            final ValidationException ex = assertThrows(ValidationException.class,
+                () -> policy.checkSource(at(bad), "source_addr"), bad);
+            assertEquals("source_addr", ex.field());
+        }
+    }
+
+    @Test
+    void embeddingsOfOrdinaryHostsStayAllowedAndTargetAllowSeesTheEmbeddedAddress() throws Exception
+    {
+        final AddressPolicy policy = withOwnSockets("0.0.0.0:4000");
+        for (final String ok : List.of("[64:ff9b::203.0.113.7]:5000", "[64:ff9b:1::203.0.113.7]:5000",
+            "[2002:cb00:7107::1]:5000", "[::ffff:0:203.0.113.7]:5000", "[::1]:5000", "[2001:db8::a9fe:a9fe]:5000",
+            "[fd00:ec3::254]:5000"))
+        {
+            assertDoesNotThrow(() -> policy.checkTarget(at(ok), "target_addrs[0]"), ok);
+        }
+        final AddressPolicy tight = new AddressPolicy(List.of(), Cidr.parseList("10.0.0.0/8"));
+        assertDoesNotThrow(() -> tight.checkTarget(at("[64:ff9b::10.1.2.3]:5000"), "t"));
+        assertTrue(refusedTarget(tight, "[64:ff9b::11.1.2.3]:5000").contains("is outside TARGET_ALLOW ([10.0.0.0/8])"));
+    }
+
+    @Test
+    void embeddedIpv4ReadsEachForm() throws Exception
+    {
+        for (final String[] form : new String[][] {
+            {"64:ff9b::a9fe:a9fe", "169.254.169.254"}, {"64:ff9b:1::102:304", "1.2.3.4"},
+            {"2002:102:304:5::6", "1.2.3.4"}, {"::102:304", "1.2.3.4"}, {"::ffff:0:102:304", "1.2.3.4"},
+            {"::2", "0.0.0.2"}})
+        {
+            assertEquals(InetAddress.getByName(form[1]), AddressPolicy.embeddedIpv4(InetAddress.getByName(form[0])),
+                form[0]);
+        }
+        for (final String none : List.of("::", "::1", "1.2.3.4", "2001:db8::102:304", "64:ff9b:2::102:304",
+            "64:ff9b:0:1::102:304", "64:ff9b:1:1::102:304", "fe80::102:304"))
+        {
+            assertEquals(null, AddressPolicy.embeddedIpv4(InetAddress.getByName(none)), none);
+        }
+    }
+
     @Test
     void rangesParseAndMatchAsWritten() throws Exception
     {

@@ -95,6 +95,36 @@ class RouteRequestParserTest
     }
 
     @Test
+    void latchIsFirstOrDiscoveryAndDiscoveryNeedsAPortZeroSource()
+    {
+        assertEquals(Latch.FIRST, parser.parse(body(), null).latch(), "the default");
+        assertEquals(Latch.FIRST, parser.parse(body("latch", "\"first\""), null).latch());
+        assertEquals(Latch.DISCOVERY, parser.parse(
+            body("source_addr", "\"10.0.0.1:0\"", "latch", "\"discovery\""), null).latch());
+        assertMessageContains(invalid(body("latch", "\"discovery\""), null, "latch"),
+            "needs a source_addr with port 0");
+        assertMessageContains(invalid(body("latch", "\"last\""), null, "latch"),
+            "is not \"first\" or \"discovery\"");
+        assertMessageContains(invalid(body("latch", "true"), null, "latch"), "must be the string");
+        invalid(body("latch", "null"), null, "latch");
+    }
+
+    @Test
+    void sourceLatchedNullClearsTheLatchOfAPortZeroSourceAndNothingElse()
+    {
+        final String portZero = "\"10.0.0.1:0\"";
+        final RouteRequestParser.Update cleared = parser.parseUpdate(
+            body("source_addr", portZero, "source_latched", "null").getBytes(StandardCharsets.UTF_8), 42);
+        assertTrue(cleared.clearsLatch());
+        assertEquals(0, cleared.spec().source().port());
+        assertFalse(parser.parseUpdate(body("source_addr", portZero).getBytes(StandardCharsets.UTF_8), 42)
+            .clearsLatch(), "without the field a PUT keeps the latch");
+        assertMessageContains(invalid(body("source_latched", "null"), 42L, "source_latched"), "has a port");
+        assertMessageContains(invalid(body("source_addr", portZero, "source_latched", "\"10.0.0.1:5000\""), 42L,
+            "source_latched"), "can only be null");
+    }
+
+    @Test
     void appliesDefaults()
     {
         final RouteSpec spec = parser.parse(body(), null);

@@ -103,6 +103,8 @@ public final class RouteCommand
     RelaySocket relay;
     /** A latched source the route arrives with (RESTORE of a handed-off route), or null. */
     Endpoint latched;
+    /** REPLACE: forget the port latched for a port-0 source ({@code "source_latched": null}). */
+    boolean clearLatch;
     final CompletableFuture<Result> result = new CompletableFuture<>();
 
     RouteCommand(final Type type, final long streamId, final RouteSpec spec, final long nowEpochMs)

@@ -21,8 +21,10 @@ import io.soundrelay.core.protocol.DatagramDecoder;
 import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.protocol.HopKey;
 import io.soundrelay.core.protocol.HopTag;
+import io.soundrelay.core.protocol.IpDiscovery;
 import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.core.route.Latch;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.core.route.RouteSpec;
@@ -279,7 +281,10 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         final int length = FrameFlyweight.isHopFrame(buffer, tagged) ? tagged - HopTag.LENGTH : tagged;
         if (!decoder.decode(buffer, 0, length))
         {
-            counters.addError(decoder.error(), 1);
+            if (!latchedByDiscovery(slot))
+            {
+                counters.addError(decoder.error(), 1);
+            }
             return;
         }
 
@@ -340,7 +345,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         }
         else if (!isSource(state, spec, slot))
         {
-            counters.addError(ErrorReason.SOURCE_MISMATCH, 1);
+            counters.addError(mismatch(state, spec, slot), 1);
             return;
         }
 
@@ -462,7 +467,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         }
         else
         {
-            counters.addError(ErrorReason.SOURCE_MISMATCH, 1);
+            counters.addError(mismatch(state, spec, slot), 1);
         }
     }
 
@@ -583,7 +588,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
 
     /**
      * Is the sender the route's source? For a source with port 0, the first datagram from its IP latches the port
-     * (once: the one allocation of the hot path, per route).
+     * (once: the one allocation of the hot path, per route); with {@code "latch": "discovery"} only an IP discovery
+     * request carrying the route's SSRC does.
      */
     private boolean isSource(final RouteState state, final RouteSpec spec, final RelaySlot slot)
     {
@@ -592,15 +598,63 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         {
             return source.matches(slot.senderAddress, slot.senderPort);
         }
-        if (spec.latchesSourcePort() && spec.source().matchesAddress(slot.senderAddress) && slot.senderPort > 0)
+        if (spec.latchesSourcePort() && spec.source().matchesAddress(slot.senderAddress) && slot.senderPort > 0 &&
+            (spec.latch() == Latch.FIRST ||
+            IpDiscovery.requestSsrc(slot.buffer(), 0, slot.length) == (spec.streamId() & 0xFFFF_FFFFL)))
         {
-            final Endpoint latched = Endpoint.of(slot.senderAddress, slot.senderPort);
-            state.source = latched;
-            state.entry.sourceLatched(latched);
-            journal.record(RouteJournal.Change.REPLACED, state.entry); // the store learns the latch
+            latch(state, slot);
             return true;
         }
         return false;
+    }
+
+    private void latch(final RouteState state, final RelaySlot slot)
+    {
+        final Endpoint latched = Endpoint.of(slot.senderAddress, slot.senderPort);
+        state.source = latched;
+        state.entry.sourceLatched(latched);
+        journal.record(RouteJournal.Change.REPLACED, state.entry); // the store learns the latch
+    }
+
+    /**
+     * @return why a datagram that is not from the route's source is dropped: {@code not_latched} from the source's IP
+     * while a {@code "latch": "discovery"} route waits for its IP discovery request, else {@code source_mismatch}.
+     */
+    private static ErrorReason mismatch(final RouteState state, final RouteSpec spec, final RelaySlot slot)
+    {
+        return state.source == null && spec.latchesSourcePort() && spec.source().matchesAddress(slot.senderAddress) ?
+            ErrorReason.NOT_LATCHED : ErrorReason.SOURCE_MISMATCH;
+    }
+
+    /**
+     * A datagram on the main port that is neither a frame nor RTP may be an IP discovery request that latches a
+     * {@code "latch": "discovery"} route, found by its SSRC as RTP is. The main port relays no discovery: the request
+     * only latches.
+     *
+     * @return whether it latched a route.
+     */
+    private boolean latchedByDiscovery(final RelaySlot slot)
+    {
+        final long ssrc = IpDiscovery.requestSsrc(slot.buffer(), 0, slot.length);
+        if (ssrc < 0)
+        {
+            return false;
+        }
+        final RouteEntry entry = routes.get(ssrc);
+        if (entry == null || entry.isForwarding() || isFromRelay(slot))
+        {
+            return false;
+        }
+        final RouteSpec spec = entry.spec();
+        final RouteState state = (RouteState)entry.dataPlaneState();
+        if (spec.latch() != Latch.DISCOVERY || state.source != null ||
+            !spec.source().matchesAddress(slot.senderAddress) || slot.senderPort <= 0)
+        {
+            return false;
+        }
+        latch(state, slot);
+        entry.onDatagramIn(slot.receiveNs);
+        return true;
     }
 
     /**
@@ -1073,6 +1127,10 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                     final RouteSpec old = entry.spec();
                     entry.replaceSpec(command.spec);
                     unused = reattach(entry, old, unused);
+                    if (command.clearLatch)
+                    {
+                        sourceFor((RouteState)entry.dataPlaneState(), command.spec, null); // the next sender latches
+                    }
                     change = RouteJournal.Change.REPLACED;
                 }
                 break;

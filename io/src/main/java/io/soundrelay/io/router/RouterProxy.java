@@ -108,9 +108,26 @@ public final class RouterProxy
      */
     public CompletableFuture<RouteCommand.Result> replace(final RouteSpec spec, final RelaySocket relay)
     {
+        return replace(spec, relay, false);
+    }
+
+    /**
+     * Replace a route's spec, and forget the port latched for its port-0 source when asked.
+     *
+     * @param spec        the new spec.
+     * @param relay       a relay port bound for a route that gains a return path, or null; the router owns it from
+     *                    now on (and closes it when it is not needed).
+     * @param clearLatch  whether the latched port is forgotten ({@code "source_latched": null}): the next datagram
+     *                    from the source's IP that may latch does.
+     * @return completes when the router has applied it.
+     */
+    public CompletableFuture<RouteCommand.Result> replace(
+        final RouteSpec spec, final RelaySocket relay, final boolean clearLatch)
+    {
         final RouteCommand command =
             new RouteCommand(RouteCommand.Type.REPLACE, spec.streamId(), spec, System.currentTimeMillis());
         command.relay = relay;
+        command.clearLatch = clearLatch;
         return offer(command);
     }
 
