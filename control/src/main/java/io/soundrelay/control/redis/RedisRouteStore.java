@@ -107,9 +107,15 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         }
     }
 
-    /** SET a route unless another node owns the key; answers '' when written, else the owner. */
+    /**
+     * SET a route unless another node owns the key; answers '' when written, else the owner. A value that is not a
+     * route (not JSON, or over {@link BoundedReads#ROUTE_MAX_BYTES}, never decoded) is nobody's and is replaced.
+     */
     static final String PUT_IF_OWN =
-        "local cur = redis.call('GET', KEYS[1])\n" +
+        "local cur = false\n" +
+        "if redis.call('STRLEN', KEYS[1]) <= " + BoundedReads.ROUTE_MAX_BYTES + " then\n" +
+        "  cur = redis.call('GET', KEYS[1])\n" +
+        "end\n" +
         "if cur then\n" +
         "  local ok, doc = pcall(cjson.decode, cur)\n" +
         "  if ok and type(doc) == 'table' and type(doc['node_id']) == 'string' and doc['node_id'] ~= ARGV[2] then\n" +
@@ -119,8 +125,9 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])\n" +
         "return ''\n";
 
-    /** DEL a route only if this node owns it: 1 deleted, 0 absent, -1 another node's. */
+    /** DEL a route only if this node owns it: 1 deleted, 0 absent, -1 another node's (or oversize, never read). */
     static final String DEL_IF_OWN =
+        "if redis.call('STRLEN', KEYS[1]) > " + BoundedReads.ROUTE_MAX_BYTES + " then return -1 end\n" +
         "local cur = redis.call('GET', KEYS[1])\n" +
         "if not cur then return 0 end\n" +
         "local ok, doc = pcall(cjson.decode, cur)\n" +
@@ -130,8 +137,9 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         "end\n" +
         "return -1\n";
 
-    /** EXPIRE a route only if this node owns it: 1 extended, 0 absent, -1 another node's. */
+    /** EXPIRE a route only if this node owns it: 1 extended, 0 absent, -1 another node's (or oversize, unread). */
     static final String EXPIRE_IF_OWN =
+        "if redis.call('STRLEN', KEYS[1]) > " + BoundedReads.ROUTE_MAX_BYTES + " then return -1 end\n" +
         "local cur = redis.call('GET', KEYS[1])\n" +
         "if not cur then return 0 end\n" +
         "local ok, doc = pcall(cjson.decode, cur)\n" +
@@ -270,6 +278,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     private RelayPorts relayPorts;
     private final Heartbeat heartbeat;
     private final Reconciler reconciler;
+    private final BoundedReads reads;
     private boolean claimed;
     private Thread thread;
 
@@ -306,7 +315,9 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         this.subscription = new Subscription(endpoint::connectPubSub, endpoint.cluster(), CHANNEL, nodeId, instanceId,
             operations, MESSAGE_CAPACITY);
         this.heartbeat = new Heartbeat(nodeId, instanceId, urlForLog, operations);
-        this.reconciler = new Reconciler(nodeId, parser, this.ttlSeconds, SCAN_COUNT, operations, endpoint::scanKeys);
+        this.reads = new BoundedReads(operations);
+        this.reconciler = new Reconciler(nodeId, parser, this.ttlSeconds, SCAN_COUNT, operations, endpoint::scanKeys,
+            reads);
     }
 
     /**
@@ -426,6 +437,14 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     }
 
     /**
+     * @return reads of routes and heartbeats bounded in size; store thread only.
+     */
+    public BoundedReads reads()
+    {
+        return reads;
+    }
+
+    /**
      * @return this node's id, the owner written into its routes.
      */
     public String nodeId()
@@ -479,7 +498,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             catch (final Exception ex)
             {
                 future.completeExceptionally(ex);
-                if (isRedisFailure(ex))
+                if (isRedisFailure(ex) && !stillAnswers(ex))
                 {
                     markUnavailable(ex);
                 }
@@ -724,7 +743,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         }
         catch (final Exception ex)
         {
-            if (isRedisFailure(ex))
+            if (isRedisFailure(ex) && !stillAnswers(ex))
             {
                 markUnavailable(ex);
             }
@@ -734,6 +753,36 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             }
         }
         return work;
+    }
+
+    /**
+     * A command of the several-node work or of a task failed: is Redis still there? One slow or odd key (a command
+     * that timed out, a script that met a value of the wrong type) must not mark Redis unreachable, expire this
+     * node's heartbeat and make every other node see it as dead. Redis is reachable when it answers a PING within
+     * the command timeout and the failure was not one that means "ask another server" (a demoted master, a cluster
+     * or a server still loading).
+     */
+    private boolean stillAnswers(final Throwable ex)
+    {
+        final String why = rootMessage(ex);
+        if (why.contains("READONLY") || why.contains("LOADING") || why.contains("MASTERDOWN") ||
+            why.contains("CLUSTERDOWN") || why.contains("NOAUTH") || commands == null)
+        {
+            return false;
+        }
+        try
+        {
+            if ("PONG".equals(await(commands.ping())))
+            {
+                LOG.warn("a Redis command failed while Redis answers ({}): not counted as an outage", why);
+                return true;
+            }
+        }
+        catch (final Exception pingFailed)
+        {
+            return false;
+        }
+        return false;
     }
 
     /**

@@ -323,7 +323,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                     (byte)(flags & ~(FrameFlyweight.HOP_FLAG | FrameFlyweight.HOP_COUNT_MASK)));
             }
         }
-        else if (isFromRelay(slot))
+        else if (isFromRelay(slot) && !isKnownSource(state, slot))
         {
             // A relay sent it, but not as a HOP frame of a migration: a route somewhere points at a relay (this node
             // or another), and forwarding would feed a loop.
@@ -420,12 +420,12 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             counters.addError(ErrorReason.OVERSIZE, 1);
             return;
         }
-        if (isFromRelay(slot))
+        final RouteState state = (RouteState)entry.dataPlaneState();
+        if (isFromRelay(slot) && !isKnownSource(state, slot))
         {
             counters.addError(ErrorReason.LOOP, 1);
             return;
         }
-        final RouteState state = (RouteState)entry.dataPlaneState();
         final RouteSpec spec = entry.spec();
         if (isSource(state, spec, slot))
         {
@@ -553,6 +553,17 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             return true;
         }
         return false;
+    }
+
+    /**
+     * Is the sender the route's own source, as configured or as latched? Such a datagram is never a loop: the peer
+     * addresses come from heartbeats in Redis, and a heartbeat naming a route's source as its relay address must not
+     * cut that stream. An unlatched port-0 source is not known yet, so a relay on its IP still counts as a loop.
+     */
+    private static boolean isKnownSource(final RouteState state, final RelaySlot slot)
+    {
+        final Endpoint source = state.source;
+        return source != null && source.matches(slot.senderAddress, slot.senderPort);
     }
 
     /**
