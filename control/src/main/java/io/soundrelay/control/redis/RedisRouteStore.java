@@ -756,33 +756,31 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     }
 
     /**
-     * A command of the several-node work or of a task failed: is Redis still there? One slow or odd key (a command
-     * that timed out, a script that met a value of the wrong type) must not mark Redis unreachable, expire this
-     * node's heartbeat and make every other node see it as dead. Redis is reachable when it answers a PING within
-     * the command timeout and the failure was not one that means "ask another server" (a demoted master, a cluster
-     * or a server still loading).
+     * A command of the several-node work or of a task failed: did Redis answer it all the same? One odd key (a script
+     * that met a value of the wrong type, say) must not mark Redis unreachable, expire this node's heartbeat and make
+     * every other node see this one as dead. An error answer is Redis answering, unless it means "ask another server"
+     * (a demoted master, a cluster down, a server still loading) or the credentials. A timeout still counts as an
+     * outage: a slow key is never read in the first place ({@link BoundedReads}), so a timeout means Redis stalls.
      */
-    private boolean stillAnswers(final Throwable ex)
+    private static boolean stillAnswers(final Throwable ex)
     {
-        final String why = rootMessage(ex);
-        if (why.contains("READONLY") || why.contains("LOADING") || why.contains("MASTERDOWN") ||
-            why.contains("CLUSTERDOWN") || why.contains("NOAUTH") || commands == null)
+        Throwable root = ex;
+        while (root.getCause() != null && root.getCause() != root)
+        {
+            root = root.getCause();
+        }
+        if (!(root instanceof RedisCommandExecutionException) || root.getMessage() == null)
         {
             return false;
         }
-        try
-        {
-            if ("PONG".equals(await(commands.ping())))
-            {
-                LOG.warn("a Redis command failed while Redis answers ({}): not counted as an outage", why);
-                return true;
-            }
-        }
-        catch (final Exception pingFailed)
+        final String why = root.getMessage();
+        if (why.startsWith("READONLY") || why.startsWith("LOADING") || why.startsWith("MASTERDOWN") ||
+            why.startsWith("CLUSTERDOWN") || why.startsWith("NOAUTH") || why.startsWith("WRONGPASS") ||
+            why.startsWith("TRYAGAIN"))
         {
             return false;
         }
-        return false;
+        return true; // logged by the caller, or answered to the API's request
     }
 
     /**
