@@ -15,6 +15,7 @@
  */
 package io.soundrelay.control.redis;
 
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
@@ -27,6 +28,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -39,8 +41,9 @@ import static io.soundrelay.control.redis.RedisRouteStore.await;
  * STRLEN first and answers the value only when it is within the bound, so an oversize value never crosses the
  * network; it is counted ({@code relay_redis_skipped_total{reason="value_too_large"}}) and logged at most once per key
  * per {@link #REPORT_INTERVAL_NS}. A key of another type is skipped the same way, never an error that would mark Redis
- * unreachable. Each read is a one-key script, so it works on a Redis Cluster too; a page of keys is pipelined on the
- * store's one connection. Store thread only.
+ * unreachable. Each read is a one-key read-only script (EVAL_RO; EVAL on a Redis older than 7.0), so it works on a
+ * Redis Cluster too and needs only read access to the key; a page of keys is pipelined on the store's one connection.
+ * Store thread only.
  */
 public final class BoundedReads
 {
@@ -66,6 +69,7 @@ public final class BoundedReads
 
     private final RedisOperations operations;
     private final Set<String> reported = new HashSet<>();
+    private boolean readOnlyScripts = true;
     private long reportedSinceNs = System.nanoTime();
 
     /**
@@ -88,7 +92,18 @@ public final class BoundedReads
     public String get(final RedisClusterAsyncCommands<String, String> redis, final String key, final int maxBytes)
         throws Exception
     {
-        return answer(key, await(read(redis, key, maxBytes)), maxBytes);
+        try
+        {
+            return answer(key, await(read(redis, key, maxBytes)), maxBytes);
+        }
+        catch (final RedisCommandExecutionException ex)
+        {
+            if (!olderRedis(ex))
+            {
+                throw ex;
+            }
+            return answer(key, await(read(redis, key, maxBytes)), maxBytes);
+        }
     }
 
     /**
@@ -101,6 +116,41 @@ public final class BoundedReads
      * @throws Exception when Redis fails.
      */
     public Map<String, String> getAll(
+        final RedisClusterAsyncCommands<String, String> redis, final List<String> keys, final int maxBytes)
+        throws Exception
+    {
+        try
+        {
+            return readAll(redis, keys, maxBytes);
+        }
+        catch (final RedisCommandExecutionException ex)
+        {
+            if (!olderRedis(ex))
+            {
+                throw ex;
+            }
+            return readAll(redis, keys, maxBytes);
+        }
+    }
+
+    /**
+     * Redis before 7.0 has no EVAL_RO: from its first refusal on, the same script goes with EVAL.
+     *
+     * @return true when that was the failure (and EVAL is used from now on).
+     */
+    private boolean olderRedis(final RedisCommandExecutionException ex)
+    {
+        final String why = ex.getMessage() == null ? "" : ex.getMessage().toLowerCase(Locale.ROOT);
+        if (!readOnlyScripts || !why.contains("unknown command") || !why.contains("eval_ro"))
+        {
+            return false;
+        }
+        readOnlyScripts = false;
+        LOG.info("Redis has no EVAL_RO (before 7.0): bounded reads use EVAL");
+        return true;
+    }
+
+    private Map<String, String> readAll(
         final RedisClusterAsyncCommands<String, String> redis, final List<String> keys, final int maxBytes)
         throws Exception
     {
@@ -121,10 +171,18 @@ public final class BoundedReads
         return values;
     }
 
-    private static RedisFuture<List<Object>> read(
+    /**
+     * EVAL_RO where Redis has it: a read-only script needs only read access to the key, so a node's ACL can give it
+     * the other nodes' heartbeats to read and nothing more.
+     */
+    private RedisFuture<List<Object>> read(
         final RedisClusterAsyncCommands<String, String> redis, final String key, final int maxBytes)
     {
-        return redis.eval(GET_BOUNDED, ScriptOutputType.MULTI, new String[]{key}, Integer.toString(maxBytes));
+        final String[] keys = {key};
+        final String max = Integer.toString(maxBytes);
+        return readOnlyScripts ?
+            redis.evalReadOnly(GET_BOUNDED, ScriptOutputType.MULTI, keys, max) :
+            redis.eval(GET_BOUNDED, ScriptOutputType.MULTI, keys, max);
     }
 
     private String answer(final String key, final List<Object> answer, final int maxBytes)
