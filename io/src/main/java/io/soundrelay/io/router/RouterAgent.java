@@ -323,7 +323,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                     (byte)(flags & ~(FrameFlyweight.HOP_FLAG | FrameFlyweight.HOP_COUNT_MASK)));
             }
         }
-        else if (isFromRelay(slot) && !isKnownSource(state, slot))
+        else if (isLoop(state, slot))
         {
             // A relay sent it, but not as a HOP frame of a migration: a route somewhere points at a relay (this node
             // or another), and forwarding would feed a loop.
@@ -421,7 +421,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             return;
         }
         final RouteState state = (RouteState)entry.dataPlaneState();
-        if (isFromRelay(slot) && !isKnownSource(state, slot))
+        if (isLoop(state, slot))
         {
             counters.addError(ErrorReason.LOOP, 1);
             return;
@@ -556,14 +556,30 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     }
 
     /**
-     * Is the sender the route's own source, as configured or as latched? Such a datagram is never a loop: the peer
+     * A datagram that is not a HOP frame from a relay: a live peer's relay address, or this node's own sockets. The
+     * route's own source, as configured or as latched, is the exception when it is a peer's address: the peer
      * addresses come from heartbeats in Redis, and a heartbeat naming a route's source as its relay address must not
-     * cut that stream. An unlatched port-0 source is not known yet, so a relay on its IP still counts as a loop.
+     * cut that stream. This node's own sockets are never a source. An unlatched port-0 source is not known yet, so a
+     * relay on its IP still counts as a loop.
      */
-    private static boolean isKnownSource(final RouteState state, final RelaySlot slot)
+    private boolean isLoop(final RouteState state, final RelaySlot slot)
     {
+        if (!isFromRelay(slot))
+        {
+            return false;
+        }
         final Endpoint source = state.source;
-        return source != null && source.matches(slot.senderAddress, slot.senderPort);
+        return source == null || !source.matches(slot.senderAddress, slot.senderPort) || isOwnSocket(slot);
+    }
+
+    /**
+     * @return whether the sender is this node's main socket or one of its relay ports in use, on its own address.
+     */
+    private boolean isOwnSocket(final RelaySlot slot)
+    {
+        final int port = slot.senderPort;
+        return port >= 0 && ((mainSocket != null && port == mainSocket.port()) ||
+            (ownRelayPorts[port >>> 6] & (1L << port)) != 0) && peers.isOwnAddress(slot.senderAddress);
     }
 
     /**
