@@ -16,7 +16,6 @@
 package io.soundrelay.control.cluster;
 
 import io.lettuce.core.KeyScanCursor;
-import io.lettuce.core.KeyValue;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScanArgs;
@@ -28,6 +27,7 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
 import io.soundrelay.control.StreamLifecycle;
 import io.soundrelay.control.metrics.RedisOperations;
+import io.soundrelay.control.redis.BoundedReads;
 import io.soundrelay.control.redis.RedisRouteStore;
 import io.soundrelay.control.redis.StoredRoute;
 import io.soundrelay.control.trace.NodeTracing;
@@ -80,9 +80,12 @@ public final class Cluster implements RedisRouteStore.Hooks
     static final int EVERYONE_ADOPTS_AFTER_ROUNDS = 3;
     static final long NODE_FORGOTTEN_MS = TimeUnit.HOURS.toMillis(1);
     static final long ROUTER_TIMEOUT_MS = 5000;
+    /** Heartbeats read per refresh: this node and as many peers as the router accepts HOP frames from. */
+    static final int MAX_NODES_READ = PeerSet.MAX_PEERS + 1;
 
     /** Set a route's owner if it is still the expected one: 'ok', or 'absent', 'unreadable', 'owner:<id>'. */
     static final String TAKE_OVER =
+        "if redis.call('STRLEN', KEYS[1]) > " + BoundedReads.ROUTE_MAX_BYTES + " then return 'unreadable' end\n" +
         "local cur = redis.call('GET', KEYS[1])\n" +
         "if not cur then return 'absent' end\n" +
         "local ok, doc = pcall(cjson.decode, cur)\n" +
@@ -242,7 +245,7 @@ public final class Cluster implements RedisRouteStore.Hooks
     {
         return store.submit(redis ->
         {
-            final String json = RedisRouteStore.await(redis.get(StoredRoute.key(streamId)));
+            final String json = readRoute(redis, streamId);
             if (json == null)
             {
                 return null;
@@ -431,7 +434,7 @@ public final class Cluster implements RedisRouteStore.Hooks
                 " is not the relay address of a live node; live nodes: " + known);
         }
 
-        final String json = RedisRouteStore.await(redis.get(StoredRoute.key(streamId)));
+        final String json = readRoute(redis, streamId);
         if (json == null)
         {
             throw new ClusterRefusal(404, "stream_id", "no route for stream_id " + id + " on any node");
@@ -517,7 +520,7 @@ public final class Cluster implements RedisRouteStore.Hooks
 
     private Void abort(final RedisClusterAsyncCommands<String, String> redis, final Pending p) throws Exception
     {
-        final String json = RedisRouteStore.await(redis.get(StoredRoute.key(p.streamId)));
+        final String json = readRoute(redis, p.streamId);
         if (json != null)
         {
             final StoredRoute route = StoredRoute.decode(json, store.parser());
@@ -728,7 +731,7 @@ public final class Cluster implements RedisRouteStore.Hooks
         span.setAttribute("soundrelay.migration.from_node", a.fromNode == null ? "" : a.fromNode);
         try
         {
-            final String json = RedisRouteStore.await(redis.get(StoredRoute.key(a.streamId)));
+            final String json = readRoute(redis, a.streamId);
             final StoredRoute route = decodeOrNull(json);
             if (route == null || !nodeId.equals(route.nodeId()))
             {
@@ -788,7 +791,7 @@ public final class Cluster implements RedisRouteStore.Hooks
         {
             return;
         }
-        final StoredRoute route = decodeOrNull(RedisRouteStore.await(redis.get(StoredRoute.key(streamId))));
+        final StoredRoute route = decodeOrNull(readRoute(redis, streamId));
         if (route != null && !nodeId.equals(route.nodeId()))
         {
             relinquish(streamId, route.nodeId());
@@ -937,42 +940,71 @@ public final class Cluster implements RedisRouteStore.Hooks
                 relays.add(node.relay());
             }
         }
-        peers.update(relays);
+        final int left = peers.update(relays);
+        if (left > 0)
+        {
+            store.operations().skipped(RedisOperations.Skip.HEARTBEAT_EXCESS, left);
+        }
         return nodes;
     }
 
     /**
-     * @return the nodes whose heartbeat key exists, by node id.
+     * @return the nodes whose heartbeat key exists, by node id: at most {@link #MAX_NODES_READ}, the most recently
+     * listed first (and this node always), each heartbeat read only within {@link BoundedReads#HEARTBEAT_MAX_BYTES}.
+     * Redis is a trust boundary: heartbeats beyond the bound and malformed ones are skipped and counted
+     * ({@code relay_redis_skipped_total}), never an exception that would stop a migration or a failover.
      */
     private List<NodeInfo> readLive(final RedisClusterAsyncCommands<String, String> redis) throws Exception
     {
         final long nowMs = System.currentTimeMillis();
-        final List<String> ids = RedisRouteStore.await(redis.zrange(RedisRouteStore.NODES_KEY, 0, -1));
+        final RedisFuture<Long> listed = redis.zcard(RedisRouteStore.NODES_KEY);
+        final List<String> ids = new ArrayList<>(
+            RedisRouteStore.await(redis.zrevrange(RedisRouteStore.NODES_KEY, 0, MAX_NODES_READ - 1)));
+        final Long total = RedisRouteStore.await(listed);
+        final long excess = (total == null ? 0 : total) - ids.size();
+        if (excess > 0)
+        {
+            store.operations().skipped(RedisOperations.Skip.HEARTBEAT_EXCESS, excess);
+            if (!ids.contains(nodeId))
+            {
+                ids.add(nodeId); // this node is live whatever else the index holds
+            }
+        }
         final List<NodeInfo> nodes = new ArrayList<>(ids.size());
         if (!ids.isEmpty())
         {
-            final String[] keys = new String[ids.size()];
+            final List<String> keys = new ArrayList<>(ids.size());
             final List<RedisFuture<Long>> ttls = new ArrayList<>(ids.size());
-            for (int i = 0; i < keys.length; i++)
+            for (final String id : ids)
             {
-                keys[i] = RedisRouteStore.heartbeatKey(ids.get(i));
-                ttls.add(redis.pttl(keys[i]));
+                final String key = RedisRouteStore.heartbeatKey(id);
+                keys.add(key);
+                ttls.add(redis.pttl(key));
             }
-            final List<KeyValue<String, String>> values = RedisRouteStore.await(redis.mget(keys));
-            for (int i = 0; i < keys.length; i++)
+            final Map<String, String> values = store.reads().getAll(redis, keys, BoundedReads.HEARTBEAT_MAX_BYTES);
+            int malformed = 0;
+            for (int i = 0; i < keys.size(); i++)
             {
                 final Long ttl = RedisRouteStore.await(ttls.get(i));
-                final KeyValue<String, String> kv = values.get(i);
-                if (kv.hasValue())
+                final String value = values.get(keys.get(i));
+                if (value != null)
                 {
                     final long ago = ttl == null || ttl < 0 ? 0 :
                         Math.max(0, TimeUnit.SECONDS.toMillis(RedisRouteStore.HEARTBEAT_TTL_SECONDS) - ttl);
-                    final NodeInfo node = NodeInfo.parse(kv.getValue(), ago);
-                    if (node != null)
+                    final NodeInfo node = NodeInfo.parse(value, ago);
+                    if (node != null && node.nodeId().equals(ids.get(i)))
                     {
                         nodes.add(node);
                     }
+                    else
+                    {
+                        malformed++; // not a heartbeat, or one that names another node than its key
+                    }
                 }
+            }
+            if (malformed > 0)
+            {
+                store.operations().skipped(RedisOperations.Skip.HEARTBEAT_MALFORMED, malformed);
             }
         }
         // Nodes gone for an hour leave the index; their heartbeat keys expired long ago.
@@ -1004,11 +1036,11 @@ public final class Cluster implements RedisRouteStore.Hooks
         final ScanArgs args = ScanArgs.Builder.matches(StoredRoute.KEY_PREFIX + "*").limit(500);
         store.scanKeys(redis, args, keys ->
         {
-            final List<KeyValue<String, String>> kvs = RedisRouteStore.await(redis.mget(keys.toArray(new String[0])));
-            for (final KeyValue<String, String> kv : kvs)
+            final Map<String, String> kvs = store.reads().getAll(redis, keys, BoundedReads.ROUTE_MAX_BYTES);
+            for (final Map.Entry<String, String> kv : kvs.entrySet())
             {
                 final long streamId = StoredRoute.streamIdOf(kv.getKey());
-                if (kv.hasValue() && streamId != 0)
+                if (streamId != 0)
                 {
                     final String owner = StoredRoute.ownerOf(kv.getValue());
                     if (owner != null)
@@ -1020,6 +1052,15 @@ public final class Cluster implements RedisRouteStore.Hooks
             }
         });
         return values;
+    }
+
+    /**
+     * @return a route's JSON, or null when absent or over {@link BoundedReads#ROUTE_MAX_BYTES} (skipped unread).
+     */
+    private String readRoute(final RedisClusterAsyncCommands<String, String> redis, final long streamId)
+        throws Exception
+    {
+        return store.reads().get(redis, StoredRoute.key(streamId), BoundedReads.ROUTE_MAX_BYTES);
     }
 
     private StoredRoute decodeOrNull(final String json)

@@ -90,10 +90,58 @@ public final class RedisOperations
         }
     }
 
+    /** Why a value read from Redis was left unread or unused (Redis is a trust boundary, section 3). */
+    public enum Skip
+    {
+        /** A heartbeat beyond the most a node reads (PeerSet.MAX_PEERS), or one the peer set had no room for. */
+        HEARTBEAT_EXCESS("heartbeat_excess"),
+        /** A heartbeat that is not JSON, lacks node_id or relay_addr, or names another node than its key. */
+        HEARTBEAT_MALFORMED("heartbeat_malformed"),
+        /** A route or heartbeat value over its size bound (or not a string): never read. */
+        VALUE_TOO_LARGE("value_too_large");
+
+        private final String label;
+
+        Skip(final String label)
+        {
+            this.label = label;
+        }
+
+        public String label()
+        {
+            return label;
+        }
+    }
+
     private static final Op[] OPS = Op.values();
+    private static final Skip[] SKIPS = Skip.values();
     private static final Result[] RESULTS = Result.values();
 
     private final AtomicLongArray counts = new AtomicLongArray(OPS.length * RESULTS.length);
+    private final AtomicLongArray skipped = new AtomicLongArray(SKIPS.length);
+
+    /**
+     * @param reason why values were skipped.
+     * @param delta  how many.
+     */
+    public void skipped(final Skip reason, final long delta)
+    {
+        skipped.addAndGet(reason.ordinal(), delta);
+    }
+
+    /**
+     * @param reason why values were skipped.
+     * @return how many were, since start.
+     */
+    public long skipped(final Skip reason)
+    {
+        return skipped.get(reason.ordinal());
+    }
+
+    public static Skip[] skips()
+    {
+        return SKIPS.clone();
+    }
 
     /**
      * @param op     what.

@@ -193,6 +193,17 @@ public final class RelayMetrics
             }
         }
 
+        final CounterSnapshot.Builder skipped = CounterSnapshot.builder()
+            .name("relay_redis_skipped")
+            .help("Values read from Redis and left out: excess or malformed heartbeats, values over their size bound");
+        for (final RedisOperations.Skip reason : RedisOperations.skips())
+        {
+            skipped.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
+                .labels(Labels.of("reason", reason.label()))
+                .value(redisOperations.skipped(reason))
+                .build());
+        }
+
         final CounterSnapshot.Builder reanchors = CounterSnapshot.builder()
             .name("relay_pace_reanchors")
             .help("Times a paced route's clock started over, by reason (PROTOCOL.md section 10)");
@@ -219,6 +230,7 @@ public final class RelayMetrics
                 processingTime),
             http.build(),
             redis.build(),
+            skipped.build(),
             gauge("relay_redis_queued_writes", "Route writes waiting for Redis to come back", redisBacklog.getAsLong()),
             counter("relay_routes_expired", "Routes removed after ROUTE_TTL_SECONDS without a datagram",
                 counters.expired()),

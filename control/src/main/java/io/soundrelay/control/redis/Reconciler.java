@@ -15,7 +15,6 @@
  */
 package io.soundrelay.control.redis;
 
-import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScriptOutputType;
@@ -64,6 +63,7 @@ final class Reconciler
     private final int scanCount;
     private final RedisOperations operations;
     private final Scanner scanner;
+    private final BoundedReads reads;
     private final Set<Long> kept = new HashSet<>();
     private final Set<Long> unreadable = new HashSet<>();
 
@@ -74,6 +74,7 @@ final class Reconciler
      * @param scanCount  SCAN's COUNT.
      * @param operations counts reads and writes.
      * @param scanner    how to scan all keys.
+     * @param reads      reads each page's values, skipping those over {@link BoundedReads#ROUTE_MAX_BYTES}.
      */
     Reconciler(
         final String nodeId,
@@ -81,8 +82,10 @@ final class Reconciler
         final String ttlSeconds,
         final int scanCount,
         final RedisOperations operations,
-        final Scanner scanner)
+        final Scanner scanner,
+        final BoundedReads reads)
     {
+        this.reads = reads;
         this.nodeId = nodeId;
         this.parser = parser;
         this.ttlSeconds = ttlSeconds;
@@ -115,13 +118,10 @@ final class Reconciler
         {
             scanner.scan(redis, args, keys ->
             {
-                final List<KeyValue<String, String>> values = await(redis.mget(keys.toArray(new String[0])));
-                for (final KeyValue<String, String> kv : values)
+                final Map<String, String> values = reads.getAll(redis, keys, BoundedReads.ROUTE_MAX_BYTES);
+                for (final Map.Entry<String, String> kv : values.entrySet())
                 {
-                    if (kv.hasValue())
-                    {
-                        read(kv.getKey(), kv.getValue(), own, raw);
-                    }
+                    read(kv.getKey(), kv.getValue(), own, raw);
                 }
                 operations.add(Op.SCAN, Result.OK);
             });

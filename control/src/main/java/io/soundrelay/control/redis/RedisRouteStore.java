@@ -107,9 +107,15 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         }
     }
 
-    /** SET a route unless another node owns the key; answers '' when written, else the owner. */
+    /**
+     * SET a route unless another node owns the key; answers '' when written, else the owner. A value that is not a
+     * route (not JSON, or over {@link BoundedReads#ROUTE_MAX_BYTES}, never decoded) is nobody's and is replaced.
+     */
     static final String PUT_IF_OWN =
-        "local cur = redis.call('GET', KEYS[1])\n" +
+        "local cur = false\n" +
+        "if redis.call('STRLEN', KEYS[1]) <= " + BoundedReads.ROUTE_MAX_BYTES + " then\n" +
+        "  cur = redis.call('GET', KEYS[1])\n" +
+        "end\n" +
         "if cur then\n" +
         "  local ok, doc = pcall(cjson.decode, cur)\n" +
         "  if ok and type(doc) == 'table' and type(doc['node_id']) == 'string' and doc['node_id'] ~= ARGV[2] then\n" +
@@ -119,8 +125,9 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])\n" +
         "return ''\n";
 
-    /** DEL a route only if this node owns it: 1 deleted, 0 absent, -1 another node's. */
+    /** DEL a route only if this node owns it: 1 deleted, 0 absent, -1 another node's (or oversize, never read). */
     static final String DEL_IF_OWN =
+        "if redis.call('STRLEN', KEYS[1]) > " + BoundedReads.ROUTE_MAX_BYTES + " then return -1 end\n" +
         "local cur = redis.call('GET', KEYS[1])\n" +
         "if not cur then return 0 end\n" +
         "local ok, doc = pcall(cjson.decode, cur)\n" +
@@ -130,8 +137,9 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         "end\n" +
         "return -1\n";
 
-    /** EXPIRE a route only if this node owns it: 1 extended, 0 absent, -1 another node's. */
+    /** EXPIRE a route only if this node owns it: 1 extended, 0 absent, -1 another node's (or oversize, unread). */
     static final String EXPIRE_IF_OWN =
+        "if redis.call('STRLEN', KEYS[1]) > " + BoundedReads.ROUTE_MAX_BYTES + " then return -1 end\n" +
         "local cur = redis.call('GET', KEYS[1])\n" +
         "if not cur then return 0 end\n" +
         "local ok, doc = pcall(cjson.decode, cur)\n" +
@@ -270,6 +278,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     private RelayPorts relayPorts;
     private final Heartbeat heartbeat;
     private final Reconciler reconciler;
+    private final BoundedReads reads;
     private boolean claimed;
     private Thread thread;
 
@@ -306,7 +315,9 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         this.subscription = new Subscription(endpoint::connectPubSub, endpoint.cluster(), CHANNEL, nodeId, instanceId,
             operations, MESSAGE_CAPACITY);
         this.heartbeat = new Heartbeat(nodeId, instanceId, urlForLog, operations);
-        this.reconciler = new Reconciler(nodeId, parser, this.ttlSeconds, SCAN_COUNT, operations, endpoint::scanKeys);
+        this.reads = new BoundedReads(operations);
+        this.reconciler = new Reconciler(nodeId, parser, this.ttlSeconds, SCAN_COUNT, operations, endpoint::scanKeys,
+            reads);
     }
 
     /**
@@ -426,6 +437,14 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     }
 
     /**
+     * @return reads of routes and heartbeats bounded in size; store thread only.
+     */
+    public BoundedReads reads()
+    {
+        return reads;
+    }
+
+    /**
      * @return this node's id, the owner written into its routes.
      */
     public String nodeId()
@@ -479,7 +498,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             catch (final Exception ex)
             {
                 future.completeExceptionally(ex);
-                if (isRedisFailure(ex))
+                if (isRedisFailure(ex) && !stillAnswers(ex))
                 {
                     markUnavailable(ex);
                 }
@@ -724,7 +743,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         }
         catch (final Exception ex)
         {
-            if (isRedisFailure(ex))
+            if (isRedisFailure(ex) && !stillAnswers(ex))
             {
                 markUnavailable(ex);
             }
@@ -734,6 +753,34 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             }
         }
         return work;
+    }
+
+    /**
+     * A command of the several-node work or of a task failed: did Redis answer it all the same? One odd key (a script
+     * that met a value of the wrong type, say) must not mark Redis unreachable, expire this node's heartbeat and make
+     * every other node see this one as dead. An error answer is Redis answering, unless it means "ask another server"
+     * (a demoted master, a cluster down, a server still loading) or the credentials. A timeout still counts as an
+     * outage: a slow key is never read in the first place ({@link BoundedReads}), so a timeout means Redis stalls.
+     */
+    private static boolean stillAnswers(final Throwable ex)
+    {
+        Throwable root = ex;
+        while (root.getCause() != null && root.getCause() != root)
+        {
+            root = root.getCause();
+        }
+        if (!(root instanceof RedisCommandExecutionException) || root.getMessage() == null)
+        {
+            return false;
+        }
+        final String why = root.getMessage();
+        if (why.startsWith("READONLY") || why.startsWith("LOADING") || why.startsWith("MASTERDOWN") ||
+            why.startsWith("CLUSTERDOWN") || why.startsWith("NOAUTH") || why.startsWith("WRONGPASS") ||
+            why.startsWith("TRYAGAIN"))
+        {
+            return false;
+        }
+        return true; // logged by the caller, or answered to the API's request
     }
 
     /**

@@ -40,7 +40,8 @@ class ReconcilerTest extends RealRedisTest
     private static final String NODE = "rec-node";
 
     private final Reconciler reconciler =
-        new Reconciler(NODE, parser, "300", 10, new RedisOperations(), RedisEndpoint::scanOne);
+        new Reconciler(NODE, parser, "300", 10, new RedisOperations(), RedisEndpoint::scanOne,
+            new BoundedReads(new RedisOperations()));
 
     @Test
     void redisEndsUpHoldingExactlyMemoryForThisNodeAndNothingElseChanges() throws Exception

@@ -46,32 +46,38 @@ public final class PeerSet
     private volatile byte[][] ownAddresses = new byte[0][];
 
     /**
-     * Replace the set. Any thread; allocates (a copy of the addresses, each once).
+     * Replace the set. Any thread; allocates (a copy of the addresses, each once). Never throws for too many: the set
+     * is a trust boundary fed from Redis, and whoever can write heartbeats must not be able to stop migration or
+     * failover by writing more than {@link #MAX_PEERS} of them.
      *
-     * @param peers the relay addresses of the live nodes, at most {@link #MAX_PEERS} distinct ones.
-     * @throws NullPointerException     when the collection or one of its addresses is null.
-     * @throws IllegalArgumentException when there are more than {@link #MAX_PEERS} distinct addresses; the set is
-     *                                  left as it was.
+     * @param peers the relay addresses of the live nodes, in the order the caller prefers them: the first
+     *              {@link #MAX_PEERS} distinct ones are kept.
+     * @return how many distinct addresses were left out because the set was full (0 normally).
+     * @throws NullPointerException when the collection or one of its addresses is null; the set is left as it was.
      */
-    public void update(final Collection<Endpoint> peers)
+    public int update(final Collection<Endpoint> peers)
     {
-        final LinkedHashSet<Endpoint> distinct = new LinkedHashSet<>(peers.size() * 2);
+        final LinkedHashSet<Endpoint> distinct = new LinkedHashSet<>(Math.min(peers.size(), MAX_PEERS) * 2);
+        int excess = 0;
         for (final Endpoint peer : peers)
         {
             if (peer == null)
             {
                 throw new NullPointerException("peer address is null");
             }
-            distinct.add(peer);
-        }
-        if (distinct.size() > MAX_PEERS)
-        {
-            throw new IllegalArgumentException(
-                distinct.size() + " peer addresses, more than the " + MAX_PEERS + " a node accepts HOP frames from");
+            if (distinct.size() < MAX_PEERS)
+            {
+                distinct.add(peer);
+            }
+            else if (!distinct.contains(peer))
+            {
+                excess++;
+            }
         }
         final Endpoint[] next = distinct.toArray(NONE);
         this.peers = next;
         this.relayPorts = ports(next, ownPort); // last: a reader that sees these ports sees the peers behind them
+        return excess;
     }
 
     /**

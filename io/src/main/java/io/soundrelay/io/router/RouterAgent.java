@@ -336,7 +336,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                     (byte)(flags & ~(FrameFlyweight.HOP_FLAG | FrameFlyweight.HOP_COUNT_MASK)));
             }
         }
-        else if (isFromRelay(slot))
+        else if (isLoop(state, slot))
         {
             // A relay sent it, but not as a HOP frame of a migration: a route somewhere points at a relay (this node
             // or another), and forwarding would feed a loop.
@@ -433,12 +433,12 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             counters.addError(ErrorReason.OVERSIZE, 1);
             return;
         }
-        if (isFromRelay(slot))
+        final RouteState state = (RouteState)entry.dataPlaneState();
+        if (isLoop(state, slot))
         {
             counters.addError(ErrorReason.LOOP, 1);
             return;
         }
-        final RouteState state = (RouteState)entry.dataPlaneState();
         final RouteSpec spec = entry.spec();
         if (isSource(state, spec, slot))
         {
@@ -655,6 +655,33 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         latch(state, slot);
         entry.onDatagramIn(slot.receiveNs);
         return true;
+    }
+
+    /**
+     * A datagram that is not a HOP frame from a relay: a live peer's relay address, or this node's own sockets. The
+     * route's own source, as configured or as latched, is the exception when it is a peer's address: the peer
+     * addresses come from heartbeats in Redis, and a heartbeat naming a route's source as its relay address must not
+     * cut that stream. This node's own sockets are never a source. An unlatched port-0 source is not known yet, so a
+     * relay on its IP still counts as a loop.
+     */
+    private boolean isLoop(final RouteState state, final RelaySlot slot)
+    {
+        if (!isFromRelay(slot))
+        {
+            return false;
+        }
+        final Endpoint source = state.source;
+        return source == null || !source.matches(slot.senderAddress, slot.senderPort) || isOwnSocket(slot);
+    }
+
+    /**
+     * @return whether the sender is this node's main socket or one of its relay ports in use, on its own address.
+     */
+    private boolean isOwnSocket(final RelaySlot slot)
+    {
+        final int port = slot.senderPort;
+        return port >= 0 && ((mainSocket != null && port == mainSocket.port()) ||
+            (ownRelayPorts[port >>> 6] & (1L << port)) != 0) && peers.isOwnAddress(slot.senderAddress);
     }
 
     /**

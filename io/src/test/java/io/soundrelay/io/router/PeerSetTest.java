@@ -56,7 +56,7 @@ class PeerSetTest
     }
 
     @Test
-    void refusesNullsAndMoreThanTheLimitAndKeepsWhatItHad()
+    void refusesNullsAndKeepsTheFirstMaxPeersCountingTheRest()
     {
         final PeerSet peers = new PeerSet();
         final Endpoint a = Endpoint.parse("10.0.0.1:4000");
@@ -67,9 +67,13 @@ class PeerSetTest
         {
             many.add(Endpoint.parse("10.1." + (i >> 8) + "." + (i & 0xFF) + ":4000"));
         }
-        assertThrows(IllegalArgumentException.class, () -> peers.update(many));
-        assertEquals(List.of(a), peers.snapshot());
-        peers.update(many.subList(0, PeerSet.MAX_PEERS));
+        assertEquals(List.of(a), peers.snapshot(), "a null leaves the set as it was");
+        many.add(many.get(0)); // a repeat is not an excess
+        assertEquals(1, peers.update(many), "one address over the limit, counted, never thrown");
+        assertEquals(many.subList(0, PeerSet.MAX_PEERS), peers.snapshot(), "the first MAX_PEERS, in the given order");
+        assertTrue(peers.contains(mapped(many.get(0)), 4000));
+        assertFalse(peers.contains(mapped(many.get(PeerSet.MAX_PEERS)), 4000));
+        assertEquals(0, peers.update(many.subList(0, PeerSet.MAX_PEERS)));
         assertEquals(PeerSet.MAX_PEERS, peers.snapshot().size());
     }
 }
