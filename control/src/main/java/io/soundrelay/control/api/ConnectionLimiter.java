@@ -39,10 +39,11 @@ import java.util.concurrent.atomic.LongAdder;
  * quarter ({@link #maxPerAddress()}). Each is a file descriptor, so the cap is what the start-up check counts for the
  * API against RLIMIT_NOFILE.
  * <p>
- * A connection over its address's share is closed as soon as it is accepted. When the node is at the cap, a new
- * connection takes the place of the oldest one that has no request in progress (an idle keep-alive, or one that has
- * not finished sending its headers); only when every connection is in the middle of a request is the new one closed.
- * So idle connections, from however many addresses, never lock the API out: a client that comes to ask gets in.
+ * A new connection takes the place of the oldest one that has no request in progress (an idle keep-alive, or one
+ * that has not finished sending its headers): of its own address's when that address holds its share, else of anyone's
+ * when the node is at the cap. Only when every connection it could replace is in the middle of a request is the new
+ * one closed. So idle connections, from however many addresses, never lock the API out: a client that comes to ask
+ * gets in; and one address's requests in progress never take more than its share.
  * <p>
  * Accepts and request starts happen on the API's IO threads; one lock guards the table, which never holds more than
  * the cap.
@@ -55,11 +56,12 @@ final class ConnectionLimiter
     /** Why a connection was closed by the limiter: the {@code reason} label of the metric. */
     enum Shed
     {
-        /** Its address already held its share. */
+        /** Its address already held its share, every one of them in the middle of a request. */
         PER_ADDRESS("per_address"),
         /** The node was at the cap and every connection had a request in progress. */
         FULL("full"),
-        /** The oldest connection without a request in progress, closed to make room for a new one. */
+        /** The oldest connection without a request in progress (its address's, or anyone's at the cap), closed to
+         * make room for a new one. */
         IDLE_EVICTED("idle_evicted");
 
         private final String label;
@@ -200,32 +202,33 @@ final class ConnectionLimiter
             prune();
             int fromAddress = 0;
             Tracked oldestIdle = null;
+            Tracked oldestIdleFromAddress = null;
             for (final Tracked t : open.values())
             {
-                if (t.address.equals(peer.getAddress()))
+                final boolean same = t.address.equals(peer.getAddress());
+                fromAddress += same ? 1 : 0;
+                if (t.inFlight == 0)
                 {
-                    fromAddress++;
-                }
-                if (oldestIdle == null && t.inFlight == 0)
-                {
-                    oldestIdle = t;
+                    oldestIdle = oldestIdle == null ? t : oldestIdle;
+                    oldestIdleFromAddress = oldestIdleFromAddress == null && same ? t : oldestIdleFromAddress;
                 }
             }
+            Tracked evict = null;
             if (fromAddress >= maxPerAddress)
             {
-                refused = Shed.PER_ADDRESS;
+                // The address's share is taken: its own oldest idle connection makes room, never another's.
+                evict = oldestIdleFromAddress;
+                refused = evict == null ? Shed.PER_ADDRESS : null;
             }
             else if (open.size() >= maxConnections)
             {
-                if (oldestIdle == null)
-                {
-                    refused = Shed.FULL;
-                }
-                else
-                {
-                    victim = oldestIdle.connection;
-                    open.values().remove(oldestIdle);
-                }
+                evict = oldestIdle;
+                refused = evict == null ? Shed.FULL : null;
+            }
+            if (evict != null)
+            {
+                victim = evict.connection;
+                open.values().remove(evict);
             }
             if (refused == null)
             {
