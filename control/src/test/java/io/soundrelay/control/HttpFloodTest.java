@@ -24,6 +24,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 import static io.soundrelay.control.NodeFixture.KEY;
@@ -138,6 +140,42 @@ class HttpFloodTest
         }
         assertTrue(limited, "30 scrapes at once with a burst of 5: some must be refused");
         assertEquals(200, from("127.0.0.6", metricsListener, RawHttp.request("GET", "/metrics", null)).status);
+    }
+
+    @Test
+    void idleConnectionsPastTheCapNeitherHoldDescriptorsNorLockAnyoneOut() throws Exception
+    {
+        try (NodeFixture capped = NodeFixture.start(Map.of("CONTROL_API_MAX_CONNECTIONS", "16")))
+        {
+            final InetSocketAddress to = new InetSocketAddress("127.0.0.1", capped.node.apiAddress().getPort());
+            final List<Socket> idle = new ArrayList<>();
+            try
+            {
+                for (int i = 0; i < 40; i++)
+                {
+                    final Socket socket = new Socket();
+                    idle.add(socket);
+                    socket.bind(new InetSocketAddress(i % 2 == 0 ? "127.0.0.1" : "127.0.0.2", 0));
+                    socket.connect(to, 5000);
+                }
+                // The same address as the idle ones, and a third one: both get in, taking an idle one's place.
+                assertEquals(200, from("127.0.0.1", to,
+                    RawHttp.request("GET", "/health", null, "Authorization: Bearer " + KEY)).status);
+                assertEquals(200, from("127.0.0.7", to, RawHttp.request("GET", "/health", null)).status);
+                // The node accepts after the kernel has completed each handshake: wait until it has taken all 40.
+                MultiNodeTest.await("the idle connections past each address's share evicted", 10, () ->
+                    capped.metricNow("relay_http_connections_shed_total{reason=\"idle_evicted\"}") >= 32);
+                final double open = capped.metricNow("relay_http_connections_open");
+                assertTrue(open <= 16, "connections open: " + open);
+            }
+            finally
+            {
+                for (final Socket socket : idle)
+                {
+                    socket.close();
+                }
+            }
+        }
     }
 
     /**

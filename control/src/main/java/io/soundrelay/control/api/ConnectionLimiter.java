@@ -92,7 +92,12 @@ final class ConnectionLimiter
 
     private final int maxConnections;
     private final int maxPerAddress;
-    private final Map<InetSocketAddress, Tracked> open = new LinkedHashMap<>();
+    /** A TCP connection: the same client port may reach both listeners. */
+    private record Key(InetSocketAddress peer, InetSocketAddress local)
+    {
+    }
+
+    private final Map<Key, Tracked> open = new LinkedHashMap<>();
     private final LongAdder[] shed = new LongAdder[Shed.values().length];
     private long lastLogNs = System.nanoTime() - LOG_INTERVAL_NS;
 
@@ -190,7 +195,8 @@ final class ConnectionLimiter
     private boolean admit(final StreamConnection connection)
     {
         final InetSocketAddress peer = connection.getPeerAddress(InetSocketAddress.class);
-        if (peer == null)
+        final InetSocketAddress local = connection.getLocalAddress(InetSocketAddress.class);
+        if (peer == null || local == null)
         {
             IoUtils.safeClose(connection);
             return false;
@@ -232,7 +238,7 @@ final class ConnectionLimiter
             }
             if (refused == null)
             {
-                open.put(peer, new Tracked(connection, peer.getAddress()));
+                open.put(new Key(peer, local), new Tracked(connection, peer.getAddress()));
             }
         }
         if (victim != null)
@@ -254,7 +260,8 @@ final class ConnectionLimiter
     private synchronized Tracked begin(final HttpServerExchange exchange)
     {
         final InetSocketAddress peer = exchange.getConnection().getPeerAddress(InetSocketAddress.class);
-        final Tracked tracked = peer == null ? null : open.get(peer);
+        final InetSocketAddress local = exchange.getConnection().getLocalAddress(InetSocketAddress.class);
+        final Tracked tracked = peer == null || local == null ? null : open.get(new Key(peer, local));
         if (tracked != null)
         {
             tracked.inFlight++;

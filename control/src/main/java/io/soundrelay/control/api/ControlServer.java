@@ -47,6 +47,11 @@ import java.util.concurrent.TimeUnit;
  * A client is never waited for: headers, body and an idle connection each have a deadline ({@link Timeouts}), after
  * which the connection is closed. Bodies are read on the IO threads ({@link ControlApi}), so a slow client costs a
  * buffer, never one of the {@link #WORKER_THREADS} worker threads.
+ * <p>
+ * The listeners are Undertow's HTTP listeners built by hand on an XNIO worker, as {@code Undertow.builder()} builds
+ * them, so that each accepted socket passes a {@link ConnectionLimiter} (CONTROL_API_MAX_CONNECTIONS) before it becomes
+ * an HTTP connection: the connections, and so the file descriptors, the API can take are bounded. The metrics listener
+ * applies the per-address {@link HttpRateLimiter} to every request; the API applies it itself ({@link ControlApi}).
  */
 public final class ControlServer implements AutoCloseable
 {

@@ -43,7 +43,10 @@ public final class RelayPorts
 {
     private static final Logger LOG = LoggerFactory.getLogger(RelayPorts.class);
 
-    /** Thrown when no port of the range can be bound: the API answers 503 naming RELAY_PORTS. */
+    /**
+     * Thrown when no port of the range can be bound, or no file descriptor is left for one: the API answers 503 naming
+     * RELAY_PORTS or RLIMIT_NOFILE, with {@code "field":"return_path"}.
+     */
     public static final class ExhaustedException extends Exception
     {
         private static final long serialVersionUID = 1L;
@@ -151,7 +154,9 @@ public final class RelayPorts
      *
      * @param preferred the port wanted (a restarted or re-created route's), or 0 for any.
      * @return the bound socket; the caller hands it to the router or gives it back with {@link #release}.
-     * @throws ExhaustedException when every port of the range is taken, by this node or another process.
+     * @throws ExhaustedException when every port of the range is taken, by this node or another process, when the
+     *                            descriptor budget is spent, or when the process is out of file descriptors (EMFILE,
+     *                            ENFILE): each a 503 naming {@code return_path}, never a 500.
      * @throws IOException        when a socket cannot be made at all (not a port clash).
      */
     public RelaySocket open(final int preferred) throws ExhaustedException, IOException
