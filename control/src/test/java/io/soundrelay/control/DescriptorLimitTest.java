@@ -62,6 +62,41 @@ class DescriptorLimitTest
         }
     }
 
+    /**
+     * The process's limit lowered under the running node (prlimit --pid), below what its budget was made for: the
+     * kernel itself refuses a relay port with EMFILE, and the route is answered 503 naming return_path, not 500.
+     */
+    @Test
+    void aRelayPortTheKernelRefusesWithEmfileIsA503() throws Exception
+    {
+        try (NodeProcess node = NodeProcess.start(List.of("prlimit", "--nofile=4096:4096", "--"),
+            Map.of("RELAY_PORTS", "46000-46999")))
+        {
+            assertEquals(200, node.call("GET", "/health", null).statusCode()); // the client's connection is open
+            final Process lower = new ProcessBuilder("prlimit", "--pid", Long.toString(node.pid()), "--nofile=300:300")
+                .inheritIO().start();
+            assertEquals(0, lower.waitFor());
+            HttpResponse<String> last = null;
+            int created = 0;
+            for (int i = 1; i <= 1000; i++)
+            {
+                last = node.call("POST", "/route", "{\"stream_id\":" + i + ",\"source_addr\":\"127.0.0.3:5000\"," +
+                    "\"target_addrs\":[\"127.0.0.2:6000\"],\"return_path\":true}");
+                if (last.statusCode() != 201)
+                {
+                    break;
+                }
+                created++;
+            }
+            assertEquals(503, last.statusCode(), "after " + created + " relay ports: " + last.body());
+            final Map<?, ?> error = (Map<?, ?>)Json.parse(last.body());
+            assertEquals("return_path", error.get("field"), last.body());
+            assertTrue(((String)error.get("error")).contains("too many open files"), last.body());
+            assertTrue(created > 0 && created < 300, "relay ports given: " + created);
+            assertEquals(200, node.call("GET", "/health", null).statusCode());
+        }
+    }
+
     @Test
     void relayPortsStopShortOfTheApisDescriptorsAndHealthAnswersPastTheConnectionCap() throws Exception
     {
@@ -69,6 +104,9 @@ class DescriptorLimitTest
         // node starts and says how many relay ports it can give.
         try (NodeProcess node = NodeProcess.start(NOFILE_700, Map.of("RELAY_PORTS", "46000-47999")))
         {
+            final String plain = "{\"stream_id\":9999,\"source_addr\":\"127.0.0.3:5999\"," +
+                "\"target_addrs\":[\"127.0.0.2:6000\"]";
+            assertEquals(201, node.call("POST", "/route", plain + "}").statusCode());
             HttpResponse<String> last = null;
             int created = 0;
             for (int i = 1; i <= 1000; i++)
@@ -86,6 +124,9 @@ class DescriptorLimitTest
             assertEquals("return_path", error.get("field"), last.body());
             assertTrue(((String)error.get("error")).contains("RLIMIT_NOFILE"), last.body());
             assertTrue(created >= 100, "relay ports given: " + created);
+            final HttpResponse<String> gain = node.call("PUT", "/route/9999", plain + ",\"return_path\":true}");
+            assertEquals(503, gain.statusCode(), "a PUT that asks for a relay port: " + gain.body());
+            assertEquals("return_path", ((Map<?, ?>)Json.parse(gain.body())).get("field"), gain.body());
             assertTrue(node.log().contains("RLIMIT_NOFILE=700"), "the start-up warning: " + node.log());
 
             // Idle connections, more than CONTROL_API_MAX_CONNECTIONS, from four addresses: none of them sends a byte.

@@ -170,6 +170,14 @@ final class NodeProcess implements AutoCloseable
         return new InetSocketAddress(uri.getHost(), uri.getPort());
     }
 
+    /**
+     * @return the node's process id (for prlimit --pid).
+     */
+    long pid()
+    {
+        return process.pid();
+    }
+
     InetSocketAddress relay()
     {
         return relay;
