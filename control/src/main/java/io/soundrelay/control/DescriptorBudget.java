@@ -96,8 +96,8 @@ final class DescriptorBudget
             rangePorts + " relay ports, fewer than " + Configuration.MAX_STREAMS_PER_NODE_ENV + "=" +
             config.maxStreamsPerNode() + ")";
         final String sum = ports + " + " + Configuration.CONTROL_API_MAX_CONNECTIONS_ENV + "=" + api + " + " + reserve +
-            " in reserve (" + openAtStart + " open at start-up, " + RESERVE + " for the node's own sockets) = " + needed +
-            " file descriptors, over " + RLIMIT + "=" + limit;
+            " in reserve (" + openAtStart + " open at start-up, " + RESERVE + " for the node's own sockets) = " +
+            needed + " file descriptors, over " + RLIMIT + "=" + limit;
         // RELAY_PORTS says which ports, not how many routes: it bounds the count but is no promise of it.
         final boolean chosen = config.isSet(Configuration.MAX_STREAMS_PER_NODE_ENV) ||
             config.isSet(Configuration.CONTROL_API_MAX_CONNECTIONS_ENV);
@@ -107,9 +107,9 @@ final class DescriptorBudget
                 "--ulimit nofile=) or lower " + Configuration.MAX_STREAMS_PER_NODE_ENV + " (or narrow " +
                 Configuration.RELAY_PORTS_ENV + ") or " + Configuration.CONTROL_API_MAX_CONNECTIONS_ENV);
         }
-        return new DescriptorBudget(limit, openAtStart, (int)spare, api, sum + "; with these defaults the node starts, and " +
-            "routes with return_path beyond " + spare + " relay ports at once are refused (503): raise the limit " +
-            "(ulimit -n, systemd LimitNOFILE=) to lift it");
+        return new DescriptorBudget(limit, openAtStart, (int)spare, api, sum +
+            "; with these defaults the node starts, and routes with return_path beyond " + spare +
+            " relay ports at once are refused (503): raise the limit (ulimit -n, systemd LimitNOFILE=) to lift it");
     }
 
     /**

@@ -1024,7 +1024,8 @@ public final class ControlApi implements HttpHandler
         final HttpServerExchange exchange, final HttpRateLimiter limiter, final HttpRateLimiter.Reason reason)
     {
         final java.net.InetSocketAddress source = exchange.getSourceAddress();
-        final long retryAfterS = limiter.acquire(source == null ? null : source.getAddress(), reason, System.nanoTime());
+        final long retryAfterS =
+            limiter.acquire(source == null ? null : source.getAddress(), reason, System.nanoTime());
         if (retryAfterS == 0)
         {
             return false;

@@ -134,7 +134,8 @@ public final class ControlServer implements AutoCloseable
     private final InetSocketAddress metricsAddress;
 
     /**
-     * Start listening with the {@link Timeouts#DEFAULTS default timeouts}, the default connection cap and no rate limit.
+     * Start listening with the {@link Timeouts#DEFAULTS default timeouts}, the default connection cap and no rate
+     * limit.
      *
      * @param api         the control API handler.
      * @param metrics     metrics for the METRICS_ADDR listener.
