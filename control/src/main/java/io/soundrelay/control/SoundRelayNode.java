@@ -20,6 +20,7 @@ import io.soundrelay.control.cluster.Cluster;
 import io.soundrelay.control.trace.NodeTracing;
 import io.soundrelay.control.api.ControlApi;
 import io.soundrelay.control.api.ControlServer;
+import io.soundrelay.control.api.HttpRateLimiter;
 import io.soundrelay.control.metrics.HttpRequestCounter;
 import io.soundrelay.control.metrics.RedisOperations;
 import io.soundrelay.control.metrics.RelayMetrics;
@@ -157,6 +158,11 @@ public final class SoundRelayNode implements AutoCloseable
         throws IOException, InterruptedException
     {
         probeListeners(config);
+        final DescriptorBudget descriptors = DescriptorBudget.ofThisProcess(config);
+        if (descriptors != null && descriptors.warning() != null)
+        {
+            LOG.warn(descriptors.warning());
+        }
         String generatedKey = null;
         ApiKeyAuthenticator authenticator = null;
         if (config.authEnabled())
@@ -247,6 +253,11 @@ public final class SoundRelayNode implements AutoCloseable
             }
             throw ex;
         }
+        if (descriptors != null)
+        {
+            // Relay ports stop short of the descriptors the API and the rest of the node keep.
+            dataPlane.relayPorts().descriptorBudget(descriptors.relayPorts(), descriptors.reason());
+        }
         final RedisRouteStore redis = store;
         for (int i = 0; i < restored.size(); i++)
         {
@@ -333,11 +344,14 @@ public final class SoundRelayNode implements AutoCloseable
         final ControlApi api = new ControlApi(
             status, dataPlane.proxy(), dataPlane.registry(), dataPlane.counters(), metrics, requests, parser,
             authenticator).mixer(dataPlane.mixer()).tracing(tracing).relayPorts(dataPlane.relayPorts());
+        final HttpRateLimiter rateLimiter = config.unauthRatePerSecond() == 0 ? HttpRateLimiter.UNLIMITED :
+            new HttpRateLimiter(config.unauthRatePerSecond(), config.unauthRateBurst());
+        api.rateLimiter(rateLimiter);
 
         final ControlServer server;
         try
         {
-            server = startControlServer(config, api, metrics, timeouts);
+            server = startControlServer(config, api, metrics, timeouts, rateLimiter);
         }
         catch (final RuntimeException ex)
         {
@@ -348,6 +362,9 @@ public final class SoundRelayNode implements AutoCloseable
             }
             throw ex;
         }
+
+        metrics.http(label -> rateLimiter.limited(HttpRateLimiter.Reason.ofLabel(label)), HttpRateLimiter.labels(),
+            server::connectionsShed, ControlServer.shedReasons(), server::openConnections);
 
         // As soon as the listeners are bound (their ports are known only now): routes to or from the node's own
         // sockets are refused.
@@ -404,11 +421,13 @@ public final class SoundRelayNode implements AutoCloseable
         final Configuration config,
         final ControlApi api,
         final RelayMetrics metrics,
-        final ControlServer.Timeouts timeouts)
+        final ControlServer.Timeouts timeouts,
+        final HttpRateLimiter rateLimiter)
     {
         try
         {
-            return new ControlServer(api, metrics, config.controlApiAddr(), config.metricsAddr(), timeouts);
+            return new ControlServer(api, metrics, config.controlApiAddr(), config.metricsAddr(), timeouts,
+                config.controlApiMaxConnections(), rateLimiter);
         }
         catch (final RuntimeException ex)
         {

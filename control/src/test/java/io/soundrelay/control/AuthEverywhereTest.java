@@ -70,7 +70,9 @@ class AuthEverywhereTest
     @BeforeAll
     static void start() throws Exception
     {
-        fixture = NodeFixture.start();
+        // No per-address limit (UNAUTH_RATE_PER_SECOND=0; HttpFloodTest covers it): every protected call is tried
+        // without a key, many times over, and this test is about the 401s.
+        fixture = NodeFixture.start(Map.of("UNAUTH_RATE_PER_SECOND", "0"));
     }
 
     @AfterAll

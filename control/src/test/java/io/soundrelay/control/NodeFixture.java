@@ -192,7 +192,9 @@ final class NodeFixture implements AutoCloseable
     {
         try
         {
-            return ((java.util.Map<?, ?>)io.soundrelay.core.json.Json.parse(call("GET", "/health", null).body())).get(field);
+            // With the key: a test that polls is not an unauthenticated flood (UNAUTH_RATE_PER_SECOND).
+            return ((java.util.Map<?, ?>)io.soundrelay.core.json.Json.parse(authed("GET", "/health", null).body()))
+                .get(field);
         }
         catch (final Exception ex)
         {
@@ -217,7 +219,7 @@ final class NodeFixture implements AutoCloseable
 
     String metrics() throws Exception
     {
-        return call("GET", "/metrics", null).body();
+        return authed("GET", "/metrics", null).body(); // polled: with the key, never rate limited
     }
 
     static double metric(final String text, final String series)

@@ -72,9 +72,72 @@ final class NodeProcess implements AutoCloseable
      */
     static NodeProcess start(final Map<String, String> env, final String... jvmArgs) throws Exception
     {
+        return start(List.of(), env, jvmArgs);
+    }
+
+    /**
+     * Start a node as {@link #start(Map, String...)} does, its command behind a prefix such as
+     * {@code prlimit --nofile=512:512 --}.
+     *
+     * @param prefix  words before the java command.
+     * @param env     settings on top of the test's.
+     * @param jvmArgs extra JVM options.
+     * @return the running node.
+     * @throws Exception when it does not come up within 30 s.
+     */
+    static NodeProcess start(final List<String> prefix, final Map<String, String> env, final String... jvmArgs)
+        throws Exception
+    {
         final Path dir = Files.createTempDirectory("soundrelay-node");
         final Path log = dir.resolve("node.log");
-        final List<String> cmd = new ArrayList<>();
+        final Process process = launch(prefix, env, dir, log, jvmArgs);
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true)
+        {
+            final Matcher up = UP.matcher(Files.readString(log, StandardCharsets.UTF_8));
+            if (up.find())
+            {
+                return new NodeProcess(process, log, up);
+            }
+            if (!process.isAlive() || System.nanoTime() > deadline)
+            {
+                process.destroyForcibly();
+                throw new AssertionError("node did not come up:\n" + Files.readString(log, StandardCharsets.UTF_8));
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    /**
+     * Start a node that is expected to refuse to start, and wait for it to exit.
+     *
+     * @param prefix words before the java command.
+     * @param env    settings on top of the test's.
+     * @return the exit code (-1 when it still ran after 30 s and was killed) and the whole log, as "code\nlog".
+     * @throws Exception on I/O failure.
+     */
+    static String runToExit(final List<String> prefix, final Map<String, String> env) throws Exception
+    {
+        final Path dir = Files.createTempDirectory("soundrelay-node");
+        final Path log = dir.resolve("node.log");
+        final Process process = launch(prefix, env, dir, log);
+        final boolean exited = process.waitFor(30, TimeUnit.SECONDS);
+        if (!exited)
+        {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+        final String text = (exited ? process.exitValue() : -1) + "\n" + Files.readString(log, StandardCharsets.UTF_8);
+        Files.deleteIfExists(log);
+        Files.deleteIfExists(dir);
+        return text;
+    }
+
+    private static Process launch(
+        final List<String> prefix, final Map<String, String> env, final Path dir, final Path log,
+        final String... jvmArgs) throws IOException
+    {
+        final List<String> cmd = new ArrayList<>(prefix);
         cmd.add(System.getProperty("java.home") + "/bin/java");
         cmd.add("--add-exports");
         cmd.add("java.base/jdk.internal.misc=ALL-UNNAMED");
@@ -95,23 +158,24 @@ final class NodeProcess implements AutoCloseable
         settings.put("API_KEYS", KEY);
         settings.putAll(env);
         pb.environment().putAll(settings);
-        final Process process = pb.start();
+        return pb.start();
+    }
 
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true)
-        {
-            final Matcher up = UP.matcher(Files.readString(log, StandardCharsets.UTF_8));
-            if (up.find())
-            {
-                return new NodeProcess(process, log, up);
-            }
-            if (!process.isAlive() || System.nanoTime() > deadline)
-            {
-                process.destroyForcibly();
-                throw new AssertionError("node did not come up:\n" + Files.readString(log, StandardCharsets.UTF_8));
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
-        }
+    /**
+     * @return the control API's address.
+     */
+    InetSocketAddress apiAddress()
+    {
+        final URI uri = URI.create(api);
+        return new InetSocketAddress(uri.getHost(), uri.getPort());
+    }
+
+    /**
+     * @return the node's process id (for prlimit --pid).
+     */
+    long pid()
+    {
+        return process.pid();
     }
 
     InetSocketAddress relay()

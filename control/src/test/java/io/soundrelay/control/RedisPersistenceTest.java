@@ -82,7 +82,7 @@ class RedisPersistenceTest
 
     private static String health(final NodeFixture node) throws Exception
     {
-        return (String)json(node.call("GET", "/health", null).body()).get("redis");
+        return (String)json(node.authed("GET", "/health", null).body()).get("redis"); // polled: with the key
     }
 
     private static void assertRelays(final NodeFixture node, final long id, final DatagramChannel src,

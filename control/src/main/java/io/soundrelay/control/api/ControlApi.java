@@ -164,6 +164,7 @@ public final class ControlApi implements HttpHandler
     private volatile RelayPorts relayPorts;
     private volatile NodeTracing tracing;
     private volatile boolean accepting = true;
+    private volatile HttpRateLimiter rateLimiter = HttpRateLimiter.UNLIMITED;
 
     /**
      * @param node          node facts for /health.
@@ -217,6 +218,16 @@ public final class ControlApi implements HttpHandler
     }
 
     /**
+     * @param rateLimiter the per-address limit on requests without a valid key (UNAUTH_RATE_PER_SECOND).
+     * @return this.
+     */
+    public ControlApi rateLimiter(final HttpRateLimiter rateLimiter)
+    {
+        this.rateLimiter = rateLimiter;
+        return this;
+    }
+
+    /**
      * @param cluster the several-node side, or null without Redis.
      * @return this.
      */
@@ -266,7 +277,15 @@ public final class ControlApi implements HttpHandler
             return;
         }
         final String path = exchange.getRelativePath();
-        if (!"/health".equals(path) && !"/metrics".equals(path) && !isAuthorized(exchange))
+        if ("/health".equals(path) || "/metrics".equals(path))
+        {
+            // Open to anyone, so limited per address; a caller with a valid key is not.
+            if (!hasValidKey(exchange) && limited(exchange, rateLimiter, HttpRateLimiter.Reason.UNAUTHENTICATED))
+            {
+                return;
+            }
+        }
+        else if (!isAuthorized(exchange))
         {
             return;
         }
@@ -954,6 +973,10 @@ public final class ControlApi implements HttpHandler
             (authorization == null ? 0 : authorization.size()) + (apiKey == null ? 0 : apiKey.size());
         if (credentials > 1)
         {
+            if (limited(exchange, rateLimiter, HttpRateLimiter.Reason.AUTH_FAILED))
+            {
+                return false;
+            }
             final String field = authorization != null && authorization.size() > 1 ? "Authorization" : "X-API-Key";
             error(exchange, 400, "more than one credential: send one Authorization: Bearer <key> or one X-API-Key",
                 field);
@@ -962,10 +985,57 @@ public final class ControlApi implements HttpHandler
         if (!authenticator.isAuthorized(
             authorization == null ? null : authorization.getFirst(), apiKey == null ? null : apiKey.getFirst()))
         {
+            if (limited(exchange, rateLimiter, HttpRateLimiter.Reason.AUTH_FAILED))
+            {
+                return false;
+            }
             exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer");
             error(exchange, 401, "missing or invalid API key (Authorization: Bearer <key> or X-API-Key)", null);
             return false;
         }
+        return true;
+    }
+
+    /**
+     * @return whether the request carries exactly one credential and it is a valid key (auth off: always).
+     */
+    private boolean hasValidKey(final HttpServerExchange exchange)
+    {
+        if (authenticator == null)
+        {
+            return true;
+        }
+        final HeaderValues authorization = exchange.getRequestHeaders().get(Headers.AUTHORIZATION);
+        final HeaderValues apiKey = exchange.getRequestHeaders().get(X_API_KEY);
+        final int credentials =
+            (authorization == null ? 0 : authorization.size()) + (apiKey == null ? 0 : apiKey.size());
+        return credentials == 1 && authenticator.isAuthorized(
+            authorization == null ? null : authorization.getFirst(), apiKey == null ? null : apiKey.getFirst());
+    }
+
+    /**
+     * Spend a token of the client address's bucket; when there is none, answer 429 with Retry-After.
+     *
+     * @param exchange the request.
+     * @param limiter  the buckets.
+     * @param reason   what kind of request it is.
+     * @return true when the request was refused (and answered).
+     */
+    static boolean limited(
+        final HttpServerExchange exchange, final HttpRateLimiter limiter, final HttpRateLimiter.Reason reason)
+    {
+        final java.net.InetSocketAddress source = exchange.getSourceAddress();
+        final long retryAfterS =
+            limiter.acquire(source == null ? null : source.getAddress(), reason, System.nanoTime());
+        if (retryAfterS == 0)
+        {
+            return false;
+        }
+        exchange.getResponseHeaders().put(Headers.RETRY_AFTER, Long.toString(retryAfterS));
+        error(exchange, 429, reason == HttpRateLimiter.Reason.AUTH_FAILED ?
+            "too many failed authentications from this address; try again in " + retryAfterS + " s" :
+            "too many requests without an API key from this address (UNAUTH_RATE_PER_SECOND); try again in " +
+            retryAfterS + " s", null);
         return true;
     }
 

@@ -20,11 +20,24 @@ import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.connector.ByteBufferPool;
+import io.undertow.server.DefaultByteBufferPool;
+import io.undertow.server.protocol.http.HttpOpenListener;
+import io.soundrelay.core.config.Configuration;
 import org.xnio.IoUtils;
+import org.xnio.OptionMap;
+import org.xnio.Options;
+import org.xnio.StreamConnection;
+import org.xnio.Xnio;
 import org.xnio.XnioExecutor;
+import org.xnio.XnioWorker;
+import org.xnio.channels.AcceptingChannel;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -34,6 +47,11 @@ import java.util.concurrent.TimeUnit;
  * A client is never waited for: headers, body and an idle connection each have a deadline ({@link Timeouts}), after
  * which the connection is closed. Bodies are read on the IO threads ({@link ControlApi}), so a slow client costs a
  * buffer, never one of the {@link #WORKER_THREADS} worker threads.
+ * <p>
+ * The listeners are Undertow's HTTP listeners built by hand on an XNIO worker, as {@code Undertow.builder()} builds
+ * them, so that each accepted socket passes a {@link ConnectionLimiter} (CONTROL_API_MAX_CONNECTIONS) before it becomes
+ * an HTTP connection: the connections, and so the file descriptors, the API can take are bounded. The metrics listener
+ * applies the per-address {@link HttpRateLimiter} to every request; the API applies it itself ({@link ControlApi}).
  */
 public final class ControlServer implements AutoCloseable
 {
@@ -49,6 +67,10 @@ public final class ControlServer implements AutoCloseable
     public static final int NO_REQUEST_TIMEOUT_MS = 30_000;
     /** How long a connection may go without a byte read or written, whatever it is doing. */
     public static final int IDLE_TIMEOUT_MS = 30_000;
+    /** Connections the kernel queues before the node accepts them. */
+    public static final int BACKLOG = 1000;
+    /** Read and write buffers, as Undertow sizes them for a JVM with more than 128 MiB of heap. */
+    private static final int BUFFER_BYTES = 16 * 1024 - 20;
 
     /**
      * How long a client may take, in milliseconds; every value must be positive.
@@ -104,12 +126,16 @@ public final class ControlServer implements AutoCloseable
         }
     }
 
-    private final Undertow undertow;
+    private final XnioWorker worker;
+    private final List<AcceptingChannel<StreamConnection>> channels = new ArrayList<>();
+    private final List<HttpOpenListener> openListeners = new ArrayList<>();
+    private final ConnectionLimiter connections;
     private final InetSocketAddress apiAddress;
     private final InetSocketAddress metricsAddress;
 
     /**
-     * Start listening with the {@link Timeouts#DEFAULTS default timeouts}.
+     * Start listening with the {@link Timeouts#DEFAULTS default timeouts}, the default connection cap and no rate
+     * limit.
      *
      * @param api         the control API handler.
      * @param metrics     metrics for the METRICS_ADDR listener.
@@ -122,28 +148,37 @@ public final class ControlServer implements AutoCloseable
         final InetSocketAddress apiAddr,
         final InetSocketAddress metricsAddr)
     {
-        this(api, metrics, apiAddr, metricsAddr, Timeouts.DEFAULTS);
+        this(api, metrics, apiAddr, metricsAddr, Timeouts.DEFAULTS,
+            Configuration.CONTROL_API_MAX_CONNECTIONS_DEFAULT, HttpRateLimiter.UNLIMITED);
     }
 
     /**
      * Start listening.
      *
-     * @param api         the control API handler.
-     * @param metrics     metrics for the METRICS_ADDR listener.
-     * @param apiAddr     CONTROL_API_ADDR.
-     * @param metricsAddr METRICS_ADDR; when equal to apiAddr the API's own /metrics serves.
-     * @param timeouts    how long a client may take.
+     * @param api            the control API handler.
+     * @param metrics        metrics for the METRICS_ADDR listener.
+     * @param apiAddr        CONTROL_API_ADDR.
+     * @param metricsAddr    METRICS_ADDR; when equal to apiAddr the API's own /metrics serves.
+     * @param timeouts       how long a client may take.
+     * @param maxConnections CONTROL_API_MAX_CONNECTIONS: connections open at once, both listeners together.
+     * @param rateLimiter    the per-address limit the metrics listener applies to every request.
      */
     public ControlServer(
         final ControlApi api,
         final RelayMetrics metrics,
         final InetSocketAddress apiAddr,
         final InetSocketAddress metricsAddr,
-        final Timeouts timeouts)
+        final Timeouts timeouts,
+        final int maxConnections,
+        final HttpRateLimiter rateLimiter)
     {
         final boolean separateMetrics = !apiAddr.equals(metricsAddr);
         final HttpHandler metricsOnly = exchange ->
         {
+            if (ControlApi.limited(exchange, rateLimiter, HttpRateLimiter.Reason.UNAUTHENTICATED))
+            {
+                return;
+            }
             if ("/metrics".equals(exchange.getRelativePath()))
             {
                 ControlApi.metrics(exchange, metrics);
@@ -155,27 +190,110 @@ public final class ControlServer implements AutoCloseable
                 exchange.getResponseSender().send("{\"error\":\"only /metrics is served here\"}");
             }
         };
+        connections = new ConnectionLimiter(maxConnections);
         // No MAX_ENTITY_SIZE: the API's receiver caps bodies at 64 KiB and answers 413 in JSON, where Undertow's own
         // limit would close the connection without a word (and print a stack trace for each chunked body over it).
-        final Undertow.Builder builder = Undertow.builder()
-            .setIoThreads(IO_THREADS)
-            .setWorkerThreads(WORKER_THREADS)
-            .setServerOption(UndertowOptions.MAX_HEADER_SIZE, 16 * 1024)
-            .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, timeouts.requestParseMs())
-            .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, timeouts.noRequestMs())
-            .setServerOption(UndertowOptions.IDLE_TIMEOUT, timeouts.idleMs())
-            .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
-            .addHttpListener(apiAddr.getPort(), apiAddr.getAddress().getHostAddress(),
-                bodyDeadline(api, timeouts.bodyMs()));
-        if (separateMetrics)
+        final OptionMap undertowOptions = OptionMap.builder()
+            .set(UndertowOptions.MAX_HEADER_SIZE, 16 * 1024)
+            .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, timeouts.requestParseMs())
+            .set(UndertowOptions.NO_REQUEST_TIMEOUT, timeouts.noRequestMs())
+            .set(UndertowOptions.IDLE_TIMEOUT, timeouts.idleMs())
+            .set(UndertowOptions.ENABLE_HTTP2, false)
+            .getMap();
+        // The listeners are built as Undertow.builder() builds them, with one difference: each accepted socket passes
+        // the connection cap (ConnectionLimiter) before it becomes an HTTP connection.
+        try
         {
-            builder.addHttpListener(metricsAddr.getPort(), metricsAddr.getAddress().getHostAddress(),
-                bodyDeadline(metricsOnly, timeouts.bodyMs()));
+            worker = Xnio.getInstance(Undertow.class.getClassLoader()).createWorker(OptionMap.builder()
+                .set(Options.WORKER_IO_THREADS, IO_THREADS)
+                .set(Options.WORKER_TASK_CORE_THREADS, WORKER_THREADS)
+                .set(Options.WORKER_TASK_MAX_THREADS, WORKER_THREADS)
+                .set(Options.TCP_NODELAY, true)
+                .set(Options.CORK, true)
+                .set(Options.WORKER_NAME, "control-api")
+                .getMap());
         }
-        undertow = builder.build();
-        undertow.start();
-        apiAddress = bound(0);
-        metricsAddress = separateMetrics ? bound(1) : apiAddress;
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+        final ByteBufferPool buffers = new DefaultByteBufferPool(true, BUFFER_BYTES, -1, 4);
+        try
+        {
+            listen(apiAddr, bodyDeadline(connections.tracking(api), timeouts.bodyMs()), buffers, undertowOptions);
+            if (separateMetrics)
+            {
+                listen(metricsAddr, bodyDeadline(connections.tracking(metricsOnly), timeouts.bodyMs()), buffers,
+                    undertowOptions);
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            close();
+            throw ex instanceof IOException ? new UncheckedIOException((IOException)ex) : (RuntimeException)ex;
+        }
+        apiAddress = channels.get(0).getLocalAddress(InetSocketAddress.class);
+        metricsAddress = separateMetrics ? channels.get(1).getLocalAddress(InetSocketAddress.class) : apiAddress;
+    }
+
+    private void listen(
+        final InetSocketAddress address,
+        final HttpHandler handler,
+        final ByteBufferPool buffers,
+        final OptionMap undertowOptions) throws IOException
+    {
+        final HttpOpenListener openListener = new HttpOpenListener(buffers, undertowOptions);
+        openListener.setRootHandler(handler);
+        openListeners.add(openListener);
+        final OptionMap socketOptions = OptionMap.builder()
+            .set(Options.WORKER_IO_THREADS, IO_THREADS)
+            .set(Options.TCP_NODELAY, true)
+            .set(Options.REUSE_ADDRESSES, true)
+            .set(Options.BALANCING_TOKENS, 1)
+            .set(Options.BALANCING_CONNECTIONS, 2)
+            .set(Options.BACKLOG, BACKLOG)
+            .getMap();
+        final AcceptingChannel<StreamConnection> channel = worker.createStreamConnectionServer(
+            address, connections.acceptListener(openListener), socketOptions);
+        channels.add(channel);
+        channel.resumeAccepts();
+    }
+
+    /**
+     * @param reason why connections were closed.
+     * @return how many so far.
+     */
+    public long connectionsShed(final String reason)
+    {
+        for (final ConnectionLimiter.Shed shed : ConnectionLimiter.Shed.values())
+        {
+            if (shed.label().equals(reason))
+            {
+                return connections.shed(shed);
+            }
+        }
+        throw new IllegalArgumentException(reason);
+    }
+
+    /**
+     * @return the reasons {@link #connectionsShed} knows, as metric labels.
+     */
+    public static List<String> shedReasons()
+    {
+        final List<String> labels = new ArrayList<>();
+        for (final ConnectionLimiter.Shed shed : ConnectionLimiter.Shed.values())
+        {
+            labels.add(shed.label());
+        }
+        return labels;
+    }
+
+    /**
+     * @return HTTP connections open now, both listeners.
+     */
+    public int openConnections()
+    {
+        return connections.openConnections();
     }
 
     /**
@@ -218,12 +336,6 @@ public final class ControlServer implements AutoCloseable
         }
     }
 
-    private InetSocketAddress bound(final int listener)
-    {
-        final SocketAddress a = undertow.getListenerInfo().get(listener).getAddress();
-        return (InetSocketAddress)a;
-    }
-
     /**
      * @return where the API listens (the real port when 0 was asked for).
      */
@@ -242,6 +354,26 @@ public final class ControlServer implements AutoCloseable
 
     public void close()
     {
-        undertow.stop();
+        for (final AcceptingChannel<StreamConnection> channel : channels)
+        {
+            IoUtils.safeClose(channel);
+        }
+        for (final HttpOpenListener openListener : openListeners)
+        {
+            openListener.closeConnections();
+        }
+        worker.shutdown();
+        try
+        {
+            if (!worker.awaitTermination(10, TimeUnit.SECONDS))
+            {
+                worker.shutdownNow();
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            worker.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
     }
 }

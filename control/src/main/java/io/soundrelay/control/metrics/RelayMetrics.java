@@ -30,9 +30,11 @@ import io.soundrelay.core.status.RelayCounters;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.function.ToLongFunction;
 
 /**
  * The metrics of PROTOCOL.md section 4, built at scrape time from the data plane's single-writer counters: the hot
@@ -52,6 +54,11 @@ public final class RelayMetrics
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
     private volatile LongSupplier relayPortsInUse = () -> 0;
     private volatile long relayPortsCapacity;
+    private volatile ToLongFunction<String> rateLimited = reason -> 0;
+    private volatile List<String> rateReasons = List.of();
+    private volatile ToLongFunction<String> shed = reason -> 0;
+    private volatile List<String> shedReasons = List.of();
+    private volatile LongSupplier openConnections = () -> 0;
     private volatile LongSupplier dataPlaneErrors = () -> 0;
     private volatile LongSupplier redisResubscribes = () -> 0;
     private volatile DurationHistogram paceLateness = new DurationHistogram();
@@ -122,6 +129,29 @@ public final class RelayMetrics
     public RelayMetrics paceLateness(final DurationHistogram lateness)
     {
         this.paceLateness = lateness;
+        return this;
+    }
+
+    /**
+     * @param rateLimited     requests refused with 429 so far, by reason label.
+     * @param rateReasons     those labels.
+     * @param shed            connections closed by the connection cap so far, by reason label.
+     * @param shedReasons     those labels.
+     * @param openConnections HTTP connections open now.
+     * @return this.
+     */
+    public RelayMetrics http(
+        final ToLongFunction<String> rateLimited,
+        final List<String> rateReasons,
+        final ToLongFunction<String> shed,
+        final List<String> shedReasons,
+        final LongSupplier openConnections)
+    {
+        this.rateLimited = rateLimited;
+        this.rateReasons = rateReasons;
+        this.shed = shed;
+        this.shedReasons = shedReasons;
+        this.openConnections = openConnections;
         return this;
     }
 
@@ -215,6 +245,27 @@ public final class RelayMetrics
                 .build());
         }
 
+        final CounterSnapshot.Builder limitedRequests = CounterSnapshot.builder()
+            .name("relay_http_rate_limited")
+            .help("HTTP requests refused with 429 by the per-address limit (UNAUTH_RATE_PER_SECOND), by reason");
+        for (final String reason : rateReasons)
+        {
+            limitedRequests.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
+                .labels(Labels.of("reason", reason))
+                .value(rateLimited.applyAsLong(reason))
+                .build());
+        }
+        final CounterSnapshot.Builder shedConnections = CounterSnapshot.builder()
+            .name("relay_http_connections_shed")
+            .help("HTTP connections closed by the cap (CONTROL_API_MAX_CONNECTIONS), by reason");
+        for (final String reason : shedReasons)
+        {
+            shedConnections.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
+                .labels(Labels.of("reason", reason))
+                .value(shed.applyAsLong(reason))
+                .build());
+        }
+
         final long nowNs = System.nanoTime();
         return MetricSnapshots.of(
             counter("relay_packets_received", "Datagrams received on the relay socket", counters.received()),
@@ -246,7 +297,11 @@ public final class RelayMetrics
                 counters.paceHeld()),
             histogram("relay_pace_lateness_seconds",
                 "Paced datagrams' actual minus scheduled departure (one let go early counts as 0)", paceLateness),
-            reanchors.build());
+            reanchors.build(),
+            limitedRequests.build(),
+            shedConnections.build(),
+            gauge("relay_http_connections_open", "HTTP connections open now, API and metrics listeners",
+                openConnections.getAsLong()));
     }
 
     private static HistogramSnapshot histogram(final String name, final String help, final DurationHistogram histogram)

@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -197,6 +198,28 @@ public final class Configuration
     public static final int PACE_MAX_HELD_DEFAULT = 32_768;
     public static final int PACE_MAX_HELD_MAX = 1 << 20;
 
+    /**
+     * Most TCP connections the control API (and the metrics listener) holds open at once; each takes a file
+     * descriptor, counted with the relay ports against RLIMIT_NOFILE at start-up.
+     */
+    public static final String CONTROL_API_MAX_CONNECTIONS_ENV = "CONTROL_API_MAX_CONNECTIONS";
+    public static final int CONTROL_API_MAX_CONNECTIONS_DEFAULT = 256;
+    public static final int CONTROL_API_MAX_CONNECTIONS_MIN = 8;
+    public static final int CONTROL_API_MAX_CONNECTIONS_MAX = 65_535;
+
+    /**
+     * Requests per second one client address may make without a valid API key (/health, /metrics, and every failed
+     * authentication), as a token bucket refilled at this rate; 0 turns the limit off.
+     */
+    public static final String UNAUTH_RATE_PER_SECOND_ENV = "UNAUTH_RATE_PER_SECOND";
+    public static final int UNAUTH_RATE_PER_SECOND_DEFAULT = 20;
+    public static final int UNAUTH_RATE_PER_SECOND_MAX = 1_000_000;
+
+    /** The bucket of {@link #UNAUTH_RATE_PER_SECOND_ENV}: how many such requests an address may make at once. */
+    public static final String UNAUTH_RATE_BURST_ENV = "UNAUTH_RATE_BURST";
+    public static final int UNAUTH_RATE_BURST_DEFAULT = 60;
+    public static final int UNAUTH_RATE_BURST_MAX = 1_000_000;
+
     /** Prefix of the OpenTelemetry variables handed to the SDK's autoconfiguration. */
     public static final String OTEL_PREFIX = "OTEL_";
 
@@ -207,7 +230,8 @@ public final class Configuration
         ROUTE_TTL_SECONDS_ENV, JITTER_BUFFER_MS_ENV, NODE_ID_ENV, ENABLE_MIXER_ENV, LOG_LEVEL_ENV, TRANSPORT_ENV,
         RING_SIZE_ENV, WAIT_STRATEGY_ENV, PIN_CPUS_ENV, DATA_PLANE_THREADS_ENV, RECEIVE_BATCH_ENV, SEND_BATCH_ENV,
         MIGRATION_GRACE_SECONDS_ENV, AUTO_FAILOVER_ENV, ADVERTISE_HOST_ENV, TARGET_DENY_ENV, TARGET_ALLOW_ENV,
-        RELAY_PORTS_ENV, PACE_MS_ENV, PACE_MAX_HELD_ENV);
+        RELAY_PORTS_ENV, PACE_MS_ENV, PACE_MAX_HELD_ENV,
+        CONTROL_API_MAX_CONNECTIONS_ENV, UNAUTH_RATE_PER_SECOND_ENV, UNAUTH_RATE_BURST_ENV);
 
     /**
      * What {@code --help} shows of one variable.
@@ -283,7 +307,15 @@ public final class Configuration
                 "pace_ms of a route that sets none: how far ahead its source may send, 0 for no pacing (0-" +
                 PACE_MS_MAX + ")"),
             new Help(PACE_MAX_HELD_ENV, Integer.toString(PACE_MAX_HELD_DEFAULT),
-                "most datagrams pacing holds at once, all routes together (1-" + PACE_MAX_HELD_MAX + ")"));
+                "most datagrams pacing holds at once, all routes together (1-" + PACE_MAX_HELD_MAX + ")"),
+            new Help(CONTROL_API_MAX_CONNECTIONS_ENV, Integer.toString(CONTROL_API_MAX_CONNECTIONS_DEFAULT),
+                "most HTTP connections open at once, API and metrics listeners together (" +
+                CONTROL_API_MAX_CONNECTIONS_MIN + "-" + CONTROL_API_MAX_CONNECTIONS_MAX + ")"),
+            new Help(UNAUTH_RATE_PER_SECOND_ENV, Integer.toString(UNAUTH_RATE_PER_SECOND_DEFAULT),
+                "requests per second per client address without a valid API key, failed ones included; " +
+                "over it: 429 (0 for no limit, max " + UNAUTH_RATE_PER_SECOND_MAX + ")"),
+            new Help(UNAUTH_RATE_BURST_ENV, Integer.toString(UNAUTH_RATE_BURST_DEFAULT),
+                "how many of those requests one address may make at once (1-" + UNAUTH_RATE_BURST_MAX + ")"));
     }
 
     /** Name of the file read from the working directory by {@link #fromEnvironment()}. */
@@ -389,6 +421,10 @@ public final class Configuration
     private final int paceMs;
     private final int paceMaxHeld;
     private final Map<String, String> otelSettings;
+    private final int controlApiMaxConnections;
+    private final int unauthRatePerSecond;
+    private final int unauthRateBurst;
+    private final Set<String> given;
 
     private Configuration(final Settings s)
     {
@@ -437,6 +473,53 @@ public final class Configuration
         paceMs = s.intInRange(PACE_MS_ENV, PACE_MS_DEFAULT, 0, PACE_MS_MAX);
         paceMaxHeld = s.intInRange(PACE_MAX_HELD_ENV, PACE_MAX_HELD_DEFAULT, 1, PACE_MAX_HELD_MAX);
         otelSettings = s.withPrefix(OTEL_PREFIX);
+        controlApiMaxConnections = s.intInRange(CONTROL_API_MAX_CONNECTIONS_ENV, CONTROL_API_MAX_CONNECTIONS_DEFAULT,
+            CONTROL_API_MAX_CONNECTIONS_MIN, CONTROL_API_MAX_CONNECTIONS_MAX);
+        unauthRatePerSecond = s.intInRange(
+            UNAUTH_RATE_PER_SECOND_ENV, UNAUTH_RATE_PER_SECOND_DEFAULT, 0, UNAUTH_RATE_PER_SECOND_MAX);
+        unauthRateBurst = s.intInRange(UNAUTH_RATE_BURST_ENV, UNAUTH_RATE_BURST_DEFAULT, 1, UNAUTH_RATE_BURST_MAX);
+        final Set<String> set = new HashSet<>();
+        for (final String name : NAMES)
+        {
+            if (s.isSet(name))
+            {
+                set.add(name);
+            }
+        }
+        given = Set.copyOf(set);
+    }
+
+    /**
+     * @param name a variable of {@link #NAMES}.
+     * @return whether the environment or {@code .env} set it (to anything but blank), rather than its default applying.
+     */
+    public boolean isSet(final String name)
+    {
+        return given.contains(name);
+    }
+
+    /**
+     * @return CONTROL_API_MAX_CONNECTIONS: most HTTP connections the node holds open at once.
+     */
+    public int controlApiMaxConnections()
+    {
+        return controlApiMaxConnections;
+    }
+
+    /**
+     * @return UNAUTH_RATE_PER_SECOND: requests per second per client address without a valid key; 0 for no limit.
+     */
+    public int unauthRatePerSecond()
+    {
+        return unauthRatePerSecond;
+    }
+
+    /**
+     * @return UNAUTH_RATE_BURST: the bucket size of {@link #unauthRatePerSecond()}.
+     */
+    public int unauthRateBurst()
+    {
+        return unauthRateBurst;
     }
 
     /**
@@ -993,6 +1076,12 @@ public final class Configuration
         Settings(final Map<String, String> values)
         {
             this.values = values;
+        }
+
+        boolean isSet(final String name)
+        {
+            final String value = value(name);
+            return value != null && !value.isEmpty();
         }
 
         /**

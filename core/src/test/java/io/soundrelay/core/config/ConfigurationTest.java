@@ -112,6 +112,23 @@ class ConfigurationTest
     }
 
     @Test
+    void httpLimitsHaveDefaultsAndRefuseBadValuesNamingTheVariable()
+    {
+        final Configuration defaults = load();
+        assertEquals(256, defaults.controlApiMaxConnections());
+        assertEquals(20, defaults.unauthRatePerSecond());
+        assertEquals(60, defaults.unauthRateBurst());
+        assertFalse(defaults.isSet("MAX_STREAMS_PER_NODE"));
+        assertTrue(load("MAX_STREAMS_PER_NODE", "10").isSet("MAX_STREAMS_PER_NODE"));
+        assertEquals(0, load("UNAUTH_RATE_PER_SECOND", "0").unauthRatePerSecond(), "0: no limit");
+
+        assertTrue(failure("CONTROL_API_MAX_CONNECTIONS", "4").startsWith("CONTROL_API_MAX_CONNECTIONS=4: "));
+        assertTrue(failure("CONTROL_API_MAX_CONNECTIONS", "lots").startsWith("CONTROL_API_MAX_CONNECTIONS=lots: "));
+        assertTrue(failure("UNAUTH_RATE_PER_SECOND", "-1").startsWith("UNAUTH_RATE_PER_SECOND=-1: "));
+        assertTrue(failure("UNAUTH_RATE_BURST", "0").startsWith("UNAUTH_RATE_BURST=0: "));
+    }
+
+    @Test
     void targetDenyAndAllowAreAddressRanges()
     {
         final Configuration defaults = load();

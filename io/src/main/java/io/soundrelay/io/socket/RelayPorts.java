@@ -43,7 +43,10 @@ public final class RelayPorts
 {
     private static final Logger LOG = LoggerFactory.getLogger(RelayPorts.class);
 
-    /** Thrown when no port of the range can be bound: the API answers 503 naming RELAY_PORTS. */
+    /**
+     * Thrown when no port of the range can be bound, or no file descriptor is left for one: the API answers 503 naming
+     * RELAY_PORTS or RLIMIT_NOFILE, with {@code "field":"return_path"}.
+     */
     public static final class ExhaustedException extends Exception
     {
         private static final long serialVersionUID = 1L;
@@ -63,6 +66,8 @@ public final class RelayPorts
     private final Set<RelaySocket> open = Collections.newSetFromMap(new IdentityHashMap<>());
     private int cursor;
     private int inUse;
+    private int descriptorBudget = Integer.MAX_VALUE;
+    private String budgetReason = "";
 
     /**
      * @param transport   the transport whose sockets to open.
@@ -84,6 +89,20 @@ public final class RelayPorts
         this.last = last;
         this.bufferBytes = bufferBytes;
         this.used = new BitSet(last - first + 1);
+    }
+
+    /**
+     * Bound the ports open at once by the file descriptors the node can spare for them (RLIMIT_NOFILE less what the
+     * API and the rest of the node keep in reserve): past it, a route asking for a port is refused as the range being
+     * full is, and the descriptors kept for the API stay free.
+     *
+     * @param ports  most ports open at once.
+     * @param reason why, for the refusal, e.g. "RLIMIT_NOFILE=1024 leaves descriptors for 600 relay ports".
+     */
+    public synchronized void descriptorBudget(final int ports, final String reason)
+    {
+        descriptorBudget = Math.max(0, ports);
+        budgetReason = reason;
     }
 
     /**
@@ -135,11 +154,21 @@ public final class RelayPorts
      *
      * @param preferred the port wanted (a restarted or re-created route's), or 0 for any.
      * @return the bound socket; the caller hands it to the router or gives it back with {@link #release}.
-     * @throws ExhaustedException when every port of the range is taken, by this node or another process.
+     * @throws ExhaustedException when every port of the range is taken, by this node or another process, when the
+     *                            descriptor budget is spent, or when the process is out of file descriptors (EMFILE,
+     *                            ENFILE): each a 503 naming {@code return_path}, never a 500.
      * @throws IOException        when a socket cannot be made at all (not a port clash).
      */
     public RelaySocket open(final int preferred) throws ExhaustedException, IOException
     {
+        synchronized (this)
+        {
+            if (inUse >= descriptorBudget)
+            {
+                throw new ExhaustedException(budgetReason + ": no file descriptor to spare for another relay port (" +
+                    inUse + " bound)");
+            }
+        }
         if (preferred != 0 && contains(preferred) && claim(preferred))
         {
             final RelaySocket socket = tryBind(preferred);
@@ -235,7 +264,7 @@ public final class RelayPorts
 
     private synchronized boolean claim(final int port)
     {
-        if (used.get(port - first))
+        if (used.get(port - first) || inUse >= descriptorBudget)
         {
             return false;
         }
@@ -250,7 +279,7 @@ public final class RelayPorts
     private synchronized int next()
     {
         final int capacity = capacity();
-        if (inUse == capacity)
+        if (inUse == capacity || inUse >= descriptorBudget)
         {
             return -1;
         }
@@ -277,7 +306,7 @@ public final class RelayPorts
     /**
      * @return the bound socket, or null when another process holds the port (the claim is given back then).
      */
-    private RelaySocket tryBind(final int port) throws IOException
+    private RelaySocket tryBind(final int port) throws IOException, ExhaustedException
     {
         try
         {
@@ -295,12 +324,50 @@ public final class RelayPorts
             {
                 return null;
             }
+            if (outOfDescriptors(ex))
+            {
+                throw descriptorsExhausted(ex);
+            }
             throw ex;
         }
         catch (final IOException | RuntimeException ex)
         {
             free(port);
+            if (outOfDescriptors(ex))
+            {
+                throw descriptorsExhausted(ex);
+            }
             throw ex;
         }
+    }
+
+    private ExhaustedException descriptorsExhausted(final Exception ex)
+    {
+        LOG.warn("a relay port could not be opened: {}", ex.toString());
+        return new ExhaustedException("no file descriptor for a relay port: too many open files (EMFILE/ENFILE: " +
+            "the process or the host is at its limit; RLIMIT_NOFILE, ulimit -n); " + inUse() + " relay ports bound");
+    }
+
+    /**
+     * @return whether the failure is EMFILE or ENFILE, as the JDK ("Too many open files") or Netty's native transports
+     * ("error(-24)", "error(-23)") report it, anywhere in the cause chain.
+     */
+    static boolean outOfDescriptors(final Throwable failure)
+    {
+        int depth = 0;
+        for (Throwable t = failure; t != null && depth < 16; t = t.getCause() == t ? null : t.getCause(), depth++)
+        {
+            final String message = t.getMessage();
+            if (message != null)
+            {
+                final String text = message.toLowerCase(java.util.Locale.ROOT);
+                if (text.contains("too many open files") || text.contains("error(-24)") ||
+                    text.contains("error(-23)"))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 }
