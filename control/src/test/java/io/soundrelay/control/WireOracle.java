@@ -24,11 +24,12 @@ import java.util.Map;
  * What PROTOCOL.md section 1 says a node with jitter buffers off does with one datagram, written from the contract
  * and deliberately not from {@code DatagramDecoder}, so a fuzz run checks the decoder instead of repeating it.
  * <pre>
- *  longer than MAX_DATAGRAM_BYTES                  oversize
+ *  longer than MAX_DATAGRAM_BYTES                  oversize (a HOP frame: not counting its 8-byte tag)
  *  'S' 'R', shorter than 20, version != 1, id 0    malformed
  *  top two bits 10: RTCP (2nd byte 200-204) or RTP, stream id = SSRC
  *  anything else                                   malformed
  *  no route for the stream id                      unknown_stream
+ *  a HOP frame (no hand-off is open here)         source_mismatch
  *  not from the route's source ip:port             source_mismatch
  *  otherwise                                       accepted: forwarded, or a keep-alive
  * </pre>
@@ -50,6 +51,8 @@ final class WireOracle
 
     static final int RTP_MIN_LENGTH = 12;
     static final int FRAME_HEADER_LENGTH = 20;
+    /** A HOP frame's tag after its payload (section 7): not counted against MAX_DATAGRAM_BYTES. */
+    static final int HOP_TAG_LENGTH = 8;
 
     /**
      * Where a datagram ends up; the label is the {@code reason} of {@code relay_packet_errors_total}.
@@ -108,7 +111,10 @@ final class WireOracle
      */
     Verdict classify(final byte[] d, final int length, final InetSocketAddress from)
     {
-        if (length > maxDatagramBytes)
+        final boolean hop = isFrame(d, length) && length >= FRAME_HEADER_LENGTH && u8(d, 2) == 1 &&
+            (u8(d, 3) & 0x80) != 0;
+        if ((hop && length >= FRAME_HEADER_LENGTH + HOP_TAG_LENGTH ? length - HOP_TAG_LENGTH : length) >
+            maxDatagramBytes)
         {
             return Verdict.OVERSIZE;
         }
@@ -158,7 +164,7 @@ final class WireOracle
         {
             return Verdict.UNKNOWN_STREAM;
         }
-        return route.source.equals(from) ? Verdict.ACCEPTED : Verdict.SOURCE_MISMATCH;
+        return route.source.equals(from) && !hop ? Verdict.ACCEPTED : Verdict.SOURCE_MISMATCH;
     }
 
     /**
