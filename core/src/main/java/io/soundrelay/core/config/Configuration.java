@@ -197,6 +197,25 @@ public final class Configuration
     public static final int PACE_MAX_HELD_DEFAULT = 32_768;
     public static final int PACE_MAX_HELD_MAX = 1 << 20;
 
+    /**
+     * Most Opus encodes one mixer room spends in one period on its speaking mix-minus members (PROTOCOL.md section
+     * 6); the full mix, encoded once and shared by every member that said nothing, is not counted.
+     */
+    public static final String MIXER_ROOM_ENCODES_PER_PERIOD_ENV = "MIXER_ROOM_ENCODES_PER_PERIOD";
+    public static final int MIXER_ROOM_ENCODES_PER_PERIOD_DEFAULT = 16;
+    public static final int MIXER_ROOM_ENCODES_PER_PERIOD_MAX = 10_000;
+
+    /** Most mix-minus Opus encodes of all rooms together in any 20 ms; each room gets at most an equal share. */
+    public static final String MIXER_NODE_ENCODES_PER_20MS_ENV = "MIXER_NODE_ENCODES_PER_20MS";
+    public static final int MIXER_NODE_ENCODES_PER_20MS_DEFAULT = 96;
+    public static final int MIXER_NODE_ENCODES_PER_20MS_MAX = 100_000;
+
+    /** A room frame that waited longer than this between the router and the mixer is dropped as mixer_stale. */
+    public static final String MIXER_STALE_MS_ENV = "MIXER_STALE_MS";
+    public static final int MIXER_STALE_MS_DEFAULT = 100;
+    public static final int MIXER_STALE_MS_MIN = 10;
+    public static final int MIXER_STALE_MS_MAX = 10_000;
+
     /** Prefix of the OpenTelemetry variables handed to the SDK's autoconfiguration. */
     public static final String OTEL_PREFIX = "OTEL_";
 
@@ -207,7 +226,8 @@ public final class Configuration
         ROUTE_TTL_SECONDS_ENV, JITTER_BUFFER_MS_ENV, NODE_ID_ENV, ENABLE_MIXER_ENV, LOG_LEVEL_ENV, TRANSPORT_ENV,
         RING_SIZE_ENV, WAIT_STRATEGY_ENV, PIN_CPUS_ENV, DATA_PLANE_THREADS_ENV, RECEIVE_BATCH_ENV, SEND_BATCH_ENV,
         MIGRATION_GRACE_SECONDS_ENV, AUTO_FAILOVER_ENV, ADVERTISE_HOST_ENV, TARGET_DENY_ENV, TARGET_ALLOW_ENV,
-        RELAY_PORTS_ENV, PACE_MS_ENV, PACE_MAX_HELD_ENV);
+        RELAY_PORTS_ENV, PACE_MS_ENV, PACE_MAX_HELD_ENV, MIXER_ROOM_ENCODES_PER_PERIOD_ENV,
+        MIXER_NODE_ENCODES_PER_20MS_ENV, MIXER_STALE_MS_ENV);
 
     /**
      * What {@code --help} shows of one variable.
@@ -282,7 +302,16 @@ public final class Configuration
                 "pace_ms of a route that sets none: how far ahead its source may send, 0 for no pacing (0-" +
                 PACE_MS_MAX + ")"),
             new Help(PACE_MAX_HELD_ENV, Integer.toString(PACE_MAX_HELD_DEFAULT),
-                "most datagrams pacing holds at once, all routes together (1-" + PACE_MAX_HELD_MAX + ")"));
+                "most datagrams pacing holds at once, all routes together (1-" + PACE_MAX_HELD_MAX + ")"),
+            new Help(MIXER_ROOM_ENCODES_PER_PERIOD_ENV, Integer.toString(MIXER_ROOM_ENCODES_PER_PERIOD_DEFAULT),
+                "most Opus encodes per period a mixer room spends on speaking mix-minus members (1-" +
+                MIXER_ROOM_ENCODES_PER_PERIOD_MAX + ")"),
+            new Help(MIXER_NODE_ENCODES_PER_20MS_ENV, Integer.toString(MIXER_NODE_ENCODES_PER_20MS_DEFAULT),
+                "most mix-minus Opus encodes in any 20 ms, all rooms together, shared equally (1-" +
+                MIXER_NODE_ENCODES_PER_20MS_MAX + ")"),
+            new Help(MIXER_STALE_MS_ENV, Integer.toString(MIXER_STALE_MS_DEFAULT),
+                "a room frame older than this when the mixer takes it is dropped as mixer_stale (" +
+                MIXER_STALE_MS_MIN + "-" + MIXER_STALE_MS_MAX + ")"));
     }
 
     /** Name of the file read from the working directory by {@link #fromEnvironment()}. */
@@ -387,6 +416,9 @@ public final class Configuration
     private final int relayPortsLast;
     private final int paceMs;
     private final int paceMaxHeld;
+    private final int mixerRoomEncodesPerPeriod;
+    private final int mixerNodeEncodesPer20Ms;
+    private final int mixerStaleMs;
     private final Map<String, String> otelSettings;
 
     private Configuration(final Settings s)
@@ -435,6 +467,11 @@ public final class Configuration
         relayPortsLast = relayPorts[1];
         paceMs = s.intInRange(PACE_MS_ENV, PACE_MS_DEFAULT, 0, PACE_MS_MAX);
         paceMaxHeld = s.intInRange(PACE_MAX_HELD_ENV, PACE_MAX_HELD_DEFAULT, 1, PACE_MAX_HELD_MAX);
+        mixerRoomEncodesPerPeriod = s.intInRange(MIXER_ROOM_ENCODES_PER_PERIOD_ENV,
+            MIXER_ROOM_ENCODES_PER_PERIOD_DEFAULT, 1, MIXER_ROOM_ENCODES_PER_PERIOD_MAX);
+        mixerNodeEncodesPer20Ms = s.intInRange(MIXER_NODE_ENCODES_PER_20MS_ENV,
+            MIXER_NODE_ENCODES_PER_20MS_DEFAULT, 1, MIXER_NODE_ENCODES_PER_20MS_MAX);
+        mixerStaleMs = s.intInRange(MIXER_STALE_MS_ENV, MIXER_STALE_MS_DEFAULT, MIXER_STALE_MS_MIN, MIXER_STALE_MS_MAX);
         otelSettings = s.withPrefix(OTEL_PREFIX);
     }
 
@@ -913,6 +950,30 @@ public final class Configuration
     }
 
     /**
+     * @return MIXER_ROOM_ENCODES_PER_PERIOD.
+     */
+    public int mixerRoomEncodesPerPeriod()
+    {
+        return mixerRoomEncodesPerPeriod;
+    }
+
+    /**
+     * @return MIXER_NODE_ENCODES_PER_20MS.
+     */
+    public int mixerNodeEncodesPer20Ms()
+    {
+        return mixerNodeEncodesPer20Ms;
+    }
+
+    /**
+     * @return MIXER_STALE_MS.
+     */
+    public int mixerStaleMs()
+    {
+        return mixerStaleMs;
+    }
+
+    /**
      * @return the {@code OTEL_*} variables from the environment and {@code .env} (the environment wins), for the
      * OpenTelemetry SDK's autoconfiguration, which reads the process environment only.
      */
@@ -956,6 +1017,9 @@ public final class Configuration
             ", relayPorts=" + relayPortsFirst + "-" + relayPortsLast +
             ", paceMs=" + paceMs +
             ", paceMaxHeld=" + paceMaxHeld +
+            ", mixerRoomEncodesPerPeriod=" + mixerRoomEncodesPerPeriod +
+            ", mixerNodeEncodesPer20Ms=" + mixerNodeEncodesPer20Ms +
+            ", mixerStaleMs=" + mixerStaleMs +
             ", otel=" + otelSettings.keySet() +
             '}';
     }

@@ -47,7 +47,17 @@ public enum ErrorReason
      * A datagram from a target to a relay port whose route's source is an IP with port 0 that has not sent yet: no
      * address to send it back to.
      */
-    NOT_LATCHED("not_latched");
+    NOT_LATCHED("not_latched"),
+    /**
+     * A mix-minus output the mixer left out because its room or the node had used its Opus encode budget for the
+     * period (PROTOCOL.md section 6); one per target. Counted by the mixer, its only writer.
+     */
+    MIXER_BUDGET("mixer_budget"),
+    /**
+     * A room frame that waited longer than {@code MIXER_STALE_MS} in the router-to-mixer ring: dropped rather than
+     * mixed late. Counted by the mixer, its only writer.
+     */
+    MIXER_STALE("mixer_stale");
 
     private static final ErrorReason[] VALUES = values();
 
