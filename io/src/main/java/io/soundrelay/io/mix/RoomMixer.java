@@ -112,8 +112,19 @@ import java.util.concurrent.TimeUnit;
  *       encoder per output stream (full mix, each mix-minus member), created when the format is set or the member
  *       joins; Concentus defaults (bitrate auto, complexity 10). An encoder failure drops that one datagram and
  *       resets the encoder.</li>
- *   <li>Rooms share no state. The PCM path allocates nothing per frame; Concentus allocates inside its encoder and
- *       decoder.</li>
+ *   <li>A mix-minus member that did not speak in the period (no frame, or every sample 0) gets the full mix's
+ *       datagram: the full mix is made and encoded once per period when its targets or any such member hear it,
+ *       and only a member that spoke costs an encode (and a clamp) of its own. Its own encoder skips the periods
+ *       it was silent. In a PCM room the bytes are the same as a per-member mix-minus.</li>
+ *   <li>Encode budget (Opus rooms): per period a room gives its speaking mix-minus members at most
+ *       {@code roomEncodesPerPeriod} encodes, at most its equal share of {@code nodeEncodesPer20Ms} (the node
+ *       budget over the Opus rooms with mix-minus members, at least 1) in the 20 ms window of {@code nowNs}, and
+ *       at most what is left of the node budget in that window. The speakers take the granted encodes in turn,
+ *       from where the last period's grant ended; the others' targets get no datagram that period, counted in
+ *       {@link RoomView#mixMinusSkipped()} and through {@link MixOutput#dropped} as
+ *       {@link ErrorReason#MIXER_BUDGET} (one per target). The full mix's encode is not budgeted.</li>
+ *   <li>Rooms share no state but the node's encode budget. The PCM path allocates nothing per frame; Concentus
+ *       allocates inside its encoder and decoder.</li>
  * </ul>
  *
  * <h2>Membership and views</h2>
