@@ -108,6 +108,11 @@ class RoomMixerBudgetTest
             Deliver.PAYLOAD, 0, mixMinus);
     }
 
+    private static short firstSample(final Sent sent)
+    {
+        return new UnsafeBuffer(sent.payload()).getShort(0, ByteOrder.LITTLE_ENDIAN);
+    }
+
     private static long at(final int period)
     {
         return T0 + period * PERIOD_NS;
@@ -315,5 +320,40 @@ class RoomMixerBudgetTest
         }
         assertEquals(0, smallRoom.mixMinusSkipped());
         assertEquals(4 * 16, bigRoom.mixMinusSkipped());
+    }
+
+    @Test
+    void inAPcmRoomASilentMembersDatagramIsTheFullMixByteForByteAndNothingIsEncoded()
+    {
+        final RoomMixer mixer = new RoomMixer(MAX_DATAGRAM_BYTES, 1, 1, out);
+        final Endpoint recorder = target(6999);
+        mixer.upsertMember(route(100, "pcm", false, recorder));
+        for (int m = 1; m <= 4; m++)
+        {
+            mixer.upsertMember(route(m, "pcm", true, target(7000 + m)));
+        }
+        assertNull(pcm(mixer, 1, 0, 0, T0));
+        for (int m = 2; m <= 3; m++)
+        {
+            assertEquals(ErrorReason.LATE, pcm(mixer, m, 0, 0, T0));
+        }
+        for (int m = 1; m <= 3; m++)
+        {
+            assertNull(pcm(mixer, m, 1, 0, at(1)));
+        }
+        out.sent.clear();
+        // Members 1 and 2 speak, 3 sends zeros, 4 never sends: budgets of 1 do not apply to PCM.
+        assertNull(pcm(mixer, 1, 2, 1000, at(2)));
+        assertNull(pcm(mixer, 2, 2, 300, at(2)));
+        assertNull(pcm(mixer, 3, 2, 0, at(2)));
+        final byte[] full = out.to(recorder).get(0).payload();
+        assertEquals(1300, new UnsafeBuffer(full).getShort(0, ByteOrder.LITTLE_ENDIAN), "the full mix");
+        assertArrayEquals(full, out.to(target(7003)).get(0).payload());
+        assertArrayEquals(full, out.to(target(7004)).get(0).payload());
+        assertEquals(300, firstSample(out.to(target(7001)).get(0)), "member 1 hears member 2");
+        assertEquals(1000, firstSample(out.to(target(7002)).get(0)), "member 2 hears member 1");
+        assertEquals(5, out.sent.size());
+        assertEquals(0, mixer.room("pcm").encodes());
+        assertEquals(0, mixer.room("pcm").mixMinusSkipped());
     }
 }
