@@ -235,6 +235,8 @@ public final class SoundRelayNode implements AutoCloseable
                 .routeTtlSeconds(config.routeTtlSeconds())
                 .journal(new StreamLifecycle.Journal(store == null ? RouteJournal.MEMORY_ONLY : store, tracing))
                 .mixer(config.enableMixer())
+                .mixerBudget(
+                    config.mixerStaleMs(), config.mixerRoomEncodesPerPeriod(), config.mixerNodeEncodesPer20Ms())
                 .relayPorts(config.relayPortsFirst(), config.relayPortsLast())
                 .paceMaxHeld(config.paceMaxHeld())
                 .initialRoutes(restored));

@@ -155,6 +155,9 @@ public final class DataPlane implements AutoCloseable
         private List<RouteEntry> initialRoutes = List.of();
         private boolean mixer;
         private int mixerQueueBytes = 4 * 1024 * 1024;
+        private int mixerStaleMs = Configuration.MIXER_STALE_MS_DEFAULT;
+        private int mixerRoomEncodesPerPeriod = Configuration.MIXER_ROOM_ENCODES_PER_PERIOD_DEFAULT;
+        private int mixerNodeEncodesPer20Ms = Configuration.MIXER_NODE_ENCODES_PER_20MS_DEFAULT;
         private int relayPortsFirst = Configuration.RELAY_PORTS_FIRST_DEFAULT;
         private int relayPortsLast = Configuration.RELAY_PORTS_LAST_DEFAULT;
         private NanoClock clock = SystemNanoClock.INSTANCE;
@@ -359,6 +362,21 @@ public final class DataPlane implements AutoCloseable
         }
 
         /**
+         * @param staleMs              MIXER_STALE_MS: a room frame older than this when the mixer takes it is dropped.
+         * @param roomEncodesPerPeriod MIXER_ROOM_ENCODES_PER_PERIOD: a room's mix-minus encodes per period.
+         * @param nodeEncodesPer20Ms   MIXER_NODE_ENCODES_PER_20MS: all rooms' mix-minus encodes per 20 ms.
+         * @return this.
+         */
+        public Context mixerBudget(final int staleMs, final int roomEncodesPerPeriod, final int nodeEncodesPer20Ms)
+        {
+            check();
+            mixerStaleMs = staleMs;
+            mixerRoomEncodesPerPeriod = roomEncodesPerPeriod;
+            mixerNodeEncodesPer20Ms = nodeEncodesPer20Ms;
+            return this;
+        }
+
+        /**
          * @param v bytes of the router-to-mixer frame ring (a full ring drops frames as mixer_full).
          * @return this.
          */
@@ -461,6 +479,11 @@ public final class DataPlane implements AutoCloseable
             require(receiveBatch >= 1, Configuration.RECEIVE_BATCH_ENV, receiveBatch, "at least 1");
             require(commandQueueCapacity >= 2, "command queue", commandQueueCapacity, "at least 2");
             require(mixerQueueBytes >= 4096, "mixer queue", mixerQueueBytes, "at least 4096 bytes");
+            require(mixerStaleMs >= 1, Configuration.MIXER_STALE_MS_ENV, mixerStaleMs, "at least 1");
+            require(mixerRoomEncodesPerPeriod >= 1, Configuration.MIXER_ROOM_ENCODES_PER_PERIOD_ENV,
+                mixerRoomEncodesPerPeriod, "at least 1");
+            require(mixerNodeEncodesPer20Ms >= 1, Configuration.MIXER_NODE_ENCODES_PER_20MS_ENV,
+                mixerNodeEncodesPer20Ms, "at least 1");
             require(paceMaxHeld >= 1, Configuration.PACE_MAX_HELD_ENV, paceMaxHeld, "at least 1");
             require(routeTtlNs > 0, Configuration.ROUTE_TTL_SECONDS_ENV, TimeUnit.NANOSECONDS.toSeconds(routeTtlNs),
                 "at least 1");
@@ -732,7 +755,8 @@ public final class DataPlane implements AutoCloseable
                 mixerLink = new MixerLink(ctx.mixerQueueBytes, Math.max(1024, 2 * ctx.maxRoutes));
                 parts.mixerSender = newSender(ctx, mixerCounters);
                 parts.mixerAgent = new MixerAgent(
-                    mixerLink, ctx.maxDatagramBytes, parts.mixerSender, mixerCounters, parts.mainSocket);
+                    mixerLink, ctx.maxDatagramBytes, parts.mixerSender, mixerCounters, parts.mainSocket, ctx.clock,
+                    ctx.mixerStaleMs, ctx.mixerRoomEncodesPerPeriod, ctx.mixerNodeEncodesPer20Ms);
             }
             parts.router = new RouterAgent(
                 ctx, parts.ring, parts.sender, parts.mainSocket, socketChanges, mixerLink, routerCounters);

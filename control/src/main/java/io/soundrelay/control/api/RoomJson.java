@@ -59,6 +59,8 @@ final class RoomJson
         w.name("frames_mixed").value(room.framesMixed());
         w.name("frames_late").value(room.framesLate());
         w.name("sources_silent").value(room.sourcesSilent());
+        w.name("encodes").value(room.encodes());
+        w.name("mix_minus_skipped").value(room.mixMinusSkipped());
         w.endObject();
     }
 }

@@ -220,6 +220,25 @@ public final class Configuration
     public static final int UNAUTH_RATE_BURST_DEFAULT = 60;
     public static final int UNAUTH_RATE_BURST_MAX = 1_000_000;
 
+    /**
+     * Most Opus encodes one mixer room spends in one period on its speaking mix-minus members (PROTOCOL.md section
+     * 6); the full mix, encoded once and shared by every member that said nothing, is not counted.
+     */
+    public static final String MIXER_ROOM_ENCODES_PER_PERIOD_ENV = "MIXER_ROOM_ENCODES_PER_PERIOD";
+    public static final int MIXER_ROOM_ENCODES_PER_PERIOD_DEFAULT = 16;
+    public static final int MIXER_ROOM_ENCODES_PER_PERIOD_MAX = 10_000;
+
+    /** Most mix-minus Opus encodes of all rooms together in any 20 ms; each room gets at most an equal share. */
+    public static final String MIXER_NODE_ENCODES_PER_20MS_ENV = "MIXER_NODE_ENCODES_PER_20MS";
+    public static final int MIXER_NODE_ENCODES_PER_20MS_DEFAULT = 96;
+    public static final int MIXER_NODE_ENCODES_PER_20MS_MAX = 100_000;
+
+    /** A room frame that waited longer than this between the router and the mixer is dropped as mixer_stale. */
+    public static final String MIXER_STALE_MS_ENV = "MIXER_STALE_MS";
+    public static final int MIXER_STALE_MS_DEFAULT = 100;
+    public static final int MIXER_STALE_MS_MIN = 10;
+    public static final int MIXER_STALE_MS_MAX = 10_000;
+
     /** Prefix of the OpenTelemetry variables handed to the SDK's autoconfiguration. */
     public static final String OTEL_PREFIX = "OTEL_";
 
@@ -231,7 +250,8 @@ public final class Configuration
         RING_SIZE_ENV, WAIT_STRATEGY_ENV, PIN_CPUS_ENV, DATA_PLANE_THREADS_ENV, RECEIVE_BATCH_ENV, SEND_BATCH_ENV,
         MIGRATION_GRACE_SECONDS_ENV, AUTO_FAILOVER_ENV, ADVERTISE_HOST_ENV, TARGET_DENY_ENV, TARGET_ALLOW_ENV,
         RELAY_PORTS_ENV, PACE_MS_ENV, PACE_MAX_HELD_ENV,
-        CONTROL_API_MAX_CONNECTIONS_ENV, UNAUTH_RATE_PER_SECOND_ENV, UNAUTH_RATE_BURST_ENV);
+        CONTROL_API_MAX_CONNECTIONS_ENV, UNAUTH_RATE_PER_SECOND_ENV, UNAUTH_RATE_BURST_ENV,
+        MIXER_ROOM_ENCODES_PER_PERIOD_ENV, MIXER_NODE_ENCODES_PER_20MS_ENV, MIXER_STALE_MS_ENV);
 
     /**
      * What {@code --help} shows of one variable.
@@ -315,7 +335,16 @@ public final class Configuration
                 "requests per second per client address without a valid API key, failed ones included; " +
                 "over it: 429 (0 for no limit, max " + UNAUTH_RATE_PER_SECOND_MAX + ")"),
             new Help(UNAUTH_RATE_BURST_ENV, Integer.toString(UNAUTH_RATE_BURST_DEFAULT),
-                "how many of those requests one address may make at once (1-" + UNAUTH_RATE_BURST_MAX + ")"));
+                "how many of those requests one address may make at once (1-" + UNAUTH_RATE_BURST_MAX + ")"),
+            new Help(MIXER_ROOM_ENCODES_PER_PERIOD_ENV, Integer.toString(MIXER_ROOM_ENCODES_PER_PERIOD_DEFAULT),
+                "most Opus encodes per period a mixer room spends on speaking mix-minus members (1-" +
+                MIXER_ROOM_ENCODES_PER_PERIOD_MAX + ")"),
+            new Help(MIXER_NODE_ENCODES_PER_20MS_ENV, Integer.toString(MIXER_NODE_ENCODES_PER_20MS_DEFAULT),
+                "most mix-minus Opus encodes in any 20 ms, all rooms together, shared equally (1-" +
+                MIXER_NODE_ENCODES_PER_20MS_MAX + ")"),
+            new Help(MIXER_STALE_MS_ENV, Integer.toString(MIXER_STALE_MS_DEFAULT),
+                "a room frame older than this when the mixer takes it is dropped as mixer_stale (" +
+                MIXER_STALE_MS_MIN + "-" + MIXER_STALE_MS_MAX + ")"));
     }
 
     /** Name of the file read from the working directory by {@link #fromEnvironment()}. */
@@ -420,6 +449,9 @@ public final class Configuration
     private final int relayPortsLast;
     private final int paceMs;
     private final int paceMaxHeld;
+    private final int mixerRoomEncodesPerPeriod;
+    private final int mixerNodeEncodesPer20Ms;
+    private final int mixerStaleMs;
     private final Map<String, String> otelSettings;
     private final int controlApiMaxConnections;
     private final int unauthRatePerSecond;
@@ -472,6 +504,11 @@ public final class Configuration
         relayPortsLast = relayPorts[1];
         paceMs = s.intInRange(PACE_MS_ENV, PACE_MS_DEFAULT, 0, PACE_MS_MAX);
         paceMaxHeld = s.intInRange(PACE_MAX_HELD_ENV, PACE_MAX_HELD_DEFAULT, 1, PACE_MAX_HELD_MAX);
+        mixerRoomEncodesPerPeriod = s.intInRange(MIXER_ROOM_ENCODES_PER_PERIOD_ENV,
+            MIXER_ROOM_ENCODES_PER_PERIOD_DEFAULT, 1, MIXER_ROOM_ENCODES_PER_PERIOD_MAX);
+        mixerNodeEncodesPer20Ms = s.intInRange(MIXER_NODE_ENCODES_PER_20MS_ENV,
+            MIXER_NODE_ENCODES_PER_20MS_DEFAULT, 1, MIXER_NODE_ENCODES_PER_20MS_MAX);
+        mixerStaleMs = s.intInRange(MIXER_STALE_MS_ENV, MIXER_STALE_MS_DEFAULT, MIXER_STALE_MS_MIN, MIXER_STALE_MS_MAX);
         otelSettings = s.withPrefix(OTEL_PREFIX);
         controlApiMaxConnections = s.intInRange(CONTROL_API_MAX_CONNECTIONS_ENV, CONTROL_API_MAX_CONNECTIONS_DEFAULT,
             CONTROL_API_MAX_CONNECTIONS_MIN, CONTROL_API_MAX_CONNECTIONS_MAX);
@@ -997,6 +1034,30 @@ public final class Configuration
     }
 
     /**
+     * @return MIXER_ROOM_ENCODES_PER_PERIOD.
+     */
+    public int mixerRoomEncodesPerPeriod()
+    {
+        return mixerRoomEncodesPerPeriod;
+    }
+
+    /**
+     * @return MIXER_NODE_ENCODES_PER_20MS.
+     */
+    public int mixerNodeEncodesPer20Ms()
+    {
+        return mixerNodeEncodesPer20Ms;
+    }
+
+    /**
+     * @return MIXER_STALE_MS.
+     */
+    public int mixerStaleMs()
+    {
+        return mixerStaleMs;
+    }
+
+    /**
      * @return the {@code OTEL_*} variables from the environment and {@code .env} (the environment wins), for the
      * OpenTelemetry SDK's autoconfiguration, which reads the process environment only.
      */
@@ -1040,6 +1101,9 @@ public final class Configuration
             ", relayPorts=" + relayPortsFirst + "-" + relayPortsLast +
             ", paceMs=" + paceMs +
             ", paceMaxHeld=" + paceMaxHeld +
+            ", mixerRoomEncodesPerPeriod=" + mixerRoomEncodesPerPeriod +
+            ", mixerNodeEncodesPer20Ms=" + mixerNodeEncodesPer20Ms +
+            ", mixerStaleMs=" + mixerStaleMs +
             ", otel=" + otelSettings.keySet() +
             '}';
     }

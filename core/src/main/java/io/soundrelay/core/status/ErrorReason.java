@@ -52,7 +52,17 @@ public enum ErrorReason
      * A HOP frame from the peer an inbound hand-off names, whose tag the hand-off's key does not give: forged, or
      * corrupted on the way (PROTOCOL.md section 7).
      */
-    HOP_AUTH("hop_auth");
+    HOP_AUTH("hop_auth"),
+    /**
+     * A mix-minus output the mixer left out because its room or the node had used its Opus encode budget for the
+     * period (PROTOCOL.md section 6); one per target. Counted by the mixer, its only writer.
+     */
+    MIXER_BUDGET("mixer_budget"),
+    /**
+     * A room frame that waited longer than {@code MIXER_STALE_MS} in the router-to-mixer ring: dropped rather than
+     * mixed late. Counted by the mixer, its only writer.
+     */
+    MIXER_STALE("mixer_stale");
 
     private static final ErrorReason[] VALUES = values();
 

@@ -295,6 +295,10 @@ class ConfigurationTest
         "ADVERTISE_HOST -> relay.example -> expected an IP address such as 10.0.0.5 or [fd00::5], not a name",
         "ADVERTISE_HOST -> 0.0.0.0 -> a wildcard or multicast address cannot be reached by other nodes",
         "ADVERTISE_HOST -> 10.0.0.5:4000 -> expected an IP address such as 10.0.0.5 or [fd00::5], not a name",
+        "MIXER_ROOM_ENCODES_PER_PERIOD -> 0 -> outside 1-10000",
+        "MIXER_NODE_ENCODES_PER_20MS -> 100001 -> outside 1-100000",
+        "MIXER_STALE_MS -> 5 -> outside 10-10000",
+        "MIXER_STALE_MS -> 0.1s -> not an integer; expected 10-10000",
     })
     void refusesBadValuesNamingVariableAndValue(final String name, final String value, final String why)
     {

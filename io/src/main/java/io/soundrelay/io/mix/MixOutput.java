@@ -16,6 +16,7 @@
 package io.soundrelay.io.mix;
 
 import io.soundrelay.core.route.Endpoint;
+import io.soundrelay.core.status.ErrorReason;
 import org.agrona.DirectBuffer;
 
 /**
@@ -35,4 +36,15 @@ public interface MixOutput
      * @param target address to send it to.
      */
     void send(DirectBuffer buffer, int offset, int length, Endpoint target);
+
+    /**
+     * Count datagrams the mixer did not make: {@link ErrorReason#MIXER_BUDGET} for mix-minus outputs left out over
+     * the encode budget (one per target). Ignored by default.
+     *
+     * @param reason    why.
+     * @param datagrams how many.
+     */
+    default void dropped(ErrorReason reason, int datagrams)
+    {
+    }
 }

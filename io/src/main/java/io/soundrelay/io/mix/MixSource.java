@@ -47,6 +47,8 @@ final class MixSource
 
     /** Period held by each slot; a slot holds period p when {@code slotPeriod[p & DEPTH_MASK] == p}. */
     final long[] slotPeriod = new long[RoomMixer.DEPTH];
+    /** Whether each slot's samples are all zero: digital silence, which takes nothing from the mix. */
+    final boolean[] slotQuiet = new boolean[RoomMixer.DEPTH];
     short[][] slots = new short[RoomMixer.DEPTH][0];
     int capacitySamples;
 
@@ -84,6 +86,16 @@ final class MixSource
     boolean holds(final long period)
     {
         return slotPeriod[(int)(period & RoomMixer.DEPTH_MASK)] == period;
+    }
+
+    /**
+     * @return true when the source contributed something other than digital silence to the period, so that its
+     * mix-minus differs from the full mix.
+     */
+    boolean speaks(final long period)
+    {
+        final int slot = (int)(period & RoomMixer.DEPTH_MASK);
+        return slotPeriod[slot] == period && !slotQuiet[slot];
     }
 
     short[] slot(final long period)

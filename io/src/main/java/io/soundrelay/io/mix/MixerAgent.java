@@ -28,6 +28,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 import org.slf4j.Logger;
@@ -42,6 +43,10 @@ import java.util.function.Consumer;
  * a room (an Opus room decodes and re-encodes every frame). Each duty cycle it applies membership changes, takes the
  * room frames the router handed over, emits the periods that are due, and sends the mixed frames from the relay
  * socket with its own batching sender. Its counters are a child of the data plane's: one writer each.
+ * <p>
+ * A frame that waited in the ring longer than {@code MIXER_STALE_MS} (its receive time against this stage's clock
+ * when it is taken) is dropped as {@link ErrorReason#MIXER_STALE} without being decoded: a mixer that fell behind
+ * catches up by dropping, cheaply, and a backlog never turns into late audio.
  */
 public final class MixerAgent implements Agent, MixOutput
 {
@@ -56,32 +61,45 @@ public final class MixerAgent implements Agent, MixOutput
     private final RelaySocket from;
     private final RelayCounters counters;
     private final RelaySlot[] outputSlots;
+    private final NanoClock clock;
+    private final long staleNs;
     private final ErrorLogLimiter errors = new ErrorLogLimiter(TimeUnit.SECONDS.toNanos(1));
     private final Consumer<MixerLink.Membership> membershipHandler = this::apply;
     private final MessageHandler frameHandler = this::onMessage;
     private int outputSlotsUsed;
+    private long nowNs;
 
     /**
-     * @param link             the router's hand-off.
-     * @param maxDatagramBytes longest datagram the node sends.
-     * @param sender           sends from the relay socket; counts into {@code counters}.
-     * @param counters         this stage's counters (a child of the data plane's).
-     * @param from             the main relay socket: mixed frames leave from it.
+     * @param link                 the router's hand-off.
+     * @param maxDatagramBytes     longest datagram the node sends.
+     * @param sender               sends from the relay socket; counts into {@code counters}.
+     * @param counters             this stage's counters (a child of the data plane's).
+     * @param from                 the main relay socket: mixed frames leave from it.
+     * @param clock                the data plane's clock (that of the frames' receive times).
+     * @param staleMs              MIXER_STALE_MS: a frame older than this when taken is dropped.
+     * @param roomEncodesPerPeriod MIXER_ROOM_ENCODES_PER_PERIOD.
+     * @param nodeEncodesPer20Ms   MIXER_NODE_ENCODES_PER_20MS.
      */
     public MixerAgent(
         final MixerLink link,
         final int maxDatagramBytes,
         final DatagramSender sender,
         final RelayCounters counters,
-        final RelaySocket from)
+        final RelaySocket from,
+        final NanoClock clock,
+        final int staleMs,
+        final int roomEncodesPerPeriod,
+        final int nodeEncodesPer20Ms)
     {
+        this.clock = clock;
+        this.staleNs = TimeUnit.MILLISECONDS.toNanos(staleMs);
         this.from = from;
         this.frames = link.frames();
         this.membership = link.membership();
         this.sender = sender;
         this.counters = counters;
         this.outputSlots = RelaySlotFactory.standalone(OUTPUT_SLOTS, maxDatagramBytes);
-        this.mixer = new RoomMixer(maxDatagramBytes, this);
+        this.mixer = new RoomMixer(maxDatagramBytes, roomEncodesPerPeriod, nodeEncodesPer20Ms, this);
     }
 
     public String roleName()
@@ -92,8 +110,9 @@ public final class MixerAgent implements Agent, MixOutput
     public int doWork()
     {
         int work = membership.drain(membershipHandler);
+        nowNs = clock.nanoTime();
         work += frames.read(frameHandler, FRAME_LIMIT);
-        work += mixer.poll(System.nanoTime());
+        work += mixer.poll(clock.nanoTime());
         flush();
         return work;
     }
@@ -130,6 +149,14 @@ public final class MixerAgent implements Agent, MixOutput
         sender.queue(slot, 0, length, target, SendTally.NONE, from);
     }
 
+    /**
+     * Count mix-minus datagrams the mixer left out over its encode budget.
+     */
+    public void dropped(final ErrorReason reason, final int datagrams)
+    {
+        counters.addError(reason, datagrams);
+    }
+
     private void flush()
     {
         if (outputSlotsUsed > 0)
@@ -159,6 +186,11 @@ public final class MixerAgent implements Agent, MixOutput
         }
         final long streamId = buffer.getLong(index + MixerLink.STREAM_ID_OFFSET);
         final long receiveNs = buffer.getLong(index + MixerLink.RECEIVE_NS_OFFSET);
+        if (nowNs - receiveNs > staleNs)
+        {
+            counters.addError(ErrorReason.MIXER_STALE, 1);
+            return;
+        }
         final long timestamp = buffer.getInt(index + MixerLink.TIMESTAMP_OFFSET) & 0xFFFF_FFFFL;
         final int kind = buffer.getInt(index + MixerLink.KIND_OFFSET);
         ErrorReason reason;

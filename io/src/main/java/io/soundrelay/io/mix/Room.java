@@ -43,6 +43,12 @@ final class Room
     Endpoint[] fullMixTargets = NO_TARGETS;
     MixEncoder fullMixEncoder;
     int maxJitterMs;
+    int mixMinusMembers;
+    /** Which speaking mix-minus member (by order among this period's speakers) is served first when over budget. */
+    int mixMinusCursor;
+    /** The node budget window this room last took encodes in, and how many it took there. */
+    long budgetWindow = Long.MIN_VALUE;
+    int windowEncodes;
 
     boolean formatted;
     int kind;
@@ -102,12 +108,14 @@ final class Room
     {
         final Set<Endpoint> mixMinusTargets = new HashSet<>();
         int jitter = 0;
+        int mixMinusCount = 0;
         final List<RoomView.Member> viewMembers = new ArrayList<>(members.length);
         for (final MixSource member : members)
         {
             if (member.mixMinus)
             {
                 mixMinusTargets.addAll(Arrays.asList(member.targets));
+                mixMinusCount++;
             }
             jitter = Math.max(jitter, member.jitterMs);
             viewMembers.add(new RoomView.Member(member.streamId, member.mixMinus));
@@ -128,6 +136,7 @@ final class Room
         }
         fullMixTargets = full.toArray(NO_TARGETS);
         maxJitterMs = jitter;
+        mixMinusMembers = mixMinusCount;
         updateTiming();
         view.members(List.copyOf(viewMembers));
     }

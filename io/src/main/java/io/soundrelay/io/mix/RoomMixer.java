@@ -18,6 +18,7 @@ package io.soundrelay.io.mix;
 import io.github.jaredmdobson.concentus.OpusDecoder;
 import io.github.jaredmdobson.concentus.OpusException;
 import io.github.jaredmdobson.concentus.OpusPacketInfo;
+import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
@@ -111,8 +112,19 @@ import java.util.concurrent.TimeUnit;
  *       encoder per output stream (full mix, each mix-minus member), created when the format is set or the member
  *       joins; Concentus defaults (bitrate auto, complexity 10). An encoder failure drops that one datagram and
  *       resets the encoder.</li>
- *   <li>Rooms share no state. The PCM path allocates nothing per frame; Concentus allocates inside its encoder and
- *       decoder.</li>
+ *   <li>A mix-minus member that did not speak in the period (no frame, or every sample 0) gets the full mix's
+ *       datagram: the full mix is made and encoded once per period when its targets or any such member hear it,
+ *       and only a member that spoke costs an encode (and a clamp) of its own. Its own encoder skips the periods
+ *       it was silent. In a PCM room the bytes are the same as a per-member mix-minus.</li>
+ *   <li>Encode budget (Opus rooms): per period a room gives its speaking mix-minus members at most
+ *       {@code roomEncodesPerPeriod} encodes, at most its equal share of {@code nodeEncodesPer20Ms} (the node
+ *       budget over the Opus rooms with mix-minus members, at least 1) in the 20 ms window of {@code nowNs}, and
+ *       at most what is left of the node budget in that window. The speakers take the granted encodes in turn,
+ *       from where the last period's grant ended; the others' targets get no datagram that period, counted in
+ *       {@link RoomView#mixMinusSkipped()} and through {@link MixOutput#dropped} as
+ *       {@link ErrorReason#MIXER_BUDGET} (one per target). The full mix's encode is not budgeted.</li>
+ *   <li>Rooms share no state but the node's encode budget. The PCM path allocates nothing per frame; Concentus
+ *       allocates inside its encoder and decoder.</li>
  * </ul>
  *
  * <h2>Membership and views</h2>
@@ -142,6 +154,8 @@ public final class RoomMixer
     public static final long MIN_ACTIVE_WINDOW_NS = TimeUnit.MILLISECONDS.toNanos(200);
     /** Longest Opus packet: 120 ms. */
     public static final int MAX_OPUS_SAMPLES = 5760;
+    /** The window of the node's encode budget. */
+    public static final long NODE_WINDOW_NS = TimeUnit.MILLISECONDS.toNanos(20);
 
     private static final ByteOrder PCM_ORDER = ByteOrder.LITTLE_ENDIAN;
     private static final int HEADER = FrameFlyweight.HEADER_LENGTH;
@@ -161,20 +175,70 @@ public final class RoomMixer
     /** Scratch for a payload as bytes: Opus input, or PCM on its way to shorts. */
     private final byte[] payloadIn;
     private final ShortBuffer pcmIn;
-    private final byte[] outBytes;
-    private final UnsafeBuffer outBuffer;
-    private final ShortBuffer pcmOut;
+    /** Where the full mix's frame is written, kept while the period's mix-minus frames are made. */
+    private final OutFrame fullMixOut;
+    /** Where one mix-minus frame is written. */
+    private final OutFrame mixMinusOut;
+
+    private final int roomEncodesPerPeriod;
+    private final int nodeEncodesPerWindow;
+    private boolean nodeWindowStarted;
+    private long nodeWindow;
+    private int nodeEncodesUsed;
+    private int fairShare;
+
+    /** One output datagram being written: its bytes, and a little-endian view of its PCM payload. */
+    private static final class OutFrame
+    {
+        final byte[] bytes;
+        final UnsafeBuffer buffer;
+        final ShortBuffer pcm;
+
+        OutFrame(final int maxDatagramBytes)
+        {
+            bytes = new byte[maxDatagramBytes];
+            buffer = new UnsafeBuffer(bytes);
+            // Bulk little-endian view: a copy (and a byte swap on big-endian hosts), not a bounds check per sample.
+            pcm = ByteBuffer.wrap(bytes, HEADER, maxDatagramBytes - HEADER).slice().order(PCM_ORDER).asShortBuffer();
+        }
+    }
 
     /**
+     * A mixer with the default encode budgets.
+     *
      * @param maxDatagramBytes longest datagram the node sends/accepts (output frames must fit).
      * @param output           where output datagrams go.
      */
     public RoomMixer(final int maxDatagramBytes, final MixOutput output)
     {
+        this(maxDatagramBytes, Configuration.MIXER_ROOM_ENCODES_PER_PERIOD_DEFAULT,
+            Configuration.MIXER_NODE_ENCODES_PER_20MS_DEFAULT, output);
+    }
+
+    /**
+     * @param maxDatagramBytes     longest datagram the node sends/accepts (output frames must fit).
+     * @param roomEncodesPerPeriod MIXER_ROOM_ENCODES_PER_PERIOD: most mix-minus encodes of one room in one period.
+     * @param nodeEncodesPer20Ms   MIXER_NODE_ENCODES_PER_20MS: most mix-minus encodes of all rooms in one 20 ms
+     *                             window of the clock.
+     * @param output               where output datagrams go.
+     */
+    public RoomMixer(
+        final int maxDatagramBytes,
+        final int roomEncodesPerPeriod,
+        final int nodeEncodesPer20Ms,
+        final MixOutput output)
+    {
         if (maxDatagramBytes <= HEADER)
         {
             throw new IllegalArgumentException("maxDatagramBytes " + maxDatagramBytes + " leaves no payload");
         }
+        if (roomEncodesPerPeriod < 0 || nodeEncodesPer20Ms < 0)
+        {
+            throw new IllegalArgumentException(
+                "encode budgets " + roomEncodesPerPeriod + ", " + nodeEncodesPer20Ms + ": not negative");
+        }
+        this.roomEncodesPerPeriod = roomEncodesPerPeriod;
+        this.nodeEncodesPerWindow = nodeEncodesPer20Ms;
         this.maxDatagramBytes = maxDatagramBytes;
         this.maxPayloadBytes = maxDatagramBytes - HEADER;
         this.output = output;
@@ -183,10 +247,8 @@ public final class RoomMixer
         this.mix = new short[maxSamples * CHANNELS];
         this.payloadIn = new byte[maxPayloadBytes];
         this.pcmIn = ByteBuffer.wrap(payloadIn).order(PCM_ORDER).asShortBuffer();
-        this.outBytes = new byte[maxDatagramBytes];
-        this.outBuffer = new UnsafeBuffer(outBytes);
-        // Bulk little-endian views: a copy (and a byte swap on big-endian hosts), not a bounds check per sample.
-        this.pcmOut = ByteBuffer.wrap(outBytes, HEADER, maxPayloadBytes).slice().order(PCM_ORDER).asShortBuffer();
+        this.fullMixOut = new OutFrame(maxDatagramBytes);
+        this.mixMinusOut = new OutFrame(maxDatagramBytes);
     }
 
     /**
@@ -440,6 +502,7 @@ public final class RoomMixer
             System.arraycopy(decoded, 0, pending, 0, values);
         }
         source.slotPeriod[slot] = period;
+        source.slotQuiet[slot] = isZero(pending, values);
         source.hasFrame = true;
         source.lastAcceptedNs = nowNs;
         source.lateStreak = 0;
@@ -574,7 +637,8 @@ public final class RoomMixer
     private void configureEncoders(final Room room, final boolean reset)
     {
         final boolean opus = room.formatted && room.kind == FrameFlyweight.KIND_OPUS;
-        room.fullMixEncoder = opus && room.fullMixTargets.length > 0 ?
+        // The full mix is also what every mix-minus member that said nothing hears.
+        room.fullMixEncoder = opus && (room.fullMixTargets.length > 0 || room.mixMinusMembers > 0) ?
             encoderFor(room.fullMixEncoder, room.periodSamples, reset) : null;
         for (final MixSource member : room.members)
         {
@@ -680,22 +744,124 @@ public final class RoomMixer
 
         final long sequence = room.sequence;
         final long timestamp = (period * room.periodSamples) & 0xFFFF_FFFFL;
-        if (room.fullMixTargets.length > 0)
-        {
-            clamp(sum, null, mix, values);
-            send(room, room.fullMixEncoder, room.fullMixTargets, sequence, timestamp);
-        }
+        boolean fullMixHeard = room.fullMixTargets.length > 0;
+        int speaking = 0;
         for (final MixSource member : members)
         {
             if (member.mixMinus)
             {
-                clamp(sum, member.holds(period) ? member.slot(period) : null, mix, values);
-                send(room, member.mixMinusEncoder, member.targets, sequence, timestamp);
+                if (member.speaks(period))
+                {
+                    speaking++;
+                }
+                else
+                {
+                    fullMixHeard = true;
+                }
             }
+        }
+
+        // The full mix, encoded once: for its own targets and for every mix-minus member that said nothing, whose
+        // mix-minus is the full mix.
+        int fullMixLength = -1;
+        if (fullMixHeard)
+        {
+            clamp(sum, null, mix, values);
+            fullMixLength = frame(room, room.fullMixEncoder, fullMixOut, sequence, timestamp);
+            sendAll(fullMixOut, fullMixLength, room.fullMixTargets);
+        }
+
+        final int granted = room.kind == FrameFlyweight.KIND_OPUS ? grantEncodes(room, speaking, nowNs) : speaking;
+        final int first = speaking == 0 ? 0 : room.mixMinusCursor % speaking;
+        int speaker = 0;
+        int skipped = 0;
+        int skippedDatagrams = 0;
+        for (final MixSource member : members)
+        {
+            if (!member.mixMinus)
+            {
+                continue;
+            }
+            if (!member.speaks(period))
+            {
+                sendAll(fullMixOut, fullMixLength, member.targets);
+                continue;
+            }
+            // Speakers take the granted encodes in turn, from where the last period's grant ended.
+            if (Math.floorMod(speaker++ - first, speaking) >= granted)
+            {
+                skipped++;
+                skippedDatagrams += member.targets.length;
+                continue;
+            }
+            clamp(sum, member.slot(period), mix, values);
+            sendAll(mixMinusOut, frame(room, member.mixMinusEncoder, mixMinusOut, sequence, timestamp),
+                member.targets);
+        }
+        if (speaking > 0)
+        {
+            room.mixMinusCursor = (first + granted) % speaking;
+        }
+        if (skipped > 0)
+        {
+            room.view.onMixMinusSkipped(skipped);
+            output.dropped(ErrorReason.MIXER_BUDGET, skippedDatagrams);
         }
         room.sequence = sequence + 1;
         room.view.onPeriodMixed(silent);
         return 1;
+    }
+
+    /**
+     * Encodes a room may spend this period on its speaking mix-minus members: at most its own budget per period,
+     * its fair share of the node's budget in this window (the node budget over the Opus rooms with mix-minus
+     * members, at least 1), and what is left of the node's budget in the window.
+     *
+     * @param wanted speaking mix-minus members.
+     * @return encodes granted, 0 to wanted; taken from the budgets.
+     */
+    private int grantEncodes(final Room room, final int wanted, final long nowNs)
+    {
+        if (wanted == 0)
+        {
+            return 0;
+        }
+        final long window = Math.floorDiv(nowNs, NODE_WINDOW_NS);
+        if (!nodeWindowStarted || window - nodeWindow > 0)
+        {
+            nodeWindowStarted = true;
+            nodeWindow = window;
+            nodeEncodesUsed = 0;
+            int opusRooms = 0;
+            for (final Room r : rooms)
+            {
+                if (r.formatted && r.kind == FrameFlyweight.KIND_OPUS && r.mixMinusMembers > 0)
+                {
+                    opusRooms++;
+                }
+            }
+            fairShare = Math.max(1, nodeEncodesPerWindow / Math.max(1, opusRooms));
+        }
+        if (room.budgetWindow != nodeWindow)
+        {
+            room.budgetWindow = nodeWindow;
+            room.windowEncodes = 0;
+        }
+        final int granted = Math.max(0, Math.min(Math.min(wanted, roomEncodesPerPeriod),
+            Math.min(fairShare - room.windowEncodes, nodeEncodesPerWindow - nodeEncodesUsed)));
+        room.windowEncodes += granted;
+        nodeEncodesUsed += granted;
+        return granted;
+    }
+
+    private static boolean isZero(final short[] samples, final int values)
+    {
+        int bits = 0;
+        for (int i = 0; i < values; i++)
+        {
+            bits |= samples[i];
+        }
+        return bits == 0;
     }
 
     private static void clamp(final int[] sum, final short[] minus, final short[] out, final int values)
@@ -716,10 +882,16 @@ public final class RoomMixer
         }
     }
 
-    private void send(
+    /**
+     * Write one output frame of the room's kind for {@link #mix} into {@code out}: header and PCM payload, or
+     * header and the packet of {@code encoder}.
+     *
+     * @return the frame's length, or -1 when there is nothing to send (no encoder, or it failed).
+     */
+    private int frame(
         final Room room,
         final MixEncoder encoder,
-        final Endpoint[] targets,
+        final OutFrame out,
         final long sequence,
         final long timestamp)
     {
@@ -727,21 +899,35 @@ public final class RoomMixer
         final int payloadLength;
         if (room.kind == FrameFlyweight.KIND_PCM)
         {
-            pcmOut.put(0, mix, 0, values);
+            out.pcm.put(0, mix, 0, values);
             payloadLength = values << 1;
         }
         else
         {
-            payloadLength = encoder == null ? -1 : encoder.encode(mix, outBytes, HEADER, maxPayloadBytes);
+            if (encoder == null)
+            {
+                return -1;
+            }
+            room.view.onEncode();
+            payloadLength = encoder.encode(mix, out.bytes, HEADER, maxPayloadBytes);
             if (payloadLength < 0)
             {
-                return;
+                return -1;
             }
         }
-        FrameFlyweight.writeHeader(outBuffer, 0, room.kind, room.outputStreamId, sequence, timestamp);
+        FrameFlyweight.writeHeader(out.buffer, 0, room.kind, room.outputStreamId, sequence, timestamp);
+        return HEADER + payloadLength;
+    }
+
+    private void sendAll(final OutFrame frame, final int length, final Endpoint[] targets)
+    {
+        if (length < 0)
+        {
+            return;
+        }
         for (final Endpoint target : targets)
         {
-            output.send(outBuffer, 0, HEADER + payloadLength, target);
+            output.send(frame.buffer, 0, length, target);
         }
     }
 }

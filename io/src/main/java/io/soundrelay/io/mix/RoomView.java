@@ -40,6 +40,8 @@ public final class RoomView
     private static final VarHandle FRAMES_MIXED;
     private static final VarHandle FRAMES_LATE;
     private static final VarHandle SOURCES_SILENT;
+    private static final VarHandle ENCODES;
+    private static final VarHandle MIX_MINUS_SKIPPED;
     private static final VarHandle FRAME_SAMPLES;
 
     static
@@ -51,6 +53,8 @@ public final class RoomView
             FRAMES_MIXED = lookup.findVarHandle(RoomView.class, "framesMixed", long.class);
             FRAMES_LATE = lookup.findVarHandle(RoomView.class, "framesLate", long.class);
             SOURCES_SILENT = lookup.findVarHandle(RoomView.class, "sourcesSilent", long.class);
+            ENCODES = lookup.findVarHandle(RoomView.class, "encodes", long.class);
+            MIX_MINUS_SKIPPED = lookup.findVarHandle(RoomView.class, "mixMinusSkipped", long.class);
             FRAME_SAMPLES = lookup.findVarHandle(RoomView.class, "frameSamples", int.class);
         }
         catch (final ReflectiveOperationException ex)
@@ -69,6 +73,8 @@ public final class RoomView
     @SuppressWarnings("unused") private long framesMixed;
     @SuppressWarnings("unused") private long framesLate;
     @SuppressWarnings("unused") private long sourcesSilent;
+    @SuppressWarnings("unused") private long encodes;
+    @SuppressWarnings("unused") private long mixMinusSkipped;
 
     RoomView(final String roomCode, final long outputStreamId)
     {
@@ -148,12 +154,31 @@ public final class RoomView
         return (long)SOURCES_SILENT.getAcquire(this);
     }
 
+    /**
+     * @return Opus encodes the room's output took: one per period for the full mix (when some target hears it),
+     * one per period for each mix-minus member that spoke that period; 0 for a PCM room.
+     */
+    public long encodes()
+    {
+        return (long)ENCODES.getAcquire(this);
+    }
+
+    /**
+     * @return mix-minus outputs left out because the room or the node was over its encode budget, one per member
+     * and period.
+     */
+    public long mixMinusSkipped()
+    {
+        return (long)MIX_MINUS_SKIPPED.getAcquire(this);
+    }
+
     public String toString()
     {
         return "RoomView{roomCode=" + roomCode + ", outputStreamId=" + Long.toUnsignedString(outputStreamId) +
             ", kind=" + kind + ", frameSamples=" + frameSamples() + ", members=" + members.size() +
             ", framesIn=" + framesIn() + ", framesMixed=" + framesMixed() + ", framesLate=" + framesLate() +
-            ", sourcesSilent=" + sourcesSilent() + '}';
+            ", sourcesSilent=" + sourcesSilent() + ", encodes=" + encodes() + ", mixMinusSkipped=" + mixMinusSkipped() +
+            '}';
     }
 
     void format(final String kind, final int frameSamples)
@@ -184,5 +209,15 @@ public final class RoomView
         {
             SOURCES_SILENT.setRelease(this, (long)SOURCES_SILENT.get(this) + silentSources);
         }
+    }
+
+    void onEncode()
+    {
+        ENCODES.setRelease(this, (long)ENCODES.get(this) + 1);
+    }
+
+    void onMixMinusSkipped(final int members)
+    {
+        MIX_MINUS_SKIPPED.setRelease(this, (long)MIX_MINUS_SKIPPED.get(this) + members);
     }
 }
