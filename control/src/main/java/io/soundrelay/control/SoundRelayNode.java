@@ -231,6 +231,7 @@ public final class SoundRelayNode implements AutoCloseable
                 .mixer(config.enableMixer())
                 .relayPorts(config.relayPortsFirst(), config.relayPortsLast())
                 .paceMaxHeld(config.paceMaxHeld())
+                .jitterMaxHeld(config.jitterMaxHeld())
                 .initialRoutes(restored));
         }
         catch (final IOException | RuntimeException ex)

@@ -197,6 +197,16 @@ public final class Configuration
     public static final int PACE_MAX_HELD_DEFAULT = 32_768;
     public static final int PACE_MAX_HELD_MAX = 1 << 20;
 
+    /**
+     * Most datagrams jitter buffers hold at once on the node, all routes together: the size of the pool of their slots
+     * ({@code JITTER_MAX_HELD} x {@code MAX_DATAGRAM_BYTES} off-heap at most, allocated as the peak grows, never on a
+     * data-plane thread). A route's buffer takes {@code capacityFor(jitter_ms)} slots (8 to 128); a route that cannot
+     * have one is refused with 503. 0: no route may have a jitter buffer.
+     */
+    public static final String JITTER_MAX_HELD_ENV = "JITTER_MAX_HELD";
+    public static final int JITTER_MAX_HELD_DEFAULT = 16_384;
+    public static final int JITTER_MAX_HELD_MAX = 1 << 20;
+
     /** Prefix of the OpenTelemetry variables handed to the SDK's autoconfiguration. */
     public static final String OTEL_PREFIX = "OTEL_";
 
@@ -207,7 +217,7 @@ public final class Configuration
         ROUTE_TTL_SECONDS_ENV, JITTER_BUFFER_MS_ENV, NODE_ID_ENV, ENABLE_MIXER_ENV, LOG_LEVEL_ENV, TRANSPORT_ENV,
         RING_SIZE_ENV, WAIT_STRATEGY_ENV, PIN_CPUS_ENV, DATA_PLANE_THREADS_ENV, RECEIVE_BATCH_ENV, SEND_BATCH_ENV,
         MIGRATION_GRACE_SECONDS_ENV, AUTO_FAILOVER_ENV, ADVERTISE_HOST_ENV, TARGET_DENY_ENV, TARGET_ALLOW_ENV,
-        RELAY_PORTS_ENV, PACE_MS_ENV, PACE_MAX_HELD_ENV);
+        RELAY_PORTS_ENV, PACE_MS_ENV, PACE_MAX_HELD_ENV, JITTER_MAX_HELD_ENV);
 
     /**
      * What {@code --help} shows of one variable.
@@ -282,7 +292,10 @@ public final class Configuration
                 "pace_ms of a route that sets none: how far ahead its source may send, 0 for no pacing (0-" +
                 PACE_MS_MAX + ")"),
             new Help(PACE_MAX_HELD_ENV, Integer.toString(PACE_MAX_HELD_DEFAULT),
-                "most datagrams pacing holds at once, all routes together (1-" + PACE_MAX_HELD_MAX + ")"));
+                "most datagrams pacing holds at once, all routes together (1-" + PACE_MAX_HELD_MAX + ")"),
+            new Help(JITTER_MAX_HELD_ENV, Integer.toString(JITTER_MAX_HELD_DEFAULT),
+                "most datagrams jitter buffers hold at once, all routes together; 8-128 a route (0-" +
+                JITTER_MAX_HELD_MAX + ")"));
     }
 
     /** Name of the file read from the working directory by {@link #fromEnvironment()}. */
@@ -387,6 +400,7 @@ public final class Configuration
     private final int relayPortsLast;
     private final int paceMs;
     private final int paceMaxHeld;
+    private final int jitterMaxHeld;
     private final Map<String, String> otelSettings;
 
     private Configuration(final Settings s)
@@ -435,6 +449,7 @@ public final class Configuration
         relayPortsLast = relayPorts[1];
         paceMs = s.intInRange(PACE_MS_ENV, PACE_MS_DEFAULT, 0, PACE_MS_MAX);
         paceMaxHeld = s.intInRange(PACE_MAX_HELD_ENV, PACE_MAX_HELD_DEFAULT, 1, PACE_MAX_HELD_MAX);
+        jitterMaxHeld = s.intInRange(JITTER_MAX_HELD_ENV, JITTER_MAX_HELD_DEFAULT, 0, JITTER_MAX_HELD_MAX);
         otelSettings = s.withPrefix(OTEL_PREFIX);
     }
 
@@ -913,6 +928,14 @@ public final class Configuration
     }
 
     /**
+     * @return most datagrams jitter buffers hold at once on the node (slots reserved by routes' buffers).
+     */
+    public int jitterMaxHeld()
+    {
+        return jitterMaxHeld;
+    }
+
+    /**
      * @return the {@code OTEL_*} variables from the environment and {@code .env} (the environment wins), for the
      * OpenTelemetry SDK's autoconfiguration, which reads the process environment only.
      */
@@ -956,6 +979,7 @@ public final class Configuration
             ", relayPorts=" + relayPortsFirst + "-" + relayPortsLast +
             ", paceMs=" + paceMs +
             ", paceMaxHeld=" + paceMaxHeld +
+            ", jitterMaxHeld=" + jitterMaxHeld +
             ", otel=" + otelSettings.keySet() +
             '}';
     }

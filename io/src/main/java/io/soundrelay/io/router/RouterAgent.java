@@ -31,6 +31,7 @@ import io.soundrelay.core.status.ReanchorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.DataPlane;
 import io.soundrelay.io.jitter.JitterBuffer;
+import io.soundrelay.io.jitter.JitterPool;
 import io.soundrelay.io.mix.MixerLink;
 import io.soundrelay.io.pace.DeadlineHeap;
 import io.soundrelay.io.pace.PacePool;
@@ -128,7 +129,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     private final ReceiverProxy sockets;
     /** Relay ports attached to a route now, one bit per port: a datagram from one of them (on an own address) loops. */
     private final long[] ownRelayPorts = new long[1024];
-    private RelaySlot[] hopSlots;
+    private final RelaySlot[] hopSlots;
+    private final JitterPool jitterPool;
     private int hopSlotsUsed;
     private RouteState[] holdingJitter;
     private int holdingCount;
@@ -185,6 +187,9 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         this.pendingDueNs = new long[pendingReceiveNs.length];
         this.paceLateness = ctx.paceLateness();
         this.paceMaxHeld = ctx.paceMaxHeld();
+        this.jitterPool = ctx.jitterPool();
+        // Here, on the thread that starts the node, not on the first hand-off: the router allocates no direct memory.
+        this.hopSlots = RelaySlotFactory.standalone(HOP_SLOTS, maxDatagramBytes, "the router's hop slots");
     }
 
     public String roleName()
@@ -625,10 +630,6 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             counters.addError(ErrorReason.OVERSIZE, 1);
             return;
         }
-        if (hopSlots == null)
-        {
-            hopSlots = RelaySlotFactory.standalone(HOP_SLOTS, maxDatagramBytes); // once, on the first hand-off
-        }
         if (hopSlotsUsed == hopSlots.length)
         {
             flush(); // every hop slot may still be queued in the sender
@@ -1001,11 +1002,16 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 {
                     outcome = RouteCommand.Outcome.NODE_FULL;
                 }
+                else if (command.type == RouteCommand.Type.CREATE && needsJitter(command.spec) &&
+                    command.jitter == null)
+                {
+                    outcome = RouteCommand.Outcome.JITTER_FULL; // a restore goes on unbuffered rather than be lost
+                }
                 else
                 {
                     entry = new RouteEntry(command.spec, command.nowEpochMs, command.idleSinceNs);
                     routes.put(command.streamId, entry);
-                    attach(entry, unused, command.latched);
+                    attach(entry, unused, command.latched, takeJitter(command));
                     unused = null;
                     registry.publish(entry);
                     change = command.type == RouteCommand.Type.CREATE ? RouteJournal.Change.CREATED : null;
@@ -1019,11 +1025,16 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                     outcome = RouteCommand.Outcome.NOT_FOUND; // a handed-off route is not this node's to change
                     entry = null;
                 }
+                else if (needsNewJitter((RouteState)entry.dataPlaneState(), command.spec) && command.jitter == null)
+                {
+                    outcome = RouteCommand.Outcome.JITTER_FULL; // nothing of the PUT applied
+                    entry = null;
+                }
                 else
                 {
                     final RouteSpec old = entry.spec();
                     entry.replaceSpec(command.spec);
-                    unused = reattach(entry, old, unused);
+                    unused = reattach(entry, old, unused, command);
                     change = RouteJournal.Change.REPLACED;
                 }
                 break;
@@ -1079,6 +1090,11 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         {
             sockets.remove(unused); // never attached: the receiver closes it and frees its port
         }
+        if (command.jitter != null)
+        {
+            jitterPool.give(command.jitter); // not needed (refused, or the route kept its buffer): it never held one
+            command.jitter = null;
+        }
 
         if (change == null)
         {
@@ -1116,7 +1132,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             if (state.buffer != null)
             {
                 releaseAll(state);
-                state.buffer = null;
+                dropBuffer(state);
             }
             if (mixer != null && entry.spec().roomCode() != null)
             {
@@ -1145,15 +1161,30 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     public void preload(final RouteEntry entry, final RelaySocket relay)
     {
         routes.put(entry.streamId(), entry);
-        attach(entry, relay, entry.sourceLatched());
+        final RouteSpec spec = entry.spec();
+        JitterBuffer jitter = null;
+        if (needsJitter(spec)) // before the agent starts: not on the data-plane thread
+        {
+            jitter = jitterPool.take(spec.jitterMs(), TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()));
+            if (jitter == null)
+            {
+                LOG.warn("route {} relays without its jitter buffer: JITTER_MAX_HELD={} slots are all reserved",
+                    spec.streamIdText(), jitterPool.maxHeld());
+            }
+        }
+        attach(entry, relay, entry.sourceLatched(), jitter);
         registry.publish(entry);
     }
 
     /**
      * Give a new route what its spec asks of the data plane: a jitter buffer, its relay port, a place in its mixer
      * room.
+     *
+     * @param jitter the route's jitter buffer from the pool, or null: for a route that asks for one, only a restore
+     *               (the route relays unbuffered rather than be lost).
      */
-    private void attach(final RouteEntry entry, final RelaySocket relay, final Endpoint latched)
+    private void attach(
+        final RouteEntry entry, final RelaySocket relay, final Endpoint latched, final JitterBuffer jitter)
     {
         final RouteSpec spec = entry.spec();
         final RouteState state = new RouteState(entry);
@@ -1164,7 +1195,12 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         }
         else if (spec.jitterMs() > 0)
         {
-            state.buffer = newJitterBuffer(spec.jitterMs());
+            state.buffer = jitter;
+            if (jitter == null)
+            {
+                LOG.warn("route {} relays without its jitter buffer: JITTER_MAX_HELD={} slots are all reserved",
+                    spec.streamIdText(), jitterPool.maxHeld());
+            }
         }
         state.jitterMs = spec.jitterMs();
         sourceFor(state, spec, latched != null && spec.source().matchesAddress(latched.ipv6MappedAddress()) ?
@@ -1227,7 +1263,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
      *
      * @return the relay port given with the command if the route did not take it, else null.
      */
-    private RelaySocket reattach(final RouteEntry entry, final RouteSpec old, final RelaySocket offered)
+    private RelaySocket reattach(
+        final RouteEntry entry, final RouteSpec old, final RelaySocket offered, final RouteCommand command)
     {
         final RouteSpec spec = entry.spec();
         final RouteState state = (RouteState)entry.dataPlaneState();
@@ -1236,7 +1273,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             if (state.buffer != null)
             {
                 releaseAll(state); // what the jitter buffer held leaves in order; the pacer takes its job
-                state.buffer = null;
+                dropBuffer(state);
             }
             if (state.pacer == null)
             {
@@ -1260,7 +1297,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 releasePaced(state); // pacing off: what it held leaves now, in order
                 dropPacer(state);
             }
-            rebuffer(state, spec);
+            rebuffer(state, spec, command);
         }
         state.jitterMs = spec.jitterMs();
 
@@ -1298,21 +1335,22 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     }
 
     /**
-     * An unpaced route's jitter buffer after a PUT: resized, retimed, made or dropped.
+     * An unpaced route's jitter buffer after a PUT: resized, retimed, made (from the command's, taken from the pool
+     * before the command came) or dropped (its slots back to the pool).
      */
-    private void rebuffer(final RouteState state, final RouteSpec spec)
+    private void rebuffer(final RouteState state, final RouteSpec spec, final RouteCommand command)
     {
         if (spec.jitterMs() == 0)
         {
             if (state.buffer != null)
             {
                 releaseAll(state);
-                state.buffer = null;
+                dropBuffer(state);
             }
         }
         else if (state.buffer == null)
         {
-            state.buffer = newJitterBuffer(spec.jitterMs());
+            state.buffer = takeJitter(command);
         }
         else if (state.jitterMs != spec.jitterMs())
         {
@@ -1323,9 +1361,51 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             else
             {
                 releaseAll(state);
-                state.buffer = newJitterBuffer(spec.jitterMs());
+                dropBuffer(state);
+                state.buffer = takeJitter(command);
             }
         }
+    }
+
+    /**
+     * @return true when the route asks for a jitter buffer: jitter_ms without pacing (a pacer does the buffer's job).
+     */
+    private static boolean needsJitter(final RouteSpec spec)
+    {
+        return spec.paceMs() == 0 && spec.jitterMs() > 0;
+    }
+
+    /**
+     * @return true when a PUT of {@code spec} would need a jitter buffer the route does not have (none, or one of
+     * another size).
+     */
+    private static boolean needsNewJitter(final RouteState state, final RouteSpec spec)
+    {
+        return needsJitter(spec) &&
+            (state == null || state.buffer == null ||
+            JitterBuffer.capacityFor(spec.jitterMs()) != state.buffer.capacity());
+    }
+
+    /**
+     * @return the command's jitter buffer, now the route's: the command no longer gives it back.
+     */
+    private static JitterBuffer takeJitter(final RouteCommand command)
+    {
+        final JitterBuffer jitter = command.jitter;
+        command.jitter = null;
+        return jitter;
+    }
+
+    /**
+     * A route's jitter buffer goes (what it held was released or cleared): its slots back to the pool, after a flush,
+     * so none is taken again while what it released is still queued in the sender.
+     */
+    private void dropBuffer(final RouteState state)
+    {
+        final JitterBuffer buffer = state.buffer;
+        state.buffer = null;
+        flush();
+        jitterPool.give(buffer);
     }
 
     /**
@@ -1341,7 +1421,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             {
                 state.buffer.clear();
                 notHolding(state);
-                state.buffer = null;
+                dropBuffer(state);
             }
             if (state.pacer != null)
             {
@@ -1354,12 +1434,6 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         {
             mixer.leave(entry.streamId());
         }
-    }
-
-    private JitterBuffer newJitterBuffer(final int jitterMs)
-    {
-        return new JitterBuffer(
-            JitterBuffer.capacityFor(jitterMs), maxDatagramBytes, TimeUnit.MILLISECONDS.toNanos(jitterMs));
     }
 
     private void releaseAll(final RouteState state)

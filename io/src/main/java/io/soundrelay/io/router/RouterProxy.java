@@ -17,6 +17,8 @@ package io.soundrelay.io.router;
 
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
+import io.soundrelay.io.jitter.JitterBuffer;
+import io.soundrelay.io.jitter.JitterPool;
 import io.soundrelay.io.socket.RelaySocket;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
@@ -45,6 +47,7 @@ public final class RouterProxy
     public static final long MAX_GRACE_NS = TimeUnit.DAYS.toNanos(1);
 
     private final ManyToOneConcurrentArrayQueue<RouteCommand> queue;
+    private volatile JitterPool jitterPool;
     private final AtomicLong rejected = new AtomicLong();
     private volatile Runnable onOffer = () -> { };
     private volatile java.util.function.Consumer<RelaySocket> unclaimed = RouterProxy::closeQuietly;
@@ -60,6 +63,23 @@ public final class RouterProxy
     ManyToOneConcurrentArrayQueue<RouteCommand> queue()
     {
         return queue;
+    }
+
+    /**
+     * @param pool where routes' jitter buffers come from: taken here, on the asking thread, so the router never
+     *             allocates one.
+     */
+    public void jitterPool(final JitterPool pool)
+    {
+        jitterPool = pool;
+    }
+
+    /**
+     * @return where routes' jitter buffers come from, or null before the data plane set it.
+     */
+    public JitterPool jitterPool()
+    {
+        return jitterPool;
     }
 
     /**
@@ -85,6 +105,7 @@ public final class RouterProxy
         final RouteCommand command =
             new RouteCommand(RouteCommand.Type.CREATE, spec.streamId(), spec, System.currentTimeMillis());
         command.relay = relay;
+        command.jitter = takeJitter(spec);
         return offer(command);
     }
 
@@ -110,6 +131,7 @@ public final class RouterProxy
         final RouteCommand command =
             new RouteCommand(RouteCommand.Type.REPLACE, spec.streamId(), spec, System.currentTimeMillis());
         command.relay = relay;
+        command.jitter = takeJitter(spec); // the router gives it back when the route keeps the buffer it has
         return offer(command);
     }
 
@@ -158,6 +180,7 @@ public final class RouterProxy
             new RouteCommand(RouteCommand.Type.RESTORE, spec.streamId(), spec, createdAtEpochMs, idleSinceNs);
         command.relay = relay;
         command.latched = latched;
+        command.jitter = takeJitter(spec); // none left: the route is restored unbuffered rather than lost
         return offer(command);
     }
 
@@ -237,11 +260,29 @@ public final class RouterProxy
         onOffer = wakeup;
     }
 
+    /**
+     * @return a jitter buffer from the pool when the route asks for one (jitter_ms without pacing: a pacer does the
+     * buffer's job), else null; null too when the pool has none left, and the router decides what that means.
+     */
+    private JitterBuffer takeJitter(final RouteSpec spec)
+    {
+        final JitterPool pool = jitterPool;
+        if (pool == null || spec.paceMs() > 0 || spec.jitterMs() <= 0)
+        {
+            return null;
+        }
+        return pool.take(spec.jitterMs(), TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()));
+    }
+
     private CompletableFuture<RouteCommand.Result> offer(final RouteCommand command)
     {
         if (!queue.offer(command))
         {
             rejected.incrementAndGet();
+            if (command.jitter != null)
+            {
+                jitterPool.give(command.jitter); // the router never saw it, nor anything it held
+            }
             if (command.relay != null)
             {
                 unclaimed.accept(command.relay); // the router never saw it: free its port now
