@@ -26,6 +26,7 @@ import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.jitter.JitterPool;
 import io.soundrelay.io.mix.MixerAgent;
 import io.soundrelay.io.mix.MixerLink;
+import io.soundrelay.io.pace.PacePool;
 import io.soundrelay.io.receive.BatchReceiver;
 import io.soundrelay.io.receive.EpollReceiver;
 import io.soundrelay.io.receive.NioReceiver;
@@ -170,6 +171,7 @@ public final class DataPlane implements AutoCloseable
         private int paceMaxHeld = Configuration.PACE_MAX_HELD_DEFAULT;
         private int jitterMaxHeld = Configuration.JITTER_MAX_HELD_DEFAULT;
         private JitterPool jitterPool;
+        private PacePool pacePool;
         private Transport transport;
         private boolean concluded;
 
@@ -494,6 +496,8 @@ public final class DataPlane implements AutoCloseable
             routerProxy = routerProxy != null ? routerProxy : new RouterProxy(commandQueueCapacity);
             jitterPool = new JitterPool(jitterMaxHeld, maxDatagramBytes);
             routerProxy.jitterPool(jitterPool); // buffers are taken by who asks for a route, never by the router
+            pacePool = new PacePool(paceMaxHeld, maxDatagramBytes, null); // the router gives it its counters
+            routerProxy.pacePool(pacePool); // its memory too, provisioned by who asks for a paced route
             counters = new RelayCounters();
             processingTime = new DurationHistogram();
             paceLateness = new DurationHistogram();
@@ -622,6 +626,14 @@ public final class DataPlane implements AutoCloseable
         public int paceMaxHeld()
         {
             return paceMaxHeld;
+        }
+
+        /**
+         * @return the node's places for paced datagrams: PACE_MAX_HELD at most; null before {@link #conclude()}.
+         */
+        public PacePool pacePool()
+        {
+            return pacePool;
         }
 
         /**

@@ -111,8 +111,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     private final long[] pendingReceiveNs;
     private final long[] pendingDueNs;
     private final DurationHistogram paceLateness;
-    private final int paceMaxHeld;
-    private PacePool pacePool;
+    private final PacePool pacePool;
     /** Paced routes that hold datagrams, by their next departure; ids index {@link #paceStates}. */
     private final DeadlineHeap paceHeap = new DeadlineHeap(64);
     private RouteState[] paceStates = new RouteState[64];
@@ -186,7 +185,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         this.pendingReceiveNs = new long[Math.max(1, Math.min(sender.remaining(), 4096))];
         this.pendingDueNs = new long[pendingReceiveNs.length];
         this.paceLateness = ctx.paceLateness();
-        this.paceMaxHeld = ctx.paceMaxHeld();
+        this.pacePool = ctx.pacePool();
+        pacePool.counters(counters);
         this.jitterPool = ctx.jitterPool();
         // Here, on the thread that starts the node, not on the first hand-off: the router allocates no direct memory.
         this.hopSlots = RelaySlotFactory.standalone(HOP_SLOTS, maxDatagramBytes, "the router's hop slots");
@@ -801,10 +801,6 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
 
     private void newPacer(final RouteState state, final RouteSpec spec)
     {
-        if (pacePool == null)
-        {
-            pacePool = new PacePool(paceMaxHeld, maxDatagramBytes, counters); // once, for the first paced route
-        }
         if (state.paceId < 0)
         {
             // A small id for the heap, reused after the route stops pacing; the arrays grow on this control path.
@@ -818,8 +814,14 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             paceStates[id] = state;
             state.paceId = id;
         }
+        if (state.pacer != null)
+        {
+            pacePool.pacedCapacity(-state.pacer.capacity()); // resized: the old one's places are no longer wanted
+        }
+        // Its places' memory was provisioned by whoever asked for the route (RouterProxy), not here.
         state.pacer = new Pacer(pacePool, Pacer.capacityFor(spec.paceMs(), spec.jitterMs()),
             TimeUnit.MILLISECONDS.toNanos(spec.paceMs()), TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()));
+        pacePool.pacedCapacity(state.pacer.capacity());
     }
 
     /**
@@ -828,6 +830,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     private void dropPacer(final RouteState state)
     {
         unschedule(state);
+        pacePool.pacedCapacity(-state.pacer.capacity());
         state.pacer = null;
         if (state.paceId >= 0)
         {
@@ -1171,6 +1174,10 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 LOG.warn("route {} relays without its jitter buffer: JITTER_MAX_HELD={} slots are all reserved",
                     spec.streamIdText(), jitterPool.maxHeld());
             }
+        }
+        if (spec.paceMs() > 0)
+        {
+            pacePool.provision(Pacer.capacityFor(spec.paceMs(), spec.jitterMs()));
         }
         attach(entry, relay, entry.sourceLatched(), jitter);
         registry.publish(entry);

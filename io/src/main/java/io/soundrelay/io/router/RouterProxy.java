@@ -19,6 +19,8 @@ import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.io.jitter.JitterBuffer;
 import io.soundrelay.io.jitter.JitterPool;
+import io.soundrelay.io.pace.PacePool;
+import io.soundrelay.io.pace.Pacer;
 import io.soundrelay.io.socket.RelaySocket;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
@@ -48,6 +50,7 @@ public final class RouterProxy
 
     private final ManyToOneConcurrentArrayQueue<RouteCommand> queue;
     private volatile JitterPool jitterPool;
+    private volatile PacePool pacePool;
     private final AtomicLong rejected = new AtomicLong();
     private volatile Runnable onOffer = () -> { };
     private volatile java.util.function.Consumer<RelaySocket> unclaimed = RouterProxy::closeQuietly;
@@ -72,6 +75,15 @@ public final class RouterProxy
     public void jitterPool(final JitterPool pool)
     {
         jitterPool = pool;
+    }
+
+    /**
+     * @param pool where paced routes' held datagrams go: its memory is provisioned here, on the asking thread, so the
+     *             router never allocates it.
+     */
+    public void pacePool(final PacePool pool)
+    {
+        pacePool = pool;
     }
 
     /**
@@ -105,7 +117,7 @@ public final class RouterProxy
         final RouteCommand command =
             new RouteCommand(RouteCommand.Type.CREATE, spec.streamId(), spec, System.currentTimeMillis());
         command.relay = relay;
-        command.jitter = takeJitter(spec);
+        command.jitter = prepare(spec);
         return offer(command);
     }
 
@@ -131,7 +143,7 @@ public final class RouterProxy
         final RouteCommand command =
             new RouteCommand(RouteCommand.Type.REPLACE, spec.streamId(), spec, System.currentTimeMillis());
         command.relay = relay;
-        command.jitter = takeJitter(spec); // the router gives it back when the route keeps the buffer it has
+        command.jitter = prepare(spec); // the router gives it back when the route keeps the buffer it has
         return offer(command);
     }
 
@@ -180,7 +192,7 @@ public final class RouterProxy
             new RouteCommand(RouteCommand.Type.RESTORE, spec.streamId(), spec, createdAtEpochMs, idleSinceNs);
         command.relay = relay;
         command.latched = latched;
-        command.jitter = takeJitter(spec); // none left: the route is restored unbuffered rather than lost
+        command.jitter = prepare(spec); // none left: the route is restored unbuffered rather than lost
         return offer(command);
     }
 
@@ -261,11 +273,21 @@ public final class RouterProxy
     }
 
     /**
-     * @return a jitter buffer from the pool when the route asks for one (jitter_ms without pacing: a pacer does the
-     * buffer's job), else null; null too when the pool has none left, and the router decides what that means.
+     * What the route's spec asks of the data plane's memory, had here so the router allocates none: the pacing pool's
+     * places for a paced route, provisioned; a jitter buffer from the pool when the route asks for one (jitter_ms
+     * without pacing: a pacer does the buffer's job).
+     *
+     * @return the jitter buffer, else null; null too when the pool has none left, and the router decides what that
+     * means.
      */
-    private JitterBuffer takeJitter(final RouteSpec spec)
+    private JitterBuffer prepare(final RouteSpec spec)
     {
+        final PacePool paced = pacePool;
+        if (paced != null && spec.paceMs() > 0)
+        {
+            // Its places' memory, before the router needs them.
+            paced.provision(Pacer.capacityFor(spec.paceMs(), spec.jitterMs()));
+        }
         final JitterPool pool = jitterPool;
         if (pool == null || spec.paceMs() > 0 || spec.jitterMs() <= 0)
         {
