@@ -330,6 +330,8 @@ public final class SoundRelayNode implements AutoCloseable
             .relayPorts(dataPlane.relayPorts()::inUse, dataPlane.relayPorts().capacity())
             .dataPlaneErrors(dataPlane::errors)
             .paceLateness(dataPlane.paceLateness())
+            .jitterPool(dataPlane.proxy().jitterPool()::reserved, dataPlane.proxy().jitterPool().maxHeld(),
+                dataPlane.proxy().jitterPool()::refused)
             .redisResubscribes(() -> redis == null ? 0 : redis.resubscribes());
         final ControlApi api = new ControlApi(
             status, dataPlane.proxy(), dataPlane.registry(), dataPlane.counters(), metrics, requests, parser,

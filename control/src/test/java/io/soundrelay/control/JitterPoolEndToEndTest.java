@@ -33,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 
 import static io.soundrelay.control.NodeFixture.addr;
 import static io.soundrelay.control.NodeFixture.frame;
+import static io.soundrelay.control.NodeFixture.metric;
 import static io.soundrelay.control.NodeFixture.receive;
 import static io.soundrelay.control.NodeFixture.udp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -111,6 +112,11 @@ class JitterPoolEndToEndTest
             assertJitterFull(node.authed("POST", "/route", route(4, src, target, 1000)));
             assertEquals(204, node.authed("DELETE", "/route/2", null).statusCode());
             assertEquals(201, node.authed("POST", "/route", route(4, src, target, 1000)).statusCode());
+
+            final String metrics = node.metrics();
+            assertEquals(3.0, metric(metrics, "relay_jitter_buffers_refused_total"), "the three 503s");
+            assertEquals(2.0 * SLOTS_AT_1000, metric(metrics, "relay_jitter_slots_reserved"), "routes 3 and 4");
+            assertEquals(2.0 * SLOTS_AT_1000, metric(metrics, "relay_jitter_slots_capacity"));
 
             // The reused buffer works: frames sent out of order leave in order, byte exact.
             try (DatagramChannel src4 = udp(); DatagramChannel target4 = udp())

@@ -530,9 +530,13 @@ public final class ControlApi implements HttpHandler
     private void jitterFull(final HttpServerExchange exchange)
     {
         final JitterPool pool = router.jitterPool();
-        error(exchange, 503, "no jitter buffer left: the node's JITTER_MAX_HELD=" +
-            (pool == null ? "?" : Integer.toString(pool.maxHeld())) + " datagrams are reserved by other routes' " +
-            "jitter buffers; use a smaller jitter_ms, 0, or another node", RouteRequestParser.JITTER_MS);
+        if (pool != null)
+        {
+            pool.countRefusal();
+        }
+        error(exchange, 503, "no jitter buffer left: " + (pool == null ? "the node has none" :
+            "JITTER_MAX_HELD=" + pool.maxHeld() + " datagram slots, " + pool.reserved() + " reserved by routes' " +
+            "jitter buffers now") + "; use a smaller jitter_ms, 0, or another node", RouteRequestParser.JITTER_MS);
     }
 
     /**

@@ -18,7 +18,10 @@ package io.soundrelay.io.jitter;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
 import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -39,11 +42,15 @@ public final class JitterPool
     /** Offers of one slot before a give is taken for a bug (more slots than were ever taken). */
     private static final int GIVE_TRIES = 1 << 20;
 
+    private static final Logger LOG = LoggerFactory.getLogger(JitterPool.class);
+    private static final long WARNING_INTERVAL_NS = TimeUnit.SECONDS.toNanos(10);
+
     private final int maxHeld;
     private final int maxDatagramBytes;
     private final AtomicInteger reserved = new AtomicInteger();
     private final AtomicInteger allocated = new AtomicInteger();
     private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong lastWarningNs = new AtomicLong();
     private final ManyToManyConcurrentArrayQueue<RelaySlot> free;
 
     /**
@@ -69,14 +76,13 @@ public final class JitterPool
      * @param jitterMs the route's jitter_ms, above 0.
      * @param holdNs   jitter_ms in nanoseconds.
      * @return the buffer, or null when the pool cannot give one (the JITTER_MAX_HELD bound, or no direct memory
-     * left): counted in {@link #refused()}.
+     * left).
      */
     public JitterBuffer take(final int jitterMs, final long holdNs)
     {
         final int capacity = JitterBuffer.capacityFor(jitterMs);
         if (!reserve(capacity))
         {
-            refused.incrementAndGet();
             return null;
         }
         final RelaySlot[] slots = new RelaySlot[capacity];
@@ -106,13 +112,18 @@ public final class JitterPool
                 }
                 catch (final IllegalArgumentException | OutOfMemoryError ex)
                 {
+                    final long nowNs = System.nanoTime();
+                    final long last = lastWarningNs.get();
+                    if ((last == 0 || nowNs - last >= WARNING_INTERVAL_NS) && lastWarningNs.compareAndSet(last, nowNs))
+                    {
+                        LOG.warn("jitter buffers refused below JITTER_MAX_HELD: {}", ex.getMessage());
+                    }
                     allocated.addAndGet(-add);
                     for (int i = 0; i < have; i++)
                     {
                         free.offer(slots[i]);
                     }
                     reserved.addAndGet(-capacity);
-                    refused.incrementAndGet();
                     return null; // no direct memory left: refused like a full pool, and nothing else is harmed
                 }
                 System.arraycopy(fresh, 0, slots, have, add);
@@ -171,7 +182,15 @@ public final class JitterPool
     }
 
     /**
-     * @return buffers refused so far.
+     * Count a route refused because it could not have its buffer (a POST or PUT answered 503). Any thread.
+     */
+    public void countRefusal()
+    {
+        refused.incrementAndGet();
+    }
+
+    /**
+     * @return routes refused a buffer so far.
      */
     public long refused()
     {
