@@ -21,6 +21,7 @@ import io.soundrelay.io.ring.RelaySlotFactory;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The node's places for datagrams that pacing holds, shared by every paced route: at most {@code PACE_MAX_HELD}, so
@@ -51,6 +52,8 @@ public final class PacePool
     private int provisioned;
     /** What the paced routes may hold together: their pacers' capacities. Written by the router. */
     private volatile int pacedCapacity;
+    /** Capacities of paced routes provisioned for whose commands the router has not applied yet. */
+    private final AtomicInteger pending = new AtomicInteger();
     private final RelaySlot[] slots;
     private final long[] releasedGeneration;
     private final int[] free;
@@ -88,7 +91,9 @@ public final class PacePool
      */
     public synchronized void provision(final int capacity)
     {
-        final int target = (int)Math.min(maxHeld, (long)pacedCapacity + capacity);
+        // The routes the router runs, and those asked for and not yet applied (this one too): their commands may
+        // reach the router in any order. A command that was applied, or never queued, is taken off by applied().
+        final int target = (int)Math.min(maxHeld, (long)pacedCapacity + pending.addAndGet(capacity));
         while (provisioned < target)
         {
             final int add = Math.min(CHUNK, maxHeld - provisioned);
@@ -107,6 +112,17 @@ public final class PacePool
             }
             provisioned += add;
         }
+    }
+
+    /**
+     * A command {@link #provision(int) provisioned} for was applied by the router (its pacer, if made, now counts in
+     * {@link #pacedCapacity(int)}), or was never queued. Any thread; allocates nothing.
+     *
+     * @param capacity what was provisioned for it.
+     */
+    public void applied(final int capacity)
+    {
+        pending.addAndGet(-capacity);
     }
 
     /**

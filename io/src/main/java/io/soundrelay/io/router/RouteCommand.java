@@ -101,6 +101,8 @@ public final class RouteCommand
      * or null when it needs none or the pool had none; the router owns it from now on and gives it back if unused.
      */
     JitterBuffer jitter;
+    /** Places the pacing pool was provisioned for this command's paced route (0 for none); taken off once applied. */
+    int pacePlaces;
     /** A latched source the route arrives with (RESTORE of a handed-off route), or null. */
     Endpoint latched;
     final CompletableFuture<Result> result = new CompletableFuture<>();

@@ -1098,6 +1098,10 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             jitterPool.give(command.jitter); // not needed (refused, or the route kept its buffer): it never held one
             command.jitter = null;
         }
+        if (command.pacePlaces > 0)
+        {
+            pacePool.applied(command.pacePlaces); // its pacer, if made, counts in the pool's paced capacity now
+        }
 
         if (change == null)
         {
@@ -1175,11 +1179,16 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                     spec.streamIdText(), jitterPool.maxHeld());
             }
         }
-        if (spec.paceMs() > 0)
+        final int pacePlaces = spec.paceMs() > 0 ? Pacer.capacityFor(spec.paceMs(), spec.jitterMs()) : 0;
+        if (pacePlaces > 0)
         {
-            pacePool.provision(Pacer.capacityFor(spec.paceMs(), spec.jitterMs()));
+            pacePool.provision(pacePlaces);
         }
         attach(entry, relay, entry.sourceLatched(), jitter);
+        if (pacePlaces > 0)
+        {
+            pacePool.applied(pacePlaces); // its pacer counts now
+        }
         registry.publish(entry);
     }
 

@@ -17,7 +17,6 @@ package io.soundrelay.io.router;
 
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
-import io.soundrelay.io.jitter.JitterBuffer;
 import io.soundrelay.io.jitter.JitterPool;
 import io.soundrelay.io.pace.PacePool;
 import io.soundrelay.io.pace.Pacer;
@@ -117,7 +116,7 @@ public final class RouterProxy
         final RouteCommand command =
             new RouteCommand(RouteCommand.Type.CREATE, spec.streamId(), spec, System.currentTimeMillis());
         command.relay = relay;
-        command.jitter = prepare(spec);
+        prepare(command, spec);
         return offer(command);
     }
 
@@ -143,7 +142,7 @@ public final class RouterProxy
         final RouteCommand command =
             new RouteCommand(RouteCommand.Type.REPLACE, spec.streamId(), spec, System.currentTimeMillis());
         command.relay = relay;
-        command.jitter = prepare(spec); // the router gives it back when the route keeps the buffer it has
+        prepare(command, spec); // the router gives a jitter buffer back when the route keeps the one it has
         return offer(command);
     }
 
@@ -192,7 +191,7 @@ public final class RouterProxy
             new RouteCommand(RouteCommand.Type.RESTORE, spec.streamId(), spec, createdAtEpochMs, idleSinceNs);
         command.relay = relay;
         command.latched = latched;
-        command.jitter = prepare(spec); // none left: the route is restored unbuffered rather than lost
+        prepare(command, spec); // no jitter buffer left: the route is restored unbuffered rather than lost
         return offer(command);
     }
 
@@ -277,23 +276,23 @@ public final class RouterProxy
      * places for a paced route, provisioned; a jitter buffer from the pool when the route asks for one (jitter_ms
      * without pacing: a pacer does the buffer's job).
      *
-     * @return the jitter buffer, else null; null too when the pool has none left, and the router decides what that
-     * means.
+     * The jitter buffer goes in {@code command.jitter}; null when the route needs none, and null too when the pool
+     * has none left: the router decides what that means.
      */
-    private JitterBuffer prepare(final RouteSpec spec)
+    private void prepare(final RouteCommand command, final RouteSpec spec)
     {
         final PacePool paced = pacePool;
         if (paced != null && spec.paceMs() > 0)
         {
             // Its places' memory, before the router needs them.
-            paced.provision(Pacer.capacityFor(spec.paceMs(), spec.jitterMs()));
+            command.pacePlaces = Pacer.capacityFor(spec.paceMs(), spec.jitterMs());
+            paced.provision(command.pacePlaces);
         }
         final JitterPool pool = jitterPool;
-        if (pool == null || spec.paceMs() > 0 || spec.jitterMs() <= 0)
+        if (pool != null && spec.paceMs() == 0 && spec.jitterMs() > 0)
         {
-            return null;
+            command.jitter = pool.take(spec.jitterMs(), TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()));
         }
-        return pool.take(spec.jitterMs(), TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()));
     }
 
     private CompletableFuture<RouteCommand.Result> offer(final RouteCommand command)
@@ -304,6 +303,10 @@ public final class RouterProxy
             if (command.jitter != null)
             {
                 jitterPool.give(command.jitter); // the router never saw it, nor anything it held
+            }
+            if (command.pacePlaces > 0)
+            {
+                pacePool.applied(command.pacePlaces);
             }
             if (command.relay != null)
             {

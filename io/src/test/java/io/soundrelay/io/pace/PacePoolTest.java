@@ -76,6 +76,7 @@ class PacePoolTest
         }
         assertEquals(512, taken, "452 wanted: two chunks");
 
+        pool.applied(152); // the route was made: its pacer counts in the paced capacity
         pool.pacedCapacity(10_000);
         pool.provision(10);
         while (pool.take(SINK) >= 0)
@@ -84,5 +85,21 @@ class PacePoolTest
         }
         assertEquals(600, taken, "never past PACE_MAX_HELD");
         assertEquals(600, pool.allocated());
+    }
+
+    @Test
+    void routesAskedForAtOnceAreProvisionedForTogetherBeforeTheRouterAppliesThem()
+    {
+        final PacePool pool = new PacePool(100_000, 1500, null);
+        for (int i = 0; i < 20; i++)
+        {
+            pool.provision(27); // 20 paced routes at pace_ms 500, none applied yet
+        }
+        int taken = 0;
+        while (pool.take(SINK) >= 0)
+        {
+            taken++;
+        }
+        assertEquals(768, taken, "540 wanted: three chunks");
     }
 }
