@@ -17,7 +17,7 @@ package io.soundrelay.io.jitter;
 
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
-import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,9 +39,6 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class JitterPool
 {
-    /** Offers of one slot before a give is taken for a bug (more slots than were ever taken). */
-    private static final int GIVE_TRIES = 1 << 20;
-
     private static final Logger LOG = LoggerFactory.getLogger(JitterPool.class);
     private static final long WARNING_INTERVAL_NS = TimeUnit.SECONDS.toNanos(10);
 
@@ -51,7 +48,8 @@ public final class JitterPool
     private final AtomicInteger allocated = new AtomicInteger();
     private final AtomicLong refused = new AtomicLong();
     private final AtomicLong lastWarningNs = new AtomicLong();
-    private final ManyToManyConcurrentArrayQueue<RelaySlot> free;
+    /** Freed slots: offered by the router (and a proxy whose command did not fit), polled under the take lock. */
+    private final ManyToOneConcurrentArrayQueue<RelaySlot> free;
 
     /**
      * @param maxHeld          JITTER_MAX_HELD: most slots reserved at once, all routes together; 0 refuses every
@@ -66,19 +64,20 @@ public final class JitterPool
         }
         this.maxHeld = maxHeld;
         this.maxDatagramBytes = maxDatagramBytes;
-        // Twice the slots (about 24 B a slot, on the heap): the queue reads a place whose poll is under way as full.
-        this.free = new ManyToManyConcurrentArrayQueue<>(Math.max(2, 2 * maxHeld));
+        // Room for every slot twice (8 B a place, on the heap): a give never finds it full, never waits on a taker.
+        this.free = new ManyToOneConcurrentArrayQueue<>(Math.max(2, 2 * maxHeld));
     }
 
     /**
      * Reserve a jitter buffer for {@code jitter_ms}. Not on a data-plane thread: it may allocate off-heap memory.
+     * Takers queue on this object's lock (the queue has one consumer at a time); the router never takes it.
      *
      * @param jitterMs the route's jitter_ms, above 0.
      * @param holdNs   jitter_ms in nanoseconds.
      * @return the buffer, or null when the pool cannot give one (the JITTER_MAX_HELD bound, or no direct memory
      * left).
      */
-    public JitterBuffer take(final int jitterMs, final long holdNs)
+    public synchronized JitterBuffer take(final int jitterMs, final long holdNs)
     {
         final int capacity = JitterBuffer.capacityFor(jitterMs);
         if (!reserve(capacity))
@@ -144,14 +143,9 @@ public final class JitterPool
         final RelaySlot[] slots = buffer.slots();
         for (final RelaySlot slot : slots)
         {
-            int tries = 0;
-            while (!free.offer(slot))
+            if (!free.offer(slot))
             {
-                if (++tries == GIVE_TRIES)
-                {
-                    throw new IllegalStateException("a jitter buffer given back twice, or not taken from this pool");
-                }
-                Thread.onSpinWait(); // a taker's poll of this place is under way
+                throw new IllegalStateException("a jitter buffer given back twice, or not taken from this pool");
             }
         }
         reserved.addAndGet(-slots.length);
