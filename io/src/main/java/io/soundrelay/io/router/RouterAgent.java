@@ -79,9 +79,11 @@ import java.util.function.Consumer;
  * <p>
  * Single writer: the route map, the jitter buffers, the relay ports' routes, the per-route counters and this agent's
  * counters, the pacers and their pool are written only here. Nothing in {@link #onEvent(RelaySlot, long, boolean)}
- * locks or allocates (a source latched from port 0 allocates its address once; the pacing pool allocates places while
- * the node's peak of held datagrams grows). Jitter and pacing timers are not timers: the duty cycle checks the
- * earliest deadline of the buffers that hold datagrams and the top of the pacers' heap.
+ * locks or allocates (a source latched from port 0 allocates its address once). No direct memory is allocated on this
+ * thread at all: a route's jitter buffer is taken from the node's {@link JitterPool} by the thread that asks for the
+ * route and comes with its command (its slots go back to the pool when it goes), and the pacing pool's places are
+ * provisioned the same way; the hop slots are made with the agent. Jitter and pacing timers are not timers: the duty
+ * cycle checks the earliest deadline of the buffers that hold datagrams and the top of the pacers' heap.
  */
 public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>, JitterBuffer.Sink, Pacer.Sink
 {

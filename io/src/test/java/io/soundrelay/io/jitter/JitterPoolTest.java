@@ -30,8 +30,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -67,6 +69,16 @@ class JitterPoolTest
         assertNotNull(again, "a freed buffer's slots are reusable");
         assertEquals(264, pool.reserved());
         assertEquals(264, pool.allocated(), "taken again from the freed slots: no new memory");
+    }
+
+    @Test
+    void aBufferWhoseMemoryCannotBeHadSaysSoAndNamesNoRingSize()
+    {
+        // 2^21 slots of 1,536 B: past one 2 GiB region, refused before anything is allocated.
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> new JitterBuffer(1 << 21, MAX_DATAGRAM_BYTES, HOLD_NS));
+        assertTrue(ex.getMessage().startsWith("a jitter buffer: "), ex.getMessage());
+        assertFalse(ex.getMessage().contains("RING_SIZE"), ex.getMessage());
     }
 
     @Test
