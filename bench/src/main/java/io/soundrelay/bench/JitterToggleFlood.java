@@ -40,17 +40,19 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Issue 29, finding 2: route changes that toggle {@code jitter_ms} 0 and 1000 on many routes, as fast as the
- * router answers, while a legitimate stream flows through the same data plane. Prints the legitimate stream's
- * one-way latency on loopback (send to receipt, same process) idle and under the flood, the changes made, full
- * garbage collections and the JVM's direct memory. The changes go through the data plane's {@code RouterProxy} as
+ * Issue 29, finding 2: route changes that toggle {@code jitter_ms} 0 and 1000 on many routes, at a given rate,
+ * while a legitimate stream flows through the same data plane. Prints the legitimate stream's one-way latency on
+ * loopback (send to receipt, same process) idle and under the flood, the changes made, the garbage collections (all
+ * collectors) and the JVM's direct memory. The changes go through the data plane's {@code RouterProxy} as
  * the API's handlers send them (no HTTP). Not a test: a figure.
  * <pre>
- * java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx512m -XX:MaxDirectMemorySize=64m -cp bench/target/benchmarks.jar io.soundrelay.bench.JitterToggleFlood \
+ * java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx512m -XX:MaxDirectMemorySize=64m \
+ *     -cp bench/target/benchmarks.jar io.soundrelay.bench.JitterToggleFlood \
  *     [seconds per phase] [routes] [legitimate datagrams per second] [flooding threads] [changes per second]
  * </pre>
- * Defaults 20, 200, 500, 2, 3000 (the red team's PUT rate). With {@code -XX:+DisableExplicitGC} the JDK's direct-memory reservation cannot ask for a
- * collection; before the pool, that is where the red team's 1.75 s p99 came from.
+ * Defaults 20, 200, 500, 2, 3000 (the red team's PUT rate). With {@code -XX:+DisableExplicitGC} the JDK's
+ * direct-memory reservation cannot ask for a collection; before the pool, that is where the red team's 1.75 s p99
+ * came from.
  */
 public final class JitterToggleFlood
 {
