@@ -239,6 +239,7 @@ public final class SoundRelayNode implements AutoCloseable
                     config.mixerStaleMs(), config.mixerRoomEncodesPerPeriod(), config.mixerNodeEncodesPer20Ms())
                 .relayPorts(config.relayPortsFirst(), config.relayPortsLast())
                 .paceMaxHeld(config.paceMaxHeld())
+                .jitterMaxHeld(config.jitterMaxHeld())
                 .initialRoutes(restored));
         }
         catch (final IOException | RuntimeException ex)
@@ -342,6 +343,8 @@ public final class SoundRelayNode implements AutoCloseable
             .relayPorts(dataPlane.relayPorts()::inUse, dataPlane.relayPorts().capacity())
             .dataPlaneErrors(dataPlane::errors)
             .paceLateness(dataPlane.paceLateness())
+            .jitterPool(dataPlane.proxy().jitterPool()::reserved, dataPlane.proxy().jitterPool().maxHeld(),
+                dataPlane.proxy().jitterPool()::refused)
             .redisResubscribes(() -> redis == null ? 0 : redis.resubscribes());
         final ControlApi api = new ControlApi(
             status, dataPlane.proxy(), dataPlane.registry(), dataPlane.counters(), metrics, requests, parser,

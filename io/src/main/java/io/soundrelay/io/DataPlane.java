@@ -23,8 +23,10 @@ import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.core.status.DurationHistogram;
 import io.soundrelay.core.status.RelayCounters;
+import io.soundrelay.io.jitter.JitterPool;
 import io.soundrelay.io.mix.MixerAgent;
 import io.soundrelay.io.mix.MixerLink;
+import io.soundrelay.io.pace.PacePool;
 import io.soundrelay.io.receive.BatchReceiver;
 import io.soundrelay.io.receive.EpollReceiver;
 import io.soundrelay.io.receive.NioReceiver;
@@ -170,6 +172,9 @@ public final class DataPlane implements AutoCloseable
         private DurationHistogram processingTime;
         private DurationHistogram paceLateness;
         private int paceMaxHeld = Configuration.PACE_MAX_HELD_DEFAULT;
+        private int jitterMaxHeld = Configuration.JITTER_MAX_HELD_DEFAULT;
+        private JitterPool jitterPool;
+        private PacePool pacePool;
         private Transport transport;
         private boolean concluded;
 
@@ -181,6 +186,17 @@ public final class DataPlane implements AutoCloseable
         {
             check();
             paceMaxHeld = v;
+            return this;
+        }
+
+        /**
+         * @param v JITTER_MAX_HELD: most datagrams jitter buffers hold at once, all routes together (0 for none).
+         * @return this.
+         */
+        public Context jitterMaxHeld(final int v)
+        {
+            check();
+            jitterMaxHeld = v;
             return this;
         }
 
@@ -485,6 +501,8 @@ public final class DataPlane implements AutoCloseable
             require(mixerNodeEncodesPer20Ms >= 1, Configuration.MIXER_NODE_ENCODES_PER_20MS_ENV,
                 mixerNodeEncodesPer20Ms, "at least 1");
             require(paceMaxHeld >= 1, Configuration.PACE_MAX_HELD_ENV, paceMaxHeld, "at least 1");
+            require(jitterMaxHeld >= 0 && jitterMaxHeld <= Configuration.JITTER_MAX_HELD_MAX,
+                Configuration.JITTER_MAX_HELD_ENV, jitterMaxHeld, "0 to " + Configuration.JITTER_MAX_HELD_MAX);
             require(routeTtlNs > 0, Configuration.ROUTE_TTL_SECONDS_ENV, TimeUnit.NANOSECONDS.toSeconds(routeTtlNs),
                 "at least 1");
             require(relayPortsFirst >= 1 && relayPortsLast <= 65535 && relayPortsFirst <= relayPortsLast,
@@ -499,6 +517,10 @@ public final class DataPlane implements AutoCloseable
             registry = registry != null ? registry : new RouteRegistry();
             peers = peers != null ? peers : new PeerSet();
             routerProxy = routerProxy != null ? routerProxy : new RouterProxy(commandQueueCapacity);
+            jitterPool = new JitterPool(jitterMaxHeld, maxDatagramBytes);
+            routerProxy.jitterPool(jitterPool); // buffers are taken by who asks for a route, never by the router
+            pacePool = new PacePool(paceMaxHeld, maxDatagramBytes, null); // the router gives it its counters
+            routerProxy.pacePool(pacePool); // its memory too, provisioned by who asks for a paced route
             counters = new RelayCounters();
             processingTime = new DurationHistogram();
             paceLateness = new DurationHistogram();
@@ -627,6 +649,22 @@ public final class DataPlane implements AutoCloseable
         public int paceMaxHeld()
         {
             return paceMaxHeld;
+        }
+
+        /**
+         * @return the node's places for paced datagrams: PACE_MAX_HELD at most; null before {@link #conclude()}.
+         */
+        public PacePool pacePool()
+        {
+            return pacePool;
+        }
+
+        /**
+         * @return the node's jitter buffers: JITTER_MAX_HELD slots at most; null before {@link #conclude()}.
+         */
+        public JitterPool jitterPool()
+        {
+            return jitterPool;
         }
 
         private int cpu(final int role)

@@ -240,6 +240,56 @@ class DataPlaneTest
         }
     }
 
+    @Test
+    void aRouteRestoredWithoutRoomForItsJitterBufferRelaysUnbufferedAndHasOneOnceRoomIsMade() throws Exception
+    {
+        // Room for one buffer of 8 slots (jitter_ms 20).
+        try (DataPlane plane = DataPlane.start(new DataPlane.Context()
+            .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(Configuration.Transport.NIO)
+            .jitterMaxHeld(8));
+            DatagramChannel sourceA = open();
+            DatagramChannel sourceB = open();
+            DatagramChannel targetA = open();
+            DatagramChannel targetB = open())
+        {
+            final RouteSpec a = new RouteSpec(7, Endpoint.of(local(sourceA)), List.of(Endpoint.of(local(targetA))),
+                null, Deliver.PAYLOAD, 20, false);
+            final RouteSpec b = new RouteSpec(8, Endpoint.of(local(sourceB)), List.of(Endpoint.of(local(targetB))),
+                null, Deliver.PAYLOAD, 20, false);
+            route(plane, a);
+            assertEquals(RouteCommand.Outcome.JITTER_FULL, plane.proxy().create(b).get(5, TimeUnit.SECONDS).outcome());
+            assertEquals(RouteCommand.Outcome.OK, plane.proxy().restore(b, System.currentTimeMillis(),
+                System.nanoTime()).get(5, TimeUnit.SECONDS).outcome(), "a stored route is restored, not lost");
+
+            assertEquals(List.of(0, 1, 2), sendInOrder(plane, sourceA, targetA, 7, 0, 2, 1), "A has its buffer");
+            assertEquals(List.of(0, 2, 1), sendInOrder(plane, sourceB, targetB, 8, 0, 2, 1), "B relays unbuffered");
+
+            final RouteSpec aOff = new RouteSpec(7, Endpoint.of(local(sourceA)), List.of(Endpoint.of(local(targetA))),
+                null, Deliver.PAYLOAD, 0, false);
+            assertEquals(RouteCommand.Outcome.OK, plane.proxy().replace(aOff).get(5, TimeUnit.SECONDS).outcome());
+            assertEquals(RouteCommand.Outcome.OK, plane.proxy().replace(b).get(5, TimeUnit.SECONDS).outcome());
+            assertEquals(List.of(3, 4, 5), sendInOrder(plane, sourceB, targetB, 8, 3, 5, 4), "B has A's buffer now");
+        }
+    }
+
+    /**
+     * @return the sequence numbers as the target got them.
+     */
+    private static List<Integer> sendInOrder(final DataPlane plane, final DatagramChannel source,
+        final DatagramChannel target, final long streamId, final int... seqs) throws Exception
+    {
+        for (final int seq : seqs)
+        {
+            source.send(frame(streamId, seq, new byte[]{(byte)seq}), plane.localAddress());
+        }
+        final List<Integer> got = new java.util.ArrayList<>();
+        for (int i = 0; i < seqs.length; i++)
+        {
+            got.add((int)receive(target)[0]);
+        }
+        return got;
+    }
+
     private static Transport assumeTransport(final String transportName)
     {
         final Transport transport = Arrays.stream(Transport.values())

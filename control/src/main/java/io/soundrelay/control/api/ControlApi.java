@@ -35,6 +35,7 @@ import io.soundrelay.core.route.RouteRequestParser;
 import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.core.route.ValidationException;
 import io.soundrelay.core.status.RelayCounters;
+import io.soundrelay.io.jitter.JitterPool;
 import io.soundrelay.io.router.Durability;
 import io.soundrelay.io.router.RouteCommand;
 import io.soundrelay.io.mix.MixerAgent;
@@ -494,6 +495,9 @@ public final class ControlApi implements HttpHandler
             case NODE_FULL:
                 error(exchange, 503, "node is at MAX_STREAMS_PER_NODE", null);
                 break;
+            case JITTER_FULL:
+                jitterFull(exchange);
+                break;
             default:
                 throw new IllegalStateException(result.outcome().toString());
         }
@@ -529,10 +533,30 @@ public final class ControlApi implements HttpHandler
             exchange.setStatusCode(200);
             sendRoute(exchange, result.entry());
         }
+        else if (result.outcome() == RouteCommand.Outcome.JITTER_FULL)
+        {
+            jitterFull(exchange); // nothing of the PUT was applied
+        }
         else
         {
             error(exchange, 404, "no route for stream_id " + Long.toUnsignedString(id), "stream_id");
         }
+    }
+
+    /**
+     * A route's jitter buffer could not be had: the node's JITTER_MAX_HELD slots are all reserved (or the JVM has no
+     * direct memory left for more).
+     */
+    private void jitterFull(final HttpServerExchange exchange)
+    {
+        final JitterPool pool = router.jitterPool();
+        if (pool != null)
+        {
+            pool.countRefusal();
+        }
+        error(exchange, 503, "no jitter buffer left: " + (pool == null ? "the node has none" :
+            "JITTER_MAX_HELD=" + pool.maxHeld() + " datagram slots, " + pool.reserved() + " reserved by routes' " +
+            "jitter buffers now") + "; use a smaller jitter_ms, 0, or another node", RouteRequestParser.JITTER_MS);
     }
 
     /**

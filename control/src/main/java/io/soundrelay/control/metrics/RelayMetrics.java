@@ -62,6 +62,9 @@ public final class RelayMetrics
     private volatile LongSupplier dataPlaneErrors = () -> 0;
     private volatile LongSupplier redisResubscribes = () -> 0;
     private volatile DurationHistogram paceLateness = new DurationHistogram();
+    private volatile LongSupplier jitterReserved = () -> 0;
+    private volatile LongSupplier jitterRefused = () -> 0;
+    private volatile long jitterCapacity;
 
     /**
      * @param counters       data-plane counters.
@@ -152,6 +155,20 @@ public final class RelayMetrics
         this.shed = shed;
         this.shedReasons = shedReasons;
         this.openConnections = openConnections;
+        return this;
+    }
+
+    /**
+     * @param reserved slots the routes' jitter buffers hold now.
+     * @param capacity JITTER_MAX_HELD.
+     * @param refused  routes (POST or PUT) refused a jitter buffer so far.
+     * @return this.
+     */
+    public RelayMetrics jitterPool(final LongSupplier reserved, final long capacity, final LongSupplier refused)
+    {
+        this.jitterReserved = reserved;
+        this.jitterCapacity = capacity;
+        this.jitterRefused = refused;
         return this;
     }
 
@@ -295,6 +312,12 @@ public final class RelayMetrics
                 redisResubscribes.getAsLong()),
             gauge("relay_pace_held_datagrams", "Datagrams paced routes hold until their departure time, all routes",
                 counters.paceHeld()),
+            gauge("relay_jitter_slots_reserved", "Datagram slots the routes' jitter buffers reserve, all routes",
+                jitterReserved.getAsLong()),
+            gauge("relay_jitter_slots_capacity", "Slots all jitter buffers together may reserve (JITTER_MAX_HELD)",
+                jitterCapacity),
+            counter("relay_jitter_buffers_refused", "Jitter buffers a POST or PUT could not have (answered 503)",
+                jitterRefused.getAsLong()),
             histogram("relay_pace_lateness_seconds",
                 "Paced datagrams' actual minus scheduled departure (one let go early counts as 0)", paceLateness),
             reanchors.build(),

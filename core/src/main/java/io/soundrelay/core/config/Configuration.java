@@ -239,6 +239,16 @@ public final class Configuration
     public static final int MIXER_STALE_MS_MIN = 10;
     public static final int MIXER_STALE_MS_MAX = 10_000;
 
+    /**
+     * Most datagrams jitter buffers hold at once on the node, all routes together: the size of the pool of their slots
+     * ({@code JITTER_MAX_HELD} x {@code MAX_DATAGRAM_BYTES} off-heap at most, allocated as the peak grows, never on a
+     * data-plane thread). A route's buffer takes {@code capacityFor(jitter_ms)} slots (8 to 128); a route that cannot
+     * have one is refused with 503. 0: no route may have a jitter buffer.
+     */
+    public static final String JITTER_MAX_HELD_ENV = "JITTER_MAX_HELD";
+    public static final int JITTER_MAX_HELD_DEFAULT = 16_384;
+    public static final int JITTER_MAX_HELD_MAX = 1 << 20;
+
     /** Prefix of the OpenTelemetry variables handed to the SDK's autoconfiguration. */
     public static final String OTEL_PREFIX = "OTEL_";
 
@@ -251,7 +261,8 @@ public final class Configuration
         MIGRATION_GRACE_SECONDS_ENV, AUTO_FAILOVER_ENV, ADVERTISE_HOST_ENV, TARGET_DENY_ENV, TARGET_ALLOW_ENV,
         RELAY_PORTS_ENV, PACE_MS_ENV, PACE_MAX_HELD_ENV,
         CONTROL_API_MAX_CONNECTIONS_ENV, UNAUTH_RATE_PER_SECOND_ENV, UNAUTH_RATE_BURST_ENV,
-        MIXER_ROOM_ENCODES_PER_PERIOD_ENV, MIXER_NODE_ENCODES_PER_20MS_ENV, MIXER_STALE_MS_ENV);
+        MIXER_ROOM_ENCODES_PER_PERIOD_ENV, MIXER_NODE_ENCODES_PER_20MS_ENV, MIXER_STALE_MS_ENV,
+        JITTER_MAX_HELD_ENV);
 
     /**
      * What {@code --help} shows of one variable.
@@ -344,7 +355,10 @@ public final class Configuration
                 MIXER_NODE_ENCODES_PER_20MS_MAX + ")"),
             new Help(MIXER_STALE_MS_ENV, Integer.toString(MIXER_STALE_MS_DEFAULT),
                 "a room frame older than this when the mixer takes it is dropped as mixer_stale (" +
-                MIXER_STALE_MS_MIN + "-" + MIXER_STALE_MS_MAX + ")"));
+                MIXER_STALE_MS_MIN + "-" + MIXER_STALE_MS_MAX + ")"),
+            new Help(JITTER_MAX_HELD_ENV, Integer.toString(JITTER_MAX_HELD_DEFAULT),
+                "most datagrams jitter buffers hold at once, all routes together; 8-128 a route (0-" +
+                JITTER_MAX_HELD_MAX + ")"));
     }
 
     /** Name of the file read from the working directory by {@link #fromEnvironment()}. */
@@ -452,6 +466,7 @@ public final class Configuration
     private final int mixerRoomEncodesPerPeriod;
     private final int mixerNodeEncodesPer20Ms;
     private final int mixerStaleMs;
+    private final int jitterMaxHeld;
     private final Map<String, String> otelSettings;
     private final int controlApiMaxConnections;
     private final int unauthRatePerSecond;
@@ -509,6 +524,7 @@ public final class Configuration
         mixerNodeEncodesPer20Ms = s.intInRange(MIXER_NODE_ENCODES_PER_20MS_ENV,
             MIXER_NODE_ENCODES_PER_20MS_DEFAULT, 1, MIXER_NODE_ENCODES_PER_20MS_MAX);
         mixerStaleMs = s.intInRange(MIXER_STALE_MS_ENV, MIXER_STALE_MS_DEFAULT, MIXER_STALE_MS_MIN, MIXER_STALE_MS_MAX);
+        jitterMaxHeld = s.intInRange(JITTER_MAX_HELD_ENV, JITTER_MAX_HELD_DEFAULT, 0, JITTER_MAX_HELD_MAX);
         otelSettings = s.withPrefix(OTEL_PREFIX);
         controlApiMaxConnections = s.intInRange(CONTROL_API_MAX_CONNECTIONS_ENV, CONTROL_API_MAX_CONNECTIONS_DEFAULT,
             CONTROL_API_MAX_CONNECTIONS_MIN, CONTROL_API_MAX_CONNECTIONS_MAX);
@@ -1058,6 +1074,14 @@ public final class Configuration
     }
 
     /**
+     * @return most datagrams jitter buffers hold at once on the node (slots reserved by routes' buffers).
+     */
+    public int jitterMaxHeld()
+    {
+        return jitterMaxHeld;
+    }
+
+    /**
      * @return the {@code OTEL_*} variables from the environment and {@code .env} (the environment wins), for the
      * OpenTelemetry SDK's autoconfiguration, which reads the process environment only.
      */
@@ -1104,6 +1128,7 @@ public final class Configuration
             ", mixerRoomEncodesPerPeriod=" + mixerRoomEncodesPerPeriod +
             ", mixerNodeEncodesPer20Ms=" + mixerNodeEncodesPer20Ms +
             ", mixerStaleMs=" + mixerStaleMs +
+            ", jitterMaxHeld=" + jitterMaxHeld +
             ", otel=" + otelSettings.keySet() +
             '}';
     }

@@ -129,6 +129,19 @@ class ConfigurationTest
     }
 
     @Test
+    void jitterMaxHeldBoundsTheJitterBuffersAndABadValueStopsTheNodeNamingIt()
+    {
+        assertEquals(Configuration.JITTER_MAX_HELD_DEFAULT, load().jitterMaxHeld());
+        assertEquals(0, load("JITTER_MAX_HELD", "0").jitterMaxHeld(), "0: no jitter buffers");
+        assertEquals(4096, load("JITTER_MAX_HELD", "4096").jitterMaxHeld());
+        for (final String bad : new String[]{"-1", "1048577", "lots"})
+        {
+            final String message = failure("JITTER_MAX_HELD", bad);
+            assertTrue(message.startsWith("JITTER_MAX_HELD=" + bad + ": "), message);
+        }
+    }
+
+    @Test
     void targetDenyAndAllowAreAddressRanges()
     {
         final Configuration defaults = load();

@@ -115,15 +115,23 @@ public final class JitterBuffer
      */
     public JitterBuffer(final int capacity, final int maxDatagramBytes, final long holdNs)
     {
-        if (capacity <= 0 || !BitUtil.isPowerOfTwo(capacity))
-        {
-            throw new IllegalArgumentException("capacity must be a positive power of two: " + capacity);
-        }
+        this(RelaySlotFactory.standalone(checkCapacity(capacity), maxDatagramBytes, "a jitter buffer"), holdNs);
+    }
+
+    /**
+     * A buffer over slots it is given, from the node's {@link JitterPool}: the constructor allocates heap arrays only.
+     *
+     * @param slots  one per window place, a power of two of them (see {@link #capacityFor(int)}).
+     * @param holdNs jitter_ms in nanoseconds: how long a datagram may wait for its predecessors.
+     */
+    public JitterBuffer(final RelaySlot[] slots, final long holdNs)
+    {
+        final int capacity = checkCapacity(slots.length);
         this.capacity = capacity;
         this.mask = capacity - 1;
         this.resyncAhead = (long)RESYNC_FACTOR * capacity;
         this.resyncBehind = (long)RESYNC_FACTOR * Math.max(HISTORY, capacity);
-        this.slots = RelaySlotFactory.standalone(capacity, maxDatagramBytes);
+        this.slots = slots;
         this.heldSeq = new long[capacity];
         this.arrivalNs = new long[capacity];
         this.releasedGeneration = new long[capacity];
@@ -151,6 +159,23 @@ public final class JitterBuffer
      */
     public int capacity()
     {
+        return capacity;
+    }
+
+    /**
+     * @return the slots held datagrams are copied into (given back to the pool when the buffer goes).
+     */
+    RelaySlot[] slots()
+    {
+        return slots;
+    }
+
+    private static int checkCapacity(final int capacity)
+    {
+        if (capacity <= 0 || !BitUtil.isPowerOfTwo(capacity))
+        {
+            throw new IllegalArgumentException("capacity must be a positive power of two: " + capacity);
+        }
         return capacity;
     }
 

@@ -18,17 +18,25 @@ package io.soundrelay.io.pace;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The node's places for datagrams that pacing holds, shared by every paced route: at most {@code PACE_MAX_HELD}, so
  * held datagrams are bounded node-wide whatever the routes ask, and never held in the receive ring (a held copy frees
  * its ring slot at once, so a stream sent far ahead cannot starve the receiver). The bookkeeping of all
- * {@code PACE_MAX_HELD} places is allocated when the first paced route arrives (20 B a place); the places' memory
- * ({@code MAX_DATAGRAM_BYTES} each) in chunks of {@link #CHUNK} as the node's peak number of held datagrams grows,
- * never given back: memory follows the peak, a datagram allocates nothing once the peak is reached, and a node
- * that paces nothing allocates none. Router thread only.
+ * {@code PACE_MAX_HELD} places is made with the pool (20 B a place, on the heap).
+ * <p>
+ * The places' memory ({@code MAX_DATAGRAM_BYTES} each) is never allocated by the router: the thread that asks for a
+ * paced route (the control plane) {@link #provision(int) provisions} it before the route's command is queued, in
+ * chunks of {@link #CHUNK}, until the pool has as many places as all paced routes together may hold (their pacers'
+ * capacities, at most {@code PACE_MAX_HELD}); the router takes the chunks in when it runs out of free places. So no
+ * data-plane thread can end up in {@code Bits.reserveMemory}'s {@code System.gc()}; memory is never given back, and
+ * a node that paces nothing allocates none. When the JVM has no direct memory left, the pool stays short and a
+ * route's datagrams leave unpaced as when {@code PACE_MAX_HELD} is reached. Taking and giving places: router thread
+ * only; provisioning: any other thread.
  */
 public final class PacePool
 {
@@ -37,7 +45,15 @@ public final class PacePool
 
     private final int maxHeld;
     private final int maxDatagramBytes;
-    private final RelayCounters counters;
+    private RelayCounters counters;
+    /** Chunks provisioned, on their way to the router. */
+    private final ManyToOneConcurrentArrayQueue<RelaySlot[]> arrivals;
+    /** Places provisioned so far, arrived or not; written under the lock by provisioning threads. */
+    private int provisioned;
+    /** What the paced routes may hold together: their pacers' capacities. Written by the router. */
+    private volatile int pacedCapacity;
+    /** Capacities of paced routes provisioned for whose commands the router has not applied yet. */
+    private final AtomicInteger pending = new AtomicInteger();
     private final RelaySlot[] slots;
     private final long[] releasedGeneration;
     private final int[] free;
@@ -63,6 +79,68 @@ public final class PacePool
         this.slots = new RelaySlot[maxHeld];
         this.releasedGeneration = new long[maxHeld];
         this.free = new int[maxHeld];
+        this.arrivals = new ManyToOneConcurrentArrayQueue<>(maxHeld / CHUNK + 2);
+    }
+
+    /**
+     * Make sure the pool has places for what the paced routes may hold with one more pacer of {@code capacity}
+     * (a route created, restored or changed), up to {@code PACE_MAX_HELD}: allocate the missing ones, in chunks of
+     * {@link #CHUNK}, and hand them to the router. Not on a data-plane thread: it allocates off-heap memory.
+     *
+     * @param capacity the new pacer's capacity ({@link Pacer#capacityFor(int, int)}).
+     */
+    public synchronized void provision(final int capacity)
+    {
+        // The routes the router runs, and those asked for and not yet applied (this one too): their commands may
+        // reach the router in any order. A command that was applied, or never queued, is taken off by applied().
+        final int target = (int)Math.min(maxHeld, (long)pacedCapacity + pending.addAndGet(capacity));
+        while (provisioned < target)
+        {
+            final int add = Math.min(CHUNK, maxHeld - provisioned);
+            final RelaySlot[] chunk;
+            try
+            {
+                chunk = RelaySlotFactory.standalone(add, maxDatagramBytes, "pacing's places (PACE_MAX_HELD)");
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                return; // no direct memory left: the pool stays short, and datagrams leave unpaced when it is full
+            }
+            if (!arrivals.offer(chunk)) // never more chunks than fit: PACE_MAX_HELD / CHUNK in all
+            {
+                throw new IllegalStateException("more pacing places provisioned than PACE_MAX_HELD");
+            }
+            provisioned += add;
+        }
+    }
+
+    /**
+     * A command {@link #provision(int) provisioned} for was applied by the router (its pacer, if made, now counts in
+     * {@link #pacedCapacity(int)}), or was never queued. Any thread; allocates nothing.
+     *
+     * @param capacity what was provisioned for it.
+     */
+    public void applied(final int capacity)
+    {
+        pending.addAndGet(-capacity);
+    }
+
+    /**
+     * @param counters where the held-datagrams gauge is kept: the router's own (one writer). Before the router runs.
+     */
+    public void counters(final RelayCounters counters)
+    {
+        this.counters = counters;
+    }
+
+    /**
+     * The paced routes' capacities changed (a pacer made, resized or dropped). Router thread only.
+     *
+     * @param delta places added (a new pacer's capacity) or removed (negative).
+     */
+    public void pacedCapacity(final int delta)
+    {
+        pacedCapacity += delta; // one writer: the router
     }
 
     /**
@@ -142,23 +220,18 @@ public final class PacePool
         return maxHeld;
     }
 
+    /**
+     * Take in a chunk the control plane provisioned, if one arrived: allocates nothing.
+     */
     private boolean grow()
     {
+        final RelaySlot[] chunk = arrivals.poll();
+        if (chunk == null)
+        {
+            return false; // as full as PACE_MAX_HELD: the routes' datagrams leave unpaced
+        }
         final int have = allocated;
-        final int add = Math.min(CHUNK, maxHeld - have);
-        if (add <= 0)
-        {
-            return false;
-        }
-        final RelaySlot[] chunk;
-        try
-        {
-            chunk = RelaySlotFactory.standalone(add, maxDatagramBytes);
-        }
-        catch (final OutOfMemoryError ex)
-        {
-            return false; // no direct memory left: as full as PACE_MAX_HELD, and the routes' datagrams leave unpaced
-        }
+        final int add = chunk.length;
         System.arraycopy(chunk, 0, slots, have, add);
         Arrays.fill(releasedGeneration, have, have + add, Long.MIN_VALUE);
         for (int i = have + add - 1; i >= have; i--)

@@ -41,15 +41,26 @@ public final class RelaySlotFactory implements EventFactory<RelaySlot>
      */
     public RelaySlotFactory(final int slots, final int maxDatagramBytes)
     {
+        this(slots, maxDatagramBytes, null);
+    }
+
+    /**
+     * @param what what the slots are for, named in the error when the memory cannot be had; null for the ring.
+     */
+    private RelaySlotFactory(final int slots, final int maxDatagramBytes, final String what)
+    {
         this.slots = slots;
         this.slotBytes = slotBytesFor(maxDatagramBytes);
         final long bytes = (long)slots * slotBytes;
-        final String why = "RING_SIZE=" + slots + ": a ring of " + slots + " slots of " + slotBytes +
-            " bytes (MAX_DATAGRAM_BYTES=" + maxDatagramBytes + " plus a HOP tag and one, rounded to 64) needs " + (bytes >> 20) +
-            " MiB of off-heap memory";
+        // Say what asked for the memory: a jitter buffer that cannot have it is no RING_SIZE problem.
+        final String size = what == null ? "s " + (bytes >> 20) + " MiB" : " " + (bytes >> 10) + " KiB";
+        final String why = (what == null ? "RING_SIZE=" + slots + ": a ring of " : what + ": ") + slots +
+            " slots of " + slotBytes + " bytes (MAX_DATAGRAM_BYTES=" + maxDatagramBytes +
+            " plus a HOP tag and one, rounded to 64) need" + size + " of off-heap memory";
+        final String smaller = what == null ? "use a smaller RING_SIZE" : "use a smaller MAX_DATAGRAM_BYTES";
         if (bytes > Integer.MAX_VALUE)
         {
-            throw new IllegalArgumentException(why + ", more than one 2 GiB region; use a smaller RING_SIZE");
+            throw new IllegalArgumentException(why + ", more than one 2 GiB region; " + smaller);
         }
         try
         {
@@ -58,7 +69,7 @@ public final class RelaySlotFactory implements EventFactory<RelaySlot>
         catch (final OutOfMemoryError ex)
         {
             throw new IllegalArgumentException(why + ", more than the JVM allows (" + ex.getMessage() +
-                "); use a smaller RING_SIZE or raise -XX:MaxDirectMemorySize");
+                "); " + smaller + " or raise -XX:MaxDirectMemorySize");
         }
     }
 
@@ -82,7 +93,21 @@ public final class RelaySlotFactory implements EventFactory<RelaySlot>
      */
     public static RelaySlot[] standalone(final int count, final int maxDatagramBytes)
     {
-        final RelaySlotFactory factory = new RelaySlotFactory(count, maxDatagramBytes);
+        return standalone(count, maxDatagramBytes, "standalone slots");
+    }
+
+    /**
+     * Like {@link #standalone(int, int)}, naming what the slots are for when their memory cannot be had.
+     *
+     * @param count            how many.
+     * @param maxDatagramBytes longest datagram a slot must hold.
+     * @param what             what they are for, e.g. {@code "a jitter buffer (JITTER_MAX_HELD)"}.
+     * @return the slots.
+     * @throws IllegalArgumentException naming {@code what} when the JVM has not that much direct memory left.
+     */
+    public static RelaySlot[] standalone(final int count, final int maxDatagramBytes, final String what)
+    {
+        final RelaySlotFactory factory = new RelaySlotFactory(count, maxDatagramBytes, what);
         final RelaySlot[] slots = new RelaySlot[count];
         for (int i = 0; i < count; i++)
         {

@@ -19,6 +19,7 @@ import io.soundrelay.core.protocol.HopKey;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteSpec;
+import io.soundrelay.io.jitter.JitterBuffer;
 import io.soundrelay.io.socket.RelaySocket;
 
 import java.util.concurrent.CompletableFuture;
@@ -47,7 +48,9 @@ public final class RouteCommand
     /** How it went. */
     public enum Outcome
     {
-        OK, EXISTS, NOT_FOUND, NODE_FULL
+        OK, EXISTS, NOT_FOUND, NODE_FULL,
+        /** CREATE or REPLACE needs a jitter buffer and the node's JITTER_MAX_HELD slots are reserved: not applied. */
+        JITTER_FULL
     }
 
     /** The answer: an outcome, the entry concerned (null when there is none) and where the change was kept. */
@@ -101,6 +104,13 @@ public final class RouteCommand
     Endpoint hopFrom;
     /** A relay port bound for the route (CREATE, RESTORE, REPLACE), or null; the router owns it from now on. */
     RelaySocket relay;
+    /**
+     * A jitter buffer taken from the node's pool for the route (CREATE, RESTORE, REPLACE with jitter_ms and no pacing),
+     * or null when it needs none or the pool had none; the router owns it from now on and gives it back if unused.
+     */
+    JitterBuffer jitter;
+    /** Places the pacing pool was provisioned for this command's paced route (0 for none); taken off once applied. */
+    int pacePlaces;
     /** A latched source the route arrives with (RESTORE of a handed-off route), or null. */
     Endpoint latched;
     /** REPLACE: forget the port latched for a port-0 source ({@code "source_latched": null}). */

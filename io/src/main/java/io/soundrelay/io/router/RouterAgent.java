@@ -35,6 +35,7 @@ import io.soundrelay.core.status.ReanchorReason;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.DataPlane;
 import io.soundrelay.io.jitter.JitterBuffer;
+import io.soundrelay.io.jitter.JitterPool;
 import io.soundrelay.io.mix.MixerLink;
 import io.soundrelay.io.pace.DeadlineHeap;
 import io.soundrelay.io.pace.PacePool;
@@ -82,9 +83,11 @@ import java.util.function.Consumer;
  * <p>
  * Single writer: the route map, the jitter buffers, the relay ports' routes, the per-route counters and this agent's
  * counters, the pacers and their pool are written only here. Nothing in {@link #onEvent(RelaySlot, long, boolean)}
- * locks or allocates (a source latched from port 0 allocates its address once; the pacing pool allocates places while
- * the node's peak of held datagrams grows). Jitter and pacing timers are not timers: the duty cycle checks the
- * earliest deadline of the buffers that hold datagrams and the top of the pacers' heap.
+ * locks or allocates (a source latched from port 0 allocates its address once). No direct memory is allocated on this
+ * thread at all: a route's jitter buffer is taken from the node's {@link JitterPool} by the thread that asks for the
+ * route and comes with its command (its slots go back to the pool when it goes), and the pacing pool's places are
+ * provisioned the same way; the hop slots are made with the agent. Jitter and pacing timers are not timers: the duty
+ * cycle checks the earliest deadline of the buffers that hold datagrams and the top of the pacers' heap.
  */
 public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>, JitterBuffer.Sink, Pacer.Sink
 {
@@ -114,8 +117,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     private final long[] pendingReceiveNs;
     private final long[] pendingDueNs;
     private final DurationHistogram paceLateness;
-    private final int paceMaxHeld;
-    private PacePool pacePool;
+    private final PacePool pacePool;
     /** Paced routes that hold datagrams, by their next departure; ids index {@link #paceStates}. */
     private final DeadlineHeap paceHeap = new DeadlineHeap(64);
     private RouteState[] paceStates = new RouteState[64];
@@ -134,7 +136,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     private final ReceiverProxy sockets;
     /** Relay ports attached to a route now, one bit per port: a datagram from one of them (on an own address) loops. */
     private final long[] ownRelayPorts = new long[1024];
-    private RelaySlot[] hopSlots;
+    private final RelaySlot[] hopSlots;
+    private final JitterPool jitterPool;
     private int hopSlotsUsed;
     private RouteState[] holdingJitter;
     private int holdingCount;
@@ -190,7 +193,11 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         this.pendingReceiveNs = new long[Math.max(1, Math.min(sender.remaining(), 4096))];
         this.pendingDueNs = new long[pendingReceiveNs.length];
         this.paceLateness = ctx.paceLateness();
-        this.paceMaxHeld = ctx.paceMaxHeld();
+        this.pacePool = ctx.pacePool();
+        pacePool.counters(counters);
+        this.jitterPool = ctx.jitterPool();
+        // Here, on the thread that starts the node, not on the first hand-off: the router allocates no direct memory.
+        this.hopSlots = RelaySlotFactory.standalone(HOP_SLOTS, maxDatagramBytes, "the router's hop slots");
     }
 
     public String roleName()
@@ -753,10 +760,6 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             counters.addError(ErrorReason.OVERSIZE, 1);
             return;
         }
-        if (hopSlots == null)
-        {
-            hopSlots = RelaySlotFactory.standalone(HOP_SLOTS, maxDatagramBytes); // once, on the first hand-off
-        }
         if (hopSlotsUsed == hopSlots.length)
         {
             flush(); // every hop slot may still be queued in the sender
@@ -928,10 +931,6 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
 
     private void newPacer(final RouteState state, final RouteSpec spec)
     {
-        if (pacePool == null)
-        {
-            pacePool = new PacePool(paceMaxHeld, maxDatagramBytes, counters); // once, for the first paced route
-        }
         if (state.paceId < 0)
         {
             // A small id for the heap, reused after the route stops pacing; the arrays grow on this control path.
@@ -945,8 +944,14 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             paceStates[id] = state;
             state.paceId = id;
         }
+        if (state.pacer != null)
+        {
+            pacePool.pacedCapacity(-state.pacer.capacity()); // resized: the old one's places are no longer wanted
+        }
+        // Its places' memory was provisioned by whoever asked for the route (RouterProxy), not here.
         state.pacer = new Pacer(pacePool, Pacer.capacityFor(spec.paceMs(), spec.jitterMs()),
             TimeUnit.MILLISECONDS.toNanos(spec.paceMs()), TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()));
+        pacePool.pacedCapacity(state.pacer.capacity());
     }
 
     /**
@@ -955,6 +960,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     private void dropPacer(final RouteState state)
     {
         unschedule(state);
+        pacePool.pacedCapacity(-state.pacer.capacity());
         state.pacer = null;
         if (state.paceId >= 0)
         {
@@ -1130,11 +1136,16 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 {
                     outcome = RouteCommand.Outcome.NODE_FULL;
                 }
+                else if (command.type == RouteCommand.Type.CREATE && needsJitter(command.spec) &&
+                    command.jitter == null)
+                {
+                    outcome = RouteCommand.Outcome.JITTER_FULL; // a restore goes on unbuffered rather than be lost
+                }
                 else
                 {
                     entry = new RouteEntry(command.spec, command.nowEpochMs, command.idleSinceNs);
                     routes.put(command.streamId, entry);
-                    attach(entry, unused, command.latched);
+                    attach(entry, unused, command.latched, takeJitter(command));
                     unused = null;
                     expectHandOff(entry, command);
                     registry.publish(entry);
@@ -1149,11 +1160,16 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                     outcome = RouteCommand.Outcome.NOT_FOUND; // a handed-off route is not this node's to change
                     entry = null;
                 }
+                else if (needsNewJitter((RouteState)entry.dataPlaneState(), command.spec) && command.jitter == null)
+                {
+                    outcome = RouteCommand.Outcome.JITTER_FULL; // nothing of the PUT applied
+                    entry = null;
+                }
                 else
                 {
                     final RouteSpec old = entry.spec();
                     entry.replaceSpec(command.spec);
-                    unused = reattach(entry, old, unused);
+                    unused = reattach(entry, old, unused, command);
                     if (command.clearLatch)
                     {
                         sourceFor((RouteState)entry.dataPlaneState(), command.spec, null); // the next sender latches
@@ -1213,6 +1229,15 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         {
             sockets.remove(unused); // never attached: the receiver closes it and frees its port
         }
+        if (command.jitter != null)
+        {
+            jitterPool.give(command.jitter); // not needed (refused, or the route kept its buffer): it never held one
+            command.jitter = null;
+        }
+        if (command.pacePlaces > 0)
+        {
+            pacePool.applied(command.pacePlaces); // its pacer, if made, counts in the pool's paced capacity now
+        }
 
         if (change == null)
         {
@@ -1266,7 +1291,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             if (state.buffer != null)
             {
                 releaseAll(state);
-                state.buffer = null;
+                dropBuffer(state);
             }
             if (mixer != null && entry.spec().roomCode() != null)
             {
@@ -1295,15 +1320,39 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     public void preload(final RouteEntry entry, final RelaySocket relay)
     {
         routes.put(entry.streamId(), entry);
-        attach(entry, relay, entry.sourceLatched());
+        final RouteSpec spec = entry.spec();
+        JitterBuffer jitter = null;
+        if (needsJitter(spec)) // before the agent starts: not on the data-plane thread
+        {
+            jitter = jitterPool.take(spec.jitterMs(), TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()));
+            if (jitter == null)
+            {
+                LOG.warn("route {} relays without its jitter buffer: JITTER_MAX_HELD={} slots are all reserved",
+                    spec.streamIdText(), jitterPool.maxHeld());
+            }
+        }
+        final int pacePlaces = spec.paceMs() > 0 ? Pacer.capacityFor(spec.paceMs(), spec.jitterMs()) : 0;
+        if (pacePlaces > 0)
+        {
+            pacePool.provision(pacePlaces);
+        }
+        attach(entry, relay, entry.sourceLatched(), jitter);
+        if (pacePlaces > 0)
+        {
+            pacePool.applied(pacePlaces); // its pacer counts now
+        }
         registry.publish(entry);
     }
 
     /**
      * Give a new route what its spec asks of the data plane: a jitter buffer, its relay port, a place in its mixer
      * room.
+     *
+     * @param jitter the route's jitter buffer from the pool, or null: for a route that asks for one, only a restore
+     *               (the route relays unbuffered rather than be lost).
      */
-    private void attach(final RouteEntry entry, final RelaySocket relay, final Endpoint latched)
+    private void attach(
+        final RouteEntry entry, final RelaySocket relay, final Endpoint latched, final JitterBuffer jitter)
     {
         final RouteSpec spec = entry.spec();
         final RouteState state = new RouteState(entry);
@@ -1314,7 +1363,12 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         }
         else if (spec.jitterMs() > 0)
         {
-            state.buffer = newJitterBuffer(spec.jitterMs());
+            state.buffer = jitter;
+            if (jitter == null)
+            {
+                LOG.warn("route {} relays without its jitter buffer: JITTER_MAX_HELD={} slots are all reserved",
+                    spec.streamIdText(), jitterPool.maxHeld());
+            }
         }
         state.jitterMs = spec.jitterMs();
         sourceFor(state, spec, latched != null && spec.source().matchesAddress(latched.ipv6MappedAddress()) ?
@@ -1377,7 +1431,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
      *
      * @return the relay port given with the command if the route did not take it, else null.
      */
-    private RelaySocket reattach(final RouteEntry entry, final RouteSpec old, final RelaySocket offered)
+    private RelaySocket reattach(
+        final RouteEntry entry, final RouteSpec old, final RelaySocket offered, final RouteCommand command)
     {
         final RouteSpec spec = entry.spec();
         final RouteState state = (RouteState)entry.dataPlaneState();
@@ -1386,7 +1441,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             if (state.buffer != null)
             {
                 releaseAll(state); // what the jitter buffer held leaves in order; the pacer takes its job
-                state.buffer = null;
+                dropBuffer(state);
             }
             if (state.pacer == null)
             {
@@ -1410,7 +1465,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 releasePaced(state); // pacing off: what it held leaves now, in order
                 dropPacer(state);
             }
-            rebuffer(state, spec);
+            rebuffer(state, spec, command);
         }
         state.jitterMs = spec.jitterMs();
 
@@ -1448,21 +1503,22 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     }
 
     /**
-     * An unpaced route's jitter buffer after a PUT: resized, retimed, made or dropped.
+     * An unpaced route's jitter buffer after a PUT: resized, retimed, made (from the command's, taken from the pool
+     * before the command came) or dropped (its slots back to the pool).
      */
-    private void rebuffer(final RouteState state, final RouteSpec spec)
+    private void rebuffer(final RouteState state, final RouteSpec spec, final RouteCommand command)
     {
         if (spec.jitterMs() == 0)
         {
             if (state.buffer != null)
             {
                 releaseAll(state);
-                state.buffer = null;
+                dropBuffer(state);
             }
         }
         else if (state.buffer == null)
         {
-            state.buffer = newJitterBuffer(spec.jitterMs());
+            state.buffer = takeJitter(command);
         }
         else if (state.jitterMs != spec.jitterMs())
         {
@@ -1473,9 +1529,51 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             else
             {
                 releaseAll(state);
-                state.buffer = newJitterBuffer(spec.jitterMs());
+                dropBuffer(state);
+                state.buffer = takeJitter(command);
             }
         }
+    }
+
+    /**
+     * @return true when the route asks for a jitter buffer: jitter_ms without pacing (a pacer does the buffer's job).
+     */
+    private static boolean needsJitter(final RouteSpec spec)
+    {
+        return spec.paceMs() == 0 && spec.jitterMs() > 0;
+    }
+
+    /**
+     * @return true when a PUT of {@code spec} would need a jitter buffer the route does not have (none, or one of
+     * another size).
+     */
+    private static boolean needsNewJitter(final RouteState state, final RouteSpec spec)
+    {
+        return needsJitter(spec) &&
+            (state == null || state.buffer == null ||
+            JitterBuffer.capacityFor(spec.jitterMs()) != state.buffer.capacity());
+    }
+
+    /**
+     * @return the command's jitter buffer, now the route's: the command no longer gives it back.
+     */
+    private static JitterBuffer takeJitter(final RouteCommand command)
+    {
+        final JitterBuffer jitter = command.jitter;
+        command.jitter = null;
+        return jitter;
+    }
+
+    /**
+     * A route's jitter buffer goes (what it held was released or cleared): its slots back to the pool, after a flush,
+     * so none is taken again while what it released is still queued in the sender.
+     */
+    private void dropBuffer(final RouteState state)
+    {
+        final JitterBuffer buffer = state.buffer;
+        state.buffer = null;
+        flush();
+        jitterPool.give(buffer);
     }
 
     /**
@@ -1491,7 +1589,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
             {
                 state.buffer.clear();
                 notHolding(state);
-                state.buffer = null;
+                dropBuffer(state);
             }
             if (state.pacer != null)
             {
@@ -1504,12 +1602,6 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         {
             mixer.leave(entry.streamId());
         }
-    }
-
-    private JitterBuffer newJitterBuffer(final int jitterMs)
-    {
-        return new JitterBuffer(
-            JitterBuffer.capacityFor(jitterMs), maxDatagramBytes, TimeUnit.MILLISECONDS.toNanos(jitterMs));
     }
 
     private void releaseAll(final RouteState state)

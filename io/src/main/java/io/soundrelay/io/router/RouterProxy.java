@@ -18,6 +18,9 @@ package io.soundrelay.io.router;
 import io.soundrelay.core.protocol.HopKey;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
+import io.soundrelay.io.jitter.JitterPool;
+import io.soundrelay.io.pace.PacePool;
+import io.soundrelay.io.pace.Pacer;
 import io.soundrelay.io.socket.RelaySocket;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
@@ -46,6 +49,8 @@ public final class RouterProxy
     public static final long MAX_GRACE_NS = TimeUnit.DAYS.toNanos(1);
 
     private final ManyToOneConcurrentArrayQueue<RouteCommand> queue;
+    private volatile JitterPool jitterPool;
+    private volatile PacePool pacePool;
     private final AtomicLong rejected = new AtomicLong();
     private volatile Runnable onOffer = () -> { };
     private volatile java.util.function.Consumer<RelaySocket> unclaimed = RouterProxy::closeQuietly;
@@ -61,6 +66,32 @@ public final class RouterProxy
     ManyToOneConcurrentArrayQueue<RouteCommand> queue()
     {
         return queue;
+    }
+
+    /**
+     * @param pool where routes' jitter buffers come from: taken here, on the asking thread, so the router never
+     *             allocates one.
+     */
+    public void jitterPool(final JitterPool pool)
+    {
+        jitterPool = pool;
+    }
+
+    /**
+     * @param pool where paced routes' held datagrams go: its memory is provisioned here, on the asking thread, so the
+     *             router never allocates it.
+     */
+    public void pacePool(final PacePool pool)
+    {
+        pacePool = pool;
+    }
+
+    /**
+     * @return where routes' jitter buffers come from, or null before the data plane set it.
+     */
+    public JitterPool jitterPool()
+    {
+        return jitterPool;
     }
 
     /**
@@ -86,6 +117,7 @@ public final class RouterProxy
         final RouteCommand command =
             new RouteCommand(RouteCommand.Type.CREATE, spec.streamId(), spec, System.currentTimeMillis());
         command.relay = relay;
+        prepare(command, spec);
         return offer(command);
     }
 
@@ -128,6 +160,7 @@ public final class RouterProxy
             new RouteCommand(RouteCommand.Type.REPLACE, spec.streamId(), spec, System.currentTimeMillis());
         command.relay = relay;
         command.clearLatch = clearLatch;
+        prepare(command, spec); // the router gives a jitter buffer back when the route keeps the one it has
         return offer(command);
     }
 
@@ -211,6 +244,7 @@ public final class RouterProxy
         command.relay = relay;
         command.latched = latched;
         command.hopFrom = hopFrom;
+        prepare(command, spec); // no jitter buffer left: the route is restored unbuffered rather than lost
         return offer(command);
     }
 
@@ -295,11 +329,43 @@ public final class RouterProxy
         onOffer = wakeup;
     }
 
+    /**
+     * What the route's spec asks of the data plane's memory, had here so the router allocates none: the pacing pool's
+     * places for a paced route, provisioned; a jitter buffer from the pool when the route asks for one (jitter_ms
+     * without pacing: a pacer does the buffer's job).
+     *
+     * The jitter buffer goes in {@code command.jitter}; null when the route needs none, and null too when the pool
+     * has none left: the router decides what that means.
+     */
+    private void prepare(final RouteCommand command, final RouteSpec spec)
+    {
+        final PacePool paced = pacePool;
+        if (paced != null && spec.paceMs() > 0)
+        {
+            // Its places' memory, before the router needs them.
+            command.pacePlaces = Pacer.capacityFor(spec.paceMs(), spec.jitterMs());
+            paced.provision(command.pacePlaces);
+        }
+        final JitterPool pool = jitterPool;
+        if (pool != null && spec.paceMs() == 0 && spec.jitterMs() > 0)
+        {
+            command.jitter = pool.take(spec.jitterMs(), TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()));
+        }
+    }
+
     private CompletableFuture<RouteCommand.Result> offer(final RouteCommand command)
     {
         if (!queue.offer(command))
         {
             rejected.incrementAndGet();
+            if (command.jitter != null)
+            {
+                jitterPool.give(command.jitter); // the router never saw it, nor anything it held
+            }
+            if (command.pacePlaces > 0)
+            {
+                pacePool.applied(command.pacePlaces);
+            }
             if (command.relay != null)
             {
                 unclaimed.accept(command.relay); // the router never saw it: free its port now

@@ -167,7 +167,9 @@ class PacerTest
 
     private PacePool pool(final int max)
     {
-        return new PacePool(max, MAX_DATAGRAM_BYTES, counters);
+        final PacePool pool = new PacePool(max, MAX_DATAGRAM_BYTES, counters);
+        pool.provision(max); // as the control plane does for the routes it asks for
+        return pool;
     }
 
     @Test
