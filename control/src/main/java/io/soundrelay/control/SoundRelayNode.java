@@ -238,6 +238,7 @@ public final class SoundRelayNode implements AutoCloseable
                 .mixerBudget(
                     config.mixerStaleMs(), config.mixerRoomEncodesPerPeriod(), config.mixerNodeEncodesPer20Ms())
                 .relayPorts(config.relayPortsFirst(), config.relayPortsLast())
+                .relayPortsOpenMax(descriptors == null ? Integer.MAX_VALUE : descriptors.relayPorts())
                 .paceMaxHeld(config.paceMaxHeld())
                 .jitterMaxHeld(config.jitterMaxHeld())
                 .initialRoutes(restored));

@@ -162,6 +162,7 @@ public final class DataPlane implements AutoCloseable
         private int mixerNodeEncodesPer20Ms = Configuration.MIXER_NODE_ENCODES_PER_20MS_DEFAULT;
         private int relayPortsFirst = Configuration.RELAY_PORTS_FIRST_DEFAULT;
         private int relayPortsLast = Configuration.RELAY_PORTS_LAST_DEFAULT;
+        private int relayPortsOpenMax = Integer.MAX_VALUE;
         private NanoClock clock = SystemNanoClock.INSTANCE;
         private RoleThreadFactory threadFactory = CpuPinning::factory;
 
@@ -414,6 +415,27 @@ public final class DataPlane implements AutoCloseable
             relayPortsFirst = first;
             relayPortsLast = last;
             return this;
+        }
+
+        /**
+         * @param v most relay ports open at once (the descriptor budget's share), when less than RELAY_PORTS holds:
+         *          what the io_uring receiver provisions its receive operations for at start-up, so adding a relay
+         *          port never allocates on the receive thread.
+         * @return this.
+         */
+        public Context relayPortsOpenMax(final int v)
+        {
+            check();
+            relayPortsOpenMax = v;
+            return this;
+        }
+
+        /**
+         * @return most relay ports open at once: RELAY_PORTS' size, or less when the descriptor budget says so.
+         */
+        public int relayPortsOpenMax()
+        {
+            return Math.max(0, Math.min(relayPortsOpenMax, relayPortsLast - relayPortsFirst + 1));
         }
 
         /**
@@ -838,7 +860,8 @@ public final class DataPlane implements AutoCloseable
         switch (ctx.transport)
         {
             case IO_URING:
-                return new UringReceiver(writer, slotBytes, ctx.receiveBatch, counters, ctx.clock);
+                return new UringReceiver(
+                    writer, slotBytes, ctx.receiveBatch, counters, ctx.clock, ctx.relayPortsOpenMax());
             case EPOLL:
                 return new EpollReceiver(writer, slotBytes, ctx.receiveBatch, counters, ctx.clock);
             default:

@@ -993,9 +993,7 @@ public final class ControlApi implements HttpHandler
         }
         final HeaderValues authorization = exchange.getRequestHeaders().get(Headers.AUTHORIZATION);
         final HeaderValues apiKey = exchange.getRequestHeaders().get(X_API_KEY);
-        final int credentials =
-            (authorization == null ? 0 : authorization.size()) + (apiKey == null ? 0 : apiKey.size());
-        if (credentials > 1)
+        if (credentials(authorization, apiKey) > 1)
         {
             if (limited(exchange, rateLimiter, HttpRateLimiter.Reason.AUTH_FAILED))
             {
@@ -1006,8 +1004,7 @@ public final class ControlApi implements HttpHandler
                 field);
             return false;
         }
-        if (!authenticator.isAuthorized(
-            authorization == null ? null : authorization.getFirst(), apiKey == null ? null : apiKey.getFirst()))
+        if (!isValidKey(authorization, apiKey))
         {
             if (limited(exchange, rateLimiter, HttpRateLimiter.Reason.AUTH_FAILED))
             {
@@ -1031,9 +1028,18 @@ public final class ControlApi implements HttpHandler
         }
         final HeaderValues authorization = exchange.getRequestHeaders().get(Headers.AUTHORIZATION);
         final HeaderValues apiKey = exchange.getRequestHeaders().get(X_API_KEY);
-        final int credentials =
-            (authorization == null ? 0 : authorization.size()) + (apiKey == null ? 0 : apiKey.size());
-        return credentials == 1 && authenticator.isAuthorized(
+        return credentials(authorization, apiKey) == 1 && isValidKey(authorization, apiKey);
+    }
+
+    private static int credentials(final HeaderValues authorization, final HeaderValues apiKey)
+    {
+        return (authorization == null ? 0 : authorization.size()) + (apiKey == null ? 0 : apiKey.size());
+    }
+
+    /** Constant time, whichever header carries the key (see {@link ApiKeyAuthenticator}). */
+    private boolean isValidKey(final HeaderValues authorization, final HeaderValues apiKey)
+    {
+        return authenticator.isAuthorized(
             authorization == null ? null : authorization.getFirst(), apiKey == null ? null : apiKey.getFirst());
     }
 

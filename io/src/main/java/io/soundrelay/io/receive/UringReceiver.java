@@ -134,6 +134,30 @@ public final class UringReceiver implements BatchReceiver
         final RelayCounters counters,
         final NanoClock clock)
     {
+        this(ring, slotBytes, mainInFlight, counters, clock, 0);
+    }
+
+    /**
+     * A receiver whose receive operations (headers and staging buffers, off-heap) are all allocated here, on the
+     * thread that builds it, for the main socket and {@code relayPorts} relay ports: adding a socket later never
+     * allocates direct memory on the receive thread (a relay port past that, which the relay ports' budget refuses,
+     * still would).
+     *
+     * @param ring         where datagrams go.
+     * @param slotBytes    a ring slot's size.
+     * @param mainInFlight receives kept in flight on the main socket.
+     * @param counters     the receive thread's counters.
+     * @param clock        receive stamps.
+     * @param relayPorts   most relay ports open at once.
+     */
+    public UringReceiver(
+        final RingWriter ring,
+        final int slotBytes,
+        final int mainInFlight,
+        final RelayCounters counters,
+        final NanoClock clock,
+        final int relayPorts)
+    {
         final String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
         if (!"amd64".equals(arch) && !"x86_64".equals(arch))
         {
@@ -162,6 +186,11 @@ public final class UringReceiver implements BatchReceiver
         this.control = new UnsafeBuffer(controlMemory);
         this.wakeBufferAddress = BufferUtil.address(controlMemory);
         this.timespecAddress = wakeBufferAddress + 16;
+        final long ops = this.mainInFlight + (long)relayPorts * PORT_IN_FLIGHT;
+        while (opCapacity < ops)
+        {
+            grow();
+        }
     }
 
     public String name()
