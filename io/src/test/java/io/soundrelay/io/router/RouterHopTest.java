@@ -316,6 +316,7 @@ class RouterHopTest
         final int hop = FrameFlyweight.HOP_FLAG | FrameFlyweight.KIND_OPUS;
         // A live peer, with a valid tag, for a stream no hand-off brings here: refused.
         peer.send(ByteBuffer.wrap(signed(frame(id, hop, 1, payload(1)))), b.localAddress());
+        waitFor(() -> b.counters().errors(ErrorReason.SOURCE_MISMATCH) == 1, "refused before the hand-off");
 
         expectHandOff(b, spec, local(peer));
         stranger.send(ByteBuffer.wrap(signed(frame(id, hop, 2, payload(2)))), b.localAddress());
