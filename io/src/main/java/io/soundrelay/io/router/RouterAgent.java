@@ -282,11 +282,17 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         }
 
         final UnsafeBuffer buffer = slot.buffer();
-        // A HOP frame ends with its tag: the frame is decoded without it, and the tag is checked below, once the
-        // stream's inbound hand-off (its peer and key) is known.
+        // A HOP frame ends with its tag, checked below once the stream's inbound hand-off (its peer and key) is
+        // known, and may be that much longer than MAX_DATAGRAM_BYTES. Any other datagram is decoded once, as it came.
         final int tagged = slot.length;
-        final int length = FrameFlyweight.isHopFrame(buffer, tagged) ? tagged - HopTag.LENGTH : tagged;
-        if (!decoder.decode(buffer, 0, length))
+        int length = tagged;
+        boolean decoded = decoder.decode(buffer, 0, length);
+        if (!decoded && decoder.error() == ErrorReason.OVERSIZE && FrameFlyweight.isHopFrame(buffer, tagged))
+        {
+            length = tagged - HopTag.LENGTH; // a HOP frame of a datagram of the largest size, and its tag
+            decoded = decoder.decode(buffer, 0, length);
+        }
+        if (!decoded)
         {
             if (!latchedByDiscovery(slot))
             {
@@ -319,7 +325,14 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
                 counters.addError(refused, 1);
                 return;
             }
-            slot.length = length; // the tag is checked: from here on the frame is what the old node received
+            // The tag is checked: from here on the frame is what the old node received.
+            length = tagged - HopTag.LENGTH;
+            slot.length = length;
+            if (!decoder.decode(buffer, 0, length))
+            {
+                counters.addError(ErrorReason.MALFORMED, 1); // signed, yet shorter than a header: never expected
+                return;
+            }
             if (FrameFlyweight.isHopPort(flags))
             {
                 routePortHop(slot, entry, state, flags, hopsIn);

@@ -347,6 +347,12 @@ class RouterHopTest
         source.send(ByteBuffer.wrap(frame(id, FrameFlyweight.KIND_OPUS, 8, payload(8))), b.localAddress());
         assertArrayEquals(payload(8), receive(target).bytes);
 
+        // A frame of the largest size comes its tag longer than MAX_DATAGRAM_BYTES (1500), and is taken whole.
+        final byte[] largest = new byte[1500 - FrameFlyweight.HEADER_LENGTH];
+        Arrays.fill(largest, (byte)0x5A);
+        peer.send(ByteBuffer.wrap(signed(frame(id, hop, 9, largest))), b.localAddress());
+        assertArrayEquals(largest, receive(target).bytes);
+
         // The hand-off's window closes: its peer's frames are refused again, tag or not.
         assertSame(RouteCommand.Outcome.EXISTS, b.proxy().restore(spec, System.currentTimeMillis(),
             System.nanoTime(), null, null, Endpoint.of(local(peer)), KEY, 0).get(5, TimeUnit.SECONDS).outcome());
@@ -357,7 +363,7 @@ class RouterHopTest
         waitFor(() -> b.counters().errors(ErrorReason.SOURCE_MISMATCH) == 7 &&
             b.counters().errors(ErrorReason.HOP_AUTH) == 3 &&
             b.counters().errors(ErrorReason.LOOP) == 1 &&
-            b.counters().errors(ErrorReason.MALFORMED) == 2 && b.counters().sent() == 4, "drops counted");
+            b.counters().errors(ErrorReason.MALFORMED) == 2 && b.counters().sent() == 5, "drops counted");
         assertNothingMore(target);
     }
 
