@@ -340,7 +340,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         claimed = true; // from here on, a stop releases this process's heartbeat (never another's)
         try
         {
-            openConnection();
+            openConnectionAnswered();
             heartbeat.claim(commands);
             final Map<Long, StoredRoute> own = scanOwn(null);
             final List<RouteEntry> entries = new ArrayList<>(own.size());
@@ -991,6 +991,30 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         {
             future.cancel(true);
             throw ex;
+        }
+    }
+
+    /**
+     * Open the connection; when Lettuce's handshake fails inside itself ("RedisHandshakeHandler not registered": the
+     * server closed the connection while the handshake ran, as on refused credentials) rather than with Redis's own
+     * answer, try once more, so refused credentials are told apart from an outage.
+     */
+    private void openConnectionAnswered() throws Exception
+    {
+        try
+        {
+            openConnection();
+        }
+        catch (final Exception ex)
+        {
+            final String root = rootMessage(ex);
+            if (isAuthFailure(ex) || !root.contains("HandshakeHandler"))
+            {
+                throw ex;
+            }
+            LOG.info("Redis {}: the connection's handshake failed ({}); trying once more", urlForLog, root);
+            closeConnection();
+            openConnection();
         }
     }
 
