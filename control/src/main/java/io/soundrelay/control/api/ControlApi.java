@@ -516,8 +516,14 @@ public final class ControlApi implements HttpHandler
         final RouteSpec spec = update.spec();
         final int portBefore = before.relayPort();
         // A route that keeps its return path keeps its relay port; one that gains it gets one now.
-        final RouteCommand.Result result = await(router.replace(spec,
-            spec.returnPath() && portBefore == 0 ? openRelayPort() : null, update.clearsLatch()));
+        RouteCommand.Result result = await(router.replace(spec,
+            spec.returnPath() && portBefore == 0 ? openRelayPort() : null, update.clearsLatch(), old));
+        if (result.outcome() == RouteCommand.Outcome.JITTER_FULL && RouterProxy.keepsJitterBuffer(old, spec))
+        {
+            // The route had no buffer after all (restored without room): ask again, taking one from the pool.
+            result = await(router.replace(spec,
+                spec.returnPath() && portBefore == 0 ? openRelayPort() : null, update.clearsLatch()));
+        }
         if (result.outcome() == RouteCommand.Outcome.OK)
         {
             if (!spec.returnPath())

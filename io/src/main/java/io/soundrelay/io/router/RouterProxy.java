@@ -18,6 +18,7 @@ package io.soundrelay.io.router;
 import io.soundrelay.core.protocol.HopKey;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
+import io.soundrelay.io.jitter.JitterBuffer;
 import io.soundrelay.io.jitter.JitterPool;
 import io.soundrelay.io.pace.PacePool;
 import io.soundrelay.io.pace.Pacer;
@@ -156,12 +157,42 @@ public final class RouterProxy
     public CompletableFuture<RouteCommand.Result> replace(
         final RouteSpec spec, final RelaySocket relay, final boolean clearLatch)
     {
+        return replace(spec, relay, clearLatch, null);
+    }
+
+    /**
+     * Replace a route's spec, as {@link #replace(RouteSpec, RelaySocket, boolean)}, knowing what it was: a change
+     * whose jitter buffer is the size the route already has takes none from the pool, so it never holds, even for a
+     * moment, slots another route is waiting for. Should the route have no buffer after all (one restored without
+     * room), the router answers JITTER_FULL and the caller may ask again without {@code previous}.
+     *
+     * @param spec       the new spec.
+     * @param relay      a relay port bound for a route that gains a return path, or null.
+     * @param clearLatch whether the latched port is forgotten.
+     * @param previous   the route's spec as the caller read it, or null.
+     * @return completes when the router has applied it.
+     */
+    public CompletableFuture<RouteCommand.Result> replace(
+        final RouteSpec spec, final RelaySocket relay, final boolean clearLatch, final RouteSpec previous)
+    {
         final RouteCommand command =
             new RouteCommand(RouteCommand.Type.REPLACE, spec.streamId(), spec, System.currentTimeMillis());
         command.relay = relay;
         command.clearLatch = clearLatch;
-        prepare(command, spec); // the router gives a jitter buffer back when the route keeps the one it has
+        prepare(command, spec, !keepsJitterBuffer(previous, spec));
         return offer(command);
+    }
+
+    /**
+     * @param previous a route's spec before a change, or null.
+     * @param next     after it.
+     * @return whether both have a jitter buffer of the same size, so the route keeps the one it has.
+     */
+    public static boolean keepsJitterBuffer(final RouteSpec previous, final RouteSpec next)
+    {
+        return previous != null && previous.paceMs() == 0 && next.paceMs() == 0 && previous.jitterMs() > 0 &&
+            next.jitterMs() > 0 &&
+            JitterBuffer.capacityFor(previous.jitterMs()) == JitterBuffer.capacityFor(next.jitterMs());
     }
 
     /**
@@ -339,6 +370,11 @@ public final class RouterProxy
      */
     private void prepare(final RouteCommand command, final RouteSpec spec)
     {
+        prepare(command, spec, true);
+    }
+
+    private void prepare(final RouteCommand command, final RouteSpec spec, final boolean takeJitter)
+    {
         final PacePool paced = pacePool;
         if (paced != null && spec.paceMs() > 0)
         {
@@ -347,7 +383,7 @@ public final class RouterProxy
             paced.provision(command.pacePlaces);
         }
         final JitterPool pool = jitterPool;
-        if (pool != null && spec.paceMs() == 0 && spec.jitterMs() > 0)
+        if (takeJitter && pool != null && spec.paceMs() == 0 && spec.jitterMs() > 0)
         {
             command.jitter = pool.take(spec.jitterMs(), TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()));
         }
