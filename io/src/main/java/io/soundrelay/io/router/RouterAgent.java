@@ -699,9 +699,17 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
      */
     private boolean isOwnSocket(final RelaySlot slot)
     {
+        return (mainSocket != null && slot.senderPort == mainSocket.port() &&
+            peers.isOwnAddress(slot.senderAddress)) || isOwnRelayPort(slot);
+    }
+
+    /**
+     * @return whether the sender is one of this node's relay ports in use, on its own address.
+     */
+    private boolean isOwnRelayPort(final RelaySlot slot)
+    {
         final int port = slot.senderPort;
-        return port >= 0 && ((mainSocket != null && port == mainSocket.port()) ||
-            (ownRelayPorts[port >>> 6] & (1L << port)) != 0) && peers.isOwnAddress(slot.senderAddress);
+        return port >= 0 && (ownRelayPorts[port >>> 6] & (1L << port)) != 0 && peers.isOwnAddress(slot.senderAddress);
     }
 
     /**
@@ -710,12 +718,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
      */
     private boolean isFromRelay(final RelaySlot slot)
     {
-        final int port = slot.senderPort;
-        if (peers.isRelay(slot.senderAddress, port))
-        {
-            return true;
-        }
-        return port >= 0 && (ownRelayPorts[port >>> 6] & (1L << port)) != 0 && peers.isOwnAddress(slot.senderAddress);
+        return peers.isRelay(slot.senderAddress, slot.senderPort) || isOwnRelayPort(slot);
     }
 
     /**
@@ -1334,16 +1337,9 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     {
         routes.put(entry.streamId(), entry);
         final RouteSpec spec = entry.spec();
-        JitterBuffer jitter = null;
-        if (needsJitter(spec)) // before the agent starts: not on the data-plane thread
-        {
-            jitter = jitterPool.take(spec.jitterMs(), TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()));
-            if (jitter == null)
-            {
-                LOG.warn("route {} relays without its jitter buffer: JITTER_MAX_HELD={} slots are all reserved",
-                    spec.streamIdText(), jitterPool.maxHeld());
-            }
-        }
+        // Before the agent starts: not on the data-plane thread. Without room, attach says so and it relays unbuffered.
+        final JitterBuffer jitter = needsJitter(spec) ?
+            jitterPool.take(spec.jitterMs(), TimeUnit.MILLISECONDS.toNanos(spec.jitterMs())) : null;
         final int pacePlaces = spec.paceMs() > 0 ? Pacer.capacityFor(spec.paceMs(), spec.jitterMs()) : 0;
         if (pacePlaces > 0)
         {
@@ -1551,7 +1547,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
     /**
      * @return true when the route asks for a jitter buffer: jitter_ms without pacing (a pacer does the buffer's job).
      */
-    private static boolean needsJitter(final RouteSpec spec)
+    static boolean needsJitter(final RouteSpec spec)
     {
         return spec.paceMs() == 0 && spec.jitterMs() > 0;
     }

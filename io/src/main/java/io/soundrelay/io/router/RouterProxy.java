@@ -190,8 +190,7 @@ public final class RouterProxy
      */
     public static boolean keepsJitterBuffer(final RouteSpec previous, final RouteSpec next)
     {
-        return previous != null && previous.paceMs() == 0 && next.paceMs() == 0 && previous.jitterMs() > 0 &&
-            next.jitterMs() > 0 &&
+        return previous != null && RouterAgent.needsJitter(previous) && RouterAgent.needsJitter(next) &&
             JitterBuffer.capacityFor(previous.jitterMs()) == JitterBuffer.capacityFor(next.jitterMs());
     }
 
@@ -383,7 +382,7 @@ public final class RouterProxy
             paced.provision(command.pacePlaces);
         }
         final JitterPool pool = jitterPool;
-        if (takeJitter && pool != null && spec.paceMs() == 0 && spec.jitterMs() > 0)
+        if (takeJitter && pool != null && RouterAgent.needsJitter(spec))
         {
             command.jitter = pool.take(spec.jitterMs(), TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()));
         }
