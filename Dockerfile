@@ -14,6 +14,7 @@ WORKDIR /src
 # module's pom, but only the node (control) and what it depends on are built.
 COPY mvnw pom.xml ./
 COPY .mvn .mvn
+COPY protocol/pom.xml protocol/pom.xml
 COPY core/pom.xml core/pom.xml
 COPY io/pom.xml io/pom.xml
 COPY control/pom.xml control/pom.xml
@@ -22,6 +23,7 @@ COPY bench/pom.xml bench/pom.xml
 COPY jda/pom.xml jda/pom.xml
 COPY examples/jda-bot/pom.xml examples/jda-bot/pom.xml
 COPY clients/discordjs/pom.xml clients/discordjs/pom.xml
+COPY protocol/src protocol/src
 COPY core/src core/src
 COPY io/src io/src
 COPY control/src control/src
