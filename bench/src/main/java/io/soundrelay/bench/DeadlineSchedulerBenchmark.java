@@ -30,7 +30,10 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -266,5 +269,82 @@ public class DeadlineSchedulerBenchmark
     public long wheelOnePoll(final Pattern pattern, final Wheel wheel)
     {
         return wheel.step(pattern, false);
+    }
+
+    /**
+     * The three interleaved on one thread, timed by the thread's CPU time instead of the wall clock, so that time a
+     * shared machine gives to other processes is not counted (their cache pollution still is): round after round,
+     * each does the same number of operations in turn, and the median, least and most ns per operation over the
+     * rounds after the warm-up are printed.
+     * <pre>
+     * java -cp bench/target/benchmarks.jar io.soundrelay.bench.DeadlineSchedulerBenchmark [rounds] [ops per round]
+     * </pre>
+     *
+     * @param args rounds (default 15, the first 3 are warm-up) and operations per round (default 1,000,000).
+     */
+    public static void main(final String[] args)
+    {
+        final int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 15;
+        final int ops = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
+        final int warmup = 3;
+        final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long sink = 0;
+        System.out.println("routes  scheduler     median ns/op  least  most  (thread CPU time, " + (rounds - warmup) +
+            " rounds of " + ops + " ops)");
+        for (final int routes : new int[]{ 100, 1_000, 10_000 })
+        {
+            final Pattern pattern = new Pattern();
+            pattern.routes = routes;
+            pattern.setup();
+            final Heap heap = new Heap();
+            heap.setup(pattern);
+            final Wheel wheel = new Wheel();
+            wheel.setup(pattern);
+            final Wheel wheelOnePoll = new Wheel();
+            wheelOnePoll.setup(pattern);
+            final double[][] nsPerOp = new double[3][rounds - warmup];
+            for (int round = 0; round < rounds; round++)
+            {
+                for (int which = 0; which < 3; which++)
+                {
+                    final long startNs = threads.getCurrentThreadCpuTime();
+                    sink += which == 0 ? run(heap, pattern, ops) :
+                        run(which == 1 ? wheel : wheelOnePoll, pattern, ops, which == 1);
+                    if (round >= warmup)
+                    {
+                        nsPerOp[which][round - warmup] = (threads.getCurrentThreadCpuTime() - startNs) / (double)ops;
+                    }
+                }
+            }
+            final String[] names = { "heap", "wheel", "wheelOnePoll" };
+            for (int which = 0; which < 3; which++)
+            {
+                final double[] sorted = nsPerOp[which];
+                Arrays.sort(sorted);
+                System.out.printf(Locale.ROOT, "%6d  %-12s  %12.1f  %5.1f  %4.1f%n", routes, names[which],
+                    sorted[sorted.length / 2], sorted[0], sorted[sorted.length - 1]);
+            }
+        }
+        System.out.println("(checksum " + sink + ")");
+    }
+
+    private static long run(final Heap heap, final Pattern pattern, final int ops)
+    {
+        long popped = 0;
+        for (int i = 0; i < ops; i++)
+        {
+            popped = heap.step(pattern);
+        }
+        return popped;
+    }
+
+    private static long run(final Wheel wheel, final Pattern pattern, final int ops, final boolean catchUp)
+    {
+        long popped = 0;
+        for (int i = 0; i < ops; i++)
+        {
+            popped = wheel.step(pattern, catchUp);
+        }
+        return popped;
     }
 }
