@@ -25,8 +25,8 @@ import java.util.Arrays;
  * arrives, which the caller does on its control path.
  * <p>
  * Kept over Agrona's {@code DeadlineTimerWheel} (bench {@code DeadlineSchedulerBenchmark}, 2026-12-06): for the
- * router's re-arm and poll it is as fast at 100 routes and 1.6 to 3.5 times faster at 1,000 and 10,000, since a
- * wheel's poll scans a whole tick's slots every duty cycle; and it gives the exact earliest deadline
+ * router's re-arm and poll it is as fast at 100 routes (within the spread), 1.6 times faster at 1,000 and 3.8 times
+ * at 10,000, since a wheel's poll scans a whole tick's slots every duty cycle; and it gives the exact earliest deadline
  * ({@link #peekDeadline()}, the time a waiting thread must wake) and pops in deadline order, which a wheel does not
  * within a tick.
  */
