@@ -186,51 +186,8 @@ public final class DataPlaneAllocation
                     .threadingMode(DataPlane.ThreadingMode.ofThreads(threads))
                     .maxRoutes(ROUTES)) : null)
                 {
-                    final InetSocketAddress[] destinations = new InetSocketAddress[ports ? ROUTES : 1];
-                    destinations[0] = plane.localAddress();
-                    for (int i = 0; i < ROUTES; i++)
-                    {
-                        final InetSocketAddress sourceAddress =
-                            (InetSocketAddress)sources[ports ? i : 0].getLocalAddress();
-                        final RouteSpec spec = new RouteSpec(FIRST_STREAM + i, Endpoint.of(sourceAddress),
-                            List.of(Endpoint.of(sinkAddress)), mixer ? "room-" + (i % ROOMS) : null, Deliver.PAYLOAD,
-                            jitterMs, false, ports, paceMs);
-                        final RouteCommand.Result result;
-                        if (ports)
-                        {
-                            final RelaySocket relay = plane.relayPorts().open(0);
-                            destinations[i] = relay.localAddress();
-                            result = plane.proxy().create(spec, relay).get(5, TimeUnit.SECONDS);
-                        }
-                        else
-                        {
-                            result = plane.proxy().create(spec).get(5, TimeUnit.SECONDS);
-                        }
-                        if (result.outcome() != RouteCommand.Outcome.OK)
-                        {
-                            throw new IllegalStateException("route " + (FIRST_STREAM + i) + ": " + result.outcome());
-                        }
-                        if (ports && result.entry().relayPort() != destinations[i].getPort())
-                        {
-                            throw new IllegalStateException("route " + (FIRST_STREAM + i) + " has relay port " +
-                                result.entry().relayPort() + ", expected " + destinations[i].getPort());
-                        }
-                        if (peer != null)
-                        {
-                            // B expects the hand-off from A: A's HOP frames, signed with the key, are taken.
-                            peer.proxy().restore(spec, System.currentTimeMillis(), System.nanoTime(), null, null,
-                                Endpoint.of(plane.localAddress()), HOP_KEY, HOP_GRACE_NS).get(5, TimeUnit.SECONDS);
-                        }
-                    }
-                    if (peer != null)
-                    {
-                        peer.peers().update(List.of(Endpoint.of(plane.localAddress())));
-                        for (int i = 0; i < ROUTES; i++)
-                        {
-                            plane.proxy().handOff(FIRST_STREAM + i, Endpoint.of(peer.localAddress()), HOP_GRACE_NS,
-                                HOP_KEY).get(5, TimeUnit.SECONDS);
-                        }
-                    }
+                    final InetSocketAddress[] destinations =
+                        installRoutes(plane, peer, sources, sinkAddress, mixer, ports, jitterMs, paceMs);
                     final Load load = new Load(
                         sources, destinations, sink, ports, HEADER + (mixer ? PCM_SAMPLES * 4 : PAYLOAD));
                     measure(plane, peer, planeThreads, load, datagrams, mode);
@@ -247,6 +204,70 @@ public final class DataPlaneAllocation
                 }
             }
         }
+    }
+
+    /**
+     * The routes, each created on the plane (with a relay port of its own in mode ports) and, in mode hop, restored
+     * on the peer and handed off to it.
+     *
+     * @return where the sources send: the plane, or each route's relay port in mode ports.
+     */
+    private static InetSocketAddress[] installRoutes(
+        final DataPlane plane,
+        final DataPlane peer,
+        final DatagramChannel[] sources,
+        final InetSocketAddress sinkAddress,
+        final boolean mixer,
+        final boolean ports,
+        final int jitterMs,
+        final int paceMs) throws Exception
+    {
+        final InetSocketAddress[] destinations = new InetSocketAddress[ports ? ROUTES : 1];
+        destinations[0] = plane.localAddress();
+        for (int i = 0; i < ROUTES; i++)
+        {
+            final InetSocketAddress sourceAddress =
+                (InetSocketAddress)sources[ports ? i : 0].getLocalAddress();
+            final RouteSpec spec = new RouteSpec(FIRST_STREAM + i, Endpoint.of(sourceAddress),
+                List.of(Endpoint.of(sinkAddress)), mixer ? "room-" + (i % ROOMS) : null, Deliver.PAYLOAD,
+                jitterMs, false, ports, paceMs);
+            final RouteCommand.Result result;
+            if (ports)
+            {
+                final RelaySocket relay = plane.relayPorts().open(0);
+                destinations[i] = relay.localAddress();
+                result = plane.proxy().create(spec, relay).get(5, TimeUnit.SECONDS);
+            }
+            else
+            {
+                result = plane.proxy().create(spec).get(5, TimeUnit.SECONDS);
+            }
+            if (result.outcome() != RouteCommand.Outcome.OK)
+            {
+                throw new IllegalStateException("route " + (FIRST_STREAM + i) + ": " + result.outcome());
+            }
+            if (ports && result.entry().relayPort() != destinations[i].getPort())
+            {
+                throw new IllegalStateException("route " + (FIRST_STREAM + i) + " has relay port " +
+                    result.entry().relayPort() + ", expected " + destinations[i].getPort());
+            }
+            if (peer != null)
+            {
+                // B expects the hand-off from A: A's HOP frames, signed with the key, are taken.
+                peer.proxy().restore(spec, System.currentTimeMillis(), System.nanoTime(), null, null,
+                    Endpoint.of(plane.localAddress()), HOP_KEY, HOP_GRACE_NS).get(5, TimeUnit.SECONDS);
+            }
+        }
+        if (peer != null)
+        {
+            peer.peers().update(List.of(Endpoint.of(plane.localAddress())));
+            for (int i = 0; i < ROUTES; i++)
+            {
+                plane.proxy().handOff(FIRST_STREAM + i, Endpoint.of(peer.localAddress()), HOP_GRACE_NS,
+                    HOP_KEY).get(5, TimeUnit.SECONDS);
+            }
+        }
+        return destinations;
     }
 
     private static void measure(

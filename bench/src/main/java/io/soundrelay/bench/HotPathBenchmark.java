@@ -187,11 +187,31 @@ public class HotPathBenchmark
         router = new RouterAgent(ctx, ring, datagramSender, mainSocket, socketChanges, null, counters);
 
         final long[] streamIds = StreamIds.distinct(ROUTES, 0x5EED_0003L);
+        installRoutes(ctx, transport, streamIds, targetAddress.getPort(), ports);
+        final int firstRoute = buildSlots(ring, streamIds, targetAddress.getPort());
+
+        routeTrialDatagram(firstRoute);
+        routed = 0;
+        unflushed = 0;
+        batchReceiveNs = System.nanoTime();
+    }
+
+    /**
+     * A route per stream id, with a relay port of its own when {@code ports}, installed through the router's proxy
+     * and checked.
+     */
+    private void installRoutes(
+        final DataPlane.Context ctx,
+        final Transport transport,
+        final long[] streamIds,
+        final int targetPort,
+        final boolean ports) throws Exception
+    {
         final List<CompletableFuture<RouteCommand.Result>> results = new ArrayList<>(ROUTES);
         for (int i = 0; i < ROUTES; i++)
         {
             // Each route its own target object, as routes made through the API have: no sender sees one address.
-            final Endpoint target = Endpoint.of(new InetSocketAddress(loopback, targetAddress.getPort()));
+            final Endpoint target = Endpoint.of(new InetSocketAddress(loopback, targetPort));
             final RouteSpec spec = new RouteSpec(streamIds[i], Endpoint.of(sourceAddress(i)), List.of(target), null,
                 Deliver.PAYLOAD, 0, false, ports);
             if (ports)
@@ -226,7 +246,15 @@ public class HotPathBenchmark
                 throw new IllegalStateException(relay + " not attached to its route");
             }
         }
+    }
 
+    /**
+     * The pool of ring slots the benchmark routes, each a frame of a random route, stamped as the path wants.
+     *
+     * @return the route of the first slot.
+     */
+    private int buildSlots(final RingBuffer<RelaySlot> ring, final long[] streamIds, final int targetPort)
+    {
         final SplittableRandom random = new SplittableRandom(0x5EED_0004L);
         final int[] slotRoutes = new int[POOL];
         slots = new RelaySlot[POOL];
@@ -253,18 +281,14 @@ public class HotPathBenchmark
                     break;
                 default: // return: from the route's target
                     slot.socket = relayPorts.get(route);
-                    slot.sender(new InetSocketAddress(loopback, targetAddress.getPort()));
+                    slot.sender(new InetSocketAddress(loopback, targetPort));
                     break;
             }
             slot.receiveNs = System.nanoTime();
             slotRoutes[i] = route;
             slots[i] = slot;
         }
-
-        routeTrialDatagram(slotRoutes[0]);
-        routed = 0;
-        unflushed = 0;
-        batchReceiveNs = System.nanoTime();
+        return slotRoutes[0];
     }
 
     /**

@@ -126,42 +126,8 @@ public final class JitterToggleFlood
             for (int f = 0; f < flooders; f++)
             {
                 final int first = f;
-                flood[f] = new Thread(() ->
-                {
-                    int jitterMs = 1000;
-                    final long periodNs = TimeUnit.SECONDS.toNanos(flooders) / changesPerS;
-                    long nextNs = System.nanoTime();
-                    while (flooding.get())
-                    {
-                        for (int i = first; i < routes && flooding.get(); i += flooders)
-                        {
-                            while (System.nanoTime() - nextNs < 0)
-                            {
-                                LockSupport.parkNanos(nextNs - System.nanoTime());
-                            }
-                            nextNs += periodNs;
-                            try
-                            {
-                                final RouteCommand.Result r = plane.proxy()
-                                    .replace(spec(FIRST_FLOOD_STREAM + i, idleEndpoint, sinkEndpoint, jitterMs))
-                                    .get(10, TimeUnit.SECONDS);
-                                if (r.outcome() == RouteCommand.Outcome.OK)
-                                {
-                                    changes.incrementAndGet();
-                                }
-                                else
-                                {
-                                    refused.incrementAndGet();
-                                }
-                            }
-                            catch (final Exception ex)
-                            {
-                                refused.incrementAndGet();
-                            }
-                        }
-                        jitterMs = 1000 - jitterMs;
-                    }
-                }, "flood-" + f);
+                flood[f] = new Thread(() -> toggleJitter(plane, first, flooders, routes, changesPerS, idleEndpoint,
+                    sinkEndpoint, flooding, changes, refused), "flood-" + f);
             }
             final long gcBefore = fullGcs();
             final long startNs = System.nanoTime();
@@ -182,6 +148,57 @@ public final class JitterToggleFlood
             report("flood", phases[1], floodSent, changes.get() / floodSeconds, refused.get(), fullGcs() - gcBefore);
             System.out.printf(Locale.ROOT, "received %,d of %,d sent; data-plane errors %d%n", received.get(),
                 idleSent + floodSent, plane.errors());
+        }
+    }
+
+    /**
+     * A flooding thread: replaces its share of the flood routes (every {@code flooders}-th from {@code first}) in
+     * turn at its share of the asked rate, toggling jitter_ms between 1000 and 0 each round, until told to stop.
+     */
+    private static void toggleJitter(
+        final DataPlane plane,
+        final int first,
+        final int flooders,
+        final int routes,
+        final int changesPerS,
+        final Endpoint idleEndpoint,
+        final Endpoint sinkEndpoint,
+        final AtomicBoolean flooding,
+        final AtomicLong changes,
+        final AtomicLong refused)
+    {
+        int jitterMs = 1000;
+        final long periodNs = TimeUnit.SECONDS.toNanos(flooders) / changesPerS;
+        long nextNs = System.nanoTime();
+        while (flooding.get())
+        {
+            for (int i = first; i < routes && flooding.get(); i += flooders)
+            {
+                while (System.nanoTime() - nextNs < 0)
+                {
+                    LockSupport.parkNanos(nextNs - System.nanoTime());
+                }
+                nextNs += periodNs;
+                try
+                {
+                    final RouteCommand.Result r = plane.proxy()
+                        .replace(spec(FIRST_FLOOD_STREAM + i, idleEndpoint, sinkEndpoint, jitterMs))
+                        .get(10, TimeUnit.SECONDS);
+                    if (r.outcome() == RouteCommand.Outcome.OK)
+                    {
+                        changes.incrementAndGet();
+                    }
+                    else
+                    {
+                        refused.incrementAndGet();
+                    }
+                }
+                catch (final Exception ex)
+                {
+                    refused.incrementAndGet();
+                }
+            }
+            jitterMs = 1000 - jitterMs;
         }
     }
 

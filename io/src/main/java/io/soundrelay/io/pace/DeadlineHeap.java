@@ -18,10 +18,17 @@ package io.soundrelay.io.pace;
 import java.util.Arrays;
 
 /**
- * A min-heap of deadlines keyed by small int ids (one per paced route), in primitive arrays only: sifting touches
- * no route object, so keeping a thousand routes in order costs a few cache lines, not one miss per level. Compared
- * with {@code a - b < 0}, so {@link System#nanoTime()} wrap is harmless. Single thread; grows (allocates) only when
- * an id beyond its capacity arrives, which the caller does on its control path.
+ * A min-heap of deadlines keyed by small int ids (one per route that holds datagrams: a jitter buffer's next release
+ * or a pacer's next departure), in primitive arrays only: sifting touches no route object, so keeping a thousand
+ * routes in order costs a few cache lines, not one miss per level. Compared with {@code a - b < 0}, so
+ * {@link System#nanoTime()} wrap is harmless. Single thread; grows (allocates) only when an id beyond its capacity
+ * arrives, which the caller does on its control path.
+ * <p>
+ * Kept over Agrona's {@code DeadlineTimerWheel} (bench {@code DeadlineSchedulerBenchmark}, 2026-12-06): for the
+ * router's re-arm and poll it is as fast at 100 routes (within the spread), 1.6 times faster at 1,000 and 3.8 times
+ * at 10,000, since a wheel's poll scans a whole tick's slots every duty cycle; and it gives the exact earliest deadline
+ * ({@link #peekDeadline()}, the time a waiting thread must wake) and pops in deadline order, which a wheel does not
+ * within a tick.
  */
 public final class DeadlineHeap
 {

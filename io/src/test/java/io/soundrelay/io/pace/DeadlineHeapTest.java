@@ -77,4 +77,60 @@ class DeadlineHeapTest
         assertTrue(heap.isEmpty());
         assertFalse(heap.contains(5));
     }
+
+    @Test
+    void aDutyCyclePopsEverythingDueInDeadlineOrderAndNothingElse()
+    {
+        // The router's pattern: routes re-arm 0-60 ms ahead of a clock, each cycle pops what is due.
+        final Random random = new Random(30);
+        final DeadlineHeap heap = new DeadlineHeap(1);
+        final Map<Integer, Long> model = new HashMap<>();
+        long nowNs = Long.MAX_VALUE - 500_000_000L; // across the wrap of nanoTime
+        for (int cycle = 0; cycle < 20_000; cycle++)
+        {
+            final int id = random.nextInt(1_000);
+            heap.ensureIds(id + 1);
+            final long deadlineNs = nowNs + random.nextInt(60_000_000);
+            heap.set(id, deadlineNs);
+            model.put(id, deadlineNs);
+            nowNs += 20_000;
+
+            long previousNs = nowNs - 60_000_000L;
+            while (!heap.isEmpty() && heap.peekDeadline() - nowNs <= 0)
+            {
+                final int due = heap.peekId();
+                final long dueNs = heap.peekDeadline();
+                assertTrue(dueNs - previousNs >= 0, "popped out of deadline order");
+                assertEquals(model.remove(due), dueNs);
+                heap.remove(due);
+                previousNs = dueNs;
+            }
+            for (final long waitingNs : model.values())
+            {
+                assertTrue(waitingNs - nowNs > 0, "a due deadline was left in");
+            }
+            assertEquals(model.size(), heap.size());
+        }
+    }
+
+    @Test
+    void growingKeepsWhatItHoldsAndIdsBeyondTheBoundAreNotIn()
+    {
+        final DeadlineHeap heap = new DeadlineHeap(2);
+        heap.set(0, 30);
+        heap.set(1, 10);
+        assertFalse(heap.contains(7));
+        heap.remove(7); // beyond its capacity: nothing happens
+
+        heap.ensureIds(8);
+        heap.set(7, 20);
+        assertEquals(3, heap.size());
+        assertEquals(1, heap.peekId());
+        assertEquals(10, heap.peekDeadline());
+        heap.remove(1);
+        assertEquals(7, heap.peekId());
+        heap.remove(7);
+        assertEquals(0, heap.peekId());
+        assertEquals(30, heap.peekDeadline());
+    }
 }
