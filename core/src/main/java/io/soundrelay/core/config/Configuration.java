@@ -17,27 +17,22 @@ package io.soundrelay.core.config;
 
 import io.soundrelay.core.route.Cidr;
 
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * Every setting of a node, read once at start-up from the environment and a {@code .env} file (the environment
  * wins), validated, then immutable. Each setting is declared once, as a {@link Setting} (name, default, bounds,
  * parser and help text) in one of the catalogues {@link DataPlaneSettings}, {@link RouteSettings},
  * {@link ApiSettings} and {@link ClusterSettings}; this class reads them in {@link #Configuration}, and derives
- * {@link #NAMES} and {@link #help()} from {@link #SETTINGS}.
+ * {@link #NAMES} and {@link #help()} from {@link NodeSettings#ALL}.
  * <p>
  * A value that does not parse throws {@link ConfigurationException} with the message {@code NAME=value: why}, so
  * that a node never starts half-configured. Values are trimmed. An empty value is refused, except for
@@ -46,136 +41,31 @@ import java.util.TreeMap;
  */
 public final class Configuration
 {
-    /** Every setting a node reads, in the order of the contract: the order of {@link #NAMES} and {@link #help()}. */
-    public static final List<Setting<?>> SETTINGS = List.of(
-        DataPlaneSettings.BIND_ADDR, ApiSettings.CONTROL_API_ADDR, ApiSettings.METRICS_ADDR, ClusterSettings.REDIS_URL,
-        ClusterSettings.REDIS_POOL_SIZE, ClusterSettings.REDIS_QUEUE_MAX, ApiSettings.AUTH_ENABLED, ApiSettings.API_KEYS,
-        RouteSettings.MAX_STREAMS_PER_NODE, RouteSettings.MAX_TARGETS_PER_ROUTE, DataPlaneSettings.MAX_DATAGRAM_BYTES,
-        RouteSettings.ROUTE_TTL_SECONDS, RouteSettings.JITTER_BUFFER_MS, ClusterSettings.NODE_ID,
-        DataPlaneSettings.ENABLE_MIXER, ApiSettings.LOG_LEVEL, DataPlaneSettings.TRANSPORT, DataPlaneSettings.RING_SIZE,
-        DataPlaneSettings.WAIT_STRATEGY, DataPlaneSettings.PIN_CPUS, DataPlaneSettings.DATA_PLANE_THREADS,
-        DataPlaneSettings.RECEIVE_BATCH, DataPlaneSettings.SEND_BATCH, ClusterSettings.MIGRATION_GRACE_SECONDS,
-        ClusterSettings.AUTO_FAILOVER, ClusterSettings.ADVERTISE_HOST, RouteSettings.TARGET_DENY,
-        RouteSettings.TARGET_ALLOW, RouteSettings.RELAY_PORTS, RouteSettings.PACE_MS, RouteSettings.PACE_MAX_HELD,
-        ApiSettings.CONTROL_API_MAX_CONNECTIONS, ApiSettings.UNAUTH_RATE_PER_SECOND, ApiSettings.UNAUTH_RATE_BURST,
-        DataPlaneSettings.MIXER_ROOM_ENCODES_PER_PERIOD, DataPlaneSettings.MIXER_NODE_ENCODES_PER_20MS,
-        DataPlaneSettings.MIXER_STALE_MS, RouteSettings.JITTER_MAX_HELD);
-
     /** Every variable a node reads, in the order of the contract. */
-    public static final List<String> NAMES = names();
+    public static final List<String> NAMES = NodeSettings.names();
 
-    // The names, defaults and bounds callers knew as constants of this class: each one derived from its declaration.
+    // The names, defaults and bounds callers use as constants of this class, each derived from its declaration.
     public static final String BIND_ADDR_ENV = DataPlaneSettings.BIND_ADDR.name();
     public static final String BIND_ADDR_DEFAULT = DataPlaneSettings.BIND_ADDR.help().defaultValue();
     public static final String CONTROL_API_ADDR_ENV = ApiSettings.CONTROL_API_ADDR.name();
-    public static final String CONTROL_API_ADDR_DEFAULT = ApiSettings.CONTROL_API_ADDR.help().defaultValue();
     public static final String METRICS_ADDR_ENV = ApiSettings.METRICS_ADDR.name();
-    public static final String METRICS_ADDR_DEFAULT = ApiSettings.METRICS_ADDR.help().defaultValue();
-    public static final String REDIS_URL_ENV = ClusterSettings.REDIS_URL.name();
-    public static final String REDIS_URL_DEFAULT = ClusterSettings.REDIS_URL.defaultValue();
     /** The REDIS_URL scheme of a master found through Sentinel. */
     public static final String SENTINEL_SCHEME = RedisUrls.SENTINEL_SCHEME;
     /** The REDIS_URL scheme of a Redis Cluster, followed by seed nodes. */
     public static final String CLUSTER_SCHEME = RedisUrls.CLUSTER_SCHEME;
-    public static final String REDIS_POOL_SIZE_ENV = ClusterSettings.REDIS_POOL_SIZE.name();
     public static final int REDIS_POOL_SIZE_DEFAULT = ClusterSettings.REDIS_POOL_SIZE.defaultValue();
-    public static final int REDIS_POOL_SIZE_MAX = ClusterSettings.REDIS_POOL_SIZE.max();
-    public static final String REDIS_QUEUE_MAX_ENV = ClusterSettings.REDIS_QUEUE_MAX.name();
-    public static final int REDIS_QUEUE_MAX_MAX = ClusterSettings.REDIS_QUEUE_MAX.max();
-    public static final int REDIS_QUEUE_MIN = ClusterSettings.REDIS_QUEUE_MIN;
-    public static final int REDIS_QUEUE_MIN_DERIVED = ClusterSettings.REDIS_QUEUE_MIN_DERIVED;
-    public static final String AUTH_ENABLED_ENV = ApiSettings.AUTH_ENABLED.name();
-    public static final boolean AUTH_ENABLED_DEFAULT = ApiSettings.AUTH_ENABLED.defaultValue();
-    public static final String API_KEYS_ENV = ApiSettings.API_KEYS.name();
-    public static final int API_KEY_MIN_LENGTH = ApiSettings.API_KEY_MIN_LENGTH;
-    public static final int API_KEY_MAX_LENGTH = ApiSettings.API_KEY_MAX_LENGTH;
     public static final String MAX_STREAMS_PER_NODE_ENV = RouteSettings.MAX_STREAMS_PER_NODE.name();
-    public static final int MAX_STREAMS_PER_NODE_DEFAULT = RouteSettings.MAX_STREAMS_PER_NODE.defaultValue();
-    public static final int MAX_STREAMS_PER_NODE_MAX = RouteSettings.MAX_STREAMS_PER_NODE.max();
-    public static final String MAX_TARGETS_PER_ROUTE_ENV = RouteSettings.MAX_TARGETS_PER_ROUTE.name();
-    public static final int MAX_TARGETS_PER_ROUTE_DEFAULT = RouteSettings.MAX_TARGETS_PER_ROUTE.defaultValue();
-    public static final int MAX_TARGETS_PER_ROUTE_MAX = RouteSettings.MAX_TARGETS_PER_ROUTE.max();
-    public static final String MAX_DATAGRAM_BYTES_ENV = DataPlaneSettings.MAX_DATAGRAM_BYTES.name();
     public static final int MAX_DATAGRAM_BYTES_DEFAULT = DataPlaneSettings.MAX_DATAGRAM_BYTES.defaultValue();
-    public static final int MAX_DATAGRAM_BYTES_MIN = DataPlaneSettings.MAX_DATAGRAM_BYTES.min();
-    public static final int MAX_DATAGRAM_BYTES_MAX = DataPlaneSettings.MAX_DATAGRAM_BYTES.max();
-    public static final String ROUTE_TTL_SECONDS_ENV = RouteSettings.ROUTE_TTL_SECONDS.name();
-    public static final int ROUTE_TTL_SECONDS_DEFAULT = RouteSettings.ROUTE_TTL_SECONDS.defaultValue();
-    public static final int ROUTE_TTL_SECONDS_MAX = RouteSettings.ROUTE_TTL_SECONDS.max();
-    public static final String JITTER_BUFFER_MS_ENV = RouteSettings.JITTER_BUFFER_MS.name();
-    public static final int JITTER_BUFFER_MS_DEFAULT = RouteSettings.JITTER_BUFFER_MS.defaultValue();
-    public static final int JITTER_BUFFER_MS_MAX = RouteSettings.JITTER_BUFFER_MS.max();
     public static final String NODE_ID_ENV = ClusterSettings.NODE_ID.name();
     public static final int NODE_ID_MAX_LENGTH = ClusterSettings.NODE_ID_MAX_LENGTH;
     /** The default NODE_ID when the host name cannot be read or has no usable character. */
     public static final String NODE_ID_FALLBACK_HOST = "soundrelay";
-    public static final String ENABLE_MIXER_ENV = DataPlaneSettings.ENABLE_MIXER.name();
-    public static final boolean ENABLE_MIXER_DEFAULT = DataPlaneSettings.ENABLE_MIXER.defaultValue();
-    public static final String LOG_LEVEL_ENV = ApiSettings.LOG_LEVEL.name();
-    public static final LogLevel LOG_LEVEL_DEFAULT = ApiSettings.LOG_LEVEL.defaultValue();
-    public static final String TRANSPORT_ENV = DataPlaneSettings.TRANSPORT.name();
-    public static final Transport TRANSPORT_DEFAULT = DataPlaneSettings.TRANSPORT.defaultValue();
-    public static final String RING_SIZE_ENV = DataPlaneSettings.RING_SIZE.name();
-    public static final int RING_SIZE_DEFAULT = DataPlaneSettings.RING_SIZE.defaultValue();
-    public static final int RING_SIZE_MIN = DataPlaneSettings.RING_SIZE.min();
-    public static final int RING_SIZE_MAX = DataPlaneSettings.RING_SIZE.max();
-    public static final String WAIT_STRATEGY_ENV = DataPlaneSettings.WAIT_STRATEGY.name();
-    public static final WaitStrategy WAIT_STRATEGY_DEFAULT = DataPlaneSettings.WAIT_STRATEGY.defaultValue();
-    public static final String DATA_PLANE_THREADS_ENV = DataPlaneSettings.DATA_PLANE_THREADS.name();
-    public static final int DATA_PLANE_THREADS_DEFAULT = DataPlaneSettings.DATA_PLANE_THREADS.defaultValue();
-    public static final String RECEIVE_BATCH_ENV = DataPlaneSettings.RECEIVE_BATCH.name();
-    public static final int RECEIVE_BATCH_DEFAULT = DataPlaneSettings.RECEIVE_BATCH.defaultValue();
-    public static final int RECEIVE_BATCH_MAX = DataPlaneSettings.RECEIVE_BATCH.max();
-    public static final String SEND_BATCH_ENV = DataPlaneSettings.SEND_BATCH.name();
-    public static final int SEND_BATCH_DEFAULT = DataPlaneSettings.SEND_BATCH.defaultValue();
-    public static final int SEND_BATCH_MAX = DataPlaneSettings.SEND_BATCH.max();
-    public static final String PIN_CPUS_ENV = DataPlaneSettings.PIN_CPUS.name();
-    public static final int PIN_CPU_MAX = DataPlaneSettings.PIN_CPU_MAX;
-    public static final String MIGRATION_GRACE_SECONDS_ENV = ClusterSettings.MIGRATION_GRACE_SECONDS.name();
-    public static final int MIGRATION_GRACE_SECONDS_DEFAULT = ClusterSettings.MIGRATION_GRACE_SECONDS.defaultValue();
-    public static final int MIGRATION_GRACE_SECONDS_MAX = ClusterSettings.MIGRATION_GRACE_SECONDS.max();
-    public static final String AUTO_FAILOVER_ENV = ClusterSettings.AUTO_FAILOVER.name();
-    public static final boolean AUTO_FAILOVER_DEFAULT = ClusterSettings.AUTO_FAILOVER.defaultValue();
-    public static final String ADVERTISE_HOST_ENV = ClusterSettings.ADVERTISE_HOST.name();
-    public static final String TARGET_DENY_ENV = RouteSettings.TARGET_DENY.name();
-    public static final String TARGET_DENY_DEFAULT = RouteSettings.TARGET_DENY.help().defaultValue();
-    public static final String TARGET_ALLOW_ENV = RouteSettings.TARGET_ALLOW.name();
     public static final String RELAY_PORTS_ENV = RouteSettings.RELAY_PORTS.name();
-    public static final int RELAY_PORTS_FIRST_DEFAULT = RouteSettings.RELAY_PORTS_FIRST_DEFAULT;
-    public static final int RELAY_PORTS_LAST_DEFAULT = RouteSettings.RELAY_PORTS_LAST_DEFAULT;
     public static final String RELAY_PORTS_DEFAULT = RouteSettings.RELAY_PORTS.help().defaultValue();
-    public static final String PACE_MS_ENV = RouteSettings.PACE_MS.name();
-    public static final int PACE_MS_DEFAULT = RouteSettings.PACE_MS.defaultValue();
-    public static final int PACE_MS_MAX = RouteSettings.PACE_MS.max();
-    public static final String PACE_MAX_HELD_ENV = RouteSettings.PACE_MAX_HELD.name();
-    public static final int PACE_MAX_HELD_DEFAULT = RouteSettings.PACE_MAX_HELD.defaultValue();
-    public static final int PACE_MAX_HELD_MAX = RouteSettings.PACE_MAX_HELD.max();
     public static final String CONTROL_API_MAX_CONNECTIONS_ENV = ApiSettings.CONTROL_API_MAX_CONNECTIONS.name();
     public static final int CONTROL_API_MAX_CONNECTIONS_DEFAULT =
         ApiSettings.CONTROL_API_MAX_CONNECTIONS.defaultValue();
-    public static final int CONTROL_API_MAX_CONNECTIONS_MIN = ApiSettings.CONTROL_API_MAX_CONNECTIONS.min();
-    public static final int CONTROL_API_MAX_CONNECTIONS_MAX = ApiSettings.CONTROL_API_MAX_CONNECTIONS.max();
-    public static final String UNAUTH_RATE_PER_SECOND_ENV = ApiSettings.UNAUTH_RATE_PER_SECOND.name();
-    public static final int UNAUTH_RATE_PER_SECOND_DEFAULT = ApiSettings.UNAUTH_RATE_PER_SECOND.defaultValue();
-    public static final int UNAUTH_RATE_PER_SECOND_MAX = ApiSettings.UNAUTH_RATE_PER_SECOND.max();
-    public static final String UNAUTH_RATE_BURST_ENV = ApiSettings.UNAUTH_RATE_BURST.name();
-    public static final int UNAUTH_RATE_BURST_DEFAULT = ApiSettings.UNAUTH_RATE_BURST.defaultValue();
-    public static final int UNAUTH_RATE_BURST_MAX = ApiSettings.UNAUTH_RATE_BURST.max();
-    public static final String MIXER_ROOM_ENCODES_PER_PERIOD_ENV = DataPlaneSettings.MIXER_ROOM_ENCODES_PER_PERIOD.name();
-    public static final int MIXER_ROOM_ENCODES_PER_PERIOD_DEFAULT =
-        DataPlaneSettings.MIXER_ROOM_ENCODES_PER_PERIOD.defaultValue();
-    public static final int MIXER_ROOM_ENCODES_PER_PERIOD_MAX = DataPlaneSettings.MIXER_ROOM_ENCODES_PER_PERIOD.max();
-    public static final String MIXER_NODE_ENCODES_PER_20MS_ENV = DataPlaneSettings.MIXER_NODE_ENCODES_PER_20MS.name();
-    public static final int MIXER_NODE_ENCODES_PER_20MS_DEFAULT =
-        DataPlaneSettings.MIXER_NODE_ENCODES_PER_20MS.defaultValue();
-    public static final int MIXER_NODE_ENCODES_PER_20MS_MAX = DataPlaneSettings.MIXER_NODE_ENCODES_PER_20MS.max();
-    public static final String MIXER_STALE_MS_ENV = DataPlaneSettings.MIXER_STALE_MS.name();
-    public static final int MIXER_STALE_MS_DEFAULT = DataPlaneSettings.MIXER_STALE_MS.defaultValue();
-    public static final int MIXER_STALE_MS_MIN = DataPlaneSettings.MIXER_STALE_MS.min();
-    public static final int MIXER_STALE_MS_MAX = DataPlaneSettings.MIXER_STALE_MS.max();
-    public static final String JITTER_MAX_HELD_ENV = RouteSettings.JITTER_MAX_HELD.name();
     public static final int JITTER_MAX_HELD_DEFAULT = RouteSettings.JITTER_MAX_HELD.defaultValue();
-    public static final int JITTER_MAX_HELD_MAX = RouteSettings.JITTER_MAX_HELD.max();
     /** Prefix of the OpenTelemetry variables handed to the SDK's autoconfiguration. */
     public static final String OTEL_PREFIX = ApiSettings.OTEL_PREFIX;
 
@@ -198,22 +88,7 @@ public final class Configuration
      */
     public static List<Help> help()
     {
-        final List<Help> lines = new ArrayList<>(SETTINGS.size());
-        for (final Setting<?> setting : SETTINGS)
-        {
-            lines.add(setting.help());
-        }
-        return Collections.unmodifiableList(lines);
-    }
-
-    private static List<String> names()
-    {
-        final List<String> names = new ArrayList<>(SETTINGS.size());
-        for (final Setting<?> setting : SETTINGS)
-        {
-            names.add(setting.name());
-        }
-        return List.copyOf(names);
+        return NodeSettings.help();
     }
 
     /** Log level of the node. */
@@ -363,12 +238,12 @@ public final class Configuration
         mixerNodeEncodesPer20Ms = DataPlaneSettings.MIXER_NODE_ENCODES_PER_20MS.read(values);
         mixerStaleMs = DataPlaneSettings.MIXER_STALE_MS.read(values);
         jitterMaxHeld = RouteSettings.JITTER_MAX_HELD.read(values);
-        otelSettings = withPrefix(values, OTEL_PREFIX);
+        otelSettings = NodeSettings.withPrefix(values, OTEL_PREFIX);
         controlApiMaxConnections = ApiSettings.CONTROL_API_MAX_CONNECTIONS.read(values);
         unauthRatePerSecond = ApiSettings.UNAUTH_RATE_PER_SECOND.read(values);
         unauthRateBurst = ApiSettings.UNAUTH_RATE_BURST.read(values);
         final Set<String> set = new HashSet<>();
-        for (final Setting<?> setting : SETTINGS)
+        for (final Setting<?> setting : NodeSettings.ALL)
         {
             if (setting.isSet(values))
             {
@@ -378,29 +253,6 @@ public final class Configuration
         given = Set.copyOf(set);
     }
 
-    private static Map<String, String> withPrefix(final Map<String, String> values, final String prefix)
-    {
-        final Map<String, String> selected = new TreeMap<>();
-        for (final Map.Entry<String, String> e : values.entrySet())
-        {
-            if (e.getKey().startsWith(prefix))
-            {
-                selected.put(e.getKey(), e.getValue());
-            }
-        }
-        return Collections.unmodifiableMap(selected);
-    }
-
-    /**
-    /**
-    /**
-    /**
-    /**
-    /**
-    /**
-    /**
-    /**
-    /**
     /**
      * @param name a variable of {@link #NAMES}.
      * @return whether the environment or {@code .env} set it (to anything but blank), rather than its default applying.
@@ -437,7 +289,8 @@ public final class Configuration
     /**
      * The NODE_ID of a node that sets none: {@code <host>-<relay port>}, the host name's characters outside
      * {@code [A-Za-z0-9_.-]} replaced by {@code -} and the name shortened so the id stays within
-     * {@value #NODE_ID_MAX_LENGTH} characters. Stable across restarts of the same node, so it finds its routes again.
+     * {@value ClusterSettings#NODE_ID_MAX_LENGTH} characters. Stable across restarts of the same node, so it finds its
+     * routes again.
      *
      * @param hostName  the host's name, or null when unknown.
      * @param relayPort the relay port (BIND_ADDR's).
@@ -445,24 +298,7 @@ public final class Configuration
      */
     public static String defaultNodeId(final String hostName, final int relayPort)
     {
-        final String suffix = "-" + relayPort;
-        final StringBuilder host = new StringBuilder();
-        if (hostName != null)
-        {
-            for (int i = 0; i < hostName.length() && host.length() < NODE_ID_MAX_LENGTH - suffix.length(); i++)
-            {
-                final char c = hostName.charAt(i);
-                final boolean allowed = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '.' || c == '-';
-                host.append(allowed ? c : '-');
-            }
-        }
-        boolean usable = false;
-        for (int i = 0; i < host.length(); i++)
-        {
-            usable |= host.charAt(i) != '-' && host.charAt(i) != '.';
-        }
-        return (usable ? host.toString() : NODE_ID_FALLBACK_HOST) + suffix;
+        return NodeIds.defaultNodeId(hostName, relayPort, NODE_ID_FALLBACK_HOST);
     }
 
     /**
@@ -470,30 +306,7 @@ public final class Configuration
      */
     public static String localHostName()
     {
-        try
-        {
-            final Path kernel = Path.of("/proc/sys/kernel/hostname");
-            if (Files.isReadable(kernel))
-            {
-                final String name = Files.readString(kernel, StandardCharsets.US_ASCII).trim();
-                if (!name.isEmpty())
-                {
-                    return name;
-                }
-            }
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            // fall through to the JDK
-        }
-        try
-        {
-            return InetAddress.getLocalHost().getHostName();
-        }
-        catch (final IOException ex)
-        {
-            return null;
-        }
+        return NodeIds.localHostName();
     }
 
     /**
@@ -626,12 +439,13 @@ public final class Configuration
 
     /**
      * @return how many route writes may wait, in order, while Redis is unreachable: REDIS_QUEUE_MAX, or when it is
-     * 0, 16 per route the node may hold and at least {@link #REDIS_QUEUE_MIN_DERIVED}.
+     * 0, 16 per route the node may hold and at least {@link ClusterSettings#REDIS_QUEUE_MIN_DERIVED}.
      */
     public int redisQueueMax()
     {
         return redisQueueMaxSetting > 0 ? redisQueueMaxSetting :
-            (int)Math.min(REDIS_QUEUE_MAX_MAX, Math.max(REDIS_QUEUE_MIN_DERIVED, 16L * maxStreamsPerNode));
+            (int)Math.min(ClusterSettings.REDIS_QUEUE_MAX.max(),
+                Math.max(ClusterSettings.REDIS_QUEUE_MIN_DERIVED, 16L * maxStreamsPerNode));
     }
 
     public int maxTargetsPerRoute()

@@ -57,7 +57,8 @@ public final class DataPlaneSettings
 
     /** Comma-separated CPU ids for the hot-path threads; empty for no pinning. */
     public static final Setting<List<Integer>> PIN_CPUS = Setting.parsed("PIN_CPUS", "", null,
-        (name, value) -> Parsers.cpuList(name, value, PIN_CPU_MAX), "comma-separated CPU ids for the data-plane threads")
+        (name, value) -> Parsers.cpuList(name, value, PIN_CPU_MAX),
+        "comma-separated CPU ids for the data-plane threads")
         .shownAs("empty");
 
     /** Hot-path threads: 1 receives, routes and sends on one thread; 2 gives the receiver its own thread. */

@@ -56,7 +56,10 @@ public final class RouteSettings
     public static final int RELAY_PORTS_FIRST_DEFAULT = 40000;
     public static final int RELAY_PORTS_LAST_DEFAULT = 49999;
 
-    /** UDP ports on the relay IP for routes with a return path (PROTOCOL.md section 9): {@code first-last} or one port. */
+    /**
+     * UDP ports on the relay IP for routes with a return path (PROTOCOL.md section 9): {@code first-last} or one
+     * port.
+     */
     public static final Setting<int[]> RELAY_PORTS = Setting.parsed("RELAY_PORTS",
         RELAY_PORTS_FIRST_DEFAULT + "-" + RELAY_PORTS_LAST_DEFAULT, RELAY_PORTS_EXPECTED,
         (name, value) -> Parsers.portRange(name, value, RELAY_PORTS_EXPECTED),
