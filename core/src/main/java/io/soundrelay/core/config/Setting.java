@@ -278,19 +278,24 @@ public final class Setting<T>
     }
 
     /**
-     * Check a value given in code (the data plane's context, a test) against the declaration's bounds.
+     * Check an integer given in code (the data plane's context, a test) as if it had been set in the environment:
+     * the same bounds and checks, the same message.
      *
      * @param value the value.
      * @return the value.
-     * @throws IllegalArgumentException {@code NAME=value: outside min-max} when it is out of bounds.
+     * @throws IllegalArgumentException {@code NAME=value: why} when the declaration refuses it.
      */
-    public int requireInRange(final int value)
+    public int require(final int value)
     {
-        if (value < min || value > max)
+        try
         {
-            throw new IllegalArgumentException(name + "=" + value + ": outside " + min + "-" + max);
+            parser.parse(name, Integer.toString(value));
+            return value;
         }
-        return value;
+        catch (final ConfigurationException ex)
+        {
+            throw new IllegalArgumentException(ex.getMessage(), ex);
+        }
     }
 
     /**

@@ -18,7 +18,7 @@ package io.soundrelay.io.mix;
 import io.github.jaredmdobson.concentus.OpusDecoder;
 import io.github.jaredmdobson.concentus.OpusException;
 import io.github.jaredmdobson.concentus.OpusPacketInfo;
-import io.soundrelay.core.config.Configuration;
+import io.soundrelay.core.config.DataPlaneSettings;
 import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
@@ -211,8 +211,8 @@ public final class RoomMixer
      */
     public RoomMixer(final int maxDatagramBytes, final MixOutput output)
     {
-        this(maxDatagramBytes, Configuration.MIXER_ROOM_ENCODES_PER_PERIOD_DEFAULT,
-            Configuration.MIXER_NODE_ENCODES_PER_20MS_DEFAULT, output);
+        this(maxDatagramBytes, DataPlaneSettings.MIXER_ROOM_ENCODES_PER_PERIOD.defaultValue(),
+            DataPlaneSettings.MIXER_NODE_ENCODES_PER_20MS.defaultValue(), output);
     }
 
     /**
