@@ -76,7 +76,9 @@ public final class DataPlane implements AutoCloseable
     {
         /** One thread receives a batch, routes it and sends it, then waits in the kernel for the sockets. */
         SHARED,
-        /** A receive thread fills the ring and a router thread drains it: receiving and sending overlap on two cores. */
+        /**
+         * A receive thread fills the ring and a router thread drains it: receiving and sending overlap on two cores.
+         */
         DEDICATED;
 
         /**

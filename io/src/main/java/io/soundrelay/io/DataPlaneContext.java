@@ -289,7 +289,8 @@ public abstract sealed class DataPlaneContext permits DataPlane.Context
      * @param nodeEncodesPer20Ms   MIXER_NODE_ENCODES_PER_20MS: all rooms' mix-minus encodes per 20 ms.
      * @return this.
      */
-    public DataPlane.Context mixerBudget(final int staleMs, final int roomEncodesPerPeriod, final int nodeEncodesPer20Ms)
+    public DataPlane.Context mixerBudget(
+        final int staleMs, final int roomEncodesPerPeriod, final int nodeEncodesPer20Ms)
     {
         check();
         mixerStaleMs = staleMs;
