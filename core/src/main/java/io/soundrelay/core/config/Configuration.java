@@ -32,7 +32,7 @@ import java.util.Set;
  * wins), validated, then immutable. Each setting is declared once, as a {@link Setting} (name, default, bounds,
  * parser and help text) in one of the catalogues {@link DataPlaneSettings}, {@link RouteSettings},
  * {@link ApiSettings} and {@link ClusterSettings}; this class reads them in {@link #Configuration}, and derives
- * {@link #NAMES} and {@link #help()} from {@link NodeSettings#ALL}.
+ * {@link #NAMES} and {@link #help()} from their list in contract order.
  * <p>
  * A value that does not parse throws {@link ConfigurationException} with the message {@code NAME=value: why}, so
  * that a node never starts half-configured. Values are trimmed. An empty value is refused, except for
