@@ -99,7 +99,8 @@ public final class BindFailure extends IOException
      */
     public static String hostPort(final InetSocketAddress address)
     {
-        final String host = address.getAddress() == null ? address.getHostString() : address.getAddress().getHostAddress();
+        final String host = address.getAddress() == null ? address.getHostString() :
+            address.getAddress().getHostAddress();
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 }

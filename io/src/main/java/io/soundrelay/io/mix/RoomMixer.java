@@ -18,14 +18,12 @@ package io.soundrelay.io.mix;
 import io.github.jaredmdobson.concentus.OpusDecoder;
 import io.github.jaredmdobson.concentus.OpusException;
 import io.github.jaredmdobson.concentus.OpusPacketInfo;
-import io.soundrelay.core.config.Configuration;
+import io.soundrelay.core.config.DataPlaneSettings;
 import io.soundrelay.core.protocol.FrameFlyweight;
-import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.core.status.ErrorReason;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -162,46 +160,17 @@ public final class RoomMixer
 
     private final int maxDatagramBytes;
     private final int maxPayloadBytes;
-    private final MixOutput output;
     private final Long2ObjectHashMap<MixSource> sources = new Long2ObjectHashMap<>();
     private final HashMap<String, Room> roomsByCode = new HashMap<>();
     private Room[] rooms = new Room[0];
     private volatile List<RoomView> roomViews = List.of();
     private volatile Map<String, RoomView> roomViewsByCode = Map.of();
 
-    private final int[] sum;
-    private final short[] mix;
     private final short[] decoded = new short[MAX_OPUS_SAMPLES * CHANNELS];
     /** Scratch for a payload as bytes: Opus input, or PCM on its way to shorts. */
     private final byte[] payloadIn;
     private final ShortBuffer pcmIn;
-    /** Where the full mix's frame is written, kept while the period's mix-minus frames are made. */
-    private final OutFrame fullMixOut;
-    /** Where one mix-minus frame is written. */
-    private final OutFrame mixMinusOut;
-
-    private final int roomEncodesPerPeriod;
-    private final int nodeEncodesPerWindow;
-    private boolean nodeWindowStarted;
-    private long nodeWindow;
-    private int nodeEncodesUsed;
-    private int fairShare;
-
-    /** One output datagram being written: its bytes, and a little-endian view of its PCM payload. */
-    private static final class OutFrame
-    {
-        final byte[] bytes;
-        final UnsafeBuffer buffer;
-        final ShortBuffer pcm;
-
-        OutFrame(final int maxDatagramBytes)
-        {
-            bytes = new byte[maxDatagramBytes];
-            buffer = new UnsafeBuffer(bytes);
-            // Bulk little-endian view: a copy (and a byte swap on big-endian hosts), not a bounds check per sample.
-            pcm = ByteBuffer.wrap(bytes, HEADER, maxDatagramBytes - HEADER).slice().order(PCM_ORDER).asShortBuffer();
-        }
-    }
+    private final PeriodMixer periodMixer;
 
     /**
      * A mixer with the default encode budgets.
@@ -211,8 +180,8 @@ public final class RoomMixer
      */
     public RoomMixer(final int maxDatagramBytes, final MixOutput output)
     {
-        this(maxDatagramBytes, Configuration.MIXER_ROOM_ENCODES_PER_PERIOD_DEFAULT,
-            Configuration.MIXER_NODE_ENCODES_PER_20MS_DEFAULT, output);
+        this(maxDatagramBytes, DataPlaneSettings.MIXER_ROOM_ENCODES_PER_PERIOD.defaultValue(),
+            DataPlaneSettings.MIXER_NODE_ENCODES_PER_20MS.defaultValue(), output);
     }
 
     /**
@@ -237,18 +206,13 @@ public final class RoomMixer
             throw new IllegalArgumentException(
                 "encode budgets " + roomEncodesPerPeriod + ", " + nodeEncodesPer20Ms + ": not negative");
         }
-        this.roomEncodesPerPeriod = roomEncodesPerPeriod;
-        this.nodeEncodesPerWindow = nodeEncodesPer20Ms;
         this.maxDatagramBytes = maxDatagramBytes;
         this.maxPayloadBytes = maxDatagramBytes - HEADER;
-        this.output = output;
         final int maxSamples = Math.max(MAX_OPUS_SAMPLES, maxPayloadBytes / 4);
-        this.sum = new int[maxSamples * CHANNELS];
-        this.mix = new short[maxSamples * CHANNELS];
         this.payloadIn = new byte[maxPayloadBytes];
         this.pcmIn = ByteBuffer.wrap(payloadIn).order(PCM_ORDER).asShortBuffer();
-        this.fullMixOut = new OutFrame(maxDatagramBytes);
-        this.mixMinusOut = new OutFrame(maxDatagramBytes);
+        this.periodMixer = new PeriodMixer(maxDatagramBytes, maxSamples,
+            new EncodeBudget(roomEncodesPerPeriod, nodeEncodesPer20Ms), output);
     }
 
     /**
@@ -281,7 +245,7 @@ public final class RoomMixer
             existing.update(spec);
             final Room room = existing.room;
             room.membershipChanged();
-            configureEncoders(room, false);
+            periodMixer.configureEncoders(room, false);
             room.updateDeadline();
             return;
         }
@@ -306,7 +270,7 @@ public final class RoomMixer
         room.add(source);
         sources.put(streamId, source);
         room.membershipChanged();
-        configureEncoders(room, false);
+        periodMixer.configureEncoders(room, false);
         room.updateDeadline();
     }
 
@@ -342,7 +306,7 @@ public final class RoomMixer
         else
         {
             room.membershipChanged();
-            configureEncoders(room, false);
+            periodMixer.configureEncoders(room, false);
             room.updateDeadline();
         }
     }
@@ -419,7 +383,24 @@ public final class RoomMixer
         {
             return ErrorReason.FRAME_SIZE;
         }
+        return place(source, room, payloadKind, timestamp, buffer, offset, length, samples, nowNs);
+    }
 
+    /**
+     * Place a frame of the right size on its room's timeline (the "Timeline" rules of the class comment), then
+     * accept it unless it is late, a duplicate or does not decode.
+     */
+    private ErrorReason place(
+        final MixSource source,
+        final Room room,
+        final int payloadKind,
+        final long timestamp,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final int samples,
+        final long nowNs)
+    {
         long period = room.nextEmit;
         boolean restart = false;
         boolean realign = false;
@@ -468,13 +449,35 @@ public final class RoomMixer
         {
             return ErrorReason.MALFORMED;
         }
+        accept(source, room, payloadKind, timestamp, period, restart || realign, buffer, offset, length, samples,
+            nowNs);
+        return null;
+    }
 
-        // Accepted: from here on state changes.
+    /**
+     * Accepted: from here on state changes. Store the frame's samples (PCM, or the Opus frame just decoded) in its
+     * source's slot for the period, emitting earlier periods until it fits, then emit what is due.
+     *
+     * @param reanchor the source restarted or is realigned: its anchor moves to this frame.
+     */
+    private void accept(
+        final MixSource source,
+        final Room room,
+        final int payloadKind,
+        final long timestamp,
+        final long period,
+        final boolean reanchor,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final int samples,
+        final long nowNs)
+    {
         if (!room.formatted)
         {
             setFormat(room, payloadKind, samples);
         }
-        if (!source.anchored || restart || realign)
+        if (!source.anchored || reanchor)
         {
             source.anchor(timestamp, period);
         }
@@ -484,7 +487,7 @@ public final class RoomMixer
         }
         while (period - room.nextEmit >= DEPTH)
         {
-            emitPeriod(room, room.nextEmit, nowNs);
+            periodMixer.emit(room, room.nextEmit, nowNs, rooms);
             room.nextEmit++;
         }
 
@@ -510,7 +513,6 @@ public final class RoomMixer
         room.tag(period, nowNs);
 
         emitDue(room, nowNs);
-        return null;
     }
 
     /**
@@ -614,7 +616,7 @@ public final class RoomMixer
         {
             member.ensureCapacity(samples);
         }
-        configureEncoders(room, true);
+        periodMixer.configureEncoders(room, true);
         room.view.format(kind == FrameFlyweight.KIND_PCM ? "pcm" : "opus", samples);
     }
 
@@ -622,42 +624,10 @@ public final class RoomMixer
     {
         while (room.hasPending())
         {
-            emitPeriod(room, room.nextEmit, room.lastAcceptedNs);
+            periodMixer.emit(room, room.nextEmit, room.lastAcceptedNs, rooms);
             room.nextEmit++;
         }
         room.forgetFormat();
-    }
-
-    /**
-     * Give every Opus output stream of the room an encoder for the room's period, and drop those it no longer
-     * needs.
-     *
-     * @param reset true when the format was just set: existing encoders start a new stream.
-     */
-    private void configureEncoders(final Room room, final boolean reset)
-    {
-        final boolean opus = room.formatted && room.kind == FrameFlyweight.KIND_OPUS;
-        // The full mix is also what every mix-minus member that said nothing hears.
-        room.fullMixEncoder = opus && (room.fullMixTargets.length > 0 || room.mixMinusMembers > 0) ?
-            encoderFor(room.fullMixEncoder, room.periodSamples, reset) : null;
-        for (final MixSource member : room.members)
-        {
-            member.mixMinusEncoder = opus && member.mixMinus ?
-                encoderFor(member.mixMinusEncoder, room.periodSamples, reset) : null;
-        }
-    }
-
-    private MixEncoder encoderFor(final MixEncoder current, final int periodSamples, final boolean reset)
-    {
-        if (current == null || current.periodSamples() != periodSamples)
-        {
-            return new MixEncoder(periodSamples, maxPayloadBytes);
-        }
-        if (reset)
-        {
-            current.reset();
-        }
-        return current;
     }
 
     /**
@@ -679,7 +649,7 @@ public final class RoomMixer
             }
             if (tagged)
             {
-                emitted += emitPeriod(room, period, nowNs);
+                emitted += periodMixer.emit(room, period, nowNs, rooms);
             }
             room.nextEmit = period + 1;
         }
@@ -699,161 +669,6 @@ public final class RoomMixer
         return true;
     }
 
-    /**
-     * Mix one period and send it: the full mix to the full-mix targets, each mix-minus to its member's targets.
-     *
-     * @return 1 when it was emitted, 0 when nobody (still a member) contributed to it.
-     */
-    private int emitPeriod(final Room room, final long period, final long nowNs)
-    {
-        final MixSource[] members = room.members;
-        final int values = room.periodSamples * CHANNELS;
-        final int[] sum = this.sum;
-        int contributors = 0;
-        int silent = 0;
-        for (final MixSource member : members)
-        {
-            if (member.holds(period))
-            {
-                final short[] contribution = member.slot(period);
-                if (contributors == 0)
-                {
-                    for (int i = 0; i < values; i++)
-                    {
-                        sum[i] = contribution[i];
-                    }
-                }
-                else
-                {
-                    for (int i = 0; i < values; i++)
-                    {
-                        sum[i] += contribution[i];
-                    }
-                }
-                contributors++;
-            }
-            else if (member.isActive(nowNs, room.activeWindowNs))
-            {
-                silent++;
-            }
-        }
-        if (contributors == 0)
-        {
-            return 0;
-        }
-
-        final long sequence = room.sequence;
-        final long timestamp = (period * room.periodSamples) & 0xFFFF_FFFFL;
-        boolean fullMixHeard = room.fullMixTargets.length > 0;
-        int speaking = 0;
-        for (final MixSource member : members)
-        {
-            if (member.mixMinus)
-            {
-                if (member.speaks(period))
-                {
-                    speaking++;
-                }
-                else
-                {
-                    fullMixHeard = true;
-                }
-            }
-        }
-
-        // The full mix, encoded once: for its own targets and for every mix-minus member that said nothing, whose
-        // mix-minus is the full mix.
-        int fullMixLength = -1;
-        if (fullMixHeard)
-        {
-            clamp(sum, null, mix, values);
-            fullMixLength = frame(room, room.fullMixEncoder, fullMixOut, sequence, timestamp);
-            sendAll(fullMixOut, fullMixLength, room.fullMixTargets);
-        }
-
-        final int granted = room.kind == FrameFlyweight.KIND_OPUS ? grantEncodes(room, speaking, nowNs) : speaking;
-        final int first = speaking == 0 ? 0 : room.mixMinusCursor % speaking;
-        int speaker = 0;
-        int skipped = 0;
-        int skippedDatagrams = 0;
-        for (final MixSource member : members)
-        {
-            if (!member.mixMinus)
-            {
-                continue;
-            }
-            if (!member.speaks(period))
-            {
-                sendAll(fullMixOut, fullMixLength, member.targets);
-                continue;
-            }
-            // Speakers take the granted encodes in turn, from where the last period's grant ended.
-            if (Math.floorMod(speaker++ - first, speaking) >= granted)
-            {
-                skipped++;
-                skippedDatagrams += member.targets.length;
-                continue;
-            }
-            clamp(sum, member.slot(period), mix, values);
-            sendAll(mixMinusOut, frame(room, member.mixMinusEncoder, mixMinusOut, sequence, timestamp),
-                member.targets);
-        }
-        if (speaking > 0)
-        {
-            room.mixMinusCursor = (first + granted) % speaking;
-        }
-        if (skipped > 0)
-        {
-            room.view.onMixMinusSkipped(skipped);
-            output.dropped(ErrorReason.MIXER_BUDGET, skippedDatagrams);
-        }
-        room.sequence = sequence + 1;
-        room.view.onPeriodMixed(silent);
-        return 1;
-    }
-
-    /**
-     * Encodes a room may spend this period on its speaking mix-minus members: at most its own budget per period,
-     * its fair share of the node's budget in this window (the node budget over the Opus rooms with mix-minus
-     * members, at least 1), and what is left of the node's budget in the window.
-     *
-     * @param wanted speaking mix-minus members.
-     * @return encodes granted, 0 to wanted; taken from the budgets.
-     */
-    private int grantEncodes(final Room room, final int wanted, final long nowNs)
-    {
-        if (wanted == 0)
-        {
-            return 0;
-        }
-        final long window = Math.floorDiv(nowNs, NODE_WINDOW_NS);
-        if (!nodeWindowStarted || window - nodeWindow > 0)
-        {
-            nodeWindowStarted = true;
-            nodeWindow = window;
-            nodeEncodesUsed = 0;
-            int opusRooms = 0;
-            for (final Room r : rooms)
-            {
-                if (r.formatted && r.kind == FrameFlyweight.KIND_OPUS && r.mixMinusMembers > 0)
-                {
-                    opusRooms++;
-                }
-            }
-            fairShare = Math.max(1, nodeEncodesPerWindow / Math.max(1, opusRooms));
-        }
-        if (room.budgetWindow != nodeWindow)
-        {
-            room.budgetWindow = nodeWindow;
-            room.windowEncodes = 0;
-        }
-        final int granted = Math.max(0, Math.min(Math.min(wanted, roomEncodesPerPeriod),
-            Math.min(fairShare - room.windowEncodes, nodeEncodesPerWindow - nodeEncodesUsed)));
-        room.windowEncodes += granted;
-        nodeEncodesUsed += granted;
-        return granted;
-    }
-
     private static boolean isZero(final short[] samples, final int values)
     {
         int bits = 0;
@@ -862,72 +677,5 @@ public final class RoomMixer
             bits |= samples[i];
         }
         return bits == 0;
-    }
-
-    private static void clamp(final int[] sum, final short[] minus, final short[] out, final int values)
-    {
-        if (minus == null)
-        {
-            for (int i = 0; i < values; i++)
-            {
-                out[i] = (short)Math.max(Short.MIN_VALUE, Math.min(Short.MAX_VALUE, sum[i]));
-            }
-        }
-        else
-        {
-            for (int i = 0; i < values; i++)
-            {
-                out[i] = (short)Math.max(Short.MIN_VALUE, Math.min(Short.MAX_VALUE, sum[i] - minus[i]));
-            }
-        }
-    }
-
-    /**
-     * Write one output frame of the room's kind for {@link #mix} into {@code out}: header and PCM payload, or
-     * header and the packet of {@code encoder}.
-     *
-     * @return the frame's length, or -1 when there is nothing to send (no encoder, or it failed).
-     */
-    private int frame(
-        final Room room,
-        final MixEncoder encoder,
-        final OutFrame out,
-        final long sequence,
-        final long timestamp)
-    {
-        final int values = room.periodSamples * CHANNELS;
-        final int payloadLength;
-        if (room.kind == FrameFlyweight.KIND_PCM)
-        {
-            out.pcm.put(0, mix, 0, values);
-            payloadLength = values << 1;
-        }
-        else
-        {
-            if (encoder == null)
-            {
-                return -1;
-            }
-            room.view.onEncode();
-            payloadLength = encoder.encode(mix, out.bytes, HEADER, maxPayloadBytes);
-            if (payloadLength < 0)
-            {
-                return -1;
-            }
-        }
-        FrameFlyweight.writeHeader(out.buffer, 0, room.kind, room.outputStreamId, sequence, timestamp);
-        return HEADER + payloadLength;
-    }
-
-    private void sendAll(final OutFrame frame, final int length, final Endpoint[] targets)
-    {
-        if (length < 0)
-        {
-            return;
-        }
-        for (final Endpoint target : targets)
-        {
-            output.send(frame.buffer, 0, length, target);
-        }
     }
 }

@@ -32,9 +32,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * One bound UDP socket of the data plane: the main relay socket ({@code BIND_ADDR}) or a route's relay port
  * ({@code RELAY_PORTS}, PROTOCOL.md section 9). A native transport (epoll, io_uring) holds a non-blocking file
- * descriptor; NIO holds a {@link DatagramChannel}. Every datagram a socket receives is stamped with it in its ring slot,
- * so the router knows which socket it came in on, and every datagram the router sends names the socket it leaves
- * from: a target always sees the address it talks to.
+ * descriptor; NIO holds a {@link DatagramChannel}. Every datagram a socket receives is stamped with it in its ring
+ * slot, so the router knows which socket it came in on, and every datagram the router sends names the socket it
+ * leaves from: a target always sees the address it talks to.
  * <p>
  * Ownership: the receiver thread owns the socket's place in its poll set and closes it; the router thread owns
  * {@link #route}. A socket is closed only after the router has let go of it, so no thread ever sends on a closed

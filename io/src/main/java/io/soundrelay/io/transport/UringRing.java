@@ -27,8 +27,8 @@ import java.nio.ByteOrder;
 /**
  * One io_uring instance owned by one data-plane thread, made and driven through Netty's io_uring binding (its ring
  * set-up, submission queue and {@code io_uring_enter}), which Netty keeps package-private: reached once, at class
- * initialisation, through method handles, as {@link NettyEpollInternals} reaches the epoll binding. Completions are read
- * straight from the shared completion ring, so nothing is allocated per completion.
+ * initialisation, through method handles, as {@link NettyEpollInternals} reaches the epoll binding. Completions are
+ * read straight from the shared completion ring, so nothing is allocated per completion.
  * <p>
  * Life cycle: {@link #open(int, int)} on any thread, {@link #enable()} on the owning thread before its first
  * submission (the ring is set up single-issuer and with deferred task work, so only that thread may submit, and
@@ -107,7 +107,8 @@ public final class UringRing implements AutoCloseable
             final Class<?> sqClass = Class.forName("io.netty.channel.uring.SubmissionQueue");
             final Class<?> cqClass = Class.forName("io.netty.channel.uring.CompletionQueue");
             final Class<?> fdClass = Class.forName("io.netty.channel.unix.FileDescriptor");
-            final MethodHandles.Lookup nativeLookup = MethodHandles.privateLookupIn(nativeClass, MethodHandles.lookup());
+            final MethodHandles.Lookup nativeLookup =
+                MethodHandles.privateLookupIn(nativeClass, MethodHandles.lookup());
             final MethodHandles.Lookup ringLookup = MethodHandles.privateLookupIn(ringClass, MethodHandles.lookup());
             final MethodHandles.Lookup sqLookup = MethodHandles.privateLookupIn(sqClass, MethodHandles.lookup());
             final MethodHandles.Lookup cqLookup = MethodHandles.privateLookupIn(cqClass, MethodHandles.lookup());

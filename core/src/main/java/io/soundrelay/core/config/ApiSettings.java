@@ -1,0 +1,76 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.core.config;
+
+import io.soundrelay.core.config.Configuration.LogLevel;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * The control plane's settings, each declared once (see {@link Setting}): the HTTP API and its security, the
+ * metrics listener, logging and telemetry.
+ */
+public final class ApiSettings
+{
+    /** HTTP control API. */
+    public static final Setting<InetSocketAddress> CONTROL_API_ADDR = Setting.parsed("CONTROL_API_ADDR",
+        "0.0.0.0:4300", "ip:port or [v6]:port", Parsers::socketAddress, "HTTP control API");
+
+    /** Prometheus exposition, path {@code /metrics}. */
+    public static final Setting<InetSocketAddress> METRICS_ADDR = Setting.parsed("METRICS_ADDR", "0.0.0.0:9100",
+        "ip:port or [v6]:port", Parsers::socketAddress, "Prometheus exposition, path /metrics");
+
+    public static final Setting<Boolean> AUTH_ENABLED = Setting.bool("AUTH_ENABLED", true,
+        "false turns off API authentication");
+
+    public static final int API_KEY_MIN_LENGTH = 16;
+    public static final int API_KEY_MAX_LENGTH = 256;
+
+    /** Comma-separated keys, each {@value #API_KEY_MIN_LENGTH}-{@value #API_KEY_MAX_LENGTH} printable ASCII. */
+    public static final Setting<List<String>> API_KEYS = Setting.parsed("API_KEYS", "", null,
+        (name, value) -> Parsers.apiKeys(name, value, API_KEY_MIN_LENGTH, API_KEY_MAX_LENGTH),
+        "comma-separated API keys; empty with auth on: one is generated and printed once").shownAs("empty");
+
+    public static final Setting<LogLevel> LOG_LEVEL = Setting.choice("LOG_LEVEL", LogLevel.INFO, LogLevel.values(),
+        LogLevel::configName, "trace, debug, info, warn or error");
+
+    /**
+     * Most TCP connections the control API (and the metrics listener) holds open at once; each takes a file
+     * descriptor, counted with the relay ports against RLIMIT_NOFILE at start-up.
+     */
+    public static final Setting<Integer> CONTROL_API_MAX_CONNECTIONS = Setting.integer("CONTROL_API_MAX_CONNECTIONS",
+        256, 8, 65_535, "most HTTP connections open at once, API and metrics listeners together ({min}-{max})");
+
+    /**
+     * Requests per second one client address may make without a valid API key (/health, /metrics, and every failed
+     * authentication), as a token bucket refilled at this rate; 0 turns the limit off.
+     */
+    public static final Setting<Integer> UNAUTH_RATE_PER_SECOND = Setting.integer("UNAUTH_RATE_PER_SECOND", 20, 0,
+        1_000_000, "requests per second per client address without a valid API key, failed ones included; " +
+        "over it: 429 (0 for no limit, max {max})");
+
+    /** The bucket of {@link #UNAUTH_RATE_PER_SECOND}: how many such requests an address may make at once. */
+    public static final Setting<Integer> UNAUTH_RATE_BURST = Setting.integer("UNAUTH_RATE_BURST", 60, 1, 1_000_000,
+        "how many of those requests one address may make at once ({min}-{max})");
+
+    /** Prefix of the OpenTelemetry variables handed to the SDK's autoconfiguration. */
+    public static final String OTEL_PREFIX = "OTEL_";
+
+    private ApiSettings()
+    {
+    }
+}

@@ -1,0 +1,86 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.core.config;
+
+import java.net.InetAddress;
+
+/**
+ * The settings of a node among others, each declared once (see {@link Setting}): Redis, the node's id and address,
+ * and hand-offs between nodes.
+ */
+public final class ClusterSettings
+{
+    /** {@code redis://} or {@code rediss://} URL; empty for no Redis. */
+    public static final Setting<String> REDIS_URL = Setting.parsed("REDIS_URL", "redis://127.0.0.1:6379", null,
+        RedisUrls::parse, "shared routing table: redis://, rediss:// (TLS), redis-sentinel://h1:p1,h2:p2[/db]#master " +
+        "or redis-cluster://h1:p1,h2:p2; empty for memory only");
+
+    /**
+     * Accepted for compatibility only: the node uses one multiplexed connection for all its Redis traffic, whatever
+     * this says (README, "Why one connection").
+     */
+    public static final Setting<Integer> REDIS_POOL_SIZE = Setting.integer("REDIS_POOL_SIZE", 4, 1, 64,
+        "accepted for compatibility only ({min}-{max}), no effect: the node uses one multiplexed connection");
+
+    /** The least REDIS_QUEUE_MAX. */
+    public static final int REDIS_QUEUE_MIN = 64;
+    /** The least REDIS_QUEUE_MAX derived from MAX_STREAMS_PER_NODE. */
+    public static final int REDIS_QUEUE_MIN_DERIVED = 4096;
+
+    /** Route writes queued while Redis is unreachable; 0 derives it from MAX_STREAMS_PER_NODE. */
+    public static final Setting<Integer> REDIS_QUEUE_MAX = Setting.integer("REDIS_QUEUE_MAX", 0, 0, 10_000_000,
+        "route writes queued in order while Redis is unreachable (" + REDIS_QUEUE_MIN + "-{max}); 0: 16 x " +
+        "MAX_STREAMS_PER_NODE, at least " + REDIS_QUEUE_MIN_DERIVED)
+        .checked((name, value) ->
+        {
+            if (value > 0 && value < REDIS_QUEUE_MIN)
+            {
+                throw Parsers.fail(name, Integer.toString(value),
+                    "at least " + REDIS_QUEUE_MIN + ", or 0 for 16 x MAX_STREAMS_PER_NODE");
+            }
+        });
+
+    public static final int NODE_ID_MAX_LENGTH = 64;
+
+    /**
+     * 1-64 characters of {@code [A-Za-z0-9_.-]}. Unset: {@link Configuration#defaultNodeId the host name and the relay
+     * port}, so that two nodes on one Redis never share an id by accident (a node refuses to start while another live
+     * node holds its id).
+     */
+    public static final Setting<String> NODE_ID = Setting.optional("NODE_ID", "<host>-<relay port>",
+        "1-" + NODE_ID_MAX_LENGTH + " characters of A-Z a-z 0-9 _ . -",
+        (name, value) -> Parsers.nodeId(name, value, NODE_ID_MAX_LENGTH),
+        "this node's name in routes and Redis; unique among live nodes on one Redis");
+
+    public static final Setting<Integer> MIGRATION_GRACE_SECONDS = Setting.integer("MIGRATION_GRACE_SECONDS", 30, 0,
+        3600, "how long a migrated stream is still forwarded to its new node ({min}-{max})");
+
+    public static final Setting<Boolean> AUTO_FAILOVER = Setting.bool("AUTO_FAILOVER", false,
+        "live nodes adopt a dead node's routes on their own");
+
+    /**
+     * The IP address other nodes and sources reach this node at: its heartbeat's relay_addr and control_addr are this
+     * address with the bound ports. Unset: BIND_ADDR's address, or when that is a wildcard, the first address of an
+     * interface that is up and not loopback (127.0.0.1 when there is none).
+     */
+    public static final Setting<InetAddress> ADVERTISE_HOST = Setting.optional("ADVERTISE_HOST", "derived",
+        "an IP address", Parsers::ipAddress,
+        "IP other nodes and sources reach this node at (default: BIND_ADDR's, or the host's)");
+
+    private ClusterSettings()
+    {
+    }
+}

@@ -1,0 +1,96 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.core.config;
+
+import io.soundrelay.core.config.Configuration.Transport;
+import io.soundrelay.core.config.Configuration.WaitStrategy;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * The data plane's settings, each declared once (see {@link Setting}): the relay socket, its transport, the hot-path
+ * threads, their ring and batches, datagram size, and the mixer stage. {@code DataPlane.Context} takes its defaults
+ * and limits from here too.
+ */
+public final class DataPlaneSettings
+{
+    /** UDP relay socket, {@code ip:port} or {@code [v6]:port}. */
+    public static final Setting<InetSocketAddress> BIND_ADDR = Setting.parsed("BIND_ADDR", "0.0.0.0:4000",
+        "ip:port or [v6]:port", Parsers::socketAddress, "UDP relay socket, ip:port or [v6]:port");
+
+    /** Largest datagram accepted, SoundRelay header included; 65507 is the IPv4 UDP payload limit. */
+    public static final Setting<Integer> MAX_DATAGRAM_BYTES = Setting.integer("MAX_DATAGRAM_BYTES", 1500, 64, 65507,
+        "largest datagram accepted ({min}-{max})");
+
+    public static final Setting<Boolean> ENABLE_MIXER = Setting.bool("ENABLE_MIXER", false,
+        "mix the PCM and Opus frames of rooms");
+
+    /** How the relay socket is driven. */
+    public static final Setting<Transport> TRANSPORT = Setting.choice("TRANSPORT", Transport.AUTO,
+        Transport.values(), Transport::configName, "auto, io_uring, epoll or nio");
+
+    /** Slots in each hot-path ring: a power of two. */
+    public static final Setting<Integer> RING_SIZE = Setting.powerOfTwo("RING_SIZE", 16_384, 64, 1_048_576,
+        "receive ring slots, a power of two ({min}-{max})");
+
+    /** What an idle hot-path thread does. */
+    public static final Setting<WaitStrategy> WAIT_STRATEGY = Setting.choice("WAIT_STRATEGY", WaitStrategy.SLEEPING,
+        WaitStrategy.values(), WaitStrategy::configName,
+        "idle data-plane thread: sleeping, backoff, yielding or busy-spin");
+
+    /** Greatest CPU id PIN_CPUS takes. */
+    public static final int PIN_CPU_MAX = 65_535;
+
+    /** Comma-separated CPU ids for the hot-path threads; empty for no pinning. */
+    public static final Setting<List<Integer>> PIN_CPUS = Setting.parsed("PIN_CPUS", "", null,
+        (name, value) -> Parsers.cpuList(name, value, PIN_CPU_MAX),
+        "comma-separated CPU ids for the data-plane threads")
+        .shownAs("empty");
+
+    /** Hot-path threads: 1 receives, routes and sends on one thread; 2 gives the receiver its own thread. */
+    public static final Setting<Integer> DATA_PLANE_THREADS = Setting.integer("DATA_PLANE_THREADS", 1, 1, 2,
+        "1: one thread receives, routes, sends; 2: a receive thread and a router thread");
+
+    /** Most datagrams one recvmmsg takes off the socket. */
+    public static final Setting<Integer> RECEIVE_BATCH = Setting.integer("RECEIVE_BATCH", 32, 1, 64,
+        "most datagrams per recvmmsg ({min}-{max})");
+
+    /** Most datagrams one sendmmsg sends. */
+    public static final Setting<Integer> SEND_BATCH = Setting.integer("SEND_BATCH", 64, 1, 1024,
+        "most datagrams per sendmmsg ({min}-{max})");
+
+    /**
+     * Most Opus encodes one mixer room spends in one period on its speaking mix-minus members (PROTOCOL.md section
+     * 6); the full mix, encoded once and shared by every member that said nothing, is not counted.
+     */
+    public static final Setting<Integer> MIXER_ROOM_ENCODES_PER_PERIOD = Setting.integer(
+        "MIXER_ROOM_ENCODES_PER_PERIOD", 16, 1, 10_000,
+        "most Opus encodes per period a mixer room spends on speaking mix-minus members ({min}-{max})");
+
+    /** Most mix-minus Opus encodes of all rooms together in any 20 ms; each room gets at most an equal share. */
+    public static final Setting<Integer> MIXER_NODE_ENCODES_PER_20MS = Setting.integer(
+        "MIXER_NODE_ENCODES_PER_20MS", 96, 1, 100_000,
+        "most mix-minus Opus encodes in any 20 ms, all rooms together, shared equally ({min}-{max})");
+
+    /** A room frame that waited longer than this between the router and the mixer is dropped as mixer_stale. */
+    public static final Setting<Integer> MIXER_STALE_MS = Setting.integer("MIXER_STALE_MS", 100, 10, 10_000,
+        "a room frame older than this when the mixer takes it is dropped as mixer_stale ({min}-{max})");
+
+    private DataPlaneSettings()
+    {
+    }
+}
