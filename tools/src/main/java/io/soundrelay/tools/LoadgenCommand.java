@@ -159,7 +159,7 @@ public final class LoadgenCommand implements Callable<Integer>
         catch (final IOException ex)
         {
             stderr.println("loadgen failed: " + ex.getMessage());
-            writeJsonQuietly("{\"tool\":\"loadgen\",\"passed\":false,\"error\":" + jsonString(ex.getMessage()) + "}");
+            writeJsonQuietly(LoadgenJson.error(ex.getMessage()));
             return 1;
         }
         catch (final InterruptedException ex)
@@ -332,29 +332,6 @@ public final class LoadgenCommand implements Callable<Integer>
             stderr.println("loadgen: cannot write " + option + "=" + file + ": " + ex.getMessage());
             return false;
         }
-    }
-
-    private static String jsonString(final String text)
-    {
-        final StringBuilder json = new StringBuilder("\"");
-        final String value = null == text ? "" : text;
-        for (int i = 0; i < value.length(); i++)
-        {
-            final char c = value.charAt(i);
-            if (c == '"' || c == '\\')
-            {
-                json.append('\\').append(c);
-            }
-            else if (c < 0x20)
-            {
-                json.append(' ');
-            }
-            else
-            {
-                json.append(c);
-            }
-        }
-        return json.append('"').toString();
     }
 
     @FunctionalInterface

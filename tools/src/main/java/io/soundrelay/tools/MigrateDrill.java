@@ -435,7 +435,7 @@ final class MigrateDrill
         final Map<String, Object> answer;
         try
         {
-            answer = TinyJson.object(body);
+            answer = Json.object(body);
         }
         catch (final IllegalArgumentException ex)
         {

@@ -206,9 +206,14 @@ public final class MigrateDrillCommand implements Callable<Integer>
             catch (final IOException ex)
             {
                 stderr.println("migrate-drill failed: " + ex.getMessage());
-                final StringBuilder error = new StringBuilder("{\"tool\":\"migrate-drill\",\"passed\":false");
-                TinyJson.appendString(error.append(",\"error\":"), String.valueOf(ex.getMessage())).append('}');
-                writeJson(error.toString());
+                writeJson(Json.write((json) ->
+                {
+                    json.writeStartObject();
+                    json.writeStringField("tool", "migrate-drill");
+                    json.writeBooleanField("passed", false);
+                    json.writeStringField("error", String.valueOf(ex.getMessage()));
+                    json.writeEndObject();
+                }));
                 return 1;
             }
             catch (final InterruptedException ex)
