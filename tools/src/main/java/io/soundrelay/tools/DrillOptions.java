@@ -185,7 +185,7 @@ record DrillOptions(
         DrillOptions build()
         {
             final List<URI> urls = nodeUrls();
-            final String bindHost = GeneratorOptions.bindHost("bind", bind);
+            final String bindHost = OptionChecks.bindHost("bind", bind);
             if (!(pps > 0 && pps <= MAX_PPS))
             {
                 throw bad("pps", pps == Math.rint(pps) ? Long.toString((long)pps) : Double.toString(pps),
@@ -252,7 +252,7 @@ record DrillOptions(
             final List<String> seen = new ArrayList<>();
             for (final String node : nodes)
             {
-                final URI url = GeneratorOptions.uri("node", node);
+                final URI url = OptionChecks.uri("node", node);
                 final String hostPort = url.getHost() + ":" + port(url);
                 if (seen.contains(hostPort))
                 {

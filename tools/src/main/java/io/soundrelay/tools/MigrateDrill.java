@@ -582,7 +582,7 @@ final class MigrateDrill
         }
         try
         {
-            return GeneratorOptions.parseSocketAddress(hostPort);
+            return OptionChecks.parseSocketAddress(hostPort);
         }
         catch (final IllegalArgumentException ex)
         {
