@@ -22,12 +22,12 @@ import java.util.Locale;
 
 import static io.soundrelay.tools.OptionChecks.bad;
 import static io.soundrelay.tools.OptionChecks.check;
-import static io.soundrelay.tools.OptionChecks.checkPositive;
 import static io.soundrelay.tools.OptionChecks.number;
 
 /**
- * What a {@link PacketGenerator} run does: an immutable value validated as a whole when {@link LoadgenOptions#build()}
- * makes it. Each setting has its default constant here and its option in {@link LoadgenOptions}. A bad value is refused with {@code --name=value: why}, naming the {@code loadgen} option.
+ * What a {@link PacketGenerator} run does: an immutable value validated as a whole when
+ * {@link LoadgenOptions#build()} makes it. Each setting has its default constant here and its option in
+ * {@link LoadgenOptions}. A bad value is refused with {@code --name=value: why}, naming the {@code loadgen} option.
  */
 public final class GeneratorOptions
 {
@@ -90,7 +90,7 @@ public final class GeneratorOptions
     public static final int PACE_MS_NOT_SENT = -1;
     /** The longest pacing a route may ask for, as the node checks it (RouteSpec.MAX_PACE_MS). */
     public static final int MAX_PACE_MS = 2000;
-    /** --jitter-ms not given: the routes carry no {@code jitter_ms}, so the node's default (JITTER_BUFFER_MS) applies. */
+    /** --jitter-ms not given: the routes carry no {@code jitter_ms}, so the node's default JITTER_BUFFER_MS applies. */
     public static final int JITTER_MS_NOT_SENT = -1;
     /** The deepest jitter buffer a route may ask for, as the node checks it (RouteSpec.MAX_JITTER_MS). */
     public static final int MAX_JITTER_MS = 1000;
@@ -111,8 +111,8 @@ public final class GeneratorOptions
     static final int MAX_SOCKETS = 1024;
     /** A socket per stream: a file descriptor each, so far fewer streams than without. */
     static final int MAX_STREAM_SOCKETS = 16_384;
-    private static final double MAX_PPS = 1_000_000;
-    private static final double MAX_TOTAL_PPS = 100_000_000;
+    static final double MAX_PPS = 1_000_000;
+    static final double MAX_TOTAL_PPS = 100_000_000;
     /** The longest run: a day. */
     static final double MAX_DURATION_SECONDS = 86_400;
     static final int MAX_PORT = 65_535;
@@ -182,9 +182,9 @@ public final class GeneratorOptions
         socketPerStream = returns.socketPerStream || returnPath;
         relayPortBase = (int)check("relay-port-base", returns.relayPortBase, 0, MAX_PORT);
         echo = returns.echo;
-        warmupSeconds = warmupSeconds(reports.warmupSeconds, durationSeconds);
-        ppsPerStream = ppsPerStream(traffic.pps, traffic.totalPps, streams);
-        sinkPorts = null == sockets.sinkPorts ? null : sinkPorts(sockets.sinkPorts, sockets.receivers);
+        warmupSeconds = reports.warmupSeconds(durationSeconds);
+        ppsPerStream = traffic.ppsPerStream(streams);
+        sinkPorts = sockets.sinkPorts();
         receivers = null != sinkPorts ? sinkPorts.length :
             (int)check("receivers", null == sockets.receivers ? DEFAULT_RECEIVERS : sockets.receivers, 1, MAX_SOCKETS);
         if (oneThread && (senders != 1 || receivers != 1))
@@ -193,7 +193,8 @@ public final class GeneratorOptions
                 "--receivers 1 or one --sink-ports port), not " + senders + " and " + receivers);
         }
 
-        paceMs = null == relayGiven.paceMs ? PACE_MS_NOT_SENT : (int)check("pace-ms", relayGiven.paceMs, 0, MAX_PACE_MS);
+        paceMs = null == relayGiven.paceMs ? PACE_MS_NOT_SENT :
+            (int)check("pace-ms", relayGiven.paceMs, 0, MAX_PACE_MS);
         if (paceMs != PACE_MS_NOT_SENT && !createRoutes)
         {
             throw bad("pace-ms", Integer.toString(paceMs), "needs routes: without them there is no route to pace " +
@@ -211,53 +212,6 @@ public final class GeneratorOptions
         stallMs = burstSchedule(traffic);
 
         checkCombinations();
-    }
-
-    private static double warmupSeconds(final Double given, final double durationSeconds)
-    {
-        if (null == given)
-        {
-            return defaultWarmupSeconds(durationSeconds);
-        }
-        final double warmupSeconds = check("warmup", given, 0, MAX_DURATION_SECONDS);
-        if (warmupSeconds >= durationSeconds)
-        {
-            throw bad("warmup", number(warmupSeconds), "must be shorter than --duration=" + number(durationSeconds));
-        }
-        return warmupSeconds;
-    }
-
-    private static double ppsPerStream(final Double pps, final Double totalPps, final int streams)
-    {
-        if (null != pps && null != totalPps)
-        {
-            throw new IllegalArgumentException(
-                "--pps and --total-pps are mutually exclusive: give the rate per stream or in total, not both");
-        }
-        if (null != totalPps)
-        {
-            return checkPositive("total-pps", totalPps, MAX_TOTAL_PPS) / streams;
-        }
-        return checkPositive("pps", null == pps ? DEFAULT_PPS : pps, MAX_PPS);
-    }
-
-    private static int[] sinkPorts(final String text, final Integer receivers)
-    {
-        final int[] ports;
-        try
-        {
-            ports = OptionChecks.parsePorts(text);
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw bad("sink-ports", text, ex.getMessage());
-        }
-        if (null != receivers && receivers != ports.length)
-        {
-            throw bad("receivers", Integer.toString(receivers), "conflicts with --sink-ports=" + text + " (" +
-                ports.length + " ports, one receiver each)");
-        }
-        return ports;
     }
 
     /**

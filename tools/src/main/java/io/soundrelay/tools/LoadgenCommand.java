@@ -38,7 +38,8 @@ import java.util.function.UnaryOperator;
  * exits 0 when the run passed, 1 when it failed or could not run, 2 for bad options.
  * <p>
  * The options are declared in {@link LoadgenOptions}'s sections; picocli converts each value to its type,
- * {@link LoadgenOptions#build()} then checks ranges and the rules between options, and a refusal becomes a {@link ParameterException} naming the option.
+ * {@link LoadgenOptions#build()} then checks ranges and the rules between options, and a refusal becomes a
+ * {@link ParameterException} naming the option.
  */
 @Command(
     name = "loadgen",

@@ -19,6 +19,11 @@ import io.soundrelay.tools.GeneratorOptions.Deliver;
 import io.soundrelay.tools.GeneratorOptions.Wire;
 import picocli.CommandLine.Option;
 
+import static io.soundrelay.tools.OptionChecks.bad;
+import static io.soundrelay.tools.OptionChecks.check;
+import static io.soundrelay.tools.OptionChecks.checkPositive;
+import static io.soundrelay.tools.OptionChecks.number;
+
 /**
  * The settings of a {@link PacketGenerator} run as given, each declared once: its {@code loadgen} option (name,
  * default, help text) is the field that holds it, in one of five sections that are also the sections of
@@ -380,8 +385,8 @@ public final class LoadgenOptions
         int streams = GeneratorOptions.DEFAULT_STREAMS;
 
         @Option(names = "--pps", paramLabel = "N", order = 21,
-            description = "Packets per second per stream (a decimal is fine). Default: " + GeneratorOptions.DEFAULT_PPS +
-                ".")
+            description = "Packets per second per stream (a decimal is fine). Default: " +
+                GeneratorOptions.DEFAULT_PPS + ".")
         Double pps;
 
         @Option(names = "--total-pps", paramLabel = "N", order = 22,
@@ -438,6 +443,24 @@ public final class LoadgenOptions
             description = "With --burst: every stream bursts at the same instant (the worst case for the relay " +
                 "and the sinks) instead of staggered.")
         boolean burstAligned;
+
+        /**
+         * @return packets per second per stream: --pps, or --total-pps shared by the streams.
+         * @throws IllegalArgumentException when both are given or the rate is out of range.
+         */
+        double ppsPerStream(final int streams)
+        {
+            if (null != pps && null != totalPps)
+            {
+                throw new IllegalArgumentException(
+                    "--pps and --total-pps are mutually exclusive: give the rate per stream or in total, not both");
+            }
+            if (null != totalPps)
+            {
+                return checkPositive("total-pps", totalPps, GeneratorOptions.MAX_TOTAL_PPS) / streams;
+            }
+            return checkPositive("pps", null == pps ? GeneratorOptions.DEFAULT_PPS : pps, GeneratorOptions.MAX_PPS);
+        }
     }
 
     /**
@@ -480,6 +503,33 @@ public final class LoadgenOptions
                 "commas mix). The number of receivers is then the number of ports. Default: --receivers " +
                 "ephemeral ports.")
         String sinkPorts;
+
+        /**
+         * @return the ports of --sink-ports in the order given, or null when not given.
+         * @throws IllegalArgumentException when the list is bad or --receivers counts otherwise.
+         */
+        int[] sinkPorts()
+        {
+            if (null == sinkPorts)
+            {
+                return null;
+            }
+            final int[] ports;
+            try
+            {
+                ports = OptionChecks.parsePorts(sinkPorts);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw bad("sink-ports", sinkPorts, ex.getMessage());
+            }
+            if (null != receivers && receivers != ports.length)
+            {
+                throw bad("receivers", Integer.toString(receivers), "conflicts with --sink-ports=" + sinkPorts +
+                    " (" + ports.length + " ports, one receiver each)");
+            }
+            return ports;
+        }
     }
 
     /**
@@ -561,5 +611,23 @@ public final class LoadgenOptions
             description = "With --echo: write the round-trip latency distribution to FILE, in the same format " +
                 "as --hgrm.")
         String returnHgrm;
+
+        /**
+         * @return --warmup, or by default {@link GeneratorOptions#defaultWarmupSeconds(double)}.
+         * @throws IllegalArgumentException when it is out of range or not shorter than the run.
+         */
+        double warmupSeconds(final double durationSeconds)
+        {
+            if (null == warmupSeconds)
+            {
+                return GeneratorOptions.defaultWarmupSeconds(durationSeconds);
+            }
+            final double seconds = check("warmup", warmupSeconds, 0, GeneratorOptions.MAX_DURATION_SECONDS);
+            if (seconds >= durationSeconds)
+            {
+                throw bad("warmup", number(seconds), "must be shorter than --duration=" + number(durationSeconds));
+            }
+            return seconds;
+        }
     }
 }
