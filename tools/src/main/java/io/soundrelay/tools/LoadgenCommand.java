@@ -23,12 +23,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
 
@@ -79,9 +74,6 @@ public final class LoadgenCommand implements Callable<Integer>
 {
     /** Environment variable holding the API key when --api-key is absent. */
     public static final String API_KEY_ENV = "SOUNDRELAY_API_KEY";
-
-    /** The --json value that writes JSON to stdout. */
-    static final String STDOUT = "-";
 
     @Spec
     private CommandSpec spec;
@@ -147,7 +139,7 @@ public final class LoadgenCommand implements Callable<Integer>
         }
 
         // With JSON on stdout, everything for people goes to stderr so that stdout parses.
-        final PrintStream human = STDOUT.equals(reports.json) ? stderr : stdout;
+        final PrintStream human = ReportFiles.human(reports.json, stdout, stderr);
         final GeneratorResult result;
         try (PacketGenerator generator = PacketGenerator.open(options, human))
         {
@@ -204,76 +196,16 @@ public final class LoadgenCommand implements Callable<Integer>
 
     private void checkWritable(final String option, final String file)
     {
-        checkWritable(spec.commandLine(), option, file);
-    }
-
-    /**
-     * Check, before a run, that a report file can be written: its directory exists and it is no directory.
-     *
-     * @param file the option's value, or null when absent; {@code -} for --json means stdout.
-     * @throws ParameterException naming the option.
-     */
-    static void checkWritable(final CommandLine commandLine, final String option, final String file)
-    {
-        if (null == file || (STDOUT.equals(file) && "--json".equals(option)))
-        {
-            return;
-        }
-        final String why;
-        try
-        {
-            final Path path = Path.of(file);
-            final Path parent = path.toAbsolutePath().getParent();
-            why = Files.isDirectory(path) ? "is a directory" :
-                null == parent || !Files.isDirectory(parent) ? "directory " + parent + " does not exist" : null;
-        }
-        catch (final InvalidPathException ex)
-        {
-            throw new ParameterException(commandLine, option + "=" + file + ": not a file name");
-        }
-        if (null != why)
-        {
-            throw new ParameterException(commandLine, option + "=" + file + ": " + why);
-        }
+        ReportFiles.checkWritable(spec.commandLine(), option, file);
     }
 
     private boolean writeJsonQuietly(final String json)
     {
-        if (null == reports.json)
-        {
-            return true;
-        }
-        if (STDOUT.equals(reports.json))
-        {
-            stdout.println(json);
-            stdout.flush();
-            return true;
-        }
-        return write("--json", reports.json, (out) -> out.println(json));
+        return ReportFiles.writeJson("loadgen", reports.json, json, stdout, stderr);
     }
 
-    private boolean write(final String option, final String file, final Content content)
+    private boolean write(final String option, final String file, final ReportFiles.Content content)
     {
-        try (OutputStream stream = Files.newOutputStream(Path.of(file));
-            PrintStream out = new PrintStream(stream, false, StandardCharsets.UTF_8))
-        {
-            content.writeTo(out);
-            if (out.checkError())
-            {
-                throw new IOException("write failed");
-            }
-            return true;
-        }
-        catch (final IOException ex)
-        {
-            stderr.println("loadgen: cannot write " + option + "=" + file + ": " + ex.getMessage());
-            return false;
-        }
-    }
-
-    @FunctionalInterface
-    private interface Content
-    {
-        void writeTo(PrintStream out);
+        return ReportFiles.write("loadgen", option, file, content, stderr);
     }
 }

@@ -25,9 +25,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
@@ -144,10 +141,10 @@ public final class MigrateDrillCommand implements Callable<Integer>
     public Integer call()
     {
         final DrillOptions options = validatedOptions();
-        LoadgenCommand.checkWritable(spec.commandLine(), "--json", json);
+        ReportFiles.checkWritable(spec.commandLine(), "--json", json);
 
         // With JSON on stdout, everything for people goes to stderr so that stdout parses.
-        final PrintStream human = LoadgenCommand.STDOUT.equals(json) ? stderr : stdout;
+        final PrintStream human = ReportFiles.human(json, stdout, stderr);
         try (StopSignal stop = new StopSignal())
         {
             final DrillReport report;
@@ -204,25 +201,6 @@ public final class MigrateDrillCommand implements Callable<Integer>
 
     private boolean writeJson(final String report)
     {
-        if (null == json)
-        {
-            return true;
-        }
-        if (LoadgenCommand.STDOUT.equals(json))
-        {
-            stdout.println(report);
-            stdout.flush();
-            return true;
-        }
-        try
-        {
-            Files.writeString(Path.of(json), report + System.lineSeparator(), StandardCharsets.UTF_8);
-            return true;
-        }
-        catch (final IOException ex)
-        {
-            stderr.println("migrate-drill: cannot write --json=" + json + ": " + ex.getMessage());
-            return false;
-        }
+        return ReportFiles.writeJson("migrate-drill", json, report, stdout, stderr);
     }
 }
