@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The validated value behind {@code loadgen}: defaults, every option through the command line, and the rules
- * {@link GeneratorOptions.Builder#build()} enforces, each refusal naming its option.
+ * {@link LoadgenOptions#build()} enforces, each refusal naming its option.
  */
 final class GeneratorOptionsTest
 {
