@@ -45,14 +45,14 @@ record DrillOptions(
     long settleMs,
     GeneratorOptions traffic)
 {
-    static final int DEFAULT_STREAMS = 100;
+    static final int DEFAULT_STREAMS = GeneratorOptions.DEFAULT_STREAMS;
     static final int DEFAULT_MIGRATIONS = 20;
-    static final int DEFAULT_PPS = 50;
-    static final int DEFAULT_PAYLOAD_BYTES = 160;
+    static final int DEFAULT_PPS = GeneratorOptions.DEFAULT_PPS;
+    static final int DEFAULT_PAYLOAD_BYTES = GeneratorOptions.DEFAULT_PAYLOAD_BYTES;
     static final int DEFAULT_INTERVAL_MS = 1000;
     static final int DEFAULT_SWITCH_AFTER_MS = 1000;
     static final int DEFAULT_SETTLE_MS = 2000;
-    static final String DEFAULT_BIND = "127.0.0.1";
+    static final String DEFAULT_BIND = GeneratorOptions.DEFAULT_BIND_HOST;
 
     static final int MAX_NODES = 64;
     static final int MAX_PPS = 10_000;
