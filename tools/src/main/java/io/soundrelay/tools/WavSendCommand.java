@@ -85,7 +85,7 @@ import java.util.stream.Collectors;
     })
 public final class WavSendCommand implements Callable<Integer>
 {
-    static final String API_KEY_ENV = "SOUNDRELAY_API_KEY";
+    static final String API_KEY_ENV = LoadgenCommand.API_KEY_ENV;
     static final int MIN_DATAGRAM_BYTES = 64;
     static final int MAX_DATAGRAM_BYTES = 65_507;
     // How long to wait for the node to take in the last frames before the route is deleted under them.
