@@ -15,6 +15,8 @@
  */
 package io.soundrelay.tools;
 
+import picocli.CommandLine.Option;
+
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.ArrayList;
@@ -43,14 +45,14 @@ record DrillOptions(
     long settleMs,
     GeneratorOptions traffic)
 {
-    static final int DEFAULT_STREAMS = 100;
+    static final int DEFAULT_STREAMS = GeneratorOptions.DEFAULT_STREAMS;
     static final int DEFAULT_MIGRATIONS = 20;
-    static final int DEFAULT_PPS = 50;
-    static final int DEFAULT_PAYLOAD_BYTES = 160;
+    static final int DEFAULT_PPS = GeneratorOptions.DEFAULT_PPS;
+    static final int DEFAULT_PAYLOAD_BYTES = GeneratorOptions.DEFAULT_PAYLOAD_BYTES;
     static final int DEFAULT_INTERVAL_MS = 1000;
     static final int DEFAULT_SWITCH_AFTER_MS = 1000;
     static final int DEFAULT_SETTLE_MS = 2000;
-    static final String DEFAULT_BIND = "127.0.0.1";
+    static final String DEFAULT_BIND = GeneratorOptions.DEFAULT_BIND_HOST;
 
     static final int MAX_NODES = 64;
     static final int MAX_PPS = 10_000;
@@ -75,20 +77,65 @@ record DrillOptions(
     }
 
     /**
-     * Collects settings; {@link #build()} validates them together. Every setting left alone keeps its default.
+     * Collects settings; {@link #build()} validates them together. Every setting left alone keeps its default. Each
+     * field is also its {@code migrate-drill} option, declared once: {@link MigrateDrillCommand} takes the builder as
+     * a mixin.
      */
     static final class Builder
     {
-        private final List<String> nodes = new ArrayList<>();
+        @Option(names = "--node", paramLabel = "URL", required = true, order = 1,
+            description = "A node's control API, http://host:port. Repeat for each node, at least two; GET /nodes " +
+                "goes to the first.")
+        private List<String> nodes = new ArrayList<>();
+
+        @Option(names = "--api-key", paramLabel = "KEY", order = 2,
+            description = "Sent as 'Authorization: Bearer KEY' to every node. Default: the " +
+                LoadgenCommand.API_KEY_ENV + " environment variable, else none. Never printed.")
         private String apiKey;
+
+        @Option(names = "--streams", paramLabel = "N", order = 3, defaultValue = "" + DEFAULT_STREAMS,
+            description = "Streams, routed round robin over the nodes. Default: ${DEFAULT-VALUE}.")
         private int streams = DEFAULT_STREAMS;
+
+        @Option(names = "--migrations", paramLabel = "N", order = 4,
+            description = "Streams to migrate, one every --interval-ms, each a different one: at most --streams. " +
+                "Default: " + DEFAULT_MIGRATIONS + ", or --streams when fewer.")
         private Integer migrations;
+
+        @Option(names = "--pps", paramLabel = "N", order = 5, defaultValue = "" + DEFAULT_PPS,
+            description = "Packets per second per stream (a decimal is fine), at most " + MAX_PPS +
+                ". Default: ${DEFAULT-VALUE}.")
         private double pps = DEFAULT_PPS;
+
+        @Option(names = "--payload-bytes", paramLabel = "N", order = 6,
+            defaultValue = "" + DEFAULT_PAYLOAD_BYTES,
+            description = "Payload per frame, 24 to 1480; the frame adds its 20-byte header. " +
+                "Default: ${DEFAULT-VALUE}.")
         private int payloadBytes = DEFAULT_PAYLOAD_BYTES;
+
+        @Option(names = "--interval-ms", paramLabel = "MS", order = 7,
+            defaultValue = "" + DEFAULT_INTERVAL_MS,
+            description = "Between the starts of two migrations; the first starts one interval after sending does. " +
+                "Default: ${DEFAULT-VALUE}.")
         private long intervalMs = DEFAULT_INTERVAL_MS;
+
+        @Option(names = "--switch-after-ms", paramLabel = "MS", order = 8,
+            defaultValue = "" + DEFAULT_SWITCH_AFTER_MS,
+            description = "After a migration's answer the stream still goes to its old node, which forwards it to " +
+                "the new one, for MS; then it goes to the new node. Keep it below the nodes' grace window " +
+                "(MIGRATION_GRACE_SECONDS, default 30 s). Default: ${DEFAULT-VALUE}.")
         private long switchAfterMs = DEFAULT_SWITCH_AFTER_MS;
+
+        @Option(names = "--settle-ms", paramLabel = "MS", order = 9, defaultValue = "" + DEFAULT_SETTLE_MS,
+            description = "Sending goes on for MS after the last migration's answer; more than --switch-after-ms. " +
+                "Default: ${DEFAULT-VALUE}.")
         private long settleMs = DEFAULT_SETTLE_MS;
+
+        @Option(names = "--bind", paramLabel = "IP", order = 10, defaultValue = DEFAULT_BIND,
+            description = "Address the source and receiver sockets bind, the routes' source_addr and target: a " +
+                "concrete one the nodes reach, no wildcard. Default: ${DEFAULT-VALUE}.")
         private String bind = DEFAULT_BIND;
+
         private long firstStreamId = GeneratorOptions.DEFAULT_FIRST_STREAM_ID;
 
         private Builder()
@@ -100,8 +147,7 @@ record DrillOptions(
          */
         Builder nodes(final List<String> nodes)
         {
-            this.nodes.clear();
-            this.nodes.addAll(nodes);
+            this.nodes = new ArrayList<>(nodes);
             return this;
         }
 
@@ -112,6 +158,14 @@ record DrillOptions(
         {
             this.apiKey = apiKey;
             return this;
+        }
+
+        /**
+         * @return the API key given, or null.
+         */
+        String apiKey()
+        {
+            return apiKey;
         }
 
         Builder streams(final int streams)
@@ -185,7 +239,7 @@ record DrillOptions(
         DrillOptions build()
         {
             final List<URI> urls = nodeUrls();
-            final String bindHost = GeneratorOptions.bindHost("bind", bind);
+            final String bindHost = OptionChecks.bindHost("bind", bind);
             if (!(pps > 0 && pps <= MAX_PPS))
             {
                 throw bad("pps", pps == Math.rint(pps) ? Long.toString((long)pps) : Double.toString(pps),
@@ -252,7 +306,7 @@ record DrillOptions(
             final List<String> seen = new ArrayList<>();
             for (final String node : nodes)
             {
-                final URI url = GeneratorOptions.uri("node", node);
+                final URI url = OptionChecks.uri("node", node);
                 final String hostPort = url.getHost() + ":" + port(url);
                 if (seen.contains(hostPort))
                 {

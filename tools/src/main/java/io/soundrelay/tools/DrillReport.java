@@ -15,6 +15,9 @@
  */
 package io.soundrelay.tools;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+
+import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -305,83 +308,100 @@ final class DrillReport
      */
     String toJson()
     {
-        final StringBuilder json = new StringBuilder(1024 + 160 * streams.size())
-            .append("{\"tool\":\"migrate-drill\"")
-            .append(",\"nodes\":[");
-        for (int i = 0; i < nodes.size(); i++)
+        return Json.write(this::writeJson);
+    }
+
+    private void writeJson(final JsonGenerator json) throws IOException
+    {
+        json.writeStartObject();
+        json.writeStringField("tool", "migrate-drill");
+        json.writeArrayFieldStart("nodes");
+        for (final MigrateDrill.Node node : nodes)
         {
-            final MigrateDrill.Node node = nodes.get(i);
-            json.append(0 == i ? "{" : ",{").append("\"node_id\":");
-            TinyJson.appendString(json, node.nodeId()).append(",\"control_url\":");
-            TinyJson.appendString(json, node.controlUrl().toString()).append(",\"relay_addr\":");
-            TinyJson.appendString(json, node.relayAddr()).append('}');
+            json.writeStartObject();
+            json.writeStringField("node_id", node.nodeId());
+            json.writeStringField("control_url", node.controlUrl().toString());
+            json.writeStringField("relay_addr", node.relayAddr());
+            json.writeEndObject();
         }
+        json.writeEndArray();
         final GeneratorOptions traffic = options.traffic();
-        json.append("],\"streams\":").append(streams.size())
-            .append(",\"pps_per_stream\":").append(number(traffic.ppsPerStream()))
-            .append(",\"payload_bytes\":").append(traffic.payloadBytes())
-            .append(",\"interval_ms\":").append(options.intervalMs())
-            .append(",\"switch_after_ms\":").append(options.switchAfterMs())
-            .append(",\"settle_ms\":").append(options.settleMs())
-            .append(",\"send_window_s\":").append(number(sendNs / 1e9))
-            .append(",\"sent\":").append(sent)
-            .append(",\"received\":").append(received)
-            .append(",\"datagrams_in\":").append(datagramsIn)
-            .append(",\"lost\":").append(lost)
-            .append(",\"duplicated\":").append(duplicated)
-            .append(",\"reordered\":").append(reordered)
-            .append(",\"unexpected\":").append(unexpected())
-            .append(",\"corrupt\":").append(corrupt)
-            .append(",\"unknown_stream\":").append(unknownStream)
-            .append(",\"send_errors\":").append(sendErrors)
-            .append(",\"route_errors\":").append(routeErrors)
-            .append(",\"migrations_ok\":").append(migrationsOk())
-            .append(",\"migrations_failed\":").append(migrationsFailed())
-            .append(",\"migration_ms\":{\"p50\":").append(number(migrationMillis(50)))
-            .append(",\"p90\":").append(number(migrationMillis(90)))
-            .append(",\"max\":").append(number(migrationMillis(100)))
-            .append("},\"migrations\":[");
-        for (int i = 0; i < migrations.size(); i++)
+        json.writeNumberField("streams", streams.size());
+        Json.writeRounded(json, "pps_per_stream", traffic.ppsPerStream());
+        json.writeNumberField("payload_bytes", traffic.payloadBytes());
+        json.writeNumberField("interval_ms", options.intervalMs());
+        json.writeNumberField("switch_after_ms", options.switchAfterMs());
+        json.writeNumberField("settle_ms", options.settleMs());
+        Json.writeRounded(json, "send_window_s", sendNs / 1e9);
+        json.writeNumberField("sent", sent);
+        json.writeNumberField("received", received);
+        json.writeNumberField("datagrams_in", datagramsIn);
+        json.writeNumberField("lost", lost);
+        json.writeNumberField("duplicated", duplicated);
+        json.writeNumberField("reordered", reordered);
+        json.writeNumberField("unexpected", unexpected());
+        json.writeNumberField("corrupt", corrupt);
+        json.writeNumberField("unknown_stream", unknownStream);
+        json.writeNumberField("send_errors", sendErrors);
+        json.writeNumberField("route_errors", routeErrors);
+        json.writeNumberField("migrations_ok", migrationsOk());
+        json.writeNumberField("migrations_failed", migrationsFailed());
+        json.writeObjectFieldStart("migration_ms");
+        Json.writeRounded(json, "p50", migrationMillis(50));
+        Json.writeRounded(json, "p90", migrationMillis(90));
+        Json.writeRounded(json, "max", migrationMillis(100));
+        json.writeEndObject();
+        writeMigrations(json);
+        writeStreams(json);
+        json.writeBooleanField("passed", passed());
+        json.writeArrayFieldStart("failures");
+        for (final String failure : failures())
         {
-            final Migration migration = migrations.get(i);
-            json.append(0 == i ? "{" : ",{")
-                .append("\"stream_id\":\"").append(Long.toUnsignedString(migration.streamId())).append('"')
-                .append(",\"from\":");
-            TinyJson.appendString(json, migration.fromNode()).append(",\"to\":");
-            TinyJson.appendString(json, migration.toNode()).append(",\"new_node_addr\":");
-            TinyJson.appendString(json, migration.newNodeAddr())
-                .append(",\"ok\":").append(migration.ok())
-                .append(",\"status\":").append(migration.status())
-                .append(",\"ms\":").append(number(migration.millis()))
-                .append(",\"switched\":").append(migration.switched())
-                .append(",\"error\":");
-            TinyJson.appendString(json, migration.error()).append('}');
+            json.writeString(failure);
         }
-        json.append("],\"per_stream\":[");
-        for (int i = 0; i < streams.size(); i++)
+        json.writeEndArray();
+        json.writeEndObject();
+    }
+
+    private void writeMigrations(final JsonGenerator json) throws IOException
+    {
+        json.writeArrayFieldStart("migrations");
+        for (final Migration migration : migrations)
         {
-            final StreamResult stream = streams.get(i);
+            json.writeStartObject();
+            json.writeStringField("stream_id", Long.toUnsignedString(migration.streamId()));
+            json.writeStringField("from", migration.fromNode());
+            json.writeStringField("to", migration.toNode());
+            json.writeStringField("new_node_addr", migration.newNodeAddr());
+            json.writeBooleanField("ok", migration.ok());
+            json.writeNumberField("status", migration.status());
+            Json.writeRounded(json, "ms", migration.millis());
+            json.writeBooleanField("switched", migration.switched());
+            json.writeStringField("error", migration.error());
+            json.writeEndObject();
+        }
+        json.writeEndArray();
+    }
+
+    private void writeStreams(final JsonGenerator json) throws IOException
+    {
+        json.writeArrayFieldStart("per_stream");
+        for (final StreamResult stream : streams)
+        {
             final SequenceLedger.Counts counts = stream.counts();
-            json.append(0 == i ? "{" : ",{")
-                .append("\"stream_id\":\"").append(Long.toUnsignedString(stream.streamId())).append('"')
-                .append(",\"owner\":");
-            TinyJson.appendString(json, stream.owner())
-                .append(",\"migrated\":").append(stream.migrated())
-                .append(",\"sent\":").append(counts.sent())
-                .append(",\"received\":").append(counts.received())
-                .append(",\"lost\":").append(counts.lost())
-                .append(",\"duplicated\":").append(counts.duplicated())
-                .append(",\"reordered\":").append(counts.reordered())
-                .append(",\"unexpected\":").append(counts.unexpected())
-                .append('}');
+            json.writeStartObject();
+            json.writeStringField("stream_id", Long.toUnsignedString(stream.streamId()));
+            json.writeStringField("owner", stream.owner());
+            json.writeBooleanField("migrated", stream.migrated());
+            json.writeNumberField("sent", counts.sent());
+            json.writeNumberField("received", counts.received());
+            json.writeNumberField("lost", counts.lost());
+            json.writeNumberField("duplicated", counts.duplicated());
+            json.writeNumberField("reordered", counts.reordered());
+            json.writeNumberField("unexpected", counts.unexpected());
+            json.writeEndObject();
         }
-        json.append("],\"passed\":").append(passed()).append(",\"failures\":[");
-        final List<String> failures = failures();
-        for (int i = 0; i < failures.size(); i++)
-        {
-            TinyJson.appendString(json.append(0 == i ? "" : ","), failures.get(i));
-        }
-        return json.append("]}").toString();
+        json.writeEndArray();
     }
 
     public String toString()
@@ -389,12 +409,6 @@ final class DrillReport
         return "DrillReport{sent=" + sent + ", received=" + received + ", lost=" + lost + ", duplicated=" +
             duplicated + ", reordered=" + reordered + ", unexpected=" + unexpected() + ", migrations=" + migrations +
             ", failures=" + failures() + "}";
-    }
-
-    // Three decimals are plenty for milliseconds and seconds; NaN and infinities are not JSON.
-    private static String number(final double value)
-    {
-        return Double.isFinite(value) ? Double.toString(Math.round(value * 1000.0) / 1000.0) : "null";
     }
 
     private static void addIfAny(final List<String> failures, final long count, final String what)

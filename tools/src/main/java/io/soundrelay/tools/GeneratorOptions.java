@@ -15,18 +15,19 @@
  */
 package io.soundrelay.tools;
 
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.util.Arrays;
-import java.util.BitSet;
 import java.util.Locale;
 
+import static io.soundrelay.tools.OptionChecks.bad;
+import static io.soundrelay.tools.OptionChecks.check;
+import static io.soundrelay.tools.OptionChecks.number;
+
 /**
- * What a {@link PacketGenerator} run does: an immutable value validated as a whole when {@link Builder#build()}
- * makes it. Each setting has its default constant here; {@link LoadgenCommand} fills a {@link Builder} from the
- * command line. A bad value is refused with {@code --name=value: why}, naming the {@code loadgen} option.
+ * What a {@link PacketGenerator} run does: an immutable value validated as a whole when
+ * {@link LoadgenOptions#build()} makes it. Each setting has its default constant here and its option in
+ * {@link LoadgenOptions}. A bad value is refused with {@code --name=value: why}, naming the {@code loadgen} option.
  */
 public final class GeneratorOptions
 {
@@ -89,7 +90,7 @@ public final class GeneratorOptions
     public static final int PACE_MS_NOT_SENT = -1;
     /** The longest pacing a route may ask for, as the node checks it (RouteSpec.MAX_PACE_MS). */
     public static final int MAX_PACE_MS = 2000;
-    /** --jitter-ms not given: the routes carry no {@code jitter_ms}, so the node's default (JITTER_BUFFER_MS) applies. */
+    /** --jitter-ms not given: the routes carry no {@code jitter_ms}, so the node's default JITTER_BUFFER_MS applies. */
     public static final int JITTER_MS_NOT_SENT = -1;
     /** The deepest jitter buffer a route may ask for, as the node checks it (RouteSpec.MAX_JITTER_MS). */
     public static final int MAX_JITTER_MS = 1000;
@@ -106,14 +107,15 @@ public final class GeneratorOptions
     public static final int MAX_DATAGRAM_BYTES = 1500;
 
     private static final int MAX_STREAMS = 1_000_000;
-    private static final int MAX_SOCKETS = 1024;
+    /** The most sender or receiver sockets (and --sink-ports ports). */
+    static final int MAX_SOCKETS = 1024;
     /** A socket per stream: a file descriptor each, so far fewer streams than without. */
     static final int MAX_STREAM_SOCKETS = 16_384;
-    private static final double MAX_PPS = 1_000_000;
-    private static final double MAX_TOTAL_PPS = 100_000_000;
+    static final double MAX_PPS = 1_000_000;
+    static final double MAX_TOTAL_PPS = 100_000_000;
     /** The longest run: a day. */
     static final double MAX_DURATION_SECONDS = 86_400;
-    private static final int MAX_PORT = 65_535;
+    static final int MAX_PORT = 65_535;
     private static final long MAX_U32 = 0xFFFF_FFFFL;
 
     private final URI api;
@@ -149,105 +151,65 @@ public final class GeneratorOptions
     private final int stallMs;
     private final boolean burstAligned;
 
-    private GeneratorOptions(final Builder builder)
+    GeneratorOptions(final LoadgenOptions given)
     {
-        api = uri("api", builder.api);
-        apiKey = null == builder.apiKey || builder.apiKey.isBlank() ? null : builder.apiKey.trim();
-        relay = socketAddress("relay", builder.relay);
-        bindHost = bindHost("bind-host", builder.bindHost);
-        streams = (int)check("streams", builder.streams, 1, MAX_STREAMS);
-        wire = builder.wire;
-        deliver = builder.deliver;
-        createRoutes = builder.createRoutes;
-        rateUnlimited = builder.rateUnlimited;
-        stranger = builder.stranger;
-        durationSeconds = check("duration", builder.durationSeconds, 0.001, MAX_DURATION_SECONDS);
-        payloadBytes = (int)check("payload-bytes", builder.payloadBytes, PayloadPattern.HEADER_LENGTH,
+        final LoadgenOptions.Relay relayGiven = given.relay;
+        final LoadgenOptions.Traffic traffic = given.traffic;
+        final LoadgenOptions.Sockets sockets = given.sockets;
+        final LoadgenOptions.Returns returns = given.returns;
+        final LoadgenOptions.Reports reports = given.reports;
+        api = OptionChecks.uri("api", relayGiven.api);
+        apiKey = null == relayGiven.apiKey || relayGiven.apiKey.isBlank() ? null : relayGiven.apiKey.trim();
+        relay = OptionChecks.socketAddress("relay", relayGiven.relay);
+        bindHost = OptionChecks.bindHost("bind-host", sockets.bindHost);
+        streams = (int)check("streams", traffic.streams, 1, MAX_STREAMS);
+        wire = traffic.wire;
+        deliver = relayGiven.deliver;
+        createRoutes = relayGiven.createRoutes;
+        rateUnlimited = traffic.rateUnlimited;
+        stranger = traffic.stranger;
+        durationSeconds = check("duration", traffic.durationSeconds, 0.001, MAX_DURATION_SECONDS);
+        payloadBytes = (int)check("payload-bytes", traffic.payloadBytes, PayloadPattern.HEADER_LENGTH,
             MAX_DATAGRAM_BYTES);
-        firstStreamId = check("first-stream-id", builder.firstStreamId, 1, Long.MAX_VALUE / 2);
-        senders = (int)check("senders", builder.senders, 1, MAX_SOCKETS);
-        sourcePort = (int)check("source-port", builder.sourcePort, 0, MAX_PORT);
-        reportIntervalSeconds = check("report-interval", builder.reportIntervalSeconds, 0.01, 3600);
-        allowLossPercent = check("allow-loss-percent", builder.allowLossPercent, 0, 100);
-        graceMs = (int)check("grace-ms", builder.graceMs, 0, 600_000);
-        oneThread = builder.oneThread;
-        returnPath = builder.returnPath;
-        socketPerStream = builder.socketPerStream || returnPath;
-        relayPortBase = (int)check("relay-port-base", builder.relayPortBase, 0, MAX_PORT);
-        echo = builder.echo;
-        if (Double.isNaN(builder.warmupSeconds))
-        {
-            warmupSeconds = defaultWarmupSeconds(durationSeconds);
-        }
-        else
-        {
-            warmupSeconds = check("warmup", builder.warmupSeconds, 0, MAX_DURATION_SECONDS);
-            if (warmupSeconds >= durationSeconds)
-            {
-                throw bad("warmup", number(warmupSeconds), "must be shorter than --duration=" +
-                    number(durationSeconds));
-            }
-        }
-
-        if (!Double.isNaN(builder.pps) && !Double.isNaN(builder.totalPps))
-        {
-            throw new IllegalArgumentException(
-                "--pps and --total-pps are mutually exclusive: give the rate per stream or in total, not both");
-        }
-        if (!Double.isNaN(builder.totalPps))
-        {
-            ppsPerStream = checkPositive("total-pps", builder.totalPps, MAX_TOTAL_PPS) / streams;
-        }
-        else
-        {
-            ppsPerStream = checkPositive("pps", Double.isNaN(builder.pps) ? DEFAULT_PPS : builder.pps, MAX_PPS);
-        }
-
-        if (null != builder.sinkPorts)
-        {
-            try
-            {
-                sinkPorts = parsePorts(builder.sinkPorts);
-            }
-            catch (final IllegalArgumentException ex)
-            {
-                throw bad("sink-ports", builder.sinkPorts, ex.getMessage());
-            }
-            if (builder.receiversGiven && builder.receivers != sinkPorts.length)
-            {
-                throw bad("receivers", Integer.toString(builder.receivers), "conflicts with --sink-ports=" +
-                    builder.sinkPorts + " (" + sinkPorts.length + " ports, one receiver each)");
-            }
-            receivers = sinkPorts.length;
-        }
-        else
-        {
-            sinkPorts = null;
-            receivers = (int)check("receivers", builder.receivers, 1, MAX_SOCKETS);
-        }
+        firstStreamId = check("first-stream-id", traffic.firstStreamId, 1, Long.MAX_VALUE / 2);
+        senders = (int)check("senders", sockets.senders, 1, MAX_SOCKETS);
+        sourcePort = (int)check("source-port", sockets.sourcePort, 0, MAX_PORT);
+        reportIntervalSeconds = check("report-interval", reports.reportIntervalSeconds, 0.01, 3600);
+        allowLossPercent = check("allow-loss-percent", reports.allowLossPercent, 0, 100);
+        graceMs = (int)check("grace-ms", reports.graceMs, 0, 600_000);
+        oneThread = sockets.oneThread;
+        returnPath = returns.returnPath;
+        socketPerStream = returns.socketPerStream || returnPath;
+        relayPortBase = (int)check("relay-port-base", returns.relayPortBase, 0, MAX_PORT);
+        echo = returns.echo;
+        warmupSeconds = reports.warmupSeconds(durationSeconds);
+        ppsPerStream = traffic.ppsPerStream(streams);
+        sinkPorts = sockets.sinkPorts();
+        receivers = null != sinkPorts ? sinkPorts.length :
+            (int)check("receivers", null == sockets.receivers ? DEFAULT_RECEIVERS : sockets.receivers, 1, MAX_SOCKETS);
         if (oneThread && (senders != 1 || receivers != 1))
         {
             throw bad("one-thread", "true", "needs exactly one sender and one receiver (--senders 1, and " +
                 "--receivers 1 or one --sink-ports port), not " + senders + " and " + receivers);
         }
 
-        paceMs = builder.paceMs == PACE_MS_NOT_SENT ? PACE_MS_NOT_SENT :
-            (int)check("pace-ms", builder.paceMs, 0, MAX_PACE_MS);
+        paceMs = null == relayGiven.paceMs ? PACE_MS_NOT_SENT :
+            (int)check("pace-ms", relayGiven.paceMs, 0, MAX_PACE_MS);
         if (paceMs != PACE_MS_NOT_SENT && !createRoutes)
         {
             throw bad("pace-ms", Integer.toString(paceMs), "needs routes: without them there is no route to pace " +
                 "(--no-create-routes)");
         }
-        jitterMs = builder.jitterMs == JITTER_MS_NOT_SENT ? JITTER_MS_NOT_SENT :
-            (int)check("jitter-ms", builder.jitterMs, 0, MAX_JITTER_MS);
+        jitterMs = null == relayGiven.jitterMs ? JITTER_MS_NOT_SENT :
+            (int)check("jitter-ms", relayGiven.jitterMs, 0, MAX_JITTER_MS);
         if (jitterMs != JITTER_MS_NOT_SENT && !createRoutes)
         {
             throw bad("jitter-ms", Integer.toString(jitterMs), "needs routes: without them there is no route to " +
                 "buffer (--no-create-routes)");
         }
-        burst = builder.burstGiven ? (int)check("burst", builder.burst, 1, MAX_BURST) : NO_BURST;
-        burstAligned = builder.burstAligned;
-        stallMs = burstSchedule(builder);
+        burst = null != traffic.burst ? (int)check("burst", traffic.burst, 1, MAX_BURST) : NO_BURST;
+        burstAligned = traffic.burstAligned;
+        stallMs = burstSchedule(traffic);
 
         checkCombinations();
     }
@@ -256,15 +218,15 @@ public final class GeneratorOptions
      * @return the milliseconds between two bursts of a stream: --stall-ms, or by default the time the burst's
      * frames take at --pps (15 frames at 50 pps: 300 ms); 0 without --burst.
      */
-    private int burstSchedule(final Builder builder)
+    private int burstSchedule(final LoadgenOptions.Traffic traffic)
     {
         if (burst == NO_BURST)
         {
-            if (builder.stallMs != DEFAULT_STALL_MS)
+            if (null != traffic.stallMs)
             {
-                throw bad("stall-ms", Integer.toString(builder.stallMs), "needs --burst");
+                throw bad("stall-ms", Integer.toString(traffic.stallMs), "needs --burst");
             }
-            if (builder.burstAligned)
+            if (traffic.burstAligned)
             {
                 throw bad("burst-aligned", "true", "needs --burst");
             }
@@ -274,11 +236,11 @@ public final class GeneratorOptions
         {
             throw bad("burst", Integer.toString(burst), "needs a paced rate, not --rate-unlimited");
         }
-        if (builder.stallMs == DEFAULT_STALL_MS)
+        if (null == traffic.stallMs)
         {
             return (int)Math.max(1, Math.min(MAX_STALL_MS, Math.round(burst * 1000.0 / ppsPerStream)));
         }
-        return (int)check("stall-ms", builder.stallMs, 1, MAX_STALL_MS);
+        return (int)check("stall-ms", traffic.stallMs, 1, MAX_STALL_MS);
     }
 
     private void checkCombinations()
@@ -366,50 +328,17 @@ public final class GeneratorOptions
     /**
      * @return a builder holding every default.
      */
-    public static Builder builder()
+    public static LoadgenOptions builder()
     {
-        return new Builder();
+        return new LoadgenOptions();
     }
 
     /**
-     * @param text ports and ranges separated by commas: {@code 5000}, {@code 5000-5003}, {@code 5000,5002}.
-     * @return the ports in the order given.
-     * @throws IllegalArgumentException saying what is wrong.
+     * @see OptionChecks#parseSocketAddress(String)
      */
-    static int[] parsePorts(final String text)
+    static InetSocketAddress parseSocketAddress(final String text)
     {
-        final BitSet seen = new BitSet(MAX_PORT + 1);
-        int[] ports = new int[8];
-        int count = 0;
-        for (final String part : text.split(",", -1))
-        {
-            final String item = part.trim();
-            final int dash = item.indexOf('-');
-            final int first = port(dash < 0 ? item : item.substring(0, dash));
-            final int last = dash < 0 ? first : port(item.substring(dash + 1));
-            if (last < first)
-            {
-                throw new IllegalArgumentException("range " + item + " ends before it starts");
-            }
-            for (int port = first; port <= last; port++)
-            {
-                if (seen.get(port))
-                {
-                    throw new IllegalArgumentException("port " + port + " given twice");
-                }
-                seen.set(port);
-                if (count == MAX_SOCKETS)
-                {
-                    throw new IllegalArgumentException("more than " + MAX_SOCKETS + " ports");
-                }
-                if (count == ports.length)
-                {
-                    ports = Arrays.copyOf(ports, count * 2);
-                }
-                ports[count++] = port;
-            }
-        }
-        return Arrays.copyOf(ports, count);
+        return OptionChecks.parseSocketAddress(text);
     }
 
     public URI api()
@@ -730,475 +659,5 @@ public final class GeneratorOptions
     private static String rate(final double pps)
     {
         return pps == Math.rint(pps) ? Long.toString((long)pps) : String.format(Locale.ROOT, "%.3f", pps);
-    }
-
-    private static IllegalArgumentException bad(final String name, final String value, final String why)
-    {
-        return new IllegalArgumentException("--" + name + "=" + value + ": " + why);
-    }
-
-    private static long check(final String name, final long value, final long min, final long max)
-    {
-        if (value < min || value > max)
-        {
-            throw bad(name, Long.toString(value), "must be between " + min + " and " + max);
-        }
-        return value;
-    }
-
-    private static double check(final String name, final double value, final double min, final double max)
-    {
-        if (!(value >= min && value <= max))
-        {
-            throw bad(name, number(value), "must be between " + number(min) + " and " + number(max));
-        }
-        return value;
-    }
-
-    private static double checkPositive(final String name, final double value, final double max)
-    {
-        if (!(value > 0 && value <= max))
-        {
-            throw bad(name, number(value), "must be more than 0 and at most " + number(max));
-        }
-        return value;
-    }
-
-    private static String number(final double value)
-    {
-        return value == Math.rint(value) && !Double.isInfinite(value) ? Long.toString((long)value) :
-            Double.toString(value);
-    }
-
-    private static int port(final String text)
-    {
-        final int port;
-        try
-        {
-            port = Integer.parseInt(text.trim());
-        }
-        catch (final NumberFormatException ex)
-        {
-            throw new IllegalArgumentException("'" + text.trim() + "' is not a port");
-        }
-        if (port < 1 || port > MAX_PORT)
-        {
-            throw new IllegalArgumentException("port " + port + " is not 1-65535");
-        }
-        return port;
-    }
-
-    /**
-     * @param name the option, without its dashes, that a refusal names.
-     * @return the http(s) URL.
-     * @throws IllegalArgumentException {@code --name=text: why}.
-     */
-    static URI uri(final String name, final String text)
-    {
-        final URI uri;
-        try
-        {
-            uri = URI.create(text.trim());
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw bad(name, text, "not a URL");
-        }
-        if ((!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) || null == uri.getHost())
-        {
-            throw bad(name, text, "expected http://host:port");
-        }
-        return uri;
-    }
-
-    private static InetSocketAddress socketAddress(final String name, final String text)
-    {
-        try
-        {
-            return parseSocketAddress(text);
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw bad(name, text, ex.getMessage());
-        }
-    }
-
-    /**
-     * @param name the option, without its dashes, that a refusal names.
-     * @return the address to bind, resolved: a concrete one, since a route's {@code source_addr} names it.
-     * @throws IllegalArgumentException {@code --name=text: why}.
-     */
-    static String bindHost(final String name, final String text)
-    {
-        final InetAddress address;
-        try
-        {
-            address = InetAddress.getByName(text.trim());
-        }
-        catch (final UnknownHostException ex)
-        {
-            throw bad(name, text, "unknown host");
-        }
-        // A route's source_addr is compared with the datagram's real source: a wildcard would never match.
-        if (address.isAnyLocalAddress())
-        {
-            throw bad(name, text, "must be a concrete address, not a wildcard");
-        }
-        return address.getHostAddress();
-    }
-
-    /**
-     * @param text {@code host:port} or {@code [v6]:port}.
-     * @return the resolved address.
-     * @throws IllegalArgumentException saying what is wrong.
-     */
-    static InetSocketAddress parseSocketAddress(final String text)
-    {
-        final String trimmed = text.trim();
-        final int colon = trimmed.lastIndexOf(':');
-        if (colon <= 0 || colon == trimmed.length() - 1)
-        {
-            throw new IllegalArgumentException("expected host:port");
-        }
-        String host = trimmed.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]"))
-        {
-            host = host.substring(1, host.length() - 1);
-        }
-        final int port;
-        try
-        {
-            port = Integer.parseInt(trimmed.substring(colon + 1));
-        }
-        catch (final NumberFormatException ex)
-        {
-            throw new IllegalArgumentException("port is not a number");
-        }
-        if (port < 1 || port > MAX_PORT)
-        {
-            throw new IllegalArgumentException("port must be 1-65535");
-        }
-        final InetSocketAddress address = new InetSocketAddress(host, port);
-        if (address.isUnresolved())
-        {
-            throw new IllegalArgumentException("unknown host " + host);
-        }
-        return address;
-    }
-
-    /**
-     * Collects settings; {@link #build()} validates them together. Every setting left alone keeps its default.
-     */
-    public static final class Builder
-    {
-        private String api = DEFAULT_API;
-        private String apiKey;
-        private String relay = DEFAULT_RELAY;
-        private String bindHost = DEFAULT_BIND_HOST;
-        private int streams = DEFAULT_STREAMS;
-        private double pps = Double.NaN;
-        private double totalPps = Double.NaN;
-        private double durationSeconds = DEFAULT_DURATION_SECONDS;
-        private int payloadBytes = DEFAULT_PAYLOAD_BYTES;
-        private Wire wire = Wire.SR;
-        private Deliver deliver = Deliver.PAYLOAD;
-        private long firstStreamId = DEFAULT_FIRST_STREAM_ID;
-        private boolean createRoutes = true;
-        private int senders = DEFAULT_SENDERS;
-        private int receivers = DEFAULT_RECEIVERS;
-        private boolean receiversGiven;
-        private int sourcePort = DEFAULT_SOURCE_PORT;
-        private String sinkPorts;
-        private boolean rateUnlimited;
-        private double reportIntervalSeconds = DEFAULT_REPORT_INTERVAL_SECONDS;
-        private double allowLossPercent = DEFAULT_ALLOW_LOSS_PERCENT;
-        private boolean stranger;
-        private int graceMs = DEFAULT_GRACE_MS;
-        private double warmupSeconds = Double.NaN;
-        private boolean oneThread;
-        private boolean socketPerStream;
-        private boolean returnPath;
-        private int relayPortBase;
-        private boolean echo;
-        private int paceMs = PACE_MS_NOT_SENT;
-        private int jitterMs = JITTER_MS_NOT_SENT;
-        private int burst = NO_BURST;
-        private boolean burstGiven;
-        private int stallMs = DEFAULT_STALL_MS;
-        private boolean burstAligned;
-
-        private Builder()
-        {
-        }
-
-        public Builder api(final String api)
-        {
-            this.api = api;
-            return this;
-        }
-
-        /**
-         * @param apiKey sent as {@code Authorization: Bearer}; null or blank for none.
-         */
-        public Builder apiKey(final String apiKey)
-        {
-            this.apiKey = apiKey;
-            return this;
-        }
-
-        /**
-         * @param relay {@code host:port} or {@code [v6]:port}.
-         */
-        public Builder relay(final String relay)
-        {
-            this.relay = relay;
-            return this;
-        }
-
-        public Builder bindHost(final String bindHost)
-        {
-            this.bindHost = bindHost;
-            return this;
-        }
-
-        public Builder streams(final int streams)
-        {
-            this.streams = streams;
-            return this;
-        }
-
-        /**
-         * Packets per second per stream; mutually exclusive with {@link #totalPps(double)}.
-         */
-        public Builder pps(final double pps)
-        {
-            this.pps = pps;
-            return this;
-        }
-
-        /**
-         * Packets per second over all streams, each stream sending {@code totalPps / streams}.
-         */
-        public Builder totalPps(final double totalPps)
-        {
-            this.totalPps = totalPps;
-            return this;
-        }
-
-        public Builder durationSeconds(final double durationSeconds)
-        {
-            this.durationSeconds = durationSeconds;
-            return this;
-        }
-
-        public Builder payloadBytes(final int payloadBytes)
-        {
-            this.payloadBytes = payloadBytes;
-            return this;
-        }
-
-        public Builder wire(final Wire wire)
-        {
-            this.wire = wire;
-            return this;
-        }
-
-        public Builder deliver(final Deliver deliver)
-        {
-            this.deliver = deliver;
-            return this;
-        }
-
-        public Builder firstStreamId(final long firstStreamId)
-        {
-            this.firstStreamId = firstStreamId;
-            return this;
-        }
-
-        public Builder createRoutes(final boolean createRoutes)
-        {
-            this.createRoutes = createRoutes;
-            return this;
-        }
-
-        public Builder senders(final int senders)
-        {
-            this.senders = senders;
-            return this;
-        }
-
-        /**
-         * @param receivers receiver sockets; with {@link #sinkPorts(String)} it must equal the number of ports.
-         */
-        public Builder receivers(final int receivers)
-        {
-            this.receivers = receivers;
-            this.receiversGiven = true;
-            return this;
-        }
-
-        /**
-         * @param sourcePort the first sender's port, or 0 for ephemeral ports.
-         */
-        public Builder sourcePort(final int sourcePort)
-        {
-            this.sourcePort = sourcePort;
-            return this;
-        }
-
-        /**
-         * @param sinkPorts {@code 5000}, {@code 5000-5003} or {@code 5000,5002}: one receiver per port; null for
-         *                  ephemeral ports.
-         */
-        public Builder sinkPorts(final String sinkPorts)
-        {
-            this.sinkPorts = sinkPorts;
-            return this;
-        }
-
-        public Builder rateUnlimited(final boolean rateUnlimited)
-        {
-            this.rateUnlimited = rateUnlimited;
-            return this;
-        }
-
-        public Builder reportIntervalSeconds(final double reportIntervalSeconds)
-        {
-            this.reportIntervalSeconds = reportIntervalSeconds;
-            return this;
-        }
-
-        public Builder allowLossPercent(final double allowLossPercent)
-        {
-            this.allowLossPercent = allowLossPercent;
-            return this;
-        }
-
-        public Builder stranger(final boolean stranger)
-        {
-            this.stranger = stranger;
-            return this;
-        }
-
-        public Builder oneThread(final boolean oneThread)
-        {
-            this.oneThread = oneThread;
-            return this;
-        }
-
-        /**
-         * @param socketPerStream every stream sends from its own socket, named as its route's source.
-         */
-        public Builder socketPerStream(final boolean socketPerStream)
-        {
-            this.socketPerStream = socketPerStream;
-            return this;
-        }
-
-        /**
-         * @param returnPath routes with {@code "return_path": true}, each stream sending to its relay port; implies
-         *                   a socket per stream.
-         */
-        public Builder returnPath(final boolean returnPath)
-        {
-            this.returnPath = returnPath;
-            return this;
-        }
-
-        /**
-         * @param relayPortBase without routes, stream {@code i} sends to port {@code relayPortBase + i} of the
-         *                      relay's host; 0 for none.
-         */
-        public Builder relayPortBase(final int relayPortBase)
-        {
-            this.relayPortBase = relayPortBase;
-            return this;
-        }
-
-        /**
-         * @param echo the sinks send every datagram back to where it came from; needs a socket per stream.
-         */
-        public Builder echo(final boolean echo)
-        {
-            this.echo = echo;
-            return this;
-        }
-
-        /**
-         * @param warmupSeconds seconds at the start of sending that are checked but not measured, shorter than the
-         *                      duration; left alone: {@link #defaultWarmupSeconds(double)}.
-         */
-        public Builder warmupSeconds(final double warmupSeconds)
-        {
-            this.warmupSeconds = warmupSeconds;
-            return this;
-        }
-
-        /**
-         * @param paceMs the routes' {@code pace_ms}, 0-{@value #MAX_PACE_MS}; {@link #PACE_MS_NOT_SENT} (the
-         *               default) to leave it out of the route requests.
-         */
-        public Builder paceMs(final int paceMs)
-        {
-            this.paceMs = paceMs;
-            return this;
-        }
-
-        /**
-         * @param jitterMs the routes' {@code jitter_ms}, 0-{@value #MAX_JITTER_MS}; {@link #JITTER_MS_NOT_SENT} (the
-         *                 default) to leave it out of the route requests.
-         */
-        public Builder jitterMs(final int jitterMs)
-        {
-            this.jitterMs = jitterMs;
-            return this;
-        }
-
-        /**
-         * @param burst frames each stream sends back to back every {@link #stallMs(int)}, 1-{@value #MAX_BURST};
-         *              left alone, the frames are evenly spaced.
-         */
-        public Builder burst(final int burst)
-        {
-            this.burst = burst;
-            this.burstGiven = true;
-            return this;
-        }
-
-        /**
-         * @param stallMs milliseconds from one burst to the next, 1-{@value #MAX_STALL_MS};
-         *                {@link #DEFAULT_STALL_MS} (the default) for the time the burst's frames take at the rate
-         *                per stream. Needs {@link #burst(int)}.
-         */
-        public Builder stallMs(final int stallMs)
-        {
-            this.stallMs = stallMs;
-            return this;
-        }
-
-        /**
-         * @param burstAligned every stream bursts at the same instant instead of staggered. Needs
-         *                     {@link #burst(int)}.
-         */
-        public Builder burstAligned(final boolean burstAligned)
-        {
-            this.burstAligned = burstAligned;
-            return this;
-        }
-
-        public Builder graceMs(final int graceMs)
-        {
-            this.graceMs = graceMs;
-            return this;
-        }
-
-        /**
-         * @return the validated options.
-         * @throws IllegalArgumentException {@code --name=value: why}, naming the loadgen option at fault.
-         */
-        public GeneratorOptions build()
-        {
-            return new GeneratorOptions(this);
-        }
     }
 }

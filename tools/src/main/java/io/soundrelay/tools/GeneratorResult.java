@@ -292,26 +292,12 @@ public final class GeneratorResult
             }
         }
 
-        private void appendJson(final StringBuilder json, final String basis)
+        /**
+         * @return datagrams back intact whose round trip was measured (after the warm-up).
+         */
+        long measuredReturned()
         {
-            json.append(",\"return\":{\"echoed\":").append(echoed)
-                .append(",\"echo_errors\":").append(echoErrors)
-                .append(",\"received\":").append(returned)
-                .append(",\"lost\":").append(lost)
-                .append(",\"loss_percent\":").append(number(lossPercent()))
-                .append(",\"duplicates\":").append(duplicates)
-                .append(",\"corrupt\":").append(corrupt)
-                .append(",\"unexpected\":").append(unexpected())
-                .append(",\"wrong_stream\":").append(wrongStream)
-                .append(",\"leaked\":").append(leaked)
-                .append(",\"out_of_order\":").append(outOfOrder)
-                .append(",\"datagrams_in\":").append(received)
-                .append(",\"measured_received\":").append(measuredReturned)
-                .append(",\"delivered_pps\":").append(number(returnedPerSecond()))
-                .append(",\"latency_basis\":\"").append(basis).append('"')
-                .append(",\"latency_us\":");
-            appendLatency(json, roundTripNs);
-            json.append('}');
+            return measuredReturned;
         }
     }
 
@@ -580,72 +566,18 @@ public final class GeneratorResult
      */
     public String toJson()
     {
-        final StringBuilder json = new StringBuilder(1024)
-            .append("{\"tool\":\"loadgen\"")
-            .append(",\"wire\":\"").append(options.wire().wireName()).append('"')
-            .append(",\"deliver\":\"").append(options.sinkDelivery().wireName()).append('"')
-            .append(",\"create_routes\":").append(options.createRoutes())
-            .append(",\"streams\":").append(options.streams())
-            .append(",\"pps_per_stream\":").append(number(options.ppsPerStream()))
-            .append(",\"rate_unlimited\":").append(options.rateUnlimited())
-            .append(",\"duration_s\":").append(number(options.durationSeconds()))
-            .append(",\"payload_bytes\":").append(options.payloadBytes())
-            .append(",\"senders\":").append(options.senders())
-            .append(",\"receivers\":").append(options.receivers())
-            .append(",\"socket_per_stream\":").append(options.socketPerStream())
-            .append(",\"return_path\":").append(options.returnPath())
-            .append(",\"echo\":").append(options.echo())
-            .append(",\"pace_ms\":").append(options.paceMs() == GeneratorOptions.PACE_MS_NOT_SENT ? "null" :
-                Integer.toString(options.paceMs()))
-            .append(",\"jitter_ms\":").append(options.jitterMs() == GeneratorOptions.JITTER_MS_NOT_SENT ? "null" :
-                Integer.toString(options.jitterMs()))
-            .append(",\"burst\":").append(options.burst())
-            .append(",\"stall_ms\":").append(options.stallMs())
-            .append(",\"burst_aligned\":").append(options.burstAligned())
-            .append(",\"sent\":").append(sent)
-            .append(",\"received\":").append(delivered)
-            .append(",\"lost\":").append(lost)
-            .append(",\"loss_percent\":").append(number(lossPercent()))
-            .append(",\"duplicates\":").append(duplicates)
-            .append(",\"corrupt\":").append(corrupt)
-            .append(",\"unexpected\":").append(unexpected())
-            .append(",\"wrong_stream\":").append(wrongStream)
-            .append(",\"leaked\":").append(leaked)
-            .append(",\"out_of_order\":").append(outOfOrder)
-            .append(",\"datagrams_in\":").append(received)
-            .append(",\"stranger_sent\":").append(strangerSent)
-            .append(",\"send_errors\":").append(sendErrors)
-            .append(",\"route_errors\":").append(routeErrors)
-            .append(",\"send_window_s\":").append(number(sendSeconds()))
-            .append(",\"warmup_s\":").append(number(options.warmupSeconds()))
-            .append(",\"measured_received\":").append(measuredReceived)
-            .append(",\"sent_pps\":").append(number(sentPerSecond()))
-            .append(",\"delivered_pps\":").append(number(deliveredPerSecond()))
-            .append(",\"latency_basis\":\"").append(latencyBasis()).append('"')
-            .append(",\"latency_us\":");
-        appendLatency(json, latencyNs);
-        json.append(",\"inter_arrival_ms\":{\"count\":").append(interArrivalNs.getTotalCount())
-            .append(",\"p50\":").append(number(millis(interArrivalNs, 50)))
-            .append(",\"p99\":").append(number(millis(interArrivalNs, 99)))
-            .append(",\"p99_9\":").append(number(millis(interArrivalNs, 99.9)))
-            .append(",\"max\":").append(number(interArrivalNs.getMaxValue() / NANOS_PER_MILLI))
-            .append('}');
-        if (null != returned)
-        {
-            returned.appendJson(json, latencyBasis());
-        }
-        json.append(",\"passed\":").append(passed())
-            .append(",\"failures\":[");
-        final List<String> failures = failures();
-        for (int i = 0; i < failures.size(); i++)
-        {
-            json.append(i == 0 ? "" : ",");
-            TinyJson.appendString(json, failures.get(i));
-        }
-        return json.append("]}").toString();
+        return LoadgenJson.report(this);
     }
 
-    private String latencyBasis()
+    /**
+     * @return datagrams delivered whose latency was measured (after the warm-up).
+     */
+    long measuredReceived()
+    {
+        return measuredReceived;
+    }
+
+    String latencyBasis()
     {
         return options.rateUnlimited() ? "actual" : "scheduled";
     }
@@ -655,39 +587,19 @@ public final class GeneratorResult
         return percentile(latencyNs, percentile);
     }
 
-    private static double percentile(final Histogram histogram, final double percentile)
+    static double percentile(final Histogram histogram, final double percentile)
     {
         return histogram.getTotalCount() == 0 ? 0 : micros(histogram.getValueAtPercentile(percentile));
     }
 
-    private static void appendLatency(final StringBuilder json, final Histogram histogram)
-    {
-        final boolean any = histogram.getTotalCount() > 0;
-        json.append("{\"count\":").append(histogram.getTotalCount())
-            .append(",\"min\":").append(number(any ? micros(histogram.getMinValue()) : 0))
-            .append(",\"mean\":").append(number(any ? histogram.getMean() / NANOS_PER_MICRO : 0))
-            .append(",\"p50\":").append(number(percentile(histogram, 50)))
-            .append(",\"p90\":").append(number(percentile(histogram, 90)))
-            .append(",\"p99\":").append(number(percentile(histogram, 99)))
-            .append(",\"p99_9\":").append(number(percentile(histogram, 99.9)))
-            .append(",\"max\":").append(number(any ? micros(histogram.getMaxValue()) : 0))
-            .append('}');
-    }
-
-    private static double millis(final Histogram histogram, final double percentile)
+    static double millis(final Histogram histogram, final double percentile)
     {
         return histogram.getTotalCount() == 0 ? 0 : histogram.getValueAtPercentile(percentile) / NANOS_PER_MILLI;
     }
 
-    private static double micros(final long nanos)
+    static double micros(final long nanos)
     {
         return nanos / NANOS_PER_MICRO;
-    }
-
-    // Three decimals are plenty for rates and microseconds; NaN and infinities are not JSON.
-    private static String number(final double value)
-    {
-        return Double.isFinite(value) ? Double.toString(Math.round(value * 1000.0) / 1000.0) : "null";
     }
 
     private static void addIfAny(final List<String> failures, final long count, final String what)

@@ -84,7 +84,7 @@ final class HttpNodeApi implements MigrateDrill.NodeApi
         final Object list;
         try
         {
-            list = TinyJson.object(body).get("nodes");
+            list = Json.object(body).get("nodes");
         }
         catch (final IllegalArgumentException ex)
         {

@@ -15,24 +15,15 @@
  */
 package io.soundrelay.tools;
 
-import io.soundrelay.tools.GeneratorOptions.Deliver;
-import io.soundrelay.tools.GeneratorOptions.Wire;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
 
@@ -41,8 +32,9 @@ import java.util.function.UnaryOperator;
  * summary, optionally writes the result as JSON and the latency distribution as an HdrHistogram .hgrm file, and
  * exits 0 when the run passed, 1 when it failed or could not run, 2 for bad options.
  * <p>
- * picocli converts each value to its type; {@link GeneratorOptions.Builder#build()} then checks ranges and the rules
- * between options, and a refusal becomes a {@link ParameterException} naming the option.
+ * The options are declared in {@link LoadgenOptions}'s sections; picocli converts each value to its type,
+ * {@link LoadgenOptions#build()} then checks ranges and the rules between options, and a refusal becomes a
+ * {@link ParameterException} naming the option.
  */
 @Command(
     name = "loadgen",
@@ -83,26 +75,23 @@ public final class LoadgenCommand implements Callable<Integer>
     /** Environment variable holding the API key when --api-key is absent. */
     public static final String API_KEY_ENV = "SOUNDRELAY_API_KEY";
 
-    /** The --json value that writes JSON to stdout. */
-    static final String STDOUT = "-";
-
     @Spec
     private CommandSpec spec;
 
     @ArgGroup(validate = false, heading = "%nRelay and routes:%n", order = 1)
-    private RelayOptions relay = new RelayOptions();
+    private LoadgenOptions.Relay relay = new LoadgenOptions.Relay();
 
     @ArgGroup(validate = false, heading = "%nTraffic:%n", order = 2)
-    private TrafficOptions traffic = new TrafficOptions();
+    private LoadgenOptions.Traffic traffic = new LoadgenOptions.Traffic();
 
     @ArgGroup(validate = false, heading = "%nSockets:%n", order = 3)
-    private SocketOptions sockets = new SocketOptions();
+    private LoadgenOptions.Sockets sockets = new LoadgenOptions.Sockets();
 
     @ArgGroup(validate = false, heading = "%nA socket per stream, relay ports and echo:%n", order = 4)
-    private ReturnOptions returns = new ReturnOptions();
+    private LoadgenOptions.Returns returns = new LoadgenOptions.Returns();
 
     @ArgGroup(validate = false, heading = "%nVerdict and reports:%n", order = 5)
-    private ReportOptions reports = new ReportOptions();
+    private LoadgenOptions.Reports reports = new LoadgenOptions.Reports();
 
     private final PrintStream stdout;
     private final PrintStream stderr;
@@ -150,7 +139,7 @@ public final class LoadgenCommand implements Callable<Integer>
         }
 
         // With JSON on stdout, everything for people goes to stderr so that stdout parses.
-        final PrintStream human = STDOUT.equals(reports.json) ? stderr : stdout;
+        final PrintStream human = ReportFiles.human(reports.json, stdout, stderr);
         final GeneratorResult result;
         try (PacketGenerator generator = PacketGenerator.open(options, human))
         {
@@ -159,7 +148,7 @@ public final class LoadgenCommand implements Callable<Integer>
         catch (final IOException ex)
         {
             stderr.println("loadgen failed: " + ex.getMessage());
-            writeJsonQuietly("{\"tool\":\"loadgen\",\"passed\":false,\"error\":" + jsonString(ex.getMessage()) + "}");
+            writeJsonQuietly(LoadgenJson.error(ex.getMessage()));
             return 1;
         }
         catch (final InterruptedException ex)
@@ -189,70 +178,15 @@ public final class LoadgenCommand implements Callable<Integer>
      */
     GeneratorOptions validatedOptions()
     {
-        final ParseResult parsed = spec.commandLine().getParseResult();
-        final GeneratorOptions.Builder builder = GeneratorOptions.builder()
-            .relay(relay.relay)
-            .createRoutes(relay.createRoutes)
-            .api(relay.api)
-            .apiKey(null != relay.apiKey ? relay.apiKey : environment.apply(API_KEY_ENV))
-            .deliver(relay.deliver)
-            .streams(traffic.streams)
-            .rateUnlimited(traffic.rateUnlimited)
-            .durationSeconds(traffic.durationSeconds)
-            .payloadBytes(traffic.payloadBytes)
-            .wire(traffic.wire)
-            .firstStreamId(traffic.firstStreamId)
-            .stranger(traffic.stranger)
-            .bindHost(sockets.bindHost)
-            .senders(sockets.senders)
-            .oneThread(sockets.oneThread)
-            .socketPerStream(returns.socketPerStream)
-            .returnPath(returns.returnPath)
-            .relayPortBase(returns.relayPortBase)
-            .echo(returns.echo)
-            .sourcePort(sockets.sourcePort)
-            .sinkPorts(sockets.sinkPorts)
-            .allowLossPercent(reports.allowLossPercent)
-            .graceMs(reports.graceMs)
-            .reportIntervalSeconds(reports.reportIntervalSeconds);
-        // Defaults that yield to another option: take these only when given.
-        if (matched(parsed, "--pps"))
+        // picocli replaces a section it matched an option of: take the sections as they are after parsing.
+        final LoadgenOptions given = new LoadgenOptions(relay, traffic, sockets, returns, reports);
+        if (null == relay.apiKey)
         {
-            builder.pps(traffic.pps);
+            given.apiKey(environment.apply(API_KEY_ENV));
         }
-        if (matched(parsed, "--total-pps"))
-        {
-            builder.totalPps(traffic.totalPps);
-        }
-        if (matched(parsed, "--receivers"))
-        {
-            builder.receivers(sockets.receivers);
-        }
-        if (matched(parsed, "--warmup"))
-        {
-            builder.warmupSeconds(reports.warmupSeconds);
-        }
-        if (matched(parsed, "--pace-ms"))
-        {
-            builder.paceMs(relay.paceMs);
-        }
-        if (matched(parsed, "--jitter-ms"))
-        {
-            builder.jitterMs(relay.jitterMs);
-        }
-        if (matched(parsed, "--burst"))
-        {
-            builder.burst(traffic.burst);
-        }
-        if (matched(parsed, "--stall-ms"))
-        {
-            builder.stallMs(traffic.stallMs);
-        }
-        builder.burstAligned(traffic.burstAligned);
-
         try
         {
-            return builder.build();
+            return given.build();
         }
         catch (final IllegalArgumentException ex)
         {
@@ -260,329 +194,18 @@ public final class LoadgenCommand implements Callable<Integer>
         }
     }
 
-    private static boolean matched(final ParseResult parsed, final String option)
-    {
-        return null != parsed && parsed.hasMatchedOption(option);
-    }
-
     private void checkWritable(final String option, final String file)
     {
-        checkWritable(spec.commandLine(), option, file);
-    }
-
-    /**
-     * Check, before a run, that a report file can be written: its directory exists and it is no directory.
-     *
-     * @param file the option's value, or null when absent; {@code -} for --json means stdout.
-     * @throws ParameterException naming the option.
-     */
-    static void checkWritable(final CommandLine commandLine, final String option, final String file)
-    {
-        if (null == file || (STDOUT.equals(file) && "--json".equals(option)))
-        {
-            return;
-        }
-        final String why;
-        try
-        {
-            final Path path = Path.of(file);
-            final Path parent = path.toAbsolutePath().getParent();
-            why = Files.isDirectory(path) ? "is a directory" :
-                null == parent || !Files.isDirectory(parent) ? "directory " + parent + " does not exist" : null;
-        }
-        catch (final InvalidPathException ex)
-        {
-            throw new ParameterException(commandLine, option + "=" + file + ": not a file name");
-        }
-        if (null != why)
-        {
-            throw new ParameterException(commandLine, option + "=" + file + ": " + why);
-        }
+        ReportFiles.checkWritable(spec.commandLine(), option, file);
     }
 
     private boolean writeJsonQuietly(final String json)
     {
-        if (null == reports.json)
-        {
-            return true;
-        }
-        if (STDOUT.equals(reports.json))
-        {
-            stdout.println(json);
-            stdout.flush();
-            return true;
-        }
-        return write("--json", reports.json, (out) -> out.println(json));
+        return ReportFiles.writeJson("loadgen", reports.json, json, stdout, stderr);
     }
 
-    private boolean write(final String option, final String file, final Content content)
+    private boolean write(final String option, final String file, final ReportFiles.Content content)
     {
-        try (OutputStream stream = Files.newOutputStream(Path.of(file));
-            PrintStream out = new PrintStream(stream, false, StandardCharsets.UTF_8))
-        {
-            content.writeTo(out);
-            if (out.checkError())
-            {
-                throw new IOException("write failed");
-            }
-            return true;
-        }
-        catch (final IOException ex)
-        {
-            stderr.println("loadgen: cannot write " + option + "=" + file + ": " + ex.getMessage());
-            return false;
-        }
-    }
-
-    private static String jsonString(final String text)
-    {
-        final StringBuilder json = new StringBuilder("\"");
-        final String value = null == text ? "" : text;
-        for (int i = 0; i < value.length(); i++)
-        {
-            final char c = value.charAt(i);
-            if (c == '"' || c == '\\')
-            {
-                json.append('\\').append(c);
-            }
-            else if (c < 0x20)
-            {
-                json.append(' ');
-            }
-            else
-            {
-                json.append(c);
-            }
-        }
-        return json.append('"').toString();
-    }
-
-    @FunctionalInterface
-    private interface Content
-    {
-        void writeTo(PrintStream out);
-    }
-
-    static final class RelayOptions
-    {
-        @Option(names = "--relay", paramLabel = "HOST:PORT", order = 10,
-            defaultValue = GeneratorOptions.DEFAULT_RELAY,
-            description = "The relay's UDP socket: every datagram goes there. Default: ${DEFAULT-VALUE}.")
-        private String relay;
-
-        @Option(names = "--create-routes", negatable = true, order = 11, defaultValue = "true",
-            fallbackValue = "true",
-            description = "POST a route per stream to --api before sending (source: the stream's sender socket, " +
-                "target: one sink) and DELETE them at the end, also on failure or Ctrl-C. --no-create-routes: the " +
-                "relay forwards without routes, see Notes. Default: create.")
-        private boolean createRoutes;
-
-        @Option(names = "--api", paramLabel = "URL", order = 12, defaultValue = GeneratorOptions.DEFAULT_API,
-            description = "The node's control API. Default: ${DEFAULT-VALUE}.")
-        private String api;
-
-        @Option(names = "--api-key", paramLabel = "KEY", order = 13,
-            description = "Sent as 'Authorization: Bearer KEY'. Default: the " + API_KEY_ENV + " environment " +
-                "variable, else none. Never printed.")
-        private String apiKey;
-
-        @Option(names = "--deliver", paramLabel = "payload|framed", order = 14, defaultValue = "payload",
-            description = "The routes' deliver field: the sinks get the frame's payload, or the whole frame. " +
-                "Ignored for --wire rtp (RTP always arrives whole) and without routes. Default: ${DEFAULT-VALUE}.")
-        private Deliver deliver;
-
-        @Option(names = "--pace-ms", paramLabel = "MS", order = 15,
-            description = "Create the routes with \"pace_ms\": MS (0-" + GeneratorOptions.MAX_PACE_MS + "; 0 " +
-                "turns pacing off): the node then sends each datagram of a stream at the time its media timestamp " +
-                "says, holding it up to MS ms. Default: not sent, so the node's PACE_MS applies.")
-        private int paceMs;
-
-        @Option(names = "--jitter-ms", paramLabel = "MS", order = 16,
-            description = "Create the routes with \"jitter_ms\": MS (0-" + GeneratorOptions.MAX_JITTER_MS + "): a " +
-                "jitter buffer, or with --pace-ms the pacer's playout delay (each anchor MS ms after its datagram " +
-                "came). Default: not sent, so the node's JITTER_BUFFER_MS applies.")
-        private int jitterMs;
-    }
-
-    static final class TrafficOptions
-    {
-        @Option(names = "--streams", paramLabel = "N", order = 20,
-            defaultValue = "" + GeneratorOptions.DEFAULT_STREAMS,
-            description = "Streams, ids --first-stream-id onwards. Default: ${DEFAULT-VALUE}.")
-        private int streams;
-
-        @Option(names = "--pps", paramLabel = "N", order = 21, defaultValue = "" + GeneratorOptions.DEFAULT_PPS,
-            description = "Packets per second per stream (a decimal is fine). Default: ${DEFAULT-VALUE}.")
-        private double pps;
-
-        @Option(names = "--total-pps", paramLabel = "N", order = 22,
-            description = "Packets per second over all streams instead of --pps (the two are mutually " +
-                "exclusive): each stream sends N/streams per second.")
-        private double totalPps;
-
-        @Option(names = "--rate-unlimited", order = 23,
-            description = "Send as fast as the sockets take datagrams for --duration (saturation), ignoring " +
-                "--pps and --total-pps. Latency is then not CO-corrected.")
-        private boolean rateUnlimited;
-
-        @Option(names = "--duration", paramLabel = "SECONDS", order = 24,
-            defaultValue = "" + GeneratorOptions.DEFAULT_DURATION_SECONDS,
-            description = "How long to send (a decimal is fine); each stream sends round(rate x duration) " +
-                "packets. Default: ${DEFAULT-VALUE}.")
-        private double durationSeconds;
-
-        @Option(names = "--payload-bytes", paramLabel = "N", order = 25,
-            defaultValue = "" + GeneratorOptions.DEFAULT_PAYLOAD_BYTES,
-            description = "Payload per datagram: 24 up to 1480 (sr) or 1488 (rtp). Default: ${DEFAULT-VALUE}.")
-        private int payloadBytes;
-
-        @Option(names = "--wire", paramLabel = "sr|rtp", order = 26, defaultValue = "sr",
-            description = "sr: SoundRelay frames v1, routed by stream id; rtp: RTP packets routed by SSRC = " +
-                "stream id. Default: ${DEFAULT-VALUE}.")
-        private Wire wire;
-
-        @Option(names = "--first-stream-id", paramLabel = "N", order = 27,
-            defaultValue = "" + GeneratorOptions.DEFAULT_FIRST_STREAM_ID,
-            description = "Id of the first stream. Default: ${DEFAULT-VALUE}.")
-        private long firstStreamId;
-
-        @Option(names = "--stranger", order = 28,
-            description = "Also send datagrams a relay must drop: each stream's from an unregistered socket, " +
-                "and for stream ids without a route. Any that arrives fails the run.")
-        private boolean stranger;
-
-        @Option(names = "--burst", paramLabel = "N", order = 29,
-            description = "Stall-and-burst sending: each stream sends nothing for --stall-ms, then N frames back " +
-                "to back, over and over; sequence numbers and timestamps go on as if it had sent one frame per " +
-                "20 ms (+1 and +960 per frame). The streams' bursts are staggered evenly over the stall unless " +
-                "--burst-aligned. Each stream sends N frames per stall on average, round(N x duration / stall) in " +
-                "all. Latency runs from the burst's send time. Default: off, frames evenly spaced at --pps.")
-        private int burst;
-
-        @Option(names = "--stall-ms", paramLabel = "MS", order = 30,
-            description = "With --burst: ms from one burst of a stream to its next (1-" +
-                GeneratorOptions.MAX_STALL_MS + "). Default: the time N frames take at --pps (--burst 15 at 50 " +
-                "pps: 300 ms, so the average rate stays 50 pps).")
-        private int stallMs;
-
-        @Option(names = "--burst-aligned", order = 31,
-            description = "With --burst: every stream bursts at the same instant (the worst case for the relay " +
-                "and the sinks) instead of staggered.")
-        private boolean burstAligned;
-    }
-
-    static final class SocketOptions
-    {
-        @Option(names = "--bind-host", paramLabel = "IP", order = 30,
-            defaultValue = GeneratorOptions.DEFAULT_BIND_HOST,
-            description = "Address every generator socket binds to (routes name it: no wildcard). " +
-                "Default: ${DEFAULT-VALUE}.")
-        private String bindHost;
-
-        @Option(names = "--senders", paramLabel = "N", order = 31,
-            defaultValue = "" + GeneratorOptions.DEFAULT_SENDERS,
-            description = "Sender sockets, one thread each; stream i is sent from sender i mod N. " +
-                "Default: ${DEFAULT-VALUE}.")
-        private int senders;
-
-        @Option(names = "--one-thread", order = 35,
-            description = "The one sender and the one receiver share one thread: while the sender waits for a " +
-                "send time it drains the sink socket. Use it when the generator is pinned to one core, where a " +
-                "spinning sender would otherwise starve the receiver thread and add milliseconds of latency the " +
-                "relay did not cause. Needs --senders 1 and one receiver.")
-        private boolean oneThread;
-
-        @Option(names = "--source-port", paramLabel = "P", order = 32,
-            defaultValue = "" + GeneratorOptions.DEFAULT_SOURCE_PORT,
-            description = "The senders bind ports P..P+N-1 (with a socket per stream, stream i binds P+i); 0: " +
-                "ephemeral ports. Default: ${DEFAULT-VALUE}.")
-        private int sourcePort;
-
-        @Option(names = "--receivers", paramLabel = "N", order = 33,
-            defaultValue = "" + GeneratorOptions.DEFAULT_RECEIVERS,
-            description = "Receiver (sink) sockets, one thread each, on ephemeral ports; with routes stream i " +
-                "targets sink i mod N. Default: ${DEFAULT-VALUE}.")
-        private int receivers;
-
-        @Option(names = "--sink-ports", paramLabel = "LIST", order = 34,
-            description = "Ports the sinks bind, one receiver each: 5000, 5000-5003 or 5000,5002 (ranges and " +
-                "commas mix). The number of receivers is then the number of ports. Default: --receivers " +
-                "ephemeral ports.")
-        private String sinkPorts;
-    }
-
-    static final class ReturnOptions
-    {
-        @Option(names = "--socket-per-stream", order = 36,
-            description = "Every stream sends from its own UDP socket on --bind-host (an ephemeral port, or " +
-                "--source-port P+i for stream i), and its route names that socket as source_addr. The datagrams " +
-                "still go to --relay; the --senders threads share the streams out. At most " +
-                GeneratorOptions.MAX_STREAM_SOCKETS + " streams.")
-        private boolean socketPerStream;
-
-        @Option(names = "--return-path", order = 37,
-            description = "Create each route with \"return_path\": true and send each stream to its own relay " +
-                "port: --relay's host, the relay_port of the node's 201 answer (PROTOCOL.md section 9). Implies " +
-                "--socket-per-stream. A relay port forwards byte for byte, so the sinks get whole datagrams " +
-                "whatever --deliver says. Without routes give --relay-port-base.")
-        private boolean returnPath;
-
-        @Option(names = "--relay-port-base", paramLabel = "P", order = 38,
-            description = "With --return-path and --no-create-routes: stream i sends to port P+i of --relay's " +
-                "host, as to a relay that binds a port per stream itself (bench/e2e's udp-relay --ports N).")
-        private int relayPortBase;
-
-        @Option(names = "--echo", order = 39,
-            description = "The sinks send every datagram they receive straight back to the address it came from " +
-                "(the relay port), and each stream's own socket checks what comes back byte for byte, as the " +
-                "sinks check the forward direction. The summary and --json (\"return\") report the return " +
-                "direction apart: returned, lost on the way back (echoed, never returned), duplicates, corrupt, " +
-                "and the round trip's latency, from the scheduled send time to the return. Needs " +
-                "--socket-per-stream or --return-path.")
-        private boolean echo;
-    }
-
-    static final class ReportOptions
-    {
-        @Option(names = "--allow-loss-percent", paramLabel = "X", order = 40,
-            defaultValue = "" + GeneratorOptions.DEFAULT_ALLOW_LOSS_PERCENT,
-            description = "Loss that still passes, in percent of the datagrams sent. Default: ${DEFAULT-VALUE}.")
-        private double allowLossPercent;
-
-        @Option(names = "--grace-ms", paramLabel = "N", order = 41,
-            defaultValue = "" + GeneratorOptions.DEFAULT_GRACE_MS,
-            description = "After the last send, wait up to N ms for stragglers (in full with --stranger). " +
-                "Default: ${DEFAULT-VALUE}.")
-        private int graceMs;
-
-        @Option(names = "--warmup", paramLabel = "SECONDS", order = 45,
-            description = "Datagrams scheduled in the first SECONDS of sending are checked and counted but their " +
-                "latency is not recorded: the generator's and the relay's JIT warm-up stays out of the " +
-                "percentiles. Must be shorter than --duration; 0 measures everything. Prints 'loadgen: measuring' " +
-                "when the measured window starts and 'loadgen: sending done' when it ends. Default: " +
-                "2 s, or a fifth of --duration when that is shorter (1 s for the default 5 s run).")
-        private double warmupSeconds;
-
-        @Option(names = "--report-interval", paramLabel = "SECONDS", order = 42,
-            defaultValue = "" + GeneratorOptions.DEFAULT_REPORT_INTERVAL_SECONDS,
-            description = "Seconds between progress lines: elapsed, sent, received, packets/s, in flight (sent, " +
-                "not received yet: not loss, which the summary counts after --grace-ms), p99 latency of the " +
-                "interval. Default: ${DEFAULT-VALUE}.")
-        private double reportIntervalSeconds;
-
-        @Option(names = "--json", paramLabel = "FILE", order = 43,
-            description = "Write the result as one JSON object to FILE. '-': to stdout, and progress and " +
-                "summary go to stderr.")
-        private String json;
-
-        @Option(names = "--hgrm", paramLabel = "FILE", order = 44,
-            description = "Write the latency distribution in microseconds to FILE in HdrHistogram's percentile " +
-                "distribution format (.hgrm), as the summary prints it; see Notes to plot it.")
-        private String hgrm;
-
-        @Option(names = "--return-hgrm", paramLabel = "FILE", order = 46,
-            description = "With --echo: write the round-trip latency distribution to FILE, in the same format " +
-                "as --hgrm.")
-        private String returnHgrm;
+        return ReportFiles.write("loadgen", option, file, content, stderr);
     }
 }

@@ -435,7 +435,7 @@ final class MigrateDrill
         final Map<String, Object> answer;
         try
         {
-            answer = TinyJson.object(body);
+            answer = Json.object(body);
         }
         catch (final IllegalArgumentException ex)
         {
@@ -582,7 +582,7 @@ final class MigrateDrill
         }
         try
         {
-            return GeneratorOptions.parseSocketAddress(hostPort);
+            return OptionChecks.parseSocketAddress(hostPort);
         }
         catch (final IllegalArgumentException ex)
         {

@@ -17,6 +17,7 @@ package io.soundrelay.tools;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -24,10 +25,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
@@ -39,8 +36,9 @@ import java.util.function.UnaryOperator;
  * succeeded without losing, duplicating or reordering a datagram, 1 when the drill failed or could not run, 2 for
  * bad options.
  * <p>
- * picocli converts each value to its type; {@link DrillOptions.Builder#build()} then checks ranges and the rules
- * between options, and a refusal becomes a {@link ParameterException} naming the option.
+ * The options are declared in {@link DrillOptions.Builder}; picocli converts each value to its type,
+ * {@link DrillOptions.Builder#build()} then checks ranges and the rules between options, and a refusal becomes a
+ * {@link ParameterException} naming the option.
  */
 @Command(
     name = "migrate-drill",
@@ -89,57 +87,8 @@ public final class MigrateDrillCommand implements Callable<Integer>
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--node", paramLabel = "URL", required = true, order = 1,
-        description = "A node's control API, http://host:port. Repeat for each node, at least two; GET /nodes goes " +
-            "to the first.")
-    private List<String> nodes;
-
-    @Option(names = "--api-key", paramLabel = "KEY", order = 2,
-        description = "Sent as 'Authorization: Bearer KEY' to every node. Default: the " + LoadgenCommand.API_KEY_ENV +
-            " environment variable, else none. Never printed.")
-    private String apiKey;
-
-    @Option(names = "--streams", paramLabel = "N", order = 3, defaultValue = "" + DrillOptions.DEFAULT_STREAMS,
-        description = "Streams, routed round robin over the nodes. Default: ${DEFAULT-VALUE}.")
-    private int streams;
-
-    @Option(names = "--migrations", paramLabel = "N", order = 4,
-        description = "Streams to migrate, one every --interval-ms, each a different one: at most --streams. " +
-            "Default: " + DrillOptions.DEFAULT_MIGRATIONS + ", or --streams when fewer.")
-    private Integer migrations;
-
-    @Option(names = "--pps", paramLabel = "N", order = 5, defaultValue = "" + DrillOptions.DEFAULT_PPS,
-        description = "Packets per second per stream (a decimal is fine), at most " + DrillOptions.MAX_PPS +
-            ". Default: ${DEFAULT-VALUE}.")
-    private double pps;
-
-    @Option(names = "--payload-bytes", paramLabel = "N", order = 6,
-        defaultValue = "" + DrillOptions.DEFAULT_PAYLOAD_BYTES,
-        description = "Payload per frame, 24 to 1480; the frame adds its 20-byte header. Default: ${DEFAULT-VALUE}.")
-    private int payloadBytes;
-
-    @Option(names = "--interval-ms", paramLabel = "MS", order = 7,
-        defaultValue = "" + DrillOptions.DEFAULT_INTERVAL_MS,
-        description = "Between the starts of two migrations; the first starts one interval after sending does. " +
-            "Default: ${DEFAULT-VALUE}.")
-    private long intervalMs;
-
-    @Option(names = "--switch-after-ms", paramLabel = "MS", order = 8,
-        defaultValue = "" + DrillOptions.DEFAULT_SWITCH_AFTER_MS,
-        description = "After a migration's answer the stream still goes to its old node, which forwards it to the " +
-            "new one, for MS; then it goes to the new node. Keep it below the nodes' grace window " +
-            "(MIGRATION_GRACE_SECONDS, default 30 s). Default: ${DEFAULT-VALUE}.")
-    private long switchAfterMs;
-
-    @Option(names = "--settle-ms", paramLabel = "MS", order = 9, defaultValue = "" + DrillOptions.DEFAULT_SETTLE_MS,
-        description = "Sending goes on for MS after the last migration's answer; more than --switch-after-ms. " +
-            "Default: ${DEFAULT-VALUE}.")
-    private long settleMs;
-
-    @Option(names = "--bind", paramLabel = "IP", order = 10, defaultValue = DrillOptions.DEFAULT_BIND,
-        description = "Address the source and receiver sockets bind, the routes' source_addr and target: a " +
-            "concrete one the nodes reach, no wildcard. Default: ${DEFAULT-VALUE}.")
-    private String bind;
+    @Mixin
+    private DrillOptions.Builder given = DrillOptions.builder();
 
     @Option(names = "--json", paramLabel = "FILE", order = 11,
         description = "Also write the report as one JSON object to FILE. '-': to stdout, and progress and summary " +
@@ -192,10 +141,10 @@ public final class MigrateDrillCommand implements Callable<Integer>
     public Integer call()
     {
         final DrillOptions options = validatedOptions();
-        LoadgenCommand.checkWritable(spec.commandLine(), "--json", json);
+        ReportFiles.checkWritable(spec.commandLine(), "--json", json);
 
         // With JSON on stdout, everything for people goes to stderr so that stdout parses.
-        final PrintStream human = LoadgenCommand.STDOUT.equals(json) ? stderr : stdout;
+        final PrintStream human = ReportFiles.human(json, stdout, stderr);
         try (StopSignal stop = new StopSignal())
         {
             final DrillReport report;
@@ -206,9 +155,14 @@ public final class MigrateDrillCommand implements Callable<Integer>
             catch (final IOException ex)
             {
                 stderr.println("migrate-drill failed: " + ex.getMessage());
-                final StringBuilder error = new StringBuilder("{\"tool\":\"migrate-drill\",\"passed\":false");
-                TinyJson.appendString(error.append(",\"error\":"), String.valueOf(ex.getMessage())).append('}');
-                writeJson(error.toString());
+                writeJson(Json.write((json) ->
+                {
+                    json.writeStartObject();
+                    json.writeStringField("tool", "migrate-drill");
+                    json.writeBooleanField("passed", false);
+                    json.writeStringField("error", String.valueOf(ex.getMessage()));
+                    json.writeEndObject();
+                }));
                 return 1;
             }
             catch (final InterruptedException ex)
@@ -230,22 +184,14 @@ public final class MigrateDrillCommand implements Callable<Integer>
      */
     DrillOptions validatedOptions()
     {
+        if (null == given.apiKey())
+        {
+            given.apiKey(environment.apply(LoadgenCommand.API_KEY_ENV));
+        }
         try
         {
-            return DrillOptions.builder()
-                .nodes(nodes)
-                .apiKey(null != apiKey ? apiKey : environment.apply(LoadgenCommand.API_KEY_ENV))
-                .streams(streams)
-                .migrations(migrations)
-                .pps(pps)
-                .payloadBytes(payloadBytes)
-                .intervalMs(intervalMs)
-                .switchAfterMs(switchAfterMs)
-                .settleMs(settleMs)
-                .bind(bind)
-                // A random base keeps the drill's ids clear of the nodes' other routes, and of an earlier drill's.
-                .firstStreamId(ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE / 2))
-                .build();
+            // A random base keeps the drill's ids clear of the nodes' other routes, and of an earlier drill's.
+            return given.firstStreamId(ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE / 2)).build();
         }
         catch (final IllegalArgumentException ex)
         {
@@ -255,25 +201,6 @@ public final class MigrateDrillCommand implements Callable<Integer>
 
     private boolean writeJson(final String report)
     {
-        if (null == json)
-        {
-            return true;
-        }
-        if (LoadgenCommand.STDOUT.equals(json))
-        {
-            stdout.println(report);
-            stdout.flush();
-            return true;
-        }
-        try
-        {
-            Files.writeString(Path.of(json), report + System.lineSeparator(), StandardCharsets.UTF_8);
-            return true;
-        }
-        catch (final IOException ex)
-        {
-            stderr.println("migrate-drill: cannot write --json=" + json + ": " + ex.getMessage());
-            return false;
-        }
+        return ReportFiles.writeJson("migrate-drill", json, report, stdout, stderr);
     }
 }

@@ -271,59 +271,9 @@ public final class PacketGenerator implements AutoCloseable
             returnThread = start(returns, "soundrelay-return-receiver");
         }
 
-        final int[][] streamsBySender = streamsBySender(options.streams(), options.senders());
         final CountDownLatch sendersDone = new CountDownLatch(options.senders());
-        final List<Thread> senders = new ArrayList<>();
-        for (int i = 0; i < options.senders(); i++)
-        {
-            final DatagramChannel[] channelsBySlot = new DatagramChannel[streamsBySender[i].length];
-            for (int slot = 0; slot < channelsBySlot.length; slot++)
-            {
-                channelsBySlot[slot] = senderChannels.get(options.socketPerStream() ? streamsBySender[i][slot] : i);
-            }
-            final Sender sender = new Sender(channelsBySlot, strangerChannel, transport,
-                (streamIndex) -> destinations[streamIndex], options, streamsBySender[i], counters, startNs);
-            if (options.oneThread())
-            {
-                sender.shareThreadWith(sharing.get(i), returns);
-            }
-            final Runnable task = () ->
-            {
-                try
-                {
-                    sender.run();
-                }
-                finally
-                {
-                    sendersDone.countDown();
-                }
-            };
-            senders.add(start(task, "soundrelay-sender-" + i));
-        }
-
-        // Marker lines for a benchmark script: it samples the relay's CPU between them.
-        final long measureAtNs = startNs + (long)(options.warmupSeconds() * 1e9);
-        boolean measuring = false;
-        while (true)
-        {
-            final long nowNs = System.nanoTime();
-            if (!measuring && nowNs - measureAtNs >= 0)
-            {
-                measuring = true;
-                out.println("loadgen: measuring");
-                out.flush();
-            }
-            long waitNs = reporter.nanosToNextReport(nowNs);
-            if (!measuring)
-            {
-                waitNs = Math.max(1, Math.min(waitNs, measureAtNs - nowNs));
-            }
-            if (sendersDone.await(waitNs, TimeUnit.NANOSECONDS))
-            {
-                break;
-            }
-            reporter.reportIfDue(System.nanoTime());
-        }
+        final List<Thread> senders = startSenders(counters, destinations, startNs, sharing, returns, sendersDone);
+        awaitSenders(sendersDone, reporter, startNs);
         for (final Thread sender : senders)
         {
             sender.join();
@@ -365,6 +315,76 @@ public final class PacketGenerator implements AutoCloseable
             returns.close();
         }
         return sendEndNs - startNs;
+    }
+
+    private List<Thread> startSenders(
+        final SendCounters counters,
+        final InetSocketAddress[] destinations,
+        final long startNs,
+        final List<Receiver> sharing,
+        final ReturnReceiver returns,
+        final CountDownLatch sendersDone)
+    {
+        final int[][] streamsBySender = streamsBySender(options.streams(), options.senders());
+        final List<Thread> senders = new ArrayList<>();
+        for (int i = 0; i < options.senders(); i++)
+        {
+            final DatagramChannel[] channelsBySlot = new DatagramChannel[streamsBySender[i].length];
+            for (int slot = 0; slot < channelsBySlot.length; slot++)
+            {
+                channelsBySlot[slot] = senderChannels.get(options.socketPerStream() ? streamsBySender[i][slot] : i);
+            }
+            final Sender sender = new Sender(channelsBySlot, strangerChannel, transport,
+                (streamIndex) -> destinations[streamIndex], options, streamsBySender[i], counters, startNs);
+            if (options.oneThread())
+            {
+                sender.shareThreadWith(sharing.get(i), returns);
+            }
+            final Runnable task = () ->
+            {
+                try
+                {
+                    sender.run();
+                }
+                finally
+                {
+                    sendersDone.countDown();
+                }
+            };
+            senders.add(start(task, "soundrelay-sender-" + i));
+        }
+        return senders;
+    }
+
+    /**
+     * Wait for the senders, printing progress lines, and the marker lines a benchmark script samples the relay's CPU
+     * between.
+     */
+    private void awaitSenders(final CountDownLatch sendersDone, final IntervalReporter reporter, final long startNs)
+        throws InterruptedException
+    {
+        final long measureAtNs = startNs + (long)(options.warmupSeconds() * 1e9);
+        boolean measuring = false;
+        while (true)
+        {
+            final long nowNs = System.nanoTime();
+            if (!measuring && nowNs - measureAtNs >= 0)
+            {
+                measuring = true;
+                out.println("loadgen: measuring");
+                out.flush();
+            }
+            long waitNs = reporter.nanosToNextReport(nowNs);
+            if (!measuring)
+            {
+                waitNs = Math.max(1, Math.min(waitNs, measureAtNs - nowNs));
+            }
+            if (sendersDone.await(waitNs, TimeUnit.NANOSECONDS))
+            {
+                break;
+            }
+            reporter.reportIfDue(System.nanoTime());
+        }
     }
 
     private static void configureBlocking(final DatagramChannel channel, final boolean blocking)

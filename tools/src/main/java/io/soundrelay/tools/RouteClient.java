@@ -24,8 +24,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Creates, deletes and migrates routes through a node's control API (PROTOCOL.md sections 2 and 7). Any answer but
@@ -35,8 +33,6 @@ import java.util.regex.Pattern;
 final class RouteClient
 {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
-    private static final Pattern PACKETS_IN = Pattern.compile("\"packets_in\"\\s*:\\s*(\\d+)");
-    private static final Pattern RELAY_PORT = Pattern.compile("\"relay_port\"\\s*:\\s*(\\d+)");
 
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
     private final URI api;
@@ -132,13 +128,8 @@ final class RouteClient
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body))
             .build();
-        final Matcher matcher = RELAY_PORT.matcher(expect(request, 201).body());
-        return matcher.find() ? parsePort(matcher.group(1)) : 0;
-    }
-
-    private static int parsePort(final String digits)
-    {
-        return digits.length() > 5 || Integer.parseInt(digits) > 65_535 ? 0 : Integer.parseInt(digits);
+        final long port = Json.findCount(expect(request, 201).body(), "relay_port");
+        return port < 0 || port > 65_535 ? 0 : (int)port;
     }
 
     /**
@@ -196,9 +187,13 @@ final class RouteClient
      */
     static String migrateJson(final long streamId, final String newNodeAddr)
     {
-        final StringBuilder json = new StringBuilder("{\"stream_id\":\"").append(Long.toUnsignedString(streamId))
-            .append("\",\"new_node_addr\":");
-        return TinyJson.appendString(json, newNodeAddr).append('}').toString();
+        return Json.write((json) ->
+        {
+            json.writeStartObject();
+            json.writeStringField("stream_id", Long.toUnsignedString(streamId));
+            json.writeStringField("new_node_addr", newNodeAddr);
+            json.writeEndObject();
+        });
     }
 
     /**
@@ -209,8 +204,7 @@ final class RouteClient
     long packetsIn(final long streamId) throws IOException, InterruptedException
     {
         final String body = expect(request("/route/" + Long.toUnsignedString(streamId)).GET().build(), 200).body();
-        final Matcher matcher = PACKETS_IN.matcher(body);
-        return matcher.find() ? Long.parseLong(matcher.group(1)) : -1;
+        return Json.findCount(body, "packets_in");
     }
 
     static String routeJson(
@@ -280,35 +274,40 @@ final class RouteClient
         final int paceMs,
         final int jitterMs)
     {
-        final StringBuilder json = new StringBuilder("{\"stream_id\":").append(Long.toUnsignedString(streamId))
-            .append(",\"source_addr\":\"").append(format(source)).append('"')
-            .append(",\"target_addrs\":[");
-        for (int i = 0; i < targets.size(); i++)
+        return Json.write((json) ->
         {
-            json.append(0 == i ? "\"" : ",\"").append(format(targets.get(i))).append('"');
-        }
-        json.append("],\"deliver\":\"").append(deliver.wireName()).append('"');
-        if (null != roomCode)
-        {
-            json.append(",\"room_code\":\"").append(roomCode).append('"');
-        }
-        if (mixMinus)
-        {
-            json.append(",\"mix_minus\":true");
-        }
-        if (returnPath)
-        {
-            json.append(",\"return_path\":true");
-        }
-        if (paceMs != GeneratorOptions.PACE_MS_NOT_SENT)
-        {
-            json.append(",\"pace_ms\":").append(paceMs);
-        }
-        if (jitterMs != GeneratorOptions.JITTER_MS_NOT_SENT)
-        {
-            json.append(",\"jitter_ms\":").append(jitterMs);
-        }
-        return json.append('}').toString();
+            json.writeStartObject();
+            Json.writeUnsigned(json, "stream_id", streamId);
+            json.writeStringField("source_addr", format(source));
+            json.writeArrayFieldStart("target_addrs");
+            for (final InetSocketAddress target : targets)
+            {
+                json.writeString(format(target));
+            }
+            json.writeEndArray();
+            json.writeStringField("deliver", deliver.wireName());
+            if (null != roomCode)
+            {
+                json.writeStringField("room_code", roomCode);
+            }
+            if (mixMinus)
+            {
+                json.writeBooleanField("mix_minus", true);
+            }
+            if (returnPath)
+            {
+                json.writeBooleanField("return_path", true);
+            }
+            if (paceMs != GeneratorOptions.PACE_MS_NOT_SENT)
+            {
+                json.writeNumberField("pace_ms", paceMs);
+            }
+            if (jitterMs != GeneratorOptions.JITTER_MS_NOT_SENT)
+            {
+                json.writeNumberField("jitter_ms", jitterMs);
+            }
+            json.writeEndObject();
+        });
     }
 
     /**

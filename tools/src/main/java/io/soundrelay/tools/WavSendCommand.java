@@ -85,7 +85,7 @@ import java.util.stream.Collectors;
     })
 public final class WavSendCommand implements Callable<Integer>
 {
-    static final String API_KEY_ENV = "SOUNDRELAY_API_KEY";
+    static final String API_KEY_ENV = LoadgenCommand.API_KEY_ENV;
     static final int MIN_DATAGRAM_BYTES = 64;
     static final int MAX_DATAGRAM_BYTES = 65_507;
     // How long to wait for the node to take in the last frames before the route is deleted under them.
@@ -281,23 +281,9 @@ public final class WavSendCommand implements Callable<Integer>
             }
             final InetSocketAddress source = (InetSocketAddress)channel.getLocalAddress();
             final RouteClient routes = createRoute ? new RouteClient(api, resolveApiKey()) : null;
-            if (null != routes)
+            if (null != routes && !createRoute(routes, source, err))
             {
-                try
-                {
-                    routes.create(streamId, source, targets, GeneratorOptions.Deliver.FRAMED, roomCode, mixMinus);
-                }
-                catch (final IOException ex)
-                {
-                    err.println("wav-send: cannot create the route: " + ex.getMessage() + hint(ex));
-                    return 1;
-                }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
-                    err.println("wav-send: interrupted while creating the route");
-                    return 1;
-                }
+                return 1;
             }
 
             int exitCode = 0;
@@ -363,6 +349,28 @@ public final class WavSendCommand implements Callable<Integer>
                     (0 == exitCode ? " deleted" : " may remain")));
             return exitCode;
         }
+    }
+
+    /**
+     * @return true when the node created the route; false, having said why, when it did not.
+     */
+    private boolean createRoute(final RouteClient routes, final InetSocketAddress source, final PrintWriter err)
+    {
+        try
+        {
+            routes.create(streamId, source, targets, GeneratorOptions.Deliver.FRAMED, roomCode, mixMinus);
+            return true;
+        }
+        catch (final IOException ex)
+        {
+            err.println("wav-send: cannot create the route: " + ex.getMessage() + hint(ex));
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            err.println("wav-send: interrupted while creating the route");
+        }
+        return false;
     }
 
     /**

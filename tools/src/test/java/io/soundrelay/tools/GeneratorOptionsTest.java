@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The validated value behind {@code loadgen}: defaults, every option through the command line, and the rules
- * {@link GeneratorOptions.Builder#build()} enforces, each refusal naming its option.
+ * {@link LoadgenOptions#build()} enforces, each refusal naming its option.
  */
 final class GeneratorOptionsTest
 {
@@ -352,10 +352,10 @@ final class GeneratorOptionsTest
     @Test
     void parsesSinkPortLists()
     {
-        assertArrayEquals(new int[] { 5000 }, GeneratorOptions.parsePorts("5000"));
-        assertArrayEquals(new int[] { 5000, 5001, 5002, 5003 }, GeneratorOptions.parsePorts("5000-5003"));
-        assertArrayEquals(new int[] { 5000, 5002 }, GeneratorOptions.parsePorts("5000,5002"));
-        assertArrayEquals(new int[] { 7000, 5000, 5001 }, GeneratorOptions.parsePorts(" 7000, 5000-5001 "));
+        assertArrayEquals(new int[] { 5000 }, OptionChecks.parsePorts("5000"));
+        assertArrayEquals(new int[] { 5000, 5001, 5002, 5003 }, OptionChecks.parsePorts("5000-5003"));
+        assertArrayEquals(new int[] { 5000, 5002 }, OptionChecks.parsePorts("5000,5002"));
+        assertArrayEquals(new int[] { 7000, 5000, 5001 }, OptionChecks.parsePorts(" 7000, 5000-5001 "));
 
         assertMessage("--sink-ports=5003-5000: range 5003-5000 ends before it starts", "--sink-ports", "5003-5000");
         assertMessage("--sink-ports=5000,5000: port 5000 given twice", "--sink-ports", "5000,5000");

@@ -84,7 +84,7 @@ final class LoadgenRelayPortsTest
             assertEquals(0, relay.strangers());
         }
 
-        final Map<String, Object> report = TinyJson.object(Files.readString(json));
+        final Map<String, Object> report = Json.object(Files.readString(json));
         assertEquals(true, report.get("passed"), report::toString);
         assertEquals(true, report.get("socket_per_stream"));
         assertEquals(true, report.get("return_path"));
@@ -127,7 +127,7 @@ final class LoadgenRelayPortsTest
                 "--json", json.toString()), this::output);
         }
 
-        final Map<String, Object> report = TinyJson.object(Files.readString(json));
+        final Map<String, Object> report = Json.object(Files.readString(json));
         assertEquals(true, report.get("passed"), report::toString);
         assertEquals((double)EXPECTED, object(report, "return").get("received"));
     }
@@ -153,7 +153,7 @@ final class LoadgenRelayPortsTest
 
         assertEquals(EXPECTED / 7, forwardDropped);
         assertEquals((EXPECTED - forwardDropped) / 5, returnDropped);
-        final Map<String, Object> report = TinyJson.object(Files.readString(json));
+        final Map<String, Object> report = Json.object(Files.readString(json));
         assertEquals(false, report.get("passed"));
         assertEquals((double)forwardDropped, report.get("lost"));
         assertEquals((double)(EXPECTED - forwardDropped), report.get("received"));
@@ -195,7 +195,7 @@ final class LoadgenRelayPortsTest
             assertEquals(EXPECTED, relay.forwardSeen());
         }
 
-        final Map<String, Object> report = TinyJson.object(Files.readString(json));
+        final Map<String, Object> report = Json.object(Files.readString(json));
         assertEquals(true, report.get("passed"), report::toString);
         assertEquals((double)EXPECTED, object(report, "return").get("received"));
         assertTrue(output().contains("created " + STREAMS + " routes with a return path"), this::output);
@@ -213,7 +213,7 @@ final class LoadgenRelayPortsTest
                 "--grace-ms", "200", "--sink-ports", Integer.toString(sink), "--json", json.toString()),
                 this::output);
 
-            final Map<String, Object> report = TinyJson.object(Files.readString(json));
+            final Map<String, Object> report = Json.object(Files.readString(json));
             // A relay port forwards whatever its source sends: only the stranger socket's datagrams are strangers.
             final long strangerSent = (long)(double)(Double)report.get("stranger_sent");
             final long packets = Math.round(PPS * SECONDS);
@@ -377,7 +377,7 @@ final class LoadgenRelayPortsTest
                     return;
                 }
                 final String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-                final Map<String, Object> route = TinyJson.object(body);
+                final Map<String, Object> route = Json.object(body);
                 created.add(route);
                 final StringBuilder answer = new StringBuilder(body.substring(0, body.length() - 1));
                 if (Boolean.TRUE.equals(route.get("return_path")) && answersRelayPort)

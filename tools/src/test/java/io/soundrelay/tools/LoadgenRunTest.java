@@ -71,7 +71,7 @@ final class LoadgenRunTest
                 "--warmup", "0", "--json", json.toString(), "--hgrm", hgrm.toString()), this::output);
         }
 
-        final Map<String, Object> report = TinyJson.object(Files.readString(json));
+        final Map<String, Object> report = Json.object(Files.readString(json));
         assertEquals("loadgen", report.get("tool"));
         assertEquals("sr", report.get("wire"));
         assertEquals((double)STREAMS, report.get("streams"));
@@ -123,7 +123,7 @@ final class LoadgenRunTest
             "--json", "-"), this::output);
 
         final String json = stdout.toString(StandardCharsets.UTF_8);
-        assertEquals(true, TinyJson.object(json.trim()).get("passed"), json);
+        assertEquals(true, Json.object(json.trim()).get("passed"), json);
         assertTrue(json.startsWith("{") && json.endsWith("}" + System.lineSeparator()), json);
         final String human = stderr.toString(StandardCharsets.UTF_8);
         assertTrue(human.contains("loadgen: " + STREAMS + " streams"), human);
@@ -144,7 +144,7 @@ final class LoadgenRunTest
                 "--wire", "rtp", "--json", "-"), this::output);
         }
 
-        final Map<String, Object> report = TinyJson.object(stdout.toString(StandardCharsets.UTF_8).trim());
+        final Map<String, Object> report = Json.object(stdout.toString(StandardCharsets.UTF_8).trim());
         assertEquals(2.0, report.get("receivers"));
         assertEquals(EXPECTED, report.get("received"));
         assertTrue(output().contains("2 receivers on [" + first + ", " + second + "]"), this::output);
@@ -167,7 +167,7 @@ final class LoadgenRunTest
             "--sink-ports", Integer.toString(sink), "--senders", "1", "--one-thread", "--streams", "4",
             "--pps", "50", "--duration", "1", "--warmup", "0.5", "--json", json.toString()), this::output);
 
-        final Map<String, Object> report = TinyJson.object(Files.readString(json));
+        final Map<String, Object> report = Json.object(Files.readString(json));
         assertEquals(200.0, report.get("received"));
         assertEquals(0.5, report.get("warmup_s"));
         final double measured = (Double)report.get("measured_received");
@@ -190,7 +190,7 @@ final class LoadgenRunTest
         assertEquals(0, loadgen(Map.of(), "--relay", "127.0.0.1:" + sink, "--sink-ports", Integer.toString(sink),
             "--json", json.toString()), this::output);
 
-        final Map<String, Object> report = TinyJson.object(Files.readString(json));
+        final Map<String, Object> report = Json.object(Files.readString(json));
         assertEquals(EXPECTED, report.get("received"), "the warm-up is checked and counted");
         assertEquals(0.08, report.get("warmup_s"), "a fifth of the 0.4 s run");
         final double measured = (Double)report.get("measured_received");
@@ -228,7 +228,7 @@ final class LoadgenRunTest
                 "--grace-ms", "200", "--json", json.toString()), this::output);
         }
 
-        final Map<String, Object> report = TinyJson.object(Files.readString(json));
+        final Map<String, Object> report = Json.object(Files.readString(json));
         assertEquals(false, report.get("passed"));
         assertEquals(Math.floor(EXPECTED / EchoRelay.FAULT_EVERY), report.get("lost"));
         assertTrue(output().contains("FAIL: lost"), this::output);
@@ -246,7 +246,7 @@ final class LoadgenRunTest
 
         assertTrue(output().contains("loadgen failed: POST http://127.0.0.1:1/route"), this::output);
         assertFalse(output().contains(key), this::output);
-        final Map<String, Object> report = TinyJson.object(Files.readString(json));
+        final Map<String, Object> report = Json.object(Files.readString(json));
         assertEquals(false, report.get("passed"));
         assertFalse(Files.readString(json).contains(key));
     }

@@ -145,7 +145,7 @@ final class MigrateDrillTest
         }
 
         assertEquals(1, exitCode, this::output);
-        final Map<String, Object> report = TinyJson.object(Files.readString(json));
+        final Map<String, Object> report = Json.object(Files.readString(json));
         assertEquals("migrate-drill", report.get("tool"));
         assertEquals(1.0, report.get("lost"), report::toString);
         assertEquals(0.0, report.get("duplicated"), report::toString);

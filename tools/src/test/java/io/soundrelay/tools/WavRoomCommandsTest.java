@@ -121,7 +121,7 @@ final class WavRoomCommandsTest
                 Long.toUnsignedString(RoomCode.streamId("demo-1"))), send::toString);
             assertEquals(List.of("POST /route", "GET /route/7", "DELETE /route/7"), requests);
             assertEquals(List.of("Bearer k3y", "Bearer k3y", "Bearer k3y"), authorizations);
-            final Map<String, Object> route = TinyJson.object(bodies.get(0));
+            final Map<String, Object> route = Json.object(bodies.get(0));
             assertEquals("demo-1", route.get("room_code"));
             assertEquals(Boolean.TRUE, route.get("mix_minus"));
             assertEquals(7.0, route.get("stream_id"));
