@@ -813,6 +813,13 @@ public final class Cluster implements RedisRouteStore.Hooks
             tracing.inject(tracing.streamContext(streamId), streamId)).toJson());
     }
 
+    @Override
+    public int doHandOffWork(final long nowNs, final RedisClusterAsyncCommands<String, String> redis)
+    {
+        return 0;
+    }
+
+    @Override
     public int doWork(final long nowNs, final RedisClusterAsyncCommands<String, String> redis) throws Exception
     {
         if (nowNs - nextLiveNs < 0)
