@@ -227,8 +227,8 @@ public final class SoundRelayNode implements AutoCloseable
             api.rateLimiter(rateLimiter);
 
             final ControlServer server = parts.add(startControlServer(config, api, metrics, timeouts, rateLimiter));
-            metrics.http(label -> rateLimiter.limited(HttpRateLimiter.Reason.ofLabel(label)),
-                HttpRateLimiter.labels(), server::connectionsShed, ControlServer.shedReasons(), server::openConnections);
+            metrics.http(label -> rateLimiter.limited(HttpRateLimiter.Reason.ofLabel(label)), HttpRateLimiter.labels(),
+                server::connectionsShed, ControlServer.shedReasons(), server::openConnections);
             ownSockets(policy, dataPlane, server, advertiseHost);
             status.advertised(
                 advertise(config.advertiseHost(), config.bindAddr(), dataPlane.localAddress(), advertiseHost),
@@ -279,7 +279,10 @@ public final class SoundRelayNode implements AutoCloseable
      * first heartbeat after start-up carries the bound ports.
      */
     private static List<RouteEntry> loadRoutes(
-        final Configuration config, final RedisRouteStore store, final InetAddress advertiseHost, final long startedAtMs)
+        final Configuration config,
+        final RedisRouteStore store,
+        final InetAddress advertiseHost,
+        final long startedAtMs)
     {
         final List<RouteEntry> restored = store.connectAndLoad(System.nanoTime(),
             advertise(config.advertiseHost(), config.bindAddr(), config.bindAddr(), advertiseHost),
