@@ -281,6 +281,10 @@ public final class Cluster implements RedisRouteStore.Hooks
     // ---------------------------------------------------------------------------------------------------------------
     // On the store's thread.
     // ---------------------------------------------------------------------------------------------------------------
+
+    /**
+     * Step every hand-off under way; one that left CONFIRM no longer takes answers, one that is done leaves the list.
+     */
     @Override
     public int doHandOffWork(final long nowNs, final RedisClusterAsyncCommands<String, String> redis)
         throws Exception
