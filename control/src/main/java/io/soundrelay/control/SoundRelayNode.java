@@ -40,13 +40,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.InterfaceAddress;
-import java.net.NetworkInterface;
 import java.net.ServerSocket;
-import java.net.SocketException;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.Collections;
@@ -59,6 +55,11 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+
+import static io.soundrelay.control.NodeAddresses.advertise;
+import static io.soundrelay.control.NodeAddresses.advertiseHost;
+import static io.soundrelay.control.NodeAddresses.hostPort;
+import static io.soundrelay.control.NodeAddresses.interfaceAddresses;
 
 /**
  * A whole node: the data plane and the control server, built from one validated {@link Configuration}.
@@ -501,32 +502,6 @@ public final class SoundRelayNode implements AutoCloseable
     }
 
     /**
-     * The host's addresses and the broadcast addresses of its networks, as its interfaces list them now.
-     */
-    private static void interfaceAddresses(final List<InetAddress> addresses, final List<InetAddress> broadcasts)
-    {
-        try
-        {
-            for (final NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces()))
-            {
-                for (final InterfaceAddress address : nif.getInterfaceAddresses())
-                {
-                    addresses.add(address.getAddress());
-                    if (address.getBroadcast() != null)
-                    {
-                        broadcasts.add(address.getBroadcast());
-                    }
-                }
-            }
-        }
-        catch (final SocketException ex)
-        {
-            LOG.warn("cannot list network interfaces ({}): only loopback and ADVERTISE_HOST count as this host's " +
-                "addresses in the route checks", ex.getMessage());
-        }
-    }
-
-    /**
      * @return random bytes as URL-safe base64: an API key, or an id for this process, told apart in the heartbeat
      * from any other process with its NODE_ID.
      */
@@ -535,72 +510,6 @@ public final class SoundRelayNode implements AutoCloseable
         final byte[] random = new byte[bytes];
         new SecureRandom().nextBytes(random);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-    }
-
-    /**
-     * The address others reach a listener at: ADVERTISE_HOST when set, else the listener's own address unless it is a
-     * wildcard, else the host's derived address; with the bound port.
-     */
-    private static String advertise(
-        final InetAddress configured,
-        final InetSocketAddress listen,
-        final InetSocketAddress bound,
-        final InetAddress derived)
-    {
-        final InetAddress host = configured != null ? configured :
-            listen.getAddress().isAnyLocalAddress() ? derived : listen.getAddress();
-        final String text = host.getHostAddress();
-        return (text.indexOf(':') >= 0 ? "[" + text + "]" : text) + ":" + bound.getPort();
-    }
-
-    /**
-     * ADVERTISE_HOST, or BIND_ADDR's address, or for a wildcard BIND_ADDR the first IPv4 address of an interface that
-     * is up and not loopback (then any such IPv6 address that is not link-local), else loopback.
-     */
-    static InetAddress advertiseHost(final Configuration config)
-    {
-        if (config.advertiseHost() != null)
-        {
-            return config.advertiseHost();
-        }
-        final InetAddress bind = config.bindAddr().getAddress();
-        if (!bind.isAnyLocalAddress())
-        {
-            return bind;
-        }
-        InetAddress v6 = null;
-        try
-        {
-            for (final NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces()))
-            {
-                if (!nif.isUp() || nif.isLoopback())
-                {
-                    continue;
-                }
-                for (final InetAddress address : Collections.list(nif.getInetAddresses()))
-                {
-                    if (address instanceof Inet4Address && !address.isLinkLocalAddress())
-                    {
-                        return address;
-                    }
-                    if (v6 == null && !(address instanceof Inet4Address) && !address.isLinkLocalAddress())
-                    {
-                        v6 = address;
-                    }
-                }
-            }
-        }
-        catch (final SocketException ex)
-        {
-            LOG.warn("cannot list network interfaces ({}); advertising loopback: set ADVERTISE_HOST", ex.getMessage());
-        }
-        return v6 != null ? v6 : InetAddress.getLoopbackAddress();
-    }
-
-    private static String hostPort(final InetSocketAddress configured, final InetSocketAddress bound)
-    {
-        final String host = configured.getAddress().getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + bound.getPort();
     }
 
     public Configuration config()
