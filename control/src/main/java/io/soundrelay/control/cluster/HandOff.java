@@ -248,7 +248,7 @@ final class HandOff
         }
         crew.store().publish(redis, migrate.toJson());
         deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Cluster.CONFIRM_TIMEOUT_MS);
-        state = State.CONFIRM;
+        state(State.CONFIRM);
         return 1;
     }
 
@@ -335,11 +335,11 @@ final class HandOff
         confirmedNs = nowNs;
         if (answer == null || !Announcement.ADOPTED.equals(answer.op))
         {
-            state = State.ABORT;
+            state(State.ABORT);
         }
         else if (forwarding)
         {
-            state = State.FORWARD;
+            state(State.FORWARD);
         }
         else
         {
@@ -399,7 +399,7 @@ final class HandOff
         StreamLifecycle.firstDatagram(crew.tracing(), crew.registry().get(streamId));
         routed = crew.router().handOff(streamId, target.relay(), crew.graceNs(), key);
         deadlineNs = nowNs + TimeUnit.MILLISECONDS.toNanos(Adoption.ROUTER_TIMEOUT_MS);
-        state = State.AWAIT_ROUTER;
+        state(State.AWAIT_ROUTER);
         return 1;
     }
 
@@ -452,16 +452,23 @@ final class HandOff
         complete(confirmedNs, answer.relayPort);
     }
 
+    private void state(final State newState)
+    {
+        LOG.debug("stream {} hand-off to {}: {} -> {}", Long.toUnsignedString(streamId),
+            target == null ? newNodeAddr : target.nodeId(), state, newState);
+        state = newState;
+    }
+
     private void complete(final long confirmedNs, final int relayPort)
     {
-        state = State.DONE;
+        state(State.DONE);
         result.complete(new Cluster.Migration(streamId, fromNode, target.nodeId(), target.relayAddr(),
             target.controlAddr(), forwarding, TimeUnit.NANOSECONDS.toMillis(confirmedNs - startNs), relayPort));
     }
 
     private void fail(final Exception refusal)
     {
-        state = State.DONE;
+        state(State.DONE);
         result.completeExceptionally(refusal);
     }
 }
