@@ -33,17 +33,16 @@ import io.soundrelay.core.route.RouteRequestParser;
 import io.soundrelay.io.BindFailure;
 import io.soundrelay.io.DataPlane;
 import io.soundrelay.io.router.RouteJournal;
+import io.soundrelay.io.transport.CpuPinning;
+import io.soundrelay.io.transport.RoleThreadFactory;
+import org.agrona.CloseHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.InterfaceAddress;
-import java.net.NetworkInterface;
 import java.net.ServerSocket;
-import java.net.SocketException;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.Collections;
@@ -54,22 +53,34 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+
+import static io.soundrelay.control.NodeAddresses.advertise;
+import static io.soundrelay.control.NodeAddresses.advertiseHost;
+import static io.soundrelay.control.NodeAddresses.hostPort;
+import static io.soundrelay.control.NodeAddresses.interfaceAddresses;
 
 /**
  * A whole node: the data plane and the control server, built from one validated {@link Configuration}.
+ * <p>
+ * Start-up wires parts that each start and close themselves, in order: the Redis store (connected, its routes loaded,
+ * before the relay socket opens), the data plane, the HTTP listeners, the store's agent with the several-node logic,
+ * the stream lifecycle agent, and last the API's gate. A start that fails part-way, and a stop, close what was
+ * started in reverse order ({@link CloseHelper}): the API stops accepting, the data plane drains its ring, the store
+ * writes what the drain left; tracing, which the caller handed in, closes after them all.
  */
 public final class SoundRelayNode implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(SoundRelayNode.class);
+    /** The data plane's role thread factory, here for the control plane's agents (never pinned). */
+    private static final RoleThreadFactory ROLE_THREADS = CpuPinning::factory;
 
     private final Configuration config;
     private final DataPlane dataPlane;
-    private final ControlApi api;
     private final ControlServer server;
-    private final RedisRouteStore store;
     private final NodeTracing tracing;
-    private final StreamLifecycle lifecycle;
+    private final Parts parts;
     private final String generatedApiKey;
     private final long startNs;
     private final CountDownLatch closed = new CountDownLatch(1);
@@ -77,24 +88,42 @@ public final class SoundRelayNode implements AutoCloseable
     private SoundRelayNode(
         final Configuration config,
         final DataPlane dataPlane,
-        final ControlApi api,
         final ControlServer server,
-        final RedisRouteStore store,
         final NodeTracing tracing,
-        final StreamLifecycle lifecycle,
+        final Parts parts,
         final String generatedApiKey,
         final long startNs)
     {
-        this.store = store;
-        this.tracing = tracing;
-        this.lifecycle = lifecycle;
-        this.startNs = startNs;
         this.config = config;
         this.dataPlane = dataPlane;
-        this.api = api;
         this.server = server;
+        this.tracing = tracing;
+        this.parts = parts;
         this.generatedApiKey = generatedApiKey;
+        this.startNs = startNs;
     }
+
+    /**
+     * What a node started, in order: closed in reverse, on a failed start as on a stop.
+     */
+    static final class Parts
+    {
+        private final ArrayList<AutoCloseable> started = new ArrayList<>();
+
+        <T extends AutoCloseable> T add(final T part)
+        {
+            started.add(part);
+            return part;
+        }
+
+        List<AutoCloseable> reversed()
+        {
+            final List<AutoCloseable> reversed = new ArrayList<>(started);
+            Collections.reverse(reversed);
+            return reversed;
+        }
+    }
+
 
     /**
      * Start a node.
@@ -163,65 +192,123 @@ public final class SoundRelayNode implements AutoCloseable
         {
             LOG.warn(descriptors.warning());
         }
-        String generatedKey = null;
-        ApiKeyAuthenticator authenticator = null;
-        if (config.authEnabled())
-        {
-            List<String> keys = config.apiKeys();
-            if (keys.isEmpty())
-            {
-                final byte[] random = new byte[32];
-                new SecureRandom().nextBytes(random);
-                generatedKey = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-                keys = List.of(generatedKey);
-            }
-            authenticator = new ApiKeyAuthenticator(keys);
-        }
+        final String generatedKey = config.authEnabled() && config.apiKeys().isEmpty() ? randomId(32) : null;
+        final ApiKeyAuthenticator authenticator = !config.authEnabled() ? null :
+            new ApiKeyAuthenticator(generatedKey != null ? List.of(generatedKey) : config.apiKeys());
 
         final AddressPolicy policy = new AddressPolicy(config.targetDeny(), config.targetAllow());
         final RouteRequestParser parser =
             new RouteRequestParser(config.maxTargetsPerRoute(), config.jitterBufferMs(), config.paceMs(), policy);
         final RedisOperations redisOperations = new RedisOperations();
         final InetAddress advertiseHost = advertiseHost(config);
-        RedisRouteStore store = null;
-        List<RouteEntry> restored = List.of();
-        if (config.redisEnabled())
-        {
-            // Routes load before the relay socket opens, so the first datagram already finds them.
-            if (config.redisPoolSize() != Configuration.REDIS_POOL_SIZE_DEFAULT)
-            {
-                LOG.info("REDIS_POOL_SIZE={} has no effect: one connection carries every Redis write, in order",
-                    config.redisPoolSize());
-            }
-            store = new RedisRouteStore(config.redisUrl(), config.redisUrlRedacted(), config.nodeId(), instanceId(),
-                config.routeTtlSeconds(), config.redisQueueMax(), parser, redisOperations);
-            try
-            {
-                // Addresses as configured: the sockets are not bound yet; the first heartbeat after start-up
-                // carries the bound ports.
-                restored = store.connectAndLoad(System.nanoTime(),
-                    advertise(config.advertiseHost(), config.bindAddr(), config.bindAddr(), advertiseHost),
-                    advertise(config.advertiseHost(), config.controlApiAddr(), config.controlApiAddr(), advertiseHost),
-                    startedAtMs);
-            }
-            catch (final RuntimeException ex)
-            {
-                store.close();
-                throw ex;
-            }
-            if (restored.size() > config.maxStreamsPerNode())
-            {
-                LOG.warn("Redis holds {} routes for node {}, over MAX_STREAMS_PER_NODE={}: all kept; new routes are " +
-                    "refused until the count falls", restored.size(), config.nodeId(), config.maxStreamsPerNode());
-            }
-        }
-
-        final int[] storedPorts = restored.stream().mapToInt(RouteEntry::relayPort).toArray();
-        final int[] pinCpus = config.pinCpus().stream().mapToInt(Integer::intValue).toArray();
-        final DataPlane dataPlane;
+        final Parts parts = new Parts();
         try
         {
-            dataPlane = DataPlane.start(new DataPlane.Context()
+            RedisRouteStore store = null;
+            List<RouteEntry> restored = List.of();
+            if (config.redisEnabled())
+            {
+                // Routes load before the relay socket opens, so the first datagram already finds them.
+                store = parts.add(newStore(config, parser, redisOperations));
+                restored = loadRoutes(config, store, advertiseHost, startedAtMs);
+            }
+            final int[] storedPorts = restored.stream().mapToInt(RouteEntry::relayPort).toArray();
+            final DataPlane dataPlane = parts.add(startDataPlane(config, store, tracing, descriptors, restored));
+            restoredRoutes(store, tracing, dataPlane, descriptors, restored, storedPorts);
+
+            final NodeStatusView status = new NodeStatusView(config.nodeId(),
+                DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(startedAtMs)), startNs, dataPlane, store);
+            final HttpRequestCounter requests = new HttpRequestCounter();
+            final RelayMetrics metrics = metrics(dataPlane, store, requests, redisOperations);
+            final ControlApi api = new ControlApi(
+                status, dataPlane.proxy(), dataPlane.registry(), dataPlane.counters(), metrics, requests, parser,
+                authenticator).mixer(dataPlane.mixer()).tracing(tracing).relayPorts(dataPlane.relayPorts());
+            final HttpRateLimiter rateLimiter = config.unauthRatePerSecond() == 0 ? HttpRateLimiter.UNLIMITED :
+                new HttpRateLimiter(config.unauthRatePerSecond(), config.unauthRateBurst());
+            api.rateLimiter(rateLimiter);
+
+            final ControlServer server = parts.add(startControlServer(config, api, metrics, timeouts, rateLimiter));
+            metrics.http(label -> rateLimiter.limited(HttpRateLimiter.Reason.ofLabel(label)), HttpRateLimiter.labels(),
+                server::connectionsShed, ControlServer.shedReasons(), server::openConnections);
+            ownSockets(policy, dataPlane, server, advertiseHost);
+            status.advertised(
+                advertise(config.advertiseHost(), config.bindAddr(), dataPlane.localAddress(), advertiseHost),
+                advertise(config.advertiseHost(), config.controlApiAddr(), server.apiAddress(), advertiseHost));
+
+            if (generatedKey != null)
+            {
+                // The one time a key is written anywhere: no API_KEYS were configured, so the operator needs it.
+                LOG.warn("no API_KEYS configured; generated API key (shown once): {}", generatedKey);
+            }
+            LOG.info("node {} up: relay {} ({}), control API http://{}, metrics http://{}/metrics, auth {}",
+                config.nodeId(), dataPlane.localAddress(), dataPlane.transport().wireName(),
+                hostPort(config.controlApiAddr(), server.apiAddress()),
+                hostPort(config.metricsAddr(), server.metricsAddress()), config.authEnabled() ? "on" : "off");
+            if (store != null)
+            {
+                startCluster(config, store, dataPlane, tracing, api, status);
+            }
+            else
+            {
+                LOG.info("REDIS_URL is empty: routes are kept in memory only");
+            }
+            parts.add(StreamLifecycle.start(dataPlane.registry(), tracing, daemonThreads(StreamLifecycle.ROLE_NAME)));
+            parts.add(api::stopAccepting); // closed first: no request starts while the rest stops
+            return new SoundRelayNode(config, dataPlane, server, tracing, parts, generatedKey, startNs);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            CloseHelper.quietCloseAll(parts.reversed());
+            throw ex;
+        }
+    }
+
+    private static RedisRouteStore newStore(
+        final Configuration config, final RouteRequestParser parser, final RedisOperations redisOperations)
+    {
+        if (config.redisPoolSize() != Configuration.REDIS_POOL_SIZE_DEFAULT)
+        {
+            LOG.info("REDIS_POOL_SIZE={} has no effect: one connection carries every Redis write, in order",
+                config.redisPoolSize());
+        }
+        return new RedisRouteStore(config.redisUrl(), config.redisUrlRedacted(), config.nodeId(), randomId(12),
+            config.routeTtlSeconds(), config.redisQueueMax(), parser, redisOperations);
+    }
+
+    /**
+     * Connect, claim NODE_ID and read the node's routes. Addresses as configured: the sockets are not bound yet; the
+     * first heartbeat after start-up carries the bound ports.
+     */
+    private static List<RouteEntry> loadRoutes(
+        final Configuration config,
+        final RedisRouteStore store,
+        final InetAddress advertiseHost,
+        final long startedAtMs)
+    {
+        final List<RouteEntry> restored = store.connectAndLoad(System.nanoTime(),
+            advertise(config.advertiseHost(), config.bindAddr(), config.bindAddr(), advertiseHost),
+            advertise(config.advertiseHost(), config.controlApiAddr(), config.controlApiAddr(), advertiseHost),
+            startedAtMs);
+        if (restored.size() > config.maxStreamsPerNode())
+        {
+            LOG.warn("Redis holds {} routes for node {}, over MAX_STREAMS_PER_NODE={}: all kept; new routes are " +
+                "refused until the count falls", restored.size(), config.nodeId(), config.maxStreamsPerNode());
+        }
+        return restored;
+    }
+
+    private static DataPlane startDataPlane(
+        final Configuration config,
+        final RedisRouteStore store,
+        final NodeTracing tracing,
+        final DescriptorBudget descriptors,
+        final List<RouteEntry> restored)
+        throws IOException
+    {
+        final int[] pinCpus = config.pinCpus().stream().mapToInt(Integer::intValue).toArray();
+        try
+        {
+            return DataPlane.start(new DataPlane.Context()
                 .bindAddress(config.bindAddr())
                 .transport(config.transport())
                 .ringSize(config.ringSize())
@@ -243,102 +330,51 @@ public final class SoundRelayNode implements AutoCloseable
                 .jitterMaxHeld(config.jitterMaxHeld())
                 .initialRoutes(restored));
         }
-        catch (final IOException | RuntimeException ex)
+        catch (final BindFailure ex)
         {
-            if (store != null)
-            {
-                store.close();
-            }
-            if (ex instanceof BindFailure)
-            {
-                throw new ConfigurationException(Configuration.BIND_ADDR_ENV + "=" +
-                    BindFailure.hostPort(config.bindAddr()) + ": cannot bind the relay socket: " +
-                    ((BindFailure)ex).reason(), ex);
-            }
-            throw ex;
+            throw new ConfigurationException(Configuration.BIND_ADDR_ENV + "=" +
+                BindFailure.hostPort(config.bindAddr()) + ": cannot bind the relay socket: " + ex.reason(), ex);
         }
+    }
+
+    /**
+     * The restored routes are in the router: Redis learns the relay ports that changed, tracing starts their spans.
+     */
+    private static void restoredRoutes(
+        final RedisRouteStore store,
+        final NodeTracing tracing,
+        final DataPlane dataPlane,
+        final DescriptorBudget descriptors,
+        final List<RouteEntry> restored,
+        final int[] storedPorts)
+    {
         if (descriptors != null)
         {
             // Relay ports stop short of the descriptors the API and the rest of the node keep.
             dataPlane.relayPorts().descriptorBudget(descriptors.relayPorts(), descriptors.reason());
         }
-        final RedisRouteStore redis = store;
         for (int i = 0; i < restored.size(); i++)
         {
             final RouteEntry entry = restored.get(i);
             if (entry.relayPort() != storedPorts[i])
             {
                 // Its relay port was taken meanwhile (or none was free): Redis learns the port it has now.
-                redis.record(RouteJournal.Change.REPLACED, entry);
+                store.record(RouteJournal.Change.REPLACED, entry);
             }
         }
         for (final RouteEntry entry : restored)
         {
             tracing.streamStarted(entry.streamId(), entry.spec().roomCode(), null, "restored");
         }
-        final String startedAt = DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(startedAtMs));
-        final String[] advertised = new String[2];
+    }
 
-        final ControlApi.NodeStatus status = new ControlApi.NodeStatus()
-        {
-            public String nodeId()
-            {
-                return config.nodeId();
-            }
-
-            public String relayAddr()
-            {
-                return advertised[0];
-            }
-
-            public String controlAddr()
-            {
-                return advertised[1];
-            }
-
-            public String startedAt()
-            {
-                return startedAt;
-            }
-
-            public String transport()
-            {
-                return dataPlane.transport().wireName();
-            }
-
-            public String redis()
-            {
-                return redis == null ? "disabled" : redis.state();
-            }
-
-            public String redisMode()
-            {
-                return redis == null ? null : redis.mode();
-            }
-
-            public String redisMaster()
-            {
-                return redis == null ? null : redis.master();
-            }
-
-            public String redisError()
-            {
-                return redis == null ? null : redis.failure();
-            }
-
-            public long[] redisQueue()
-            {
-                return redis == null ? null : new long[] {redis.backlogSize(), redis.queueMax(), redis.queueDropped()};
-            }
-
-            public long uptimeSeconds()
-            {
-                return TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs);
-            }
-        };
-
-        final HttpRequestCounter requests = new HttpRequestCounter();
-        final RelayMetrics metrics = new RelayMetrics(
+    private static RelayMetrics metrics(
+        final DataPlane dataPlane,
+        final RedisRouteStore redis,
+        final HttpRequestCounter requests,
+        final RedisOperations redisOperations)
+    {
+        return new RelayMetrics(
             dataPlane.counters(), dataPlane.processingTime(), dataPlane.registry(), requests, redisOperations,
             () -> redis == null ? 0 : redis.backlogSize())
             .relayPorts(dataPlane.relayPorts()::inUse, dataPlane.relayPorts().capacity())
@@ -347,33 +383,18 @@ public final class SoundRelayNode implements AutoCloseable
             .jitterPool(dataPlane.proxy().jitterPool()::reserved, dataPlane.proxy().jitterPool().maxHeld(),
                 dataPlane.proxy().jitterPool()::refused)
             .redisResubscribes(() -> redis == null ? 0 : redis.resubscribes());
-        final ControlApi api = new ControlApi(
-            status, dataPlane.proxy(), dataPlane.registry(), dataPlane.counters(), metrics, requests, parser,
-            authenticator).mixer(dataPlane.mixer()).tracing(tracing).relayPorts(dataPlane.relayPorts());
-        final HttpRateLimiter rateLimiter = config.unauthRatePerSecond() == 0 ? HttpRateLimiter.UNLIMITED :
-            new HttpRateLimiter(config.unauthRatePerSecond(), config.unauthRateBurst());
-        api.rateLimiter(rateLimiter);
+    }
 
-        final ControlServer server;
-        try
-        {
-            server = startControlServer(config, api, metrics, timeouts, rateLimiter);
-        }
-        catch (final RuntimeException ex)
-        {
-            dataPlane.close();
-            if (redis != null)
-            {
-                redis.close();
-            }
-            throw ex;
-        }
-
-        metrics.http(label -> rateLimiter.limited(HttpRateLimiter.Reason.ofLabel(label)), HttpRateLimiter.labels(),
-            server::connectionsShed, ControlServer.shedReasons(), server::openConnections);
-
-        // As soon as the listeners are bound (their ports are known only now): routes to or from the node's own
-        // sockets are refused.
+    /**
+     * As soon as the listeners are bound (their ports are known only now): routes to or from the node's own sockets
+     * are refused.
+     */
+    private static void ownSockets(
+        final AddressPolicy policy,
+        final DataPlane dataPlane,
+        final ControlServer server,
+        final InetAddress advertiseHost)
+    {
         final Map<String, InetSocketAddress> own = new LinkedHashMap<>();
         own.put(Configuration.BIND_ADDR_ENV, dataPlane.localAddress());
         own.put(Configuration.CONTROL_API_ADDR_ENV, server.apiAddress());
@@ -384,41 +405,46 @@ public final class SoundRelayNode implements AutoCloseable
         interfaceAddresses(hostAddresses, broadcasts);
         policy.ownSockets(own, hostAddresses, broadcasts);
         policy.ownRelayPorts(dataPlane.localAddress().getAddress(), dataPlane.relayPorts()::isBound);
-
-        advertised[0] = advertise(config.advertiseHost(), config.bindAddr(), dataPlane.localAddress(), advertiseHost);
-        advertised[1] = advertise(
-            config.advertiseHost(), config.controlApiAddr(), server.apiAddress(), advertiseHost);
-
-        if (generatedKey != null)
-        {
-            // The one time a key is written anywhere: no API_KEYS were configured, so the operator needs it.
-            LOG.warn("no API_KEYS configured; generated API key (shown once): {}", generatedKey);
-        }
-        LOG.info("node {} up: relay {} ({}), control API http://{}, metrics http://{}/metrics, auth {}",
-            config.nodeId(), dataPlane.localAddress(), dataPlane.transport().wireName(),
-            hostPort(config.controlApiAddr(), server.apiAddress()),
-            hostPort(config.metricsAddr(), server.metricsAddress()), config.authEnabled() ? "on" : "off");
-        if (redis != null)
-        {
-            final Cluster cluster = new Cluster(redis, dataPlane.proxy(), dataPlane.registry(), dataPlane.peers(),
-                tracing, config.migrationGraceSeconds(), config.autoFailover(), config.maxStreamsPerNode(),
-                dataPlane.relayPorts());
-            redis.hooks(cluster);
-            redis.relayPorts(dataPlane.relayPorts());
-            api.cluster(cluster);
-            LOG.info("heartbeat advertises relay {} and control API {}{}; AUTO_FAILOVER={}", advertised[0],
-                advertised[1], config.advertiseHost() == null ? " (set ADVERTISE_HOST to change)" : "",
-                config.autoFailover());
-            redis.start(dataPlane.registry(), dataPlane.proxy(), advertised[0], advertised[1]);
-        }
-        else
-        {
-            LOG.info("REDIS_URL is empty: routes are kept in memory only");
-        }
-        final StreamLifecycle lifecycle = new StreamLifecycle(dataPlane.registry(), tracing);
-        lifecycle.start();
-        return new SoundRelayNode(config, dataPlane, api, server, redis, tracing, lifecycle, generatedKey, startNs);
     }
+
+    /**
+     * The several-node logic on the store's agent, which starts here: its thread is closed with the store.
+     */
+    private static void startCluster(
+        final Configuration config,
+        final RedisRouteStore redis,
+        final DataPlane dataPlane,
+        final NodeTracing tracing,
+        final ControlApi api,
+        final NodeStatusView status)
+    {
+        final Cluster cluster = new Cluster(redis, dataPlane.proxy(), dataPlane.registry(), dataPlane.peers(),
+            tracing, config.migrationGraceSeconds(), config.autoFailover(), config.maxStreamsPerNode(),
+            dataPlane.relayPorts());
+        redis.hooks(cluster);
+        redis.relayPorts(dataPlane.relayPorts());
+        api.cluster(cluster);
+        LOG.info("heartbeat advertises relay {} and control API {}{}; AUTO_FAILOVER={}", status.relayAddr(),
+            status.controlAddr(), config.advertiseHost() == null ? " (set ADVERTISE_HOST to change)" : "",
+            config.autoFailover());
+        redis.start(dataPlane.registry(), dataPlane.proxy(), status.relayAddr(), status.controlAddr(),
+            daemonThreads(RedisRouteStore.ROLE_NAME));
+    }
+
+    /**
+     * The control plane's agents run on daemon threads of the role thread factory, as before they were agents.
+     */
+    private static ThreadFactory daemonThreads(final String role)
+    {
+        final ThreadFactory roleThreads = ROLE_THREADS.newFactory(role, -1);
+        return runnable ->
+        {
+            final Thread thread = roleThreads.newThread(runnable);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
 
     /**
      * Start the HTTP listeners ({@link #probeListeners} has tried their addresses; what fails still is named here).
@@ -476,105 +502,14 @@ public final class SoundRelayNode implements AutoCloseable
     }
 
     /**
-     * The host's addresses and the broadcast addresses of its networks, as its interfaces list them now.
+     * @return random bytes as URL-safe base64: an API key, or an id for this process, told apart in the heartbeat
+     * from any other process with its NODE_ID.
      */
-    private static void interfaceAddresses(final List<InetAddress> addresses, final List<InetAddress> broadcasts)
+    private static String randomId(final int bytes)
     {
-        try
-        {
-            for (final NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces()))
-            {
-                for (final InterfaceAddress address : nif.getInterfaceAddresses())
-                {
-                    addresses.add(address.getAddress());
-                    if (address.getBroadcast() != null)
-                    {
-                        broadcasts.add(address.getBroadcast());
-                    }
-                }
-            }
-        }
-        catch (final SocketException ex)
-        {
-            LOG.warn("cannot list network interfaces ({}): only loopback and ADVERTISE_HOST count as this host's " +
-                "addresses in the route checks", ex.getMessage());
-        }
-    }
-
-    /**
-     * @return a random id for this process, told apart in the heartbeat from any other process with its NODE_ID.
-     */
-    private static String instanceId()
-    {
-        final byte[] random = new byte[12];
+        final byte[] random = new byte[bytes];
         new SecureRandom().nextBytes(random);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-    }
-
-    /**
-     * The address others reach a listener at: ADVERTISE_HOST when set, else the listener's own address unless it is a
-     * wildcard, else the host's derived address; with the bound port.
-     */
-    private static String advertise(
-        final InetAddress configured,
-        final InetSocketAddress listen,
-        final InetSocketAddress bound,
-        final InetAddress derived)
-    {
-        final InetAddress host = configured != null ? configured :
-            listen.getAddress().isAnyLocalAddress() ? derived : listen.getAddress();
-        final String text = host.getHostAddress();
-        return (text.indexOf(':') >= 0 ? "[" + text + "]" : text) + ":" + bound.getPort();
-    }
-
-    /**
-     * ADVERTISE_HOST, or BIND_ADDR's address, or for a wildcard BIND_ADDR the first IPv4 address of an interface that
-     * is up and not loopback (then any such IPv6 address that is not link-local), else loopback.
-     */
-    static InetAddress advertiseHost(final Configuration config)
-    {
-        if (config.advertiseHost() != null)
-        {
-            return config.advertiseHost();
-        }
-        final InetAddress bind = config.bindAddr().getAddress();
-        if (!bind.isAnyLocalAddress())
-        {
-            return bind;
-        }
-        InetAddress v6 = null;
-        try
-        {
-            for (final NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces()))
-            {
-                if (!nif.isUp() || nif.isLoopback())
-                {
-                    continue;
-                }
-                for (final InetAddress address : Collections.list(nif.getInetAddresses()))
-                {
-                    if (address instanceof Inet4Address && !address.isLinkLocalAddress())
-                    {
-                        return address;
-                    }
-                    if (v6 == null && !(address instanceof Inet4Address) && !address.isLinkLocalAddress())
-                    {
-                        v6 = address;
-                    }
-                }
-            }
-        }
-        catch (final SocketException ex)
-        {
-            LOG.warn("cannot list network interfaces ({}); advertising loopback: set ADVERTISE_HOST", ex.getMessage());
-        }
-        return v6 != null ? v6 : InetAddress.getLoopbackAddress();
-    }
-
-    private static String hostPort(final InetSocketAddress configured, final InetSocketAddress bound)
-    {
-        final String host = configured.getAddress().getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + bound.getPort();
     }
 
     public Configuration config()
@@ -630,8 +565,10 @@ public final class SoundRelayNode implements AutoCloseable
     }
 
     /**
-     * Graceful stop: stop receiving and drain the ring, then stop answering the API.
+     * Graceful stop: stop accepting API requests, drain the ring, write what the drain left to Redis, then stop the
+     * listeners; the parts close in the reverse of their start.
      */
+    @Override
     public synchronized void close()
     {
         if (closed.getCount() == 0)
@@ -639,17 +576,17 @@ public final class SoundRelayNode implements AutoCloseable
             return;
         }
         LOG.info("stopping: draining the relay ring");
-        api.stopAccepting();
-        dataPlane.close();
-        if (store != null)
+        try
         {
-            store.close();
+            CloseHelper.closeAll(parts.reversed());
         }
-        lifecycle.close();
-        server.close();
-        LOG.info("stopped after {} s; {} datagrams in, {} out", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs),
-            dataPlane.counters().received(), dataPlane.counters().sent());
-        tracing.close();
-        closed.countDown();
+        finally
+        {
+            LOG.info("stopped after {} s; {} datagrams in, {} out",
+                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs), dataPlane.counters().received(),
+                dataPlane.counters().sent());
+            tracing.close();
+            closed.countDown();
+        }
     }
 }

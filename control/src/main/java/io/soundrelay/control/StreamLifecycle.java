@@ -21,52 +21,96 @@ import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.io.router.Durability;
 import io.soundrelay.io.router.RouteJournal;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
  * What the stream spans learn from the data plane without the data plane doing anything per datagram: once a second a
  * control-plane thread reads each traced route's first-datagram time (a field the router sets once) and adds the
  * {@code first_datagram} event at that time; expiries reach the span through the route journal, which the router
- * already calls once per expiry.
+ * already calls once per expiry. An Agrona agent on its own thread; closing its runner sweeps once more.
  */
-public final class StreamLifecycle implements AutoCloseable
+public final class StreamLifecycle implements Agent
 {
+    static final String ROLE_NAME = "soundrelay-streams";
     static final long SWEEP_INTERVAL_MS = 1000;
+    /** How long the agent's thread sleeps when there is nothing to do: how long a stop waits for it at most. */
+    static final long IDLE_MS = 50;
+
+    private static final Logger LOG = LoggerFactory.getLogger(StreamLifecycle.class);
 
     private final RouteRegistry registry;
     private final NodeTracing tracing;
-    private final Thread thread;
-    private volatile boolean running = true;
+    private long nextSweepNs;
 
     StreamLifecycle(final RouteRegistry registry, final NodeTracing tracing)
     {
         this.registry = registry;
         this.tracing = tracing;
-        this.thread = new Thread(this::run, "soundrelay-streams");
-        this.thread.setDaemon(true);
     }
 
-    void start()
+    /**
+     * @param registry      the routes.
+     * @param tracing       the spans.
+     * @param threadFactory makes the agent's thread.
+     * @return the running agent; closing it sweeps once more.
+     */
+    static AgentRunner start(final RouteRegistry registry, final NodeTracing tracing, final ThreadFactory threadFactory)
     {
-        thread.start();
+        final AgentRunner runner = new AgentRunner(new SleepingMillisIdleStrategy(IDLE_MS),
+            ex -> LOG.error("stream lifecycle error", ex), null, new StreamLifecycle(registry, tracing));
+        AgentRunner.startOnThread(runner, threadFactory);
+        return runner;
     }
 
-    private void run()
+    /**
+     * {@inheritDoc}
+     */
+    @Override
+    public String roleName()
     {
-        while (running)
+        return ROLE_NAME;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    @Override
+    public void onStart()
+    {
+        nextSweepNs = System.nanoTime();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    @Override
+    public int doWork()
+    {
+        final long nowNs = System.nanoTime();
+        if (nowNs - nextSweepNs < 0)
         {
-            sweep();
-            try
-            {
-                Thread.sleep(SWEEP_INTERVAL_MS); // a period, not a wait for a condition
-            }
-            catch (final InterruptedException ex)
-            {
-                return;
-            }
+            return 0; // a period, not a wait for a condition
         }
+        nextSweepNs = nowNs + TimeUnit.MILLISECONDS.toNanos(SWEEP_INTERVAL_MS);
+        sweep();
+        return 1;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    @Override
+    public void onClose()
+    {
+        sweep();
     }
 
     /**
@@ -101,21 +145,6 @@ public final class StreamLifecycle implements AutoCloseable
         }
     }
 
-    public void close()
-    {
-        running = false;
-        thread.interrupt();
-        try
-        {
-            thread.join(TimeUnit.SECONDS.toMillis(2));
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
-        sweep();
-    }
-
     /**
      * The router's journal, which also ends the span of a route that expired.
      */
@@ -130,6 +159,7 @@ public final class StreamLifecycle implements AutoCloseable
             this.tracing = tracing;
         }
 
+        @Override
         public CompletableFuture<Durability> record(final Change change, final RouteEntry entry)
         {
             if (change == Change.EXPIRED)
@@ -139,6 +169,7 @@ public final class StreamLifecycle implements AutoCloseable
             return delegate.record(change, entry);
         }
 
+        @Override
         public boolean refresh(final RouteEntry entry)
         {
             return delegate.refresh(entry);

@@ -15,19 +15,10 @@
  */
 package io.soundrelay.control.cluster;
 
-import io.lettuce.core.KeyScanCursor;
-import io.lettuce.core.Range;
-import io.lettuce.core.RedisFuture;
-import io.lettuce.core.ScanArgs;
-import io.lettuce.core.ScanCursor;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
-import io.soundrelay.control.StreamLifecycle;
-import io.soundrelay.control.metrics.RedisOperations;
-import io.soundrelay.control.redis.BoundedReads;
 import io.soundrelay.control.redis.RedisRouteStore;
 import io.soundrelay.control.redis.StoredRoute;
 import io.soundrelay.control.trace.NodeTracing;
@@ -36,11 +27,8 @@ import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.io.router.PeerSet;
-import io.soundrelay.io.router.RouteCommand;
-import io.soundrelay.io.router.RouteJournal;
 import io.soundrelay.io.router.RouterProxy;
 import io.soundrelay.io.socket.RelayPorts;
-import io.soundrelay.io.socket.RelaySocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +41,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -64,12 +51,13 @@ import java.util.concurrent.TimeoutException;
  * the API's threads ask through {@link RedisRouteStore#submit} and wait on futures.
  * <p>
  * Ownership lives in Redis: the route key's {@code node_id}. Every change of owner is one Lua compare-and-set on it
- * ({@link #TAKE_OVER}), so when two nodes race to adopt a dead node's route, exactly one wins.
+ * ({@link RouteOwnership#TAKE_OVER}), so when two nodes race to adopt a dead node's route, exactly one wins.
  * <p>
- * A hand-off from this node: check the new node is live, set it as owner in Redis, announce {@code migrate}; the new
- * node reads the route, puts it in its router, announces {@code adopted}; only then does this node's router forward the
- * stream's datagrams to it (HOP frames) for MIGRATION_GRACE_SECONDS. Without a confirmation within
- * {@link #CONFIRM_TIMEOUT_MS} the owner is set back and the route stays here.
+ * A hand-off from this node ({@link HandOff}, a state machine the store's duty cycle steps): check the new node is
+ * live, set it as owner in Redis, announce {@code migrate}; the new node reads the route, puts it in its router,
+ * announces {@code adopted}; only then does this node's router forward the stream's datagrams to it (HOP frames) for
+ * MIGRATION_GRACE_SECONDS. Without a confirmation within {@link #CONFIRM_TIMEOUT_MS} the owner is set back and the
+ * route stays here.
  */
 public final class Cluster implements RedisRouteStore.Hooks
 {
@@ -78,21 +66,6 @@ public final class Cluster implements RedisRouteStore.Hooks
     static final long LIVE_REFRESH_NS = TimeUnit.SECONDS.toNanos(1);
     static final long ORPHAN_SCAN_NS = TimeUnit.SECONDS.toNanos(30);
     static final int EVERYONE_ADOPTS_AFTER_ROUNDS = 3;
-    static final long NODE_FORGOTTEN_MS = TimeUnit.HOURS.toMillis(1);
-    static final long ROUTER_TIMEOUT_MS = 5000;
-    /** Heartbeats read per refresh: this node and as many peers as the router accepts HOP frames from. */
-    static final int MAX_NODES_READ = PeerSet.MAX_PEERS + 1;
-
-    /** Set a route's owner if it is still the expected one: 'ok', or 'absent', 'unreadable', 'owner:<id>'. */
-    static final String TAKE_OVER =
-        "if redis.call('STRLEN', KEYS[1]) > " + BoundedReads.ROUTE_MAX_BYTES + " then return 'unreadable' end\n" +
-        "local cur = redis.call('GET', KEYS[1])\n" +
-        "if not cur then return 'absent' end\n" +
-        "local ok, doc = pcall(cjson.decode, cur)\n" +
-        "if not ok or type(doc) ~= 'table' or type(doc['node_id']) ~= 'string' then return 'unreadable' end\n" +
-        "if doc['node_id'] ~= ARGV[1] then return 'owner:' .. doc['node_id'] end\n" +
-        "redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])\n" +
-        "return 'ok'\n";
 
     private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
 
@@ -137,49 +110,24 @@ public final class Cluster implements RedisRouteStore.Hooks
         }
     }
 
-    /** A hand-off prepared in Redis, waiting for the new node. */
-    private static final class Pending
-    {
-        final long streamId;
-        final String fromNode;
-        final NodeInfo target;
-        final boolean forwarding;
-        final Span span;
-        final CompletableFuture<Announcement> answer = new CompletableFuture<>();
-        final long startNs;
-        /** The relay port of a failover onto this node (an adoption elsewhere names it in its answer). */
-        int localRelayPort;
-        /** A forwarding hand-off's key, drawn here and sent to the new node with the MIGRATE; null for a failover. */
-        final HopKey key;
-
-        Pending(final long streamId, final String fromNode, final NodeInfo target, final boolean forwarding,
-            final Span span, final long startNs)
-        {
-            this.key = forwarding ? HopKey.random() : null;
-            this.streamId = streamId;
-            this.fromNode = fromNode;
-            this.target = target;
-            this.forwarding = forwarding;
-            this.span = span;
-            this.startNs = startNs;
-        }
-    }
-
     private final RedisRouteStore store;
     private final String nodeId;
-    private final RouterProxy router;
     private final RouteRegistry registry;
-    private final PeerSet peers;
     private final NodeTracing tracing;
-    private final long graceNs;
     private final int graceSeconds;
     private final boolean autoFailover;
     private final int maxRoutes;
-    private final RelayPorts relayPorts;
-    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final RouterProxy router;
+    private final LiveNodes liveNodes;
+    private final RouteOwnership ownership;
+    private final Adoption adoption;
+    private final HandOff.Crew crew;
+    /** The hand-offs waiting for their new node's answer, by stream; store thread only. */
+    private final Map<Long, HandOff> pending = new HashMap<>();
+    /** Every hand-off under way, stepped each duty cycle; store thread only. */
+    private final List<HandOff> handOffs = new ArrayList<>();
     private final Map<Long, Integer> orphanRounds = new HashMap<>();
 
-    private volatile List<NodeInfo> live = List.of();
     private Set<String> lastLiveIds = Set.of();
     private long nextLiveNs;
     private long nextOrphanScanNs;
@@ -207,17 +155,18 @@ public final class Cluster implements RedisRouteStore.Hooks
         final int maxRoutes,
         final RelayPorts relayPorts)
     {
-        this.relayPorts = relayPorts;
         this.store = store;
         this.nodeId = store.nodeId();
         this.router = router;
         this.registry = registry;
-        this.peers = peers;
         this.tracing = tracing;
         this.graceSeconds = graceSeconds;
-        this.graceNs = TimeUnit.SECONDS.toNanos(graceSeconds);
         this.autoFailover = autoFailover;
         this.maxRoutes = maxRoutes;
+        this.liveNodes = new LiveNodes(store, peers);
+        this.ownership = new RouteOwnership(store, registry);
+        this.adoption = new Adoption(store, router, tracing, relayPorts);
+        this.crew = new HandOff.Crew(store, tracing, registry, router, liveNodes, ownership, adoption, graceSeconds);
     }
 
     public int graceSeconds()
@@ -234,7 +183,7 @@ public final class Cluster implements RedisRouteStore.Hooks
      */
     public CompletableFuture<List<NodeInfo>> nodes()
     {
-        return store.submit(this::readLive);
+        return store.submit(liveNodes::read);
     }
 
     /**
@@ -245,7 +194,7 @@ public final class Cluster implements RedisRouteStore.Hooks
     {
         return store.submit(redis ->
         {
-            final String json = readRoute(redis, streamId);
+            final String json = ownership.readRoute(redis, streamId);
             if (json == null)
             {
                 return null;
@@ -294,95 +243,23 @@ public final class Cluster implements RedisRouteStore.Hooks
      */
     public Migration migrate(final long streamId, final Endpoint newNodeAddr, final Context parent) throws Exception
     {
-        final long startNs = System.nanoTime();
-        final Pending prepared = get(store.submit(redis -> prepare(redis, streamId, newNodeAddr, parent, startNs)));
-        if (prepared.answer.isDone() && prepared.target.nodeId().equals(nodeId))
-        {
-            prepared.span.end();
-            return migration(prepared, System.nanoTime(), prepared.localRelayPort);
-        }
-
-        Announcement answer = null;
-        try
-        {
-            answer = prepared.answer.get(CONFIRM_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        }
-        catch (final TimeoutException ex)
-        {
-            answer = null;
-        }
-        finally
-        {
-            pending.remove(streamId, prepared);
-        }
-        final long confirmedNs = System.nanoTime();
-        if (answer == null || !Announcement.ADOPTED.equals(answer.op))
-        {
-            final String why = answer == null ?
-                "node " + prepared.target.nodeId() + " did not confirm the hand-off within " + CONFIRM_TIMEOUT_MS +
-                " ms" : "node " + prepared.target.nodeId() + " refused the hand-off (" + answer.reason + ")";
-            try
-            {
-                get(store.submit(redis -> abort(redis, prepared)));
-            }
-            catch (final Exception ex)
-            {
-                LOG.warn("stream {}: taking the route back after a failed hand-off failed: {}",
-                    Long.toUnsignedString(streamId), ex.getMessage());
-            }
-            prepared.span.addEvent("aborted");
-            prepared.span.end();
-            throw new ClusterRefusal(answer == null ? 504 : 503, "new_node_addr",
-                why + "; the route stays with node " + prepared.fromNode);
-        }
-
-        if (prepared.forwarding)
-        {
-            // Only now that the new node holds the route: forward what still reaches this node, then let go.
-            StreamLifecycle.firstDatagram(tracing, registry.get(streamId));
-            final RouteCommand.Result result =
-                routed(router.handOff(streamId, prepared.target.relay(), graceNs, prepared.key));
-            if (result.outcome() != RouteCommand.Outcome.OK)
-            {
-                LOG.warn("stream {} was handed to {} but had left this node's router meanwhile",
-                    Long.toUnsignedString(streamId), prepared.target.nodeId());
-            }
-            tracing.streamEnded(streamId, "migration", Attributes.builder()
-                .put("soundrelay.migration.to_node", prepared.target.nodeId())
-                .put("soundrelay.migration.new_node_addr", prepared.target.relayAddr())
-                .put("soundrelay.migration.grace_seconds", graceSeconds)
-                .build());
-        }
-        prepared.span.addEvent("confirmed");
-        prepared.span.end();
-        LOG.info("stream {} handed from {} to {} in {} ms", Long.toUnsignedString(streamId), prepared.fromNode,
-            prepared.target.nodeId(), TimeUnit.NANOSECONDS.toMillis(confirmedNs - startNs));
-        return migration(prepared, confirmedNs, answer.relayPort);
-    }
-
-    private Migration migration(final Pending p, final long confirmedNs, final int relayPort)
-    {
-        return new Migration(p.streamId, p.fromNode, p.target.nodeId(), p.target.relayAddr(), p.target.controlAddr(),
-            p.forwarding, TimeUnit.NANOSECONDS.toMillis(confirmedNs - p.startNs), relayPort);
+        final HandOff handOff = new HandOff(crew, streamId, newNodeAddr, parent, System.nanoTime());
+        get(store.submit(redis -> begin(handOff, redis)));
+        return handOff.await();
     }
 
     /**
-     * Wait for the router: a router that does not answer is not a Redis failure, so it is a refusal (503).
+     * On the store's thread: the hand-off's first step, in the request's task so that a refusal answers it at once.
      */
-    private static RouteCommand.Result routed(final CompletableFuture<RouteCommand.Result> future) throws Exception
+    private Void begin(final HandOff handOff, final RedisClusterAsyncCommands<String, String> redis) throws Exception
     {
-        try
+        handOff.doWork(System.nanoTime(), redis);
+        if (!handOff.isDone())
         {
-            return future.get(ROUTER_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            pending.put(handOff.streamId(), handOff);
+            handOffs.add(handOff);
         }
-        catch (final TimeoutException ex)
-        {
-            throw new ClusterRefusal(503, null, "the router did not answer in time; try again");
-        }
-        catch (final ExecutionException ex)
-        {
-            throw new ClusterRefusal(503, null, "the router refused: " + ex.getCause().getMessage());
-        }
+        return null;
     }
 
     private static <T> T get(final CompletableFuture<T> future) throws Exception
@@ -405,247 +282,49 @@ public final class Cluster implements RedisRouteStore.Hooks
     // On the store's thread.
     // ---------------------------------------------------------------------------------------------------------------
 
-    private Pending prepare(
-        final RedisClusterAsyncCommands<String, String> redis,
-        final long streamId,
-        final Endpoint newNodeAddr,
-        final Context parent,
-        final long startNs) throws Exception
-    {
-        final String id = Long.toUnsignedString(streamId);
-        final List<NodeInfo> nodes = refreshLive(redis);
-        NodeInfo target = null;
-        for (final NodeInfo node : nodes)
-        {
-            if (node.relay().equals(newNodeAddr))
-            {
-                target = node;
-            }
-        }
-        if (target == null)
-        {
-            final StringBuilder known = new StringBuilder();
-            for (final NodeInfo node : nodes)
-            {
-                known.append(known.length() == 0 ? "" : ", ").append(node.nodeId()).append(' ')
-                    .append(node.relayAddr());
-            }
-            throw new ClusterRefusal(400, "new_node_addr", "new_node_addr " + newNodeAddr +
-                " is not the relay address of a live node; live nodes: " + known);
-        }
-
-        final String json = readRoute(redis, streamId);
-        if (json == null)
-        {
-            throw new ClusterRefusal(404, "stream_id", "no route for stream_id " + id + " on any node");
-        }
-        final StoredRoute route;
-        try
-        {
-            route = StoredRoute.decode(json, store.parser());
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw new ClusterRefusal(409, "stream_id", StoredRoute.key(streamId) + " in Redis is not a valid route (" +
-                ex.getMessage() + "); it cannot be moved");
-        }
-        final String owner = route.nodeId();
-        final NodeInfo ownerNode = find(nodes, owner);
-        final boolean forwarding;
-        if (owner.equals(nodeId))
-        {
-            if (target.nodeId().equals(nodeId))
-            {
-                throw new ClusterRefusal(400, "new_node_addr", "new_node_addr " + newNodeAddr +
-                    " is this node's own relay address: stream " + id + " is already here");
-            }
-            if (registry.get(streamId) == null)
-            {
-                throw new ClusterRefusal(409, "stream_id", "Redis names this node the owner of stream " + id +
-                    " but it does not relay it (full at start-up?); delete and create it again");
-            }
-            forwarding = true;
-        }
-        else if (ownerNode != null)
-        {
-            throw new ClusterRefusal(409, "stream_id", "stream " + id + " is owned by live node " + owner +
-                (ownerNode.controlAddr() == null ? "" : " (control API " + ownerNode.controlAddr() + ")") +
-                "; send /migrate to it");
-        }
-        else
-        {
-            forwarding = false; // its owner is dead: manual failover, nobody to forward from
-        }
-
-        final Span span = tracing.startSpan(forwarding ? "soundrelay.migrate" : "soundrelay.failover", parent,
-            streamId);
-        span.setAttribute("soundrelay.migration.from_node", owner);
-        span.setAttribute("soundrelay.migration.to_node", target.nodeId());
-        final String result = takeOver(redis, streamId, owner, route, target.nodeId());
-        if (!"ok".equals(result))
-        {
-            span.addEvent("lost_race");
-            span.end();
-            throw new ClusterRefusal(409, "stream_id", "stream " + id + " changed owner meanwhile (" + result +
-                "); try again");
-        }
-
-        final Pending p = new Pending(streamId, owner, target, forwarding, span, startNs);
-        if (target.nodeId().equals(nodeId))
-        {
-            // Failover onto this node: nothing to wait for.
-            final String refused = adoptLocally(redis, route, owner, Context.root().with(span), "failover");
-            if (refused != null)
-            {
-                takeOver(redis, streamId, nodeId, route, owner);
-                span.end();
-                throw new ClusterRefusal(503, "new_node_addr", refused + "; stream " + id + " stays with node " + owner);
-            }
-            final RouteEntry adopted = registry.get(streamId);
-            p.localRelayPort = adopted == null ? 0 : adopted.relayPort();
-            p.answer.complete(null);
-            return p;
-        }
-        pending.put(streamId, p);
-        final Announcement migrate = new Announcement(Announcement.MIGRATE, streamId, target.nodeId(), owner, null,
-            tracing.inject(Context.root().with(span), streamId));
-        if (p.key != null)
-        {
-            migrate.hopKey = p.key.toHex();
-            migrate.graceMs = TimeUnit.NANOSECONDS.toMillis(graceNs);
-        }
-        store.publish(redis, migrate.toJson());
-        return p;
-    }
-
-    private Void abort(final RedisClusterAsyncCommands<String, String> redis, final Pending p) throws Exception
-    {
-        final String json = readRoute(redis, p.streamId);
-        if (json != null)
-        {
-            final StoredRoute route = StoredRoute.decode(json, store.parser());
-            final String result = takeOver(redis, p.streamId, p.target.nodeId(), route, p.fromNode);
-            LOG.info("stream {}: hand-off to {} abandoned, owner set back to {} ({})",
-                Long.toUnsignedString(p.streamId), p.target.nodeId(), p.fromNode, result);
-        }
-        store.publish(redis, new Announcement(Announcement.ABORTED, p.streamId, p.target.nodeId(), p.fromNode, null,
-            Map.of()).toJson());
-        return null;
-    }
-
-    private String takeOver(
-        final RedisClusterAsyncCommands<String, String> redis,
-        final long streamId,
-        final String expectedOwner,
-        final StoredRoute route,
-        final String newOwner) throws Exception
-    {
-        // The new owner binds a relay port of its own; the source address latched here goes with the route.
-        final RouteEntry here = registry.get(streamId);
-        final String json = StoredRoute.encode(route.spec(), route.createdAtEpochMs(), newOwner, 0,
-            here != null && here.sourceLatched() != null ? here.sourceLatched() : route.sourceLatched());
-        final String result = RedisRouteStore.await(redis.<String>eval(TAKE_OVER, ScriptOutputType.VALUE,
-            new String[]{StoredRoute.key(streamId)}, expectedOwner, json, store.ttlSeconds()));
-        store.operations().add(RedisOperations.Op.TAKEOVER, "ok".equals(result) ?
-            RedisOperations.Result.OK :
-            RedisOperations.Result.CONFLICT);
-        return result;
-    }
-
     /**
-     * Put a route Redis now names this node's owner of into the router, with a relay port of this node's when it has a
-     * return path, and announce it (an ADOPTED answer names the relay port).
-     *
-     * @return null when the router holds it, else why it was refused (announced as REFUSED).
+     * Step every hand-off under way; one that left CONFIRM no longer takes answers, one that is done leaves the list.
      */
-    private String adoptLocally(
-        final RedisClusterAsyncCommands<String, String> redis,
-        final StoredRoute route,
-        final String fromNode,
-        final Context context,
-        final String cause) throws Exception
+    @Override
+    public int doHandOffWork(final long nowNs, final RedisClusterAsyncCommands<String, String> redis)
+        throws Exception
     {
-        return adoptLocally(redis, route, fromNode, context, cause, null, null);
-    }
-
-    /**
-     * As {@link #adoptLocally(RedisClusterAsyncCommands, StoredRoute, String, Context, String)}, for a hand-off from a
-     * live node: the route takes that node's HOP frames, signed with the hand-off's key, for its grace window.
-     *
-     * @param hopFrom the old node's relay address, or null.
-     * @param inbound the MIGRATE that carries the key and the grace, or null.
-     */
-    private String adoptLocally(
-        final RedisClusterAsyncCommands<String, String> redis,
-        final StoredRoute route,
-        final String fromNode,
-        final Context context,
-        final String cause,
-        final Endpoint hopFrom,
-        final Announcement inbound) throws Exception
-    {
-        final long streamId = route.spec().streamId();
-        RelaySocket relay = null;
-        if (route.spec().returnPath())
+        int work = 0;
+        Exception outage = null;
+        for (int i = handOffs.size() - 1; i >= 0; i--)
         {
+            final HandOff handOff = handOffs.get(i);
             try
             {
-                relay = relayPorts.open(0);
+                work += handOff.doWork(nowNs, redis);
             }
-            catch (final RelayPorts.ExhaustedException ex)
+            catch (final Exception ex)
             {
-                return refuse(redis, streamId, fromNode, context, "node " + nodeId + ": " + ex.getMessage());
+                outage = ex;
             }
-        }
-        final RouteCommand.Result result = hopFrom == null ?
-            routed(router.restore(route.spec(), route.createdAtEpochMs(), System.nanoTime(), relay,
-                route.sourceLatched())) :
-            routed(router.restore(route.spec(), route.createdAtEpochMs(), System.nanoTime(), relay,
-                route.sourceLatched(), hopFrom, HopKey.parse(inbound.hopKey), hopWindowNs(inbound.graceMs)));
-        if (result.outcome() == RouteCommand.Outcome.NODE_FULL)
-        {
-            return refuse(redis, streamId, fromNode, context, "node " + nodeId + " is at MAX_STREAMS_PER_NODE");
-        }
-        final int relayPort = result.entry() == null ? 0 : result.entry().relayPort();
-        if (result.outcome() == RouteCommand.Outcome.OK)
-        {
-            tracing.streamStarted(streamId, route.spec().roomCode(), context, cause);
-            if (relayPort > 0)
+            if (handOff.state() != HandOff.State.CONFIRM)
             {
-                store.record(RouteJournal.Change.REPLACED, result.entry()); // Redis learns this node's relay port
+                pending.remove(handOff.streamId(), handOff);
+            }
+            if (handOff.isDone())
+            {
+                handOffs.remove(i);
             }
         }
-        tracing.streamEvent(streamId, "migration", Attributes.builder()
-            .put("soundrelay.migration.from_node", fromNode == null ? "" : fromNode)
-            .put("soundrelay.migration.cause", cause)
-            .build());
-        final Announcement adopted = new Announcement(Announcement.ADOPTED, streamId, nodeId, fromNode, cause,
-            tracing.inject(context, streamId));
-        adopted.relayPort = relayPort;
-        store.publish(redis, adopted.toJson());
-        LOG.info("stream {} adopted from {} ({}){}", Long.toUnsignedString(streamId), fromNode, cause,
-            relayPort > 0 ? ", relay port " + relayPort : "");
-        return null;
+        if (outage != null)
+        {
+            throw outage;
+        }
+        return work;
     }
 
-    private String refuse(
-        final RedisClusterAsyncCommands<String, String> redis,
-        final long streamId,
-        final String fromNode,
-        final Context context,
-        final String why) throws Exception
-    {
-        store.publish(redis, new Announcement(Announcement.REFUSED, streamId, nodeId, fromNode, why,
-            tracing.inject(context, streamId)).toJson());
-        return why;
-    }
-
+    @Override
     public void onSubscribed(final RedisClusterAsyncCommands<String, String> redis) throws Exception
     {
         // Announcements may have been missed: Redis is the truth of who owns what.
-        refreshLive(redis);
+        liveNodes.refresh(redis);
         final Map<Long, String> owners = new HashMap<>();
-        final Map<Long, String> values = scanRoutes(redis, owners);
+        final Map<Long, String> values = ownership.scanRoutes(redis, owners);
         int adopted = 0;
         int released = 0;
         for (final Map.Entry<Long, String> e : owners.entrySet())
@@ -654,8 +333,8 @@ public final class Cluster implements RedisRouteStore.Hooks
             // Not one this node deleted lately: its delete may not have reached Redis when the scan read it.
             if (nodeId.equals(e.getValue()) && registry.get(streamId) == null && !store.deletedRecently(streamId))
             {
-                final StoredRoute route = decodeOrNull(values.get(streamId));
-                if (route != null && adoptLocally(redis, route, null, Context.root(), "adopted") == null)
+                final StoredRoute route = ownership.decodeOrNull(values.get(streamId));
+                if (route != null && adoption.adopt(redis, route, null, Context.root(), "adopted") == null)
                 {
                     adopted++;
                 }
@@ -677,6 +356,7 @@ public final class Cluster implements RedisRouteStore.Hooks
         }
     }
 
+    @Override
     public void onMessage(final String message, final RedisClusterAsyncCommands<String, String> redis) throws Exception
     {
         final Announcement a = Announcement.parse(message);
@@ -696,12 +376,12 @@ public final class Cluster implements RedisRouteStore.Hooks
             case Announcement.ADOPTED:
             case Announcement.REFUSED:
             {
-                final Pending p = pending.get(a.streamId);
-                if (p != null && p.target.nodeId().equals(a.nodeId))
+                final HandOff handOff = pending.get(a.streamId);
+                if (handOff != null && handOff.onAnswer(a))
                 {
-                    p.answer.complete(a);
+                    break; // stepped in this duty cycle
                 }
-                else if (Announcement.ADOPTED.equals(a.op))
+                if (Announcement.ADOPTED.equals(a.op))
                 {
                     maybeTakenOver(redis, a.streamId, a.nodeId);
                 }
@@ -725,14 +405,15 @@ public final class Cluster implements RedisRouteStore.Hooks
         }
     }
 
-    private void adoptHandedOff(final RedisClusterAsyncCommands<String, String> redis, final Announcement a) throws Exception
+    private void adoptHandedOff(final RedisClusterAsyncCommands<String, String> redis, final Announcement a)
+        throws Exception
     {
         final Span span = tracing.startSpan("soundrelay.adopt", tracing.extract(a.carrier), a.streamId);
         span.setAttribute("soundrelay.migration.from_node", a.fromNode == null ? "" : a.fromNode);
         try
         {
-            final String json = readRoute(redis, a.streamId);
-            final StoredRoute route = decodeOrNull(json);
+            final String json = ownership.readRoute(redis, a.streamId);
+            final StoredRoute route = ownership.decodeOrNull(json);
             if (route == null || !nodeId.equals(route.nodeId()))
             {
                 span.addEvent("stale"); // taken back or moved on before this node read it
@@ -740,15 +421,16 @@ public final class Cluster implements RedisRouteStore.Hooks
             }
             // The old node's HOP frames must be accepted before it starts forwarding: from its relay address as its
             // heartbeat gives it, signed with the key its MIGRATE carries, for its grace window.
-            final NodeInfo from = a.hopKey == null || a.fromNode == null ? null : find(refreshLive(redis), a.fromNode);
+            final NodeInfo from = a.hopKey == null || a.fromNode == null ? null :
+                LiveNodes.find(liveNodes.refresh(redis), a.fromNode);
             if (a.hopKey != null && (from == null || !validKey(a.hopKey)))
             {
                 span.addEvent("refused");
-                refuse(redis, a.streamId, a.fromNode, Context.root().with(span), "node " + nodeId +
+                adoption.refuse(redis, a.streamId, a.fromNode, Context.root().with(span), "node " + nodeId +
                     ": the hand-off names no live node or no valid hop key");
                 return;
             }
-            adoptLocally(redis, route, a.fromNode, Context.root().with(span),
+            adoption.adopt(redis, route, a.fromNode, Context.root().with(span),
                 "failover".equals(a.reason) ? "failover" : "adopted", from == null ? null : from.relay(), a);
         }
         finally
@@ -784,14 +466,14 @@ public final class Cluster implements RedisRouteStore.Hooks
     /**
      * Another node says it owns a stream; if this node still relays it and Redis agrees with the other node, let go.
      */
-    private void maybeTakenOver(final RedisClusterAsyncCommands<String, String> redis, final long streamId, final String owner)
-        throws Exception
+    private void maybeTakenOver(
+        final RedisClusterAsyncCommands<String, String> redis, final long streamId, final String owner) throws Exception
     {
         if (owner == null || owner.equals(nodeId) || registry.get(streamId) == null)
         {
             return;
         }
-        final StoredRoute route = decodeOrNull(readRoute(redis, streamId));
+        final StoredRoute route = ownership.decodeOrNull(ownership.readRoute(redis, streamId));
         if (route != null && !nodeId.equals(route.nodeId()))
         {
             relinquish(streamId, route.nodeId());
@@ -800,19 +482,21 @@ public final class Cluster implements RedisRouteStore.Hooks
 
     private void relinquish(final long streamId, final String owner) throws Exception
     {
-        routed(router.relinquish(streamId));
+        Adoption.routed(router.relinquish(streamId));
         tracing.streamEnded(streamId, "taken_over", Attributes.builder()
             .put("soundrelay.migration.to_node", owner).build());
         LOG.warn("stream {} is owned by node {} in Redis: this node stopped relaying it",
             Long.toUnsignedString(streamId), owner);
     }
 
+    @Override
     public void onExpired(final long streamId, final RedisClusterAsyncCommands<String, String> redis) throws Exception
     {
         store.publish(redis, new Announcement(Announcement.EXPIRED, streamId, nodeId, null, null,
             tracing.inject(tracing.streamContext(streamId), streamId)).toJson());
     }
 
+    @Override
     public int doWork(final long nowNs, final RedisClusterAsyncCommands<String, String> redis) throws Exception
     {
         if (nowNs - nextLiveNs < 0)
@@ -820,7 +504,7 @@ public final class Cluster implements RedisRouteStore.Hooks
             return 0;
         }
         nextLiveNs = nowNs + LIVE_REFRESH_NS;
-        final List<NodeInfo> nodes = refreshLive(redis);
+        final List<NodeInfo> nodes = liveNodes.refresh(redis);
         final Set<String> ids = new HashSet<>();
         for (final NodeInfo node : nodes)
         {
@@ -854,7 +538,7 @@ public final class Cluster implements RedisRouteStore.Hooks
         final Set<String> liveIds) throws Exception
     {
         final Map<Long, String> owners = new TreeMap<>(Long::compareUnsigned);
-        final Map<Long, String> values = scanRoutes(redis, owners);
+        final Map<Long, String> values = ownership.scanRoutes(redis, owners);
         final Map<String, long[]> load = new HashMap<>();
         for (final NodeInfo node : nodes)
         {
@@ -887,7 +571,7 @@ public final class Cluster implements RedisRouteStore.Hooks
             final int rounds = orphanRounds.merge(streamId, 1, Integer::sum);
             if ((nodeId.equals(pick) || rounds >= EVERYONE_ADOPTS_AFTER_ROUNDS) && registry.size() < maxRoutes)
             {
-                final StoredRoute route = decodeOrNull(values.get(streamId));
+                final StoredRoute route = ownership.decodeOrNull(values.get(streamId));
                 if (route == null)
                 {
                     continue;
@@ -897,16 +581,17 @@ public final class Cluster implements RedisRouteStore.Hooks
                 span.setAttribute("soundrelay.migration.to_node", nodeId);
                 try
                 {
-                    final String result = takeOver(redis, streamId, owner, route, nodeId);
+                    final String result = ownership.takeOver(redis, streamId, owner, route, nodeId);
                     if ("ok".equals(result))
                     {
-                        if (adoptLocally(redis, route, owner, Context.root().with(span), "failover") == null)
+                        if (adoption.adopt(redis, route, owner, Context.root().with(span), "failover") == null)
                         {
                             adopted++;
                         }
                         else
                         {
-                            takeOver(redis, streamId, nodeId, route, owner); // full after all: leave it orphaned
+                            // full after all: leave it orphaned
+                            ownership.takeOver(redis, streamId, nodeId, route, owner);
                         }
                     }
                     else
@@ -928,166 +613,11 @@ public final class Cluster implements RedisRouteStore.Hooks
         }
     }
 
-    private List<NodeInfo> refreshLive(final RedisClusterAsyncCommands<String, String> redis) throws Exception
-    {
-        final List<NodeInfo> nodes = readLive(redis);
-        live = nodes;
-        final List<Endpoint> relays = new ArrayList<>(nodes.size());
-        for (final NodeInfo node : nodes)
-        {
-            if (!node.nodeId().equals(nodeId))
-            {
-                relays.add(node.relay());
-            }
-        }
-        final int left = peers.update(relays);
-        if (left > 0)
-        {
-            store.operations().skipped(RedisOperations.Skip.HEARTBEAT_EXCESS, left);
-        }
-        return nodes;
-    }
-
-    /**
-     * @return the nodes whose heartbeat key exists, by node id: at most {@link #MAX_NODES_READ}, the most recently
-     * listed first (and this node always), each heartbeat read only within {@link BoundedReads#HEARTBEAT_MAX_BYTES}.
-     * Redis is a trust boundary: heartbeats beyond the bound and malformed ones are skipped and counted
-     * ({@code relay_redis_skipped_total}), never an exception that would stop a migration or a failover.
-     */
-    private List<NodeInfo> readLive(final RedisClusterAsyncCommands<String, String> redis) throws Exception
-    {
-        final long nowMs = System.currentTimeMillis();
-        final RedisFuture<Long> listed = redis.zcard(RedisRouteStore.NODES_KEY);
-        final List<String> ids = new ArrayList<>(
-            RedisRouteStore.await(redis.zrevrange(RedisRouteStore.NODES_KEY, 0, MAX_NODES_READ - 1)));
-        final Long total = RedisRouteStore.await(listed);
-        final long excess = (total == null ? 0 : total) - ids.size();
-        if (excess > 0)
-        {
-            store.operations().skipped(RedisOperations.Skip.HEARTBEAT_EXCESS, excess);
-            if (!ids.contains(nodeId))
-            {
-                ids.add(nodeId); // this node is live whatever else the index holds
-            }
-        }
-        final List<NodeInfo> nodes = new ArrayList<>(ids.size());
-        if (!ids.isEmpty())
-        {
-            final List<String> keys = new ArrayList<>(ids.size());
-            final List<RedisFuture<Long>> ttls = new ArrayList<>(ids.size());
-            for (final String id : ids)
-            {
-                final String key = RedisRouteStore.heartbeatKey(id);
-                keys.add(key);
-                ttls.add(redis.pttl(key));
-            }
-            final Map<String, String> values = store.reads().getAll(redis, keys, BoundedReads.HEARTBEAT_MAX_BYTES);
-            int malformed = 0;
-            for (int i = 0; i < keys.size(); i++)
-            {
-                final Long ttl = RedisRouteStore.await(ttls.get(i));
-                final String value = values.get(keys.get(i));
-                if (value != null)
-                {
-                    final long ago = ttl == null || ttl < 0 ? 0 :
-                        Math.max(0, TimeUnit.SECONDS.toMillis(RedisRouteStore.HEARTBEAT_TTL_SECONDS) - ttl);
-                    final NodeInfo node = NodeInfo.parse(value, ago);
-                    if (node != null && node.nodeId().equals(ids.get(i)))
-                    {
-                        nodes.add(node);
-                    }
-                    else
-                    {
-                        malformed++; // not a heartbeat, or one that names another node than its key
-                    }
-                }
-            }
-            if (malformed > 0)
-            {
-                store.operations().skipped(RedisOperations.Skip.HEARTBEAT_MALFORMED, malformed);
-            }
-        }
-        // Nodes gone for an hour leave the index; their heartbeat keys expired long ago.
-        redis.zremrangebyscore(RedisRouteStore.NODES_KEY, Range.create(0L, nowMs - NODE_FORGOTTEN_MS));
-        nodes.sort(Comparator.comparing(NodeInfo::nodeId));
-        store.operations().add(RedisOperations.Op.READ,
-            RedisOperations.Result.OK);
-        return nodes;
-    }
-
     /**
      * @return the live nodes as last read (at most a second old).
      */
     public List<NodeInfo> live()
     {
-        return live;
-    }
-
-    /**
-     * SCAN every route key (never KEYS) and read each owner.
-     *
-     * @param owners filled with stream id to owner node id.
-     * @return stream id to stored JSON.
-     */
-    private Map<Long, String> scanRoutes(final RedisClusterAsyncCommands<String, String> redis, final Map<Long, String> owners)
-        throws Exception
-    {
-        final Map<Long, String> values = new HashMap<>();
-        final ScanArgs args = ScanArgs.Builder.matches(StoredRoute.KEY_PREFIX + "*").limit(500);
-        store.scanKeys(redis, args, keys ->
-        {
-            final Map<String, String> kvs = store.reads().getAll(redis, keys, BoundedReads.ROUTE_MAX_BYTES);
-            for (final Map.Entry<String, String> kv : kvs.entrySet())
-            {
-                final long streamId = StoredRoute.streamIdOf(kv.getKey());
-                if (streamId != 0)
-                {
-                    final String owner = StoredRoute.ownerOf(kv.getValue());
-                    if (owner != null)
-                    {
-                        owners.put(streamId, owner);
-                        values.put(streamId, kv.getValue());
-                    }
-                }
-            }
-        });
-        return values;
-    }
-
-    /**
-     * @return a route's JSON, or null when absent or over {@link BoundedReads#ROUTE_MAX_BYTES} (skipped unread).
-     */
-    private String readRoute(final RedisClusterAsyncCommands<String, String> redis, final long streamId)
-        throws Exception
-    {
-        return store.reads().get(redis, StoredRoute.key(streamId), BoundedReads.ROUTE_MAX_BYTES);
-    }
-
-    private StoredRoute decodeOrNull(final String json)
-    {
-        if (json == null)
-        {
-            return null;
-        }
-        try
-        {
-            return StoredRoute.decode(json, store.parser());
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            return null;
-        }
-    }
-
-    private static NodeInfo find(final List<NodeInfo> nodes, final String id)
-    {
-        for (final NodeInfo node : nodes)
-        {
-            if (node.nodeId().equals(id))
-            {
-                return node;
-            }
-        }
-        return null;
+        return liveNodes.live();
     }
 }

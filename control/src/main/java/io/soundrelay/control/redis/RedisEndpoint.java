@@ -228,7 +228,9 @@ final class RedisEndpoint
         }
     }
 
-    /** A pub/sub connection: on a cluster with the nodes' messages passed on (SSUBSCRIBE lives on the slot's master). */
+    /**
+     * A pub/sub connection: on a cluster with the nodes' messages passed on (SSUBSCRIBE lives on the slot's master).
+     */
     StatefulRedisPubSubConnection<String, String> connectPubSub()
     {
         if (clusterClient != null)

@@ -15,35 +15,29 @@
  */
 package io.soundrelay.control.redis;
 
-import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.soundrelay.control.metrics.RedisOperations;
-import io.soundrelay.control.metrics.RedisOperations.Op;
-import io.soundrelay.control.metrics.RedisOperations.Result;
 import io.soundrelay.core.config.ConfigurationException;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.core.route.RouteRequestParser;
 import io.soundrelay.io.router.Durability;
-import io.soundrelay.io.router.RouteCommand;
 import io.soundrelay.io.router.RouteJournal;
 import io.soundrelay.io.router.RouterProxy;
 import io.soundrelay.io.socket.RelayPorts;
-import io.soundrelay.io.socket.RelaySocket;
+import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -65,8 +59,9 @@ import java.util.concurrent.TimeoutException;
  * and drives the parts, each testable alone: {@link WriteJournal} (the bounded queue of route writes, the backlog
  * while Redis is away and its replay), {@link Heartbeat} (the claim of NODE_ID, the beat, the release),
  * {@link Subscription} (the announcement channel, its probes and renewal) and {@link Reconciler} (reading the node's
- * routes, making Redis hold exactly memory). What stays here is the duty cycle (each queue drained a bounded batch
- * at a time), the reconnect, and the tasks of the several-node logic ({@link Hooks}).
+ * routes, making Redis hold exactly memory). The duty cycle (each queue drained a bounded batch at a time), the
+ * reconnect and the tasks of the several-node logic ({@link Hooks}) run in {@link RedisStoreAgent}, an Agrona agent on
+ * its own thread; what stays here is what other threads call.
  */
 public final class RedisRouteStore implements RouteJournal, AutoCloseable
 {
@@ -90,6 +85,8 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     static final int TASK_CAPACITY = 1024;
     static final int MESSAGE_CAPACITY = 8192;
 
+    /** The role name of the store's agent, and its thread's name. */
+    public static final String ROLE_NAME = "soundrelay-redis";
     /** The channel route changes are announced on (PROTOCOL.md section 7). */
     public static final String CHANNEL = "soundrelay:routes";
     /** Sorted set of node ids scored by their last heartbeat (epoch ms): lists nodes without SCAN over every key. */
@@ -196,6 +193,17 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         int doWork(long nowNs, RedisClusterAsyncCommands<String, String> redis) throws Exception;
 
         /**
+         * Step the hand-offs under way, every duty cycle, whether Redis is reachable or not (a hand-off times out
+         * either way).
+         *
+         * @param nowNs monotonic now.
+         * @param redis the connection, or null while Redis is unreachable.
+         * @return work done.
+         * @throws Exception on a Redis failure.
+         */
+        int doHandOffWork(long nowNs, RedisClusterAsyncCommands<String, String> redis) throws Exception;
+
+        /**
          * A route of this node expired and its key was deleted.
          *
          * @param streamId the route.
@@ -221,66 +229,15 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
 
     private final String urlForLog;
     private final String nodeId;
-    private final String instanceId;
     private final String ttlSeconds;
     private final RouteRequestParser parser;
     private final RedisOperations operations;
     private final WriteJournal journal;
-    private final WriteJournal.Outcomes outcomes = new WriteJournal.Outcomes()
-    {
-        public void unavailable(final Exception cause)
-        {
-            markUnavailable(cause);
-        }
-
-        public void expired(final long streamId)
-        {
-            final Hooks cluster = hooks;
-            if (cluster != null && connected)
-            {
-                try
-                {
-                    cluster.onExpired(streamId, commands);
-                }
-                catch (final Exception ex)
-                {
-                    LOG.debug("announcing the expiry of stream {}: {}", Long.toUnsignedString(streamId),
-                        rootMessage(ex));
-                }
-            }
-        }
-
-        public RouteEntry current(final long streamId)
-        {
-            return registry.get(streamId);
-        }
-    };
-    private final List<WriteJournal.Write> batch = new ArrayList<>(BATCH);
-    private final ManyToOneConcurrentArrayQueue<Runnable> tasks = new ManyToOneConcurrentArrayQueue<>(TASK_CAPACITY);
     private final Subscription subscription;
-    private volatile Hooks hooks;
-
-    private volatile boolean connected;
-    /** The address of the Redis this store writes to (its CLIENT INFO laddr), while connected; null otherwise. */
-    private volatile String master;
-    /** Why Redis is unreachable, for /health: the last failure's root message; null while connected. */
-    private volatile String failure;
-    private volatile boolean running;
-
     private final RedisEndpoint endpoint;
-    /** The commands of the endpoint's open connection; null while none is. */
-    private RedisClusterAsyncCommands<String, String> commands;
-    private boolean loaded;
-    private long nextAttemptNs;
-    private long nextHeartbeatNs;
-    private RouteRegistry registry;
-    private RouterProxy router;
-    private RelayPorts relayPorts;
-    private final Heartbeat heartbeat;
-    private final Reconciler reconciler;
     private final BoundedReads reads;
-    private boolean claimed;
-    private Thread thread;
+    private final RedisStoreAgent agent;
+    private AgentRunner runner;
 
     /**
      * @param url          REDIS_URL ({@code redis://}, {@code rediss://}, {@code redis-sentinel://} or
@@ -306,7 +263,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     {
         this.urlForLog = urlForLog;
         this.nodeId = nodeId;
-        this.instanceId = instanceId;
         this.ttlSeconds = Integer.toString(ttlSeconds);
         this.parser = parser;
         this.operations = operations;
@@ -314,10 +270,11 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         this.endpoint = new RedisEndpoint(url, operations);
         this.subscription = new Subscription(endpoint::connectPubSub, endpoint.cluster(), CHANNEL, nodeId, instanceId,
             operations, MESSAGE_CAPACITY);
-        this.heartbeat = new Heartbeat(nodeId, instanceId, urlForLog, operations);
         this.reads = new BoundedReads(operations);
-        this.reconciler = new Reconciler(nodeId, parser, this.ttlSeconds, SCAN_COUNT, operations, endpoint::scanKeys,
-            reads);
+        final Reconciler reconciler = new Reconciler(nodeId, parser, this.ttlSeconds, SCAN_COUNT, operations,
+            endpoint::scanKeys, reads);
+        this.agent = new RedisStoreAgent(urlForLog, nodeId, operations, endpoint, journal, subscription,
+            new Heartbeat(nodeId, instanceId, urlForLog, operations), reconciler);
     }
 
     /**
@@ -335,71 +292,31 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     public List<RouteEntry> connectAndLoad(
         final long nowNs, final String relayAddr, final String controlAddr, final long startedAtMs)
     {
-        heartbeat.addresses(relayAddr, controlAddr);
-        heartbeat.startedAt(startedAtMs);
-        claimed = true; // from here on, a stop releases this process's heartbeat (never another's)
-        try
-        {
-            openConnectionAnswered();
-            heartbeat.claim(commands);
-            final Map<Long, StoredRoute> own = scanOwn(null);
-            final List<RouteEntry> entries = new ArrayList<>(own.size());
-            for (final StoredRoute route : own.values())
-            {
-                final RouteEntry entry = new RouteEntry(route.spec(), route.createdAtEpochMs(), idleSince(route, nowNs));
-                entry.relayPort(route.spec().returnPath() ? route.relayPort() : 0); // asked for again where free
-                entry.sourceLatched(route.spec().latchesSourcePort() ? route.sourceLatched() : null);
-                entries.add(entry);
-            }
-            loaded = true;
-            master = endpoint.serverAddress();
-            failure = null;
-            connected = true;
-            LOG.info("joined Redis {}{} as NODE_ID {}: loaded {} route(s) of node {}", urlForLog,
-                endpoint.sentinel() ? " (Sentinel's master " + master + ")" : "", nodeId, entries.size(), nodeId);
-            return entries;
-        }
-        catch (final ConfigurationException ex)
-        {
-            closeConnection();
-            throw ex;
-        }
-        catch (final Exception ex)
-        {
-            if (isAuthFailure(ex))
-            {
-                closeConnection();
-                throw new ConfigurationException("REDIS_URL=" + urlForLog + ": Redis refused the credentials (" +
-                    rootMessage(ex) + ")", ex);
-            }
-            markUnavailable(ex, false);
-            LOG.warn("Redis {} unreachable at start-up ({}): serving from memory as NODE_ID {}; this node's routes " +
-                "load when it comes back", urlForLog, rootMessage(ex), nodeId);
-            return List.of();
-        }
+        return agent.connectAndLoad(nowNs, relayAddr, controlAddr, startedAtMs);
     }
 
     /**
-     * Start the store's thread: writes, heartbeats, reconnects.
+     * Start the store's agent: writes, heartbeats, reconnects.
      *
-     * @param registry    the router's published routes, the truth a reconcile writes to Redis.
-     * @param router      where routes found in Redis after a start-up outage are restored.
-     * @param relayAddr   relay address for the heartbeat, as bound.
-     * @param controlAddr control API address for the heartbeat, as bound.
+     * @param registry      the router's published routes, the truth a reconcile writes to Redis.
+     * @param router        where routes found in Redis after a start-up outage are restored.
+     * @param relayAddr     relay address for the heartbeat, as bound.
+     * @param controlAddr   control API address for the heartbeat, as bound.
+     * @param threadFactory makes the agent's thread.
      */
     public void start(
         final RouteRegistry registry,
         final RouterProxy router,
         final String relayAddr,
-        final String controlAddr)
+        final String controlAddr,
+        final ThreadFactory threadFactory)
     {
-        this.registry = registry;
-        this.router = router;
-        heartbeat.addresses(relayAddr, controlAddr);
-        running = true;
-        thread = new Thread(this::run, "soundrelay-redis");
-        thread.setDaemon(true);
-        thread.start();
+        agent.router(registry, router);
+        agent.heartbeatAddresses(relayAddr, controlAddr);
+        final IdleStrategy idle = new BackoffIdleStrategy(1, 1, TimeUnit.MICROSECONDS.toNanos(1),
+            TimeUnit.MILLISECONDS.toNanos(2));
+        runner = new AgentRunner(idle, ex -> LOG.error("Redis store error", ex), null, agent);
+        AgentRunner.startOnThread(runner, threadFactory);
     }
 
     /**
@@ -408,7 +325,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      */
     public void relayPorts(final RelayPorts relayPorts)
     {
-        this.relayPorts = relayPorts;
+        agent.relayPorts(relayPorts);
     }
 
     /**
@@ -416,7 +333,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      */
     public void hooks(final Hooks hooks)
     {
-        this.hooks = hooks;
+        agent.hooks(hooks);
     }
 
     /**
@@ -479,28 +396,28 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     public <T> CompletableFuture<T> submit(final Task<T> task)
     {
         final CompletableFuture<T> future = new CompletableFuture<>();
-        if (!connected)
+        if (!agent.connected())
         {
-            future.completeExceptionally(new UnavailableException("Redis " + urlForLog + " is unreachable"));
+            future.completeExceptionally(unavailable());
             return future;
         }
-        final boolean queued = tasks.offer(() ->
+        final boolean queued = agent.tasks().offer(() ->
         {
-            if (!connected)
+            if (!agent.connected())
             {
-                future.completeExceptionally(new UnavailableException("Redis " + urlForLog + " is unreachable"));
+                future.completeExceptionally(unavailable());
                 return;
             }
             try
             {
-                future.complete(task.run(commands));
+                future.complete(task.run(agent.commands()));
             }
             catch (final Exception ex)
             {
                 future.completeExceptionally(ex);
-                if (isRedisFailure(ex) && !stillAnswers(ex))
+                if (RedisFailures.isOutage(ex))
                 {
-                    markUnavailable(ex);
+                    agent.markUnavailable(ex);
                 }
             }
         });
@@ -509,6 +426,14 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
             future.completeExceptionally(new UnavailableException("the Redis store is busy; try again"));
         }
         return future;
+    }
+
+    /**
+     * @return the refusal of a task while Redis is unreachable.
+     */
+    public UnavailableException unavailable()
+    {
+        return new UnavailableException("Redis " + urlForLog + " is unreachable");
     }
 
     /**
@@ -536,16 +461,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      */
     public void publish(final RedisClusterAsyncCommands<String, String> redis, final String message) throws Exception
     {
-        try
-        {
-            await(endpoint.cluster() ? redis.spublish(CHANNEL, message) : redis.publish(CHANNEL, message));
-            operations.add(Op.PUBLISH, Result.OK);
-        }
-        catch (final Exception ex)
-        {
-            operations.add(Op.PUBLISH, Result.ERROR);
-            throw ex;
-        }
+        agent.publish(redis, message);
     }
 
     /**
@@ -563,7 +479,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      */
     public String state()
     {
-        return connected ? "connected" : "unavailable";
+        return agent.connected() ? "connected" : "unavailable";
     }
 
     /**
@@ -581,7 +497,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      */
     public String master()
     {
-        return master;
+        return agent.master();
     }
 
     /**
@@ -589,7 +505,7 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
      */
     public String failure()
     {
-        return connected ? null : failure;
+        return agent.connected() ? null : agent.failure();
     }
 
     /**
@@ -624,264 +540,16 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         return journal.backlogSize();
     }
 
+    @Override
     public CompletableFuture<Durability> record(final Change change, final RouteEntry entry)
     {
         return journal.record(change, entry);
     }
 
+    @Override
     public boolean refresh(final RouteEntry entry)
     {
         return journal.refresh(entry);
-    }
-
-    private void run()
-    {
-        final IdleStrategy idle = new BackoffIdleStrategy(1, 1, TimeUnit.MICROSECONDS.toNanos(1),
-            TimeUnit.MILLISECONDS.toNanos(2));
-        nextHeartbeatNs = System.nanoTime();
-        while (running)
-        {
-            int work = 0;
-            try
-            {
-                work = doWork(System.nanoTime());
-            }
-            catch (final RuntimeException ex)
-            {
-                LOG.error("Redis store error", ex);
-            }
-            idle.idle(work);
-        }
-        finish();
-    }
-
-    private int doWork(final long nowNs)
-    {
-        int work = 0;
-        if (!connected && nowNs - nextAttemptNs >= 0)
-        {
-            recover();
-            work++;
-        }
-
-        batch.clear();
-        journal.drainTo(batch, BATCH);
-        if (!batch.isEmpty())
-        {
-            work += batch.size();
-            if (connected)
-            {
-                journal.execute(commands, batch, outcomes);
-            }
-            else
-            {
-                for (final WriteJournal.Write w : batch)
-                {
-                    journal.defer(w);
-                }
-            }
-        }
-
-        if (connected && journal.reconcileNeeded())
-        {
-            try
-            {
-                reconcile();
-            }
-            catch (final Exception ex)
-            {
-                journal.owe();
-                markUnavailable(ex);
-            }
-            work++;
-        }
-
-        if (connected && nowNs - nextHeartbeatNs >= 0)
-        {
-            nextHeartbeatNs = nowNs + HEARTBEAT_INTERVAL_NS;
-            journal.pruneDeleted(nowNs);
-            heartbeat();
-            work++;
-        }
-
-        final Hooks cluster = hooks;
-        if (connected && cluster != null)
-        {
-            work += clusterWork(cluster, nowNs);
-        }
-        // A bounded share per duty cycle, as for the writes: a burst of API tasks never starves writes and beats.
-        Runnable task;
-        int ran = 0;
-        while (ran < BATCH && (task = tasks.poll()) != null)
-        {
-            task.run(); // fails the task at once while Redis is away
-            ran++;
-        }
-        return work + ran;
-    }
-
-    private int clusterWork(final Hooks cluster, final long nowNs)
-    {
-        int work = 0;
-        try
-        {
-            if (subscription.needed())
-            {
-                subscription.subscribe();
-                cluster.onSubscribed(commands);
-                work++;
-            }
-            String message;
-            int n = 0;
-            while (n < BATCH && (message = subscription.poll()) != null)
-            {
-                cluster.onMessage(message, commands);
-                n++;
-            }
-            work += n;
-            work += cluster.doWork(nowNs, commands);
-        }
-        catch (final Exception ex)
-        {
-            if (isRedisFailure(ex) && !stillAnswers(ex))
-            {
-                markUnavailable(ex);
-            }
-            else
-            {
-                LOG.warn("several-node work failed: {}", rootMessage(ex));
-            }
-        }
-        return work;
-    }
-
-    /**
-     * A command of the several-node work or of a task failed: did Redis answer it all the same? One odd key (a script
-     * that met a value of the wrong type, say) must not mark Redis unreachable, expire this node's heartbeat and make
-     * every other node see this one as dead. An error answer is Redis answering, unless it means "ask another server"
-     * (a demoted master, a cluster down, a server still loading) or the credentials. A timeout still counts as an
-     * outage: a slow key is never read in the first place ({@link BoundedReads}), so a timeout means Redis stalls.
-     */
-    private static boolean stillAnswers(final Throwable ex)
-    {
-        Throwable root = ex;
-        while (root.getCause() != null && root.getCause() != root)
-        {
-            root = root.getCause();
-        }
-        if (!(root instanceof RedisCommandExecutionException) || root.getMessage() == null)
-        {
-            return false;
-        }
-        final String why = root.getMessage();
-        if (why.startsWith("READONLY") || why.startsWith("LOADING") || why.startsWith("MASTERDOWN") ||
-            why.startsWith("CLUSTERDOWN") || why.startsWith("NOAUTH") || why.startsWith("WRONGPASS") ||
-            why.startsWith("TRYAGAIN"))
-        {
-            return false;
-        }
-        return true; // logged by the caller, or answered to the API's request
-    }
-
-    /**
-     * @return true when Redis failed (unreachable, timed out, answered an error), as opposed to a refusal or the
-     * router being busy.
-     */
-    private static boolean isRedisFailure(final Throwable ex)
-    {
-        return !(ex instanceof Refusal) &&
-            (ex instanceof io.lettuce.core.RedisException || ex instanceof TimeoutException ||
-            ex instanceof ExecutionException);
-    }
-
-    /**
-     * Redis may be back: connect, replay the backlog in order, restore this node's routes if they were never
-     * loaded, reconcile, and only then say connected.
-     */
-    private void recover()
-    {
-        try
-        {
-            if (!endpoint.isOpen())
-            {
-                openConnection();
-            }
-            final int replayed = journal.replay(commands, outcomes);
-            if (replayed < 0)
-            {
-                return; // the unacknowledged rest is back in the backlog, in order; Redis is away again
-            }
-            int restored = 0;
-            if (!loaded)
-            {
-                restored = restore();
-                loaded = true;
-            }
-            journal.reconcileNeeded(); // cleared: this reconcile is the one owed
-            final int rewritten = reconcile();
-            master = endpoint.serverAddress();
-            failure = null;
-            connected = true;
-            nextHeartbeatNs = System.nanoTime();
-            LOG.info("Redis {} reachable{}: replayed {} queued write(s), restored {} route(s), reconcile rewrote {}",
-                urlForLog, endpoint.sentinel() ? " (Sentinel's master " + master + ")" : "", replayed, restored, rewritten);
-        }
-        catch (final Exception ex)
-        {
-            markUnavailable(ex);
-        }
-    }
-
-    /**
-     * After a start without Redis: put back this node's routes that Redis holds and memory lacks (memory wins for
-     * a stream created again meanwhile). Waits for the router, never for itself.
-     */
-    private int restore() throws Exception
-    {
-        final long nowNs = System.nanoTime();
-        final Map<Long, StoredRoute> own = scanOwn(null);
-        int restored = 0;
-        for (final Map.Entry<Long, StoredRoute> e : own.entrySet())
-        {
-            if (registry.get(e.getKey()) != null)
-            {
-                continue;
-            }
-            final StoredRoute route = e.getValue();
-            final RelaySocket relay = route.spec().returnPath() ? reopen(route) : null;
-            final RouteCommand.Result result = router.restore(route.spec(), route.createdAtEpochMs(),
-                idleSince(route, nowNs), relay, route.sourceLatched()).get(10, TimeUnit.SECONDS);
-            if (result.outcome() == RouteCommand.Outcome.OK)
-            {
-                restored++;
-                if (relay != null && relay.port() != route.relayPort())
-                {
-                    record(Change.REPLACED, result.entry()); // Redis learns the relay port it has now
-                }
-            }
-            else if (result.outcome() == RouteCommand.Outcome.NODE_FULL)
-            {
-                // Kept in Redis, never deleted by a reconcile: the node is full, the route is not forgotten.
-                reconciler.keep(e.getKey());
-                LOG.warn("stream {} held in Redis for this node was not restored: node is at MAX_STREAMS_PER_NODE",
-                    Long.toUnsignedString(e.getKey()));
-            }
-        }
-        return restored;
-    }
-
-    /**
-     * The relay port of a route restored after an outage (see {@link RelayPorts#reopen}); none without a port
-     * allocator.
-     */
-    private RelaySocket reopen(final StoredRoute route)
-    {
-        return relayPorts == null ? null : relayPorts.reopen(route.relayPort(), route.spec().streamIdText());
-    }
-
-    private int reconcile() throws Exception
-    {
-        return reconciler.reconcile(commands, registry);
     }
 
     /** One page of keys that SCAN returned. */
@@ -900,73 +568,6 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
         throws Exception
     {
         endpoint.scanKeys(redis, args, page);
-    }
-
-    private Map<Long, StoredRoute> scanOwn(final Map<String, String> raw) throws Exception
-    {
-        return reconciler.scanOwn(commands, raw);
-    }
-
-    private long idleSince(final StoredRoute route, final long nowNs)
-    {
-        return reconciler.idleSince(route, nowNs);
-    }
-
-    private void heartbeat()
-    {
-        try
-        {
-            heartbeat.beat(commands, registry.size());
-        }
-        catch (final Exception ex)
-        {
-            markUnavailable(ex);
-            return;
-        }
-        final String probe = subscription.probe();
-        if (probe != null)
-        {
-            try
-            {
-                publish(commands, probe);
-            }
-            catch (final Exception ex)
-            {
-                markUnavailable(ex);
-            }
-        }
-    }
-
-    private void openConnection()
-    {
-        endpoint.open();
-        commands = endpoint.commands();
-    }
-
-    private void closeConnection()
-    {
-        endpoint.close();
-        commands = null;
-    }
-
-    private void markUnavailable(final Throwable cause)
-    {
-        markUnavailable(cause, connected);
-    }
-
-    private void markUnavailable(final Throwable cause, final boolean log)
-    {
-        if (log)
-        {
-            LOG.warn("Redis {} unreachable ({}): serving from memory, queuing route writes in order",
-                urlForLog, rootMessage(cause));
-        }
-        connected = false;
-        master = null;
-        failure = rootMessage(cause);
-        closeConnection();
-        subscription.close();
-        nextAttemptNs = System.nanoTime() + RETRY_INTERVAL_NS;
     }
 
     /**
@@ -995,137 +596,20 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     }
 
     /**
-     * Open the connection; when Lettuce's handshake fails inside itself ("RedisHandshakeHandler not registered": the
-     * server closed the connection while the handshake ran, as on refused credentials) rather than with Redis's own
-     * answer, try once more, so refused credentials are told apart from an outage.
-     */
-    private void openConnectionAnswered() throws Exception
-    {
-        try
-        {
-            openConnection();
-        }
-        catch (final Exception ex)
-        {
-            final String root = rootMessage(ex);
-            if (isAuthFailure(ex) || !root.contains("HandshakeHandler"))
-            {
-                throw ex;
-            }
-            LOG.info("Redis {}: the connection's handshake failed ({}); trying once more", urlForLog, root);
-            closeConnection();
-            openConnection();
-        }
-    }
-
-    private static boolean isAuthFailure(final Throwable ex)
-    {
-        for (Throwable t = ex; t != null; t = t.getCause())
-        {
-            if (t instanceof RedisCommandExecutionException && t.getMessage() != null)
-            {
-                final String m = t.getMessage();
-                if (m.startsWith("WRONGPASS") || m.startsWith("NOAUTH") || m.contains("invalid password") ||
-                    m.contains("invalid username-password"))
-                {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
-    private static String rootMessage(final Throwable ex)
-    {
-        Throwable t = ex;
-        while (t.getCause() != null && t.getCause() != t)
-        {
-            t = t.getCause();
-        }
-        return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
-    }
-
-    /**
      * Stop: write what is still queued if Redis is reachable, remove the heartbeat (the node is no longer live),
      * close the connection. Routes stay in Redis for the next start.
      */
+    @Override
     public void close()
     {
-        running = false;
-        if (thread != null)
+        if (runner != null)
         {
-            try
-            {
-                thread.join(TimeUnit.SECONDS.toMillis(10));
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-            }
+            runner.close();
         }
         else
         {
-            // Start-up failed after the claim (a socket would not bind): give NODE_ID back at once, so that the node
-            // started again with a fixed setting does not wait for the claim to expire.
-            releaseHeartbeat();
-            closeConnection();
+            agent.closeNeverStarted();
         }
         endpoint.shutdown();
-    }
-
-    /**
-     * Remove this process's own heartbeat: another process that has the same NODE_ID keeps its own.
-     */
-    private void releaseHeartbeat()
-    {
-        if (!endpoint.exists() || !claimed)
-        {
-            return;
-        }
-        try
-        {
-            heartbeat.release(commands);
-        }
-        catch (final Exception ex)
-        {
-            LOG.warn("Redis at stop: {}", rootMessage(ex));
-        }
-    }
-
-    private void finish()
-    {
-        try
-        {
-            if (connected)
-            {
-                batch.clear();
-                journal.drainTo(batch, INBOUND_CAPACITY);
-                journal.execute(commands, batch, outcomes);
-            }
-            if (connected)
-            {
-                releaseHeartbeat();
-            }
-        }
-        catch (final Exception ex)
-        {
-            LOG.warn("Redis at stop: {}", rootMessage(ex));
-        }
-        if (journal.backlogSize() > 0)
-        {
-            LOG.warn("stopping while Redis is unreachable: {} queued route write(s) never reached Redis and end with " +
-                "this process", journal.backlogSize());
-        }
-        subscription.closeNow();
-        Runnable task;
-        while ((task = tasks.poll()) != null)
-        {
-            connected = false;
-            task.run();
-        }
-        // Closed and waited for here: an asynchronous close would race the client's shutdown, and Lettuce would warn
-        // that the connection is already closed on every graceful stop.
-        endpoint.closeNow();
-        commands = null;
     }
 }

@@ -81,7 +81,8 @@ final class Subscription
         this.connector = connector;
         this.sharded = sharded;
         this.channel = channel;
-        this.ownProbePrefix = PROBE_PREFIX + "\"node_id\":\"" + nodeId + "\",\"instance\":\"" + instanceId + "\",\"n\":";
+        this.ownProbePrefix =
+            PROBE_PREFIX + "\"node_id\":\"" + nodeId + "\",\"instance\":\"" + instanceId + "\",\"n\":";
         this.operations = operations;
         this.messages = new ManyToOneConcurrentArrayQueue<>(capacity);
     }

@@ -244,8 +244,8 @@ final class WriteJournal
                 else
                 {
                     operations.add(Op.SET, Result.CONFLICT);
-                    LOG.warn("stream {} is held in Redis by node {}; not overwritten", Long.toUnsignedString(w.streamId),
-                        owner);
+                    LOG.warn("stream {} is held in Redis by node {}; not overwritten",
+                        Long.toUnsignedString(w.streamId), owner);
                     finish(w, Durability.conflict(owner));
                 }
                 break;
@@ -272,8 +272,8 @@ final class WriteJournal
                     final RouteEntry entry = outcomes.current(w.streamId);
                     if (entry != null)
                     {
-                        execute(redis, List.of(new Write(Kind.PUT, w.streamId, StoredRoute.encode(entry, nodeId), null)),
-                            outcomes);
+                        final Write again = new Write(Kind.PUT, w.streamId, StoredRoute.encode(entry, nodeId), null);
+                        execute(redis, List.of(again), outcomes);
                     }
                 }
                 else

@@ -23,7 +23,6 @@ import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanKind;
-import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.TracerProvider;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
@@ -671,41 +670,6 @@ public final class NodeTracing implements AutoCloseable
             throw new IllegalArgumentException("nodeId is empty");
         }
         return nodeId;
-    }
-
-    private static final class ServerSpan implements RequestSpan
-    {
-        private final Span span;
-        private final Context context;
-        private final AtomicBoolean ended = new AtomicBoolean();
-
-        ServerSpan(final Span span, final Context context)
-        {
-            this.span = span;
-            this.context = context;
-        }
-
-        @Override
-        public Context context()
-        {
-            return context;
-        }
-
-        @Override
-        public void end(final int status)
-        {
-            if (!ended.compareAndSet(false, true))
-            {
-                return;
-            }
-            span.setAttribute(HTTP_RESPONSE_STATUS_CODE, status);
-            if (status >= 500)
-            {
-                span.setAttribute(ERROR_TYPE, Integer.toString(status));
-                span.setStatus(StatusCode.ERROR);
-            }
-            span.end();
-        }
     }
 
     private static final class StreamSpan
