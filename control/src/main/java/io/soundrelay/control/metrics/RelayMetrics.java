@@ -199,90 +199,6 @@ public final class RelayMetrics
      */
     public MetricSnapshots collect()
     {
-        final CounterSnapshot.Builder errors = CounterSnapshot.builder()
-            .name("relay_packet_errors")
-            .help("Datagrams dropped, by reason");
-        for (final ErrorReason reason : ErrorReason.all())
-        {
-            errors.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
-                .labels(Labels.of("reason", reason.label()))
-                .value(counters.errors(reason))
-                .build());
-        }
-
-        final CounterSnapshot.Builder http = CounterSnapshot.builder()
-            .name("http_requests")
-            .help("Control API requests by method and status");
-        for (final Map.Entry<String, Long> e : httpRequests.snapshot().entrySet())
-        {
-            final int space = e.getKey().indexOf(' ');
-            http.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
-                .labels(Labels.of("method", e.getKey().substring(0, space), "status", e.getKey().substring(space + 1)))
-                .value(e.getValue())
-                .build());
-        }
-
-        final CounterSnapshot.Builder redis = CounterSnapshot.builder()
-            .name("relay_redis_operations")
-            .help("Redis operations by operation and result");
-        for (final RedisOperations.Op op : RedisOperations.ops())
-        {
-            for (final RedisOperations.Result result : RedisOperations.results())
-            {
-                final long value = redisOperations.get(op, result);
-                if (value != 0 || result == RedisOperations.Result.OK || result == RedisOperations.Result.ERROR)
-                {
-                    redis.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
-                        .labels(Labels.of("op", op.label(), "result", result.label()))
-                        .value(value)
-                        .build());
-                }
-            }
-        }
-
-        final CounterSnapshot.Builder skipped = CounterSnapshot.builder()
-            .name("relay_redis_skipped")
-            .help("Values read from Redis and left out: excess or malformed heartbeats, values over their size bound");
-        for (final RedisOperations.Skip reason : RedisOperations.skips())
-        {
-            skipped.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
-                .labels(Labels.of("reason", reason.label()))
-                .value(redisOperations.skipped(reason))
-                .build());
-        }
-
-        final CounterSnapshot.Builder reanchors = CounterSnapshot.builder()
-            .name("relay_pace_reanchors")
-            .help("Times a paced route's clock started over, by reason (PROTOCOL.md section 10)");
-        for (final ReanchorReason reason : ReanchorReason.all())
-        {
-            reanchors.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
-                .labels(Labels.of("reason", reason.label()))
-                .value(counters.reanchors(reason))
-                .build());
-        }
-
-        final CounterSnapshot.Builder limitedRequests = CounterSnapshot.builder()
-            .name("relay_http_rate_limited")
-            .help("HTTP requests refused with 429 by the per-address limit (UNAUTH_RATE_PER_SECOND), by reason");
-        for (final String reason : rateReasons)
-        {
-            limitedRequests.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
-                .labels(Labels.of("reason", reason))
-                .value(rateLimited.applyAsLong(reason))
-                .build());
-        }
-        final CounterSnapshot.Builder shedConnections = CounterSnapshot.builder()
-            .name("relay_http_connections_shed")
-            .help("HTTP connections closed by the cap (CONTROL_API_MAX_CONNECTIONS), by reason");
-        for (final String reason : shedReasons)
-        {
-            shedConnections.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
-                .labels(Labels.of("reason", reason))
-                .value(shed.applyAsLong(reason))
-                .build());
-        }
-
         final long nowNs = System.nanoTime();
         return MetricSnapshots.of(
             counter("relay_packets_received", "Datagrams received on the relay socket", counters.received()),
@@ -290,15 +206,15 @@ public final class RelayMetrics
                 counters.sent()),
             counter("relay_packets_returned", "Datagrams from a route's targets relayed back to its source through " +
                 "its relay port", counters.returned()),
-            errors.build(),
+            packetErrors(),
             gauge("relay_active_streams", "Routes with a datagram in the last 10 s",
                 registry.countActive(nowNs, ACTIVE_WINDOW_NS)),
             gauge("relay_active_routes", "Routes in the table", registry.size()),
             histogram("relay_packet_processing_duration_seconds", "Time from receipt of a datagram to its last send",
                 processingTime),
-            http.build(),
-            redis.build(),
-            skipped.build(),
+            httpRequests(),
+            redisOperations(),
+            redisSkipped(),
             gauge("relay_redis_queued_writes", "Route writes waiting for Redis to come back", redisBacklog.getAsLong()),
             counter("relay_routes_expired", "Routes removed after ROUTE_TTL_SECONDS without a datagram",
                 counters.expired()),
@@ -320,11 +236,111 @@ public final class RelayMetrics
                 jitterRefused.getAsLong()),
             histogram("relay_pace_lateness_seconds",
                 "Paced datagrams' actual minus scheduled departure (one let go early counts as 0)", paceLateness),
-            reanchors.build(),
-            limitedRequests.build(),
-            shedConnections.build(),
+            paceReanchors(),
+            byReason("relay_http_rate_limited",
+                "HTTP requests refused with 429 by the per-address limit (UNAUTH_RATE_PER_SECOND), by reason",
+                rateReasons, rateLimited),
+            byReason("relay_http_connections_shed",
+                "HTTP connections closed by the cap (CONTROL_API_MAX_CONNECTIONS), by reason", shedReasons, shed),
             gauge("relay_http_connections_open", "HTTP connections open now, API and metrics listeners",
                 openConnections.getAsLong()));
+    }
+
+    private CounterSnapshot packetErrors()
+    {
+        final CounterSnapshot.Builder errors = CounterSnapshot.builder()
+            .name("relay_packet_errors")
+            .help("Datagrams dropped, by reason");
+        for (final ErrorReason reason : ErrorReason.all())
+        {
+            errors.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
+                .labels(Labels.of("reason", reason.label()))
+                .value(counters.errors(reason))
+                .build());
+        }
+        return errors.build();
+    }
+
+    private CounterSnapshot httpRequests()
+    {
+        final CounterSnapshot.Builder http = CounterSnapshot.builder()
+            .name("http_requests")
+            .help("Control API requests by method and status");
+        for (final Map.Entry<String, Long> e : httpRequests.snapshot().entrySet())
+        {
+            final int space = e.getKey().indexOf(' ');
+            http.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
+                .labels(Labels.of("method", e.getKey().substring(0, space), "status", e.getKey().substring(space + 1)))
+                .value(e.getValue())
+                .build());
+        }
+        return http.build();
+    }
+
+    private CounterSnapshot redisOperations()
+    {
+        final CounterSnapshot.Builder redis = CounterSnapshot.builder()
+            .name("relay_redis_operations")
+            .help("Redis operations by operation and result");
+        for (final RedisOperations.Op op : RedisOperations.ops())
+        {
+            for (final RedisOperations.Result result : RedisOperations.results())
+            {
+                final long value = redisOperations.get(op, result);
+                if (value != 0 || result == RedisOperations.Result.OK || result == RedisOperations.Result.ERROR)
+                {
+                    redis.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
+                        .labels(Labels.of("op", op.label(), "result", result.label()))
+                        .value(value)
+                        .build());
+                }
+            }
+        }
+        return redis.build();
+    }
+
+    private CounterSnapshot redisSkipped()
+    {
+        final CounterSnapshot.Builder skipped = CounterSnapshot.builder()
+            .name("relay_redis_skipped")
+            .help("Values read from Redis and left out: excess or malformed heartbeats, values over their size bound");
+        for (final RedisOperations.Skip reason : RedisOperations.skips())
+        {
+            skipped.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
+                .labels(Labels.of("reason", reason.label()))
+                .value(redisOperations.skipped(reason))
+                .build());
+        }
+        return skipped.build();
+    }
+
+    private CounterSnapshot paceReanchors()
+    {
+        final CounterSnapshot.Builder reanchors = CounterSnapshot.builder()
+            .name("relay_pace_reanchors")
+            .help("Times a paced route's clock started over, by reason (PROTOCOL.md section 10)");
+        for (final ReanchorReason reason : ReanchorReason.all())
+        {
+            reanchors.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
+                .labels(Labels.of("reason", reason.label()))
+                .value(counters.reanchors(reason))
+                .build());
+        }
+        return reanchors.build();
+    }
+
+    private static CounterSnapshot byReason(
+        final String name, final String help, final List<String> reasons, final ToLongFunction<String> count)
+    {
+        final CounterSnapshot.Builder builder = CounterSnapshot.builder().name(name).help(help);
+        for (final String reason : reasons)
+        {
+            builder.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
+                .labels(Labels.of("reason", reason))
+                .value(count.applyAsLong(reason))
+                .build());
+        }
+        return builder.build();
     }
 
     private static HistogramSnapshot histogram(final String name, final String help, final DurationHistogram histogram)
