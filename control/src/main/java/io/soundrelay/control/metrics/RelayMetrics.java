@@ -224,7 +224,8 @@ public final class RelayMetrics
             counter("relay_data_plane_errors", "Errors thrown out of a data-plane thread's duty cycle (each logged)",
                 dataPlaneErrors.getAsLong()),
             counter("relay_redis_resubscribes",
-                "Subscriptions to soundrelay:routes after the first (lost connection, failover, full queue); each re-reads",
+                "Subscriptions to soundrelay:routes after the first (lost connection, failover, full queue); " +
+                "each re-reads",
                 redisResubscribes.getAsLong()),
             gauge("relay_pace_held_datagrams", "Datagrams paced routes hold until their departure time, all routes",
                 counters.paceHeld()),

@@ -69,7 +69,8 @@ final class JsonErrors
         }
         if (message.startsWith("Illegal unquoted character"))
         {
-            return new JsonException("control character U+" + hex4(text.charAt(at)) + " in a string must be escaped", at);
+            return new JsonException(
+                "control character U+" + hex4(text.charAt(at)) + " in a string must be escaped", at);
         }
         if (message.startsWith("Unrecognized character escape"))
         {
