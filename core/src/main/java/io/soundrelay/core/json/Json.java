@@ -81,7 +81,7 @@ public final class Json
         }
         try (JsonParser parser = FACTORY.createParser(text))
         {
-            return parse(parser, text);
+            return new Reader(parser, text).parse();
         }
         catch (final IOException ex)
         {
@@ -126,93 +126,116 @@ public final class Json
         return value.getClass().getSimpleName();
     }
 
-    private static Object parse(final JsonParser parser, final String text) throws IOException
+    /**
+     * One parse: the parser, its text, and where the last whole token ended (where the next one starts, once
+     * whitespace and a separator are skipped), which is where an error in that next token is counted from.
+     */
+    private static final class Reader
     {
-        try
+        private final JsonParser parser;
+        private final String text;
+        private int lastEnd;
+
+        Reader(final JsonParser parser, final String text)
         {
-            final JsonToken first = parser.nextToken();
-            if (first == null)
+            this.parser = parser;
+            this.text = text;
+        }
+
+        Object parse() throws IOException
+        {
+            try
             {
-                throw new JsonException("empty text, expected a JSON value", 0);
+                final JsonToken first = parser.nextToken();
+                if (first == null)
+                {
+                    throw new JsonException("empty text, expected a JSON value", 0);
+                }
+                final Object value = readValue(first, 0);
+                final int end = JsonErrors.skipWhitespace(text, (int)parser.currentLocation().getCharOffset());
+                if (end != text.length())
+                {
+                    throw JsonErrors.trailing(text, end);
+                }
+                return value;
             }
-            final Object value = readValue(parser, text, first, 0);
-            final int end = JsonErrors.skipWhitespace(text, (int)parser.currentLocation().getCharOffset());
-            if (end != text.length())
+            catch (final JsonProcessingException ex)
             {
-                throw JsonErrors.trailing(text, end);
+                throw JsonErrors.translate(text, ex, parser, lastEnd);
             }
-            return value;
         }
-        catch (final JsonProcessingException ex)
-        {
-            throw JsonErrors.translate(text, ex, parser);
-        }
-    }
 
-    private static Object readValue(final JsonParser parser, final String text, final JsonToken token, final int depth)
-        throws IOException
-    {
-        switch (token)
+        private JsonToken next() throws IOException
         {
-            case START_OBJECT:
-                return readObject(parser, text, depth + 1);
-            case START_ARRAY:
-                return readArray(parser, text, depth + 1);
-            case VALUE_STRING:
-                return JsonErrors.checkSurrogates(text, (int)parser.currentTokenLocation().getCharOffset(),
-                    parser.getText());
-            case VALUE_NUMBER_INT:
-                return new JsonNumber(parser.getText(), true);
-            case VALUE_NUMBER_FLOAT:
-                return new JsonNumber(parser.getText(), false);
-            case VALUE_TRUE:
-                return Boolean.TRUE;
-            case VALUE_FALSE:
-                return Boolean.FALSE;
-            case VALUE_NULL:
-                return NULL;
-            default:
-                throw new JsonException("unexpected " + token, (int)parser.currentTokenLocation().getCharOffset());
+            lastEnd = (int)parser.currentLocation().getCharOffset();
+            return parser.nextToken();
         }
-    }
 
-    private static LinkedHashMap<String, Object> readObject(final JsonParser parser, final String text, final int depth)
-        throws IOException
-    {
-        checkDepth(parser, depth);
-        final LinkedHashMap<String, Object> object = new LinkedHashMap<>();
-        while (parser.nextToken() == JsonToken.FIELD_NAME)
+        private Object readValue(final JsonToken token, final int depth) throws IOException
         {
-            final int keyOffset = (int)parser.currentTokenLocation().getCharOffset();
-            final String key = JsonErrors.checkSurrogates(text, keyOffset, parser.currentName());
-            if (object.containsKey(key))
+            switch (token)
             {
-                throw new JsonException("duplicate key " + JsonErrors.echo(key), keyOffset);
+                case START_OBJECT:
+                    return readObject(depth + 1);
+                case START_ARRAY:
+                    return readArray(depth + 1);
+                case VALUE_STRING:
+                    return JsonErrors.checkSurrogates(text, tokenOffset(), parser.getText());
+                case VALUE_NUMBER_INT:
+                    return new JsonNumber(parser.getText(), true);
+                case VALUE_NUMBER_FLOAT:
+                    return new JsonNumber(parser.getText(), false);
+                case VALUE_TRUE:
+                    return Boolean.TRUE;
+                case VALUE_FALSE:
+                    return Boolean.FALSE;
+                case VALUE_NULL:
+                    return NULL;
+                default:
+                    throw new JsonException("unexpected " + token, tokenOffset());
             }
-            object.put(key, readValue(parser, text, parser.nextToken(), depth));
         }
-        return object;
-    }
 
-    private static ArrayList<Object> readArray(final JsonParser parser, final String text, final int depth)
-        throws IOException
-    {
-        checkDepth(parser, depth);
-        final ArrayList<Object> array = new ArrayList<>();
-        JsonToken token;
-        while ((token = parser.nextToken()) != JsonToken.END_ARRAY)
+        private LinkedHashMap<String, Object> readObject(final int depth) throws IOException
         {
-            array.add(readValue(parser, text, token, depth));
+            checkDepth(depth);
+            final LinkedHashMap<String, Object> object = new LinkedHashMap<>();
+            while (next() == JsonToken.FIELD_NAME)
+            {
+                final int keyOffset = tokenOffset();
+                final String key = JsonErrors.checkSurrogates(text, keyOffset, parser.currentName());
+                if (object.containsKey(key))
+                {
+                    throw new JsonException("duplicate key " + JsonErrors.echo(key), keyOffset);
+                }
+                object.put(key, readValue(next(), depth));
+            }
+            return object;
         }
-        return array;
-    }
 
-    private static void checkDepth(final JsonParser parser, final int depth)
-    {
-        if (depth > MAX_DEPTH)
+        private ArrayList<Object> readArray(final int depth) throws IOException
         {
-            throw new JsonException("nesting deeper than " + MAX_DEPTH + " levels",
-                (int)parser.currentTokenLocation().getCharOffset());
+            checkDepth(depth);
+            final ArrayList<Object> array = new ArrayList<>();
+            JsonToken token;
+            while ((token = next()) != JsonToken.END_ARRAY)
+            {
+                array.add(readValue(token, depth));
+            }
+            return array;
+        }
+
+        private void checkDepth(final int depth)
+        {
+            if (depth > MAX_DEPTH)
+            {
+                throw new JsonException("nesting deeper than " + MAX_DEPTH + " levels", tokenOffset());
+            }
+        }
+
+        private int tokenOffset()
+        {
+            return (int)parser.currentTokenLocation().getCharOffset();
         }
     }
 

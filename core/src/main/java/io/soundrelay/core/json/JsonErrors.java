@@ -19,6 +19,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 
 /**
@@ -30,6 +31,7 @@ import com.fasterxml.jackson.core.io.JsonEOFException;
 final class JsonErrors
 {
     private static final int MAX_ECHO_LENGTH = 32;
+    private static final String[] LITERALS = { "true", "false", "null" };
 
     private JsonErrors()
     {
@@ -38,22 +40,26 @@ final class JsonErrors
     /**
      * @param text   the whole text.
      * @param ex     what Jackson refused.
-     * @param parser the parser that refused it, for the start of the token at fault and the key being read.
+     * @param parser  the parser that refused it, for the string at fault and the key being read.
+     * @param lastEnd where the last whole token ended: the token at fault starts after whitespace and a separator.
      * @return the error as this API words it.
      */
-    static JsonException translate(final String text, final JsonProcessingException ex, final JsonParser parser)
+    static JsonException translate(
+        final String text, final JsonProcessingException ex, final JsonParser parser, final int lastEnd)
     {
+        final int start = tokenStart(text, lastEnd);
         final String message = ex.getOriginalMessage() == null ? "" : ex.getOriginalMessage();
         final JsonLocation location = ex.getLocation();
         final int at = location == null ? 0 : (int)Math.min(Math.max(location.getCharOffset(), 0), text.length());
-        final int token = (int)Math.max(parser.currentTokenLocation().getCharOffset(), 0);
         if (ex instanceof JsonEOFException)
         {
-            return endOfText(text, message, token);
+            // A string is read when asked for its text, so the token at fault is the string itself.
+            return endOfText(text, message, message.contains("field name") ? nextStart(text, lastEnd) :
+                (int)Math.max(parser.currentTokenLocation().getCharOffset(), 0), parser);
         }
         if (message.contains("in numeric value"))
         {
-            return number(text, message, token);
+            return number(text, message, start);
         }
         if (message.contains("Expected space separating root-level values"))
         {
@@ -61,11 +67,15 @@ final class JsonErrors
         }
         if (message.contains("Leading zeroes"))
         {
-            return new JsonException("number with a leading zero", token);
+            return new JsonException("number with a leading zero", start);
         }
         if (message.startsWith("Non-standard token") || message.startsWith("Unrecognized token"))
         {
-            return literal(text, message, token, at);
+            return literal(text, message, start, parser);
+        }
+        if (message.startsWith("Illegal character"))
+        {
+            return unexpected(text, Math.max(at - 1, 0), parser); // Jackson counts past the character
         }
         if (message.startsWith("Illegal unquoted character"))
         {
@@ -80,7 +90,7 @@ final class JsonErrors
         {
             return new JsonException("\\u escape needs four hex digits", Math.max(text.lastIndexOf("\\u", at - 1), 0));
         }
-        return unexpected(text, message, at, parser);
+        return unexpected(text, at, parser);
     }
 
     /**
@@ -119,19 +129,31 @@ final class JsonErrors
      */
     static String checkSurrogates(final String text, final int quoteOffset, final String value)
     {
+        if (!hasSurrogate(value))
+        {
+            return value;
+        }
+        int offset = quoteOffset + 1; // walks the text as i walks the decoded string
         for (int i = 0; i < value.length(); i++)
         {
             final char c = value.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1)))
+            final boolean escaped = text.charAt(offset) == '\\';
+            final int width = escaped ? (text.charAt(offset + 1) == 'u' ? 6 : 2) : 1;
+            if (Character.isHighSurrogate(c) && i + 1 < value.length() &&
+                Character.isLowSurrogate(value.charAt(i + 1)) && (text.charAt(offset + width) == '\\') == escaped)
             {
+                // A pair is two escapes or two characters of text, never one of each.
                 i++;
+                offset += 2 * width;
             }
             else if (Character.isSurrogate(c))
             {
-                final int offset = rawOffset(text, quoteOffset, i);
-                final boolean escaped = offset < text.length() && text.charAt(offset) == '\\';
                 throw new JsonException("unpaired surrogate " + (escaped ? "\\u" : "U+") + hex4(c) + " in a string",
                     offset);
+            }
+            else
+            {
+                offset += width;
             }
         }
         return value;
@@ -147,10 +169,11 @@ final class JsonErrors
         return JsonWriter.quote(shown);
     }
 
-    private static JsonException endOfText(final String text, final String message, final int token)
+    private static JsonException endOfText(
+        final String text, final String message, final int token, final JsonParser parser)
     {
         final int end = text.length();
-        if (message.contains("closing quote"))
+        if (message.contains("closing quote") || message.contains("field name"))
         {
             return new JsonException("unterminated string", token);
         }
@@ -168,6 +191,11 @@ final class JsonErrors
         {
             return new JsonException("unexpected end of text, expected a digit", end);
         }
+        if (parser.currentToken() == JsonToken.FIELD_NAME && lastNonWhitespace(text) != ':')
+        {
+            final String key = String.valueOf(parser.getParsingContext().getCurrentName());
+            return new JsonException("unexpected end of text, expected ':' after key " + echo(key), end);
+        }
         final char last = lastNonWhitespace(text);
         if (message.contains("close marker for Array") && last != '[' && last != ',')
         {
@@ -184,16 +212,16 @@ final class JsonErrors
         return new JsonException("unexpected end of text, expected a JSON value", end);
     }
 
-    private static JsonException number(final String text, final String message, final int token)
+    private static JsonException number(final String text, final String message, final int start)
     {
-        int i = token;
         if (message.contains("Decimal point"))
         {
-            i = text.indexOf('.', token) + 1;
+            final int i = text.indexOf('.', start) + 1;
             return new JsonException("unexpected " + describe(text, i) + ", expected a digit after '.'", i);
         }
         if (message.contains("Exponent"))
         {
+            int i = start;
             while (i < text.length() && text.charAt(i) != 'e' && text.charAt(i) != 'E')
             {
                 i++;
@@ -207,87 +235,166 @@ final class JsonErrors
         }
         if (message.contains("minus sign"))
         {
-            i = token + 1;
+            final int i = start + 1;
             if (i < text.length() && text.charAt(i) == 'I')
             {
                 return new JsonException("Infinity is not a JSON value", i);
             }
             return new JsonException("unexpected " + describe(text, i) + ", expected a digit", i);
         }
-        return new JsonException("unexpected " + describe(text, token) + ", expected a JSON value", token);
+        return new JsonException("unexpected " + describe(text, start) + ", expected a JSON value", start);
     }
 
-    private static JsonException literal(final String text, final String message, final int token, final int at)
+    /**
+     * A word that is not {@code true}, {@code false} or {@code null}: Jackson names it whole; this API has always
+     * pointed at NaN and Infinity by name, and at the first character after a literal that has more after it.
+     */
+    private static JsonException literal(
+        final String text, final String message, final int start, final JsonParser parser)
     {
-        final int start = Math.min(token, at);
-        if (message.contains("'NaN'"))
+        final JsonException notANumber = notANumber(text, start);
+        if (notANumber != null)
         {
-            return new JsonException("NaN is not a JSON value", start);
+            return notANumber;
         }
-        if (message.contains("Infinity") || message.contains("'-Inf"))
+        for (final String valid : LITERALS)
         {
-            return new JsonException("Infinity is not a JSON value", Math.max(text.indexOf('I', start), 0));
+            if (text.startsWith(valid, start))
+            {
+                final int after = start + valid.length();
+                final JsonStreamContext context = parser.getParsingContext();
+                if (context.inRoot())
+                {
+                    return trailing(text, after);
+                }
+                return new JsonException("unexpected " + describe(text, after) + ", expected " +
+                    (context.inArray() ? "',' or ']' in an array" : "',' or '}' in an object"), after);
+            }
         }
         return new JsonException("unexpected " + describe(text, start) + ", expected a JSON value", start);
     }
 
-    private static JsonException unexpected(
-        final String text, final String message, final int at, final JsonParser parser)
+    /**
+     * A character where another was expected: what was expected follows from where the parser is, as this API has
+     * always said it (a key after '{' or ',' in an object, a value after '[', ',' in an array or ':').
+     */
+    private static JsonException unexpected(final String text, final int at, final JsonParser parser)
     {
+        if (at > 0 && text.charAt(at - 1) == '-')
+        {
+            return new JsonException("unexpected " + describe(text, at) + ", expected a digit", at);
+        }
+        final JsonStreamContext context = parser.getParsingContext();
+        final char before = lastNonWhitespace(text, at);
         final String expected;
-        if (message.contains("double-quote to start field name"))
+        if (context.inRoot())
         {
-            expected = "a \"key\" in double quotes";
-        }
-        else if (message.contains("colon to separate"))
-        {
-            final String key = parser.getParsingContext().getCurrentName();
-            expected = "':' after key " + echo(key == null ? "" : key);
-        }
-        else if (message.contains("separate Array entries"))
-        {
-            expected = "',' or ']' in an array";
-        }
-        else if (message.contains("separate Object entries"))
-        {
-            expected = "',' or '}' in an object";
-        }
-        else if (message.startsWith("Unexpected close marker"))
-        {
-            final JsonStreamContext context = parser.getParsingContext();
-            if (context.inRoot())
+            if (before != 0)
             {
                 return trailing(text, at);
             }
-            expected = context.inArray() ? "',' or ']' in an array" : "',' or '}' in an object";
+            expected = "a JSON value";
+        }
+        else if (context.inObject())
+        {
+            if (before == '{' || before == ',')
+            {
+                expected = "a \"key\" in double quotes";
+            }
+            else if (before == ':')
+            {
+                expected = "a JSON value";
+            }
+            else if (parser.currentToken() == JsonToken.FIELD_NAME)
+            {
+                expected = "':' after key " + echo(String.valueOf(context.getCurrentName()));
+            }
+            else
+            {
+                expected = "',' or '}' in an object";
+            }
         }
         else
         {
-            expected = "a JSON value";
+            expected = before == '[' || before == ',' ? "a JSON value" : "',' or ']' in an array";
+        }
+        final JsonException notANumber = notANumber(text, at);
+        if (notANumber != null && expected.equals("a JSON value"))
+        {
+            return notANumber;
         }
         return new JsonException("unexpected " + describe(text, at) + ", expected " + expected, at);
     }
 
-    private static int rawOffset(final String text, final int quoteOffset, final int decodedIndex)
+    /**
+     * @return where the token after one that ended at {@code lastEnd} starts: past whitespace, a ',', a key and
+     * its ':', whitespace again. Only for numbers and words: where a key itself is at fault Jackson says where.
+     */
+    private static int tokenStart(final String text, final int lastEnd)
     {
-        int offset = quoteOffset + 1;
-        for (int i = 0; i < decodedIndex && offset < text.length(); i++)
+        int i = nextStart(text, lastEnd);
+        if (i < text.length() && text.charAt(i) == '"')
         {
-            if (text.charAt(offset) != '\\')
+            // Jackson reads a key, its ':' and the value's first token in one step: the fault is in the value.
+            i++;
+            while (i < text.length() && text.charAt(i) != '"')
             {
-                offset++;
+                i += text.charAt(i) == '\\' ? 2 : 1;
             }
-            else
+            i = skipWhitespace(text, i + 1);
+        }
+        return i < text.length() && text.charAt(i) == ':' ? skipWhitespace(text, i + 1) : i;
+    }
+
+    /**
+     * @return where the token after one that ended at {@code lastEnd} starts, past whitespace and a ','.
+     */
+    private static int nextStart(final String text, final int lastEnd)
+    {
+        final int i = skipWhitespace(text, Math.max(lastEnd, 0));
+        return i < text.length() && text.charAt(i) == ',' ? skipWhitespace(text, i + 1) : i;
+    }
+
+    /**
+     * @return the error for a value that starts as NaN or Infinity would, as this API has always named them; null
+     * for any other.
+     */
+    private static JsonException notANumber(final String text, final int start)
+    {
+        if (text.startsWith("N", start))
+        {
+            return new JsonException("NaN is not a JSON value", start);
+        }
+        if (text.startsWith("I", start) || text.startsWith("-I", start))
+        {
+            return new JsonException("Infinity is not a JSON value", text.charAt(start) == '-' ? start + 1 : start);
+        }
+        return null;
+    }
+
+    private static boolean hasSurrogate(final String value)
+    {
+        for (int i = 0; i < value.length(); i++)
+        {
+            if (Character.isSurrogate(value.charAt(i)))
             {
-                offset += offset + 1 < text.length() && text.charAt(offset + 1) == 'u' ? 6 : 2;
+                return true;
             }
         }
-        return offset;
+        return false;
     }
 
     private static char lastNonWhitespace(final String text)
     {
-        for (int i = text.length() - 1; i >= 0; i--)
+        return lastNonWhitespace(text, text.length());
+    }
+
+    /**
+     * @return the last character before {@code end} that is not JSON whitespace, or 0 when there is none.
+     */
+    private static char lastNonWhitespace(final String text, final int end)
+    {
+        for (int i = Math.min(end, text.length()) - 1; i >= 0; i--)
         {
             if (!isWhitespace(text.charAt(i)))
             {
