@@ -79,16 +79,8 @@ public final class JsonWriter
     public JsonWriter beginObject()
     {
         beforeValue();
+        write(JsonGenerator::writeStartObject);
         depth++;
-        try
-        {
-            generator.writeStartObject();
-            generator.flush();
-        }
-        catch (final IOException ex)
-        {
-            throw misuse(ex);
-        }
         return this;
     }
 
@@ -98,15 +90,7 @@ public final class JsonWriter
         {
             throw new IllegalStateException("name() without a value");
         }
-        try
-        {
-            generator.writeEndObject();
-            generator.flush();
-        }
-        catch (final IOException ex)
-        {
-            throw misuse(ex);
-        }
+        write(JsonGenerator::writeEndObject);
         depth--;
         return this;
     }
@@ -114,30 +98,14 @@ public final class JsonWriter
     public JsonWriter beginArray()
     {
         beforeValue();
+        write(JsonGenerator::writeStartArray);
         depth++;
-        try
-        {
-            generator.writeStartArray();
-            generator.flush();
-        }
-        catch (final IOException ex)
-        {
-            throw misuse(ex);
-        }
         return this;
     }
 
     public JsonWriter endArray()
     {
-        try
-        {
-            generator.writeEndArray();
-            generator.flush();
-        }
-        catch (final IOException ex)
-        {
-            throw misuse(ex);
-        }
+        write(JsonGenerator::writeEndArray);
         depth--;
         return this;
     }
@@ -148,15 +116,7 @@ public final class JsonWriter
      */
     public JsonWriter name(final String name)
     {
-        try
-        {
-            generator.writeFieldName(sanitize(name));
-            generator.flush();
-        }
-        catch (final IOException ex)
-        {
-            throw misuse(ex);
-        }
+        write(g -> g.writeFieldName(sanitize(name)));
         danglingName = true;
         return this;
     }
@@ -172,31 +132,13 @@ public final class JsonWriter
             return nullValue();
         }
         beforeValue();
-        try
-        {
-            generator.writeString(sanitize(value));
-            generator.flush();
-        }
-        catch (final IOException ex)
-        {
-            throw misuse(ex);
-        }
-        return this;
+        return write(g -> g.writeString(sanitize(value)));
     }
 
     public JsonWriter value(final long value)
     {
         beforeValue();
-        try
-        {
-            generator.writeNumber(value);
-            generator.flush();
-        }
-        catch (final IOException ex)
-        {
-            throw misuse(ex);
-        }
-        return this;
+        return write(g -> g.writeNumber(value));
     }
 
     /**
@@ -211,31 +153,13 @@ public final class JsonWriter
     public JsonWriter value(final boolean value)
     {
         beforeValue();
-        try
-        {
-            generator.writeBoolean(value);
-            generator.flush();
-        }
-        catch (final IOException ex)
-        {
-            throw misuse(ex);
-        }
-        return this;
+        return write(g -> g.writeBoolean(value));
     }
 
     public JsonWriter nullValue()
     {
         beforeValue();
-        try
-        {
-            generator.writeNull();
-            generator.flush();
-        }
-        catch (final IOException ex)
-        {
-            throw misuse(ex);
-        }
-        return this;
+        return write(JsonGenerator::writeNull);
     }
 
     /**
@@ -349,14 +273,23 @@ public final class JsonWriter
     private JsonWriter number(final String literal)
     {
         beforeValue();
+        return write(g -> g.writeNumber(literal));
+    }
+
+    /**
+     * Write through Jackson and flush its buffer into the builder; Jackson refuses a call out of place (a name in an
+     * array, an end that does not match) with an exception that becomes an {@link IllegalStateException}.
+     */
+    private JsonWriter write(final Write write)
+    {
         try
         {
-            generator.writeNumber(literal);
+            write.to(generator);
             generator.flush();
         }
         catch (final IOException ex)
         {
-            throw misuse(ex);
+            throw new IllegalStateException(ex.getMessage(), ex);
         }
         return this;
     }
@@ -375,11 +308,6 @@ public final class JsonWriter
             hasValue = true;
         }
         danglingName = false;
-    }
-
-    private static IllegalStateException misuse(final IOException ex)
-    {
-        return new IllegalStateException(ex.getMessage(), ex);
     }
 
     private static JsonGenerator newGenerator(final StringBuilder out)
@@ -418,6 +346,15 @@ public final class JsonWriter
             }
         }
         return sb == null ? text : sb.toString();
+    }
+
+    /**
+     * One call to the generator.
+     */
+    @FunctionalInterface
+    private interface Write
+    {
+        void to(JsonGenerator generator) throws IOException;
     }
 
     /**
