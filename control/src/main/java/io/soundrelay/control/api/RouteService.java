@@ -51,7 +51,7 @@ import java.util.concurrent.locks.LockSupport;
  * call one method here and write its result; every refusal is a {@link ValidationException} with the status and the
  * field at fault, which the API writes as its JSON error.
  */
-public final class RouteService
+final class RouteService
 {
     private static final long ROUTER_TIMEOUT_MS = 5000;
     /** Longest a DELETE or PUT waits for the receiver to close the relay port the route gave up. */
@@ -70,7 +70,7 @@ public final class RouteService
      * @param registry where route reads come from.
      * @param tracing  stream spans.
      */
-    public RouteService(
+    RouteService(
         final String nodeId, final RouterProxy router, final RouteRegistry registry, final NodeTracing tracing)
     {
         this.nodeId = nodeId;
@@ -107,7 +107,7 @@ public final class RouteService
      * @return the route as created.
      * @throws ValidationException 409 when the route exists or another node owns it, 503 when the node is full.
      */
-    public RouteEntry create(final RouteSpec spec) throws Exception
+    RouteEntry create(final RouteSpec spec) throws Exception
     {
         if (spec.returnPath() && registry.get(spec.streamId()) != null)
         {
@@ -152,7 +152,7 @@ public final class RouteService
      * @return the route this node holds for it.
      * @throws ValidationException 404, naming the node that owns it when Redis knows.
      */
-    public RouteEntry held(final long id)
+    RouteEntry held(final long id)
     {
         final RouteEntry entry = registry.get(id);
         if (entry == null)
@@ -171,7 +171,7 @@ public final class RouteService
      * @return the route as replaced.
      * @throws ValidationException 503 when its jitter buffer cannot be had (nothing applied), 404 when it is gone.
      */
-    public RouteEntry replace(final RouteEntry before, final RouteRequestParser.Update update) throws Exception
+    RouteEntry replace(final RouteEntry before, final RouteRequestParser.Update update) throws Exception
     {
         final RouteSpec old = before.spec();
         final RouteSpec spec = update.spec();
@@ -213,7 +213,7 @@ public final class RouteService
      * @param id the stream id.
      * @throws ValidationException 404 when this node holds no such route.
      */
-    public void delete(final long id) throws Exception
+    void delete(final long id) throws Exception
     {
         final RouteEntry before = registry.get(id);
         final int portBefore = before == null ? 0 : before.relayPort(); // the router sets it to 0 when it lets go
@@ -233,7 +233,7 @@ public final class RouteService
      * @return the route another node holds, as Redis has it.
      * @throws ValidationException 404 when no node holds it (or Redis cannot be asked).
      */
-    public StoredRoute elsewhere(final long id) throws Exception
+    StoredRoute elsewhere(final long id) throws Exception
     {
         final Cluster nodes = cluster;
         StoredRoute stored = null;
@@ -262,7 +262,7 @@ public final class RouteService
      * @return the hand-off as started.
      * @throws ValidationException 409 when the node runs without Redis.
      */
-    public Cluster.Migration migrate(final MigrateRequest request) throws Exception
+    Cluster.Migration migrate(final MigrateRequest request) throws Exception
     {
         final Cluster nodes = cluster;
         if (nodes == null)
@@ -276,7 +276,7 @@ public final class RouteService
     /**
      * @return the nodes Redis knows, or null when the node runs without Redis.
      */
-    public List<NodeInfo> nodes() throws Exception
+    List<NodeInfo> nodes() throws Exception
     {
         final Cluster nodes = cluster;
         return nodes == null ? null : awaitCluster(nodes.nodes());
