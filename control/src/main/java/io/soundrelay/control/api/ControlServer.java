@@ -175,13 +175,13 @@ public final class ControlServer implements AutoCloseable
         final boolean separateMetrics = !apiAddr.equals(metricsAddr);
         final HttpHandler metricsOnly = exchange ->
         {
-            if (ControlApi.limited(exchange, rateLimiter, HttpRateLimiter.Reason.UNAUTHENTICATED))
+            if (RequestGate.limited(exchange, rateLimiter, HttpRateLimiter.Reason.UNAUTHENTICATED))
             {
                 return;
             }
             if ("/metrics".equals(exchange.getRelativePath()))
             {
-                ControlApi.metrics(exchange, metrics);
+                NodeHandlers.metrics(exchange, metrics);
             }
             else
             {
@@ -332,7 +332,7 @@ public final class ControlServer implements AutoCloseable
         }
         else
         {
-            ControlApi.error(exchange, 408, "the request body did not arrive within " + bodyMs + " ms", null);
+            ApiResponses.error(exchange, 408, "the request body did not arrive within " + bodyMs + " ms", null);
         }
     }
 

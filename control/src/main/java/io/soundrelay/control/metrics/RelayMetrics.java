@@ -199,6 +199,56 @@ public final class RelayMetrics
      */
     public MetricSnapshots collect()
     {
+        final long nowNs = System.nanoTime();
+        return MetricSnapshots.of(
+            counter("relay_packets_received", "Datagrams received on the relay socket", counters.received()),
+            counter("relay_packets_sent", "Datagrams sent (to targets, and back to sources through relay ports)",
+                counters.sent()),
+            counter("relay_packets_returned", "Datagrams from a route's targets relayed back to its source through " +
+                "its relay port", counters.returned()),
+            packetErrors(),
+            gauge("relay_active_streams", "Routes with a datagram in the last 10 s",
+                registry.countActive(nowNs, ACTIVE_WINDOW_NS)),
+            gauge("relay_active_routes", "Routes in the table", registry.size()),
+            histogram("relay_packet_processing_duration_seconds", "Time from receipt of a datagram to its last send",
+                processingTime),
+            httpRequests(),
+            redisOperations(),
+            redisSkipped(),
+            gauge("relay_redis_queued_writes", "Route writes waiting for Redis to come back", redisBacklog.getAsLong()),
+            counter("relay_routes_expired", "Routes removed after ROUTE_TTL_SECONDS without a datagram",
+                counters.expired()),
+            gauge("relay_ports_in_use", "Relay ports (RELAY_PORTS) bound for routes with a return path",
+                relayPortsInUse.getAsLong()),
+            gauge("relay_ports_capacity", "Ports in RELAY_PORTS", relayPortsCapacity),
+            counter("relay_data_plane_errors", "Errors thrown out of a data-plane thread's duty cycle (each logged)",
+                dataPlaneErrors.getAsLong()),
+            counter("relay_redis_resubscribes",
+                "Subscriptions to soundrelay:routes after the first (lost connection, failover, full queue); " +
+                "each re-reads",
+                redisResubscribes.getAsLong()),
+            gauge("relay_pace_held_datagrams", "Datagrams paced routes hold until their departure time, all routes",
+                counters.paceHeld()),
+            gauge("relay_jitter_slots_reserved", "Datagram slots the routes' jitter buffers reserve, all routes",
+                jitterReserved.getAsLong()),
+            gauge("relay_jitter_slots_capacity", "Slots all jitter buffers together may reserve (JITTER_MAX_HELD)",
+                jitterCapacity),
+            counter("relay_jitter_buffers_refused", "Jitter buffers a POST or PUT could not have (answered 503)",
+                jitterRefused.getAsLong()),
+            histogram("relay_pace_lateness_seconds",
+                "Paced datagrams' actual minus scheduled departure (one let go early counts as 0)", paceLateness),
+            paceReanchors(),
+            byReason("relay_http_rate_limited",
+                "HTTP requests refused with 429 by the per-address limit (UNAUTH_RATE_PER_SECOND), by reason",
+                rateReasons, rateLimited),
+            byReason("relay_http_connections_shed",
+                "HTTP connections closed by the cap (CONTROL_API_MAX_CONNECTIONS), by reason", shedReasons, shed),
+            gauge("relay_http_connections_open", "HTTP connections open now, API and metrics listeners",
+                openConnections.getAsLong()));
+    }
+
+    private CounterSnapshot packetErrors()
+    {
         final CounterSnapshot.Builder errors = CounterSnapshot.builder()
             .name("relay_packet_errors")
             .help("Datagrams dropped, by reason");
@@ -209,7 +259,11 @@ public final class RelayMetrics
                 .value(counters.errors(reason))
                 .build());
         }
+        return errors.build();
+    }
 
+    private CounterSnapshot httpRequests()
+    {
         final CounterSnapshot.Builder http = CounterSnapshot.builder()
             .name("http_requests")
             .help("Control API requests by method and status");
@@ -221,7 +275,11 @@ public final class RelayMetrics
                 .value(e.getValue())
                 .build());
         }
+        return http.build();
+    }
 
+    private CounterSnapshot redisOperations()
+    {
         final CounterSnapshot.Builder redis = CounterSnapshot.builder()
             .name("relay_redis_operations")
             .help("Redis operations by operation and result");
@@ -239,7 +297,11 @@ public final class RelayMetrics
                 }
             }
         }
+        return redis.build();
+    }
 
+    private CounterSnapshot redisSkipped()
+    {
         final CounterSnapshot.Builder skipped = CounterSnapshot.builder()
             .name("relay_redis_skipped")
             .help("Values read from Redis and left out: excess or malformed heartbeats, values over their size bound");
@@ -250,7 +312,11 @@ public final class RelayMetrics
                 .value(redisOperations.skipped(reason))
                 .build());
         }
+        return skipped.build();
+    }
 
+    private CounterSnapshot paceReanchors()
+    {
         final CounterSnapshot.Builder reanchors = CounterSnapshot.builder()
             .name("relay_pace_reanchors")
             .help("Times a paced route's clock started over, by reason (PROTOCOL.md section 10)");
@@ -261,70 +327,21 @@ public final class RelayMetrics
                 .value(counters.reanchors(reason))
                 .build());
         }
+        return reanchors.build();
+    }
 
-        final CounterSnapshot.Builder limitedRequests = CounterSnapshot.builder()
-            .name("relay_http_rate_limited")
-            .help("HTTP requests refused with 429 by the per-address limit (UNAUTH_RATE_PER_SECOND), by reason");
-        for (final String reason : rateReasons)
+    private static CounterSnapshot byReason(
+        final String name, final String help, final List<String> reasons, final ToLongFunction<String> count)
+    {
+        final CounterSnapshot.Builder builder = CounterSnapshot.builder().name(name).help(help);
+        for (final String reason : reasons)
         {
-            limitedRequests.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
+            builder.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
                 .labels(Labels.of("reason", reason))
-                .value(rateLimited.applyAsLong(reason))
+                .value(count.applyAsLong(reason))
                 .build());
         }
-        final CounterSnapshot.Builder shedConnections = CounterSnapshot.builder()
-            .name("relay_http_connections_shed")
-            .help("HTTP connections closed by the cap (CONTROL_API_MAX_CONNECTIONS), by reason");
-        for (final String reason : shedReasons)
-        {
-            shedConnections.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
-                .labels(Labels.of("reason", reason))
-                .value(shed.applyAsLong(reason))
-                .build());
-        }
-
-        final long nowNs = System.nanoTime();
-        return MetricSnapshots.of(
-            counter("relay_packets_received", "Datagrams received on the relay socket", counters.received()),
-            counter("relay_packets_sent", "Datagrams sent (to targets, and back to sources through relay ports)",
-                counters.sent()),
-            counter("relay_packets_returned", "Datagrams from a route's targets relayed back to its source through " +
-                "its relay port", counters.returned()),
-            errors.build(),
-            gauge("relay_active_streams", "Routes with a datagram in the last 10 s",
-                registry.countActive(nowNs, ACTIVE_WINDOW_NS)),
-            gauge("relay_active_routes", "Routes in the table", registry.size()),
-            histogram("relay_packet_processing_duration_seconds", "Time from receipt of a datagram to its last send",
-                processingTime),
-            http.build(),
-            redis.build(),
-            skipped.build(),
-            gauge("relay_redis_queued_writes", "Route writes waiting for Redis to come back", redisBacklog.getAsLong()),
-            counter("relay_routes_expired", "Routes removed after ROUTE_TTL_SECONDS without a datagram",
-                counters.expired()),
-            gauge("relay_ports_in_use", "Relay ports (RELAY_PORTS) bound for routes with a return path",
-                relayPortsInUse.getAsLong()),
-            gauge("relay_ports_capacity", "Ports in RELAY_PORTS", relayPortsCapacity),
-            counter("relay_data_plane_errors", "Errors thrown out of a data-plane thread's duty cycle (each logged)",
-                dataPlaneErrors.getAsLong()),
-            counter("relay_redis_resubscribes",
-                "Subscriptions to soundrelay:routes after the first (lost connection, failover, full queue); each re-reads",
-                redisResubscribes.getAsLong()),
-            gauge("relay_pace_held_datagrams", "Datagrams paced routes hold until their departure time, all routes",
-                counters.paceHeld()),
-            gauge("relay_jitter_slots_reserved", "Datagram slots the routes' jitter buffers reserve, all routes",
-                jitterReserved.getAsLong()),
-            gauge("relay_jitter_slots_capacity", "Slots all jitter buffers together may reserve (JITTER_MAX_HELD)",
-                jitterCapacity),
-            counter("relay_jitter_buffers_refused", "Jitter buffers a POST or PUT could not have (answered 503)",
-                jitterRefused.getAsLong()),
-            histogram("relay_pace_lateness_seconds",
-                "Paced datagrams' actual minus scheduled departure (one let go early counts as 0)", paceLateness),
-            reanchors.build(),
-            limitedRequests.build(),
-            shedConnections.build(),
-            gauge("relay_http_connections_open", "HTTP connections open now, API and metrics listeners",
-                openConnections.getAsLong()));
+        return builder.build();
     }
 
     private static HistogramSnapshot histogram(final String name, final String help, final DurationHistogram histogram)

@@ -15,13 +15,21 @@
  */
 package io.soundrelay.core.json;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A small strict JSON (RFC 8259) parser for the control API and Redis values: no framework, no reflection.
+ * Strict JSON (RFC 8259) for the control API and Redis values, read with Jackson's streaming parser into plain
+ * collections: no data binding, no reflection.
  * <p>
  * Values come back as {@link LinkedHashMap}{@code <String, Object>} (keys in document order),
  * {@link ArrayList}{@code <Object>}, {@link String}, {@link JsonNumber} (the literal text, never rounded),
@@ -29,7 +37,8 @@ import java.util.Map;
  * <p>
  * Refused, each with a {@link JsonException} naming the character offset: trailing text after the value,
  * duplicate keys, nesting deeper than {@link #MAX_DEPTH}, numbers with leading zeros, {@code NaN} and
- * {@code Infinity}, control characters in strings, unknown escapes and unpaired surrogates.
+ * {@code Infinity}, control characters in strings, unknown escapes and unpaired surrogates. Jackson finds the
+ * faults of syntax; {@link JsonErrors} words them as this API always has.
  */
 public final class Json
 {
@@ -39,14 +48,22 @@ public final class Json
     /** The JSON {@code null} value, distinct from a Java {@code null} that means "absent". */
     public static final Object NULL = new Null();
 
-    private static final int MAX_ECHO_LENGTH = 32;
+    /**
+     * Jackson's own defaults refuse every extension (comments, single quotes, leading zeros, NaN, trailing commas);
+     * its length limits are lifted because the callers bound the whole text (a request body, a Redis value) and
+     * a long number or key is refused by the field's own check, naming the field.
+     */
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+        .streamReadConstraints(StreamReadConstraints.builder()
+            .maxNestingDepth(MAX_DEPTH + 1)
+            .maxNumberLength(Integer.MAX_VALUE)
+            .maxNameLength(Integer.MAX_VALUE)
+            .maxStringLength(Integer.MAX_VALUE)
+            .build())
+        .build();
 
-    private final String text;
-    private int position;
-
-    private Json(final String text)
+    private Json()
     {
-        this.text = text;
     }
 
     /**
@@ -62,19 +79,14 @@ public final class Json
         {
             throw new JsonException("no JSON text", 0);
         }
-        final Json parser = new Json(text);
-        parser.skipWhitespace();
-        if (parser.position == text.length())
+        try (JsonParser parser = FACTORY.createParser(text))
         {
-            throw new JsonException("empty text, expected a JSON value", 0);
+            return new Reader(parser, text).parse();
         }
-        final Object value = parser.parseValue(0);
-        parser.skipWhitespace();
-        if (parser.position != text.length())
+        catch (final IOException ex)
         {
-            throw parser.error("unexpected " + parser.describeCurrent() + " after the JSON value");
+            throw new JsonException("unreadable text: " + ex.getMessage(), 0);
         }
-        return value;
     }
 
     /**
@@ -114,409 +126,122 @@ public final class Json
         return value.getClass().getSimpleName();
     }
 
-    private Object parseValue(final int depth)
+    /**
+     * One parse: the parser, its text, and where the last whole token ended (where the next one starts, once
+     * whitespace and a separator are skipped), which is where an error in that next token is counted from.
+     */
+    private static final class Reader
     {
-        if (position >= text.length())
-        {
-            throw error("unexpected end of text, expected a JSON value");
-        }
-        final char c = text.charAt(position);
-        switch (c)
-        {
-            case '{':
-                return parseObject(depth + 1);
-            case '[':
-                return parseArray(depth + 1);
-            case '"':
-                return parseString();
-            case 't':
-                return parseLiteral("true", Boolean.TRUE);
-            case 'f':
-                return parseLiteral("false", Boolean.FALSE);
-            case 'n':
-                return parseLiteral("null", NULL);
-            case 'N':
-                throw error("NaN is not a JSON value");
-            case 'I':
-                throw error("Infinity is not a JSON value");
-            default:
-                if (c == '-' || (c >= '0' && c <= '9'))
-                {
-                    return parseNumber();
-                }
-                throw error("unexpected " + describeCurrent() + ", expected a JSON value");
-        }
-    }
+        private final JsonParser parser;
+        private final String text;
+        private int lastEnd;
 
-    private LinkedHashMap<String, Object> parseObject(final int depth)
-    {
-        checkDepth(depth);
-        position++; // '{'
-        final LinkedHashMap<String, Object> object = new LinkedHashMap<>();
-        skipWhitespace();
-        if (peek() == '}')
+        Reader(final JsonParser parser, final String text)
         {
-            position++;
-            return object;
+            this.parser = parser;
+            this.text = text;
         }
-        while (true)
-        {
-            skipWhitespace();
-            if (peek() != '"')
-            {
-                throw error("unexpected " + describeCurrent() + ", expected a \"key\" in double quotes");
-            }
-            final int keyOffset = position;
-            final String key = parseString();
-            if (object.containsKey(key))
-            {
-                throw new JsonException("duplicate key " + echo(key), keyOffset);
-            }
-            skipWhitespace();
-            if (peek() != ':')
-            {
-                throw error("unexpected " + describeCurrent() + ", expected ':' after key " + echo(key));
-            }
-            position++;
-            skipWhitespace();
-            object.put(key, parseValue(depth));
-            skipWhitespace();
-            final int next = peek();
-            position++;
-            if (next == '}')
-            {
-                return object;
-            }
-            if (next != ',')
-            {
-                position--;
-                throw error("unexpected " + describeCurrent() + ", expected ',' or '}' in an object");
-            }
-        }
-    }
 
-    private ArrayList<Object> parseArray(final int depth)
-    {
-        checkDepth(depth);
-        position++; // '['
-        final ArrayList<Object> array = new ArrayList<>();
-        skipWhitespace();
-        if (peek() == ']')
+        Object parse() throws IOException
         {
-            position++;
-            return array;
-        }
-        while (true)
-        {
-            skipWhitespace();
-            array.add(parseValue(depth));
-            skipWhitespace();
-            final int next = peek();
-            position++;
-            if (next == ']')
+            try
             {
-                return array;
-            }
-            if (next != ',')
-            {
-                position--;
-                throw error("unexpected " + describeCurrent() + ", expected ',' or ']' in an array");
-            }
-        }
-    }
-
-    private String parseString()
-    {
-        final int start = ++position; // after the opening quote
-        StringBuilder sb = null;
-        int runStart = start;
-        while (true)
-        {
-            if (position >= text.length())
-            {
-                throw new JsonException("unterminated string", start - 1);
-            }
-            final char c = text.charAt(position);
-            if (c == '"')
-            {
-                final String value;
-                if (sb == null)
+                final JsonToken first = parser.nextToken();
+                if (first == null)
                 {
-                    value = text.substring(start, position);
+                    throw new JsonException("empty text, expected a JSON value", 0);
                 }
-                else
+                final Object value = readValue(first, 0);
+                final int end = JsonErrors.skipWhitespace(text, (int)parser.currentLocation().getCharOffset());
+                if (end != text.length())
                 {
-                    value = sb.append(text, runStart, position).toString();
+                    throw JsonErrors.trailing(text, end);
                 }
-                position++;
                 return value;
             }
-            if (c < 0x20)
+            catch (final JsonProcessingException ex)
             {
-                throw error("control character U+" + hex4(c) + " in a string must be escaped");
+                throw JsonErrors.translate(text, ex, parser, lastEnd);
             }
-            if (c == '\\')
+        }
+
+        private JsonToken next() throws IOException
+        {
+            lastEnd = (int)parser.currentLocation().getCharOffset();
+            return parser.nextToken();
+        }
+
+        private Object readValue(final JsonToken token, final int depth) throws IOException
+        {
+            switch (token)
             {
-                if (sb == null)
+                case START_OBJECT:
+                    return readObject(depth + 1);
+                case START_ARRAY:
+                    return readArray(depth + 1);
+                case VALUE_STRING:
+                    return JsonErrors.checkSurrogates(text, tokenOffset(), parser.getText());
+                case VALUE_NUMBER_INT:
+                    return new JsonNumber(parser.getText(), true);
+                case VALUE_NUMBER_FLOAT:
+                    return new JsonNumber(parser.getText(), false);
+                case VALUE_TRUE:
+                    return Boolean.TRUE;
+                case VALUE_FALSE:
+                    return Boolean.FALSE;
+                case VALUE_NULL:
+                    return NULL;
+                default:
+                    throw new JsonException("unexpected " + token, tokenOffset());
+            }
+        }
+
+        private LinkedHashMap<String, Object> readObject(final int depth) throws IOException
+        {
+            checkDepth(depth);
+            final LinkedHashMap<String, Object> object = new LinkedHashMap<>();
+            while (next() == JsonToken.FIELD_NAME)
+            {
+                final int keyOffset = tokenOffset();
+                final String key = JsonErrors.checkSurrogates(text, keyOffset, parser.currentName());
+                if (object.containsKey(key))
                 {
-                    sb = new StringBuilder(position - start + 16);
+                    throw new JsonException("duplicate key " + JsonErrors.echo(key), keyOffset);
                 }
-                sb.append(text, runStart, position);
-                parseEscape(sb);
-                runStart = position;
+                object.put(key, readValue(next(), depth));
             }
-            else if (Character.isHighSurrogate(c))
+            return object;
+        }
+
+        private ArrayList<Object> readArray(final int depth) throws IOException
+        {
+            checkDepth(depth);
+            final ArrayList<Object> array = new ArrayList<>();
+            JsonToken token;
+            while ((token = next()) != JsonToken.END_ARRAY)
             {
-                if (position + 1 >= text.length() || !Character.isLowSurrogate(text.charAt(position + 1)))
-                {
-                    throw error("unpaired surrogate U+" + hex4(c) + " in a string");
-                }
-                position += 2;
+                array.add(readValue(token, depth));
             }
-            else if (Character.isLowSurrogate(c))
+            return array;
+        }
+
+        private void checkDepth(final int depth)
+        {
+            if (depth > MAX_DEPTH)
             {
-                throw error("unpaired surrogate U+" + hex4(c) + " in a string");
-            }
-            else
-            {
-                position++;
+                throw new JsonException("nesting deeper than " + MAX_DEPTH + " levels", tokenOffset());
             }
         }
-    }
 
-    private void parseEscape(final StringBuilder sb)
-    {
-        final int escapeOffset = position;
-        position++; // '\'
-        if (position >= text.length())
+        private int tokenOffset()
         {
-            throw new JsonException("unterminated escape", escapeOffset);
+            return (int)parser.currentTokenLocation().getCharOffset();
         }
-        final char c = text.charAt(position++);
-        switch (c)
-        {
-            case '"':
-            case '\\':
-            case '/':
-                sb.append(c);
-                break;
-            case 'b':
-                sb.append('\b');
-                break;
-            case 'f':
-                sb.append('\f');
-                break;
-            case 'n':
-                sb.append('\n');
-                break;
-            case 'r':
-                sb.append('\r');
-                break;
-            case 't':
-                sb.append('\t');
-                break;
-            case 'u':
-                final char unit = parseHex4(escapeOffset);
-                if (Character.isHighSurrogate(unit))
-                {
-                    final int lowOffset = position;
-                    if (position + 1 < text.length() && text.charAt(position) == '\\' &&
-                        text.charAt(position + 1) == 'u')
-                    {
-                        position += 2;
-                        final char low = parseHex4(lowOffset);
-                        if (Character.isLowSurrogate(low))
-                        {
-                            sb.append(unit).append(low);
-                            break;
-                        }
-                    }
-                    throw new JsonException("unpaired surrogate \\u" + hex4(unit) + " in a string", escapeOffset);
-                }
-                if (Character.isLowSurrogate(unit))
-                {
-                    throw new JsonException("unpaired surrogate \\u" + hex4(unit) + " in a string", escapeOffset);
-                }
-                sb.append(unit);
-                break;
-            default:
-                throw new JsonException("invalid escape \\" + describe(c) + " in a string", escapeOffset);
-        }
-    }
-
-    private char parseHex4(final int escapeOffset)
-    {
-        if (position + 4 > text.length())
-        {
-            throw new JsonException("\\u escape needs four hex digits", escapeOffset);
-        }
-        int value = 0;
-        for (int i = 0; i < 4; i++)
-        {
-            final int digit = hexDigit(text.charAt(position + i));
-            if (digit < 0)
-            {
-                throw new JsonException("\\u escape needs four hex digits", escapeOffset);
-            }
-            value = (value << 4) | digit;
-        }
-        position += 4;
-        return (char)value;
-    }
-
-    private JsonNumber parseNumber()
-    {
-        final int start = position;
-        if (peek() == '-')
-        {
-            position++;
-        }
-        final int first = peek();
-        if (first == '0')
-        {
-            position++;
-            if (isDigit(peek()))
-            {
-                throw new JsonException("number with a leading zero", start);
-            }
-        }
-        else if (isDigit(first))
-        {
-            skipDigits();
-        }
-        else if (first == 'I')
-        {
-            throw error("Infinity is not a JSON value");
-        }
-        else
-        {
-            throw error("unexpected " + describeCurrent() + ", expected a digit");
-        }
-        boolean integral = true;
-        if (peek() == '.')
-        {
-            integral = false;
-            position++;
-            if (!isDigit(peek()))
-            {
-                throw error("unexpected " + describeCurrent() + ", expected a digit after '.'");
-            }
-            skipDigits();
-        }
-        final int e = peek();
-        if (e == 'e' || e == 'E')
-        {
-            integral = false;
-            position++;
-            final int sign = peek();
-            if (sign == '+' || sign == '-')
-            {
-                position++;
-            }
-            if (!isDigit(peek()))
-            {
-                throw error("unexpected " + describeCurrent() + ", expected a digit in the exponent");
-            }
-            skipDigits();
-        }
-        return new JsonNumber(text.substring(start, position), integral);
-    }
-
-    private Object parseLiteral(final String literal, final Object value)
-    {
-        if (!text.startsWith(literal, position))
-        {
-            throw error("unexpected " + describeCurrent() + ", expected a JSON value");
-        }
-        position += literal.length();
-        return value;
-    }
-
-    private void checkDepth(final int depth)
-    {
-        if (depth > MAX_DEPTH)
-        {
-            throw error("nesting deeper than " + MAX_DEPTH + " levels");
-        }
-    }
-
-    private void skipWhitespace()
-    {
-        while (position < text.length())
-        {
-            final char c = text.charAt(position);
-            if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
-            {
-                return;
-            }
-            position++;
-        }
-    }
-
-    private void skipDigits()
-    {
-        while (isDigit(peek()))
-        {
-            position++;
-        }
-    }
-
-    private static int hexDigit(final char c)
-    {
-        if (c >= '0' && c <= '9')
-        {
-            return c - '0';
-        }
-        if (c >= 'a' && c <= 'f')
-        {
-            return c - 'a' + 10;
-        }
-        if (c >= 'A' && c <= 'F')
-        {
-            return c - 'A' + 10;
-        }
-        return -1;
-    }
-
-    private static boolean isDigit(final int c)
-    {
-        return c >= '0' && c <= '9';
-    }
-
-    private int peek()
-    {
-        return position < text.length() ? text.charAt(position) : -1;
-    }
-
-    private JsonException error(final String reason)
-    {
-        return new JsonException(reason, position);
-    }
-
-    private String describeCurrent()
-    {
-        return position < text.length() ? describe(text.charAt(position)) : "end of text";
-    }
-
-    private static String describe(final char c)
-    {
-        return c > 0x20 && c < 0x7F ? "'" + c + "'" : "U+" + hex4(c);
-    }
-
-    private static String hex4(final char c)
-    {
-        final String hex = Integer.toHexString(c).toUpperCase();
-        return "0000".substring(hex.length()) + hex;
-    }
-
-    private static String echo(final String key)
-    {
-        final String shown = key.length() > MAX_ECHO_LENGTH ? key.substring(0, MAX_ECHO_LENGTH) + "..." : key;
-        return JsonWriter.quote(shown);
     }
 
     private static final class Null
     {
+        @Override
         public String toString()
         {
             return "null";

@@ -15,12 +15,22 @@
  */
 package io.soundrelay.core.json;
 
-import java.util.Arrays;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.io.SerializedString;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
 
 /**
- * A small JSON writer over a {@link StringBuilder}: commas and colons are written for the caller, and a call out of
- * place (a value in an object without a name, a name in an array, an unbalanced end, a second top-level value)
- * throws {@link IllegalStateException} rather than writing invalid JSON.
+ * A small JSON writer over a {@link StringBuilder}, on Jackson's {@link JsonGenerator}: commas and colons are written
+ * for the caller, and a call out of place (a value in an object without a name, a name in an array, an unbalanced
+ * end, a second top-level value) throws {@link IllegalStateException} rather than writing invalid JSON.
  * <pre>{@code
  * final String json = new JsonWriter()
  *     .beginObject()
@@ -29,23 +39,24 @@ import java.util.Arrays;
  *     .endObject()
  *     .toJson();
  * }</pre>
+ * Strings are escaped as they always were here: lower-case hex digits in escapes, U+2028 and U+2029 escaped for
+ * script embedding, an unpaired surrogate replaced by U+FFFD so that the output is always valid UTF-16.
+ * Each call flushes Jackson's buffer, so the builder always holds all that is written.
  * Not thread safe; {@link #reset()} makes it reusable.
  */
 public final class JsonWriter
 {
-    private static final byte EMPTY_DOCUMENT = 0;
-    private static final byte NONEMPTY_DOCUMENT = 1;
-    private static final byte EMPTY_OBJECT = 2;
-    private static final byte NONEMPTY_OBJECT = 3;
-    private static final byte DANGLING_NAME = 4;
-    private static final byte EMPTY_ARRAY = 5;
-    private static final byte NONEMPTY_ARRAY = 6;
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final JsonFactory FACTORY = new JsonFactoryBuilder()
+        .characterEscapes(new Escapes())
+        .disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE)
+        .build();
 
     private final StringBuilder out;
     private final int startLength;
-    private byte[] stack = new byte[8];
-    private int depth = 1;
+    private JsonGenerator generator;
+    private int depth;
+    private boolean danglingName;
+    private boolean hasValue;
 
     /**
      * A writer over a new builder.
@@ -62,46 +73,40 @@ public final class JsonWriter
     {
         this.out = out;
         this.startLength = out.length();
-        stack[0] = EMPTY_DOCUMENT;
+        this.generator = newGenerator(out);
     }
 
     public JsonWriter beginObject()
     {
         beforeValue();
-        push(EMPTY_OBJECT);
-        out.append('{');
+        write(JsonGenerator::writeStartObject);
+        depth++;
         return this;
     }
 
     public JsonWriter endObject()
     {
-        final byte top = stack[depth - 1];
-        if (top != EMPTY_OBJECT && top != NONEMPTY_OBJECT)
+        if (danglingName)
         {
-            throw new IllegalStateException(top == DANGLING_NAME ? "name() without a value" : "not in an object");
+            throw new IllegalStateException("name() without a value");
         }
+        write(JsonGenerator::writeEndObject);
         depth--;
-        out.append('}');
         return this;
     }
 
     public JsonWriter beginArray()
     {
         beforeValue();
-        push(EMPTY_ARRAY);
-        out.append('[');
+        write(JsonGenerator::writeStartArray);
+        depth++;
         return this;
     }
 
     public JsonWriter endArray()
     {
-        final byte top = stack[depth - 1];
-        if (top != EMPTY_ARRAY && top != NONEMPTY_ARRAY)
-        {
-            throw new IllegalStateException("not in an array");
-        }
+        write(JsonGenerator::writeEndArray);
         depth--;
-        out.append(']');
         return this;
     }
 
@@ -111,18 +116,8 @@ public final class JsonWriter
      */
     public JsonWriter name(final String name)
     {
-        final byte top = stack[depth - 1];
-        if (top == NONEMPTY_OBJECT)
-        {
-            out.append(',');
-        }
-        else if (top != EMPTY_OBJECT)
-        {
-            throw new IllegalStateException(top == DANGLING_NAME ? "two names in a row" : "name() outside an object");
-        }
-        appendQuoted(out, name);
-        out.append(':');
-        stack[depth - 1] = DANGLING_NAME;
+        write(g -> g.writeFieldName(sanitize(name)));
+        danglingName = true;
         return this;
     }
 
@@ -137,15 +132,13 @@ public final class JsonWriter
             return nullValue();
         }
         beforeValue();
-        appendQuoted(out, value);
-        return this;
+        return write(g -> g.writeString(sanitize(value)));
     }
 
     public JsonWriter value(final long value)
     {
         beforeValue();
-        out.append(value);
-        return this;
+        return write(g -> g.writeNumber(value));
     }
 
     /**
@@ -154,23 +147,19 @@ public final class JsonWriter
      */
     public JsonWriter unsignedValue(final long value)
     {
-        beforeValue();
-        out.append(Long.toUnsignedString(value));
-        return this;
+        return number(Long.toUnsignedString(value));
     }
 
     public JsonWriter value(final boolean value)
     {
         beforeValue();
-        out.append(value);
-        return this;
+        return write(g -> g.writeBoolean(value));
     }
 
     public JsonWriter nullValue()
     {
         beforeValue();
-        out.append("null");
-        return this;
+        return write(JsonGenerator::writeNull);
     }
 
     /**
@@ -179,13 +168,7 @@ public final class JsonWriter
      */
     public JsonWriter value(final JsonNumber value)
     {
-        if (value == null)
-        {
-            return nullValue();
-        }
-        beforeValue();
-        out.append(value.text());
-        return this;
+        return value == null ? nullValue() : number(value.text());
     }
 
     /**
@@ -208,9 +191,7 @@ public final class JsonWriter
         {
             throw new IllegalArgumentException("not a JSON number: " + quote(literal));
         }
-        beforeValue();
-        out.append(literal);
-        return this;
+        return number(literal);
     }
 
     /**
@@ -218,7 +199,7 @@ public final class JsonWriter
      */
     public boolean isComplete()
     {
-        return depth == 1 && stack[0] == NONEMPTY_DOCUMENT;
+        return depth == 0 && hasValue;
     }
 
     /**
@@ -229,9 +210,9 @@ public final class JsonWriter
     {
         if (!isComplete())
         {
-            throw new IllegalStateException("incomplete JSON: " + (depth - 1) + " object(s) or array(s) still open");
+            throw new IllegalStateException("incomplete JSON: " + depth + " object(s) or array(s) still open");
         }
-        return out.substring(startLength);
+        return toString();
     }
 
     /**
@@ -242,16 +223,27 @@ public final class JsonWriter
     public JsonWriter reset()
     {
         out.setLength(startLength);
-        depth = 1;
-        stack[0] = EMPTY_DOCUMENT;
+        generator = newGenerator(out);
+        depth = 0;
+        danglingName = false;
+        hasValue = false;
         return this;
     }
 
     /**
      * @return the text written so far, complete or not.
      */
+    @Override
     public String toString()
     {
+        try
+        {
+            generator.flush();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
         return out.substring(startLength);
     }
 
@@ -275,93 +267,163 @@ public final class JsonWriter
      */
     public static void appendQuoted(final StringBuilder sb, final CharSequence text)
     {
-        sb.append('"');
+        new JsonWriter(sb).value(text.toString()).toString();
+    }
+
+    private JsonWriter number(final String literal)
+    {
+        beforeValue();
+        return write(g -> g.writeNumber(literal));
+    }
+
+    /**
+     * Write through Jackson and flush its buffer into the builder; Jackson refuses a call out of place (a name in an
+     * array, an end that does not match) with an exception that becomes an {@link IllegalStateException}.
+     */
+    private JsonWriter write(final Write write)
+    {
+        try
+        {
+            write.to(generator);
+            generator.flush();
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex.getMessage(), ex);
+        }
+        return this;
+    }
+
+    /**
+     * The one check Jackson's generator leaves out: it writes a second top-level value after a space.
+     */
+    private void beforeValue()
+    {
+        if (depth == 0 && hasValue)
+        {
+            throw new IllegalStateException("the JSON document already has its value");
+        }
+        if (depth == 0)
+        {
+            hasValue = true;
+        }
+        danglingName = false;
+    }
+
+    private static JsonGenerator newGenerator(final StringBuilder out)
+    {
+        try
+        {
+            return FACTORY.createGenerator(new BuilderWriter(out));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /**
+     * @return the text with each unpaired surrogate replaced by U+FFFD (Jackson would write it as is).
+     */
+    private static String sanitize(final String text)
+    {
+        StringBuilder sb = null;
         final int length = text.length();
         for (int i = 0; i < length; i++)
         {
             final char c = text.charAt(i);
-            switch (c)
+            if (Character.isHighSurrogate(c) && i + 1 < length && Character.isLowSurrogate(text.charAt(i + 1)))
             {
-                case '"':
-                    sb.append("\\\"");
-                    break;
-                case '\\':
-                    sb.append("\\\\");
-                    break;
-                case '\n':
-                    sb.append("\\n");
-                    break;
-                case '\r':
-                    sb.append("\\r");
-                    break;
-                case '\t':
-                    sb.append("\\t");
-                    break;
-                case '\b':
-                    sb.append("\\b");
-                    break;
-                case '\f':
-                    sb.append("\\f");
-                    break;
-                default:
-                    if (c < 0x20 || c == '\u2028' || c == '\u2029')
-                    {
-                        appendUnicodeEscape(sb, c);
-                    }
-                    else if (Character.isHighSurrogate(c) && i + 1 < length &&
-                        Character.isLowSurrogate(text.charAt(i + 1)))
-                    {
-                        sb.append(c).append(text.charAt(++i));
-                    }
-                    else if (Character.isSurrogate(c))
-                    {
-                        appendUnicodeEscape(sb, '\uFFFD');
-                    }
-                    else
-                    {
-                        sb.append(c);
-                    }
+                i++;
+            }
+            else if (Character.isSurrogate(c))
+            {
+                if (sb == null)
+                {
+                    sb = new StringBuilder(text);
+                }
+                sb.setCharAt(i, '\uFFFD');
             }
         }
-        sb.append('"');
+        return sb == null ? text : sb.toString();
     }
 
-    private static void appendUnicodeEscape(final StringBuilder sb, final char c)
+    /**
+     * One call to the generator.
+     */
+    @FunctionalInterface
+    private interface Write
     {
-        sb.append("\\u").append(HEX[c >>> 12]).append(HEX[(c >>> 8) & 0xF]).append(HEX[(c >>> 4) & 0xF])
-            .append(HEX[c & 0xF]);
+        void to(JsonGenerator generator) throws IOException;
     }
 
-    private void beforeValue()
+    /**
+     * Jackson's standard escapes for ASCII, plus U+2028, U+2029 and U+FFFD (the mark of a replaced surrogate).
+     */
+    private static final class Escapes extends CharacterEscapes
     {
-        final int top = depth - 1;
-        switch (stack[top])
+        private static final long serialVersionUID = 1L;
+        private static final SerializedString LINE_SEPARATOR = new SerializedString("\\u2028");
+        private static final SerializedString PARAGRAPH_SEPARATOR = new SerializedString("\\u2029");
+        private static final SerializedString REPLACEMENT = new SerializedString("\\ufffd");
+
+        private final int[] ascii = standardAsciiEscapesForJSON();
+
+        @Override
+        public int[] getEscapeCodesForAscii()
         {
-            case EMPTY_DOCUMENT:
-                stack[top] = NONEMPTY_DOCUMENT;
-                break;
-            case NONEMPTY_DOCUMENT:
-                throw new IllegalStateException("the JSON document already has its value");
-            case EMPTY_ARRAY:
-                stack[top] = NONEMPTY_ARRAY;
-                break;
-            case NONEMPTY_ARRAY:
-                out.append(',');
-                break;
-            case DANGLING_NAME:
-                stack[top] = NONEMPTY_OBJECT;
-                break;
-            default:
-                throw new IllegalStateException("a value in an object needs name() first");
+            return ascii;
+        }
+
+        @Override
+        public SerializableString getEscapeSequence(final int ch)
+        {
+            switch (ch)
+            {
+                case '\u2028':
+                    return LINE_SEPARATOR;
+                case '\u2029':
+                    return PARAGRAPH_SEPARATOR;
+                case '\uFFFD':
+                    return REPLACEMENT;
+                default:
+                    return null;
+            }
         }
     }
 
-    private void push(final byte scope)
+    /**
+     * Appends to the builder; nothing to flush or close.
+     */
+    private static final class BuilderWriter extends Writer
     {
-        if (depth == stack.length)
+        private final StringBuilder out;
+
+        BuilderWriter(final StringBuilder out)
         {
-            stack = Arrays.copyOf(stack, depth * 2);
+            this.out = out;
         }
-        stack[depth++] = scope;
+
+        @Override
+        public void write(final char[] buffer, final int offset, final int length)
+        {
+            out.append(buffer, offset, length);
+        }
+
+        @Override
+        public void write(final String text, final int offset, final int length)
+        {
+            out.append(text, offset, length);
+        }
+
+        @Override
+        public void flush()
+        {
+        }
+
+        @Override
+        public void close()
+        {
+        }
     }
 }

@@ -125,24 +125,7 @@ public final class RouteRequestParser
      */
     public RouteSpec parse(final byte[] body, final Long pathStreamId)
     {
-        if (body != null && body.length > MAX_BODY_BYTES)
-        {
-            throw tooLarge();
-        }
-        final String text;
-        try
-        {
-            text = body == null ? null : StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT)
-                .decode(ByteBuffer.wrap(body))
-                .toString();
-        }
-        catch (final CharacterCodingException ex)
-        {
-            throw new ValidationException(null, "the body is not JSON: it is not valid UTF-8");
-        }
-        return parse(text, pathStreamId);
+        return parse(parseObject(body), pathStreamId);
     }
 
     /**

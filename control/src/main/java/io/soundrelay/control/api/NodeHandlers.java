@@ -1,0 +1,185 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.control.api;
+
+import io.soundrelay.control.cluster.NodeInfo;
+import io.soundrelay.control.metrics.RelayMetrics;
+import io.soundrelay.core.json.JsonWriter;
+import io.soundrelay.core.route.RouteRegistry;
+import io.soundrelay.core.route.RouteRequestParser;
+import io.soundrelay.core.route.RouteSpec;
+import io.soundrelay.core.route.ValidationException;
+import io.soundrelay.core.status.RelayCounters;
+import io.soundrelay.io.mix.MixerAgent;
+import io.soundrelay.io.mix.RoomView;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * The handlers of what the node shows about itself: {@code /health}, {@code /metrics}, {@code /nodes},
+ * {@code /rooms} and {@code /rooms/{code}}. Reads only.
+ */
+final class NodeHandlers
+{
+    private final ControlApi.NodeStatus node;
+    private final RouteRegistry registry;
+    private final RelayCounters counters;
+    private final RelayMetrics metrics;
+    private final RouteService service;
+    private volatile MixerAgent mixer;
+
+    NodeHandlers(
+        final ControlApi.NodeStatus node,
+        final RouteRegistry registry,
+        final RelayCounters counters,
+        final RelayMetrics metrics,
+        final RouteService service)
+    {
+        this.node = node;
+        this.registry = registry;
+        this.counters = counters;
+        this.metrics = metrics;
+        this.service = service;
+    }
+
+    void mixer(final MixerAgent mixer)
+    {
+        this.mixer = mixer;
+    }
+
+    void health(final HttpServerExchange exchange, final byte[] body)
+    {
+        final String redis = node.redis();
+        final JsonWriter w = new JsonWriter();
+        w.beginObject()
+            .name("status").value("unavailable".equals(redis) ? "degraded" : "ok")
+            .name("node_id").value(node.nodeId())
+            .name("uptime_s").value(node.uptimeSeconds())
+            .name("transport").value(node.transport())
+            .name("redis").value(redis)
+            .name("redis_mode").value(node.redisMode())
+            .name("redis_master").value(node.redisMaster())
+            .name("redis_error").value(node.redisError());
+        final long[] queue = node.redisQueue();
+        if (queue != null)
+        {
+            // The write queue while Redis is away; dropped writes are never silent (a full reconcile replaced them).
+            w.name("redis_queue").beginObject()
+                .name("queued").value(queue[0])
+                .name("max").value(queue[1])
+                .name("dropped").value(queue[2])
+                .endObject();
+        }
+        w
+            .name("active_routes").value(registry.size())
+            .name("active_streams").value(registry.countActive(System.nanoTime(), RelayMetrics.ACTIVE_WINDOW_NS))
+            .name("packets_received").value(counters.received())
+            .name("packets_sent").value(counters.sent())
+            .endObject();
+        ApiResponses.send(exchange, 200, w);
+    }
+
+    void metrics(final HttpServerExchange exchange, final byte[] body)
+    {
+        metrics(exchange, metrics);
+    }
+
+    /**
+     * Serve the metrics text: shared by the API's {@code /metrics} and the METRICS_ADDR listener.
+     *
+     * @param exchange the request.
+     * @param metrics  what to expose.
+     */
+    static void metrics(final HttpServerExchange exchange, final RelayMetrics metrics)
+    {
+        exchange.setStatusCode(200);
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, metrics.contentType());
+        exchange.getResponseSender().send(ByteBuffer.wrap(metrics.scrape()));
+    }
+
+    void nodes(final HttpServerExchange exchange, final byte[] body) throws Exception
+    {
+        final List<NodeInfo> known = service.nodes();
+        final JsonWriter w = new JsonWriter();
+        w.beginObject().name("nodes").beginArray();
+        if (known == null)
+        {
+            // No Redis: this node is the only one there is.
+            w.beginObject()
+                .name("node_id").value(node.nodeId())
+                .name("relay_addr").value(node.relayAddr())
+                .name("control_addr").value(node.controlAddr())
+                .name("active_routes").value(registry.size())
+                .name("started_at").value(node.startedAt())
+                .name("last_heartbeat_ms_ago").value(0)
+                .endObject();
+        }
+        else
+        {
+            for (final NodeInfo info : known)
+            {
+                info.write(w);
+            }
+        }
+        w.endArray().endObject();
+        ApiResponses.send(exchange, 200, w);
+    }
+
+    void rooms(final HttpServerExchange exchange, final byte[] body)
+    {
+        final MixerAgent stage = mixer;
+        final JsonWriter w = new JsonWriter();
+        w.beginObject().name("mixer_enabled").value(stage != null).name("rooms").beginArray();
+        if (stage != null)
+        {
+            for (final RoomView room : stage.rooms())
+            {
+                RoomJson.write(w, room);
+            }
+        }
+        w.endArray().endObject();
+        ApiResponses.send(exchange, 200, w);
+    }
+
+    void room(final HttpServerExchange exchange, final byte[] body)
+    {
+        final String code = ApiRoutes.pathRest(exchange);
+        if (!RouteRequestParser.isValidRoomCode(code))
+        {
+            throw new ValidationException("room_code", "room code in the path must be 1-" +
+                RouteSpec.MAX_ROOM_CODE_LENGTH + " characters of A-Z, a-z, 0-9, '_' and '-'");
+        }
+        final MixerAgent stage = mixer;
+        if (stage == null)
+        {
+            ApiResponses.error(exchange, 404, "the mixer is off (ENABLE_MIXER=false): room codes are only labels",
+                "room_code");
+            return;
+        }
+        final RoomView room = stage.room(code);
+        if (room == null)
+        {
+            ApiResponses.error(exchange, 404, "no room " + code + ": no route has this room_code", "room_code");
+            return;
+        }
+        final JsonWriter w = new JsonWriter();
+        RoomJson.write(w, room);
+        ApiResponses.send(exchange, 200, w);
+    }
+}
