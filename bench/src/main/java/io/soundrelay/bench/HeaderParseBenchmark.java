@@ -17,11 +17,11 @@ package io.soundrelay.bench;
 
 import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.protocol.DatagramDecoder;
-import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.router.RouterAgent;
+import io.soundrelay.protocol.FrameFlyweight;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -120,7 +120,7 @@ public class HeaderParseBenchmark
             {
                 case "sr":
                 case "malformed":
-                    FrameFlyweight.writeHeader(buffer, 0, FrameFlyweight.KIND_OPUS, frameIds[i], i, i * 960L);
+                    FrameFlyweight.writeHeader(slot.byteBuffer(), 0, FrameFlyweight.KIND_OPUS, frameIds[i], i, i * 960L);
                     fill(buffer, FrameFlyweight.HEADER_LENGTH, PAYLOAD_BYTES, i);
                     slot.length = FrameFlyweight.HEADER_LENGTH + PAYLOAD_BYTES;
                     if ("malformed".equals(kind))

@@ -19,10 +19,10 @@ import io.github.jaredmdobson.concentus.OpusDecoder;
 import io.github.jaredmdobson.concentus.OpusException;
 import io.github.jaredmdobson.concentus.OpusPacketInfo;
 import io.soundrelay.core.config.Configuration;
-import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.core.status.ErrorReason;
+import io.soundrelay.protocol.FrameFlyweight;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -192,12 +192,15 @@ public final class RoomMixer
     {
         final byte[] bytes;
         final UnsafeBuffer buffer;
+        /** The same bytes for the protocol's header writer. */
+        final ByteBuffer header;
         final ShortBuffer pcm;
 
         OutFrame(final int maxDatagramBytes)
         {
             bytes = new byte[maxDatagramBytes];
             buffer = new UnsafeBuffer(bytes);
+            header = ByteBuffer.wrap(bytes);
             // Bulk little-endian view: a copy (and a byte swap on big-endian hosts), not a bounds check per sample.
             pcm = ByteBuffer.wrap(bytes, HEADER, maxDatagramBytes - HEADER).slice().order(PCM_ORDER).asShortBuffer();
         }
@@ -915,7 +918,7 @@ public final class RoomMixer
                 return -1;
             }
         }
-        FrameFlyweight.writeHeader(out.buffer, 0, room.kind, room.outputStreamId, sequence, timestamp);
+        FrameFlyweight.writeHeader(out.header, 0, room.kind, room.outputStreamId, sequence, timestamp);
         return HEADER + payloadLength;
     }
 
