@@ -15,6 +15,9 @@
  */
 package io.soundrelay.tools;
 
+import io.soundrelay.protocol.FrameFlyweight;
+import io.soundrelay.protocol.RtpFlyweight;
+
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
