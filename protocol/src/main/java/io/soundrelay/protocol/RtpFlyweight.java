@@ -104,6 +104,16 @@ public final class RtpFlyweight
     }
 
     /**
+     * @param buffer holding an RTP packet of at least {@link #HEADER_LENGTH} bytes.
+     * @param offset of its first byte.
+     * @return its SSRC as an unsigned u32.
+     */
+    public static long ssrc(final ByteBuffer buffer, final int offset)
+    {
+        return (int)INT.get(buffer, offset + SSRC_OFFSET) & 0xFFFF_FFFFL;
+    }
+
+    /**
      * @param buffer holding the datagram.
      * @param offset of its first byte.
      * @param length of the datagram.

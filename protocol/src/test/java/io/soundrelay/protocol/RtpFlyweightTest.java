@@ -83,6 +83,7 @@ final class RtpFlyweightTest
         assertEquals(0xCAFE_BABEL, rtp.ssrc());
         assertFalse(rtp.isRtcp());
         assertEquals(0xCAFE_BABEL, RtpFlyweight.streamSsrc(ByteBuffer.wrap(DISCORD_RTP), 0, DISCORD_RTP.length));
+        assertEquals(0xCAFE_BABEL, RtpFlyweight.ssrc(ByteBuffer.wrap(DISCORD_RTP), 0));
     }
 
     @Test
