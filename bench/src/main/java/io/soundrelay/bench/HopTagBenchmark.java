@@ -77,7 +77,8 @@ public class HopTagBenchmark
             frame.putByte(i, (byte)random.nextInt());
             ordinary.putByte(i, (byte)random.nextInt());
         }
-        FrameFlyweight.writeHeader(frame.byteBuffer(), 0, FrameFlyweight.HOP_FLAG | FrameFlyweight.KIND_OPUS, 42, 1, 960);
+        FrameFlyweight.writeHeader(
+            frame.byteBuffer(), 0, FrameFlyweight.HOP_FLAG | FrameFlyweight.KIND_OPUS, 42, 1, 960);
         FrameFlyweight.writeHeader(ordinary.byteBuffer(), 0, FrameFlyweight.KIND_OPUS, 42, 1, 960);
         for (int i = 0; i < KEYS; i++)
         {
@@ -87,7 +88,8 @@ public class HopTagBenchmark
         }
         tag.sign(frame, 0, length, k0[0], k1[0]);
         if (!tag.verify(frame, 0, length + HopTag.LENGTH, k0[0], k1[0]) ||
-            FrameFlyweight.isHopFrame(ordinary.byteBuffer(), length) || !FrameFlyweight.isHopFrame(frame.byteBuffer(), length + HopTag.LENGTH))
+            FrameFlyweight.isHopFrame(ordinary.byteBuffer(), length) ||
+            !FrameFlyweight.isHopFrame(frame.byteBuffer(), length + HopTag.LENGTH))
         {
             throw new IllegalStateException("the benchmark's frames are not what it means to time");
         }

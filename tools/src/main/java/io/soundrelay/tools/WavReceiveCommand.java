@@ -317,7 +317,8 @@ public final class WavReceiveCommand implements Callable<Integer>
                 "wav-receive began listening, within %d frame periods (%s ms): the stream was probably running " +
                 "already, so its frames before sequence %d are probably not in the file (start wav-receive before " +
                 "the sender)", firstFrameAfterMs, ALREADY_RUNNING_PERIODS,
-                WavToneCommand.fmt(Math.round(ALREADY_RUNNING_PERIODS * framePeriodMs * 10) / 10.0), frames.earliestSequence()));
+                WavToneCommand.fmt(Math.round(ALREADY_RUNNING_PERIODS * framePeriodMs * 10) / 10.0),
+                frames.earliestSequence()));
         }
         final long misSized = frames.misSized(frameBytes);
         if (reception.framed && misSized > 0)
