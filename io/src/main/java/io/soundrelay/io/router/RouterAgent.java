@@ -287,7 +287,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         final int tagged = slot.length;
         int length = tagged;
         boolean decoded = decoder.decode(buffer, 0, length);
-        if (!decoded && decoder.error() == ErrorReason.OVERSIZE && FrameFlyweight.isHopFrame(slot.byteBuffer(), tagged))
+        if (!decoded && decoder.error() == ErrorReason.OVERSIZE &&
+            FrameFlyweight.isHopFrame(slot.byteBuffer(), tagged))
         {
             length = tagged - HopTag.LENGTH; // a HOP frame of a datagram of the largest size, and its tag
             decoded = decoder.decode(buffer, 0, length);
