@@ -282,23 +282,9 @@ public final class WavSendCommand implements Callable<Integer>
             }
             final InetSocketAddress source = (InetSocketAddress)channel.getLocalAddress();
             final RouteClient routes = createRoute ? new RouteClient(api, resolveApiKey()) : null;
-            if (null != routes)
+            if (null != routes && !createdRoute(routes, source, err))
             {
-                try
-                {
-                    routes.create(streamId, source, targets, GeneratorOptions.Deliver.FRAMED, roomCode, mixMinus);
-                }
-                catch (final IOException ex)
-                {
-                    err.println("wav-send: cannot create the route: " + ex.getMessage() + hint(ex));
-                    return 1;
-                }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
-                    err.println("wav-send: interrupted while creating the route");
-                    return 1;
-                }
+                return 1;
             }
 
             int exitCode = 0;
@@ -363,6 +349,26 @@ public final class WavSendCommand implements Callable<Integer>
                 (lastSendNs - startNs) / 1e9, null == routes ? "" : "; route " + Long.toUnsignedString(streamId) +
                     (0 == exitCode ? " deleted" : " may remain")));
             return exitCode;
+        }
+    }
+
+    private boolean createdRoute(final RouteClient routes, final InetSocketAddress source, final PrintWriter err)
+    {
+        try
+        {
+            routes.create(streamId, source, targets, GeneratorOptions.Deliver.FRAMED, roomCode, mixMinus);
+            return true;
+        }
+        catch (final IOException ex)
+        {
+            err.println("wav-send: cannot create the route: " + ex.getMessage() + hint(ex));
+            return false;
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            err.println("wav-send: interrupted while creating the route");
+            return false;
         }
     }
 
