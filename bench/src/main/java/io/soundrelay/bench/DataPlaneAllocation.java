@@ -25,6 +25,8 @@ import io.soundrelay.core.status.ReanchorReason;
 import io.soundrelay.io.DataPlane;
 import io.soundrelay.io.router.RouteCommand;
 import io.soundrelay.io.socket.RelaySocket;
+import io.soundrelay.protocol.FrameFlyweight;
+import io.soundrelay.protocol.RtpFlyweight;
 
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -84,7 +86,7 @@ public final class DataPlaneAllocation
     private static final int HEADER = 20;
     private static final long FIRST_STREAM = 1000;
     private static final int BURST = 64;
-    private static final int RTP_HEADER = 12;
+    private static final int RTP_HEADER = RtpFlyweight.HEADER_LENGTH;
     /** Longer than any run: the routes of the hop mode forward for the whole measurement. */
     private static final long HOP_GRACE_NS = TimeUnit.HOURS.toNanos(1);
     /** The hop mode's hand-off key: every HOP frame is signed by A and checked by B. */
@@ -378,6 +380,7 @@ public final class DataPlaneAllocation
         final boolean pcm = "mixer".equals(mode);
         final boolean hop = "hop".equals(mode);
         final ByteBuffer frame = load.frame;
+        final RtpFlyweight rtp = new RtpFlyweight();
         long sent = 0;
         while (sent < count)
         {
@@ -392,15 +395,15 @@ public final class DataPlaneAllocation
                 if (hop && (route & 1) == 1)
                 {
                     // RTP on the odd routes: version 2, payload type 120, SSRC = the route's stream id.
-                    frame.put((byte)0x80).put((byte)120).putShort((short)sequence).putInt((int)(sequence * 960));
-                    frame.putInt((int)(FIRST_STREAM + route));
-                    frame.limit(RTP_HEADER + PAYLOAD);
+                    rtp.wrap(frame, 0).header(RtpFlyweight.DISCORD_PAYLOAD_TYPE, (int)sequence, sequence * 960,
+                        FIRST_STREAM + route);
+                    frame.limit(RTP_HEADER + PAYLOAD).position(RTP_HEADER);
                 }
                 else
                 {
-                    frame.put((byte)'S').put((byte)'R').put((byte)1).put((byte)(pcm ? 1 : 0));
-                    frame.putLong(FIRST_STREAM + route);
-                    frame.putInt((int)sequence).putInt((int)(sequence * (pcm ? PCM_SAMPLES : 960)));
+                    FrameFlyweight.writeHeader(frame, 0, pcm ? FrameFlyweight.KIND_PCM : FrameFlyweight.KIND_OPAQUE,
+                        FIRST_STREAM + route, sequence, sequence * (pcm ? PCM_SAMPLES : 960));
+                    frame.position(FrameFlyweight.HEADER_LENGTH);
                 }
                 while (frame.hasRemaining())
                 {

@@ -17,11 +17,12 @@ package io.soundrelay.bench;
 
 import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.protocol.DatagramDecoder;
-import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.router.RouterAgent;
+import io.soundrelay.protocol.FrameFlyweight;
+import io.soundrelay.protocol.RtpFlyweight;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -70,8 +71,8 @@ public class HeaderParseBenchmark
     private static final int DATAGRAM_MASK = DATAGRAMS - 1;
     private static final int MAX_DATAGRAM_BYTES = Configuration.MAX_DATAGRAM_BYTES_DEFAULT;
     private static final int PAYLOAD_BYTES = 160;
-    private static final int RTP_HEADER_BYTES = 12;
-    private static final int RTP_PAYLOAD_TYPE = 0x78;
+    private static final int RTP_HEADER_BYTES = RtpFlyweight.HEADER_LENGTH;
+    private static final int RTP_PAYLOAD_TYPE = RtpFlyweight.DISCORD_PAYLOAD_TYPE;
     private static final int RTCP_SR = 200;
     private static final int RTCP_SR_BYTES = 28; // header 8, sender info 20, no report blocks
     private static final byte BAD_MAGIC_1 = 0x58; // 'X' where 'R' belongs
@@ -110,6 +111,7 @@ public class HeaderParseBenchmark
                 throw new IllegalArgumentException("kind=" + kind + ": expected sr, rtp, rtcp or malformed");
         }
 
+        final RtpFlyweight rtp = new RtpFlyweight();
         slots = new RelaySlot[DATAGRAMS];
         for (int i = 0; i < DATAGRAMS; i++)
         {
@@ -120,7 +122,8 @@ public class HeaderParseBenchmark
             {
                 case "sr":
                 case "malformed":
-                    FrameFlyweight.writeHeader(buffer, 0, FrameFlyweight.KIND_OPUS, frameIds[i], i, i * 960L);
+                    FrameFlyweight.writeHeader(
+                        slot.byteBuffer(), 0, FrameFlyweight.KIND_OPUS, frameIds[i], i, i * 960L);
                     fill(buffer, FrameFlyweight.HEADER_LENGTH, PAYLOAD_BYTES, i);
                     slot.length = FrameFlyweight.HEADER_LENGTH + PAYLOAD_BYTES;
                     if ("malformed".equals(kind))
@@ -134,11 +137,8 @@ public class HeaderParseBenchmark
                     break;
 
                 case "rtp":
-                    buffer.putByte(0, (byte)0x80); // V=2, no padding, no extension, no CSRC
-                    buffer.putByte(1, (byte)RTP_PAYLOAD_TYPE); // marker clear
-                    buffer.putShort(2, (short)i, ORDER);
-                    buffer.putInt(4, i * 960, ORDER);
-                    buffer.putInt(DatagramDecoder.RTP_SSRC_OFFSET, (int)ssrc, ORDER);
+                    // V=2, no padding, no extension, no CSRC, marker clear
+                    rtp.wrap(slot.byteBuffer(), 0).header(RTP_PAYLOAD_TYPE, i, i * 960, ssrc);
                     fill(buffer, RTP_HEADER_BYTES, PAYLOAD_BYTES, i);
                     slot.length = RTP_HEADER_BYTES + PAYLOAD_BYTES;
                     expectedIds[i] = ssrc;

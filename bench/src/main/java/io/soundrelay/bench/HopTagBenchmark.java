@@ -15,9 +15,9 @@
  */
 package io.soundrelay.bench;
 
-import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.protocol.HopKey;
 import io.soundrelay.core.protocol.HopTag;
+import io.soundrelay.protocol.FrameFlyweight;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -77,8 +77,9 @@ public class HopTagBenchmark
             frame.putByte(i, (byte)random.nextInt());
             ordinary.putByte(i, (byte)random.nextInt());
         }
-        FrameFlyweight.writeHeader(frame, 0, FrameFlyweight.HOP_FLAG | FrameFlyweight.KIND_OPUS, 42, 1, 960);
-        FrameFlyweight.writeHeader(ordinary, 0, FrameFlyweight.KIND_OPUS, 42, 1, 960);
+        FrameFlyweight.writeHeader(
+            frame.byteBuffer(), 0, FrameFlyweight.HOP_FLAG | FrameFlyweight.KIND_OPUS, 42, 1, 960);
+        FrameFlyweight.writeHeader(ordinary.byteBuffer(), 0, FrameFlyweight.KIND_OPUS, 42, 1, 960);
         for (int i = 0; i < KEYS; i++)
         {
             final HopKey key = HopKey.random();
@@ -87,7 +88,8 @@ public class HopTagBenchmark
         }
         tag.sign(frame, 0, length, k0[0], k1[0]);
         if (!tag.verify(frame, 0, length + HopTag.LENGTH, k0[0], k1[0]) ||
-            FrameFlyweight.isHopFrame(ordinary, length) || !FrameFlyweight.isHopFrame(frame, length + HopTag.LENGTH))
+            FrameFlyweight.isHopFrame(ordinary.byteBuffer(), length) ||
+            !FrameFlyweight.isHopFrame(frame.byteBuffer(), length + HopTag.LENGTH))
         {
             throw new IllegalStateException("the benchmark's frames are not what it means to time");
         }
@@ -110,6 +112,6 @@ public class HopTagBenchmark
     @Benchmark
     public boolean isHopFrameOnAnOrdinaryFrame()
     {
-        return FrameFlyweight.isHopFrame(ordinary, length);
+        return FrameFlyweight.isHopFrame(ordinary.byteBuffer(), length);
     }
 }

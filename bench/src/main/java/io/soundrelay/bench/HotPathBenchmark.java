@@ -17,7 +17,6 @@ package io.soundrelay.bench;
 
 import com.lmax.disruptor.RingBuffer;
 import io.soundrelay.core.config.Configuration;
-import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
@@ -34,6 +33,7 @@ import io.soundrelay.io.send.NativeBatchSender;
 import io.soundrelay.io.send.UringSender;
 import io.soundrelay.io.socket.RelaySocket;
 import io.soundrelay.io.transport.Transport;
+import io.soundrelay.protocol.FrameFlyweight;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -263,7 +263,7 @@ public class HotPathBenchmark
             final int route = random.nextInt(ROUTES);
             final RelaySlot slot = ring.get(i);
             final UnsafeBuffer buffer = slot.buffer();
-            FrameFlyweight.writeHeader(buffer, 0, FrameFlyweight.KIND_OPUS, streamIds[route], i, i * 960L);
+            FrameFlyweight.writeHeader(slot.byteBuffer(), 0, FrameFlyweight.KIND_OPUS, streamIds[route], i, i * 960L);
             for (int b = 0; b < PAYLOAD_BYTES; b++)
             {
                 buffer.putByte(FrameFlyweight.HEADER_LENGTH + b, (byte)(i + b));

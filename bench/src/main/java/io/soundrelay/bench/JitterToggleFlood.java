@@ -16,12 +16,12 @@
 package io.soundrelay.bench;
 
 import io.soundrelay.core.config.Configuration;
-import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.io.DataPlane;
 import io.soundrelay.io.router.RouteCommand;
+import io.soundrelay.protocol.FrameFlyweight;
 import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -234,7 +234,7 @@ public final class JitterToggleFlood
             {
                 LockSupport.parkNanos(nextNs - System.nanoTime());
             }
-            FrameFlyweight.writeHeader(view, 0, 0, LEGIT_STREAM, seq, seq * 960);
+            FrameFlyweight.writeHeader(frame, 0, 0, LEGIT_STREAM, seq, seq * 960);
             view.putLong(FrameFlyweight.HEADER_LENGTH, System.nanoTime(), java.nio.ByteOrder.BIG_ENDIAN);
             frame.clear();
             src.send(frame, plane.localAddress());

@@ -18,7 +18,6 @@ package io.soundrelay.bench;
 import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.RingBuffer;
 import io.soundrelay.core.config.Configuration;
-import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
@@ -31,6 +30,7 @@ import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.router.RouterAgent;
 import io.soundrelay.io.socket.RelaySocket;
 import io.soundrelay.io.transport.Transport;
+import io.soundrelay.protocol.FrameFlyweight;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -398,7 +398,7 @@ public class RingHandoffBenchmark
                 RelaySocket.MAIN_BUFFER_BYTES, false);
 
             final UnsafeBuffer datagram = new UnsafeBuffer(ByteBuffer.allocateDirect(DATAGRAM_BYTES));
-            FrameFlyweight.writeHeader(datagram, 0, FrameFlyweight.KIND_OPUS, STREAM_ID, 1, 960);
+            FrameFlyweight.writeHeader(datagram.byteBuffer(), 0, FrameFlyweight.KIND_OPUS, STREAM_ID, 1, 960);
             for (int b = 0; b < PAYLOAD_BYTES; b++)
             {
                 datagram.putByte(FrameFlyweight.HEADER_LENGTH + b, (byte)b);

@@ -15,7 +15,7 @@
  */
 package io.soundrelay.control;
 
-import io.soundrelay.core.protocol.FrameFlyweight;
+import io.soundrelay.protocol.FrameFlyweight;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;

@@ -16,7 +16,7 @@
 package io.soundrelay.control;
 
 import io.soundrelay.core.json.Json;
-import io.soundrelay.core.protocol.FrameFlyweight;
+import io.soundrelay.protocol.FrameFlyweight;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;

@@ -18,8 +18,7 @@ package io.soundrelay.control;
 import io.soundrelay.control.api.ControlServer;
 import io.soundrelay.control.trace.NodeTracing;
 import io.soundrelay.core.config.Configuration;
-import io.soundrelay.core.protocol.FrameFlyweight;
-import org.agrona.concurrent.UnsafeBuffer;
+import io.soundrelay.protocol.FrameFlyweight;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -154,7 +153,7 @@ final class NodeFixture implements AutoCloseable
     static byte[] frame(final long streamId, final int flags, final long seq, final byte[] payload)
     {
         final byte[] bytes = new byte[FrameFlyweight.HEADER_LENGTH + payload.length];
-        FrameFlyweight.writeHeader(new UnsafeBuffer(bytes), 0, flags, streamId, seq, seq * 960);
+        FrameFlyweight.writeHeader(ByteBuffer.wrap(bytes), 0, flags, streamId, seq, seq * 960);
         System.arraycopy(payload, 0, bytes, FrameFlyweight.HEADER_LENGTH, payload.length);
         return bytes;
     }

@@ -15,9 +15,8 @@
  */
 package io.soundrelay.control;
 
-import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.protocol.Fnv1a64;
-import org.agrona.concurrent.UnsafeBuffer;
+import io.soundrelay.protocol.FrameFlyweight;
 import org.junit.jupiter.api.Test;
 
 import java.net.StandardSocketOptions;
@@ -62,7 +61,7 @@ class RoomMixEndToEndTest
     private static byte[] toneFrame(final long id, final int period, final double hz)
     {
         final byte[] bytes = new byte[FrameFlyweight.HEADER_LENGTH + SAMPLES * 4];
-        FrameFlyweight.writeHeader(new UnsafeBuffer(bytes), 0, FrameFlyweight.KIND_PCM, id, period,
+        FrameFlyweight.writeHeader(ByteBuffer.wrap(bytes), 0, FrameFlyweight.KIND_PCM, id, period,
             (long)period * SAMPLES);
         final ByteBuffer pcm = ByteBuffer.wrap(bytes, FrameFlyweight.HEADER_LENGTH, SAMPLES * 4)
             .order(ByteOrder.LITTLE_ENDIAN);
@@ -189,7 +188,7 @@ class RoomMixEndToEndTest
         while (frames.size() < PERIODS - 10)
         {
             final byte[] got = receive(ch);
-            final FrameFlyweight f = new FrameFlyweight().wrap(new UnsafeBuffer(got), 0);
+            final FrameFlyweight f = new FrameFlyweight().wrap(ByteBuffer.wrap(got), 0);
             assertEquals(roomId, f.streamId(), "one stream: the room's");
             assertEquals(FrameFlyweight.KIND_PCM, f.kind());
             frames.put(f.sequence(), got);

@@ -16,7 +16,6 @@
 package io.soundrelay.io;
 
 import io.soundrelay.core.config.Configuration;
-import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
@@ -24,7 +23,7 @@ import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.io.router.RouteCommand;
 import io.soundrelay.io.transport.Transport;
-import org.agrona.concurrent.UnsafeBuffer;
+import io.soundrelay.protocol.FrameFlyweight;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -308,7 +307,7 @@ class DataPlaneTest
     private static ByteBuffer frame(final long streamId, final long seq, final byte[] payload)
     {
         final ByteBuffer bb = ByteBuffer.allocate(FrameFlyweight.HEADER_LENGTH + payload.length);
-        FrameFlyweight.writeHeader(new UnsafeBuffer(bb), 0, 0, streamId, seq, seq * 960);
+        FrameFlyweight.writeHeader(bb, 0, 0, streamId, seq, seq * 960);
         bb.position(FrameFlyweight.HEADER_LENGTH);
         bb.put(payload).flip();
         return bb;

@@ -15,25 +15,37 @@
  */
 package io.soundrelay.jda;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
- * The little JSON this module needs, so that it depends on nothing but JDA and the JDK: a writer for the route
- * request and a strict reader (RFC 8259, no extensions) for the node's answers. Objects read as maps, arrays as
- * lists, numbers as {@link Double} or, when integral and too large for a double's exact range, as their text.
+ * The little JSON this module needs, on Jackson's streaming core (the line JDA itself brings): a writer for the route
+ * request and a strict reader (RFC 8259, no extensions, no duplicate names, nothing after the value) for the node's
+ * answers. Objects read as maps, arrays as lists, numbers as {@link Double} or, when integral and too large for a
+ * double's exact range, as their text, so that a u64 stream id stays exact.
  */
 final class Json
 {
-    private final String text;
-    private int index;
+    /** Integers with more characters than this may not fit a double exactly: they are kept as their text. */
+    private static final int MAX_DOUBLE_EXACT_CHARS = 15;
+    /** Jackson's defaults are RFC 8259: no comments, quotes only, no leading zeros, no NaN, no trailing commas. */
+    private static final JsonFactory FACTORY = JsonFactory.builder().build();
 
-    private Json(final String text)
+    private Json()
     {
-        this.text = text;
     }
 
     /**
@@ -62,23 +74,30 @@ final class Json
     static String routeRequest(
         final long streamId, final String sourceAddr, final List<String> targetAddrs, final int paceMs)
     {
-        final StringBuilder json = new StringBuilder(128);
-        json.append("{\"stream_id\":").append(Long.toUnsignedString(streamId)).append(",\"source_addr\":");
-        appendString(json, sourceAddr).append(",\"target_addrs\":[");
-        for (int i = 0; i < targetAddrs.size(); i++)
+        final StringWriter json = new StringWriter(128);
+        try (JsonGenerator generator = FACTORY.createGenerator(json))
         {
-            if (i > 0)
+            generator.writeStartObject();
+            generator.writeFieldName("stream_id");
+            generator.writeNumber(Long.toUnsignedString(streamId));
+            generator.writeStringField("source_addr", sourceAddr);
+            generator.writeArrayFieldStart("target_addrs");
+            for (final String target : targetAddrs)
             {
-                json.append(',');
+                generator.writeString(target);
             }
-            appendString(json, targetAddrs.get(i));
+            generator.writeEndArray();
+            if (paceMs > 0)
+            {
+                generator.writeNumberField("pace_ms", paceMs);
+            }
+            generator.writeEndObject();
         }
-        json.append(']');
-        if (paceMs > 0)
+        catch (final IOException ex)
         {
-            json.append(",\"pace_ms\":").append(paceMs);
+            throw new UncheckedIOException(ex); // a StringWriter does not fail
         }
-        return json.append('}').toString();
+        return json.toString();
     }
 
     /**
@@ -91,22 +110,7 @@ final class Json
     static StringBuilder appendString(final StringBuilder json, final String value)
     {
         json.append('"');
-        for (int i = 0; i < value.length(); i++)
-        {
-            final char c = value.charAt(i);
-            if (c == '"' || c == '\\')
-            {
-                json.append('\\').append(c);
-            }
-            else if (c < 0x20)
-            {
-                json.append(String.format(Locale.ROOT, "\\u%04x", (int)c));
-            }
-            else
-            {
-                json.append(c);
-            }
-        }
+        JsonStringEncoder.getInstance().quoteAsString(value, json);
         return json.append('"');
     }
 
@@ -117,14 +121,27 @@ final class Json
      */
     static Object parse(final String text)
     {
-        final Json json = new Json(text);
-        final Object value = json.value();
-        json.whitespace();
-        if (json.index != text.length())
+        try (JsonParser parser = FACTORY.createParser(text))
         {
-            throw json.error("trailing text");
+            if (null == parser.nextToken())
+            {
+                throw error("unexpected end", parser.currentLocation());
+            }
+            final Object value = value(parser);
+            if (null != parser.nextToken())
+            {
+                throw error("trailing text", parser.currentTokenLocation());
+            }
+            return value;
         }
-        return value;
+        catch (final JsonProcessingException ex)
+        {
+            throw error(ex.getOriginalMessage(), ex.getLocation());
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalArgumentException("not JSON: " + ex.getMessage(), ex);
+        }
     }
 
     /**
@@ -162,253 +179,76 @@ final class Json
         }
     }
 
-    private Object value()
+    /**
+     * @param parser positioned on the value's first token.
+     * @return the value, the parser left on its last token.
+     */
+    private static Object value(final JsonParser parser) throws IOException
     {
-        whitespace();
-        switch (peek())
+        final JsonToken token = parser.currentToken();
+        if (null == token)
         {
-            case '{':
-                return object();
-            case '[':
-                return array();
-            case '"':
-                return string();
-            case 't':
-                return literal("true", Boolean.TRUE);
-            case 'f':
-                return literal("false", Boolean.FALSE);
-            case 'n':
-                return literal("null", null);
-            case '\0':
-                throw error("unexpected end");
+            throw error("unexpected end", parser.currentLocation());
+        }
+        switch (token)
+        {
+            case START_OBJECT:
+                return object(parser);
+            case START_ARRAY:
+                return array(parser);
+            case VALUE_STRING:
+                return parser.getText();
+            case VALUE_TRUE:
+                return Boolean.TRUE;
+            case VALUE_FALSE:
+                return Boolean.FALSE;
+            case VALUE_NULL:
+                return null;
+            case VALUE_NUMBER_INT:
+            {
+                final String number = parser.getText();
+                return number.length() > MAX_DOUBLE_EXACT_CHARS ? number : Double.valueOf(number);
+            }
+            case VALUE_NUMBER_FLOAT:
+                return Double.valueOf(parser.getText());
             default:
-                return number();
+                throw error("unexpected " + token, parser.currentTokenLocation());
         }
     }
 
-    private Map<String, Object> object()
+    private static Map<String, Object> object(final JsonParser parser) throws IOException
     {
         final Map<String, Object> map = new LinkedHashMap<>();
-        index++;
-        whitespace();
-        if (peek() == '}')
+        while (parser.nextToken() == JsonToken.FIELD_NAME)
         {
-            index++;
-            return map;
-        }
-        while (true)
-        {
-            whitespace();
-            if (peek() != '"')
-            {
-                throw error("expected a name");
-            }
-            final String name = string();
-            whitespace();
-            expect(':');
+            final String name = parser.currentName();
             if (map.containsKey(name))
             {
-                throw error("duplicate name " + name);
+                throw error("duplicate name " + name, parser.currentTokenLocation());
             }
-            map.put(name, value());
-            whitespace();
-            if (peek() == ',')
-            {
-                index++;
-                continue;
-            }
-            expect('}');
-            return map;
+            parser.nextToken();
+            map.put(name, value(parser));
         }
+        if (parser.currentToken() != JsonToken.END_OBJECT)
+        {
+            throw error("expected a name", parser.currentLocation());
+        }
+        return map;
     }
 
-    private List<Object> array()
+    private static List<Object> array(final JsonParser parser) throws IOException
     {
         final List<Object> list = new ArrayList<>();
-        index++;
-        whitespace();
-        if (peek() == ']')
+        while (parser.nextToken() != JsonToken.END_ARRAY)
         {
-            index++;
-            return list;
+            list.add(value(parser));
         }
-        while (true)
-        {
-            list.add(value());
-            whitespace();
-            if (peek() == ',')
-            {
-                index++;
-                continue;
-            }
-            expect(']');
-            return list;
-        }
+        return list;
     }
 
-    private String string()
+    private static IllegalArgumentException error(final String why, final JsonLocation location)
     {
-        final StringBuilder value = new StringBuilder();
-        index++;
-        while (true)
-        {
-            if (index >= text.length())
-            {
-                throw error("unterminated string");
-            }
-            final char c = text.charAt(index++);
-            if (c == '"')
-            {
-                return value.toString();
-            }
-            if (c < 0x20)
-            {
-                throw error("control character in string");
-            }
-            if (c != '\\')
-            {
-                value.append(c);
-                continue;
-            }
-            if (index >= text.length())
-            {
-                throw error("unterminated string");
-            }
-            final char escaped = text.charAt(index++);
-            switch (escaped)
-            {
-                case '"':
-                case '\\':
-                case '/':
-                    value.append(escaped);
-                    break;
-                case 'b':
-                    value.append('\b');
-                    break;
-                case 'f':
-                    value.append('\f');
-                    break;
-                case 'n':
-                    value.append('\n');
-                    break;
-                case 'r':
-                    value.append('\r');
-                    break;
-                case 't':
-                    value.append('\t');
-                    break;
-                case 'u':
-                    value.append(hex4());
-                    break;
-                default:
-                    throw error("bad escape");
-            }
-        }
-    }
-
-    private char hex4()
-    {
-        if (index + 4 > text.length())
-        {
-            throw error("unterminated string");
-        }
-        int c = 0;
-        for (int i = 0; i < 4; i++)
-        {
-            final int digit = Character.digit(text.charAt(index++), 16);
-            if (digit < 0)
-            {
-                throw error("bad \\u escape");
-            }
-            c = (c << 4) | digit;
-        }
-        return (char)c;
-    }
-
-    private Object number()
-    {
-        final int start = index;
-        boolean integral = true;
-        if (peek() == '-')
-        {
-            index++;
-        }
-        if (peek() == '0')
-        {
-            index++;
-        }
-        else
-        {
-            digits();
-        }
-        if (peek() == '.')
-        {
-            integral = false;
-            index++;
-            digits();
-        }
-        if (peek() == 'e' || peek() == 'E')
-        {
-            integral = false;
-            index++;
-            if (peek() == '+' || peek() == '-')
-            {
-                index++;
-            }
-            digits();
-        }
-        final String number = text.substring(start, index);
-        // A u64 stream id does not fit a double exactly: keep large integers as their text.
-        return integral && number.length() > 15 ? number : Double.valueOf(number);
-    }
-
-    private void digits()
-    {
-        final int start = index;
-        while (index < text.length() && text.charAt(index) >= '0' && text.charAt(index) <= '9')
-        {
-            index++;
-        }
-        if (start == index)
-        {
-            throw error("expected a digit");
-        }
-    }
-
-    private Object literal(final String word, final Object value)
-    {
-        if (!text.startsWith(word, index))
-        {
-            throw error("expected " + word);
-        }
-        index += word.length();
-        return value;
-    }
-
-    private void expect(final char c)
-    {
-        if (peek() != c)
-        {
-            throw error("expected '" + c + "'");
-        }
-        index++;
-    }
-
-    private char peek()
-    {
-        return index < text.length() ? text.charAt(index) : '\0';
-    }
-
-    private void whitespace()
-    {
-        while (index < text.length() && " \t\r\n".indexOf(text.charAt(index)) >= 0)
-        {
-            index++;
-        }
-    }
-
-    private IllegalArgumentException error(final String why)
-    {
-        return new IllegalArgumentException("not JSON: " + why + " at offset " + index);
+        return new IllegalArgumentException(
+            "not JSON: " + why + (null == location ? "" : " at offset " + location.getCharOffset()));
     }
 }

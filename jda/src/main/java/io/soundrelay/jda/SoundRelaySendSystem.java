@@ -15,6 +15,8 @@
  */
 package io.soundrelay.jda;
 
+import io.soundrelay.protocol.FrameFlyweight;
+import io.soundrelay.protocol.RtpFlyweight;
 import net.dv8tion.jda.api.audio.factory.IAudioSendSystem;
 import net.dv8tion.jda.api.audio.factory.IPacketProvider;
 import org.slf4j.Logger;
@@ -70,10 +72,10 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class SoundRelaySendSystem implements IAudioSendSystem
 {
-    static final int RTP_HEADER_LENGTH = 12;
+    static final int RTP_HEADER_LENGTH = RtpFlyweight.HEADER_LENGTH;
     private static final long SEND_THREAD_JOIN_MS = 2_000;
     private static final long ERROR_LOG_INTERVAL_NS = TimeUnit.SECONDS.toNanos(10);
-    private static final int FRAME_HEADER_LENGTH = 20;
+    private static final int FRAME_HEADER_LENGTH = FrameFlyweight.HEADER_LENGTH;
     private static final Logger LOG = LoggerFactory.getLogger(SoundRelaySendSystem.class);
 
     private final IPacketProvider provider;
@@ -365,14 +367,13 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
             return false;
         }
         final int position = packet.position();
-        if (packet.remaining() < RTP_HEADER_LENGTH || (packet.get(position) & 0xC0) != 0x80)
+        if (packet.remaining() < RTP_HEADER_LENGTH || !RtpFlyweight.isVersion2(packet.get(position)))
         {
             packet.position(packet.limit()); // JDA hands its previous buffer back when it has no new packet
             packetsDropped++;
             return false;
         }
-        final long ssrc = ((packet.get(position + 8) & 0xFFL) << 24) | ((packet.get(position + 9) & 0xFFL) << 16) |
-            ((packet.get(position + 10) & 0xFFL) << 8) | (packet.get(position + 11) & 0xFFL);
+        final long ssrc = RtpFlyweight.ssrc(packet, position);
         final InetSocketAddress target = provider.getSocketAddress();
         RouteKey key = current;
         if (null == key || key.streamId() != ssrc || !key.target().equals(target))
@@ -454,8 +455,7 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
         }
         // A SoundRelay frame with an empty payload: refreshes the route's last_seen, never forwarded.
         keepAlive.clear();
-        keepAlive.put((byte)0x53).put((byte)0x52).put((byte)1).put((byte)0)
-            .putLong(key.streamId()).putInt(keepAliveSequence++).putInt(0).flip();
+        FrameFlyweight.writeHeader(keepAlive, 0, FrameFlyweight.KIND_OPAQUE, key.streamId(), keepAliveSequence++, 0);
         try
         {
             channel.write(keepAlive);

@@ -15,6 +15,9 @@
  */
 package io.soundrelay.tools;
 
+import io.soundrelay.protocol.FrameFlyweight;
+import io.soundrelay.protocol.RtpFlyweight;
+
 import java.nio.ByteBuffer;
 
 /**
@@ -70,7 +73,7 @@ final class DatagramFormat
      */
     DatagramFormat acceptingHop()
     {
-        return new DatagramFormat(wire, deliver, payloadBytes, (byte)~FrameFlyweight.FLAG_HOP);
+        return new DatagramFormat(wire, deliver, payloadBytes, (byte)~FrameFlyweight.HOP_FLAG);
     }
 
     /**
@@ -112,11 +115,11 @@ final class DatagramFormat
         final int timestamp = (int)(sequence * SAMPLES_PER_FRAME);
         if (wire == GeneratorOptions.Wire.RTP)
         {
-            rtp.wrap(buffer, 0).header(RtpFlyweight.GENERATOR_PAYLOAD_TYPE, (short)sequence, timestamp, (int)streamId);
+            rtp.wrap(buffer, 0).header(RtpFlyweight.DISCORD_PAYLOAD_TYPE, (int)sequence, timestamp, streamId);
         }
         else
         {
-            frame.wrap(buffer, 0).header(FrameFlyweight.FLAGS_OPAQUE, streamId, (int)sequence, timestamp);
+            frame.wrap(buffer, 0).header(FrameFlyweight.KIND_OPAQUE, streamId, sequence, timestamp);
         }
         PayloadPattern.write(buffer, sentHeaderLength(), payloadBytes, streamId, sequence, sendTimeNs);
         return sentLength();
@@ -148,7 +151,7 @@ final class DatagramFormat
         {
             rtp.wrap(buffer, 0);
             return rtp.flags() == RtpFlyweight.VERSION_2_FLAGS &&
-                rtp.payloadType() == RtpFlyweight.GENERATOR_PAYLOAD_TYPE &&
+                !rtp.marker() && rtp.payloadType() == RtpFlyweight.DISCORD_PAYLOAD_TYPE &&
                 rtp.sequence() == (sequence & 0xFFFF) &&
                 rtp.timestamp() == timestamp &&
                 rtp.ssrc() == streamId;
@@ -157,7 +160,7 @@ final class DatagramFormat
         {
             frame.wrap(buffer, 0);
             return frame.isValidHeader(length) &&
-                (frame.flags() & checkedFlags) == FrameFlyweight.FLAGS_OPAQUE &&
+                (frame.flags() & checkedFlags) == FrameFlyweight.KIND_OPAQUE &&
                 frame.streamId() == streamId &&
                 frame.sequence() == (sequence & 0xFFFF_FFFFL) &&
                 frame.timestamp() == timestamp;

@@ -15,6 +15,9 @@
  */
 package io.soundrelay.tools;
 
+import io.soundrelay.protocol.FrameFlyweight;
+import io.soundrelay.protocol.RtpFlyweight;
+
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.Arrays;

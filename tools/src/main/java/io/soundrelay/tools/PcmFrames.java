@@ -15,6 +15,7 @@
  */
 package io.soundrelay.tools;
 
+import io.soundrelay.protocol.FrameFlyweight;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
@@ -40,7 +41,7 @@ final class PcmFrames
     /** Ticks of the frames' 48 kHz timestamp clock per ms, whatever the audio's own rate. */
     static final int TIMESTAMP_TICKS_PER_MS = 48;
     /** Flags bits 0-1 = 1: PCM s16le 48 kHz stereo interleaved. */
-    static final byte FLAGS_PCM = 1;
+    static final byte FLAGS_PCM = FrameFlyweight.KIND_PCM;
     static final int RELAY_PCM_RATE = 48_000;
     static final int RELAY_PCM_CHANNELS = 2;
 
@@ -163,7 +164,7 @@ final class PcmFrames
      */
     static byte flags(final int rate, final int channels)
     {
-        return RELAY_PCM_RATE == rate && RELAY_PCM_CHANNELS == channels ? FLAGS_PCM : FrameFlyweight.FLAGS_OPAQUE;
+        return RELAY_PCM_RATE == rate && RELAY_PCM_CHANNELS == channels ? FLAGS_PCM : FrameFlyweight.KIND_OPAQUE;
     }
 
     /**

@@ -15,6 +15,7 @@
  */
 package io.soundrelay.tools;
 
+import io.soundrelay.protocol.FrameFlyweight;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -476,7 +477,7 @@ public final class WavReceiveCommand implements Callable<Integer>
                 keepAlives++;
                 return false;
             }
-            if ((header.flags() & 0x3) == PcmFrames.FLAGS_PCM && !warnedKind &&
+            if (header.kind() == PcmFrames.FLAGS_PCM && !warnedKind &&
                 (PcmFrames.RELAY_PCM_RATE != rate || PcmFrames.RELAY_PCM_CHANNELS != channels))
             {
                 warnedKind = true;

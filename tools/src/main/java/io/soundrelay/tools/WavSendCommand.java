@@ -15,6 +15,7 @@
  */
 package io.soundrelay.tools;
 
+import io.soundrelay.protocol.FrameFlyweight;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Help;
@@ -315,7 +316,7 @@ public final class WavSendCommand implements Callable<Integer>
                     {
                         break;
                     }
-                    frame.header(flags, streamId, (int)frames, (int)(frames * timestampStep));
+                    frame.header(flags, streamId, frames, frames * timestampStep);
                     buffer.limit(FrameFlyweight.HEADER_LENGTH + length).position(0);
                     if (!waitUntil(startNs + frames * frameNs, stop))
                     {

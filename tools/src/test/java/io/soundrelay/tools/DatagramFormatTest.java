@@ -15,6 +15,8 @@
  */
 package io.soundrelay.tools;
 
+import io.soundrelay.protocol.FrameFlyweight;
+import io.soundrelay.protocol.RtpFlyweight;
 import io.soundrelay.tools.GeneratorOptions.Deliver;
 import io.soundrelay.tools.GeneratorOptions.Wire;
 import org.junit.jupiter.api.Test;
@@ -61,7 +63,7 @@ final class DatagramFormatTest
     {
         final ByteBuffer buffer = ByteBuffer.allocate(64);
         final FrameFlyweight frame = new FrameFlyweight().wrap(buffer, 0)
-            .header(FrameFlyweight.FLAGS_OPAQUE, -1L, 0xFFFF_FFFE, 0x8000_0000);
+            .header(FrameFlyweight.KIND_OPAQUE, -1L, 0xFFFF_FFFE, 0x8000_0000);
 
         assertEquals(-1L, frame.streamId());
         assertEquals(0xFFFF_FFFEL, frame.sequence());
@@ -109,12 +111,12 @@ final class DatagramFormatTest
         final DatagramFormat acceptingHop = strict.acceptingHop();
         final int length = 20 + PAYLOAD_BYTES;
         final ByteBuffer forwarded = encoded(strict, SEQUENCE);
-        forwarded.put(FrameFlyweight.FLAGS_OFFSET, FrameFlyweight.FLAG_HOP);
+        forwarded.put(FrameFlyweight.FLAGS_OFFSET, (byte)FrameFlyweight.HOP_FLAG);
 
         assertFalse(strict.verify(forwarded, length), "loadgen's sinks expect the frame as sent");
         assertTrue(acceptingHop.verify(forwarded, length), "a migration's old node forwarded it");
         assertTrue(acceptingHop.verify(encoded(strict, SEQUENCE), length));
-        forwarded.put(FrameFlyweight.FLAGS_OFFSET, (byte)(FrameFlyweight.FLAG_HOP | 1));
+        forwarded.put(FrameFlyweight.FLAGS_OFFSET, (byte)(FrameFlyweight.HOP_FLAG | 1));
         assertFalse(acceptingHop.verify(forwarded, length), "HOP alone is accepted, not another kind");
     }
 

@@ -15,6 +15,8 @@
  */
 package io.soundrelay.tools;
 
+import io.soundrelay.protocol.FrameFlyweight;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -341,7 +343,7 @@ final class FakeCluster implements MigrateDrill.NodeApi, AutoCloseable
             final long streamId = frame.streamId();
             final long sequence = frame.sequence();
             final Route route = routes.get(streamId);
-            if ((frame.flags() & FrameFlyweight.FLAG_HOP) != 0)
+            if ((frame.flags() & FrameFlyweight.HOP_FLAG) != 0)
             {
                 if (null != route && cluster.isRelay(from))
                 {
@@ -368,7 +370,7 @@ final class FakeCluster implements MigrateDrill.NodeApi, AutoCloseable
                     return;
                 }
                 trace(streamId).hopOut.add(sequence);
-                buffer.put(FrameFlyweight.FLAGS_OFFSET, (byte)(frame.flags() | FrameFlyweight.FLAG_HOP));
+                buffer.put(FrameFlyweight.FLAGS_OFFSET, (byte)(frame.flags() | FrameFlyweight.HOP_FLAG));
                 channel.send(buffer, forward.to().relay);
             }
         }

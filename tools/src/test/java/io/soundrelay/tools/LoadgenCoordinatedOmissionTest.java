@@ -15,6 +15,7 @@
  */
 package io.soundrelay.tools;
 
+import io.soundrelay.protocol.FrameFlyweight;
 import org.HdrHistogram.Histogram;
 import org.junit.jupiter.api.Test;
 

@@ -15,6 +15,7 @@
  */
 package io.soundrelay.tools;
 
+import io.soundrelay.protocol.FrameFlyweight;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -210,7 +211,7 @@ final class WavCommandsTest
     static byte[] frame(final long streamId, final int sequence, final byte[] payload)
     {
         final ByteBuffer buffer = ByteBuffer.allocate(FrameFlyweight.HEADER_LENGTH + payload.length);
-        new FrameFlyweight().wrap(buffer, 0).header(FrameFlyweight.FLAGS_OPAQUE, streamId, sequence, sequence * 960);
+        new FrameFlyweight().wrap(buffer, 0).header(FrameFlyweight.KIND_OPAQUE, streamId, sequence, sequence * 960);
         buffer.put(FrameFlyweight.HEADER_LENGTH, payload);
         return buffer.array();
     }

@@ -17,6 +17,7 @@ package io.soundrelay.tools;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.soundrelay.protocol.FrameFlyweight;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -160,7 +161,7 @@ final class WavRoomCommandsTest
             {
                 final FrameFlyweight frame = new FrameFlyweight().wrap(ByteBuffer.wrap(receive(relay, 20 + 480)
                     .getData()), 0);
-                assertEquals(FrameFlyweight.FLAGS_OPAQUE, frame.flags());
+                assertEquals(FrameFlyweight.KIND_OPAQUE, frame.flags());
                 assertEquals(i, frame.sequence());
                 assertEquals(i * 480L, frame.timestamp(), "48 kHz clock: 480 per 10 ms, at 24 kHz too");
             }

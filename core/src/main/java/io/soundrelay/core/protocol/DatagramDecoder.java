@@ -16,6 +16,8 @@
 package io.soundrelay.core.protocol;
 
 import io.soundrelay.core.status.ErrorReason;
+import io.soundrelay.protocol.FrameFlyweight;
+import io.soundrelay.protocol.RtpFlyweight;
 import org.agrona.DirectBuffer;
 
 import java.nio.ByteOrder;
@@ -37,17 +39,16 @@ public final class DatagramDecoder
     public static final int KIND_RTP = 2;
     public static final int KIND_RTCP = 3;
 
-    public static final int RTP_MIN_LENGTH = 12;
-    public static final int RTP_SSRC_OFFSET = 8;
-    public static final int RTCP_SSRC_OFFSET = 4;
-    public static final int RTCP_MIN_LENGTH = 8;
-    public static final int RTP_SEQUENCE_OFFSET = 2;
-    public static final int RTP_TIMESTAMP_OFFSET = 4;
+    public static final int RTP_MIN_LENGTH = RtpFlyweight.HEADER_LENGTH;
+    public static final int RTP_SSRC_OFFSET = RtpFlyweight.SSRC_OFFSET;
+    public static final int RTCP_SSRC_OFFSET = RtpFlyweight.RTCP_SSRC_OFFSET;
+    public static final int RTCP_MIN_LENGTH = RtpFlyweight.RTCP_MIN_LENGTH;
+    public static final int RTP_SEQUENCE_OFFSET = RtpFlyweight.SEQUENCE_OFFSET;
+    public static final int RTP_TIMESTAMP_OFFSET = RtpFlyweight.TIMESTAMP_OFFSET;
 
     private static final ByteOrder ORDER = ByteOrder.BIG_ENDIAN;
 
     private final int maxDatagramBytes;
-    private final FrameFlyweight frame = new FrameFlyweight();
 
     private int kind;
     private ErrorReason error;
@@ -102,21 +103,20 @@ public final class DatagramDecoder
             {
                 return false;
             }
-            frame.wrap(buffer, offset);
-            if (frame.version() != FrameFlyweight.VERSION)
+            if ((buffer.getByte(offset + FrameFlyweight.VERSION_OFFSET) & 0xFF) != FrameFlyweight.VERSION)
             {
                 return false;
             }
-            final long id = frame.streamId();
+            final long id = buffer.getLong(offset + FrameFlyweight.STREAM_ID_OFFSET, ORDER);
             if (id == 0)
             {
                 return false;
             }
             kind = KIND_FRAME;
             streamId = id;
-            frameFlags = frame.flags();
-            sequence = frame.sequence();
-            timestamp = frame.timestamp();
+            frameFlags = buffer.getByte(offset + FrameFlyweight.FLAGS_OFFSET) & 0xFF;
+            sequence = buffer.getInt(offset + FrameFlyweight.SEQUENCE_OFFSET, ORDER) & 0xFFFF_FFFFL;
+            timestamp = buffer.getInt(offset + FrameFlyweight.TIMESTAMP_OFFSET, ORDER) & 0xFFFF_FFFFL;
             payloadOffset = offset + FrameFlyweight.HEADER_LENGTH;
             payloadLength = length - FrameFlyweight.HEADER_LENGTH;
         }

@@ -15,6 +15,7 @@
  */
 package io.soundrelay.core.protocol;
 
+import io.soundrelay.protocol.WireLimits;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -35,7 +36,7 @@ import java.nio.ByteOrder;
 public final class HopTag
 {
     /** Bytes the tag adds to a HOP frame. */
-    public static final int LENGTH = 8;
+    public static final int LENGTH = WireLimits.HOP_TAG_LENGTH;
 
     private long v0;
     private long v1;

@@ -17,7 +17,7 @@ package io.soundrelay.core.route;
 
 /**
  * How a route whose {@code source_addr} has port 0 learns its source's port: the route option {@code "latch"}.
- * See {@link io.soundrelay.core.protocol.IpDiscovery} for the request that latches a {@link #DISCOVERY} route.
+ * See {@link io.soundrelay.protocol.IpDiscovery} for the request that latches a {@link #DISCOVERY} route.
  */
 public enum Latch
 {

@@ -16,6 +16,7 @@
 package io.soundrelay.core.protocol;
 
 import io.soundrelay.core.status.ErrorReason;
+import io.soundrelay.protocol.FrameFlyweight;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
@@ -51,7 +52,7 @@ class DatagramDecoderTest
         assertEquals(0x82, decoder.frameFlags());
         assertFalse(decoder.isKeepAlive());
 
-        final FrameFlyweight flyweight = new FrameFlyweight().wrap(buffer, 100);
+        final FrameFlyweight flyweight = new FrameFlyweight().wrap(buffer.byteBuffer(), 100);
         assertEquals(1, flyweight.version());
         assertEquals(FrameFlyweight.KIND_OPUS, flyweight.kind());
         assertTrue(flyweight.isHop());
@@ -63,8 +64,8 @@ class DatagramDecoderTest
     @Test
     void writerAndReaderAgree()
     {
-        FrameFlyweight.writeHeader(buffer, 0, FrameFlyweight.KIND_PCM, -1L, 0xFFFF_FFFFL, 960);
-        final FrameFlyweight f = new FrameFlyweight().wrap(buffer, 0);
+        FrameFlyweight.writeHeader(buffer.byteBuffer(), 0, FrameFlyweight.KIND_PCM, -1L, 0xFFFF_FFFFL, 960);
+        final FrameFlyweight f = new FrameFlyweight().wrap(buffer.byteBuffer(), 0);
         assertEquals(-1L, f.streamId());
         assertEquals(0xFFFF_FFFFL, f.sequence());
         assertEquals(960, f.timestamp());
@@ -75,27 +76,27 @@ class DatagramDecoderTest
     @Test
     void tellsHopFramesAndWrappedRtpApart()
     {
-        FrameFlyweight.writeHeader(buffer, 0, FrameFlyweight.KIND_PCM, 5, 1, 960);
+        FrameFlyweight.writeHeader(buffer.byteBuffer(), 0, FrameFlyweight.KIND_PCM, 5, 1, 960);
         assertTrue(decoder.decode(buffer, 0, 40));
         assertFalse(decoder.isHop());
         assertFalse(decoder.isHopWrapped());
 
-        FrameFlyweight.writeHeader(buffer, 0, FrameFlyweight.HOP_FLAG | FrameFlyweight.KIND_PCM, 5, 1, 960);
+        FrameFlyweight.writeHeader(buffer.byteBuffer(), 0, FrameFlyweight.HOP_FLAG | FrameFlyweight.KIND_PCM, 5, 1, 960);
         assertTrue(decoder.decode(buffer, 0, 40));
         assertTrue(decoder.isHop());
         assertFalse(decoder.isHopWrapped());
         assertEquals(FrameFlyweight.KIND_PCM, decoder.payloadKind());
 
-        FrameFlyweight.writeHeader(buffer, 0, FrameFlyweight.HOP_RTP_FLAG, 5, 1, 960);
+        FrameFlyweight.writeHeader(buffer.byteBuffer(), 0, FrameFlyweight.HOP_RTP_FLAG, 5, 1, 960);
         assertTrue(decoder.decode(buffer, 0, 40));
         assertFalse(decoder.isHop(), "HOP_RTP alone is a reserved bit, ignored");
         assertFalse(decoder.isHopWrapped());
 
-        FrameFlyweight.writeHeader(buffer, 0, FrameFlyweight.HOP_WRAPPED_FLAGS, 5, 1, 960);
+        FrameFlyweight.writeHeader(buffer.byteBuffer(), 0, FrameFlyweight.HOP_WRAPPED_FLAGS, 5, 1, 960);
         assertTrue(decoder.decode(buffer, 0, 40));
         assertTrue(decoder.isHop());
         assertTrue(decoder.isHopWrapped());
-        assertTrue(new FrameFlyweight().wrap(buffer, 0).isHopWrapped());
+        assertTrue(new FrameFlyweight().wrap(buffer.byteBuffer(), 0).isHopWrapped());
 
         buffer.putByte(0, (byte)0x80); // RTP: no flags at all
         buffer.putByte(1, (byte)0x78);
@@ -108,7 +109,7 @@ class DatagramDecoderTest
     @Test
     void emptyPayloadIsAKeepAlive()
     {
-        FrameFlyweight.writeHeader(buffer, 0, 0, 5, 1, 960);
+        FrameFlyweight.writeHeader(buffer.byteBuffer(), 0, 0, 5, 1, 960);
         assertTrue(decoder.decode(buffer, 0, FrameFlyweight.HEADER_LENGTH));
         assertTrue(decoder.isKeepAlive());
         assertEquals(0, decoder.payloadLength());
@@ -117,7 +118,7 @@ class DatagramDecoderTest
     @Test
     void malformedShapesAreRefusedWithAReason()
     {
-        FrameFlyweight.writeHeader(buffer, 0, 0, 5, 1, 960);
+        FrameFlyweight.writeHeader(buffer.byteBuffer(), 0, 0, 5, 1, 960);
         assertMalformed(0);
         assertMalformed(1);
         assertMalformed(FrameFlyweight.HEADER_LENGTH - 1); // short frame
@@ -144,7 +145,7 @@ class DatagramDecoderTest
     @Test
     void oversizeIsItsOwnReason()
     {
-        FrameFlyweight.writeHeader(buffer, 0, 0, 5, 1, 960);
+        FrameFlyweight.writeHeader(buffer.byteBuffer(), 0, 0, 5, 1, 960);
         assertTrue(decoder.decode(buffer, 0, 1500));
         assertFalse(decoder.decode(buffer, 0, 1501));
         assertEquals(ErrorReason.OVERSIZE, decoder.error());

@@ -15,7 +15,7 @@
  */
 package io.soundrelay.io.mix;
 
-import io.soundrelay.core.protocol.FrameFlyweight;
+import io.soundrelay.protocol.FrameFlyweight;
 
 /**
  * The mixer's encode budget (PROTOCOL.md section 6): per period a room gives its speaking mix-minus members at most

@@ -15,7 +15,7 @@
  */
 package io.soundrelay.io.mix;
 
-import io.soundrelay.core.protocol.FrameFlyweight;
+import io.soundrelay.protocol.FrameFlyweight;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.status.ErrorReason;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -52,12 +52,15 @@ final class PeriodMixer
     {
         final byte[] bytes;
         final UnsafeBuffer buffer;
+        /** The same bytes for the protocol's header writer. */
+        final ByteBuffer header;
         final ShortBuffer pcm;
 
         OutFrame(final int maxDatagramBytes)
         {
             bytes = new byte[maxDatagramBytes];
             buffer = new UnsafeBuffer(bytes);
+            header = ByteBuffer.wrap(bytes);
             // Bulk little-endian view: a copy (and a byte swap on big-endian hosts), not a bounds check per sample.
             pcm = ByteBuffer.wrap(bytes, HEADER, maxDatagramBytes - HEADER).slice().order(PCM_ORDER).asShortBuffer();
         }
@@ -309,7 +312,7 @@ final class PeriodMixer
                 return -1;
             }
         }
-        FrameFlyweight.writeHeader(out.buffer, 0, room.kind, room.outputStreamId, sequence, timestamp);
+        FrameFlyweight.writeHeader(out.header, 0, room.kind, room.outputStreamId, sequence, timestamp);
         return HEADER + payloadLength;
     }
 

@@ -19,7 +19,7 @@ import io.github.jaredmdobson.concentus.OpusDecoder;
 import io.github.jaredmdobson.concentus.OpusException;
 import io.github.jaredmdobson.concentus.OpusPacketInfo;
 import io.soundrelay.core.config.DataPlaneSettings;
-import io.soundrelay.core.protocol.FrameFlyweight;
+import io.soundrelay.protocol.FrameFlyweight;
 import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.core.status.ErrorReason;
 import org.agrona.DirectBuffer;

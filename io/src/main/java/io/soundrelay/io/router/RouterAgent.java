@@ -18,10 +18,8 @@ package io.soundrelay.io.router;
 import com.lmax.disruptor.EventPoller;
 import com.lmax.disruptor.RingBuffer;
 import io.soundrelay.core.protocol.DatagramDecoder;
-import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.protocol.HopKey;
 import io.soundrelay.core.protocol.HopTag;
-import io.soundrelay.core.protocol.IpDiscovery;
 import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.Latch;
@@ -46,6 +44,8 @@ import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.send.DatagramSender;
 import io.soundrelay.io.socket.RelaySocket;
 import io.soundrelay.io.transport.ErrorLogLimiter;
+import io.soundrelay.protocol.FrameFlyweight;
+import io.soundrelay.protocol.IpDiscovery;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
@@ -287,7 +287,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         final int tagged = slot.length;
         int length = tagged;
         boolean decoded = decoder.decode(buffer, 0, length);
-        if (!decoded && decoder.error() == ErrorReason.OVERSIZE && FrameFlyweight.isHopFrame(buffer, tagged))
+        if (!decoded && decoder.error() == ErrorReason.OVERSIZE &&
+            FrameFlyweight.isHopFrame(slot.byteBuffer(), tagged))
         {
             length = tagged - HopTag.LENGTH; // a HOP frame of a datagram of the largest size, and its tag
             decoded = decoder.decode(buffer, 0, length);
@@ -620,7 +621,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         }
         if (spec.latchesSourcePort() && spec.source().matchesAddress(slot.senderAddress) && slot.senderPort > 0 &&
             (spec.latch() == Latch.FIRST ||
-            IpDiscovery.requestSsrc(slot.buffer(), 0, slot.length) == (spec.streamId() & 0xFFFF_FFFFL)))
+            IpDiscovery.requestSsrc(slot.byteBuffer(), 0, slot.length) == (spec.streamId() & 0xFFFF_FFFFL)))
         {
             latch(state, slot);
             return true;
@@ -655,7 +656,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
      */
     private boolean latchedByDiscovery(final RelaySlot slot)
     {
-        final long ssrc = IpDiscovery.requestSsrc(slot.buffer(), 0, slot.length);
+        final long ssrc = IpDiscovery.requestSsrc(slot.byteBuffer(), 0, slot.length);
         if (ssrc < 0)
         {
             return false;
@@ -782,7 +783,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>,
         }
         final RelaySlot hop = hopSlots[hopSlotsUsed++];
         final UnsafeBuffer out = hop.buffer();
-        FrameFlyweight.writeHeader(out, 0, flags, entry.streamId(), sequence, timestamp);
+        FrameFlyweight.writeHeader(hop.byteBuffer(), 0, flags, entry.streamId(), sequence, timestamp);
         out.putBytes(FrameFlyweight.HEADER_LENGTH, slot.buffer(), 0, length);
         hop.length = length + FrameFlyweight.HEADER_LENGTH;
         hop.receiveNs = slot.receiveNs;

@@ -15,16 +15,17 @@
  */
 package io.soundrelay.io.jitter;
 
-import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
+import io.soundrelay.protocol.FrameFlyweight;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -817,7 +818,7 @@ class JitterBufferTest
         final UnsafeBuffer buffer = slot.buffer();
         if (buffer.getByte(0) == FrameFlyweight.MAGIC_0)
         {
-            return new FrameFlyweight().wrap(buffer, 0).sequence();
+            return new FrameFlyweight().wrap(slot.byteBuffer(), 0).sequence();
         }
         return buffer.getShort(2, ByteOrder.BIG_ENDIAN) & 0xFFFF;
     }
@@ -828,7 +829,8 @@ class JitterBufferTest
         final int payload = 10 + (int)(sequence % 50);
         final byte[] bytes = new byte[FrameFlyweight.HEADER_LENGTH + payload];
         final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
-        FrameFlyweight.writeHeader(buffer, 0, FrameFlyweight.KIND_OPUS, STREAM_ID, sequence, sequence * 960);
+        FrameFlyweight.writeHeader(
+            ByteBuffer.wrap(bytes), 0, FrameFlyweight.KIND_OPUS, STREAM_ID, sequence, sequence * 960);
         for (int i = 0; i < payload; i++)
         {
             buffer.putByte(FrameFlyweight.HEADER_LENGTH + i, (byte)(sequence * 31 + i));

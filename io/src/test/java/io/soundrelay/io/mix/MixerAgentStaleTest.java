@@ -15,7 +15,6 @@
  */
 package io.soundrelay.io.mix;
 
-import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
@@ -25,6 +24,7 @@ import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.send.DatagramSender;
 import io.soundrelay.io.socket.RelaySocket;
+import io.soundrelay.protocol.FrameFlyweight;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
@@ -62,7 +62,7 @@ class MixerAgentStaleTest
             final SendTally tally,
             final RelaySocket from)
         {
-            sequences.add(new FrameFlyweight().wrap(slot.buffer(), offset).sequence());
+            sequences.add(new FrameFlyweight().wrap(slot.byteBuffer(), offset).sequence());
         }
 
         public void flush()

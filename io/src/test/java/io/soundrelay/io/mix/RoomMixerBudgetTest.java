@@ -18,15 +18,16 @@ package io.soundrelay.io.mix;
 import io.github.jaredmdobson.concentus.OpusApplication;
 import io.github.jaredmdobson.concentus.OpusEncoder;
 import io.github.jaredmdobson.concentus.OpusException;
-import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.core.status.ErrorReason;
+import io.soundrelay.protocol.FrameFlyweight;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -59,7 +60,7 @@ class RoomMixerBudgetTest
 
         long sequence()
         {
-            return new FrameFlyweight().wrap(new UnsafeBuffer(bytes), 0).sequence();
+            return new FrameFlyweight().wrap(ByteBuffer.wrap(bytes), 0).sequence();
         }
     }
 

@@ -21,15 +21,16 @@ import io.github.jaredmdobson.concentus.OpusEncoder;
 import io.github.jaredmdobson.concentus.OpusException;
 import io.github.jaredmdobson.concentus.OpusPacketInfo;
 import io.github.jaredmdobson.concentus.OpusRepacketizer;
-import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.core.status.ErrorReason;
+import io.soundrelay.protocol.FrameFlyweight;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -64,7 +65,7 @@ class RoomMixerTest
     {
         FrameFlyweight header()
         {
-            return new FrameFlyweight().wrap(new UnsafeBuffer(bytes), 0);
+            return new FrameFlyweight().wrap(ByteBuffer.wrap(bytes), 0);
         }
 
         byte[] payload()

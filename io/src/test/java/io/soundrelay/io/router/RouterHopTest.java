@@ -18,7 +18,6 @@ package io.soundrelay.io.router;
 import io.soundrelay.core.config.Configuration;
 import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.RingBuffer;
-import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.protocol.HopKey;
 import io.soundrelay.core.protocol.HopTag;
 import io.soundrelay.core.route.Deliver;
@@ -38,6 +37,7 @@ import io.soundrelay.io.socket.RelaySocket;
 import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.send.DatagramSender;
 import io.soundrelay.io.transport.Transport;
+import io.soundrelay.protocol.FrameFlyweight;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -838,7 +838,7 @@ class RouterHopTest
     private static byte[] header(final int flags, final long id, final long seq, final long ts)
     {
         final byte[] h = new byte[FrameFlyweight.HEADER_LENGTH];
-        FrameFlyweight.writeHeader(new UnsafeBuffer(h), 0, flags, id, seq, ts);
+        FrameFlyweight.writeHeader(ByteBuffer.wrap(h), 0, flags, id, seq, ts);
         return h;
     }
 

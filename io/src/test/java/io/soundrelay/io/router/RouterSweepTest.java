@@ -17,7 +17,6 @@ package io.soundrelay.io.router;
 
 import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.RingBuffer;
-import io.soundrelay.core.protocol.FrameFlyweight;
 import io.soundrelay.core.route.Deliver;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
@@ -35,6 +34,7 @@ import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.socket.RelaySocket;
 import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.send.DatagramSender;
+import io.soundrelay.protocol.FrameFlyweight;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
@@ -246,7 +246,7 @@ class RouterSweepTest
         create.result().join();
 
         final RelaySlot slot = ring.get(0);
-        FrameFlyweight.writeHeader(slot.buffer(), 0, 0, 5, 1, 960);
+        FrameFlyweight.writeHeader(slot.byteBuffer(), 0, 0, 5, 1, 960);
         slot.buffer().putByte(FrameFlyweight.HEADER_LENGTH, (byte)1);
         slot.length = FrameFlyweight.HEADER_LENGTH + 1;
         slot.sender(new InetSocketAddress("127.0.0.1", 5000));
@@ -275,7 +275,7 @@ class RouterSweepTest
         for (int seq = 0; seq < frames; seq++)
         {
             final RelaySlot slot = ring.get(seq % 8);
-            FrameFlyweight.writeHeader(slot.buffer(), 0, FrameFlyweight.KIND_PCM, 6, seq, seq * 240L);
+            FrameFlyweight.writeHeader(slot.byteBuffer(), 0, FrameFlyweight.KIND_PCM, 6, seq, seq * 240L);
             slot.buffer().setMemory(FrameFlyweight.HEADER_LENGTH, pcmBytes, (byte)0);
             slot.length = FrameFlyweight.HEADER_LENGTH + pcmBytes;
             slot.sender(new InetSocketAddress("127.0.0.1", 5000));
