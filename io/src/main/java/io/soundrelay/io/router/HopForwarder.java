@@ -112,7 +112,8 @@ final class HopForwarder
      */
     void forwardPortDatagram(final RelaySlot slot, final Route route, final boolean back)
     {
-        final int flags = FrameFlyweight.HOP_FLAG | FrameFlyweight.HOP_PORT_FLAG | (back ? FrameFlyweight.HOP_BACK_FLAG : 0);
+        final int flags =
+            FrameFlyweight.HOP_FLAG | FrameFlyweight.HOP_PORT_FLAG | (back ? FrameFlyweight.HOP_BACK_FLAG : 0);
         wrapInHopSlot(slot, route, FrameFlyweight.withHopCount(flags, 1), 0, 0);
     }
 

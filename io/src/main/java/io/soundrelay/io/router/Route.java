@@ -48,12 +48,14 @@ final class Route implements JitterBuffer.Sink, Pacer.Sink
         /** At once, to every target. */
         DIRECT
         {
+            @Override
             void media(final Route route, final RelaySlot slot, final int offset, final int length,
                 final int sequenceBits, final long sequence, final long timestamp)
             {
                 route.sendNow(slot, offset, length);
             }
 
+            @Override
             void portMedia(final Route route, final RelaySlot slot, final int offset, final int length)
             {
                 route.sendNow(slot, offset, length);
@@ -63,6 +65,7 @@ final class Route implements JitterBuffer.Sink, Pacer.Sink
         /** Through the jitter buffer ({@code jitter_ms} without pacing), in sequence order. */
         JITTERED
         {
+            @Override
             void media(final Route route, final RelaySlot slot, final int offset, final int length,
                 final int sequenceBits, final long sequence, final long timestamp)
             {
@@ -76,6 +79,7 @@ final class Route implements JitterBuffer.Sink, Pacer.Sink
                 }
             }
 
+            @Override
             void portMedia(final Route route, final RelaySlot slot, final int offset, final int length)
             {
                 route.sendNow(slot, offset, length); // a relay port's bytes are never reordered
@@ -85,6 +89,7 @@ final class Route implements JitterBuffer.Sink, Pacer.Sink
         /** Through the pacer ({@code pace_ms}): each datagram leaves when its timestamp says. */
         PACED
         {
+            @Override
             void media(final Route route, final RelaySlot slot, final int offset, final int length,
                 final int sequenceBits, final long sequence, final long timestamp)
             {
@@ -98,6 +103,7 @@ final class Route implements JitterBuffer.Sink, Pacer.Sink
                 }
             }
 
+            @Override
             void portMedia(final Route route, final RelaySlot slot, final int offset, final int length)
             {
                 final UnsafeBuffer bytes = slot.buffer();

@@ -86,7 +86,8 @@ final class RouteTimers
     }
 
     /**
-     * Let every route with something due release it, earliest first; each reschedules itself.
+     * Let every route with something due release it, earliest first; each reschedules itself. A route is polled at
+     * most once a call (a buffer that still had something due would wait for the next duty cycle, never spin here).
      *
      * @param nowNs monotonic now.
      * @return datagrams released.
@@ -94,7 +95,8 @@ final class RouteTimers
     int poll(final long nowNs)
     {
         int released = 0;
-        while (!heap.isEmpty() && heap.peekDeadline() - nowNs <= 0)
+        int budget = heap.size();
+        while (budget-- > 0 && !heap.isEmpty() && heap.peekDeadline() - nowNs <= 0)
         {
             released += routes[heap.peekId()].onTimer(nowNs);
         }

@@ -333,9 +333,6 @@ public final class RouterProxy
     }
 
     /**
-     * @param wakeup run after each command is queued, to wake a router thread that sleeps in the kernel.
-     */
-    /**
      * @param release frees a relay port the router never took because its command did not fit in the queue.
      */
     public void onUnclaimed(final java.util.function.Consumer<RelaySocket> release)
@@ -355,6 +352,9 @@ public final class RouterProxy
         }
     }
 
+    /**
+     * @param wakeup run after each command is queued, to wake a router thread that sleeps in the kernel.
+     */
     public void onOffer(final Runnable wakeup)
     {
         onOffer = wakeup;
