@@ -15,6 +15,7 @@
  */
 package io.soundrelay.io.router;
 
+import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.io.receive.ReceiverProxy;
 import io.soundrelay.io.socket.RelaySocket;
 
@@ -28,6 +29,8 @@ final class RelayPortTable
     private static final int PORTS = 65536;
 
     private final Route[] byPort = new Route[PORTS];
+    /** The same ports, one bit each: dense, for the loop check on every sender's port. */
+    private final long[] attached = new long[PORTS / 64];
     private final ReceiverProxy sockets;
 
     /**
@@ -46,8 +49,10 @@ final class RelayPortTable
     {
         route.relay(relay);
         relay.route = route.entry();
-        byPort[relay.port()] = route;
-        route.entry().relayPort(relay.port());
+        final int port = relay.port();
+        byPort[port] = route;
+        attached[port >>> 6] |= 1L << port;
+        route.entry().relayPort(port);
         sockets.add(relay);
     }
 
@@ -62,7 +67,9 @@ final class RelayPortTable
         if (relay != null)
         {
             relay.route = null;
-            byPort[relay.port()] = null;
+            final int port = relay.port();
+            byPort[port] = null;
+            attached[port >>> 6] &= ~(1L << port);
             route.relay(null);
             route.entry().relayPort(0);
             sockets.remove(relay);
@@ -83,7 +90,12 @@ final class RelayPortTable
      */
     Route routeOf(final RelaySocket in)
     {
-        final Route route = byPort[in.port()];
+        final RouteEntry entry = in.route; // the port's number, read where it is at hand: the entry keeps it too
+        if (entry == null)
+        {
+            return null;
+        }
+        final Route route = byPort[entry.relayPort()];
         return route != null && route.relay() == in ? route : null;
     }
 
@@ -93,6 +105,6 @@ final class RelayPortTable
      */
     boolean isAttached(final int port)
     {
-        return port >= 0 && port < PORTS && byPort[port] != null;
+        return port >= 0 && port < PORTS && (attached[port >>> 6] & (1L << port)) != 0;
     }
 }

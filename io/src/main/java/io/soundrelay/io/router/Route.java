@@ -24,6 +24,7 @@ import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.ReanchorReason;
+import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.jitter.JitterBuffer;
 import io.soundrelay.io.pace.Pacer;
 import io.soundrelay.io.ring.RelaySlot;
@@ -139,6 +140,9 @@ final class Route implements JitterBuffer.Sink, Pacer.Sink
 
     private final RouteEntry entry;
     private final RouterParts parts;
+    /** The parts every datagram reaches, held here: one load fewer on the hot path. */
+    private final SendBatch batch;
+    private final RelayCounters counters;
     private final int timerId;
     private Delivery delivery = Delivery.DIRECT;
     /** The jitter buffer while the delivery is {@link Delivery#JITTERED}, else null. */
@@ -164,6 +168,8 @@ final class Route implements JitterBuffer.Sink, Pacer.Sink
     {
         this.entry = entry;
         this.parts = parts;
+        this.batch = parts.batch;
+        this.counters = parts.counters;
         this.sendSocket = parts.mainSocket;
         this.timerId = parts.timers.register(this);
     }
@@ -202,7 +208,7 @@ final class Route implements JitterBuffer.Sink, Pacer.Sink
 
     private void sendNow(final RelaySlot slot, final int offset, final int length)
     {
-        parts.batch.toTargets(slot, entry, entry.spec(), sendSocket, offset, length, SendBatch.NOT_PACED);
+        batch.toTargets(slot, entry, entry.spec(), sendSocket, offset, length, SendBatch.NOT_PACED);
     }
 
     private void buffer(final RelaySlot slot, final int sequenceBits, final long sequence)
@@ -210,7 +216,7 @@ final class Route implements JitterBuffer.Sink, Pacer.Sink
         final ErrorReason dropped = buffer.offer(slot, sequenceBits, sequence, slot.receiveNs, this);
         if (dropped != null)
         {
-            parts.counters.addError(dropped, 1);
+            counters.addError(dropped, 1);
         }
         rescheduleJitter();
     }
@@ -227,7 +233,7 @@ final class Route implements JitterBuffer.Sink, Pacer.Sink
             pacer.offer(slot, timestamp, sequence, sequenceBits, offset, length, parts.clock.nanoTime(), this);
         if (dropped != null)
         {
-            parts.counters.addError(dropped, 1);
+            counters.addError(dropped, 1);
         }
         reschedulePacer();
     }
@@ -239,16 +245,16 @@ final class Route implements JitterBuffer.Sink, Pacer.Sink
     {
         if (source == null)
         {
-            parts.counters.addError(ErrorReason.NOT_LATCHED, 1);
+            counters.addError(ErrorReason.NOT_LATCHED, 1);
             return;
         }
         if (source.matches(slot.senderAddress, slot.senderPort))
         {
-            parts.counters.addError(ErrorReason.LOOP, 1); // never back to where it came from
+            counters.addError(ErrorReason.LOOP, 1); // never back to where it came from
             return;
         }
-        parts.counters.addReturned(1);
-        parts.batch.toOne(slot, entry.returnTally(), offset, length, source, sendSocket);
+        counters.addReturned(1);
+        batch.toOne(slot, entry.returnTally(), offset, length, source, sendSocket);
     }
 
     /**
@@ -284,25 +290,25 @@ final class Route implements JitterBuffer.Sink, Pacer.Sink
             parts.hop.forwardHeld(slot, this);
             return;
         }
-        parts.batch.toTargets(slot, entry, entry.spec(), sendSocket, offset, length, dueNs);
+        batch.toTargets(slot, entry, entry.spec(), sendSocket, offset, length, dueNs);
     }
 
     @Override
     public void reanchored(final ReanchorReason reason)
     {
-        parts.counters.addReanchor(reason);
+        counters.addReanchor(reason);
     }
 
     @Override
     public long flushGeneration()
     {
-        return parts.batch.flushGeneration();
+        return batch.flushGeneration();
     }
 
     @Override
     public void flush()
     {
-        parts.batch.flush();
+        batch.flush();
     }
 
     /**
@@ -423,7 +429,7 @@ final class Route implements JitterBuffer.Sink, Pacer.Sink
         parts.timers.cancel(timerId);
         buffer = null;
         delivery = Delivery.DIRECT;
-        parts.batch.flush();
+        batch.flush();
         parts.jitterPool.give(dropped);
     }
 
