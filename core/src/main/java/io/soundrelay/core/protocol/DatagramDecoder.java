@@ -256,4 +256,44 @@ public final class DatagramDecoder
     {
         return kind == KIND_FRAME && payloadLength == 0;
     }
+
+    /**
+     * Is this an RTP packet (not RTCP) that can be paced by its timestamp? Version 2, at least the fixed header, and a
+     * second byte outside RTCP's 200-204 (RFC 5761's rule). For a relay port's bytes, which are never decoded: anything
+     * else there (IP discovery, keep-alives, RTCP) leaves at once.
+     *
+     * @param buffer holding the datagram.
+     * @param offset of its first byte.
+     * @param length of the datagram.
+     * @return whether it is RTP.
+     */
+    public static boolean isRtp(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (length < RTP_MIN_LENGTH || (buffer.getByte(offset) & 0xC0) != 0x80)
+        {
+            return false;
+        }
+        final int b1 = buffer.getByte(offset + 1) & 0xFF;
+        return b1 < 200 || b1 > 204;
+    }
+
+    /**
+     * @param buffer holding an RTP packet ({@link #isRtp}).
+     * @param offset of its first byte.
+     * @return its timestamp (u32).
+     */
+    public static long rtpTimestamp(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getInt(offset + RTP_TIMESTAMP_OFFSET, ORDER) & 0xFFFF_FFFFL;
+    }
+
+    /**
+     * @param buffer holding an RTP packet ({@link #isRtp}).
+     * @param offset of its first byte.
+     * @return its sequence number (u16).
+     */
+    public static long rtpSequence(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getShort(offset + RTP_SEQUENCE_OFFSET, ORDER) & 0xFFFFL;
+    }
 }

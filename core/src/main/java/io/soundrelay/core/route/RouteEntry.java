@@ -58,7 +58,6 @@ public final class RouteEntry implements SendTally
     private final long idleSinceNs;
     private volatile RouteSpec spec;
     private long refreshedNs;
-    private Object dataPlaneState;
     private Endpoint hopTarget;
     private long hopUntilNs;
 
@@ -158,22 +157,6 @@ public final class RouteEntry implements SendTally
     public void refreshedAt(final long nowNs)
     {
         refreshedNs = nowNs;
-    }
-
-    /**
-     * @return what the data plane keeps with this route (its jitter buffer), or null. Router thread only.
-     */
-    public Object dataPlaneState()
-    {
-        return dataPlaneState;
-    }
-
-    /**
-     * @param state what the data plane keeps with this route, or null. Router thread only.
-     */
-    public void dataPlaneState(final Object state)
-    {
-        dataPlaneState = state;
     }
 
     /**

@@ -115,8 +115,7 @@ public final class RouterProxy
      */
     public CompletableFuture<RouteCommand.Result> create(final RouteSpec spec, final RelaySocket relay)
     {
-        final RouteCommand command =
-            new RouteCommand(RouteCommand.Type.CREATE, spec.streamId(), spec, System.currentTimeMillis());
+        final RouteCommand command = new RouteCommand.Create(spec, System.currentTimeMillis(), System.nanoTime());
         command.relay = relay;
         prepare(command, spec);
         return offer(command);
@@ -175,10 +174,8 @@ public final class RouterProxy
     public CompletableFuture<RouteCommand.Result> replace(
         final RouteSpec spec, final RelaySocket relay, final boolean clearLatch, final RouteSpec previous)
     {
-        final RouteCommand command =
-            new RouteCommand(RouteCommand.Type.REPLACE, spec.streamId(), spec, System.currentTimeMillis());
+        final RouteCommand command = new RouteCommand.Replace(spec, clearLatch);
         command.relay = relay;
-        command.clearLatch = clearLatch;
         prepare(command, spec, !keepsJitterBuffer(previous, spec));
         return offer(command);
     }
@@ -190,7 +187,7 @@ public final class RouterProxy
      */
     public static boolean keepsJitterBuffer(final RouteSpec previous, final RouteSpec next)
     {
-        return previous != null && RouterAgent.needsJitter(previous) && RouterAgent.needsJitter(next) &&
+        return previous != null && RouteTable.needsJitter(previous) && RouteTable.needsJitter(next) &&
             JitterBuffer.capacityFor(previous.jitterMs()) == JitterBuffer.capacityFor(next.jitterMs());
     }
 
@@ -200,7 +197,7 @@ public final class RouterProxy
      */
     public CompletableFuture<RouteCommand.Result> delete(final long streamId)
     {
-        return offer(new RouteCommand(RouteCommand.Type.DELETE, streamId, null, System.currentTimeMillis()));
+        return offer(new RouteCommand.Delete(streamId));
     }
 
     /**
@@ -269,11 +266,15 @@ public final class RouterProxy
             throw new IllegalArgumentException("an inbound hand-off needs a key and a window of 0 to " + MAX_GRACE_NS +
                 " ns");
         }
-        final RouteCommand command = new RouteCommand(RouteCommand.Type.RESTORE, spec.streamId(), spec,
-            createdAtEpochMs, idleSinceNs, null, hopFrom == null ? 0 : hopWindowNs, hopFrom == null ? null : hopKey);
+        final RouteCommand.Restore command = new RouteCommand.Restore(spec, createdAtEpochMs, idleSinceNs);
         command.relay = relay;
         command.latched = latched;
-        command.hopFrom = hopFrom;
+        if (hopFrom != null)
+        {
+            command.hopFrom = hopFrom;
+            command.hopKey = hopKey;
+            command.graceNs = hopWindowNs;
+        }
         prepare(command, spec); // no jitter buffer left: the route is restored unbuffered rather than lost
         return offer(command);
     }
@@ -320,7 +321,7 @@ public final class RouterProxy
      */
     public CompletableFuture<RouteCommand.Result> relinquish(final long streamId)
     {
-        return offer(new RouteCommand(RouteCommand.Type.RELINQUISH, streamId, null, System.currentTimeMillis()));
+        return offer(new RouteCommand.Relinquish(streamId));
     }
 
     /**
@@ -331,9 +332,6 @@ public final class RouterProxy
         return rejected.get();
     }
 
-    /**
-     * @param wakeup run after each command is queued, to wake a router thread that sleeps in the kernel.
-     */
     /**
      * @param release frees a relay port the router never took because its command did not fit in the queue.
      */
@@ -354,6 +352,9 @@ public final class RouterProxy
         }
     }
 
+    /**
+     * @param wakeup run after each command is queued, to wake a router thread that sleeps in the kernel.
+     */
     public void onOffer(final Runnable wakeup)
     {
         onOffer = wakeup;
@@ -382,7 +383,7 @@ public final class RouterProxy
             paced.provision(command.pacePlaces);
         }
         final JitterPool pool = jitterPool;
-        if (takeJitter && pool != null && RouterAgent.needsJitter(spec))
+        if (takeJitter && pool != null && RouteTable.needsJitter(spec))
         {
             command.jitter = pool.take(spec.jitterMs(), TimeUnit.MILLISECONDS.toNanos(spec.jitterMs()));
         }

@@ -654,9 +654,9 @@ class RouterHopTest
         final long ssrc = 0x1234_5678L;
         final InetSocketAddress source = new InetSocketAddress("127.0.0.1", 5000);
         final Endpoint newNode = Endpoint.of(new InetSocketAddress("127.0.0.1", 5002));
-        final RouteCommand create = new RouteCommand(RouteCommand.Type.CREATE, ssrc, new RouteSpec(ssrc,
+        final RouteCommand create = new RouteCommand.Create(new RouteSpec(ssrc,
             Endpoint.of(source), List.of(Endpoint.of(new InetSocketAddress("127.0.0.1", 5001))), null,
-            Deliver.PAYLOAD, 0, false), 0);
+            Deliver.PAYLOAD, 0, false), 0, System.nanoTime());
         router.apply(create);
         final RouteEntry entry = create.result().join().entry();
         final RouteCommand handOff = RouteCommand.handOff(ssrc, newNode, GRACE_NS, KEY);

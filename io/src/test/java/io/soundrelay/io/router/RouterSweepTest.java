@@ -143,7 +143,7 @@ class RouterSweepTest
 
     private RouteEntry create(final long id, final long idleSinceNs)
     {
-        final RouteCommand command = new RouteCommand(RouteCommand.Type.CREATE, id, spec(id), 0, idleSinceNs);
+        final RouteCommand command = new RouteCommand.Create(spec(id), 0, idleSinceNs);
         router.apply(command);
         journal.answers.get(journal.answers.size() - 1).complete(Durability.STORED);
         return command.result().join().entry();
@@ -152,7 +152,7 @@ class RouterSweepTest
     @Test
     void aCommandIsAnsweredOnlyOnceTheJournalKeptIt()
     {
-        final RouteCommand command = new RouteCommand(RouteCommand.Type.CREATE, 9, spec(9), 0, 0);
+        final RouteCommand command = new RouteCommand.Create(spec(9), 0, 0);
         router.apply(command);
         assertEquals(List.of("CREATED:9"), journal.changes);
         assertFalse(command.result().isDone(), "not answered before the journal");
@@ -241,7 +241,7 @@ class RouterSweepTest
         };
         final RouterAgent agent = new RouterAgent(context(10, RouteJournal.MEMORY_ONLY, new RouteRegistry()), ring,
             failing, null, new ReceiverProxy(16), null, counters);
-        final RouteCommand create = new RouteCommand(RouteCommand.Type.CREATE, 5, spec(5), 0, 0);
+        final RouteCommand create = new RouteCommand.Create(spec(5), 0, 0);
         agent.apply(create);
         create.result().join();
 
@@ -266,7 +266,7 @@ class RouterSweepTest
         final Endpoint source = Endpoint.of(new InetSocketAddress("127.0.0.1", 5000));
         final RouteSpec inRoom = new RouteSpec(6, source,
             List.of(Endpoint.of(new InetSocketAddress("127.0.0.1", 5001))), "room", Deliver.PAYLOAD, 0, false);
-        final RouteCommand create = new RouteCommand(RouteCommand.Type.CREATE, 6, inRoom, 0, 0);
+        final RouteCommand create = new RouteCommand.Create(inRoom, 0, 0);
         agent.apply(create);
         create.result().join();
 
@@ -298,7 +298,7 @@ class RouterSweepTest
     void aRestoredRouteKeepsTheIdleTimeItHadAlreadySpent()
     {
         final long now = 50 * SECOND;
-        final RouteCommand restore = new RouteCommand(RouteCommand.Type.RESTORE, 4, spec(4), 0, now - TTL_NS + SECOND);
+        final RouteCommand restore = new RouteCommand.Restore(spec(4), 0, now - TTL_NS + SECOND);
         router.apply(restore);
         assertSame(RouteCommand.Outcome.OK, restore.result().join().outcome());
         assertEquals(List.of(), journal.changes, "a restore writes nothing back");
