@@ -37,8 +37,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>already due by more than {@link #BEHIND_TOLERANCE_NS} ({@link ReanchorReason#BEHIND}): it leaves at once and
  *   anchors the clock, so the ones after it are spaced from now, not sent in a burst; a datagram late by less leaves
  *   at once and keeps the clock, which absorbs the source's scheduling noise without drifting;</li>
- *   <li>no place left, the route's ({@link #capacityFor}) or the node's ({@link PacePool}) ({@link ReanchorReason#FULL}):
- *   what is held leaves at once, in order, and the datagram anchors the clock anew.</li>
+ *   <li>no place left, the route's ({@link #capacityFor}) or the node's ({@link PacePool})
+ *   ({@link ReanchorReason#FULL}): what is held leaves at once, in order, and the datagram anchors the clock anew.</li>
  * </ul>
  * An older datagram than the last that left cannot be put in order any more: it leaves at once, clock untouched;
  * older by more than {@link #JUMP_BACK_NS} the timestamps jumped back, and it re-anchors as behind, after what is held
