@@ -95,18 +95,23 @@ def cmd_parse(repo):
 # --- settings ------------------------------------------------------------------------------------------------
 
 def node_names(repo):
-    """Configuration.NAMES, resolved from the *_ENV constants of Configuration.java."""
-    src = open(os.path.join(repo, "core/src/main/java/io/soundrelay/core/config/Configuration.java"),
-               encoding="utf-8").read()
-    constants = dict(re.findall(r'static final String (\w+_ENV) = "(\w+)";', src))
-    m = re.search(r"NAMES = List\.of\((.*?)\);", src, re.S)
+    """Configuration.NAMES: the settings NodeSettings.ALL lists, each resolved to the name its Setting declares."""
+    config = os.path.join(repo, "core/src/main/java/io/soundrelay/core/config")
+    declared = {}
+    for f in os.listdir(config):
+        if f.endswith("Settings.java"):
+            src = open(os.path.join(config, f), encoding="utf-8").read()
+            for const, name in re.findall(r'Setting<[^=]*> (\w+) =\s*Setting\.\w+\(\s*"(\w+)"', src):
+                declared[f[:-len(".java")] + "." + const] = name
+    src = open(os.path.join(config, "NodeSettings.java"), encoding="utf-8").read()
+    m = re.search(r"ALL = List\.of\((.*?)\);", src, re.S)
     if not m:
-        sys.exit("Configuration.java: no NAMES = List.of(...)")
+        sys.exit("NodeSettings.java: no ALL = List.of(...)")
     names = set()
-    for ref in re.findall(r"\w+", m.group(1)):
-        if ref not in constants:
-            sys.exit(f"Configuration.java: NAMES lists {ref}, which is no *_ENV constant")
-        names.add(constants[ref])
+    for ref in re.findall(r"\w+\.\w+", m.group(1)):
+        if ref not in declared:
+            sys.exit(f"NodeSettings.java: ALL lists {ref}, which declares no Setting")
+        names.add(declared[ref])
     return names
 
 
