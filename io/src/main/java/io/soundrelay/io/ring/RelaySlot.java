@@ -35,6 +35,8 @@ public final class RelaySlot
 {
     private final UnsafeBuffer buffer;
     private final ByteBuffer byteBuffer;
+    /** The same region for the protocol module's flyweights: no send or receive ever moves its position or limit. */
+    private final ByteBuffer wire;
     private final long address;
 
     /** Length of the datagram as received; may exceed {@link #capacity()} when it was truncated. */
@@ -51,6 +53,7 @@ public final class RelaySlot
     RelaySlot(final ByteBuffer region)
     {
         this.byteBuffer = region;
+        this.wire = region.duplicate().clear();
         this.buffer = new UnsafeBuffer(region);
         this.address = BufferUtil.address(region);
     }
@@ -125,6 +128,16 @@ public final class RelaySlot
     public ByteBuffer byteBuffer()
     {
         return byteBuffer;
+    }
+
+    /**
+     * @return the slot's whole region for the protocol module's flyweights and helpers (which read and write at
+     * absolute offsets within the limit): a view of its own, so a send or receive that set the position and limit
+     * of {@link #byteBuffer()} never narrows what they may reach.
+     */
+    public ByteBuffer wire()
+    {
+        return wire;
     }
 
     /**

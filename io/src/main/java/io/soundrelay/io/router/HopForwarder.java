@@ -172,7 +172,7 @@ final class HopForwarder
         }
         final RelaySlot hop = nextHopSlot();
         final UnsafeBuffer out = hop.buffer();
-        FrameFlyweight.writeHeader(hop.byteBuffer(), 0, flags, route.entry().streamId(), sequence, timestamp);
+        FrameFlyweight.writeHeader(hop.wire(), 0, flags, route.entry().streamId(), sequence, timestamp);
         out.putBytes(FrameFlyweight.HEADER_LENGTH, slot.buffer(), 0, length);
         hop.length = length + FrameFlyweight.HEADER_LENGTH;
         hop.receiveNs = slot.receiveNs;

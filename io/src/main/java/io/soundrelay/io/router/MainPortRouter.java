@@ -80,14 +80,14 @@ final class MainPortRouter
         final int tagged = slot.length;
         int length = tagged;
         boolean decoded = decoder.decode(buffer, 0, length);
-        if (!decoded && decoder.error() == ErrorReason.OVERSIZE && FrameFlyweight.isHopFrame(slot.byteBuffer(), tagged))
+        if (!decoded && decoder.error() == ErrorReason.OVERSIZE && FrameFlyweight.isHopFrame(slot.wire(), tagged))
         {
             length = tagged - HopTag.LENGTH; // a HOP frame of a datagram of the largest size, and its tag
             decoded = decoder.decode(buffer, 0, length);
         }
         if (!decoded)
         {
-            final long ssrc = IpDiscovery.requestSsrc(slot.byteBuffer(), 0, slot.length);
+            final long ssrc = IpDiscovery.requestSsrc(slot.wire(), 0, slot.length);
             if (!senders.latchedByDiscovery(slot, ssrc, ssrc < 0 ? null : table.get(ssrc)))
             {
                 counters.addError(decoder.error(), 1);

@@ -15,21 +15,24 @@
  */
 package io.soundrelay.io.router;
 
-import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.io.receive.ReceiverProxy;
 import io.soundrelay.io.socket.RelaySocket;
 
+import java.util.Arrays;
+
 /**
- * The relay ports attached to a route now (PROTOCOL.md section 9), by port number: which route a datagram on a relay
- * port belongs to, and whether a sender on one of this node's addresses is one of its own relay ports (a loop).
+ * The relay ports attached to a route now (PROTOCOL.md section 9): which route a datagram on a relay port belongs to
+ * (the socket carries its route's dense index), and, by port number, whether a sender on one of this node's addresses
+ * is one of its own relay ports (a loop).
  * Ports join and leave the receiver's socket set here. Router thread only.
  */
 final class RelayPortTable
 {
     private static final int PORTS = 65536;
 
-    private final Route[] byPort = new Route[PORTS];
-    /** The same ports, one bit each: dense, for the loop check on every sender's port. */
+    /** Routes with a relay port attached, by their dense index ({@link Route#index()}): compact, so it stays cached. */
+    private Route[] byIndex = new Route[64];
+    /** The attached ports by number, one bit each: dense, for the loop check on every sender's port. */
     private final long[] attached = new long[PORTS / 64];
     private final ReceiverProxy sockets;
 
@@ -49,8 +52,14 @@ final class RelayPortTable
     {
         route.relay(relay);
         relay.route = route.entry();
+        final int index = route.index();
+        if (index >= byIndex.length)
+        {
+            byIndex = Arrays.copyOf(byIndex, Math.max(byIndex.length * 2, index + 1));
+        }
+        byIndex[index] = route;
+        relay.routeIndex = index;
         final int port = relay.port();
-        byPort[port] = route;
         attached[port >>> 6] |= 1L << port;
         route.entry().relayPort(port);
         sockets.add(relay);
@@ -67,8 +76,12 @@ final class RelayPortTable
         if (relay != null)
         {
             relay.route = null;
+            relay.routeIndex = -1;
+            if (byIndex[route.index()] == route)
+            {
+                byIndex[route.index()] = null;
+            }
             final int port = relay.port();
-            byPort[port] = null;
             attached[port >>> 6] &= ~(1L << port);
             route.relay(null);
             route.entry().relayPort(0);
@@ -90,12 +103,12 @@ final class RelayPortTable
      */
     Route routeOf(final RelaySocket in)
     {
-        final RouteEntry entry = in.route; // the port's number, read where it is at hand: the entry keeps it too
-        if (entry == null)
+        final int index = in.routeIndex;
+        if (index < 0)
         {
             return null;
         }
-        final Route route = byPort[entry.relayPort()];
+        final Route route = byIndex[index];
         return route != null && route.relay() == in ? route : null;
     }
 

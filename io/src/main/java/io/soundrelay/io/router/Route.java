@@ -199,6 +199,14 @@ final class Route implements JitterBuffer.Sink, Pacer.Sink
     }
 
     /**
+     * @return this route's small dense index on the router thread (its timer's id): reused once the route leaves.
+     */
+    int index()
+    {
+        return timerId;
+    }
+
+    /**
      * A datagram from the source on a relay port: it leaves as the route's delivery says.
      */
     void onPortMedia(final RelaySlot slot, final int offset, final int length)

@@ -58,7 +58,7 @@ final class SenderCheck
         }
         if (spec.latchesSourcePort() && spec.source().matchesAddress(slot.senderAddress) && slot.senderPort > 0 &&
             (spec.latch() == Latch.FIRST ||
-            IpDiscovery.requestSsrc(slot.byteBuffer(), 0, slot.length) == (spec.streamId() & 0xFFFF_FFFFL)))
+            IpDiscovery.requestSsrc(slot.wire(), 0, slot.length) == (spec.streamId() & 0xFFFF_FFFFL)))
         {
             latch(route, slot);
             return true;

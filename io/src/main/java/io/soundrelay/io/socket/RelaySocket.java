@@ -63,6 +63,12 @@ public final class RelaySocket
      */
     public RouteEntry route;
 
+    /**
+     * The router's own small index of that route (dense, reused after the route leaves), or -1: how the router finds
+     * the route's state from the socket with one load of a compact array. Router thread only.
+     */
+    public int routeIndex = -1;
+
     private RelaySocket(
         final Transport transport,
         final Socket nativeSocket,
