@@ -82,14 +82,26 @@ class StreamLifecycleTest
     }
 
     @Test
-    void closingTheRunnerSweepsOnceMore()
+    void closingSweepsOnceMore()
     {
+        final StreamLifecycle lifecycle = new StreamLifecycle(registry, tracing);
         final RouteEntry entry = route(8);
-        final AgentRunner runner = StreamLifecycle.start(registry, tracing, Thread::new);
+        lifecycle.onStart();
+        assertEquals(1, lifecycle.doWork(), "the first sweep, before any datagram");
         entry.onDatagramIn(System.nanoTime());
+        assertEquals(0, lifecycle.doWork(), "no sweep due for a period");
+
+        lifecycle.onClose();
+
+        assertTrue(events(8).contains(NodeTracing.EVENT_FIRST_DATAGRAM), "only the sweep on close saw the datagram");
+    }
+
+    @Test
+    void theRunnerStartsAndCloses()
+    {
+        final AgentRunner runner = StreamLifecycle.start(registry, tracing, Thread::new);
         runner.close();
 
         assertTrue(runner.isClosed());
-        assertTrue(events(8).contains(NodeTracing.EVENT_FIRST_DATAGRAM));
     }
 }
