@@ -22,7 +22,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -176,6 +175,7 @@ public final class Configuration
     private final WaitStrategy waitStrategy;
     private final List<Integer> pinCpus;
     private final int dataPlaneThreads;
+    private final int dataPlanePipelines;
     private final int receiveBatch;
     private final int sendBatch;
     private final int migrationGraceSeconds;
@@ -222,6 +222,8 @@ public final class Configuration
         waitStrategy = DataPlaneSettings.WAIT_STRATEGY.read(values);
         pinCpus = DataPlaneSettings.PIN_CPUS.read(values);
         dataPlaneThreads = DataPlaneSettings.DATA_PLANE_THREADS.read(values);
+        dataPlanePipelines = DataPlaneSettings.pipelines(DataPlaneSettings.DATA_PLANE_PIPELINES.read(values), pinCpus,
+            Runtime.getRuntime().availableProcessors());
         receiveBatch = DataPlaneSettings.RECEIVE_BATCH.read(values);
         sendBatch = DataPlaneSettings.SEND_BATCH.read(values);
         migrationGraceSeconds = ClusterSettings.MIGRATION_GRACE_SECONDS.read(values);
@@ -242,15 +244,7 @@ public final class Configuration
         controlApiMaxConnections = ApiSettings.CONTROL_API_MAX_CONNECTIONS.read(values);
         unauthRatePerSecond = ApiSettings.UNAUTH_RATE_PER_SECOND.read(values);
         unauthRateBurst = ApiSettings.UNAUTH_RATE_BURST.read(values);
-        final Set<String> set = new HashSet<>();
-        for (final Setting<?> setting : NodeSettings.ALL)
-        {
-            if (setting.isSet(values))
-            {
-                set.add(setting.name());
-            }
-        }
-        given = Set.copyOf(set);
+        given = NodeSettings.given(values);
     }
 
     /**
@@ -518,6 +512,14 @@ public final class Configuration
     }
 
     /**
+     * @return DATA_PLANE_PIPELINES resolved: 1-64 share-nothing pipelines, {@code auto} already counted.
+     */
+    public int dataPlanePipelines()
+    {
+        return dataPlanePipelines;
+    }
+
+    /**
      * @return RECEIVE_BATCH: most datagrams per recvmmsg.
      */
     public int receiveBatch()
@@ -667,6 +669,7 @@ public final class Configuration
             ", waitStrategy=" + waitStrategy.configName() +
             ", pinCpus=" + pinCpus +
             ", dataPlaneThreads=" + dataPlaneThreads +
+            ", dataPlanePipelines=" + dataPlanePipelines +
             ", receiveBatch=" + receiveBatch +
             ", sendBatch=" + sendBatch +
             ", migrationGraceSeconds=" + migrationGraceSeconds +

@@ -65,6 +65,17 @@ public final class DataPlaneSettings
     public static final Setting<Integer> DATA_PLANE_THREADS = Setting.integer("DATA_PLANE_THREADS", 1, 1, 2,
         "1: one thread receives, routes, sends; 2: a receive thread and a router thread");
 
+    /** What {@code DATA_PLANE_PIPELINES=auto} reads as, before {@link #pipelines} resolves it. */
+    public static final int PIPELINES_AUTO = 0;
+
+    /**
+     * Share-nothing data-plane pipelines (PROTOCOL.md section 11): stream {@code s} belongs to pipeline
+     * {@code (s & 0xFFFFFFFF) mod N}. Read as 1-64 or {@link #PIPELINES_AUTO}; {@link #pipelines} resolves it.
+     */
+    public static final Setting<Integer> DATA_PLANE_PIPELINES = Setting.integerOrWord("DATA_PLANE_PIPELINES", 1, 1,
+        64, "auto", PIPELINES_AUTO,
+        "share-nothing pipelines, a stream owned by one ({min}-{max}); auto: one per PIN_CPUS entry, else per CPU");
+
     /** Most datagrams one recvmmsg takes off the socket. */
     public static final Setting<Integer> RECEIVE_BATCH = Setting.integer("RECEIVE_BATCH", 32, 1, 64,
         "most datagrams per recvmmsg ({min}-{max})");
@@ -92,5 +103,36 @@ public final class DataPlaneSettings
 
     private DataPlaneSettings()
     {
+    }
+
+    /**
+     * The number of pipelines a node runs: DATA_PLANE_PIPELINES as set, or for {@code auto} one per PIN_CPUS entry
+     * when PIN_CPUS is set, else one per available processor, at most {@code DATA_PLANE_PIPELINES}' maximum.
+     *
+     * @param pipelines  DATA_PLANE_PIPELINES as read: 1-64 or {@link #PIPELINES_AUTO}.
+     * @param pinCpus    PIN_CPUS as read; empty for no pinning.
+     * @param processors the processors available to the JVM.
+     * @return the number of pipelines, 1-64.
+     * @throws ConfigurationException naming both variables when PIN_CPUS lists fewer CPUs than there are pipelines.
+     */
+    public static int pipelines(final int pipelines, final List<Integer> pinCpus, final int processors)
+    {
+        final int max = DATA_PLANE_PIPELINES.max();
+        if (pipelines == PIPELINES_AUTO)
+        {
+            return Math.max(1, Math.min(max, pinCpus.isEmpty() ? processors : pinCpus.size()));
+        }
+        if (!pinCpus.isEmpty() && pipelines > pinCpus.size())
+        {
+            final StringBuilder cpus = new StringBuilder();
+            for (final int cpu : pinCpus)
+            {
+                cpus.append(cpus.length() == 0 ? "" : ",").append(cpu);
+            }
+            throw Parsers.fail(DATA_PLANE_PIPELINES.name(), Integer.toString(pipelines),
+                "more pipelines than the " + pinCpus.size() + " CPUs of " + PIN_CPUS.name() + "=" + cpus +
+                " (one CPU each: at most " + pinCpus.size() + ", or auto)");
+        }
+        return pipelines;
     }
 }

@@ -17,8 +17,10 @@ package io.soundrelay.core.config;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -35,7 +37,8 @@ final class NodeSettings
         RouteSettings.ROUTE_TTL_SECONDS, RouteSettings.JITTER_BUFFER_MS, ClusterSettings.NODE_ID,
         DataPlaneSettings.ENABLE_MIXER, ApiSettings.LOG_LEVEL, DataPlaneSettings.TRANSPORT, DataPlaneSettings.RING_SIZE,
         DataPlaneSettings.WAIT_STRATEGY, DataPlaneSettings.PIN_CPUS, DataPlaneSettings.DATA_PLANE_THREADS,
-        DataPlaneSettings.RECEIVE_BATCH, DataPlaneSettings.SEND_BATCH, ClusterSettings.MIGRATION_GRACE_SECONDS,
+        DataPlaneSettings.DATA_PLANE_PIPELINES, DataPlaneSettings.RECEIVE_BATCH, DataPlaneSettings.SEND_BATCH,
+        ClusterSettings.MIGRATION_GRACE_SECONDS,
         ClusterSettings.AUTO_FAILOVER, ClusterSettings.ADVERTISE_HOST, RouteSettings.TARGET_DENY,
         RouteSettings.TARGET_ALLOW, RouteSettings.RELAY_PORTS, RouteSettings.PACE_MS, RouteSettings.PACE_MAX_HELD,
         ApiSettings.CONTROL_API_MAX_CONNECTIONS, ApiSettings.UNAUTH_RATE_PER_SECOND, ApiSettings.UNAUTH_RATE_BURST,
@@ -64,6 +67,23 @@ final class NodeSettings
             lines.add(setting.help());
         }
         return Collections.unmodifiableList(lines);
+    }
+
+    /**
+     * @param values the merged variables.
+     * @return the names of the settings they set to anything but blank.
+     */
+    static Set<String> given(final Map<String, String> values)
+    {
+        final Set<String> set = new HashSet<>();
+        for (final Setting<?> setting : ALL)
+        {
+            if (setting.isSet(values))
+            {
+                set.add(setting.name());
+            }
+        }
+        return Set.copyOf(set);
     }
 
     static Map<String, String> withPrefix(final Map<String, String> values, final String prefix)

@@ -96,6 +96,44 @@ public final class Setting<T>
     }
 
     /**
+     * An integer within {@code min-max}, or a word that the node resolves at start-up (such as {@code auto}).
+     *
+     * @param name         the variable.
+     * @param defaultValue its value when unset.
+     * @param min          least value; above {@code wordValue}.
+     * @param max          greatest value.
+     * @param word         the word taken instead of a number, exactly as written.
+     * @param wordValue    what the word parses to: outside {@code min-max}, so the reader can tell it apart.
+     * @param summary      the {@code --help} line.
+     * @return the declaration.
+     */
+    public static Setting<Integer> integerOrWord(
+        final String name, final int defaultValue, final int min, final int max, final String word,
+        final int wordValue, final String summary)
+    {
+        final String expected = min + "-" + max + " or " + word;
+        return new Setting<>(name, defaultValue, Integer.toString(defaultValue), summary,
+            "an integer " + expected, min, max,
+            (n, v) ->
+            {
+                if (word.equals(v))
+                {
+                    return wordValue;
+                }
+                final long value = Parsers.parseSignedLong(v);
+                if (value == Long.MIN_VALUE)
+                {
+                    throw Parsers.fail(n, v, "not an integer; expected " + expected);
+                }
+                if (value < min || value > max)
+                {
+                    throw Parsers.fail(n, v, "outside " + min + "-" + max + " (or " + word + ")");
+                }
+                return (int)value;
+            });
+    }
+
+    /**
      * A power of two within {@code min-max}.
      *
      * @param name         the variable.

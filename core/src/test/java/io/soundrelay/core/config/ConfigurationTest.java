@@ -86,6 +86,7 @@ class ConfigurationTest
         assertEquals(WaitStrategy.SLEEPING, c.waitStrategy());
         assertEquals(List.of(), c.pinCpus());
         assertEquals(1, c.dataPlaneThreads());
+        assertEquals(1, c.dataPlanePipelines());
         assertEquals(32, c.receiveBatch());
         assertEquals(64, c.sendBatch());
         assertEquals(30, c.migrationGraceSeconds());
@@ -142,6 +143,36 @@ class ConfigurationTest
     }
 
     @Test
+    void pipelinesAreANumberOrAutoAndNeverMoreThanPinCpusLists()
+    {
+        assertEquals(64, load("DATA_PLANE_PIPELINES", "64").dataPlanePipelines());
+        assertEquals(Math.min(64, Runtime.getRuntime().availableProcessors()),
+            load("DATA_PLANE_PIPELINES", " auto ").dataPlanePipelines(), "auto without PIN_CPUS: one per processor");
+        assertEquals(3, load("DATA_PLANE_PIPELINES", "auto", "PIN_CPUS", "2,5,7").dataPlanePipelines(),
+            "auto with PIN_CPUS: one per CPU listed");
+        assertEquals(2, load("DATA_PLANE_PIPELINES", "2", "PIN_CPUS", "2,3").dataPlanePipelines());
+        assertEquals(1, load("PIN_CPUS", "2,3").dataPlanePipelines(), "the default stays 1 with PIN_CPUS");
+        assertTrue(load("DATA_PLANE_PIPELINES", "2").toString().contains("dataPlanePipelines=2"));
+        assertTrue(load("DATA_PLANE_PIPELINES", "auto").isSet("DATA_PLANE_PIPELINES"));
+
+        final ConfigurationException ex = assertThrows(ConfigurationException.class,
+            () -> load("DATA_PLANE_PIPELINES", "3", "PIN_CPUS", "2,3"));
+        assertEquals("DATA_PLANE_PIPELINES=3: more pipelines than the 2 CPUs of PIN_CPUS=2,3 (one CPU each: at most " +
+            "2, or auto)", ex.getMessage());
+
+        final int auto = DataPlaneSettings.PIPELINES_AUTO;
+        assertEquals(64, DataPlaneSettings.pipelines(auto, List.of(), 128), "auto is capped at 64");
+        assertEquals(1, DataPlaneSettings.pipelines(auto, List.of(), 1));
+        final List<Integer> manyCpus = new java.util.ArrayList<>();
+        for (int cpu = 0; cpu < 100; cpu++)
+        {
+            manyCpus.add(cpu);
+        }
+        assertEquals(64, DataPlaneSettings.pipelines(auto, manyCpus, 2), "auto is capped at 64 with PIN_CPUS too");
+        assertEquals(64, DataPlaneSettings.pipelines(64, manyCpus, 2));
+    }
+
+    @Test
     void targetDenyAndAllowAreAddressRanges()
     {
         final Configuration defaults = load();
@@ -193,6 +224,7 @@ class ConfigurationTest
             "WAIT_STRATEGY", "busy-spin",
             "PIN_CPUS", "3, 0,12",
             "DATA_PLANE_THREADS", "2",
+            "DATA_PLANE_PIPELINES", "3",
             "RECEIVE_BATCH", "64",
             "SEND_BATCH", "1024",
             "MIGRATION_GRACE_SECONDS", "0",
@@ -219,6 +251,7 @@ class ConfigurationTest
         assertEquals(WaitStrategy.BUSY_SPIN, c.waitStrategy());
         assertEquals(List.of(3, 0, 12), c.pinCpus());
         assertEquals(2, c.dataPlaneThreads());
+        assertEquals(3, c.dataPlanePipelines());
         assertEquals(64, c.receiveBatch());
         assertEquals(1024, c.sendBatch());
         assertEquals(0, c.migrationGraceSeconds());
@@ -297,6 +330,12 @@ class ConfigurationTest
         "RING_SIZE -> 1000 -> not a power of two (64, 128, ... 1048576)",
         "RING_SIZE -> 32 -> outside 64-1048576",
         "DATA_PLANE_THREADS -> 3 -> outside 1-2",
+        "DATA_PLANE_PIPELINES -> 0 -> outside 1-64 (or auto)",
+        "DATA_PLANE_PIPELINES -> 65 -> outside 1-64 (or auto)",
+        "DATA_PLANE_PIPELINES -> -1 -> outside 1-64 (or auto)",
+        "DATA_PLANE_PIPELINES -> x -> not an integer; expected 1-64 or auto",
+        "DATA_PLANE_PIPELINES -> AUTO -> not an integer; expected 1-64 or auto",
+        "DATA_PLANE_PIPELINES -> `` -> empty; expected an integer 1-64 or auto",
         "RECEIVE_BATCH -> 0 -> outside 1-64",
         "SEND_BATCH -> 1025 -> outside 1-1024",
         "WAIT_STRATEGY -> spin -> expected busy-spin|yielding|backoff|sleeping",

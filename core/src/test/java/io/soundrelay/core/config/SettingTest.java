@@ -42,6 +42,23 @@ class SettingTest
     }
 
     @Test
+    void aNumberOrAWordReadsTheWordAsItsOwnValueAndChecksNumbersAsAnIntegerSettingDoes()
+    {
+        final Setting<Integer> pipelines = DataPlaneSettings.DATA_PLANE_PIPELINES;
+
+        assertEquals(1, pipelines.defaultValue());
+        assertEquals(1, pipelines.min());
+        assertEquals(64, pipelines.max());
+        assertEquals("1", pipelines.help().defaultValue());
+        assertTrue(pipelines.help().summary().contains("(1-64)"), pipelines.help().summary());
+        assertEquals(DataPlaneSettings.PIPELINES_AUTO, pipelines.read(Map.of("DATA_PLANE_PIPELINES", "auto")));
+        assertEquals(7, pipelines.read(Map.of("DATA_PLANE_PIPELINES", "7")));
+        assertEquals(64, pipelines.require(64));
+        assertEquals("DATA_PLANE_PIPELINES=0: outside 1-64 (or auto)",
+            assertThrows(IllegalArgumentException.class, () -> pipelines.require(0)).getMessage());
+    }
+
+    @Test
     void readsTheDefaultWhenUnsetAndRefusesWhatTheDeclarationRefuses()
     {
         final Setting<Integer> ring = DataPlaneSettings.RING_SIZE;
