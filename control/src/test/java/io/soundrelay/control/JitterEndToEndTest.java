@@ -15,6 +15,8 @@
  */
 package io.soundrelay.control;
 
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -40,8 +42,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * its frames shuffled, duplicated or with a hole, and a target that gets them in sequence order, byte exact. Runs
  * with one data-plane thread (the hold must wake a thread asleep on the socket) and with two.
  */
+@ParameterizedClass(name = "DATA_PLANE_PIPELINES={0}")
+@ValueSource(ints = {1, 2})
 class JitterEndToEndTest
 {
+    /** DATA_PLANE_PIPELINES of every node the test starts: each test runs with 1 and with 2. */
+    @Parameter
+    int pipelines;
+
     private static String route(final long id, final DatagramChannel src, final DatagramChannel target,
         final int jitterMs) throws Exception
     {
@@ -69,7 +77,7 @@ class JitterEndToEndTest
     @ValueSource(ints = {1, 2})
     void shuffledFramesLeaveInSequenceOrderByteExact(final int threads) throws Exception
     {
-        try (NodeFixture node = NodeFixture.start(Map.of("DATA_PLANE_THREADS", String.valueOf(threads)));
+        try (NodeFixture node = NodeFixture.start(pipelines, Map.of("DATA_PLANE_THREADS", String.valueOf(threads)));
             DatagramChannel src = udp(); DatagramChannel target = udp())
         {
             final long id = 7001;
@@ -112,7 +120,7 @@ class JitterEndToEndTest
     @ValueSource(ints = {1, 2})
     void aLostFrameIsSkippedAfterTheHoldAndItsLateArrivalAndDuplicatesAreDropped(final int threads) throws Exception
     {
-        try (NodeFixture node = NodeFixture.start(Map.of("DATA_PLANE_THREADS", String.valueOf(threads)));
+        try (NodeFixture node = NodeFixture.start(pipelines, Map.of("DATA_PLANE_THREADS", String.valueOf(threads)));
             DatagramChannel src = udp(); DatagramChannel target = udp())
         {
             final long id = 7002;
@@ -152,7 +160,7 @@ class JitterEndToEndTest
     @ValueSource(ints = {1, 2})
     void rtpIsReorderedByItsSequenceAcrossTheWrapAndSentUntouched(final int threads) throws Exception
     {
-        try (NodeFixture node = NodeFixture.start(Map.of("DATA_PLANE_THREADS", String.valueOf(threads)));
+        try (NodeFixture node = NodeFixture.start(pipelines, Map.of("DATA_PLANE_THREADS", String.valueOf(threads)));
             DatagramChannel src = udp(); DatagramChannel target = udp())
         {
             final long ssrc = 0x1234_5678L;

@@ -17,6 +17,9 @@ package io.soundrelay.control;
 
 import io.soundrelay.core.json.Json;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
@@ -46,8 +49,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * of it applied; a freed buffer is had again; and a flood of PUTs toggling {@code jitter_ms} neither costs a
  * legitimate stream a datagram nor makes the node allocate direct memory once its buffers were had once.
  */
+@ParameterizedClass(name = "DATA_PLANE_PIPELINES={0}")
+@ValueSource(ints = {1, 2})
 class JitterPoolEndToEndTest
 {
+    /** DATA_PLANE_PIPELINES of every node the test starts: each test runs with 1 and with 2. */
+    @Parameter
+    int pipelines;
+
     /** Requests at once while warming up: more than the API's 16 worker threads. */
     private static final int WARM_UP_WORKERS = 20;
     /** Slots of a route's buffer at jitter_ms 1000 ({@code JitterBuffer.capacityFor(1000)}). */
@@ -87,7 +96,8 @@ class JitterPoolEndToEndTest
     void aRouteThatCannotHaveItsJitterBufferIsRefusedWith503AndAFreedBufferIsHadAgain() throws Exception
     {
         // Room for two buffers at jitter_ms 1000.
-        try (NodeFixture node = NodeFixture.start(Map.of("JITTER_MAX_HELD", String.valueOf(2 * SLOTS_AT_1000)));
+        try (NodeFixture node = NodeFixture.start(pipelines,
+                Map.of("JITTER_MAX_HELD", String.valueOf(2 * SLOTS_AT_1000)));
             DatagramChannel src = udp(); DatagramChannel target = udp(); DatagramChannel other = udp())
         {
             assertEquals(201, node.authed("POST", "/route", route(1, src, target, 1000)).statusCode());
@@ -141,7 +151,8 @@ class JitterPoolEndToEndTest
         final int routesPerWorker = 10;
         final int routes = workers * routesPerWorker;
         final BufferPoolMXBean direct = directPool();
-        try (NodeFixture node = NodeFixture.start(Map.of("JITTER_MAX_HELD", String.valueOf(routes * SLOTS_AT_1000)));
+        try (NodeFixture node = NodeFixture.start(pipelines,
+                Map.of("JITTER_MAX_HELD", String.valueOf(routes * SLOTS_AT_1000)));
             DatagramChannel idle = udp(); DatagramChannel sink = udp();
             DatagramChannel src = udp(); DatagramChannel target = udp())
         {

@@ -24,6 +24,9 @@ import io.opentelemetry.sdk.trace.samplers.Sampler;
 import io.soundrelay.control.trace.NodeTracing;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.http.HttpResponse;
 import java.nio.channels.DatagramChannel;
@@ -40,8 +43,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and the stream's span there are one trace, joined only through the traceparent the old node put in Redis.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
+@ParameterizedClass(name = "DATA_PLANE_PIPELINES={0}")
+@ValueSource(ints = {1, 2})
 class MigrationTraceTest
 {
+    /** DATA_PLANE_PIPELINES of every node the test starts: each test runs with 1 and with 2. */
+    @Parameter
+    int pipelines;
+
     private static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
     private static final String CALLER_SPAN_ID = "00f067aa0ba902b7";
 
@@ -75,9 +84,11 @@ class MigrationTraceTest
         {
             final Traced tracedA = new Traced("node-a");
             final Traced tracedB = new Traced("node-b");
-            try (NodeFixture a = NodeFixture.start(Map.of("REDIS_URL", redis.url(), "NODE_ID", "node-a"),
-                tracedA.tracing);
-                NodeFixture b = NodeFixture.start(Map.of("REDIS_URL", redis.url(), "NODE_ID", "node-b"),
+            try (NodeFixture a = NodeFixture.start(
+                    NodeFixture.withPipelines(pipelines, Map.of("REDIS_URL", redis.url(), "NODE_ID", "node-a")),
+                    tracedA.tracing);
+                NodeFixture b = NodeFixture.start(
+                    NodeFixture.withPipelines(pipelines, Map.of("REDIS_URL", redis.url(), "NODE_ID", "node-b")),
                     tracedB.tracing);
                 DatagramChannel source = NodeFixture.udp();
                 DatagramChannel target = NodeFixture.udp())

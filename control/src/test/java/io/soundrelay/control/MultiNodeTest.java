@@ -22,6 +22,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
@@ -317,20 +319,36 @@ class MultiNodeTest
         }
     }
 
-    @Test
-    void migrationUnderSteadyTrafficDeliversEverySequenceExactlyOnceInOrder() throws Exception
+    /**
+     * Two streams migrated together under 50 pps each, one of an even and one of an odd stream id: with 2 pipelines
+     * on both nodes (PROTOCOL.md section 11) each pipeline of each node hands off or adopts one of them.
+     */
+    @ParameterizedTest(name = "DATA_PLANE_PIPELINES={0}")
+    @ValueSource(ints = {1, 2})
+    void migrationUnderSteadyTrafficDeliversEverySequenceExactlyOnceInOrder(final int pipelines) throws Exception
     {
-        final NodeFixture a = node("node-a");
-        final NodeFixture b = node("node-b");
+        final NodeFixture a = node("node-a", "DATA_PLANE_PIPELINES", Integer.toString(pipelines));
+        final NodeFixture b = node("node-b", "DATA_PLANE_PIPELINES", Integer.toString(pipelines));
         await("both nodes listed", 10, quietly(() -> nodeIds(a).size() == 2));
-        final long streamId = 0xFEED_0000_0000_0001L;
-        try (DatagramChannel sourceChannel = NodeFixture.udp(); DatagramChannel targetChannel = NodeFixture.udp())
+        final long[] streamIds = {0xFEED_0000_0000_0001L, 0xFEED_0000_0000_0002L};
+        final Source[] sources = new Source[streamIds.length];
+        final Sink[] sinks = new Sink[streamIds.length];
+        final DatagramChannel firstSource = keep(NodeFixture.udp());
+        for (int i = 0; i < streamIds.length; i++)
         {
-            assertEquals(201, a.createRoute(streamId, sourceChannel, "framed", targetChannel).statusCode());
-            final Sink sink = keep(new Sink(targetChannel));
-            final Source source = keep(new Source(sourceChannel, streamId, a.relay()));
+            final DatagramChannel sourceChannel = i == 0 ? firstSource : keep(NodeFixture.udp());
+            final DatagramChannel targetChannel = keep(NodeFixture.udp());
+            assertEquals(201, a.createRoute(streamIds[i], sourceChannel, "framed", targetChannel).statusCode());
+            sinks[i] = keep(new Sink(targetChannel));
+            sources[i] = keep(new Source(sourceChannel, streamIds[i], a.relay()));
+        }
+        for (final Source source : sources)
+        {
             source.awaitSent(25);
+        }
 
+        for (final long streamId : streamIds)
+        {
             final HttpResponse<String> migrated = a.authed("POST", "/migrate", migrateBody(streamId, relay(b)));
             assertEquals(200, migrated.statusCode(), migrated.body());
             final Map<String, Object> answer = json(migrated);
@@ -345,36 +363,47 @@ class MultiNodeTest
             assertEquals("node-b", json(a.authed("GET", "/route/" + Long.toUnsignedString(streamId), null))
                 .get("node_id"));
             assertFalse(a.authed("GET", "/routes", null).body().contains(Long.toUnsignedString(streamId)));
+        }
 
-            // The source keeps sending to node-a for a while (forwarded as HOP frames), then switches.
-            final long switchAt = source.sent + 40;
-            source.awaitSent(switchAt);
+        // The sources keep sending to node-a for a while (forwarded as HOP frames), then switch.
+        for (final Source source : sources)
+        {
+            source.awaitSent(source.sent + 40);
+        }
+        for (final Source source : sources)
+        {
             source.destination = b.relay();
-            final long stopAt = source.sent + 40;
-            source.awaitSent(stopAt);
-            source.close();
-            final long total = source.sent;
-            await("every frame received", 10, () -> sink.received().size() >= total);
+        }
+        for (final Source source : sources)
+        {
+            source.awaitSent(source.sent + 40);
+        }
+        for (int i = 0; i < streamIds.length; i++)
+        {
+            sources[i].close();
+            final long total = sources[i].sent;
+            final Sink sink = sinks[i];
+            await("every frame of stream " + i + " received", 10, () -> sink.received().size() >= total);
             sink.close();
 
-            final List<Long> got = sink.received();
             final List<Long> expected = new ArrayList<>();
-            for (long i = 0; i < total; i++)
+            for (long seq = 0; seq < total; seq++)
             {
-                expected.add(i);
+                expected.add(seq);
             }
-            assertEquals(expected, got, "every sequence exactly once, in order");
-            assertTrue(NodeFixture.metric(b.metrics(), "relay_packets_sent_total") > 0);
-
-            // After the grace window node-a lets go: what still reaches it is an unknown stream.
-            final String unknown = "relay_packet_errors_total{reason=\"unknown_stream\"}";
-            final double before = NodeFixture.metric(a.metrics(), unknown);
-            await("node-a drops the stream after MIGRATION_GRACE_SECONDS", 20, quietly(() ->
-            {
-                a.send(sourceChannel, NodeFixture.frame(streamId, 0, 1_000_000, new byte[]{1}));
-                return NodeFixture.metric(a.metrics(), unknown) > before;
-            }));
+            assertEquals(expected, sink.received(), "stream " + Long.toUnsignedString(streamIds[i]) +
+                ": every sequence exactly once, in order");
         }
+        assertTrue(NodeFixture.metric(b.metrics(), "relay_packets_sent_total") > 0);
+
+        // After the grace window node-a lets go: what still reaches it is an unknown stream.
+        final String unknown = "relay_packet_errors_total{reason=\"unknown_stream\"}";
+        final double before = NodeFixture.metric(a.metrics(), unknown);
+        await("node-a drops the stream after MIGRATION_GRACE_SECONDS", 20, quietly(() ->
+        {
+            a.send(firstSource, NodeFixture.frame(streamIds[0], 0, 1_000_000, new byte[]{1}));
+            return NodeFixture.metric(a.metrics(), unknown) > before;
+        }));
     }
 
     @Test

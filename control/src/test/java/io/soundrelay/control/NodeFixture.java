@@ -85,6 +85,33 @@ final class NodeFixture implements AutoCloseable
         return start(Map.of());
     }
 
+    /**
+     * @param pipelines DATA_PLANE_PIPELINES (PROTOCOL.md section 11).
+     * @param overrides the test's own settings.
+     * @return a node started as {@link #start(Map)} does, with that many data-plane pipelines.
+     * @throws Exception when it does not start.
+     */
+    static NodeFixture start(final int pipelines, final Map<String, String> overrides) throws Exception
+    {
+        return start(withPipelines(pipelines, overrides));
+    }
+
+    /**
+     * Settings with {@code DATA_PLANE_PIPELINES} (PROTOCOL.md section 11) added, for {@link #start(Map)} or
+     * {@link NodeProcess#start(Map, String...)}: an end-to-end test run with 1 and with 2 pipelines passes its
+     * parameter here.
+     *
+     * @param pipelines DATA_PLANE_PIPELINES.
+     * @param settings  the test's own settings.
+     * @return a new map of both.
+     */
+    static Map<String, String> withPipelines(final int pipelines, final Map<String, String> settings)
+    {
+        final Map<String, String> env = new HashMap<>(settings);
+        env.put("DATA_PLANE_PIPELINES", Integer.toString(pipelines));
+        return env;
+    }
+
     InetSocketAddress relay()
     {
         return node.relayAddress();

@@ -18,6 +18,8 @@ package io.soundrelay.control;
 import io.soundrelay.core.status.DurationHistogram;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -45,8 +47,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * speed and evenness are figures for the benchmark, not assertions here.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
+@ParameterizedClass(name = "DATA_PLANE_PIPELINES={0}")
+@ValueSource(ints = {1, 2})
 class PacingEndToEndTest
 {
+    /** DATA_PLANE_PIPELINES of every node the test starts: each test runs with 1 and with 2. */
+    @Parameter
+    int pipelines;
+
     private static final String SERVER_IP = "127.0.0.2";
     private static final String BOT_IP = "127.0.0.3";
     private static final long FRAME_NS = TimeUnit.MILLISECONDS.toNanos(20);
@@ -134,7 +142,7 @@ class PacingEndToEndTest
         final boolean relayPort = how.startsWith("RTP");
         final int[] range = RelayPortKit.freeRange(2);
         final long id = relayPort ? 0x5EED_0019L : 19_001L;
-        try (NodeFixture node = NodeFixture.start(Map.of("RELAY_PORTS", RelayPortKit.setting(range)));
+        try (NodeFixture node = NodeFixture.start(pipelines, Map.of("RELAY_PORTS", RelayPortKit.setting(range)));
             DatagramChannel bot = udp(BOT_IP);
             DatagramChannel server = udp(SERVER_IP);
             Arrivals arrivals = new Arrivals(server))
@@ -237,7 +245,7 @@ class PacingEndToEndTest
     @Test
     void pacingTurnsOffAndOnWithPut() throws Exception
     {
-        try (NodeFixture node = NodeFixture.start(Map.of());
+        try (NodeFixture node = NodeFixture.start(pipelines, Map.of());
             DatagramChannel bot = udp(BOT_IP);
             DatagramChannel server = udp(SERVER_IP);
             Arrivals arrivals = new Arrivals(server))
@@ -284,7 +292,7 @@ class PacingEndToEndTest
     @Test
     void aDeletedRouteSendsNothingItHeldAfterThe204() throws Exception
     {
-        try (NodeFixture node = NodeFixture.start(Map.of());
+        try (NodeFixture node = NodeFixture.start(pipelines, Map.of());
             DatagramChannel bot = udp(BOT_IP);
             DatagramChannel server = udp(SERVER_IP);
             Arrivals arrivals = new Arrivals(server))

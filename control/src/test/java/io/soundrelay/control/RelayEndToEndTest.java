@@ -15,9 +15,12 @@
  */
 package io.soundrelay.control;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
@@ -25,6 +28,7 @@ import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -45,18 +49,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * shows that something was NOT forwarded, it sends a valid datagram after it: datagrams are routed in order, so
  * when the later one arrives first at the target the earlier one was certainly dropped.
  */
+@ParameterizedClass(name = "DATA_PLANE_PIPELINES={0}")
+@ValueSource(ints = {1, 2})
 class RelayEndToEndTest
 {
+    /** DATA_PLANE_PIPELINES of the node: every test runs against one with 1 and one with 2. */
+    @Parameter
+    int pipelines;
+
     private static NodeFixture fixture;
     private static final AtomicLong NEXT_ID = new AtomicLong(1000);
 
-    @BeforeAll
-    static void start() throws Exception
+    @BeforeParameterizedClassInvocation
+    static void start(final int pipelines) throws Exception
     {
-        fixture = NodeFixture.start();
+        fixture = NodeFixture.start(pipelines, Map.of());
     }
 
-    @AfterAll
+    @AfterParameterizedClassInvocation
     static void stop()
     {
         fixture.close();

@@ -19,6 +19,8 @@ import io.soundrelay.control.RelayPortKit.Datagram;
 import io.soundrelay.core.json.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -57,9 +59,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * the port can be bound by someone else, and a new route can get it.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
+@ParameterizedClass(name = "DATA_PLANE_PIPELINES={0}")
+@ValueSource(ints = {1, 2})
 class RelayPortLifecycleTest
 {
-    private static NodeFixture node(final int[] range, final String... settings) throws Exception
+    /** DATA_PLANE_PIPELINES of every node the test starts: each test runs with 1 and with 2. */
+    @Parameter
+    int pipelines;
+
+    private NodeFixture node(final int[] range, final String... settings) throws Exception
     {
         final Map<String, String> env = new java.util.HashMap<>();
         env.put("RELAY_PORTS", RelayPortKit.setting(range));
@@ -67,7 +75,7 @@ class RelayPortLifecycleTest
         {
             env.put(settings[i], settings[i + 1]);
         }
-        return NodeFixture.start(env);
+        return NodeFixture.start(NodeFixture.withPipelines(pipelines, env));
     }
 
     /**
@@ -145,16 +153,16 @@ class RelayPortLifecycleTest
             DatagramChannel src = udp("127.0.0.1"); DatagramChannel a = udp("127.0.0.1");
             DatagramChannel b = udp("127.0.0.1"))
         {
-            final int port = create(node, routeJson(10, addr(src), addr(a)), range);
+            final int port = create(node, routeJson(11, addr(src), addr(a)), range);
             assertBothWays(src, a, port, 1);
-            final HttpResponse<String> exists = node.authed("POST", "/route", routeJson(10, addr(src), addr(b)));
+            final HttpResponse<String> exists = node.authed("POST", "/route", routeJson(11, addr(src), addr(b)));
             assertEquals(409, exists.statusCode(), exists.body());
             assertEquals(1.0, metric(node, "relay_ports_in_use"), "a refused create holds no relay port");
 
-            final HttpResponse<String> moved = node.authed("PUT", "/route/10", routeJson(10, addr(src), addr(b)));
+            final HttpResponse<String> moved = node.authed("PUT", "/route/11", routeJson(11, addr(src), addr(b)));
             assertEquals(200, moved.statusCode(), moved.body());
             assertEquals(port, relayPortOf(json(moved)), "PUT keeps the relay port");
-            assertEquals(port, relayPortOf(get(node, 10)));
+            assertEquals(port, relayPortOf(get(node, 11)));
             assertEquals(1.0, metric(node, "relay_ports_in_use"));
             assertBothWays(src, b, port, 2);
             assertNothingWaiting(a, "the old target got a datagram after the PUT");
@@ -167,19 +175,19 @@ class RelayPortLifecycleTest
             assertNothingWaiting(src, "the old target's datagram reached the source");
 
             // Without the return path the route keeps relaying through the main socket, and its port is free.
-            final HttpResponse<String> dropped = node.authed("PUT", "/route/10",
-                routeJson(10, addr(src), false, addr(b)));
+            final HttpResponse<String> dropped = node.authed("PUT", "/route/11",
+                routeJson(11, addr(src), false, addr(b)));
             assertEquals(200, dropped.statusCode(), dropped.body());
             assertEquals(Json.NULL, json(dropped).get("relay_port"));
             await("the relay port freed after the PUT", 10,
                 () -> metric(node, "relay_ports_in_use") == 0 && isFree(port));
-            node.send(src, NodeFixture.frame(10, 0, 1, new byte[]{ 42 }));
+            node.send(src, NodeFixture.frame(11, 0, 1, new byte[]{ 42 }));
             final Datagram plain = receive(b);
             assertArrayEquals(new byte[]{ 42 }, plain.bytes());
             assertEquals(node.relay().getPort(), plain.from().getPort(), "from the main socket now");
 
             // Gaining the return path on PUT binds a port.
-            final HttpResponse<String> gained = node.authed("PUT", "/route/10", routeJson(10, addr(src), addr(b)));
+            final HttpResponse<String> gained = node.authed("PUT", "/route/11", routeJson(11, addr(src), addr(b)));
             assertEquals(200, gained.statusCode(), gained.body());
             final int again = relayPortOf(json(gained));
             assertTrue(again >= range[0] && again <= range[1], gained.body());
@@ -241,7 +249,7 @@ class RelayPortLifecycleTest
         cycleOnePortRange(transport);
     }
 
-    private static void cycleOnePortRange(final String transport) throws Exception
+    private void cycleOnePortRange(final String transport) throws Exception
     {
         assumeTrue(RelayPortKit.available(transport), () -> transport + " is not available on this machine");
         final int[] range = RelayPortKit.freeRange(1);
@@ -278,11 +286,11 @@ class RelayPortLifecycleTest
         try (NodeFixture node = node(range, "ROUTE_TTL_SECONDS", "1");
             DatagramChannel src = udp("127.0.0.1"); DatagramChannel t = udp("127.0.0.1"))
         {
-            final int port = create(node, routeJson(30, addr(src), addr(t)), range);
+            final int port = create(node, routeJson(31, addr(src), addr(t)), range);
             assertBothWays(src, t, port, 1);
 
             await("the idle route expires", 15,
-                () -> node.authed("GET", "/route/30", null).statusCode() == 404);
+                () -> node.authed("GET", "/route/31", null).statusCode() == 404);
             await("the expired route's relay port can be bound", 10,
                 () -> metric(node, "relay_ports_in_use") == 0 && isFree(port));
             assertEquals(1.0, metric(node, "relay_routes_expired_total"));

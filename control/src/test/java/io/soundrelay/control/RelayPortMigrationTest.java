@@ -22,6 +22,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.http.HttpResponse;
 import java.nio.channels.DatagramChannel;
@@ -56,8 +59,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * node's port is free.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
+@ParameterizedClass(name = "DATA_PLANE_PIPELINES={0}")
+@ValueSource(ints = {1, 2})
 class RelayPortMigrationTest
 {
+    /** DATA_PLANE_PIPELINES of every node the test starts: each test runs with 1 and with 2. */
+    @Parameter
+    int pipelines;
+
     /** Long enough for the exchanges of the grace window on a busy machine; the test never waits it out idly. */
     private static final String GRACE_SECONDS = "5";
 
@@ -112,7 +121,7 @@ class RelayPortMigrationTest
         env.put("NODE_ID", id);
         env.put("MIGRATION_GRACE_SECONDS", GRACE_SECONDS);
         env.put("RELAY_PORTS", RelayPortKit.setting(range));
-        final NodeFixture node = NodeFixture.start(env);
+        final NodeFixture node = NodeFixture.start(NodeFixture.withPipelines(pipelines, env));
         closeables.add(node);
         return node;
     }

@@ -18,6 +18,8 @@ package io.soundrelay.control;
 import io.soundrelay.control.RelayPortKit.Datagram;
 import io.soundrelay.core.json.Json;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -59,8 +61,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * socket's datagrams in order, so once the marker is through, the earlier datagram was dropped.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
+@ParameterizedClass(name = "DATA_PLANE_PIPELINES={0}")
+@ValueSource(ints = {1, 2})
 class ReturnPathTest
 {
+    /** DATA_PLANE_PIPELINES of every node the test starts: each test runs with 1 and with 2. */
+    @Parameter
+    int pipelines;
+
     private static final String SERVER_IP = "127.0.0.2";
     private static final String BOT_IP = "127.0.0.3";
     private static final String STRANGER_IP = "127.0.0.4";
@@ -70,9 +78,11 @@ class ReturnPathTest
     @ValueSource(strings = { "epoll", "io_uring", "nio" })
     void aBotTalksToAVoiceServerThroughItsRelayPortAndNobodyElseGetsThrough(final String transport) throws Exception
     {
+        // With 2 pipelines an odd SSRC: pipeline 1 owns the route, not the first socket of the group.
+        final long ssrc = pipelines == 1 ? SSRC : SSRC + 1;
         assumeTrue(RelayPortKit.available(transport), () -> transport + " is not available on this machine");
         final int[] range = RelayPortKit.freeRange(4);
-        try (NodeFixture node = NodeFixture.start(Map.of(
+        try (NodeFixture node = NodeFixture.start(pipelines, Map.of(
                 "TRANSPORT", transport, "RELAY_PORTS", RelayPortKit.setting(range)));
             FakeVoiceServer server = new FakeVoiceServer(SERVER_IP);
             DatagramChannel bot = udp(BOT_IP);
@@ -84,9 +94,9 @@ class ReturnPathTest
 
             // The bot knows its IP but not yet the port it will send from: port 0, latched by its first datagram.
             final int port = RelayPortKit.create(node,
-                RelayPortKit.routeJson(SSRC, BOT_IP + ":0", server.addr()), range);
+                RelayPortKit.routeJson(ssrc, BOT_IP + ":0", server.addr()), range);
             final InetSocketAddress relay = RelayPortKit.relayPort(port);
-            Map<String, Object> route = get(node, SSRC);
+            Map<String, Object> route = get(node, ssrc);
             assertEquals(port, RelayPortKit.relayPortOf(route));
             assertEquals(Boolean.TRUE, route.get("return_path"));
             assertEquals(Json.NULL, route.get("source_latched"), "nothing latched yet: " + route);
@@ -94,7 +104,7 @@ class ReturnPathTest
             assertEquals(1.0, metric(node, "relay_ports_in_use"));
 
             // IP discovery through the relay port: the server answers with what it saw, the relay's IP and port.
-            final byte[] discovery = FakeVoiceServer.discoveryRequest(SSRC);
+            final byte[] discovery = FakeVoiceServer.discoveryRequest(ssrc);
             send(bot, discovery, relay);
             final Datagram request = server.next();
             assertArrayEquals(discovery, request.bytes(), "the discovery request arrives byte for byte");
@@ -104,7 +114,7 @@ class ReturnPathTest
             assertEquals(relay, FakeVoiceServer.parseDiscovery(answer.bytes()),
                 "discovery names the relay's IP and relay_port");
             final String botAddr = RelayPortKit.addr(bot);
-            assertEquals(botAddr, get(node, SSRC).get("source_latched"), "the first datagram latched the bot's port");
+            assertEquals(botAddr, get(node, ssrc).get("source_latched"), "the first datagram latched the bot's port");
 
             // A keep-alive, echoed.
             final byte[] keepAlive = { 0, 0, 0, 0, 0, 0, 0, 42 };
@@ -117,7 +127,7 @@ class ReturnPathTest
             // Audio to the relay port, byte for byte.
             for (int seq = 0; seq < 20; seq++)
             {
-                final byte[] audio = rtp(FakeVoiceServer.AUDIO_PAYLOAD_TYPE, seq, SSRC, 60 + seq * 13, seq);
+                final byte[] audio = rtp(FakeVoiceServer.AUDIO_PAYLOAD_TYPE, seq, ssrc, 60 + seq * 13, seq);
                 send(bot, audio, relay);
                 final Datagram got = server.next();
                 assertArrayEquals(audio, got.bytes(), "audio " + seq);
@@ -125,13 +135,13 @@ class ReturnPathTest
             }
             // What the bot sends to the main port for the route (RTP by SSRC, a SoundRelay frame by stream id) also
             // leaves from the relay port.
-            final byte[] mainRtp = rtp(FakeVoiceServer.AUDIO_PAYLOAD_TYPE, 100, SSRC, 120, 100);
+            final byte[] mainRtp = rtp(FakeVoiceServer.AUDIO_PAYLOAD_TYPE, 100, ssrc, 120, 100);
             send(bot, mainRtp, node.relay());
             Datagram got = server.next();
             assertArrayEquals(mainRtp, got.bytes(), "RTP to the main port, byte for byte");
             assertEquals(relay, got.from(), "RTP to the main port leaves from the relay port");
-            final byte[] payload = rtp(FakeVoiceServer.AUDIO_PAYLOAD_TYPE, 101, SSRC, 140, 101);
-            send(bot, NodeFixture.frame(SSRC, 0, 101, payload), node.relay());
+            final byte[] payload = rtp(FakeVoiceServer.AUDIO_PAYLOAD_TYPE, 101, ssrc, 140, 101);
+            send(bot, NodeFixture.frame(ssrc, 0, 101, payload), node.relay());
             got = server.next();
             assertArrayEquals(payload, got.bytes(), "a frame to the main port: its payload");
             assertEquals(relay, got.from(), "a frame to the main port leaves from the relay port");
@@ -154,26 +164,26 @@ class ReturnPathTest
             }
             final long returned = 2 + back.size(); // the discovery answer, the echo, the server's datagrams
             await("packets_returned counts what went back", 10, () ->
-                longOf(get(node, SSRC).get("packets_returned")) == returned);
+                longOf(get(node, ssrc).get("packets_returned")) == returned);
             assertEquals((double)returned, metric(node, "relay_packets_returned_total"));
 
             // A stranger on another address: to the relay port and to the main port, nothing gets through.
             final double mismatchBefore = dropped(node, "source_mismatch");
             final List<byte[]> hostile = List.of(
-                FakeVoiceServer.discoveryRequest(SSRC),
+                FakeVoiceServer.discoveryRequest(ssrc),
                 new byte[]{ 0, 0, 0, 0, 0, 0, 0, 7 },
-                rtp(FakeVoiceServer.AUDIO_PAYLOAD_TYPE, 9000, SSRC, 50, 9),
+                rtp(FakeVoiceServer.AUDIO_PAYLOAD_TYPE, 9000, ssrc, 50, 9),
                 new byte[]{ 1, 2, 3 });
             for (final byte[] d : hostile)
             {
                 send(stranger, d, relay);
             }
-            send(stranger, rtp(FakeVoiceServer.AUDIO_PAYLOAD_TYPE, 9001, SSRC, 50, 10), node.relay());
-            send(stranger, NodeFixture.frame(SSRC, 0, 9002, new byte[]{ 9 }), node.relay());
+            send(stranger, rtp(FakeVoiceServer.AUDIO_PAYLOAD_TYPE, 9001, ssrc, 50, 10), node.relay());
+            send(stranger, NodeFixture.frame(ssrc, 0, 9002, new byte[]{ 9 }), node.relay());
             final int strangerDatagrams = hostile.size() + 2;
 
-            final byte[] markerPort = rtp(FakeVoiceServer.AUDIO_PAYLOAD_TYPE, 200, SSRC, 33, 200);
-            final byte[] markerMain = rtp(FakeVoiceServer.AUDIO_PAYLOAD_TYPE, 201, SSRC, 34, 201);
+            final byte[] markerPort = rtp(FakeVoiceServer.AUDIO_PAYLOAD_TYPE, 200, ssrc, 33, 200);
+            final byte[] markerMain = rtp(FakeVoiceServer.AUDIO_PAYLOAD_TYPE, 201, ssrc, 34, 201);
             send(bot, markerPort, relay);
             send(bot, markerMain, node.relay());
             final Set<String> markers = Set.of(new String(markerPort, StandardCharsets.ISO_8859_1), new String(markerMain, StandardCharsets.ISO_8859_1));
@@ -188,7 +198,7 @@ class ReturnPathTest
             assertNull(server.poll(), "nothing else reached the server");
             assertEquals(Set.of(relay), server.senders(), "the voice server only ever heard from the relay port");
             assertEquals(relay, server.latched(), "the stranger's audio did not move the server's latch");
-            assertEquals(botAddr, get(node, SSRC).get("source_latched"), "the stranger did not move the node's latch");
+            assertEquals(botAddr, get(node, ssrc).get("source_latched"), "the stranger did not move the node's latch");
 
             // The server answers: the bot gets it, the stranger nothing, neither now nor for its own datagrams.
             final byte[] last = rtcp(200, 0x0BADF00DL, 3);

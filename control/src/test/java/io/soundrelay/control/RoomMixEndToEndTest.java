@@ -18,6 +18,9 @@ package io.soundrelay.control;
 import io.soundrelay.core.protocol.Fnv1a64;
 import io.soundrelay.protocol.FrameFlyweight;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.StandardSocketOptions;
 import java.net.http.HttpResponse;
@@ -44,8 +47,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * participant hears the others without its own tone. Frames are 5 ms of 48 kHz stereo (960 bytes), so they fit the
  * default MAX_DATAGRAM_BYTES.
  */
+@ParameterizedClass(name = "DATA_PLANE_PIPELINES={0}")
+@ValueSource(ints = {1, 2})
 class RoomMixEndToEndTest
 {
+    /** DATA_PLANE_PIPELINES of every node the test starts: each test runs with 1 and with 2. */
+    @Parameter
+    int pipelines;
+
     private static final int SAMPLES = 240; // 5 ms at 48 kHz
     private static final int PERIODS = 400; // 2 s of audio
     private static final double[] TONES = {440.0, 660.0, 1000.0};
@@ -79,7 +88,7 @@ class RoomMixEndToEndTest
     {
         // About the mix, not its timing: a cold JVM on a busy machine may stall the mixer past the default
         // MIXER_STALE_MS and drop frames the test counts on (MixerAgentStaleTest is about staleness).
-        try (NodeFixture node = NodeFixture.start(Map.of("ENABLE_MIXER", "true", "MIXER_STALE_MS", "10000"));
+        try (NodeFixture node = NodeFixture.start(pipelines, Map.of("ENABLE_MIXER", "true", "MIXER_STALE_MS", "10000"));
             DatagramChannel a = udp(); DatagramChannel b = udp(); DatagramChannel c = udp();
             DatagramChannel listener = udp(); DatagramChannel cEar = udp())
         {
@@ -149,7 +158,8 @@ class RoomMixEndToEndTest
     @Test
     void roomsWithTheMixerOffAreOnlyLabelsAndABadCodeIsRefused() throws Exception
     {
-        try (NodeFixture node = NodeFixture.start(Map.of()); DatagramChannel a = udp(); DatagramChannel t = udp())
+        try (NodeFixture node = NodeFixture.start(pipelines, Map.of());
+            DatagramChannel a = udp(); DatagramChannel t = udp())
         {
             assertEquals(201, node.authed("POST", "/route", route(11, a, t, false)).statusCode());
             final HttpResponse<String> rooms = node.authed("GET", "/rooms", null);
