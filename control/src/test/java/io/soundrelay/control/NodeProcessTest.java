@@ -67,7 +67,8 @@ class NodeProcessTest
             "RING_SIZE", "1000",
             "MAX_STREAMS_PER_NODE", "lots",
             "AUTH_ENABLED", "maybe",
-            "TRANSPORT", "carrier-pigeon").entrySet())
+            "TRANSPORT", "carrier-pigeon",
+            "DATA_PLANE_PIPELINES", "65").entrySet())
         {
             final Process p = launch(Map.of(bad.getKey(), bad.getValue()), dir);
             final String out = output(p);
@@ -76,6 +77,13 @@ class NodeProcessTest
             assertTrue(out.contains(bad.getKey() + "=" + bad.getValue() + ":"), out);
             assertFalse(out.contains("Exception"), "a message, not a stack trace: " + out);
         }
+
+        // Two settings that parse but do not go together: the message names both.
+        final Process p = launch(Map.of("DATA_PLANE_PIPELINES", "3", "PIN_CPUS", "0,1"), dir);
+        final String out = output(p);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(2, p.exitValue(), out);
+        assertTrue(out.contains("DATA_PLANE_PIPELINES=3: more pipelines than the 2 CPUs of PIN_CPUS=0,1"), out);
     }
 
     @Test
