@@ -252,11 +252,11 @@ class PacingEndToEndTest
         {
             final long id = 19_002L;
             assertEquals(201, node.authed("POST", "/route", route(id, bot, server, 2000, false)).statusCode());
-            int seq = 0;
-            for (int k = 0; k < 30; k++, seq++)
-            {
-                RelayPortKit.send(bot, NodeFixture.frame(id, 0, seq, payload(seq)), node.relay());
-            }
+            // What the voice server must get, in this order: each datagram's sequence number.
+            final List<Integer> expected = new ArrayList<>();
+            // The first anchors and leaves at once; the other 29 are due 1.02 to 1.58 s after it (within pace_ms), so
+            // they are still held when the PUT lands, however slow this machine is.
+            sendHeldBurst(node, bot, id, 0, expected);
             await("29 held, the first sent", 10,
                 () -> metric(node, "relay_pace_held_datagrams") == 29.0 && arrivals.count() == 1);
 
@@ -265,9 +265,10 @@ class PacingEndToEndTest
             assertEquals(0.0, metric(node, "relay_pace_held_datagrams"), "the PUT's answer came after the release");
             await("the held 29 at the voice server", 10, () -> arrivals.count() == 30);
             final double pacedDepartures = metric(node, "relay_pace_lateness_seconds_count");
-            for (int k = 0; k < 30; k++, seq++)
+            for (int seq = 100; seq < 130; seq++)
             {
                 RelayPortKit.send(bot, NodeFixture.frame(id, 0, seq, payload(seq)), node.relay());
+                expected.add(seq);
             }
             await("30 unpaced at the voice server", 10, () -> arrivals.count() == 60);
             assertEquals(pacedDepartures, metric(node, "relay_pace_lateness_seconds_count"),
@@ -275,17 +276,31 @@ class PacingEndToEndTest
 
             // On again: the next burst is held again, behind a new anchor.
             assertEquals(200, node.authed("PUT", "/route/" + id, route(id, bot, server, 2000, false)).statusCode());
-            for (int k = 0; k < 30; k++, seq++)
-            {
-                RelayPortKit.send(bot, NodeFixture.frame(id, 0, seq, payload(seq)), node.relay());
-            }
+            sendHeldBurst(node, bot, id, 200, expected);
             // The new anchor leaves at once, but may reach the voice server after the gauge says 29 are held.
             await("29 held again, the new anchor sent", 10,
                 () -> metric(node, "relay_pace_held_datagrams") == 29.0 && arrivals.count() == 61);
             for (int i = 0; i < arrivals.count(); i++)
             {
-                assertArrayEquals(payload(i), arrivals.bytes.get(i), "frame " + i + " in order");
+                assertArrayEquals(payload(expected.get(i)), arrivals.bytes.get(i), "datagram " + i + " in order");
             }
+        }
+    }
+
+    /**
+     * An anchor (sequence {@code first}) and 29 frames whose timestamps are 51 to 79 frames after it: paced, the 29 are
+     * held for over a second, so a test sees them held without racing their departure.
+     */
+    private static void sendHeldBurst(
+        final NodeFixture node, final DatagramChannel bot, final long id, final int first, final List<Integer> expected)
+        throws Exception
+    {
+        RelayPortKit.send(bot, NodeFixture.frame(id, 0, first, payload(first)), node.relay());
+        expected.add(first);
+        for (int seq = first + 51; seq < first + 80; seq++)
+        {
+            RelayPortKit.send(bot, NodeFixture.frame(id, 0, seq, payload(seq)), node.relay());
+            expected.add(seq);
         }
     }
 
