@@ -51,23 +51,6 @@ public final class GeneratorOptions
         }
     }
 
-    /** How the generator picks its streams' ids. */
-    public enum StreamIdOrder
-    {
-        /** {@code --first-stream-id} onwards, one after the other. */
-        CONSECUTIVE,
-        /** Distinct random ids from a seeded generator ({@code --stream-id-seed}). */
-        RANDOM;
-
-        /**
-         * @return the name on the command line.
-         */
-        public String orderName()
-        {
-            return name().toLowerCase(Locale.ROOT);
-        }
-    }
-
     /** What the relay sends on to a target, the route's {@code deliver} field. */
     public enum Deliver
     {

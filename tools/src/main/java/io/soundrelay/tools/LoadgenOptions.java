@@ -16,7 +16,6 @@
 package io.soundrelay.tools;
 
 import io.soundrelay.tools.GeneratorOptions.Deliver;
-import io.soundrelay.tools.GeneratorOptions.StreamIdOrder;
 import io.soundrelay.tools.GeneratorOptions.Wire;
 import picocli.CommandLine.Option;
 
