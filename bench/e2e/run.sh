@@ -837,7 +837,8 @@ write_header() {
     cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
     [[ -n $cpu_model ]] || cpu_model=$(lscpu 2>/dev/null | awk -F': +' '/^Model name/ {print $2; exit}')
     java_version=$(java -version 2>&1 | sed -n 1p)
-    nginx_version=$( (nginx -v 2>&1 || echo "nginx: not installed") | sed -n 1p)
+    nginx_version="nginx: not installed"
+    ! command -v nginx >/dev/null 2>&1 || nginx_version=$(nginx -v 2>&1 | sed -n 1p)
     gcc_version=$(gcc --version 2>&1 | sed -n 1p)
     commit=$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
     if [[ $commit != unknown ]] && ! git -C "$REPO_ROOT" diff --quiet HEAD 2>/dev/null; then
