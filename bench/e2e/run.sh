@@ -858,7 +858,7 @@ write_header() {
         echo "- net.core.rmem_max $(cat /proc/sys/net/core/rmem_max 2>/dev/null || echo '?'), net.core.wmem_max $(cat /proc/sys/net/core/wmem_max 2>/dev/null || echo '?')"
         echo "- CPU pinning: $PIN_NOTE"
         echo "- node: \`java $NODE_JVM_OPTS -jar ${NODE_JAR#"$REPO_ROOT"/}\`, LOG_LEVEL=warn, no Redis; node-ports-*: RELAY_PORTS=$RELAY_PORTS_BASE-$RELAY_PORTS_LAST"
-        echo "- node data-plane pipelines: DATA_PLANE_PIPELINES=$PIPELINES (the node's CPUs: see CPU pinning); generator stream ids: $STREAM_IDS"
+        echo "- node data-plane pipelines: DATA_PLANE_PIPELINES=$PIPELINES, PIN_CPUS not set (every pipeline runs on the relay's CPU of the pinning above); generator stream ids: $STREAM_IDS"
         echo "- loadgen: \`${LOADGEN_CMD[*]}\`${LOADGEN_JVM_OPTS:+ (LOADGEN_JVM_OPTS=$LOADGEN_JVM_OPTS)}"
         echo "- ports: relay udp/$RELAY_PORT, generator sink udp/$SINK_PORT, node API tcp/$API_PORT; relay ports udp/$RELAY_PORTS_BASE-$RELAY_PORTS_LAST, generator sources (a socket per stream) udp/$SOURCE_PORTS_BASE-$SOURCE_PORTS_LAST"
         echo "- warm-up: ${WARMUP_SECONDS} s of nominal load, not measured, after each relay start"
