@@ -23,7 +23,10 @@
       and the note says why; '-' for no note). ROWS and LOADS are comma-separated and give the order of the tables.
       Up to three tables: the relays of the default rows under nominal and saturation load; the relay-port rows
       (direct-sockets, c-ports*, node-shared-sockets-*, node-ports-*; direct too when it ran) with their ratios; the
-      echo load, both directions.
+      echo load, both directions. For node runs with the node's metrics scraped before and after the run
+      (JSON_BASE.metrics-before and JSON_BASE.metrics, next to the JSON), a table of each data-plane pipeline's
+      share of the datagrams received in the run and the hand-offs between pipelines; nothing when the node does not
+      export relay_pipeline_packets_received_total (an older node).
 
   e2e_report.py clear-routes API_URL API_KEY
       Delete every route of a node (GET /routes page by page, DELETE /route/{id}); prints how many it deleted.
@@ -35,6 +38,7 @@
 import json
 import math
 import os
+import re
 import sys
 import urllib.error
 import urllib.parse
@@ -43,6 +47,10 @@ import urllib.request
 REFERENCE_ROWS = ("nginx", "c-recvmmsg")
 PORT_ROW_PREFIXES = ("direct-sockets", "c-ports", "node-shared-sockets-", "node-ports-")
 DIRECT_ROWS = ("direct", "direct-sockets")
+PIPELINE_RECEIVED = "relay_pipeline_packets_received_total"
+PIPELINE_HANDOFFS = "relay_pipeline_handoffs_total"
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)')
+PIPELINE_LABEL = re.compile(r'pipeline="([^"]*)"')
 
 
 def is_port_row(row):
@@ -140,6 +148,78 @@ def cpu_per_million(run):
     if not received or run["clk_tck"] <= 0:
         return None
     return (run["cpu_ticks"] / run["clk_tck"]) / (received / 1e6)
+
+
+def read_pipeline_metrics(path):
+    """({pipeline: datagrams received}, handoffs or None) from a Prometheus text scrape; None when unreadable."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    received = {}
+    handoffs = None
+    for line in lines:
+        m = SAMPLE.match(line)
+        if not m:
+            continue
+        name, labels, value = m.group(1), m.group(2) or "", number_text(m.group(3))
+        if value is None:
+            continue
+        if name == PIPELINE_RECEIVED:
+            label = PIPELINE_LABEL.search(labels)
+            if label:
+                received[label.group(1)] = received.get(label.group(1), 0.0) + value
+        elif name == PIPELINE_HANDOFFS:
+            handoffs = (handoffs or 0.0) + value
+    return received, handoffs
+
+
+def number_text(text):
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def pipeline_figures(manifest, run):
+    """The run's per-pipeline datagrams and hand-offs (after minus before), or None when the node exports none."""
+    if run is None or not run["row"].startswith("node-") or run["json_path"] == "-":
+        return None
+    path = run["json_path"]
+    if not os.path.isabs(path):
+        path = os.path.join(os.path.dirname(os.path.abspath(manifest)), path)
+    base = path[:-len(".json")] if path.endswith(".json") else path
+    after = read_pipeline_metrics(base + ".metrics")
+    if after is None or not after[0]:
+        return None
+    before = read_pipeline_metrics(base + ".metrics-before") or ({}, None)
+    received = {k: v - before[0].get(k, 0.0) for k, v in after[0].items()}
+    handoffs = None if after[1] is None else after[1] - (before[1] or 0.0)
+    return received, handoffs
+
+
+def pipeline_table(manifest, rows, loads, chosen):
+    out = []
+    for load in loads:
+        for row in rows:
+            figures = pipeline_figures(manifest, chosen.get((row, load)))
+            if figures is None:
+                continue
+            received, handoffs = figures
+            total = sum(received.values())
+            order = sorted(received, key=lambda k: (0, int(k)) if k.isdigit() else (1, k))
+            shares = ", ".join(f"{k}: {fmt_int(received[k])} ({100.0 * received[k] / total:.1f} %)"
+                               if total > 0 else f"{k}: {fmt_int(received[k])}" for k in order)
+            handoff_share = f"{100.0 * handoffs / total:.2f}" if handoffs is not None and total > 0 else "-"
+            out.append(f"| {row} | {load} | {len(order)} | {fmt_int(total)} | {shares} "
+                       f"| {fmt_int(handoffs)} | {handoff_share} |")
+    if not out:
+        return []
+    return ["Data-plane pipelines (the node's counters over the run, scraped before and after it; the shown run):", "",
+            "| row | load | pipelines | datagrams received | per pipeline (share) | hand-offs | hand-offs % |",
+            "| --- | --- | ---: | ---: | --- | ---: | ---: |"] + out
 
 
 def round_trip(result, key):
@@ -334,6 +414,12 @@ def table(manifest, rows_csv, loads_csv):
                 "-" if row in ("c-ports",) + DIRECT_ROWS else fmt_ratio(cpu, cpu_of("c-ports", "echo")),
             ]
             out.append("| " + " | ".join(cells) + " |")
+
+    pipelines = pipeline_table(manifest, rows, loads, chosen)
+    if pipelines:
+        if out:
+            out.append("")
+        out.extend(pipelines)
 
     print("\n".join(out))
     if notes:

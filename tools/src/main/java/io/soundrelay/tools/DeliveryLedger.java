@@ -35,7 +35,7 @@ final class DeliveryLedger implements Receiver.Sink
     /** No receiver assignment: any receiver may get any stream (no routes were created). */
     static final int ANY_RECEIVER = -1;
 
-    private final long firstStreamId;
+    private final StreamIds streamIds;
     private final int receivers;
     private final StreamState[] streams;
     private final Recorder latencyRecorder = new Recorder(3);
@@ -57,7 +57,18 @@ final class DeliveryLedger implements Receiver.Sink
      */
     DeliveryLedger(final long firstStreamId, final int streamCount, final int receivers)
     {
-        this.firstStreamId = firstStreamId;
+        this(StreamIds.consecutive(firstStreamId, streamCount), streamCount, receivers);
+    }
+
+    /**
+     * @param streamIds   the streams' ids: stream i has {@code streamIds.id(i)}.
+     * @param streamCount streams carrying traffic.
+     * @param receivers   the receiver count when stream i is routed to receiver {@code i % receivers}, else
+     *                    {@link #ANY_RECEIVER}.
+     */
+    DeliveryLedger(final StreamIds streamIds, final int streamCount, final int receivers)
+    {
+        this.streamIds = streamIds;
         this.receivers = receivers;
         this.streams = new StreamState[streamCount];
         for (int i = 0; i < streamCount; i++)
@@ -98,9 +109,9 @@ final class DeliveryLedger implements Receiver.Sink
             return;
         }
 
-        final long index = streamId - firstStreamId;
+        final int index = streamIds.indexOf(streamId);
         if (index < 0 || index >= streams.length ||
-            (receivers != ANY_RECEIVER && receiverFor((int)index, receivers) != receiverIndex))
+            (receivers != ANY_RECEIVER && receiverFor(index, receivers) != receiverIndex))
         {
             wrongStream.increment();
             return;
@@ -111,7 +122,7 @@ final class DeliveryLedger implements Receiver.Sink
             return;
         }
 
-        final int outcome = streams[(int)index].record((int)sequence);
+        final int outcome = streams[index].record((int)sequence);
         if (StreamState.DUPLICATE == outcome)
         {
             duplicates.increment();
@@ -122,7 +133,7 @@ final class DeliveryLedger implements Receiver.Sink
             outOfOrder.increment();
         }
         delivered.increment();
-        final long gapNs = streams[(int)index].arrived(nowNs);
+        final long gapNs = streams[index].arrived(nowNs);
         if (!warmup || sendTimeNs - measureFromNs >= 0)
         {
             measured.increment();

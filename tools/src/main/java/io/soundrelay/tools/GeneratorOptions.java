@@ -76,6 +76,8 @@ public final class GeneratorOptions
     public static final int DEFAULT_DURATION_SECONDS = 5;
     public static final int DEFAULT_PAYLOAD_BYTES = 160;
     public static final long DEFAULT_FIRST_STREAM_ID = 1000;
+    /** The seed of {@code --stream-ids random} unless {@code --stream-id-seed} says otherwise. */
+    public static final long DEFAULT_STREAM_ID_SEED = 31;
     public static final int DEFAULT_SENDERS = 2;
     public static final int DEFAULT_RECEIVERS = 2;
     public static final int DEFAULT_SOURCE_PORT = 0;
@@ -132,6 +134,7 @@ public final class GeneratorOptions
     private final Wire wire;
     private final Deliver deliver;
     private final long firstStreamId;
+    private final StreamIds streamIds;
     private final boolean createRoutes;
     private final int senders;
     private final int sourcePort;
@@ -175,6 +178,9 @@ public final class GeneratorOptions
         payloadBytes = (int)check("payload-bytes", traffic.payloadBytes, PayloadPattern.HEADER_LENGTH,
             MAX_DATAGRAM_BYTES);
         firstStreamId = check("first-stream-id", traffic.firstStreamId, 1, Long.MAX_VALUE / 2);
+        streamIds = traffic.streamIdOrder == StreamIdOrder.RANDOM ?
+            StreamIds.random(traffic.streamIdSeed, streams, wire == Wire.RTP ? MAX_U32 : Long.MAX_VALUE / 2) :
+            StreamIds.consecutive(firstStreamId, streams);
         senders = (int)check("senders", sockets.senders, 1, MAX_SOCKETS);
         sourcePort = (int)check("source-port", sockets.sourcePort, 0, MAX_PORT);
         reportIntervalSeconds = check("report-interval", reports.reportIntervalSeconds, 0.01, 3600);
@@ -254,7 +260,7 @@ public final class GeneratorOptions
             throw bad("payload-bytes", Integer.toString(payloadBytes), "with the " + headerLength +
                 "-byte " + wire.wireName() + " header the datagram exceeds " + MAX_DATAGRAM_BYTES + " bytes");
         }
-        if (wire == Wire.RTP && lastStreamId() > MAX_U32)
+        if (wire == Wire.RTP && !streamIds.isRandom() && lastStreamId() > MAX_U32)
         {
             throw bad("first-stream-id", Long.toString(firstStreamId),
                 "with --wire rtp every stream id (up to " + lastStreamId() + ") must fit the 32-bit SSRC");
@@ -418,6 +424,24 @@ public final class GeneratorOptions
     public long firstStreamId()
     {
         return firstStreamId;
+    }
+
+    /**
+     * @return the streams' ids: consecutive from {@link #firstStreamId()}, or random with {@code --stream-ids
+     * random}.
+     */
+    StreamIds streamIds()
+    {
+        return streamIds;
+    }
+
+    /**
+     * @param index a stream's 0-based index; from {@link #streams()} on, the unrouted ids of stranger traffic.
+     * @return its id.
+     */
+    public long streamId(final int index)
+    {
+        return streamIds.id(index);
     }
 
     /**
@@ -631,7 +655,8 @@ public final class GeneratorOptions
             durationSeconds + " s" + (warmupSeconds > 0 ? " (warm-up: the first " + number(warmupSeconds) +
             " s, not measured)" : "") + ", " + wire.wireName() +
             (wire == Wire.SR ? " (sinks get " + (sinkDelivery() == Deliver.PAYLOAD ? "payloads)" : "whole frames)") :
-            "") + ", " + payloadBytes + "-byte payload, streams " + firstStreamId + ".." + lastTrafficStreamId() +
+            "") + ", " + payloadBytes + "-byte payload, streams " + (streamIds.isRandom() ? "with random ids (seed " +
+            streamIds.seed() + ")" : firstStreamId + ".." + lastTrafficStreamId()) +
             " -> " + destination() + ", " + count(senders, "sender") + (socketPerStream ?
             " with a socket per stream" : "") + (sourcePort > 0 ? " on ports " + sourcePort + "-" +
             (sourcePort + sourceSockets() - 1) : "") + ", " + count(receivers, "receiver") +

@@ -146,6 +146,13 @@ public final class LoadgenOptions
         return this;
     }
 
+    public LoadgenOptions streamIds(final StreamIdOrder order, final long seed)
+    {
+        traffic.streamIdOrder = order;
+        traffic.streamIdSeed = seed;
+        return this;
+    }
+
     public LoadgenOptions createRoutes(final boolean createRoutes)
     {
         this.relay.createRoutes = createRoutes;
@@ -419,6 +426,17 @@ public final class LoadgenOptions
             defaultValue = "" + GeneratorOptions.DEFAULT_FIRST_STREAM_ID,
             description = "Id of the first stream. Default: ${DEFAULT-VALUE}.")
         long firstStreamId = GeneratorOptions.DEFAULT_FIRST_STREAM_ID;
+
+        @Option(names = "--stream-ids", paramLabel = "consecutive|random", order = 27, defaultValue = "consecutive",
+            description = "consecutive: --first-stream-id onwards; random: distinct random ids (1 to 2^62, or to " +
+                "2^32 - 1 with --wire rtp) from --stream-id-seed, e.g. to check how a node spreads streams over " +
+                "its data-plane pipelines. Default: ${DEFAULT-VALUE}.")
+        StreamIdOrder streamIdOrder = StreamIdOrder.CONSECUTIVE;
+
+        @Option(names = "--stream-id-seed", paramLabel = "N", order = 27,
+            defaultValue = "" + GeneratorOptions.DEFAULT_STREAM_ID_SEED,
+            description = "Seed of --stream-ids random: the same seed, the same ids. Default: ${DEFAULT-VALUE}.")
+        long streamIdSeed = GeneratorOptions.DEFAULT_STREAM_ID_SEED;
 
         @Option(names = "--stranger", order = 28,
             description = "Also send datagrams a relay must drop: each stream's from an unregistered socket, " +

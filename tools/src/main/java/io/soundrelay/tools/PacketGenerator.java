@@ -171,11 +171,11 @@ public final class PacketGenerator implements AutoCloseable
         out.println("loadgen: " + options);
 
         final SendCounters counters = new SendCounters(options.streams());
-        final DeliveryLedger ledger = new DeliveryLedger(options.firstStreamId(), options.streams(),
+        final DeliveryLedger ledger = new DeliveryLedger(options.streamIds(), options.streams(),
             options.createRoutes() ? options.receivers() : DeliveryLedger.ANY_RECEIVER);
         // What comes back: "receiver" i is stream i's own socket, so a datagram at another stream's is wrong.
         final DeliveryLedger returnLedger = options.echo() ?
-            new DeliveryLedger(options.firstStreamId(), options.streams(), options.streams()) : null;
+            new DeliveryLedger(options.streamIds(), options.streams(), options.streams()) : null;
         final InetSocketAddress[] destinations = new InetSocketAddress[options.streams()];
         final RouteClient routes = options.createRoutes() ?
             new RouteClient(options.api(), options.apiKey(), options.paceMs(), options.jitterMs()) : null;
@@ -404,7 +404,7 @@ public final class PacketGenerator implements AutoCloseable
     {
         for (int i = 0; i < options.streams(); i++)
         {
-            final long streamId = options.firstStreamId() + i;
+            final long streamId = options.streamId(i);
             final InetSocketAddress source = senderAddresses.get(i % senderAddresses.size());
             final InetSocketAddress target =
                 receiverAddresses.get(DeliveryLedger.receiverFor(i, receiverAddresses.size()));

@@ -334,7 +334,7 @@ final class Sender implements Runnable
             return;
         }
 
-        final long streamId = options.firstStreamId() + streamIndexes[slot];
+        final long streamId = options.streamId(streamIndexes[slot]);
         final InetSocketAddress to = destinations.of(streamIndexes[slot]);
         final DatagramChannel channel = channels[slot];
         if (send(channel, to, streamId, sequence, sendTimeNs))
@@ -345,7 +345,7 @@ final class Sender implements Runnable
             if (null != strangerChannel && sequence % STRANGER_EVERY == 0)
             {
                 final long forbidden = sequence | PayloadPattern.FORBIDDEN_FLAG;
-                final long unroutedStreamId = streamId + options.streams();
+                final long unroutedStreamId = options.streamId(streamIndexes[slot] + options.streams());
                 if (send(strangerChannel, to, streamId, forbidden, sendTimeNs))
                 {
                     counters.strangerSent.increment();

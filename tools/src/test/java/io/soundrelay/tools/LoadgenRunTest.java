@@ -114,6 +114,26 @@ final class LoadgenRunTest
     }
 
     @Test
+    void randomStreamIdsAreSentAndAccountedForThroughAnEchoRelay() throws Exception
+    {
+        try (EchoRelay relay = new EchoRelay(0, EchoRelay.Fault.NONE))
+        {
+            final int sink = freePort();
+            relay.forwardTo(new InetSocketAddress("127.0.0.1", sink));
+
+            // The ledger only knows the random ids: had the senders sent 1000..1003, nothing would count.
+            assertEquals(0, loadgen(Map.of(), "--relay", relay.hostPort(), "--sink-ports", Integer.toString(sink),
+                "--stream-ids", "random", "--stream-id-seed", "7", "--wire", "rtp", "--json", "-"), this::output);
+        }
+
+        final Map<String, Object> report = Json.object(stdout.toString(StandardCharsets.UTF_8).trim());
+        assertEquals(EXPECTED, report.get("received"), this::output);
+        assertEquals(0.0, report.get("unexpected"), this::output);
+        assertEquals(true, report.get("passed"), this::output);
+        assertTrue(output().contains("streams with random ids (seed 7)"), this::output);
+    }
+
+    @Test
     void jsonOnStdoutLeavesStdoutPureJson() throws Exception
     {
         final int sink = freePort();
