@@ -8,7 +8,7 @@
 # BuildKit (the default builder since Docker 23) is needed for the cache mount below.
 
 # ---- build ---------------------------------------------------------------------------------------
-FROM maven:3.9-eclipse-temurin-17 AS build
+FROM maven:3.9-eclipse-temurin-25 AS build
 WORKDIR /src
 # The poms first: the layer with the dependency cache survives source changes. The reactor needs every
 # module's pom, but only the node (control) and what it depends on are built.
@@ -30,7 +30,7 @@ COPY control/src control/src
 RUN --mount=type=cache,target=/root/.m2 ./mvnw -B -q -Dmaven.test.skip=true -pl control -am package
 
 # ---- run -----------------------------------------------------------------------------------------
-FROM eclipse-temurin:17-jre
+FROM eclipse-temurin:25-jre
 # A fixed numeric user, so that Kubernetes' runAsNonRoot can check it (k8s/statefulset.yaml runs as 10001).
 RUN groupadd --system --gid 10001 soundrelay \
  && useradd --system --uid 10001 --gid soundrelay --home-dir /app --no-create-home --shell /usr/sbin/nologin soundrelay
@@ -45,7 +45,7 @@ ENV BIND_ADDR=0.0.0.0:4000 \
     CONTROL_API_ADDR=0.0.0.0:4300 \
     METRICS_ADDR=0.0.0.0:9100
 # JVM options, read by the entry point. The heap follows the container's memory limit (container support is on
-# by default in Java 17; the flag says so); for a dedicated node prefer a fixed heap, e.g.
+# by default in Java 25; the flag says so); for a dedicated node prefer a fixed heap, e.g.
 #   JAVA_OPTS="-Xms512m -Xmx512m -XX:+AlwaysPreTouch -XX:+ExitOnOutOfMemoryError"
 ENV JAVA_OPTS="-XX:+UseContainerSupport -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
 

@@ -12,6 +12,9 @@ set -euo pipefail
 SECONDS_TO_RUN=${1:-60}
 REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$REPO_ROOT"
+# The build's JDK (Java 25+): $JAVA_HOME/bin/java when JAVA_HOME is set, else the `java` on PATH.
+JAVA=${JAVA_HOME:+$JAVA_HOME/bin/java}
+JAVA=${JAVA:-java}
 [[ -f control/target/soundrelay.jar && -f tools/target/soundrelay-tools.jar ]] || ./mvnw -q -B -DskipTests package
 
 STAMP=$(date +%Y%m%d-%H%M%S)
@@ -23,7 +26,7 @@ PORT_BASE=${PORT_BASE:-48000}
 
 env BIND_ADDR="127.0.0.1:$PORT_BASE" CONTROL_API_ADDR="127.0.0.1:$((PORT_BASE + 1))" \
     METRICS_ADDR="127.0.0.1:$((PORT_BASE + 2))" API_KEYS="$KEY" NODE_ID="gc-nominal-$STAMP" \
-    java "-Xlog:gc*,safepoint:file=$OUT/gc.log:utctime,uptime,level,tags" -jar control/target/soundrelay.jar \
+    "$JAVA" "-Xlog:gc*,safepoint:file=$OUT/gc.log:utctime,uptime,level,tags" -jar control/target/soundrelay.jar \
     > "$OUT/node.log" 2>&1 &
 NODE=$!
 trap 'kill "$NODE" 2>/dev/null || true' EXIT
@@ -34,7 +37,7 @@ done
 # A short warm-up run first: the node's first route requests load classes, and the JVM's first Metaspace
 # threshold collects once; that is start-up, not traffic. The GC log keeps it, the summary names it.
 # --warmup 0: the generator measures from its first send, so the window below is the whole of the traffic.
-LOADGEN=(java -jar tools/target/soundrelay-tools.jar loadgen --relay "127.0.0.1:$PORT_BASE"
+LOADGEN=("$JAVA" -jar tools/target/soundrelay-tools.jar loadgen --relay "127.0.0.1:$PORT_BASE"
     --api "http://127.0.0.1:$((PORT_BASE + 1))" --streams 1000 --pps 50
     --senders 1 --sink-ports "$((PORT_BASE + 10))" --one-thread --warmup 0)
 "${LOADGEN[@]}" --duration 5 > "$OUT/warmup.out" 2>&1 || true

@@ -13,6 +13,9 @@ set -euo pipefail
 REQUESTS=${1:-20000}
 REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$REPO_ROOT"
+# The build's JDK (Java 25+): $JAVA_HOME/bin/java when JAVA_HOME is set, else the `java` on PATH.
+JAVA=${JAVA_HOME:+$JAVA_HOME/bin/java}
+JAVA=${JAVA:-java}
 [[ -f control/target/soundrelay.jar ]] || ./mvnw -q -B -DskipTests -pl control -am package
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -47,7 +50,7 @@ flood() # $1: UNAUTH_RATE_PER_SECOND
 {
     env -i PATH="$PATH" BIND_ADDR=127.0.0.1:0 CONTROL_API_ADDR=127.0.0.1:0 METRICS_ADDR=127.0.0.1:0 REDIS_URL= \
         API_KEYS=http-flood-key-0123456789 UNAUTH_RATE_PER_SECOND="$1" \
-        java -Xmx256m -jar control/target/soundrelay.jar > "$WORK/node.log" 2>&1 &
+        "$JAVA" -Xmx256m -jar control/target/soundrelay.jar > "$WORK/node.log" 2>&1 &
     local node=$! port=""
     for _ in $(seq 300); do
         port=$(grep -o 'control API http://[0-9.]*:[0-9]*' "$WORK/node.log" | sed 's/.*://' || true)

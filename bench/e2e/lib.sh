@@ -1,6 +1,21 @@
 # Shared helpers of the end-to-end benchmark scripts (run.sh, pacing.sh): sourced, never run. The sourcing script
 # sets LOG_TAG (the prefix of its log lines) and SCRIPT_NAME (how its option errors name it) first.
 
+# The java that runs the node and the generator: the JDK the build uses, $JAVA_HOME/bin/java when JAVA_HOME is set,
+# else the `java` on PATH. require_java checks it is Java 25 or newer, as the jars need.
+JAVA=${JAVA_HOME:+$JAVA_HOME/bin/java}
+JAVA=${JAVA:-java}
+
+require_java() {
+    local version
+    version=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = //p')
+    [[ $version =~ ^[0-9]+$ && $version -ge 25 ]] || {
+        printf '%s: %s is Java %s; the jars need Java 25 or newer: set JAVA_HOME to a JDK 25\n' \
+            "$SCRIPT_NAME" "$JAVA" "${version:-(none)}" >&2
+        exit 2
+    }
+}
+
 log() {
     printf '[%s %s] %s\n' "$LOG_TAG" "$(date +%H:%M:%S)" "$*" >&2
 }

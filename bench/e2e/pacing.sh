@@ -208,7 +208,7 @@ start_node() {
             API_KEYS="$API_KEY" \
             MAX_STREAMS_PER_NODE="$NODE_MAX_STREAMS" \
             LOG_LEVEL=warn \
-            "${NODE_PREFIX[@]+"${NODE_PREFIX[@]}"}" java "${NODE_JVM_ARGS[@]+"${NODE_JVM_ARGS[@]}"}" -jar "$NODE_JAR"
+            "${NODE_PREFIX[@]+"${NODE_PREFIX[@]}"}" "$JAVA" "${NODE_JVM_ARGS[@]+"${NODE_JVM_ARGS[@]}"}" -jar "$NODE_JAR"
     ) < /dev/null >> "$RAW_DIR/node.log" 2>&1 &
     NODE_PID=$!
     STARTED_PIDS+=("$NODE_PID")
@@ -242,7 +242,7 @@ run_phase() {
     # The warm-up's JIT and start-up losses are expected: it only warms the node.
     [[ $name != warmup ]] || { warmup=0; extra=(--allow-loss-percent 100); }
     local -a cmd=("${GEN_PREFIX[@]+"${GEN_PREFIX[@]}"}" timeout --kill-after=10 $((seconds + SLACK_SECONDS))
-        java "${LOADGEN_JVM_ARGS[@]+"${LOADGEN_JVM_ARGS[@]}"}" -jar "$TOOLS_JAR" loadgen
+        "$JAVA" "${LOADGEN_JVM_ARGS[@]+"${LOADGEN_JVM_ARGS[@]}"}" -jar "$TOOLS_JAR" loadgen
         --relay "127.0.0.1:$RELAY_PORT" --api "http://127.0.0.1:$API_PORT" --create-routes --deliver framed
         --wire sr --streams "$STREAMS" --first-stream-id "$first" --pps "$PPS"
         --burst "$BURST" --stall-ms "$STALL_MS" --pace-ms "$pace" --jitter-ms "${PHASE_JITTER_MS:-0}"
@@ -394,12 +394,13 @@ EOF
 
 # --- main ----------------------------------------------------------------------------------------------------------
 
-for c in java curl python3 timeout taskset mkfifo; do
+for c in "$JAVA" curl python3 timeout taskset mkfifo; do
     command -v "$c" >/dev/null 2>&1 || die "missing command: $c"
 done
+require_java
 [[ -f $NODE_JAR ]] || die "$NODE_JAR is missing: build with ./mvnw -q -B -DskipTests package"
 [[ -f $TOOLS_JAR ]] || die "$TOOLS_JAR is missing: build with ./mvnw -q -B -DskipTests package"
-java -jar "$TOOLS_JAR" loadgen --help 2>&1 | grep -q -e '--pace-ms' \
+"$JAVA" -jar "$TOOLS_JAR" loadgen --help 2>&1 | grep -q -e '--pace-ms' \
     || die "$TOOLS_JAR has no loadgen --pace-ms: rebuild it"
 for p in "$RELAY_PORT" "$SINK_PORT"; do
     ! udp_port_bound "$p" || die "UDP port $p is in use (pick others with --port-base)"
@@ -452,7 +453,7 @@ fi
     echo "# SoundRelay pacing benchmark, $STAMP"
     echo
     echo "- command: \`$COMMAND_LINE\`"
-    echo "- commit: $commit; kernel $(uname -r); $(java -version 2>&1 | sed -n 1p)"
+    echo "- commit: $commit; kernel $(uname -r); $("$JAVA" -version 2>&1 | sed -n 1p)"
     echo "- CPU: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo); $(getconf _NPROCESSORS_ONLN) online; pinning: $PIN_NOTE"
     echo "- node: \`java $NODE_JVM_OPTS -jar ${NODE_JAR#"$REPO_ROOT"/}\`, transport $NODE_TRANSPORT, in-memory routes (no Redis), LOG_LEVEL=warn"
     echo "- load, each phase: $STREAMS streams, frames of 20 ms (+960, 48 kHz) at $PPS pps, sent stall-and-burst: nothing for"

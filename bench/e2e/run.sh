@@ -300,10 +300,11 @@ trap 'exit 143' TERM
 
 check_commands() {
     local c missing=()
-    for c in java gcc curl python3 taskset timeout getconf awk pgrep; do
+    for c in "$JAVA" gcc curl python3 taskset timeout getconf awk pgrep; do
         command -v "$c" >/dev/null 2>&1 || missing+=("$c")
     done
     ((${#missing[@]} == 0)) || die "missing commands: ${missing[*]}"
+    require_java
 }
 
 build_jars() {
@@ -391,7 +392,7 @@ set_loadgen_cmd() {
     if [[ -n ${E2E_LOADGEN:-} ]]; then
         read -r -a LOADGEN_CMD <<< "$E2E_LOADGEN"
     else
-        LOADGEN_CMD=(java "${LOADGEN_JVM_ARGS[@]+"${LOADGEN_JVM_ARGS[@]}"}" -jar "$TOOLS_JAR" loadgen)
+        LOADGEN_CMD=("$JAVA" "${LOADGEN_JVM_ARGS[@]+"${LOADGEN_JVM_ARGS[@]}"}" -jar "$TOOLS_JAR" loadgen)
     fi
 }
 
@@ -597,7 +598,7 @@ start_node() {
             DATA_PLANE_PIPELINES="$PIPELINES" \
             "${relay_ports_env[@]+"${relay_ports_env[@]}"}" \
             LOG_LEVEL=warn \
-            "${RELAY_PREFIX[@]+"${RELAY_PREFIX[@]}"}" java "${NODE_JVM_ARGS[@]+"${NODE_JVM_ARGS[@]}"}" -jar "$NODE_JAR"
+            "${RELAY_PREFIX[@]+"${RELAY_PREFIX[@]}"}" "$JAVA" "${NODE_JVM_ARGS[@]+"${NODE_JVM_ARGS[@]}"}" -jar "$NODE_JAR"
     ) < /dev/null >> "$RELAY_LOG" 2>&1 &
     RELAY_PID=$!
     STARTED_PIDS+=("$RELAY_PID")
@@ -836,7 +837,7 @@ write_header() {
     local cpu_model java_version nginx_version gcc_version commit
     cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
     [[ -n $cpu_model ]] || cpu_model=$(lscpu 2>/dev/null | awk -F': +' '/^Model name/ {print $2; exit}')
-    java_version=$(java -version 2>&1 | sed -n 1p)
+    java_version=$("$JAVA" -version 2>&1 | sed -n 1p)
     nginx_version="nginx: not installed"
     ! command -v nginx >/dev/null 2>&1 || nginx_version=$(nginx -v 2>&1 | sed -n 1p)
     gcc_version=$(gcc --version 2>&1 | sed -n 1p)

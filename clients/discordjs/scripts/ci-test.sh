@@ -40,6 +40,16 @@ echo "== clients/discordjs: node $(node --version), npm $(npm --version)"
 
 npm ci --no-audit --no-fund --loglevel=error
 export SOUNDRELAY_JAR="${SOUNDRELAY_JAR:-$PWD/../../control/target/soundrelay.jar}"
+# The tests start that jar with $JAVA_HOME/bin/java (test/support/relay-node.mjs), else the `java` on PATH: Maven
+# passes the JDK it runs on (Java 25+) as JAVA_HOME. Say which, and stop here rather than in every test on an older one.
+node_java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+node_java_version=$("$node_java" -XshowSettings:properties -version 2>&1 |
+  sed -n 's/^ *java\.specification\.version = //p' || true)
+if ! [[ $node_java_version =~ ^[0-9]+$ ]] || [ "$node_java_version" -lt 25 ]; then
+  echo "clients/discordjs: $node_java is Java ${node_java_version:-(none)}; the node jar needs Java 25: set JAVA_HOME" >&2
+  exit 1
+fi
+echo "== clients/discordjs: the node runs on $node_java (Java $node_java_version)"
 # The fake voice gateway's TLS certificate (the library only speaks wss://): trusted for the tests only.
 export NODE_EXTRA_CA_CERTS="$PWD/test/fixtures/voice-gateway.crt"
 npm test

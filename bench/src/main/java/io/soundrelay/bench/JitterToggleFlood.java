@@ -46,7 +46,8 @@ import java.util.concurrent.locks.LockSupport;
  * collectors) and the JVM's direct memory. The changes go through the data plane's {@code RouterProxy} as
  * the API's handlers send them (no HTTP). Not a test: a figure.
  * <pre>
- * java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx512m -XX:MaxDirectMemorySize=64m \
+ * java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED --enable-native-access=ALL-UNNAMED \
+ *     -Xmx512m -XX:MaxDirectMemorySize=64m \
  *     -cp bench/target/benchmarks.jar io.soundrelay.bench.JitterToggleFlood \
  *     [seconds per phase] [routes] [legitimate datagrams per second] [flooding threads] [changes per second]
  * </pre>

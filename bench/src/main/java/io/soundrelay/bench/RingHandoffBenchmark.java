@@ -106,7 +106,8 @@ import java.util.concurrent.TimeUnit;
  */
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 2, jvmArgsAppend = { "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED" })
+@Fork(value = 2, jvmArgsAppend = {
+    "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED" })
 public class RingHandoffBenchmark
 {
     static final int MAX_DATAGRAM_BYTES = Configuration.MAX_DATAGRAM_BYTES_DEFAULT;

@@ -141,6 +141,7 @@ final class NodeProcess implements AutoCloseable
         cmd.add(System.getProperty("java.home") + "/bin/java");
         cmd.add("--add-exports");
         cmd.add("java.base/jdk.internal.misc=ALL-UNNAMED");
+        cmd.add("--enable-native-access=ALL-UNNAMED"); // as the node jar's manifest
         cmd.addAll(List.of(jvmArgs));
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

@@ -43,6 +43,7 @@ class NodeProcessTest
         cmd.add(System.getProperty("java.home") + "/bin/java");
         cmd.add("--add-exports");
         cmd.add("java.base/jdk.internal.misc=ALL-UNNAMED");
+        cmd.add("--enable-native-access=ALL-UNNAMED"); // as the node jar's manifest
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(SoundRelayMain.class.getName());

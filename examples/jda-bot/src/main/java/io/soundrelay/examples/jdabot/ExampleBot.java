@@ -15,6 +15,8 @@
  */
 package io.soundrelay.examples.jdabot;
 
+import club.minnced.discord.jdave.ffi.LibDave;
+import club.minnced.discord.jdave.interop.JDaveSessionFactory;
 import io.soundrelay.jda.SoundRelaySendFactory;
 import net.dv8tion.jda.api.JDA;
 import net.dv8tion.jda.api.JDABuilder;
@@ -50,20 +52,15 @@ import java.util.Map;
  * shorter than that is not heard. It needs a node with pacing (issue 19); for an older one, set
  * {@code SOUNDRELAY_PACE_MS=0}.
  * Exit status 2, with a message naming the variable, when a setting is missing or wrong; 3 when this machine
- * cannot do Discord voice (Java older than 25, libdave or Opus not loading). Both are checked before connecting.
+ * cannot do Discord voice (libdave or Opus not loading). Both are checked before connecting.
  * Ctrl+C leaves the channel, deletes the route and exits.
  */
 public final class ExampleBot
 {
     /** Exit status for a setting that is missing or wrong. */
     public static final int EXIT_BAD_SETTING = 2;
-    /** Exit status when this machine cannot do Discord voice: Java older than 25, or libdave or Opus do not load. */
+    /** Exit status when this machine cannot do Discord voice: libdave or Opus do not load. */
     public static final int EXIT_CANNOT_RUN = 3;
-    /** JDAVE, the DAVE implementation for JDA: Java 25 class files, so the bot loads it by name. */
-    static final String JDAVE_FACTORY = "club.minnced.discord.jdave.interop.JDaveSessionFactory";
-    static final String JDAVE_NATIVES = "club.minnced.discord.jdave.ffi.LibDave";
-    static final int JDAVE_JAVA_VERSION = 25;
-
     private ExampleBot()
     {
     }
@@ -186,29 +183,14 @@ public final class ExampleBot
      * connection, so that a machine that cannot run it is told before the bot connects.
      *
      * @param err where to say why there is none.
-     * @return the factory, or null when this Java or this system cannot run it.
+     * @return the factory, or null when this system cannot run it.
      */
     static DaveSessionFactory daveSessionFactory(final PrintStream err)
     {
-        final int java = Runtime.version().feature();
-        if (java < JDAVE_JAVA_VERSION)
-        {
-            err.println("Java " + java + ": Discord voice needs DAVE end-to-end encryption, and JDAVE, which does it" +
-                " for JDA, needs Java " + JDAVE_JAVA_VERSION + " or newer. Run the bot with Java " +
-                JDAVE_JAVA_VERSION + "+ (the node itself runs on Java 17).");
-            return null;
-        }
         try
         {
-            final DaveSessionFactory factory = Class.forName(JDAVE_FACTORY).asSubclass(DaveSessionFactory.class)
-                .getDeclaredConstructor().newInstance();
-            Class.forName(JDAVE_NATIVES); // loads libdave
-            return factory;
-        }
-        catch (final ReflectiveOperationException ex)
-        {
-            err.println("JDAVE is not on the class path (" + ex + "): run target/soundrelay-example-bot.jar");
-            return null;
+            LibDave.getMaxSupportedProtocolVersion(); // loads libdave and calls it
+            return new JDaveSessionFactory();
         }
         catch (final LinkageError ex)
         {
