@@ -67,7 +67,7 @@ class ReturnPathTest
     private static final long SSRC = 0x5EED_0016L;
 
     @ParameterizedTest(name = "TRANSPORT={0}")
-    @ValueSource(strings = { "epoll", "io_uring", "nio" })
+    @ValueSource(strings = { "epoll", "nio" })
     void aBotTalksToAVoiceServerThroughItsRelayPortAndNobodyElseGetsThrough(final String transport) throws Exception
     {
         assumeTrue(RelayPortKit.available(transport), () -> transport + " is not available on this machine");
