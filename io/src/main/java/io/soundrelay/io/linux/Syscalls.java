@@ -36,8 +36,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * {@link #newErrnoSegment(Arena)}). A call returns the kernel's result as C does (-1 on error) and leaves errno in
  * that segment, read with {@link #errno(MemorySegment)}. Nothing here allocates per call.
  * <p>
- * Only {@code recvmmsg} and {@code sendmmsg} are bound as critical calls (no thread-state transition): both run on
- * non-blocking sockets and never wait. The struct offsets are those of x86_64 and aarch64 Linux.
+ * The calls made per batch ({@code recvmmsg}, {@code sendmmsg}, {@code epoll_wait}) take no capture segment and
+ * return {@code -errno} instead: see {@link #recvmmsg(int, MemorySegment, int, int)}. Only {@code recvmmsg} and
+ * {@code sendmmsg} are bound as critical calls (no thread-state transition): both run on non-blocking sockets and
+ * never wait. The struct offsets are those of x86_64 and aarch64 Linux.
  */
 public final class Syscalls
 {
@@ -118,6 +120,7 @@ public final class Syscalls
     private static final MethodHandle READ;
     private static final MethodHandle WRITE;
     private static final MethodHandle STRERROR;
+    private static final MethodHandle ERRNO_LOCATION;
     private static final StructLayout CAPTURE_LAYOUT;
     private static final VarHandle ERRNO;
     private static final Throwable UNAVAILABILITY_CAUSE;
@@ -129,7 +132,7 @@ public final class Syscalls
         EPOLL_EVENT_BYTES = x86 ? 12 : 16;
         EPOLL_DATA_OFFSET = x86 ? 4 : 8;
 
-        final MethodHandle[] h = new MethodHandle[14];
+        final MethodHandle[] h = new MethodHandle[15];
         StructLayout capture = null;
         VarHandle errno = null;
         Throwable cause = null;
@@ -159,21 +162,21 @@ public final class Syscalls
                 errnoOption);
             h[4] = bind(linker, libc, "close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), errnoOption);
             h[5] = bind(linker, libc, "recvmmsg",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS),
-                errnoOption, critical);
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), critical);
             h[6] = bind(linker, libc, "sendmmsg",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), errnoOption, critical);
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), critical);
             h[7] = bind(linker, libc, "epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT), errnoOption);
             h[8] = bind(linker, libc, "epoll_ctl",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), errnoOption);
             h[9] = bind(linker, libc, "epoll_wait",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), errnoOption);
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
             h[10] = bind(linker, libc, "eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), errnoOption);
             h[11] = bind(linker, libc, "read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG),
                 errnoOption);
             h[12] = bind(linker, libc, "write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG),
                 errnoOption);
             h[13] = bind(linker, libc, "strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+            h[14] = bind(linker, libc, "__errno_location", FunctionDescriptor.of(ADDRESS), critical);
         }
         catch (final Throwable t)
         {
@@ -193,6 +196,7 @@ public final class Syscalls
         READ = h[11];
         WRITE = h[12];
         STRERROR = h[13];
+        ERRNO_LOCATION = h[14];
         CAPTURE_LAYOUT = capture;
         ERRNO = errno;
         UNAVAILABILITY_CAUSE = cause;
@@ -381,21 +385,23 @@ public final class Syscalls
     }
 
     /**
-     * {@code recvmmsg(fd, msgs, count, flags, NULL)}.
+     * {@code recvmmsg(fd, msgs, count, flags, NULL)}, bound without errno capture: the capture's per-call checks
+     * allocate when the call is not inlined into its caller, and this runs per batch. On failure errno is read at
+     * once from the calling thread's errno ({@code __errno_location}); the call is critical (no thread-state
+     * transition), so nothing of the JVM's runs between the two.
      *
-     * @param errno capture segment.
      * @param fd    socket.
      * @param msgs  the mmsghdr array.
      * @param count messages to fill.
      * @param flags MSG_DONTWAIT, ...
-     * @return messages received, or -1.
+     * @return messages received, or {@code -errno}.
      */
-    public static int recvmmsg(
-        final MemorySegment errno, final int fd, final MemorySegment msgs, final int count, final int flags)
+    public static int recvmmsg(final int fd, final MemorySegment msgs, final int count, final int flags)
     {
         try
         {
-            return (int)RECVMMSG.invokeExact(errno, fd, msgs, count, flags, MemorySegment.NULL);
+            final int n = (int)RECVMMSG.invokeExact(fd, msgs, count, flags, MemorySegment.NULL);
+            return n >= 0 ? n : -lastErrno();
         }
         catch (final Throwable t)
         {
@@ -404,24 +410,34 @@ public final class Syscalls
     }
 
     /**
-     * @param errno capture segment.
+     * {@code sendmmsg(fd, msgs, count, flags)}, bound as {@link #recvmmsg(int, MemorySegment, int, int)} is.
+     *
      * @param fd    socket.
      * @param msgs  the first mmsghdr to send.
      * @param count messages.
      * @param flags 0, ...
-     * @return messages sent, or -1.
+     * @return messages sent, or {@code -errno}.
      */
-    public static int sendmmsg(
-        final MemorySegment errno, final int fd, final MemorySegment msgs, final int count, final int flags)
+    public static int sendmmsg(final int fd, final MemorySegment msgs, final int count, final int flags)
     {
         try
         {
-            return (int)SENDMMSG.invokeExact(errno, fd, msgs, count, flags);
+            final int n = (int)SENDMMSG.invokeExact(fd, msgs, count, flags);
+            return n >= 0 ? n : -lastErrno();
         }
         catch (final Throwable t)
         {
             throw rethrow(t);
         }
+    }
+
+    /**
+     * @return the calling thread's errno now (allocates a little: error paths only).
+     */
+    private static int lastErrno() throws Throwable
+    {
+        final MemorySegment location = (MemorySegment)ERRNO_LOCATION.invokeExact();
+        return location.reinterpret(4).get(JAVA_INT, 0);
     }
 
     /**
@@ -463,20 +479,22 @@ public final class Syscalls
     }
 
     /**
-     * @param errno     capture segment.
+     * {@code epoll_wait}, bound without errno capture as {@link #recvmmsg(int, MemorySegment, int, int)} is (it runs
+     * per receive with several sockets). It may block, so it is no critical call: errno read after it may have been
+     * changed by the JVM on the way back, and serves only to tell EINTR from other failures in a log line.
+     *
      * @param epfd      epoll descriptor.
      * @param events    room for {@code maxEvents} epoll_events.
      * @param maxEvents most events.
      * @param timeoutMs 0 to poll, -1 forever.
-     * @return ready descriptors, or -1.
+     * @return ready descriptors, or {@code -errno}.
      */
-    public static int epollWait(
-        final MemorySegment errno, final int epfd, final MemorySegment events, final int maxEvents,
-        final int timeoutMs)
+    public static int epollWait(final int epfd, final MemorySegment events, final int maxEvents, final int timeoutMs)
     {
         try
         {
-            return (int)EPOLL_WAIT.invokeExact(errno, epfd, events, maxEvents, timeoutMs);
+            final int n = (int)EPOLL_WAIT.invokeExact(epfd, events, maxEvents, timeoutMs);
+            return n >= 0 ? n : -lastErrno();
         }
         catch (final Throwable t)
         {

@@ -29,6 +29,8 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
@@ -58,6 +60,16 @@ public final class EpollReceiver implements BatchReceiver
     private static final Logger LOG = LoggerFactory.getLogger(EpollReceiver.class);
     private static final ValueLayout.OfShort NET_SHORT = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN);
     private static final int NAME_BYTES = 32;
+    // Address bytes move between the sockaddrs and the slot's array as words in native order, through array views:
+    // MemorySegment.copy to a heap array wraps the array in a segment, which escape analysis does not always remove.
+    private static final VarHandle ARRAY_LONG =
+        MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
+    private static final VarHandle ARRAY_INT =
+        MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.nativeOrder());
+
+    /** Bytes 8..11 of an IPv4-mapped IPv6 address, {@code 00 00 FF FF}, as a native-order word. */
+    private static final int V4_MAPPED_WORD =
+        ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN ? 0x0000_FFFF : 0xFFFF_0000;
 
     private final RingWriter ring;
     private final RelayCounters counters;
@@ -303,13 +315,13 @@ public final class EpollReceiver implements BatchReceiver
             m.set(ValueLayout.JAVA_INT, (long)i * Syscalls.MMSGHDR_BYTES + Syscalls.MSG_NAMELEN_OFFSET, NAME_BYTES);
         }
 
-        final int received = Syscalls.recvmmsg(errno, socket.fd(), m, n, Syscalls.MSG_DONTWAIT);
+        final int received = Syscalls.recvmmsg(socket.fd(), m, n, Syscalls.MSG_DONTWAIT);
         if (received <= 0)
         {
             skipOnce = true;
             if (received < 0)
             {
-                final int e = Syscalls.errno(errno);
+                final int e = -received;
                 if (e == Syscalls.EINTR)
                 {
                     skipOnce = false;
@@ -352,14 +364,14 @@ public final class EpollReceiver implements BatchReceiver
         slot.senderPort = n.get(NET_SHORT, name + 2) & 0xFFFF;
         if (n.get(ValueLayout.JAVA_SHORT, name) == Syscalls.AF_INET6)
         {
-            MemorySegment.copy(n, ValueLayout.JAVA_BYTE, name + 8, address, 0, 16);
+            ARRAY_LONG.set(address, 0, n.get(ValueLayout.JAVA_LONG, name + 8));
+            ARRAY_LONG.set(address, 8, n.get(ValueLayout.JAVA_LONG, name + 16));
         }
         else
         {
-            Arrays.fill(address, 0, 10, (byte)0);
-            address[10] = (byte)0xFF;
-            address[11] = (byte)0xFF;
-            MemorySegment.copy(n, ValueLayout.JAVA_BYTE, name + 4, address, 12, 4);
+            ARRAY_LONG.set(address, 0, 0L);
+            ARRAY_INT.set(address, 8, V4_MAPPED_WORD);
+            ARRAY_INT.set(address, 12, n.get(ValueLayout.JAVA_INT, name + 4));
         }
     }
 
@@ -394,11 +406,11 @@ public final class EpollReceiver implements BatchReceiver
 
     private int epollWait(final int timeoutMs)
     {
-        final int ready = Syscalls.epollWait(errno, epollFd, events, MAX_EVENTS, timeoutMs);
+        final int ready = Syscalls.epollWait(epollFd, events, MAX_EVENTS, timeoutMs);
         if (ready < 0)
         {
-            final int e = Syscalls.errno(errno);
-            if (e != Syscalls.EINTR)
+            final int e = -ready;
+            if (e != Syscalls.EINTR && e != 0)
             {
                 onError("epoll_wait failed: " + Syscalls.strerror(e));
             }

@@ -26,6 +26,8 @@ import io.soundrelay.io.socket.RelaySocket;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
@@ -41,6 +43,12 @@ public final class NativeBatchSender implements DatagramSender
 
     private static final ValueLayout.OfShort NET_SHORT = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN);
     private static final int NAME_BYTES = 32;
+    // The target's address bytes are read as words in native order through array views: MemorySegment.copy from a
+    // heap array wraps the array in a segment, which escape analysis does not always remove.
+    private static final VarHandle ARRAY_LONG =
+        MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
+    private static final VarHandle ARRAY_INT =
+        MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.nativeOrder());
 
     private final RelayCounters counters;
     private final Arena arena = Arena.ofAuto();
@@ -48,7 +56,6 @@ public final class NativeBatchSender implements DatagramSender
     private final MemorySegment[] msgAt;
     private final MemorySegment iovecs;
     private final MemorySegment names;
-    private final MemorySegment errno;
     private final int capacity;
     private final SendTally[] tallies;
     private final Endpoint[] targets;
@@ -71,7 +78,6 @@ public final class NativeBatchSender implements DatagramSender
         this.msgs = arena.allocate((long)capacity * Syscalls.MMSGHDR_BYTES, 64);
         this.iovecs = arena.allocate((long)capacity * Syscalls.IOVEC_BYTES, 64);
         this.names = arena.allocate((long)capacity * NAME_BYTES, 64);
-        this.errno = Syscalls.newErrnoSegment(arena);
         this.msgAt = new MemorySegment[capacity];
         for (int i = 0; i < capacity; i++)
         {
@@ -131,14 +137,15 @@ public final class NativeBatchSender implements DatagramSender
         {
             n.set(ValueLayout.JAVA_SHORT, name, (short)Syscalls.AF_INET6);
             n.set(ValueLayout.JAVA_INT, name + 4, 0);
-            MemorySegment.copy(address, 0, n, ValueLayout.JAVA_BYTE, name + 8, 16);
+            n.set(ValueLayout.JAVA_LONG, name + 8, (long)ARRAY_LONG.get(address, 0));
+            n.set(ValueLayout.JAVA_LONG, name + 16, (long)ARRAY_LONG.get(address, 8));
             n.set(ValueLayout.JAVA_INT, name + 24, target.scopeId());
             nameLength = Syscalls.SOCKADDR_IN6_BYTES;
         }
         else
         {
             n.set(ValueLayout.JAVA_SHORT, name, (short)Syscalls.AF_INET);
-            MemorySegment.copy(address, 12, n, ValueLayout.JAVA_BYTE, name + 4, 4);
+            n.set(ValueLayout.JAVA_INT, name + 4, (int)ARRAY_INT.get(address, 12));
             n.set(ValueLayout.JAVA_LONG, name + 8, 0L);
             nameLength = Syscalls.SOCKADDR_IN_BYTES;
         }
@@ -191,7 +198,7 @@ public final class NativeBatchSender implements DatagramSender
         int offset = start;
         while (offset < end)
         {
-            final int sent = Syscalls.sendmmsg(errno, fd, msgAt[offset], end - offset, 0);
+            final int sent = Syscalls.sendmmsg(fd, msgAt[offset], end - offset, 0);
             if (sent > 0)
             {
                 for (int i = offset, last = offset + sent; i < last; i++)
@@ -202,7 +209,7 @@ public final class NativeBatchSender implements DatagramSender
                 offset += sent;
                 continue;
             }
-            final int e = sent == 0 ? 0 : Syscalls.errno(errno);
+            final int e = -sent;
             if (e == Syscalls.EINTR)
             {
                 continue;
