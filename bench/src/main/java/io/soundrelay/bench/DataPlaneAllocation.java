@@ -47,8 +47,8 @@ import java.util.concurrent.TimeUnit;
  * more in the measured phase (and, in mode {@code ports}, when either direction lost more than 1 %).
  * <p>
  * {@code java -cp bench/target/benchmarks.jar io.soundrelay.bench.DataPlaneAllocation [transport] [threads]
- * [datagrams] [plain|jitter|mixer|hop|ports|pace]}, defaults {@code epoll 1 2000000 plain}; transport {@code epoll},
- * {@code io_uring} or {@code nio}, threads 1 ({@code SHARED}) or 2 ({@code DEDICATED}).
+ * [datagrams] [plain|jitter|mixer|hop|ports|pace]}, defaults {@code epoll 1 2000000 plain}; transport {@code epoll}
+ * or {@code nio} ({@code io_uring} runs epoll), threads 1 ({@code SHARED}) or 2 ({@code DEDICATED}).
  * <ul>
  *   <li>{@code plain}: forwarding only, one source socket sending every route's stream to the main socket.</li>
  *   <li>{@code jitter}: every route has {@code jitter_ms} 60 ({@code -DjitterMs=} to change) and each stream's

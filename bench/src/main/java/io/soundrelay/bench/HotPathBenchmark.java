@@ -30,7 +30,6 @@ import io.soundrelay.io.router.RouterAgent;
 import io.soundrelay.io.send.ChannelSender;
 import io.soundrelay.io.send.DatagramSender;
 import io.soundrelay.io.send.NativeBatchSender;
-import io.soundrelay.io.send.UringSender;
 import io.soundrelay.io.socket.RelaySocket;
 import io.soundrelay.io.transport.Transport;
 import io.soundrelay.protocol.FrameFlyweight;
@@ -89,14 +88,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code sendto}: {@link ChannelSender}, one {@code sendto} per datagram on the NIO {@link RelaySocket}
  *       (a non-blocking JDK {@link DatagramChannel}) it leaves from.</li>
  *   <li>{@code sendmmsg}: {@link NativeBatchSender}, one {@code sendmmsg} per run of datagrams that leave from one
- *       socket, on epoll {@link RelaySocket}s (native descriptors): one call per flush on {@code shared}, one per
- *       datagram on {@code relayPort} and {@code return}, where consecutive datagrams leave from different
- *       ports.</li>
- *   <li>{@code io_uring}: {@link UringSender}, its own io_uring, one SENDMSG per datagram and one
- *       {@code io_uring_enter} per flush whatever the sockets, on io_uring {@link RelaySocket}s. The ring is enabled
- *       on the thread of the first queue, and only that thread may submit: setup's trial datagram runs on the JMH
- *       benchmark thread (this state is {@link Scope#Thread}, so JMH runs its setup on the thread that runs the
- *       benchmark), and every iteration checks it still runs there.</li>
+ *       socket, on epoll {@link RelaySocket}s (the node's own descriptors and system calls): one call per flush on
+ *       {@code shared}, one per datagram on {@code relayPort} and {@code return}, where consecutive datagrams leave
+ *       from different ports.</li>
  * </ul>
  * The main socket and the relay ports are bound to 127.0.0.1 with the data plane's buffer sizes. Real sends go to
  * sinks that nobody reads, with a small receive buffer: the kernel drops what overflows after the send has succeeded,
@@ -128,7 +122,7 @@ public class HotPathBenchmark
     private static final int SINK_RCVBUF_BYTES = 4096;
     private static final long TRIAL_DEADLINE_NS = TimeUnit.SECONDS.toNanos(5);
 
-    @Param({ "counting", "sendto", "sendmmsg", "io_uring" })
+    @Param({ "counting", "sendto", "sendmmsg" })
     public String sender;
 
     @Param({ "shared", "relayPort", "return" })
@@ -315,7 +309,7 @@ public class HotPathBenchmark
     {
         if (Thread.currentThread() != benchmarkThread)
         {
-            // The io_uring sender's ring belongs to the thread that set it up: another would be refused.
+            // Setup's trial ran on the thread that set the state up: a benchmark on another would measure a cold one.
             throw new IllegalStateException("JMH moved the benchmark from " + benchmarkThread.getName() + " to " +
                 Thread.currentThread().getName());
         }
@@ -372,11 +366,9 @@ public class HotPathBenchmark
                 return Transport.NIO;
             case "sendmmsg":
                 return Transport.EPOLL;
-            case "io_uring":
-                return Transport.IO_URING;
             default:
                 throw new IllegalArgumentException(
-                    "sender=" + sender + ": expected counting, sendto, sendmmsg or io_uring");
+                    "sender=" + sender + ": expected counting, sendto or sendmmsg");
         }
     }
 
@@ -388,15 +380,12 @@ public class HotPathBenchmark
                 return new CountingSender(counters);
             case "sendto":
                 return new ChannelSender(counters);
-            case "sendmmsg":
+            default:
                 if (!NativeBatchSender.isAvailable())
                 {
                     throw new IllegalStateException("sendmmsg unavailable", NativeBatchSender.unavailabilityCause());
                 }
                 return new NativeBatchSender(DataPlane.DEFAULT_SEND_BATCH, counters);
-            default:
-                Transport.IO_URING.ensureAvailable();
-                return new UringSender(DataPlane.DEFAULT_SEND_BATCH, counters);
         }
     }
 

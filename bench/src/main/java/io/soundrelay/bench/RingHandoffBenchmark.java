@@ -25,7 +25,6 @@ import io.soundrelay.io.DataPlane;
 import io.soundrelay.io.receive.EpollReceiver;
 import io.soundrelay.io.receive.NioReceiver;
 import io.soundrelay.io.receive.RingWriter;
-import io.soundrelay.io.receive.UringReceiver;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.router.RouterAgent;
 import io.soundrelay.io.socket.RelaySocket;
@@ -62,13 +61,13 @@ import java.util.concurrent.TimeUnit;
  * Handing datagrams from the receive thread to the router thread through the production ring: the
  * {@code RingBuffer<RelaySlot>} of {@link DataPlane#newRing(int, int)} (single producer, busy-spin wait strategy,
  * RING_SIZE slots of MAX_DATAGRAM_BYTES + 1 rounded to 64), filled through the production {@link RingWriter} as the
- * receivers fill it ({@link EpollReceiver}, {@link UringReceiver}, {@link NioReceiver}), and drained by an
+ * receivers fill it ({@link EpollReceiver}, {@link NioReceiver}), and drained by an
  * {@link EventPoller} registered as {@link RouterAgent} registers its own.
  * <p>
  * The producer, {@link SlotProducer}, is what a receiver does around its receive system call, without the socket:
  * {@code freeSlots(batch)}; with none free, the batch is dropped and counted {@code ring_full} (never waited for);
  * otherwise, for each free slot up to {@code batch}, the datagram is copied into {@code freeSlot(i)} (standing in for
- * the kernel's copy in {@code recvmmsg}, or the copy from io_uring's staging buffer) and the slot stamped with its
+ * the kernel's copy in {@code recvmmsg}) and the slot stamped with its
  * length, the batch's receive time (one clock read per batch), the socket it came in on and the sender's address and
  * port; then {@code publish(n)} publishes them as one range and {@code received} is counted. The consumer's handler
  * stands in for the router: it reads what the router reads first (the slot's socket and whether it is a relay port,

@@ -25,7 +25,7 @@ import java.lang.management.OperatingSystemMXBean;
  * What the node may need in file descriptors, against RLIMIT_NOFILE, checked once at start-up: a relay port per route
  * (MAX_STREAMS_PER_NODE, at most what RELAY_PORTS holds), a connection per CONTROL_API_MAX_CONNECTIONS, what is open
  * already (the JVM, its jars, logs) and {@link #RESERVE} for the node's own sockets (relay socket, event loops,
- * io_uring or epoll, listeners, Redis, the exporters).
+ * epoll and eventfd, listeners, Redis, the exporters).
  * <p>
  * When that does not fit and the operator set MAX_STREAMS_PER_NODE or CONTROL_API_MAX_CONNECTIONS, the node refuses
  * to start naming them. With both at their defaults it starts (a 1024 limit is common, and most

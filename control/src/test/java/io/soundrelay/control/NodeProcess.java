@@ -185,7 +185,7 @@ final class NodeProcess implements AutoCloseable
     }
 
     /**
-     * @return the receive transport the node reported: io_uring, epoll or nio.
+     * @return the receive transport the node reported: epoll or nio.
      */
     String transport()
     {

@@ -97,7 +97,7 @@ class RelayPortFuzzTest
     }
 
     @ParameterizedTest(name = "TRANSPORT={0}")
-    @ValueSource(strings = { "epoll", "io_uring", "nio" })
+    @ValueSource(strings = { "epoll", "nio" })
     void hostileDatagramsBothWaysAreRelayedByteForByteOrCountedAndDropped(final String transport) throws Exception
     {
         assumeTrue(RelayPortKit.available(transport), () -> transport + " is not available on this machine");

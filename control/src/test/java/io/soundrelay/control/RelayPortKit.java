@@ -117,7 +117,7 @@ final class RelayPortKit
     }
 
     /**
-     * @param transport epoll, io_uring or nio.
+     * @param transport epoll or nio.
      * @return whether this machine can run it.
      */
     static boolean available(final String transport)

@@ -243,7 +243,7 @@ class RelayPortLifecycleTest
      * is closed on another thread (the receiver's) than the one that answers.
      */
     @ParameterizedTest(name = "TRANSPORT={0}")
-    @ValueSource(strings = { "epoll", "io_uring", "nio" })
+    @ValueSource(strings = { "epoll", "nio" })
     void thePortIsFreeWhenTheDeleteIsAnswered(final String transport) throws Exception
     {
         cycleOnePortRange(transport);

@@ -75,7 +75,7 @@ class ReturnPathTest
     private static final long SSRC = 0x5EED_0016L;
 
     @ParameterizedTest(name = "TRANSPORT={0}")
-    @ValueSource(strings = { "epoll", "io_uring", "nio" })
+    @ValueSource(strings = { "epoll", "nio" })
     void aBotTalksToAVoiceServerThroughItsRelayPortAndNobodyElseGetsThrough(final String transport) throws Exception
     {
         // With 2 pipelines an odd SSRC: pipeline 1 owns the route, not the first socket of the group.

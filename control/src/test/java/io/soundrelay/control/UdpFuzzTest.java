@@ -57,7 +57,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * datagram on each route is a marker: once a target has it, everything before it was routed.
  * <p>
  * {@code -Dsoundrelay.fuzz.seed=} repeats a run, {@code -Dsoundrelay.fuzz.datagrams=} changes the number of bad
- * datagrams, {@code -Dsoundrelay.fuzz.transport=} forces io_uring, epoll or nio.
+ * datagrams, {@code -Dsoundrelay.fuzz.transport=} forces epoll or nio.
  */
 class UdpFuzzTest
 {

@@ -27,7 +27,6 @@ import io.soundrelay.io.receive.NioReceiver;
 import io.soundrelay.io.receive.ReceiveAgent;
 import io.soundrelay.io.receive.ReceiverProxy;
 import io.soundrelay.io.receive.RingWriter;
-import io.soundrelay.io.receive.UringReceiver;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.router.PeerSet;
@@ -35,7 +34,6 @@ import io.soundrelay.io.router.RouterAgent;
 import io.soundrelay.io.send.ChannelSender;
 import io.soundrelay.io.send.DatagramSender;
 import io.soundrelay.io.send.NativeBatchSender;
-import io.soundrelay.io.send.UringSender;
 import io.soundrelay.io.socket.RelayPorts;
 import io.soundrelay.io.socket.RelaySocket;
 import io.soundrelay.io.transport.Transport;
@@ -203,9 +201,6 @@ final class DataPlaneParts
         final RingWriter writer = new RingWriter(ring);
         switch (ctx.transport())
         {
-            case IO_URING:
-                return new UringReceiver(
-                    writer, slotBytes, ctx.receiveBatch(), counters, ctx.clock(), ctx.relayPortsOpenMax());
             case EPOLL:
                 return new EpollReceiver(writer, slotBytes, ctx.receiveBatch(), counters, ctx.clock());
             default:
@@ -217,8 +212,6 @@ final class DataPlaneParts
     {
         switch (ctx.transport())
         {
-            case IO_URING:
-                return new UringSender(ctx.sendBatch(), counters);
             case EPOLL:
                 return new NativeBatchSender(ctx.sendBatch(), counters);
             default:

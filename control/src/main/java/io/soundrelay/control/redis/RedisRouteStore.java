@@ -96,8 +96,8 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
 
     static
     {
-        // The Redis connection carries a few commands a second: Lettuce's epoll transport is plenty, and choosing
-        // it up front spares a warning per client that both epoll and io_uring are on the class path.
+        // The Redis connection carries a few commands a second: Lettuce never needs io_uring, and saying so up front
+        // spares a warning per client should Netty's io_uring ever be on the class path.
         if (System.getProperty("io.lettuce.core.iouring") == null)
         {
             System.setProperty("io.lettuce.core.iouring", "false");

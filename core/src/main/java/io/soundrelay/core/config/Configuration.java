@@ -114,7 +114,7 @@ public final class Configuration
     /** How the relay socket is driven. */
     public enum Transport
     {
-        /** io_uring when available, else epoll, else NIO. */
+        /** epoll when available (Linux), else NIO; io_uring, of earlier versions, is accepted and runs epoll. */
         AUTO("auto"), IO_URING("io_uring"), EPOLL("epoll"), NIO("nio");
 
         private final String configName;

@@ -15,27 +15,22 @@
  */
 package io.soundrelay.io.receive;
 
-import io.netty.channel.epoll.Native;
-import io.netty.channel.unix.Errors;
-import io.netty.channel.unix.FileDescriptor;
-import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
+import io.soundrelay.io.linux.Syscalls;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.socket.RelaySocket;
 import io.soundrelay.io.transport.ErrorLogLimiter;
-import io.soundrelay.io.transport.NettyEpollInternals;
-import org.agrona.BufferUtil;
 import org.agrona.concurrent.NanoClock;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
@@ -43,85 +38,63 @@ import java.util.function.Consumer;
 
 /**
  * Receives on epoll: one epoll set over every socket of the data plane (the main socket and the relay ports), and a
- * {@code recvmmsg} per ready socket straight into free ring slots, through Netty's native binding. Nothing is
- * allocated per datagram; each slot is stamped with the socket it came in on.
+ * {@code recvmmsg} per ready socket straight into free ring slots, through the node's own system calls
+ * ({@link Syscalls}). The message headers, their iovecs and source addresses are laid out off-heap once; per datagram
+ * only the iovec's base and length and {@code msg_namelen} are written before the call, and the length and source
+ * read after it. Nothing is allocated per datagram; each slot is stamped with the socket it came in on.
  * <p>
- * With the main socket alone in the set (no route has a relay port) a receive is one {@code recvmmsg} on it, as
- * before relay ports existed: no {@code epoll_wait} per batch. With more sockets, one {@code epoll_wait(0)} lists the
- * ready ones (level-triggered: a socket with more queued than one batch stays ready), or the ready list an
- * {@link #await(int)} brought back is used without asking again.
+ * With the main socket alone in the set (no route has a relay port) a receive is one {@code recvmmsg} on it: no
+ * {@code epoll_wait} per batch. With more sockets, one {@code epoll_wait(0)} lists the ready ones (level-triggered: a
+ * socket with more queued than one batch stays ready), or the ready list an {@link #await(int)} brought back is used
+ * without asking again. A {@code recvmmsg} that fills less than it asked for drained its socket: when every socket
+ * read in a receive was drained (or the wait found none ready), the next receive makes no system call and returns 0,
+ * so the caller goes to wait instead of asking the kernel for what it just said it has not.
  */
 public final class EpollReceiver implements BatchReceiver
 {
-    /** Largest batch per socket: what Netty's JNI stub keeps on its stack per call. */
+    /** Largest batch per socket. */
     public static final int MAX_BATCH = 64;
     /** Ready sockets taken from one {@code epoll_wait}. */
     public static final int MAX_EVENTS = 512;
 
     private static final Logger LOG = LoggerFactory.getLogger(EpollReceiver.class);
-    private static final int IOVEC_BYTES = 16;
-    private static final int EINTR_NEGATIVE = -4;
+    private static final ValueLayout.OfShort NET_SHORT = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final int NAME_BYTES = 32;
+    // Address bytes move between the sockaddrs and the slot's array as words in native order, through array views:
+    // MemorySegment.copy to a heap array wraps the array in a segment, which escape analysis does not always remove.
+    private static final VarHandle ARRAY_LONG =
+        MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
+    private static final VarHandle ARRAY_INT =
+        MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.nativeOrder());
 
-    private static final MethodHandle RECVMMSG;
-    private static final MethodHandle EPOLL_WAIT;
-    private static final VarHandle MEMORY_ADDRESS;
-    private static final VarHandle COUNT;
-    private static final VarHandle SENDER_ADDR_LEN;
-    private static final VarHandle SENDER_PORT;
-    private static final Throwable UNAVAILABILITY_CAUSE;
-
-    static
-    {
-        MethodHandle recvmmsg = null;
-        MethodHandle epollWait = null;
-        VarHandle memoryAddress = null;
-        VarHandle count = null;
-        VarHandle addrLen = null;
-        VarHandle port = null;
-        Throwable cause = null;
-        try
-        {
-            recvmmsg = NettyEpollInternals.packetBatchCall("recvmmsg0");
-            epollWait = NettyEpollInternals.nativeLookup().findStatic(NettyEpollInternals.nativeClass(), "epollWait",
-                MethodType.methodType(int.class, int.class, long.class, int.class, int.class));
-            memoryAddress = NettyEpollInternals.packetField("memoryAddress", long.class);
-            count = NettyEpollInternals.packetField("count", int.class);
-            addrLen = NettyEpollInternals.packetField("senderAddrLen", int.class);
-            port = NettyEpollInternals.packetField("senderPort", int.class);
-        }
-        catch (final Throwable t)
-        {
-            cause = t;
-        }
-        RECVMMSG = recvmmsg;
-        EPOLL_WAIT = epollWait;
-        MEMORY_ADDRESS = memoryAddress;
-        COUNT = count;
-        SENDER_ADDR_LEN = addrLen;
-        SENDER_PORT = port;
-        UNAVAILABILITY_CAUSE = cause;
-    }
+    /** Bytes 8..11 of an IPv4-mapped IPv6 address, {@code 00 00 FF FF}, as a native-order word. */
+    private static final int V4_MAPPED_WORD =
+        ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN ? 0x0000_FFFF : 0xFFFF_0000;
 
     private final RingWriter ring;
     private final RelayCounters counters;
     private final NanoClock clock;
     private final int batch;
-    private final Object[] packets;
-    private final byte[][] senderAddrs;
-    private final UnsafeBuffer iovecs;
-    private final ByteBuffer dropRegion;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment msgs;
+    private final MemorySegment iovecs;
+    private final MemorySegment names;
+    private final MemorySegment events;
+    private final MemorySegment errno;
+    private final MemorySegment wakeErrno;
+    private final MemorySegment wakeValue;
+    private final MemorySegment readValue;
     private final long dropAddress;
-    private final FileDescriptor epollFd;
-    private final FileDescriptor eventFd;
-    private final ByteBuffer eventMemory;
-    private final long eventAddress;
-    private final int eventBytes;
-    private final int eventDataOffset;
+    private final int dropBytes;
+    private final int epollFd;
+    private final int eventFd;
     private final ErrorLogLimiter errorLog = new ErrorLogLimiter(TimeUnit.SECONDS.toNanos(1));
     private RelaySocket[] byFd = new RelaySocket[1024];
     private RelaySocket only;
     private int socketCount;
     private int readyPending;
+    private boolean skipOnce;
+    private volatile boolean closed;
 
     /**
      * @param ring      where datagrams go; the caller's thread is the ring's only producer.
@@ -138,60 +111,61 @@ public final class EpollReceiver implements BatchReceiver
         final RelayCounters counters,
         final NanoClock clock) throws IOException
     {
-        if (UNAVAILABILITY_CAUSE != null)
-        {
-            throw new IllegalStateException("native recvmmsg unavailable", UNAVAILABILITY_CAUSE);
-        }
+        Syscalls.ensureAvailable();
         this.ring = ring;
         this.counters = counters;
         this.clock = clock;
         this.batch = Math.max(1, Math.min(MAX_BATCH, batchSize));
-        try
-        {
-            this.packets = NettyEpollInternals.newPackets();
-            this.senderAddrs = new byte[batch][];
-            for (int i = 0; i < batch; i++)
-            {
-                senderAddrs[i] = NettyEpollInternals.packetBytes(packets[i], "senderAddr");
-            }
-        }
-        catch (final Throwable ex)
-        {
-            throw new IllegalStateException("cannot build recvmmsg messages", ex);
-        }
-        final ByteBuffer memory = ByteBuffer.allocateDirect(batch * IOVEC_BYTES).order(ByteOrder.nativeOrder());
-        this.iovecs = new UnsafeBuffer(memory);
-        final long iovecAddress = BufferUtil.address(memory);
+        this.msgs = arena.allocate((long)batch * Syscalls.MMSGHDR_BYTES, 64);
+        this.iovecs = arena.allocate((long)batch * Syscalls.IOVEC_BYTES, 64);
+        this.names = arena.allocate((long)batch * NAME_BYTES, 64);
+        this.events = arena.allocate((long)MAX_EVENTS * Syscalls.EPOLL_EVENT_BYTES, 64);
+        this.errno = Syscalls.newErrnoSegment(arena);
+        // Any thread wakes the receiver, even while it closes: the wake-up's own memory is never freed by close().
+        final Arena wakeArena = Arena.ofAuto();
+        this.wakeErrno = Syscalls.newErrnoSegment(wakeArena);
+        this.wakeValue = wakeArena.allocate(ValueLayout.JAVA_LONG);
+        this.wakeValue.set(ValueLayout.JAVA_LONG, 0, 1L);
+        this.readValue = arena.allocate(ValueLayout.JAVA_LONG);
+        this.dropBytes = slotBytes;
+        this.dropAddress = arena.allocate(slotBytes, 64).address();
         for (int i = 0; i < batch; i++)
         {
-            MEMORY_ADDRESS.set(packets[i], iovecAddress + (long)i * IOVEC_BYTES);
+            final long msg = (long)i * Syscalls.MMSGHDR_BYTES;
+            msgs.set(ValueLayout.JAVA_LONG, msg + Syscalls.MSG_NAME_OFFSET, names.address() + (long)i * NAME_BYTES);
+            msgs.set(ValueLayout.JAVA_LONG, msg + Syscalls.MSG_IOV_OFFSET,
+                iovecs.address() + (long)i * Syscalls.IOVEC_BYTES);
+            msgs.set(ValueLayout.JAVA_LONG, msg + Syscalls.MSG_IOVLEN_OFFSET, 1L);
         }
-        this.dropRegion = ByteBuffer.allocateDirect(slotBytes);
-        this.dropAddress = BufferUtil.address(dropRegion);
-        this.eventBytes = Native.sizeofEpollEvent();
-        this.eventDataOffset = Native.offsetofEpollData();
-        this.eventMemory = ByteBuffer.allocateDirect(eventBytes * MAX_EVENTS).order(ByteOrder.nativeOrder());
-        this.eventAddress = BufferUtil.address(eventMemory);
 
-        this.epollFd = Native.newEpollCreate();
-        this.eventFd = Native.newEventFd();
+        this.epollFd = Syscalls.epollCreate1(errno, Syscalls.O_CLOEXEC);
+        if (epollFd < 0)
+        {
+            arena.close();
+            throw new IOException("epoll_create1 failed: " + Syscalls.strerror(Syscalls.errno(errno)));
+        }
+        this.eventFd = Syscalls.eventfd(errno, 0, Syscalls.EFD_NONBLOCK | Syscalls.O_CLOEXEC);
         try
         {
-            Native.epollCtlAdd(epollFd.intValue(), eventFd.intValue(), Native.EPOLLIN);
+            if (eventFd < 0)
+            {
+                throw new IOException("eventfd failed: " + Syscalls.strerror(Syscalls.errno(errno)));
+            }
+            epollCtl(Syscalls.EPOLL_CTL_ADD, eventFd);
         }
         catch (final IOException ex)
         {
-            closeQuietly();
+            close();
             throw ex;
         }
     }
 
     /**
-     * @return true when Netty's native recvmmsg binding is usable here.
+     * @return true when the node's system calls link here.
      */
     public static boolean isAvailable()
     {
-        return UNAVAILABILITY_CAUSE == null;
+        return Syscalls.isAvailable();
     }
 
     /**
@@ -199,7 +173,7 @@ public final class EpollReceiver implements BatchReceiver
      */
     public static Throwable unavailabilityCause()
     {
-        return UNAVAILABILITY_CAUSE;
+        return Syscalls.unavailabilityCause();
     }
 
     public String name()
@@ -214,25 +188,26 @@ public final class EpollReceiver implements BatchReceiver
         {
             byFd = Arrays.copyOf(byFd, Math.max(fd + 1, byFd.length * 2));
         }
-        Native.epollCtlAdd(epollFd.intValue(), fd, Native.EPOLLIN);
+        epollCtl(Syscalls.EPOLL_CTL_ADD, fd);
         byFd[fd] = socket;
         socketCount++;
         only = socketCount == 1 ? socket : null;
         readyPending = 0; // a ready list read before the change may name a descriptor that meanwhile changed hands
+        skipOnce = false;
     }
 
     public void remove(final RelaySocket socket, final Consumer<RelaySocket> out)
     {
         final int fd = socket.fd();
-        if (fd < byFd.length && byFd[fd] == socket)
+        if (fd >= 0 && fd < byFd.length && byFd[fd] == socket)
         {
             try
             {
-                Native.epollCtlDel(epollFd.intValue(), fd);
+                epollCtl(Syscalls.EPOLL_CTL_DEL, fd);
             }
             catch (final IOException ex)
             {
-                onError("epoll_ctl(DEL) of " + socket + ": " + ex.getMessage());
+                onError(ex.getMessage() + " (" + socket + ")");
             }
             byFd[fd] = null;
             socketCount--;
@@ -249,8 +224,25 @@ public final class EpollReceiver implements BatchReceiver
                 }
             }
             readyPending = 0;
+            skipOnce = false;
         }
         out.accept(socket);
+    }
+
+    private void epollCtl(final int op, final int fd) throws IOException
+    {
+        try (Arena call = Arena.ofConfined())
+        {
+            final MemorySegment event = call.allocate(16, 8);
+            event.set(ValueLayout.JAVA_INT, 0, Syscalls.EPOLLIN);
+            event.set(ValueLayout.JAVA_LONG_UNALIGNED, Syscalls.EPOLL_DATA_OFFSET, fd);
+            final MemorySegment callErrno = Syscalls.newErrnoSegment(call);
+            if (Syscalls.epollCtl(callErrno, epollFd, op, fd, event) != 0)
+            {
+                throw new IOException("epoll_ctl(" + (op == Syscalls.EPOLL_CTL_ADD ? "ADD" : "DEL") + ", " + fd +
+                    ") failed: " + Syscalls.strerror(Syscalls.errno(callErrno)));
+            }
+        }
     }
 
     public int sockets()
@@ -260,9 +252,15 @@ public final class EpollReceiver implements BatchReceiver
 
     public int receive()
     {
+        if (skipOnce)
+        {
+            skipOnce = false;
+            return 0;
+        }
         final RelaySocket single = only;
         if (single != null)
         {
+            readyPending = 0;
             return receive(single);
         }
         int ready = readyPending;
@@ -273,60 +271,69 @@ public final class EpollReceiver implements BatchReceiver
             clearWakeUp(ready);
         }
         int received = 0;
+        boolean drained = true;
         for (int i = 0; i < ready; i++)
         {
-            final int fd = eventMemory.getInt(i * eventBytes + eventDataOffset);
+            final int fd = events.get(ValueLayout.JAVA_INT_UNALIGNED,
+                (long)i * Syscalls.EPOLL_EVENT_BYTES + Syscalls.EPOLL_DATA_OFFSET);
             final RelaySocket socket = fd >= 0 && fd < byFd.length ? byFd[fd] : null;
             if (socket != null)
             {
                 received += receive(socket);
+                drained &= skipOnce;
             }
         }
+        skipOnce = drained;
         return received;
     }
 
     /**
      * One {@code recvmmsg} on one socket: into free slots, or into the drop region (counted ring_full) when the ring
-     * is full, so a full ring never leaves a socket readable forever.
+     * is full, so a full ring never leaves a socket readable forever. Sets {@link #skipOnce} when it drained the
+     * socket (took fewer than it asked for).
      */
     private int receive(final RelaySocket socket)
     {
         final int free = ring.freeSlots(batch);
         final int n = free > 0 ? free : batch;
+        final MemorySegment iov = iovecs;
+        final MemorySegment m = msgs;
         for (int i = 0; i < n; i++)
         {
-            final int at = i * IOVEC_BYTES;
+            final long at = (long)i * Syscalls.IOVEC_BYTES;
             if (free > 0)
             {
                 final RelaySlot slot = ring.freeSlot(i);
-                iovecs.putLong(at, slot.address());
-                iovecs.putLong(at + 8, slot.capacity());
+                iov.set(ValueLayout.JAVA_LONG, at, slot.address());
+                iov.set(ValueLayout.JAVA_LONG, at + 8, slot.capacity());
             }
             else
             {
-                iovecs.putLong(at, dropAddress);
-                iovecs.putLong(at + 8, dropRegion.capacity());
+                iov.set(ValueLayout.JAVA_LONG, at, dropAddress);
+                iov.set(ValueLayout.JAVA_LONG, at + 8, dropBytes);
             }
-            COUNT.set(packets[i], 1);
+            m.set(ValueLayout.JAVA_INT, (long)i * Syscalls.MMSGHDR_BYTES + Syscalls.MSG_NAMELEN_OFFSET, NAME_BYTES);
         }
 
-        final int received;
-        try
-        {
-            received = (int)RECVMMSG.invokeExact(socket.fd(), socket.isIpv6(), packets, 0, n);
-        }
-        catch (final Throwable t)
-        {
-            throw new IllegalStateException(t);
-        }
+        final int received = Syscalls.recvmmsg(socket.fd(), m, n, Syscalls.MSG_DONTWAIT);
         if (received <= 0)
         {
-            if (received < 0 && received != Errors.ERRNO_EAGAIN_NEGATIVE)
+            skipOnce = true;
+            if (received < 0)
             {
-                onError("recvmmsg on " + socket + " failed with errno " + -received);
+                final int e = -received;
+                if (e == Syscalls.EINTR)
+                {
+                    skipOnce = false;
+                }
+                else if (e != Syscalls.EAGAIN)
+                {
+                    onError("recvmmsg on " + socket + " failed: " + Syscalls.strerror(e));
+                }
             }
             return 0;
         }
+        skipOnce = received < n;
 
         counters.addReceived(received);
         if (free == 0)
@@ -338,57 +345,74 @@ public final class EpollReceiver implements BatchReceiver
         for (int i = 0; i < received; i++)
         {
             final RelaySlot slot = ring.freeSlot(i);
-            final Object packet = packets[i];
-            slot.length = (int)COUNT.get(packet);
+            slot.length = m.get(ValueLayout.JAVA_INT, (long)i * Syscalls.MMSGHDR_BYTES + Syscalls.MSG_LEN_OFFSET);
             slot.receiveNs = nowNs;
             slot.socket = socket;
-            Endpoint.toIpv6Mapped(senderAddrs[i], 0, (int)SENDER_ADDR_LEN.get(packet), slot.senderAddress);
-            slot.senderPort = (int)SENDER_PORT.get(packet);
+            source((long)i * NAME_BYTES, slot);
         }
         ring.publish(received);
         return received;
     }
 
+    /**
+     * Copy a source sockaddr into the slot: its address IPv6-mapped, its port.
+     */
+    private void source(final long name, final RelaySlot slot)
+    {
+        final MemorySegment n = names;
+        final byte[] address = slot.senderAddress;
+        slot.senderPort = n.get(NET_SHORT, name + 2) & 0xFFFF;
+        if (n.get(ValueLayout.JAVA_SHORT, name) == Syscalls.AF_INET6)
+        {
+            ARRAY_LONG.set(address, 0, n.get(ValueLayout.JAVA_LONG, name + 8));
+            ARRAY_LONG.set(address, 8, n.get(ValueLayout.JAVA_LONG, name + 16));
+        }
+        else
+        {
+            ARRAY_LONG.set(address, 0, 0L);
+            ARRAY_INT.set(address, 8, V4_MAPPED_WORD);
+            ARRAY_INT.set(address, 12, n.get(ValueLayout.JAVA_INT, name + 4));
+        }
+    }
+
     public void await(final int timeoutMs)
     {
         final int ready = epollWait(timeoutMs);
-        clearWakeUp(ready);
+        final int sockets = clearWakeUp(ready);
         readyPending = ready;
+        skipOnce = sockets == 0;
     }
 
     /**
      * Read the wake-up event off the eventfd once, and blank its entry so the ready list names sockets only.
+     *
+     * @return ready entries that are sockets.
      */
-    private void clearWakeUp(final int ready)
+    private int clearWakeUp(final int ready)
     {
+        int sockets = ready;
         for (int i = 0; i < ready; i++)
         {
-            final int at = i * eventBytes + eventDataOffset;
-            if (eventMemory.getInt(at) == eventFd.intValue())
+            final long at = (long)i * Syscalls.EPOLL_EVENT_BYTES + Syscalls.EPOLL_DATA_OFFSET;
+            if (events.get(ValueLayout.JAVA_INT_UNALIGNED, at) == eventFd)
             {
-                Native.eventFdRead(eventFd.intValue());
-                eventMemory.putInt(at, -1);
+                Syscalls.read(errno, eventFd, readValue, 8);
+                events.set(ValueLayout.JAVA_INT_UNALIGNED, at, -1);
+                sockets--;
             }
         }
+        return sockets;
     }
 
     private int epollWait(final int timeoutMs)
     {
-        final int ready;
-        try
-        {
-            ready = (int)EPOLL_WAIT.invokeExact(epollFd.intValue(), eventAddress, MAX_EVENTS, timeoutMs);
-        }
-        catch (final Throwable t)
-        {
-            onError(t.toString());
-            return 0;
-        }
+        final int ready = Syscalls.epollWait(epollFd, events, MAX_EVENTS, timeoutMs);
         if (ready < 0)
         {
-            if (ready != EINTR_NEGATIVE)
+            final int e = -ready;
+            if (e != Syscalls.EINTR && e != 0)
             {
-                onError("epoll_wait failed with errno " + -ready);
+                onError("epoll_wait failed: " + Syscalls.strerror(e));
             }
             return 0;
         }
@@ -397,30 +421,28 @@ public final class EpollReceiver implements BatchReceiver
 
     public void wake()
     {
-        Native.eventFdWrite(eventFd.intValue(), 1L);
+        if (closed)
+        {
+            return;
+        }
+        Syscalls.write(wakeErrno, eventFd, wakeValue, 8);
     }
 
     public void close()
     {
-        closeQuietly();
-    }
-
-    private void closeQuietly()
-    {
-        for (final FileDescriptor f : new FileDescriptor[]{ epollFd, eventFd })
+        if (closed)
         {
-            if (f != null)
+            return;
+        }
+        closed = true;
+        for (final int fd : new int[]{ epollFd, eventFd })
+        {
+            if (fd >= 0)
             {
-                try
-                {
-                    f.close();
-                }
-                catch (final IOException ignore)
-                {
-                    // closing on the way out
-                }
+                Syscalls.close(errno, fd);
             }
         }
+        arena.close();
     }
 
     private void onError(final String what)

@@ -19,86 +19,43 @@ import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.SendTally;
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
+import io.soundrelay.io.linux.Syscalls;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.socket.RelaySocket;
-import io.soundrelay.io.transport.NettyEpollInternals;
-import org.agrona.BufferUtil;
-import org.agrona.concurrent.UnsafeBuffer;
 
-import java.lang.invoke.MethodHandle;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Sends a batch with one {@code sendmmsg(2)} per socket it leaves from, through Netty's own native epoll binding.
- * Netty's public send calls copy each recipient address into a new array per datagram; this sender fills Netty's JNI
- * message structs in place instead (their layout is what {@code sendmmsg0} reads), with one iovec per message
- * pointing straight into the ring slot: no copy and no allocation per datagram.
- * <p>
- * It depends on Netty internals, so {@link #isAvailable()} checks them once; without them the epoll transport is
- * unavailable and {@code TRANSPORT=auto} takes NIO.
+ * Sends a batch with one {@code sendmmsg(2)} per socket it leaves from, through the node's own system calls
+ * ({@link Syscalls}). The message headers, one iovec each and one destination sockaddr each are laid out off-heap
+ * once; queueing a datagram writes its iovec (pointing straight into the ring slot: no copy), its destination and
+ * {@code msg_namelen}, and nothing is allocated per datagram.
  */
 public final class NativeBatchSender implements DatagramSender
 {
-    private static final int EAGAIN = 11;
-    private static final int ENOBUFS = 105;
-    /** Not the kernel's: the native call itself failed, and nothing more can be sent in this batch. */
-    private static final int EIO = 5;
-
     /** Largest batch one {@code sendmmsg} takes (UIO_MAXIOV). */
     public static final int MAX_BATCH = 1024;
 
-    private static final int IOVEC_BYTES = 16;
-
-    private static final MethodHandle SENDMMSG;
-    private static final VarHandle MEMORY_ADDRESS;
-    private static final VarHandle COUNT;
-    private static final VarHandle RECIPIENT_ADDR_LEN;
-    private static final VarHandle RECIPIENT_SCOPE_ID;
-    private static final VarHandle RECIPIENT_PORT;
-    private static final VarHandle SEGMENT_SIZE;
-    private static final Throwable UNAVAILABILITY_CAUSE;
-
-    static
-    {
-        MethodHandle sendmmsg = null;
-        VarHandle memoryAddress = null;
-        VarHandle count = null;
-        VarHandle addrLen = null;
-        VarHandle scopeId = null;
-        VarHandle port = null;
-        VarHandle segmentSize = null;
-        Throwable cause = null;
-        try
-        {
-            sendmmsg = NettyEpollInternals.packetBatchCall("sendmmsg0");
-            memoryAddress = NettyEpollInternals.packetField("memoryAddress", long.class);
-            count = NettyEpollInternals.packetField("count", int.class);
-            addrLen = NettyEpollInternals.packetField("recipientAddrLen", int.class);
-            scopeId = NettyEpollInternals.packetField("recipientScopeId", int.class);
-            port = NettyEpollInternals.packetField("recipientPort", int.class);
-            segmentSize = NettyEpollInternals.packetField("segmentSize", int.class);
-        }
-        catch (final Throwable t)
-        {
-            cause = t;
-        }
-        SENDMMSG = sendmmsg;
-        MEMORY_ADDRESS = memoryAddress;
-        COUNT = count;
-        RECIPIENT_ADDR_LEN = addrLen;
-        RECIPIENT_SCOPE_ID = scopeId;
-        RECIPIENT_PORT = port;
-        SEGMENT_SIZE = segmentSize;
-        UNAVAILABILITY_CAUSE = cause;
-    }
+    private static final ValueLayout.OfShort NET_SHORT = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final int NAME_BYTES = 32;
+    // The target's address bytes are read as words in native order through array views: MemorySegment.copy from a
+    // heap array wraps the array in a segment, which escape analysis does not always remove.
+    private static final VarHandle ARRAY_LONG =
+        MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
+    private static final VarHandle ARRAY_INT =
+        MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.nativeOrder());
 
     private final RelayCounters counters;
-    private final Object[] packets;
-    private final byte[][] recipientAddrs;
-    private final UnsafeBuffer iovecs;
-    private final long iovecAddress;
+    private final Arena arena = Arena.ofAuto();
+    private final MemorySegment msgs;
+    private final MemorySegment[] msgAt;
+    private final MemorySegment iovecs;
+    private final MemorySegment names;
     private final int capacity;
     private final SendTally[] tallies;
     private final Endpoint[] targets;
@@ -112,39 +69,33 @@ public final class NativeBatchSender implements DatagramSender
      */
     public NativeBatchSender(final int batchSize, final RelayCounters counters)
     {
-        if (UNAVAILABILITY_CAUSE != null)
-        {
-            throw new IllegalStateException("native sendmmsg unavailable", UNAVAILABILITY_CAUSE);
-        }
+        Syscalls.ensureAvailable();
         this.counters = counters;
-        this.capacity = Math.min(MAX_BATCH, batchSize);
+        this.capacity = Math.max(1, Math.min(MAX_BATCH, batchSize));
         this.tallies = new SendTally[capacity];
         this.targets = new Endpoint[capacity];
         this.froms = new RelaySocket[capacity];
-        try
+        this.msgs = arena.allocate((long)capacity * Syscalls.MMSGHDR_BYTES, 64);
+        this.iovecs = arena.allocate((long)capacity * Syscalls.IOVEC_BYTES, 64);
+        this.names = arena.allocate((long)capacity * NAME_BYTES, 64);
+        this.msgAt = new MemorySegment[capacity];
+        for (int i = 0; i < capacity; i++)
         {
-            this.packets = NettyEpollInternals.newPackets();
-            this.recipientAddrs = new byte[packets.length][];
-            for (int i = 0; i < packets.length; i++)
-            {
-                recipientAddrs[i] = NettyEpollInternals.packetBytes(packets[i], "recipientAddr");
-            }
+            final long msg = (long)i * Syscalls.MMSGHDR_BYTES;
+            msgs.set(ValueLayout.JAVA_LONG, msg + Syscalls.MSG_NAME_OFFSET, names.address() + (long)i * NAME_BYTES);
+            msgs.set(ValueLayout.JAVA_LONG, msg + Syscalls.MSG_IOV_OFFSET,
+                iovecs.address() + (long)i * Syscalls.IOVEC_BYTES);
+            msgs.set(ValueLayout.JAVA_LONG, msg + Syscalls.MSG_IOVLEN_OFFSET, 1L);
+            msgAt[i] = msgs.asSlice(msg);
         }
-        catch (final ReflectiveOperationException ex)
-        {
-            throw new IllegalStateException("cannot build sendmmsg messages", ex);
-        }
-        final ByteBuffer memory = ByteBuffer.allocateDirect(capacity * IOVEC_BYTES).order(ByteOrder.nativeOrder());
-        this.iovecs = new UnsafeBuffer(memory);
-        this.iovecAddress = BufferUtil.address(memory);
     }
 
     /**
-     * @return true when Netty's native sendmmsg binding is usable here.
+     * @return true when the node's system calls link here.
      */
     public static boolean isAvailable()
     {
-        return UNAVAILABILITY_CAUSE == null;
+        return Syscalls.isAvailable();
     }
 
     /**
@@ -152,7 +103,7 @@ public final class NativeBatchSender implements DatagramSender
      */
     public static Throwable unavailabilityCause()
     {
-        return UNAVAILABILITY_CAUSE;
+        return Syscalls.unavailabilityCause();
     }
 
     public int remaining()
@@ -173,18 +124,32 @@ public final class NativeBatchSender implements DatagramSender
             return;
         }
         final int i = count++;
-        final int iovOffset = i * IOVEC_BYTES;
-        iovecs.putLong(iovOffset, slot.address() + offset, ByteOrder.nativeOrder());
-        iovecs.putLong(iovOffset + 8, length, ByteOrder.nativeOrder());
+        final long iov = (long)i * Syscalls.IOVEC_BYTES;
+        iovecs.set(ValueLayout.JAVA_LONG, iov, slot.address() + offset);
+        iovecs.set(ValueLayout.JAVA_LONG, iov + 8, length);
 
-        final Object packet = packets[i];
-        MEMORY_ADDRESS.set(packet, iovecAddress + iovOffset);
-        COUNT.set(packet, 1);
-        SEGMENT_SIZE.set(packet, 0);
-        System.arraycopy(target.ipv6MappedAddress(), 0, recipientAddrs[i], 0, 16);
-        RECIPIENT_ADDR_LEN.set(packet, 16);
-        RECIPIENT_SCOPE_ID.set(packet, target.scopeId());
-        RECIPIENT_PORT.set(packet, target.port());
+        final MemorySegment n = names;
+        final long name = (long)i * NAME_BYTES;
+        final byte[] address = target.ipv6MappedAddress();
+        final int nameLength;
+        n.set(NET_SHORT, name + 2, (short)target.port());
+        if (from.isIpv6())
+        {
+            n.set(ValueLayout.JAVA_SHORT, name, (short)Syscalls.AF_INET6);
+            n.set(ValueLayout.JAVA_INT, name + 4, 0);
+            n.set(ValueLayout.JAVA_LONG, name + 8, (long)ARRAY_LONG.get(address, 0));
+            n.set(ValueLayout.JAVA_LONG, name + 16, (long)ARRAY_LONG.get(address, 8));
+            n.set(ValueLayout.JAVA_INT, name + 24, target.scopeId());
+            nameLength = Syscalls.SOCKADDR_IN6_BYTES;
+        }
+        else
+        {
+            n.set(ValueLayout.JAVA_SHORT, name, (short)Syscalls.AF_INET);
+            n.set(ValueLayout.JAVA_INT, name + 4, (int)ARRAY_INT.get(address, 12));
+            n.set(ValueLayout.JAVA_LONG, name + 8, 0L);
+            nameLength = Syscalls.SOCKADDR_IN_BYTES;
+        }
+        msgs.set(ValueLayout.JAVA_INT, (long)i * Syscalls.MMSGHDR_BYTES + Syscalls.MSG_NAMELEN_OFFSET, nameLength);
         tallies[i] = tally;
         targets[i] = target;
         froms[i] = from;
@@ -221,28 +186,19 @@ public final class NativeBatchSender implements DatagramSender
 
     /**
      * One {@code sendmmsg} after another until the run is through. The kernel stops a batch at the first message it
-     * refuses and reports how many went before it; the next call then starts at the refused one and gets its error,
-     * {@code -errno} from Netty's binding. A refusal of that one destination (EACCES for a broadcast address,
-     * ENETUNREACH, EPERM from a firewall, ...) costs that datagram only: it is counted and skipped, and the rest of
-     * the run goes on. Only a full socket buffer (EAGAIN, ENOBUFS), which every message after it on that socket would
-     * meet too, drops what is left of the run.
+     * refuses and reports how many went before it; the next call then starts at the refused one and gets its error.
+     * A refusal of that one destination (EACCES for a broadcast address, ENETUNREACH, EPERM from a firewall, ...)
+     * costs that datagram only: it is counted and skipped, and the rest of the run goes on. Only a full socket buffer
+     * (EAGAIN, ENOBUFS), which every message after it on that socket would meet too, drops what is left of the run.
+     * EINTR is tried again.
      */
     private void flush(final RelaySocket from, final int start, final int end)
     {
         final int fd = from.fd();
-        final boolean ipv6 = from.isIpv6();
         int offset = start;
         while (offset < end)
         {
-            int sent;
-            try
-            {
-                sent = (int)SENDMMSG.invokeExact(fd, ipv6, packets, offset, end - offset);
-            }
-            catch (final Throwable t)
-            {
-                sent = -EIO;
-            }
+            final int sent = Syscalls.sendmmsg(fd, msgAt[offset], end - offset, 0);
             if (sent > 0)
             {
                 for (int i = offset, last = offset + sent; i < last; i++)
@@ -251,10 +207,16 @@ public final class NativeBatchSender implements DatagramSender
                 }
                 counters.addSent(sent);
                 offset += sent;
+                continue;
             }
-            else if (sent == 0 || sent == -EAGAIN || sent == -ENOBUFS || sent == -EIO)
+            final int e = -sent;
+            if (e == Syscalls.EINTR)
             {
-                failureLog.failed(targets[offset], sent == 0 ? "the kernel took none" : SendFailureLog.errno(-sent));
+                continue;
+            }
+            if (e == 0 || e == Syscalls.EAGAIN || e == Syscalls.ENOBUFS)
+            {
+                failureLog.failed(targets[offset], e == 0 ? "the kernel took none" : SendFailureLog.errno(e));
                 counters.addError(ErrorReason.SEND_FAILED, end - offset);
                 for (int i = offset; i < end; i++)
                 {
@@ -262,13 +224,10 @@ public final class NativeBatchSender implements DatagramSender
                 }
                 break;
             }
-            else
-            {
-                failureLog.failed(targets[offset], SendFailureLog.errno(-sent));
-                counters.addError(ErrorReason.SEND_FAILED, 1);
-                tallies[offset].onSendFailed();
-                offset++;
-            }
+            failureLog.failed(targets[offset], SendFailureLog.errno(e));
+            counters.addError(ErrorReason.SEND_FAILED, 1);
+            tallies[offset].onSendFailed();
+            offset++;
         }
     }
 

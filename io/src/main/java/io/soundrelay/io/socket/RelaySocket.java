@@ -15,10 +15,11 @@
  */
 package io.soundrelay.io.socket;
 
-import io.netty.channel.unix.Socket;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.io.BindFailure;
+import io.soundrelay.io.linux.LinuxSocket;
+import io.soundrelay.io.linux.Syscalls;
 import io.soundrelay.io.transport.Transport;
 
 import java.io.IOException;
@@ -27,14 +28,16 @@ import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One bound UDP socket of the data plane: the main relay socket ({@code BIND_ADDR}) or a route's relay port
- * ({@code RELAY_PORTS}, PROTOCOL.md section 9). A native transport (epoll, io_uring) holds a non-blocking file
- * descriptor; NIO holds a {@link DatagramChannel}. Every datagram a socket receives is stamped with it in its ring
- * slot, so the router knows which socket it came in on, and every datagram the router sends names the socket it
- * leaves from: a target always sees the address it talks to.
+ * ({@code RELAY_PORTS}, PROTOCOL.md section 9). The epoll transport holds a non-blocking file descriptor the node
+ * made itself ({@link LinuxSocket}); NIO holds a {@link DatagramChannel}. Every datagram a socket receives is
+ * stamped with it in its ring slot, so the router knows which socket it came in on, and every datagram the router
+ * sends names the socket it leaves from: a target always sees the address it talks to.
  * <p>
  * Ownership: the receiver thread owns the socket's place in its poll set and closes it; the router thread owns
  * {@link #route}. A socket is closed only after the router has let go of it, so no thread ever sends on a closed
@@ -48,7 +51,6 @@ public final class RelaySocket
     public static final int PORT_BUFFER_BYTES = 256 * 1024;
 
     private final Transport transport;
-    private final Socket nativeSocket;
     private final DatagramChannel channel;
     private final int fd;
     private final InetSocketAddress localAddress;
@@ -71,15 +73,14 @@ public final class RelaySocket
 
     private RelaySocket(
         final Transport transport,
-        final Socket nativeSocket,
+        final int fd,
         final DatagramChannel channel,
         final InetSocketAddress localAddress,
         final boolean relayPort)
     {
         this.transport = transport;
-        this.nativeSocket = nativeSocket;
         this.channel = channel;
-        this.fd = nativeSocket == null ? -1 : nativeSocket.intValue();
+        this.fd = fd;
         this.localAddress = localAddress;
         this.ipv6 = localAddress.getAddress() instanceof Inet6Address;
         this.relayPort = relayPort;
@@ -90,7 +91,7 @@ public final class RelaySocket
     /**
      * Open and bind a socket for a transport.
      *
-     * @param transport   epoll or io_uring (a native descriptor) or NIO (a channel).
+     * @param transport   epoll (a descriptor of the node's own) or NIO (a channel).
      * @param bind        the address to bind; port 0 for any.
      * @param bufferBytes SO_RCVBUF and SO_SNDBUF asked for (the kernel caps them at rmem_max and wmem_max).
      * @param relayPort   whether it is a route's relay port rather than the main socket.
@@ -102,7 +103,81 @@ public final class RelaySocket
         final Transport transport, final InetSocketAddress bind, final int bufferBytes, final boolean relayPort)
         throws IOException
     {
+        return open(transport, bind, bufferBytes, relayPort, false);
+    }
+
+    /**
+     * Open the main port as {@code count} sockets bound to one address and port in one {@code SO_REUSEPORT} group,
+     * in order: the kernel's index of each in the group is its place in the list, which
+     * {@link ReuseportSteering} returns for a datagram. With a count of 1 it is exactly {@link #open} of the main
+     * socket, without {@code SO_REUSEPORT}, so a second node on the same port still fails with "address in use".
+     * With more, a probe socket without {@code SO_REUSEPORT} is bound first and closed, so a port another process
+     * holds fails the same way; with port 0 the first socket's port is used for the rest.
+     *
+     * @param transport   epoll or NIO.
+     * @param bind        the main address ({@code BIND_ADDR}); port 0 for any.
+     * @param count       sockets, 1 or more.
+     * @param bufferBytes SO_RCVBUF and SO_SNDBUF of each.
+     * @return the bound sockets, in bind order.
+     * @throws BindFailure when the address cannot be bound, saying why for a person.
+     * @throws IOException when a socket cannot be made.
+     */
+    public static List<RelaySocket> openReusePortGroup(
+        final Transport transport, final InetSocketAddress bind, final int count, final int bufferBytes)
+        throws IOException
+    {
+        if (count < 1)
+        {
+            throw new IllegalArgumentException("count " + count + " < 1");
+        }
+        final List<RelaySocket> group = new ArrayList<>(count);
+        if (count == 1)
+        {
+            group.add(open(transport, bind, bufferBytes, false));
+            return group;
+        }
+        InetSocketAddress at = bind;
+        if (bind.getPort() != 0)
+        {
+            open(transport, bind, bufferBytes, false).close();
+        }
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                final RelaySocket socket = open(transport, at, bufferBytes, false, true);
+                group.add(socket);
+                at = new InetSocketAddress(bind.getAddress(), socket.port());
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            for (final RelaySocket socket : group)
+            {
+                try
+                {
+                    socket.close();
+                }
+                catch (final IOException suppressed)
+                {
+                    ex.addSuppressed(suppressed);
+                }
+            }
+            throw ex;
+        }
+        return group;
+    }
+
+    private static RelaySocket open(
+        final Transport transport,
+        final InetSocketAddress bind,
+        final int bufferBytes,
+        final boolean relayPort,
+        final boolean reusePort)
+        throws IOException
+    {
         final boolean ipv6 = bind.getAddress() instanceof Inet6Address;
+        final String what = relayPort ? "a relay port" : "the relay socket";
         if (transport == Transport.NIO)
         {
             final DatagramChannel channel =
@@ -111,17 +186,21 @@ public final class RelaySocket
             {
                 channel.setOption(StandardSocketOptions.SO_RCVBUF, bufferBytes);
                 channel.setOption(StandardSocketOptions.SO_SNDBUF, bufferBytes);
+                if (reusePort)
+                {
+                    channel.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+                }
                 try
                 {
                     channel.bind(bind);
                 }
                 catch (final IOException ex)
                 {
-                    throw new BindFailure(relayPort ? "a relay port" : "the relay socket", bind, ex);
+                    throw new BindFailure(what, bind, ex);
                 }
                 channel.configureBlocking(false);
                 return new RelaySocket(
-                    transport, null, channel, (InetSocketAddress)channel.getLocalAddress(), relayPort);
+                    transport, -1, channel, (InetSocketAddress)channel.getLocalAddress(), relayPort);
             }
             catch (final IOException | RuntimeException ex)
             {
@@ -131,24 +210,35 @@ public final class RelaySocket
         }
 
         transport.ensureAvailable();
-        final Socket socket = new NativeDatagramSocket(ipv6);
+        final int fd = LinuxSocket.open(ipv6);
         try
         {
-            socket.setReceiveBufferSize(bufferBytes);
-            socket.setSendBufferSize(bufferBytes);
+            LinuxSocket.setInt(fd, Syscalls.SOL_SOCKET, Syscalls.SO_RCVBUF, bufferBytes);
+            LinuxSocket.setInt(fd, Syscalls.SOL_SOCKET, Syscalls.SO_SNDBUF, bufferBytes);
+            if (reusePort)
+            {
+                LinuxSocket.setInt(fd, Syscalls.SOL_SOCKET, Syscalls.SO_REUSEPORT, 1);
+            }
             try
             {
-                socket.bind(bind);
+                LinuxSocket.bind(fd, ipv6, bind);
             }
             catch (final IOException ex)
             {
-                throw new BindFailure(relayPort ? "a relay port" : "the relay socket", bind, ex);
+                throw new BindFailure(what, bind, ex);
             }
-            return new RelaySocket(transport, socket, null, socket.localAddress(), relayPort);
+            return new RelaySocket(transport, fd, null, LinuxSocket.localAddress(fd), relayPort);
         }
         catch (final IOException | RuntimeException ex)
         {
-            socket.close();
+            try
+            {
+                LinuxSocket.close(fd);
+            }
+            catch (final IOException suppressed)
+            {
+                ex.addSuppressed(suppressed);
+            }
             throw ex;
         }
     }
@@ -234,23 +324,12 @@ public final class RelaySocket
         }
         else
         {
-            nativeSocket.close();
+            LinuxSocket.close(fd);
         }
     }
 
     public String toString()
     {
         return (relayPort ? "relay port " : "relay socket ") + BindFailure.hostPort(localAddress);
-    }
-
-    /**
-     * A non-blocking, close-on-exec datagram socket made by Netty's native library (loaded by the transport).
-     */
-    private static final class NativeDatagramSocket extends Socket
-    {
-        NativeDatagramSocket(final boolean ipv6)
-        {
-            super(newSocketDgram0(ipv6));
-        }
     }
 }

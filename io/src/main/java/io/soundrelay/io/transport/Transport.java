@@ -15,28 +15,29 @@
  */
 package io.soundrelay.io.transport;
 
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.uring.IoUring;
 import io.soundrelay.core.config.Configuration;
-import io.soundrelay.io.receive.EpollReceiver;
-import io.soundrelay.io.send.NativeBatchSender;
+import io.soundrelay.io.linux.Syscalls;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How the data plane's sockets are driven, in the order {@code TRANSPORT=auto} tries them. The order is the
  * measurement's (README, "Performance"): see {@link #select(Configuration.Transport)}.
  * <ul>
  * <li>{@link #EPOLL}: one epoll set over the sockets, {@code recvmmsg} per ready socket, {@code sendmmsg} per
- * socket a batch leaves from, through Netty's native epoll binding.</li>
- * <li>{@link #IO_URING}: an io_uring per data-plane thread, receives in flight on every socket and a batch of sends
- * submitted at once, through Netty's io_uring binding.</li>
+ * socket a batch leaves from, through the node's own system calls on the foreign function API
+ * ({@link Syscalls}).</li>
  * <li>{@link #NIO}: the JDK's datagram channels and a selector; works everywhere.</li>
  * </ul>
+ * {@code TRANSPORT=io_uring}, a transport of earlier versions, is still accepted: the node says once that it runs
+ * epoll instead.
  */
 public enum Transport
 {
     EPOLL("epoll"),
-    IO_URING("io_uring"),
     NIO("nio");
+
+    private static final Logger LOG = LoggerFactory.getLogger(Transport.class);
 
     private final String wireName;
 
@@ -54,7 +55,7 @@ public enum Transport
     }
 
     /**
-     * @return whether this machine and this Netty build can run the transport, the node's own native calls included.
+     * @return whether this machine can run the transport: for epoll, Linux where the node's system calls link.
      */
     public boolean isAvailable()
     {
@@ -66,20 +67,7 @@ public enum Transport
      */
     public String unavailabilityReason()
     {
-        final Throwable cause;
-        switch (this)
-        {
-            case IO_URING:
-                cause = !IoUring.isAvailable() ? IoUring.unavailabilityCause() : UringRing.unavailabilityCause();
-                break;
-            case EPOLL:
-                cause = !Epoll.isAvailable() ? Epoll.unavailabilityCause() :
-                    EpollReceiver.unavailabilityCause() != null ? EpollReceiver.unavailabilityCause() :
-                    NativeBatchSender.unavailabilityCause();
-                break;
-            default:
-                cause = null;
-        }
+        final Throwable cause = this == EPOLL ? Syscalls.unavailabilityCause() : null;
         if (cause == null)
         {
             return null;
@@ -117,6 +105,12 @@ public enum Transport
                 }
             }
             return NIO;
+        }
+        if (setting == Configuration.Transport.IO_URING)
+        {
+            LOG.warn("TRANSPORT=io_uring: io_uring is no longer a transport of its own; the node uses epoll " +
+                "(recvmmsg/sendmmsg through its own system calls, see docs/data-plane-decisions.md)");
+            return select(Configuration.Transport.EPOLL);
         }
         for (final Transport t : values())
         {

@@ -279,9 +279,6 @@ class BatchReceiverTest
         final RingWriter writer = new RingWriter(ring);
         switch (transport)
         {
-            case IO_URING:
-                receiver = new UringReceiver(writer, slotBytes, 32, counters, SystemNanoClock.INSTANCE);
-                break;
             case EPOLL:
                 receiver = new EpollReceiver(writer, slotBytes, 32, counters, SystemNanoClock.INSTANCE);
                 break;

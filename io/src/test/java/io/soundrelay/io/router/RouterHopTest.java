@@ -176,7 +176,7 @@ class RouterHopTest
     }
 
     @ParameterizedTest(name = "{0}, {1} thread(s), deliver {2}")
-    @CsvSource({ "epoll,1,PAYLOAD", "epoll,2,FRAMED", "nio,1,FRAMED", "nio,2,PAYLOAD", "io_uring,2,FRAMED" })
+    @CsvSource({ "epoll,1,PAYLOAD", "epoll,2,FRAMED", "nio,1,FRAMED", "nio,2,PAYLOAD" })
     void framesFollowTheStreamFromTheOldNodeToTheNewOneExactlyOnceInOrder(
         final String transport, final int threads, final Deliver deliver) throws Exception
     {
@@ -238,7 +238,7 @@ class RouterHopTest
     }
 
     @ParameterizedTest(name = "{0}, {1} thread(s), jitter {2} ms on the new node")
-    @CsvSource({ "epoll,1,0", "epoll,2,40", "nio,1,40", "nio,2,0", "io_uring,2,40" })
+    @CsvSource({ "epoll,1,0", "epoll,2,40", "nio,1,40", "nio,2,0" })
     void rtpFollowsTheStreamByteForByte(final String transport, final int threads, final int jitterMs)
         throws Exception
     {
