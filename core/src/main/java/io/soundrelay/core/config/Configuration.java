@@ -176,6 +176,7 @@ public final class Configuration
     private final WaitStrategy waitStrategy;
     private final List<Integer> pinCpus;
     private final int dataPlaneThreads;
+    private final int dataPlanePipelines;
     private final int receiveBatch;
     private final int sendBatch;
     private final int migrationGraceSeconds;
@@ -222,6 +223,7 @@ public final class Configuration
         waitStrategy = DataPlaneSettings.WAIT_STRATEGY.read(values);
         pinCpus = DataPlaneSettings.PIN_CPUS.read(values);
         dataPlaneThreads = DataPlaneSettings.DATA_PLANE_THREADS.read(values);
+        dataPlanePipelines = DataPlaneSettings.DATA_PLANE_PIPELINES.read(values);
         receiveBatch = DataPlaneSettings.RECEIVE_BATCH.read(values);
         sendBatch = DataPlaneSettings.SEND_BATCH.read(values);
         migrationGraceSeconds = ClusterSettings.MIGRATION_GRACE_SECONDS.read(values);
@@ -515,6 +517,14 @@ public final class Configuration
     public int dataPlaneThreads()
     {
         return dataPlaneThreads;
+    }
+
+    /**
+     * @return DATA_PLANE_PIPELINES: 1 to 64.
+     */
+    public int dataPlanePipelines()
+    {
+        return dataPlanePipelines;
     }
 
     /**

@@ -65,6 +65,10 @@ public final class DataPlaneSettings
     public static final Setting<Integer> DATA_PLANE_THREADS = Setting.integer("DATA_PLANE_THREADS", 1, 1, 2,
         "1: one thread receives, routes, sends; 2: a receive thread and a router thread");
 
+    /** Share-nothing data-plane pipelines (PROTOCOL.md section 11); stream s belongs to pipeline s mod N. */
+    public static final Setting<Integer> DATA_PLANE_PIPELINES = Setting.integer("DATA_PLANE_PIPELINES", 1, 1, 64,
+        "share-nothing data-plane pipelines ({min}-{max}); stream s belongs to pipeline s mod N");
+
     /** Most datagrams one recvmmsg takes off the socket. */
     public static final Setting<Integer> RECEIVE_BATCH = Setting.integer("RECEIVE_BATCH", 32, 1, 64,
         "most datagrams per recvmmsg ({min}-{max})");

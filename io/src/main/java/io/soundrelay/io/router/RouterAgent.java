@@ -78,6 +78,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
     private final MainPortRouter mainPort;
     private final Consumer<RouteCommand> commandHandler = this::apply;
     private final ErrorLogLimiter routeErrors = new ErrorLogLimiter(SWEEP_INTERVAL_NS);
+    private final PipelineHandoff handoff;
 
     private int processedThisCycle;
     private long lastSweepNs;
@@ -103,6 +104,34 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
         final MixerLink mixer,
         final RelayCounters counters)
     {
+        this(ctx, 0, null, ring, sender, mainSocket, sockets, mixer, counters);
+    }
+
+    /**
+     * The router of one pipeline of several: its shard of the routes, its command queue, pacing pool and histograms.
+     *
+     * @param ctx        the data plane's settings and shared parts, concluded.
+     * @param pipeline   which pipeline, 0 to N - 1.
+     * @param handoff    passes datagrams to the pipelines that own them, and takes theirs; null with one pipeline.
+     * @param ring       the pipeline's receive ring; this agent becomes its only consumer.
+     * @param sender     sends from the pipeline's sockets.
+     * @param mainSocket the pipeline's main socket (one of the main port's SO_REUSEPORT group).
+     * @param sockets    where relay ports join and leave the pipeline receiver's socket set.
+     * @param mixer      the pipeline's link to the mixer stage, or null when ENABLE_MIXER is off.
+     * @param counters   this agent's counters (one writer: this agent).
+     */
+    public RouterAgent(
+        final DataPlane.Context ctx,
+        final int pipeline,
+        final PipelineHandoff handoff,
+        final RingBuffer<RelaySlot> ring,
+        final DatagramSender sender,
+        final RelaySocket mainSocket,
+        final ReceiverProxy sockets,
+        final MixerLink mixer,
+        final RelayCounters counters)
+    {
+        this.handoff = handoff;
         final int maxDatagramBytes = ctx.maxDatagramBytes();
         this.mixer = mixer;
         this.sockets = sockets;
@@ -110,22 +139,27 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
         this.lastSweepNs = clock.nanoTime();
         this.poller = ring.newPoller();
         ring.addGatingSequences(poller.getSequence());
-        this.commands = ctx.routerProxy().queue();
+        this.commands = ctx.routerProxy().queue(pipeline);
         this.counters = counters;
         final DatagramDecoder decoder = new DatagramDecoder(maxDatagramBytes);
-        ctx.pacePool().counters(counters);
-        this.batch = new SendBatch(sender, counters, ctx.processingTime(), ctx.paceLateness(), clock);
+        ctx.pacePool(pipeline).counters(counters);
+        this.batch = new SendBatch(
+            sender, counters, ctx.processingTime(pipeline), ctx.paceLateness(pipeline), clock);
         // Here, on the thread that starts the node, not on the first hand-off: the router allocates no direct memory.
         final HopForwarder forwarder = new HopForwarder(batch, counters, decoder, mainSocket, maxDatagramBytes);
         final RelayPortTable relayPortTable = new RelayPortTable(sockets);
         final SenderCheck senders = new SenderCheck(ctx.peers(), mainSocket, relayPortTable, ctx.journal());
         this.relayPorts = new RelayPortRouter(relayPortTable, senders, forwarder, counters, maxDatagramBytes);
         final RouterParts parts = new RouterParts(
-            batch, timers, forwarder, counters, clock, mainSocket, ctx.jitterPool(), ctx.pacePool());
+            batch, timers, forwarder, counters, clock, mainSocket, ctx.jitterPool(), ctx.pacePool(pipeline));
         this.table = new RouteTable(parts, relayPortTable, ctx.registry(), ctx.journal(), mixer, ctx.maxRoutes(),
             ctx.routeTtlNs(), refreshIntervalNs(ctx.routeTtlNs()));
         this.mainPort = new MainPortRouter(table, decoder, senders, new HopAcceptor(clock, forwarder), forwarder,
-            mixer, counters);
+            mixer, counters, handoff);
+        if (handoff != null)
+        {
+            handoff.target(mainPort);
+        }
     }
 
     @Override
@@ -156,13 +190,24 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
             lastSweepNs = nowNs;
             work += table.sweep(nowNs);
         }
+        if (handoff != null)
+        {
+            work += handoff.drain();
+            batch.flush(); // before the next drain takes the hand-off slots again
+        }
         processedThisCycle = 0;
         final EventPoller.PollState state = poller.poll(this);
         batch.flush();
         work += processedThisCycle;
-        if (draining && state == EventPoller.PollState.IDLE && commands.isEmpty())
+        if (handoff != null)
         {
-            drained = true;
+            handoff.wakeOwners();
+        }
+        if (draining)
+        {
+            // Not once for all: another pipeline may still hand this one a datagram from its ring.
+            drained = state == EventPoller.PollState.IDLE && commands.isEmpty() &&
+                (handoff == null || handoff.inboxEmpty());
         }
         return work;
     }
@@ -239,7 +284,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
     }
 
     /**
-     * @return true once draining was asked for and the ring and command queue were seen empty.
+     * @return true when draining was asked for and the ring, the command queue and the hand-off inbox were seen
+     * empty at the end of the last duty cycle.
      */
     public boolean isDrained()
     {

@@ -27,6 +27,8 @@ import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.channels.DatagramChannel;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -241,6 +243,113 @@ public final class RelaySocket
     public String toString()
     {
         return (relayPort ? "relay port " : "relay socket ") + BindFailure.hostPort(localAddress);
+    }
+
+    /**
+     * The main port as {@code count} sockets of one SO_REUSEPORT group, one per pipeline (PROTOCOL.md section 11).
+     * One socket is the single main socket of old, without SO_REUSEPORT. Several: the address is first bound once
+     * without SO_REUSEPORT, so a port another process holds fails as "in use" rather than joining its group; then
+     * {@code count} sockets bind it with SO_REUSEPORT, in order (for port 0, the rest join the first one's port).
+     *
+     * @param transport   epoll, io_uring or NIO.
+     * @param bind        BIND_ADDR.
+     * @param count       sockets, one per pipeline.
+     * @param bufferBytes SO_RCVBUF and SO_SNDBUF asked for.
+     * @return the sockets, pipeline 0's first.
+     * @throws BindFailure when the address cannot be bound, saying why for a person.
+     * @throws IOException when a socket cannot be made; those made are closed.
+     */
+    public static List<RelaySocket> openReusePortGroup(
+        final Transport transport, final InetSocketAddress bind, final int count, final int bufferBytes)
+        throws IOException
+    {
+        if (count == 1)
+        {
+            return List.of(open(transport, bind, bufferBytes, false));
+        }
+        if (bind.getPort() != 0)
+        {
+            open(transport, bind, bufferBytes, false).close(); // the probe: in use fails here
+        }
+        final List<RelaySocket> group = new ArrayList<>(count);
+        try
+        {
+            InetSocketAddress address = bind;
+            for (int i = 0; i < count; i++)
+            {
+                final RelaySocket socket = openReusePort(transport, address, bufferBytes);
+                group.add(socket);
+                address = socket.localAddress();
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            for (final RelaySocket socket : group)
+            {
+                socket.close();
+            }
+            throw ex;
+        }
+        return List.copyOf(group);
+    }
+
+    private static RelaySocket openReusePort(
+        final Transport transport, final InetSocketAddress bind, final int bufferBytes) throws IOException
+    {
+        final boolean ipv6 = bind.getAddress() instanceof Inet6Address;
+        if (transport == Transport.NIO)
+        {
+            final DatagramChannel channel =
+                DatagramChannel.open(ipv6 ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+            try
+            {
+                channel.setOption(StandardSocketOptions.SO_RCVBUF, bufferBytes);
+                channel.setOption(StandardSocketOptions.SO_SNDBUF, bufferBytes);
+                channel.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+                bindOrFail(channel, bind);
+                channel.configureBlocking(false);
+                return new RelaySocket(transport, null, channel, (InetSocketAddress)channel.getLocalAddress(), false);
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                channel.close();
+                throw ex;
+            }
+        }
+        transport.ensureAvailable();
+        final Socket socket = new NativeDatagramSocket(ipv6);
+        try
+        {
+            socket.setReceiveBufferSize(bufferBytes);
+            socket.setSendBufferSize(bufferBytes);
+            socket.setReusePort(true);
+            try
+            {
+                socket.bind(bind);
+            }
+            catch (final IOException ex)
+            {
+                throw new BindFailure("the relay socket", bind, ex);
+            }
+            return new RelaySocket(transport, socket, null, socket.localAddress(), false);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            socket.close();
+            throw ex;
+        }
+    }
+
+    private static void bindOrFail(final DatagramChannel channel, final InetSocketAddress bind) throws IOException
+    {
+        try
+        {
+            channel.bind(bind);
+        }
+        catch (final IOException ex)
+        {
+            throw new BindFailure("the relay socket", bind, ex);
+        }
     }
 
     /**
