@@ -186,7 +186,8 @@ public final class DataPlane implements AutoCloseable
         if (mixerAgent != null)
         {
             start(new AgentRunner(WaitStrategies.idleStrategy(ctx.waitStrategy()), errorHandler("the mixer"), errors,
-                mixerAgent), "soundrelay-mixer", ctx.mixerCpu());
+                mixerAgent), "soundrelay-mixer",
+                PipelineCpus.mixerCpu(ctx.pinCpus(), ctx.pipelines(), ctx.threadingMode().threads()));
         }
     }
 
@@ -207,17 +208,22 @@ public final class DataPlane implements AutoCloseable
             }
             pipeline.routerRunner = new AgentRunner(
                 idle, errorHandler, errors, new CompositeAgent(pipeline.receiveAgent, router));
-            start(pipeline.routerRunner, "soundrelay-relay-" + k, ctx.cpu(k, 0));
+            start(pipeline.routerRunner, "soundrelay-relay-" + k, cpu(k, 0));
         }
         else
         {
             pipeline.routerRunner = new AgentRunner(
                 WaitStrategies.idleStrategy(ctx.waitStrategy()), errorHandler, errors, router);
-            start(pipeline.routerRunner, "soundrelay-router-" + k, ctx.cpu(k, 1));
+            start(pipeline.routerRunner, "soundrelay-router-" + k, cpu(k, 1));
             pipeline.receiveRunner = new AgentRunner(WaitStrategies.receiveIdleStrategy(ctx.waitStrategy(), receiver),
                 errorHandler, errors, pipeline.receiveAgent);
-            start(pipeline.receiveRunner, "soundrelay-receiver-" + k, ctx.cpu(k, 0));
+            start(pipeline.receiveRunner, "soundrelay-receiver-" + k, cpu(k, 0));
         }
+    }
+
+    private int cpu(final int pipeline, final int thread)
+    {
+        return PipelineCpus.cpu(ctx.pinCpus(), ctx.pipelines(), ctx.threadingMode().threads(), pipeline, thread);
     }
 
     private static ErrorHandler errorHandler(final String where)
@@ -239,6 +245,8 @@ public final class DataPlane implements AutoCloseable
     private void watch(final Runnable runner, final String role)
     {
         Throwable cause = null;
+        // The role's name, with its pipeline's number (AgentRunner named the thread after its agent).
+        Thread.currentThread().setName(role);
         try
         {
             runner.run();

@@ -82,8 +82,6 @@ public abstract sealed class DataPlaneContext permits DataPlane.Context
     private int jitterMaxHeld = RouteSettings.JITTER_MAX_HELD.defaultValue();
     private JitterPool jitterPool;
     private PacePool[] pacePools;
-    private DurationHistogram[] processingTimes;
-    private DurationHistogram[] paceLatenesses;
     private Transport transport;
     private boolean concluded;
 
@@ -176,14 +174,9 @@ public abstract sealed class DataPlaneContext permits DataPlane.Context
     }
 
     /**
-     * PIN_CPUS. With one pipeline: the receiver's (or the shared thread's), the router's, the mixer's, as before
-     * pipelines. With N pipelines of T threads each (T = 1 shared, 2 dedicated): when there are at least N * T
-     * entries, pipeline k's thread t (0 the receiver or the shared thread, 1 the router) gets entry {@code k * T + t}
-     * and the mixer entry {@code N * T}, if any; else when there are at least N, all of pipeline k's threads get entry
-     * {@code k} and the mixer entry {@code N}, if any; else pipeline k gets entry {@code k} where there is one and
-     * the rest are not pinned.
-     *
-     * @param v CPU ids; empty for none.
+     * @param v PIN_CPUS: CPU ids, empty for none; how they map to the pipelines' threads and the mixer's is
+     *          {@link PipelineCpus}'s (with one pipeline: the receiver's or the shared thread's, the router's, the
+     *          mixer's).
      * @return this.
      */
     public DataPlane.Context pinCpus(final int[] v)
@@ -194,15 +187,8 @@ public abstract sealed class DataPlaneContext permits DataPlane.Context
     }
 
     /**
-     * DATA_PLANE_PIPELINES: N share-nothing pipelines (PROTOCOL.md section 11), each with its own thread(s), main
-     * socket (one of a SO_REUSEPORT group), ring, sender, router, timers, route shard and relay ports; stream s
-     * belongs to pipeline {@code (s & 0xFFFFFFFF) mod N}. The limits of the memory pools: JITTER_MAX_HELD stays
-     * node-wide (one jitter pool all pipelines share, taken on the asking thread and given back through a
-     * many-to-one queue); each pipeline has a pacing pool of its own with the whole PACE_MAX_HELD (pacing memory is
-     * provisioned per paced route, so what is allocated follows the paced routes, not N; the bound on what may be
-     * held is N * PACE_MAX_HELD).
-     *
-     * @param v 1 to 64; 1 is the single pipeline of old, with one main socket and no SO_REUSEPORT.
+     * @param v DATA_PLANE_PIPELINES, 1 to 64: N share-nothing pipelines ({@link Pipeline} says what each owns and
+     *          how the memory limits are shared); 1 is the single pipeline of old, one main socket, no SO_REUSEPORT.
      * @return this.
      */
     public DataPlane.Context pipelines(final int v)
@@ -481,14 +467,9 @@ public abstract sealed class DataPlaneContext permits DataPlane.Context
         processingTime = new DurationHistogram();
         paceLateness = new DurationHistogram();
         pacePools = new PacePool[pipelines];
-        processingTimes = new DurationHistogram[pipelines];
-        paceLatenesses = new DurationHistogram[pipelines];
         for (int k = 0; k < pipelines; k++)
         {
             pacePools[k] = new PacePool(paceMaxHeld, maxDatagramBytes, null); // the router gives it its counters
-            // Pipeline 0 writes the histograms the node reads, each other one a child summed into their reads.
-            processingTimes[k] = k == 0 ? processingTime : processingTime.newChild();
-            paceLatenesses[k] = k == 0 ? paceLateness : paceLateness.newChild();
         }
         routerProxy.pacePools(pacePools); // their memory too, provisioned by who asks for a paced route
         concluded = true;
@@ -619,39 +600,12 @@ public abstract sealed class DataPlaneContext permits DataPlane.Context
     }
 
     /**
-     * @return pipeline 0's places for paced datagrams: PACE_MAX_HELD at most; null before {@link #conclude()}.
-     */
-    public PacePool pacePool()
-    {
-        return pacePool(0);
-    }
-
-    /**
      * @param pipeline a pipeline.
      * @return its places for paced datagrams: PACE_MAX_HELD at most; null before {@link #conclude()}.
      */
     public PacePool pacePool(final int pipeline)
     {
         return pacePools == null ? null : pacePools[pipeline];
-    }
-
-    /**
-     * @param pipeline a pipeline.
-     * @return the processing-time histogram its router writes (pipeline 0's is {@link #processingTime()}, which sums
-     * the others').
-     */
-    public DurationHistogram processingTime(final int pipeline)
-    {
-        return processingTimes[pipeline];
-    }
-
-    /**
-     * @param pipeline a pipeline.
-     * @return the pace-lateness histogram its router writes, summed into {@link #paceLateness()}.
-     */
-    public DurationHistogram paceLateness(final int pipeline)
-    {
-        return paceLatenesses[pipeline];
     }
 
     /**
@@ -670,42 +624,9 @@ public abstract sealed class DataPlaneContext permits DataPlane.Context
         return jitterPool;
     }
 
-    /**
-     * @param pipeline a pipeline.
-     * @param thread   0 for its receiver (or its one shared thread), 1 for its router.
-     * @return the CPU PIN_CPUS gives that thread, or -1 (see {@link #pinCpus(int[])}).
-     */
-    int cpu(final int pipeline, final int thread)
+    int[] pinCpus()
     {
-        final int perPipeline = threadingMode.threads();
-        if (pipelines == 1)
-        {
-            // As before pipelines: receiver (or shared thread), router (else the receiver's).
-            return thread < pinCpus.length ? pinCpus[thread] : entry(0);
-        }
-        if (pinCpus.length >= pipelines * perPipeline)
-        {
-            return pinCpus[pipeline * perPipeline + thread];
-        }
-        return entry(pipeline);
-    }
-
-    /**
-     * @return the CPU PIN_CPUS gives the mixer, or -1.
-     */
-    int mixerCpu()
-    {
-        final int perPipeline = threadingMode.threads();
-        if (pipelines == 1)
-        {
-            return entry(2); // as before pipelines, whatever the threading mode
-        }
-        return entry(pinCpus.length >= pipelines * perPipeline ? pipelines * perPipeline : pipelines);
-    }
-
-    private int entry(final int i)
-    {
-        return i < pinCpus.length ? pinCpus[i] : -1;
+        return pinCpus;
     }
 
     /**

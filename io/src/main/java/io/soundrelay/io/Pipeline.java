@@ -44,7 +44,14 @@ import java.io.IOException;
  * One share-nothing pipeline of the data plane (PROTOCOL.md section 11): its main socket (one of the main port's
  * SO_REUSEPORT group), its ring, receiver and sender, its router with its shard of the routes, their timers and relay
  * ports, and, with several pipelines, its side of the hand-off between them. Built by {@link DataPlaneParts}, run by
- * {@link DataPlane} on the pipeline's own thread(s).
+ * {@link DataPlane} on the pipeline's own thread(s). Stream s belongs to pipeline {@code (s & 0xFFFFFFFF) mod N}
+ * ({@link io.soundrelay.io.router.RouterProxy#owner(long, int)}).
+ * <p>
+ * The memory limits: JITTER_MAX_HELD stays node-wide (one jitter pool all pipelines share: taken on the asking
+ * thread under a lock, given back through a many-to-one queue). PACE_MAX_HELD is each pipeline's whole: a pacing
+ * pool's bookkeeping is per pipeline (20 B a place) and its memory is provisioned per paced route by the asking
+ * thread, so what is allocated follows the paced routes, not N; what may be held is at most N * PACE_MAX_HELD. A
+ * pool split N ways would refuse a paced route on a pipeline whose share is spent while others idle.
  */
 final class Pipeline
 {

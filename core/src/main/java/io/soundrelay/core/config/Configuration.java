@@ -519,9 +519,7 @@ public final class Configuration
         return dataPlaneThreads;
     }
 
-    /**
-     * @return DATA_PLANE_PIPELINES: 1 to 64.
-     */
+    /** @return DATA_PLANE_PIPELINES: 1 to 64 (a minimal accessor; the params branch's replaces it). */
     public int dataPlanePipelines()
     {
         return dataPlanePipelines;

@@ -143,8 +143,10 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
         this.counters = counters;
         final DatagramDecoder decoder = new DatagramDecoder(maxDatagramBytes);
         ctx.pacePool(pipeline).counters(counters);
-        this.batch = new SendBatch(
-            sender, counters, ctx.processingTime(pipeline), ctx.paceLateness(pipeline), clock);
+        // Pipeline 0 writes the node's histograms, any other a child of each, summed into their reads.
+        this.batch = new SendBatch(sender, counters,
+            pipeline == 0 ? ctx.processingTime() : ctx.processingTime().newChild(),
+            pipeline == 0 ? ctx.paceLateness() : ctx.paceLateness().newChild(), clock);
         // Here, on the thread that starts the node, not on the first hand-off: the router allocates no direct memory.
         final HopForwarder forwarder = new HopForwarder(batch, counters, decoder, mainSocket, maxDatagramBytes);
         final RelayPortTable relayPortTable = new RelayPortTable(sockets);
