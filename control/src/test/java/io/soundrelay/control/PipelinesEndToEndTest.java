@@ -15,6 +15,7 @@
  */
 package io.soundrelay.control;
 
+import io.soundrelay.core.json.JsonNumber;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -45,7 +46,7 @@ class PipelinesEndToEndTest
         final List<DatagramChannel> channels = new ArrayList<>();
         try (NodeFixture node = NodeFixture.start(Map.of("DATA_PLANE_PIPELINES", "2")))
         {
-            assertEquals(2, ((Number)node.health("pipelines")).intValue());
+            assertEquals(2, ((JsonNumber)node.health("pipelines")).longValueExact());
             final DatagramChannel[] sources = new DatagramChannel[ROUTES];
             final DatagramChannel[] targets = new DatagramChannel[ROUTES];
             for (int i = 0; i < ROUTES; i++)
