@@ -51,8 +51,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
  */
 public final class PipelineHandoff implements MessageHandler
 {
-    /** Datagrams an inbox holds at once (at their largest). */
-    public static final int INBOX_DATAGRAMS = 1024;
+    /**
+     * Bytes of an inbox: 4 MiB, about 2,500 datagrams of the default MAX_DATAGRAM_BYTES; more when a datagram of the
+     * largest size needs it (an Agrona ring buffer takes records up to an eighth of its capacity).
+     */
+    public static final int INBOX_BYTES = 4 * 1024 * 1024;
     /** Datagrams taken from the inbox per drain: this pipeline's slots for them. */
     public static final int SLOTS = 64;
 
@@ -114,14 +117,14 @@ public final class PipelineHandoff implements MessageHandler
     /**
      * @param pipelines        N.
      * @param maxDatagramBytes MAX_DATAGRAM_BYTES.
-     * @return one inbox per pipeline, each with room for {@link #INBOX_DATAGRAMS} datagrams of the largest size.
+     * @return one inbox per pipeline, each of {@link #INBOX_BYTES}, or more for very large datagrams.
      */
     public static ManyToOneRingBuffer[] newInboxes(final int pipelines, final int maxDatagramBytes)
     {
         final int record = BitUtil.align(
             RecordDescriptor.HEADER_LENGTH + DATA_OFFSET + RelaySlotFactory.slotBytesFor(maxDatagramBytes),
             RecordDescriptor.ALIGNMENT);
-        final int capacity = BitUtil.findNextPositivePowerOfTwo(INBOX_DATAGRAMS * record);
+        final int capacity = BitUtil.findNextPositivePowerOfTwo(Math.max(INBOX_BYTES, 8 * record));
         final ManyToOneRingBuffer[] inboxes = new ManyToOneRingBuffer[pipelines];
         for (int k = 0; k < pipelines; k++)
         {
