@@ -18,6 +18,8 @@ package io.soundrelay.control;
 import io.soundrelay.core.protocol.Fnv1a64;
 import io.soundrelay.protocol.FrameFlyweight;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.StandardSocketOptions;
 import java.net.http.HttpResponse;
@@ -74,12 +76,18 @@ class RoomMixEndToEndTest
         return bytes;
     }
 
-    @Test
-    void aListenerHearsAllThreeTonesAndAMixMinusParticipantLacksItsOwn() throws Exception
+    /**
+     * With two pipelines, streams 1 and 3 belong to pipeline 1 and stream 2 to pipeline 0: the mixer takes the room's
+     * frames from both.
+     */
+    @ParameterizedTest(name = "{0} pipeline(s)")
+    @ValueSource(ints = { 1, 2 })
+    void aListenerHearsAllThreeTonesAndAMixMinusParticipantLacksItsOwn(final int pipelines) throws Exception
     {
         // About the mix, not its timing: a cold JVM on a busy machine may stall the mixer past the default
         // MIXER_STALE_MS and drop frames the test counts on (MixerAgentStaleTest is about staleness).
-        try (NodeFixture node = NodeFixture.start(Map.of("ENABLE_MIXER", "true", "MIXER_STALE_MS", "10000"));
+        try (NodeFixture node = NodeFixture.start(Map.of("ENABLE_MIXER", "true", "MIXER_STALE_MS", "10000",
+            "DATA_PLANE_PIPELINES", Integer.toString(pipelines)));
             DatagramChannel a = udp(); DatagramChannel b = udp(); DatagramChannel c = udp();
             DatagramChannel listener = udp(); DatagramChannel cEar = udp())
         {
