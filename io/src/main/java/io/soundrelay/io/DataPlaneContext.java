@@ -37,6 +37,7 @@ import org.agrona.concurrent.SystemNanoClock;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Everything the data plane needs, as {@link DataPlane.Context}: its settings, typed, with the defaults and limits of
@@ -82,6 +83,7 @@ public abstract sealed class DataPlaneContext permits DataPlane.Context
     private int jitterMaxHeld = RouteSettings.JITTER_MAX_HELD.defaultValue();
     private JitterPool jitterPool;
     private PacePool[] pacePools;
+    private final AtomicInteger routeCount = new AtomicInteger();
     private Transport transport;
     private boolean concluded;
 
@@ -606,6 +608,14 @@ public abstract sealed class DataPlaneContext permits DataPlane.Context
     public PacePool pacePool(final int pipeline)
     {
         return pacePools == null ? null : pacePools[pipeline];
+    }
+
+    /**
+     * @return routes in every pipeline's table together, against MAX_STREAMS_PER_NODE; the routers change it.
+     */
+    public AtomicInteger routeCount()
+    {
+        return routeCount;
     }
 
     /**

@@ -206,6 +206,29 @@ class DataPlanePipelinesTest
     }
 
     @Test
+    void maxStreamsPerNodeIsTheNodesNotEachPipelines() throws Exception
+    {
+        try (DataPlane plane = DataPlane.start(new DataPlane.Context()
+            .pipelines(2)
+            .bindAddress(new InetSocketAddress("127.0.0.1", 0))
+            .transport(Configuration.Transport.NIO)
+            .maxRoutes(3));
+            DatagramChannel source = open(); DatagramChannel target = open())
+        {
+            for (long id = 1000; id < 1005; id++) // pipelines 0, 1, 0, 1, 0
+            {
+                final RouteSpec spec = new RouteSpec(id, Endpoint.of(local(source)),
+                    List.of(Endpoint.of(local(target))), null, Deliver.PAYLOAD, 0, false);
+                assertEquals(id < 1003 ? RouteCommand.Outcome.OK : RouteCommand.Outcome.NODE_FULL,
+                    plane.proxy().create(spec).get(5, TimeUnit.SECONDS).outcome(), "route " + id);
+            }
+            assertEquals(RouteCommand.Outcome.OK, plane.proxy().delete(1000).get(5, TimeUnit.SECONDS).outcome());
+            create(plane, new RouteSpec(1003, Endpoint.of(local(source)), List.of(Endpoint.of(local(target))), null,
+                Deliver.PAYLOAD, 0, false), null); // the place pipeline 0 freed, taken on pipeline 1
+        }
+    }
+
+    @Test
     void theOwnerIsTheStreamIdModNAsAnUnsignedInt()
     {
         assertEquals(0, RouterProxy.owner(1000, 2));

@@ -153,7 +153,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
         final SenderCheck senders = new SenderCheck(ctx.peers(), mainSocket, relayPortTable, ctx.journal());
         this.relayPorts = new RelayPortRouter(relayPortTable, senders, forwarder, counters, maxDatagramBytes);
         final RouterParts parts = new RouterParts(
-            batch, timers, forwarder, counters, clock, mainSocket, ctx.jitterPool(), ctx.pacePool(pipeline));
+            batch, timers, forwarder, counters, clock, mainSocket, ctx.jitterPool(), ctx.pacePool(pipeline),
+            ctx.routeCount());
         this.table = new RouteTable(parts, relayPortTable, ctx.registry(), ctx.journal(), mixer, ctx.maxRoutes(),
             ctx.routeTtlNs(), refreshIntervalNs(ctx.routeTtlNs()));
         this.mainPort = new MainPortRouter(table, decoder, senders, new HopAcceptor(clock, forwarder), forwarder,
