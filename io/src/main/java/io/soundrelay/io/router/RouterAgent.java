@@ -108,17 +108,12 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
     }
 
     /**
-     * The router of one pipeline of several: its shard of the routes, its command queue, pacing pool and histograms.
+     * The router of pipeline {@code pipeline} of several (PROTOCOL.md section 11): its shard of the routes, its command
+     * queue and pacing pool; the other parameters as above, the pipeline's own (its ring, sender, main socket of the
+     * SO_REUSEPORT group, receiver's socket set and mixer link).
      *
-     * @param ctx        the data plane's settings and shared parts, concluded.
-     * @param pipeline   which pipeline, 0 to N - 1.
-     * @param handoff    passes datagrams to the pipelines that own them, and takes theirs; null with one pipeline.
-     * @param ring       the pipeline's receive ring; this agent becomes its only consumer.
-     * @param sender     sends from the pipeline's sockets.
-     * @param mainSocket the pipeline's main socket (one of the main port's SO_REUSEPORT group).
-     * @param sockets    where relay ports join and leave the pipeline receiver's socket set.
-     * @param mixer      the pipeline's link to the mixer stage, or null when ENABLE_MIXER is off.
-     * @param counters   this agent's counters (one writer: this agent).
+     * @param pipeline which pipeline, 0 to N - 1.
+     * @param handoff  passes datagrams to the pipelines that own them, and takes theirs; null with one pipeline.
      */
     public RouterAgent(
         final DataPlane.Context ctx,
