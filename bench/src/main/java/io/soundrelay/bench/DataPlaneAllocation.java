@@ -47,8 +47,11 @@ import java.util.concurrent.TimeUnit;
  * more in the measured phase (and, in mode {@code ports}, when either direction lost more than 1 %).
  * <p>
  * {@code java -cp bench/target/benchmarks.jar io.soundrelay.bench.DataPlaneAllocation [transport] [threads]
- * [datagrams] [plain|jitter|mixer|hop|ports|pace]}, defaults {@code epoll 1 2000000 plain}; transport {@code epoll}
- * or {@code nio} ({@code io_uring} runs epoll), threads 1 ({@code SHARED}) or 2 ({@code DEDICATED}).
+ * [datagrams] [plain|jitter|mixer|hop|ports|pace] [pipelines]}, defaults {@code epoll 1 2000000 plain 1}; transport
+ * {@code epoll} or {@code nio} ({@code io_uring} runs epoll), threads 1 ({@code SHARED}) or 2 ({@code DEDICATED})
+ * per pipeline, pipelines DATA_PLANE_PIPELINES (1 to 64). With several pipelines on epoll the kernel steers each
+ * datagram to its owner's socket; on NIO (no steering) the streams other pipelines own take the hand-off path;
+ * the hand-offs are printed at the end.
  * <ul>
  *   <li>{@code plain}: forwarding only, one source socket sending every route's stream to the main socket.</li>
  *   <li>{@code jitter}: every route has {@code jitter_ms} 60 ({@code -DjitterMs=} to change) and each stream's
@@ -143,6 +146,7 @@ public final class DataPlaneAllocation
         final int threads = args.length > 1 ? Integer.parseInt(args[1]) : 1;
         final long datagrams = args.length > 2 ? Long.parseLong(args[2]) : 2_000_000L;
         final String mode = args.length > 3 ? args[3] : "plain";
+        final int pipelines = args.length > 4 ? Integer.parseInt(args[4]) : 1;
         if (!List.of("plain", "jitter", "mixer", "hop", "ports", "pace").contains(mode))
         {
             throw new IllegalArgumentException("mode must be plain, jitter, mixer, hop, ports or pace, not " + mode);
@@ -177,6 +181,7 @@ public final class DataPlaneAllocation
                 .bindAddress(new InetSocketAddress(loopback, 0))
                 .transport(transportSetting)
                 .threadingMode(DataPlane.ThreadingMode.ofThreads(threads))
+                .pipelines(pipelines)
                 .mixer(mixer)
                 .relayPorts(firstRelayPort, lastRelayPort)
                 .maxRoutes(ROUTES)))
@@ -335,6 +340,11 @@ public final class DataPlaneAllocation
             }
         }
         printCounters(peer == null ? "" : "A ", plane);
+        if (plane.pipelines() > 1)
+        {
+            System.out.printf(Locale.ROOT, "%d pipelines: %,d datagrams handed off between them (steering: %s)%n",
+                plane.pipelines(), plane.handoffs(), plane.steering());
+        }
         if (peer != null)
         {
             printCounters("B ", peer);

@@ -97,6 +97,12 @@ final class NodeStatusView implements ControlApi.NodeStatus
     }
 
     @Override
+    public int pipelines()
+    {
+        return dataPlane.pipelines();
+    }
+
+    @Override
     public String redis()
     {
         return redis == null ? "disabled" : redis.state();

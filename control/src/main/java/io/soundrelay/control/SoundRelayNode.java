@@ -254,7 +254,10 @@ public final class SoundRelayNode implements AutoCloseable
             }
             parts.add(StreamLifecycle.start(dataPlane.registry(), tracing, daemonThreads(StreamLifecycle.ROLE_NAME)));
             parts.add(api::stopAccepting); // closed first: no request starts while the rest stops
-            return new SoundRelayNode(config, dataPlane, server, tracing, parts, generatedKey, startNs);
+            final SoundRelayNode node =
+                new SoundRelayNode(config, dataPlane, server, tracing, parts, generatedKey, startNs);
+            dataPlane.onFatal(node::stopOnFatal);
+            return node;
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -317,6 +320,7 @@ public final class SoundRelayNode implements AutoCloseable
                 .waitStrategy(config.waitStrategy())
                 .pinCpus(pinCpus)
                 .threadingMode(DataPlane.ThreadingMode.ofThreads(config.dataPlaneThreads()))
+                .pipelines(config.dataPlanePipelines())
                 .receiveBatch(config.receiveBatch())
                 .sendBatch(config.sendBatch())
                 .routeTtlSeconds(config.routeTtlSeconds())
@@ -379,6 +383,7 @@ public final class SoundRelayNode implements AutoCloseable
             () -> redis == null ? 0 : redis.backlogSize())
             .relayPorts(dataPlane.relayPorts()::inUse, dataPlane.relayPorts().capacity())
             .dataPlaneErrors(dataPlane::errors)
+            .pipelines(dataPlane.pipelines(), dataPlane::pipelineReceived, dataPlane::handoffs)
             .paceLateness(dataPlane.paceLateness())
             .jitterPool(dataPlane.proxy().jitterPool()::reserved, dataPlane.proxy().jitterPool().maxHeld(),
                 dataPlane.proxy().jitterPool()::refused)
@@ -552,6 +557,30 @@ public final class SoundRelayNode implements AutoCloseable
     public String generatedApiKey()
     {
         return generatedApiKey;
+    }
+
+    /**
+     * A data-plane thread stopped other than by {@link #close()} (an {@link Error} out of a pipeline's duty cycle):
+     * its shard of the routes would be lost in silence, so the node stops, gracefully as far as it can, and the
+     * process exits with status 1.
+     *
+     * @param failure names the thread, and so the pipeline.
+     */
+    private void stopOnFatal(final Throwable failure)
+    {
+        LOG.error("{}; stopping the node", failure.getMessage(), failure);
+        final Thread stop = new Thread(() ->
+        {
+            try
+            {
+                close();
+            }
+            finally
+            {
+                System.exit(1);
+            }
+        }, "soundrelay-fatal-stop");
+        stop.start();
     }
 
     /**

@@ -199,7 +199,8 @@ class ControlApiTest
         assertEquals(200, r.statusCode());
         for (final String part : List.of("\"status\":\"ok\"", "\"node_id\":\"" + fixture.node.config().nodeId() + "\"", "\"uptime_s\":",
             "\"transport\":\"" + fixture.node.dataPlane().transport().wireName() + "\"", "\"redis\":\"disabled\"",
-            "\"active_routes\":", "\"active_streams\":", "\"packets_received\":", "\"packets_sent\":"))
+            "\"active_routes\":", "\"active_streams\":", "\"packets_received\":", "\"packets_sent\":",
+            "\"pipelines\":1"))
         {
             assertTrue(r.body().contains(part), part + " in " + r.body());
         }
@@ -276,7 +277,8 @@ class ControlApiTest
                 "relay_packet_errors_total{reason=\"ring_full\"}", "relay_packet_errors_total{reason=\"mixer_full\"}",
                 "relay_active_streams", "relay_active_routes",
                 "relay_packet_processing_duration_seconds_bucket", "relay_packet_processing_duration_seconds_count",
-                "http_requests_total{method=\"POST\",status=\"201\"}"))
+                "http_requests_total{method=\"POST\",status=\"201\"}",
+                "relay_pipeline_packets_received_total{pipeline=\"0\"}", "relay_pipeline_handoffs_total"))
             {
                 assertTrue(text.contains(name), name);
             }

@@ -83,6 +83,10 @@ class RoomMixEndToEndTest
         return bytes;
     }
 
+    /**
+     * With two pipelines, streams 1 and 3 belong to pipeline 1 and stream 2 to pipeline 0: the mixer takes the room's
+     * frames from both.
+     */
     @Test
     void aListenerHearsAllThreeTonesAndAMixMinusParticipantLacksItsOwn() throws Exception
     {

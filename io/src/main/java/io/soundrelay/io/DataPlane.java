@@ -24,7 +24,6 @@ import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.mix.MixerAgent;
 import io.soundrelay.io.receive.BatchReceiver;
 import io.soundrelay.io.receive.ReadinessIdleStrategy;
-import io.soundrelay.io.receive.ReceiveAgent;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.router.PeerSet;
@@ -48,12 +47,16 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
- * The node's data plane: the main relay socket and the routes' relay ports, received as one socket set into a ring
- * of off-heap slots, one router agent that owns the route table and sends from those sockets, and, with the mixer on,
- * a mixer stage. Built from a {@link Context} ({@link DataPlaneParts} makes the parts), started by
+ * The node's data plane: N share-nothing {@link Pipeline}s (DATA_PLANE_PIPELINES, PROTOCOL.md section 11), each
+ * its main socket (one of the main port's SO_REUSEPORT group) and its routes' relay ports, received as one socket
+ * set into a ring of off-heap slots, and one router agent that owns the pipeline's shard of the route table
+ * ({@link RouterProxy#owner(long, int)}) and sends from those sockets; and, with the mixer on, a mixer stage fed by
+ * every pipeline. Built from a {@link Context} ({@link DataPlaneParts} makes the parts), started by
  * {@link #start(Context)}, stopped gracefully by {@link #close()}: stop receiving, drain the ring, then close the
  * sockets.
  * <p>
@@ -120,30 +123,28 @@ public final class DataPlane implements AutoCloseable
     private final Context ctx;
     private final DataPlaneParts parts;
     private final RelayPorts relayPorts;
-    private final RingBuffer<RelaySlot> ring;
-    private final ReceiveAgent receiveAgent;
-    private final RouterAgent router;
+    private final Pipeline[] pipelines;
     private final MixerAgent mixerAgent;
     private final AtomicCounter errors;
     private final List<AgentRunner> runners = new ArrayList<>();
-    private AgentRunner routerRunner;
-    private AgentRunner receiveRunner;
-    private boolean closed;
+    private final Object fatalLock = new Object(); // not this: close() holds this while threads end
+    private Consumer<Throwable> onFatal;
+    private Throwable fatal;
+    private volatile boolean closed;
 
     private DataPlane(final Context ctx, final DataPlaneParts parts)
     {
         this.ctx = ctx;
         this.parts = parts;
         this.relayPorts = parts.relayPorts;
-        this.ring = parts.ring;
-        this.receiveAgent = parts.receiveAgent;
-        this.router = parts.router;
+        this.pipelines = parts.pipelines;
         this.mixerAgent = parts.mixerAgent;
         this.errors = new AtomicCounter(new UnsafeBuffer(ByteBuffer.allocateDirect(CountersReader.COUNTER_LENGTH)), 0);
     }
 
     /**
-     * Bind the main relay socket, load the initial routes (binding their relay ports), and start the threads.
+     * Bind the main port (a socket per pipeline), load the initial routes (binding their relay ports), and start the
+     * threads.
      *
      * @param ctx settings and shared parts; concluded here if it is not yet.
      * @return the running data plane.
@@ -155,53 +156,156 @@ public final class DataPlane implements AutoCloseable
         final DataPlaneParts parts = DataPlaneParts.build(ctx);
         final DataPlane plane = new DataPlane(ctx, parts);
         plane.startThreads();
-        LOG.info("relay socket {} on {}: receiving with {}, sending with {}, {} data-plane thread(s), ring of {} " +
-            "slots, relay ports {}-{}", parts.mainSocket.localAddress(), ctx.transport().wireName(),
-            parts.receiver.name(), parts.sender.name(), ctx.threadingMode().threads(), ctx.ringSize(),
-            ctx.relayPortsFirst(), ctx.relayPortsLast());
+        final Pipeline first = parts.pipelines[0];
+        LOG.info("relay socket {} on {}: receiving with {}, sending with {}, {} pipeline(s) of {} data-plane " +
+            "thread(s), ring of {} slots each, relay ports {}-{}", parts.mainSocket.localAddress(),
+            ctx.transport().wireName(), first.receiver.name(), first.sender.name(), ctx.pipelines(),
+            ctx.threadingMode().threads(), ctx.ringSize(), ctx.relayPortsFirst(), ctx.relayPortsLast());
         return plane;
     }
 
     /**
-     * Start each role on a thread of the context's factory, as the threading mode maps them.
+     * Start each pipeline's roles on threads of the context's factory, as the threading mode maps them, and the mixer.
      */
     private void startThreads()
     {
-        final ErrorHandler errorHandler = t -> LOG.error("data plane error", t);
-        final BatchReceiver receiver = receiveAgent.receiver();
+        if (ctx.threadingMode() == ThreadingMode.SHARED)
+        {
+            // Every wake-up is in place before any thread runs: a pipeline may hand another a datagram at once.
+            for (final Pipeline pipeline : pipelines)
+            {
+                final BatchReceiver receiver = pipeline.receiveAgent.receiver();
+                ctx.routerProxy().onOffer(pipeline.index, receiver::wake);
+                parts.wakes[pipeline.index] = receiver::wake;
+            }
+        }
+        for (final Pipeline pipeline : pipelines)
+        {
+            startPipeline(pipeline);
+        }
+        if (mixerAgent != null)
+        {
+            start(new AgentRunner(WaitStrategies.idleStrategy(ctx.waitStrategy()), errorHandler("the mixer"), errors,
+                mixerAgent), "soundrelay-mixer",
+                PipelineCpus.mixerCpu(ctx.pinCpus(), ctx.pipelines(), ctx.threadingMode().threads()));
+        }
+    }
+
+    private void startPipeline(final Pipeline pipeline)
+    {
+        final int k = pipeline.index;
+        final ErrorHandler errorHandler = errorHandler("pipeline " + k);
+        final BatchReceiver receiver = pipeline.receiveAgent.receiver();
+        final RouterAgent router = pipeline.router;
         if (ctx.threadingMode() == ThreadingMode.SHARED)
         {
             // One thread receives a batch, routes it and sends it, then waits in the kernel for the sockets:
             // no hand-off between cores, and nothing spins while the node is idle. Route commands wake it.
-            ctx.routerProxy().onOffer(receiver::wake);
             final IdleStrategy idle = WaitStrategies.receiveIdleStrategy(ctx.waitStrategy(), receiver);
             if (idle instanceof ReadinessIdleStrategy)
             {
                 ((ReadinessIdleStrategy)idle).timers(router::nextTimerDeadlineNs); // jitter holds expire on time
             }
-            routerRunner = new AgentRunner(idle, errorHandler, errors, new CompositeAgent(receiveAgent, router));
-            start(routerRunner, "soundrelay-relay", ctx.cpu(0));
+            pipeline.routerRunner = new AgentRunner(
+                idle, errorHandler, errors, new CompositeAgent(pipeline.receiveAgent, router));
+            start(pipeline.routerRunner, "soundrelay-relay-" + k, cpu(k, 0));
         }
         else
         {
-            routerRunner = new AgentRunner(
+            pipeline.routerRunner = new AgentRunner(
                 WaitStrategies.idleStrategy(ctx.waitStrategy()), errorHandler, errors, router);
-            start(routerRunner, "soundrelay-router", ctx.cpu(1) >= 0 ? ctx.cpu(1) : ctx.cpu(0));
-            receiveRunner = new AgentRunner(
-                WaitStrategies.receiveIdleStrategy(ctx.waitStrategy(), receiver), errorHandler, errors, receiveAgent);
-            start(receiveRunner, "soundrelay-receiver", ctx.cpu(0));
+            start(pipeline.routerRunner, "soundrelay-router-" + k, cpu(k, 1));
+            pipeline.receiveRunner = new AgentRunner(WaitStrategies.receiveIdleStrategy(ctx.waitStrategy(), receiver),
+                errorHandler, errors, pipeline.receiveAgent);
+            start(pipeline.receiveRunner, "soundrelay-receiver-" + k, cpu(k, 0));
         }
-        if (mixerAgent != null)
-        {
-            start(new AgentRunner(WaitStrategies.idleStrategy(ctx.waitStrategy()), errorHandler, errors, mixerAgent),
-                "soundrelay-mixer", ctx.cpu(2));
-        }
+    }
+
+    private int cpu(final int pipeline, final int thread)
+    {
+        return PipelineCpus.cpu(ctx.pinCpus(), ctx.pipelines(), ctx.threadingMode().threads(), pipeline, thread);
+    }
+
+    private static ErrorHandler errorHandler(final String where)
+    {
+        return t -> LOG.error("data plane error in {}", where, t);
     }
 
     private void start(final AgentRunner runner, final String role, final int cpu)
     {
         runners.add(runner);
-        AgentRunner.startOnThread(runner, ctx.threadFactory().newFactory(role, cpu));
+        final ThreadFactory factory = ctx.threadFactory().newFactory(role, cpu);
+        AgentRunner.startOnThread(runner, r -> factory.newThread(() -> watch(r, role)));
+    }
+
+    /**
+     * Run a role's agent and, should its thread end other than by {@link #close()} (an {@link Error} out of its duty
+     * cycle, say), stop the node: a pipeline that stopped would silently lose its shard of the routes.
+     */
+    private void watch(final Runnable runner, final String role)
+    {
+        Throwable cause = null;
+        // The role's name, with its pipeline's number (AgentRunner named the thread after its agent).
+        Thread.currentThread().setName(role);
+        try
+        {
+            runner.run();
+        }
+        catch (final Throwable t)
+        {
+            cause = t;
+            throw t;
+        }
+        finally
+        {
+            if (!closed)
+            {
+                fatal(new IllegalStateException("data-plane thread " + role + " stopped" +
+                    (cause == null ? "" : ": " + cause), cause));
+            }
+        }
+    }
+
+    private void fatal(final Throwable failure)
+    {
+        final Consumer<Throwable> handler;
+        synchronized (fatalLock)
+        {
+            if (fatal != null)
+            {
+                return;
+            }
+            fatal = failure;
+            handler = onFatal;
+        }
+        if (handler != null)
+        {
+            handler.accept(failure);
+        }
+        else
+        {
+            LOG.error("{}; nobody stops the node yet", failure.getMessage(), failure);
+        }
+    }
+
+    /**
+     * What to do when a data-plane thread stops other than by {@link #close()}: the node stops, with an error. Called
+     * at once when one stopped before this was set.
+     *
+     * @param handler takes the failure, whose message names the thread (and so the pipeline); any thread.
+     */
+    public void onFatal(final Consumer<Throwable> handler)
+    {
+        final Throwable already;
+        synchronized (fatalLock)
+        {
+            onFatal = handler;
+            already = fatal;
+        }
+        if (already != null)
+        {
+            handler.accept(already);
+        }
     }
 
     /**
@@ -231,6 +335,44 @@ public final class DataPlane implements AutoCloseable
     public InetSocketAddress localAddress()
     {
         return parts.mainSocket.localAddress();
+    }
+
+    /**
+     * @return DATA_PLANE_PIPELINES: the pipelines running.
+     */
+    public int pipelines()
+    {
+        return pipelines.length;
+    }
+
+    /**
+     * @param k a pipeline.
+     * @return datagrams pipeline k's receiver took: on its main socket and its routes' relay ports.
+     */
+    public long pipelineReceived(final int k)
+    {
+        return pipelines[k].receiverCounters.received();
+    }
+
+    /**
+     * @return datagrams a pipeline passed to the pipeline that owns their stream, all pipelines together.
+     */
+    public long handoffs()
+    {
+        long sum = 0;
+        for (final Pipeline pipeline : pipelines)
+        {
+            sum += pipeline.handoffs();
+        }
+        return sum;
+    }
+
+    /**
+     * @return "cbpf" when the kernel steers each datagram to its owner's socket, else why it does not.
+     */
+    public String steering()
+    {
+        return parts.steering;
     }
 
     /**
@@ -291,7 +433,7 @@ public final class DataPlane implements AutoCloseable
      */
     public String receiverName()
     {
-        return receiveAgent.receiver().name();
+        return pipelines[0].receiver.name();
     }
 
     /**
@@ -315,20 +457,25 @@ public final class DataPlane implements AutoCloseable
      */
     public String senderName()
     {
-        return parts.sender.name();
+        return pipelines[0].sender.name();
     }
 
     /**
-     * @return ring slots in use right now.
+     * @return ring slots in use right now, all pipelines together.
      */
     public long ringBacklog()
     {
-        return ring.getBufferSize() - ring.remainingCapacity();
+        long sum = 0;
+        for (final Pipeline pipeline : pipelines)
+        {
+            sum += pipeline.ring.getBufferSize() - pipeline.ring.remainingCapacity();
+        }
+        return sum;
     }
 
     /**
-     * Stop gracefully: stop reading the sockets, let the router route everything already in the ring, then stop
-     * the router and close the sockets. Idempotent.
+     * Stop gracefully: stop reading every pipeline's sockets, let the routers route everything already in the rings
+     * and the hand-off inboxes, then stop the routers and close the sockets. Idempotent.
      */
     public synchronized void close()
     {
@@ -339,14 +486,20 @@ public final class DataPlane implements AutoCloseable
         closed = true;
         try
         {
-            receiveAgent.stopReceiving();
-            if (receiveRunner != null)
+            for (final Pipeline pipeline : pipelines)
             {
-                receiveRunner.close();
+                pipeline.receiveAgent.stopReceiving();
             }
-            router.startDraining();
+            for (final Pipeline pipeline : pipelines)
+            {
+                if (pipeline.receiveRunner != null)
+                {
+                    pipeline.receiveRunner.close();
+                }
+                pipeline.router.startDraining();
+            }
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (!router.isDrained() && System.nanoTime() < deadline && !routerRunner.isClosed())
+            while (!drained() && System.nanoTime() < deadline)
             {
                 Thread.onSpinWait();
                 Thread.yield();
@@ -361,5 +514,28 @@ public final class DataPlane implements AutoCloseable
             parts.closeSockets();
             LOG.info("relay socket {} closed", parts.mainSocket.localAddress());
         }
+    }
+
+    /**
+     * @return whether every router routed all it was given: its ring, its commands and what other pipelines handed
+     * it (read after the routers' own word, so a hand-off made before a router said it was done is seen).
+     */
+    private boolean drained()
+    {
+        for (final Pipeline pipeline : pipelines)
+        {
+            if (!pipeline.router.isDrained() && !pipeline.routerRunner.isClosed())
+            {
+                return false;
+            }
+        }
+        for (final Pipeline pipeline : pipelines)
+        {
+            if (!pipeline.isDrained() && !pipeline.routerRunner.isClosed())
+            {
+                return false;
+            }
+        }
+        return true;
     }
 }

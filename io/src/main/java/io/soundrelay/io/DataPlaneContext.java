@@ -37,6 +37,7 @@ import org.agrona.concurrent.SystemNanoClock;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Everything the data plane needs, as {@link DataPlane.Context}: its settings, typed, with the defaults and limits of
@@ -53,6 +54,7 @@ public abstract sealed class DataPlaneContext permits DataPlane.Context
     private int maxRoutes = RouteSettings.MAX_STREAMS_PER_NODE.defaultValue();
     private Configuration.WaitStrategy waitStrategy = DataPlaneSettings.WAIT_STRATEGY.defaultValue();
     private int[] pinCpus = new int[0];
+    private int pipelines = DataPlaneSettings.DATA_PLANE_PIPELINES.defaultValue();
     private int commandQueueCapacity = 1024;
     private int sendBatch = DataPlaneSettings.SEND_BATCH.defaultValue();
     private int receiveBatch = DataPlaneSettings.RECEIVE_BATCH.defaultValue();
@@ -80,7 +82,8 @@ public abstract sealed class DataPlaneContext permits DataPlane.Context
     private int paceMaxHeld = RouteSettings.PACE_MAX_HELD.defaultValue();
     private int jitterMaxHeld = RouteSettings.JITTER_MAX_HELD.defaultValue();
     private JitterPool jitterPool;
-    private PacePool pacePool;
+    private PacePool[] pacePools;
+    private final AtomicInteger routeCount = new AtomicInteger();
     private Transport transport;
     private boolean concluded;
 
@@ -173,13 +176,27 @@ public abstract sealed class DataPlaneContext permits DataPlane.Context
     }
 
     /**
-     * @param v PIN_CPUS: the receiver's (or the shared thread's), the router's, the mixer's; empty for none.
+     * @param v PIN_CPUS: CPU ids, empty for none; how they map to the pipelines' threads and the mixer's is
+     *          {@link PipelineCpus}'s (with one pipeline: the receiver's or the shared thread's, the router's, the
+     *          mixer's).
      * @return this.
      */
     public DataPlane.Context pinCpus(final int[] v)
     {
         check();
         pinCpus = v.clone();
+        return self();
+    }
+
+    /**
+     * @param v DATA_PLANE_PIPELINES, 1 to 64: N share-nothing pipelines ({@link Pipeline} says what each owns and
+     *          how the memory limits are shared); 1 is the single pipeline of old, one main socket, no SO_REUSEPORT.
+     * @return this.
+     */
+    public DataPlane.Context pipelines(final int v)
+    {
+        check();
+        pipelines = v;
         return self();
     }
 
@@ -421,6 +438,7 @@ public abstract sealed class DataPlaneContext permits DataPlane.Context
         RouteSettings.MAX_STREAMS_PER_NODE.require(maxRoutes);
         DataPlaneSettings.SEND_BATCH.require(sendBatch);
         DataPlaneSettings.RECEIVE_BATCH.require(receiveBatch);
+        DataPlaneSettings.DATA_PLANE_PIPELINES.require(pipelines);
         require(commandQueueCapacity >= 2, "command queue", commandQueueCapacity, "at least 2");
         require(mixerQueueBytes >= 4096, "mixer queue", mixerQueueBytes, "at least 4096 bytes");
         DataPlaneSettings.MIXER_STALE_MS.require(mixerStaleMs);
@@ -444,13 +462,18 @@ public abstract sealed class DataPlaneContext permits DataPlane.Context
         registry = registry != null ? registry : new RouteRegistry();
         peers = peers != null ? peers : new PeerSet();
         routerProxy = routerProxy != null ? routerProxy : new RouterProxy(commandQueueCapacity);
+        routerProxy.pipelines(pipelines);
         jitterPool = new JitterPool(jitterMaxHeld, maxDatagramBytes);
         routerProxy.jitterPool(jitterPool); // buffers are taken by who asks for a route, never by the router
-        pacePool = new PacePool(paceMaxHeld, maxDatagramBytes, null); // the router gives it its counters
-        routerProxy.pacePool(pacePool); // its memory too, provisioned by who asks for a paced route
         counters = new RelayCounters();
         processingTime = new DurationHistogram();
         paceLateness = new DurationHistogram();
+        pacePools = new PacePool[pipelines];
+        for (int k = 0; k < pipelines; k++)
+        {
+            pacePools[k] = new PacePool(paceMaxHeld, maxDatagramBytes, null); // the router gives it its counters
+        }
+        routerProxy.pacePools(pacePools); // their memory too, provisioned by who asks for a paced route
         concluded = true;
         return self();
     }
@@ -579,11 +602,28 @@ public abstract sealed class DataPlaneContext permits DataPlane.Context
     }
 
     /**
-     * @return the node's places for paced datagrams: PACE_MAX_HELD at most; null before {@link #conclude()}.
+     * @param pipeline a pipeline.
+     * @return its places for paced datagrams: PACE_MAX_HELD at most; null before {@link #conclude()}.
      */
-    public PacePool pacePool()
+    public PacePool pacePool(final int pipeline)
     {
-        return pacePool;
+        return pacePools == null ? null : pacePools[pipeline];
+    }
+
+    /**
+     * @return routes in every pipeline's table together, against MAX_STREAMS_PER_NODE; the routers change it.
+     */
+    public AtomicInteger routeCount()
+    {
+        return routeCount;
+    }
+
+    /**
+     * @return DATA_PLANE_PIPELINES.
+     */
+    public int pipelines()
+    {
+        return pipelines;
     }
 
     /**
@@ -594,9 +634,9 @@ public abstract sealed class DataPlaneContext permits DataPlane.Context
         return jitterPool;
     }
 
-    int cpu(final int role)
+    int[] pinCpus()
     {
-        return role < pinCpus.length ? pinCpus[role] : -1;
+        return pinCpus;
     }
 
     /**

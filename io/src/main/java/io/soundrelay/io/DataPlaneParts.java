@@ -15,28 +15,20 @@
  */
 package io.soundrelay.io;
 
-import com.lmax.disruptor.RingBuffer;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.status.RelayCounters;
 import io.soundrelay.io.mix.MixerAgent;
 import io.soundrelay.io.mix.MixerLink;
-import io.soundrelay.io.receive.BatchReceiver;
-import io.soundrelay.io.receive.EpollReceiver;
-import io.soundrelay.io.receive.NioReceiver;
-import io.soundrelay.io.receive.ReceiveAgent;
-import io.soundrelay.io.receive.ReceiverProxy;
-import io.soundrelay.io.receive.RingWriter;
-import io.soundrelay.io.ring.RelaySlot;
-import io.soundrelay.io.ring.RelaySlotFactory;
 import io.soundrelay.io.router.PeerSet;
-import io.soundrelay.io.router.RouterAgent;
-import io.soundrelay.io.send.ChannelSender;
+import io.soundrelay.io.router.PipelineHandoff;
+import io.soundrelay.io.router.RouterProxy;
 import io.soundrelay.io.send.DatagramSender;
-import io.soundrelay.io.send.NativeBatchSender;
 import io.soundrelay.io.socket.RelayPorts;
 import io.soundrelay.io.socket.RelaySocket;
+import io.soundrelay.io.socket.ReuseportSteering;
 import io.soundrelay.io.transport.Transport;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,35 +38,38 @@ import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 
 /**
- * What {@link DataPlane#start(DataPlane.Context)} builds from its context, before any thread runs: the main relay
- * socket and the relay ports on the chosen transport, the ring, the receiver and the senders, the router (with the
- * initial routes) and, with the mixer on, the mixer stage. Gathered so that a failure half way closes what was made.
+ * What {@link DataPlane#start(DataPlane.Context)} builds from its context, before any thread runs: the main port (one
+ * socket, or one SO_REUSEPORT group of a socket per pipeline) and the relay ports on the chosen transport, the
+ * {@link Pipeline}s (each with its ring, receiver, sender and router, the initial routes in their owners' tables)
+ * and, with the mixer on, the mixer stage. Gathered so that a failure half way closes what was made.
  */
 final class DataPlaneParts
 {
     private static final Logger LOG = LoggerFactory.getLogger(DataPlaneParts.class);
-    private static final int SOCKET_CHANGE_QUEUE = 4096;
 
+    List<RelaySocket> mainSockets = List.of();
     RelaySocket mainSocket;
     RelayPorts relayPorts;
-    RingBuffer<RelaySlot> ring;
-    BatchReceiver receiver;
-    ReceiveAgent receiveAgent;
-    RouterAgent router;
+    Pipeline[] pipelines;
     MixerAgent mixerAgent;
-    DatagramSender sender;
     DatagramSender mixerSender;
+    String steering;
+    final Runnable[] wakes;
 
-    private DataPlaneParts()
+    private DataPlaneParts(final int pipelines)
     {
+        this.pipelines = new Pipeline[pipelines];
+        this.wakes = new Runnable[pipelines];
+        Arrays.fill(wakes, (Runnable)() -> { });
     }
 
     /**
-     * Bind the main relay socket, make every part, and load the initial routes (binding their relay ports).
+     * Bind the main port, make every part, and load the initial routes (binding their relay ports).
      *
      * @param ctx a concluded context.
      * @return the parts, no thread started.
@@ -84,30 +79,31 @@ final class DataPlaneParts
     static DataPlaneParts build(final DataPlane.Context ctx) throws IOException
     {
         final Transport transport = ctx.transport();
-        final DataPlaneParts parts = new DataPlaneParts();
+        final int n = ctx.pipelines();
+        final DataPlaneParts parts = new DataPlaneParts(n);
         try
         {
-            parts.mainSocket = RelaySocket.open(transport, ctx.bindAddress(), RelaySocket.MAIN_BUFFER_BYTES, false);
+            parts.mainSockets = RelaySocket.openReusePortGroup(
+                transport, ctx.bindAddress(), n, RelaySocket.MAIN_BUFFER_BYTES);
+            parts.mainSocket = parts.mainSockets.get(0);
+            parts.steering = n == 1 ? "off: one pipeline" : steer(parts.mainSocket, n);
             parts.relayPorts = new RelayPorts(transport, parts.mainSocket.localAddress().getAddress(),
                 ctx.relayPortsFirst(), ctx.relayPortsLast(), RelaySocket.PORT_BUFFER_BYTES);
             ctx.routerProxy().onUnclaimed(parts.relayPorts::release);
-            parts.ring = DataPlane.newRing(ctx.ringSize(), ctx.maxDatagramBytes());
-            final RelayCounters receiverCounters = ctx.counters().newChild();
-            final RelayCounters routerCounters = ctx.counters().newChild();
-            parts.receiver = newReceiver(ctx, parts.ring, receiverCounters);
-            parts.sender = newSender(ctx, routerCounters);
-
-            final ReceiverProxy socketChanges = new ReceiverProxy(SOCKET_CHANGE_QUEUE);
-            parts.receiveAgent = new ReceiveAgent(parts.receiver, socketChanges, parts.relayPorts::release);
-            socketChanges.add(parts.mainSocket);
             ownAddresses(ctx.peers(), parts.mainSocket.localAddress());
 
-            final MixerLink mixerLink = ctx.mixer() ? parts.newMixer(ctx) : null;
-            parts.router = new RouterAgent(
-                ctx, parts.ring, parts.sender, parts.mainSocket, socketChanges, mixerLink, routerCounters);
+            final MixerLink[] mixerLinks = ctx.mixer() ? parts.newMixer(ctx) : null;
+            final ManyToOneRingBuffer[] inboxes = n == 1 ? null :
+                PipelineHandoff.newInboxes(n, ctx.maxDatagramBytes());
+            for (int k = 0; k < n; k++)
+            {
+                parts.pipelines[k] = Pipeline.build(ctx, k, parts.mainSockets.get(k), parts.relayPorts, inboxes,
+                    parts.wakes, mixerLinks == null ? null : mixerLinks[k]);
+            }
             for (final RouteEntry entry : ctx.initialRoutes())
             {
-                parts.router.preload(entry, entry.spec().returnPath() ? reopen(parts.relayPorts, entry) : null);
+                parts.pipelines[RouterProxy.owner(entry.streamId(), n)].router.preload(
+                    entry, entry.spec().returnPath() ? reopen(parts.relayPorts, entry) : null);
             }
         }
         catch (final IOException | RuntimeException ex)
@@ -119,46 +115,68 @@ final class DataPlaneParts
     }
 
     /**
-     * The mixer stage: its own thread, fed by the router through a bounded ring, sending from the main socket with
-     * its own sender. Plain forwarding never waits on a room.
+     * Steer the group's datagrams to their owners' sockets in the kernel, or say why not (then they are handed off).
      *
-     * @return the link the router feeds it through.
+     * @return "cbpf", or the reason steering is off.
      */
-    private MixerLink newMixer(final DataPlane.Context ctx)
+    private static String steer(final RelaySocket first, final int n)
     {
-        final RelayCounters mixerCounters = ctx.counters().newChild();
-        final MixerLink mixerLink = new MixerLink(ctx.mixerQueueBytes(), Math.max(1024, 2 * ctx.maxRoutes()));
-        mixerSender = newSender(ctx, mixerCounters);
-        mixerAgent = new MixerAgent(
-            mixerLink, ctx.maxDatagramBytes(), mixerSender, mixerCounters, mainSocket, ctx.clock(),
-            ctx.mixerStaleMs(), ctx.mixerRoomEncodesPerPeriod(), ctx.mixerNodeEncodesPer20Ms());
-        return mixerLink;
+        final String reason = ReuseportSteering.attach(first, n);
+        if (reason != null)
+        {
+            LOG.info("steering off: {}; datagrams reaching the wrong pipeline are handed off", reason);
+            return reason;
+        }
+        return "cbpf";
     }
 
     /**
-     * Close what was made, the receiver first; for a data plane that never started its threads.
+     * The mixer stage: its own thread, fed by each pipeline's router through a bounded ring of its own, sending from
+     * pipeline 0's main socket with its own sender. Plain forwarding never waits on a room.
+     *
+     * @return the links the pipelines feed it through.
+     */
+    private MixerLink[] newMixer(final DataPlane.Context ctx)
+    {
+        final RelayCounters mixerCounters = ctx.counters().newChild();
+        final MixerLink[] links = new MixerLink[pipelines.length];
+        for (int k = 0; k < links.length; k++)
+        {
+            links[k] = new MixerLink(ctx.mixerQueueBytes(), Math.max(1024, 2 * ctx.maxRoutes()));
+        }
+        mixerSender = Pipeline.newSender(ctx, mixerCounters);
+        mixerAgent = new MixerAgent(
+            links, ctx.maxDatagramBytes(), mixerSender, mixerCounters, mainSocket, ctx.clock(),
+            ctx.mixerStaleMs(), ctx.mixerRoomEncodesPerPeriod(), ctx.mixerNodeEncodesPer20Ms());
+        return links;
+    }
+
+    /**
+     * Close what was made, the receivers first; for a data plane that never started its threads.
      */
     void close()
     {
-        if (receiveAgent == null && receiver != null)
+        for (final Pipeline pipeline : pipelines)
         {
-            receiver.close();
-        }
-        else if (receiveAgent != null)
-        {
-            receiveAgent.onClose();
+            if (pipeline != null)
+            {
+                pipeline.close();
+            }
         }
         closeSockets();
     }
 
     /**
-     * Close the senders, the relay ports and the main socket.
+     * Close the senders, the relay ports and the main sockets.
      */
     void closeSockets()
     {
-        if (sender != null)
+        for (final Pipeline pipeline : pipelines)
         {
-            sender.close();
+            if (pipeline != null)
+            {
+                pipeline.closeSender();
+            }
         }
         if (mixerSender != null)
         {
@@ -168,11 +186,11 @@ final class DataPlaneParts
         {
             relayPorts.closeAll();
         }
-        if (mainSocket != null)
+        for (final RelaySocket socket : mainSockets)
         {
             try
             {
-                mainSocket.close();
+                socket.close();
             }
             catch (final IOException ex)
             {
@@ -192,31 +210,6 @@ final class DataPlaneParts
             entry.relayPort(0);
         }
         return socket;
-    }
-
-    private static BatchReceiver newReceiver(
-        final DataPlane.Context ctx, final RingBuffer<RelaySlot> ring, final RelayCounters counters) throws IOException
-    {
-        final int slotBytes = RelaySlotFactory.slotBytesFor(ctx.maxDatagramBytes());
-        final RingWriter writer = new RingWriter(ring);
-        switch (ctx.transport())
-        {
-            case EPOLL:
-                return new EpollReceiver(writer, slotBytes, ctx.receiveBatch(), counters, ctx.clock());
-            default:
-                return new NioReceiver(writer, slotBytes, ctx.receiveBatch(), counters, ctx.clock());
-        }
-    }
-
-    private static DatagramSender newSender(final DataPlane.Context ctx, final RelayCounters counters)
-    {
-        switch (ctx.transport())
-        {
-            case EPOLL:
-                return new NativeBatchSender(ctx.sendBatch(), counters);
-            default:
-                return new ChannelSender(counters);
-        }
     }
 
     /**

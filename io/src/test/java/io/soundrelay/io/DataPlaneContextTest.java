@@ -47,6 +47,40 @@ class DataPlaneContextTest
         assertEquals(defaults.mixerNodeEncodesPer20Ms(), ctx.mixerNodeEncodesPer20Ms());
         assertEquals(defaults.relayPortsFirst(), ctx.relayPortsFirst());
         assertEquals(defaults.relayPortsLast(), ctx.relayPortsLast());
+        assertEquals(defaults.dataPlanePipelines(), ctx.pipelines());
+    }
+
+    @Test
+    void pipelinesOutsideOneToSixtyFourAreRefused()
+    {
+        assertEquals("DATA_PLANE_PIPELINES=65: outside 1-64", assertThrows(IllegalArgumentException.class,
+            () -> new DataPlane.Context().pipelines(65).conclude()).getMessage());
+        assertEquals("DATA_PLANE_PIPELINES=0: outside 1-64", assertThrows(IllegalArgumentException.class,
+            () -> new DataPlane.Context().pipelines(0).conclude()).getMessage());
+    }
+
+    @Test
+    void pinCpusGivesEachPipelineItsEntries()
+    {
+        // One pipeline: as before pipelines (shared thread, router, mixer); the router takes the receiver's.
+        assertEquals(1, PipelineCpus.cpu(new int[]{ 1, 2, 3 }, 1, 1, 0, 0));
+        assertEquals(3, PipelineCpus.mixerCpu(new int[]{ 1, 2, 3 }, 1, 1));
+        assertEquals(1, PipelineCpus.cpu(new int[]{ 1 }, 1, 2, 0, 1));
+        // N * T entries: one each, then the mixer's.
+        final int[] five = { 4, 5, 6, 7, 8 };
+        assertEquals(4, PipelineCpus.cpu(five, 2, 2, 0, 0));
+        assertEquals(5, PipelineCpus.cpu(five, 2, 2, 0, 1));
+        assertEquals(6, PipelineCpus.cpu(five, 2, 2, 1, 0));
+        assertEquals(7, PipelineCpus.cpu(five, 2, 2, 1, 1));
+        assertEquals(8, PipelineCpus.mixerCpu(five, 2, 2));
+        // At least N: pipeline k's threads share entry k; the mixer takes entry N if there is one.
+        assertEquals(5, PipelineCpus.cpu(new int[]{ 4, 5 }, 2, 2, 1, 0));
+        assertEquals(5, PipelineCpus.cpu(new int[]{ 4, 5 }, 2, 2, 1, 1));
+        assertEquals(-1, PipelineCpus.mixerCpu(new int[]{ 4, 5 }, 2, 2));
+        assertEquals(6, PipelineCpus.mixerCpu(new int[]{ 4, 5, 6 }, 2, 2));
+        // Fewer than N: the pipelines beyond go unpinned.
+        assertEquals(5, PipelineCpus.cpu(new int[]{ 4, 5 }, 3, 1, 1, 0));
+        assertEquals(-1, PipelineCpus.cpu(new int[]{ 4, 5 }, 3, 1, 2, 0));
     }
 
     @Test

@@ -25,8 +25,11 @@ import io.soundrelay.io.router.RouteCommand;
 import io.soundrelay.io.transport.Transport;
 import io.soundrelay.protocol.FrameFlyweight;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -45,15 +48,21 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The data plane on real loopback sockets, once per transport, driven through the router proxy (the HTTP API
  * is tested end to end in the control module).
  */
+@ParameterizedClass(name = "{0} pipeline(s)")
+@ValueSource(ints = { 1, 2 })
 class DataPlaneTest
 {
+    /** DATA_PLANE_PIPELINES: every test runs with one pipeline and with two (no steering: strays are handed off). */
+    @Parameter
+    int pipelines;
+
     @ParameterizedTest(name = "{0}, {1} thread(s)")
     @CsvSource({ "epoll,1", "epoll,2", "nio,1", "nio,2" })
     void relaysFramesToEveryTargetAndDropsStrangers(final String transportName, final int threads) throws Exception
     {
         final Transport transport = assumeTransport(transportName);
 
-        try (DataPlane plane = DataPlane.start(new DataPlane.Context()
+        try (DataPlane plane = DataPlane.start(new DataPlane.Context().pipelines(pipelines)
             .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(Configuration.Transport.valueOf(transportName.toUpperCase(java.util.Locale.ROOT))).threadingMode(DataPlane.ThreadingMode.ofThreads(threads)).ringSize(1024));
             DatagramChannel source = open();
             DatagramChannel stranger = open();
@@ -100,7 +109,7 @@ class DataPlaneTest
             assumeTrue(false, "no IPv6 loopback here");
             return;
         }
-        try (DataPlane plane = DataPlane.start(new DataPlane.Context()
+        try (DataPlane plane = DataPlane.start(new DataPlane.Context().pipelines(pipelines)
             .bindAddress(loopback6).transport(Configuration.Transport.valueOf(transportName.toUpperCase(java.util.Locale.ROOT))).threadingMode(DataPlane.ThreadingMode.ofThreads(threads)).ringSize(64));
             DatagramChannel source = probe;
             DatagramChannel target = DatagramChannel.open(java.net.StandardProtocolFamily.INET6).bind(loopback6))
@@ -129,7 +138,7 @@ class DataPlaneTest
     {
         assumeTransport(transportName);
 
-        try (DataPlane plane = DataPlane.start(new DataPlane.Context()
+        try (DataPlane plane = DataPlane.start(new DataPlane.Context().pipelines(pipelines)
             .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(Configuration.Transport.valueOf(transportName.toUpperCase(java.util.Locale.ROOT))).threadingMode(DataPlane.ThreadingMode.ofThreads(threads))
             .ringSize(4096));
             DatagramChannel attacker = open();
@@ -187,7 +196,7 @@ class DataPlaneTest
     {
         assumeTransport(transportName);
 
-        try (DataPlane plane = DataPlane.start(new DataPlane.Context()
+        try (DataPlane plane = DataPlane.start(new DataPlane.Context().pipelines(pipelines)
             .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(Configuration.Transport.valueOf(transportName.toUpperCase(java.util.Locale.ROOT))).threadingMode(DataPlane.ThreadingMode.ofThreads(threads)));
             DatagramChannel source = open();
             DatagramChannel victim = open())
@@ -218,7 +227,7 @@ class DataPlaneTest
     @Test
     void aDatagramIsNeverSentBackToTheAddressItCameFrom() throws Exception
     {
-        try (DataPlane plane = DataPlane.start(new DataPlane.Context()
+        try (DataPlane plane = DataPlane.start(new DataPlane.Context().pipelines(pipelines)
             .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(Configuration.Transport.valueOf("auto".toUpperCase(java.util.Locale.ROOT))));
             DatagramChannel source = open();
             DatagramChannel other = open();
@@ -243,7 +252,7 @@ class DataPlaneTest
     void aRouteRestoredWithoutRoomForItsJitterBufferRelaysUnbufferedAndHasOneOnceRoomIsMade() throws Exception
     {
         // Room for one buffer of 8 slots (jitter_ms 20).
-        try (DataPlane plane = DataPlane.start(new DataPlane.Context()
+        try (DataPlane plane = DataPlane.start(new DataPlane.Context().pipelines(pipelines)
             .bindAddress(new InetSocketAddress("127.0.0.1", 0)).transport(Configuration.Transport.NIO)
             .jitterMaxHeld(8));
             DatagramChannel sourceA = open();

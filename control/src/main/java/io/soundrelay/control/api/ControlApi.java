@@ -82,6 +82,14 @@ public final class ControlApi implements HttpHandler
 
         String transport();
 
+        /**
+         * @return DATA_PLANE_PIPELINES: the data plane's pipelines.
+         */
+        default int pipelines()
+        {
+            return 1;
+        }
+
         String redis();
 
         /**

@@ -72,6 +72,7 @@ final class NodeHandlers
             .name("node_id").value(node.nodeId())
             .name("uptime_s").value(node.uptimeSeconds())
             .name("transport").value(node.transport())
+            .name("pipelines").value(node.pipelines())
             .name("redis").value(redis)
             .name("redis_mode").value(node.redisMode())
             .name("redis_master").value(node.redisMaster())

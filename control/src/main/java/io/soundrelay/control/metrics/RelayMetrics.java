@@ -33,6 +33,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntToLongFunction;
 import java.util.function.LongSupplier;
 import java.util.function.ToLongFunction;
 
@@ -65,6 +66,9 @@ public final class RelayMetrics
     private volatile LongSupplier jitterReserved = () -> 0;
     private volatile LongSupplier jitterRefused = () -> 0;
     private volatile long jitterCapacity;
+    private volatile int pipelines = 1;
+    private volatile IntToLongFunction pipelineReceived = k -> 0;
+    private volatile LongSupplier handoffs = () -> 0;
 
     /**
      * @param counters       data-plane counters.
@@ -102,6 +106,20 @@ public final class RelayMetrics
     {
         this.relayPortsInUse = inUse;
         this.relayPortsCapacity = capacity;
+        return this;
+    }
+
+    /**
+     * @param count    DATA_PLANE_PIPELINES.
+     * @param received datagrams pipeline k's receiver took, read at scrape time.
+     * @param handoff  datagrams the pipelines passed to their streams' owners, all together.
+     * @return this.
+     */
+    public RelayMetrics pipelines(final int count, final IntToLongFunction received, final LongSupplier handoff)
+    {
+        this.pipelineReceived = received;
+        this.handoffs = handoff;
+        this.pipelines = count;
         return this;
     }
 
@@ -202,6 +220,9 @@ public final class RelayMetrics
         final long nowNs = System.nanoTime();
         return MetricSnapshots.of(
             counter("relay_packets_received", "Datagrams received on the relay socket", counters.received()),
+            pipelineReceived(),
+            counter("relay_pipeline_handoffs", "Datagrams a pipeline passed to the pipeline owning their stream " +
+                "(PROTOCOL.md section 11)", handoffs.getAsLong()),
             counter("relay_packets_sent", "Datagrams sent (to targets, and back to sources through relay ports)",
                 counters.sent()),
             counter("relay_packets_returned", "Datagrams from a route's targets relayed back to its source through " +
@@ -245,6 +266,22 @@ public final class RelayMetrics
                 "HTTP connections closed by the cap (CONTROL_API_MAX_CONNECTIONS), by reason", shedReasons, shed),
             gauge("relay_http_connections_open", "HTTP connections open now, API and metrics listeners",
                 openConnections.getAsLong()));
+    }
+
+    private CounterSnapshot pipelineReceived()
+    {
+        final CounterSnapshot.Builder builder = CounterSnapshot.builder()
+            .name("relay_pipeline_packets_received")
+            .help("Datagrams each pipeline received: its main socket and its routes' relay ports");
+        final IntToLongFunction received = pipelineReceived;
+        for (int k = 0, n = pipelines; k < n; k++)
+        {
+            builder.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
+                .labels(Labels.of("pipeline", Integer.toString(k)))
+                .value(received.applyAsLong(k))
+                .build());
+        }
+        return builder.build();
     }
 
     private CounterSnapshot packetErrors()

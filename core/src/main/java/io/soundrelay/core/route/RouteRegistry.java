@@ -22,8 +22,8 @@ import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
  * The routes as the control plane sees them, ordered by unsigned stream id for paging. Written only by the router
- * thread when it applies a command (never per datagram), read by any thread: the API never reaches into the
- * router's own hot-path map.
+ * thread when it applies a command (never per datagram; with several pipelines, each stream by its owner's router,
+ * into one concurrent map), read by any thread: the API never reaches into the router's own hot-path map.
  */
 public final class RouteRegistry
 {

@@ -15,12 +15,16 @@
  */
 package io.soundrelay.core.status;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * A fixed-bucket histogram written by one thread without locks or allocation and read at scrape time, in the
  * shape Prometheus wants (cumulative buckets in seconds, a sum and a count). Bucket bounds run from 1 microsecond
  * to 1 second.
+ * <p>
+ * Another writing thread (a second pipeline) records into a {@link #newChild() child}: its own histogram, single
+ * writer again, whose values every read of the parent includes.
  */
 public final class DurationHistogram
 {
@@ -31,6 +35,21 @@ public final class DurationHistogram
 
     private final AtomicLongArray buckets = new AtomicLongArray(UPPER_BOUNDS_NS.length + 1);
     private final AtomicLongArray sumAndCount = new AtomicLongArray(2);
+    private volatile DurationHistogram[] children = new DurationHistogram[0];
+
+    /**
+     * A histogram for another writing thread, summed into this one's reads. Start-up only: it allocates.
+     *
+     * @return the child, empty.
+     */
+    public synchronized DurationHistogram newChild()
+    {
+        final DurationHistogram child = new DurationHistogram();
+        final DurationHistogram[] grown = Arrays.copyOf(children, children.length + 1);
+        grown[grown.length - 1] = child;
+        children = grown;
+        return child;
+    }
 
     /**
      * Record one duration. Owning thread only.
@@ -73,16 +92,31 @@ public final class DurationHistogram
      */
     public long bucketCount(final int i)
     {
-        return buckets.get(i);
+        long sum = buckets.get(i);
+        for (final DurationHistogram child : children)
+        {
+            sum += child.bucketCount(i);
+        }
+        return sum;
     }
 
     public long count()
     {
-        return sumAndCount.get(1);
+        return sumAndCount(1);
     }
 
     public double sumSeconds()
     {
-        return sumAndCount.get(0) / 1e9;
+        return sumAndCount(0) / 1e9;
+    }
+
+    private long sumAndCount(final int i)
+    {
+        long sum = sumAndCount.get(i);
+        for (final DurationHistogram child : children)
+        {
+            sum += child.sumAndCount(i);
+        }
+        return sum;
     }
 }

@@ -34,6 +34,7 @@ import org.agrona.concurrent.ringbuffer.RingBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -54,8 +55,8 @@ public final class MixerAgent implements Agent, MixOutput
     private static final int FRAME_LIMIT = 256;
     private static final int OUTPUT_SLOTS = 64;
 
-    private final RingBuffer frames;
-    private final OneToOneConcurrentArrayQueue<MixerLink.Membership> membership;
+    private final RingBuffer[] frames;
+    private final List<OneToOneConcurrentArrayQueue<MixerLink.Membership>> membership;
     private final RoomMixer mixer;
     private final DatagramSender sender;
     private final RelaySocket from;
@@ -91,11 +92,45 @@ public final class MixerAgent implements Agent, MixOutput
         final int roomEncodesPerPeriod,
         final int nodeEncodesPer20Ms)
     {
+        this(new MixerLink[]{ link }, maxDatagramBytes, sender, counters, from, clock, staleMs, roomEncodesPerPeriod,
+            nodeEncodesPer20Ms);
+    }
+
+    /**
+     * The mixer of several pipelines: each feeds it through a link of its own (one producer each), polled in turn.
+     *
+     * @param links                one per pipeline.
+     * @param maxDatagramBytes     longest datagram the node sends.
+     * @param sender               sends from the relay socket; counts into {@code counters}.
+     * @param counters             this stage's counters (a child of the data plane's).
+     * @param from                 pipeline 0's main socket: mixed frames leave from it.
+     * @param clock                the data plane's clock (that of the frames' receive times).
+     * @param staleMs              MIXER_STALE_MS: a frame older than this when taken is dropped.
+     * @param roomEncodesPerPeriod MIXER_ROOM_ENCODES_PER_PERIOD.
+     * @param nodeEncodesPer20Ms   MIXER_NODE_ENCODES_PER_20MS.
+     */
+    public MixerAgent(
+        final MixerLink[] links,
+        final int maxDatagramBytes,
+        final DatagramSender sender,
+        final RelayCounters counters,
+        final RelaySocket from,
+        final NanoClock clock,
+        final int staleMs,
+        final int roomEncodesPerPeriod,
+        final int nodeEncodesPer20Ms)
+    {
         this.clock = clock;
         this.staleNs = TimeUnit.MILLISECONDS.toNanos(staleMs);
         this.from = from;
-        this.frames = link.frames();
-        this.membership = link.membership();
+        this.frames = new RingBuffer[links.length];
+        final List<OneToOneConcurrentArrayQueue<MixerLink.Membership>> changes = new ArrayList<>(links.length);
+        for (int i = 0; i < links.length; i++)
+        {
+            frames[i] = links[i].frames();
+            changes.add(links[i].membership());
+        }
+        this.membership = List.copyOf(changes);
         this.sender = sender;
         this.counters = counters;
         this.outputSlots = RelaySlotFactory.standalone(OUTPUT_SLOTS, maxDatagramBytes);
@@ -109,9 +144,16 @@ public final class MixerAgent implements Agent, MixOutput
 
     public int doWork()
     {
-        int work = membership.drain(membershipHandler);
+        int work = 0;
+        for (int i = 0; i < frames.length; i++)
+        {
+            work += membership.get(i).drain(membershipHandler);
+        }
         nowNs = clock.nanoTime();
-        work += frames.read(frameHandler, FRAME_LIMIT);
+        for (final RingBuffer link : frames)
+        {
+            work += link.read(frameHandler, FRAME_LIMIT);
+        }
         work += mixer.poll(clock.nanoTime());
         flush();
         return work;

@@ -35,7 +35,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * from a relay ({@link SenderCheck}). Then a handed-off route's datagram goes on to its new node
  * ({@link HopForwarder}), a room's PCM or Opus frame to the mixer when it runs, and anything else to the route, which
  * delivers it as it was set up to. A datagram that decodes as nothing may be an IP discovery request that latches a
- * route. Router thread only.
+ * route. With several pipelines, a datagram whose stream another pipeline owns is passed to it first
+ * ({@link PipelineHandoff}); one that decodes as nothing is counted here. Router thread only.
  */
 final class MainPortRouter
 {
@@ -46,10 +47,12 @@ final class MainPortRouter
     private final HopForwarder forwarder;
     private final MixerLink mixer;
     private final RelayCounters counters;
+    private final PipelineHandoff handoff;
 
     /**
      * @param decoder the router's one decoder (the {@link HopForwarder} reads what it decoded last).
      * @param mixer   the hand-off to the mixer stage, or null when ENABLE_MIXER is off.
+     * @param handoff passes datagrams of streams other pipelines own to them; null with one pipeline.
      */
     MainPortRouter(
         final RouteTable table,
@@ -58,8 +61,10 @@ final class MainPortRouter
         final HopAcceptor hops,
         final HopForwarder forwarder,
         final MixerLink mixer,
-        final RelayCounters counters)
+        final RelayCounters counters,
+        final PipelineHandoff handoff)
     {
+        this.handoff = handoff;
         this.table = table;
         this.decoder = decoder;
         this.senders = senders;
@@ -88,6 +93,11 @@ final class MainPortRouter
         if (!decoded)
         {
             final long ssrc = IpDiscovery.requestSsrc(slot.wire(), 0, slot.length);
+            if (handoff != null && ssrc >= 0 && handoff.isForeign(ssrc))
+            {
+                handoff.handOff(slot, ssrc); // the route it may latch is the owner's
+                return;
+            }
             if (!senders.latchedByDiscovery(slot, ssrc, ssrc < 0 ? null : table.get(ssrc)))
             {
                 counters.addError(decoder.error(), 1);
@@ -95,6 +105,11 @@ final class MainPortRouter
             return;
         }
 
+        if (handoff != null && handoff.isForeign(decoder.streamId()))
+        {
+            handoff.handOff(slot, decoder.streamId()); // decoded again there, as its own main socket's
+            return;
+        }
         final Route route = table.get(decoder.streamId());
         if (route == null)
         {

@@ -129,18 +129,19 @@ final class RouteTable
             entry = route.entry();
             expectHandOff(route, command);
         }
-        else if (routes.size() >= maxRoutes)
+        else if (!reserveRoute())
         {
             outcome = RouteCommand.Outcome.NODE_FULL;
         }
         else if (create && needsJitter(command.spec) && command.jitter == null)
         {
+            parts.nodeRoutes.decrementAndGet(); // the place reserved goes back
             outcome = RouteCommand.Outcome.JITTER_FULL;
         }
         else
         {
             entry = new RouteEntry(command.spec, command.nowEpochMs, command.idleSinceNs);
-            route = attach(entry, unused, command.latched, command.takeJitter());
+            route = attach(entry, unused, command.latched, command.takeJitter()); // in the place reserved
             routes.put(command.streamId, route);
             unused = null;
             expectHandOff(route, command);
@@ -319,6 +320,7 @@ final class RouteTable
             parts.pacePool.provision(pacePlaces);
         }
         routes.put(entry.streamId(), attach(entry, relay, entry.sourceLatched(), jitter));
+        parts.nodeRoutes.incrementAndGet(); // restored routes are all kept, over MAX_STREAMS_PER_NODE too
         if (pacePlaces > 0)
         {
             parts.pacePool.applied(pacePlaces); // its pacer counts now
@@ -457,11 +459,33 @@ final class RouteTable
     }
 
     /**
+     * Take a place for a new route in the node's count, all pipelines together, unless MAX_STREAMS_PER_NODE are
+     * there: a compare-and-set, so two pipelines creating at once never both take the last place.
+     *
+     * @return whether a place was taken.
+     */
+    private boolean reserveRoute()
+    {
+        int count;
+        do
+        {
+            count = parts.nodeRoutes.get();
+            if (count >= maxRoutes)
+            {
+                return false;
+            }
+        }
+        while (!parts.nodeRoutes.compareAndSet(count, count + 1));
+        return true;
+    }
+
+    /**
      * A route is gone (deleted, expired, relinquished, or at the end of its hand-off's grace): what its jitter buffer
      * or pacer held is dropped with it, its relay port is closed, and it leaves its room.
      */
     private void detach(final Route route)
     {
+        parts.nodeRoutes.decrementAndGet();
         route.close();
         relayPorts.detach(route);
         final RouteEntry entry = route.entry();

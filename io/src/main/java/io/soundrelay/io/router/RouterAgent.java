@@ -78,6 +78,7 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
     private final MainPortRouter mainPort;
     private final Consumer<RouteCommand> commandHandler = this::apply;
     private final ErrorLogLimiter routeErrors = new ErrorLogLimiter(SWEEP_INTERVAL_NS);
+    private final PipelineHandoff handoff;
 
     private int processedThisCycle;
     private long lastSweepNs;
@@ -103,6 +104,29 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
         final MixerLink mixer,
         final RelayCounters counters)
     {
+        this(ctx, 0, null, ring, sender, mainSocket, sockets, mixer, counters);
+    }
+
+    /**
+     * The router of pipeline {@code pipeline} of several (PROTOCOL.md section 11): its shard of the routes, its command
+     * queue and pacing pool; the other parameters as above, the pipeline's own (its ring, sender, main socket of the
+     * SO_REUSEPORT group, receiver's socket set and mixer link).
+     *
+     * @param pipeline which pipeline, 0 to N - 1.
+     * @param handoff  passes datagrams to the pipelines that own them, and takes theirs; null with one pipeline.
+     */
+    public RouterAgent(
+        final DataPlane.Context ctx,
+        final int pipeline,
+        final PipelineHandoff handoff,
+        final RingBuffer<RelaySlot> ring,
+        final DatagramSender sender,
+        final RelaySocket mainSocket,
+        final ReceiverProxy sockets,
+        final MixerLink mixer,
+        final RelayCounters counters)
+    {
+        this.handoff = handoff;
         final int maxDatagramBytes = ctx.maxDatagramBytes();
         this.mixer = mixer;
         this.sockets = sockets;
@@ -110,22 +134,30 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
         this.lastSweepNs = clock.nanoTime();
         this.poller = ring.newPoller();
         ring.addGatingSequences(poller.getSequence());
-        this.commands = ctx.routerProxy().queue();
+        this.commands = ctx.routerProxy().queue(pipeline);
         this.counters = counters;
         final DatagramDecoder decoder = new DatagramDecoder(maxDatagramBytes);
-        ctx.pacePool().counters(counters);
-        this.batch = new SendBatch(sender, counters, ctx.processingTime(), ctx.paceLateness(), clock);
+        ctx.pacePool(pipeline).counters(counters);
+        // Pipeline 0 writes the node's histograms, any other a child of each, summed into their reads.
+        this.batch = new SendBatch(sender, counters,
+            pipeline == 0 ? ctx.processingTime() : ctx.processingTime().newChild(),
+            pipeline == 0 ? ctx.paceLateness() : ctx.paceLateness().newChild(), clock);
         // Here, on the thread that starts the node, not on the first hand-off: the router allocates no direct memory.
         final HopForwarder forwarder = new HopForwarder(batch, counters, decoder, mainSocket, maxDatagramBytes);
         final RelayPortTable relayPortTable = new RelayPortTable(sockets);
         final SenderCheck senders = new SenderCheck(ctx.peers(), mainSocket, relayPortTable, ctx.journal());
         this.relayPorts = new RelayPortRouter(relayPortTable, senders, forwarder, counters, maxDatagramBytes);
         final RouterParts parts = new RouterParts(
-            batch, timers, forwarder, counters, clock, mainSocket, ctx.jitterPool(), ctx.pacePool());
+            batch, timers, forwarder, counters, clock, mainSocket, ctx.jitterPool(), ctx.pacePool(pipeline),
+            ctx.routeCount());
         this.table = new RouteTable(parts, relayPortTable, ctx.registry(), ctx.journal(), mixer, ctx.maxRoutes(),
             ctx.routeTtlNs(), refreshIntervalNs(ctx.routeTtlNs()));
         this.mainPort = new MainPortRouter(table, decoder, senders, new HopAcceptor(clock, forwarder), forwarder,
-            mixer, counters);
+            mixer, counters, handoff);
+        if (handoff != null)
+        {
+            handoff.target(mainPort);
+        }
     }
 
     @Override
@@ -156,13 +188,24 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
             lastSweepNs = nowNs;
             work += table.sweep(nowNs);
         }
+        if (handoff != null)
+        {
+            work += handoff.drain();
+            batch.flush(); // before the next drain takes the hand-off slots again
+        }
         processedThisCycle = 0;
         final EventPoller.PollState state = poller.poll(this);
         batch.flush();
         work += processedThisCycle;
-        if (draining && state == EventPoller.PollState.IDLE && commands.isEmpty())
+        if (handoff != null)
         {
-            drained = true;
+            handoff.wakeOwners();
+        }
+        if (draining)
+        {
+            // Not once for all: another pipeline may still hand this one a datagram from its ring.
+            drained = state == EventPoller.PollState.IDLE && commands.isEmpty() &&
+                (handoff == null || handoff.inboxEmpty());
         }
         return work;
     }
@@ -239,7 +282,8 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
     }
 
     /**
-     * @return true once draining was asked for and the ring and command queue were seen empty.
+     * @return true when draining was asked for and the ring, the command queue and the hand-off inbox were seen
+     * empty at the end of the last duty cycle.
      */
     public boolean isDrained()
     {

@@ -21,10 +21,12 @@ import io.soundrelay.io.pace.PacePool;
 import io.soundrelay.io.socket.RelaySocket;
 import org.agrona.concurrent.NanoClock;
 
+import java.util.concurrent.atomic.AtomicInteger;
+
 /**
  * What every {@link Route} of one router shares: the send batch, the deadline scheduler, the HOP forwarder, the
- * counters, the clock, the main socket and the pools its buffers and pacers come from and go back to. Router thread
- * only.
+ * counters, the clock, the main socket, the pools its buffers and pacers come from and go back to, and the node's
+ * route count (shared by the pipelines, changed only when a route comes or goes). Router thread only.
  */
 final class RouterParts
 {
@@ -36,6 +38,8 @@ final class RouterParts
     final RelaySocket mainSocket;
     final JitterPool jitterPool;
     final PacePool pacePool;
+    /** Routes of every pipeline's table together: MAX_STREAMS_PER_NODE is the node's, not a pipeline's. */
+    final AtomicInteger nodeRoutes;
 
     RouterParts(
         final SendBatch batch,
@@ -45,8 +49,10 @@ final class RouterParts
         final NanoClock clock,
         final RelaySocket mainSocket,
         final JitterPool jitterPool,
-        final PacePool pacePool)
+        final PacePool pacePool,
+        final AtomicInteger nodeRoutes)
     {
+        this.nodeRoutes = nodeRoutes;
         this.batch = batch;
         this.timers = timers;
         this.hop = hop;

@@ -25,13 +25,16 @@ import io.soundrelay.io.pace.Pacer;
 import io.soundrelay.io.socket.RelaySocket;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * How other threads ask the router to change routes: commands go through a bounded many-to-one queue that the
- * router drains each duty cycle. A full queue refuses the command at once (counted) rather than waiting.
+ * How other threads ask the routers to change routes: each command goes to its stream's owner
+ * ({@link #owner(long, int)}), through that pipeline's bounded many-to-one queue, which its router drains each duty
+ * cycle. A full queue refuses the command at once (counted) rather than waiting.
  */
 public final class RouterProxy
 {
@@ -49,29 +52,72 @@ public final class RouterProxy
     /** Longest grace period {@link #handOff(long, Endpoint, long, HopKey)} takes: a day. */
     public static final long MAX_GRACE_NS = TimeUnit.DAYS.toNanos(1);
 
-    private final ManyToOneConcurrentArrayQueue<RouteCommand> queue;
+    private final int capacity;
+    private volatile List<ManyToOneConcurrentArrayQueue<RouteCommand>> queues;
     private volatile JitterPool jitterPool;
-    private volatile PacePool pacePool;
+    private volatile PacePool[] pacePools;
     private final AtomicLong rejected = new AtomicLong();
-    private volatile Runnable onOffer = () -> { };
+    private volatile Runnable[] onOffer;
     private volatile java.util.function.Consumer<RelaySocket> unclaimed = RouterProxy::closeQuietly;
 
     /**
-     * @param capacity commands that may wait at once.
+     * @param capacity commands that may wait at once, per pipeline.
      */
     public RouterProxy(final int capacity)
     {
-        this.queue = new ManyToOneConcurrentArrayQueue<>(capacity);
+        this.capacity = capacity;
+        pipelines(1);
     }
 
-    ManyToOneConcurrentArrayQueue<RouteCommand> queue()
+    /**
+     * The one place that says which pipeline owns a stream (PROTOCOL.md section 11): for RTP the stream id is the
+     * SSRC, so this is the SSRC mod N.
+     *
+     * @param streamId the stream id (or SSRC).
+     * @param n        pipelines, 1 to 64.
+     * @return the owner, 0 to n - 1.
+     */
+    public static int owner(final long streamId, final int n)
     {
-        return queue;
+        return Integer.remainderUnsigned((int)streamId, n);
+    }
+
+    /**
+     * Make one bounded command queue per pipeline; before any command is offered (the data plane's context does it
+     * when it concludes).
+     *
+     * @param n pipelines, 1 to 64.
+     */
+    public synchronized void pipelines(final int n)
+    {
+        final List<ManyToOneConcurrentArrayQueue<RouteCommand>> made = new ArrayList<>(n);
+        final Runnable[] wakes = new Runnable[n];
+        for (int k = 0; k < n; k++)
+        {
+            made.add(new ManyToOneConcurrentArrayQueue<>(capacity));
+            wakes[k] = () -> { };
+        }
+        queues = List.copyOf(made);
+        onOffer = wakes;
+    }
+
+    /**
+     * @return pipelines the commands are dispatched over.
+     */
+    public int pipelines()
+    {
+        return queues.size();
+    }
+
+    ManyToOneConcurrentArrayQueue<RouteCommand> queue(final int pipeline)
+    {
+        return queues.get(pipeline);
     }
 
     /**
      * @param pool where routes' jitter buffers come from: taken here, on the asking thread, so the router never
-     *             allocates one.
+     *             allocates one. One pool for the node (JITTER_MAX_HELD is node-wide): taking is locked, giving back
+     *             is a many-to-one queue, so every pipeline gives to it.
      */
     public void jitterPool(final JitterPool pool)
     {
@@ -79,12 +125,22 @@ public final class RouterProxy
     }
 
     /**
-     * @param pool where paced routes' held datagrams go: its memory is provisioned here, on the asking thread, so the
-     *             router never allocates it.
+     * @param pools where paced routes' held datagrams go, one per pipeline: a route's memory is provisioned here, in
+     *              its owner's pool, on the asking thread, so the router never allocates it.
      */
-    public void pacePool(final PacePool pool)
+    public void pacePools(final PacePool[] pools)
     {
-        pacePool = pool;
+        pacePools = pools.clone();
+    }
+
+    /**
+     * @param pipeline a pipeline.
+     * @return its pacing pool, or null before the data plane set them.
+     */
+    public PacePool pacePool(final int pipeline)
+    {
+        final PacePool[] pools = pacePools;
+        return pools == null ? null : pools[pipeline];
     }
 
     /**
@@ -353,11 +409,13 @@ public final class RouterProxy
     }
 
     /**
-     * @param wakeup run after each command is queued, to wake a router thread that sleeps in the kernel.
+     * @param pipeline the pipeline whose commands wake it.
+     * @param wakeup   run after each command is queued to that pipeline, to wake its router thread that sleeps in the
+     *                 kernel.
      */
-    public void onOffer(final Runnable wakeup)
+    public void onOffer(final int pipeline, final Runnable wakeup)
     {
-        onOffer = wakeup;
+        onOffer[pipeline] = wakeup;
     }
 
     /**
@@ -375,7 +433,7 @@ public final class RouterProxy
 
     private void prepare(final RouteCommand command, final RouteSpec spec, final boolean takeJitter)
     {
-        final PacePool paced = pacePool;
+        final PacePool paced = pacePool(owner(spec.streamId(), queues.size()));
         if (paced != null && spec.paceMs() > 0)
         {
             // Its places' memory, before the router needs them.
@@ -391,7 +449,8 @@ public final class RouterProxy
 
     private CompletableFuture<RouteCommand.Result> offer(final RouteCommand command)
     {
-        if (!queue.offer(command))
+        final int pipeline = owner(command.streamId, queues.size());
+        if (!queues.get(pipeline).offer(command))
         {
             rejected.incrementAndGet();
             if (command.jitter != null)
@@ -400,7 +459,7 @@ public final class RouterProxy
             }
             if (command.pacePlaces > 0)
             {
-                pacePool.applied(command.pacePlaces);
+                pacePool(pipeline).applied(command.pacePlaces);
             }
             if (command.relay != null)
             {
@@ -410,7 +469,7 @@ public final class RouterProxy
         }
         else
         {
-            onOffer.run();
+            onOffer[pipeline].run();
         }
         return command.result;
     }

@@ -41,6 +41,8 @@ import io.soundrelay.protocol.FrameFlyweight;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -73,8 +75,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * hand-off (HANDOFF, RELINQUISH, and CREATE, REPLACE, DELETE on a forwarding route) answer as the control plane
  * expects. No fixed sleeps: every wait polls a condition against a deadline.
  */
+@ParameterizedClass(name = "{0} pipeline(s)")
+@ValueSource(ints = { 1, 2 })
 class RouterHopTest
 {
+    /** DATA_PLANE_PIPELINES: every test runs with one pipeline and with two (no steering: strays are handed off). */
+    @Parameter
+    int pipelines;
+
     private static final int N = 16;
     private static final long GRACE_NS = TimeUnit.SECONDS.toNanos(30);
     private static final long WAIT_NS = TimeUnit.SECONDS.toNanos(10);
@@ -634,7 +642,8 @@ class RouterHopTest
         }
         expectExactly(target, expected.subList(1, 30), b.localAddress());
         waitFor(() -> b.counters().paceHeld() == 0, "B let everything go");
-        assertEquals(29, b.paceLateness().count(), "every one left B on the stream's clock");
+        // Recorded once the send returned, which may be after the target already has the datagram.
+        waitFor(() -> b.paceLateness().count() == 29, "every one left B on the stream's clock");
         for (final ReanchorReason reason : ReanchorReason.all())
         {
             assertEquals(0, b.counters().reanchors(reason), "B's clock continued from the first it got: " + reason);
@@ -731,7 +740,7 @@ class RouterHopTest
 
     private DataPlane start(final String transport, final int threads, final RouteJournal journal) throws Exception
     {
-        final DataPlane plane = DataPlane.start(new DataPlane.Context()
+        final DataPlane plane = DataPlane.start(new DataPlane.Context().pipelines(pipelines)
             .bindAddress(new InetSocketAddress("127.0.0.1", 0))
             .transport(Configuration.Transport.valueOf(transport.toUpperCase(java.util.Locale.ROOT)))
             .threadingMode(DataPlane.ThreadingMode.ofThreads(threads))
