@@ -53,9 +53,9 @@ class DataPlaneContextTest
     @Test
     void pipelinesOutsideOneToSixtyFourAreRefused()
     {
-        assertEquals("DATA_PLANE_PIPELINES=65: outside 1-64", assertThrows(IllegalArgumentException.class,
+        assertEquals("DATA_PLANE_PIPELINES=65: outside 1-64 (or auto)", assertThrows(IllegalArgumentException.class,
             () -> new DataPlane.Context().pipelines(65).conclude()).getMessage());
-        assertEquals("DATA_PLANE_PIPELINES=0: outside 1-64", assertThrows(IllegalArgumentException.class,
+        assertEquals("DATA_PLANE_PIPELINES=0: outside 1-64 (or auto)", assertThrows(IllegalArgumentException.class,
             () -> new DataPlane.Context().pipelines(0).conclude()).getMessage());
     }
 
