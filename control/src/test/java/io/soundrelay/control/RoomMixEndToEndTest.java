@@ -117,13 +117,12 @@ class RoomMixEndToEndTest
                 {
                     node.send(sources[s], toneFrame(s + 1, period, TONES[s]));
                 }
-                if (period % 20 == 19)
-                {
-                    // Let the node take what was sent before sending more: its socket buffer is finite.
-                    final long sent = 3L * (period + 1);
-                    NodeFixture.waitFor("node received " + sent, () ->
-                        node.node.dataPlane().counters().received() >= sent);
-                }
+                // Let the node take each period before the next: its socket buffer is finite, and with two pipelines
+                // the sources' frames reach the mixer through two links, so a burst of many periods from one could
+                // run 16 periods ahead of the others' and be mixed early (a real source sends one frame per period).
+                final long sent = 3L * (period + 1);
+                NodeFixture.waitFor("node received " + sent, () ->
+                    node.node.dataPlane().counters().received() >= sent);
             }
 
             final short[] heard = heardFuture.get(30, TimeUnit.SECONDS);
