@@ -26,8 +26,9 @@ import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
 
 /**
- * A close-on-exec UDP socket's life (non-blocking, or blocking for the main socket whose receiver waits in it) outside the hot path, on {@link Syscalls}: make it, size its
- * buffers, join a reuseport group, bind it, read its address, close it. Errors are {@link IOException}s whose message
+ * A close-on-exec UDP socket's life (non-blocking, or blocking for the main socket whose receiver waits in it)
+ * outside the hot path, on {@link Syscalls}: make it, size its buffers, join a reuseport group, bind it, read its
+ * address, close it. Errors are {@link IOException}s whose message
  * is the call and the C library's text for errno ({@code "bind(127.0.0.1:4000) failed: Address already in use
  * (errno 98)"}), which {@code BindFailure} turns into words for an operator.
  */

@@ -39,7 +39,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * The calls made per batch ({@code recvmmsg}, {@code sendmmsg}, {@code epoll_wait}) take no capture segment and
  * return {@code -errno} instead: see {@link #recvmmsg(int, MemorySegment, int, int)}. Only {@code recvmmsg} and
  * {@code sendmmsg} are bound as critical calls (no thread-state transition): both are made with MSG_DONTWAIT (or on
- * non-blocking sockets) and never wait; the receive that waits is {@link #recvmmsgWaiting}. The struct offsets are those of x86_64 and aarch64 Linux.
+ * non-blocking sockets) and never wait; the receive that waits is {@link #recvmmsgWaiting}. The struct offsets are
+ * those of x86_64 and aarch64 Linux.
  */
 public final class Syscalls
 {
