@@ -425,21 +425,38 @@ public final class Syscalls
     /**
      * {@code recvmmsg(fd, msgs, count, flags, NULL)} that may block (a blocking socket, without MSG_DONTWAIT): bound
      * as {@link #recvmmsg(int, MemorySegment, int, int)} is but as no critical call, so the thread is in native state
-     * while it waits and never holds up a safepoint. As with {@link #epollWait}, errno read after it may have been
-     * changed by the JVM on the way back; it serves to tell a timeout or EINTR from other failures in a log line.
+     * while it waits and never holds up a safepoint. It fails each time its timeout passes, so errno is not read
+     * here (that allocates): the caller reads it from its thread's {@link #errnoLocation()}, kept. As with
+     * {@link #epollWait}, errno read after it may have been changed by the JVM on the way back; it serves to tell a
+     * timeout or EINTR from other failures in a log line.
      *
      * @param fd    a blocking socket.
      * @param msgs  the mmsghdr array.
      * @param count messages to fill.
      * @param flags MSG_WAITFORONE, ...
-     * @return messages received, or {@code -errno}.
+     * @return messages received, or -1.
      */
     public static int recvmmsgWaiting(final int fd, final MemorySegment msgs, final int count, final int flags)
     {
         try
         {
-            final int n = (int)RECVMMSG_WAITING.invokeExact(fd, msgs, count, flags, MemorySegment.NULL);
-            return n >= 0 ? n : -lastErrno();
+            return (int)RECVMMSG_WAITING.invokeExact(fd, msgs, count, flags, MemorySegment.NULL);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * @return the calling thread's errno, as a segment of 4 bytes valid as long as the thread lives (allocates: keep
+     * it per thread).
+     */
+    public static MemorySegment errnoLocation()
+    {
+        try
+        {
+            return ((MemorySegment)ERRNO_LOCATION.invokeExact()).reinterpret(4);
         }
         catch (final Throwable t)
         {

@@ -17,7 +17,6 @@ package io.soundrelay.io.receive;
 
 import io.soundrelay.core.status.ErrorReason;
 import io.soundrelay.core.status.RelayCounters;
-import io.soundrelay.io.linux.LinuxSocket;
 import io.soundrelay.io.linux.Syscalls;
 import io.soundrelay.io.ring.RelaySlot;
 import io.soundrelay.io.socket.RelaySocket;
@@ -32,9 +31,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.net.Inet6Address;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
@@ -71,13 +67,10 @@ public final class EpollReceiver implements BatchReceiver
 
     private static final Logger LOG = LoggerFactory.getLogger(EpollReceiver.class);
     private static final ValueLayout.OfShort NET_SHORT = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfInt NET_INT = ValueLayout.JAVA_INT.withOrder(ByteOrder.BIG_ENDIAN);
     private static final int NAME_BYTES = 32;
     private static final int RUNNING = 0;
     private static final int IN_EPOLL = 1;
     private static final int IN_RECEIVE = 2;
-    /** A SoundRelay frame header: the reuseport program steers it by bytes 8..11, the pipeline's index. */
-    private static final int WAKE_DATAGRAM_BYTES = 20;
     // Address bytes move between the sockaddrs and the slot's array as words in native order, through array views:
     // MemorySegment.copy to a heap array wraps the array in a segment, which escape analysis does not always remove.
     private static final VarHandle ARRAY_LONG =
@@ -117,10 +110,7 @@ public final class EpollReceiver implements BatchReceiver
     private volatile int blockedIn = RUNNING;
     private volatile boolean wakeDue;
     private RelaySocket waitSocket;
-    private int wakeFd = -1;
-    private MemorySegment wakeDatagram;
-    private MemorySegment wakeTarget;
-    private int wakeTargetBytes;
+    private WakeSocket wake;
     private int wakePort = -1;
     private long wakeHigh;
     private int wakeMid;
@@ -128,6 +118,8 @@ public final class EpollReceiver implements BatchReceiver
     private MemorySegment timeval;
     private int receiveTimeoutMs = -1;
     private int taken;
+    private MemorySegment errnoAt;
+    private Thread errnoThread;
 
     /**
      * @param ring      where datagrams go; the caller's thread is the ring's only producer.
@@ -220,63 +212,14 @@ public final class EpollReceiver implements BatchReceiver
      */
     public void receiveInWait(final RelaySocket mainSocket, final int pipeline) throws IOException
     {
-        final InetAddress bound = mainSocket.localAddress().getAddress();
-        final InetAddress[] candidates = !bound.isAnyLocalAddress() ? new InetAddress[]{ bound } :
-            bound instanceof Inet6Address ?
-                new InetAddress[]{ InetAddress.getByName("::1"), InetAddress.getByName("127.0.0.1") } :
-                new InetAddress[]{ InetAddress.getByName("127.0.0.1") };
-        IOException failure = null;
-        for (final InetAddress at : candidates)
-        {
-            final boolean ipv6 = at instanceof Inet6Address;
-            final int fd = LinuxSocket.open(ipv6);
-            try
-            {
-                LinuxSocket.bind(fd, ipv6, new InetSocketAddress(at, 0));
-                wakeSource(LinuxSocket.localAddress(fd));
-                final Arena wakeArena = Arena.ofAuto(); // never freed by close(): wake() may run meanwhile
-                wakeTarget = wakeArena.allocate(Syscalls.SOCKADDR_IN6_BYTES, 8);
-                wakeTargetBytes = LinuxSocket.writeSockaddr(wakeTarget, ipv6, at, mainSocket.port());
-                wakeDatagram = wakeArena.allocate(WAKE_DATAGRAM_BYTES, 8);
-                wakeDatagram.set(ValueLayout.JAVA_BYTE, 0, (byte)0x53);
-                wakeDatagram.set(ValueLayout.JAVA_BYTE, 1, (byte)0x52);
-                wakeDatagram.set(ValueLayout.JAVA_BYTE, 2, (byte)1);
-                wakeDatagram.set(NET_INT, 8, pipeline);
-                timeval = arena.allocate(16, 8);
-                wakeFd = fd;
-                waitSocket = mainSocket;
-                return;
-            }
-            catch (final IOException ex)
-            {
-                LinuxSocket.close(fd);
-                failure = failure == null ? ex : failure;
-            }
-        }
-        throw failure;
-    }
-
-    /**
-     * Remember the wake socket's address as a datagram from it shows up in a sockaddr: IPv6 form, native words.
-     */
-    private void wakeSource(final InetSocketAddress source)
-    {
-        final byte[] raw = source.getAddress().getAddress();
-        final byte[] mapped = new byte[16];
-        if (raw.length == 4)
-        {
-            mapped[10] = (byte)0xFF;
-            mapped[11] = (byte)0xFF;
-            System.arraycopy(raw, 0, mapped, 12, 4);
-        }
-        else
-        {
-            System.arraycopy(raw, 0, mapped, 0, 16);
-        }
-        wakeHigh = (long)ARRAY_LONG.get(mapped, 0);
-        wakeMid = (int)ARRAY_INT.get(mapped, 8);
-        wakeLow = (int)ARRAY_INT.get(mapped, 12);
-        wakePort = source.getPort();
+        final WakeSocket socket = WakeSocket.open(mainSocket, pipeline);
+        wakeHigh = socket.high;
+        wakeMid = socket.mid;
+        wakeLow = socket.low;
+        wakePort = socket.port;
+        timeval = arena.allocate(16, 8);
+        wake = socket;
+        waitSocket = mainSocket;
     }
 
     public String name()
@@ -436,7 +379,7 @@ public final class EpollReceiver implements BatchReceiver
         }
 
         final int received = flags == Syscalls.MSG_DONTWAIT ? Syscalls.recvmmsg(socket.fd(), m, n, flags) :
-            Syscalls.recvmmsgWaiting(socket.fd(), m, n, flags);
+            waitingReceive(socket.fd(), m, n, flags);
         if (received <= 0)
         {
             skipOnce = true;
@@ -493,6 +436,24 @@ public final class EpollReceiver implements BatchReceiver
         }
         counters.addReceived(kept);
         return kept;
+    }
+
+    /**
+     * The receive that waits, its failure as {@code -errno} read from this thread's errno (located once per thread).
+     */
+    private int waitingReceive(final int fd, final MemorySegment m, final int n, final int flags)
+    {
+        final int received = Syscalls.recvmmsgWaiting(fd, m, n, flags);
+        if (received >= 0)
+        {
+            return received;
+        }
+        if (errnoThread != Thread.currentThread())
+        {
+            errnoAt = Syscalls.errnoLocation();
+            errnoThread = Thread.currentThread();
+        }
+        return -errnoAt.get(ValueLayout.JAVA_INT, 0);
     }
 
     /**
@@ -659,7 +620,7 @@ public final class EpollReceiver implements BatchReceiver
      */
     void sendWake()
     {
-        Syscalls.sendto(wakeFd, wakeDatagram, WAKE_DATAGRAM_BYTES, Syscalls.MSG_DONTWAIT, wakeTarget, wakeTargetBytes);
+        wake.send();
     }
 
     /**
@@ -677,7 +638,7 @@ public final class EpollReceiver implements BatchReceiver
             return;
         }
         closed = true;
-        for (final int fd : new int[]{ epollFd, eventFd, wakeFd })
+        for (final int fd : new int[]{ epollFd, eventFd, wake == null ? -1 : wake.fd })
         {
             if (fd >= 0)
             {
