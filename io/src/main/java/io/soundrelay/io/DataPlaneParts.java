@@ -98,7 +98,7 @@ final class DataPlaneParts
             for (int k = 0; k < n; k++)
             {
                 parts.pipelines[k] = Pipeline.build(ctx, k, parts.mainSockets.get(k), parts.relayPorts, inboxes,
-                    parts.wakes, mixerLinks == null ? null : mixerLinks[k]);
+                    parts.wakes, mixerLinks == null ? null : mixerLinks[k], n == 1 || "cbpf".equals(parts.steering));
             }
             for (final RouteEntry entry : ctx.initialRoutes())
             {

@@ -35,6 +35,8 @@ import io.soundrelay.io.socket.RelayPorts;
 import io.soundrelay.io.socket.RelaySocket;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 
@@ -53,6 +55,7 @@ import java.io.IOException;
  */
 final class Pipeline
 {
+    private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
     private static final int SOCKET_CHANGE_QUEUE = 4096;
 
     final int index;
@@ -83,6 +86,8 @@ final class Pipeline
      * @param inboxes    every pipeline's hand-off inbox, or null with one pipeline.
      * @param wakes      how to wake each pipeline, filled in before the threads start; null with one pipeline.
      * @param mixerLink  the pipeline's link to the mixer, or null.
+     * @param steered    whether a datagram to the main port reaches this pipeline's socket by its stream id (one
+     *                   pipeline, or the reuseport program attached): the receiver may then wait in a receive.
      * @return the pipeline, no thread started.
      * @throws IOException when its receiver cannot be made.
      */
@@ -93,12 +98,17 @@ final class Pipeline
         final RelayPorts relayPorts,
         final ManyToOneRingBuffer[] inboxes,
         final Runnable[] wakes,
-        final MixerLink mixerLink) throws IOException
+        final MixerLink mixerLink,
+        final boolean steered) throws IOException
     {
         final Pipeline pipeline = new Pipeline(index, mainSocket);
         try
         {
             pipeline.make(ctx, relayPorts, inboxes, wakes, mixerLink);
+            if (steered && pipeline.receiver instanceof EpollReceiver)
+            {
+                pipeline.receiveInWait((EpollReceiver)pipeline.receiver);
+            }
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -132,6 +142,18 @@ final class Pipeline
         }
         pipeline.router = new RouterAgent(ctx, index, pipeline.handoff, pipeline.ring, pipeline.sender, mainSocket,
             socketChanges, mixerLink, routerCounters);
+    }
+
+    private void receiveInWait(final EpollReceiver receiver)
+    {
+        try
+        {
+            receiver.receiveInWait(mainSocket, index);
+        }
+        catch (final IOException ex)
+        {
+            LOG.warn("pipeline {}: no wake socket ({}); it waits on epoll", index, ex.getMessage());
+        }
     }
 
     /**

@@ -93,6 +93,41 @@ class DataPlaneTest
         }
     }
 
+    /**
+     * Each route command reaches an idle node, whose thread waits in the kernel (on epoll, in a receive on its main
+     * socket woken by a wake datagram): each new route's first datagram is forwarded, and no wake-up is ever counted
+     * as received or malformed.
+     */
+    @ParameterizedTest(name = "{0}, {1} thread(s)")
+    @CsvSource({ "epoll,1", "epoll,2", "nio,1" })
+    void routeCommandsReachAnIdleNodeAndItsWakeUpsAreNeverCounted(final String transportName, final int threads)
+        throws Exception
+    {
+        assumeTransport(transportName);
+        try (DataPlane plane = DataPlane.start(new DataPlane.Context().pipelines(pipelines)
+            .bindAddress(new InetSocketAddress("127.0.0.1", 0))
+            .transport(Configuration.Transport.valueOf(transportName.toUpperCase(java.util.Locale.ROOT)))
+            .threadingMode(DataPlane.ThreadingMode.ofThreads(threads)).ringSize(64));
+            DatagramChannel source = open();
+            DatagramChannel target = open())
+        {
+            final int routes = 20;
+            for (int s = 1; s <= routes; s++)
+            {
+                final RouteSpec spec = new RouteSpec(100 + s, Endpoint.of(local(source)),
+                    List.of(Endpoint.of(local(target))), null, Deliver.PAYLOAD, 0, false);
+                assertEquals(RouteCommand.Outcome.OK, plane.proxy().create(spec).get(5, TimeUnit.SECONDS).outcome());
+                final byte[] payload = ("stream " + s).getBytes();
+                source.send(frame(100 + s, 1, payload), plane.localAddress());
+                assertArrayEquals(payload, receive(target));
+            }
+            waitFor(() -> plane.counters().sent() == routes);
+            assertEquals(routes, plane.counters().received(), "the datagrams sent, no wake-up among them");
+            assertEquals(0, plane.counters().errors(ErrorReason.MALFORMED));
+            assertEquals(0, plane.counters().errors(ErrorReason.UNKNOWN_STREAM));
+        }
+    }
+
     @ParameterizedTest(name = "{0}, {1} thread(s)")
     @CsvSource({ "epoll,1", "epoll,2", "nio,1", "nio,2" })
     void relaysOverIpv6(final String transportName, final int threads) throws Exception

@@ -26,8 +26,9 @@ import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
 
 /**
- * A non-blocking, close-on-exec UDP socket's life outside the hot path, on {@link Syscalls}: make it, size its
- * buffers, join a reuseport group, bind it, read its address, close it. Errors are {@link IOException}s whose message
+ * A close-on-exec UDP socket's life (non-blocking, or blocking for the main socket whose receiver waits in it)
+ * outside the hot path, on {@link Syscalls}: make it, size its buffers, join a reuseport group, bind it, read its
+ * address, close it. Errors are {@link IOException}s whose message
  * is the call and the C library's text for errno ({@code "bind(127.0.0.1:4000) failed: Address already in use
  * (errno 98)"}), which {@code BindFailure} turns into words for an operator.
  */
@@ -42,17 +43,28 @@ public final class LinuxSocket
 
     /**
      * @param ipv6 AF_INET6 (dual stack) rather than AF_INET.
-     * @return the new socket's descriptor.
+     * @return the new non-blocking socket's descriptor.
      * @throws IOException when the kernel refuses.
      */
     public static int open(final boolean ipv6) throws IOException
+    {
+        return open(ipv6, false);
+    }
+
+    /**
+     * @param ipv6     AF_INET6 (dual stack) rather than AF_INET.
+     * @param blocking without SOCK_NONBLOCK: every call on it that must not wait then passes MSG_DONTWAIT.
+     * @return the new socket's descriptor.
+     * @throws IOException when the kernel refuses.
+     */
+    public static int open(final boolean ipv6, final boolean blocking) throws IOException
     {
         Syscalls.ensureAvailable();
         try (Arena arena = Arena.ofConfined())
         {
             final MemorySegment errno = Syscalls.newErrnoSegment(arena);
             final int fd = Syscalls.socket(errno, ipv6 ? Syscalls.AF_INET6 : Syscalls.AF_INET,
-                Syscalls.SOCK_DGRAM | Syscalls.SOCK_NONBLOCK | Syscalls.SOCK_CLOEXEC, 0);
+                Syscalls.SOCK_DGRAM | (blocking ? 0 : Syscalls.SOCK_NONBLOCK) | Syscalls.SOCK_CLOEXEC, 0);
             if (fd < 0)
             {
                 throw new IOException("socket() failed: " + Syscalls.strerror(Syscalls.errno(errno)));
@@ -145,7 +157,7 @@ public final class LinuxSocket
      *
      * @return its length.
      */
-    static int writeSockaddr(
+    public static int writeSockaddr(
         final MemorySegment sockaddr, final boolean ipv6, final InetAddress address, final int port)
     {
         sockaddr.fill((byte)0);

@@ -38,8 +38,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <p>
  * The calls made per batch ({@code recvmmsg}, {@code sendmmsg}, {@code epoll_wait}) take no capture segment and
  * return {@code -errno} instead: see {@link #recvmmsg(int, MemorySegment, int, int)}. Only {@code recvmmsg} and
- * {@code sendmmsg} are bound as critical calls (no thread-state transition): both run on non-blocking sockets and
- * never wait. The struct offsets are those of x86_64 and aarch64 Linux.
+ * {@code sendmmsg} are bound as critical calls (no thread-state transition): both are made with MSG_DONTWAIT (or on
+ * non-blocking sockets) and never wait; the receive that waits is {@link #recvmmsgWaiting}. The struct offsets are
+ * those of x86_64 and aarch64 Linux.
  */
 public final class Syscalls
 {
@@ -63,8 +64,12 @@ public final class Syscalls
     public static final int SO_REUSEPORT = 15;
     /** SO_ATTACH_REUSEPORT_CBPF. */
     public static final int SO_ATTACH_REUSEPORT_CBPF = 51;
+    /** SO_RCVTIMEO (a struct timeval). */
+    public static final int SO_RCVTIMEO = 20;
     /** MSG_DONTWAIT. */
     public static final int MSG_DONTWAIT = 0x40;
+    /** MSG_WAITFORONE: a blocking recvmmsg waits for the first message only, then takes what is queued. */
+    public static final int MSG_WAITFORONE = 0x10000;
     /** EPOLLIN. */
     public static final int EPOLLIN = 0x1;
     /** EPOLL_CTL_ADD. */
@@ -121,6 +126,8 @@ public final class Syscalls
     private static final MethodHandle WRITE;
     private static final MethodHandle STRERROR;
     private static final MethodHandle ERRNO_LOCATION;
+    private static final MethodHandle RECVMMSG_WAITING;
+    private static final MethodHandle SENDTO;
     private static final StructLayout CAPTURE_LAYOUT;
     private static final VarHandle ERRNO;
     /** All of the address space: where errno is read, at the address {@code __errno_location} gives. */
@@ -134,7 +141,7 @@ public final class Syscalls
         EPOLL_EVENT_BYTES = x86 ? 12 : 16;
         EPOLL_DATA_OFFSET = x86 ? 4 : 8;
 
-        final MethodHandle[] h = new MethodHandle[15];
+        final MethodHandle[] h = new MethodHandle[17];
         StructLayout capture = null;
         VarHandle errno = null;
         MemorySegment allMemory = MemorySegment.NULL;
@@ -181,6 +188,10 @@ public final class Syscalls
             h[13] = bind(linker, libc, "strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
             h[14] = bind(linker, libc, "__errno_location", FunctionDescriptor.of(JAVA_LONG), critical);
             allMemory = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+            h[15] = bind(linker, libc, "recvmmsg",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+            h[16] = bind(linker, libc, "sendto",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
         }
         catch (final Throwable t)
         {
@@ -202,6 +213,8 @@ public final class Syscalls
         STRERROR = h[13];
         ERRNO_LOCATION = h[14];
         ALL_MEMORY = allMemory;
+        RECVMMSG_WAITING = h[15];
+        SENDTO = h[16];
         CAPTURE_LAYOUT = capture;
         ERRNO = errno;
         UNAVAILABILITY_CAUSE = cause;
@@ -407,6 +420,78 @@ public final class Syscalls
         {
             final int n = (int)RECVMMSG.invokeExact(fd, msgs, count, flags, MemorySegment.NULL);
             return n >= 0 ? n : -lastErrno();
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@code recvmmsg(fd, msgs, count, flags, NULL)} that may block (a blocking socket, without MSG_DONTWAIT): bound
+     * as {@link #recvmmsg(int, MemorySegment, int, int)} is but as no critical call, so the thread is in native state
+     * while it waits and never holds up a safepoint. It fails each time its timeout passes, so errno is not read
+     * here (that allocates): the caller reads it from its thread's {@link #errnoLocation()}, kept. As with
+     * {@link #epollWait}, errno read after it may have been changed by the JVM on the way back; it serves to tell a
+     * timeout or EINTR from other failures in a log line.
+     *
+     * @param fd    a blocking socket.
+     * @param msgs  the mmsghdr array.
+     * @param count messages to fill.
+     * @param flags MSG_WAITFORONE, ...
+     * @return messages received, or -1.
+     */
+    public static int recvmmsgWaiting(final int fd, final MemorySegment msgs, final int count, final int flags)
+    {
+        try
+        {
+            return (int)RECVMMSG_WAITING.invokeExact(fd, msgs, count, flags, MemorySegment.NULL);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * @return the calling thread's errno, as a segment of 4 bytes valid as long as the thread lives (allocates: keep
+     * it per thread).
+     */
+    public static MemorySegment errnoLocation()
+    {
+        try
+        {
+            return MemorySegment.ofAddress((long)ERRNO_LOCATION.invokeExact()).reinterpret(4);
+        }
+        catch (final Throwable t)
+        {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@code sendto(fd, buffer, length, flags, address, addressLength)}, without errno capture (any thread may call
+     * it, and its caller only needs to know whether it failed).
+     *
+     * @param fd            socket.
+     * @param buffer        the datagram.
+     * @param length        its bytes.
+     * @param flags         MSG_DONTWAIT, ...
+     * @param address       the destination sockaddr.
+     * @param addressLength its length.
+     * @return bytes sent, or -1.
+     */
+    public static long sendto(
+        final int fd,
+        final MemorySegment buffer,
+        final long length,
+        final int flags,
+        final MemorySegment address,
+        final int addressLength)
+    {
+        try
+        {
+            return (long)SENDTO.invokeExact(fd, buffer, length, flags, address, addressLength);
         }
         catch (final Throwable t)
         {

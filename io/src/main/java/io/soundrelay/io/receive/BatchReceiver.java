@@ -44,7 +44,31 @@ public interface BatchReceiver extends AutoCloseable
     void await(int timeoutMs);
 
     /**
-     * Wake the owning thread from {@link #await(int)}; any thread may call it.
+     * {@link #await(int)} with the wait's usual timeout (not one a timer cut short): a receiver may then take
+     * datagrams off its socket in the wait itself (a blocking {@code recvmmsg}), which the next {@link #receive()}
+     * publishes without a further system call. The default waits as {@link #await(int)} does.
+     *
+     * @param timeoutMs most milliseconds to wait; the same value wait after wait.
+     */
+    default void awaitReceiving(final int timeoutMs)
+    {
+        await(timeoutMs);
+    }
+
+    /**
+     * Publish what {@link #awaitReceiving(int)} took and {@link #receive()} has not published yet, taking nothing
+     * more off the sockets: for a caller that stops receiving. Owning thread only.
+     *
+     * @return datagrams published.
+     */
+    default int publishTaken()
+    {
+        return 0;
+    }
+
+    /**
+     * Wake the owning thread from {@link #await(int)} or {@link #awaitReceiving(int)}; any thread may call it. Work
+     * another thread queued before calling it is seen by the owning thread's next duty cycle without waiting.
      */
     void wake();
 

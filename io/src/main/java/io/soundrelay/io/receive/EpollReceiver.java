@@ -49,6 +49,14 @@ import java.util.function.Consumer;
  * without asking again. A {@code recvmmsg} that fills less than it asked for drained its socket: when every socket
  * read in a receive was drained (or the wait found none ready), the next receive makes no system call and returns 0,
  * so the caller goes to wait instead of asking the kernel for what it just said it has not.
+ * <p>
+ * Receiving in the wait ({@link #receiveInWait}): with the main socket alone in the set, {@link #awaitReceiving(int)}
+ * is itself a blocking {@code recvmmsg(MSG_WAITFORONE)} on it (SO_RCVTIMEO the timeout, set only when it changes)
+ * into free ring slots, which the next {@link #receive()} publishes: under steady load a batch costs one receive and
+ * one send, no {@code epoll_wait}. {@link #wake()} interrupts it with a datagram from the receiver's own wake socket,
+ * which the receiver knows by its source and drops uncounted. A volatile flag says where the thread may block, so a
+ * wake while it runs makes no system call; the thread sets it before it checks for a wake due, and the waker marks
+ * the wake due before it reads the flag, so either the waker sends or the thread does not block.
  */
 public final class EpollReceiver implements BatchReceiver
 {
@@ -60,6 +68,9 @@ public final class EpollReceiver implements BatchReceiver
     private static final Logger LOG = LoggerFactory.getLogger(EpollReceiver.class);
     private static final ValueLayout.OfShort NET_SHORT = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN);
     private static final int NAME_BYTES = 32;
+    private static final int RUNNING = 0;
+    private static final int IN_EPOLL = 1;
+    private static final int IN_RECEIVE = 2;
     // Address bytes move between the sockaddrs and the slot's array as words in native order, through array views:
     // MemorySegment.copy to a heap array wraps the array in a segment, which escape analysis does not always remove.
     private static final VarHandle ARRAY_LONG =
@@ -94,7 +105,21 @@ public final class EpollReceiver implements BatchReceiver
     private int socketCount;
     private int readyPending;
     private boolean skipOnce;
+    private int dropped;
     private volatile boolean closed;
+    private volatile int blockedIn = RUNNING;
+    private volatile boolean wakeDue;
+    private RelaySocket waitSocket;
+    private WakeSocket wake;
+    private int wakePort = -1;
+    private long wakeHigh;
+    private int wakeMid;
+    private int wakeLow;
+    private MemorySegment timeval;
+    private int receiveTimeoutMs = -1;
+    private int taken;
+    private MemorySegment errnoAt;
+    private Thread errnoThread;
 
     /**
      * @param ring      where datagrams go; the caller's thread is the ring's only producer.
@@ -176,6 +201,27 @@ public final class EpollReceiver implements BatchReceiver
         return Syscalls.unavailabilityCause();
     }
 
+    /**
+     * Receive in the wait on the main socket from now on: make the wake socket that interrupts it. Call before the
+     * receiver's thread starts; with several pipelines only when the reuseport program steers the group (the wake
+     * datagram reaches this pipeline's socket by its stream id).
+     *
+     * @param mainSocket this pipeline's main socket, blocking (every other receive on it passes MSG_DONTWAIT).
+     * @param pipeline   the pipeline's index: the wake datagram's stream id's low 32 bits.
+     * @throws IOException when no wake socket can be made; the wait then stays on epoll.
+     */
+    public void receiveInWait(final RelaySocket mainSocket, final int pipeline) throws IOException
+    {
+        final WakeSocket socket = WakeSocket.open(mainSocket, pipeline);
+        wakeHigh = socket.high;
+        wakeMid = socket.mid;
+        wakeLow = socket.low;
+        wakePort = socket.port;
+        timeval = arena.allocate(16, 8);
+        wake = socket;
+        waitSocket = mainSocket;
+    }
+
     public String name()
     {
         return "recvmmsg";
@@ -252,6 +298,10 @@ public final class EpollReceiver implements BatchReceiver
 
     public int receive()
     {
+        if (taken > 0)
+        {
+            return publishTaken();
+        }
         if (skipOnce)
         {
             skipOnce = false;
@@ -294,6 +344,19 @@ public final class EpollReceiver implements BatchReceiver
      */
     private int receive(final RelaySocket socket)
     {
+        final int filled = take(socket, Syscalls.MSG_DONTWAIT);
+        ring.publish(filled);
+        return filled + dropped;
+    }
+
+    /**
+     * One {@code recvmmsg} into free slots (or the drop region), without publishing; wake datagrams are left out.
+     *
+     * @return slots filled; {@link #dropped} holds the datagrams dropped as ring_full.
+     */
+    private int take(final RelaySocket socket, final int flags)
+    {
+        dropped = 0;
         final int free = ring.freeSlots(batch);
         final int n = free > 0 ? free : batch;
         final MemorySegment iov = iovecs;
@@ -315,7 +378,8 @@ public final class EpollReceiver implements BatchReceiver
             m.set(ValueLayout.JAVA_INT, (long)i * Syscalls.MMSGHDR_BYTES + Syscalls.MSG_NAMELEN_OFFSET, NAME_BYTES);
         }
 
-        final int received = Syscalls.recvmmsg(socket.fd(), m, n, Syscalls.MSG_DONTWAIT);
+        final int received = flags == Syscalls.MSG_DONTWAIT ? Syscalls.recvmmsg(socket.fd(), m, n, flags) :
+            waitingReceive(socket.fd(), m, n, flags);
         if (received <= 0)
         {
             skipOnce = true;
@@ -334,24 +398,80 @@ public final class EpollReceiver implements BatchReceiver
             return 0;
         }
         skipOnce = received < n;
-
-        counters.addReceived(received);
+        final boolean wakes = socket == waitSocket;
         if (free == 0)
         {
-            counters.addError(ErrorReason.RING_FULL, received);
-            return received;
+            int count = received;
+            for (int i = 0; wakes && i < received; i++)
+            {
+                count -= isWake((long)i * NAME_BYTES) ? 1 : 0;
+            }
+            counters.addReceived(count);
+            counters.addError(ErrorReason.RING_FULL, count);
+            dropped = count;
+            return 0;
         }
         final long nowNs = clock.nanoTime();
+        int kept = 0;
         for (int i = 0; i < received; i++)
         {
-            final RelaySlot slot = ring.freeSlot(i);
-            slot.length = m.get(ValueLayout.JAVA_INT, (long)i * Syscalls.MMSGHDR_BYTES + Syscalls.MSG_LEN_OFFSET);
+            final long name = (long)i * NAME_BYTES;
+            final int length = m.get(ValueLayout.JAVA_INT, (long)i * Syscalls.MMSGHDR_BYTES + Syscalls.MSG_LEN_OFFSET);
+            if (wakes && isWake(name))
+            {
+                continue;
+            }
+            final RelaySlot slot = ring.freeSlot(kept);
+            if (kept != i)
+            {
+                final RelaySlot from = ring.freeSlot(i);
+                from.length = length;
+                slot.copyFrom(from);
+            }
+            slot.length = length;
             slot.receiveNs = nowNs;
             slot.socket = socket;
-            source((long)i * NAME_BYTES, slot);
+            source(name, slot);
+            kept++;
         }
-        ring.publish(received);
-        return received;
+        counters.addReceived(kept);
+        return kept;
+    }
+
+    /**
+     * The receive that waits, its failure as {@code -errno} read from this thread's errno (located once per thread).
+     */
+    private int waitingReceive(final int fd, final MemorySegment m, final int n, final int flags)
+    {
+        final int received = Syscalls.recvmmsgWaiting(fd, m, n, flags);
+        if (received >= 0)
+        {
+            return received;
+        }
+        if (errnoThread != Thread.currentThread())
+        {
+            errnoAt = Syscalls.errnoLocation();
+            errnoThread = Thread.currentThread();
+        }
+        return -errnoAt.get(ValueLayout.JAVA_INT, 0);
+    }
+
+    /**
+     * @return whether the source in a sockaddr is this receiver's wake socket's.
+     */
+    private boolean isWake(final long name)
+    {
+        final MemorySegment n = names;
+        if ((n.get(NET_SHORT, name + 2) & 0xFFFF) != wakePort)
+        {
+            return false;
+        }
+        if (n.get(ValueLayout.JAVA_SHORT, name) == Syscalls.AF_INET6)
+        {
+            return n.get(ValueLayout.JAVA_LONG, name + 8) == wakeHigh &&
+                n.get(ValueLayout.JAVA_INT, name + 16) == wakeMid && n.get(ValueLayout.JAVA_INT, name + 20) == wakeLow;
+        }
+        return wakeHigh == 0 && wakeMid == V4_MAPPED_WORD && n.get(ValueLayout.JAVA_INT, name + 4) == wakeLow;
     }
 
     /**
@@ -377,10 +497,68 @@ public final class EpollReceiver implements BatchReceiver
 
     public void await(final int timeoutMs)
     {
+        blockedIn = IN_EPOLL;
+        if (wakeDue)
+        {
+            blockedIn = RUNNING;
+            wakeDue = false;
+            return;
+        }
         final int ready = epollWait(timeoutMs);
+        blockedIn = RUNNING;
+        wakeDue = false;
         final int sockets = clearWakeUp(ready);
         readyPending = ready;
         skipOnce = sockets == 0;
+    }
+
+    public void awaitReceiving(final int timeoutMs)
+    {
+        final RelaySocket socket = waitSocket;
+        if (socket == null || only != socket || taken > 0 || timeoutMs <= 0 || ring.freeSlots(batch) == 0 ||
+            (timeoutMs != receiveTimeoutMs && !receiveTimeout(socket, timeoutMs)))
+        {
+            await(timeoutMs);
+            return;
+        }
+        blockedIn = IN_RECEIVE;
+        if (wakeDue)
+        {
+            blockedIn = RUNNING;
+            wakeDue = false;
+            return;
+        }
+        final int filled = take(socket, Syscalls.MSG_WAITFORONE);
+        blockedIn = RUNNING;
+        wakeDue = false;
+        readyPending = 0;
+        taken = filled;
+    }
+
+    public int publishTaken()
+    {
+        final int filled = taken;
+        taken = 0;
+        ring.publish(filled);
+        return filled;
+    }
+
+    /**
+     * Set SO_RCVTIMEO of the socket the wait receives on.
+     *
+     * @return false when the kernel refused (the wait then stays on epoll).
+     */
+    private boolean receiveTimeout(final RelaySocket socket, final int timeoutMs)
+    {
+        timeval.set(ValueLayout.JAVA_LONG, 0, timeoutMs / 1000);
+        timeval.set(ValueLayout.JAVA_LONG, 8, (timeoutMs % 1000) * 1000L);
+        if (Syscalls.setsockopt(errno, socket.fd(), Syscalls.SOL_SOCKET, Syscalls.SO_RCVTIMEO, timeval, 16) != 0)
+        {
+            onError("setsockopt(SO_RCVTIMEO) on " + socket + " failed: " + Syscalls.strerror(Syscalls.errno(errno)));
+            return false;
+        }
+        receiveTimeoutMs = timeoutMs;
+        return true;
     }
 
     /**
@@ -425,7 +603,32 @@ public final class EpollReceiver implements BatchReceiver
         {
             return;
         }
-        Syscalls.write(wakeErrno, eventFd, wakeValue, 8);
+        wakeDue = true;
+        final int where = blockedIn;
+        if (where == IN_RECEIVE)
+        {
+            sendWake();
+        }
+        else if (where == IN_EPOLL)
+        {
+            Syscalls.write(wakeErrno, eventFd, wakeValue, 8);
+        }
+    }
+
+    /**
+     * Send a wake datagram to the main socket from the wake socket, whatever the thread does.
+     */
+    void sendWake()
+    {
+        wake.send();
+    }
+
+    /**
+     * @return whether the owning thread is in (or about to enter) a receive that waits.
+     */
+    boolean blockedInReceive()
+    {
+        return blockedIn == IN_RECEIVE;
     }
 
     public void close()
@@ -435,7 +638,7 @@ public final class EpollReceiver implements BatchReceiver
             return;
         }
         closed = true;
-        for (final int fd : new int[]{ epollFd, eventFd })
+        for (final int fd : new int[]{ epollFd, eventFd, wake == null ? -1 : wake.fd })
         {
             if (fd >= 0)
             {

@@ -102,7 +102,14 @@ public final class ReadinessIdleStrategy implements IdleStrategy
                     wait = (int)Math.min(wait, (remainingNs + 999_999) / 1_000_000);
                 }
             }
-            receiver.await(wait);
+            if (wait == waitMs)
+            {
+                receiver.awaitReceiving(wait); // the usual timeout: the wait may receive itself
+            }
+            else
+            {
+                receiver.await(wait);
+            }
         }
     }
 

@@ -55,7 +55,7 @@ public final class ReceiveAgent implements Agent
     public int doWork()
     {
         final int work = changes.drain(applier, CHANGE_LIMIT);
-        return work + (receiving ? receiver.receive() : 0);
+        return work + (receiving ? receiver.receive() : receiver.publishTaken());
     }
 
     private void apply(final ReceiverProxy.Change change)

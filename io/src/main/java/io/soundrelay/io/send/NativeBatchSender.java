@@ -198,7 +198,7 @@ public final class NativeBatchSender implements DatagramSender
         int offset = start;
         while (offset < end)
         {
-            final int sent = Syscalls.sendmmsg(fd, msgAt[offset], end - offset, 0);
+            final int sent = Syscalls.sendmmsg(fd, msgAt[offset], end - offset, Syscalls.MSG_DONTWAIT);
             if (sent > 0)
             {
                 for (int i = offset, last = offset + sent; i < last; i++)

@@ -34,10 +34,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One bound UDP socket of the data plane: the main relay socket ({@code BIND_ADDR}) or a route's relay port
- * ({@code RELAY_PORTS}, PROTOCOL.md section 9). The epoll transport holds a non-blocking file descriptor the node
- * made itself ({@link LinuxSocket}); NIO holds a {@link DatagramChannel}. Every datagram a socket receives is
- * stamped with it in its ring slot, so the router knows which socket it came in on, and every datagram the router
- * sends names the socket it leaves from: a target always sees the address it talks to.
+ * ({@code RELAY_PORTS}, PROTOCOL.md section 9). The epoll transport holds a file descriptor the node made itself
+ * ({@link LinuxSocket}): a relay port's is non-blocking; the main socket's is blocking (its receiver may wait in a
+ * {@code recvmmsg} on it), so every other receive and send on it passes {@code MSG_DONTWAIT}. NIO holds a
+ * {@link DatagramChannel}. Every datagram a socket receives is stamped with it in its ring slot, so the router knows
+ * which socket it came in on, and every datagram the router sends names the socket it leaves from: a target always
+ * sees the address it talks to.
  * <p>
  * Ownership: the receiver thread owns the socket's place in its poll set and closes it; the router thread owns
  * {@link #route}. A socket is closed only after the router has let go of it, so no thread ever sends on a closed
@@ -210,7 +212,9 @@ public final class RelaySocket
         }
 
         transport.ensureAvailable();
-        final int fd = LinuxSocket.open(ipv6);
+        // The main socket is blocking, so its receiver may wait in recvmmsg itself; every other call on it passes
+        // MSG_DONTWAIT. A relay port stays non-blocking.
+        final int fd = LinuxSocket.open(ipv6, !relayPort);
         try
         {
             LinuxSocket.setInt(fd, Syscalls.SOL_SOCKET, Syscalls.SO_RCVBUF, bufferBytes);

@@ -171,7 +171,7 @@ class ReuseportSteeringTest
         {
             for (int s = 0; s < sockets.size(); s++)
             {
-                final long n = Syscalls.read(errno, sockets.get(s).fd(), buffer, buffer.byteSize());
+                final long n = receive(sockets.get(s).fd(), buffer);
                 if (n >= 0)
                 {
                     final byte[] got = buffer.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
@@ -182,6 +182,26 @@ class ReuseportSteeringTest
             Thread.onSpinWait();
         }
         throw new AssertionError("no socket got the datagram within 5 s");
+    }
+
+    /**
+     * One datagram off a main socket (blocking, so with MSG_DONTWAIT, as the receiver reads it).
+     *
+     * @return its length, or -1 when the socket had none.
+     */
+    private static long receive(final int fd, final MemorySegment buffer)
+    {
+        try (Arena call = Arena.ofConfined())
+        {
+            final MemorySegment iov = call.allocate(Syscalls.IOVEC_BYTES, 8);
+            iov.set(ValueLayout.JAVA_LONG, 0, buffer.address());
+            iov.set(ValueLayout.JAVA_LONG, 8, buffer.byteSize());
+            final MemorySegment msg = call.allocate(Syscalls.MMSGHDR_BYTES, 8);
+            msg.set(ValueLayout.JAVA_LONG, Syscalls.MSG_IOV_OFFSET, iov.address());
+            msg.set(ValueLayout.JAVA_LONG, Syscalls.MSG_IOVLEN_OFFSET, 1L);
+            final int n = Syscalls.recvmmsg(fd, msg, 1, Syscalls.MSG_DONTWAIT);
+            return n == 1 ? msg.get(ValueLayout.JAVA_INT, Syscalls.MSG_LEN_OFFSET) : -1;
+        }
     }
 
     private static byte[] frame(final long streamId)
