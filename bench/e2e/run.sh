@@ -69,6 +69,7 @@ PORT_BASE=47000
 RELAY_PORTS_BASE=
 NGINX_PROXY_RESPONSES=default
 PIPELINES=1
+RECEIVE_BATCH_OPT=
 STREAM_IDS=consecutive
 
 usage() {
@@ -99,6 +100,7 @@ usage: bench/e2e/run.sh [options]
   --pipelines N|auto       the node rows' DATA_PLANE_PIPELINES, 1 to 64 or auto (default $PIPELINES); the report
                            shows each pipeline's share of the datagrams received and the hand-offs, when the node
                            exports relay_pipeline_packets_received_total
+  --receive-batch N        the node rows' RECEIVE_BATCH (1-64; default: the node's own default)
   --stream-ids consecutive|random
                            the generator's stream ids, every row (default $STREAM_IDS; random: distinct ids
                            from a fixed seed, loadgen --stream-ids random, to see how the node spreads them over
@@ -134,6 +136,7 @@ while [[ $# -gt 0 ]]; do
         --port-base) need_value "$@"; PORT_BASE=$2; shift 2 ;;
         --relay-ports-base) need_value "$@"; RELAY_PORTS_BASE=$2; shift 2 ;;
         --nginx-proxy-responses) need_value "$@"; NGINX_PROXY_RESPONSES=$2; shift 2 ;;
+        --receive-batch) need_value "$@"; RECEIVE_BATCH_OPT=$2; shift 2 ;;
         --pipelines) need_value "$@"; PIPELINES=$2; shift 2 ;;
         --stream-ids) need_value "$@"; STREAM_IDS=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
@@ -582,6 +585,7 @@ start_node() {
     local transport=$1 i actual
     local -a relay_ports_env=()
     [[ ${2:-} == ports ]] && relay_ports_env=(RELAY_PORTS="$RELAY_PORTS_BASE-$RELAY_PORTS_LAST")
+    [[ -n $RECEIVE_BATCH_OPT ]] && relay_ports_env+=(RECEIVE_BATCH="$RECEIVE_BATCH_OPT")
     # An empty working directory: the node reads a .env file from it, and must not find one.
     mkdir -p "$WORK_DIR/node"
     (
