@@ -27,6 +27,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class NodeStatusView implements ControlApi.NodeStatus
 {
+    /** How long a data-plane thread may go without finishing a duty cycle before {@code /livez} fails. */
+    static final long STALLED_NS = TimeUnit.SECONDS.toNanos(5);
+
     private final String nodeId;
     private final String startedAt;
     private final long startNs;
@@ -100,6 +103,19 @@ final class NodeStatusView implements ControlApi.NodeStatus
     public int pipelines()
     {
         return dataPlane.pipelines();
+    }
+
+    @Override
+    public String notLive()
+    {
+        final String stalled = dataPlane.stalledThread(STALLED_NS);
+        return stalled == null ? null : "data-plane thread " + stalled + " has not finished a duty cycle for 5 s";
+    }
+
+    @Override
+    public String notReady()
+    {
+        return dataPlane.atMaxRoutes() ? "node is at MAX_STREAMS_PER_NODE" : null;
     }
 
     @Override

@@ -33,6 +33,7 @@ import io.soundrelay.io.socket.RelayPorts;
 import io.soundrelay.io.transport.RoleThreadFactory;
 import io.soundrelay.io.transport.Transport;
 import org.agrona.ErrorHandler;
+import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.IdleStrategy;
@@ -47,6 +48,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -127,6 +129,7 @@ public final class DataPlane implements AutoCloseable
     private final MixerAgent mixerAgent;
     private final AtomicCounter errors;
     private final List<AgentRunner> runners = new ArrayList<>();
+    private final List<Heartbeat> heartbeats = new CopyOnWriteArrayList<>();
     private final Object fatalLock = new Object(); // not this: close() holds this while threads end
     private Consumer<Throwable> onFatal;
     private Throwable fatal;
@@ -186,7 +189,7 @@ public final class DataPlane implements AutoCloseable
         if (mixerAgent != null)
         {
             start(new AgentRunner(WaitStrategies.idleStrategy(ctx.waitStrategy()), errorHandler("the mixer"), errors,
-                mixerAgent), "soundrelay-mixer",
+                beat(mixerAgent, "soundrelay-mixer")), "soundrelay-mixer",
                 PipelineCpus.mixerCpu(ctx.pinCpus(), ctx.pipelines(), ctx.threadingMode().threads()));
         }
     }
@@ -206,19 +209,54 @@ public final class DataPlane implements AutoCloseable
             {
                 ((ReadinessIdleStrategy)idle).timers(router::nextTimerDeadlineNs); // jitter holds expire on time
             }
-            pipeline.routerRunner = new AgentRunner(
-                idle, errorHandler, errors, new CompositeAgent(pipeline.receiveAgent, router));
+            pipeline.routerRunner = new AgentRunner(idle, errorHandler, errors,
+                beat(new CompositeAgent(pipeline.receiveAgent, router), "soundrelay-relay-" + k));
             start(pipeline.routerRunner, "soundrelay-relay-" + k, cpu(k, 0));
         }
         else
         {
-            pipeline.routerRunner = new AgentRunner(
-                WaitStrategies.idleStrategy(ctx.waitStrategy()), errorHandler, errors, router);
+            pipeline.routerRunner = new AgentRunner(WaitStrategies.idleStrategy(ctx.waitStrategy()), errorHandler,
+                errors, beat(router, "soundrelay-router-" + k));
             start(pipeline.routerRunner, "soundrelay-router-" + k, cpu(k, 1));
             pipeline.receiveRunner = new AgentRunner(WaitStrategies.receiveIdleStrategy(ctx.waitStrategy(), receiver),
-                errorHandler, errors, pipeline.receiveAgent);
+                errorHandler, errors, beat(pipeline.receiveAgent, "soundrelay-receiver-" + k));
             start(pipeline.receiveRunner, "soundrelay-receiver-" + k, cpu(k, 0));
         }
+    }
+
+    private Agent beat(final Agent agent, final String thread)
+    {
+        final Heartbeat heartbeat = new Heartbeat(agent, thread);
+        heartbeats.add(heartbeat);
+        return heartbeat;
+    }
+
+    /**
+     * {@code /livez} (PROTOCOL.md section 12): whether every data-plane thread finished a duty cycle lately. An idle
+     * thread finishes one at least every wait, so only a stuck one is reported.
+     *
+     * @param maxNs longest a thread may go without finishing a duty cycle.
+     * @return the name of the first thread that has not finished one for {@code maxNs}, or null when all have.
+     */
+    public String stalledThread(final long maxNs)
+    {
+        final long nowNs = System.nanoTime();
+        for (final Heartbeat heartbeat : heartbeats)
+        {
+            if (heartbeat.sinceLastCycleNs(nowNs) > maxNs)
+            {
+                return heartbeat.thread();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * @return whether the node holds MAX_STREAMS_PER_NODE routes (all pipelines together): it takes no new one.
+     */
+    public boolean atMaxRoutes()
+    {
+        return ctx.routeCount().get() >= ctx.maxRoutes();
     }
 
     private int cpu(final int pipeline, final int thread)

@@ -90,6 +90,26 @@ public final class ControlApi implements HttpHandler
             return 1;
         }
 
+        /**
+         * {@code /livez} (PROTOCOL.md section 12): never asks Redis.
+         *
+         * @return why the node is not live (a data-plane thread stuck), or null when it is.
+         */
+        default String notLive()
+        {
+            return null;
+        }
+
+        /**
+         * {@code /readyz} (PROTOCOL.md section 12).
+         *
+         * @return why the node takes no new route now, or null when it takes them.
+         */
+        default String notReady()
+        {
+            return null;
+        }
+
         String redis();
 
         /**
@@ -163,6 +183,8 @@ public final class ControlApi implements HttpHandler
         final RouteHandlers routeHandlers = new RouteHandlers(node.nodeId(), registry, parser, service);
 
         routes.resource("/health", "/health", true).on(Methods.GET, false, nodeHandlers::health);
+        routes.resource("/livez", "/livez", true).on(Methods.GET, false, nodeHandlers::livez);
+        routes.resource("/readyz", "/readyz", true).on(Methods.GET, false, nodeHandlers::readyz);
         routes.resource("/metrics", "/metrics", true).on(Methods.GET, false, nodeHandlers::metrics);
         routes.resource("/route", "/route", false).on(Methods.POST, true, routeHandlers::create);
         routes.resource("/route/*", "/route/{id}", false)

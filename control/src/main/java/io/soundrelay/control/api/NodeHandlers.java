@@ -96,6 +96,36 @@ final class NodeHandlers
         ApiResponses.send(exchange, 200, w);
     }
 
+    /**
+     * {@code GET /livez}: 200 while the process and every data-plane thread are alive; never asks Redis.
+     */
+    void livez(final HttpServerExchange exchange, final byte[] body)
+    {
+        probe(exchange, node.notLive(), "live");
+    }
+
+    /**
+     * {@code GET /readyz}: 200 while the node takes new routes, else 503 with the reason.
+     */
+    void readyz(final HttpServerExchange exchange, final byte[] body)
+    {
+        probe(exchange, node.notReady(), "ready");
+    }
+
+    private static void probe(final HttpServerExchange exchange, final String notOk, final String ok)
+    {
+        final JsonWriter w = new JsonWriter().beginObject();
+        if (notOk == null)
+        {
+            w.name("status").value(ok);
+        }
+        else
+        {
+            w.name("status").value("not_" + ok).name("error").value(notOk);
+        }
+        ApiResponses.send(exchange, notOk == null ? 200 : 503, w.endObject());
+    }
+
     void metrics(final HttpServerExchange exchange, final byte[] body)
     {
         metrics(exchange, metrics);

@@ -1,0 +1,60 @@
+/*
+ * Copyright 2026 The SoundRelay Authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.soundrelay.control;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.http.HttpResponse;
+import java.nio.channels.DatagramChannel;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * {@code /livez} and {@code /readyz} (PROTOCOL.md section 12), without a key: live while every data-plane thread
+ * turns, ready while the node takes new routes, and 503 with the reason when it is at MAX_STREAMS_PER_NODE.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ProbesTest
+{
+    @Test
+    void liveAndReadyWithoutAKeyAndNotReadyAtMaxStreams() throws Exception
+    {
+        try (NodeFixture node = NodeFixture.start(2, Map.of("MAX_STREAMS_PER_NODE", "1"));
+            DatagramChannel source = NodeFixture.udp();
+            DatagramChannel target = NodeFixture.udp())
+        {
+            assertProbe(node.call("GET", "/livez", null), 200, "{\"status\":\"live\"}");
+            assertProbe(node.call("GET", "/readyz", null), 200, "{\"status\":\"ready\"}");
+
+            assertEquals(201, node.createRoute(7001, source, "framed", target).statusCode());
+            assertProbe(node.call("GET", "/readyz", null), 503,
+                "{\"status\":\"not_ready\",\"error\":\"node is at MAX_STREAMS_PER_NODE\"}");
+            assertProbe(node.call("GET", "/livez", null), 200, "{\"status\":\"live\"}");
+
+            assertEquals(204, node.authed("DELETE", "/route/7001", null).statusCode());
+            assertProbe(node.call("GET", "/readyz", null), 200, "{\"status\":\"ready\"}");
+        }
+    }
+
+    private static void assertProbe(final HttpResponse<String> response, final int status, final String body)
+    {
+        assertEquals(status, response.statusCode(), response.body());
+        assertEquals(body, response.body());
+    }
+}
