@@ -57,7 +57,8 @@ ENV JAVA_OPTS="-XX:+UseContainerSupport -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOf
 # the range narrow there, or use host networking (docker-compose.yml), which publishes nothing.
 EXPOSE 4000/udp 4300/tcp 9100/tcp 40000-49999/udp
 
-# GET /health on CONTROL_API_ADDR with bash's /dev/tcp (needs neither curl nor wget): 200 for "ok" and "degraded".
+# GET /livez on CONTROL_API_ADDR with bash's /dev/tcp (needs neither curl nor wget): 200 while the data plane turns,
+# whatever Redis does.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 CMD ["/usr/local/bin/soundrelay-healthcheck"]
 
 # SIGTERM (docker stop) makes the node drain and exit 0; exec keeps java as PID 1, so the signal reaches it.

@@ -14,9 +14,10 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 #
-# Container health check of a SoundRelay node: GET /health on its control API (CONTROL_API_ADDR, the same
-# variable the node reads) and exit 0 on HTTP 200. /health answers 200 for "ok" and for "degraded" (Redis
-# away): a node serving from memory is alive, and restarting it would not bring Redis back.
+# Container health check of a SoundRelay node: GET /livez on its control API (CONTROL_API_ADDR, the same
+# variable the node reads) and exit 0 on HTTP 200. /livez answers 200 while the process and every data-plane
+# thread turn and never asks Redis: a node serving from memory while Redis is away is alive, and restarting it
+# would not bring Redis back.
 # Bash's /dev/tcp only: the JRE image need not have curl or wget.
 set -u
 
@@ -29,7 +30,7 @@ case "$host" in
 esac
 
 { exec 3<>"/dev/tcp/$host/$port"; } 2>/dev/null || { echo "control API $host:$port: connection refused"; exit 1; }
-printf 'GET /health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$host" >&3
+printf 'GET /livez HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$host" >&3
 IFS= read -r -t 5 status <&3 || { echo "control API $host:$port: no answer"; exit 1; }
 case "$status" in
   "HTTP/1."?" 200"*) exit 0 ;;
