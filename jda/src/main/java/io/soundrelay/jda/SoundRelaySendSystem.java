@@ -147,26 +147,34 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
                 return;
             }
             started = true;
+            final InetSocketAddress firstRelay = factory.relay();
             try
             {
-                channel = openChannel();
-                sourceAddress = sourceAddressOf((InetSocketAddress)channel.getLocalAddress());
+                channel = openChannel(firstRelay);
+                if (null != firstRelay)
+                {
+                    sourceAddress = sourceAddressOf(firstRelay);
+                }
             }
             catch (final IOException | RuntimeException ex)
             {
-                LOG.error("{}: cannot open a UDP socket to the relay {}: {}", name, factory.relay(), ex.toString());
+                LOG.error("{}: cannot open a UDP socket to the relay {}: {}", name,
+                    null == firstRelay ? "(from GET /nodes)" : Addresses.format(firstRelay), ex.toString());
                 closeChannel();
                 finish();
                 return;
             }
-            conductor = new RouteConductor(
-                factory.api(), Addresses.format(sourceAddress), factory.paceMs(), name, LOG);
+            conductor = new RouteConductor(factory.nodes(), this::sourceFor,
+                null != firstRelay && !(firstRelay.getAddress() instanceof Inet6Address), factory.paceMs(), name,
+                LOG);
             control = new ScheduledThreadPoolExecutor(1, (runnable) -> daemon(runnable, " SoundRelay Control Thread"));
             control.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // pending retries die with it
             running = true;
             sendThread = daemon(this::sendLoop, " SoundRelay Sending Thread");
             sendThread.setPriority((Thread.NORM_PRIORITY + Thread.MAX_PRIORITY) / 2); // as JDA's own send thread
             sendThread.start();
+            final long checkMs = factory.checkInterval().toMillis();
+            control.scheduleWithFixedDelay(this::check, checkMs, checkMs, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -427,7 +435,9 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
     {
         try
         {
-            channel.write(datagram);
+            // Read after the route was seen confirmed, which the control thread publishes after its node's relay.
+            // Unconnected: a migration changes the relay between two packets; send caches the target's native form.
+            channel.send(datagram, conductor.relay());
             packetsSent++;
             lastDatagramNs = System.nanoTime();
         }
@@ -436,7 +446,7 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
             packetsDropped++;
             if (running)
             {
-                reportSendError("cannot send to the relay " + Addresses.format(factory.relay()), ex);
+                reportSendError("cannot send to the relay " + conductor.relay(), ex);
             }
         }
         finally
@@ -458,14 +468,14 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
         FrameFlyweight.writeHeader(keepAlive, 0, FrameFlyweight.KIND_OPAQUE, key.streamId(), keepAliveSequence++, 0);
         try
         {
-            channel.write(keepAlive);
+            channel.send(keepAlive, conductor.relay());
             lastDatagramNs = System.nanoTime();
         }
         catch (final IOException ex)
         {
             if (running)
             {
-                reportSendError("cannot send a keep-alive to the relay " + Addresses.format(factory.relay()), ex);
+                reportSendError("cannot send a keep-alive to the relay " + conductor.relay(), ex);
             }
         }
     }
@@ -525,16 +535,45 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
         }
     }
 
-    private DatagramChannel openChannel() throws IOException
+    private void check()
     {
-        final InetSocketAddress relay = factory.relay();
-        final DatagramChannel channel = DatagramChannel.open(relay.getAddress() instanceof Inet6Address ?
-            StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+        applyContext();
+        if (!running || null != retry)
+        {
+            return; // a reconcile is due: it does what a check would
+        }
+        try
+        {
+            final long delayMs = conductor.check(wanted);
+            if (delayMs != RouteConductor.NO_RETRY && running)
+            {
+                retry = control.schedule(this::reconcile, delayMs, TimeUnit.MILLISECONDS);
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        catch (final RejectedExecutionException ex)
+        {
+            // Shutting down.
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.warn("{}: checking the route failed: {}", name, ex.toString());
+        }
+    }
+
+    private DatagramChannel openChannel(final InetSocketAddress firstRelay) throws IOException
+    {
+        // Unconnected, so that the packets can follow the route from node to node; the send thread sends each to
+        // the relay of the route's node (DatagramChannel.send caches the target's native form: no allocation).
+        final DatagramChannel channel = null == firstRelay ? DatagramChannel.open() :
+            DatagramChannel.open(firstRelay.getAddress() instanceof Inet6Address ?
+                StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
         try
         {
             channel.bind(new InetSocketAddress(factory.bindAddress(), 0));
-            // Connected: the kernel picks the local address of the route to the relay, which the node will see.
-            channel.connect(relay);
             return channel;
         }
         catch (final IOException | RuntimeException ex)
@@ -544,16 +583,45 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
         }
     }
 
-    private InetSocketAddress sourceAddressOf(final InetSocketAddress local) throws IOException
+    /**
+     * The route's {@code source_addr}: told once, toward the first relay, and the same for every node after.
+     */
+    private String sourceFor(final InetSocketAddress relay) throws IOException
     {
+        InetSocketAddress known = sourceAddress;
+        if (null == known)
+        {
+            if (null == relay)
+            {
+                throw new IOException("the source address is not known yet");
+            }
+            known = sourceAddressOf(relay);
+            sourceAddress = known;
+        }
+        return Addresses.format(known);
+    }
+
+    private InetSocketAddress sourceAddressOf(final InetSocketAddress relay) throws IOException
+    {
+        final InetSocketAddress local = (InetSocketAddress)channel.getLocalAddress();
         InetAddress ip = null != factory.publicAddress() ? factory.publicAddress() : local.getAddress();
         if (ip.isAnyLocalAddress())
         {
-            if (!factory.relay().getAddress().isLoopbackAddress())
+            // The address the kernel sends from toward the relay: what the node will see.
+            try (DatagramChannel probe = DatagramChannel.open(relay.getAddress() instanceof Inet6Address ?
+                StandardProtocolFamily.INET6 : StandardProtocolFamily.INET))
+            {
+                probe.connect(relay);
+                ip = ((InetSocketAddress)probe.getLocalAddress()).getAddress();
+            }
+        }
+        if (ip.isAnyLocalAddress())
+        {
+            if (!relay.getAddress().isLoopbackAddress())
             {
                 throw new IOException("cannot tell the address the node sees; set the factory's publicAddress");
             }
-            ip = factory.relay().getAddress();
+            ip = relay.getAddress();
         }
         return new InetSocketAddress(ip, local.getPort());
     }
