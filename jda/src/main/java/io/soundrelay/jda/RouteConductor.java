@@ -398,7 +398,7 @@ final class RouteConductor
             {
                 throw api.refused("POST", "/route", created);
             }
-            log.info("{}: route {} exists (an earlier connection?); taking it over", name,
+            log.info("{}: route {} exists (an earlier connection, or a node that is gone?); taking it over", name,
                 Long.toUnsignedString(wanted.streamId()));
             ControlApiClient.Answer replaced = api.call("PUT", wanted.path(), body);
             if (replaced.status() == 404 && null != node.relayAddr())

@@ -287,6 +287,25 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
         return packetsDropped;
     }
 
+    /**
+     * @return the control API of the node that holds the route as far as known, or null.
+     */
+    String routeNode()
+    {
+        final RouteConductor conductor = conductorOrNull();
+        final NodeDirectory.Node owner = null == conductor ? null : conductor.owner();
+        return null == owner ? null : owner.controlUrl();
+    }
+
+    /**
+     * @return where the packets go now, or null before a route was confirmed.
+     */
+    InetSocketAddress routeRelay()
+    {
+        final RouteConductor conductor = conductorOrNull();
+        return null == conductor ? null : conductor.relay();
+    }
+
     boolean socketOpen()
     {
         synchronized (lifecycle)
