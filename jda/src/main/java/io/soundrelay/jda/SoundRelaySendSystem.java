@@ -48,7 +48,9 @@ import java.util.concurrent.locks.LockSupport;
  * <ul>
  *   <li>the <b>send thread</b> ticks every 20 ms on a deadline schedule ({@code FramePacer}: no drift, no burst
  *       after a stall), takes {@link IPacketProvider#getNextPacketRaw(boolean)} and writes each RTP packet, byte
- *       for byte, from the system's own UDP socket to the relay. It never waits for the network. With
+ *       for byte, from the system's own UDP socket to the relay address of the node that holds the route (read
+ *       per packet from the control thread's last word, so that a migration moves the next packet). It never
+ *       waits for the network and allocates nothing per packet. With
  *       {@link SoundRelaySendFactory.Builder#paceMs(int)} its ticks run up to {@code paceMs} ahead of their play
  *       time while the route is confirmed (at most {@code paceMs / 20 + 1} frames at once, after a start or a
  *       stall) and the node plays them out; a tick without a packet keeps the schedule, since JDA's RTP timestamp
@@ -56,7 +58,9 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>the <b>control thread</b> keeps the route on the node in line through the control API: created before the
  *       first packet of a stream (stream id = the SSRC, bytes 8-11; source = the socket; target = the voice server
  *       from {@link IPacketProvider#getSocketAddress()}), taken over when it exists (409), changed when the voice
- *       server moves or the SSRC changes, deleted on {@link #shutdown()}.</li>
+ *       server moves or the SSRC changes, deleted on {@link #shutdown()}; and, every
+ *       {@link SoundRelaySendFactory.Builder#checkInterval(Duration)}, checked on its node: followed to a
+ *       migration's new owner, or created on another node when its node is gone or lost it.</li>
  * </ul>
  * Until the node has confirmed the route for a packet's SSRC and voice server, packets are held, at most
  * {@link SoundRelaySendFactory.Builder#maxHeldPackets(int)} (the oldest dropped beyond), and sent in order once it
@@ -243,7 +247,8 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
 
     /**
      * @return the address the route names as its {@code source_addr}: the socket's port, with the local address or
-     *         the configured public address; null before {@link #start()}.
+     *         the configured public address; null before {@link #start()}, and, when the first node's relay address
+     *         comes from {@code GET /nodes}, until the first route is created.
      */
     public InetSocketAddress sourceAddress()
     {
