@@ -49,7 +49,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * jda-nas keeps filled natively (400 ms). It needs a node that paces; one that does not know {@code pace_ms} refuses
  * the route (400), which {@link SoundRelaySendSystem#lastRouteError()} reports.
  * <p>
- * <p>
  * <b>Several nodes.</b> {@link #builder(List)} takes the control APIs of several nodes of one cluster (sharing a
  * Redis), and {@link Builder#node(String, InetSocketAddress)} adds one whose relay address is known; the others' come
  * from {@code GET /nodes} ({@code relay_addr}):
