@@ -17,6 +17,7 @@ package io.soundrelay.jda;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.io.File;
@@ -30,8 +31,10 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static io.soundrelay.jda.TestNode.address;
@@ -170,6 +173,7 @@ final class SeveralNodesTest
             received.addAll(drain());
             return b.controlUrl().equals(system.routeNode()) && system.isRouteConfirmed();
         });
+        final int handedAtMove = provider.handedOut().size();
         assertEquals("jda-survivor", b.route(SSRC).get("node_id"));
         waitFor("audio again, 50 packets handed out after the stop", () ->
         {
@@ -178,8 +182,19 @@ final class SeveralNodesTest
         });
         final List<byte[]> handedOut = provider.handedOut();
         final int lost = assertEachOnce(handedOut, received);
-        System.out.println("node stopped: " + received.size() + " packets received, " + lost + " lost");
-        assertTrue(lost <= 60, lost + " packets lost: more than a check interval and a half");
+        System.out.println("node stopped: " + received.size() + " packets received, " + lost + " lost (sent to " +
+            "the stopped node before the check found it gone)");
+        final Set<Integer> sequences = new HashSet<>();
+        int highest = 0;
+        for (final byte[] packet : received)
+        {
+            sequences.add(sequence(packet));
+            highest = Math.max(highest, sequence(packet));
+        }
+        for (int sequence = handedAtMove; sequence <= highest; sequence++)
+        {
+            assertTrue(sequences.contains(sequence), "packet " + sequence + ", after the move, never came");
+        }
     }
 
     @Test
@@ -201,6 +216,39 @@ final class SeveralNodesTest
         assertInOrder(provider.handedOut(), received);
         assertEquals(503, full.call("POST", "/route", Json.routeRequest(
             99, "127.0.0.1:9", List.of("127.0.0.1:9"))).statusCode(), "the node is full indeed");
+    }
+
+    @Test
+    @Disabled("needs the node-side drain (POST /drain), not on this branch yet")
+    void aDrainingNodeHandsTheConnectionToItsPeerAndEveryPacketArrivesOnce() throws Exception
+    {
+        final TestNode a = node("jda-draining");
+        final TestNode b = node("jda-peer");
+        waitForLoads(a, 0, b, 0);
+        final SoundRelaySendSystem system = start(factory(a, b).build());
+        waitFor("the route on the first node", () -> a.controlUrl().equals(system.routeNode()));
+        final List<byte[]> received = new ArrayList<>(receive(50));
+
+        final HttpResponse<String> drain = a.call("POST", "/drain", "");
+        assertEquals(202, drain.statusCode(), drain.body());
+        final long drainNs = System.nanoTime();
+        waitFor("the send system following the route to the peer", () ->
+        {
+            received.addAll(drain());
+            return b.controlUrl().equals(system.routeNode()) && b.relay().equals(system.routeRelay());
+        });
+        final long followedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - drainNs);
+        final int handedAtSwitch = provider.handedOut().size();
+        waitFor("100 packets more at the voice server", () ->
+        {
+            received.addAll(drain());
+            return received.size() >= handedAtSwitch + 100;
+        });
+        final int lost = assertEachOnce(provider.handedOut(), received);
+        System.out.println("drain: followed after " + followedMs + " ms; " + received.size() +
+            " packets received, " + lost + " lost, " + reordered(received) + " out of order");
+        assertEquals(0, lost, "packets lost over the drain");
+        assertEquals("jda-peer", b.route(SSRC).get("node_id"));
     }
 
     private TestNode node(final String nodeId, final String... settings) throws Exception
