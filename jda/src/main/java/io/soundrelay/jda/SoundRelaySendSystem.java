@@ -168,9 +168,8 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
                 finish();
                 return;
             }
-            conductor = new RouteConductor(factory.nodes(), this::sourceFor,
-                null != firstRelay && !(firstRelay.getAddress() instanceof Inet6Address), factory.paceMs(), name,
-                LOG);
+            final boolean ipv4Only = family(firstRelay) == StandardProtocolFamily.INET;
+            conductor = new RouteConductor(factory.nodes(), this::sourceFor, ipv4Only, factory.paceMs(), name, LOG);
             control = new ScheduledThreadPoolExecutor(1, (runnable) -> daemon(runnable, " SoundRelay Control Thread"));
             control.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // pending retries die with it
             running = true;
@@ -592,9 +591,7 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
     {
         // Unconnected, so that the packets can follow the route from node to node; the send thread sends each to
         // the relay of the route's node (DatagramChannel.send caches the target's native form: no allocation).
-        final DatagramChannel channel = null == firstRelay ? DatagramChannel.open() :
-            DatagramChannel.open(firstRelay.getAddress() instanceof Inet6Address ?
-                StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+        final DatagramChannel channel = DatagramChannel.open(family(firstRelay));
         try
         {
             channel.bind(new InetSocketAddress(factory.bindAddress(), 0));
@@ -605,6 +602,16 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
             channel.close();
             throw ex;
         }
+    }
+
+    /**
+     * IPv6 when the first relay address is (or, unknown, the bind address is); the nodes the socket cannot reach are
+     * skipped.
+     */
+    private StandardProtocolFamily family(final InetSocketAddress firstRelay)
+    {
+        final InetAddress decides = null != firstRelay ? firstRelay.getAddress() : factory.bindAddress();
+        return decides instanceof Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
     }
 
     /**
@@ -627,27 +634,7 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
 
     private InetSocketAddress sourceAddressOf(final InetSocketAddress relay) throws IOException
     {
-        final InetSocketAddress local = (InetSocketAddress)channel.getLocalAddress();
-        InetAddress ip = null != factory.publicAddress() ? factory.publicAddress() : local.getAddress();
-        if (ip.isAnyLocalAddress())
-        {
-            // The address the kernel sends from toward the relay: what the node will see.
-            try (DatagramChannel probe = DatagramChannel.open(relay.getAddress() instanceof Inet6Address ?
-                StandardProtocolFamily.INET6 : StandardProtocolFamily.INET))
-            {
-                probe.connect(relay);
-                ip = ((InetSocketAddress)probe.getLocalAddress()).getAddress();
-            }
-        }
-        if (ip.isAnyLocalAddress())
-        {
-            if (!relay.getAddress().isLoopbackAddress())
-            {
-                throw new IOException("cannot tell the address the node sees; set the factory's publicAddress");
-            }
-            ip = relay.getAddress();
-        }
-        return new InetSocketAddress(ip, local.getPort());
+        return Addresses.sourceAddress((InetSocketAddress)channel.getLocalAddress(), factory.publicAddress(), relay);
     }
 
     private void closeChannel()
