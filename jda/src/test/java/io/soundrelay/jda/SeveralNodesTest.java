@@ -206,8 +206,10 @@ final class SeveralNodesTest
         holdRoutes(other, 2);
         waitForLoads(full, 1, other, 2);
 
-        // The full node is the less loaded: it is asked first, answers 503, and the other takes the route.
-        final SoundRelaySendSystem system = start(factory(full, other).build());
+        // The full node is the less loaded: it is asked first, answers 503, and the other takes the route. The relay
+        // addresses given this time, not read from GET /nodes.
+        final SoundRelaySendSystem system = start(SoundRelaySendFactory.builder(full.relay(), full.controlUrl())
+            .node(other.controlUrl(), other.relay()).apiKey(TestNode.KEY).maxHeldPackets(500).build());
         waitFor("the route on the other node", () -> other.controlUrl().equals(system.routeNode()) &&
             system.isRouteConfirmed());
         assertEquals("jda-other", other.route(SSRC).get("node_id"));
