@@ -17,7 +17,6 @@ package io.soundrelay.jda;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.io.File;
@@ -221,12 +220,12 @@ final class SeveralNodesTest
     }
 
     @Test
-    @Disabled("needs the node-side drain (POST /drain), not on this branch yet")
     void aDrainingNodeHandsTheConnectionToItsPeerAndEveryPacketArrivesOnce() throws Exception
     {
         final TestNode a = node("jda-draining");
         final TestNode b = node("jda-peer");
-        waitForLoads(a, 0, b, 0);
+        holdRoutes(b, 2); // the draining node stays the less loaded: only its drain keeps new routes off it
+        waitForLoads(a, 0, b, 2);
         final SoundRelaySendSystem system = start(factory(a, b).build());
         waitFor("the route on the first node", () -> a.controlUrl().equals(system.routeNode()));
         final List<byte[]> received = new ArrayList<>(receive(50));
@@ -234,6 +233,21 @@ final class SeveralNodesTest
         final HttpResponse<String> drain = a.call("POST", "/drain", "");
         assertEquals(202, drain.statusCode(), drain.body());
         final long drainNs = System.nanoTime();
+
+        // A connection made while the node drains goes on the peer (the node is left out, or its 503 skipped).
+        final DatagramChannel otherVoice = TestNode.voiceServer();
+        closeables.add(otherVoice);
+        final FakePacketProvider otherProvider = new FakePacketProvider("conn-during-drain", SSRC + 1,
+            address(otherVoice));
+        otherProvider.quirks(false);
+        final SoundRelaySendSystem other = factory(a, b).build().createSendSystem(otherProvider);
+        closeables.add(() ->
+        {
+            other.shutdown();
+            other.awaitTermination(Duration.ofSeconds(10));
+        });
+        other.start();
+
         waitFor("the send system following the route to the peer", () ->
         {
             received.addAll(drain());
@@ -251,6 +265,12 @@ final class SeveralNodesTest
             " packets received, " + lost + " lost, " + reordered(received) + " out of order");
         assertEquals(0, lost, "packets lost over the drain");
         assertEquals("jda-peer", b.route(SSRC).get("node_id"));
+
+        waitFor("the other connection on the peer", () -> b.controlUrl().equals(other.routeNode()) &&
+            other.isRouteConfirmed());
+        assertEquals("jda-peer", b.route(SSRC + 1).get("node_id"));
+        final byte[] first = TestNode.receive(otherVoice);
+        assertArrayEquals(otherProvider.handedOut().get(0), first, "the other connection's first packet");
     }
 
     private TestNode node(final String nodeId, final String... settings) throws Exception
