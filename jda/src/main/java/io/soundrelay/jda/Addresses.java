@@ -15,10 +15,13 @@
  */
 package io.soundrelay.jda;
 
+import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.UnknownHostException;
+import java.nio.channels.DatagramChannel;
 
 /**
  * Addresses as the control API writes them: {@code a.b.c.d:port} or {@code [v6]:port}, literal IPs only.
@@ -88,6 +91,41 @@ final class Addresses
         {
             return null;
         }
+    }
+
+    /**
+     * The address a node sees a socket's packets come from.
+     *
+     * @param local         the socket's local address.
+     * @param publicAddress the address the bot is configured to be seen at, or null.
+     * @param relay         where the packets go.
+     * @return the public address, else the socket's own, else the one the kernel sends from toward the relay, with
+     *         the socket's port.
+     * @throws IOException when it cannot be told (a wildcard socket, no route toward a non-loopback relay).
+     */
+    static InetSocketAddress sourceAddress(
+        final InetSocketAddress local, final InetAddress publicAddress, final InetSocketAddress relay)
+        throws IOException
+    {
+        InetAddress ip = null != publicAddress ? publicAddress : local.getAddress();
+        if (ip.isAnyLocalAddress())
+        {
+            try (DatagramChannel probe = DatagramChannel.open(relay.getAddress() instanceof Inet6Address ?
+                StandardProtocolFamily.INET6 : StandardProtocolFamily.INET))
+            {
+                probe.connect(relay); // nothing is sent: the kernel only picks the local address of the route
+                ip = ((InetSocketAddress)probe.getLocalAddress()).getAddress();
+            }
+        }
+        if (ip.isAnyLocalAddress())
+        {
+            if (!relay.getAddress().isLoopbackAddress())
+            {
+                throw new IOException("cannot tell the address the node sees; set the factory's publicAddress");
+            }
+            ip = relay.getAddress();
+        }
+        return new InetSocketAddress(ip, local.getPort());
     }
 
     private static InetAddress ip(final InetSocketAddress address)

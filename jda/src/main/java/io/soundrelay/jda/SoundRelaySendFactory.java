@@ -23,6 +23,8 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
@@ -47,6 +49,20 @@ import java.util.concurrent.ConcurrentHashMap;
  * jda-nas keeps filled natively (400 ms). It needs a node that paces; one that does not know {@code pace_ms} refuses
  * the route (400), which {@link SoundRelaySendSystem#lastRouteError()} reports.
  * <p>
+ * <b>Several nodes.</b> {@link #builder(List)} takes the control APIs of several nodes of one cluster (sharing a
+ * Redis), and {@link Builder#node(String, InetSocketAddress)} adds one whose relay address is known; the others' come
+ * from {@code GET /nodes} ({@code relay_addr}):
+ * <pre>{@code
+ * SoundRelaySendFactory.builder(List.of("http://relay-1:4300", "http://relay-2:4300")).apiKey(key).build()
+ * }</pre>
+ * A connection's route goes on the least loaded node ({@code active_routes} in {@code GET /nodes}), leaving out nodes
+ * that drain; a node that does not answer or refuses ({@code 503} while full or draining included) is skipped for the
+ * next at once. Every {@link Builder#checkInterval(Duration)} (1 s) the send system asks the route's node for the
+ * route ({@code GET /route/{id}}): when a migration ({@code POST /migrate}) or a drain gave it to another node, the
+ * packets go to that node's relay address from then on (the old node forwards what reaches it meanwhile); when the
+ * node does not answer, answers {@code 5xx} or lost the route ({@code 404}), the route is created on another node
+ * and the packets go there. With one node, as with the constructor, nothing of that is asked but the check.
+ * <p>
  * Thread safe; one factory serves every connection of a bot (and of its shards).
  */
 public final class SoundRelaySendFactory implements IAudioSendFactory
@@ -63,9 +79,12 @@ public final class SoundRelaySendFactory implements IAudioSendFactory
     public static final int MAX_PACE_MS = 2000;
     /** A silent connection's route gets a keep-alive this often, far inside the node's ROUTE_TTL_SECONDS. */
     static final Duration KEEPALIVE_INTERVAL = Duration.ofSeconds(10);
+    /** Default of {@link Builder#checkInterval(Duration)}: how often a route is checked on its node. */
+    public static final Duration DEFAULT_CHECK_INTERVAL = Duration.ofSeconds(1);
 
-    private final InetSocketAddress relay;
-    private final String controlUrl;
+    private final List<NodeDirectory.Configured> nodeList;
+    private final NodeDirectory nodes;
+    private final Duration checkInterval;
     private final String apiKey;
     private final InetAddress bindAddress;
     private final InetAddress publicAddress;
@@ -91,8 +110,12 @@ public final class SoundRelaySendFactory implements IAudioSendFactory
 
     private SoundRelaySendFactory(final Builder builder)
     {
-        this.relay = builder.relay;
-        this.controlUrl = builder.controlUrl;
+        if (builder.nodes.isEmpty())
+        {
+            throw new IllegalArgumentException("controlUrls must name at least one node");
+        }
+        this.nodeList = List.copyOf(builder.nodes);
+        this.checkInterval = builder.checkInterval;
         this.apiKey = builder.apiKey;
         this.bindAddress = builder.bindAddress;
         this.publicAddress = builder.publicAddress;
@@ -105,6 +128,7 @@ public final class SoundRelaySendFactory implements IAudioSendFactory
             .connectTimeout(requestTimeout)
             .followRedirects(HttpClient.Redirect.NEVER)
             .build();
+        this.nodes = new NodeDirectory(nodeList, http, apiKey, requestTimeout);
     }
 
     /**
@@ -117,7 +141,27 @@ public final class SoundRelaySendFactory implements IAudioSendFactory
      */
     public static Builder builder(final InetSocketAddress relay, final String controlUrl)
     {
-        return new Builder(relay, controlUrl);
+        final Builder builder = new Builder();
+        builder.node(controlUrl, Objects.requireNonNull(relay, "relay"));
+        return builder;
+    }
+
+    /**
+     * Several nodes of one cluster: their relay addresses come from {@code GET /nodes} ({@code relay_addr}); add
+     * nodes whose relay address is known with {@link Builder#node(String, InetSocketAddress)}.
+     *
+     * @param controlUrls the nodes' control APIs, e.g. {@code http://relay-1:4300}; none twice.
+     * @return a builder with the defaults.
+     * @throws IllegalArgumentException when a URL is not http(s) or is there twice.
+     */
+    public static Builder builder(final List<String> controlUrls)
+    {
+        final Builder builder = new Builder();
+        for (int i = 0; i < controlUrls.size(); i++)
+        {
+            builder.node(Objects.requireNonNull(controlUrls.get(i), "controlUrls[" + i + "]"), null);
+        }
+        return builder;
     }
 
     /**
@@ -157,19 +201,41 @@ public final class SoundRelaySendFactory implements IAudioSendFactory
     }
 
     /**
-     * @return the node's relay address packets are sent to.
+     * @return the first node's relay address, or null when it comes from {@code GET /nodes}; with several nodes, a
+     *         route's packets go to the relay address of the node that holds it.
      */
     public InetSocketAddress relay()
     {
-        return relay;
+        return nodeList.get(0).relay();
     }
 
     /**
-     * @return the node's control API, without a trailing slash.
+     * @return the first node's control API, without a trailing slash.
      */
     public String controlUrl()
     {
-        return controlUrl;
+        return nodeList.get(0).controlUrl();
+    }
+
+    /**
+     * @return every node's control API, in the configured order, without trailing slashes.
+     */
+    public List<String> controlUrls()
+    {
+        final List<String> urls = new ArrayList<>();
+        for (final NodeDirectory.Configured node : nodeList)
+        {
+            urls.add(node.controlUrl());
+        }
+        return List.copyOf(urls);
+    }
+
+    /**
+     * @return how often a route is checked on its node.
+     */
+    public Duration checkInterval()
+    {
+        return checkInterval;
     }
 
     /**
@@ -178,15 +244,21 @@ public final class SoundRelaySendFactory implements IAudioSendFactory
     @Override
     public String toString()
     {
-        return "SoundRelaySendFactory{relay=" + Addresses.format(relay) + ", controlUrl=" + controlUrl +
+        final StringBuilder nodeText = new StringBuilder();
+        for (final NodeDirectory.Configured node : nodeList)
+        {
+            nodeText.append(nodeText.isEmpty() ? "" : ", ").append(node.controlUrl())
+                .append(null == node.relay() ? "" : " relay " + Addresses.format(node.relay()));
+        }
+        return "SoundRelaySendFactory{nodes=[" + nodeText + "], checkInterval=" + checkInterval +
             ", apiKey=" + (null == apiKey ? "none" : "set") + ", bindAddress=" + bindAddress +
             ", publicAddress=" + publicAddress + ", requestTimeout=" + requestTimeout +
             ", maxHeldPackets=" + maxHeldPackets + ", paceMs=" + paceMs + "}";
     }
 
-    ControlApiClient api()
+    NodeDirectory nodes()
     {
-        return new ControlApiClient(http, controlUrl, apiKey, requestTimeout);
+        return nodes;
     }
 
     /**
@@ -228,8 +300,8 @@ public final class SoundRelaySendFactory implements IAudioSendFactory
      */
     public static final class Builder
     {
-        private final InetSocketAddress relay;
-        private final String controlUrl;
+        private final List<NodeDirectory.Configured> nodes = new ArrayList<>();
+        private Duration checkInterval = DEFAULT_CHECK_INTERVAL;
         private String apiKey;
         private InetAddress bindAddress;
         private InetAddress publicAddress;
@@ -238,16 +310,55 @@ public final class SoundRelaySendFactory implements IAudioSendFactory
         private int paceMs = DEFAULT_PACE_MS;
         private Duration keepAliveInterval = KEEPALIVE_INTERVAL;
 
-        private Builder(final InetSocketAddress relay, final String controlUrl)
+        private Builder()
         {
-            Objects.requireNonNull(relay, "relay");
+        }
+
+        /**
+         * One more node of the cluster.
+         *
+         * @param controlUrl the node's control API; not one given already.
+         * @param relay      the node's relay address as the bot reaches it, resolved; null to take its
+         *                   {@code relay_addr} from {@code GET /nodes}.
+         * @return this builder.
+         * @throws IllegalArgumentException when the relay address is unresolved, the URL is not http(s) or is
+         *                                  there already.
+         */
+        public Builder node(final String controlUrl, final InetSocketAddress relay)
+        {
             Objects.requireNonNull(controlUrl, "controlUrl");
-            if (relay.isUnresolved())
+            if (null != relay && relay.isUnresolved())
             {
                 throw new IllegalArgumentException("relay address " + relay + " is unresolved");
             }
-            this.relay = relay;
-            this.controlUrl = checkUrl(controlUrl);
+            final String url = checkUrl(controlUrl);
+            for (final NodeDirectory.Configured node : nodes)
+            {
+                if (node.controlUrl().equals(url))
+                {
+                    throw new IllegalArgumentException("controlUrl " + url + " is given twice");
+                }
+            }
+            nodes.add(new NodeDirectory.Configured(url, relay));
+            return this;
+        }
+
+        /**
+         * How often each send system asks its route's node for the route ({@code GET /route/{id}}): the bound on how
+         * long packets go to a node that no longer holds the route (a migration is followed within it at no loss,
+         * a dead node costs about that much audio).
+         *
+         * @param checkInterval positive; default {@link #DEFAULT_CHECK_INTERVAL}.
+         * @return this builder.
+         */
+        public Builder checkInterval(final Duration checkInterval)
+        {
+            if (checkInterval.isNegative() || checkInterval.toMillis() < 1)
+            {
+                throw new IllegalArgumentException("checkInterval must be at least 1 ms: " + checkInterval);
+            }
+            this.checkInterval = checkInterval;
+            return this;
         }
 
         /**

@@ -48,7 +48,9 @@ import java.util.concurrent.locks.LockSupport;
  * <ul>
  *   <li>the <b>send thread</b> ticks every 20 ms on a deadline schedule ({@code FramePacer}: no drift, no burst
  *       after a stall), takes {@link IPacketProvider#getNextPacketRaw(boolean)} and writes each RTP packet, byte
- *       for byte, from the system's own UDP socket to the relay. It never waits for the network. With
+ *       for byte, from the system's own UDP socket to the relay address of the node that holds the route (read
+ *       per packet from the control thread's last word, so that a migration moves the next packet). It never
+ *       waits for the network and allocates nothing per packet. With
  *       {@link SoundRelaySendFactory.Builder#paceMs(int)} its ticks run up to {@code paceMs} ahead of their play
  *       time while the route is confirmed (at most {@code paceMs / 20 + 1} frames at once, after a start or a
  *       stall) and the node plays them out; a tick without a packet keeps the schedule, since JDA's RTP timestamp
@@ -56,7 +58,9 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>the <b>control thread</b> keeps the route on the node in line through the control API: created before the
  *       first packet of a stream (stream id = the SSRC, bytes 8-11; source = the socket; target = the voice server
  *       from {@link IPacketProvider#getSocketAddress()}), taken over when it exists (409), changed when the voice
- *       server moves or the SSRC changes, deleted on {@link #shutdown()}.</li>
+ *       server moves or the SSRC changes, deleted on {@link #shutdown()}; and, every
+ *       {@link SoundRelaySendFactory.Builder#checkInterval(Duration)}, checked on its node: followed to a
+ *       migration's new owner, or created on another node when its node is gone or lost it.</li>
  * </ul>
  * Until the node has confirmed the route for a packet's SSRC and voice server, packets are held, at most
  * {@link SoundRelaySendFactory.Builder#maxHeldPackets(int)} (the oldest dropped beyond), and sent in order once it
@@ -147,26 +151,33 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
                 return;
             }
             started = true;
+            final InetSocketAddress firstRelay = factory.relay();
             try
             {
-                channel = openChannel();
-                sourceAddress = sourceAddressOf((InetSocketAddress)channel.getLocalAddress());
+                channel = openChannel(firstRelay);
+                if (null != firstRelay)
+                {
+                    sourceAddress = sourceAddressOf(firstRelay);
+                }
             }
             catch (final IOException | RuntimeException ex)
             {
-                LOG.error("{}: cannot open a UDP socket to the relay {}: {}", name, factory.relay(), ex.toString());
+                LOG.error("{}: cannot open a UDP socket to the relay {}: {}", name,
+                    null == firstRelay ? "(from GET /nodes)" : Addresses.format(firstRelay), ex.toString());
                 closeChannel();
                 finish();
                 return;
             }
-            conductor = new RouteConductor(
-                factory.api(), Addresses.format(sourceAddress), factory.paceMs(), name, LOG);
+            final boolean ipv4Only = family(firstRelay) == StandardProtocolFamily.INET;
+            conductor = new RouteConductor(factory.nodes(), this::sourceFor, ipv4Only, factory.paceMs(), name, LOG);
             control = new ScheduledThreadPoolExecutor(1, (runnable) -> daemon(runnable, " SoundRelay Control Thread"));
             control.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // pending retries die with it
             running = true;
             sendThread = daemon(this::sendLoop, " SoundRelay Sending Thread");
             sendThread.setPriority((Thread.NORM_PRIORITY + Thread.MAX_PRIORITY) / 2); // as JDA's own send thread
             sendThread.start();
+            final long checkMs = factory.checkInterval().toMillis();
+            control.scheduleWithFixedDelay(this::check, checkMs, checkMs, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -235,7 +246,8 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
 
     /**
      * @return the address the route names as its {@code source_addr}: the socket's port, with the local address or
-     *         the configured public address; null before {@link #start()}.
+     *         the configured public address; null before {@link #start()}, and, when the first node's relay address
+     *         comes from {@code GET /nodes}, until the first route is created.
      */
     public InetSocketAddress sourceAddress()
     {
@@ -277,6 +289,25 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
     public long packetsDropped()
     {
         return packetsDropped;
+    }
+
+    /**
+     * @return the control API of the node that holds the route as far as known, or null.
+     */
+    String routeNode()
+    {
+        final RouteConductor conductor = conductorOrNull();
+        final NodeDirectory.Node owner = null == conductor ? null : conductor.owner();
+        return null == owner ? null : owner.controlUrl();
+    }
+
+    /**
+     * @return where the packets go now, or null before a route was confirmed.
+     */
+    InetSocketAddress routeRelay()
+    {
+        final RouteConductor conductor = conductorOrNull();
+        return null == conductor ? null : conductor.relay();
     }
 
     boolean socketOpen()
@@ -427,7 +458,9 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
     {
         try
         {
-            channel.write(datagram);
+            // Read after the route was seen confirmed, which the control thread publishes after its node's relay.
+            // Unconnected: a migration changes the relay between two packets; send caches the target's native form.
+            channel.send(datagram, conductor.relay());
             packetsSent++;
             lastDatagramNs = System.nanoTime();
         }
@@ -436,7 +469,7 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
             packetsDropped++;
             if (running)
             {
-                reportSendError("cannot send to the relay " + Addresses.format(factory.relay()), ex);
+                reportSendError("cannot send to the relay " + conductor.relay(), ex);
             }
         }
         finally
@@ -458,14 +491,14 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
         FrameFlyweight.writeHeader(keepAlive, 0, FrameFlyweight.KIND_OPAQUE, key.streamId(), keepAliveSequence++, 0);
         try
         {
-            channel.write(keepAlive);
+            channel.send(keepAlive, conductor.relay());
             lastDatagramNs = System.nanoTime();
         }
         catch (final IOException ex)
         {
             if (running)
             {
-                reportSendError("cannot send a keep-alive to the relay " + Addresses.format(factory.relay()), ex);
+                reportSendError("cannot send a keep-alive to the relay " + conductor.relay(), ex);
             }
         }
     }
@@ -525,16 +558,43 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
         }
     }
 
-    private DatagramChannel openChannel() throws IOException
+    private void check()
     {
-        final InetSocketAddress relay = factory.relay();
-        final DatagramChannel channel = DatagramChannel.open(relay.getAddress() instanceof Inet6Address ?
-            StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+        applyContext();
+        if (!running || null != retry)
+        {
+            return; // a reconcile is due: it does what a check would
+        }
+        try
+        {
+            final long delayMs = conductor.check(wanted);
+            if (delayMs != RouteConductor.NO_RETRY && running)
+            {
+                retry = control.schedule(this::reconcile, delayMs, TimeUnit.MILLISECONDS);
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        catch (final RejectedExecutionException ex)
+        {
+            // Shutting down.
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.warn("{}: checking the route failed: {}", name, ex.toString());
+        }
+    }
+
+    private DatagramChannel openChannel(final InetSocketAddress firstRelay) throws IOException
+    {
+        // Unconnected, so that the packets can follow the route from node to node; the send thread sends each to
+        // the relay of the route's node (DatagramChannel.send caches the target's native form: no allocation).
+        final DatagramChannel channel = DatagramChannel.open(family(firstRelay));
         try
         {
             channel.bind(new InetSocketAddress(factory.bindAddress(), 0));
-            // Connected: the kernel picks the local address of the route to the relay, which the node will see.
-            channel.connect(relay);
             return channel;
         }
         catch (final IOException | RuntimeException ex)
@@ -544,18 +604,37 @@ public final class SoundRelaySendSystem implements IAudioSendSystem
         }
     }
 
-    private InetSocketAddress sourceAddressOf(final InetSocketAddress local) throws IOException
+    /**
+     * IPv6 when the first relay address is (or, unknown, the bind address is); the nodes the socket cannot reach are
+     * skipped.
+     */
+    private StandardProtocolFamily family(final InetSocketAddress firstRelay)
     {
-        InetAddress ip = null != factory.publicAddress() ? factory.publicAddress() : local.getAddress();
-        if (ip.isAnyLocalAddress())
+        final InetAddress decides = null != firstRelay ? firstRelay.getAddress() : factory.bindAddress();
+        return decides instanceof Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
+    }
+
+    /**
+     * The route's {@code source_addr}: told once, toward the first relay, and the same for every node after.
+     */
+    private String sourceFor(final InetSocketAddress relay) throws IOException
+    {
+        InetSocketAddress known = sourceAddress;
+        if (null == known)
         {
-            if (!factory.relay().getAddress().isLoopbackAddress())
+            if (null == relay)
             {
-                throw new IOException("cannot tell the address the node sees; set the factory's publicAddress");
+                throw new IOException("the source address is not known yet");
             }
-            ip = factory.relay().getAddress();
+            known = sourceAddressOf(relay);
+            sourceAddress = known;
         }
-        return new InetSocketAddress(ip, local.getPort());
+        return Addresses.format(known);
+    }
+
+    private InetSocketAddress sourceAddressOf(final InetSocketAddress relay) throws IOException
+    {
+        return Addresses.sourceAddress((InetSocketAddress)channel.getLocalAddress(), factory.publicAddress(), relay);
     }
 
     private void closeChannel()

@@ -19,7 +19,9 @@ import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -155,5 +157,75 @@ final class PartsTest
         final IllegalArgumentException tooMuch = assertThrows(IllegalArgumentException.class,
             () -> SoundRelaySendFactory.builder(relay, "http://x").paceMs(2001));
         assertEquals("paceMs must be 0 to 2000: 2001", tooMuch.getMessage());
+    }
+
+    @Test
+    void severalNodesAreCheckedAndShownInTheirOrder()
+    {
+        final InetSocketAddress relay = new InetSocketAddress(InetAddress.getLoopbackAddress(), 4000);
+        final SoundRelaySendFactory factory = SoundRelaySendFactory
+            .builder(List.of("http://10.0.0.1:4300/", "http://10.0.0.2:4300"))
+            .node("http://10.0.0.3:4300", relay)
+            .apiKey("s3cret")
+            .checkInterval(Duration.ofMillis(250))
+            .build();
+        assertEquals(List.of("http://10.0.0.1:4300", "http://10.0.0.2:4300", "http://10.0.0.3:4300"),
+            factory.controlUrls());
+        assertEquals("http://10.0.0.1:4300", factory.controlUrl());
+        assertNull(factory.relay(), "the first node's relay comes from GET /nodes");
+        assertEquals(Duration.ofMillis(250), factory.checkInterval());
+        assertFalse(factory.toString().contains("s3cret"), factory.toString());
+        assertTrue(factory.toString().contains("http://10.0.0.3:4300 relay 127.0.0.1:4000"), factory.toString());
+        assertEquals(SoundRelaySendFactory.DEFAULT_CHECK_INTERVAL,
+            new SoundRelaySendFactory(relay, "http://x", null).checkInterval());
+
+        final IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
+            () -> SoundRelaySendFactory.builder(List.of("http://10.0.0.1:4300", "http://10.0.0.1:4300/")));
+        assertEquals("controlUrl http://10.0.0.1:4300 is given twice", twice.getMessage());
+        assertEquals("controlUrls must name at least one node", assertThrows(IllegalArgumentException.class,
+            () -> SoundRelaySendFactory.builder(List.of()).build()).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> SoundRelaySendFactory.builder(List.of("ftp://x")));
+        assertThrows(IllegalArgumentException.class,
+            () -> SoundRelaySendFactory.builder(relay, "http://x").checkInterval(Duration.ZERO));
+    }
+
+    @Test
+    void aRelayAddressFromTheListingStandsForItselfOrForTheControlHost()
+    {
+        assertEquals(new InetSocketAddress("10.0.0.7", 4000), NodeDirectory.relayOf("10.0.0.7:4000", "http://x:1"));
+        assertEquals(new InetSocketAddress("10.0.0.8", 4000),
+            NodeDirectory.relayOf("0.0.0.0:4000", "http://10.0.0.8:4300"));
+        assertNull(NodeDirectory.relayOf("not an address", "http://10.0.0.8:4300"));
+        assertEquals("relay-1:80", NodeDirectory.hostPort("http://relay-1"));
+        assertEquals("10.0.0.1:4300", NodeDirectory.hostPort("https://10.0.0.1:4300"));
+    }
+
+    @Test
+    void sendingToTheSameRelayAgainAllocatesNothing() throws Exception
+    {
+        // The send thread sends on an unconnected socket, to the relay its route's node has now. The JDK keeps the
+        // last target's native form, so sending to the same address object again allocates nothing.
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        try (DatagramChannel sink = DatagramChannel.open(); DatagramChannel channel = DatagramChannel.open())
+        {
+            sink.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            channel.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            final InetSocketAddress target = (InetSocketAddress)sink.getLocalAddress();
+            final ByteBuffer packet = ByteBuffer.allocate(200);
+            for (int i = 0; i < 20_000; i++)
+            {
+                packet.clear();
+                channel.send(packet, target); // warm up: the temporary direct buffer cache, the JIT
+            }
+            final long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 10_000; i++)
+            {
+                packet.clear();
+                channel.send(packet, target);
+            }
+            final long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(allocated < 1_000, allocated + " bytes allocated by 10,000 sends");
+        }
     }
 }

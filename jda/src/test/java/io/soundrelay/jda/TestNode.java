@@ -54,13 +54,27 @@ final class TestNode implements AutoCloseable
 
     static TestNode start() throws Exception
     {
+        return start(Map.of());
+    }
+
+    /**
+     * @param settings more environment, e.g. {@code REDIS_URL} and {@code NODE_ID} for a node of a cluster.
+     */
+    static TestNode start(final Map<String, String> settings) throws Exception
+    {
         final Map<String, String> env = new HashMap<>();
         env.put("BIND_ADDR", "127.0.0.1:0");
         env.put("CONTROL_API_ADDR", "127.0.0.1:0");
         env.put("METRICS_ADDR", "127.0.0.1:0");
         env.put("REDIS_URL", "");
         env.put("API_KEYS", KEY);
+        env.putAll(settings);
         return new TestNode(SoundRelayNode.start(Configuration.load(env, null)));
+    }
+
+    String relayAddr()
+    {
+        return "127.0.0.1:" + relay().getPort();
     }
 
     InetSocketAddress relay()
