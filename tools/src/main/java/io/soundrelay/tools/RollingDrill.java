@@ -31,6 +31,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -65,7 +66,7 @@ import static io.soundrelay.tools.DrillSupport.waitUntil;
  *   early.</li>
  * </ol>
  */
-final class RollingDrill
+public final class RollingDrill
 {
     /** How often a restart is watched: GET /nodes and GET /readyz. */
     static final long WATCH_MS = 100;
@@ -74,18 +75,20 @@ final class RollingDrill
      * Restarts one node: sends it SIGTERM, and starts it again once it exited.
      */
     @FunctionalInterface
-    interface Restart
+    public interface Restart
     {
         /**
+         * @param nodeId     the node's NODE_ID, as GET /nodes lists it.
+         * @param controlUrl the node's control URL, as the drill was given it.
          * @return the restart's exit status: the command's, or the node's when the restart knows it; 0 is success.
          * @throws IOException when the restart cannot run.
          */
-        int restart(MigrateDrill.Node node) throws IOException, InterruptedException;
+        int restart(String nodeId, URI controlUrl) throws IOException, InterruptedException;
 
         /**
          * @return what the drill prints as the restart of the node.
          */
-        default String describe(final MigrateDrill.Node node)
+        default String describe(final String nodeId, final URI controlUrl)
         {
             return "restart";
         }
@@ -104,7 +107,7 @@ final class RollingDrill
      *                        source sending to the new owner.
      * @param failure         why the node's restart failed, or null.
      */
-    record Roll(
+    public record Roll(
         String nodeId,
         int restartStatus,
         double drainMs,
@@ -153,6 +156,44 @@ final class RollingDrill
         this.owners = new String[streams];
         this.ledger = new SequenceLedger(traffic.firstStreamId(), streams, 0);
         this.counters = new SendCounters(streams);
+    }
+
+    /**
+     * Run a rolling drill from code, as {@code rolling-drill} runs it from the command line, with a restart of the
+     * caller's: for tests that restart nodes they started themselves.
+     *
+     * @param nodes     the nodes' control URLs, the order of the roll.
+     * @param apiKey    sent as {@code Authorization: Bearer}, or null for none.
+     * @param streams   streams at 50 pps, framed.
+     * @param checkMs   how often each stream's source asks for its route's owner.
+     * @param settleMs  the wait after each node is back, and before the first.
+     * @param timeoutMs the longest one node may take to drain, come back, be ready and be followed.
+     * @param out       where progress lines go.
+     * @return what was sent, what arrived and how each node's restart went.
+     * @throws IllegalArgumentException naming the option at fault, as the command would.
+     * @throws IOException              when the drill cannot run.
+     */
+    public static RollingReport run(
+        final List<String> nodes,
+        final String apiKey,
+        final int streams,
+        final long checkMs,
+        final long settleMs,
+        final long timeoutMs,
+        final Restart restart,
+        final PrintStream out) throws IOException, InterruptedException
+    {
+        final RollingDrillOptions options = RollingDrillOptions.builder()
+            .nodes(nodes)
+            .apiKey(apiKey)
+            .restartGiven()
+            .streams(streams)
+            .checkMs(checkMs)
+            .settleMs(settleMs)
+            .timeoutMs(timeoutMs)
+            .firstStreamId(ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE / 2))
+            .build();
+        return new RollingDrill(options, new HttpNodeApi(options.apiKey()), restart, out, () -> false).run();
     }
 
     /**
@@ -403,11 +444,11 @@ final class RollingDrill
             return new Roll(node.nodeId(), -1, -1, -1, 0, -1, "is not live before its restart");
         }
         out.println("rolling-drill: restarting " + node.nodeId() + " (" + countFollowing(node.nodeId()) +
-            " streams on it): " + restart.describe(node));
+            " streams on it): " + restart.describe(node.nodeId(), node.controlUrl()));
         out.flush();
         final long startNs = System.nanoTime();
         final long deadlineNs = startNs + TimeUnit.MILLISECONDS.toNanos(options.timeoutMs());
-        final Future<Integer> result = restarts.submit(() -> restart.restart(node));
+        final Future<Integer> result = restarts.submit(() -> restart.restart(node.nodeId(), node.controlUrl()));
         long drainEndNs = 0;
         long backNs = 0;
         String failure = null;

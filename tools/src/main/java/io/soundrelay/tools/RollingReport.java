@@ -28,7 +28,7 @@ import java.util.Locale;
  * arrived. It passes when every node restarted (exit 0), came back ready, and every datagram arrived once and in
  * order.
  */
-final class RollingReport
+public final class RollingReport
 {
     private static final int WORST_STREAMS = 5;
 
@@ -103,7 +103,7 @@ final class RollingReport
         this.notSent = notSent;
     }
 
-    List<RollingDrill.Roll> rolls()
+    public List<RollingDrill.Roll> rolls()
     {
         return rolls;
     }
@@ -113,27 +113,27 @@ final class RollingReport
         return streams;
     }
 
-    long sent()
+    public long sent()
     {
         return sent;
     }
 
-    long received()
+    public long received()
     {
         return received;
     }
 
-    long lost()
+    public long lost()
     {
         return lost;
     }
 
-    long duplicated()
+    public long duplicated()
     {
         return duplicated;
     }
 
-    long reordered()
+    public long reordered()
     {
         return reordered;
     }
@@ -141,7 +141,7 @@ final class RollingReport
     /**
      * @return datagrams that are no frame sent: corrupt, of an unknown stream, or a sequence never sent.
      */
-    long unexpected()
+    public long unexpected()
     {
         return corrupt + unknownStream + notSent;
     }
@@ -149,7 +149,7 @@ final class RollingReport
     /**
      * @return times a source's GET /route/{id} failed and it asked another node.
      */
-    long failedPolls()
+    public long failedPolls()
     {
         return failedPolls;
     }
@@ -157,12 +157,12 @@ final class RollingReport
     /**
      * @return the slowest switch-over of any node's restart, in milliseconds; -1 when no stream moved.
      */
-    double slowestSwitchMs()
+    public double slowestSwitchMs()
     {
         return rolls.stream().mapToDouble(RollingDrill.Roll::slowestSwitchMs).max().orElse(-1);
     }
 
-    boolean passed()
+    public boolean passed()
     {
         return failures().isEmpty();
     }
@@ -175,7 +175,7 @@ final class RollingReport
     /**
      * @return why the drill failed, one entry per reason; empty when it passed.
      */
-    List<String> failures()
+    public List<String> failures()
     {
         final List<String> failures = new ArrayList<>();
         if (!completed)
@@ -209,7 +209,7 @@ final class RollingReport
     /**
      * Print the summary: a line per node, the totals, the worst streams when any lost or repeated, and PASS or FAIL.
      */
-    void printSummary(final PrintStream out)
+    public void printSummary(final PrintStream out)
     {
         out.println();
         for (final RollingDrill.Roll roll : rolls)
@@ -324,6 +324,7 @@ final class RollingReport
         json.writeEndObject();
     }
 
+    @Override
     public String toString()
     {
         return "RollingReport{sent=" + sent + ", received=" + received + ", lost=" + lost + ", duplicated=" +

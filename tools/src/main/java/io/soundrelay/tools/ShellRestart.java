@@ -19,6 +19,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -37,11 +38,11 @@ final class ShellRestart implements RollingDrill.Restart
         this.out = out;
     }
 
-    public int restart(final MigrateDrill.Node node) throws IOException, InterruptedException
+    public int restart(final String nodeId, final URI controlUrl) throws IOException, InterruptedException
     {
-        final ProcessBuilder builder = new ProcessBuilder("sh", "-c", command(node)).redirectErrorStream(true);
-        builder.environment().put("SOUNDRELAY_NODE_ID", node.nodeId());
-        builder.environment().put("SOUNDRELAY_CONTROL_URL", node.controlUrl().toString());
+        final ProcessBuilder builder = new ProcessBuilder("sh", "-c", command(nodeId, controlUrl)).redirectErrorStream(true);
+        builder.environment().put("SOUNDRELAY_NODE_ID", nodeId);
+        builder.environment().put("SOUNDRELAY_CONTROL_URL", controlUrl.toString());
         final Process process;
         try
         {
@@ -49,9 +50,9 @@ final class ShellRestart implements RollingDrill.Restart
         }
         catch (final IOException ex)
         {
-            throw new IOException("--restart-command for " + node.nodeId() + " cannot start: " + ex.getMessage(), ex);
+            throw new IOException("--restart-command for " + nodeId + " cannot start: " + ex.getMessage(), ex);
         }
-        final Thread copier = DrillSupport.daemon(() -> copy(process, node), "soundrelay-drill-restart-output");
+        final Thread copier = DrillSupport.daemon(() -> copy(process, nodeId), "soundrelay-drill-restart-output");
         copier.start();
         try
         {
@@ -69,12 +70,12 @@ final class ShellRestart implements RollingDrill.Restart
         }
     }
 
-    public String describe(final MigrateDrill.Node node)
+    public String describe(final String nodeId, final URI controlUrl)
     {
-        return "sh -c '" + command(node) + "'";
+        return "sh -c '" + command(nodeId, controlUrl) + "'";
     }
 
-    private void copy(final Process process, final MigrateDrill.Node node)
+    private void copy(final Process process, final String nodeId)
     {
         try (BufferedReader lines = new BufferedReader(
             new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)))
@@ -82,7 +83,7 @@ final class ShellRestart implements RollingDrill.Restart
             String line;
             while (null != (line = lines.readLine()))
             {
-                out.println("  " + node.nodeId() + " restart: " + line);
+                out.println("  " + nodeId + " restart: " + line);
             }
         }
         catch (final IOException ex)
@@ -91,8 +92,8 @@ final class ShellRestart implements RollingDrill.Restart
         }
     }
 
-    private String command(final MigrateDrill.Node node)
+    private String command(final String nodeId, final URI controlUrl)
     {
-        return options.restartCommand(node.nodeId(), node.controlUrl());
+        return options.restartCommand(nodeId, controlUrl);
     }
 }

@@ -22,7 +22,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -153,15 +152,13 @@ final class RollingDrillCommandTest
             "echo restarting {node_id} at {control_url} as $SOUNDRELAY_NODE_ID; exit 3");
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         final PrintStream printed = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-        final MigrateDrill.Node node = new MigrateDrill.Node("node-b", URI.create(NODE_B), "127.0.0.1:4001",
-            new InetSocketAddress("127.0.0.1", 4001));
         final ShellRestart restart = new ShellRestart(options, printed);
 
-        assertEquals(3, restart.restart(node));
+        assertEquals(3, restart.restart("node-b", URI.create(NODE_B)));
         assertEquals("  node-b restart: restarting node-b at " + NODE_B + " as node-b\n",
             bytes.toString(StandardCharsets.UTF_8));
         assertEquals("sh -c 'echo restarting node-b at " + NODE_B + " as $SOUNDRELAY_NODE_ID; exit 3'",
-            restart.describe(node));
+            restart.describe("node-b", URI.create(NODE_B)));
     }
 
     private int execute(final String... args)

@@ -53,10 +53,10 @@ final class RollingDrillTest
         final RollingReport report;
         try (FakeCluster cluster = new FakeCluster(3))
         {
-            report = new RollingDrill(options(cluster), cluster, (node) ->
+            report = new RollingDrill(options(cluster), cluster, (nodeId, url) ->
             {
-                restarted.add(node.nodeId());
-                return cluster.restart(index(node), QUIET_MS, true);
+                restarted.add(nodeId);
+                return cluster.restart(index(nodeId), QUIET_MS, true);
             }, out, () -> false).run();
             report.printSummary(out);
 
@@ -99,7 +99,7 @@ final class RollingDrillTest
         {
             // The node exits only once its sources went quiet, but forwards nothing meanwhile.
             report = new RollingDrill(options(cluster), cluster,
-                (node) -> cluster.restart(index(node), QUIET_MS, false), out, () -> false).run();
+                (nodeId, url) -> cluster.restart(index(nodeId), QUIET_MS, false), out, () -> false).run();
             report.printSummary(out);
             assertEquals(0, cluster.routes(), "every route deleted");
         }
@@ -119,9 +119,9 @@ final class RollingDrillTest
         final RollingReport report;
         try (FakeCluster cluster = new FakeCluster(3))
         {
-            report = new RollingDrill(options(cluster), cluster, (node) ->
+            report = new RollingDrill(options(cluster), cluster, (nodeId, url) ->
             {
-                restarted.add(node.nodeId());
+                restarted.add(nodeId);
                 return 1;
             }, out, () -> false).run();
             report.printSummary(out);
@@ -144,7 +144,7 @@ final class RollingDrillTest
         {
             cluster.fill(0);
             final RollingReport report = new RollingDrill(options(cluster), cluster,
-                (node) -> cluster.restart(index(node), QUIET_MS, true), out, () -> false).run();
+                (nodeId, url) -> cluster.restart(index(nodeId), QUIET_MS, true), out, () -> false).run();
             report.printSummary(out);
 
             final String text = output();
@@ -213,9 +213,9 @@ final class RollingDrillTest
         return cluster.urls().stream().map(java.net.URI::create).toList();
     }
 
-    private static int index(final MigrateDrill.Node node)
+    private static int index(final String nodeId)
     {
-        return Integer.parseInt(node.nodeId().substring("node-".length()));
+        return Integer.parseInt(nodeId.substring("node-".length()));
     }
 
     private String output()
