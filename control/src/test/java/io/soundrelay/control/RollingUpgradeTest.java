@@ -19,8 +19,8 @@ import io.soundrelay.tools.RollingDrill;
 import io.soundrelay.tools.RollingReport;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.URI;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -110,7 +110,7 @@ final class RollingUpgradeTest
      */
     private static int restart(
         final NodeProcess[] nodes, final List<Map<String, String>> envs, final int index, final List<String> exits)
-        throws Exception
+        throws IOException, InterruptedException
     {
         final int status = nodes[index].stop();
         synchronized (exits)
@@ -122,7 +122,18 @@ final class RollingUpgradeTest
             System.out.println(nodes[index].log());
         }
         nodes[index].close();
-        nodes[index] = NodeProcess.start(envs.get(index));
+        try
+        {
+            nodes[index] = NodeProcess.start(envs.get(index));
+        }
+        catch (final IOException | InterruptedException ex)
+        {
+            throw ex;
+        }
+        catch (final Exception ex)
+        {
+            throw new IOException(envs.get(index).get("NODE_ID") + " did not start again", ex);
+        }
         return status;
     }
 }

@@ -148,6 +148,25 @@ final class MigrateDrill
         {
             this(nodeId, relayAddr, controlAddr, 0, "", false);
         }
+
+        /**
+         * @param live what GET /nodes listed, or null.
+         * @return the node with this id, or null when it is not listed.
+         */
+        static NodeInfo find(final List<NodeInfo> live, final String nodeId)
+        {
+            if (null != live)
+            {
+                for (final NodeInfo info : live)
+                {
+                    if (info.nodeId().equals(nodeId))
+                    {
+                        return info;
+                    }
+                }
+            }
+            return null;
+        }
     }
 
     /**

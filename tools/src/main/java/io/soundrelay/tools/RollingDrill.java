@@ -423,14 +423,10 @@ public final class RollingDrill
     {
         return String.format(Locale.ROOT, "node %d/%d %s: restart exit %s, drain %s, back and ready after %s, " +
             "%d streams moved off it, slowest switch-over %s%s", n + 1, nodes.size(), roll.nodeId(),
-            roll.restartStatus() < 0 ? "(none)" : Integer.toString(roll.restartStatus()), seconds(roll.drainMs()),
-            seconds(roll.backMs()), roll.streamsMoved(), seconds(roll.slowestSwitchMs()),
+            roll.restartStatus() < 0 ? "(none)" : Integer.toString(roll.restartStatus()),
+            RollingReport.seconds(roll.drainMs()), RollingReport.seconds(roll.backMs()), roll.streamsMoved(),
+            RollingReport.seconds(roll.slowestSwitchMs()),
             null == roll.failure() ? "" : ": FAILED " + roll.failure());
-    }
-
-    static String seconds(final double millis)
-    {
-        return millis < 0 ? "(not seen)" : String.format(Locale.ROOT, "%.2f s", millis / 1000);
     }
 
     /**
@@ -438,7 +434,7 @@ public final class RollingDrill
      */
     private Roll rollOne(final MigrateDrill.Node node, final ExecutorService restarts) throws InterruptedException
     {
-        final MigrateDrill.NodeInfo before = find(liveNodes(node), node.nodeId());
+        final MigrateDrill.NodeInfo before = MigrateDrill.NodeInfo.find(liveNodes(node), node.nodeId());
         if (null == before)
         {
             return new Roll(node.nodeId(), -1, -1, -1, 0, -1, "is not live before its restart");
@@ -476,7 +472,7 @@ public final class RollingDrill
             final List<MigrateDrill.NodeInfo> live = liveNodes(node);
             if (null != live)
             {
-                final MigrateDrill.NodeInfo now = find(live, node.nodeId());
+                final MigrateDrill.NodeInfo now = MigrateDrill.NodeInfo.find(live, node.nodeId());
                 final boolean newInstance = null != now && !now.startedAt().equals(before.startedAt());
                 if (0 == drainEndNs && (null == now || newInstance))
                 {
@@ -526,7 +522,7 @@ public final class RollingDrill
     /**
      * @return why the restart failed: it threw, or it reported failure before the node even went; else null.
      */
-    private static String restartFailure(final Future<Integer> result, final long drainEndNs)
+    private String restartFailure(final Future<Integer> result, final long drainEndNs)
         throws InterruptedException
     {
         if (!result.isDone())
@@ -540,7 +536,11 @@ public final class RollingDrill
         }
         catch (final ExecutionException ex)
         {
-            return "restart failed: " + ex.getCause().getMessage();
+            // The whole message once here (a node's log, say); its first line in the summary.
+            final String message = String.valueOf(ex.getCause().getMessage());
+            out.println("rolling-drill: the restart failed: " + message);
+            final int lineEnd = message.indexOf('\n');
+            return "restart failed: " + (lineEnd < 0 ? message : message.substring(0, lineEnd));
         }
     }
 
@@ -569,7 +569,7 @@ public final class RollingDrill
     {
         for (int i = 0; i < streams; i++)
         {
-            final MigrateDrill.NodeInfo owner = find(live, follower.owner(i));
+            final MigrateDrill.NodeInfo owner = MigrateDrill.NodeInfo.find(live, follower.owner(i));
             if (follower.lastAnswerNs(i) - sinceNs < 0 || null == owner || owner.draining())
             {
                 return false;
@@ -622,21 +622,6 @@ public final class RollingDrill
         }
     }
 
-    private static MigrateDrill.NodeInfo find(final List<MigrateDrill.NodeInfo> live, final String nodeId)
-    {
-        if (null != live)
-        {
-            for (final MigrateDrill.NodeInfo info : live)
-            {
-                if (info.nodeId().equals(nodeId))
-                {
-                    return info;
-                }
-            }
-        }
-        return null;
-    }
-
     /**
      * Delete every route on its owner as the stream's source last knew it, else on whichever node has it.
      *
@@ -648,7 +633,10 @@ public final class RollingDrill
         int deleted = 0;
         for (int i = 0; i < routesCreated; i++)
         {
-            final URI known = null == follower ? urlOf(owners[i]) : follower.ownerUrl(i);
+            final String owner = owners[i];
+            final URI known = null != follower ? follower.ownerUrl(i) : nodes.stream()
+                .filter((node) -> node.nodeId().equals(owner)).map(MigrateDrill.Node::controlUrl).findFirst()
+                .orElse(null);
             final List<URI> order = new ArrayList<>();
             if (null != known)
             {
@@ -685,18 +673,6 @@ public final class RollingDrill
                 (0 == errors ? "" : ", " + errors + " failed"));
         }
         return errors;
-    }
-
-    private URI urlOf(final String nodeId)
-    {
-        for (final MigrateDrill.Node node : nodes)
-        {
-            if (node.nodeId().equals(nodeId))
-            {
-                return node.controlUrl();
-            }
-        }
-        return null;
     }
 
     private RollingReport report(final boolean completed, final long sendNs, final int routeErrors)

@@ -217,8 +217,8 @@ public final class RollingReport
             out.println(String.format(Locale.ROOT, "%-20s restart exit %s, drain %s, ready after %s, %d streams " +
                 "moved, slowest switch-over %s%s", roll.nodeId(),
                 roll.restartStatus() < 0 ? "(none)" : Integer.toString(roll.restartStatus()),
-                RollingDrill.seconds(roll.drainMs()), RollingDrill.seconds(roll.backMs()), roll.streamsMoved(),
-                RollingDrill.seconds(roll.slowestSwitchMs()), null == roll.failure() ? "" : ", " + roll.failure()));
+                seconds(roll.drainMs()), seconds(roll.backMs()), roll.streamsMoved(),
+                seconds(roll.slowestSwitchMs()), null == roll.failure() ? "" : ", " + roll.failure()));
         }
         out.println(String.format(Locale.ROOT, "streams       %d at %s pps over %d nodes, %d restarted",
             streams.size(), DrillSupport.rate(options.traffic().ppsPerStream()), nodes.size(), rolls.size()));
@@ -330,6 +330,14 @@ public final class RollingReport
         return "RollingReport{sent=" + sent + ", received=" + received + ", lost=" + lost + ", duplicated=" +
             duplicated + ", reordered=" + reordered + ", unexpected=" + unexpected() + ", rolls=" + rolls +
             ", failures=" + failures() + "}";
+    }
+
+    /**
+     * @return milliseconds as seconds with two decimals, or "(not seen)" for a negative value.
+     */
+    static String seconds(final double millis)
+    {
+        return millis < 0 ? "(not seen)" : String.format(Locale.ROOT, "%.2f s", millis / 1000);
     }
 
     private static long badness(final SequenceLedger.Counts counts)

@@ -40,7 +40,8 @@ final class ShellRestart implements RollingDrill.Restart
 
     public int restart(final String nodeId, final URI controlUrl) throws IOException, InterruptedException
     {
-        final ProcessBuilder builder = new ProcessBuilder("sh", "-c", command(nodeId, controlUrl)).redirectErrorStream(true);
+        final ProcessBuilder builder =
+            new ProcessBuilder("sh", "-c", command(nodeId, controlUrl)).redirectErrorStream(true);
         builder.environment().put("SOUNDRELAY_NODE_ID", nodeId);
         builder.environment().put("SOUNDRELAY_CONTROL_URL", controlUrl.toString());
         final Process process;

@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -135,6 +136,27 @@ final class RollingDrillTest
             report.failures()::toString);
         assertTrue(report.failures().contains("2 nodes not restarted"), report.failures()::toString);
         assertEquals(0, report.lost(), "the streams kept going to their nodes");
+    }
+
+    @Test
+    void ctrlCDuringARestartStopsTheRollAndDeletesTheRoutes() throws Exception
+    {
+        final AtomicBoolean stop = new AtomicBoolean();
+        final RollingReport report;
+        try (FakeCluster cluster = new FakeCluster(3))
+        {
+            report = new RollingDrill(options(cluster), cluster, (nodeId, url) ->
+            {
+                stop.set(true);
+                return cluster.restart(index(nodeId), QUIET_MS, true);
+            }, out, stop::get).run();
+            report.printSummary(out);
+            assertEquals(0, cluster.routes(), "every route deleted");
+        }
+
+        assertEquals(1, report.exitCode());
+        assertEquals(List.of("stopped before the end", "node-0 stopped (Ctrl-C)"), report.failures());
+        assertTrue(output().contains("rolling-drill: deleted 6 of 6 routes"), this::output);
     }
 
     @Test
