@@ -23,6 +23,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -85,6 +86,12 @@ final class RollingDrillTest
         assertEquals(0, report.duplicated());
         assertEquals(0, report.reordered());
         assertEquals(0, report.unexpected());
+
+        final Map<String, Object> json = Json.object(report.toJson());
+        assertEquals("rolling-drill", json.get("tool"));
+        assertEquals(true, json.get("passed"));
+        assertEquals(3, ((List<?>)json.get("nodes")).size());
+        assertEquals(0.0, ((Number)json.get("lost")).doubleValue());
 
         final String text = output();
         assertTrue(text.contains("least loaded first: node-0 2, node-1 2, node-2 2"), text);
