@@ -27,13 +27,15 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Issue 32's headline: three real nodes on one Redis, 100 streams at 50 pps from sources that follow their routes'
  * owners the way the clients do ({@link RollingDrill}), each node in turn sent SIGTERM, drained, and started again
- * with the same NODE_ID and ports. Across the whole roll no datagram is lost or delivered twice, and each node exits
- * 0. Each drain's duration, the slowest switch-over and the exit statuses are printed for the notes.
+ * with the same NODE_ID and ports. Across the whole roll no datagram is lost or delivered twice, each node exits 0,
+ * and each hands its streams to its peers. Each drain's duration, the slowest switch-over, the exit statuses and the
+ * datagrams reordered are printed for the notes.
  */
 final class RollingUpgradeTest
 {
@@ -89,7 +91,15 @@ final class RollingUpgradeTest
             assertTrue(report.sent() > 0, report::toString);
             assertEquals(0, report.lost(), report::toString);
             assertEquals(0, report.duplicated(), report::toString);
-            assertEquals(List.of(), report.failures(), report::toString);
+            assertEquals(0, report.unexpected(), report::toString);
+            for (final RollingDrill.Roll roll : report.rolls())
+            {
+                assertNull(roll.failure(), roll::toString);
+                assertTrue(roll.streamsMoved() > 0, "its streams moved to a peer, not back to it: " + roll);
+            }
+            // Not asserted: order. A hand-off can deliver the old node's last forwarded frame after the new node's
+            // first one when forwarding takes longer than a frame interval (20 ms) on a busy host; the drill counts
+            // it as reordered and the line above prints it.
         }
         finally
         {
@@ -117,9 +127,13 @@ final class RollingUpgradeTest
         {
             exits.add(envs.get(index).get("NODE_ID") + " " + status);
         }
-        if (0 != status)
+        // The node's own account of its drain, for the notes: hand-offs, and when every source had moved on.
+        for (final String line : nodes[index].log().split("\n"))
         {
-            System.out.println(nodes[index].log());
+            if (0 != status || line.contains("drain"))
+            {
+                System.out.println("  " + envs.get(index).get("NODE_ID") + " log: " + line);
+            }
         }
         nodes[index].close();
         try
