@@ -238,29 +238,8 @@ record DrillOptions(
          */
         DrillOptions build()
         {
-            final List<URI> urls = nodeUrls();
-            final String bindHost = OptionChecks.bindHost("bind", bind);
-            if (!(pps > 0 && pps <= MAX_PPS))
-            {
-                throw bad("pps", pps == Math.rint(pps) ? Long.toString((long)pps) : Double.toString(pps),
-                    "must be more than 0 and at most " + MAX_PPS);
-            }
-            // The generator's own checks name --streams, --pps and --payload-bytes, as this command does. Its relay
-            // is a placeholder: the drill gives every stream a destination of its own, the stream's owner.
-            final GeneratorOptions traffic = GeneratorOptions.builder()
-                .relay(RouteClient.format(new InetSocketAddress(bindHost, 1)))
-                .bindHost(bindHost)
-                .streams(streams)
-                .pps(pps)
-                .payloadBytes(payloadBytes)
-                .wire(GeneratorOptions.Wire.SR)
-                .deliver(GeneratorOptions.Deliver.FRAMED)
-                .createRoutes(true)
-                .firstStreamId(firstStreamId)
-                .senders(1)
-                .receivers(1)
-                .durationSeconds(GeneratorOptions.MAX_DURATION_SECONDS)
-                .build();
+            final List<URI> urls = nodeUrls(nodes, "a migration needs at least two nodes");
+            final GeneratorOptions traffic = traffic(bind, streams, pps, payloadBytes, firstStreamId);
 
             final int count = null == migrations ? Math.min(DEFAULT_MIGRATIONS, streams) : migrations;
             if (count < 1)
@@ -290,34 +269,6 @@ record DrillOptions(
             return new DrillOptions(urls, key, count, intervalMs, switchAfterMs, settleMs, traffic);
         }
 
-        private List<URI> nodeUrls()
-        {
-            if (nodes.size() < 2)
-            {
-                throw new IllegalArgumentException("--node: a migration needs at least two nodes, " +
-                    (nodes.isEmpty() ? "none" : "only " + nodes.get(0)) + " given");
-            }
-            if (nodes.size() > MAX_NODES)
-            {
-                throw new IllegalArgumentException("--node: at most " + MAX_NODES + " nodes, " + nodes.size() +
-                    " given");
-            }
-            final List<URI> urls = new ArrayList<>();
-            final List<String> seen = new ArrayList<>();
-            for (final String node : nodes)
-            {
-                final URI url = OptionChecks.uri("node", node);
-                final String hostPort = url.getHost() + ":" + port(url);
-                if (seen.contains(hostPort))
-                {
-                    throw bad("node", node, "given twice (" + hostPort + ")");
-                }
-                seen.add(hostPort);
-                urls.add(url);
-            }
-            return Collections.unmodifiableList(urls);
-        }
-
         private static void check(final String name, final long value, final long min)
         {
             if (value < min || value > MAX_MS)
@@ -330,6 +281,74 @@ record DrillOptions(
         {
             return new IllegalArgumentException("--" + name + "=" + value + ": " + why);
         }
+    }
+
+    /**
+     * Check the {@code --node} URLs a drill is given.
+     *
+     * @param tooFew why fewer than two nodes will not do, for the message.
+     * @return the URLs in the order given.
+     * @throws IllegalArgumentException naming --node: fewer than two, more than {@link #MAX_NODES}, a URL that is
+     *                                  not one, or a node given twice.
+     */
+    static List<URI> nodeUrls(final List<String> nodes, final String tooFew)
+    {
+        if (nodes.size() < 2)
+        {
+            throw new IllegalArgumentException("--node: " + tooFew + ", " +
+                (nodes.isEmpty() ? "none" : "only " + nodes.get(0)) + " given");
+        }
+        if (nodes.size() > MAX_NODES)
+        {
+            throw new IllegalArgumentException("--node: at most " + MAX_NODES + " nodes, " + nodes.size() +
+                " given");
+        }
+        final List<URI> urls = new ArrayList<>();
+        final List<String> seen = new ArrayList<>();
+        for (final String node : nodes)
+        {
+            final URI url = OptionChecks.uri("node", node);
+            final String hostPort = url.getHost() + ":" + port(url);
+            if (seen.contains(hostPort))
+            {
+                throw OptionChecks.bad("node", node, "given twice (" + hostPort + ")");
+            }
+            seen.add(hostPort);
+            urls.add(url);
+        }
+        return Collections.unmodifiableList(urls);
+    }
+
+    /**
+     * A drill's traffic: one sender, one receiver, whole SoundRelay frames, framed routes, a stream's destination
+     * its owner. The generator's own checks name --streams, --pps and --payload-bytes, as the drills do.
+     *
+     * @throws IllegalArgumentException naming --bind, --streams, --pps or --payload-bytes.
+     */
+    static GeneratorOptions traffic(
+        final String bind, final int streams, final double pps, final int payloadBytes, final long firstStreamId)
+    {
+        final String bindHost = OptionChecks.bindHost("bind", bind);
+        if (!(pps > 0 && pps <= MAX_PPS))
+        {
+            throw OptionChecks.bad("pps", pps == Math.rint(pps) ? Long.toString((long)pps) : Double.toString(pps),
+                "must be more than 0 and at most " + MAX_PPS);
+        }
+        // The relay is a placeholder: the drill gives every stream a destination of its own, the stream's owner.
+        return GeneratorOptions.builder()
+            .relay(RouteClient.format(new InetSocketAddress(bindHost, 1)))
+            .bindHost(bindHost)
+            .streams(streams)
+            .pps(pps)
+            .payloadBytes(payloadBytes)
+            .wire(GeneratorOptions.Wire.SR)
+            .deliver(GeneratorOptions.Deliver.FRAMED)
+            .createRoutes(true)
+            .firstStreamId(firstStreamId)
+            .senders(1)
+            .receivers(1)
+            .durationSeconds(GeneratorOptions.MAX_DURATION_SECONDS)
+            .build();
     }
 
     /**

@@ -73,6 +73,25 @@ final class HttpNodeApi implements MigrateDrill.NodeApi
         return client(node).deleteIfPresent(streamId);
     }
 
+    public MigrateDrill.Answer tryCreateRoute(
+        final URI node, final long streamId, final InetSocketAddress source, final InetSocketAddress target)
+        throws IOException, InterruptedException
+    {
+        final HttpResponse<String> response = client(node).tryCreate(streamId, source, target);
+        return new MigrateDrill.Answer(response.statusCode(), response.body());
+    }
+
+    public MigrateDrill.Answer route(final URI node, final long streamId) throws IOException, InterruptedException
+    {
+        final HttpResponse<String> response = client(node).route(streamId);
+        return new MigrateDrill.Answer(response.statusCode(), response.body());
+    }
+
+    public int readyz(final URI node) throws IOException, InterruptedException
+    {
+        return client(node).readyz();
+    }
+
     /**
      * @param node the node that answered, for messages.
      * @param body GET /nodes' answer: {@code {"nodes":[{"node_id","relay_addr","control_addr",…}…]}}.
@@ -102,8 +121,13 @@ final class HttpNodeApi implements MigrateDrill.NodeApi
                 throw new IOException("GET /nodes on " + node + ": a node is not a JSON object: " + body);
             }
             final Map<?, ?> fields = (Map<?, ?>)item;
+            final Object routes = fields.get("active_routes");
+            final Object started = fields.get("started_at");
             nodes.add(new MigrateDrill.NodeInfo(
-                text(node, fields, "node_id"), text(node, fields, "relay_addr"), text(node, fields, "control_addr")));
+                text(node, fields, "node_id"), text(node, fields, "relay_addr"), text(node, fields, "control_addr"),
+                routes instanceof Number ? ((Number)routes).longValue() : 0,
+                started instanceof String ? (String)started : "",
+                Boolean.TRUE.equals(fields.get("draining"))));
         }
         return nodes;
     }

@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketOption;
 import java.net.StandardSocketOptions;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -34,9 +33,19 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
+
+import static io.soundrelay.tools.DrillSupport.RECEIVE_BUFFER_BYTES;
+import static io.soundrelay.tools.DrillSupport.SEND_BUFFER_BYTES;
+import static io.soundrelay.tools.DrillSupport.START_DELAY_NS;
+import static io.soundrelay.tools.DrillSupport.awaitQuiet;
+import static io.soundrelay.tools.DrillSupport.bind;
+import static io.soundrelay.tools.DrillSupport.closeQuietly;
+import static io.soundrelay.tools.DrillSupport.daemon;
+import static io.soundrelay.tools.DrillSupport.parseOrNull;
+import static io.soundrelay.tools.DrillSupport.rate;
+import static io.soundrelay.tools.DrillSupport.waitUntil;
 
 /**
  * The engine of {@code migrate-drill} ({@link MigrateDrillCommand}): shows that live migration between SoundRelay
@@ -49,26 +58,15 @@ import java.util.stream.Collectors;
  *   <li>Every interval one stream moves: stream k, from its owner, node k mod n, to the next node, so every node
  *   gives and takes. POST /migrate goes to the owner and is timed until its answer; the stream keeps going to the
  *   old node for switch-after-ms, which forwards it to the new node meanwhile, then goes to the new node.</li>
- *   <li>Settle-ms after the last answer sending stops. Once the receiver has been quiet for {@link #QUIET_MS} ms
- *   (at most {@link #QUIET_DEADLINE_MS} ms) the {@link SequenceLedger} tells per stream what arrived, and the routes
- *   are deleted on their owners, also when the drill fails or stops early.</li>
+ *   <li>Settle-ms after the last answer sending stops. Once the receiver has been quiet for
+ *   {@link DrillSupport#QUIET_MS} ms (at most {@link DrillSupport#QUIET_DEADLINE_MS} ms) the {@link SequenceLedger}
+ *   tells per stream what arrived, and the routes are deleted on their owners, also when the drill fails or stops
+ *   early.</li>
  * </ol>
  * The control API is reached through a {@link NodeApi}, so that tests can run the drill against nodes of their own.
  */
 final class MigrateDrill
 {
-    /** The receiver counts as done when nothing arrived for this long after sending stopped. */
-    static final long QUIET_MS = 500;
-    /** The longest wait for the receiver to go quiet. */
-    static final long QUIET_DEADLINE_MS = 10_000;
-
-    private static final int RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
-    private static final int SEND_BUFFER_BYTES = 1024 * 1024;
-    // Lets the sender thread start before the first send time.
-    private static final long START_DELAY_NS = 20_000_000L;
-    // How often a wait looks at the stop request.
-    private static final long STOP_POLL_NS = 50_000_000L;
-
     /**
      * The control-API calls the drill makes; {@link HttpNodeApi} makes them over HTTP.
      */
@@ -107,16 +105,68 @@ final class MigrateDrill
          * @throws IOException on any other answer, or when the node cannot be reached.
          */
         boolean deleteRoute(URI node, long streamId) throws IOException, InterruptedException;
+
+        /**
+         * POST /route as {@link #createRoute} makes it, whatever the answer.
+         *
+         * @return the node's answer: 201 when it made the route, 503 when it takes no routes (full or draining).
+         * @throws IOException when the node cannot be reached.
+         */
+        Answer tryCreateRoute(URI node, long streamId, InetSocketAddress source, InetSocketAddress target)
+            throws IOException, InterruptedException;
+
+        /**
+         * GET /route/{id}: any node answers for any route in Redis, its owner in {@code node_id}.
+         *
+         * @return the node's answer, whatever its status.
+         * @throws IOException when the node cannot be reached.
+         */
+        Answer route(URI node, long streamId) throws IOException, InterruptedException;
+
+        /**
+         * GET /readyz.
+         *
+         * @return its status: 200 when the node takes routes.
+         * @throws IOException when the node cannot be reached.
+         */
+        int readyz(URI node) throws IOException, InterruptedException;
     }
 
     /**
      * A live node as GET /nodes lists it.
      *
-     * @param relayAddr   its UDP relay socket, {@code host:port}.
-     * @param controlAddr its control API, {@code host:port}.
+     * @param relayAddr    its UDP relay socket, {@code host:port}.
+     * @param controlAddr  its control API, {@code host:port}.
+     * @param activeRoutes the routes it holds; 0 when not listed.
+     * @param startedAt    when this instance of the node started (RFC 3339); a restart changes it. "" when not listed.
+     * @param draining     true while the node drains (PROTOCOL.md section 12).
      */
-    record NodeInfo(String nodeId, String relayAddr, String controlAddr)
+    record NodeInfo(
+        String nodeId, String relayAddr, String controlAddr, long activeRoutes, String startedAt, boolean draining)
     {
+        NodeInfo(final String nodeId, final String relayAddr, final String controlAddr)
+        {
+            this(nodeId, relayAddr, controlAddr, 0, "", false);
+        }
+
+        /**
+         * @param live what GET /nodes listed, or null.
+         * @return the node with this id, or null when it is not listed.
+         */
+        static NodeInfo find(final List<NodeInfo> live, final String nodeId)
+        {
+            if (null != live)
+            {
+                for (final NodeInfo info : live)
+                {
+                    if (info.nodeId().equals(nodeId))
+                    {
+                        return info;
+                    }
+                }
+            }
+            return null;
+        }
     }
 
     /**
@@ -228,7 +278,7 @@ final class MigrateDrill
                 sendNs = sendEndNs - startNs;
                 out.println("migrate-drill: sending " + (completed ? "done" : "stopped") + ", " +
                     counters.sent.sum() + " datagrams; waiting for the receiver to go quiet");
-                awaitQuiet(sendEndNs);
+                awaitQuiet(ledger, sendEndNs, stopRequested);
             }
         }
         finally
@@ -349,13 +399,13 @@ final class MigrateDrill
         long lastAnswerNs = startNs;
         for (int k = 0; k < options.migrations(); k++)
         {
-            if (!waitUntil(startNs + (k + 1) * intervalNs))
+            if (!waitUntil(startNs + (k + 1) * intervalNs, stopRequested))
             {
                 return false;
             }
             lastAnswerNs = migrateOne(k, switches);
         }
-        if (!waitUntil(lastAnswerNs + TimeUnit.MILLISECONDS.toNanos(options.settleMs())))
+        if (!waitUntil(lastAnswerNs + TimeUnit.MILLISECONDS.toNanos(options.settleMs()), stopRequested))
         {
             return false;
         }
@@ -459,24 +509,6 @@ final class MigrateDrill
             new InetSocketAddress(to.sendTo().getAddress(), address.getPort()) : address;
     }
 
-    private void awaitQuiet(final long sendEndNs)
-    {
-        final long quietNs = TimeUnit.MILLISECONDS.toNanos(QUIET_MS);
-        final long deadlineNs = sendEndNs + TimeUnit.MILLISECONDS.toNanos(QUIET_DEADLINE_MS);
-        while (!stopRequested.getAsBoolean())
-        {
-            final long lastNs = ledger.lastArrivalNs();
-            final long quietUntilNs = (lastNs - sendEndNs > 0 ? lastNs : sendEndNs) + quietNs;
-            final long nowNs = System.nanoTime();
-            final long untilNs = quietUntilNs - deadlineNs < 0 ? quietUntilNs : deadlineNs;
-            if (nowNs - untilNs >= 0)
-            {
-                return;
-            }
-            LockSupport.parkNanos(Math.min(untilNs - nowNs, STOP_POLL_NS));
-        }
-    }
-
     /**
      * Delete every route on its current owner; a 404 means it is gone already.
      *
@@ -536,23 +568,6 @@ final class MigrateDrill
         return traffic.firstStreamId() + streamIndex;
     }
 
-    /**
-     * @return false when a stop was requested first.
-     */
-    private boolean waitUntil(final long deadlineNs)
-    {
-        long remainingNs;
-        while ((remainingNs = deadlineNs - System.nanoTime()) > 0)
-        {
-            if (stopRequested.getAsBoolean())
-            {
-                return false;
-            }
-            LockSupport.parkNanos(Math.min(remainingNs, STOP_POLL_NS));
-        }
-        return !stopRequested.getAsBoolean();
-    }
-
     private static String listing(final URI asked, final List<NodeInfo> live)
     {
         final String what = live.isEmpty() ? "no node (do the nodes share a Redis?)" : live.size() + " nodes: " +
@@ -571,68 +586,6 @@ final class MigrateDrill
         catch (final UnknownHostException ex)
         {
             throw new IOException("--node " + url + ": unknown host " + url.getHost(), ex);
-        }
-    }
-
-    private static InetSocketAddress parseOrNull(final String hostPort)
-    {
-        if (null == hostPort)
-        {
-            return null;
-        }
-        try
-        {
-            return OptionChecks.parseSocketAddress(hostPort);
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            return null;
-        }
-    }
-
-    private static String rate(final double pps)
-    {
-        return pps == Math.rint(pps) ? Long.toString((long)pps) : String.format(Locale.ROOT, "%.3f", pps);
-    }
-
-    private static DatagramChannel bind(
-        final String host, final SocketOption<Integer> bufferOption, final int bufferBytes)
-        throws IOException
-    {
-        final DatagramChannel channel = DatagramChannel.open();
-        try
-        {
-            channel.setOption(bufferOption, bufferBytes);
-            channel.bind(new InetSocketAddress(host, 0));
-            return channel;
-        }
-        catch (final IOException ex)
-        {
-            channel.close();
-            throw new IOException("cannot bind " + host + ": " + ex.getMessage(), ex);
-        }
-    }
-
-    private static Thread daemon(final Runnable task, final String name)
-    {
-        final Thread thread = new Thread(task, name);
-        thread.setDaemon(true);
-        return thread;
-    }
-
-    private static void closeQuietly(final DatagramChannel channel)
-    {
-        if (null == channel)
-        {
-            return;
-        }
-        try
-        {
-            channel.close();
-        }
-        catch (final IOException ignore)
-        {
-            // closing a datagram socket cannot lose anything we still need
         }
     }
 

@@ -33,6 +33,7 @@ import java.util.List;
 final class RouteClient
 {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration POLL_TIMEOUT = Duration.ofSeconds(2);
 
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
     private final URI api;
@@ -180,6 +181,46 @@ final class RouteClient
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(migrateJson(streamId, newNodeAddr)))
             .build());
+    }
+
+    /**
+     * POST /route of a framed route, whatever the answer.
+     *
+     * @return the node's answer: 201 when it made the route.
+     * @throws IOException when the node cannot be reached.
+     */
+    HttpResponse<String> tryCreate(final long streamId, final InetSocketAddress source, final InetSocketAddress target)
+        throws IOException, InterruptedException
+    {
+        final String body = routeJson(streamId, source, List.of(target), GeneratorOptions.Deliver.FRAMED, null, false,
+            false, paceMs, jitterMs);
+        return send(request("/route")
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build());
+    }
+
+    /**
+     * GET /route/{id} with a short timeout: a source that polls its route's owner asks another node when this one
+     * is slow.
+     *
+     * @return the node's answer, whatever its status.
+     * @throws IOException when the node cannot be reached or does not answer within {@link #POLL_TIMEOUT}.
+     */
+    HttpResponse<String> route(final long streamId) throws IOException, InterruptedException
+    {
+        return send(request("/route/" + Long.toUnsignedString(streamId)).timeout(POLL_TIMEOUT).GET().build());
+    }
+
+    /**
+     * GET /readyz, no key needed.
+     *
+     * @return its status.
+     * @throws IOException when the node cannot be reached.
+     */
+    int readyz() throws IOException, InterruptedException
+    {
+        return send(request("/readyz").timeout(POLL_TIMEOUT).GET().build()).statusCode();
     }
 
     /**

@@ -43,8 +43,8 @@ import java.util.concurrent.Callable;
     description = "Tools for SoundRelay nodes.",
     synopsisSubcommandLabel = "COMMAND",
     commandListHeading = "%nCommands:%n",
-    subcommands = { LoadgenCommand.class, MigrateDrillCommand.class, WavToneCommand.class, WavSendCommand.class,
-        WavReceiveCommand.class, WavSpectrumCommand.class, HelpCommand.class },
+    subcommands = { LoadgenCommand.class, MigrateDrillCommand.class, RollingDrillCommand.class, WavToneCommand.class,
+        WavSendCommand.class, WavReceiveCommand.class, WavSpectrumCommand.class, HelpCommand.class },
     footerHeading = "%n",
     footer = "Run 'soundrelay-tools COMMAND --help' for a command's options.")
 public final class SoundRelayTools implements Callable<Integer>

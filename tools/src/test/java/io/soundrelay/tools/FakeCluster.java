@@ -51,6 +51,7 @@ final class FakeCluster implements MigrateDrill.NodeApi, AutoCloseable
 
     private final List<Node> nodes = new ArrayList<>();
     private final AtomicInteger migrationCalls = new AtomicInteger();
+    private final AtomicInteger routeRequests = new AtomicInteger();
     private volatile int refusedMigration = -1;
 
     FakeCluster(final int nodeCount) throws IOException
@@ -114,8 +115,12 @@ final class FakeCluster implements MigrateDrill.NodeApi, AutoCloseable
         final List<MigrateDrill.NodeInfo> live = new ArrayList<>();
         for (final Node node : nodes)
         {
-            live.add(new MigrateDrill.NodeInfo(node.nodeId, node.relayAddr(),
-                node.controlUrl.getHost() + ":" + node.controlUrl.getPort()));
+            if (!node.down)
+            {
+                live.add(new MigrateDrill.NodeInfo(node.nodeId, node.relayAddr(),
+                    node.controlUrl.getHost() + ":" + node.controlUrl.getPort(), node.routes.size(), node.startedAt,
+                    node.draining));
+            }
         }
         return live;
     }
@@ -180,6 +185,118 @@ final class FakeCluster implements MigrateDrill.NodeApi, AutoCloseable
         return null != node.routes.remove(streamId);
     }
 
+    public MigrateDrill.Answer tryCreateRoute(
+        final URI url, final long streamId, final InetSocketAddress source, final InetSocketAddress target)
+        throws IOException
+    {
+        final Node node = byUrl(url);
+        if (node.full || node.draining)
+        {
+            return new MigrateDrill.Answer(503, "{\"error\":\"node " + node.nodeId +
+                (node.draining ? " is draining" : " is at MAX_STREAMS_PER_NODE") + "\"}");
+        }
+        try
+        {
+            createRoute(url, streamId, source, target);
+        }
+        catch (final IOException ex)
+        {
+            return new MigrateDrill.Answer(409, "{\"error\":\"stream exists\"}");
+        }
+        return new MigrateDrill.Answer(201, "{}");
+    }
+
+    public MigrateDrill.Answer route(final URI url, final long streamId) throws IOException
+    {
+        byUrl(url);
+        routeRequests.incrementAndGet();
+        for (final Node node : nodes)
+        {
+            if (node.routes.containsKey(streamId))
+            {
+                return new MigrateDrill.Answer(200, "{\"stream_id\":\"" + Long.toUnsignedString(streamId) +
+                    "\",\"node_id\":\"" + node.nodeId + "\"}");
+            }
+        }
+        return new MigrateDrill.Answer(404, "{\"error\":\"no route\"}");
+    }
+
+    public int readyz(final URI url) throws IOException
+    {
+        final Node node = byUrl(url);
+        return node.draining || node.full ? 503 : 200;
+    }
+
+    /**
+     * @return GET /route/{id} requests answered.
+     */
+    int routeRequests()
+    {
+        return routeRequests.get();
+    }
+
+    /**
+     * Restart a node as SIGTERM with the drain does it (PROTOCOL.md section 12): it stops taking routes, hands each
+     * route to the least-loaded live peer as a migration does, forwards until no frame came from a source for
+     * {@code quietMs} (at most 10 s), exits, and starts again a new instance.
+     *
+     * @param forward false to stop forwarding at once: a drain that loses what sources send before they move.
+     * @return the node's exit status, 0.
+     */
+    int restart(final int index, final long quietMs, final boolean forward) throws InterruptedException
+    {
+        final Node node = nodes.get(index);
+        node.draining = true;
+        for (final Long streamId : new ArrayList<>(node.routes.keySet()))
+        {
+            Node to = null;
+            for (final Node peer : nodes)
+            {
+                if (peer != node && !peer.down && !peer.draining &&
+                    (null == to || peer.routes.size() < to.routes.size()))
+                {
+                    to = peer;
+                }
+            }
+            final Route route = node.routes.get(streamId);
+            to.routes.put(streamId, route);
+            if (forward)
+            {
+                node.forwarding.put(streamId, new Forward(to, route.source()));
+            }
+            node.routes.remove(streamId);
+        }
+        final long deadlineNs = System.nanoTime() + 10_000_000_000L;
+        node.lastFromSourceNs = System.nanoTime();
+        while (System.nanoTime() - node.lastFromSourceNs < quietMs * 1_000_000L && System.nanoTime() < deadlineNs)
+        {
+            Thread.sleep(10);
+        }
+        node.down = true;
+        node.forwarding.clear();
+        Thread.sleep(quietMs);
+        node.startedAt = "restarted-" + System.nanoTime();
+        node.draining = false;
+        node.down = false;
+        return 0;
+    }
+
+    /**
+     * Take a node off the network: its control API and its relay answer nothing.
+     */
+    void takeDown(final int index)
+    {
+        nodes.get(index).down = true;
+    }
+
+    /**
+     * Make a node answer 503 to route creates, as at MAX_STREAMS_PER_NODE.
+     */
+    void fill(final int index)
+    {
+        nodes.get(index).full = true;
+    }
+
     public void close()
     {
         for (final Node node : nodes)
@@ -192,7 +309,7 @@ final class FakeCluster implements MigrateDrill.NodeApi, AutoCloseable
     {
         for (final Node node : nodes)
         {
-            if (node.controlUrl.equals(url))
+            if (node.controlUrl.equals(url) && !node.down)
             {
                 return node;
             }
@@ -249,6 +366,11 @@ final class FakeCluster implements MigrateDrill.NodeApi, AutoCloseable
         private final Map<Long, Trace> traces = new ConcurrentHashMap<>();
         private final AtomicBoolean dropFirstHop = new AtomicBoolean();
         private final FrameFlyweight frame = new FrameFlyweight();
+        private volatile boolean down;
+        private volatile boolean draining;
+        private volatile boolean full;
+        private volatile String startedAt = "started-" + System.nanoTime();
+        private volatile long lastFromSourceNs;
 
         Node(final FakeCluster cluster, final String nodeId, final URI controlUrl) throws IOException
         {
@@ -336,7 +458,7 @@ final class FakeCluster implements MigrateDrill.NodeApi, AutoCloseable
         private void onDatagram(final ByteBuffer buffer, final InetSocketAddress from) throws IOException
         {
             frame.wrap(buffer, 0);
-            if (!frame.isValidHeader(buffer.limit()))
+            if (down || !frame.isValidHeader(buffer.limit()))
             {
                 return;
             }
@@ -364,6 +486,7 @@ final class FakeCluster implements MigrateDrill.NodeApi, AutoCloseable
             final Forward forward = forwarding.get(streamId);
             if (null != forward && forward.source().equals(from))
             {
+                lastFromSourceNs = System.nanoTime();
                 trace(streamId).fromSource.add(sequence);
                 if (dropFirstHop.compareAndSet(true, false))
                 {

@@ -251,8 +251,13 @@ final class MigrateDrillTest
         final List<MigrateDrill.NodeInfo> nodes = HttpNodeApi.parseNodes(url(4300), "{\"nodes\":[" +
             "{\"node_id\":\"relay-node-1\",\"relay_addr\":\"10.0.0.1:4000\",\"control_addr\":\"10.0.0.1:4300\"," +
             "\"active_routes\":3,\"started_at\":\"2026-01-01T00:00:00Z\",\"last_heartbeat_ms_ago\":120}]}");
-        assertEquals(List.of(new MigrateDrill.NodeInfo("relay-node-1", "10.0.0.1:4000", "10.0.0.1:4300")), nodes);
+        assertEquals(List.of(new MigrateDrill.NodeInfo("relay-node-1", "10.0.0.1:4000", "10.0.0.1:4300", 3,
+            "2026-01-01T00:00:00Z", false)), nodes);
         assertEquals(List.of(), HttpNodeApi.parseNodes(url(4300), "{\"nodes\":[]}"));
+        // A draining node says so; a node from before the drain, or before started_at, lists neither.
+        assertEquals(List.of(new MigrateDrill.NodeInfo("b", "10.0.0.2:4000", "10.0.0.2:4300", 0, "", true)),
+            HttpNodeApi.parseNodes(url(4300), "{\"nodes\":[{\"node_id\":\"b\",\"relay_addr\":\"10.0.0.2:4000\"," +
+                "\"control_addr\":\"10.0.0.2:4300\",\"draining\":true}]}"));
 
         for (final String bad : List.of("", "[]", "{\"nodes\":{}}", "{\"nodes\":[1]}",
             "{\"nodes\":[{\"node_id\":\"a\",\"relay_addr\":\"10.0.0.1:4000\"}]}", "{\"nodes\":[]} trailing",
