@@ -61,6 +61,8 @@ final class RollingUpgradeTest
                 final Map<String, String> env = new HashMap<>();
                 env.put("REDIS_URL", redis.url());
                 env.put("NODE_ID", nodeId);
+                // As docker-compose.yml and k8s/configmap.yaml ship it: with the drain, nothing is left to adopt.
+                env.put("AUTO_FAILOVER", "true");
                 nodes[i] = NodeProcess.start(env);
                 // The restarted node keeps its ports: the sources' relay_addr and the drill's --node stay true.
                 final InetSocketAddress api = nodes[i].apiAddress();
