@@ -361,7 +361,8 @@ export class SoundRelay extends EventEmitter<SoundRelayEvents> {
    * The nodes to try, least loaded first. `GET /nodes` (asked of the configured nodes in turn until one answers)
    * gives each live node's `active_routes`; a configured node is found in it by its control address, or else by the
    * `node_id` its `/health` gives (a URL with a DNS name). Configured nodes it does not list come last, in the given
-   * order; with `discover`, listed nodes that are not configured are candidates too.
+   * order; with `discover`, listed nodes that are not configured are candidates too. A node whose entry says
+   * `"draining": true` is no candidate (it is handing its routes to its peers and will stop).
    * @internal
    */
   async candidates(exclude: Set<string>): Promise<Candidate[]> {
@@ -376,11 +377,12 @@ export class SoundRelay extends EventEmitter<SoundRelayEvents> {
         entry = nodeId === undefined ? undefined : entries.find((e) => e.node_id === nodeId);
       }
       if (entry !== undefined) matched.add(entry);
+      if (entry?.draining === true) continue; // it takes no route: its POST /route would answer 503
       candidates.push(candidateOf(node, entry));
     }
     if (this.settings.discover) {
       for (const entry of entries) {
-        if (matched.has(entry) || typeof entry.control_addr !== 'string') continue;
+        if (matched.has(entry) || typeof entry.control_addr !== 'string' || entry.draining === true) continue;
         const url = httpUrl(entry.control_addr);
         if (!exclude.has(url.href) && !candidates.some((c) => c.url.href === url.href)) candidates.push(candidateOf(url, entry));
       }
@@ -424,7 +426,10 @@ export class SoundRelay extends EventEmitter<SoundRelayEvents> {
   }
 
   /**
-   * Creates a route with a return path to the voice server on the first candidate that takes it.
+   * Creates a route with a return path to the voice server on the first candidate that takes it. A candidate that
+   * refuses (down, a timeout, `401`, `503` full or draining, ...) costs only its own request: the next one is asked at
+   * once. (A node starts draining up to a heartbeat before `GET /nodes` says so: its `503` naming the drain is how
+   * the package learns it in that window.)
    * @internal
    */
   async createRoute(voiceServer: string, exclude: Set<string>): Promise<RelayRoute> {
@@ -750,6 +755,9 @@ class ConnectionRelay {
         // Same node, another relay port: it restarted between two checks and its old port was taken.
         const [ip] = splitAddress(route.relayAddress);
         this.switchTo(networking, route, { ...route, relayAddress: `${ip}:${answer.body.relay_port}` }, 'rebound');
+      } else if (isDraining(answer)) {
+        // The node is draining: it hands this route to a peer (the next check follows it there, nothing lost) or,
+        // with no peer, stops, and the watch or the next check moves the route then.
       } else if (answer.status >= 500) {
         await this.move(networking, route, 'node_down');
       }
@@ -874,6 +882,11 @@ function describe(error: unknown): string {
   if (error.name === 'TimeoutError') return `no answer within the request timeout (${error.message})`;
   const cause = (error as { cause?: unknown }).cause;
   return cause instanceof Error && cause.message ? `${error.message}: ${cause.message}` : error.message;
+}
+
+/** A node's `503` because it is draining (the contract's `"error"` names the drain). */
+function isDraining(answer: HttpAnswer): boolean {
+  return answer.status === 503 && typeof answer.body?.error === 'string' && /draining/i.test(answer.body.error);
 }
 
 /** A node to try; its load and addresses from its `GET /nodes` entry when it has one. */

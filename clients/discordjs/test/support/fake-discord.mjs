@@ -24,7 +24,7 @@ export class FakeVoiceServer {
     this.otherUserId = '222222222222222222';
     /** Every UDP datagram's sender, "ip:port", in arrival order (one entry per datagram). */
     this.udpSenders = [];
-    /** The decrypted payload of every audio packet, with who sent it and its RTP sequence number. */
+    /** The decrypted payload of every audio packet, with who sent it, its RTP sequence number and when it came (ms). */
     this.frames = [];
     this.discoveries = [];
     this.keepAlives = 0;
@@ -129,7 +129,7 @@ export class FakeVoiceServer {
         this.decryptFailures++;
       } else {
         this.latched = { address: rinfo.address, port: rinfo.port };
-        this.frames.push({ from, sequence: msg.readUInt16BE(2), payload });
+        this.frames.push({ from, sequence: msg.readUInt16BE(2), payload, at: performance.now() });
       }
     }
     this.wake();

@@ -105,7 +105,7 @@ export class RelayNode {
     };
     this.process.stdout.on('data', keep);
     this.process.stderr.on('data', keep);
-    this.exited = new Promise((resolve) => this.process.once('exit', resolve));
+    this.exited = new Promise((resolve) => this.process.once('exit', (code, signal) => resolve({ code, signal })));
     await waitFor(async () => {
       if (this.process.exitCode !== null) throw new Error(`node exited with ${this.process.exitCode}:\n${this.log}`);
       const response = await fetch(`${this.url}/health`);
@@ -133,6 +133,15 @@ export class RelayNode {
   async kill() {
     if (this.process.exitCode === null) this.process.kill('SIGKILL');
     await this.exited;
+  }
+
+  /**
+   * SIGTERM, as an operator or Kubernetes stops a node: resolves with how it exited ({code, signal}) once it has.
+   * No SIGKILL behind it: a node that does not finish its drain is the test's failure to see.
+   */
+  async terminate() {
+    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGTERM');
+    return this.exited;
   }
 
   async stop() {
