@@ -22,6 +22,11 @@
   checks.py metrics REPO SCRAPE      metric and label names in the dashboard's and the alert rules' PromQL are
                                      ones the node exports (SCRAPE: its /metrics)
   checks.py dashboard REPO           panel ids and grid, data source references, provisioning paths vs compose
+  checks.py drain REPO               each supervisor lets a stopping node drain: compose stop_grace_period, the
+                                     unit's TimeoutStopSec (KillSignal=SIGTERM, KillMode=mixed), the pods'
+                                     terminationGracePeriodSeconds above DRAIN_TIMEOUT_SECONDS plus a margin; the
+                                     PodDisruptionBudget and the rolling update take one pod at a time; the
+                                     compose and image health checks ask /livez
   checks.py promql REPO OUT          writes the dashboard's queries, Grafana variables filled in, as recording
                                      rules to OUT, for promtool check rules to parse with Prometheus' own parser
   checks.py dockerignore REPO        the Dockerfile's COPY sources exist and .dockerignore lets them through
@@ -440,6 +445,147 @@ def cmd_dashboard(repo):
            f"the $datasource variable; provisioning paths match docker-compose.yml's mounts")
 
 
+# --- drain ---------------------------------------------------------------------------------------------------
+
+DRAIN_MARGIN_S = 5  # after the drain's end the node closes its sockets, Redis and the JVM exits
+
+
+def duration_s(text, units):
+    """Seconds of a duration such as 75, 75s, 1m15s (compose) or 1min 15s (systemd); None when it does not parse."""
+    text = str(text).strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    total, pos = 0.0, 0
+    for m in re.finditer(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)", text):
+        if m.start() != pos or m.group(2) not in units:
+            return None
+        total += float(m.group(1)) * units[m.group(2)]
+        pos = m.end()
+    return total if pos == len(text) and pos > 0 else None
+
+
+COMPOSE_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+SYSTEMD_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1, "sec": 1, "second": 1, "seconds": 1, "m": 60, "min": 60,
+                 "minute": 60, "minutes": 60, "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600}
+
+
+def drain_timeout(where, value, default):
+    if value is None or str(value).strip() == "":
+        return default
+    try:
+        return int(str(value).strip().strip("'\""))
+    except ValueError:
+        fail(where, f"DRAIN_TIMEOUT_SECONDS={value!r} is no whole number of seconds")
+        return default
+
+
+def check_grace(where, what, grace, drain):
+    if grace is None:
+        fail(where, f"{what} is missing or does not parse")
+    elif grace < drain + DRAIN_MARGIN_S:
+        fail(where, f"{what} {grace:g} s does not cover DRAIN_TIMEOUT_SECONDS {drain} s plus {DRAIN_MARGIN_S} s: "
+                    f"the node is killed in mid-drain")
+
+
+def cmd_drain(repo):
+    # The default, as .env.example documents it (every variable the node reads is there with its default).
+    example = env_file_lines(os.path.join(repo, ".env.example"), True)
+    if "DRAIN_TIMEOUT_SECONDS" not in example:
+        fail(".env.example", "does not document DRAIN_TIMEOUT_SECONDS")
+    default = drain_timeout(".env.example", example.get("DRAIN_TIMEOUT_SECONDS"), 60)
+    checked = []
+
+    # docker-compose.yml: the relay services (the anchor's keys merged in by the YAML loader).
+    script = open(os.path.join(repo, "deploy/docker/healthcheck.sh"), encoding="utf-8").read()
+    script_livez = "GET /livez " in script
+    if not script_livez:
+        fail("deploy/docker/healthcheck.sh", "does not ask GET /livez")
+    compose = yaml.safe_load(open(os.path.join(repo, "docker-compose.yml"), encoding="utf-8"))
+    for svc, spec in compose["services"].items():
+        if "soundrelay" not in str(spec.get("image", "")):
+            continue
+        where = f"docker-compose.yml services.{svc}"
+        env = spec.get("environment") or {}
+        if isinstance(env, list):
+            env = dict(e.split("=", 1) for e in env)
+        drain = drain_timeout(where, interpolate(env["DRAIN_TIMEOUT_SECONDS"]) if "DRAIN_TIMEOUT_SECONDS" in env
+                              else None, default)
+        check_grace(where, "stop_grace_period", duration_s(spec.get("stop_grace_period", "10s"), COMPOSE_UNITS),
+                    drain)
+        test = (spec.get("healthcheck") or {}).get("test")
+        words = " ".join(test) if isinstance(test, list) else str(test or "")
+        if not words or (spec.get("healthcheck") or {}).get("disable"):
+            fail(where, "has no healthcheck")
+        elif not ("/livez" in words or ("soundrelay-healthcheck" in words and script_livez)):
+            fail(where, f"healthcheck {words!r} does not ask /livez")
+        if spec.get("stop_signal", "SIGTERM") not in ("SIGTERM", "TERM", 15):
+            fail(where, f"stop_signal {spec.get('stop_signal')}: the node drains on SIGTERM")
+        checked.append(svc)
+
+    # The systemd unit and its environment file.
+    unit = open(os.path.join(repo, "deploy/systemd/soundrelay.service"), encoding="utf-8").read()
+
+    def directive(name):
+        found = re.findall(rf"^{name}=(.*)$", unit, re.M)
+        return found[-1].strip() if found else None
+
+    senv = env_file_lines(os.path.join(repo, "deploy/systemd/soundrelay.env"), True)
+    if "DRAIN_TIMEOUT_SECONDS" not in senv:
+        fail("deploy/systemd/soundrelay.env", "does not document DRAIN_TIMEOUT_SECONDS")
+    check_grace("soundrelay.service", "TimeoutStopSec", duration_s(directive("TimeoutStopSec") or "90s",
+                                                                   SYSTEMD_UNITS),
+                drain_timeout("soundrelay.env", senv.get("DRAIN_TIMEOUT_SECONDS"), default))
+    if directive("KillSignal") not in (None, "SIGTERM", "TERM", "15"):
+        fail("soundrelay.service", f"KillSignal={directive('KillSignal')}: the node drains on SIGTERM")
+    if directive("KillMode") not in ("mixed", "process"):
+        fail("soundrelay.service", f"KillMode={directive('KillMode')}: SIGTERM must reach the main process alone "
+                                   f"(mixed)")
+    checked.append("systemd")
+
+    # k8s/: the StatefulSet, its settings, the PodDisruptionBudget.
+    objects = []
+    for f in sorted(glob.glob(os.path.join(repo, "k8s", "*.yaml"))):
+        objects += [d for d in yaml.safe_load_all(open(f, encoding="utf-8")) if d]
+    by_name = {(o["kind"], o["metadata"]["name"]): o for o in objects if "metadata" in o}
+    sets = [o for o in objects if o.get("kind") == "StatefulSet"]
+    pdbs = [o for o in objects if o.get("kind") == "PodDisruptionBudget"]
+    for o in sets:
+        where = f"k8s StatefulSet {o['metadata']['name']}"
+        pod = o["spec"]["template"]["spec"]
+        for c in pod["containers"]:
+            value = None
+            for src in c.get("envFrom", []):
+                ref = src.get("configMapRef")
+                obj = by_name.get(("ConfigMap", ref["name"])) if ref else None
+                if obj and "DRAIN_TIMEOUT_SECONDS" in (obj.get("data") or {}):
+                    value = obj["data"]["DRAIN_TIMEOUT_SECONDS"]
+            for e in c.get("env", []):
+                if e["name"] == "DRAIN_TIMEOUT_SECONDS" and "value" in e:
+                    value = e["value"]
+            check_grace(f"{where} container {c['name']}", "terminationGracePeriodSeconds",
+                        pod.get("terminationGracePeriodSeconds", 30), drain_timeout(where, value, default))
+        strategy = o["spec"].get("updateStrategy", {"type": "RollingUpdate"})
+        if strategy.get("type", "RollingUpdate") != "RollingUpdate":
+            fail(where, f"updateStrategy {strategy.get('type')}: updates should replace one pod at a time")
+        elif (strategy.get("rollingUpdate") or {}).get("maxUnavailable", 1) not in (1, "1"):
+            fail(where, f"rollingUpdate.maxUnavailable {strategy['rollingUpdate']['maxUnavailable']}: one pod at "
+                        f"a time, so the one leaving has a peer to drain to")
+        labels = o["spec"]["template"]["metadata"].get("labels", {})
+        covering = [p for p in pdbs
+                    if all(labels.get(k) == v for k, v in p["spec"].get("selector", {}).get("matchLabels", {}).items())]
+        if not covering:
+            fail(where, "no PodDisruptionBudget selects its pods")
+        for p in covering:
+            if p["spec"].get("maxUnavailable") not in (1, "1") or "minAvailable" in p["spec"]:
+                fail(f"k8s PodDisruptionBudget {p['metadata']['name']}",
+                     f"maxUnavailable {p['spec'].get('maxUnavailable')}: one relay at a time (maxUnavailable: 1)")
+        checked.append(o["metadata"]["name"])
+    if not sets:
+        fail("k8s/", "no StatefulSet")
+    finish(f"drain: {', '.join(checked)} leave the node DRAIN_TIMEOUT_SECONDS + {DRAIN_MARGIN_S} s or more after "
+           f"SIGTERM; compose health checks on /livez; PodDisruptionBudget and rolling update one pod at a time")
+
+
 # --- promql --------------------------------------------------------------------------------------------------
 
 def cmd_promql(repo, out):
@@ -609,7 +755,7 @@ def cmd_relay(relay, src, dst, stream_id):
 
 if __name__ == "__main__":
     cmds = {"parse": cmd_parse, "settings": cmd_settings, "metrics": cmd_metrics, "dashboard": cmd_dashboard,
-            "promql": cmd_promql,
+            "promql": cmd_promql, "drain": cmd_drain,
             "dockerignore": cmd_dockerignore, "syscalls": cmd_syscalls, "relay": cmd_relay}
     if len(sys.argv) < 3 or sys.argv[1] not in cmds:
         sys.exit(__doc__)

@@ -35,6 +35,8 @@ final class NodeStatusView implements ControlApi.NodeStatus
     private final long startNs;
     private final DataPlane dataPlane;
     private final RedisRouteStore redis;
+    private volatile ControlApi.Drainer drainer;
+    private volatile boolean started;
     private volatile String relayAddr;
     private volatile String controlAddr;
 
@@ -115,7 +117,38 @@ final class NodeStatusView implements ControlApi.NodeStatus
     @Override
     public String notReady()
     {
+        if (!started)
+        {
+            return "node is starting";
+        }
+        if (draining())
+        {
+            return "node is draining (SIGTERM or POST /drain): it takes no new route";
+        }
         return dataPlane.atMaxRoutes() ? "node is at MAX_STREAMS_PER_NODE" : null;
+    }
+
+    @Override
+    public boolean draining()
+    {
+        final ControlApi.Drainer drain = drainer;
+        return drain != null && drain.draining();
+    }
+
+    /**
+     * @param drainer the node's drain.
+     */
+    void drainer(final ControlApi.Drainer drainer)
+    {
+        this.drainer = drainer;
+    }
+
+    /**
+     * Every part of the node is up: {@code /readyz} answers 200 from now on, unless it drains or is full.
+     */
+    void started()
+    {
+        started = true;
     }
 
     @Override

@@ -25,14 +25,15 @@ import java.util.Properties;
 
 /**
  * {@code java -jar soundrelay.jar}: read the configuration from the environment and {@code .env}, start the node,
- * and stop it gracefully on SIGTERM or SIGINT (drain, then exit 0). A bad setting stops the node before anything
- * starts, with {@code NAME=value: why} and exit status 2; so does any argument but {@code --help} and
- * {@code --version}.
+ * and drain it on SIGTERM or SIGINT (hand its routes to live peers, then exit 0; a second signal stops it at once).
+ * A bad setting stops the node before anything starts, with {@code NAME=value: why} and exit status 2; so does any
+ * argument but {@code --help} and {@code --version}.
  */
 public final class SoundRelayMain
 {
     private static SoundRelayNode running;
     private static boolean stopRequested;
+    private static boolean drainRequested;
 
     private SoundRelayMain()
     {
@@ -124,15 +125,31 @@ public final class SoundRelayMain
         return "unknown";
     }
 
-    private static synchronized void requestStop()
+    /**
+     * SIGTERM or SIGINT: the first one drains the node (PROTOCOL.md section 12); another one, or one while a drain
+     * that {@code POST /drain} began is under way, stops it at once. One before the node is up stops it once it is.
+     */
+    private static synchronized void requestStop(final String signal)
     {
-        if (!stopRequested)
+        if (stopRequested)
+        {
+            return;
+        }
+        if (running == null)
         {
             stopRequested = true;
-            if (running != null)
-            {
-                stopInBackground(running);
-            }
+        }
+        else if (!drainRequested && running.drain("SIG" + signal))
+        {
+            drainRequested = true;
+            System.err.println("soundrelay: SIG" + signal + ": draining (at most " +
+                running.config().drainTimeoutSeconds() + " s); send SIGTERM or SIGINT again to stop at once");
+        }
+        else
+        {
+            stopRequested = true;
+            System.err.println("soundrelay: SIG" + signal + ": stopping now");
+            stopInBackground(running);
         }
     }
 
@@ -186,7 +203,7 @@ public final class SoundRelayMain
         System.setProperty("org.jboss.logging.provider", "slf4j");
 
         // Handlers go in before the node starts, so a SIGTERM during start-up also ends in a graceful stop.
-        final sun.misc.SignalHandler stop = signal -> requestStop();
+        final sun.misc.SignalHandler stop = signal -> requestStop(signal.getName());
         sun.misc.Signal.handle(new sun.misc.Signal("TERM"), stop);
         sun.misc.Signal.handle(new sun.misc.Signal("INT"), stop);
 
@@ -223,5 +240,6 @@ public final class SoundRelayMain
         {
             Thread.currentThread().interrupt();
         }
+        System.exit(node.exitStatus()); // a drain, or a stop on a data-plane thread's death, closed the node
     }
 }

@@ -84,6 +84,8 @@ public final class SoundRelayNode implements AutoCloseable
     private final String generatedApiKey;
     private final long startNs;
     private final CountDownLatch closed = new CountDownLatch(1);
+    private NodeDrain drain;
+    private volatile int exitStatus;
 
     private SoundRelayNode(
         final Configuration config,
@@ -244,9 +246,10 @@ public final class SoundRelayNode implements AutoCloseable
                 config.nodeId(), dataPlane.localAddress(), dataPlane.transport().wireName(),
                 hostPort(config.controlApiAddr(), server.apiAddress()),
                 hostPort(config.metricsAddr(), server.metricsAddress()), config.authEnabled() ? "on" : "off");
+            Cluster cluster = null;
             if (store != null)
             {
-                startCluster(config, store, dataPlane, tracing, api, status);
+                cluster = startCluster(config, store, dataPlane, tracing, api, status);
             }
             else
             {
@@ -257,6 +260,12 @@ public final class SoundRelayNode implements AutoCloseable
             final SoundRelayNode node =
                 new SoundRelayNode(config, dataPlane, server, tracing, parts, generatedKey, startNs);
             dataPlane.onFatal(node::stopOnFatal);
+            node.drain = new NodeDrain(config.nodeId(), dataPlane, cluster, store, config.drainTimeoutSeconds(),
+                node::close);
+            api.drainer(node.drain);
+            status.drainer(node.drain);
+            metrics.drain(node.drain::routesRemaining, List.of(NodeDrain.RESULTS), node.drain::migrations);
+            status.started();
             return node;
         }
         catch (final IOException | RuntimeException ex)
@@ -415,7 +424,7 @@ public final class SoundRelayNode implements AutoCloseable
     /**
      * The several-node logic on the store's agent, which starts here: its thread is closed with the store.
      */
-    private static void startCluster(
+    private static Cluster startCluster(
         final Configuration config,
         final RedisRouteStore redis,
         final DataPlane dataPlane,
@@ -434,6 +443,7 @@ public final class SoundRelayNode implements AutoCloseable
             config.autoFailover());
         redis.start(dataPlane.registry(), dataPlane.proxy(), status.relayAddr(), status.controlAddr(),
             daemonThreads(RedisRouteStore.ROLE_NAME));
+        return cluster;
     }
 
     /**
@@ -569,6 +579,7 @@ public final class SoundRelayNode implements AutoCloseable
     private void stopOnFatal(final Throwable failure)
     {
         LOG.error("{}; stopping the node", failure.getMessage(), failure);
+        exitStatus = 1;
         final Thread stop = new Thread(() ->
         {
             try
@@ -584,6 +595,27 @@ public final class SoundRelayNode implements AutoCloseable
     }
 
     /**
+     * Drain (PROTOCOL.md section 12): stop taking routes, hand every route to the least loaded live peer, forward
+     * until their sources moved on, then {@link #close()}. With no live peer (or no Redis) the node closes at once and
+     * keeps its routes in Redis for its restart.
+     *
+     * @param reason what asked for it, for the log ("SIGTERM", "POST /drain").
+     * @return true when this call began the drain; false when one is under way already.
+     */
+    public boolean drain(final String reason)
+    {
+        return drain.start(reason);
+    }
+
+    /**
+     * @return the exit status for the process once the node closed: 0, or 1 after a data-plane thread died.
+     */
+    public int exitStatus()
+    {
+        return exitStatus;
+    }
+
+    /**
      * Block until {@link #close()} has finished.
      *
      * @throws InterruptedException when interrupted.
@@ -591,6 +623,19 @@ public final class SoundRelayNode implements AutoCloseable
     public void awaitClose() throws InterruptedException
     {
         closed.await();
+    }
+
+    /**
+     * Block until {@link #close()} has finished, at most so long.
+     *
+     * @param timeout how long.
+     * @param unit    its unit.
+     * @return true when the node closed.
+     * @throws InterruptedException when interrupted.
+     */
+    public boolean awaitClose(final long timeout, final TimeUnit unit) throws InterruptedException
+    {
+        return closed.await(timeout, unit);
     }
 
     /**

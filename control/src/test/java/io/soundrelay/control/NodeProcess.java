@@ -278,12 +278,30 @@ final class NodeProcess implements AutoCloseable
     int stop() throws InterruptedException
     {
         process.toHandle().destroy();
-        if (!process.waitFor(30, TimeUnit.SECONDS))
+        if (!process.waitFor(90, TimeUnit.SECONDS)) // a drain takes DRAIN_TIMEOUT_SECONDS (60) at most
         {
             process.destroyForcibly();
             process.waitFor(10, TimeUnit.SECONDS);
         }
         return process.exitValue();
+    }
+
+    /**
+     * Send SIGTERM and return at once.
+     */
+    void sigterm()
+    {
+        process.toHandle().destroy();
+    }
+
+    /**
+     * @param seconds how long to wait at most.
+     * @return the exit code, or -1 when the node still runs.
+     * @throws InterruptedException when interrupted while waiting.
+     */
+    int awaitExit(final long seconds) throws InterruptedException
+    {
+        return process.waitFor(seconds, TimeUnit.SECONDS) ? process.exitValue() : -1;
     }
 
     /**

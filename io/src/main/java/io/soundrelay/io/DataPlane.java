@@ -252,6 +252,20 @@ public final class DataPlane implements AutoCloseable
     }
 
     /**
+     * @return handed-off routes, all pipelines together, still forwarding HOP frames whose source sent to this node in
+     * the last 2 s (as of each router's last sweep, at most a second old): a drain ends when none is left.
+     */
+    public int forwardingBusy()
+    {
+        int sum = 0;
+        for (final Pipeline pipeline : pipelines)
+        {
+            sum += pipeline.router.forwardingBusy();
+        }
+        return sum;
+    }
+
+    /**
      * @return whether the node holds MAX_STREAMS_PER_NODE routes (all pipelines together): it takes no new one.
      */
     public boolean atMaxRoutes()

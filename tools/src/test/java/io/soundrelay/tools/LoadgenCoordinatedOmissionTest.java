@@ -92,13 +92,14 @@ final class LoadgenCoordinatedOmissionTest
             // The relay forwards nothing: only what the sender stamps matters here.
             final GeneratorOptions options = LoadgenCommand.options("--relay", relay.hostPort(),
                 "--no-create-routes", "--streams", "1", "--senders", "1", "--receivers", "1", "--rate-unlimited",
-                "--duration", "0.3", "--grace-ms", "0", "--report-interval", "0.1");
+                "--duration", "1", "--grace-ms", "0", "--report-interval", "0.1");
             try (PacketGenerator generator = PacketGenerator.open(options, printStream(), transport))
             {
                 generator.run();
             }
         }
 
+        assertTrue(transport.sends > STALLED_SEND + 1, "the run went on after the stall: " + transport.sends + " sends");
         assertTrue(transport.nextStampNs >= transport.stallEndNs, "no schedule: the stamp is taken at the send");
     }
 

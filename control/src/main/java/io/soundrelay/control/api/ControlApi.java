@@ -110,6 +110,14 @@ public final class ControlApi implements HttpHandler
             return null;
         }
 
+        /**
+         * @return true while the node drains (PROTOCOL.md section 12): {@code /health} says {@code draining}.
+         */
+        default boolean draining()
+        {
+            return false;
+        }
+
         String redis();
 
         /**
@@ -145,6 +153,35 @@ public final class ControlApi implements HttpHandler
         }
 
         long uptimeSeconds();
+    }
+
+    /**
+     * A node's drain (PROTOCOL.md section 12), as {@code POST /drain} and {@code POST /route} see it.
+     */
+    public interface Drainer
+    {
+        /**
+         * @return true once a drain began: the node takes no new route.
+         */
+        boolean draining();
+
+        /**
+         * Begin the drain, unless it already began.
+         *
+         * @param reason what asked for it, for the log.
+         * @return true when this call began it.
+         */
+        boolean start(String reason);
+
+        /**
+         * @return the routes the node still owns while it drains; 0 when it does not drain.
+         */
+        int routesRemaining();
+
+        /**
+         * @return DRAIN_TIMEOUT_SECONDS.
+         */
+        int timeoutSeconds();
     }
 
     private final HttpRequestCounter requests;
@@ -196,6 +233,18 @@ public final class ControlApi implements HttpHandler
         routes.resource("/rooms/*", "/rooms/{code}", false).on(Methods.GET, false, nodeHandlers::room);
         routes.resource("/migrate", "/migrate", false).on(Methods.POST, true, routeHandlers::migrate);
         routes.resource("/nodes", "/nodes", false).on(Methods.GET, false, nodeHandlers::nodes);
+        routes.resource("/drain", "/drain", false).on(Methods.POST, false, nodeHandlers::drain);
+    }
+
+    /**
+     * @param drainer the node's drain: {@code POST /drain} begins it, and {@code POST /route} is refused meanwhile.
+     * @return this.
+     */
+    public ControlApi drainer(final Drainer drainer)
+    {
+        nodeHandlers.drainer(drainer);
+        service.drainer(drainer);
+        return this;
     }
 
     /**

@@ -33,7 +33,7 @@ import java.util.List;
 
 /**
  * The handlers of what the node shows about itself: {@code /health}, {@code /metrics}, {@code /nodes},
- * {@code /rooms} and {@code /rooms/{code}}. Reads only.
+ * {@code /rooms} and {@code /rooms/{code}}, reads only; and {@code POST /drain}.
  */
 final class NodeHandlers
 {
@@ -43,6 +43,7 @@ final class NodeHandlers
     private final RelayMetrics metrics;
     private final RouteService service;
     private volatile MixerAgent mixer;
+    private volatile ControlApi.Drainer drainer;
 
     NodeHandlers(
         final ControlApi.NodeStatus node,
@@ -63,12 +64,37 @@ final class NodeHandlers
         this.mixer = mixer;
     }
 
+    void drainer(final ControlApi.Drainer drainer)
+    {
+        this.drainer = drainer;
+    }
+
+    /**
+     * {@code POST /drain} (PROTOCOL.md section 12): 202 whether this request began the drain or one is under way.
+     */
+    void drain(final HttpServerExchange exchange, final byte[] body)
+    {
+        final ControlApi.Drainer drain = drainer;
+        if (drain == null)
+        {
+            throw new ValidationException(null, "this node cannot drain", 503);
+        }
+        final boolean began = drain.start("POST /drain");
+        ApiResponses.send(exchange, 202, new JsonWriter().beginObject()
+            .name("status").value("draining")
+            .name("node_id").value(node.nodeId())
+            .name("message").value(began ? "drain started" : "a drain is already in progress")
+            .name("routes_remaining").value(drain.routesRemaining())
+            .name("drain_timeout_seconds").value(drain.timeoutSeconds())
+            .endObject());
+    }
+
     void health(final HttpServerExchange exchange, final byte[] body)
     {
         final String redis = node.redis();
         final JsonWriter w = new JsonWriter();
         w.beginObject()
-            .name("status").value("unavailable".equals(redis) ? "degraded" : "ok")
+            .name("status").value(node.draining() ? "draining" : "unavailable".equals(redis) ? "degraded" : "ok")
             .name("node_id").value(node.nodeId())
             .name("uptime_s").value(node.uptimeSeconds())
             .name("transport").value(node.transport())
@@ -159,6 +185,7 @@ final class NodeHandlers
                 .name("active_routes").value(registry.size())
                 .name("started_at").value(node.startedAt())
                 .name("last_heartbeat_ms_ago").value(0)
+                .name("draining").value(node.draining())
                 .endObject();
         }
         else

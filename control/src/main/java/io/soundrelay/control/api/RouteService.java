@@ -56,6 +56,9 @@ final class RouteService
     private static final long ROUTER_TIMEOUT_MS = 5000;
     /** Longest a DELETE or PUT waits for the receiver to close the relay port the route gave up. */
     private static final long RELEASE_WAIT_MS = 1000;
+    /** {@code POST /route}'s 503 while the node drains (PROTOCOL.md section 12). */
+    static final String DRAINING =
+        "node is draining (SIGTERM or POST /drain): it takes no new route; create it on another node";
 
     private final String nodeId;
     private final RouterProxy router;
@@ -63,6 +66,7 @@ final class RouteService
     private volatile Cluster cluster;
     private volatile RelayPorts relayPorts;
     private volatile NodeTracing tracing;
+    private volatile ControlApi.Drainer drainer;
 
     /**
      * @param nodeId   this node's id, to tell its own routes in Redis from other nodes'.
@@ -89,6 +93,11 @@ final class RouteService
         return cluster;
     }
 
+    void drainer(final ControlApi.Drainer drainer)
+    {
+        this.drainer = drainer;
+    }
+
     void relayPorts(final RelayPorts relayPorts)
     {
         this.relayPorts = relayPorts;
@@ -109,6 +118,11 @@ final class RouteService
      */
     RouteEntry create(final RouteSpec spec) throws Exception
     {
+        final ControlApi.Drainer drain = drainer;
+        if (drain != null && drain.draining())
+        {
+            throw new ValidationException(null, DRAINING, 503);
+        }
         if (spec.returnPath() && registry.get(spec.streamId()) != null)
         {
             // Before a relay port is bound: a route that exists is a 409, not a 503 when RELAY_PORTS is full.

@@ -128,6 +128,7 @@ public final class Cluster implements RedisRouteStore.Hooks
     private final List<HandOff> handOffs = new ArrayList<>();
     private final Map<Long, Integer> orphanRounds = new HashMap<>();
 
+    private volatile boolean draining;
     private Set<String> lastLiveIds = Set.of();
     private long nextLiveNs;
     private long nextOrphanScanNs;
@@ -172,6 +173,16 @@ public final class Cluster implements RedisRouteStore.Hooks
     public int graceSeconds()
     {
         return graceSeconds;
+    }
+
+    /**
+     * The node drains (PROTOCOL.md section 12): from now on it refuses hand-offs to it and adopts no dead node's
+     * route, and its heartbeat says {@code "draining": true}, so that peers and clients pick other nodes.
+     */
+    public void draining()
+    {
+        draining = true;
+        store.draining();
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -423,6 +434,13 @@ public final class Cluster implements RedisRouteStore.Hooks
             // heartbeat gives it, signed with the key its MIGRATE carries, for its grace window.
             final NodeInfo from = a.hopKey == null || a.fromNode == null ? null :
                 LiveNodes.find(liveNodes.refresh(redis), a.fromNode);
+            if (draining)
+            {
+                span.addEvent("refused");
+                adoption.refuse(redis, a.streamId, a.fromNode, Context.root().with(span), "node " + nodeId +
+                    " is draining: it takes no route");
+                return;
+            }
             if (a.hopKey != null && (from == null || !validKey(a.hopKey)))
             {
                 span.addEvent("refused");
@@ -542,7 +560,12 @@ public final class Cluster implements RedisRouteStore.Hooks
         final Map<String, long[]> load = new HashMap<>();
         for (final NodeInfo node : nodes)
         {
-            load.put(node.nodeId(), new long[]{node.nodeId().equals(nodeId) ? registry.size() : node.activeRoutes()});
+            // A draining node takes nothing: every node leaves it out of the plan (this one too, once it drains).
+            if (!node.draining() && !(draining && node.nodeId().equals(nodeId)))
+            {
+                load.put(node.nodeId(),
+                    new long[]{node.nodeId().equals(nodeId) ? registry.size() : node.activeRoutes()});
+            }
         }
         final List<String> byId = new ArrayList<>(load.keySet());
         byId.sort(Comparator.naturalOrder());
@@ -569,7 +592,8 @@ public final class Cluster implements RedisRouteStore.Hooks
             }
             load.get(pick)[0]++;
             final int rounds = orphanRounds.merge(streamId, 1, Integer::sum);
-            if ((nodeId.equals(pick) || rounds >= EVERYONE_ADOPTS_AFTER_ROUNDS) && registry.size() < maxRoutes)
+            if ((nodeId.equals(pick) || rounds >= EVERYONE_ADOPTS_AFTER_ROUNDS) && registry.size() < maxRoutes &&
+                !draining)
             {
                 final StoredRoute route = ownership.decodeOrNull(values.get(streamId));
                 if (route == null)

@@ -35,6 +35,7 @@ public final class NodeInfo
     private final String startedAt;
     private final long lastHeartbeatMsAgo;
     private final Endpoint relay;
+    private final boolean draining;
 
     NodeInfo(
         final String nodeId,
@@ -43,8 +44,10 @@ public final class NodeInfo
         final long activeRoutes,
         final String startedAt,
         final long lastHeartbeatMsAgo,
-        final Endpoint relay)
+        final Endpoint relay,
+        final boolean draining)
     {
+        this.draining = draining;
         this.nodeId = nodeId;
         this.relayAddr = relayAddr;
         this.controlAddr = controlAddr;
@@ -76,6 +79,7 @@ public final class NodeInfo
             final Object control = doc.get("control_addr");
             final Object routes = doc.get("active_routes");
             final Object started = doc.get("started_at");
+            final Object draining = doc.get("draining");
             if (!(id instanceof String) || !(relay instanceof String))
             {
                 return null;
@@ -83,7 +87,7 @@ public final class NodeInfo
             return new NodeInfo((String)id, (String)relay, control instanceof String ? (String)control : null,
                 routes instanceof JsonNumber ? ((JsonNumber)routes).longValueExact() : 0,
                 started instanceof String ? (String)started : null, lastHeartbeatMsAgo,
-                Endpoint.parse((String)relay));
+                Endpoint.parse((String)relay), Boolean.TRUE.equals(draining));
         }
         catch (final JsonException | IllegalArgumentException | ArithmeticException ex)
         {
@@ -122,6 +126,14 @@ public final class NodeInfo
     }
 
     /**
+     * @return true while the node drains (PROTOCOL.md section 12): it takes no route, so no peer hands it one.
+     */
+    public boolean draining()
+    {
+        return draining;
+    }
+
+    /**
      * @return the relay address as an endpoint, to compare with a request's address and to match HOP senders.
      */
     public Endpoint relay()
@@ -155,6 +167,6 @@ public final class NodeInfo
         {
             w.value(startedAt);
         }
-        w.name("last_heartbeat_ms_ago").value(lastHeartbeatMsAgo).endObject();
+        w.name("last_heartbeat_ms_ago").value(lastHeartbeatMsAgo).name("draining").value(draining).endObject();
     }
 }

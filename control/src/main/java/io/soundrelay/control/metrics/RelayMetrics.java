@@ -69,6 +69,9 @@ public final class RelayMetrics
     private volatile int pipelines = 1;
     private volatile IntToLongFunction pipelineReceived = k -> 0;
     private volatile LongSupplier handoffs = () -> 0;
+    private volatile LongSupplier drainRemaining = () -> 0;
+    private volatile List<String> drainResults = List.of();
+    private volatile ToLongFunction<String> drainMigrations = result -> 0;
 
     /**
      * @param counters       data-plane counters.
@@ -120,6 +123,21 @@ public final class RelayMetrics
         this.pipelineReceived = received;
         this.handoffs = handoff;
         this.pipelines = count;
+        return this;
+    }
+
+    /**
+     * @param remaining  the routes the node still owns while it drains, 0 when it does not.
+     * @param results    the outcomes of a drain's hand-offs.
+     * @param migrations a drain's hand-offs with an outcome.
+     * @return this.
+     */
+    public RelayMetrics drain(
+        final LongSupplier remaining, final List<String> results, final ToLongFunction<String> migrations)
+    {
+        this.drainRemaining = remaining;
+        this.drainResults = results;
+        this.drainMigrations = migrations;
         return this;
     }
 
@@ -265,7 +283,12 @@ public final class RelayMetrics
             byReason("relay_http_connections_shed",
                 "HTTP connections closed by the cap (CONTROL_API_MAX_CONNECTIONS), by reason", shedReasons, shed),
             gauge("relay_http_connections_open", "HTTP connections open now, API and metrics listeners",
-                openConnections.getAsLong()));
+                openConnections.getAsLong()),
+            gauge("relay_drain_routes_remaining", "Routes the node still owns while it drains (0 when it does not)",
+                drainRemaining.getAsLong()),
+            byLabel("relay_drain_migrations", "Hand-offs of a drain by result: ok, failed (no peer took the route: " +
+                "it stays), skipped (Redis unreachable or DRAIN_TIMEOUT_SECONDS reached)", "result", drainResults,
+                drainMigrations));
     }
 
     private CounterSnapshot pipelineReceived()
@@ -370,11 +393,17 @@ public final class RelayMetrics
     private static CounterSnapshot byReason(
         final String name, final String help, final List<String> reasons, final ToLongFunction<String> count)
     {
+        return byLabel(name, help, "reason", reasons, count);
+    }
+
+    private static CounterSnapshot byLabel(final String name, final String help, final String label,
+        final List<String> reasons, final ToLongFunction<String> count)
+    {
         final CounterSnapshot.Builder builder = CounterSnapshot.builder().name(name).help(help);
         for (final String reason : reasons)
         {
             builder.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
-                .labels(Labels.of("reason", reason))
+                .labels(Labels.of(label, reason))
                 .value(count.applyAsLong(reason))
                 .build());
         }

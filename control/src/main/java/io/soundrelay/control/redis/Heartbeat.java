@@ -61,6 +61,7 @@ final class Heartbeat
 
     private static final Logger LOG = LoggerFactory.getLogger(Heartbeat.class);
 
+    private volatile boolean draining;
     private final String nodeId;
     private final String instanceId;
     private final String key;
@@ -239,6 +240,15 @@ final class Heartbeat
             (control == null ? "unknown" : control) + (started == null ? "" : ", started " + started);
     }
 
+    /**
+     * @param draining whether the node drains (PROTOCOL.md section 12): written with every beat from now on, so that
+     *                 peers hand it nothing and clients pick another node.
+     */
+    void draining(final boolean draining)
+    {
+        this.draining = draining;
+    }
+
     private String json(final int activeRoutes)
     {
         return new JsonWriter().beginObject()
@@ -248,6 +258,7 @@ final class Heartbeat
             .name("control_addr").value(controlAddr)
             .name("active_routes").value(activeRoutes)
             .name("started_at").value(startedAt)
+            .name("draining").value(draining)
             .endObject()
             .toJson();
     }

@@ -475,6 +475,14 @@ public final class RedisRouteStore implements RouteJournal, AutoCloseable
     }
 
     /**
+     * The node drains: its heartbeat says so from the next beat on, which comes at once.
+     */
+    public void draining()
+    {
+        agent.draining();
+    }
+
+    /**
      * @return "connected" or "unavailable", for {@code /health}.
      */
     public String state()

@@ -110,6 +110,8 @@ final class RedisStoreAgent implements Agent
     private long lastBeatNs;
     /** Ownership must be re-read before routes are trusted again: the heartbeat lapsed (see {@link #heartbeat}). */
     private boolean rereadOwed;
+    /** Set by another thread when the heartbeat changed (a drain began): written in the next duty cycle. */
+    private volatile boolean beatNow;
     private RouteRegistry registry;
     private RouterProxy router;
     private RelayPorts relayPorts;
@@ -297,8 +299,9 @@ final class RedisStoreAgent implements Agent
             work++;
         }
 
-        if (connected && nowNs - nextHeartbeatNs >= 0)
+        if (connected && (beatNow || nowNs - nextHeartbeatNs >= 0))
         {
+            beatNow = false;
             nextHeartbeatNs = nowNs + RedisRouteStore.HEARTBEAT_INTERVAL_NS;
             journal.pruneDeleted(nowNs);
             heartbeat(nowNs);
@@ -429,6 +432,14 @@ final class RedisStoreAgent implements Agent
                 restored = restore();
                 loaded = true;
             }
+            final RedisRouteStore.Hooks cluster = hooks;
+            if (cluster != null)
+            {
+                // Before the reconcile, which deletes this node's keys memory lacks: ownership may have changed while
+                // Redis was away (a hand-off this node was given but never heard of, one it gave and could not take
+                // back), and Redis is the truth of who owns what. Memory follows it, then Redis follows memory.
+                cluster.onSubscribed(commands);
+            }
             journal.reconcileNeeded(); // cleared: this reconcile is the one owed
             final int rewritten = reconciler.reconcile(commands, registry);
             master = endpoint.serverAddress();
@@ -491,6 +502,15 @@ final class RedisStoreAgent implements Agent
     private RelaySocket reopen(final StoredRoute route)
     {
         return relayPorts == null ? null : relayPorts.reopen(route.relayPort(), route.spec().streamIdText());
+    }
+
+    /**
+     * The node drains: the heartbeat says so, written in the next duty cycle. Any thread.
+     */
+    void draining()
+    {
+        heartbeat.draining(true);
+        beatNow = true;
     }
 
     /**

@@ -68,6 +68,13 @@ public final class ClusterSettings
     public static final Setting<Integer> MIGRATION_GRACE_SECONDS = Setting.integer("MIGRATION_GRACE_SECONDS", 30, 0,
         3600, "how long a migrated stream is still forwarded to its new node ({min}-{max})");
 
+    /**
+     * How long a drain (SIGTERM or {@code POST /drain}) may take at most: hand-offs and the HOP forwarding after them.
+     * Zero is refused: a node that should stop at once is sent a second SIGTERM.
+     */
+    public static final Setting<Integer> DRAIN_TIMEOUT_SECONDS = Setting.integer("DRAIN_TIMEOUT_SECONDS", 60, 1,
+        3600, "how long a drain on SIGTERM or POST /drain may take before the node stops anyway ({min}-{max})");
+
     public static final Setting<Boolean> AUTO_FAILOVER = Setting.bool("AUTO_FAILOVER", false,
         "live nodes adopt a dead node's routes on their own");
 

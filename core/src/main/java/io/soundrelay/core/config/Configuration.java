@@ -179,6 +179,7 @@ public final class Configuration
     private final int receiveBatch;
     private final int sendBatch;
     private final int migrationGraceSeconds;
+    private final int drainTimeoutSeconds;
     private final boolean autoFailover;
     private final InetAddress advertiseHost;
     private final List<Cidr> targetDeny;
@@ -227,6 +228,7 @@ public final class Configuration
         receiveBatch = DataPlaneSettings.RECEIVE_BATCH.read(values);
         sendBatch = DataPlaneSettings.SEND_BATCH.read(values);
         migrationGraceSeconds = ClusterSettings.MIGRATION_GRACE_SECONDS.read(values);
+        drainTimeoutSeconds = ClusterSettings.DRAIN_TIMEOUT_SECONDS.read(values);
         autoFailover = ClusterSettings.AUTO_FAILOVER.read(values);
         advertiseHost = ClusterSettings.ADVERTISE_HOST.read(values);
         targetDeny = RouteSettings.TARGET_DENY.read(values);
@@ -540,6 +542,11 @@ public final class Configuration
         return migrationGraceSeconds;
     }
 
+    public int drainTimeoutSeconds()
+    {
+        return drainTimeoutSeconds;
+    }
+
     public boolean autoFailover()
     {
         return autoFailover;
@@ -670,14 +677,12 @@ public final class Configuration
             ", pinCpus=" + pinCpus +
             ", dataPlaneThreads=" + dataPlaneThreads +
             ", dataPlanePipelines=" + dataPlanePipelines +
-            ", receiveBatch=" + receiveBatch +
-            ", sendBatch=" + sendBatch +
-            ", migrationGraceSeconds=" + migrationGraceSeconds +
+            ", receiveBatch=" + receiveBatch + ", sendBatch=" + sendBatch +
+            ", migrationGraceSeconds=" + migrationGraceSeconds + ", drainTimeoutSeconds=" + drainTimeoutSeconds +
             ", autoFailover=" + autoFailover +
             ", advertiseHost=" + (advertiseHost == null ? "<derived>" : advertiseHost.getHostAddress()) +
             ", relayPorts=" + relayPortsFirst + "-" + relayPortsLast +
-            ", paceMs=" + paceMs +
-            ", paceMaxHeld=" + paceMaxHeld +
+            ", paceMs=" + paceMs + ", paceMaxHeld=" + paceMaxHeld +
             ", mixerRoomEncodesPerPeriod=" + mixerRoomEncodesPerPeriod +
             ", mixerNodeEncodesPer20Ms=" + mixerNodeEncodesPer20Ms +
             ", mixerStaleMs=" + mixerStaleMs +

@@ -38,7 +38,7 @@ final class NodeSettings
         DataPlaneSettings.ENABLE_MIXER, ApiSettings.LOG_LEVEL, DataPlaneSettings.TRANSPORT, DataPlaneSettings.RING_SIZE,
         DataPlaneSettings.WAIT_STRATEGY, DataPlaneSettings.PIN_CPUS, DataPlaneSettings.DATA_PLANE_THREADS,
         DataPlaneSettings.DATA_PLANE_PIPELINES, DataPlaneSettings.RECEIVE_BATCH, DataPlaneSettings.SEND_BATCH,
-        ClusterSettings.MIGRATION_GRACE_SECONDS,
+        ClusterSettings.MIGRATION_GRACE_SECONDS, ClusterSettings.DRAIN_TIMEOUT_SECONDS,
         ClusterSettings.AUTO_FAILOVER, ClusterSettings.ADVERTISE_HOST, RouteSettings.TARGET_DENY,
         RouteSettings.TARGET_ALLOW, RouteSettings.RELAY_PORTS, RouteSettings.PACE_MS, RouteSettings.PACE_MAX_HELD,
         ApiSettings.CONTROL_API_MAX_CONNECTIONS, ApiSettings.UNAUTH_RATE_PER_SECOND, ApiSettings.UNAUTH_RATE_BURST,

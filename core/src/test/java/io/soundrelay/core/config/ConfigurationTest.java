@@ -73,6 +73,7 @@ class ConfigurationTest
         assertEquals(4, c.redisPoolSize());
         assertTrue(c.authEnabled());
         assertEquals(List.of(), c.apiKeys());
+        assertEquals(60, c.drainTimeoutSeconds());
         assertEquals(1000, c.maxStreamsPerNode());
         assertEquals(16, c.maxTargetsPerRoute());
         assertEquals(1500, c.maxDatagramBytes());
@@ -343,6 +344,9 @@ class ConfigurationTest
         "PIN_CPUS -> 0,x -> 'x' is not a CPU id 0-65535",
         "PIN_CPUS -> 1,2,1 -> CPU 1 is listed twice",
         "MIGRATION_GRACE_SECONDS -> 3601 -> outside 0-3600",
+        "DRAIN_TIMEOUT_SECONDS -> 0 -> outside 1-3600",
+        "DRAIN_TIMEOUT_SECONDS -> 3601 -> outside 1-3600",
+        "DRAIN_TIMEOUT_SECONDS -> 60s -> not an integer; expected 1-3600",
         "AUTO_FAILOVER -> on -> expected true or false",
         "ADVERTISE_HOST -> relay.example -> expected an IP address such as 10.0.0.5 or [fd00::5], not a name",
         "ADVERTISE_HOST -> 0.0.0.0 -> a wildcard or multicast address cannot be reached by other nodes",

@@ -43,7 +43,14 @@ final class RouteTable
 {
     private static final Logger LOG = LoggerFactory.getLogger(RouteTable.class);
 
+    /**
+     * A handed-off route whose source sent nothing to this node for this long has moved on (PROTOCOL.md section 12: a
+     * drain waits for every migrated route's source to go quiet for 2 s).
+     */
+    static final long FORWARD_QUIET_NS = TimeUnit.SECONDS.toNanos(2);
+
     private final Long2ObjectHashMap<Route> routes = new Long2ObjectHashMap<>();
+    private volatile int forwardingBusy;
     private final RouterParts parts;
     private final RelayPortTable relayPorts;
     private final RouteRegistry registry;
@@ -506,6 +513,7 @@ final class RouteTable
     int sweep(final long nowNs)
     {
         int work = 0;
+        int busy = 0;
         final Iterator<Route> it = routes.values().iterator();
         while (it.hasNext())
         {
@@ -520,6 +528,10 @@ final class RouteTable
                     it.remove();
                     detach(route);
                     work++;
+                }
+                else if (entry.lastSeenNs() != RouteEntry.NEVER && nowNs - entry.lastSeenNs() < FORWARD_QUIET_NS)
+                {
+                    busy++;
                 }
                 continue;
             }
@@ -542,6 +554,16 @@ final class RouteTable
                 work++;
             }
         }
+        forwardingBusy = busy;
         return work;
+    }
+
+    /**
+     * @return handed-off routes whose source still sent to this node within {@link #FORWARD_QUIET_NS}, as of the last
+     * {@link #sweep}: a drain waits for none. Any thread.
+     */
+    int forwardingBusy()
+    {
+        return forwardingBusy;
     }
 }

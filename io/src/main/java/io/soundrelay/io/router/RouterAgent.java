@@ -345,6 +345,15 @@ public final class RouterAgent implements Agent, EventPoller.Handler<RelaySlot>
         return table.size();
     }
 
+    /**
+     * @return handed-off routes still forwarding whose source sent to this node in the last 2 s, as of the last
+     * sweep (at most a second old). Any thread.
+     */
+    public int forwardingBusy()
+    {
+        return table.forwardingBusy();
+    }
+
     @Override
     public void onClose()
     {
