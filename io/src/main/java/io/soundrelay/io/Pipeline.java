@@ -133,7 +133,7 @@ final class Pipeline
         pipeline.sender = newSender(ctx, routerCounters);
 
         final ReceiverProxy socketChanges = new ReceiverProxy(SOCKET_CHANGE_QUEUE);
-        pipeline.receiveAgent = new ReceiveAgent(pipeline.receiver, socketChanges, relayPorts::release);
+        pipeline.receiveAgent = new ReceiveAgent(pipeline.receiver, socketChanges, relayPorts::release, ctx.clock());
         socketChanges.add(mainSocket);
         if (inboxes != null)
         {

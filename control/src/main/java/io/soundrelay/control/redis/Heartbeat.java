@@ -168,8 +168,9 @@ final class Heartbeat
      * Write the heartbeat and the node's entry in the node index.
      *
      * @param activeRoutes the routes the node holds now.
+     * @return false when Redis no longer held the heartbeat: it had expired (or was removed) since the last beat.
      */
-    void beat(final RedisClusterAsyncCommands<String, String> redis, final int activeRoutes) throws Exception
+    boolean beat(final RedisClusterAsyncCommands<String, String> redis, final int activeRoutes) throws Exception
     {
         try
         {
@@ -181,6 +182,7 @@ final class Heartbeat
             await(listed);
             operations.add(Op.HEARTBEAT, Result.OK);
             checkClash(previous);
+            return previous != null;
         }
         catch (final Exception ex)
         {

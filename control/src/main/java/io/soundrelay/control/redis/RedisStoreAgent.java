@@ -106,6 +106,10 @@ final class RedisStoreAgent implements Agent
     private boolean claimed;
     private long nextAttemptNs;
     private long nextHeartbeatNs;
+    /** When the heartbeat was last written; 0 before the first beat. */
+    private long lastBeatNs;
+    /** Ownership must be re-read before routes are trusted again: the heartbeat lapsed (see {@link #heartbeat}). */
+    private boolean rereadOwed;
     /** Set by another thread when the heartbeat changed (a drain began): written in the next duty cycle. */
     private volatile boolean beatNow;
     private RouteRegistry registry;
@@ -300,7 +304,7 @@ final class RedisStoreAgent implements Agent
             beatNow = false;
             nextHeartbeatNs = nowNs + RedisRouteStore.HEARTBEAT_INTERVAL_NS;
             journal.pruneDeleted(nowNs);
-            heartbeat();
+            heartbeat(nowNs);
             work++;
         }
 
@@ -353,6 +357,13 @@ final class RedisStoreAgent implements Agent
             if (subscription.needed())
             {
                 subscription.subscribe();
+                rereadOwed = false;
+                cluster.onSubscribed(commands);
+                work++;
+            }
+            else if (rereadOwed)
+            {
+                rereadOwed = false;
                 cluster.onSubscribed(commands);
                 work++;
             }
@@ -502,17 +513,34 @@ final class RedisStoreAgent implements Agent
         beatNow = true;
     }
 
-    private void heartbeat()
+    /**
+     * Write the heartbeat. One that had expired, or whose last write is older than its TTL, means the node was away
+     * (paused by SIGSTOP, a frozen VM, a stall) long enough for peers to count it gone: with AUTO_FAILOVER they may
+     * have adopted its routes. Its routes are then not trusted until ownership is re-read from Redis (the cluster's
+     * {@code onSubscribed}, which lets go of every route a peer owns now); announcements alone may have been missed.
+     */
+    private void heartbeat(final long nowNs)
     {
+        final boolean lapsed;
         try
         {
-            heartbeat.beat(commands, registry.size());
+            final boolean found = heartbeat.beat(commands, registry.size());
+            lapsed = lastBeatNs != 0 && (!found ||
+                nowNs - lastBeatNs > TimeUnit.SECONDS.toNanos(RedisRouteStore.HEARTBEAT_TTL_SECONDS));
         }
         catch (final Exception ex)
         {
             markUnavailable(ex);
             return;
         }
+        if (lapsed)
+        {
+            LOG.warn("NODE_ID {}: its heartbeat lapsed (last written {} ms ago: the process was paused?); peers may " +
+                "have adopted its routes: re-reading which routes it owns from Redis", nodeId,
+                TimeUnit.NANOSECONDS.toMillis(nowNs - lastBeatNs));
+            rereadOwed = true;
+        }
+        lastBeatNs = nowNs;
         final String probe = subscription.probe();
         if (probe != null)
         {

@@ -62,7 +62,14 @@ public enum ErrorReason
      * A room frame that waited longer than {@code MIXER_STALE_MS} in the router-to-mixer ring: dropped rather than
      * mixed late. Counted by the mixer, its only writer.
      */
-    MIXER_STALE("mixer_stale");
+    MIXER_STALE("mixer_stale"),
+    /**
+     * A datagram the node's sockets held when its data plane came back from a pause (SIGSTOP, a frozen VM or
+     * container, a stall of several seconds): sent while the node was not running, so stale, and perhaps for a route a
+     * peer adopted meanwhile. Taken off the sockets and dropped before anything is forwarded again. Counted by the
+     * receiving thread, its only writer.
+     */
+    STALE("stale");
 
     private static final ErrorReason[] VALUES = values();
 

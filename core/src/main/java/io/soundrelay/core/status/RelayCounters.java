@@ -98,7 +98,8 @@ public final class RelayCounters
     }
 
     /**
-     * Count a drop. Only the thread that owns the reason ({@link ErrorReason#RING_FULL}: receiver; others: router).
+     * Count a drop. Only the thread that owns the reason ({@link ErrorReason#RING_FULL} and {@link ErrorReason#STALE}:
+     * receiver; others: router).
      *
      * @param reason why.
      * @param delta  how many.

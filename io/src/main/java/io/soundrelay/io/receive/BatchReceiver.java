@@ -67,6 +67,16 @@ public interface BatchReceiver extends AutoCloseable
     }
 
     /**
+     * After a pause of the owning thread (PROTOCOL.md section 12; see {@link ReceiveAgent}): take off every socket in
+     * the set what it holds now, and what {@link #awaitReceiving(int)} took and nobody published yet, publishing
+     * nothing. Each datagram is counted received and dropped as {@code stale}. Allocates nothing. Owning thread only.
+     *
+     * @param maxPerSocket most datagrams taken off one socket: bounds the call when sources keep sending.
+     * @return datagrams dropped.
+     */
+    int discardQueued(int maxPerSocket);
+
+    /**
      * Wake the owning thread from {@link #await(int)} or {@link #awaitReceiving(int)}; any thread may call it. Work
      * another thread queued before calling it is seen by the owning thread's next duty cycle without waiting.
      */

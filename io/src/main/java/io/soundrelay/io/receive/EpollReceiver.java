@@ -106,6 +106,7 @@ public final class EpollReceiver implements BatchReceiver
     private int readyPending;
     private boolean skipOnce;
     private int dropped;
+    private ErrorReason dropAs = ErrorReason.RING_FULL;
     private volatile boolean closed;
     private volatile int blockedIn = RUNNING;
     private volatile boolean wakeDue;
@@ -352,12 +353,12 @@ public final class EpollReceiver implements BatchReceiver
     /**
      * One {@code recvmmsg} into free slots (or the drop region), without publishing; wake datagrams are left out.
      *
-     * @return slots filled; {@link #dropped} holds the datagrams dropped as ring_full.
+     * @return slots filled; {@link #dropped} holds the datagrams dropped as ring_full (as stale while discarding).
      */
     private int take(final RelaySocket socket, final int flags)
     {
         dropped = 0;
-        final int free = ring.freeSlots(batch);
+        final int free = dropAs == ErrorReason.RING_FULL ? ring.freeSlots(batch) : 0;
         final int n = free > 0 ? free : batch;
         final MemorySegment iov = iovecs;
         final MemorySegment m = msgs;
@@ -407,7 +408,7 @@ public final class EpollReceiver implements BatchReceiver
                 count -= isWake((long)i * NAME_BYTES) ? 1 : 0;
             }
             counters.addReceived(count);
-            counters.addError(ErrorReason.RING_FULL, count);
+            counters.addError(dropAs, count);
             dropped = count;
             return 0;
         }
@@ -541,6 +542,30 @@ public final class EpollReceiver implements BatchReceiver
         taken = 0;
         ring.publish(filled);
         return filled;
+    }
+
+    public int discardQueued(final int maxPerSocket)
+    {
+        int discarded = taken; // counted received by the wait that took them
+        counters.addError(ErrorReason.STALE, taken);
+        taken = 0;
+        dropAs = ErrorReason.STALE; // take() then fills the drop region only
+        for (final RelaySocket socket : byFd)
+        {
+            for (int took = 0; socket != null && took < maxPerSocket; took += batch)
+            {
+                take(socket, Syscalls.MSG_DONTWAIT);
+                discarded += dropped;
+                if (skipOnce)
+                {
+                    break; // it took fewer than it asked for: the socket is empty
+                }
+            }
+        }
+        dropAs = ErrorReason.RING_FULL;
+        readyPending = 0;
+        skipOnce = false;
+        return discarded;
     }
 
     /**

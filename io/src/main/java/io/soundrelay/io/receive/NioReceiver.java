@@ -54,12 +54,15 @@ public final class NioReceiver implements BatchReceiver
     private final ByteBuffer dropRegion;
     private final Consumer<SelectionKey> ignoreKey = key -> { };
     private final Consumer<SelectionKey> onReady = this::onReady;
+    private final Consumer<SelectionKey> onStale = this::onStale;
     private final ErrorLogLimiter errorLog = new ErrorLogLimiter(TimeUnit.SECONDS.toNanos(1));
     private final byte[] lastAddress = new byte[16];
     private SocketAddress lastSender;
     private int lastPort;
     private RelaySocket only;
     private int receivedInSelect;
+    private int discardedInSelect;
+    private int discardMax;
 
     /**
      * @param ring      where datagrams go; the caller's thread is the ring's only producer.
@@ -216,6 +219,52 @@ public final class NioReceiver implements BatchReceiver
         counters.addReceived(received);
         ring.publish(received);
         return received;
+    }
+
+    public int discardQueued(final int maxPerSocket)
+    {
+        discardMax = maxPerSocket;
+        discardedInSelect = 0;
+        try
+        {
+            selector.selectNow(onStale); // the ready keys are the sockets that hold something
+        }
+        catch (final IOException ex)
+        {
+            onError(ex.toString());
+        }
+        return discardedInSelect;
+    }
+
+    private void onStale(final SelectionKey key)
+    {
+        if (key.isValid() && key.isReadable())
+        {
+            discardedInSelect += discard((RelaySocket)key.attachment(), discardMax);
+        }
+    }
+
+    /**
+     * Take datagrams off one socket into the drop region until it holds none (or {@code max} went), counting them
+     * received and stale.
+     */
+    private int discard(final RelaySocket socket, final int max)
+    {
+        int discarded = 0;
+        try
+        {
+            while (discarded < max && socket.channel().receive(dropRegion.clear()) != null)
+            {
+                discarded++;
+            }
+        }
+        catch (final IOException ex)
+        {
+            onError(ex.toString());
+        }
+        counters.addReceived(discarded);
+        counters.addError(ErrorReason.STALE, discarded);
+        return discarded;
     }
 
     public void await(final int timeoutMs)
