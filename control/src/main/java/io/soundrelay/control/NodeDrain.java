@@ -118,10 +118,6 @@ final class NodeDrain implements ControlApi.Drainer
             return false;
         }
         draining = true;
-        if (cluster != null)
-        {
-            cluster.draining();
-        }
         final Thread thread = new Thread(() -> run(reason), "soundrelay-drain");
         thread.setDaemon(true);
         thread.start();
@@ -172,6 +168,8 @@ final class NodeDrain implements ControlApi.Drainer
                     " route(s)" + (cluster == null ? "" : "; a restart with NODE_ID=" + nodeId + " takes them back"));
                 return;
             }
+            // From here on peers hand this node nothing and clients pick others: its heartbeat says it drains.
+            cluster.draining();
             LOG.info("drain ({}): handing {} route(s) to {} live peer(s), least loaded first; " +
                 "DRAIN_TIMEOUT_SECONDS={}", reason, owned.size(), peers.size(), timeoutSeconds);
             handOffAll(owned, peers, deadlineNs);
