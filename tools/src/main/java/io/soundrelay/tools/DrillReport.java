@@ -28,7 +28,7 @@ import java.util.Locale;
  * the verdict. The drill passes when every migration succeeded and every datagram sent arrived exactly once and in
  * order: nothing lost, duplicated, reordered, corrupt or unexpected, and every route deleted.
  */
-final class DrillReport
+final class DrillReport implements DrillRun.Report
 {
     /**
      * One stream's outcome.
@@ -215,7 +215,7 @@ final class DrillReport
         return okMillis[Math.max(0, Math.min(okMillis.length, rank) - 1)];
     }
 
-    boolean passed()
+    public boolean passed()
     {
         return failures().isEmpty();
     }
@@ -254,7 +254,7 @@ final class DrillReport
     /**
      * Print the per-stream table, the summary and the verdict.
      */
-    void printSummary(final PrintStream out)
+    public void printSummary(final PrintStream out)
     {
         out.println();
         out.println(String.format(Locale.ROOT, "%-20s  %-16s %8s %8s %6s %10s %9s", "stream", "owner", "sent",
@@ -306,7 +306,7 @@ final class DrillReport
      * @return the report as one JSON object: settings, totals, migration times in milliseconds, each migration,
      * each stream, and the verdict. Stream ids are decimal strings: a u64 does not fit a JSON number exactly.
      */
-    String toJson()
+    public String toJson()
     {
         return Json.write(this::writeJson);
     }

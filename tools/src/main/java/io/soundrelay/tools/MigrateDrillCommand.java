@@ -23,7 +23,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
@@ -143,39 +142,8 @@ public final class MigrateDrillCommand implements Callable<Integer>
         final DrillOptions options = validatedOptions();
         ReportFiles.checkWritable(spec.commandLine(), "--json", json);
 
-        // With JSON on stdout, everything for people goes to stderr so that stdout parses.
-        final PrintStream human = ReportFiles.human(json, stdout, stderr);
-        try (StopSignal stop = new StopSignal())
-        {
-            final DrillReport report;
-            try
-            {
-                report = new MigrateDrill(options, nodeApi.apply(options.apiKey()), human, stop::stopRequested).run();
-            }
-            catch (final IOException ex)
-            {
-                stderr.println("migrate-drill failed: " + ex.getMessage());
-                writeJson(Json.write((json) ->
-                {
-                    json.writeStartObject();
-                    json.writeStringField("tool", "migrate-drill");
-                    json.writeBooleanField("passed", false);
-                    json.writeStringField("error", String.valueOf(ex.getMessage()));
-                    json.writeEndObject();
-                }));
-                return 1;
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                stderr.println("migrate-drill interrupted");
-                return 1;
-            }
-
-            report.printSummary(human);
-            final boolean written = writeJson(report.toJson());
-            return report.passed() && written ? 0 : 1;
-        }
+        return DrillRun.run("migrate-drill", json, stdout, stderr, (human, stop) ->
+            new MigrateDrill(options, nodeApi.apply(options.apiKey()), human, stop::stopRequested).run());
     }
 
     /**
@@ -197,10 +165,5 @@ public final class MigrateDrillCommand implements Callable<Integer>
         {
             throw new ParameterException(spec.commandLine(), ex.getMessage(), ex);
         }
-    }
-
-    private boolean writeJson(final String report)
-    {
-        return ReportFiles.writeJson("migrate-drill", json, report, stdout, stderr);
     }
 }

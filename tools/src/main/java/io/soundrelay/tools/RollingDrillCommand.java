@@ -23,7 +23,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
@@ -140,40 +139,9 @@ public final class RollingDrillCommand implements Callable<Integer>
         final RollingDrillOptions options = validatedOptions();
         ReportFiles.checkWritable(spec.commandLine(), "--json", json);
 
-        // With JSON on stdout, everything for people goes to stderr so that stdout parses.
-        final PrintStream human = ReportFiles.human(json, stdout, stderr);
-        try (StopSignal stop = new StopSignal())
-        {
-            final RollingReport report;
-            try
-            {
-                report = new RollingDrill(options, nodeApi.apply(options.apiKey()), new ShellRestart(options, human),
-                    human, stop::stopRequested).run();
-            }
-            catch (final IOException ex)
-            {
-                stderr.println("rolling-drill failed: " + ex.getMessage());
-                writeJson(Json.write((json) ->
-                {
-                    json.writeStartObject();
-                    json.writeStringField("tool", "rolling-drill");
-                    json.writeBooleanField("passed", false);
-                    json.writeStringField("error", String.valueOf(ex.getMessage()));
-                    json.writeEndObject();
-                }));
-                return 1;
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                stderr.println("rolling-drill interrupted");
-                return 1;
-            }
-
-            report.printSummary(human);
-            final boolean written = writeJson(report.toJson());
-            return report.passed() && written ? 0 : 1;
-        }
+        return DrillRun.run("rolling-drill", json, stdout, stderr, (human, stop) ->
+            new RollingDrill(options, nodeApi.apply(options.apiKey()), new ShellRestart(options, human),
+                human, stop::stopRequested).run());
     }
 
     /**
@@ -195,10 +163,5 @@ public final class RollingDrillCommand implements Callable<Integer>
         {
             throw new ParameterException(spec.commandLine(), ex.getMessage(), ex);
         }
-    }
-
-    private boolean writeJson(final String report)
-    {
-        return ReportFiles.writeJson("rolling-drill", json, report, stdout, stderr);
     }
 }

@@ -28,7 +28,7 @@ import java.util.Locale;
  * arrived. It passes when every node restarted (exit 0), came back ready, and every datagram arrived once and in
  * order.
  */
-public final class RollingReport
+public final class RollingReport implements DrillRun.Report
 {
     private static final int WORST_STREAMS = 5;
 
@@ -276,7 +276,7 @@ public final class RollingReport
     /**
      * @return the report as one JSON object.
      */
-    String toJson()
+    public String toJson()
     {
         return Json.write(this::writeJson);
     }
