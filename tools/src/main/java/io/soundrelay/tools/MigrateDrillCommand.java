@@ -18,14 +18,10 @@ package io.soundrelay.tools;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintStream;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
@@ -81,23 +77,10 @@ import java.util.function.UnaryOperator;
             "not run (a node unreachable, a route refused, a --node that is no live node)",
         "2:bad options",
         "130:stopped by Ctrl-C (SIGINT), after deleting the routes" })
-public final class MigrateDrillCommand implements Callable<Integer>
+public final class MigrateDrillCommand extends DrillCommand<DrillOptions>
 {
-    @Spec
-    private CommandSpec spec;
-
     @Mixin
     private DrillOptions.Builder given = DrillOptions.builder();
-
-    @Option(names = "--json", paramLabel = "FILE", order = 11,
-        description = "Also write the report as one JSON object to FILE. '-': to stdout, and progress and summary " +
-            "go to stderr.")
-    private String json;
-
-    private final PrintStream stdout;
-    private final PrintStream stderr;
-    private final UnaryOperator<String> environment;
-    private final Function<String, MigrateDrill.NodeApi> nodeApi;
 
     /**
      * The command as the jar runs it: standard streams, the process environment, the nodes over HTTP.
@@ -116,10 +99,7 @@ public final class MigrateDrillCommand implements Callable<Integer>
         final UnaryOperator<String> environment,
         final Function<String, MigrateDrill.NodeApi> nodeApi)
     {
-        this.stdout = stdout;
-        this.stderr = stderr;
-        this.environment = environment;
-        this.nodeApi = nodeApi;
+        super(stdout, stderr, environment, nodeApi);
     }
 
     /**
@@ -137,33 +117,29 @@ public final class MigrateDrillCommand implements Callable<Integer>
         return command.validatedOptions();
     }
 
-    public Integer call()
+    String tool()
     {
-        final DrillOptions options = validatedOptions();
-        ReportFiles.checkWritable(spec.commandLine(), "--json", json);
-
-        return DrillRun.run("migrate-drill", json, stdout, stderr, (human, stop) ->
-            new MigrateDrill(options, nodeApi.apply(options.apiKey()), human, stop::stopRequested).run());
+        return "migrate-drill";
     }
 
-    /**
-     * @return the options given, validated.
-     * @throws ParameterException naming the option at fault.
-     */
-    DrillOptions validatedOptions()
+    String givenApiKey()
     {
-        if (null == given.apiKey())
-        {
-            given.apiKey(environment.apply(LoadgenCommand.API_KEY_ENV));
-        }
-        try
-        {
-            // A random base keeps the drill's ids clear of the nodes' other routes, and of an earlier drill's.
-            return given.firstStreamId(ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE / 2)).build();
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw new ParameterException(spec.commandLine(), ex.getMessage(), ex);
-        }
+        return given.apiKey();
+    }
+
+    void apiKey(final String apiKey)
+    {
+        given.apiKey(apiKey);
+    }
+
+    DrillOptions build(final long firstStreamId)
+    {
+        return given.firstStreamId(firstStreamId).build();
+    }
+
+    DrillRun.Report drill(final DrillOptions options, final PrintStream human, final StopSignal stop)
+        throws IOException, InterruptedException
+    {
+        return new MigrateDrill(options, nodeApi.apply(options.apiKey()), human, stop::stopRequested).run();
     }
 }

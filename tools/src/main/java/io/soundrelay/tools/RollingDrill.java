@@ -50,7 +50,7 @@ import static io.soundrelay.tools.DrillSupport.waitUntil;
 /**
  * The engine of {@code rolling-drill} ({@link RollingDrillCommand}): shows that a rolling restart of SoundRelay nodes
  * (PROTOCOL.md section 12: a node told SIGTERM hands its routes to its peers and exits 0) loses no datagram, delivers
- * none twice and keeps every stream in order, with sources that follow their routes' owners the way the clients do.
+ * none twice (reordered datagrams are counted), with sources that follow their routes' owners the way the clients do.
  * <ol>
  *   <li>GET /nodes on the first node; each control URL given is matched to a live node by its control_addr.</li>
  *   <li>One source socket and one receiver socket; a route per stream on the least-loaded node (the next one when a

@@ -18,14 +18,10 @@ package io.soundrelay.tools;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintStream;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
@@ -46,8 +42,8 @@ import java.util.function.UnaryOperator;
         "         [--api-key KEY] [--streams N] [--pps N] [--payload-bytes N] [--check-ms MS] [--settle-ms MS]",
         "         [--timeout-ms MS] [--bind IP] [--json FILE]" },
     description = {
-        "Restarts SoundRelay nodes one after the other under load and checks that no stream loses, repeats or " +
-            "reorders a datagram.",
+        "Restarts SoundRelay nodes one after the other under load and checks that no stream loses or repeats a " +
+            "datagram (reordered ones are counted).",
         "",
         "  soundrelay-tools rolling-drill --nodes http://10.0.0.1:4300,http://10.0.0.2:4300,http://10.0.0.3:4300 \\",
         "      --api-key KEY --restart-command 'ssh {node_id} sudo systemctl restart soundrelay'",
@@ -75,28 +71,15 @@ import java.util.function.UnaryOperator;
         "Stream ids are consecutive from a random base. Point it only at nodes you run: it restarts them." },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {
-        "0:every node restarted (exit 0) and came back ready, every datagram arrived once and in order",
+        "0:every node restarted (exit 0) and came back ready, every datagram arrived exactly once",
         "1:the drill failed (a datagram lost, duplicated or unexpected, a restart that failed or did " +
             "not come back in time), or could not run (a node unreachable, every node refusing a route)",
         "2:bad options",
         "130:stopped by Ctrl-C (SIGINT), after deleting the routes" })
-public final class RollingDrillCommand implements Callable<Integer>
+public final class RollingDrillCommand extends DrillCommand<RollingDrillOptions>
 {
-    @Spec
-    private CommandSpec spec;
-
     @Mixin
     private RollingDrillOptions.Builder given = RollingDrillOptions.builder();
-
-    @Option(names = "--json", paramLabel = "FILE", order = 11,
-        description = "Also write the report as one JSON object to FILE. '-': to stdout, and progress and summary " +
-            "go to stderr.")
-    private String json;
-
-    private final PrintStream stdout;
-    private final PrintStream stderr;
-    private final UnaryOperator<String> environment;
-    private final Function<String, MigrateDrill.NodeApi> nodeApi;
 
     /**
      * The command as the jar runs it: standard streams, the process environment, the nodes over HTTP.
@@ -115,10 +98,7 @@ public final class RollingDrillCommand implements Callable<Integer>
         final UnaryOperator<String> environment,
         final Function<String, MigrateDrill.NodeApi> nodeApi)
     {
-        this.stdout = stdout;
-        this.stderr = stderr;
-        this.environment = environment;
-        this.nodeApi = nodeApi;
+        super(stdout, stderr, environment, nodeApi);
     }
 
     /**
@@ -134,34 +114,30 @@ public final class RollingDrillCommand implements Callable<Integer>
         return command.validatedOptions();
     }
 
-    public Integer call()
+    String tool()
     {
-        final RollingDrillOptions options = validatedOptions();
-        ReportFiles.checkWritable(spec.commandLine(), "--json", json);
-
-        return DrillRun.run("rolling-drill", json, stdout, stderr, (human, stop) ->
-            new RollingDrill(options, nodeApi.apply(options.apiKey()), new ShellRestart(options, human),
-                human, stop::stopRequested).run());
+        return "rolling-drill";
     }
 
-    /**
-     * @return the options given, validated.
-     * @throws ParameterException naming the option at fault.
-     */
-    RollingDrillOptions validatedOptions()
+    String givenApiKey()
     {
-        if (null == given.apiKey())
-        {
-            given.apiKey(environment.apply(LoadgenCommand.API_KEY_ENV));
-        }
-        try
-        {
-            // A random base keeps the drill's ids clear of the nodes' other routes, and of an earlier drill's.
-            return given.firstStreamId(ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE / 2)).build();
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw new ParameterException(spec.commandLine(), ex.getMessage(), ex);
-        }
+        return given.apiKey();
+    }
+
+    void apiKey(final String apiKey)
+    {
+        given.apiKey(apiKey);
+    }
+
+    RollingDrillOptions build(final long firstStreamId)
+    {
+        return given.firstStreamId(firstStreamId).build();
+    }
+
+    DrillRun.Report drill(final RollingDrillOptions options, final PrintStream human, final StopSignal stop)
+        throws IOException, InterruptedException
+    {
+        return new RollingDrill(options, nodeApi.apply(options.apiKey()), new ShellRestart(options, human), human,
+            stop::stopRequested).run();
     }
 }
