@@ -72,19 +72,9 @@ final class DrillReport implements DrillRun.Report
     private final List<MigrateDrill.Node> nodes;
     private final List<StreamResult> streams;
     private final List<Migration> migrations;
-    private final long datagramsIn;
-    private final long corrupt;
-    private final long unknownStream;
-    private final long sendErrors;
     private final int routeErrors;
+    private final DeliveryTotals totals;
     private final boolean completed;
-    private final long sendNs;
-    private final long sent;
-    private final long received;
-    private final long lost;
-    private final long duplicated;
-    private final long reordered;
-    private final long notSent;
     private final double[] okMillis;
 
     /**
@@ -113,35 +103,11 @@ final class DrillReport implements DrillRun.Report
         this.nodes = List.copyOf(nodes);
         this.streams = List.copyOf(streams);
         this.migrations = List.copyOf(migrations);
-        this.datagramsIn = datagramsIn;
-        this.corrupt = corrupt;
-        this.unknownStream = unknownStream;
-        this.sendErrors = sendErrors;
         this.routeErrors = routeErrors;
         this.completed = completed;
-        this.sendNs = sendNs;
 
-        long sent = 0;
-        long received = 0;
-        long lost = 0;
-        long duplicated = 0;
-        long reordered = 0;
-        long notSent = 0;
-        for (final StreamResult stream : streams)
-        {
-            sent += stream.counts().sent();
-            received += stream.counts().received();
-            lost += stream.counts().lost();
-            duplicated += stream.counts().duplicated();
-            reordered += stream.counts().reordered();
-            notSent += stream.counts().unexpected();
-        }
-        this.sent = sent;
-        this.received = received;
-        this.lost = lost;
-        this.duplicated = duplicated;
-        this.reordered = reordered;
-        this.notSent = notSent;
+        this.totals = DeliveryTotals.of(streams.stream().map(StreamResult::counts).toList(), datagramsIn, corrupt,
+            unknownStream, sendErrors, sendNs);
         this.okMillis = migrations.stream().filter(Migration::ok).mapToDouble(Migration::millis).sorted().toArray();
     }
 
@@ -157,7 +123,7 @@ final class DrillReport implements DrillRun.Report
 
     long sent()
     {
-        return sent;
+        return totals.sent();
     }
 
     /**
@@ -165,22 +131,22 @@ final class DrillReport implements DrillRun.Report
      */
     long received()
     {
-        return received;
+        return totals.received();
     }
 
     long lost()
     {
-        return lost;
+        return totals.lost();
     }
 
     long duplicated()
     {
-        return duplicated;
+        return totals.duplicated();
     }
 
     long reordered()
     {
-        return reordered;
+        return totals.reordered();
     }
 
     /**
@@ -188,7 +154,7 @@ final class DrillReport implements DrillRun.Report
      */
     long unexpected()
     {
-        return corrupt + unknownStream + notSent;
+        return totals.unexpected();
     }
 
     long migrationsOk()
@@ -238,14 +204,14 @@ final class DrillReport implements DrillRun.Report
         {
             failures.add("stopped before the end");
         }
-        if (0 == sent)
+        if (0 == totals.sent())
         {
             failures.add("nothing was sent");
         }
         addIfAny(failures, migrationsFailed(), "migrations failed");
-        addIfAny(failures, lost, "lost");
-        addIfAny(failures, duplicated, "duplicated");
-        addIfAny(failures, reordered, "reordered");
+        addIfAny(failures, totals.lost(), "lost");
+        addIfAny(failures, totals.duplicated(), "duplicated");
+        addIfAny(failures, totals.reordered(), "reordered");
         addIfAny(failures, unexpected(), "unexpected");
         addIfAny(failures, routeErrors, "route deletions failed");
         return failures;
@@ -269,17 +235,7 @@ final class DrillReport implements DrillRun.Report
         out.println();
         out.println("streams       " + streams.size() + " over " + nodes.size() + " nodes (" +
             streams.stream().filter(StreamResult::migrated).count() + " migrated)");
-        out.println(String.format(Locale.ROOT, "sent          %d datagrams in %.3f s", sent, sendNs / 1e9));
-        out.println("received      " + received + " (" + datagramsIn + " datagrams in all)");
-        out.println("lost          " + lost);
-        out.println("duplicated    " + duplicated);
-        out.println("reordered     " + reordered);
-        out.println("unexpected    " + unexpected() + " (corrupt " + corrupt + ", unknown stream " + unknownStream +
-            ", sequence not sent " + notSent + ")");
-        if (sendErrors > 0)
-        {
-            out.println("send errors   " + sendErrors + " (each sent again on its stream's next tick)");
-        }
+        totals.print(out);
         out.println(String.format(Locale.ROOT, "migrations    %d ok, %d failed; time p50 %.1f ms, p90 %.1f ms, " +
             "max %.1f ms", migrationsOk(), migrationsFailed(), migrationMillis(50), migrationMillis(90),
             migrationMillis(100)));
@@ -332,17 +288,7 @@ final class DrillReport implements DrillRun.Report
         json.writeNumberField("interval_ms", options.intervalMs());
         json.writeNumberField("switch_after_ms", options.switchAfterMs());
         json.writeNumberField("settle_ms", options.settleMs());
-        Json.writeRounded(json, "send_window_s", sendNs / 1e9);
-        json.writeNumberField("sent", sent);
-        json.writeNumberField("received", received);
-        json.writeNumberField("datagrams_in", datagramsIn);
-        json.writeNumberField("lost", lost);
-        json.writeNumberField("duplicated", duplicated);
-        json.writeNumberField("reordered", reordered);
-        json.writeNumberField("unexpected", unexpected());
-        json.writeNumberField("corrupt", corrupt);
-        json.writeNumberField("unknown_stream", unknownStream);
-        json.writeNumberField("send_errors", sendErrors);
+        totals.write(json);
         json.writeNumberField("route_errors", routeErrors);
         json.writeNumberField("migrations_ok", migrationsOk());
         json.writeNumberField("migrations_failed", migrationsFailed());
@@ -406,9 +352,7 @@ final class DrillReport implements DrillRun.Report
 
     public String toString()
     {
-        return "DrillReport{sent=" + sent + ", received=" + received + ", lost=" + lost + ", duplicated=" +
-            duplicated + ", reordered=" + reordered + ", unexpected=" + unexpected() + ", migrations=" + migrations +
-            ", failures=" + failures() + "}";
+        return "DrillReport{" + totals + ", migrations=" + migrations + ", failures=" + failures() + "}";
     }
 
     private static void addIfAny(final List<String> failures, final long count, final String what)

@@ -36,21 +36,11 @@ public final class RollingReport implements DrillRun.Report
     private final List<MigrateDrill.Node> nodes;
     private final List<RollingDrill.Roll> rolls;
     private final List<SequenceLedger.Counts> streams;
-    private final long datagramsIn;
-    private final long corrupt;
-    private final long unknownStream;
-    private final long sendErrors;
     private final int routeErrors;
     private final long failedPolls;
     private final long missingRoutes;
+    private final DeliveryTotals totals;
     private final boolean completed;
-    private final long sendNs;
-    private final long sent;
-    private final long received;
-    private final long lost;
-    private final long duplicated;
-    private final long reordered;
-    private final long notSent;
 
     RollingReport(
         final RollingDrillOptions options,
@@ -71,36 +61,11 @@ public final class RollingReport implements DrillRun.Report
         this.nodes = List.copyOf(nodes);
         this.rolls = List.copyOf(rolls);
         this.streams = List.copyOf(streams);
-        this.datagramsIn = datagramsIn;
-        this.corrupt = corrupt;
-        this.unknownStream = unknownStream;
-        this.sendErrors = sendErrors;
         this.routeErrors = routeErrors;
         this.failedPolls = failedPolls;
         this.missingRoutes = missingRoutes;
         this.completed = completed;
-        this.sendNs = sendNs;
-        long sent = 0;
-        long received = 0;
-        long lost = 0;
-        long duplicated = 0;
-        long reordered = 0;
-        long notSent = 0;
-        for (final SequenceLedger.Counts counts : streams)
-        {
-            sent += counts.sent();
-            received += counts.received();
-            lost += counts.lost();
-            duplicated += counts.duplicated();
-            reordered += counts.reordered();
-            notSent += counts.unexpected();
-        }
-        this.sent = sent;
-        this.received = received;
-        this.lost = lost;
-        this.duplicated = duplicated;
-        this.reordered = reordered;
-        this.notSent = notSent;
+        this.totals = DeliveryTotals.of(streams, datagramsIn, corrupt, unknownStream, sendErrors, sendNs);
     }
 
     public List<RollingDrill.Roll> rolls()
@@ -115,27 +80,27 @@ public final class RollingReport implements DrillRun.Report
 
     public long sent()
     {
-        return sent;
+        return totals.sent();
     }
 
     public long received()
     {
-        return received;
+        return totals.received();
     }
 
     public long lost()
     {
-        return lost;
+        return totals.lost();
     }
 
     public long duplicated()
     {
-        return duplicated;
+        return totals.duplicated();
     }
 
     public long reordered()
     {
-        return reordered;
+        return totals.reordered();
     }
 
     /**
@@ -143,7 +108,7 @@ public final class RollingReport implements DrillRun.Report
      */
     public long unexpected()
     {
-        return corrupt + unknownStream + notSent;
+        return totals.unexpected();
     }
 
     /**
@@ -182,7 +147,7 @@ public final class RollingReport implements DrillRun.Report
         {
             failures.add("stopped before the end");
         }
-        if (0 == sent)
+        if (0 == totals.sent())
         {
             failures.add("nothing was sent");
         }
@@ -197,8 +162,8 @@ public final class RollingReport implements DrillRun.Report
                 failures.add(roll.nodeId() + " " + roll.failure());
             }
         }
-        addIfAny(failures, lost, "lost");
-        addIfAny(failures, duplicated, "duplicated");
+        addIfAny(failures, totals.lost(), "lost");
+        addIfAny(failures, totals.duplicated(), "duplicated");
         // Reordered is reported, not failed: the old node's forwarded frames take one hop more than those the
         // source sends to the new node once it switched, so a few may overtake; nothing is lost or repeated.
         addIfAny(failures, unexpected(), "unexpected");
@@ -223,19 +188,9 @@ public final class RollingReport implements DrillRun.Report
         }
         out.println(String.format(Locale.ROOT, "streams       %d at %s pps over %d nodes, %d restarted",
             streams.size(), DrillSupport.rate(options.traffic().ppsPerStream()), nodes.size(), rolls.size()));
-        out.println(String.format(Locale.ROOT, "sent          %d datagrams in %.3f s", sent, sendNs / 1e9));
-        out.println("received      " + received + " (" + datagramsIn + " datagrams in all)");
-        out.println("lost          " + lost);
-        out.println("duplicated    " + duplicated);
-        out.println("reordered     " + reordered);
-        out.println("unexpected    " + unexpected() + " (corrupt " + corrupt + ", unknown stream " + unknownStream +
-            ", sequence not sent " + notSent + ")");
+        totals.print(out);
         out.println("owner checks  " + failedPolls + " failed and asked another node" +
             (missingRoutes > 0 ? ", " + missingRoutes + " answered 404" : ""));
-        if (sendErrors > 0)
-        {
-            out.println("send errors   " + sendErrors + " (each sent again on its stream's next tick)");
-        }
         if (routeErrors > 0)
         {
             out.println("route errors  " + routeErrors + " routes not deleted");
@@ -303,15 +258,7 @@ public final class RollingReport implements DrillRun.Report
             json.writeEndObject();
         }
         json.writeEndArray();
-        Json.writeRounded(json, "send_window_s", sendNs / 1e9);
-        json.writeNumberField("sent", sent);
-        json.writeNumberField("received", received);
-        json.writeNumberField("datagrams_in", datagramsIn);
-        json.writeNumberField("lost", lost);
-        json.writeNumberField("duplicated", duplicated);
-        json.writeNumberField("reordered", reordered);
-        json.writeNumberField("unexpected", unexpected());
-        json.writeNumberField("send_errors", sendErrors);
+        totals.write(json);
         json.writeNumberField("route_errors", routeErrors);
         json.writeNumberField("failed_owner_checks", failedPolls);
         json.writeNumberField("missing_routes", missingRoutes);
@@ -328,9 +275,7 @@ public final class RollingReport implements DrillRun.Report
     @Override
     public String toString()
     {
-        return "RollingReport{sent=" + sent + ", received=" + received + ", lost=" + lost + ", duplicated=" +
-            duplicated + ", reordered=" + reordered + ", unexpected=" + unexpected() + ", rolls=" + rolls +
-            ", failures=" + failures() + "}";
+        return "RollingReport{" + totals + ", rolls=" + rolls + ", failures=" + failures() + "}";
     }
 
     /**
