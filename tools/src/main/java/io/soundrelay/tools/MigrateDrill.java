@@ -19,10 +19,8 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -36,12 +34,6 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
-import static io.soundrelay.tools.DrillSupport.RECEIVE_BUFFER_BYTES;
-import static io.soundrelay.tools.DrillSupport.SEND_BUFFER_BYTES;
-import static io.soundrelay.tools.DrillSupport.START_DELAY_NS;
-import static io.soundrelay.tools.DrillSupport.awaitQuiet;
-import static io.soundrelay.tools.DrillSupport.bind;
-import static io.soundrelay.tools.DrillSupport.closeQuietly;
 import static io.soundrelay.tools.DrillSupport.daemon;
 import static io.soundrelay.tools.DrillSupport.parseOrNull;
 import static io.soundrelay.tools.DrillSupport.rate;
@@ -245,59 +237,32 @@ final class MigrateDrill
 
         final ScheduledExecutorService switches = Executors.newSingleThreadScheduledExecutor((task) ->
             daemon(task, "soundrelay-drill-switch"));
-        DatagramChannel source = null;
-        DatagramChannel sink = null;
-        Thread receiverThread = null;
-        Sender sender = null;
-        Thread senderThread = null;
         boolean completed = false;
         long sendNs = 0;
         int routeErrors = 0;
+        DrillTraffic sockets = null;
         try
         {
-            source = bind(traffic.bindHost(), StandardSocketOptions.SO_SNDBUF, SEND_BUFFER_BYTES);
-            sink = bind(traffic.bindHost(), StandardSocketOptions.SO_RCVBUF, RECEIVE_BUFFER_BYTES);
-            final InetSocketAddress sourceAddress = (InetSocketAddress)source.getLocalAddress();
-            final InetSocketAddress sinkAddress = (InetSocketAddress)sink.getLocalAddress();
-            receiverThread = daemon(new Receiver(0, sink, ledger, DatagramFormat.of(traffic).acceptingHop(), out),
-                "soundrelay-drill-receiver");
-            receiverThread.start();
-
-            if (createRoutes(sourceAddress, sinkAddress))
+            sockets = DrillTraffic.open(traffic, ledger, out);
+            if (createRoutes(sockets.sourceAddress(), sockets.sinkAddress()))
             {
-                final long startNs = System.nanoTime() + START_DELAY_NS;
-                sender = new Sender(source, null, Sender.Transport.CHANNEL, destinations::get, traffic,
-                    PacketGenerator.streamsBySender(streams, 1)[0], counters, startNs);
-                senderThread = daemon(sender, "soundrelay-drill-sender");
-                senderThread.start();
-
-                completed = migrate(startNs, switches);
-                sender.stop();
-                senderThread.join();
-                final long sendEndNs = System.nanoTime();
-                sendNs = sendEndNs - startNs;
+                sockets.startSending(destinations::get, streams, counters);
+                completed = migrate(sockets.startNs(), switches);
+                sendNs = sockets.stopSending();
                 out.println("migrate-drill: sending " + (completed ? "done" : "stopped") + ", " +
                     counters.sent.sum() + " datagrams; waiting for the receiver to go quiet");
-                awaitQuiet(ledger, sendEndNs, stopRequested);
+                sockets.awaitReceived(stopRequested);
             }
         }
         finally
         {
-            if (null != sender)
+            if (null != sockets)
             {
-                sender.stop();
-                senderThread.join();
+                sockets.close(); // the sender first
             }
             switches.shutdownNow();
-            closeQuietly(sink);
-            if (null != receiverThread)
-            {
-                receiverThread.join();
-            }
-            closeQuietly(source);
             routeErrors = deleteRoutes();
         }
-
         return report(completed, sendNs, routeErrors);
     }
 

@@ -18,9 +18,7 @@ package io.soundrelay.tools;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.net.URI;
-import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -37,12 +35,6 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
-import static io.soundrelay.tools.DrillSupport.RECEIVE_BUFFER_BYTES;
-import static io.soundrelay.tools.DrillSupport.SEND_BUFFER_BYTES;
-import static io.soundrelay.tools.DrillSupport.START_DELAY_NS;
-import static io.soundrelay.tools.DrillSupport.awaitQuiet;
-import static io.soundrelay.tools.DrillSupport.bind;
-import static io.soundrelay.tools.DrillSupport.closeQuietly;
 import static io.soundrelay.tools.DrillSupport.daemon;
 import static io.soundrelay.tools.DrillSupport.rate;
 import static io.soundrelay.tools.DrillSupport.waitUntil;
@@ -221,62 +213,36 @@ public final class RollingDrill
 
         final ExecutorService restarts = Executors.newSingleThreadExecutor((task) ->
             daemon(task, "soundrelay-drill-restart"));
-        DatagramChannel source = null;
-        DatagramChannel sink = null;
-        Thread receiverThread = null;
-        Sender sender = null;
-        Thread senderThread = null;
         boolean completed = false;
         long sendNs = 0;
         int routeErrors = 0;
+        DrillTraffic sockets = null;
         try
         {
-            source = bind(traffic.bindHost(), StandardSocketOptions.SO_SNDBUF, SEND_BUFFER_BYTES);
-            sink = bind(traffic.bindHost(), StandardSocketOptions.SO_RCVBUF, RECEIVE_BUFFER_BYTES);
-            final InetSocketAddress sourceAddress = (InetSocketAddress)source.getLocalAddress();
-            final InetSocketAddress sinkAddress = (InetSocketAddress)sink.getLocalAddress();
-            receiverThread = daemon(new Receiver(0, sink, ledger, DatagramFormat.of(traffic).acceptingHop(), out),
-                "soundrelay-drill-receiver");
-            receiverThread.start();
-
-            if (createRoutes(live, sourceAddress, sinkAddress))
+            sockets = DrillTraffic.open(traffic, ledger, out);
+            if (createRoutes(live, sockets.sourceAddress(), sockets.sinkAddress()))
             {
                 follower = new OwnerFollower(api, nodes, traffic.firstStreamId(), options.checkMs(), owners);
-                final long startNs = System.nanoTime() + START_DELAY_NS;
-                sender = new Sender(source, null, Sender.Transport.CHANNEL, follower::destination, traffic,
-                    PacketGenerator.streamsBySender(streams, 1)[0], counters, startNs);
-                senderThread = daemon(sender, "soundrelay-drill-sender");
-                senderThread.start();
+                sockets.startSending(follower::destination, streams, counters);
                 follower.start();
-
                 completed = roll(restarts);
-                sender.stop();
-                senderThread.join();
-                final long sendEndNs = System.nanoTime();
-                sendNs = sendEndNs - startNs;
+                sendNs = sockets.stopSending();
                 out.println("rolling-drill: sending " + (completed ? "done" : "stopped") + ", " +
                     counters.sent.sum() + " datagrams; waiting for the receiver to go quiet");
-                awaitQuiet(ledger, sendEndNs, stopRequested);
+                sockets.awaitReceived(stopRequested);
             }
         }
         finally
         {
-            if (null != sender)
+            if (null != sockets)
             {
-                sender.stop();
-                senderThread.join();
+                sockets.close(); // the sender first
             }
             if (null != follower)
             {
                 follower.close();
             }
             restarts.shutdownNow();
-            closeQuietly(sink);
-            if (null != receiverThread)
-            {
-                receiverThread.join();
-            }
-            closeQuietly(source);
             routeErrors = deleteRoutes();
         }
         return report(completed, sendNs, routeErrors);
