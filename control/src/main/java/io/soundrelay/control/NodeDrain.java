@@ -163,9 +163,10 @@ final class NodeDrain implements ControlApi.Drainer
             if (owned.isEmpty() || peers.isEmpty())
             {
                 LOG.info("drain ({}): {}; stopping now", reason, owned.isEmpty() ? "no route to hand over" :
-                    (cluster == null ? "no Redis, so no peer" : !"connected".equals(store.state()) ?
+                    cluster == null ? "REDIS_URL is empty, so there is no peer: its " + owned.size() +
+                    " route(s), kept in memory only, end with it" : (!"connected".equals(store.state()) ?
                     "Redis is unreachable" : "no live peer") + ": the node keeps its " + owned.size() +
-                    " route(s)" + (cluster == null ? "" : "; a restart with NODE_ID=" + nodeId + " takes them back"));
+                    " route(s) in Redis; a restart with NODE_ID=" + nodeId + " takes them back");
                 return;
             }
             // From here on peers hand this node nothing and clients pick others: its heartbeat says it drains.
