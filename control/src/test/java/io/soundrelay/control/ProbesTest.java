@@ -18,16 +18,22 @@ package io.soundrelay.control;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.channels.DatagramChannel;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code /livez} and {@code /readyz} (PROTOCOL.md section 12), without a key: live while every data-plane thread
- * turns, ready while the node takes new routes, and 503 with the reason when it is at MAX_STREAMS_PER_NODE.
+ * turns, ready while the node takes new routes, and 503 with the reason when it is at MAX_STREAMS_PER_NODE; and the
+ * metrics listener (METRICS_ADDR), which serves GET and answers other methods 405.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ProbesTest
@@ -49,6 +55,31 @@ class ProbesTest
 
             assertEquals(204, node.authed("DELETE", "/route/7001", null).statusCode());
             assertProbe(node.call("GET", "/readyz", null), 200, "{\"status\":\"ready\"}");
+        }
+    }
+
+    @Test
+    void theMetricsListenerServesGetAndRefusesOtherMethodsWith405() throws Exception
+    {
+        final int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
+        {
+            port = free.getLocalPort(); // a listener of its own, not the API's /metrics
+        }
+        try (NodeFixture node = NodeFixture.start(Map.of("METRICS_ADDR", "127.0.0.1:" + port)))
+        {
+            assertEquals(port, node.node.metricsAddress().getPort());
+            final String url = "http://127.0.0.1:" + node.node.metricsAddress().getPort() + "/metrics";
+            final HttpResponse<String> get = node.http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, get.statusCode());
+            assertTrue(get.body().contains("relay_packets_received_total"), get.body());
+
+            final HttpResponse<String> post = node.http.send(HttpRequest.newBuilder(URI.create(url))
+                .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(405, post.statusCode(), post.body());
+            assertEquals("{\"error\":\"only GET is served on /metrics\"}", post.body());
+            assertEquals("GET, HEAD", post.headers().firstValue("Allow").orElse(null));
         }
     }
 

@@ -23,6 +23,7 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.protocol.http.HttpOpenListener;
+import io.undertow.util.Methods;
 import io.soundrelay.core.config.Configuration;
 import org.xnio.IoUtils;
 import org.xnio.OptionMap;
@@ -179,7 +180,15 @@ public final class ControlServer implements AutoCloseable
             {
                 return;
             }
-            if ("/metrics".equals(exchange.getRelativePath()))
+            if ("/metrics".equals(exchange.getRelativePath()) && !exchange.getRequestMethod().equals(Methods.GET) &&
+                !exchange.getRequestMethod().equals(Methods.HEAD))
+            {
+                exchange.setStatusCode(405);
+                exchange.getResponseHeaders().put(io.undertow.util.Headers.ALLOW, "GET, HEAD");
+                exchange.getResponseHeaders().put(io.undertow.util.Headers.CONTENT_TYPE, "application/json");
+                exchange.getResponseSender().send("{\"error\":\"only GET is served on /metrics\"}");
+            }
+            else if ("/metrics".equals(exchange.getRelativePath()))
             {
                 NodeHandlers.metrics(exchange, metrics);
             }

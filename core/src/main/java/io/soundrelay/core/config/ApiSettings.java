@@ -45,8 +45,8 @@ public final class ApiSettings
         (name, value) -> Parsers.apiKeys(name, value, API_KEY_MIN_LENGTH, API_KEY_MAX_LENGTH),
         "comma-separated API keys; empty with auth on: one is generated and printed once").shownAs("empty");
 
-    public static final Setting<LogLevel> LOG_LEVEL = Setting.choice("LOG_LEVEL", LogLevel.INFO, LogLevel.values(),
-        LogLevel::configName, "trace, debug, info, warn or error");
+    public static final Setting<LogLevel> LOG_LEVEL = Setting.choiceIgnoringCase("LOG_LEVEL", LogLevel.INFO,
+        LogLevel.values(), LogLevel::configName, "trace, debug, info, warn or error, in any case");
 
     /**
      * Most TCP connections the control API (and the metrics listener) holds open at once; each takes a file

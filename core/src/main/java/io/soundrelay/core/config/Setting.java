@@ -188,6 +188,31 @@ public final class Setting<T>
         final String name, final E defaultValue, final E[] choices, final Function<E, String> nameOf,
         final String summary)
     {
+        return choice(name, defaultValue, choices, nameOf, summary, false);
+    }
+
+    /**
+     * One of a set of names, written in any case ({@code INFO} is {@code info}).
+     *
+     * @param name         the variable.
+     * @param defaultValue its value when unset.
+     * @param choices      every value, in the order the messages list them.
+     * @param nameOf       a value's name as written in the environment.
+     * @param summary      the {@code --help} line.
+     * @param <E>          the type of the value.
+     * @return the declaration.
+     */
+    public static <E> Setting<E> choiceIgnoringCase(
+        final String name, final E defaultValue, final E[] choices, final Function<E, String> nameOf,
+        final String summary)
+    {
+        return choice(name, defaultValue, choices, nameOf, summary, true);
+    }
+
+    private static <E> Setting<E> choice(
+        final String name, final E defaultValue, final E[] choices, final Function<E, String> nameOf,
+        final String summary, final boolean ignoreCase)
+    {
         final StringBuilder expected = new StringBuilder();
         for (final E choice : choices)
         {
@@ -198,7 +223,7 @@ public final class Setting<T>
             {
                 for (final E choice : choices)
                 {
-                    if (nameOf.apply(choice).equals(v))
+                    if (ignoreCase ? nameOf.apply(choice).equalsIgnoreCase(v) : nameOf.apply(choice).equals(v))
                     {
                         return choice;
                     }

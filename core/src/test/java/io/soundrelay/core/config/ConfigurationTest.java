@@ -61,6 +61,14 @@ class ConfigurationTest
     }
 
     @Test
+    void logLevelIsReadInAnyCase()
+    {
+        assertEquals(LogLevel.INFO, Configuration.load(Map.of("LOG_LEVEL", "INFO"), null).logLevel());
+        assertEquals(LogLevel.DEBUG, Configuration.load(Map.of("LOG_LEVEL", "Debug"), null).logLevel());
+        assertEquals("LOG_LEVEL=loud: expected trace|debug|info|warn|error", failure("LOG_LEVEL", "loud"));
+    }
+
+    @Test
     void defaultsFollowTheContract()
     {
         final Configuration c = Configuration.defaults();
@@ -325,7 +333,6 @@ class ConfigurationTest
         "JITTER_BUFFER_MS -> `` -> empty; expected an integer 0-1000",
         "NODE_ID -> relay node -> only A-Z a-z 0-9 _ . - are allowed",
         "ENABLE_MIXER -> 1 -> expected true or false",
-        "LOG_LEVEL -> INFO -> expected trace|debug|info|warn|error",
         "LOG_LEVEL -> verbose -> expected trace|debug|info|warn|error",
         "TRANSPORT -> kqueue -> expected auto|io_uring|epoll|nio",
         "RING_SIZE -> 1000 -> not a power of two (64, 128, ... 1048576)",
