@@ -125,7 +125,7 @@ final class NodeStatusView implements ControlApi.NodeStatus
         {
             return "node is draining (SIGTERM or POST /drain): it takes no new route";
         }
-        return dataPlane.atMaxRoutes() ? "node is at MAX_STREAMS_PER_NODE" : null;
+        return dataPlane.atMaxRoutes() ? dataPlane.fullReason() : null;
     }
 
     @Override

@@ -224,7 +224,8 @@ public final class SoundRelayNode implements AutoCloseable
             final RelayMetrics metrics = metrics(dataPlane, store, requests, redisOperations);
             final ControlApi api = new ControlApi(
                 status, dataPlane.proxy(), dataPlane.registry(), dataPlane.counters(), metrics, requests, parser,
-                authenticator).mixer(dataPlane.mixer()).tracing(tracing).relayPorts(dataPlane.relayPorts());
+                authenticator).mixer(dataPlane.mixer()).tracing(tracing).relayPorts(dataPlane.relayPorts())
+                .fullReason(dataPlane::fullReason);
             final HttpRateLimiter rateLimiter = config.unauthRatePerSecond() == 0 ? HttpRateLimiter.UNLIMITED :
                 new HttpRateLimiter(config.unauthRatePerSecond(), config.unauthRateBurst());
             api.rateLimiter(rateLimiter);

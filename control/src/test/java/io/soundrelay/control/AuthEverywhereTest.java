@@ -57,7 +57,6 @@ class AuthEverywhereTest
         new String[] { "GET", "/route/abc", null },
         new String[] { "GET", "/nowhere", null },
         new String[] { "GET", "/ROUTE", null },
-        new String[] { "GET", "/", null },
         new String[] { "PATCH", "/route/77", ROUTE },
         new String[] { "POST", "/route/77", ROUTE },
         new String[] { "GET", "/route", null },

@@ -49,8 +49,13 @@ class ProbesTest
             assertProbe(node.call("GET", "/readyz", null), 200, "{\"status\":\"ready\"}");
 
             assertEquals(201, node.createRoute(7001, source, "framed", target).statusCode());
+            final String full = "node is at MAX_STREAMS_PER_NODE=1: it holds 1 route(s) (handed-off routes count until " +
+                "their grace ends); create the route on another node";
             assertProbe(node.call("GET", "/readyz", null), 503,
-                "{\"status\":\"not_ready\",\"error\":\"node is at MAX_STREAMS_PER_NODE\"}");
+                "{\"status\":\"not_ready\",\"error\":\"" + full + "\"}");
+            final HttpResponse<String> refused = node.createRoute(7002, source, "framed", target);
+            assertEquals(503, refused.statusCode(), refused.body());
+            assertTrue(refused.body().contains("\"error\":\"" + full + "\""), refused.body());
             assertProbe(node.call("GET", "/livez", null), 200, "{\"status\":\"live\"}");
 
             assertEquals(204, node.authed("DELETE", "/route/7001", null).statusCode());
@@ -80,6 +85,20 @@ class ProbesTest
             assertEquals(405, post.statusCode(), post.body());
             assertEquals("{\"error\":\"only GET is served on /metrics\"}", post.body());
             assertEquals("GET, HEAD", post.headers().firstValue("Allow").orElse(null));
+        }
+    }
+
+    @Test
+    void theRootListsTheEndpointsWithoutAKey() throws Exception
+    {
+        try (NodeFixture node = NodeFixture.start())
+        {
+            final HttpResponse<String> index = node.call("GET", "/", null);
+            assertEquals(200, index.statusCode(), index.body());
+            assertTrue(index.body().contains("\"service\":\"soundrelay\""), index.body());
+            assertTrue(index.body().contains("\"POST /route\""), index.body());
+            assertTrue(index.body().contains("Authorization: Bearer"), index.body());
+            assertEquals(401, node.call("GET", "/routes", null).statusCode(), "the rest still needs a key");
         }
     }
 

@@ -273,6 +273,16 @@ public final class DataPlane implements AutoCloseable
         return ctx.routeCount().get() >= ctx.maxRoutes();
     }
 
+    /**
+     * @return why the node takes no new route when it holds MAX_STREAMS_PER_NODE routes: the setting's value and the
+     * count, which includes handed-off routes still forwarding.
+     */
+    public String fullReason()
+    {
+        return "node is at MAX_STREAMS_PER_NODE=" + ctx.maxRoutes() + ": it holds " + ctx.routeCount().get() +
+            " route(s) (handed-off routes count until their grace ends); create the route on another node";
+    }
+
     private int cpu(final int pipeline, final int thread)
     {
         return PipelineCpus.cpu(ctx.pinCpus(), ctx.pipelines(), ctx.threadingMode().threads(), pipeline, thread);

@@ -40,6 +40,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.function.Supplier;
 
 /**
  * The control API of PROTOCOL.md section 2 on Undertow. A request starts on an IO thread, which matches it in the one
@@ -219,6 +220,7 @@ public final class ControlApi implements HttpHandler
         this.nodeHandlers = new NodeHandlers(node, registry, counters, metrics, service);
         final RouteHandlers routeHandlers = new RouteHandlers(node.nodeId(), registry, parser, service);
 
+        routes.resource("/", "/", true).on(Methods.GET, false, nodeHandlers::index);
         routes.resource("/health", "/health", true).on(Methods.GET, false, nodeHandlers::health);
         routes.resource("/livez", "/livez", true).on(Methods.GET, false, nodeHandlers::livez);
         routes.resource("/readyz", "/readyz", true).on(Methods.GET, false, nodeHandlers::readyz);
@@ -254,6 +256,16 @@ public final class ControlApi implements HttpHandler
     public ControlApi mixer(final MixerAgent mixer)
     {
         nodeHandlers.mixer(mixer);
+        return this;
+    }
+
+    /**
+     * @param fullReason why the node takes no new route at MAX_STREAMS_PER_NODE: the value and the count, now.
+     * @return this.
+     */
+    public ControlApi fullReason(final Supplier<String> fullReason)
+    {
+        service.fullReason(fullReason);
         return this;
     }
 

@@ -89,6 +89,32 @@ final class NodeHandlers
             .endObject());
     }
 
+    /** What {@code GET /} lists: every endpoint, the open ones first. */
+    static final String[] ENDPOINTS = {
+        "GET /health", "GET /livez", "GET /readyz", "GET /metrics",
+        "POST /route", "GET /route/{id}", "PUT /route/{id}", "DELETE /route/{id}", "GET /routes",
+        "GET /rooms", "GET /rooms/{code}", "POST /migrate", "GET /nodes", "POST /drain"};
+
+    /**
+     * {@code GET /}, no key: what this is and where to go, for a person who points a browser or curl at the port.
+     */
+    void index(final HttpServerExchange exchange, final byte[] body)
+    {
+        final JsonWriter w = new JsonWriter().beginObject()
+            .name("service").value("soundrelay")
+            .name("node_id").value(node.nodeId())
+            .name("auth").value("GET /, /health, /livez, /readyz and /metrics need no key; every other endpoint " +
+                "needs Authorization: Bearer <one of the node's API_KEYS>")
+            .name("endpoints").beginArray();
+        for (final String endpoint : ENDPOINTS)
+        {
+            w.value(endpoint);
+        }
+        ApiResponses.send(exchange, 200, w.endArray()
+            .name("docs").value("README.md of the SoundRelay repository: Control API")
+            .endObject());
+    }
+
     void health(final HttpServerExchange exchange, final byte[] body)
     {
         final String redis = node.redis();

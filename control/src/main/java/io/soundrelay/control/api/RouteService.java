@@ -43,6 +43,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 /**
  * What the control API's route requests do, apart from HTTP: ask the router through its {@link RouterProxy} and wait
@@ -67,6 +68,7 @@ final class RouteService
     private volatile RelayPorts relayPorts;
     private volatile NodeTracing tracing;
     private volatile ControlApi.Drainer drainer;
+    private volatile Supplier<String> fullReason;
 
     /**
      * @param nodeId   this node's id, to tell its own routes in Redis from other nodes'.
@@ -91,6 +93,11 @@ final class RouteService
     Cluster cluster()
     {
         return cluster;
+    }
+
+    void fullReason(final Supplier<String> fullReason)
+    {
+        this.fullReason = fullReason;
     }
 
     void drainer(final ControlApi.Drainer drainer)
@@ -153,7 +160,9 @@ final class RouteService
             case EXISTS:
                 throw exists(spec);
             case NODE_FULL:
-                throw new ValidationException(null, "node is at MAX_STREAMS_PER_NODE", 503);
+                final Supplier<String> full = fullReason;
+                throw new ValidationException(null, full == null ? "node is at MAX_STREAMS_PER_NODE" : full.get(),
+                    503);
             case JITTER_FULL:
                 throw jitterFull();
             default:
