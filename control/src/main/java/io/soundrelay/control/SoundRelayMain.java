@@ -17,10 +17,13 @@ package io.soundrelay.control;
 
 import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.config.ConfigurationException;
+import io.soundrelay.core.config.SettingTypos;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.Properties;
 
 /**
@@ -201,6 +204,10 @@ public final class SoundRelayMain
         System.setProperty("org.slf4j.simpleLogger.log.io.lettuce", "warn");
         System.setProperty("org.slf4j.simpleLogger.log.reactor", "warn");
         System.setProperty("org.jboss.logging.provider", "slf4j");
+        for (final String typo : SettingTypos.find(System.getenv(), Path.of(Configuration.DOT_ENV_FILE)))
+        {
+            LoggerFactory.getLogger(SoundRelayMain.class).warn(typo);
+        }
 
         // Handlers go in before the node starts, so a SIGTERM during start-up also ends in a graceful stop.
         final sun.misc.SignalHandler stop = signal -> requestStop(signal.getName());

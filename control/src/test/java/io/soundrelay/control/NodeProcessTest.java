@@ -113,6 +113,16 @@ class NodeProcessTest
         assertTrue(out.contains("JITTER_BUFFER_MS=2000:"), out);
     }
 
+    @Test
+    void aMisspelledSettingIsReportedWithTheOneItLikelyMeans() throws Exception
+    {
+        try (NodeProcess node = NodeProcess.start(Map.of("REDIS_URI", "redis://127.0.0.1:1")))
+        {
+            assertTrue(node.log().contains("REDIS_URI in the environment is not a setting of the node and is " +
+                "ignored; did you mean REDIS_URL?"), node.log());
+        }
+    }
+
     /** Loopback, ephemeral ports, no Redis: a node that would start if nothing stopped it. */
     private static Map<String, String> startable(final String... overrides)
     {
