@@ -58,6 +58,7 @@ test('a connection plays through the relay port frame for frame and hears the ot
   assert.equal(onNode.body.return_path, true);
   assert.deepEqual(onNode.body.target_addrs, [server.udpAddress]);
   assert.equal(onNode.body.relay_port, Number(relayPort));
+  assert.equal(onNode.body.stream_id, route.streamId, 'the route reads back with the id the package drew');
 
   // The voice server learned the relay's address by IP discovery, and was told it in SELECT_PROTOCOL.
   assert.deepEqual(server.discoveries, [route.relayAddress]);
@@ -107,6 +108,23 @@ test('a connection plays through the relay port frame for frame and hears the ot
   await waitFor(async () => (await node.api('GET', `/route/${route.streamId}`)).status === 404, 'the route deleted');
   await waitFor(() => events.some(([kind]) => kind === 'routeDeleted'), 'routeDeleted event');
   assert.deepEqual(events.filter(([kind]) => kind === 'error'), []);
+});
+
+test('a stream id above 2^53 reads back exactly: answers carry stream ids as decimal strings', async () => {
+  const id = '4726593916199531359';
+  // What a bare JSON number would do to it: the reason the node writes strings.
+  assert.notEqual(String(JSON.parse(`{"stream_id":${id}}`).stream_id), id);
+  const created = await node.api('POST', '/route', { stream_id: id, source_addr: '127.0.0.9:5000', target_addrs: ['127.0.0.9:6000'] });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  try {
+    assert.equal(created.body.stream_id, id);
+    assert.equal((await node.api('GET', `/route/${id}`)).body.stream_id, id);
+    const listed = (await node.routes()).map((r) => r.stream_id);
+    assert.ok(listed.includes(id), `GET /routes lists ${id}: ${JSON.stringify(listed)}`);
+    assert.ok(listed.every((s) => typeof s === 'string'), `every listed id is a string: ${JSON.stringify(listed)}`);
+  } finally {
+    assert.equal((await node.api('DELETE', `/route/${id}`)).status, 204);
+  }
 });
 
 test('a voice-server change mid-stream moves the connection to a new route to the new server and deletes the old one', async (t) => {

@@ -115,6 +115,7 @@ test('a migration (POST /migrate) is followed: the socket moves to the new relay
 
   const migrated = await from.api('POST', '/migrate', { stream_id: route.streamId, new_node_addr: to.relayAddr });
   assert.equal(migrated.status, 200, JSON.stringify(migrated.body));
+  assert.equal(migrated.body.stream_id, route.streamId);
   await waitFor(() => moves.length === 1, 'the package to follow the migration', 20000);
   assert.equal(moves[0].reason, 'migrated');
   assert.equal(moves[0].to.relayAddress, `${to.ip}:${migrated.body.relay_port}`);

@@ -143,7 +143,7 @@ class ControlApiTest
         final HttpResponse<String> created = fixture.authed("POST", "/route", body);
         assertEquals(201, created.statusCode(), created.body());
         assertEquals("/route/18446744073709551615", created.headers().firstValue("Location").orElse(null));
-        for (final String part : List.of("\"stream_id\":18446744073709551615", "\"source_addr\":\"127.0.0.1:5000\"",
+        for (final String part : List.of("\"stream_id\":\"18446744073709551615\"", "\"source_addr\":\"127.0.0.1:5000\"",
             "\"target_addrs\":[\"127.0.0.1:5001\"]", "\"room_code\":\"room-1\"", "\"deliver\":\"framed\"",
             "\"jitter_ms\":40", "\"mix_minus\":true", "\"node_id\":\"" + fixture.node.config().nodeId() + "\"", "\"created_at\":\"",
             "\"last_seen_ms_ago\":null", "\"packets_in\":0", "\"packets_out\":0"))
@@ -224,7 +224,7 @@ class ControlApiTest
             final HttpResponse<String> page = fixture.authed("GET", "/routes?limit=10" +
                 (cursor == null ? "" : "&cursor=" + cursor), null);
             assertEquals(200, page.statusCode());
-            final Matcher m = Pattern.compile("\"stream_id\":(\\d+)").matcher(page.body());
+            final Matcher m = Pattern.compile("\"stream_id\":\"(\\d+)\"").matcher(page.body());
             int n = 0;
             while (m.find())
             {

@@ -142,10 +142,10 @@ class RoomMixEndToEndTest
 
             final HttpResponse<String> room = node.authed("GET", "/rooms/band", null);
             assertEquals(200, room.statusCode(), room.body());
-            assertTrue(room.body().contains("\"output_stream_id\":" + Long.toUnsignedString(roomId)), room.body());
+            assertTrue(room.body().contains("\"output_stream_id\":\"" + Long.toUnsignedString(roomId) + "\""), room.body());
             assertTrue(room.body().contains("\"kind\":\"pcm\""), room.body());
             assertTrue(room.body().contains("\"frame_samples\":" + SAMPLES), room.body());
-            assertTrue(room.body().contains("{\"stream_id\":3,\"mix_minus\":true}"), room.body());
+            assertTrue(room.body().contains("{\"stream_id\":\"3\",\"mix_minus\":true}"), room.body());
             final HttpResponse<String> rooms = node.authed("GET", "/rooms", null);
             assertTrue(rooms.body().startsWith("{\"mixer_enabled\":true,\"rooms\":[{\"room_code\":\"band\""),
                 rooms.body());

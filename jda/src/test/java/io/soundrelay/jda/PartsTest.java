@@ -65,6 +65,7 @@ final class PartsTest
             "{\"stream_id\": 18446744073709551615, \"target_addrs\": [\"1.2.3.4:5\"], \"x\": null, \"y\": true," +
             " \"z\": -1.5e2, \"s\": \"\\u00e9\\n\"}");
         assertEquals("18446744073709551615", route.get("stream_id"));
+        assertEquals("4726593916199531359", Json.object("{\"stream_id\":\"4726593916199531359\"}").get("stream_id"));
         assertEquals(List.of("1.2.3.4:5"), route.get("target_addrs"));
         assertNull(route.get("x"));
         assertEquals(Boolean.TRUE, route.get("y"));

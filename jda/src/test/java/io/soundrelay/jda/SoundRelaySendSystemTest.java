@@ -88,7 +88,7 @@ final class SoundRelaySendSystemTest
         assertEquals("127.0.0.1:" + system.sourceAddress().getPort(), source);
         waitFor("the route on the node", () -> routeIs(node.route(SSRC), source, addr(first)));
         final Map<String, Object> route = node.route(SSRC);
-        assertEquals((double)SSRC, route.get("stream_id"));
+        assertEquals(Long.toUnsignedString(SSRC), route.get("stream_id"));
         assertTrue(system.isRouteConfirmed());
 
         // Every packet JDA would send arrives at the voice server byte for byte, in order, from the first one.

@@ -35,7 +35,7 @@ final class RoomJson
     {
         w.beginObject();
         w.name("room_code").value(room.roomCode());
-        w.name("output_stream_id").unsignedValue(room.outputStreamId());
+        w.name("output_stream_id").value(Long.toUnsignedString(room.outputStreamId()));
         w.name("kind");
         if (room.kind() == null)
         {
@@ -50,7 +50,7 @@ final class RoomJson
         for (final RoomView.Member member : room.members())
         {
             w.beginObject();
-            w.name("stream_id").unsignedValue(member.streamId());
+            w.name("stream_id").value(Long.toUnsignedString(member.streamId()));
             w.name("mix_minus").value(member.mixMinus());
             w.endObject();
         }

@@ -141,7 +141,7 @@ final class RouteHandlers
     {
         final Cluster.Migration m = service.migrate(MigrateRequest.parse(body));
         final JsonWriter w = new JsonWriter().beginObject()
-            .name("stream_id").unsignedValue(m.streamId)
+            .name("stream_id").value(Long.toUnsignedString(m.streamId))
             .name("from_node").value(m.fromNode)
             .name("to_node").value(m.toNode)
             .name("new_node_addr").value(m.newNodeAddr)

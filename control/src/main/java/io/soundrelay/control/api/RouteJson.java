@@ -81,7 +81,7 @@ final class RouteJson
         final Endpoint sourceLatched)
     {
         w.beginObject();
-        w.name("stream_id").unsignedValue(spec.streamId());
+        w.name("stream_id").value(Long.toUnsignedString(spec.streamId()));
         w.name("source_addr").value(spec.source().toString());
         w.name("target_addrs").beginArray();
         for (final Endpoint target : spec.targets())

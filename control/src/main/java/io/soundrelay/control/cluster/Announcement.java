@@ -132,11 +132,15 @@ final class Announcement
             final Object op = doc.get("op");
             final Object id = doc.get("stream_id");
             final Object node = doc.get("node_id");
-            if (!(op instanceof String) || !(node instanceof String) || !(id instanceof JsonNumber))
+            if (!(op instanceof String) || !(node instanceof String))
             {
                 return null;
             }
-            final long streamId = ((JsonNumber)id).unsignedLongValueExact();
+            final long streamId = streamId(id);
+            if (streamId == 0)
+            {
+                return null;
+            }
             final Map<String, String> carrier = new HashMap<>();
             for (final String key : CARRIER_KEYS)
             {
@@ -162,10 +166,30 @@ final class Announcement
             }
             return a;
         }
-        catch (final JsonException | ArithmeticException ex)
+        catch (final JsonException | ArithmeticException | NumberFormatException ex)
         {
             return null;
         }
+    }
+
+    /**
+     * The announced stream id, written today as a JSON number; a decimal string is read too, as the node's API writes
+     * ids, so that either form works across versions.
+     *
+     * @param id the {@code stream_id} field.
+     * @return the id, or 0 when the field is missing or neither an integral number nor a decimal string.
+     */
+    private static long streamId(final Object id)
+    {
+        if (id instanceof JsonNumber)
+        {
+            return ((JsonNumber)id).unsignedLongValueExact();
+        }
+        if (id instanceof String && !((String)id).isEmpty() && ((String)id).chars().allMatch(c -> c >= '0' && c <= '9'))
+        {
+            return Long.parseUnsignedLong((String)id);
+        }
+        return 0;
     }
 
     private static String text(final Object value)

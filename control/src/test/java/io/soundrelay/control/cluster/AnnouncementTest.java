@@ -60,6 +60,23 @@ class AnnouncementTest
     }
 
     @Test
+    void theStreamIdIsReadAsANumberOrADecimalStringAndWrittenAsANumber()
+    {
+        final String written = new Announcement(Announcement.CREATED, Long.parseUnsignedLong("18446744073709551615"),
+            "node-b", null, null, Map.of()).toJson();
+        assertTrue(written.contains("\"stream_id\":18446744073709551615"), written);
+        assertEquals(4726593916199531359L,
+            Announcement.parse("{\"op\":\"created\",\"stream_id\":4726593916199531359,\"node_id\":\"b\"}").streamId);
+        assertEquals(-1L,
+            Announcement.parse("{\"op\":\"created\",\"stream_id\":\"18446744073709551615\",\"node_id\":\"b\"}")
+                .streamId);
+        for (final String id : new String[] { "\"\"", "\"-1\"", "\"1e3\"", "\"18446744073709551616\"", "true", "1.5" })
+        {
+            assertNull(Announcement.parse("{\"op\":\"created\",\"stream_id\":" + id + ",\"node_id\":\"b\"}"), id);
+        }
+    }
+
+    @Test
     void theNewNodesWindowCoversTheGraceAfterTheConfirmationAndNeverExceedsTheRoutersBound()
     {
         assertEquals(TimeUnit.MILLISECONDS.toNanos(30_000 + Cluster.CONFIRM_TIMEOUT_MS + 1000),

@@ -62,4 +62,16 @@ class StoredRouteTest
         assertEquals(Latch.FIRST, back.spec().latch());
         assertNull(back.sourceLatched(), "no source_latched in Redis: unlatched");
     }
+
+    @Test
+    void theStreamIdIsStoredAsANumberAndReadBackAsANumberOrADecimalString()
+    {
+        final RouteSpec big = new RouteSpec(4726593916199531359L, Endpoint.parse("10.0.0.1:5000"),
+            List.of(Endpoint.parse("10.0.0.2:6000")), null, Deliver.PAYLOAD, 0, false, false, 0, Latch.FIRST);
+        final String json = StoredRoute.encode(big, 1_000, "node-a", 0, null);
+        assertTrue(json.startsWith("{\"stream_id\":4726593916199531359,"), json);
+        assertEquals(4726593916199531359L, StoredRoute.decode(json, parser).spec().streamId());
+        final String asString = json.replace("4726593916199531359", "\"4726593916199531359\"");
+        assertEquals(4726593916199531359L, StoredRoute.decode(asString, parser).spec().streamId());
+    }
 }
