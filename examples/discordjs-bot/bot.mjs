@@ -1,9 +1,12 @@
 // A discord.js bot that joins one voice channel and plays a file, or a 440 Hz tone, through SoundRelay: its IP
 // discovery, audio, keep-alives and what it hears all go through a node's relay port. Settings come from the
 // environment (see README) and are checked before anything connects: a bad one exits with status 2, naming it.
+// Then the SoundRelay nodes and the API key are tried (preflight.mjs), and only then Discord: a wrong node URL or
+// key shows without a Discord token.
 import { createReadStream, existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { SettingError, readSettings } from './settings.mjs';
+import { checkNodes } from './preflight.mjs';
+import { SettingError, readSettings, requireDiscord } from './settings.mjs';
 
 let settings;
 try {
@@ -16,13 +19,36 @@ try {
   console.error(error.message);
   process.exit(2);
 }
+try {
+  const { ready, unreachable } = await checkNodes(settings.nodes, settings.apiKey);
+  for (const node of ready) {
+    console.log(`SoundRelay node ${node.nodeId} at ${node.url}: ${node.status}, API key accepted`);
+  }
+  for (const node of unreachable) {
+    console.warn(`SOUNDRELAY_NODES: ${node.url} does not answer (${node.why})`);
+  }
+  if (ready.length === 0) {
+    if (settings.fallback !== 'direct') {
+      console.error('SOUNDRELAY_NODES: no node answers: start one, or correct the URLs (SOUNDRELAY_FALLBACK=direct ' +
+        'connects to Discord directly instead)');
+      process.exit(1);
+    }
+    console.warn('SoundRelay unavailable: the bot connects directly (SOUNDRELAY_FALLBACK=direct)');
+  }
+  requireDiscord(settings);
+} catch (error) {
+  if (!(error instanceof SettingError)) throw error;
+  console.error(error.message);
+  process.exit(2);
+}
+
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 12)) {
   console.error(`Node.js ${process.versions.node}: @discordjs/voice 0.19 needs Node.js 22.12 or newer`);
   process.exit(3);
 }
 
-// Only now load the libraries: the settings check above needs none of them.
+// Only now load the libraries: the checks above need none of them.
 const { Client, Events, GatewayIntentBits } = await import('discord.js');
 const {
   AudioPlayerStatus,

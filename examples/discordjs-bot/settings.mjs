@@ -1,5 +1,7 @@
 // The example bot's settings, all from the environment, checked before anything connects. No dependencies, so a
-// bad setting is reported even before `npm install`.
+// bad setting is reported even before `npm install`. A Discord setting that is set but wrong is refused here; one
+// that is not set yet is listed in `missing` and reported after the SoundRelay nodes and key are checked, so those
+// can be tried before the bot has a Discord token.
 
 const SNOWFLAKE = /^\d{17,20}$/;
 
@@ -8,16 +10,23 @@ export class SettingError extends Error {}
 
 /**
  * @param {Record<string, string | undefined>} env
- * @returns {{ token: string, guildId: string, channelId: string, nodes: string[], apiKey: string,
- *             audioFile: string | undefined, fallback: 'error' | 'direct', seconds: number }}
+ * @returns {{ token: string | undefined, guildId: string | undefined, channelId: string | undefined,
+ *             missing: string[], nodes: string[], apiKey: string, audioFile: string | undefined,
+ *             fallback: 'error' | 'direct', seconds: number }}
+ *   `missing`: the Discord settings not set (DISCORD_TOKEN, GUILD_ID, VOICE_CHANNEL_ID), see {@link requireDiscord}
  */
 export function readSettings(env) {
-  const token = required(env, 'DISCORD_TOKEN');
-  if (token.split('.').length !== 3) {
+  const token = optional(env, 'DISCORD_TOKEN');
+  if (token !== undefined && token.split('.').length !== 3) {
     throw new SettingError('DISCORD_TOKEN: not a bot token (three parts separated by dots): copy it from the Developer Portal, Bot, Reset Token');
   }
   const guildId = snowflake(env, 'GUILD_ID');
   const channelId = snowflake(env, 'VOICE_CHANNEL_ID');
+  const missing = [
+    ['DISCORD_TOKEN', token],
+    ['GUILD_ID', guildId],
+    ['VOICE_CHANNEL_ID', channelId],
+  ].filter(([, value]) => value === undefined).map(([name]) => name);
   const nodes = (env.SOUNDRELAY_NODES ?? 'http://127.0.0.1:4300').split(',').map((s) => s.trim()).filter(Boolean);
   if (nodes.length === 0) throw new SettingError('SOUNDRELAY_NODES: empty: give the control API URL of at least one node');
   for (const node of nodes) {
@@ -41,18 +50,34 @@ export function readSettings(env) {
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) {
     throw new SettingError(`TONE_SECONDS: ${env.TONE_SECONDS} is not a whole number of seconds from 1 to 3600`);
   }
-  return { token, guildId, channelId, nodes, apiKey, audioFile, fallback, seconds };
+  return { token, guildId, channelId, missing, nodes, apiKey, audioFile, fallback, seconds };
+}
+
+/**
+ * @param {{missing: string[]}} settings what {@link readSettings} returned
+ * @throws {SettingError} naming the first Discord setting that is not set
+ */
+export function requireDiscord(settings) {
+  if (settings.missing.length > 0) {
+    const others = settings.missing.length > 1 ? ` (nor ${settings.missing.slice(1).join(', ')})` : '';
+    throw new SettingError(`${settings.missing[0]}: not set${others}`);
+  }
+}
+
+function optional(env, name) {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
 function required(env, name) {
-  const value = env[name];
-  if (value === undefined || value.trim() === '') throw new SettingError(`${name}: not set`);
-  return value.trim();
+  const value = optional(env, name);
+  if (value === undefined) throw new SettingError(`${name}: not set`);
+  return value;
 }
 
 function snowflake(env, name) {
-  const value = required(env, name);
-  if (!SNOWFLAKE.test(value)) {
+  const value = optional(env, name);
+  if (value !== undefined && !SNOWFLAKE.test(value)) {
     throw new SettingError(`${name}: ${value} is not a Discord id (17 to 20 digits; Developer Mode, right-click, Copy ID)`);
   }
   return value;

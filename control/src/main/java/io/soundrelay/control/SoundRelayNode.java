@@ -233,7 +233,7 @@ public final class SoundRelayNode implements AutoCloseable
             final ControlServer server = parts.add(startControlServer(config, api, metrics, timeouts, rateLimiter));
             metrics.http(label -> rateLimiter.limited(HttpRateLimiter.Reason.ofLabel(label)), HttpRateLimiter.labels(),
                 server::connectionsShed, ControlServer.shedReasons(), server::openConnections);
-            ownSockets(policy, dataPlane, server, advertiseHost);
+            ownSockets(policy, dataPlane, advertiseHost);
             status.advertised(
                 advertise(config.advertiseHost(), config.bindAddr(), dataPlane.localAddress(), advertiseHost),
                 advertise(config.advertiseHost(), config.controlApiAddr(), server.apiAddress(), advertiseHost));
@@ -401,19 +401,17 @@ public final class SoundRelayNode implements AutoCloseable
     }
 
     /**
-     * As soon as the listeners are bound (their ports are known only now): routes to or from the node's own sockets
-     * are refused.
+     * As soon as the listeners are bound (their ports are known only now): routes to or from the node's own UDP
+     * sockets are refused. Only UDP ones: the control API and the metrics listener are TCP, and a UDP peer may hold
+     * their port numbers (an ephemeral UDP port may have the API's number).
      */
     private static void ownSockets(
         final AddressPolicy policy,
         final DataPlane dataPlane,
-        final ControlServer server,
         final InetAddress advertiseHost)
     {
         final Map<String, InetSocketAddress> own = new LinkedHashMap<>();
         own.put(Configuration.BIND_ADDR_ENV, dataPlane.localAddress());
-        own.put(Configuration.CONTROL_API_ADDR_ENV, server.apiAddress());
-        own.put(Configuration.METRICS_ADDR_ENV, server.metricsAddress());
         final List<InetAddress> hostAddresses = new ArrayList<>();
         final List<InetAddress> broadcasts = new ArrayList<>();
         hostAddresses.add(advertiseHost);

@@ -298,8 +298,8 @@ final class RedisStoreAgent implements Agent
             }
             work++;
         }
-
-        if (connected && (beatNow || nowNs - nextHeartbeatNs >= 0))
+        // Once subscribed: the heartbeat lists this node, and a peer may hand it a route (MIGRATE) from then on.
+        if (connected && (beatNow || nowNs - nextHeartbeatNs >= 0) && (hooks == null || subscription.subscribedOnce()))
         {
             beatNow = false;
             nextHeartbeatNs = nowNs + RedisRouteStore.HEARTBEAT_INTERVAL_NS;

@@ -215,6 +215,14 @@ final class Subscription
     }
 
     /**
+     * @return whether a subscription was ever confirmed: until then the node misses announcements.
+     */
+    boolean subscribedOnce()
+    {
+        return subscribedOnce;
+    }
+
+    /**
      * @return subscriptions after the first.
      */
     long resubscribes()

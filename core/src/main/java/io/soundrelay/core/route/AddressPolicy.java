@@ -35,12 +35,15 @@ import java.util.Map;
  *   <li>in {@code TARGET_DENY} (default: the link-local ranges {@code 169.254.0.0/16}, where cloud metadata
  *       services answer, and {@code fe80::/10}, and {@code fd00:ec2::/32}, where EC2's IPv6 metadata service
  *       answers), or outside {@code TARGET_ALLOW} when that is set;</li>
- *   <li>one of this node's own sockets: its relay socket, its control API, its metrics listener, on their bound
- *       address or, for a wildcard socket, on any address of the host (loopback included).</li>
+ *   <li>one of this node's own UDP sockets: its relay socket and its relay ports, on their bound address or, for a
+ *       wildcard socket, on any address of the host (loopback included).</li>
  * </ul>
- * A source is refused for the first and the last reason: datagrams from there would be the node's own. Loopback
- * targets are allowed unless {@code TARGET_ALLOW} leaves them out, for tests and same-host setups. The node's own
- * sockets are known once bound ({@link #ownSockets}); any thread may check while they are replaced.
+ * A source is refused for the first and the last reason: datagrams from there would be the node's own. Only UDP
+ * sockets count: a route's source and targets are UDP peers, and a UDP address that shares its port number with
+ * the node's control API or metrics listener (TCP) is another socket, which a route neither loops through nor
+ * impersonates. Loopback targets are allowed unless {@code TARGET_ALLOW} leaves them out, for tests and same-host
+ * setups. The node's own sockets are known once bound ({@link #ownSockets}); any thread may check while they are
+ * replaced.
  * <p>
  * An IPv6 address that embeds an IPv4 address reaches that IPv4 host through a translator or a tunnel, so every check
  * judges the embedded IPv4 address as well as the IPv6 one ({@link #embeddedIpv4}): NAT64 ({@code 64:ff9b::/96} and
@@ -101,7 +104,8 @@ public final class AddressPolicy
     /**
      * Tell the policy the node's own sockets, once they are bound. Any thread.
      *
-     * @param sockets       each socket by the setting that names it (BIND_ADDR, CONTROL_API_ADDR, ...), as bound.
+     * @param sockets       each of the node's UDP sockets by the setting that names it (BIND_ADDR), as bound; its TCP
+     *                      listeners (CONTROL_API_ADDR, METRICS_ADDR) are no route's peer and do not belong here.
      * @param hostAddresses the addresses of the host's interfaces: where a wildcard socket is reached too.
      * @param broadcasts    the broadcast addresses of the host's networks.
      */
@@ -383,8 +387,6 @@ public final class AddressPolicy
         switch (setting)
         {
             case "BIND_ADDR": return "relay socket (BIND_ADDR)";
-            case "CONTROL_API_ADDR": return "control API (CONTROL_API_ADDR)";
-            case "METRICS_ADDR": return "metrics listener (METRICS_ADDR)";
             default: return "socket (" + setting + ")";
         }
     }

@@ -20,7 +20,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
 
@@ -53,10 +52,9 @@ class AddressPolicyTest
     {
         final AddressPolicy policy = AddressPolicy.defaults();
         final Endpoint bound = at(relay);
-        policy.ownSockets(Map.of("BIND_ADDR", bound.socketAddress(),
-                "CONTROL_API_ADDR", new InetSocketAddress("127.0.0.1", 4300),
-                "METRICS_ADDR", new InetSocketAddress("0.0.0.0", 9100)),
+        policy.ownSockets(Map.of("BIND_ADDR", bound.socketAddress()),
             List.of(InetAddress.getByName("192.0.2.2")), List.of(InetAddress.getByName("192.0.2.255")));
+        policy.ownRelayPorts(bound.socketAddress().getAddress(), port -> port == 40001);
         return policy;
     }
 
@@ -74,8 +72,8 @@ class AddressPolicyTest
         "127.0.0.1:4000        | is this node's own relay socket (BIND_ADDR): a route to it would loop",
         "127.0.0.7:4000        | is this node's own relay socket (BIND_ADDR)",
         "192.0.2.2:4000        | is this node's own relay socket (BIND_ADDR)",
-        "127.0.0.1:4300        | is this node's own control API (CONTROL_API_ADDR)",
-        "192.0.2.2:9100        | is this node's own metrics listener (METRICS_ADDR)",
+        "127.0.0.1:40001       | is this node's own relay port (RELAY_PORTS): a route to it would loop",
+        "192.0.2.2:40001       | is this node's own relay port (RELAY_PORTS)",
     })
     void refusesTargetsARelayMustNeverSendTo(final String target, final String why) throws Exception
     {
@@ -93,6 +91,26 @@ class AddressPolicyTest
             assertDoesNotThrow(() -> policy.checkTarget(at(ok), "target_addrs[0]"), ok);
             assertDoesNotThrow(() -> policy.checkSource(at(ok), "source_addr"), ok);
         }
+    }
+
+    /**
+     * Only the node's UDP sockets are its own to a route: a UDP source or target may share its port number with the
+     * node's control API or metrics listener (TCP), as an ephemeral port of a client on the same host often does.
+     */
+    @Test
+    void aUdpAddressWithThePortNumberOfTheNodesTcpListenersIsNoneOfItsOwn() throws Exception
+    {
+        final AddressPolicy policy = withOwnSockets("0.0.0.0:4000");
+        for (final String ok : List.of("127.0.0.1:4300", "127.0.0.5:4300", "192.0.2.2:9100", "[::1]:4300",
+            "[64:ff9b::7f00:1]:4300", "127.0.0.1:40002"))
+        {
+            assertDoesNotThrow(() -> policy.checkSource(at(ok), "source_addr"), ok);
+            assertDoesNotThrow(() -> policy.checkTarget(at(ok), "target_addrs[0]"), ok);
+        }
+        final ValidationException ex = assertThrows(ValidationException.class,
+            () -> policy.checkSource(at("127.0.0.5:40001"), "source_addr"));
+        assertTrue(ex.getMessage().contains("is this node's own relay port (RELAY_PORTS): datagrams from it"),
+            ex.getMessage());
     }
 
     @Test
@@ -157,8 +175,6 @@ class AddressPolicyTest
         "[::ffff:0:0.0.0.0]:5000             | is the unspecified address, not a host (it embeds 0.0.0.0)",
         "[64:ff9b::192.0.2.255]:5000         | is a broadcast address (it embeds 192.0.2.255)",
         "[::ffff:0:127.0.0.1]:4000           | is this node's own relay socket (BIND_ADDR): a route to it would loop",
-        "[64:ff9b::7f00:1]:4300              | is this node's own control API (CONTROL_API_ADDR)",
-        "[2002:c000:202::]:9100              | is this node's own metrics listener (METRICS_ADDR)",
         "[::127.0.0.5]:4000                  | is this node's own relay socket (BIND_ADDR)",
     })
     void judgesTheIpv4AddressAnIpv6AddressEmbeds(final String target, final String why) throws Exception
@@ -171,7 +187,7 @@ class AddressPolicyTest
     void aSourceThatEmbedsTheNodesOwnSocketOrNoHostIsRefused() throws Exception
     {
         final AddressPolicy policy = withOwnSockets("0.0.0.0:4000");
-        for (final String bad : List.of("[::ffff:0:127.0.0.1]:4000", "[64:ff9b::c000:202]:4000", "[2002:7f00:1::]:4300",
+        for (final String bad : List.of("[::ffff:0:127.0.0.1]:4000", "[64:ff9b::c000:202]:4000", "[2002:7f00:1::]:40001",
             "[::ffff:0:255.255.255.255]:6000", "[64:ff9b::e000:1]:6000"))
         {
             final ValidationException ex = assertThrows(ValidationException.class,
