@@ -20,11 +20,11 @@ import org.HdrHistogram.HistogramIterationValue;
 import org.apache.batik.svggen.SVGGraphics2D;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
-import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.text.TextUtils;
 import org.jfree.chart.title.LegendTitle;
 import org.jfree.chart.ui.RectangleEdge;
 import org.jfree.chart.ui.RectangleInsets;
@@ -209,18 +209,17 @@ final class LatencyPlot
             final XYSeries xy = new XYSeries(one.name(), false, true);
             for (final double[] point : one.points())
             {
-                xy.add(point[0], point[1]);
+                // The axis is log10(1/(1-p)) on a linear axis: its tick labels stay plain text in SVG.
+                xy.add(Math.log10(point[0]), point[1]);
                 maxX = Math.max(maxX, point[0]);
             }
             data.addSeries(xy);
         }
 
-        final LogAxis x = new LogAxis("percentile");
-        x.setBase(10);
-        x.setTickUnit(new NumberTickUnit(1));
-        x.setNumberFormatOverride(new PercentileFormat());
-        x.setRange(1, Math.pow(10, Math.ceil(Math.log10(maxX))));
-        x.setMinorTickMarksVisible(false);
+        final NumberAxis x = new NumberAxis("percentile");
+        x.setAutoTickUnitSelection(false);
+        x.setTickUnit(new NumberTickUnit(1, new PercentileFormat()));
+        x.setRange(0, Math.ceil(Math.log10(maxX)));
         final NumberAxis y = new NumberAxis("latency (ms)");
         y.setAutoRangeIncludesZero(true);
 
@@ -235,6 +234,8 @@ final class LatencyPlot
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
 
+        // Rotated text (the y axis' label) as text, not as glyph outlines, in SVG.
+        TextUtils.setUseDrawRotatedStringWorkaround(false);
         final JFreeChart chart = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 16), plot, true);
         chart.setBackgroundPaint(Color.WHITE);
         // Room on the right for the last tick's label, centred on the axis' end.
@@ -245,7 +246,7 @@ final class LatencyPlot
     }
 
     /**
-     * Labels the ticks at 1/(1-p) = 1, 10, 100... as the percentile: 0%, 90%, 99%, 99.9%...
+     * Labels the ticks at log10(1/(1-p)) = 0, 1, 2... as the percentile: 0%, 90%, 99%, 99.9%...
      */
     private static final class PercentileFormat extends NumberFormat
     {
@@ -269,9 +270,12 @@ final class LatencyPlot
             return null;
         }
 
-        static String label(final double inverse)
+        /**
+         * @param log the tick's log10(1/(1-p)): its number of nines.
+         */
+        static String label(final double log)
         {
-            final long nines = Math.round(Math.log10(inverse));
+            final long nines = Math.round(log);
             if (nines <= 0)
             {
                 return "0%";
