@@ -495,8 +495,8 @@ public final class GeneratorResult
     }
 
     /**
-     * Write the latency histogram in HdrHistogram's percentile-distribution format, in microseconds: what
-     * HdrHistogram's plotter (https://hdrhistogram.github.io/HdrHistogram/plotFiles.html) reads as a .hgrm file.
+     * Write the latency histogram in HdrHistogram's percentile-distribution format, in microseconds: a .hgrm file,
+     * as {@code soundrelay-tools plot} and HdrHistogram's own plotter read it.
      */
     public void printPercentileDistribution(final PrintStream out)
     {
