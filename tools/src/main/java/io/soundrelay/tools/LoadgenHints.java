@@ -69,6 +69,7 @@ final class LoadgenHints
 
     private static String full(final String body, final GeneratorOptions options, final int created)
     {
+        // Another 503 (a draining node) says what is wrong itself.
         long max = -1;
         long held = -1;
         final Matcher matcher = FULL.matcher(body);
@@ -77,8 +78,9 @@ final class LoadgenHints
             max = Long.parseLong(matcher.group(1));
             held = Long.parseLong(matcher.group(2));
         }
-        else
+        else if (body.contains("MAX_STREAMS_PER_NODE"))
         {
+            // An older node's 503 names the limit only: its count is in GET /health.
             held = activeRoutes(options.api());
         }
         if (held < 0)

@@ -176,6 +176,30 @@ final class LoadgenSummaryTest
     }
 
     @Test
+    void aFullNodeThatDoesNotCountIsAskedForItsHealth() throws Exception
+    {
+        try (FakeApi api = new FakeApi(503, "{\"error\":\"node is at MAX_STREAMS_PER_NODE\"}"))
+        {
+            assertEquals(1, loadgen("--create-routes", "--api", api.url(), "--relay", "127.0.0.1:9"),
+                this::output);
+        }
+        assertTrue(output().contains("hint: the node is full: it held 7 routes when it refused"), this::output);
+    }
+
+    @Test
+    void aDrainingNodeGetsNoCapacityHint() throws Exception
+    {
+        try (FakeApi api = new FakeApi(503, "{\"error\":\"node is draining (SIGTERM or POST /drain): it takes " +
+            "no new route; create it on another node\"}"))
+        {
+            assertEquals(1, loadgen("--create-routes", "--api", api.url(), "--relay", "127.0.0.1:9"),
+                this::output);
+        }
+        assertTrue(output().contains("node is draining"), this::output);
+        assertFalse(output().contains("hint:"), this::output);
+    }
+
+    @Test
     void nothingArrivingHintsAtTheRelayAddress() throws Exception
     {
         final int[] ports = freePorts(2);
@@ -256,10 +280,12 @@ final class LoadgenSummaryTest
     }
 
     /**
-     * A control API that answers every request with one status and body.
+     * A control API that answers every request with one status and body, but GET /health: 200, 7 routes.
      */
     private static final class FakeApi implements AutoCloseable
     {
+        static final String HEALTH = "{\"status\":\"ok\",\"active_routes\":7}";
+
         private final HttpServer server;
 
         FakeApi(final int status, final String body) throws IOException
@@ -267,10 +293,11 @@ final class LoadgenSummaryTest
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
             server.createContext("/", (exchange) ->
             {
-                final byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+                final boolean health = "/health".equals(exchange.getRequestURI().getPath());
+                final byte[] bytes = (health ? HEALTH : body).getBytes(StandardCharsets.UTF_8);
                 exchange.getRequestBody().readAllBytes();
                 exchange.getResponseHeaders().add("Content-Type", "application/json");
-                exchange.sendResponseHeaders(status, bytes.length);
+                exchange.sendResponseHeaders(health ? 200 : status, bytes.length);
                 exchange.getResponseBody().write(bytes);
                 exchange.close();
             });
