@@ -28,6 +28,11 @@
       share of the datagrams received in the run and the hand-offs between pipelines; nothing when the node does not
       export relay_pipeline_packets_received_total (an older node).
 
+  e2e_report.py plot-series MANIFEST ROWS LOAD
+      Print one line per row of ROWS (comma-separated) that ran LOAD: ROW=HGRM, the .hgrm file of the run the table
+      shows for it (the round trip's, JSON_BASE.return.hgrm, under the echo load; JSON_BASE.hgrm otherwise), as
+      arguments of 'soundrelay-tools plot'. Rows without such a file are left out.
+
   e2e_report.py clear-routes API_URL API_KEY
       Delete every route of a node (GET /routes page by page, DELETE /route/{id}); prints how many it deleted.
 
@@ -464,9 +469,25 @@ def health_transport(url):
         sys.exit(1)
 
 
+def plot_series(manifest, rows_csv, load):
+    base = os.path.dirname(os.path.abspath(manifest))
+    runs = load_runs(manifest)
+    for row in [r for r in rows_csv.split(",") if r]:
+        mine = [r for r in runs if r["row"] == row and r["load"] == load]
+        run, _ = pick_median(mine, load) if mine else (None, None)
+        if run is None or run["json_path"] == "-":
+            continue
+        json_path = run["json_path"] if os.path.isabs(run["json_path"]) else os.path.join(base, run["json_path"])
+        hgrm = json_path[:-len(".json")] + (".return.hgrm" if load == "echo" else ".hgrm")
+        if os.path.isfile(hgrm):
+            print(f"{row}={hgrm}")
+
+
 def main(argv):
     if len(argv) == 4 and argv[0] == "table":
         table(argv[1], argv[2], argv[3])
+    elif len(argv) == 4 and argv[0] == "plot-series":
+        plot_series(argv[1], argv[2], argv[3])
     elif len(argv) == 3 and argv[0] == "clear-routes":
         clear_routes(argv[1], argv[2])
     elif len(argv) == 2 and argv[0] == "health-transport":

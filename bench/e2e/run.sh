@@ -874,7 +874,8 @@ write_header() {
         echo "  whole datagram; row arguments are in each run's .cmd file):"
         local load
         for load in "${LOADS[@]}"; do describe_load "$load"; done
-        echo "- raw results: \`$(basename "$RAW_DIR")/\` (loadgen JSON, .hgrm, output and command line of every run; relay logs)"
+        echo "- raw results: \`$(basename "$RAW_DIR")/\` (loadgen JSON, .hgrm, output and command line of every run; relay logs;"
+        echo "  latency-LOAD.svg, the charts below: every row's shown run, drawn by \`soundrelay-tools plot\`)"
         echo
         echo "Every run starts with ${MEASURE_WARMUP_SECONDS} s of the same load that is checked but not measured (loadgen --warmup);"
         echo "the generator runs its one sender and one receiver on one thread (--one-thread) on its core."
@@ -886,12 +887,33 @@ write_header() {
     } > "$REPORT.header"
 }
 
+# One latency chart per load, every row's shown run on it (soundrelay-tools plot), as Markdown image lines; nothing
+# for a load without .hgrm files, or when the chart cannot be drawn.
+write_plots() {
+    local load series chart
+    for load in "${LOADS[@]}"; do
+        mapfile -t series < <(python3 "$REPORT_PY" plot-series "$MANIFEST" "$ROWS_CSV" "$load" 2>/dev/null)
+        ((${#series[@]} > 0)) || continue
+        chart=$RAW_DIR/latency-$load.svg
+        if "$JAVA" -jar "$TOOLS_JAR" plot --out "$chart" \
+            --title "$load load: latency by percentile ($([[ $load == echo ]] && echo 'round trip' || echo 'one way'))" \
+            "${series[@]}" > "$RAW_DIR/latency-$load.plot.log" 2>&1; then
+            printf '![%s load: latency by percentile, every row](%s/%s)\n\n' "$load" "$(basename "$RAW_DIR")" \
+                "$(basename "$chart")"
+        else
+            log "could not draw the $load chart (see $RAW_DIR/latency-$load.plot.log)"
+        fi
+    done
+}
+
 write_report() {
     local warning=${1:-}
     {
         cat "$REPORT.header"
         [[ -z $warning ]] || printf '**%s**\n\n' "$warning"
         python3 "$REPORT_PY" table "$MANIFEST" "$ROWS_CSV" "$LOADS_CSV"
+        echo
+        write_plots
     } > "$REPORT"
     rm -f "$REPORT.header"
     REPORT_DONE=1

@@ -68,6 +68,9 @@ final class DrillReport implements DrillRun.Report
         }
     }
 
+    /** Streams and migrations with a problem listed without --verbose, at most. */
+    static final int BRIEF_LINES = 10;
+
     private final DrillOptions options;
     private final List<MigrateDrill.Node> nodes;
     private final List<StreamResult> streams;
@@ -76,6 +79,13 @@ final class DrillReport implements DrillRun.Report
     private final DeliveryTotals totals;
     private final boolean completed;
     private final double[] okMillis;
+    private boolean verbose;
+
+    private static boolean troubled(final StreamResult stream)
+    {
+        final SequenceLedger.Counts counts = stream.counts();
+        return counts.lost() > 0 || counts.duplicated() > 0 || counts.reordered() > 0;
+    }
 
     /**
      * @param datagramsIn   every datagram the receiver took.
@@ -218,19 +228,40 @@ final class DrillReport implements DrillRun.Report
     }
 
     /**
-     * Print the per-stream table, the summary and the verdict.
+     * @param verbose print a line per stream and per migration; by default only the streams and migrations that
+     *                went wrong (at most {@value #BRIEF_LINES} of each) are listed.
+     * @return this report.
+     */
+    DrillReport verbose(final boolean verbose)
+    {
+        this.verbose = verbose;
+        return this;
+    }
+
+    /**
+     * Print the summary and the verdict: with {@link #verbose(boolean)} the per-stream table and every migration,
+     * otherwise only the streams and migrations that went wrong.
      */
     public void printSummary(final PrintStream out)
     {
-        out.println();
-        out.println(String.format(Locale.ROOT, "%-20s  %-16s %8s %8s %6s %10s %9s", "stream", "owner", "sent",
-            "received", "lost", "duplicated", "reordered"));
-        for (final StreamResult stream : streams)
+        final List<StreamResult> shown = streams.stream().filter((stream) -> verbose || troubled(stream)).toList();
+        if (!shown.isEmpty())
+        {
+            out.println();
+            out.println(String.format(Locale.ROOT, "%-20s  %-16s %8s %8s %6s %10s %9s", "stream", "owner", "sent",
+                "received", "lost", "duplicated", "reordered"));
+        }
+        for (final StreamResult stream : verbose ? shown : shown.subList(0, Math.min(BRIEF_LINES, shown.size())))
         {
             final SequenceLedger.Counts counts = stream.counts();
             out.println(String.format(Locale.ROOT, "%-20s  %-16s %8d %8d %6d %10d %9d%s",
                 Long.toUnsignedString(stream.streamId()), stream.owner(), counts.sent(), counts.received(),
                 counts.lost(), counts.duplicated(), counts.reordered(), stream.migrated() ? "  migrated" : ""));
+        }
+        if (!verbose && shown.size() > BRIEF_LINES)
+        {
+            out.println("... and " + (shown.size() - BRIEF_LINES) + " more streams with a problem (--verbose " +
+                "lists every stream)");
         }
         out.println();
         out.println("streams       " + streams.size() + " over " + nodes.size() + " nodes (" +
@@ -239,9 +270,11 @@ final class DrillReport implements DrillRun.Report
         out.println(String.format(Locale.ROOT, "migrations    %d ok, %d failed; time p50 %.1f ms, p90 %.1f ms, " +
             "max %.1f ms", migrationsOk(), migrationsFailed(), migrationMillis(50), migrationMillis(90),
             migrationMillis(100)));
-        for (int i = 0; i < migrations.size(); i++)
+        final List<Migration> listed = migrations.stream().filter((migration) -> verbose || !migration.ok())
+            .limit(verbose ? Long.MAX_VALUE : BRIEF_LINES).toList();
+        for (int i = 0; i < listed.size(); i++)
         {
-            final Migration migration = migrations.get(i);
+            final Migration migration = listed.get(i);
             out.println(String.format(Locale.ROOT, "%s stream %s %s -> %s: %s", 0 == i ? "migrated     " :
                 "             ", Long.toUnsignedString(migration.streamId()), migration.fromNode(),
                 migration.toNode(), migration.ok() ?

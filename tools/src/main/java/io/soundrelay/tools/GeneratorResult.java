@@ -495,8 +495,8 @@ public final class GeneratorResult
     }
 
     /**
-     * Write the latency histogram in HdrHistogram's percentile-distribution format, in microseconds: what
-     * HdrHistogram's plotter (https://hdrhistogram.github.io/HdrHistogram/plotFiles.html) reads as a .hgrm file.
+     * Write the latency histogram in HdrHistogram's percentile-distribution format, in microseconds: a .hgrm file,
+     * as {@code soundrelay-tools plot} and HdrHistogram's own plotter read it.
      */
     public void printPercentileDistribution(final PrintStream out)
     {
@@ -518,7 +518,97 @@ public final class GeneratorResult
         returned.roundTripNs.outputPercentileDistribution(out, PERCENTILE_TICKS_PER_HALF_DISTANCE, NANOS_PER_MICRO);
     }
 
+    /**
+     * Print the short summary: counts, loss, the latency percentiles in milliseconds, any problem, the verdict and
+     * a hint when nothing arrived.
+     */
     public void printSummary(final PrintStream out)
+    {
+        printSummary(out, false);
+    }
+
+    /**
+     * @param verbose also every counter, the rates, the full percentile table (microseconds, as the .hgrm file has
+     *                it) and the inter-arrival times.
+     */
+    public void printSummary(final PrintStream out, final boolean verbose)
+    {
+        if (verbose)
+        {
+            printDetails(out);
+        }
+        else
+        {
+            printBrief(out);
+        }
+        out.println();
+        out.println(passed() ? "PASS" : "FAIL: " + String.join(", ", failures()));
+        final String hint = nothingArrivedHint();
+        if (null != hint)
+        {
+            out.println(hint);
+        }
+    }
+
+    private void printBrief(final PrintStream out)
+    {
+        out.println();
+        out.println("sent       " + sent + (strangerSent > 0 ? " (+ " + strangerSent + " must-drop)" : ""));
+        out.println("received   " + delivered + " intact, once each");
+        out.println(String.format(Locale.ROOT, "lost       %d (%.3f%%)", lost, lossPercent()));
+        out.println("latency    " + millisLine(latencyNs) + "  (one way, from the " + latencyBasis() +
+            " send time)");
+        if (null != returned)
+        {
+            out.println(String.format(Locale.ROOT, "returned   %d of %d echoed, lost back %d (%.3f%%)",
+                returned.returned, returned.echoed, returned.lost, returned.lossPercent()));
+            out.println("round trip " + millisLine(returned.roundTripNs));
+        }
+        final List<String> problems = new ArrayList<>();
+        addIfAny(problems, duplicates, "duplicates");
+        addIfAny(problems, corrupt, "corrupt");
+        addIfAny(problems, unexpected(), "unexpected");
+        addIfAny(problems, outOfOrder, "out of order");
+        addIfAny(problems, sendErrors, "send errors");
+        if (!problems.isEmpty())
+        {
+            out.println("also       " + String.join(", ", problems) + " (--verbose for every counter)");
+        }
+    }
+
+    /**
+     * @return {@code p50 0.084  p99 0.120  p99.9 0.301  max 1.204 ms}, or {@code none measured}.
+     */
+    static String millisLine(final Histogram histogram)
+    {
+        if (null == histogram || histogram.getTotalCount() == 0)
+        {
+            return "none measured";
+        }
+        return String.format(Locale.ROOT, "p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms",
+            millis(histogram, 50), millis(histogram, 99), millis(histogram, 99.9),
+            histogram.getMaxValue() / NANOS_PER_MILLI);
+    }
+
+    /**
+     * @return a hint naming the relay address when datagrams were sent and none arrived, else null.
+     */
+    String nothingArrivedHint()
+    {
+        if (sent == 0 || received > 0)
+        {
+            return null;
+        }
+        final String where = options.returnPath() ?
+            "the relay ports on " + options.relay().getAddress().getHostAddress() + (options.createRoutes() ?
+                " that the node's answers named" : " from --relay-port-base " + options.relayPortBase()) :
+            RouteClient.format(options.relay());
+        return "hint: nothing arrived. The datagrams went to " + where + " (--relay): is that the relay's UDP " +
+            "address (the node's BIND_ADDR), reachable from here" + (options.createRoutes() ?
+            ", and can the node reach the sinks on --bind-host " + options.bindHost() + "?" : "?");
+    }
+
+    private void printDetails(final PrintStream out)
     {
         out.println();
         out.println("sent          " + sent + (strangerSent > 0 ? " (+ " + strangerSent + " must-drop)" : ""));
@@ -557,8 +647,6 @@ public final class GeneratorResult
         {
             returned.printSummary(out, latencyBasis());
         }
-        out.println();
-        out.println(passed() ? "PASS" : "FAIL: " + String.join(", ", failures()));
     }
 
     /**

@@ -26,7 +26,7 @@ import java.util.Locale;
  * second over the interval, the datagrams in flight (sent, not received yet) and the interval's 99th percentile
  * latency:
  * <pre>
- *      1.0s  sent 5000 (5000/s)  received 4999 (4999/s)  in flight 1  p99 84.3us
+ *      1.0s  sent 5000 (5000/s)  received 4999 (4999/s)  in flight 1  p99 0.084ms
  * </pre>
  * In flight is not loss: at 50,000 datagrams a second a relay that loses nothing still has some on their way at any
  * moment. A datagram lost stays in flight for good, so steady loss shows as a count that keeps growing; the summary
@@ -35,14 +35,15 @@ import java.util.Locale;
  * With --echo the line goes on with the return direction: datagrams back at the streams' sockets so far and per
  * second, those echoed and not back yet, and the interval's 99th percentile round trip:
  * <pre>
- *      1.0s  sent 5000 (5000/s)  received 4999 (4999/s)  in flight 1  p99 84.3us
- *            returned 4990 (4990/s)  on the way back 9  round trip p99 160.1us      (on the same line)
+ *      1.0s  sent 5000 (5000/s)  received 4999 (4999/s)  in flight 1  p99 0.084ms
+ *            returned 4990 (4990/s)  on the way back 9  round trip p99 0.160ms      (on the same line)
  * </pre>
- * Used by the generator's main thread only.
+ * Used by the generator's main thread, and by the Ctrl-C hook for {@link #snapshot()}: the methods that touch the
+ * histograms are synchronized (once per interval, off the data path).
  */
 final class IntervalReporter
 {
-    private static final double NANOS_PER_MICRO = 1000.0;
+    private static final double NANOS_PER_MILLI = 1e6;
 
     private final PrintStream out;
     private final SendCounters counters;
@@ -99,7 +100,7 @@ final class IntervalReporter
         return Math.max(1, nextReportNs - nowNs);
     }
 
-    void reportIfDue(final long nowNs)
+    synchronized void reportIfDue(final long nowNs)
     {
         if (nowNs - nextReportNs >= 0)
         {
@@ -113,7 +114,7 @@ final class IntervalReporter
      *
      * @return every latency recorded, in nanoseconds.
      */
-    Histogram finish()
+    synchronized Histogram finish()
     {
         interval = ledger.intervalLatencies(interval);
         total.add(interval);
@@ -123,6 +124,19 @@ final class IntervalReporter
             returnTotal.add(returnInterval);
         }
         return total;
+    }
+
+    /**
+     * Gather the latencies recorded so far into the total and return a copy of it, for a summary of a run stopped
+     * before its end.
+     *
+     * @return every latency recorded so far, in nanoseconds.
+     */
+    synchronized Histogram snapshot()
+    {
+        interval = ledger.intervalLatencies(interval);
+        total.add(interval);
+        return total.copy();
     }
 
     /**
@@ -176,6 +190,6 @@ final class IntervalReporter
         {
             return "-";
         }
-        return String.format(Locale.ROOT, "%.1fus", histogram.getValueAtPercentile(99) / NANOS_PER_MICRO);
+        return String.format(Locale.ROOT, "%.3fms", histogram.getValueAtPercentile(99) / NANOS_PER_MILLI);
     }
 }

@@ -24,13 +24,18 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
 
 /**
  * {@code soundrelay-tools loadgen}: runs a {@link PacketGenerator} from the command line, prints progress and a
- * summary, optionally writes the result as JSON and the latency distribution as an HdrHistogram .hgrm file, and
- * exits 0 when the run passed, 1 when it failed or could not run, 2 for bad options.
+ * short summary (every counter and the percentile table with --verbose), optionally writes the result as JSON, the
+ * latency distribution as an HdrHistogram .hgrm file and as a chart (--plot), and exits 0 when the run passed, 1
+ * when it failed or could not run, 2 for bad options. A refusal by the node or a run where nothing arrived ends
+ * with a hint ({@link LoadgenHints}).
  * <p>
  * The options are declared in {@link LoadgenOptions}'s sections; picocli converts each value to its type,
  * {@link LoadgenOptions#build()} then checks ranges and the rules between options, and a refusal becomes a
@@ -62,8 +67,9 @@ import java.util.function.UnaryOperator;
         "Without routes the relay must forward each datagram whole (a plain UDP proxy, or --relay set to one of " +
             "this run's --sink-ports): every datagram at a sink is checked against exactly what was sent.",
         "",
-        "Plot a .hgrm file (several to compare) with HdrHistogram's plotter:",
-        "  https://hdrhistogram.github.io/HdrHistogram/plotFiles.html" },
+        "The summary shows the counts, the loss and the latency percentiles in ms; --verbose prints every counter " +
+            "and the full percentile table. --plot draws the distribution; 'soundrelay-tools plot' draws several " +
+            "--hgrm files on one chart to compare runs." },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {
         "0:the run passed: every datagram arrived intact, once, within --allow-loss-percent, nothing unexpected",
@@ -132,6 +138,12 @@ public final class LoadgenCommand implements Callable<Integer>
         checkWritable("--json", reports.json);
         checkWritable("--hgrm", reports.hgrm);
         checkWritable("--return-hgrm", reports.returnHgrm);
+        checkWritable("--plot", reports.plot);
+        if (null != reports.plot && null != LatencyPlot.checkFormat(reports.plot))
+        {
+            throw new ParameterException(spec.commandLine(), "--plot=" + reports.plot + ": " +
+                LatencyPlot.checkFormat(reports.plot));
+        }
         if (null != reports.returnHgrm && !options.echo())
         {
             throw new ParameterException(spec.commandLine(), "--return-hgrm=" + reports.returnHgrm +
@@ -141,13 +153,20 @@ public final class LoadgenCommand implements Callable<Integer>
         // With JSON on stdout, everything for people goes to stderr so that stdout parses.
         final PrintStream human = ReportFiles.human(reports.json, stdout, stderr);
         final GeneratorResult result;
+        PacketGenerator opened = null;
         try (PacketGenerator generator = PacketGenerator.open(options, human))
         {
+            opened = generator;
             result = generator.run();
         }
         catch (final IOException ex)
         {
             stderr.println("loadgen failed: " + ex.getMessage());
+            final String hint = LoadgenHints.forFailure(ex, options, null == opened ? 0 : opened.routesCreated());
+            if (null != hint)
+            {
+                stderr.println(hint);
+            }
             writeJsonQuietly(LoadgenJson.error(ex.getMessage()));
             return 1;
         }
@@ -158,7 +177,7 @@ public final class LoadgenCommand implements Callable<Integer>
             return 1;
         }
 
-        result.printSummary(human);
+        result.printSummary(human, reports.verbose);
         boolean written = true;
         if (null != reports.hgrm)
         {
@@ -167,6 +186,10 @@ public final class LoadgenCommand implements Callable<Integer>
         if (null != reports.returnHgrm)
         {
             written &= write("--return-hgrm", reports.returnHgrm, result::printReturnPercentileDistribution);
+        }
+        if (null != reports.plot)
+        {
+            written &= plot(result, options);
         }
         written &= writeJsonQuietly(result.toJson());
         return result.passed() && written ? 0 : 1;
@@ -191,6 +214,30 @@ public final class LoadgenCommand implements Callable<Integer>
         catch (final IllegalArgumentException ex)
         {
             throw new ParameterException(spec.commandLine(), ex.getMessage(), ex);
+        }
+    }
+
+    private boolean plot(final GeneratorResult result, final GeneratorOptions options)
+    {
+        final LatencyPlot plot = new LatencyPlot(String.format(Locale.ROOT,
+            "loadgen: %d streams, %s pps each, %s", options.streams(), options.rateUnlimited() ? "unlimited" :
+            new BigDecimal(Double.toString(options.ppsPerStream())).stripTrailingZeros().toPlainString(),
+            result.passed() ? "passed" :
+            "failed"));
+        plot.add("one way", result.latencyNs());
+        if (null != result.returned())
+        {
+            plot.add("round trip", result.returned().roundTripNs());
+        }
+        try
+        {
+            plot.write(Path.of(reports.plot));
+            return true;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            stderr.println("loadgen: cannot write --plot=" + reports.plot + ": " + ex.getMessage());
+            return false;
         }
     }
 

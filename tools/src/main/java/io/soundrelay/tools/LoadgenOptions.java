@@ -622,8 +622,19 @@ public final class LoadgenOptions
 
         @Option(names = "--hgrm", paramLabel = "FILE", order = 44,
             description = "Write the latency distribution in microseconds to FILE in HdrHistogram's percentile " +
-                "distribution format (.hgrm), as the summary prints it; see Notes to plot it.")
+                "distribution format (.hgrm), as --verbose prints it; 'soundrelay-tools plot' draws such files.")
         String hgrm;
+
+        @Option(names = "--plot", paramLabel = "FILE", order = 47,
+            description = "Draw the latency percentile distribution to FILE, an .svg or a .png: latency (ms) over " +
+                "the percentile on a log scale of 1/(1-percentile), as HdrHistogram's plotter does; with --echo " +
+                "the round trip too.")
+        String plot;
+
+        @Option(names = { "-v", "--verbose" }, order = 48,
+            description = "Print every counter, the rates, the full percentile table (us) and the inter-arrival " +
+                "times instead of the short summary.")
+        boolean verbose;
 
         @Option(names = "--return-hgrm", paramLabel = "FILE", order = 46,
             description = "With --echo: write the round-trip latency distribution to FILE, in the same format " +

@@ -18,6 +18,7 @@ package io.soundrelay.tools;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
 import java.io.IOException;
@@ -82,6 +83,11 @@ public final class MigrateDrillCommand extends DrillCommand<DrillOptions>
     @Mixin
     private DrillOptions.Builder given = DrillOptions.builder();
 
+    @Option(names = { "-v", "--verbose" }, order = 20,
+        description = "Print a line per stream and per migration in the summary; by default it lists only the " +
+            "streams and migrations that went wrong.")
+    private boolean verbose;
+
     /**
      * The command as the jar runs it: standard streams, the process environment, the nodes over HTTP.
      */
@@ -140,6 +146,7 @@ public final class MigrateDrillCommand extends DrillCommand<DrillOptions>
     DrillRun.Report drill(final DrillOptions options, final PrintStream human, final StopSignal stop)
         throws IOException, InterruptedException
     {
-        return new MigrateDrill(options, nodeApi.apply(options.apiKey()), human, stop::stopRequested).run();
+        return new MigrateDrill(options, nodeApi.apply(options.apiKey()), human, stop::stopRequested).run()
+            .verbose(verbose);
     }
 }

@@ -27,6 +27,7 @@ import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -50,7 +51,8 @@ import java.util.concurrent.locks.LockSupport;
  * into a second ledger: the return direction.
  * <p>
  * Routes it created are deleted however the run ends: normally, by an exception, or by the JVM shutting down
- * (Ctrl-C), through a shutdown hook.
+ * (Ctrl-C), through a shutdown hook, which then prints what was sent and received so far and the latency
+ * percentiles so far.
  * <pre>
  *   try (PacketGenerator generator = PacketGenerator.open(options, System.out))
  *   {
@@ -78,6 +80,7 @@ public final class PacketGenerator implements AutoCloseable
     private final List<InetSocketAddress> receiverAddresses = new ArrayList<>();
     private DatagramChannel strangerChannel;
     private boolean ran;
+    private int routesCreated;
 
     private PacketGenerator(final GeneratorOptions options, final PrintStream out, final Sender.Transport transport)
     {
@@ -156,6 +159,14 @@ public final class PacketGenerator implements AutoCloseable
     }
 
     /**
+     * @return routes this generator created (those of a failed run are deleted by then).
+     */
+    int routesCreated()
+    {
+        return routesCreated;
+    }
+
+    /**
      * Create the routes if asked, send, wait for stragglers, delete the routes, and close the sockets.
      *
      * @return what was sent and what arrived.
@@ -180,8 +191,9 @@ public final class PacketGenerator implements AutoCloseable
         final RouteClient routes = options.createRoutes() ?
             new RouteClient(options.api(), options.apiKey(), options.paceMs(), options.jitterMs()) : null;
         final Queue<Long> created = new ConcurrentLinkedQueue<>();
-        final Thread cleanup = null == routes ? null : new Thread(
-            () -> cleanUpOnShutdown(routes, created), "soundrelay-loadgen-route-cleanup");
+        final Progress progress = new Progress();
+        final Thread cleanup = new Thread(
+            () -> cleanUpOnShutdown(routes, created, progress), "soundrelay-loadgen-stop");
         final long sendNs;
         final Histogram latencyNs;
         final Histogram interArrivalNs;
@@ -189,9 +201,9 @@ public final class PacketGenerator implements AutoCloseable
         int routeErrors = 0;
         try
         {
+            Runtime.getRuntime().addShutdownHook(cleanup);
             if (null != routes)
             {
-                Runtime.getRuntime().addShutdownHook(cleanup);
                 createRoutes(routes, created, destinations);
             }
             else
@@ -209,6 +221,7 @@ public final class PacketGenerator implements AutoCloseable
             }
             reporter = new IntervalReporter(
                 out, counters, ledger, returnLedger, options.reportIntervalSeconds(), startNs);
+            progress.started(counters, ledger, reporter, startNs);
             sendNs = sendAndReceive(counters, ledger, returnLedger, destinations, reporter, startNs);
             latencyNs = reporter.finish();
             interArrivalNs = ledger.intervalInterArrivals(null);
@@ -219,8 +232,8 @@ public final class PacketGenerator implements AutoCloseable
             if (null != routes)
             {
                 routeErrors = deleteRoutes(routes, created);
-                removeShutdownHook(cleanup);
             }
+            removeShutdownHook(cleanup);
         }
 
         return new GeneratorResult(options, counters, ledger, latencyNs, interArrivalNs, returnLedger,
@@ -412,6 +425,7 @@ public final class PacketGenerator implements AutoCloseable
             {
                 final int relayPort = routes.createWithReturnPath(streamId, source, target, options.deliver());
                 created.add(streamId);
+                routesCreated++;
                 if (0 == relayPort)
                 {
                     throw new IOException("POST " + options.api().resolve("/route") + ": the node answered 201 " +
@@ -423,6 +437,7 @@ public final class PacketGenerator implements AutoCloseable
             {
                 routes.create(streamId, source, target, options.deliver());
                 created.add(streamId);
+                routesCreated++;
                 destinations[i] = options.relay();
             }
         }
@@ -467,9 +482,9 @@ public final class PacketGenerator implements AutoCloseable
         return errors;
     }
 
-    private void cleanUpOnShutdown(final RouteClient routes, final Queue<Long> created)
+    private void cleanUpOnShutdown(final RouteClient routes, final Queue<Long> created, final Progress progress)
     {
-        if (!created.isEmpty())
+        if (null != routes && !created.isEmpty())
         {
             out.println("loadgen: stopping, deleting " + created.size() + " routes");
             try
@@ -480,6 +495,52 @@ public final class PacketGenerator implements AutoCloseable
             {
                 Thread.currentThread().interrupt();
             }
+        }
+        progress.printStopped(out);
+    }
+
+    /**
+     * What the Ctrl-C hook needs for a partial summary, set once sending is about to start.
+     */
+    private static final class Progress
+    {
+        private volatile SendCounters counters;
+        private volatile DeliveryLedger ledger;
+        private volatile IntervalReporter reporter;
+        private volatile long startNs;
+
+        void started(
+            final SendCounters counters, final DeliveryLedger ledger, final IntervalReporter reporter,
+            final long startNs)
+        {
+            this.counters = counters;
+            this.ledger = ledger;
+            this.startNs = startNs;
+            this.reporter = reporter;
+        }
+
+        /**
+         * Print what was sent and received so far and the latency percentiles so far.
+         */
+        void printStopped(final PrintStream out)
+        {
+            final IntervalReporter running = reporter;
+            out.println();
+            if (null == running)
+            {
+                out.println("loadgen: stopped (Ctrl-C) before sending");
+                out.flush();
+                return;
+            }
+            final long sent = counters.sent.sum();
+            final long received = ledger.delivered();
+            out.println(String.format(Locale.ROOT, "loadgen: stopped (Ctrl-C) after %.1f s: partial summary",
+                Math.max(0, System.nanoTime() - startNs) / 1e9));
+            out.println("sent       " + sent);
+            out.println("received   " + received + " intact, once each (" + Math.max(0, sent - received) +
+                " in flight or lost)");
+            out.println("latency    " + GeneratorResult.millisLine(running.snapshot()) + "  (so far)");
+            out.flush();
         }
     }
 

@@ -399,8 +399,9 @@ final class RouteClient
     {
         if (response.statusCode() != status)
         {
-            throw new IOException(request.method() + " " + request.uri() + ": expected " + status + ", node answered " +
-                response.statusCode() + " " + response.body());
+            throw new NodeRefusedException(request.method() + " " + request.uri() + ": expected " + status +
+                ", node answered " + response.statusCode() + " " + response.body(), response.statusCode(),
+                response.body());
         }
         return response;
     }

@@ -44,7 +44,7 @@ import java.util.concurrent.Callable;
     synopsisSubcommandLabel = "COMMAND",
     commandListHeading = "%nCommands:%n",
     subcommands = { LoadgenCommand.class, MigrateDrillCommand.class, RollingDrillCommand.class, WavToneCommand.class,
-        WavSendCommand.class, WavReceiveCommand.class, WavSpectrumCommand.class, HelpCommand.class },
+        WavSendCommand.class, WavReceiveCommand.class, WavSpectrumCommand.class, PlotCommand.class, HelpCommand.class },
     footerHeading = "%n",
     footer = "Run 'soundrelay-tools COMMAND --help' for a command's options.")
 public final class SoundRelayTools implements Callable<Integer>

@@ -121,6 +121,20 @@ final class MigrateDrillTest
         assertTrue(text.contains("stream " + (FIRST_STREAM_ID + 2) + " node-2 -> node-0: "), text);
         assertTrue(text.contains("lost          0"), text);
         assertTrue(text.endsWith("PASS" + System.lineSeparator()), text);
+        // Nothing went wrong: the summary lists no stream and no migration, --verbose every one.
+        assertFalse(text.contains("lost duplicated reordered"), text);
+        assertFalse(text.contains("  migrated\n"), text);
+        assertFalse(text.contains("migrated      stream"), text);
+
+        output.reset();
+        report.verbose(true).printSummary(out);
+        final String verbose = output();
+        assertTrue(verbose.contains("lost duplicated reordered"), verbose);
+        assertEquals(MIGRATIONS, verbose.lines().filter((line) -> line.endsWith("  migrated")).count(), verbose);
+        // A stream's line: its id (the first id's digits but the last two), its owner, its counts.
+        assertEquals(STREAMS, verbose.lines().filter((line) -> line.matches(FIRST_STREAM_ID / 100 +
+            "\\d\\d +node-\\d .*")).count(), verbose);
+        assertTrue(verbose.contains("migrated      stream " + FIRST_STREAM_ID + " node-0 -> node-1: "), verbose);
     }
 
     @Test
@@ -175,6 +189,12 @@ final class MigrateDrillTest
         assertEquals("node-0", migrations.get(1).get("to"));
         assertTrue(output().contains("FAIL: lost 1"), this::output);
         assertEquals("", stderr.toString(StandardCharsets.UTF_8));
+        // Without --verbose the summary lists the one stream that lost a datagram, and only that one.
+        assertTrue(output().contains("lost duplicated reordered"), this::output);
+        assertEquals(1, output().lines().filter((line) -> line.startsWith(streams.get(0).get("stream_id") + " "))
+            .count(), this::output);
+        assertEquals(1, output().lines().filter((line) -> line.matches("\\d+ +node-\\d +\\d+ .*")).count(),
+            this::output);
     }
 
     @Test

@@ -101,7 +101,7 @@ final class PacketGeneratorTest
         assertEquals(EXPECTED, result.sent());
         assertEquals(EXPECTED, result.delivered());
         assertEquals(EXPECTED - STREAMS, result.interArrivalNs().getTotalCount(), "every arrival but a stream's first");
-        result.printSummary(printStream());
+        result.printSummary(printStream(), true);
         assertTrue(output().contains("inter-arrival (ms) of a stream's datagrams at its sink:"), output());
         assertTrue(result.toJson().contains("\"inter_arrival_ms\":{\"count\":" + (EXPECTED - STREAMS)),
             result.toJson());
