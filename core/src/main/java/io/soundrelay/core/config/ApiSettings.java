@@ -28,14 +28,21 @@ public final class ApiSettings
 {
     /** HTTP control API. */
     public static final Setting<InetSocketAddress> CONTROL_API_ADDR = Setting.parsed("CONTROL_API_ADDR",
-        "0.0.0.0:4300", "ip:port or [v6]:port", Parsers::socketAddress, "HTTP control API");
+        "0.0.0.0:4300", "ip:port or [v6]:port", Parsers::socketAddress, "HTTP control API")
+        .explained("Where the HTTP control API listens (routes, rooms, /health, /readyz). Bind it to an address " +
+            "only your bots and operators reach; with AUTH_ENABLED=false, only to a loopback address.");
 
     /** Prometheus exposition, path {@code /metrics}. */
     public static final Setting<InetSocketAddress> METRICS_ADDR = Setting.parsed("METRICS_ADDR", "0.0.0.0:9100",
-        "ip:port or [v6]:port", Parsers::socketAddress, "Prometheus exposition, path /metrics");
+        "ip:port or [v6]:port", Parsers::socketAddress, "Prometheus exposition, path /metrics")
+        .explained("Where Prometheus scrapes the node: GET /metrics, no key (see the metrics reference). It may " +
+            "be the same address as CONTROL_API_ADDR's, where /metrics is served too.");
 
     public static final Setting<Boolean> AUTH_ENABLED = Setting.bool("AUTH_ENABLED", true,
-        "false turns off API authentication");
+        "false turns off API authentication")
+        .explained("When true, every control API request but GET /, /health, /livez, /readyz and /metrics needs " +
+            "Authorization: Bearer <one of API_KEYS>. When false, none does, so anyone who reaches CONTROL_API_ADDR " +
+            "can create routes; the node warns at start-up and in /health when that address is not loopback.");
 
     public static final int API_KEY_MIN_LENGTH = 16;
     public static final int API_KEY_MAX_LENGTH = 256;
@@ -43,10 +50,17 @@ public final class ApiSettings
     /** Comma-separated keys, each {@value #API_KEY_MIN_LENGTH}-{@value #API_KEY_MAX_LENGTH} printable ASCII. */
     public static final Setting<List<String>> API_KEYS = Setting.parsed("API_KEYS", "", null,
         (name, value) -> Parsers.apiKeys(name, value, API_KEY_MIN_LENGTH, API_KEY_MAX_LENGTH),
-        "comma-separated API keys; empty with auth on: one is generated and printed once").shownAs("empty");
+        "comma-separated API keys; empty with auth on: one is generated and printed once").shownAs("empty")
+        .allowing("comma-separated keys of " + API_KEY_MIN_LENGTH + "-" + API_KEY_MAX_LENGTH +
+            " printable ASCII characters; empty")
+        .explained("The keys clients send as Authorization: Bearer <key>; several let you rotate one at a time. " +
+            "Empty with AUTH_ENABLED=true: the node generates a key and logs it once at start-up. The node never " +
+            "logs a configured key.");
 
     public static final Setting<LogLevel> LOG_LEVEL = Setting.choiceIgnoringCase("LOG_LEVEL", LogLevel.INFO,
-        LogLevel.values(), LogLevel::configName, "trace, debug, info, warn or error, in any case");
+        LogLevel.values(), LogLevel::configName, "trace, debug, info, warn or error, in any case")
+        .explained("The least level the node logs (to standard error, one line each). debug adds each control " +
+            "command and Redis state change.");
 
     /**
      * Most TCP connections the control API (and the metrics listener) holds open at once; each takes a file
@@ -69,6 +83,17 @@ public final class ApiSettings
 
     /** Prefix of the OpenTelemetry variables handed to the SDK's autoconfiguration. */
     public static final String OTEL_PREFIX = "OTEL_";
+
+    /** The page heading of these settings. */
+    static final String TITLE = "Control API, security and logging";
+
+    /** What the reference page says of these settings first. */
+    static final String INTRO = "The HTTP control API and its keys and limits, the metrics listener, and logging. " +
+        "Variables starting with " + OTEL_PREFIX + " go to the OpenTelemetry SDK (tracing export).";
+
+    /** Every declaration of this class, in the order of the reference page. */
+    static final List<Setting<?>> SETTINGS = List.of(CONTROL_API_ADDR, METRICS_ADDR, AUTH_ENABLED, API_KEYS,
+        CONTROL_API_MAX_CONNECTIONS, UNAUTH_RATE_PER_SECOND, UNAUTH_RATE_BURST, LOG_LEVEL);
 
     private ApiSettings()
     {

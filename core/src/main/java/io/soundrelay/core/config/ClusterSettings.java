@@ -16,6 +16,7 @@
 package io.soundrelay.core.config;
 
 import java.net.InetAddress;
+import java.util.List;
 
 /**
  * The settings of a node among others, each declared once (see {@link Setting}): Redis, the node's id and address,
@@ -26,7 +27,13 @@ public final class ClusterSettings
     /** {@code redis://} or {@code rediss://} URL; empty for no Redis. */
     public static final Setting<String> REDIS_URL = Setting.parsed("REDIS_URL", "redis://127.0.0.1:6379", null,
         RedisUrls::parse, "shared routing table: redis://, rediss:// (TLS), redis-sentinel://h1:p1,h2:p2[/db]#master " +
-        "or redis-cluster://h1:p1,h2:p2; empty for memory only");
+        "or redis-cluster://h1:p1,h2:p2; empty for memory only")
+        .allowing("redis://[user:password@]host:port[/db], rediss://..., redis-sentinel://..., " +
+            "redis-cluster://...; empty")
+        .explained("The shared routing table: routes survive a restart, and nodes on one Redis see each other, " +
+            "hand routes over and (with AUTO_FAILOVER) adopt a dead node's. redis:// or rediss:// (TLS), " +
+            "redis-sentinel://h1:p1,h2:p2[/db]#master, redis-cluster://h1:p1,h2:p2. Empty: routes live in memory " +
+            "and end with the node. The node logs this URL with its password hidden.");
 
     /**
      * Accepted for compatibility only: the node uses one multiplexed connection for all its Redis traffic, whatever
@@ -51,7 +58,7 @@ public final class ClusterSettings
                 throw Parsers.fail(name, Integer.toString(value),
                     "at least " + REDIS_QUEUE_MIN + ", or 0 for 16 x MAX_STREAMS_PER_NODE");
             }
-        });
+        }).allowing("0, or an integer " + REDIS_QUEUE_MIN + "-{max}");
 
     public static final int NODE_ID_MAX_LENGTH = 64;
 
@@ -63,7 +70,10 @@ public final class ClusterSettings
     public static final Setting<String> NODE_ID = Setting.optional("NODE_ID", "<host>-<relay port>",
         "1-" + NODE_ID_MAX_LENGTH + " characters of A-Z a-z 0-9 _ . -",
         (name, value) -> Parsers.nodeId(name, value, NODE_ID_MAX_LENGTH),
-        "this node's name in routes and Redis; unique among live nodes on one Redis");
+        "this node's name in routes and Redis; unique among live nodes on one Redis")
+        .explained("This node's name in routes, Redis, logs and /health; unique among the live nodes on one " +
+            "Redis (a node refuses to start while a live node holds its id). Unset: the host name and the port the " +
+            "relay socket is bound to, so a restarted node finds its routes again.");
 
     public static final Setting<Integer> MIGRATION_GRACE_SECONDS = Setting.integer("MIGRATION_GRACE_SECONDS", 30, 0,
         3600, "how long a migrated stream is still forwarded to its new node ({min}-{max})");
@@ -86,6 +96,17 @@ public final class ClusterSettings
     public static final Setting<InetAddress> ADVERTISE_HOST = Setting.optional("ADVERTISE_HOST", "derived",
         "an IP address", Parsers::ipAddress,
         "IP other nodes and sources reach this node at (default: BIND_ADDR's, or the host's)");
+
+    /** The page heading of these settings. */
+    static final String TITLE = "Redis and several nodes";
+
+    /** What the reference page says of these settings first. */
+    static final String INTRO = "Redis, the node's id and the address it advertises, and hand-offs between nodes: " +
+        "migration, drain and failover.";
+
+    /** Every declaration of this class, in the order of the reference page. */
+    static final List<Setting<?>> SETTINGS = List.of(REDIS_URL, REDIS_POOL_SIZE, REDIS_QUEUE_MAX, NODE_ID,
+        ADVERTISE_HOST, MIGRATION_GRACE_SECONDS, DRAIN_TIMEOUT_SECONDS, AUTO_FAILOVER);
 
     private ClusterSettings()
     {

@@ -30,18 +30,24 @@ public final class DataPlaneSettings
 {
     /** UDP relay socket, {@code ip:port} or {@code [v6]:port}. */
     public static final Setting<InetSocketAddress> BIND_ADDR = Setting.parsed("BIND_ADDR", "0.0.0.0:4000",
-        "ip:port or [v6]:port", Parsers::socketAddress, "UDP relay socket, ip:port or [v6]:port");
+        "ip:port or [v6]:port", Parsers::socketAddress, "UDP relay socket, ip:port or [v6]:port")
+        .explained("The UDP socket sources send to and the node relays from. Port 0 takes a free port at start-up " +
+            "(the node's log and /health say which); an unset NODE_ID then ends in that port.");
 
     /** Largest datagram accepted, SoundRelay header included; 65507 is the IPv4 UDP payload limit. */
     public static final Setting<Integer> MAX_DATAGRAM_BYTES = Setting.integer("MAX_DATAGRAM_BYTES", 1500, 64, 65507,
         "largest datagram accepted ({min}-{max})");
 
     public static final Setting<Boolean> ENABLE_MIXER = Setting.bool("ENABLE_MIXER", false,
-        "mix the PCM and Opus frames of rooms");
+        "mix the PCM and Opus frames of rooms")
+        .explained("When true, the node runs the mixer: the frames of routes that name a room are mixed, and each " +
+            "member is sent the mix of the others (mix-minus). When false, a room's routes are relayed as they are.");
 
     /** How the relay socket is driven. */
     public static final Setting<Transport> TRANSPORT = Setting.choice("TRANSPORT", Transport.AUTO,
-        Transport.values(), Transport::configName, "auto, io_uring, epoll or nio");
+        Transport.values(), Transport::configName, "auto, io_uring, epoll or nio")
+        .explained("How the relay socket is driven. auto: epoll with batched recvmmsg/sendmmsg on Linux, else " +
+            "Java NIO; nio forces NIO; io_uring is accepted for older configurations and runs epoll.");
 
     /** Slots in each hot-path ring: a power of two. */
     public static final Setting<Integer> RING_SIZE = Setting.powerOfTwo("RING_SIZE", 16_384, 64, 1_048_576,
@@ -59,7 +65,11 @@ public final class DataPlaneSettings
     public static final Setting<List<Integer>> PIN_CPUS = Setting.parsed("PIN_CPUS", "", null,
         (name, value) -> Parsers.cpuList(name, value, PIN_CPU_MAX),
         "comma-separated CPU ids for the data-plane threads")
-        .shownAs("empty");
+        .shownAs("empty").allowing("comma-separated CPU ids, each one this process may run on; empty")
+        .explained("Pins each data-plane thread to a CPU, in order: the receiver (or the one thread), the router, " +
+            "then the mixer; with several pipelines, one entry per pipeline thread. Each id must be a CPU the " +
+            "process may run on (its affinity mask, e.g. taskset or a container's cpuset): another stops the node " +
+            "at start-up. Empty: the kernel schedules the threads.");
 
     /** Hot-path threads: 1 receives, routes and sends on one thread; 2 gives the receiver its own thread. */
     public static final Setting<Integer> DATA_PLANE_THREADS = Setting.integer("DATA_PLANE_THREADS", 1, 1, 2,
@@ -100,6 +110,18 @@ public final class DataPlaneSettings
     /** A room frame that waited longer than this between the router and the mixer is dropped as mixer_stale. */
     public static final Setting<Integer> MIXER_STALE_MS = Setting.integer("MIXER_STALE_MS", 100, 10, 10_000,
         "a room frame older than this when the mixer takes it is dropped as mixer_stale ({min}-{max})");
+
+    /** The page heading of these settings. */
+    static final String TITLE = "Relay socket and data plane";
+
+    /** What the reference page says of these settings first. */
+    static final String INTRO = "The UDP relay socket, how it is driven, the data-plane threads, their rings and " +
+        "batches, the largest datagram, and the mixer. The defaults suit most nodes; see Performance for tuning.";
+
+    /** Every declaration of this class, in the order of the reference page. */
+    static final List<Setting<?>> SETTINGS = List.of(BIND_ADDR, MAX_DATAGRAM_BYTES, TRANSPORT, RING_SIZE,
+        WAIT_STRATEGY, PIN_CPUS, DATA_PLANE_THREADS, DATA_PLANE_PIPELINES, RECEIVE_BATCH, SEND_BATCH, ENABLE_MIXER,
+        MIXER_ROOM_ENCODES_PER_PERIOD, MIXER_NODE_ENCODES_PER_20MS, MIXER_STALE_MS);
 
     private DataPlaneSettings()
     {

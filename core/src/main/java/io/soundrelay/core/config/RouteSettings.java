@@ -27,7 +27,9 @@ import java.util.List;
 public final class RouteSettings
 {
     public static final Setting<Integer> MAX_STREAMS_PER_NODE = Setting.integer("MAX_STREAMS_PER_NODE", 1000, 1,
-        1_000_000, "most routes this node holds ({min}-{max})");
+        1_000_000, "most routes this node holds ({min}-{max})")
+        .explained("Most routes this node holds at once. At the limit, POST /route and /readyz answer 503 naming " +
+            "this setting, until a route ends.");
 
     public static final Setting<Integer> MAX_TARGETS_PER_ROUTE = Setting.integer("MAX_TARGETS_PER_ROUTE", 16, 1, 256,
         "most target_addrs per route ({min}-{max})");
@@ -45,11 +47,13 @@ public final class RouteSettings
      */
     public static final Setting<List<Cidr>> TARGET_DENY = Setting.parsed("TARGET_DENY", AddressPolicy.DEFAULT_DENY,
         null, Parsers::cidrList, "address ranges no route target may be in; empty for none (an IPv6 target " +
-        "embedding IPv4, e.g. NAT64 64:ff9b::/96, is judged as that IPv4 too)");
+        "embedding IPv4, e.g. NAT64 64:ff9b::/96, is judged as that IPv4 too)")
+        .allowing("comma-separated CIDR ranges (10.0.0.0/8, fd00::/8) or addresses; empty");
 
     /** Comma-separated address ranges: when set, the only ones a route target may be in. */
     public static final Setting<List<Cidr>> TARGET_ALLOW = Setting.parsed("TARGET_ALLOW", "", null,
-        Parsers::cidrList, "when set, the only address ranges a route target may be in").shownAs("empty");
+        Parsers::cidrList, "when set, the only address ranges a route target may be in").shownAs("empty")
+        .allowing("comma-separated CIDR ranges or addresses; empty");
 
     private static final String RELAY_PORTS_EXPECTED = "first-last, e.g. 40000-49999, or one port, within 1-65535";
 
@@ -84,6 +88,18 @@ public final class RouteSettings
      */
     public static final Setting<Integer> JITTER_MAX_HELD = Setting.integer("JITTER_MAX_HELD", 16_384, 0, 1 << 20,
         "most datagrams jitter buffers hold at once, all routes together; 8-128 a route ({min}-{max})");
+
+    /** The page heading of these settings. */
+    static final String TITLE = "Routes";
+
+    /** What the reference page says of these settings first. */
+    static final String INTRO = "How many routes a node holds and how many targets each, where targets may be, how " +
+        "long an idle route lives, and the defaults and node-wide pools of jitter buffers, pacing and relay ports. " +
+        "A route's own fields (jitter_ms, pace_ms) override the defaults.";
+
+    /** Every declaration of this class, in the order of the reference page. */
+    static final List<Setting<?>> SETTINGS = List.of(MAX_STREAMS_PER_NODE, MAX_TARGETS_PER_ROUTE, ROUTE_TTL_SECONDS,
+        TARGET_DENY, TARGET_ALLOW, RELAY_PORTS, JITTER_BUFFER_MS, JITTER_MAX_HELD, PACE_MS, PACE_MAX_HELD);
 
     private RouteSettings()
     {
