@@ -19,6 +19,7 @@ import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.config.ConfigurationException;
 import io.soundrelay.core.config.ConfigurationReference;
 import io.soundrelay.core.config.SettingTypos;
+import io.soundrelay.core.config.StartupChecks;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
@@ -235,6 +236,7 @@ public final class SoundRelayMain
         try
         {
             config = Configuration.fromEnvironment();
+            StartupChecks.checkPinCpus(config.pinCpus(), StartupChecks.allowedCpus());
         }
         catch (final ConfigurationException ex)
         {
@@ -287,6 +289,12 @@ public final class SoundRelayMain
             return;
         }
         started(node);
+        final String openApi = StartupChecks.openApiWarning(
+            config.authEnabled(), config.controlApiAddr(), node.apiAddress().getPort());
+        if (openApi != null)
+        {
+            LoggerFactory.getLogger(SoundRelayMain.class).warn("UNAUTHENTICATED CONTROL API: {}", openApi);
+        }
 
         try
         {
