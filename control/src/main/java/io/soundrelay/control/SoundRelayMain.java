@@ -32,8 +32,9 @@ import java.util.Properties;
 /**
  * {@code java -jar soundrelay.jar}: read the configuration from the environment and {@code .env}, start the node,
  * and drain it on SIGTERM or SIGINT (hand its routes to live peers, then exit 0; a second signal stops it at once).
- * A bad setting stops the node before anything starts, with {@code NAME=value: why} and exit status 2; so does any
- * argument but {@code --help} and {@code --version}.
+ * A bad setting stops the node before anything starts, with {@code NAME=value: why} and exit status 2 (so does a
+ * PIN_CPUS CPU this process may not run on); so does any argument but {@code --help}, {@code --help=markdown},
+ * {@code --help=metrics} (the generated reference pages) and {@code --version}.
  */
 public final class SoundRelayMain
 {
@@ -46,8 +47,9 @@ public final class SoundRelayMain
     }
 
     /**
-     * The node takes its settings from the environment, so its only arguments are {@code --help} and
-     * {@code --version}; anything else is refused before anything starts.
+     * The node takes its settings from the environment, so its only arguments are {@code --help} (and its reference
+     * pages {@code --help=markdown} and {@code --help=metrics}) and {@code --version}; anything else is refused
+     * before anything starts.
      *
      * @param args the command line.
      * @param out  where help and version go.
