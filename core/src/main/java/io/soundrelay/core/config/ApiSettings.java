@@ -35,8 +35,8 @@ public final class ApiSettings
     /** Prometheus exposition, path {@code /metrics}. */
     public static final Setting<InetSocketAddress> METRICS_ADDR = Setting.parsed("METRICS_ADDR", "0.0.0.0:9100",
         "ip:port or [v6]:port", Parsers::socketAddress, "Prometheus exposition, path /metrics")
-        .explained("Where Prometheus scrapes the node: GET /metrics, no key (see the metrics reference). It may " +
-            "be the same address as CONTROL_API_ADDR's, where /metrics is served too.");
+        .explained("Where Prometheus scrapes the node: GET or HEAD /metrics, no key (other methods answer 405, " +
+            "other paths 404). The metrics reference lists what it serves.");
 
     public static final Setting<Boolean> AUTH_ENABLED = Setting.bool("AUTH_ENABLED", true,
         "false turns off API authentication")
@@ -59,15 +59,17 @@ public final class ApiSettings
 
     public static final Setting<LogLevel> LOG_LEVEL = Setting.choiceIgnoringCase("LOG_LEVEL", LogLevel.INFO,
         LogLevel.values(), LogLevel::configName, "trace, debug, info, warn or error, in any case")
-        .explained("The least level the node logs (to standard error, one line each). debug adds each control " +
-            "command and Redis state change.");
+        .explained("The least level the node logs, to standard error.");
 
     /**
      * Most TCP connections the control API (and the metrics listener) holds open at once; each takes a file
      * descriptor, counted with the relay ports against RLIMIT_NOFILE at start-up.
      */
     public static final Setting<Integer> CONTROL_API_MAX_CONNECTIONS = Setting.integer("CONTROL_API_MAX_CONNECTIONS",
-        256, 8, 65_535, "most HTTP connections open at once, API and metrics listeners together ({min}-{max})");
+        256, 8, 65_535, "most HTTP connections open at once, API and metrics listeners together ({min}-{max})")
+        .explained("Most HTTP connections open at once, API and metrics listeners together; one client address " +
+            "may hold a quarter of them. At the cap a new connection takes the place of the oldest one with no " +
+            "request in progress. Counted with the relay ports against RLIMIT_NOFILE at start-up.");
 
     /**
      * Requests per second one client address may make without a valid API key (/health, /metrics, and every failed
@@ -75,11 +77,15 @@ public final class ApiSettings
      */
     public static final Setting<Integer> UNAUTH_RATE_PER_SECOND = Setting.integer("UNAUTH_RATE_PER_SECOND", 20, 0,
         1_000_000, "requests per second per client address without a valid API key, failed ones included; " +
-        "over it: 429 (0 for no limit, max {max})");
+        "over it: 429 (0 for no limit, max {max})")
+        .explained("Requests per second one client address may make without a valid API key: /health and " +
+            "/metrics without one, the metrics listener, and every failed authentication; 0 turns the limit " +
+            "off. Over it: 429 with Retry-After.");
 
     /** The bucket of {@link #UNAUTH_RATE_PER_SECOND}: how many such requests an address may make at once. */
     public static final Setting<Integer> UNAUTH_RATE_BURST = Setting.integer("UNAUTH_RATE_BURST", 60, 1, 1_000_000,
-        "how many of those requests one address may make at once ({min}-{max})");
+        "how many of those requests one address may make at once ({min}-{max})")
+        .explained("How many such requests one address may make at once before UNAUTH_RATE_PER_SECOND applies.");
 
     /** Prefix of the OpenTelemetry variables handed to the SDK's autoconfiguration. */
     public static final String OTEL_PREFIX = "OTEL_";

@@ -124,7 +124,8 @@ class ConfigurationReferenceTest
     void eachRowShowsNameDefaultAllowedValuesAndDescription()
     {
         final String page = ConfigurationReference.markdown();
-        assertTrue(page.contains("| `RING_SIZE` | `16384` | a power of two, 64-1048576 | Receive ring slots"), page);
+        assertTrue(page.contains(
+            "| `RING_SIZE` | `16384` | a power of two, 64-1048576 | Slots in each pipeline's receive ring"), page);
         assertTrue(page.contains("| `AUTH_ENABLED` | `true` | true or false | When true, every control API"), page);
         assertTrue(page.contains("| `LOG_LEVEL` | `info` | one of trace, debug, info, warn, error, in any case |"),
             page);
