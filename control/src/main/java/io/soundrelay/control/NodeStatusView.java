@@ -17,8 +17,11 @@ package io.soundrelay.control;
 
 import io.soundrelay.control.api.ControlApi;
 import io.soundrelay.control.redis.RedisRouteStore;
+import io.soundrelay.core.config.StartupChecks;
 import io.soundrelay.io.DataPlane;
 
+import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,6 +42,8 @@ final class NodeStatusView implements ControlApi.NodeStatus
     private volatile boolean started;
     private volatile String relayAddr;
     private volatile String controlAddr;
+    private volatile boolean authEnabled = true;
+    private volatile List<String> warnings = List.of();
 
     /**
      * @param nodeId    NODE_ID.
@@ -69,6 +74,30 @@ final class NodeStatusView implements ControlApi.NodeStatus
     {
         this.relayAddr = relayAddr;
         this.controlAddr = controlAddr;
+    }
+
+    /**
+     * @param authEnabled AUTH_ENABLED.
+     * @param apiAddress  CONTROL_API_ADDR.
+     * @param boundPort   the port the control API is bound to.
+     */
+    void security(final boolean authEnabled, final InetSocketAddress apiAddress, final int boundPort)
+    {
+        this.authEnabled = authEnabled;
+        final String open = StartupChecks.openApiWarning(authEnabled, apiAddress, boundPort);
+        this.warnings = open == null ? List.of() : List.of(open);
+    }
+
+    @Override
+    public String auth()
+    {
+        return authEnabled ? "enabled" : "disabled";
+    }
+
+    @Override
+    public List<String> warnings()
+    {
+        return warnings;
     }
 
     @Override

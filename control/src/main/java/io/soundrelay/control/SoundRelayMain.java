@@ -17,20 +17,24 @@ package io.soundrelay.control;
 
 import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.config.ConfigurationException;
+import io.soundrelay.core.config.ConfigurationReference;
 import io.soundrelay.core.config.SettingTypos;
+import io.soundrelay.core.config.StartupChecks;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Properties;
 
 /**
  * {@code java -jar soundrelay.jar}: read the configuration from the environment and {@code .env}, start the node,
  * and drain it on SIGTERM or SIGINT (hand its routes to live peers, then exit 0; a second signal stops it at once).
- * A bad setting stops the node before anything starts, with {@code NAME=value: why} and exit status 2; so does any
- * argument but {@code --help} and {@code --version}.
+ * A bad setting stops the node before anything starts, with {@code NAME=value: why} and exit status 2 (so does a
+ * PIN_CPUS CPU this process may not run on); so does any argument but {@code --help}, {@code --help=markdown},
+ * {@code --help=metrics} (the generated reference pages) and {@code --version}.
  */
 public final class SoundRelayMain
 {
@@ -43,8 +47,9 @@ public final class SoundRelayMain
     }
 
     /**
-     * The node takes its settings from the environment, so its only arguments are {@code --help} and
-     * {@code --version}; anything else is refused before anything starts.
+     * The node takes its settings from the environment, so its only arguments are {@code --help} (and its reference
+     * pages {@code --help=markdown} and {@code --help=metrics}) and {@code --version}; anything else is refused
+     * before anything starts.
      *
      * @param args the command line.
      * @param out  where help and version go.
@@ -59,7 +64,17 @@ public final class SoundRelayMain
         }
         if (args.length == 1 && ("--help".equals(args[0]) || "-h".equals(args[0])))
         {
-            out.print(help());
+            out.print(help(System.getenv(), Path.of(Configuration.DOT_ENV_FILE)));
+            return 0;
+        }
+        if (args.length == 1 && "--help=markdown".equals(args[0]))
+        {
+            out.print(ConfigurationReference.markdown());
+            return 0;
+        }
+        if (args.length == 1 && "--help=metrics".equals(args[0]))
+        {
+            out.print(MetricsReference.markdown());
             return 0;
         }
         if (args.length == 1 && ("--version".equals(args[0]) || "-V".equals(args[0])))
@@ -68,22 +83,28 @@ public final class SoundRelayMain
             return 0;
         }
         err.println("soundrelay: unknown argument" + (args.length == 1 ? " " : "s ") + String.join(" ", args) +
-            ": the node takes no arguments but --help and --version; its settings come from the environment " +
+            ": the node takes no arguments but --help (--help=markdown, --help=metrics: the reference pages) and " +
+            "--version; its settings come from the environment " +
             "and .env (see --help)");
         return 2;
     }
 
     /**
-     * @return the text of {@code --help}: usage, then each setting with its default, one line each.
+     * @param env        the process environment.
+     * @param dotEnvFile {@code .env} in the working directory.
+     * @return the text of {@code --help}: usage, then each setting with its default, one line each, and under it the
+     * value this environment or {@code .env} sets; then the NODE_ID these settings give.
      */
-    static String help()
+    static String help(final Map<String, String> env, final Path dotEnvFile)
     {
+        final Map<String, String> setHere = ConfigurationReference.setHere(env, dotEnvFile);
         final StringBuilder sb = new StringBuilder()
-            .append("Usage: java -jar soundrelay.jar [--help | --version]\n\n")
+            .append("Usage: java -jar soundrelay.jar [--help | --help=markdown | --help=metrics | --version]\n\n")
             .append("SoundRelay ").append(version()).append(": a UDP audio relay node. It takes its settings from ")
             .append("environment variables and from\n").append(Configuration.DOT_ENV_FILE)
             .append(" in the working directory (the environment wins). A bad setting stops it with exit status 2.\n\n")
-            .append("Settings (default in brackets):\n");
+            .append("Settings (default in brackets; under a setting, \"= value\" is what the environment or ")
+            .append(Configuration.DOT_ENV_FILE).append(" here sets):\n");
         int width = 0;
         for (final Configuration.Help h : Configuration.help())
         {
@@ -93,14 +114,45 @@ public final class SoundRelayMain
         {
             sb.append("  ").append(h.name()).append(" ".repeat(width - h.name().length() + 2))
                 .append(h.summary()).append(" [").append(h.defaultValue()).append("]\n");
+            final String set = setHere.get(h.name());
+            if (set != null)
+            {
+                sb.append(" ".repeat(width + 4)).append("= ").append(set).append('\n');
+            }
         }
         sb.append("  ").append(Configuration.OTEL_PREFIX).append('*').append(" ".repeat(width - 6 + 2))
             .append("the OpenTelemetry SDK's own variables (OTEL_EXPORTER_OTLP_ENDPOINT, ...) [none: no export]\n")
-            .append("\nDefault NODE_ID here: ")
-            .append(Configuration.defaultNodeId(Configuration.localHostName(), Configuration.defaults().bindAddr()
-                .getPort()))
-            .append(". To keep a trial node out of a shared Redis: REDIS_URL= (empty) keeps routes in memory.\n");
+            .append('\n').append(nodeIdHere(env, dotEnvFile))
+            .append("\nTo keep a trial node out of a shared Redis: REDIS_URL= (empty) keeps routes in memory.\n")
+            .append("The reference pages: --help=markdown (settings), --help=metrics (metrics).\n");
         return sb.toString();
+    }
+
+    /**
+     * @return what NODE_ID a node started here would have, or why these settings start no node.
+     */
+    private static String nodeIdHere(final Map<String, String> env, final Path dotEnvFile)
+    {
+        final Configuration config;
+        try
+        {
+            config = Configuration.load(env, dotEnvFile);
+        }
+        catch (final ConfigurationException ex)
+        {
+            return "These settings start no node: " + ex.getMessage();
+        }
+        if (config.isSet(Configuration.NODE_ID_ENV))
+        {
+            return "NODE_ID here: " + config.nodeId() + " (set).";
+        }
+        final int port = config.bindAddr().getPort();
+        if (port == 0)
+        {
+            return "Default NODE_ID here: " + Configuration.defaultNodeId(Configuration.localHostName(), 0)
+                .replaceFirst("-0$", "-<port>") + ", <port> being the one BIND_ADDR's port 0 takes at start-up.";
+        }
+        return "Default NODE_ID here: " + config.nodeId() + " (the host name and BIND_ADDR's port).";
     }
 
     /**
@@ -186,6 +238,7 @@ public final class SoundRelayMain
         try
         {
             config = Configuration.fromEnvironment();
+            StartupChecks.checkPinCpus(config.pinCpus(), StartupChecks.allowedCpus());
         }
         catch (final ConfigurationException ex)
         {
@@ -238,6 +291,12 @@ public final class SoundRelayMain
             return;
         }
         started(node);
+        final String openApi = StartupChecks.openApiWarning(
+            config.authEnabled(), config.controlApiAddr(), node.apiAddress().getPort());
+        if (openApi != null)
+        {
+            LoggerFactory.getLogger(SoundRelayMain.class).warn("UNAUTHENTICATED CONTROL API: {}", openApi);
+        }
 
         try
         {

@@ -25,6 +25,7 @@ import io.soundrelay.control.metrics.HttpRequestCounter;
 import io.soundrelay.control.metrics.RedisOperations;
 import io.soundrelay.control.metrics.RelayMetrics;
 import io.soundrelay.control.redis.RedisRouteStore;
+import io.soundrelay.core.config.BoundRelayPort;
 import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.config.ConfigurationException;
 import io.soundrelay.core.route.AddressPolicy;
@@ -152,7 +153,8 @@ public final class SoundRelayNode implements AutoCloseable
     static SoundRelayNode start(final Configuration config, final ControlServer.Timeouts timeouts)
         throws IOException, InterruptedException
     {
-        return start(config, timeouts, NodeTracing.fromEnvironment(config.otelSettings(), config.nodeId()));
+        final Configuration bound = BoundRelayPort.choose(config); // NODE_ID from the port BIND_ADDR's port 0 gets
+        return start(bound, timeouts, NodeTracing.fromEnvironment(bound.otelSettings(), bound.nodeId()));
     }
 
     /**
@@ -171,7 +173,8 @@ public final class SoundRelayNode implements AutoCloseable
     {
         try
         {
-            return start(config, timeouts, tracing, System.nanoTime(), System.currentTimeMillis());
+            return start(BoundRelayPort.choose(config), timeouts, tracing, System.nanoTime(),
+                System.currentTimeMillis());
         }
         catch (final IOException | InterruptedException | RuntimeException ex)
         {
@@ -234,6 +237,7 @@ public final class SoundRelayNode implements AutoCloseable
             metrics.http(label -> rateLimiter.limited(HttpRateLimiter.Reason.ofLabel(label)), HttpRateLimiter.labels(),
                 server::connectionsShed, ControlServer.shedReasons(), server::openConnections);
             ownSockets(policy, dataPlane, advertiseHost);
+            status.security(config.authEnabled(), config.controlApiAddr(), server.apiAddress().getPort());
             status.advertised(
                 advertise(config.advertiseHost(), config.bindAddr(), dataPlane.localAddress(), advertiseHost),
                 advertise(config.advertiseHost(), config.controlApiAddr(), server.apiAddress(), advertiseHost));

@@ -40,6 +40,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -86,6 +87,23 @@ public final class ControlApi implements HttpHandler
         /**
          * @return DATA_PLANE_PIPELINES: the data plane's pipelines.
          */
+        /**
+         * @return {@code enabled} or {@code disabled}: whether the API asks for a key (AUTH_ENABLED).
+         */
+        default String auth()
+        {
+            return "enabled";
+        }
+
+        /**
+         * @return what the operator should fix, one sentence each (an unauthenticated API on a reachable address);
+         * empty when nothing.
+         */
+        default List<String> warnings()
+        {
+            return List.of();
+        }
+
         default int pipelines()
         {
             return 1;

@@ -128,7 +128,14 @@ final class NodeHandlers
             .name("redis").value(redis)
             .name("redis_mode").value(node.redisMode())
             .name("redis_master").value(node.redisMaster())
-            .name("redis_error").value(node.redisError());
+            .name("redis_error").value(node.redisError())
+            .name("auth").value(node.auth())
+            .name("warnings").beginArray();
+        for (final String warning : node.warnings())
+        {
+            w.value(warning);
+        }
+        w.endArray();
         final long[] queue = node.redisQueue();
         if (queue != null)
         {

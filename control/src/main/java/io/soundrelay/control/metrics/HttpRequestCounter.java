@@ -15,9 +15,12 @@
  */
 package io.soundrelay.control.metrics;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -30,7 +33,20 @@ public final class HttpRequestCounter
     private static final Set<String> METHODS = Set.of(
         "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH");
 
+    /** What a method outside {@link #METHODS} is counted as. */
+    private static final String OTHER = "OTHER";
+
     private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
+
+    /**
+     * @return every value of the {@code method} label, in a stable order.
+     */
+    public static List<String> methods()
+    {
+        final List<String> methods = new ArrayList<>(new TreeSet<>(METHODS));
+        methods.add(OTHER);
+        return List.copyOf(methods);
+    }
 
     /**
      * @param method HTTP method as received.
@@ -38,7 +54,7 @@ public final class HttpRequestCounter
      */
     public void record(final String method, final int status)
     {
-        final String m = METHODS.contains(method) ? method : "OTHER";
+        final String m = METHODS.contains(method) ? method : OTHER;
         counts.computeIfAbsent(m + ' ' + status, k -> new LongAdder()).increment();
     }
 

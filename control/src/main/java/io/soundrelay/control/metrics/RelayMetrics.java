@@ -46,6 +46,14 @@ public final class RelayMetrics
     /** A stream is active when it sent a datagram within this window. */
     public static final long ACTIVE_WINDOW_NS = TimeUnit.SECONDS.toNanos(10);
 
+    /**
+     * The labels whose values the metrics reference describes rather than lists ({@code metric.label} to the
+     * description): values a node makes up as it runs, from a bounded set.
+     */
+    public static final Map<String, String> OPEN_LABELS = Map.of(
+        "http_requests.status", "the status code answered (200, 401, 404, ...)",
+        "relay_pipeline_packets_received.pipeline", "0 to DATA_PLANE_PIPELINES - 1");
+
     private final RelayCounters counters;
     private final DurationHistogram processingTime;
     private final RouteRegistry registry;

@@ -197,8 +197,9 @@ public final class Configuration
     private final int unauthRatePerSecond;
     private final int unauthRateBurst;
     private final Set<String> given;
+    private final Map<String, String> values;
 
-    private Configuration(final Map<String, String> values)
+    Configuration(final Map<String, String> values)
     {
         // Read in the order of old, so that of two bad values the same one is named first.
         bindAddr = DataPlaneSettings.BIND_ADDR.read(values);
@@ -247,6 +248,7 @@ public final class Configuration
         unauthRatePerSecond = ApiSettings.UNAUTH_RATE_PER_SECOND.read(values);
         unauthRateBurst = ApiSettings.UNAUTH_RATE_BURST.read(values);
         given = NodeSettings.given(values);
+        this.values = new HashMap<>(values);
     }
 
     /**
@@ -256,6 +258,14 @@ public final class Configuration
     public boolean isSet(final String name)
     {
         return given.contains(name);
+    }
+
+    /**
+     * @return the variables these settings were read from; credentials included: never log them.
+     */
+    Map<String, String> values()
+    {
+        return values;
     }
 
     /**
@@ -655,28 +665,18 @@ public final class Configuration
     public String toString()
     {
         return "Configuration{" +
-            "bindAddr=" + show(bindAddr) +
-            ", controlApiAddr=" + show(controlApiAddr) +
+            "bindAddr=" + show(bindAddr) + ", controlApiAddr=" + show(controlApiAddr) +
             ", metricsAddr=" + show(metricsAddr) +
             ", redisUrl=" + (redisEnabled() ? RedisUrls.redact(redisUrl) : "<disabled>") +
-            ", redisPoolSize=" + redisPoolSize +
-            ", authEnabled=" + authEnabled +
+            ", redisPoolSize=" + redisPoolSize + ", authEnabled=" + authEnabled +
             ", apiKeys=<" + apiKeys.size() + " redacted>" +
-            ", maxStreamsPerNode=" + maxStreamsPerNode +
-            ", redisQueueMax=" + redisQueueMax() +
-            ", maxTargetsPerRoute=" + maxTargetsPerRoute +
-            ", maxDatagramBytes=" + maxDatagramBytes +
-            ", routeTtlSeconds=" + routeTtlSeconds +
-            ", jitterBufferMs=" + jitterBufferMs +
-            ", nodeId=" + nodeId +
-            ", enableMixer=" + enableMixer +
-            ", logLevel=" + logLevel.configName() +
-            ", transport=" + transport.configName() +
-            ", ringSize=" + ringSize +
-            ", waitStrategy=" + waitStrategy.configName() +
-            ", pinCpus=" + pinCpus +
-            ", dataPlaneThreads=" + dataPlaneThreads +
-            ", dataPlanePipelines=" + dataPlanePipelines +
+            ", maxStreamsPerNode=" + maxStreamsPerNode + ", redisQueueMax=" + redisQueueMax() +
+            ", maxTargetsPerRoute=" + maxTargetsPerRoute + ", maxDatagramBytes=" + maxDatagramBytes +
+            ", routeTtlSeconds=" + routeTtlSeconds + ", jitterBufferMs=" + jitterBufferMs +
+            ", nodeId=" + nodeId + ", enableMixer=" + enableMixer +
+            ", logLevel=" + logLevel.configName() + ", transport=" + transport.configName() +
+            ", ringSize=" + ringSize + ", waitStrategy=" + waitStrategy.configName() + ", pinCpus=" + pinCpus +
+            ", dataPlaneThreads=" + dataPlaneThreads + ", dataPlanePipelines=" + dataPlanePipelines +
             ", receiveBatch=" + receiveBatch + ", sendBatch=" + sendBatch +
             ", migrationGraceSeconds=" + migrationGraceSeconds + ", drainTimeoutSeconds=" + drainTimeoutSeconds +
             ", autoFailover=" + autoFailover +
@@ -691,7 +691,7 @@ public final class Configuration
             '}';
     }
 
-    private static String show(final InetSocketAddress address)
+    static String show(final InetSocketAddress address)
     {
         final InetAddress ip = address.getAddress();
         final String host = ip.getHostAddress();

@@ -56,6 +56,8 @@ public final class Setting<T>
     private final int min;
     private final int max;
     private final Parser<T> parser;
+    private final String allowed;
+    private final String details;
 
     private Setting(
         final String name,
@@ -67,6 +69,22 @@ public final class Setting<T>
         final int max,
         final Parser<T> parser)
     {
+        this(name, defaultValue, shownDefault, summary, expectedWhenEmpty, min, max, parser,
+            expectedWhenEmpty == null ? "" : expectedWhenEmpty, null);
+    }
+
+    private Setting(
+        final String name,
+        final T defaultValue,
+        final String shownDefault,
+        final String summary,
+        final String expectedWhenEmpty,
+        final int min,
+        final int max,
+        final Parser<T> parser,
+        final String allowed,
+        final String details)
+    {
         this.name = name;
         this.defaultValue = defaultValue;
         this.shownDefault = shownDefault;
@@ -76,6 +94,10 @@ public final class Setting<T>
         this.min = min;
         this.max = max;
         this.parser = parser;
+        this.allowed = allowed.replace("{max}", Integer.toString(max));
+        this.details = details == null ? null :
+            details.replace("{min}", Integer.toString(min)).replace("{max}", Integer.toString(max))
+                .replace("{default}", shownDefault);
     }
 
     /**
@@ -156,7 +178,7 @@ public final class Setting<T>
                     throw Parsers.fail(n, v, "not a power of two (" + min + ", " + (min * 2) + ", ... " + max + ")");
                 }
                 return value;
-            });
+            }, "a power of two, " + min + "-" + max, null);
     }
 
     /**
@@ -169,8 +191,8 @@ public final class Setting<T>
      */
     public static Setting<Boolean> bool(final String name, final boolean defaultValue, final String summary)
     {
-        return new Setting<>(
-            name, defaultValue, Boolean.toString(defaultValue), summary, null, 0, 1, Parsers::bool);
+        return new Setting<>(name, defaultValue, Boolean.toString(defaultValue), summary, null, 0, 1, Parsers::bool,
+            "true or false", null);
     }
 
     /**
@@ -229,7 +251,7 @@ public final class Setting<T>
                     }
                 }
                 throw Parsers.fail(n, v, "expected " + expected);
-            });
+            }, "one of " + expected.toString().replace("|", ", ") + (ignoreCase ? ", in any case" : ""), null);
     }
 
     /**
@@ -298,7 +320,30 @@ public final class Setting<T>
                 final T value = parser.parse(n, v);
                 check.check(n, value);
                 return value;
-            });
+            }, allowed, details);
+    }
+
+    /**
+     * @param text what the reference page says a value may be, when the parser's own words do not say it; it may
+     *             say {@code {max}}.
+     * @return the same declaration with that text.
+     */
+    Setting<T> allowing(final String text)
+    {
+        return new Setting<>(
+            name, defaultValue, shownDefault, summary, expectedWhenEmpty, min, max, parser, text, details);
+    }
+
+    /**
+     * @param text what the reference page says the setting does, in full, when the {@code --help} line is too short
+     *             for a user who meets the setting for the first time; it may say {@code {min}}, {@code {max}} and
+     *             {@code {default}}.
+     * @return the same declaration with that text.
+     */
+    Setting<T> explained(final String text)
+    {
+        return new Setting<>(
+            name, defaultValue, shownDefault, summary, expectedWhenEmpty, min, max, parser, allowed, text);
     }
 
     /**
@@ -307,7 +352,7 @@ public final class Setting<T>
      */
     Setting<T> shownAs(final String shown)
     {
-        return new Setting<>(name, defaultValue, shown, summary, expectedWhenEmpty, min, max, parser);
+        return new Setting<>(name, defaultValue, shown, summary, expectedWhenEmpty, min, max, parser, allowed, details);
     }
 
     /**
@@ -399,6 +444,23 @@ public final class Setting<T>
     public Configuration.Help help()
     {
         return new Configuration.Help(name, shownDefault, summary);
+    }
+
+    /**
+     * @return what a value may be, as the reference page shows it (e.g. {@code 1-64}, {@code true or false}).
+     */
+    public String allowed()
+    {
+        return allowed;
+    }
+
+    /**
+     * @return what the setting does, as the reference page shows it: the full text when the declaration has one,
+     * else the {@code --help} line.
+     */
+    public String description()
+    {
+        return details != null ? details : summary;
     }
 
     @Override
