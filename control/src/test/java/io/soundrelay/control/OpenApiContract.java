@@ -124,6 +124,43 @@ final class OpenApiContract
     }
 
     /**
+     * The endpoint table of docs/reference/openapi.md, made from the document: one row per operation, in the
+     * document's order.
+     *
+     * @return the Markdown table.
+     */
+    String endpointTable()
+    {
+        final StringBuilder sb = new StringBuilder("| Method | Path | What it does | Key | Success | Errors |\n")
+            .append("|---|---|---|---|---|---|\n");
+        for (final Map.Entry<String, PathItem> path : api.getPaths().entrySet())
+        {
+            for (final Map.Entry<PathItem.HttpMethod, Operation> op : path.getValue().readOperationsMap().entrySet())
+            {
+                final Operation operation = op.getValue();
+                final boolean open = operation.getSecurity() != null && operation.getSecurity().isEmpty();
+                sb.append("| ").append(op.getKey()).append(" | `").append(path.getKey()).append("` | ")
+                    .append(operation.getSummary()).append(" | ").append(open ? "no" : "yes").append(" | ")
+                    .append(codes(operation, false)).append(" | ").append(codes(operation, true)).append(" |\n");
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String codes(final Operation operation, final boolean errors)
+    {
+        final List<String> codes = new ArrayList<>();
+        for (final String code : operation.getResponses().keySet())
+        {
+            if (code.compareTo("400") >= 0 == errors)
+            {
+                codes.add(code);
+            }
+        }
+        return String.join(", ", codes);
+    }
+
+    /**
      * @return the statuses each operation answered with so far.
      */
     Map<String, Set<Integer>> seen()
@@ -264,7 +301,10 @@ final class OpenApiContract
         for (final ValidationReport.Message message : report.getMessages())
         {
             sb.append("  ").append(message.getLevel()).append(' ').append(message.getKey()).append(": ")
-                .append(message.getMessage()).append('\n');
+                .append(message.getMessage());
+            message.getContext().flatMap(ValidationReport.MessageContext::getPointers).ifPresent(p -> sb
+                .append(" (at ").append(p.getInstance()).append(", schema ").append(p.getSchema()).append(')'));
+            sb.append('\n');
         }
         return sb.toString();
     }

@@ -28,6 +28,8 @@ import org.junit.jupiter.api.Timeout;
 
 import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -60,6 +62,8 @@ class OpenApiContractTest
     private static final String JSON = "Content-Type: application/json";
     /** Above 2^53: a bare JSON number of it is rounded by JavaScript, so answers write it as a string. */
     private static final long BIG_ID = 4726593916199531359L;
+    private static final String TABLE_START = "<!-- endpoints: made from openapi.yaml by OpenApiContractTest -->";
+    private static final String TABLE_END = "<!-- end of endpoints -->";
 
     private static OpenApiContract contract;
     private static RedisServer redis;
@@ -375,6 +379,25 @@ class OpenApiContractTest
         contract.undocumented(a, 405, "POST", "/health");
         contract.undocumented(a, 404, "GET", "/no-such-thing", KEY);
         contract.undocumented(a, 401, "GET", "/no-such-thing");
+    }
+
+    @Test
+    @Order(9)
+    void theReferencePageListsTheDocumentsEndpoints() throws Exception
+    {
+        final Path page = OpenApiContract.SPEC.resolveSibling("openapi.md");
+        final String text = Files.readString(page);
+        final int from = text.indexOf(TABLE_START);
+        final int to = text.indexOf(TABLE_END);
+        assertTrue(from >= 0 && to > from, page + " has no " + TABLE_START + " ... " + TABLE_END + " block");
+        final String expected = TABLE_START + "\n" + contract.endpointTable();
+        if (Boolean.getBoolean("soundrelay.openapi.write"))
+        {
+            Files.writeString(page, text.substring(0, from) + expected + text.substring(to));
+            return;
+        }
+        assertEquals(expected, text.substring(from, to), page + " lists other endpoints than " +
+            OpenApiContract.SPEC + "; rewrite it with -Dsoundrelay.openapi.write=true");
     }
 
     @Test
