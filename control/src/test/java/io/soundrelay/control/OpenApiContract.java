@@ -106,6 +106,18 @@ final class OpenApiContract
     }
 
     /**
+     * @param operation such as {@code "GET /health"}.
+     * @return whether the document lets it be called without a key.
+     */
+    boolean open(final String operation)
+    {
+        final String[] parts = operation.split(" ", 2);
+        final Operation op =
+            api.getPaths().get(parts[1]).readOperationsMap().get(PathItem.HttpMethod.valueOf(parts[0]));
+        return op.getSecurity() != null && op.getSecurity().isEmpty();
+    }
+
+    /**
      * @return every status the document gives each operation.
      */
     Map<String, Set<Integer>> documentedStatuses()
@@ -254,7 +266,19 @@ final class OpenApiContract
         return RawHttp.send(node.node.apiAddress(), raw);
     }
 
-    private RawHttp.Reply check(
+    /**
+     * Check an answer already received, as {@link #call} does.
+     *
+     * @param reply   the answer.
+     * @param status  the status the test expects.
+     * @param req     what the request was by the document.
+     * @param method  its method.
+     * @param target  its path and query.
+     * @param body    its body or null.
+     * @param headers its header lines.
+     * @return the answer.
+     */
+    RawHttp.Reply check(
         final RawHttp.Reply reply,
         final int status,
         final Req req,

@@ -38,6 +38,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 import static io.soundrelay.control.OpenApiContract.Req.ANY;
 import static io.soundrelay.control.OpenApiContract.Req.CONFORMS;
@@ -71,6 +73,7 @@ class OpenApiContractTest
     private static NodeFixture b;
     private static NodeFixture alone;
     private static final List<DatagramChannel> sockets = new ArrayList<>();
+    private static DatagramChannel source900;
 
     @BeforeAll
     static void start() throws Exception
@@ -95,7 +98,7 @@ class OpenApiContractTest
         final Map<String, String> env = new HashMap<>();
         env.put("REDIS_URL", redis.url());
         env.put("NODE_ID", id);
-        env.put("MIGRATION_GRACE_SECONDS", "3");
+        env.put("MIGRATION_GRACE_SECONDS", "60");
         env.put("RELAY_PORTS", RelayPortKit.setting(RelayPortKit.freeRange(4)));
         for (int i = 0; i < settings.length; i += 2)
         {
@@ -131,6 +134,16 @@ class OpenApiContractTest
         return NodeFixture.addr(socket);
     }
 
+    /**
+     * @param operation such as {@code "GET /route/{id}"}.
+     * @return a method and a target for it: {@code {"GET", "/route/1"}}.
+     */
+    private static String[] sample(final String operation)
+    {
+        final String[] parts = operation.split(" ", 2);
+        return new String[] {parts[0], parts[1].replace("{id}", "1").replace("{code}", "band")};
+    }
+
     private static Map<?, ?> json(final RawHttp.Reply reply)
     {
         return (Map<?, ?>)Json.parse(reply.body);
@@ -157,9 +170,12 @@ class OpenApiContractTest
         contract.call(a, 200, CONFORMS, "GET", "/readyz", null, X_KEY);
         final RawHttp.Reply metrics = contract.call(a, 200, CONFORMS, "GET", "/metrics", null);
         assertTrue(metrics.body.contains("# TYPE"), metrics.body);
-        for (final String path : new String[] {"/", "/health", "/livez", "/readyz", "/metrics"})
+        // A Transfer-Encoding other than chunked: 400 naming it, on every endpoint.
+        for (final String operation : contract.operations())
         {
-            final RawHttp.Reply framing = contract.call(a, 400, ANY, "GET", path, null, "Transfer-Encoding: gzip");
+            final String[] request = sample(operation);
+            final RawHttp.Reply framing = contract.call(a, 400, ANY, request[0], request[1], null, KEY,
+                "Transfer-Encoding: gzip");
             assertEquals("Transfer-Encoding", json(framing).get("field"));
         }
     }
@@ -295,7 +311,10 @@ class OpenApiContractTest
             .size(), "without Redis the node lists itself");
         contract.call(a, 401, VIOLATES, "GET", "/nodes", null);
 
-        contract.call(a, 201, CONFORMS, "POST", "/route", route("900", ",\"return_path\":true"), KEY, JSON);
+        source900 = NodeFixture.udp();
+        sockets.add(source900);
+        contract.call(a, 201, CONFORMS, "POST", "/route", "{\"stream_id\":900,\"source_addr\":\"" +
+            NodeFixture.addr(source900) + "\",\"target_addrs\":[\"" + addr() + "\"],\"return_path\":true}", KEY, JSON);
         final String bRelay = "127.0.0.1:" + b.relay().getPort();
         final Map<?, ?> moved = json(contract.call(a, 200, CONFORMS, "POST", "/migrate",
             "{\"stream_id\":900,\"new_node_addr\":\"" + bRelay + "\"}", KEY, JSON));
@@ -334,39 +353,83 @@ class OpenApiContractTest
 
         // A body that stops short of its Content-Length: 408 at the body deadline.
         final byte[] announced = route("4", "").getBytes(StandardCharsets.UTF_8);
-        final byte[] raw = RawHttp.raw("POST /route HTTP/1.1", new byte[] {'{', '"'}, "Host: 127.0.0.1", KEY, JSON,
-            "Content-Length: " + announced.length);
-        contract.callRaw(alone, 408, ANY, "POST", "/route", announced, raw, KEY, JSON,
-            "Content-Length: " + announced.length);
+        for (final String[] request : new String[][] {{"POST", "/route"}, {"PUT", "/route/1"}, {"POST", "/migrate"}})
+        {
+            final String length = "Content-Length: " + announced.length;
+            final byte[] raw = RawHttp.raw(request[0] + " " + request[1] + " HTTP/1.1", new byte[] {'{', '"'},
+                "Host: 127.0.0.1", KEY, JSON, length);
+            contract.callRaw(alone, 408, ANY, request[0], request[1], announced, raw, KEY, JSON, length);
+        }
 
-        // No key, over UNAUTH_RATE_PER_SECOND: 429 with Retry-After, on an open endpoint and after failed keys.
-        assertTrue(retryUntil429("GET", "/health").header("Retry-After") != null);
-        retryUntil429("GET", "/routes");
+        // Over UNAUTH_RATE_PER_SECOND without a valid key: 429 with Retry-After, open endpoints and failed keys alike.
+        for (final String operation : contract.operations())
+        {
+            final RawHttp.Reply limited = retryUntil429(sample(operation), !contract.open(operation));
+            assertTrue(limited.header("Retry-After") != null, operation + ": 429 without Retry-After");
+        }
     }
 
-    private static RawHttp.Reply retryUntil429(final String method, final String path) throws Exception
+    private static RawHttp.Reply retryUntil429(final String[] request, final boolean secured) throws Exception
     {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        final String[] headers = "/health".equals(path) ? new String[0] : new String[] {WRONG_KEY};
+        final String[] headers = secured ? new String[] {WRONG_KEY} : new String[0];
         while (System.nanoTime() < deadline)
         {
             final RawHttp.Reply reply = RawHttp.send(alone.node.apiAddress(),
-                RawHttp.request(method, path, null, headers));
+                RawHttp.request(request[0], request[1], null, headers));
             if (reply.status == 429)
             {
-                // Now the bucket is empty: the next one is a 429 too, checked against the document.
-                return contract.call(alone, 429, ANY, method, path, null, headers);
+                return contract.check(reply, 429, ANY, request[0], request[1], null, headers);
             }
         }
-        throw new AssertionError("no 429 within 30 s for " + method + " " + path);
+        throw new AssertionError("no 429 within 30 s for " + String.join(" ", request));
     }
 
     @Test
     @Order(6)
-    void drainAnswers202() throws Exception
+    void aDrainingNodeSaysSoEverywhere() throws Exception
     {
-        final Map<?, ?> drain = json(contract.call(alone, 202, CONFORMS, "POST", "/drain", null, KEY));
-        assertEquals("drain started", drain.get("message"));
+        // b owns stream 900 since the migration; its source keeps sending to b, which holds b's drain in its
+        // forwarding phase (until the source has been quiet for 2 s) while the test looks at it.
+        final AtomicBoolean sending = new AtomicBoolean(true);
+        final Thread sender = new Thread(() ->
+        {
+            long seq = 0;
+            while (sending.get())
+            {
+                try
+                {
+                    b.send(source900, NodeFixture.frame(900, 0, seq++, new byte[32]));
+                }
+                catch (final Exception ex)
+                {
+                    return;
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+            }
+        }, "openapi-source-900");
+        sender.start();
+        try
+        {
+            assertEquals("drain started", json(contract.call(b, 202, CONFORMS, "POST", "/drain", null, KEY))
+                .get("message"));
+            assertEquals("a drain is already in progress", json(contract.call(b, 202, CONFORMS, "POST", "/drain",
+                null, X_KEY)).get("message"));
+            assertEquals("draining", json(contract.call(b, 200, CONFORMS, "GET", "/health", null)).get("status"));
+            assertTrue(contract.call(b, 503, CONFORMS, "GET", "/readyz", null).body.contains("draining"));
+            assertTrue(contract.call(b, 503, CONFORMS, "POST", "/route", route("901", ""), KEY, JSON).body
+                .contains("draining"));
+        }
+        finally
+        {
+            sending.set(false);
+            sender.join();
+        }
+        assertTrue(b.node.awaitClose(60, TimeUnit.SECONDS), "b stops once its source has moved on");
+
+        // Alone (no Redis, so no peer): it keeps its routes and stops at once.
+        assertEquals("drain started", json(contract.call(alone, 202, CONFORMS, "POST", "/drain", null, KEY))
+            .get("message"));
         assertTrue(alone.node.awaitClose(60, TimeUnit.SECONDS), "a node alone stops at once once drained");
     }
 
@@ -419,15 +482,9 @@ class OpenApiContractTest
         assertTrue(unexercised.isEmpty(), "operations of the document no call exercised: " + unexercised);
 
         final Map<String, Set<Integer>> missing = new TreeMap<>();
-        final Set<Integer> errorsSeen = new TreeSet<>();
-        final Set<Integer> errorsDocumented = new TreeSet<>();
         for (final Map.Entry<String, Set<Integer>> op : contract.documentedStatuses().entrySet())
         {
             final Set<Integer> got = seen.get(op.getKey());
-            assertTrue(got.stream().anyMatch(s -> s < 300), op.getKey() + ": no success exercised, only " + got);
-            assertTrue(got.stream().anyMatch(s -> s >= 400), op.getKey() + ": no error exercised, only " + got);
-            op.getValue().stream().filter(s -> s >= 400).forEach(errorsDocumented::add);
-            got.stream().filter(s -> s >= 400).forEach(errorsSeen::add);
             final Set<Integer> left = new TreeSet<>(op.getValue());
             left.removeAll(got);
             if (!left.isEmpty())
@@ -435,9 +492,9 @@ class OpenApiContractTest
                 missing.put(op.getKey(), left);
             }
         }
-        errorsDocumented.removeAll(errorsSeen);
-        assertTrue(errorsDocumented.isEmpty(), "error statuses of the document no call produced: " + errorsDocumented);
-        System.out.println("OpenAPI statuses documented but not produced by this test (each status is produced on " +
-            "some endpoint): " + missing);
+        // Every status of every operation was produced but a 503 the test cannot cause on a healthy node (shutting
+        // down, Redis or the data plane too slow); POST /route's and /readyz's 503s it does produce.
+        missing.values().removeIf(Set.of(503)::equals);
+        assertTrue(missing.isEmpty(), "statuses of the document no call produced: " + missing);
     }
 }
