@@ -22,6 +22,9 @@ import io.undertow.util.HttpString;
 import io.undertow.util.PathTemplateMatch;
 import io.undertow.util.PathTemplateMatcher;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The control API's one routing table, on Undertow's {@link RoutingHandler}: each resource is a path template with
  * the label that metrics and traces show for it (never a raw path), whether it is open to anyone, and a handler per
@@ -78,6 +81,7 @@ final class ApiRoutes
 
     private final RoutingHandler routing = new RoutingHandler(false);
     private final PathTemplateMatcher<Resource> resources = new PathTemplateMatcher<>();
+    private final List<String> endpoints = new ArrayList<>();
     private final Acceptor acceptor;
 
     /**
@@ -101,6 +105,14 @@ final class ApiRoutes
         final Resource resource = new Resource(template, label, open);
         resources.add(template, resource);
         return resource;
+    }
+
+    /**
+     * @return every method of every resource, as {@code "GET /route/{id}"} (method and label), in the order added.
+     */
+    List<String> endpoints()
+    {
+        return List.copyOf(endpoints);
     }
 
     /**
@@ -170,6 +182,7 @@ final class ApiRoutes
             final Endpoint endpoint = new Endpoint(label, open, takesBody, handler);
             routing.add(method, template, exchange -> acceptor.accept(exchange, endpoint));
             allow.append(allow.length() == 0 ? "" : ", ").append(method);
+            endpoints.add(method + " " + label);
             return this;
         }
     }

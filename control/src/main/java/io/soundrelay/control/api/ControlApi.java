@@ -254,6 +254,7 @@ public final class ControlApi implements HttpHandler
         routes.resource("/migrate", "/migrate", false).on(Methods.POST, true, routeHandlers::migrate);
         routes.resource("/nodes", "/nodes", false).on(Methods.GET, false, nodeHandlers::nodes);
         routes.resource("/drain", "/drain", false).on(Methods.POST, false, nodeHandlers::drain);
+        nodeHandlers.endpoints(routes.endpoints());
     }
 
     /**

@@ -44,6 +44,7 @@ final class NodeHandlers
     private final RouteService service;
     private volatile MixerAgent mixer;
     private volatile ControlApi.Drainer drainer;
+    private volatile List<String> endpoints = List.of();
 
     NodeHandlers(
         final ControlApi.NodeStatus node,
@@ -70,6 +71,14 @@ final class NodeHandlers
     }
 
     /**
+     * @param endpoints what {@code GET /} lists: every endpoint of the routing table but {@code GET /} itself.
+     */
+    void endpoints(final List<String> endpoints)
+    {
+        this.endpoints = List.copyOf(endpoints);
+    }
+
+    /**
      * {@code POST /drain} (PROTOCOL.md section 12): 202 whether this request began the drain or one is under way.
      */
     void drain(final HttpServerExchange exchange, final byte[] body)
@@ -89,12 +98,6 @@ final class NodeHandlers
             .endObject());
     }
 
-    /** What {@code GET /} lists: every endpoint, the open ones first. */
-    static final String[] ENDPOINTS = {
-        "GET /health", "GET /livez", "GET /readyz", "GET /metrics",
-        "POST /route", "GET /route/{id}", "PUT /route/{id}", "DELETE /route/{id}", "GET /routes",
-        "GET /rooms", "GET /rooms/{code}", "POST /migrate", "GET /nodes", "POST /drain"};
-
     /**
      * {@code GET /}, no key: what this is and where to go, for a person who points a browser or curl at the port.
      */
@@ -106,9 +109,12 @@ final class NodeHandlers
             .name("auth").value("GET /, /health, /livez, /readyz and /metrics need no key; every other endpoint " +
                 "needs Authorization: Bearer <one of the node's API_KEYS>")
             .name("endpoints").beginArray();
-        for (final String endpoint : ENDPOINTS)
+        for (final String endpoint : endpoints)
         {
-            w.value(endpoint);
+            if (!"GET /".equals(endpoint))
+            {
+                w.value(endpoint);
+            }
         }
         ApiResponses.send(exchange, 200, w.endArray()
             .name("docs").value("README.md of the SoundRelay repository: Control API")
