@@ -117,7 +117,7 @@ final class NodeHandlers
             }
         }
         ApiResponses.send(exchange, 200, w.endArray()
-            .name("docs").value("README.md of the SoundRelay repository: Control API")
+            .name("docs").value("the SoundRelay docs site: HTTP API (docs/http-api.md), OpenAPI 3 (docs/reference/openapi.yaml)")
             .endObject());
     }
 
