@@ -117,7 +117,8 @@ final class NodeHandlers
             }
         }
         ApiResponses.send(exchange, 200, w.endArray()
-            .name("docs").value("the SoundRelay docs site: HTTP API (docs/http-api.md), OpenAPI 3 (docs/reference/openapi.yaml)")
+            .name("docs").value(
+                "the SoundRelay docs site: HTTP API (docs/http-api.md), OpenAPI 3 (docs/reference/openapi.yaml)")
             .endObject());
     }
 
