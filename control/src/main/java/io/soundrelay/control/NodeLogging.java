@@ -58,7 +58,7 @@ public final class NodeLogging implements AutoCloseable
         this.counters = counters;
         this.authFailures = authFailures;
         this.expiries = expiries;
-        this.expired = new RouteLog.Burst("expired (no datagram within ROUTE_TTL_SECONDS)", nodeId);
+        this.expired = new RouteLog.Burst("expired", nodeId);
         for (int i = 0; i < reasons.length; i++)
         {
             lastDrops[i] = counters.errors(reasons[i]);
@@ -106,7 +106,7 @@ public final class NodeLogging implements AutoCloseable
             RouteEntry entry;
             while ((entry = expiries.queue.poll()) != null)
             {
-                expired.route(entry.spec(), nowNs);
+                expired.route("expired (no datagram within ROUTE_TTL_SECONDS)", entry.spec(), nowNs);
             }
             final long lost = expiries.overflow.get();
             if (lost != expiries.overflowLogged)

@@ -99,19 +99,19 @@ public final class RouteLog
         static final int LINES = 10;
         static final long WINDOW_S = 10;
 
-        private final String event;
+        private final String summary;
         private final String nodeId;
         private long windowStartNs;
         private int lines;
         private long held;
 
         /**
-         * @param event  what happened to the routes: expired, adopted, ...
-         * @param nodeId this node.
+         * @param summary what happened to the routes, for the count: expired, adopted, ...
+         * @param nodeId  this node.
          */
-        public Burst(final String event, final String nodeId)
+        public Burst(final String summary, final String nodeId)
         {
-            this.event = event;
+            this.summary = summary;
             this.nodeId = nodeId;
             this.windowStartNs = System.nanoTime();
         }
@@ -119,10 +119,11 @@ public final class RouteLog
         /**
          * One route: its line at INFO or, past the window's share, at DEBUG.
          *
+         * @param event what happened to it.
          * @param spec  the route.
          * @param nowNs now.
          */
-        public synchronized void route(final RouteSpec spec, final long nowNs)
+        public synchronized void route(final String event, final RouteSpec spec, final long nowNs)
         {
             flush(nowNs);
             if (lines < LINES)
@@ -150,7 +151,7 @@ public final class RouteLog
             }
             if (held > 0)
             {
-                LOG.info("{} more route(s) {} on node {} within {} s (one line each at LOG_LEVEL=debug)", held, event,
+                LOG.info("{} more route(s) {} on node {} within {} s (one line each at LOG_LEVEL=debug)", held, summary,
                     nodeId, WINDOW_S);
             }
             windowStartNs = nowNs;

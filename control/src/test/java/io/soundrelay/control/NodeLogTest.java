@@ -128,7 +128,7 @@ class NodeLogTest
             assertTrue(Pattern.compile(" DEBUG ControlApi - GET /routes 200 in \\d+ ms from 127\\.0\\.0\\.1:\\d+\n")
                 .matcher(log).find(), log);
             assertFalse(log.contains(NodeProcess.KEY), "never the key");
-            assertFalse(log.contains("Both epoll and io_uring"), log);
+            assertFalse(log.contains("Logging Provider"), "JBoss logging's own line: " + log);
             assertNodeFormat(log);
         }
     }
@@ -145,6 +145,41 @@ class NodeLogTest
         {
             assertTrue(line.isEmpty() || line.startsWith("soundrelay: ") || LINE.matcher(line).find(),
                 "a line in another format: " + line + "\n" + out);
+        }
+    }
+
+    @Test
+    void aMigrationIsOneLineOnEachNodeAndADrainSumsItsRoutesUp() throws Exception
+    {
+        try (RedisServer redis = RedisServer.start();
+             NodeProcess a = NodeProcess.start(Map.of("REDIS_URL", redis.url(), "NODE_ID", "log-a"));
+             NodeProcess b = NodeProcess.start(Map.of("REDIS_URL", redis.url(), "NODE_ID", "log-b")))
+        {
+            final String route = "{\"stream_id\":\"%s\",\"source_addr\":\"127.0.0.1:40000\"," +
+                "\"target_addrs\":[\"127.0.0.1:40001\"]}";
+            assertEquals(201, a.call("POST", "/route", route.formatted("77")).statusCode());
+            assertEquals(201, a.call("POST", "/route", route.formatted("78")).statusCode());
+            final String newNode = "127.0.0.1:" + b.relay().getPort();
+            awaitLive(a, 2);
+            final HttpResponse<String> migrated = a.call("POST", "/migrate",
+                "{\"stream_id\":\"77\",\"new_node_addr\":\"" + newNode + "\"}");
+            assertEquals(200, migrated.statusCode(), migrated.body());
+            final String logA = awaitLog(a, l -> l.contains("stream 77 migrated"));
+            assertTrue(Pattern.compile(" INFO RouteLog - stream 77 migrated from node log-a to node log-b in \\d+ " +
+                "ms: 1 target\n").matcher(logA).find(), logA);
+            final String logB = awaitLog(b, l -> l.contains("stream 77 adopted"));
+            assertTrue(logB.contains(" INFO RouteLog - stream 77 adopted from node log-a (adopted) on node log-b: " +
+                "1 target\n"), logB);
+
+            // A drain hands stream 78 over as one of many: its summary at INFO, its own line only at DEBUG.
+            a.sigterm();
+            assertEquals(0, a.awaitExit(90));
+            final String drained = a.log();
+            assertTrue(drained.contains("drain over after"), drained);
+            assertFalse(drained.contains("stream 78 migrated"), drained);
+            awaitLog(b, l -> l.contains("stream 78 adopted from node log-a"));
+            assertNodeFormat(drained);
+            assertNodeFormat(b.log());
         }
     }
 
@@ -176,6 +211,20 @@ class NodeLogTest
             if (System.nanoTime() > deadline)
             {
                 throw new AssertionError("no such line within 60 s:\n" + log);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+    }
+
+    /** Wait until a node's {@code GET /nodes} lists so many nodes. */
+    private static void awaitLive(final NodeProcess node, final int count) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (node.call("GET", "/nodes", null).body().split("\"node_id\"", -1).length - 1 < count)
+        {
+            if (System.nanoTime() > deadline)
+            {
+                throw new AssertionError("not " + count + " live nodes within 60 s");
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
         }
