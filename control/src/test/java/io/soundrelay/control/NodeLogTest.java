@@ -183,6 +183,16 @@ class NodeLogTest
         }
     }
 
+    @Test
+    void lettucesTransportWarningIsSilencedAndItsErrorsAreNot()
+    {
+        // "Both epoll and io_uring native transports are available": a WARN of this logger that tells nothing to do.
+        final org.slf4j.Logger transports = org.slf4j.LoggerFactory.getLogger("io.lettuce.core.resource.Transports");
+        assertFalse(transports.isWarnEnabled());
+        assertTrue(transports.isErrorEnabled());
+        assertTrue(org.slf4j.LoggerFactory.getLogger("io.lettuce.core.RedisClient").isWarnEnabled());
+    }
+
     /** Every line the node wrote: its format, short logger names, no address with a leading slash. */
     private static void assertNodeFormat(final String log)
     {
