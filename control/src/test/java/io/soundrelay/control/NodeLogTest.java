@@ -74,6 +74,20 @@ class NodeLogTest
     }
 
     @Test
+    void aRouteNobodySendsOnExpiresWithItsLine() throws Exception
+    {
+        try (NodeProcess node = NodeProcess.start(Map.of("NODE_ID", "logs-ttl", "ROUTE_TTL_SECONDS", "1")))
+        {
+            assertEquals(201, node.call("POST", "/route", "{\"stream_id\":\"515\",\"source_addr\":" +
+                "\"127.0.0.1:40000\",\"target_addrs\":[\"127.0.0.1:40001\"]}").statusCode());
+            final String log = awaitLog(node, l -> l.contains("stream 515 expired"));
+            assertTrue(log.contains(" INFO RouteLog - stream 515 expired (no datagram within ROUTE_TTL_SECONDS) on " +
+                "node logs-ttl: 1 target\n"), log);
+            assertNodeFormat(log);
+        }
+    }
+
+    @Test
     void aBurstOfBadKeysFromOneAddressIsOneWarningWithItsCount() throws Exception
     {
         try (NodeProcess node = NodeProcess.start(Map.of()))
