@@ -300,7 +300,7 @@ final class NodeDrain implements ControlApi.Drainer
             tried.add(peer.nodeId());
             try
             {
-                cluster.migrate(streamId, peer.relay(), Context.root());
+                cluster.migrate(streamId, peer.relay(), Context.root(), true);
                 results[0].incrementAndGet();
                 progress(handedOff.incrementAndGet(), total);
                 return;

@@ -249,14 +249,9 @@ public final class SoundRelayMain
 
         // Before the first logger is made: slf4j-simple reads these once.
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", config.logLevel().configName());
-        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
-        System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
-        System.setProperty("org.slf4j.simpleLogger.log.io.netty", "warn");
-        System.setProperty("org.slf4j.simpleLogger.log.io.undertow", "warn");
-        System.setProperty("org.slf4j.simpleLogger.log.org.xnio", "warn");
-        System.setProperty("org.slf4j.simpleLogger.log.io.lettuce", "warn");
-        System.setProperty("org.slf4j.simpleLogger.log.reactor", "warn");
+        // The rest of the format (short logger names, the libraries' levels) is in simplelogger.properties.
         System.setProperty("org.jboss.logging.provider", "slf4j");
+        NodeLogging.install();
         for (final String typo : SettingTypos.find(System.getenv(), Path.of(Configuration.DOT_ENV_FILE)))
         {
             LoggerFactory.getLogger(SoundRelayMain.class).warn(typo);

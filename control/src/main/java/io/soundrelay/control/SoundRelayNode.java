@@ -29,6 +29,7 @@ import io.soundrelay.core.config.BoundRelayPort;
 import io.soundrelay.core.config.Configuration;
 import io.soundrelay.core.config.ConfigurationException;
 import io.soundrelay.core.route.AddressPolicy;
+import io.soundrelay.core.route.Addresses;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRequestParser;
 import io.soundrelay.io.BindFailure;
@@ -218,7 +219,9 @@ public final class SoundRelayNode implements AutoCloseable
                 restored = loadRoutes(config, store, advertiseHost, startedAtMs);
             }
             final int[] storedPorts = restored.stream().mapToInt(RouteEntry::relayPort).toArray();
-            final DataPlane dataPlane = parts.add(startDataPlane(config, store, tracing, descriptors, restored));
+            final StreamLifecycle.Journal journal =
+                new StreamLifecycle.Journal(store == null ? RouteJournal.MEMORY_ONLY : store, tracing);
+            final DataPlane dataPlane = parts.add(startDataPlane(config, journal, descriptors, restored));
             restoredRoutes(store, tracing, dataPlane, descriptors, restored, storedPorts);
 
             final NodeStatusView status = new NodeStatusView(config.nodeId(),
@@ -248,7 +251,7 @@ public final class SoundRelayNode implements AutoCloseable
                 LOG.warn("no API_KEYS configured; generated API key (shown once): {}", generatedKey);
             }
             LOG.info("node {} up: relay {} ({}), control API http://{}, metrics http://{}/metrics, auth {}",
-                config.nodeId(), dataPlane.localAddress(), dataPlane.transport().wireName(),
+                config.nodeId(), Addresses.text(dataPlane.localAddress()), dataPlane.transport().wireName(),
                 hostPort(config.controlApiAddr(), server.apiAddress()),
                 hostPort(config.metricsAddr(), server.metricsAddress()), config.authEnabled() ? "on" : "off");
             Cluster cluster = null;
@@ -261,6 +264,7 @@ public final class SoundRelayNode implements AutoCloseable
                 LOG.info("REDIS_URL is empty: routes are kept in memory only");
             }
             parts.add(StreamLifecycle.start(dataPlane.registry(), tracing, daemonThreads(StreamLifecycle.ROLE_NAME)));
+            parts.add(NodeLogging.start(config.nodeId(), dataPlane.counters(), api.authFailures(), journal.expiries()));
             parts.add(api::stopAccepting); // closed first: no request starts while the rest stops
             final SoundRelayNode node =
                 new SoundRelayNode(config, dataPlane, server, tracing, parts, generatedKey, startNs);
@@ -316,8 +320,7 @@ public final class SoundRelayNode implements AutoCloseable
 
     private static DataPlane startDataPlane(
         final Configuration config,
-        final RedisRouteStore store,
-        final NodeTracing tracing,
+        final StreamLifecycle.Journal journal,
         final DescriptorBudget descriptors,
         final List<RouteEntry> restored)
         throws IOException
@@ -338,7 +341,7 @@ public final class SoundRelayNode implements AutoCloseable
                 .receiveBatch(config.receiveBatch())
                 .sendBatch(config.sendBatch())
                 .routeTtlSeconds(config.routeTtlSeconds())
-                .journal(new StreamLifecycle.Journal(store == null ? RouteJournal.MEMORY_ONLY : store, tracing))
+                .journal(journal)
                 .mixer(config.enableMixer())
                 .mixerBudget(
                     config.mixerStaleMs(), config.mixerRoomEncodesPerPeriod(), config.mixerNodeEncodesPer20Ms())

@@ -152,6 +152,7 @@ public final class StreamLifecycle implements Agent
     {
         private final RouteJournal delegate;
         private final NodeTracing tracing;
+        private final NodeLogging.Expiries expiries = new NodeLogging.Expiries();
 
         Journal(final RouteJournal delegate, final NodeTracing tracing)
         {
@@ -165,8 +166,14 @@ public final class StreamLifecycle implements Agent
             if (change == Change.EXPIRED)
             {
                 tracing.streamEnded(entry.streamId(), "expired", Attributes.empty());
+                expiries.offer(entry); // its log line is written off this thread
             }
             return delegate.record(change, entry);
+        }
+
+        NodeLogging.Expiries expiries()
+        {
+            return expiries;
         }
 
         @Override

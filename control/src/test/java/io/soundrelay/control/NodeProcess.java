@@ -43,7 +43,7 @@ final class NodeProcess implements AutoCloseable
     static final String KEY = "fuzz-key-0123456789abcdef";
 
     private static final Pattern UP = Pattern.compile(
-        " up: relay [^/ ]*/([0-9.]+):(\\d+) \\((\\w+)\\), control API http://([0-9.]+):(\\d+)");
+        " up: relay ([0-9.]+):(\\d+) \\((\\w+)\\), control API http://([0-9.]+):(\\d+)");
 
     private final Process process;
     private final Path log;

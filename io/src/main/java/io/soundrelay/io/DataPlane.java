@@ -18,6 +18,7 @@ package io.soundrelay.io;
 import com.lmax.disruptor.BusySpinWaitStrategy;
 import com.lmax.disruptor.RingBuffer;
 import io.soundrelay.core.config.DataPlaneSettings;
+import io.soundrelay.core.route.Addresses;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.core.status.DurationHistogram;
 import io.soundrelay.core.status.RelayCounters;
@@ -161,7 +162,7 @@ public final class DataPlane implements AutoCloseable
         plane.startThreads();
         final Pipeline first = parts.pipelines[0];
         LOG.info("relay socket {} on {}: receiving with {}, sending with {}, {} pipeline(s) of {} data-plane " +
-            "thread(s), ring of {} slots each, relay ports {}-{}", parts.mainSocket.localAddress(),
+            "thread(s), ring of {} slots each, relay ports {}-{}", Addresses.text(parts.mainSocket.localAddress()),
             ctx.transport().wireName(), first.receiver.name(), first.sender.name(), ctx.pipelines(),
             ctx.threadingMode().threads(), ctx.ringSize(), ctx.relayPortsFirst(), ctx.relayPortsLast());
         return plane;
@@ -574,7 +575,7 @@ public final class DataPlane implements AutoCloseable
                 runner.close();
             }
             parts.closeSockets();
-            LOG.info("relay socket {} closed", parts.mainSocket.localAddress());
+            LOG.info("relay socket {} closed", Addresses.text(parts.mainSocket.localAddress()));
         }
     }
 

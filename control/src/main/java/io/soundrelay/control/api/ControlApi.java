@@ -22,6 +22,7 @@ import io.soundrelay.control.metrics.HttpRequestCounter;
 import io.soundrelay.control.metrics.RelayMetrics;
 import io.soundrelay.control.redis.RedisRouteStore;
 import io.soundrelay.control.trace.NodeTracing;
+import io.soundrelay.core.route.Addresses;
 import io.soundrelay.core.route.RouteRegistry;
 import io.soundrelay.core.route.RouteRequestParser;
 import io.soundrelay.core.route.ValidationException;
@@ -41,6 +42,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -258,6 +260,14 @@ public final class ControlApi implements HttpHandler
     }
 
     /**
+     * @return the failed authentications, which the node's log reporter writes once a second.
+     */
+    public AuthFailureLog authFailures()
+    {
+        return gate.authFailures();
+    }
+
+    /**
      * @param drainer the node's drain: {@code POST /drain} begins it, and {@code POST /route} is refused meanwhile.
      * @return this.
      */
@@ -347,9 +357,16 @@ public final class ControlApi implements HttpHandler
     @Override
     public void handleRequest(final HttpServerExchange exchange) throws Exception
     {
+        final long startNs = System.nanoTime();
         exchange.addExchangeCompleteListener((ex, next) ->
         {
             requests.record(ex.getRequestMethod().toString(), ex.getStatusCode());
+            if (LOG.isDebugEnabled())
+            {
+                // The path only: never a header (the key) nor the body.
+                LOG.debug("{} {} {} in {} ms from {}", ex.getRequestMethod(), ex.getRequestPath(), ex.getStatusCode(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs), Addresses.text(ex.getSourceAddress()));
+            }
             next.proceed();
         });
         final HeaderValues transferEncoding = exchange.getRequestHeaders().get(Headers.TRANSFER_ENCODING);

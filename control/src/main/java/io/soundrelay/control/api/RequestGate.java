@@ -37,6 +37,7 @@ final class RequestGate
     private static final HttpString X_API_KEY = new HttpString("X-API-Key");
 
     private final ApiKeyAuthenticator authenticator;
+    private final AuthFailureLog authFailures = new AuthFailureLog();
     private volatile HttpRateLimiter rateLimiter = HttpRateLimiter.UNLIMITED;
 
     /**
@@ -50,6 +51,11 @@ final class RequestGate
     void rateLimiter(final HttpRateLimiter rateLimiter)
     {
         this.rateLimiter = rateLimiter;
+    }
+
+    AuthFailureLog authFailures()
+    {
+        return authFailures;
     }
 
     /**
@@ -88,6 +94,8 @@ final class RequestGate
         }
         if (!isValidKey(authorization, apiKey))
         {
+            final InetSocketAddress source = exchange.getSourceAddress();
+            authFailures.failed(source == null ? null : source.getAddress(), System.nanoTime());
             if (limited(exchange, rateLimiter, HttpRateLimiter.Reason.AUTH_FAILED))
             {
                 return false;

@@ -17,6 +17,7 @@ package io.soundrelay.control.api;
 
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.context.Context;
+import io.soundrelay.control.RouteLog;
 import io.soundrelay.control.StreamLifecycle;
 import io.soundrelay.control.cluster.Cluster;
 import io.soundrelay.control.cluster.NodeInfo;
@@ -156,6 +157,7 @@ final class RouteService
                 }
                 tracing.streamStarted(spec.streamId(), spec.roomCode(), Context.current(), "created");
                 announce("created", spec.streamId());
+                RouteLog.info("created", nodeId, spec);
                 return result.entry();
             case EXISTS:
                 throw exists(spec);
@@ -227,6 +229,7 @@ final class RouteService
             .put("soundrelay.source_changed", !old.source().equals(spec.source()))
             .build());
         announce("replaced", id);
+        RouteLog.info("replaced", nodeId, spec);
         return result.entry();
     }
 
@@ -249,6 +252,10 @@ final class RouteService
         awaitReleased(portBefore);
         tracing.streamEnded(id, "deleted", Attributes.empty());
         announce("deleted", id);
+        if (before != null)
+        {
+            RouteLog.info("deleted", nodeId, before.spec());
+        }
     }
 
     /**

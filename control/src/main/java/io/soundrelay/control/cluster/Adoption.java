@@ -18,6 +18,7 @@ package io.soundrelay.control.cluster;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.context.Context;
+import io.soundrelay.control.RouteLog;
 import io.soundrelay.control.redis.RedisRouteStore;
 import io.soundrelay.control.redis.StoredRoute;
 import io.soundrelay.control.trace.NodeTracing;
@@ -28,8 +29,6 @@ import io.soundrelay.io.router.RouteJournal;
 import io.soundrelay.io.router.RouterProxy;
 import io.soundrelay.io.socket.RelayPorts;
 import io.soundrelay.io.socket.RelaySocket;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -45,13 +44,12 @@ final class Adoption
 {
     static final long ROUTER_TIMEOUT_MS = 5000;
 
-    private static final Logger LOG = LoggerFactory.getLogger(Cluster.class);
-
     private final RedisRouteStore store;
     private final String nodeId;
     private final RouterProxy router;
     private final NodeTracing tracing;
     private final RelayPorts relayPorts;
+    private final RouteLog.Burst handedOver;
 
     Adoption(
         final RedisRouteStore store,
@@ -64,6 +62,15 @@ final class Adoption
         this.router = router;
         this.tracing = tracing;
         this.relayPorts = relayPorts;
+        this.handedOver = new RouteLog.Burst("adopted from other nodes' hand-offs", nodeId);
+    }
+
+    /**
+     * @param nowNs now: the count of routes handed over whose lines went to DEBUG, once their window is over.
+     */
+    void flushLog(final long nowNs)
+    {
+        handedOver.flush(nowNs);
     }
 
     /**
@@ -134,8 +141,16 @@ final class Adoption
             tracing.inject(context, streamId));
         adopted.relayPort = relayPort;
         store.publish(redis, adopted.toJson());
-        LOG.info("stream {} adopted from {} ({}){}", Long.toUnsignedString(streamId), fromNode, cause,
-            relayPort > 0 ? ", relay port " + relayPort : "");
+        final String event = "adopted" + (fromNode == null ? "" : " from node " + fromNode) + " (" + cause + ")" +
+            (relayPort > 0 ? ", relay port " + relayPort : "");
+        if (inbound != null)
+        {
+            handedOver.route(event, route.spec(), System.nanoTime()); // a peer's POST /migrate, or its drain
+        }
+        else
+        {
+            RouteLog.debug(event, nodeId, route.spec()); // one of a failover's or a resubscribe's: summed up there
+        }
         return null;
     }
 

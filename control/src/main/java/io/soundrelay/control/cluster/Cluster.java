@@ -254,7 +254,18 @@ public final class Cluster implements RedisRouteStore.Hooks
      */
     public Migration migrate(final long streamId, final Endpoint newNodeAddr, final Context parent) throws Exception
     {
-        final HandOff handOff = new HandOff(crew, streamId, newNodeAddr, parent, System.nanoTime());
+        return migrate(streamId, newNodeAddr, parent, false);
+    }
+
+    /**
+     * As {@link #migrate(long, Endpoint, Context)}, for one route of many (a drain): its line at DEBUG.
+     *
+     * @param quiet true for one of many, whose summary the caller logs.
+     */
+    public Migration migrate(final long streamId, final Endpoint newNodeAddr, final Context parent, final boolean quiet)
+        throws Exception
+    {
+        final HandOff handOff = new HandOff(crew, streamId, newNodeAddr, parent, System.nanoTime()).quiet(quiet);
         get(store.submit(redis -> begin(handOff, redis)));
         return handOff.await();
     }
@@ -374,6 +385,11 @@ public final class Cluster implements RedisRouteStore.Hooks
         if (a == null)
         {
             return;
+        }
+        if (LOG.isDebugEnabled())
+        {
+            LOG.debug("cluster: {} stream {} node {}{}", a.op, Long.toUnsignedString(a.streamId), a.nodeId,
+                a.fromNode == null ? "" : " from node " + a.fromNode);
         }
         switch (a.op)
         {
@@ -517,6 +533,7 @@ public final class Cluster implements RedisRouteStore.Hooks
     @Override
     public int doWork(final long nowNs, final RedisClusterAsyncCommands<String, String> redis) throws Exception
     {
+        adoption.flushLog(nowNs);
         if (nowNs - nextLiveNs < 0)
         {
             return 0;

@@ -19,6 +19,7 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
+import io.soundrelay.control.RouteLog;
 import io.soundrelay.control.StreamLifecycle;
 import io.soundrelay.control.redis.RedisFailures;
 import io.soundrelay.control.redis.RedisRouteStore;
@@ -28,6 +29,7 @@ import io.soundrelay.core.protocol.HopKey;
 import io.soundrelay.core.route.Endpoint;
 import io.soundrelay.core.route.RouteEntry;
 import io.soundrelay.core.route.RouteRegistry;
+import io.soundrelay.core.route.RouteSpec;
 import io.soundrelay.io.router.RouteCommand;
 import io.soundrelay.io.router.RouterProxy;
 import org.slf4j.Logger;
@@ -109,6 +111,10 @@ final class HandOff
     private Announcement answer;
     private long confirmedNs;
     private CompletableFuture<RouteCommand.Result> routed;
+    /** One of many (a drain's): its line at DEBUG, under the drain's summary at INFO. */
+    private boolean quiet;
+    /** The route as it was when it was handed over, for its line. */
+    private RouteSpec spec;
 
     HandOff(final Crew crew, final long streamId, final Endpoint newNodeAddr, final Context parent, final long startNs)
     {
@@ -118,6 +124,12 @@ final class HandOff
         this.newNodeAddr = newNodeAddr;
         this.parent = parent;
         this.startNs = startNs;
+    }
+
+    HandOff quiet(final boolean quiet)
+    {
+        this.quiet = quiet;
+        return this;
     }
 
     long streamId()
@@ -396,7 +408,9 @@ final class HandOff
     private int forward(final long nowNs)
     {
         // Only now that the new node holds the route: forward what still reaches this node, then let go.
-        StreamLifecycle.firstDatagram(crew.tracing(), crew.registry().get(streamId));
+        final RouteEntry entry = crew.registry().get(streamId);
+        spec = entry == null ? null : entry.spec();
+        StreamLifecycle.firstDatagram(crew.tracing(), entry);
         routed = crew.router().handOff(streamId, target.relay(), crew.graceNs(), key);
         deadlineNs = nowNs + TimeUnit.MILLISECONDS.toNanos(Adoption.ROUTER_TIMEOUT_MS);
         state(State.AWAIT_ROUTER);
@@ -447,8 +461,8 @@ final class HandOff
     {
         span.addEvent("confirmed");
         span.end();
-        LOG.info("stream {} handed from {} to {} in {} ms", Long.toUnsignedString(streamId), fromNode,
-            target.nodeId(), TimeUnit.NANOSECONDS.toMillis(confirmedNs - startNs));
+        RouteLog.migrated(!quiet, Long.toUnsignedString(streamId), fromNode, target.nodeId(),
+            TimeUnit.NANOSECONDS.toMillis(confirmedNs - startNs), spec);
         complete(confirmedNs, answer.relayPort);
     }
 

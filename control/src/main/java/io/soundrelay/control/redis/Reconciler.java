@@ -19,6 +19,7 @@ import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.soundrelay.control.RouteLog;
 import io.soundrelay.control.metrics.RedisOperations;
 import io.soundrelay.control.metrics.RedisOperations.Op;
 import io.soundrelay.control.metrics.RedisOperations.Result;
@@ -160,7 +161,9 @@ final class Reconciler
         }
         try
         {
-            own.put(id, StoredRoute.decode(json, parser));
+            final StoredRoute route = StoredRoute.decode(json, parser);
+            own.put(id, route);
+            RouteLog.debug("read from Redis", nodeId, route.spec());
             if (raw != null)
             {
                 raw.put(key, json);
@@ -230,6 +233,8 @@ final class Reconciler
                 operations.add(futureOps.get(i), Result.OK);
             }
         }
+        LOG.debug("reconcile of node {}: {} route(s) in Redis, {} in memory; {} key(s) written or deleted", nodeId,
+            own.size(), memory.size(), futures.size());
         return futures.size();
     }
 

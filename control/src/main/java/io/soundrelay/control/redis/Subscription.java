@@ -141,6 +141,7 @@ final class Subscription
             {
                 resubscribes++; // the store's thread is the only writer
             }
+            LOG.debug("{} to Redis channel {}", subscribedOnce ? "subscribed again" : "subscribed", channel);
             subscribedOnce = true;
         }
         catch (final Exception ex)
