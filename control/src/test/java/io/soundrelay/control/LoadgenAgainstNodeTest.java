@@ -131,6 +131,43 @@ class LoadgenAgainstNodeTest
     }
 
     @Test
+    void aNodeFullOfOtherRoutesGetsNoAdviceToRunFewerStreams() throws Exception
+    {
+        final List<DatagramChannel> sockets = new ArrayList<>();
+        try
+        {
+            for (int i = 0; i < MAX_STREAMS; i++)
+            {
+                final DatagramChannel source = NodeFixture.udp();
+                final DatagramChannel target = NodeFixture.udp();
+                sockets.addAll(List.of(source, target));
+                assertEquals(201, fixture.createRoute(900 + i, source, null, target).statusCode());
+            }
+
+            final Run full = loadgen(key(), 2, "--relay", relay(), "--first-stream-id", "1000");
+            assertEquals(1, full.exit, full::toString);
+            assertTrue(full.stderr.contains("hint: the node is full: it held 5 routes of MAX_STREAMS_PER_NODE=5 " +
+                "when it refused, 0 of them this run's (deleted since), 5 from elsewhere. No stream fits now: " +
+                "delete routes no one uses (GET /routes lists them, DELETE /route/ID deletes one), or run against " +
+                "another node."), full::toString);
+            assertFalse(full.stderr.contains("fewer --streams"), full::toString);
+            assertNoStackTrace(full);
+            assertEquals(List.of("900", "901", "902", "903", "904"), streamIds());
+        }
+        finally
+        {
+            for (int i = 0; i < MAX_STREAMS; i++)
+            {
+                fixture.authed("DELETE", "/route/" + (900 + i), null);
+            }
+            for (final DatagramChannel socket : sockets)
+            {
+                socket.close();
+            }
+        }
+    }
+
+    @Test
     void nothingArrivingFailsWithAHintNamingTheAddressTheDatagramsWentTo() throws Exception
     {
         // Bound, so the datagrams do not bounce: a socket that takes them and relays nothing.
