@@ -95,9 +95,17 @@ final class LoadgenHints
         }
         hint.append(" when it refused, ").append(created).append(" of them this run's (deleted since), ")
             .append(others).append(" from elsewhere.");
-        if (max >= 0)
+        final long fit = max >= 0 ? Math.max(0, max - others) : -1;
+        if (0 == fit)
         {
-            hint.append(" At most ").append(Math.max(0, max - others)).append(" streams fit now:");
+            // Fewer streams would not help: only routes from elsewhere fill the node.
+            hint.append(" No stream fits now: delete routes no one uses (GET /routes lists them, DELETE /route/ID ")
+                .append("deletes one), or run against another node.");
+            return hint.toString();
+        }
+        if (fit > 0)
+        {
+            hint.append(" At most ").append(fit).append(" streams fit now:");
         }
         hint.append(" run fewer --streams (this run asked for ").append(options.streams()).append("), or delete ")
             .append("routes no one uses (GET /routes lists them, DELETE /route/ID deletes one).");
