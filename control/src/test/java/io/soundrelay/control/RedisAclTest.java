@@ -50,7 +50,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The per-node Redis ACL of README's Security section, exactly as written there: two nodes, each with only its own
+ * The per-node Redis ACL of the docs' Redis page (docs/operations/redis.md), exactly as written there: two nodes, each with only its own
  * user, work end to end (routes, datagrams, heartbeats seen by the other, a migration), Redis logs no command of
  * theirs as denied, and what the user may not do is really refused.
  */
@@ -76,14 +76,14 @@ class RedisAclTest
     }
 
     /**
-     * @return the README's ACL SETUSER line, with the node id and the password of this test's node.
+     * @return the ACL SETUSER line of the docs' Redis page (docs/operations/redis.md), with the node id and the password of this test's node.
      */
     static String aclLine(final String nodeId, final String password) throws Exception
     {
-        Path readme = Paths.get("README.md");
+        Path readme = Paths.get("docs", "operations", "redis.md");
         if (!Files.exists(readme))
         {
-            readme = Paths.get("..", "README.md");
+            readme = Paths.get("..", "docs", "operations", "redis.md");
         }
         for (final String line : Files.readAllLines(readme, StandardCharsets.UTF_8))
         {
@@ -93,7 +93,7 @@ class RedisAclTest
                 return trimmed.replace(DOC_NODE_ID, nodeId).replace(DOC_PASSWORD, password);
             }
         }
-        throw new AssertionError("README.md has no line starting with ACL SETUSER " + DOC_USER);
+        throw new AssertionError("docs/operations/redis.md has no line starting with ACL SETUSER " + DOC_USER);
     }
 
     private static void run(final RedisCommands<String, String> cli, final String line)

@@ -179,6 +179,10 @@ final class MigrateDrill
     {
     }
 
+    /** How long a drill waits for every node it is given to be listed live by GET /nodes. */
+    static final long JOIN_WAIT_MS = 15_000;
+    private static final long JOIN_POLL_MS = 200;
+
     private final DrillOptions options;
     private final GeneratorOptions traffic;
     private final NodeApi api;
@@ -229,8 +233,7 @@ final class MigrateDrill
         }
         ran = true;
 
-        final URI first = options.nodes().get(0);
-        nodes = match(options.nodes(), api.nodes(first), first);
+        nodes = matchJoined(api, options.nodes(), out);
         out.println("migrate-drill: " + nodes.size() + " nodes: " + nodes.stream()
             .map((node) -> node.nodeId() + " (" + node.controlUrl() + ", relay " + node.relayAddr() + ")")
             .collect(Collectors.joining(", ")));
@@ -264,6 +267,45 @@ final class MigrateDrill
             routeErrors = deleteRoutes();
         }
         return report(completed, sendNs, routeErrors);
+    }
+
+    /**
+     * {@link #match} what GET /nodes lists, asking again until every URL matches or {@link #JOIN_WAIT_MS} has passed:
+     * a node that has just started is listed once its first heartbeat is written, which follows its subscription.
+     *
+     * @param api  the nodes' API.
+     * @param urls the control URLs the user named.
+     * @param out  where a line says the drill is waiting.
+     * @return the nodes, in the order of the URLs.
+     * @throws IOException as {@link #match} throws it, or GET /nodes failing, once the wait is over.
+     */
+    static List<Node> matchJoined(final NodeApi api, final List<URI> urls, final PrintStream out)
+        throws IOException, InterruptedException
+    {
+        final URI first = urls.get(0);
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(JOIN_WAIT_MS);
+        boolean said = false;
+        while (true)
+        {
+            try
+            {
+                return match(urls, api.nodes(first), first);
+            }
+            catch (final IOException ex)
+            {
+                if (System.nanoTime() - deadline >= 0)
+                {
+                    throw ex;
+                }
+                if (!said)
+                {
+                    out.println("waiting up to " + JOIN_WAIT_MS / 1000 + " s for every --node to be listed live: " +
+                        ex.getMessage());
+                    said = true;
+                }
+                Thread.sleep(JOIN_POLL_MS);
+            }
+        }
     }
 
     /**

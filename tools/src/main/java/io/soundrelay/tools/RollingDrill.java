@@ -204,9 +204,8 @@ public final class RollingDrill
         }
         ran = true;
 
-        final URI first = options.nodes().get(0);
-        final List<MigrateDrill.NodeInfo> live = api.nodes(first);
-        nodes = MigrateDrill.match(options.nodes(), live, first);
+        nodes = MigrateDrill.matchJoined(api, options.nodes(), out);
+        final List<MigrateDrill.NodeInfo> live = api.nodes(options.nodes().get(0));
         out.println("rolling-drill: " + nodes.size() + " nodes, restarted in this order: " + nodes.stream()
             .map((node) -> node.nodeId() + " (" + node.controlUrl() + ", relay " + node.relayAddr() + ")")
             .collect(Collectors.joining(", ")));

@@ -162,7 +162,12 @@ final class RollingDrillTest
         }
 
         assertEquals(1, report.exitCode());
-        assertEquals(List.of("stopped before the end", "node-0 stopped (Ctrl-C)"), report.failures());
+        // A Ctrl-C in the middle of a restart may catch a datagram on its way to the node that is going: a loss
+        // may be reported after the two lines a stop always gives, nothing else.
+        assertEquals(List.of("stopped before the end", "node-0 stopped (Ctrl-C)"),
+            report.failures().subList(0, Math.min(2, report.failures().size())), report.failures()::toString);
+        assertTrue(report.failures().stream().skip(2).allMatch((f) -> f.startsWith("lost ")),
+            report.failures()::toString);
         assertTrue(output().contains("rolling-drill: deleted 6 of 6 routes"), this::output);
     }
 
