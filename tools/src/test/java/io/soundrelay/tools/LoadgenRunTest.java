@@ -20,12 +20,10 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
-import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,7 +61,7 @@ final class LoadgenRunTest
         final Path hgrm = directory.resolve("run.hgrm");
         try (EchoRelay relay = new EchoRelay(0, EchoRelay.Fault.NONE))
         {
-            final int sink = freePort();
+            final int sink = FreePorts.one();
             relay.forwardTo(new InetSocketAddress("127.0.0.1", sink));
 
             // --warmup 0: every datagram's latency is in the report.
@@ -118,7 +116,7 @@ final class LoadgenRunTest
     {
         try (EchoRelay relay = new EchoRelay(0, EchoRelay.Fault.NONE))
         {
-            final int sink = freePort();
+            final int sink = FreePorts.one();
             relay.forwardTo(new InetSocketAddress("127.0.0.1", sink));
 
             // The ledger only knows the random ids: had the senders sent 1000..1003, nothing would count.
@@ -136,7 +134,7 @@ final class LoadgenRunTest
     @Test
     void jsonOnStdoutLeavesStdoutPureJson() throws Exception
     {
-        final int sink = freePort();
+        final int sink = FreePorts.one();
 
         // --relay is the generator's own sink: it talks to itself, and every datagram arrives whole.
         assertEquals(0, loadgen(Map.of(), "--relay", "127.0.0.1:" + sink, "--sink-ports", Integer.toString(sink),
@@ -153,7 +151,7 @@ final class LoadgenRunTest
     @Test
     void noRoutesThroughAnEchoRelayToFixedSinkPorts() throws Exception
     {
-        final int[] ports = freePorts(2);
+        final int[] ports = FreePorts.some(2);
         final int first = ports[0];
         final int second = ports[1];
         try (EchoRelay relay = new EchoRelay(0, EchoRelay.Fault.NONE))
@@ -173,7 +171,7 @@ final class LoadgenRunTest
     @Test
     void oneThreadWithAWarmupMeasuresOnlyAfterTheWarmupAndPrintsTheMarkers() throws Exception
     {
-        final int sink = freePort();
+        final int sink = FreePorts.one();
         final Path json = directory.resolve("warm.json");
         final LoadgenCommand command = new LoadgenCommand(
             new PrintStream(stdout, true, StandardCharsets.UTF_8),
@@ -204,7 +202,7 @@ final class LoadgenRunTest
     @Test
     void withoutWarmupOptionAShortRunLeavesItsFirstFifthOutOfTheLatency() throws Exception
     {
-        final int sink = freePort();
+        final int sink = FreePorts.one();
         final Path json = directory.resolve("default-warmup.json");
 
         assertEquals(0, loadgen(Map.of(), "--relay", "127.0.0.1:" + sink, "--sink-ports", Integer.toString(sink),
@@ -241,7 +239,7 @@ final class LoadgenRunTest
         final Path json = directory.resolve("lossy.json");
         try (EchoRelay relay = new EchoRelay(0, EchoRelay.Fault.DROP))
         {
-            final int sink = freePort();
+            final int sink = FreePorts.one();
             relay.forwardTo(new InetSocketAddress("127.0.0.1", sink));
 
             assertEquals(1, loadgen(Map.of(), "--relay", relay.hostPort(), "--sink-ports", Integer.toString(sink),
@@ -295,36 +293,5 @@ final class LoadgenRunTest
         return stdout.toString(StandardCharsets.UTF_8) + stderr.toString(StandardCharsets.UTF_8) + picocliErr;
     }
 
-    private static int freePort() throws IOException
-    {
-        return freePorts(1)[0];
-    }
 
-    /**
-     * @return distinct UDP ports that were free a moment ago: held open together, then released.
-     */
-    private static int[] freePorts(final int count) throws IOException
-    {
-        final DatagramChannel[] channels = new DatagramChannel[count];
-        final int[] ports = new int[count];
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                channels[i] = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
-                ports[i] = ((InetSocketAddress)channels[i].getLocalAddress()).getPort();
-            }
-            return ports;
-        }
-        finally
-        {
-            for (final DatagramChannel channel : channels)
-            {
-                if (null != channel)
-                {
-                    channel.close();
-                }
-            }
-        }
-    }
 }

@@ -32,7 +32,6 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
-import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +64,7 @@ final class LoadgenSummaryTest
     @Test
     void theSummaryIsShortAndInMillisecondsAndVerboseHasTheTable() throws Exception
     {
-        final int sink = freePort();
+        final int sink = FreePorts.one();
         assertEquals(0, loadgen("--relay", "127.0.0.1:" + sink, "--sink-ports", Integer.toString(sink)),
             this::output);
 
@@ -91,7 +90,7 @@ final class LoadgenSummaryTest
     @Test
     void plotWritesAnSvgWithTheSeriesAndTheAxesAndAPng() throws Exception
     {
-        final int sink = freePort();
+        final int sink = FreePorts.one();
         final Path svg = directory.resolve("run.svg");
         final Path png = directory.resolve("run.PNG");
 
@@ -122,7 +121,7 @@ final class LoadgenSummaryTest
     @Test
     void plotCommandDrawsOneSeriesPerFile() throws Exception
     {
-        final int sink = freePort();
+        final int sink = FreePorts.one();
         final Path first = directory.resolve("first.hgrm");
         final Path second = directory.resolve("second.hgrm");
         assertEquals(0, loadgen("--relay", "127.0.0.1:" + sink, "--sink-ports", Integer.toString(sink),
@@ -203,7 +202,7 @@ final class LoadgenSummaryTest
     @Test
     void nothingArrivingHintsAtTheRelayAddress() throws Exception
     {
-        final int[] ports = freePorts(2);
+        final int[] ports = FreePorts.some(2);
         assertEquals(1, loadgen("--relay", "127.0.0.1:" + ports[0], "--sink-ports", Integer.toString(ports[1]),
             "--grace-ms", "100"), this::output);
         assertTrue(output().contains("FAIL: lost 200 (100.000%"), this::output);
@@ -214,7 +213,7 @@ final class LoadgenSummaryTest
     @Test
     void ctrlCPrintsAPartialSummary() throws Exception
     {
-        final int sink = freePort();
+        final int sink = FreePorts.one();
         final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         final Process process = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
             SoundRelayTools.class.getName(), "loadgen", "--no-create-routes", "--relay", "127.0.0.1:" + sink,
@@ -346,33 +345,5 @@ final class LoadgenSummaryTest
         return stdout.toString(StandardCharsets.UTF_8) + stderr.toString(StandardCharsets.UTF_8) + picocliErr;
     }
 
-    private static int freePort() throws IOException
-    {
-        return freePorts(1)[0];
-    }
 
-    private static int[] freePorts(final int count) throws IOException
-    {
-        final DatagramChannel[] channels = new DatagramChannel[count];
-        final int[] ports = new int[count];
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                channels[i] = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
-                ports[i] = ((InetSocketAddress)channels[i].getLocalAddress()).getPort();
-            }
-            return ports;
-        }
-        finally
-        {
-            for (final DatagramChannel channel : channels)
-            {
-                if (null != channel)
-                {
-                    channel.close();
-                }
-            }
-        }
-    }
 }
