@@ -263,7 +263,7 @@ public final class GeneratorResult
             addIfAny(failures, leaked, "leaked back");
         }
 
-        private void printSummary(final PrintStream out, final String basis)
+        void printSummary(final PrintStream out, final String basis)
         {
             out.println();
             out.println("return: the sinks echoed every datagram; what came back to the streams' own sockets");
@@ -533,120 +533,7 @@ public final class GeneratorResult
      */
     public void printSummary(final PrintStream out, final boolean verbose)
     {
-        if (verbose)
-        {
-            printDetails(out);
-        }
-        else
-        {
-            printBrief(out);
-        }
-        out.println();
-        out.println(passed() ? "PASS" : "FAIL: " + String.join(", ", failures()));
-        final String hint = nothingArrivedHint();
-        if (null != hint)
-        {
-            out.println(hint);
-        }
-    }
-
-    private void printBrief(final PrintStream out)
-    {
-        out.println();
-        out.println("sent       " + sent + (strangerSent > 0 ? " (+ " + strangerSent + " must-drop)" : ""));
-        out.println("received   " + delivered + " intact, once each");
-        out.println(String.format(Locale.ROOT, "lost       %d (%.3f%%)", lost, lossPercent()));
-        out.println("latency    " + millisLine(latencyNs) + "  (one way, from the " + latencyBasis() +
-            " send time)");
-        if (null != returned)
-        {
-            out.println(String.format(Locale.ROOT, "returned   %d of %d echoed, lost back %d (%.3f%%)",
-                returned.returned, returned.echoed, returned.lost, returned.lossPercent()));
-            out.println("round trip " + millisLine(returned.roundTripNs));
-        }
-        final List<String> problems = new ArrayList<>();
-        addIfAny(problems, duplicates, "duplicates");
-        addIfAny(problems, corrupt, "corrupt");
-        addIfAny(problems, unexpected(), "unexpected");
-        addIfAny(problems, outOfOrder, "out of order");
-        addIfAny(problems, sendErrors, "send errors");
-        if (!problems.isEmpty())
-        {
-            out.println("also       " + String.join(", ", problems) + " (--verbose for every counter)");
-        }
-    }
-
-    /**
-     * @return {@code p50 0.084  p99 0.120  p99.9 0.301  max 1.204 ms}, or {@code none measured}.
-     */
-    static String millisLine(final Histogram histogram)
-    {
-        if (null == histogram || histogram.getTotalCount() == 0)
-        {
-            return "none measured";
-        }
-        return String.format(Locale.ROOT, "p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms",
-            millis(histogram, 50), millis(histogram, 99), millis(histogram, 99.9),
-            histogram.getMaxValue() / NANOS_PER_MILLI);
-    }
-
-    /**
-     * @return a hint naming the relay address when datagrams were sent and none arrived, else null.
-     */
-    String nothingArrivedHint()
-    {
-        if (sent == 0 || received > 0)
-        {
-            return null;
-        }
-        final String where = options.returnPath() ?
-            "the relay ports on " + options.relay().getAddress().getHostAddress() + (options.createRoutes() ?
-                " that the node's answers named" : " from --relay-port-base " + options.relayPortBase()) :
-            RouteClient.format(options.relay());
-        return "hint: nothing arrived. The datagrams went to " + where + " (--relay): is that the relay's UDP " +
-            "address (the node's BIND_ADDR), reachable from here" + (options.createRoutes() ?
-            ", and can the node reach the sinks on --bind-host " + options.bindHost() + "?" : "?");
-    }
-
-    private void printDetails(final PrintStream out)
-    {
-        out.println();
-        out.println("sent          " + sent + (strangerSent > 0 ? " (+ " + strangerSent + " must-drop)" : ""));
-        out.println("received      " + delivered + " intact, once each (" + received + " datagrams in all)");
-        out.println(String.format(Locale.ROOT, "lost          %d (%.3f%%)", lost, lossPercent()));
-        out.println("duplicates    " + duplicates);
-        out.println("corrupt       " + corrupt);
-        out.println("unexpected    " + unexpected() + " (wrong stream " + wrongStream + ", must-drop " + leaked + ")");
-        out.println("out of order  " + outOfOrder);
-        out.println("send errors   " + sendErrors);
-        out.println(String.format(Locale.ROOT, "rates         sent %.1f/s, delivered %.1f/s over %.3f s",
-            sentPerSecond(), deliveredPerSecond(), sendSeconds()));
-        out.println();
-        out.println("one-way latency (us) from the " + latencyBasis() + " send time:");
-        if (latencyNs.getTotalCount() > 0)
-        {
-            out.println(String.format(Locale.ROOT,
-                "  min %.1f  mean %.1f  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
-                micros(latencyNs.getMinValue()), latencyNs.getMean() / NANOS_PER_MICRO, percentile(50),
-                percentile(90), percentile(99), percentile(99.9), micros(latencyNs.getMaxValue())));
-        }
-        printPercentileDistribution(out);
-        out.println();
-        out.println("inter-arrival (ms) of a stream's datagrams at its sink:");
-        if (interArrivalNs.getTotalCount() > 0)
-        {
-            out.println(String.format(Locale.ROOT, "  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  (%d gaps)",
-                millis(interArrivalNs, 50), millis(interArrivalNs, 99), millis(interArrivalNs, 99.9),
-                interArrivalNs.getMaxValue() / NANOS_PER_MILLI, interArrivalNs.getTotalCount()));
-        }
-        else
-        {
-            out.println("  none");
-        }
-        if (null != returned)
-        {
-            returned.printSummary(out, latencyBasis());
-        }
+        GeneratorSummary.print(this, out, verbose);
     }
 
     /**

@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
 /**
  * What to try next when the node refused a run: a 401 names where the key comes from, a 503 at capacity how many
  * routes the node holds and what to change. A run where nothing arrived gets its hint from
- * {@link GeneratorResult#nothingArrivedHint()}.
+ * {@link GeneratorSummary#nothingArrivedHint(GeneratorResult)}.
  */
 final class LoadgenHints
 {

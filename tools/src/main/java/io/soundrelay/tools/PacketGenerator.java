@@ -539,7 +539,7 @@ public final class PacketGenerator implements AutoCloseable
             out.println("sent       " + sent);
             out.println("received   " + received + " intact, once each (" + Math.max(0, sent - received) +
                 " in flight or lost)");
-            out.println("latency    " + GeneratorResult.millisLine(running.snapshot()) + "  (so far)");
+            out.println("latency    " + GeneratorSummary.millisLine(running.snapshot()) + "  (so far)");
             out.flush();
         }
     }
