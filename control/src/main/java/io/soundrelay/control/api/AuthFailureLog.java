@@ -29,13 +29,14 @@ import java.util.concurrent.TimeUnit;
  * Failed API authentications, logged at WARN with the client's address: at most one line per address per
  * {@link #WINDOW_S} seconds, carrying the count of failures in that window. The first failure from an address opens
  * its window; the line is written when the window is over ({@link #flush}, once a second). At most
- * {@link #MAX_ADDRESSES} addresses are followed at once: failures from others are counted together, so a client
- * rotating its source address cannot grow the map without bound. Never the key that was tried.
+ * {@link #MAX_ADDRESSES} addresses are followed at once: failures from others are counted together on one line, so a
+ * client rotating its source address can neither grow the map without bound nor flood the log (at most
+ * {@code MAX_ADDRESSES + 1} lines per window). Never the key that was tried.
  */
 public final class AuthFailureLog
 {
     static final long WINDOW_S = 10;
-    static final int MAX_ADDRESSES = 1024;
+    static final int MAX_ADDRESSES = 32;
 
     private static final Logger LOG = LoggerFactory.getLogger(AuthFailureLog.class);
     private static final long WINDOW_NS = TimeUnit.SECONDS.toNanos(WINDOW_S);
